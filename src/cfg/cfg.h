@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/* cfg: the configuration schema table and the INI loader with file:line errors. */
+#ifndef TDNS_CFG_H
+#define TDNS_CFG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "dns/dns.h"
+
+#define CFG_DEFAULT_PATH SYSCONFDIR "/tdns/tdnsd.conf"
+
+/* One listen address ("127.0.0.1:53", "[::1]:5300", "0.0.0.0", "[::]"). */
+struct cfg_listen {
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	char text[64];            /* as written, for logs */
+};
+
+/* A [zone NAME] section. */
+struct cfg_zone {
+	char *name;               /* text as written */
+	uint8_t apex[DNS_NAME_MAX];
+	char *type;               /* "primary" (the only type of this release) */
+	char *file;               /* absolute, or relative to state-dir resolved by cfg_load */
+	char *src_file;           /* config file and line of the section, for errors */
+	unsigned src_line;
+};
+
+/* The whole configuration; every field holds its default when the key is absent. */
+struct cfg {
+	char *path;               /* file it came from, NULL for the embedded defaults */
+	/* [server] */
+	struct cfg_listen *listen;
+	size_t nlisten;
+	unsigned workers;         /* 0 = auto (one per core) */
+	char *state_dir;
+	char *user;               /* NULL or "" = do not drop privileges */
+	unsigned tcp_idle_timeout;    /* seconds, RFC 7766 §6.2.3 */
+	unsigned tcp_max_connections; /* per worker */
+	unsigned udp_max_payload;     /* largest UDP reply we send with EDNS */
+	/* [log] */
+	int log_level;            /* enum tdns_log_level */
+	/* zones */
+	struct cfg_zone *zones;
+	size_t nzones;
+};
+
+/*
+ * Loads path (NULL: the embedded defaults, no file read).  Unknown sections or keys, bad
+ * values and duplicate zones fail with TDNS_ECONFIG and "file:line: what was wrong, what was
+ * expected" in err; a missing or unreadable file fails with TDNS_EIO.  Relative zone files
+ * are resolved against state-dir.  Caller frees *out with cfg_free.
+ */
+int cfg_load(const char *path, struct cfg **out, char *err, size_t errlen);
+
+/* Frees a configuration; accepts NULL. */
+void cfg_free(struct cfg *c);
+
+/*
+ * Parses "ADDR", "ADDR:PORT", "[V6]" or "[V6]:PORT" with default_port into l.  TDNS_OK or
+ * TDNS_EINVAL.
+ */
+int cfg_parse_listen(const char *s, uint16_t default_port, struct cfg_listen *l);
+
+/* One key of the schema table, for documentation checks and `config show`. */
+struct cfg_key {
+	const char *section;      /* "server", "log", "zone" (for [zone NAME]) */
+	const char *key;
+	const char *def;          /* default in text form; NULL = none */
+	const char *help;         /* one line for people */
+	int (*parse)(struct cfg *c, void *target, const char *value, char *err, size_t errlen);
+	size_t offset;            /* of the target field in struct cfg (or struct cfg_zone) */
+};
+
+/* The schema table, terminated by an entry whose key is NULL. */
+extern const struct cfg_key cfg_keys[];
+
+#endif

@@ -1,0 +1,4 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef TDNS_NET_H
+#define TDNS_NET_H
+#endif

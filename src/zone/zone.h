@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/* zone: the zone database, zone loading and checks, and authoritative answers. */
+#ifndef TDNS_ZONE_H
+#define TDNS_ZONE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dns/dns.h"
+
+/*
+ * Data model.  A zone is a hash table of nodes keyed by the lower-cased owner name; every
+ * ancestor of a node up to the apex exists as a node too (empty non-terminals have no
+ * rrsets), so closest-encloser and delegation searches are a walk up the name with one hash
+ * lookup per label.  A loaded zone is never mutated: a reload builds a new zone and a new
+ * zone set, published to the workers by the server.
+ */
+
+/* One rdata of an rrset: a 2-byte length followed by the wire rdata, packed in rrset->data. */
+struct zone_rrset {
+	struct zone_rrset *next;
+	uint16_t type;
+	uint16_t count;
+	uint32_t ttl;
+	uint32_t size;   /* bytes used in data */
+	uint8_t data[];  /* count x (u16 rdlen, rdata) */
+};
+
+struct zone_node {
+	struct zone_node *hnext;     /* hash chain */
+	struct zone_rrset *rrsets;   /* NULL for an empty non-terminal */
+	uint64_t hash;
+	uint8_t flags;               /* ZONE_NODE_* */
+	uint8_t name[];              /* owner, wire form, case as loaded */
+};
+
+#define ZONE_NODE_DELEG 0x01    /* has NS and is not the apex: a zone cut */
+#define ZONE_NODE_WILDCARD 0x02 /* has a child "*" */
+
+struct zone {
+	uint8_t apex[DNS_NAME_MAX];
+	size_t apex_len;
+	char *name;                  /* text form, for logs */
+	char *file;                  /* path it was loaded from, may be NULL */
+	struct zone_node **table;
+	size_t table_size;           /* power of two */
+	size_t nnodes;
+	size_t nrecords;
+	struct zone_node *apex_node;
+	uint32_t serial;
+	uint64_t seed;
+	void *mem;                   /* allocator state owned by the zone */
+};
+
+/* Iterates the rdatas of an rrset: for (p = rrset->data; ...; ) see zone_rdata_next. */
+static inline const uint8_t *
+zone_rdata_next(const uint8_t *p, const uint8_t **rd, uint16_t *rdlen)
+{
+	*rdlen = (uint16_t)((p[0] << 8) | p[1]);
+	*rd = p + 2;
+	return p + 2 + *rdlen;
+}
+
+/* New empty zone for apex (wire).  Caller frees with zone_free.  NULL on out of memory. */
+struct zone *zone_new(const uint8_t *apex);
+
+/* Frees a zone and all its nodes; accepts NULL. */
+void zone_free(struct zone *z);
+
+/*
+ * Adds one RR.  Duplicates (same type and rdata) are ignored; a different TTL within an rrset
+ * takes the lowest (RFC 2181 §5.2).  TDNS_EOUTOFZONE if owner is not at or below the apex,
+ * TDNS_EINVAL for meta types, TDNS_ENOMEM.
+ */
+int zone_add_rr(struct zone *z, const uint8_t *owner, uint16_t type, uint32_t ttl,
+		const uint8_t *rd, size_t rdlen);
+
+/* The node with exactly this name (case-insensitive), or NULL. */
+const struct zone_node *zone_find(const struct zone *z, const uint8_t *name);
+
+/* The rrset of type at node, or NULL. */
+const struct zone_rrset *zone_node_rrset(const struct zone_node *n, uint16_t type);
+
+/* Called by zone_check for every problem found; file/line unknown there. */
+typedef void (*zone_problem_cb)(void *ctx, int status, const char *msg);
+
+/*
+ * Checks a zone after loading: exactly one SOA at the apex, NS at the apex, no CNAME beside
+ * other data (RFC 1034 §3.6.2; RRSIG/NSEC allowed), glue present for in-zone NS targets below
+ * a cut.  Sets z->serial and delegation/wildcard flags.  Returns TDNS_OK or the status of the
+ * first problem; cb (may be NULL) hears about each.
+ */
+int zone_check(struct zone *z, zone_problem_cb cb, void *ctx);
+
+/*
+ * Loads a zone file into a new zone and checks it.  On failure returns the status, frees what
+ * it built, and writes "file:line: message" (or "zone NAME: message") into err.
+ */
+int zone_load(const uint8_t *apex, const char *path, struct zone **out, char *err,
+	      size_t errlen);
+
+/*
+ * Writes the zone as a canonical zone file ($ORIGIN, then names in canonical order, SOA
+ * first) to path via a temporary file, fsync and rename.  TDNS_OK or TDNS_EIO.
+ */
+int zone_write(const struct zone *z, const char *path);
+
+/* Calls cb for every node in canonical (RFC 4034 §6.1) order; stops if cb returns non-zero. */
+int zone_walk(const struct zone *z, int (*cb)(void *ctx, const struct zone_node *n), void *ctx);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Zone sets: every zone a server answers for, found by longest match.                          */
+
+struct zone_set;
+
+/* New empty set; caller frees with zone_set_free. */
+struct zone_set *zone_set_new(void);
+
+/* Frees the set and every zone in it; accepts NULL. */
+void zone_set_free(struct zone_set *s);
+
+/* Adds a zone; the set owns it afterwards.  TDNS_EZONEEXISTS if the apex is taken. */
+int zone_set_add(struct zone_set *s, struct zone *z);
+
+/* The zone with the longest apex that qname is at or below, or NULL. */
+const struct zone *zone_set_match(const struct zone_set *s, const uint8_t *qname);
+
+/* Number of zones. */
+size_t zone_set_count(const struct zone_set *s);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Authoritative answers (answer.c).                                                            */
+
+/* What the answering code tells the caller, for stats and logs. */
+struct zone_answer_info {
+	int rcode;
+	bool authoritative;
+	bool truncated;
+};
+
+/*
+ * Answers the query q (parsed from pkt) from the zones in s into b (already initialised with
+ * the reply header, the question and EDNS as the caller wants).  Implements RFC 1034 §4.3.2
+ * with CNAME chains inside and across zones, DNAME (RFC 6672), wildcards (RFC 4592),
+ * referrals with glue, NODATA/NXDOMAIN with the SOA (TTL = min(SOA TTL, minimum), RFC 2308
+ * §3), ANY per RFC 8482, and additional addresses for NS/MX/SRV targets.  Names outside every
+ * zone get REFUSED.  When the answer or authority does not fit, the builder is truncated (TC).
+ */
+void zone_answer(const struct zone_set *s, const struct dns_query *q, struct dns_build *b,
+		 struct zone_answer_info *info);
+
+#endif
