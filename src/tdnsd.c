@@ -1,2 +1,719 @@
 /* SPDX-License-Identifier: MIT */
-int main(void) { return 0; }
+/* tdnsd: configuration, zones, worker threads, privilege drop, signals and reload. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "cfg/cfg.h"
+#include "core/core.h"
+#include "net/net.h"
+#include "zone/zone.h"
+
+/* What was bound and started with; changing it needs a restart. */
+struct boot {
+	struct cfg_listen *listen;
+	size_t nlisten;
+	unsigned workers;
+	unsigned tcp_idle_timeout;
+	unsigned tcp_max_connections;
+	unsigned udp_max_payload;
+	char *user;
+};
+
+struct daemon {
+	char *cfg_path;           /* NULL: embedded defaults */
+	bool foreground;
+	struct cfg *cfg;          /* current configuration */
+	struct boot boot;
+	struct zone_set *zones;   /* published to the workers */
+	struct net_server *srv;
+	struct event_base *base;
+	int ready_fd;             /* pipe to the waiting parent, -1 in the foreground */
+};
+
+/* Counts of one zone-set build, for the log. */
+struct load_sum {
+	unsigned loaded;
+	unsigned kept;            /* failed to reload, previous version kept */
+	unsigned failed;          /* failed, no previous version: not served */
+	size_t records;
+};
+
+static void
+usage(FILE *f)
+{
+	fputs("usage: tdnsd [-c FILE] [-f] [-t] [-h] [-V]\n"
+	      "  -c FILE  configuration file (default " CFG_DEFAULT_PATH
+	      " if it exists,\n"
+	      "           else the built-in defaults)\n"
+	      "  -f       stay in the foreground and log to stderr\n"
+	      "  -t       check the configuration and every zone, then exit\n"
+	      "  -h       show this help\n"
+	      "  -V       show the version\n",
+	      f);
+}
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+/*
+ * Start-up failure: people see it on stderr (still the terminal, also when daemonising: the
+ * parent waits), and the log gets it too when it is syslog.
+ */
+static void __attribute__((format(printf, 2, 3)))
+startup_error(const struct daemon *d, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "tdnsd: %s\n", msg);
+	if (!d->foreground) {
+		tdns_err("%s", msg);
+	}
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Zones                                                                                       */
+
+struct copy_ctx {
+	struct zone *dst;
+	int rc;
+};
+
+static int
+copy_node(void *arg, const struct zone_node *n)
+{
+	struct copy_ctx *cx = arg;
+	for (const struct zone_rrset *rs = n->rrsets; rs != NULL; rs = rs->next) {
+		const uint8_t *p = rs->data;
+		for (uint16_t i = 0; i < rs->count; i++) {
+			const uint8_t *rd;
+			uint16_t rdlen;
+			p = zone_rdata_next(p, &rd, &rdlen);
+			cx->rc = zone_add_rr(cx->dst, n->name, rs->type, rs->ttl, rd, rdlen);
+			if (cx->rc != TDNS_OK) {
+				return 1;
+			}
+		}
+	}
+	return 0;
+}
+
+/*
+ * A copy of a published zone for a new set (a set owns its zones, and the old set is freed
+ * once the new one is published).  NULL on failure.
+ */
+static struct zone *
+zone_copy(const struct zone *src)
+{
+	struct copy_ctx cx = { .dst = zone_new(src->apex), .rc = TDNS_OK };
+	if (cx.dst == NULL) {
+		return NULL;
+	}
+	zone_walk(src, copy_node, &cx);
+	if (cx.rc != TDNS_OK || zone_check(cx.dst, NULL, NULL) != TDNS_OK) {
+		zone_free(cx.dst);
+		return NULL;
+	}
+	return cx.dst;
+}
+
+/* The zone of old whose apex is exactly apex, or NULL. */
+static const struct zone *
+old_zone(const struct zone_set *old, const uint8_t *apex)
+{
+	if (old == NULL) {
+		return NULL;
+	}
+	const struct zone *z = zone_set_match(old, apex);
+	return z != NULL && dns_name_eq(z->apex, apex) ? z : NULL;
+}
+
+/*
+ * Loads every configured zone into a new set.  A zone that fails is logged and skipped, or,
+ * on reload, keeps the version in old: one bad zone never stops the others.
+ */
+static struct zone_set *
+load_zones(const struct cfg *c, const struct zone_set *old, struct load_sum *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	struct zone_set *set = zone_set_new();
+	if (set == NULL) {
+		return NULL;
+	}
+	for (size_t i = 0; i < c->nzones; i++) {
+		const struct cfg_zone *cz = &c->zones[i];
+		char err[1024];
+		struct zone *z = NULL;
+		double t0 = now_ms();
+		int rc = zone_load(cz->apex, cz->file, &z, err, sizeof(err));
+		if (rc == TDNS_OK) {
+			size_t nrec = z->nrecords;
+			uint32_t serial = z->serial;
+			rc = zone_set_add(set, z);
+			if (rc != TDNS_OK) {
+				tdns_err("zone %s: %s", cz->name, tdns_status_msg(rc));
+				zone_free(z);
+				sum->failed++;
+				continue;
+			}
+			tdns_info("zone %s: %zu records, serial %u, loaded in %.1f ms", cz->name, nrec,
+				  serial, now_ms() - t0);
+			sum->loaded++;
+			sum->records += nrec;
+			continue;
+		}
+		const struct zone *prev = old_zone(old, cz->apex);
+		struct zone *copy = prev != NULL ? zone_copy(prev) : NULL;
+		if (copy != NULL && zone_set_add(set, copy) == TDNS_OK) {
+			tdns_err("zone %s: %s; keeping serial %u", cz->name, err, prev->serial);
+			sum->kept++;
+			sum->records += copy->nrecords;
+			continue;
+		}
+		zone_free(copy);
+		tdns_err("zone %s: %s; zone not served", cz->name, err);
+		sum->failed++;
+	}
+	return set;
+}
+
+/* -t: checks every zone; prints the errors and returns the exit status. */
+static int
+check_zones(const struct cfg *c)
+{
+	int status = 0;
+	for (size_t i = 0; i < c->nzones; i++) {
+		char err[1024];
+		struct zone *z = NULL;
+		if (zone_load(c->zones[i].apex, c->zones[i].file, &z, err, sizeof(err)) != TDNS_OK) {
+			fprintf(stderr, "tdnsd: %s\n", err);
+			status = 1;
+		}
+		zone_free(z);
+	}
+	return status;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Process set-up                                                                               */
+
+/* mkdir -p with mode for every directory created; *created tells if the last one was new. */
+static int
+mkdir_p(const char *path, mode_t mode, bool *created)
+{
+	char buf[PATH_MAX];
+	*created = false;
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	size_t len = strlen(buf);
+	while (len > 1 && buf[len - 1] == '/') {
+		buf[--len] = '\0';
+	}
+	for (char *p = buf + 1; ; p++) {
+		bool end = *p == '\0';
+		if (*p == '/' || end) {
+			*p = '\0';
+			if (mkdir(buf, mode) == 0) {
+				*created = end;
+			} else if (errno != EEXIST) {
+				return -1;
+			} else {
+				struct stat st;
+				if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
+					errno = ENOTDIR;
+					return -1;
+				}
+			}
+			if (end) {
+				return 0;
+			}
+			*p = '/';
+		}
+	}
+}
+
+static bool
+zone_in_dir(const struct cfg *c, const char *dir)
+{
+	size_t n = strlen(dir);
+	for (size_t i = 0; i < c->nzones; i++) {
+		const char *f = c->zones[i].file;
+		if (f != NULL && strncmp(f, dir, n) == 0 && (f[n] == '/' || dir[n - 1] == '/')) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Creates the state directory (0750, owned by the service user when we start as root).  If it
+ * cannot be created and no zone lives in it, the server can still run: warn and continue.
+ */
+static int
+make_state_dir(const struct daemon *d, const struct cfg *c)
+{
+	if (c->state_dir == NULL || c->state_dir[0] == '\0') {
+		return TDNS_OK;
+	}
+	bool created;
+	if (mkdir_p(c->state_dir, 0750, &created) != 0) {
+		if (!zone_in_dir(c, c->state_dir)) {
+			tdns_warn("cannot create state-dir %s: %s; continuing without it", c->state_dir,
+				  strerror(errno));
+			return TDNS_OK;
+		}
+		startup_error(d, "cannot create state-dir %s: %s", c->state_dir, strerror(errno));
+		return TDNS_EIO;
+	}
+	if (created && c->user != NULL && c->user[0] != '\0' && geteuid() == 0) {
+		struct passwd *pw = getpwnam(c->user);
+		if (pw != NULL && chown(c->state_dir, pw->pw_uid, pw->pw_gid) != 0) {
+			tdns_warn("cannot give state-dir %s to %s: %s", c->state_dir, c->user,
+				  strerror(errno));
+		}
+	}
+	return TDNS_OK;
+}
+
+/* After binding: become user (groups first, then gid, then uid, so nothing is left behind). */
+static int
+drop_privileges(const struct daemon *d, const char *user)
+{
+	if (user == NULL || user[0] == '\0') {
+		return TDNS_OK;
+	}
+	errno = 0;
+	struct passwd *pw = getpwnam(user);
+	if (pw == NULL) {
+		startup_error(d, "unknown user %s%s%s", user, errno ? ": " : "",
+			      errno ? strerror(errno) : "");
+		return TDNS_EINVAL;
+	}
+	if (getuid() == pw->pw_uid && geteuid() == pw->pw_uid && getgid() == pw->pw_gid) {
+		return TDNS_OK;
+	}
+	gid_t gid = pw->pw_gid;
+	if (setgroups(1, &gid) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+		startup_error(d, "cannot drop privileges to user %s: %s", user, strerror(errno));
+		return TDNS_EACCES;
+	}
+	if (pw->pw_uid != 0 && setuid(0) == 0) {
+		startup_error(d, "privileges could be regained after switching to %s", user);
+		return TDNS_EACCES;
+	}
+	tdns_info("running as user %s (uid %u, gid %u)", user, (unsigned)pw->pw_uid,
+		  (unsigned)pw->pw_gid);
+	return TDNS_OK;
+}
+
+/*
+ * Forks; the parent waits until the child reports that it is up (one zero byte on the pipe)
+ * and exits 0, or 1 if the child failed first.  The child keeps stderr until then, so start-up
+ * errors still reach the terminal.
+ */
+static int
+daemonise(struct daemon *d)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) != 0) {
+		startup_error(d, "pipe: %s", strerror(errno));
+		return TDNS_EIO;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		startup_error(d, "fork: %s", strerror(errno));
+		return TDNS_EIO;
+	}
+	if (pid > 0) {
+		close(p[1]);
+		char c = 1;
+		ssize_t n;
+		do {
+			n = read(p[0], &c, 1);
+		} while (n < 0 && errno == EINTR);
+		_exit(n == 1 && c == 0 ? 0 : 1);
+	}
+	close(p[0]);
+	d->ready_fd = p[1];
+	if (setsid() < 0) {
+		startup_error(d, "setsid: %s", strerror(errno));
+		return TDNS_EIO;
+	}
+	return TDNS_OK;
+}
+
+/* Tells the waiting parent we are up and lets go of the terminal. */
+static void
+detach(struct daemon *d)
+{
+	if (d->ready_fd < 0) {
+		return;
+	}
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd >= 0) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO) {
+			close(fd);
+		}
+	}
+	char c = 0;
+	ssize_t n;
+	do {
+		n = write(d->ready_fd, &c, 1);
+	} while (n < 0 && errno == EINTR);
+	close(d->ready_fd);
+	d->ready_fd = -1;
+}
+
+static void
+boot_save(struct boot *b, const struct cfg *c, unsigned workers)
+{
+	b->listen = tdns_xcalloc(c->nlisten ? c->nlisten : 1, sizeof(*b->listen));
+	if (c->nlisten > 0) {
+		memcpy(b->listen, c->listen, c->nlisten * sizeof(*b->listen));
+	}
+	b->nlisten = c->nlisten;
+	b->workers = workers;
+	b->tcp_idle_timeout = c->tcp_idle_timeout;
+	b->tcp_max_connections = c->tcp_max_connections;
+	b->udp_max_payload = c->udp_max_payload;
+	b->user = c->user != NULL ? tdns_xstrdup(c->user) : NULL;
+}
+
+static void
+boot_free(struct boot *b)
+{
+	free(b->listen);
+	free(b->user);
+}
+
+static unsigned
+worker_count(const struct cfg *c)
+{
+	if (c->workers > 0) {
+		return c->workers;
+	}
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > 256 ? 256 : (unsigned)n;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Reload (SIGHUP)                                                                              */
+
+static bool
+listen_has(const struct cfg_listen *set, size_t n, const struct cfg_listen *l)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (set[i].addrlen == l->addrlen && memcmp(&set[i].addr, &l->addr, l->addrlen) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static void
+warn_restart_needed(const struct boot *b, const struct cfg *c)
+{
+	bool same = b->nlisten == c->nlisten;
+	for (size_t i = 0; same && i < c->nlisten; i++) {
+		same = listen_has(b->listen, b->nlisten, &c->listen[i]) &&
+		       listen_has(c->listen, c->nlisten, &b->listen[i]);
+	}
+	if (!same) {
+		tdns_warn("reload: listen addresses changed; restart tdnsd to apply");
+	}
+	if (worker_count(c) != b->workers) {
+		tdns_warn("reload: workers changed; restart tdnsd to apply");
+	}
+	if (c->tcp_idle_timeout != b->tcp_idle_timeout ||
+	    c->tcp_max_connections != b->tcp_max_connections ||
+	    c->udp_max_payload != b->udp_max_payload) {
+		tdns_warn("reload: tcp-idle-timeout, tcp-max-connections and udp-max-payload "
+			  "changes need a restart");
+	}
+	const char *nu = c->user != NULL ? c->user : "";
+	const char *ou = b->user != NULL ? b->user : "";
+	if (strcmp(nu, ou) != 0) {
+		tdns_warn("reload: user changed; restart tdnsd to apply");
+	}
+}
+
+static bool
+cfg_has_zone(const struct cfg *c, const uint8_t *apex)
+{
+	for (size_t i = 0; i < c->nzones; i++) {
+		if (dns_name_eq(c->zones[i].apex, apex)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static void
+reload(struct daemon *d)
+{
+	double t0 = now_ms();
+	tdns_info("reload: reading %s", d->cfg_path != NULL ? d->cfg_path : "built-in defaults");
+	struct cfg *nc = NULL;
+	char err[1024];
+	if (cfg_load(d->cfg_path, &nc, err, sizeof(err)) != TDNS_OK) {
+		tdns_err("reload: %s; keeping the running configuration and zones", err);
+		return;
+	}
+	warn_restart_needed(&d->boot, nc);
+	tdns_log_set_level((enum tdns_log_level)nc->log_level);
+	if (nc->state_dir != NULL && (d->cfg->state_dir == NULL ||
+				      strcmp(nc->state_dir, d->cfg->state_dir) != 0)) {
+		(void)make_state_dir(d, nc);
+	}
+	unsigned added = 0, removed = 0;
+	for (size_t i = 0; i < nc->nzones; i++) {
+		added += !cfg_has_zone(d->cfg, nc->zones[i].apex);
+	}
+	for (size_t i = 0; i < d->cfg->nzones; i++) {
+		removed += !cfg_has_zone(nc, d->cfg->zones[i].apex);
+	}
+	struct load_sum sum;
+	struct zone_set *set = load_zones(nc, d->zones, &sum);
+	if (set == NULL) {
+		tdns_err("reload: out of memory; keeping the running zones");
+		cfg_free(nc);
+		return;
+	}
+	/* Queries are answered from the old set until every worker has switched. */
+	net_server_publish(d->srv, set);
+	zone_set_free(d->zones);
+	d->zones = set;
+	cfg_free(d->cfg);
+	d->cfg = nc;
+	struct net_stats st;
+	net_server_stats(d->srv, &st);
+	tdns_info("reload done in %.1f ms: %zu zones served (%u loaded, %u kept after errors, "
+		  "%u failed, %u added, %u removed), %zu records; %llu queries so far",
+		  now_ms() - t0, zone_set_count(set), sum.loaded, sum.kept, sum.failed, added,
+		  removed, sum.records, (unsigned long long)st.queries);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Main                                                                                         */
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+	(void)what;
+	if (sig == SIGHUP) {
+		reload(d);
+		return;
+	}
+	tdns_info("received %s, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	event_base_loopexit(d->base, NULL);
+}
+
+static void
+log_stats(const struct net_server *srv)
+{
+	struct net_stats st;
+	net_server_stats(srv, &st);
+	char line[512];
+	int n = snprintf(line, sizeof(line), "%llu queries (%llu UDP, %llu TCP, %llu dropped, "
+			 "%llu truncated)", (unsigned long long)st.queries,
+			 (unsigned long long)st.udp, (unsigned long long)st.tcp,
+			 (unsigned long long)st.dropped, (unsigned long long)st.truncated);
+	for (int rc = 0; rc < NET_STATS_RCODES && n > 0 && (size_t)n < sizeof(line); rc++) {
+		if (st.rcode[rc] == 0) {
+			continue;
+		}
+		char name[16];
+		const char *txt = rc == NET_STATS_RCODES - 1 ? "other" : dns_rcode_to_text(rc, name);
+		n += snprintf(line + n, sizeof(line) - (size_t)n, " %s=%llu", txt,
+			      (unsigned long long)st.rcode[rc]);
+	}
+	tdns_info("%s; TCP connections: %llu accepted, %llu refused, %llu evicted", line,
+		  (unsigned long long)st.tcp_accepted, (unsigned long long)st.tcp_refused,
+		  (unsigned long long)st.tcp_evicted);
+}
+
+static int
+run(struct daemon *d)
+{
+	struct event *sigs[3] = { NULL, NULL, NULL };
+	const int signos[3] = { SIGTERM, SIGINT, SIGHUP };
+	int status = 1;
+	double t0 = now_ms();
+
+	signal(SIGPIPE, SIG_IGN);
+	if (make_state_dir(d, d->cfg) != TDNS_OK) {
+		return 1;
+	}
+	struct load_sum sum;
+	d->zones = load_zones(d->cfg, NULL, &sum);
+	if (d->zones == NULL) {
+		startup_error(d, "out of memory");
+		return 1;
+	}
+	/* Before any event base exists: workers are switched from the main thread. */
+	if (evthread_use_pthreads() != 0) {
+		startup_error(d, "libevent has no pthreads support");
+		return 1;
+	}
+	unsigned nworkers = worker_count(d->cfg);
+	char err[512];
+	if (net_server_new(d->cfg, nworkers, &d->srv, err, sizeof(err)) != TDNS_OK) {
+		startup_error(d, "%s", err);
+		return 1;
+	}
+	if (drop_privileges(d, d->cfg->user) != TDNS_OK) {
+		return 1;
+	}
+	boot_save(&d->boot, d->cfg, nworkers);
+	d->base = event_base_new();
+	if (d->base == NULL) {
+		startup_error(d, "cannot create the main event base");
+		return 1;
+	}
+	for (int i = 0; i < 3; i++) {
+		sigs[i] = evsignal_new(d->base, signos[i], signal_cb, d);
+		if (sigs[i] == NULL || event_add(sigs[i], NULL) != 0) {
+			startup_error(d, "cannot watch signal %d", signos[i]);
+			goto out;
+		}
+	}
+	if (net_server_start(d->srv, d->zones) != TDNS_OK) {
+		startup_error(d, "cannot start the worker threads");
+		goto out;
+	}
+	char addrs[512] = "";
+	size_t off = 0;
+	for (size_t i = 0; i < d->cfg->nlisten && off < sizeof(addrs); i++) {
+		int n = snprintf(addrs + off, sizeof(addrs) - off, "%s%s", i ? ", " : "",
+				 d->cfg->listen[i].text);
+		off += n > 0 ? (size_t)n : 0;
+	}
+	tdns_info("tdnsd %s started: %u worker%s, listening on %s (UDP and TCP), %zu zone%s "
+		  "(%zu records, %u failed) loaded in %.1f ms", PACKAGE_VERSION, nworkers,
+		  nworkers == 1 ? "" : "s", d->cfg->nlisten ? addrs : "nothing",
+		  zone_set_count(d->zones), zone_set_count(d->zones) == 1 ? "" : "s", sum.records,
+		  sum.failed, now_ms() - t0);
+	detach(d);
+	event_base_dispatch(d->base);
+	net_server_stop(d->srv);
+	log_stats(d->srv);
+	status = 0;
+out:
+	for (int i = 0; i < 3; i++) {
+		if (sigs[i] != NULL) {
+			event_free(sigs[i]);
+		}
+	}
+	return status;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct daemon d = { .ready_fd = -1 };
+	const char *path = NULL;
+	bool check = false;
+	int opt;
+	while ((opt = getopt(argc, argv, "c:fthV")) != -1) {
+		switch (opt) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'f':
+			d.foreground = true;
+			break;
+		case 't':
+			check = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("tdnsd %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "tdnsd: unexpected argument %s\n", argv[optind]);
+		usage(stderr);
+		return 1;
+	}
+	if (path == NULL && access(CFG_DEFAULT_PATH, F_OK) == 0) {
+		path = CFG_DEFAULT_PATH;
+	}
+	char err[1024];
+	if (cfg_load(path, &d.cfg, err, sizeof(err)) != TDNS_OK) {
+		fprintf(stderr, "tdnsd: %s\n", err);
+		return 1;
+	}
+	if (check) {
+		int rc = check_zones(d.cfg);
+		if (rc == 0) {
+			printf("configuration OK\n");
+		}
+		cfg_free(d.cfg);
+		return rc;
+	}
+	if (path != NULL) {
+		/* Reloads must find the file after the daemon changed directory. */
+		char abs[PATH_MAX];
+		d.cfg_path = tdns_xstrdup(realpath(path, abs) != NULL ? abs : path);
+	}
+	tdns_log_init(d.foreground, (enum tdns_log_level)d.cfg->log_level);
+	int status = 1;
+	if (!d.foreground) {
+		if (daemonise(&d) != TDNS_OK) {
+			goto out;
+		}
+		if (d.cfg->state_dir != NULL && d.cfg->state_dir[0] == '/' && chdir("/") != 0) {
+			tdns_warn("chdir /: %s", strerror(errno));
+		}
+	}
+	status = run(&d);
+	if (status == 0) {
+		tdns_info("tdnsd %s stopped", PACKAGE_VERSION);
+	}
+out:
+	net_server_free(d.srv);
+	zone_set_free(d.zones);
+	if (d.base != NULL) {
+		event_base_free(d.base);
+	}
+	boot_free(&d.boot);
+	cfg_free(d.cfg);
+	free(d.cfg_path);
+	libevent_global_shutdown();
+	return status;
+}

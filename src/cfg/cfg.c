@@ -1,3 +1,834 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder until written */
+/* cfg: the configuration schema table, its value parsers and the inih loader with file:line. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+#include "cfg/cfg.h"
 #include "core/core.h"
+
+/* Every message a value parser writes is "what was wrong; expected what". */
+#define LISTEN_EXPECT "expected ADDR, ADDR:PORT, [IPV6] or [IPV6]:PORT separated by commas, " \
+	"port 1..65535"
+
+static void
+set_str(char **target, const char *value)
+{
+	free(*target);
+	*target = tdns_xstrdup(value);
+}
+
+/* Strict unsigned decimal: digits only, no sign, no spaces, no overflow. */
+static bool
+parse_u32(const char *s, unsigned long max, unsigned *out)
+{
+	unsigned long v = 0;
+	if (*s == '\0') {
+		return false;
+	}
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9') {
+			return false;
+		}
+		v = v * 10 + (unsigned long)(*s - '0');
+		if (v > max) {
+			return false;
+		}
+	}
+	*out = (unsigned)v;
+	return true;
+}
+
+static int
+parse_range(unsigned *target, const char *value, const char *key, unsigned min, unsigned max,
+	    const char *unit, char *err, size_t errlen)
+{
+	unsigned v;
+	if (!parse_u32(value, 0xffffffffUL, &v) || v < min || v > max) {
+		snprintf(err, errlen, "invalid %s '%s'; expected %s %u..%u", key, value, unit, min,
+			 max);
+		return TDNS_ECONFIG;
+	}
+	*target = v;
+	return TDNS_OK;
+}
+
+/*
+ * Parses one listen address; *why says what was wrong.  IPv4 goes through inet_pton, not
+ * getaddrinfo, because the latter accepts inet_aton shorthands such as "127.1".
+ */
+static int
+listen_parse(const char *s, uint16_t default_port, struct cfg_listen *l, const char **why)
+{
+	char host[128];
+	const char *port = NULL;
+	bool v6;
+	size_t hlen;
+
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+		if (close == NULL) {
+			*why = "missing ']'";
+			return TDNS_EINVAL;
+		}
+		hlen = (size_t)(close - s - 1);
+		if (close[1] == ':') {
+			port = close + 2;
+		} else if (close[1] != '\0') {
+			*why = "text after ']'";
+			return TDNS_EINVAL;
+		}
+		s++;
+		v6 = true;
+	} else {
+		const char *colon = strchr(s, ':');
+		hlen = strlen(s);
+		v6 = colon != NULL;
+		if (colon != NULL && strchr(colon + 1, ':') == NULL) {
+			/* One colon: IPv4 with a port; an IPv6 address always has two or more. */
+			hlen = (size_t)(colon - s);
+			port = colon + 1;
+			v6 = false;
+		}
+	}
+	if (hlen == 0 || hlen >= sizeof(host)) {
+		*why = "not an IP address";
+		return TDNS_EINVAL;
+	}
+	memcpy(host, s, hlen);
+	host[hlen] = '\0';
+
+	unsigned portnum = default_port;
+	if (port != NULL) {
+		unsigned long maxlong = 99999;
+		if (!parse_u32(port, maxlong, &portnum)) {
+			*why = "port is not a number";
+			return TDNS_EINVAL;
+		}
+		if (portnum == 0 || portnum > 65535) {
+			*why = "port out of range";
+			return TDNS_EINVAL;
+		}
+	}
+
+	memset(l, 0, sizeof(*l));
+	if (!v6) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&l->addr;
+		if (strchr(host, ']') != NULL || inet_pton(AF_INET, host, &sin->sin_addr) != 1) {
+			*why = "not an IP address";
+			return TDNS_EINVAL;
+		}
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)portnum);
+		l->addrlen = sizeof(*sin);
+		char num[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &sin->sin_addr, num, sizeof(num));
+		snprintf(l->text, sizeof(l->text), "%s:%u", num, portnum);
+		return TDNS_OK;
+	}
+
+	/* getaddrinfo for IPv6 so that a scope ("fe80::1%eth0") is understood. */
+	struct addrinfo hints = {
+		.ai_family = AF_INET6,
+		.ai_socktype = SOCK_DGRAM,
+		.ai_flags = AI_NUMERICHOST,
+	};
+	struct addrinfo *res = NULL;
+	if (getaddrinfo(host, NULL, &hints, &res) != 0 || res == NULL ||
+	    res->ai_addrlen > sizeof(l->addr)) {
+		if (res != NULL) {
+			freeaddrinfo(res);
+		}
+		*why = "not an IP address";
+		return TDNS_EINVAL;
+	}
+	memcpy(&l->addr, res->ai_addr, res->ai_addrlen);
+	l->addrlen = (socklen_t)res->ai_addrlen;
+	freeaddrinfo(res);
+	((struct sockaddr_in6 *)&l->addr)->sin6_port = htons((uint16_t)portnum);
+	char num[INET6_ADDRSTRLEN + 32];
+	if (getnameinfo((struct sockaddr *)&l->addr, l->addrlen, num, sizeof(num), NULL, 0,
+			NI_NUMERICHOST) != 0) {
+		*why = "not an IP address";
+		return TDNS_EINVAL;
+	}
+	int n = snprintf(l->text, sizeof(l->text), "[%s]:%u", num, portnum);
+	if (n < 0 || (size_t)n >= sizeof(l->text)) {
+		*why = "address too long";
+		return TDNS_EINVAL;
+	}
+	return TDNS_OK;
+}
+
+int
+cfg_parse_listen(const char *s, uint16_t default_port, struct cfg_listen *l)
+{
+	const char *why;
+	return listen_parse(s, default_port, l, &why);
+}
+
+/* [server] listen: a comma-separated list; the whole list replaces the previous one. */
+static int
+parse_listen(struct cfg *c, void *target, const char *value, char *err, size_t errlen)
+{
+	struct cfg_listen *list = NULL;
+	size_t n = 0;
+	char *copy = tdns_xstrdup(value);
+	char *p = copy;
+	int rc = TDNS_ECONFIG;
+
+	for (;;) {
+		char *comma = strchr(p, ',');
+		if (comma != NULL) {
+			*comma = '\0';
+		}
+		while (*p == ' ' || *p == '\t') {
+			p++;
+		}
+		size_t len = strlen(p);
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t')) {
+			p[--len] = '\0';
+		}
+		if (len == 0) {
+			snprintf(err, errlen, "%s; %s", n == 0 && comma == NULL ?
+				 "listen has no address" : "empty address in the listen list",
+				 LISTEN_EXPECT);
+			goto out;
+		}
+		list = tdns_xrealloc(list, (n + 1) * sizeof(*list));
+		const char *why = NULL;
+		if (listen_parse(p, 53, &list[n], &why) != TDNS_OK) {
+			snprintf(err, errlen, "invalid listen address '%s' (%s); %s", p, why,
+				 LISTEN_EXPECT);
+			goto out;
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (list[i].addrlen == list[n].addrlen &&
+			    memcmp(&list[i].addr, &list[n].addr, list[n].addrlen) == 0) {
+				snprintf(err, errlen, "listen address %s is listed twice; "
+					 "expected each address once", list[n].text);
+				goto out;
+			}
+		}
+		n++;
+		if (comma == NULL) {
+			break;
+		}
+		p = comma + 1;
+	}
+	free(*(struct cfg_listen **)target);
+	*(struct cfg_listen **)target = list;
+	c->nlisten = n;
+	list = NULL;
+	rc = TDNS_OK;
+out:
+	free(list);
+	free(copy);
+	return rc;
+}
+
+static int
+parse_workers(struct cfg *c, void *target, const char *value, char *err, size_t errlen)
+{
+	if (strcmp(value, "auto") == 0) {
+		*(unsigned *)target = 0;
+		return TDNS_OK;
+	}
+	unsigned v;
+	if (!parse_u32(value, 64, &v) || v == 0) {
+		snprintf(err, errlen, "invalid workers '%s'; expected 'auto' or a number 1..64",
+			 value);
+		return TDNS_ECONFIG;
+	}
+	*(unsigned *)target = v;
+	return TDNS_OK;
+}
+
+static int
+parse_state_dir(struct cfg *c, void *target, const char *value, char *err, size_t errlen)
+{
+	/* Absolute, because the daemon changes to "/" when it detaches. */
+	if (value[0] != '/') {
+		snprintf(err, errlen, "invalid state-dir '%s'; expected an absolute path", value);
+		return TDNS_ECONFIG;
+	}
+	set_str(target, value);
+	return TDNS_OK;
+}
+
+static int
+parse_user(struct cfg *c, void *target, const char *value, char *err, size_t errlen)
+{
+	char **t = target;
+	free(*t);
+	*t = value[0] != '\0' ? tdns_xstrdup(value) : NULL;
+	return TDNS_OK;
+}
+
+static int
+parse_tcp_idle_timeout(struct cfg *c, void *target, const char *value, char *err,
+		       size_t errlen)
+{
+	/* RFC 7766 §6.2.3: idle timeouts of the order of seconds; an hour is plenty. */
+	return parse_range(target, value, "tcp-idle-timeout", 1, 3600, "a number of seconds",
+			   err, errlen);
+}
+
+static int
+parse_tcp_max_connections(struct cfg *c, void *target, const char *value, char *err,
+			  size_t errlen)
+{
+	return parse_range(target, value, "tcp-max-connections", 1, 65535, "a number", err,
+			   errlen);
+}
+
+static int
+parse_udp_max_payload(struct cfg *c, void *target, const char *value, char *err,
+		      size_t errlen)
+{
+	/* RFC 6891 §6.2.5: below 512 is treated as 512; 4096 is the customary ceiling. */
+	return parse_range(target, value, "udp-max-payload", 512, 4096, "a number of octets",
+			   err, errlen);
+}
+
+static int
+parse_log_level(struct cfg *c, void *target, const char *value, char *err, size_t errlen)
+{
+	int lvl = tdns_log_level_parse(value);
+	if (lvl < 0) {
+		snprintf(err, errlen, "invalid log level '%s'; expected err, warning, notice, info "
+			 "or debug", value);
+		return TDNS_ECONFIG;
+	}
+	*(int *)target = lvl;
+	return TDNS_OK;
+}
+
+static int
+parse_zone_type(struct cfg *c, void *target, const char *value, char *err, size_t errlen)
+{
+	static const char *const later[] = { "secondary", "stub", "forwarder", "forward",
+					     "slave", "master", NULL };
+	if (strcmp(value, "primary") == 0) {
+		set_str(target, value);
+		return TDNS_OK;
+	}
+	for (size_t i = 0; later[i] != NULL; i++) {
+		if (strcmp(value, later[i]) == 0) {
+			snprintf(err, errlen, "zone type '%s' is not supported yet; expected primary",
+				 value);
+			return TDNS_ECONFIG;
+		}
+	}
+	snprintf(err, errlen, "invalid zone type '%s'; expected primary", value);
+	return TDNS_ECONFIG;
+}
+
+static int
+parse_zone_file(struct cfg *c, void *target, const char *value, char *err, size_t errlen)
+{
+	if (value[0] == '\0') {
+		snprintf(err, errlen, "empty zone file name; expected a file name, relative to "
+			 "state-dir or absolute");
+		return TDNS_ECONFIG;
+	}
+	set_str(target, value);
+	return TDNS_OK;
+}
+
+const struct cfg_key cfg_keys[] = {
+	{
+		.section = "server", .key = "listen", .def = "127.0.0.1:53, [::1]:53",
+		.help = "addresses for UDP and TCP: ADDR[:PORT] or [IPV6][:PORT], comma-separated; "
+			"the port defaults to 53",
+		.parse = parse_listen, .offset = offsetof(struct cfg, listen),
+	},
+	{
+		.section = "server", .key = "workers", .def = "auto",
+		.help = "worker threads: 'auto' (one per core) or 1..64",
+		.parse = parse_workers, .offset = offsetof(struct cfg, workers),
+	},
+	{
+		.section = "server", .key = "state-dir", .def = LOCALSTATEDIR "/lib/tdns",
+		.help = "absolute directory for zone files and other state; relative zone files "
+			"are found here",
+		.parse = parse_state_dir, .offset = offsetof(struct cfg, state_dir),
+	},
+	{
+		.section = "server", .key = "user", .def = "",
+		.help = "user to switch to after binding the sockets; empty: keep the user "
+			"tdnsd was started as",
+		.parse = parse_user, .offset = offsetof(struct cfg, user),
+	},
+	{
+		.section = "server", .key = "tcp-idle-timeout", .def = "10",
+		.help = "seconds a TCP connection may stay idle before it is closed (1..3600)",
+		.parse = parse_tcp_idle_timeout, .offset = offsetof(struct cfg, tcp_idle_timeout),
+	},
+	{
+		.section = "server", .key = "tcp-max-connections", .def = "1024",
+		.help = "open TCP connections per worker (1..65535); more are refused",
+		.parse = parse_tcp_max_connections,
+		.offset = offsetof(struct cfg, tcp_max_connections),
+	},
+	{
+		.section = "server", .key = "udp-max-payload", .def = "1232",
+		.help = "largest UDP reply sent to an EDNS client, in octets (512..4096)",
+		.parse = parse_udp_max_payload, .offset = offsetof(struct cfg, udp_max_payload),
+	},
+	{
+		.section = "log", .key = "level", .def = "info",
+		.help = "least important messages logged: err, warning, notice, info or debug",
+		.parse = parse_log_level, .offset = offsetof(struct cfg, log_level),
+	},
+	{
+		.section = "zone", .key = "type", .def = "primary",
+		.help = "how the zone is served; this release serves primary zones from a file",
+		.parse = parse_zone_type, .offset = offsetof(struct cfg_zone, type),
+	},
+	{
+		.section = "zone", .key = "file", .def = "NAME.zone",
+		.help = "zone file, absolute or relative to state-dir; default: the zone name "
+			"without the trailing dot, plus \".zone\"",
+		.parse = parse_zone_file, .offset = offsetof(struct cfg_zone, file),
+		.flags = CFG_KEY_DERIVED,
+	},
+	{ .key = NULL },
+};
+
+/* Sections and keys of DESIGN.md that later releases will accept, for a clearer error. */
+static const char *const later_sections[] = {
+	"control", "recursion", "dnssec", "forwarders", "cache", "tls", "dot", "doh", NULL,
+};
+static const char *const later_keys[] = { "log/query-log", NULL };
+
+/* ------------------------------------------------------------------------------------------ */
+/* The loader                                                                                   */
+
+enum section { SECT_NONE, SECT_SERVER, SECT_LOG, SECT_ZONE, SECT_BAD };
+
+struct loader {
+	const char *path;
+	FILE *fp;
+	char *buf;                /* getline buffer */
+	size_t bufcap;
+	unsigned line;            /* of the line inih is working on */
+	struct cfg *c;
+	enum section sect;
+	size_t zone;              /* index into c->zones when sect is SECT_ZONE */
+	unsigned *seen;           /* line where each cfg_keys entry was set, 0 = not yet */
+	int status;               /* first error, TDNS_OK while none */
+	unsigned err_line;
+	char msg[768];
+};
+
+static void
+fail(struct loader *ld, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+fail(struct loader *ld, int status, const char *fmt, ...)
+{
+	if (ld->status != TDNS_OK) {
+		return;
+	}
+	ld->status = status;
+	ld->err_line = ld->line;
+	int n = snprintf(ld->msg, sizeof(ld->msg), "%s:%u: ", ld->path, ld->line);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(ld->msg + n, sizeof(ld->msg) - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+static const char *
+sect_name(enum section s)
+{
+	return s == SECT_SERVER ? "server" : s == SECT_LOG ? "log" : "zone";
+}
+
+/* The current section as people wrote it, for messages: "server", "zone example.com". */
+static void
+sect_label(const struct loader *ld, char *out, size_t cap)
+{
+	if (ld->sect == SECT_ZONE) {
+		snprintf(out, cap, "zone %s", ld->c->zones[ld->zone].name);
+	} else {
+		snprintf(out, cap, "%s", sect_name(ld->sect));
+	}
+}
+
+/* Applies the defaults of one section to base; a failure is a bug in the table. */
+static int
+apply_defaults(struct cfg *c, const char *section, void *base, char *err, size_t errlen)
+{
+	for (const struct cfg_key *k = cfg_keys; k->key != NULL; k++) {
+		if (strcmp(k->section, section) != 0 || k->def == NULL ||
+		    (k->flags & CFG_KEY_DERIVED)) {
+			continue;
+		}
+		char msg[256];
+		if (k->parse(c, (char *)base + k->offset, k->def, msg, sizeof(msg)) != TDNS_OK) {
+			snprintf(err, errlen, "built-in default of [%s] %s: %s", section, k->key, msg);
+			return TDNS_ECONFIG;
+		}
+	}
+	return TDNS_OK;
+}
+
+static void
+list_keys(const char *section, char *out, size_t cap)
+{
+	size_t off = 0;
+	out[0] = '\0';
+	for (const struct cfg_key *k = cfg_keys; k->key != NULL; k++) {
+		if (strcmp(k->section, section) == 0 && off < cap) {
+			int n = snprintf(out + off, cap - off, "%s%s", off ? ", " : "", k->key);
+			off += n > 0 ? (size_t)n : 0;
+		}
+	}
+}
+
+static void
+begin_zone(struct loader *ld, const char *name)
+{
+	struct cfg *c = ld->c;
+	static const uint8_t root[1] = { 0 };
+	uint8_t apex[DNS_NAME_MAX];
+
+	if (name[0] == '\0') {
+		fail(ld, TDNS_ECONFIG, "zone section without a name; expected [zone NAME]");
+		return;
+	}
+	/* Names are absolute here: "example.com" and "example.com." are the same zone. */
+	int len = dns_name_from_text(name, strlen(name), root, apex);
+	if (len < 0) {
+		fail(ld, TDNS_ECONFIG, "invalid zone name '%s' (%s); expected a domain name such "
+		     "as example.com", name, tdns_status_msg(len));
+		return;
+	}
+	for (size_t i = 0; i < c->nzones; i++) {
+		if (dns_name_eq(c->zones[i].apex, apex)) {
+			fail(ld, TDNS_ECONFIG, "duplicate zone '%s' (first at line %u); expected "
+			     "each zone once", name, c->zones[i].src_line);
+			return;
+		}
+	}
+	c->zones = tdns_xrealloc(c->zones, (c->nzones + 1) * sizeof(*c->zones));
+	struct cfg_zone *z = &c->zones[c->nzones++];
+	memset(z, 0, sizeof(*z));
+	z->name = tdns_xstrdup(name);
+	memcpy(z->apex, apex, (size_t)len);
+	z->src_file = tdns_xstrdup(ld->path);
+	z->src_line = ld->line;
+	char msg[256];
+	if (apply_defaults(c, "zone", z, msg, sizeof(msg)) != TDNS_OK) {
+		fail(ld, TDNS_ECONFIG, "%s", msg);
+		return;
+	}
+	for (size_t i = 0; cfg_keys[i].key != NULL; i++) {
+		if (strcmp(cfg_keys[i].section, "zone") == 0) {
+			ld->seen[i] = 0;
+		}
+	}
+	ld->zone = c->nzones - 1;
+	ld->sect = SECT_ZONE;
+}
+
+/* A "[...]" line; called by the reader because inih only reports key = value lines. */
+static void
+begin_section(struct loader *ld, char *name)
+{
+	while (*name == ' ' || *name == '\t') {
+		name++;
+	}
+	size_t len = strlen(name);
+	while (len > 0 && (name[len - 1] == ' ' || name[len - 1] == '\t')) {
+		name[--len] = '\0';
+	}
+	ld->sect = SECT_BAD;
+	if (strcmp(name, "server") == 0) {
+		ld->sect = SECT_SERVER;
+		return;
+	}
+	if (strcmp(name, "log") == 0) {
+		ld->sect = SECT_LOG;
+		return;
+	}
+	if (strncmp(name, "zone", 4) == 0 && (name[4] == '\0' || name[4] == ' ' ||
+					      name[4] == '\t')) {
+		name += 4;
+		while (*name == ' ' || *name == '\t') {
+			name++;
+		}
+		begin_zone(ld, name);
+		return;
+	}
+	const char *later = "";
+	for (size_t i = 0; later_sections[i] != NULL; i++) {
+		if (strcmp(name, later_sections[i]) == 0) {
+			later = " (not supported by this release yet)";
+		}
+	}
+	fail(ld, TDNS_ECONFIG, "unknown section [%s]%s; expected one of: [server], [log], "
+	     "[zone NAME]", name, later);
+}
+
+/*
+ * The ini_reader: hands inih one physical line per call, so inih's line numbers are ours, and
+ * notices section headers.  Leading blanks are removed because inih would take an indented
+ * line for the continuation of the previous value, which is never what a tdnsd.conf means.
+ */
+static char *
+reader(char *str, int num, void *stream)
+{
+	struct loader *ld = stream;
+	if (ld->status != TDNS_OK) {
+		return NULL;
+	}
+	ssize_t n = getline(&ld->buf, &ld->bufcap, ld->fp);
+	if (n < 0) {
+		if (ferror(ld->fp)) {
+			int e = errno;
+			ld->line++;
+			fail(ld, TDNS_EIO, "cannot read: %s", strerror(e));
+		}
+		return NULL;
+	}
+	ld->line++;
+	char *s = ld->buf;
+	if (ld->line == 1 && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
+		s += 3;
+	}
+	while (*s == ' ' || *s == '\t') {
+		s++;
+	}
+	size_t len = (size_t)n - (size_t)(s - ld->buf);
+	/* inih reads fgets-style: the line, its newline and the NUL must fit in num. */
+	if (num < 3 || len + 1 > (size_t)num) {
+		fail(ld, TDNS_ECONFIG, "line too long; expected at most %d characters", num - 2);
+		return NULL;
+	}
+	memcpy(str, s, len + 1);
+
+	if (str[0] == '[') {
+		/* Same rule as inih: ']' ends the name unless a whitespace-preceded ';' comes first. */
+		for (char *p = str + 1; *p != '\0'; p++) {
+			if (*p == ';' && (p[-1] == ' ' || p[-1] == '\t')) {
+				break;
+			}
+			if (*p == ']') {
+				char name[512];
+				size_t nlen = (size_t)(p - str - 1);
+				if (nlen >= sizeof(name)) {
+					nlen = sizeof(name) - 1;
+				}
+				memcpy(name, str + 1, nlen);
+				name[nlen] = '\0';
+				begin_section(ld, name);
+				break;
+			}
+		}
+	}
+	return str;
+}
+
+static int
+handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct loader *ld = user;
+	if (ld->status != TDNS_OK || ld->sect == SECT_BAD) {
+		return ld->status == TDNS_OK;
+	}
+	if (ld->sect == SECT_NONE) {
+		fail(ld, TDNS_ECONFIG, "key '%s' outside any section; expected a [section] line "
+		     "first", name);
+		return 0;
+	}
+	const char *sname = sect_name(ld->sect);
+	size_t idx = 0;
+	const struct cfg_key *k = NULL;
+	for (; cfg_keys[idx].key != NULL; idx++) {
+		if (strcmp(cfg_keys[idx].section, sname) == 0 &&
+		    strcmp(cfg_keys[idx].key, name) == 0) {
+			k = &cfg_keys[idx];
+			break;
+		}
+	}
+	if (k == NULL) {
+		char keys[256];
+		char full[128];
+		const char *later = "";
+		list_keys(sname, keys, sizeof(keys));
+		snprintf(full, sizeof(full), "%s/%s", sname, name);
+		for (size_t i = 0; later_keys[i] != NULL; i++) {
+			if (strcmp(full, later_keys[i]) == 0) {
+				later = " (not supported by this release yet)";
+			}
+		}
+		char label[300];
+		sect_label(ld, label, sizeof(label));
+		fail(ld, TDNS_ECONFIG, "unknown key '%s' in section [%s]%s; expected one of: %s",
+		     name, label, later, keys);
+		return 0;
+	}
+	if (ld->seen[idx] != 0) {
+		char label[300];
+		sect_label(ld, label, sizeof(label));
+		fail(ld, TDNS_ECONFIG, "duplicate key '%s' in section [%s] (first at line %u); "
+		     "expected each key once", name, label, ld->seen[idx]);
+		return 0;
+	}
+	ld->seen[idx] = ld->line;
+	void *base = ld->sect == SECT_ZONE ? (void *)&ld->c->zones[ld->zone] : (void *)ld->c;
+	char msg[512];
+	if (k->parse(ld->c, (char *)base + k->offset, value, msg, sizeof(msg)) != TDNS_OK) {
+		fail(ld, TDNS_ECONFIG, "%s", msg);
+		return 0;
+	}
+	return 1;
+}
+
+/* The default zone file name: the zone's name in lower case, no trailing dot, ".zone". */
+static int
+default_zone_file(struct cfg_zone *z, char *err, size_t errlen)
+{
+	uint8_t lower[DNS_NAME_MAX];
+	char text[DNS_NAME_TEXT_MAX];
+	memcpy(lower, z->apex, dns_name_len(z->apex));
+	dns_name_lower(lower);
+	int n = dns_name_to_text(lower, text, sizeof(text));
+	if (n < 0) {
+		snprintf(err, errlen, "%s:%u: zone '%s': %s", z->src_file, z->src_line, z->name,
+			 tdns_status_msg(n));
+		return TDNS_ECONFIG;
+	}
+	if (strcmp(text, ".") == 0) {
+		z->file = tdns_xstrdup("root.zone");
+		return TDNS_OK;
+	}
+	text[n - 1] = '\0';
+	if (strchr(text, '/') != NULL || text[0] == '.') {
+		snprintf(err, errlen, "%s:%u: zone '%s' needs a file key; expected file = NAME",
+			 z->src_file, z->src_line, z->name);
+		return TDNS_ECONFIG;
+	}
+	size_t len = strlen(text) + sizeof(".zone");
+	z->file = tdns_xmalloc(len);
+	snprintf(z->file, len, "%s.zone", text);
+	return TDNS_OK;
+}
+
+/* Fills derived defaults and makes zone files absolute (state-dir may come after the zone). */
+static int
+finish(struct cfg *c, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < c->nzones; i++) {
+		struct cfg_zone *z = &c->zones[i];
+		if (z->file == NULL && default_zone_file(z, err, errlen) != TDNS_OK) {
+			return TDNS_ECONFIG;
+		}
+		if (z->file[0] != '/') {
+			size_t len = strlen(c->state_dir) + 1 + strlen(z->file) + 1;
+			char *abs = tdns_xmalloc(len);
+			snprintf(abs, len, "%s/%s", c->state_dir, z->file);
+			free(z->file);
+			z->file = abs;
+		}
+	}
+	return TDNS_OK;
+}
+
+static void
+copy_err(char *err, size_t errlen, const char *msg)
+{
+	if (err != NULL && errlen > 0) {
+		snprintf(err, errlen, "%s", msg);
+	}
+}
+
+int
+cfg_load(const char *path, struct cfg **out, char *err, size_t errlen)
+{
+	char msg[768];
+	struct loader ld = { .path = path, .status = TDNS_OK };
+	struct cfg *c = tdns_xcalloc(1, sizeof(*c));
+	int rc;
+
+	*out = NULL;
+	rc = apply_defaults(c, "server", c, msg, sizeof(msg));
+	if (rc == TDNS_OK) {
+		rc = apply_defaults(c, "log", c, msg, sizeof(msg));
+	}
+	if (rc != TDNS_OK || path == NULL) {
+		goto out;
+	}
+	c->path = tdns_xstrdup(path);
+
+	ld.fp = fopen(path, "r");
+	if (ld.fp == NULL) {
+		snprintf(msg, sizeof(msg), "cannot open %s: %s", path, strerror(errno));
+		rc = TDNS_EIO;
+		goto out;
+	}
+	size_t nkeys = 0;
+	while (cfg_keys[nkeys].key != NULL) {
+		nkeys++;
+	}
+	ld.seen = tdns_xcalloc(nkeys, sizeof(*ld.seen));
+	ld.c = c;
+	int line = ini_parse_stream(reader, &ld, handler, &ld);
+	if (line > 0 && (ld.status == TDNS_OK || (unsigned)line < ld.err_line)) {
+		snprintf(msg, sizeof(msg), "%s:%d: syntax error; expected 'key = value' or "
+			 "'[section]'", path, line);
+		rc = TDNS_ECONFIG;
+	} else if (ld.status != TDNS_OK) {
+		snprintf(msg, sizeof(msg), "%s", ld.msg);
+		rc = ld.status;
+	} else if (line < 0) {
+		snprintf(msg, sizeof(msg), "%s: out of memory", path);
+		rc = TDNS_ENOMEM;
+	} else {
+		rc = finish(c, msg, sizeof(msg));
+	}
+out:
+	if (ld.fp != NULL) {
+		fclose(ld.fp);
+	}
+	free(ld.buf);
+	free(ld.seen);
+	if (rc != TDNS_OK) {
+		copy_err(err, errlen, msg);
+		cfg_free(c);
+		return rc;
+	}
+	copy_err(err, errlen, "");
+	*out = c;
+	return TDNS_OK;
+}
+
+void
+cfg_free(struct cfg *c)
+{
+	if (c == NULL) {
+		return;
+	}
+	for (size_t i = 0; i < c->nzones; i++) {
+		free(c->zones[i].name);
+		free(c->zones[i].type);
+		free(c->zones[i].file);
+		free(c->zones[i].src_file);
+	}
+	free(c->zones);
+	free(c->listen);
+	free(c->state_dir);
+	free(c->user);
+	free(c->path);
+	free(c);
+}

@@ -16,7 +16,7 @@
 struct cfg_listen {
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
-	char text[64];            /* as written, for logs */
+	char text[64];            /* "ADDR:PORT" or "[V6]:PORT" with the port filled in, for logs */
 };
 
 /* A [zone NAME] section. */
@@ -73,7 +73,14 @@ struct cfg_key {
 	const char *help;         /* one line for people */
 	int (*parse)(struct cfg *c, void *target, const char *value, char *err, size_t errlen);
 	size_t offset;            /* of the target field in struct cfg (or struct cfg_zone) */
+	unsigned flags;           /* CFG_KEY_* below */
 };
+
+/*
+ * def is a description ("NAME.zone"), not a value to parse: the loader derives the default
+ * (added by the cfg helper for [zone] file, whose default depends on the zone name).
+ */
+#define CFG_KEY_DERIVED 0x1u
 
 /* The schema table, terminated by an entry whose key is NULL. */
 extern const struct cfg_key cfg_keys[];

@@ -1,3 +1,400 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder until written */
-#include "core/core.h"
+/* Domain names: wire decompression and checks, text form, canonical order and hashing. */
+#include <string.h>
+
+#include "dns/dns.h"
+
+/* ASCII-only case folding (RFC 4343 §3: DNS case-insensitivity covers A-Z only). */
+static const uint8_t lower_tab[256] = {
+#define L1(i) [(i)] = (uint8_t)((i) >= 'A' && (i) <= 'Z' ? (i) + 32 : (i))
+#define L4(i) L1(i), L1((i) + 1), L1((i) + 2), L1((i) + 3)
+#define L16(i) L4(i), L4((i) + 4), L4((i) + 8), L4((i) + 12)
+#define L64(i) L16(i), L16((i) + 16), L16((i) + 32), L16((i) + 48)
+	L64(0), L64(64), L64(128), L64(192),
+#undef L64
+#undef L16
+#undef L4
+#undef L1
+};
+
+int
+dns_name_unpack(const uint8_t *pkt, size_t pktlen, size_t *pos, uint8_t *out)
+{
+	size_t p = *pos;
+	size_t seg = p;         /* start of the label run being read; pointers must go below it */
+	size_t end = 0;         /* where the name ends in place (after the first pointer) */
+	bool jumped = false;
+	size_t n = 0;
+
+	for (;;) {
+		if (p >= pktlen) {
+			return TDNS_ETRUNC;
+		}
+		uint8_t c = pkt[p];
+		if ((c & 0xc0) == 0xc0) {
+			if (p + 1 >= pktlen) {
+				return TDNS_ETRUNC;
+			}
+			size_t target = ((size_t)(c & 0x3f) << 8) | pkt[p + 1];
+			/*
+			 * RFC 1035 §4.1.4 allows any earlier occurrence.  Requiring the target to lie
+			 * before the start of the current label run makes every jump strictly
+			 * decrease, so a loop is impossible and needs no counter.
+			 */
+			if (target >= seg) {
+				return TDNS_ELOOP;
+			}
+			if (!jumped) {
+				end = p + 2;
+				jumped = true;
+			}
+			p = target;
+			seg = target;
+			continue;
+		}
+		if (c & 0xc0) {
+			/* 01 and 10 label types: RFC 6891 §5 retired the extended label types. */
+			return TDNS_EMALFORMED;
+		}
+		if (n + 1 + c > DNS_NAME_MAX) {
+			return TDNS_ENAMELONG;
+		}
+		if (p + 1 + c > pktlen) {
+			return TDNS_ETRUNC;
+		}
+		memcpy(out + n, pkt + p, 1 + (size_t)c);
+		n += 1 + (size_t)c;
+		p += 1 + (size_t)c;
+		if (c == 0) {
+			break;
+		}
+	}
+	*pos = jumped ? end : p;
+	return (int)n;
+}
+
+size_t
+dns_name_len(const uint8_t *name)
+{
+	const uint8_t *p = name;
+	while (*p) {
+		p += 1 + *p;
+	}
+	return (size_t)(p - name) + 1;
+}
+
+int
+dns_name_check(const uint8_t *mem, size_t len)
+{
+	size_t p = 0;
+	for (;;) {
+		if (p >= len) {
+			return TDNS_ETRUNC;
+		}
+		uint8_t c = mem[p];
+		if (c & 0xc0) {
+			/* Compression pointers or extended labels have no place in stored rdata. */
+			return TDNS_EMALFORMED;
+		}
+		if (p + 1 + c > DNS_NAME_MAX) {
+			return TDNS_ENAMELONG;
+		}
+		if (p + 1 + c > len) {
+			return TDNS_ETRUNC;
+		}
+		p += 1 + (size_t)c;
+		if (c == 0) {
+			return (int)p;
+		}
+	}
+}
+
+static int
+digit(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : -1;
+}
+
+int
+dns_name_from_text(const char *s, size_t slen, const uint8_t *origin, uint8_t *out)
+{
+	if (slen == 0) {
+		return TDNS_EBADTEXT;
+	}
+	if (slen == 1 && s[0] == '@') {
+		if (origin == NULL) {
+			return TDNS_ERELATIVE;
+		}
+		size_t olen = dns_name_len(origin);
+		memcpy(out, origin, olen);
+		return (int)olen;
+	}
+	if (slen == 1 && s[0] == '.') {
+		out[0] = 0;
+		return 1;
+	}
+
+	uint8_t tmp[DNS_NAME_MAX + 64];
+	size_t n = 0;           /* bytes written to tmp */
+	size_t lab = 0;         /* offset of the current label's length byte */
+	size_t i = 0;
+	bool absolute = false;
+
+	tmp[0] = 0;
+	n = 1;
+	while (i < slen) {
+		char c = s[i];
+		if (c == '.') {
+			if (tmp[lab] == 0) {
+				return TDNS_EBADTEXT; /* empty label: "a..b" or ".a" */
+			}
+			i++;
+			if (i == slen) {
+				absolute = true;
+				break;
+			}
+			lab = n;
+			tmp[n++] = 0;
+			continue;
+		}
+		uint8_t v;
+		if (c == '\\') {
+			if (i + 1 >= slen) {
+				return TDNS_EBADTEXT;
+			}
+			int d0 = digit(s[i + 1]);
+			if (d0 >= 0) {
+				/* RFC 1035 §5.1: \DDD is exactly three decimal digits. */
+				if (i + 3 >= slen) {
+					return TDNS_EBADTEXT;
+				}
+				int d1 = digit(s[i + 2]);
+				int d2 = digit(s[i + 3]);
+				if (d1 < 0 || d2 < 0) {
+					return TDNS_EBADTEXT;
+				}
+				int val = d0 * 100 + d1 * 10 + d2;
+				if (val > 255) {
+					return TDNS_EBADTEXT;
+				}
+				v = (uint8_t)val;
+				i += 4;
+			} else {
+				v = (uint8_t)s[i + 1];
+				i += 2;
+			}
+		} else {
+			v = (uint8_t)c;
+			i++;
+		}
+		if (tmp[lab] == DNS_LABEL_MAX) {
+			return TDNS_ELABELLONG;
+		}
+		if (n >= DNS_NAME_MAX) {
+			return TDNS_ENAMELONG;
+		}
+		tmp[n++] = v;
+		tmp[lab]++;
+	}
+	if (!absolute && tmp[lab] == 0) {
+		return TDNS_EBADTEXT;
+	}
+	if (absolute) {
+		if (n + 1 > DNS_NAME_MAX) {
+			return TDNS_ENAMELONG;
+		}
+		tmp[n++] = 0;
+		memcpy(out, tmp, n);
+		return (int)n;
+	}
+	if (origin == NULL) {
+		return TDNS_ERELATIVE;
+	}
+	size_t olen = dns_name_len(origin);
+	if (n + olen > DNS_NAME_MAX) {
+		return TDNS_ENAMELONG;
+	}
+	memcpy(out, tmp, n);
+	memcpy(out + n, origin, olen);
+	return (int)(n + olen);
+}
+
+int
+dns_name_to_text(const uint8_t *name, char *out, size_t cap)
+{
+	size_t n = 0;
+	const uint8_t *p = name;
+
+	if (*p == 0) {
+		if (cap < 2) {
+			return TDNS_ESPACE;
+		}
+		out[0] = '.';
+		out[1] = '\0';
+		return 1;
+	}
+	while (*p) {
+		uint8_t len = *p++;
+		for (uint8_t k = 0; k < len; k++, p++) {
+			uint8_t c = *p;
+			/* Room for the longest form (\DDD) plus the label dot and the NUL. */
+			if (n + 6 > cap) {
+				return TDNS_ESPACE;
+			}
+			switch (c) {
+			case '"': case '(': case ')': case '.': case ';': case '\\': case '@':
+			case '$': case ' ':
+				out[n++] = '\\';
+				out[n++] = (char)c;
+				break;
+			default:
+				if (c < 0x21 || c > 0x7e) {
+					out[n++] = '\\';
+					out[n++] = (char)('0' + c / 100);
+					out[n++] = (char)('0' + c / 10 % 10);
+					out[n++] = (char)('0' + c % 10);
+				} else {
+					out[n++] = (char)c;
+				}
+			}
+		}
+		if (n + 2 > cap) {
+			return TDNS_ESPACE;
+		}
+		out[n++] = '.';
+	}
+	out[n] = '\0';
+	return (int)n;
+}
+
+/* Offsets of the label length bytes of name, at most 128 labels; returns their number. */
+static int
+label_offsets(const uint8_t *name, uint8_t off[128])
+{
+	int k = 0;
+	size_t p = 0;
+	while (name[p] && k < 128) {
+		off[k++] = (uint8_t)p;
+		p += 1 + (size_t)name[p];
+	}
+	return k;
+}
+
+int
+dns_name_cmp(const uint8_t *a, const uint8_t *b)
+{
+	uint8_t oa[128], ob[128];
+	int na = label_offsets(a, oa);
+	int nb = label_offsets(b, ob);
+
+	/* RFC 4034 §6.1: compare label by label from the most significant (rightmost) one. */
+	while (na > 0 && nb > 0) {
+		const uint8_t *la = a + oa[--na];
+		const uint8_t *lb = b + ob[--nb];
+		size_t m = la[0] < lb[0] ? la[0] : lb[0];
+		for (size_t k = 1; k <= m; k++) {
+			int d = (int)lower_tab[la[k]] - (int)lower_tab[lb[k]];
+			if (d != 0) {
+				return d;
+			}
+		}
+		if (la[0] != lb[0]) {
+			return (int)la[0] - (int)lb[0];
+		}
+	}
+	return na - nb;
+}
+
+bool
+dns_name_eq(const uint8_t *a, const uint8_t *b)
+{
+	for (;;) {
+		if (*a != *b) {
+			return false;
+		}
+		uint8_t len = *a;
+		if (len == 0) {
+			return true;
+		}
+		a++;
+		b++;
+		for (uint8_t k = 0; k < len; k++) {
+			if (lower_tab[a[k]] != lower_tab[b[k]]) {
+				return false;
+			}
+		}
+		a += len;
+		b += len;
+	}
+}
+
+int
+dns_name_labels(const uint8_t *name)
+{
+	int k = 0;
+	while (*name) {
+		name += 1 + *name;
+		k++;
+	}
+	return k;
+}
+
+bool
+dns_name_is_sub(const uint8_t *name, const uint8_t *parent)
+{
+	int nl = dns_name_labels(name);
+	int pl = dns_name_labels(parent);
+	if (nl < pl) {
+		return false;
+	}
+	while (nl > pl) {
+		name += 1 + *name;
+		nl--;
+	}
+	return dns_name_eq(name, parent);
+}
+
+void
+dns_name_lower(uint8_t *name)
+{
+	while (*name) {
+		uint8_t len = *name++;
+		for (uint8_t k = 0; k < len; k++) {
+			name[k] = lower_tab[name[k]];
+		}
+		name += len;
+	}
+}
+
+uint64_t
+dns_name_hash(const uint8_t *name, uint64_t seed)
+{
+	/*
+	 * Multiply-xorshift over 8-byte words of the lower-cased name (length octets
+	 * included, so "a.bc" and "ab.c" differ).  Not collision resistant against an
+	 * attacker who knows the seed; tables keyed by it must bound their chains.
+	 */
+	const uint64_t m = 0x9e3779b97f4a7c15ull;
+	uint64_t h = seed ^ 0x6a09e667f3bcc909ull;
+	size_t len = dns_name_len(name);
+	size_t i = 0;
+
+	while (i + 8 <= len) {
+		uint64_t w = 0;
+		for (int k = 0; k < 8; k++) {
+			w |= (uint64_t)lower_tab[name[i + (size_t)k]] << (8 * k);
+		}
+		h = (h ^ w) * m;
+		h ^= h >> 29;
+		i += 8;
+	}
+	uint64_t w = len;
+	for (int k = 0; i < len; i++, k++) {
+		w |= (uint64_t)lower_tab[name[i]] << (8 * k + 8);
+	}
+	h = (h ^ w) * m;
+	h ^= h >> 32;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 31;
+	return h;
+}

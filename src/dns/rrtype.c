@@ -1,3 +1,298 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder until written */
-#include "core/core.h"
+/* The RR type table (mnemonics and rdata field lists), and class, rcode and opcode names. */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "dns/rrtype_int.h"
+
+#define F(k, l) { .kind = (k), .label = (l) }
+#define FM(k, m, l) { .kind = (k), .min = (m), .label = (l) }
+
+/*
+ * One entry per type we know, indexed by type number.  The field lists drive text->wire,
+ * wire->text, wire checks, decompression on receipt and canonical lower-casing in rdata.c.
+ */
+static const struct dns_rrtype rrtypes[] = {
+	[DNS_TYPE_A] = { "A", 0, { F(DNS_F_A, "address") } },
+	[DNS_TYPE_NS] = { "NS", DNS_RRF_DECOMPRESS | DNS_RRF_CANON,
+			  { F(DNS_F_NAME, "name server") } },
+	[3] = { "MD", DNS_RRF_DECOMPRESS | DNS_RRF_CANON | DNS_RRF_WIREONLY,
+		{ F(DNS_F_NAME, "mail destination") } },
+	[4] = { "MF", DNS_RRF_DECOMPRESS | DNS_RRF_CANON | DNS_RRF_WIREONLY,
+		{ F(DNS_F_NAME, "mail forwarder") } },
+	[DNS_TYPE_CNAME] = { "CNAME", DNS_RRF_DECOMPRESS | DNS_RRF_CANON,
+			     { F(DNS_F_NAME, "target") } },
+	[DNS_TYPE_SOA] = { "SOA", DNS_RRF_DECOMPRESS | DNS_RRF_CANON,
+			   { F(DNS_F_NAME, "primary server"), F(DNS_F_NAME, "mailbox"),
+			     F(DNS_F_U32, "serial"), F(DNS_F_TTL, "refresh"),
+			     F(DNS_F_TTL, "retry"), F(DNS_F_TTL, "expire"),
+			     F(DNS_F_TTL, "minimum") } },
+	[7] = { "MB", DNS_RRF_DECOMPRESS | DNS_RRF_CANON | DNS_RRF_WIREONLY,
+		{ F(DNS_F_NAME, "mailbox host") } },
+	[8] = { "MG", DNS_RRF_DECOMPRESS | DNS_RRF_CANON | DNS_RRF_WIREONLY,
+		{ F(DNS_F_NAME, "mailbox") } },
+	[9] = { "MR", DNS_RRF_DECOMPRESS | DNS_RRF_CANON | DNS_RRF_WIREONLY,
+		{ F(DNS_F_NAME, "mailbox") } },
+	[DNS_TYPE_PTR] = { "PTR", DNS_RRF_DECOMPRESS | DNS_RRF_CANON,
+			   { F(DNS_F_NAME, "target") } },
+	[DNS_TYPE_HINFO] = { "HINFO", DNS_RRF_CANON,
+			     { F(DNS_F_STR, "CPU"), F(DNS_F_STR, "OS") } },
+	[14] = { "MINFO", DNS_RRF_DECOMPRESS | DNS_RRF_CANON,
+		 { F(DNS_F_NAME, "responsible mailbox"), F(DNS_F_NAME, "error mailbox") } },
+	[DNS_TYPE_MX] = { "MX", DNS_RRF_DECOMPRESS | DNS_RRF_CANON,
+			  { F(DNS_F_U16, "preference"), F(DNS_F_NAME, "exchange") } },
+	[DNS_TYPE_TXT] = { "TXT", 0, { F(DNS_F_STRS, "text") } },
+	[DNS_TYPE_RP] = { "RP", DNS_RRF_DECOMPRESS | DNS_RRF_CANON,
+			  { F(DNS_F_NAME, "mailbox"), F(DNS_F_NAME, "TXT name") } },
+	[18] = { "AFSDB", DNS_RRF_DECOMPRESS | DNS_RRF_CANON,
+		 { F(DNS_F_U16, "subtype"), F(DNS_F_NAME, "hostname") } },
+	[21] = { "RT", DNS_RRF_DECOMPRESS | DNS_RRF_CANON,
+		 { F(DNS_F_U16, "preference"), F(DNS_F_NAME, "intermediate host") } },
+	[24] = { "SIG", DNS_RRF_DECOMPRESS | DNS_RRF_CANON | DNS_RRF_WIREONLY,
+		 { F(DNS_F_TYPE, "type covered"), F(DNS_F_ALG, "algorithm"),
+		   F(DNS_F_U8, "labels"), F(DNS_F_TTL, "original TTL"),
+		   F(DNS_F_TIME, "expiration"), F(DNS_F_TIME, "inception"),
+		   F(DNS_F_U16, "key tag"), F(DNS_F_NAME, "signer"),
+		   F(DNS_F_B64, "signature") } },
+	[DNS_TYPE_AAAA] = { "AAAA", 0, { F(DNS_F_AAAA, "address") } },
+	[DNS_TYPE_LOC] = { "LOC", 0, { F(DNS_F_LOC, "location") } },
+	[30] = { "NXT", DNS_RRF_DECOMPRESS | DNS_RRF_CANON | DNS_RRF_WIREONLY,
+		 { F(DNS_F_NAME, "next name"), F(DNS_F_HEX, "type bitmap") } },
+	[DNS_TYPE_SRV] = { "SRV", DNS_RRF_DECOMPRESS | DNS_RRF_CANON,
+			   { F(DNS_F_U16, "priority"), F(DNS_F_U16, "weight"),
+			     F(DNS_F_U16, "port"), F(DNS_F_NAME, "target") } },
+	[DNS_TYPE_NAPTR] = { "NAPTR", DNS_RRF_DECOMPRESS | DNS_RRF_CANON,
+			     { F(DNS_F_U16, "order"), F(DNS_F_U16, "preference"),
+			       F(DNS_F_STR, "flags"), F(DNS_F_STR, "services"),
+			       F(DNS_F_STR, "regexp"), F(DNS_F_NAME, "replacement") } },
+	[26] = { "PX", DNS_RRF_DECOMPRESS | DNS_RRF_CANON | DNS_RRF_WIREONLY,
+		 { F(DNS_F_U16, "preference"), F(DNS_F_NAME, "MAP822"),
+		   F(DNS_F_NAME, "MAPX400") } },
+	[36] = { "KX", DNS_RRF_CANON,
+		 { F(DNS_F_U16, "preference"), F(DNS_F_NAME, "exchanger") } },
+	[DNS_TYPE_DNAME] = { "DNAME", DNS_RRF_CANON, { F(DNS_F_NAME, "target") } },
+	[DNS_TYPE_OPT] = { "OPT", DNS_RRF_META, { F(DNS_F_END, NULL) } },
+	[DNS_TYPE_DS] = { "DS", 0,
+			  { F(DNS_F_U16, "key tag"), F(DNS_F_ALG, "algorithm"),
+			    F(DNS_F_U8, "digest type"), FM(DNS_F_HEX, 1, "digest") } },
+	[DNS_TYPE_SSHFP] = { "SSHFP", 0,
+			     { F(DNS_F_U8, "algorithm"), F(DNS_F_U8, "fingerprint type"),
+			       FM(DNS_F_HEX, 1, "fingerprint") } },
+	[DNS_TYPE_RRSIG] = { "RRSIG", DNS_RRF_CANON,
+			     { F(DNS_F_TYPE, "type covered"), F(DNS_F_ALG, "algorithm"),
+			       F(DNS_F_U8, "labels"), F(DNS_F_TTL, "original TTL"),
+			       F(DNS_F_TIME, "expiration"), F(DNS_F_TIME, "inception"),
+			       F(DNS_F_U16, "key tag"), F(DNS_F_NAME, "signer"),
+			       FM(DNS_F_B64, 1, "signature") } },
+	/* RFC 6840 §5.1: the next name of NSEC is not lower-cased, so no DNS_RRF_CANON. */
+	[DNS_TYPE_NSEC] = { "NSEC", 0,
+			    { F(DNS_F_NAME, "next name"), F(DNS_F_BITMAP, "type bitmap") } },
+	[DNS_TYPE_DNSKEY] = { "DNSKEY", 0,
+			      { F(DNS_F_U16, "flags"), F(DNS_F_U8, "protocol"),
+				F(DNS_F_ALG, "algorithm"), FM(DNS_F_B64, 1, "public key") } },
+	[DNS_TYPE_NSEC3] = { "NSEC3", 0,
+			     { F(DNS_F_U8, "hash algorithm"), F(DNS_F_U8, "flags"),
+			       F(DNS_F_U16, "iterations"), F(DNS_F_SALT, "salt"),
+			       F(DNS_F_B32HEX, "next hashed owner"),
+			       F(DNS_F_BITMAP, "type bitmap") } },
+	[DNS_TYPE_NSEC3PARAM] = { "NSEC3PARAM", 0,
+				  { F(DNS_F_U8, "hash algorithm"), F(DNS_F_U8, "flags"),
+				    F(DNS_F_U16, "iterations"), F(DNS_F_SALT, "salt") } },
+	[DNS_TYPE_TLSA] = { "TLSA", 0,
+			    { F(DNS_F_U8, "certificate usage"), F(DNS_F_U8, "selector"),
+			      F(DNS_F_U8, "matching type"),
+			      FM(DNS_F_HEX, 1, "certificate association data") } },
+	[DNS_TYPE_SMIMEA] = { "SMIMEA", 0,
+			      { F(DNS_F_U8, "certificate usage"), F(DNS_F_U8, "selector"),
+				F(DNS_F_U8, "matching type"),
+				FM(DNS_F_HEX, 1, "certificate association data") } },
+	[DNS_TYPE_CDS] = { "CDS", 0,
+			   { F(DNS_F_U16, "key tag"), F(DNS_F_ALG, "algorithm"),
+			     F(DNS_F_U8, "digest type"), FM(DNS_F_HEX, 1, "digest") } },
+	[DNS_TYPE_CDNSKEY] = { "CDNSKEY", 0,
+			       { F(DNS_F_U16, "flags"), F(DNS_F_U8, "protocol"),
+				 F(DNS_F_ALG, "algorithm"), FM(DNS_F_B64, 1, "public key") } },
+	[DNS_TYPE_OPENPGPKEY] = { "OPENPGPKEY", 0, { FM(DNS_F_B64, 1, "public key") } },
+	/* RFC 8976 §2.2.4: the digest is at least 12 octets. */
+	[DNS_TYPE_ZONEMD] = { "ZONEMD", 0,
+			      { F(DNS_F_U32, "serial"), F(DNS_F_U8, "scheme"),
+				F(DNS_F_U8, "hash algorithm"), FM(DNS_F_HEX, 12, "digest") } },
+	[DNS_TYPE_SVCB] = { "SVCB", 0,
+			    { F(DNS_F_U16, "priority"), F(DNS_F_NAME, "target"),
+			      F(DNS_F_SVCPARAMS, "parameters") } },
+	[DNS_TYPE_HTTPS] = { "HTTPS", 0,
+			     { F(DNS_F_U16, "priority"), F(DNS_F_NAME, "target"),
+			       F(DNS_F_SVCPARAMS, "parameters") } },
+	[99] = { "SPF", 0, { F(DNS_F_STRS, "text") } },
+	[249] = { "TKEY", DNS_RRF_META, { F(DNS_F_END, NULL) } },
+	[DNS_TYPE_TSIG] = { "TSIG", DNS_RRF_META, { F(DNS_F_END, NULL) } },
+	[DNS_TYPE_IXFR] = { "IXFR", DNS_RRF_META, { F(DNS_F_END, NULL) } },
+	[DNS_TYPE_AXFR] = { "AXFR", DNS_RRF_META, { F(DNS_F_END, NULL) } },
+	[253] = { "MAILB", DNS_RRF_META, { F(DNS_F_END, NULL) } },
+	[254] = { "MAILA", DNS_RRF_META, { F(DNS_F_END, NULL) } },
+	[DNS_TYPE_ANY] = { "ANY", DNS_RRF_META, { F(DNS_F_END, NULL) } },
+	[DNS_TYPE_URI] = { "URI", 0,
+			   { F(DNS_F_U16, "priority"), F(DNS_F_U16, "weight"),
+			     F(DNS_F_TEXT, "target") } },
+	[DNS_TYPE_CAA] = { "CAA", 0,
+			   { F(DNS_F_U8, "flags"), F(DNS_F_TAG, "tag"),
+			     F(DNS_F_TEXT, "value") } },
+};
+
+#define NTYPES (sizeof(rrtypes) / sizeof(rrtypes[0]))
+
+const struct dns_rrtype *
+dns_rrtype_find(uint16_t type)
+{
+	if (type >= NTYPES || rrtypes[type].name == NULL) {
+		return NULL;
+	}
+	return &rrtypes[type];
+}
+
+/* Parses "<prefix>nnn" (case-insensitive prefix, decimal 0-65535); -1 if not that form. */
+static int
+prefixed_number(const char *s, size_t len, const char *prefix)
+{
+	size_t pl = strlen(prefix);
+	if (len <= pl || len > pl + 5 || strncasecmp(s, prefix, pl) != 0) {
+		return -1;
+	}
+	unsigned v = 0;
+	for (size_t i = pl; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9') {
+			return -1;
+		}
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	return v > 65535 ? -1 : (int)v;
+}
+
+const char *
+dns_type_to_text(uint16_t type, char *buf)
+{
+	const struct dns_rrtype *t = dns_rrtype_find(type);
+	if (t != NULL) {
+		return t->name;
+	}
+	/* RFC 3597 §5 */
+	snprintf(buf, 16, "TYPE%u", (unsigned)type);
+	return buf;
+}
+
+int
+dns_type_from_text(const char *s, size_t len)
+{
+	for (size_t i = 0; i < NTYPES; i++) {
+		const char *n = rrtypes[i].name;
+		if (n != NULL && strlen(n) == len && strncasecmp(n, s, len) == 0) {
+			return (int)i;
+		}
+	}
+	return prefixed_number(s, len, "TYPE");
+}
+
+static const char *const class_names[] = {
+	[DNS_CLASS_IN] = "IN",
+	[DNS_CLASS_CH] = "CH",
+	[DNS_CLASS_HS] = "HS",
+	[DNS_CLASS_NONE] = "NONE",
+	[DNS_CLASS_ANY] = "ANY",
+};
+
+const char *
+dns_class_to_text(uint16_t rclass, char *buf)
+{
+	if (rclass < sizeof(class_names) / sizeof(class_names[0]) && class_names[rclass]) {
+		return class_names[rclass];
+	}
+	snprintf(buf, 16, "CLASS%u", (unsigned)rclass);
+	return buf;
+}
+
+int
+dns_class_from_text(const char *s, size_t len)
+{
+	for (size_t i = 0; i < sizeof(class_names) / sizeof(class_names[0]); i++) {
+		const char *n = class_names[i];
+		if (n != NULL && strlen(n) == len && strncasecmp(n, s, len) == 0) {
+			return (int)i;
+		}
+	}
+	/* "CHAOS" and "HESIOD" are the long names of RFC 1035 §3.2.4. */
+	if (len == 5 && strncasecmp(s, "CHAOS", 5) == 0) {
+		return DNS_CLASS_CH;
+	}
+	if (len == 6 && strncasecmp(s, "HESIOD", 6) == 0) {
+		return DNS_CLASS_HS;
+	}
+	return prefixed_number(s, len, "CLASS");
+}
+
+static const char *const rcode_names[] = {
+	[DNS_RCODE_NOERROR] = "NOERROR",
+	[DNS_RCODE_FORMERR] = "FORMERR",
+	[DNS_RCODE_SERVFAIL] = "SERVFAIL",
+	[DNS_RCODE_NXDOMAIN] = "NXDOMAIN",
+	[DNS_RCODE_NOTIMP] = "NOTIMP",
+	[DNS_RCODE_REFUSED] = "REFUSED",
+	[DNS_RCODE_YXDOMAIN] = "YXDOMAIN",
+	[DNS_RCODE_YXRRSET] = "YXRRSET",
+	[DNS_RCODE_NXRRSET] = "NXRRSET",
+	[DNS_RCODE_NOTAUTH] = "NOTAUTH",
+	[DNS_RCODE_NOTZONE] = "NOTZONE",
+	[DNS_RCODE_BADVERS] = "BADVERS",
+	[17] = "BADKEY",
+	[18] = "BADTIME",
+	[19] = "BADMODE",
+	[20] = "BADNAME",
+	[21] = "BADALG",
+	[22] = "BADTRUNC",
+	[23] = "BADCOOKIE",
+};
+
+const char *
+dns_rcode_to_text(int rcode, char *buf)
+{
+	if (rcode >= 0 && (size_t)rcode < sizeof(rcode_names) / sizeof(rcode_names[0]) &&
+	    rcode_names[rcode]) {
+		return rcode_names[rcode];
+	}
+	snprintf(buf, 16, "RCODE%d", rcode);
+	return buf;
+}
+
+static const char *const opcode_names[] = {
+	[DNS_OPCODE_QUERY] = "QUERY",
+	[DNS_OPCODE_IQUERY] = "IQUERY",
+	[DNS_OPCODE_STATUS] = "STATUS",
+	[DNS_OPCODE_NOTIFY] = "NOTIFY",
+	[DNS_OPCODE_UPDATE] = "UPDATE",
+	[6] = "DSO",
+};
+
+const char *
+dns_opcode_to_text(int opcode, char *buf)
+{
+	if (opcode >= 0 && (size_t)opcode < sizeof(opcode_names) / sizeof(opcode_names[0]) &&
+	    opcode_names[opcode]) {
+		return opcode_names[opcode];
+	}
+	snprintf(buf, 16, "OPCODE%d", opcode);
+	return buf;
+}
+
+bool
+dns_type_known(uint16_t type)
+{
+	const struct dns_rrtype *t = dns_rrtype_find(type);
+	return t != NULL && !(t->flags & (DNS_RRF_META | DNS_RRF_WIREONLY));
+}
+
+bool
+dns_type_is_meta(uint16_t type)
+{
+	const struct dns_rrtype *t = dns_rrtype_find(type);
+	return t != NULL && (t->flags & DNS_RRF_META);
+}

@@ -1,4 +1,209 @@
 /* SPDX-License-Identifier: MIT */
+/* net: the server side of DNS over UDP and TCP — worker threads, listeners, query glue. */
 #ifndef TDNS_NET_H
 #define TDNS_NET_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include "cfg/cfg.h"
+#include "core/core.h"
+#include "dns/dns.h"
+#include "zone/zone.h"
+
+/* ------------------------------------------------------------------------------------------ */
+/* Query processing (query.c): one wire query in, one wire reply out, no I/O, no allocation.   */
+
+/*
+ * Answers the query pkt[0..len) from the zones in zs into out (cap bytes) and returns the
+ * reply length, or 0 when the packet must be dropped (shorter than a header, or a response).
+ * Malformed queries get FORMERR, opcodes other than QUERY NOTIMP, EDNS versions above 0
+ * BADVERS (RFC 6891 §6.1.3).  The reply is limited to 65535 octets over TCP and, over UDP, to
+ * max(512, min(client EDNS size, udp_max)) with EDNS and to 512 without (RFC 6891 §6.2.5);
+ * udp_max is also the payload size our OPT record advertises.
+ */
+size_t net_query_process(const struct zone_set *zs, const uint8_t *pkt, size_t len, uint8_t *out,
+			 size_t cap, bool tcp, size_t udp_max);
+
+/*
+ * The same, also storing the reply's full rcode (BADVERS included) in *rcode, or -1 when the
+ * packet is dropped.  Used by the listeners for their counters.
+ */
+size_t net_query_answer(const struct zone_set *zs, const uint8_t *pkt, size_t len, uint8_t *out,
+			size_t cap, bool tcp, size_t udp_max, int *rcode);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Counters, one set per worker, written only by its thread.                                    */
+
+#define NET_STATS_RCODES 24 /* rcodes 0..22 counted one by one, the rest in the last slot */
+
+struct net_stats {
+	uint64_t queries;         /* messages that got a reply or were dropped */
+	uint64_t udp;             /* queries received over UDP */
+	uint64_t tcp;             /* queries received over TCP */
+	uint64_t dropped;         /* not answered (responses, runts, oversized datagrams) */
+	uint64_t truncated;       /* UDP replies with TC set */
+	uint64_t tcp_accepted;    /* TCP connections accepted */
+	uint64_t tcp_refused;     /* closed at once because the worker was full */
+	uint64_t tcp_evicted;     /* idle connections closed to make room for a new one */
+	uint64_t rcode[NET_STATS_RCODES];
+};
+
+/* Adds every counter of b to a. */
+void net_stats_add(struct net_stats *a, const struct net_stats *b);
+
+/* Counts one reply with the rcode from net_query_answer (-1 = dropped). */
+void net_stats_count(struct net_stats *st, int rcode);
+
+/* ------------------------------------------------------------------------------------------ */
+/* The server (server.c): public interface used by tdnsd.c.                                     */
+
+struct net_server;
+
+/*
+ * Creates the worker event bases (the caller has enabled libevent's locking with
+ * evthread_use_pthreads, which net_server_publish relies on) and binds, for every listen address of c and every worker,
+ * one UDP socket and one TCP listening socket (SO_REUSEPORT, so the kernel spreads the load).
+ * Run it before dropping privileges.  nworkers must be at least 1.  The configuration is
+ * only read during the call.  On failure returns TDNS_EIO (bind, socket) or TDNS_ENOMEM with
+ * a message naming the address in err.  Caller frees with net_server_free.
+ */
+int net_server_new(const struct cfg *c, unsigned nworkers, struct net_server **out, char *err,
+		   size_t errlen);
+
+/*
+ * Starts the worker threads, each answering from zs (borrowed until a later
+ * net_server_publish returns or the server is stopped).  TDNS_OK or TDNS_ENOMEM (thread
+ * creation failed; the threads already started are stopped again).
+ */
+int net_server_start(struct net_server *s, const struct zone_set *zs);
+
+/*
+ * Publishes a new zone set: every worker switches to zs on its own event base, between two
+ * queries.  Blocks until all workers have switched, so on return the previous set is no
+ * longer referenced and the caller may free it.  Workers never lock on the query path.
+ */
+void net_server_publish(struct net_server *s, const struct zone_set *zs);
+
+/* Stops the workers and joins their threads; idempotent.  Connections are closed. */
+void net_server_stop(struct net_server *s);
+
+/*
+ * Sums the workers' counters into *total.  While running, each worker's counters are those
+ * it had at the last publish; after net_server_stop, the final ones.
+ */
+void net_server_stats(const struct net_server *s, struct net_stats *total);
+
+/* Number of worker threads. */
+unsigned net_server_workers(const struct net_server *s);
+
+/* Stops the server if needed and frees it with all its sockets; accepts NULL. */
+void net_server_free(struct net_server *s);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Internal to src/net: the worker shared by server.c, udp.c and tcp.c.                          */
+
+struct event_base;
+struct event;
+struct evconnlistener;
+struct bufferevent;
+struct mmsghdr;
+struct iovec;
+
+#define NET_UDP_BATCH 32          /* datagrams per recvmmsg / sendmmsg */
+#define NET_UDP_RECV_MAX 4096     /* largest query datagram we accept */
+#define NET_TCP_OUT_HIGH 65536    /* stop reading a connection while this much output waits */
+
+/* One UDP socket of a worker. */
+struct net_udp {
+	struct net_worker *w;
+	int fd;
+	int family;
+	bool wildcard;            /* bound to 0.0.0.0 or ::, replies need the query's address */
+	struct event *ev;
+	const char *text;         /* listen address, for logs (owned by the server) */
+};
+
+/* One TCP connection (RFC 7766). */
+struct net_tcp_conn {
+	TAILQ_ENTRY(net_tcp_conn) link; /* in the worker's list, least recently active first */
+	struct net_worker *w;
+	struct bufferevent *bev;
+	bool paused;              /* reading stopped until the client reads its replies */
+	bool closing;             /* close once the pending replies are written */
+	bool eof;                 /* client closed its side */
+};
+
+TAILQ_HEAD(net_tcp_list, net_tcp_conn);
+
+/* Per-worker state; everything here is touched only by the worker's thread while it runs. */
+struct net_worker {
+	struct net_server *srv;
+	unsigned id;
+	pthread_t thread;
+	bool started;
+	struct event_base *base;
+	const struct zone_set *zs; /* current zones; replaced only by the switch event */
+	struct event *switch_ev;   /* activated by net_server_publish from the main thread */
+	struct net_udp *udp;       /* one per listen address */
+	struct evconnlistener **tcp; /* one per listen address */
+	size_t nsock;
+	struct net_tcp_list conns;
+	unsigned nconns;
+	struct net_stats stats;
+	struct net_stats stats_shown; /* copy taken at the last publish, under srv->lock */
+	/* UDP batch: one receive set and one reply set, allocated once. */
+	struct mmsghdr *rmsg, *smsg;
+	struct iovec *riov, *siov;
+	struct sockaddr_storage *peer;
+	uint8_t *rctl, *sctl;     /* NET_UDP_BATCH control buffers each */
+	uint8_t *rbuf, *sbuf;     /* NET_UDP_BATCH buffers each */
+	size_t sbuf_size;         /* bytes per reply buffer */
+	/* TCP: one query and one framed reply at a time. */
+	uint8_t *tcp_in;          /* DNS_MSG_MAX */
+	uint8_t *tcp_out;         /* 2 + DNS_MSG_MAX */
+};
+
+/* Settings every worker reads (fixed while the server runs). */
+struct net_settings {
+	size_t udp_max;           /* cfg udp-max-payload */
+	unsigned tcp_idle;        /* seconds */
+	unsigned tcp_max;         /* connections per worker */
+};
+
+/* The settings of w's server. */
+const struct net_settings *net_server_settings(const struct net_worker *w);
+
+/* udp.c: allocates w's batch buffers; TDNS_OK or TDNS_ENOMEM. */
+int net_udp_buffers_new(struct net_worker *w, size_t udp_max);
+
+/* udp.c: frees what net_udp_buffers_new allocated; accepts a zeroed worker. */
+void net_udp_buffers_free(struct net_worker *w);
+
+/*
+ * udp.c: opens and binds one UDP socket for addr with SO_REUSEPORT (and IPV6_V6ONLY, and
+ * packet info for wildcard addresses).  Returns the fd or -1 with errno set.
+ */
+int net_udp_socket(const struct sockaddr *addr, socklen_t addrlen, bool *wildcard);
+
+/* udp.c: the read callback of a UDP socket's event; arg is the struct net_udp. */
+void net_udp_read_cb(int fd, short what, void *arg);
+
+/*
+ * tcp.c: opens, binds and listens on one TCP socket for addr with SO_REUSEPORT.  Returns the
+ * fd or -1 with errno set.
+ */
+int net_tcp_socket(const struct sockaddr *addr, socklen_t addrlen);
+
+/* tcp.c: the accept callback of a worker's listener; arg is the worker. */
+void net_tcp_accept_cb(struct evconnlistener *l, int fd, struct sockaddr *sa, int salen,
+		       void *arg);
+
+/* tcp.c: closes every connection of w (at shutdown). */
+void net_tcp_close_all(struct net_worker *w);
+
 #endif

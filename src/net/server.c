@@ -1,3 +1,336 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder until written */
-#include "core/core.h"
+/* Worker threads with one event base each, their sockets, and lock-free zone publication. */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "net/net.h"
+
+struct net_server {
+	struct net_settings set;
+	struct net_worker *workers;
+	unsigned nworkers;
+	char (*texts)[64];        /* listen addresses as configured, for logs */
+	size_t nlisten;
+	bool running;
+	/* Publication handshake; never taken on the query path. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	const struct zone_set *pending;
+	unsigned acks;
+};
+
+const struct net_settings *
+net_server_settings(const struct net_worker *w)
+{
+	return &w->srv->set;
+}
+
+unsigned
+net_server_workers(const struct net_server *s)
+{
+	return s->nworkers;
+}
+
+/* Runs on the worker's thread: switch to the published set and acknowledge. */
+static void
+switch_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct net_worker *w = arg;
+	struct net_server *s = w->srv;
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&s->lock);
+	w->zs = s->pending;
+	w->stats_shown = w->stats;
+	s->acks++;
+	pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/*
+ * SO_REUSEPORT would let us share a port with another server running as the same user and
+ * silently split its traffic; a plain bind first tells us the address is really free.
+ */
+static int
+probe_free(const struct cfg_listen *l, int type)
+{
+	int fd = socket(l->addr.ss_family, type | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		return -1;
+	}
+	int on = 1;
+	if (type == SOCK_STREAM) {
+		/* Connections of an earlier run in TIME_WAIT must not count as in use. */
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	}
+	if (l->addr.ss_family == AF_INET6) {
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+	}
+	int rc = bind(fd, (const struct sockaddr *)&l->addr, l->addrlen);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+static int
+worker_init(struct net_server *s, struct net_worker *w, const struct cfg *c, char *err,
+	    size_t errlen)
+{
+	w->srv = s;
+	TAILQ_INIT(&w->conns);
+	w->base = event_base_new();
+	if (w->base == NULL) {
+		snprintf(err, errlen, "cannot create an event base for worker %u", w->id);
+		return TDNS_ENOMEM;
+	}
+	w->switch_ev = event_new(w->base, -1, 0, switch_cb, w);
+	w->udp = calloc(c->nlisten ? c->nlisten : 1, sizeof(*w->udp));
+	w->tcp = calloc(c->nlisten ? c->nlisten : 1, sizeof(*w->tcp));
+	w->tcp_in = malloc(DNS_MSG_MAX);
+	w->tcp_out = malloc(2 + DNS_MSG_MAX);
+	if (w->switch_ev == NULL || w->udp == NULL || w->tcp == NULL || w->tcp_in == NULL ||
+	    w->tcp_out == NULL || net_udp_buffers_new(w, s->set.udp_max) != TDNS_OK) {
+		snprintf(err, errlen, "out of memory");
+		return TDNS_ENOMEM;
+	}
+	for (size_t i = 0; i < c->nlisten; i++) {
+		w->udp[i].fd = -1;
+	}
+	for (size_t i = 0; i < c->nlisten; i++) {
+		const struct cfg_listen *l = &c->listen[i];
+		const struct sockaddr *sa = (const struct sockaddr *)&l->addr;
+		struct net_udp *u = &w->udp[i];
+		u->w = w;
+		u->family = sa->sa_family;
+		u->text = s->texts[i];
+		u->fd = net_udp_socket(sa, l->addrlen, &u->wildcard);
+		w->nsock = i + 1;
+		if (u->fd < 0) {
+			snprintf(err, errlen, "cannot bind UDP %s: %s", l->text, strerror(errno));
+			return TDNS_EIO;
+		}
+		u->ev = event_new(w->base, u->fd, EV_READ | EV_PERSIST, net_udp_read_cb, u);
+		if (u->ev == NULL || event_add(u->ev, NULL) != 0) {
+			snprintf(err, errlen, "cannot watch UDP %s", l->text);
+			return TDNS_ENOMEM;
+		}
+		int fd = net_tcp_socket(sa, l->addrlen);
+		if (fd < 0) {
+			snprintf(err, errlen, "cannot bind TCP %s: %s", l->text, strerror(errno));
+			return TDNS_EIO;
+		}
+		/* Backlog 0: the socket already listens. */
+		w->tcp[i] = evconnlistener_new(w->base, net_tcp_accept_cb, w, LEV_OPT_CLOSE_ON_FREE,
+					       0, fd);
+		if (w->tcp[i] == NULL) {
+			close(fd);
+			snprintf(err, errlen, "cannot watch TCP %s", l->text);
+			return TDNS_ENOMEM;
+		}
+	}
+	return TDNS_OK;
+}
+
+static void
+worker_free(struct net_worker *w)
+{
+	net_tcp_close_all(w);
+	for (size_t i = 0; i < w->nsock; i++) {
+		if (w->tcp[i] != NULL) {
+			evconnlistener_free(w->tcp[i]);
+		}
+		if (w->udp[i].ev != NULL) {
+			event_free(w->udp[i].ev);
+		}
+		if (w->udp[i].fd >= 0) {
+			close(w->udp[i].fd);
+		}
+	}
+	if (w->switch_ev != NULL) {
+		event_free(w->switch_ev);
+	}
+	if (w->base != NULL) {
+		event_base_free(w->base);
+	}
+	free(w->udp);
+	free(w->tcp);
+	free(w->tcp_in);
+	free(w->tcp_out);
+	net_udp_buffers_free(w);
+}
+
+int
+net_server_new(const struct cfg *c, unsigned nworkers, struct net_server **out, char *err,
+	       size_t errlen)
+{
+	*out = NULL;
+	struct net_server *s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return TDNS_ENOMEM;
+	}
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->cond, NULL);
+	s->set.udp_max = c->udp_max_payload ? c->udp_max_payload : DNS_EDNS_MAX_PAYLOAD;
+	if (s->set.udp_max < DNS_UDP_MIN) {
+		s->set.udp_max = DNS_UDP_MIN;
+	}
+	if (s->set.udp_max > DNS_MSG_MAX) {
+		s->set.udp_max = DNS_MSG_MAX;
+	}
+	s->set.tcp_idle = c->tcp_idle_timeout;
+	s->set.tcp_max = c->tcp_max_connections ? c->tcp_max_connections : 1;
+	s->nlisten = c->nlisten;
+	s->texts = calloc(c->nlisten ? c->nlisten : 1, sizeof(*s->texts));
+	s->workers = calloc(nworkers ? nworkers : 1, sizeof(*s->workers));
+	if (s->texts == NULL || s->workers == NULL) {
+		snprintf(err, errlen, "out of memory");
+		net_server_free(s);
+		return TDNS_ENOMEM;
+	}
+	for (size_t i = 0; i < c->nlisten; i++) {
+		snprintf(s->texts[i], sizeof(s->texts[i]), "%s", c->listen[i].text);
+		if (probe_free(&c->listen[i], SOCK_DGRAM) < 0) {
+			snprintf(err, errlen, "cannot bind UDP %s: %s", c->listen[i].text,
+				 strerror(errno));
+			net_server_free(s);
+			return TDNS_EIO;
+		}
+		if (probe_free(&c->listen[i], SOCK_STREAM) < 0) {
+			snprintf(err, errlen, "cannot bind TCP %s: %s", c->listen[i].text,
+				 strerror(errno));
+			net_server_free(s);
+			return TDNS_EIO;
+		}
+	}
+	for (unsigned i = 0; i < nworkers; i++) {
+		struct net_worker *w = &s->workers[i];
+		w->id = i;
+		s->nworkers = i + 1;
+		int rc = worker_init(s, w, c, err, errlen);
+		if (rc != TDNS_OK) {
+			net_server_free(s);
+			return rc;
+		}
+	}
+	*out = s;
+	return TDNS_OK;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct net_worker *w = arg;
+	/* The base must not return just because no event is pending at some moment. */
+	event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
+	return NULL;
+}
+
+int
+net_server_start(struct net_server *s, const struct zone_set *zs)
+{
+	/* Signals are for the main thread's event base; workers never see them. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int rc = TDNS_OK;
+	for (unsigned i = 0; i < s->nworkers; i++) {
+		struct net_worker *w = &s->workers[i];
+		w->zs = zs;
+		if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+			rc = TDNS_ENOMEM;
+			break;
+		}
+		w->started = true;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	s->running = true;
+	if (rc != TDNS_OK) {
+		net_server_stop(s);
+	}
+	return rc;
+}
+
+void
+net_server_publish(struct net_server *s, const struct zone_set *zs)
+{
+	if (!s->running) {
+		for (unsigned i = 0; i < s->nworkers; i++) {
+			s->workers[i].zs = zs;
+		}
+		return;
+	}
+	pthread_mutex_lock(&s->lock);
+	s->pending = zs;
+	s->acks = 0;
+	pthread_mutex_unlock(&s->lock);
+	/* event_active is thread-safe since tdnsd enabled libevent's pthreads locking. */
+	for (unsigned i = 0; i < s->nworkers; i++) {
+		event_active(s->workers[i].switch_ev, 0, 0);
+	}
+	pthread_mutex_lock(&s->lock);
+	while (s->acks < s->nworkers) {
+		pthread_cond_wait(&s->cond, &s->lock);
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+void
+net_server_stop(struct net_server *s)
+{
+	if (!s->running) {
+		return;
+	}
+	for (unsigned i = 0; i < s->nworkers; i++) {
+		if (s->workers[i].started) {
+			/* loopexit, unlike loopbreak, is not lost if the loop has not started yet. */
+			event_base_loopexit(s->workers[i].base, NULL);
+		}
+	}
+	for (unsigned i = 0; i < s->nworkers; i++) {
+		if (s->workers[i].started) {
+			pthread_join(s->workers[i].thread, NULL);
+			s->workers[i].started = false;
+		}
+	}
+	s->running = false;
+}
+
+void
+net_server_stats(const struct net_server *s, struct net_stats *total)
+{
+	memset(total, 0, sizeof(*total));
+	pthread_mutex_lock((pthread_mutex_t *)&s->lock);
+	for (unsigned i = 0; i < s->nworkers; i++) {
+		const struct net_worker *w = &s->workers[i];
+		net_stats_add(total, s->running ? &w->stats_shown : &w->stats);
+	}
+	pthread_mutex_unlock((pthread_mutex_t *)&s->lock);
+}
+
+void
+net_server_free(struct net_server *s)
+{
+	if (s == NULL) {
+		return;
+	}
+	net_server_stop(s);
+	for (unsigned i = 0; i < s->nworkers; i++) {
+		worker_free(&s->workers[i]);
+	}
+	free(s->workers);
+	free(s->texts);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->cond);
+	free(s);
+}

@@ -1,3 +1,258 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder until written */
-#include "core/core.h"
+/* UDP listener: batched recvmmsg/sendmmsg, replies sent from the address the query came to. */
+#include "config.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "net/net.h"
+
+/* Room for one packet-info control message of either family. */
+#define CTL_SIZE (CMSG_SPACE(sizeof(struct in6_pktinfo)) > CMSG_SPACE(sizeof(struct in_pktinfo)) \
+		  ? CMSG_SPACE(sizeof(struct in6_pktinfo)) : CMSG_SPACE(sizeof(struct in_pktinfo)))
+/* Control buffers are spaced so each one stays aligned for struct cmsghdr. */
+#define CTL_STRIDE ((CTL_SIZE + 15) & ~(size_t)15)
+
+int
+net_udp_buffers_new(struct net_worker *w, size_t udp_max)
+{
+	size_t n = NET_UDP_BATCH;
+	w->sbuf_size = udp_max < DNS_UDP_MIN ? DNS_UDP_MIN : udp_max;
+	if (w->sbuf_size > DNS_MSG_MAX) {
+		w->sbuf_size = DNS_MSG_MAX;
+	}
+	w->rmsg = calloc(n, sizeof(*w->rmsg));
+	w->smsg = calloc(n, sizeof(*w->smsg));
+	w->riov = calloc(n, sizeof(*w->riov));
+	w->siov = calloc(n, sizeof(*w->siov));
+	w->peer = calloc(n, sizeof(*w->peer));
+	w->rctl = aligned_alloc(16, n * CTL_STRIDE);
+	w->sctl = aligned_alloc(16, n * CTL_STRIDE);
+	w->rbuf = malloc(n * NET_UDP_RECV_MAX);
+	w->sbuf = malloc(n * w->sbuf_size);
+	if (w->rmsg == NULL || w->smsg == NULL || w->riov == NULL || w->siov == NULL ||
+	    w->peer == NULL || w->rctl == NULL || w->sctl == NULL || w->rbuf == NULL ||
+	    w->sbuf == NULL) {
+		net_udp_buffers_free(w);
+		return TDNS_ENOMEM;
+	}
+	return TDNS_OK;
+}
+
+void
+net_udp_buffers_free(struct net_worker *w)
+{
+	free(w->rmsg);
+	free(w->smsg);
+	free(w->riov);
+	free(w->siov);
+	free(w->peer);
+	free(w->rctl);
+	free(w->sctl);
+	free(w->rbuf);
+	free(w->sbuf);
+	w->rmsg = w->smsg = NULL;
+	w->riov = w->siov = NULL;
+	w->peer = NULL;
+	w->rctl = w->sctl = w->rbuf = w->sbuf = NULL;
+}
+
+static bool
+is_wildcard(const struct sockaddr *addr)
+{
+	if (addr->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)(const void *)addr;
+		return sin->sin_addr.s_addr == htonl(INADDR_ANY);
+	}
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)(const void *)addr;
+	return IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr);
+}
+
+int
+net_udp_socket(const struct sockaddr *addr, socklen_t addrlen, bool *wildcard)
+{
+	int fd = socket(addr->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		return -1;
+	}
+	int on = 1;
+	*wildcard = is_wildcard(addr);
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) < 0) {
+		goto fail;
+	}
+	if (addr->sa_family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) < 0) {
+		goto fail;
+	}
+	if (*wildcard) {
+		/* We need the destination address of each query to answer from it. */
+		int rc = addr->sa_family == AF_INET
+				 ? setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on))
+				 : setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on));
+		if (rc < 0) {
+			goto fail;
+		}
+	}
+	/* A bigger receive buffer absorbs bursts; the kernel may cap it, which is fine. */
+	int rcvbuf = 1 << 20;
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	if (bind(fd, addr, addrlen) < 0) {
+		goto fail;
+	}
+	return fd;
+fail:;
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+/*
+ * Turns the packet info received with a query into the control message that makes the reply
+ * leave from the same address.  Returns the control length to send, 0 if there was none.
+ */
+static size_t
+reply_pktinfo(const struct msghdr *rm, uint8_t *ctl)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(rm); c != NULL;
+	     c = CMSG_NXTHDR((struct msghdr *)rm, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			/* Source = the address the query was sent to; the route picks the interface. */
+			pi.ipi_spec_dst = pi.ipi_addr;
+			pi.ipi_ifindex = 0;
+			struct cmsghdr *o = (struct cmsghdr *)(void *)ctl;
+			memset(ctl, 0, CMSG_SPACE(sizeof(pi)));
+			o->cmsg_level = IPPROTO_IP;
+			o->cmsg_type = IP_PKTINFO;
+			o->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(o), &pi, sizeof(pi));
+			return CMSG_SPACE(sizeof(pi));
+		}
+		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+			/* Keep the interface index: link-local sources need it. */
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			struct cmsghdr *o = (struct cmsghdr *)(void *)ctl;
+			memset(ctl, 0, CMSG_SPACE(sizeof(pi)));
+			o->cmsg_level = IPPROTO_IPV6;
+			o->cmsg_type = IPV6_PKTINFO;
+			o->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(o), &pi, sizeof(pi));
+			return CMSG_SPACE(sizeof(pi));
+		}
+	}
+	return 0;
+}
+
+static bool
+source_port_zero(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET) {
+		return ((const struct sockaddr_in *)(const void *)ss)->sin_port == 0;
+	}
+	if (ss->ss_family == AF_INET6) {
+		return ((const struct sockaddr_in6 *)(const void *)ss)->sin6_port == 0;
+	}
+	return true;
+}
+
+static void
+send_all(struct net_udp *u, struct mmsghdr *msgs, unsigned n)
+{
+	unsigned done = 0;
+	while (done < n) {
+		int rc = sendmmsg(u->fd, msgs + done, n - done, 0);
+		if (rc < 0) {
+			if (errno == EINTR) {
+				continue;
+			}
+			/*
+			 * The first remaining datagram failed (EAGAIN when the socket buffer is
+			 * full, or a per-destination error): drop it and carry on with the rest,
+			 * as a lost UDP reply would be.
+			 */
+			tdns_debug("udp %s: send: %s", u->text, strerror(errno));
+			done++;
+			continue;
+		}
+		done += (unsigned)rc;
+	}
+}
+
+void
+net_udp_read_cb(int fd, short what, void *arg)
+{
+	struct net_udp *u = arg;
+	struct net_worker *w = u->w;
+	const struct net_settings *set = net_server_settings(w);
+	(void)what;
+
+	for (unsigned i = 0; i < NET_UDP_BATCH; i++) {
+		w->riov[i].iov_base = w->rbuf + (size_t)i * NET_UDP_RECV_MAX;
+		w->riov[i].iov_len = NET_UDP_RECV_MAX;
+		struct msghdr *m = &w->rmsg[i].msg_hdr;
+		m->msg_name = &w->peer[i];
+		m->msg_namelen = sizeof(w->peer[i]);
+		m->msg_iov = &w->riov[i];
+		m->msg_iovlen = 1;
+		m->msg_control = u->wildcard ? w->rctl + (size_t)i * CTL_STRIDE : NULL;
+		m->msg_controllen = u->wildcard ? CTL_STRIDE : 0;
+		m->msg_flags = 0;
+	}
+	int n = recvmmsg(fd, w->rmsg, NET_UDP_BATCH, MSG_DONTWAIT, NULL);
+	if (n <= 0) {
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+			tdns_debug("udp %s: receive: %s", u->text, strerror(errno));
+		}
+		return;
+	}
+	unsigned nout = 0;
+	for (int i = 0; i < n; i++) {
+		struct msghdr *rm = &w->rmsg[i].msg_hdr;
+		w->stats.udp++;
+		/* Oversized datagrams are cut by the kernel; a port of 0 cannot be answered. */
+		if ((rm->msg_flags & MSG_TRUNC) != 0 || source_port_zero(&w->peer[i])) {
+			net_stats_count(&w->stats, -1);
+			continue;
+		}
+		uint8_t *out = w->sbuf + (size_t)nout * w->sbuf_size;
+		int rcode;
+		size_t rlen = net_query_answer(w->zs, w->riov[i].iov_base, w->rmsg[i].msg_len, out,
+					       w->sbuf_size, false, set->udp_max, &rcode);
+		net_stats_count(&w->stats, rcode);
+		if (rlen == 0) {
+			continue;
+		}
+		if ((tdns_get16(out + 2) & DNS_FLAG_TC) != 0) {
+			w->stats.truncated++;
+		}
+		w->siov[nout].iov_base = out;
+		w->siov[nout].iov_len = rlen;
+		struct msghdr *sm = &w->smsg[nout].msg_hdr;
+		sm->msg_name = &w->peer[i];
+		sm->msg_namelen = rm->msg_namelen;
+		sm->msg_iov = &w->siov[nout];
+		sm->msg_iovlen = 1;
+		sm->msg_flags = 0;
+		sm->msg_control = NULL;
+		sm->msg_controllen = 0;
+		if (u->wildcard) {
+			uint8_t *ctl = w->sctl + (size_t)nout * CTL_STRIDE;
+			size_t clen = reply_pktinfo(rm, ctl);
+			if (clen > 0) {
+				sm->msg_control = ctl;
+				sm->msg_controllen = clen;
+			}
+		}
+		nout++;
+	}
+	if (nout > 0) {
+		send_all(u, w->smsg, nout);
+	}
+}

@@ -24,6 +24,7 @@ struct zone_rrset {
 	uint16_t count;
 	uint32_t ttl;
 	uint32_t size;   /* bytes used in data */
+	uint32_t cap;    /* bytes allocated for data (fills padding; lets rrsets grow in place) */
 	uint8_t data[];  /* count x (u16 rdlen, rdata) */
 };
 

@@ -1,2 +1,649 @@
 /* SPDX-License-Identifier: MIT */
-int main(void) { return 0; }
+/* Unit tests for src/dns/rdata.c and rrtype.c: golden wire, round trips, RFC 3597, errors. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dns/dns.h"
+
+/*
+ * A small tokenizer standing in for the zone-file reader: white space separates tokens,
+ * "..." makes one quoted token (quotes removed), escapes are left for the rdata parser.
+ */
+static size_t
+tokenize(const char *s, struct dns_tok *toks, size_t max)
+{
+	size_t n = 0;
+	while (*s != '\0' && n < max) {
+		while (*s == ' ' || *s == '\t') {
+			s++;
+		}
+		if (*s == '\0') {
+			break;
+		}
+		const char *b;
+		if (*s == '"') {
+			b = ++s;
+			while (*s != '\0' && *s != '"') {
+				s += (*s == '\\' && s[1] != '\0') ? 2 : 1;
+			}
+			toks[n++] = (struct dns_tok){ .s = b, .len = (size_t)(s - b), .quoted = true };
+			if (*s == '"') {
+				s++;
+			}
+			continue;
+		}
+		b = s;
+		bool inq = false;
+		while (*s != '\0' && (inq || (*s != ' ' && *s != '\t'))) {
+			if (*s == '\\' && s[1] != '\0') {
+				s += 2;
+				continue;
+			}
+			if (*s == '"') {
+				inq = !inq;
+			}
+			s++;
+		}
+		toks[n++] = (struct dns_tok){ .s = b, .len = (size_t)(s - b), .quoted = false };
+	}
+	return n;
+}
+
+static uint8_t origin[DNS_NAME_MAX];
+
+static int
+setup(void **state)
+{
+	(void)state;
+	return dns_name_from_text("example.", 8, NULL, origin) > 0 ? 0 : -1;
+}
+
+static int
+type_of(const char *mnemonic)
+{
+	int t = dns_type_from_text(mnemonic, strlen(mnemonic));
+	assert_true(t >= 0);
+	return t;
+}
+
+static int
+parse(const char *type, const char *text, uint8_t *wire, size_t cap, size_t *len, char *err,
+      size_t errlen)
+{
+	struct dns_tok toks[256];
+	size_t nt = tokenize(text, toks, 256);
+	return dns_rdata_from_text((uint16_t)type_of(type), toks, nt, origin, wire, cap, len, err,
+				   errlen);
+}
+
+static size_t
+unhex(const char *h, uint8_t *out)
+{
+	size_t n = 0;
+	for (; h[0] != '\0' && h[1] != '\0'; h += 2) {
+		unsigned v;
+		sscanf(h, "%2x", &v);
+		out[n++] = (uint8_t)v;
+	}
+	return n;
+}
+
+/* Text -> wire (compared with golden hex when given) -> text (compared) -> same wire. */
+static void
+round_trip(const char *type, const char *in, const char *want_text, const char *golden_hex)
+{
+	static uint8_t wire[DNS_RDATA_MAX], wire2[DNS_RDATA_MAX], gold[DNS_RDATA_MAX];
+	static char text[200000];
+	char err[256];
+	size_t len = 0, len2 = 0;
+	int r = parse(type, in, wire, sizeof(wire), &len, err, sizeof(err));
+	if (r != TDNS_OK) {
+		fail_msg("%s '%s': %d %s", type, in, r, err);
+	}
+	if (golden_hex != NULL) {
+		size_t gl = unhex(golden_hex, gold);
+		if (gl != len || memcmp(gold, wire, gl) != 0) {
+			fail_msg("%s '%s': wire differs from golden", type, in);
+		}
+	}
+	uint16_t t = (uint16_t)type_of(type);
+	assert_int_equal(dns_rdata_check(t, wire, len), TDNS_OK);
+	int tl = dns_rdata_to_text(t, wire, len, text, sizeof(text));
+	assert_true(tl > 0);
+	assert_int_equal((size_t)tl, strlen(text));
+	if (want_text != NULL && strcmp(text, want_text) != 0) {
+		fail_msg("%s '%s': text '%s', expected '%s'", type, in, text, want_text);
+	}
+	r = parse(type, text, wire2, sizeof(wire2), &len2, err, sizeof(err));
+	if (r != TDNS_OK || len2 != len || memcmp(wire, wire2, len) != 0) {
+		fail_msg("%s '%s': re-reading '%s' gives other wire (%s)", type, in, text, err);
+	}
+}
+
+/* Expects parsing to fail with a message containing want. */
+static void
+bad(const char *type, const char *in, const char *want)
+{
+	uint8_t wire[4096];
+	size_t len;
+	char err[256] = "";
+	int r = parse(type, in, wire, sizeof(wire), &len, err, sizeof(err));
+	if (r == TDNS_OK) {
+		fail_msg("%s '%s' was accepted", type, in);
+	}
+	if (strstr(err, want) == NULL) {
+		fail_msg("%s '%s': message '%s' lacks '%s'", type, in, err, want);
+	}
+}
+
+static void
+test_golden_wire_for_common_types(void **state)
+{
+	(void)state;
+	round_trip("A", "192.0.2.1", "192.0.2.1", "c0000201");
+	round_trip("AAAA", "2001:db8::1", "2001:db8::1", "20010db8000000000000000000000001");
+	round_trip("AAAA", "::ffff:1.2.3.4", "::ffff:1.2.3.4", "00000000000000000000ffff01020304");
+	round_trip("MX", "10 mail", "10 mail.example.", "000a046d61696c076578616d706c6500");
+	round_trip("MX", "0 .", "0 .", "000000");
+	round_trip("SOA", "ns1 hostmaster 2024010101 1h 15m 1w 300",
+		   "ns1.example. hostmaster.example. 2024010101 3600 900 604800 300",
+		   "036e7331076578616d706c65000a686f73746d6173746572076578616d706c650078a3f175"
+		   "00000e100000038400093a800000012c");
+	round_trip("TXT", "\"hello world\" \"second\" unquoted",
+		   "\"hello world\" \"second\" \"unquoted\"",
+		   "0b68656c6c6f20776f726c64067365636f6e6408756e71756f746564");
+	round_trip("TXT", "\"a \\\"quoted\\\" \\\\ back\\010slash\" \"\"",
+		   "\"a \\\"quoted\\\" \\\\ back\\010slash\" \"\"",
+		   "1761202271756f74656422205c206261636b0a736c61736800");
+	round_trip("TXT", "\"caf\\195\\169\"", "\"caf\\195\\169\"", "05636166c3a9");
+	round_trip("SRV", "10 20 443 srv.example.", "10 20 443 srv.example.",
+		   "000a001401bb03737276076578616d706c6500");
+	round_trip("CAA", "0 issue \"letsencrypt.org\"", "0 issue \"letsencrypt.org\"",
+		   "000569737375656c657473656e63727970742e6f7267");
+	round_trip("CAA", "128 tbs \"Unknown\"", "128 tbs \"Unknown\"", "8003746273556e6b6e6f776e");
+	round_trip("CAA", "0 issue \"\"", "0 issue \"\"", "00056973737565");
+	round_trip("LOC", "52 22 23.000 N 4 53 32.000 E -2.00m 0.00m 10000m 10m",
+		   "52 22 23.000 N 4 53 32.000 E -2.00m 0m 10000m 10m",
+		   "000016138b3cf018810cbce0009895b8");
+	round_trip("LOC", "42 21 54 N 71 06 18 W -24m 30m",
+		   "42 21 54.000 N 71 6 18.000 W -24.00m 30m 10000m 10m",
+		   "0033161389172dd070be15f000988d20");
+	round_trip("LOC", "42 21 43.952 N 71 5 6.344 W -24m 1m 200m 10m",
+		   "42 21 43.952 N 71 5 6.344 W -24.00m 1m 200m 10m",
+		   "001224138917069070bf2dd800988d20");
+	round_trip("LOC", "0 S 0 W 0m", "0 0 0.000 N 0 0 0.000 E 0.00m 1m 10000m 10m",
+		   "00121613800000008000000000989680");
+	round_trip("LOC", "90 N 180 W 42849672.95m 90000000m 90000000m 90000000m",
+		   "90 0 0.000 N 180 0 0.000 W 42849672.95m 90000000m 90000000m 90000000m",
+		   "00999999934fd90059604e00ffffffff");
+	round_trip("NSEC", "host.example. A MX RRSIG NSEC TYPE1234",
+		   "host.example. A MX RRSIG NSEC TYPE1234",
+		   "04686f7374076578616d706c65000006400100000003041b0000000000000000000000000000"
+		   "00000000000000000000000020");
+	round_trip("NSEC", "host A AAAA NS SOA MX TXT CAA TYPE65534",
+		   "host.example. A NS SOA MX TXT AAAA CAA TYPE65534",
+		   "04686f7374076578616d706c6500000462018008010140ff2000000000000000000000000000"
+		   "000000000000000000000000000000000000000002");
+	round_trip("SVCB", "0 svc.example.", "0 svc.example.", "000003737663076578616d706c6500");
+	round_trip("SVCB", "1 . alpn=h2,h3 port=8443 ipv4hint=192.0.2.1,192.0.2.2",
+		   "1 . alpn=\"h2,h3\" port=8443 ipv4hint=192.0.2.1,192.0.2.2",
+		   "000100000100060268320268330003000220fb00040008c0000201c0000202");
+	round_trip("SVCB", "16 foo mandatory=alpn,ipv4hint alpn=h2 ipv4hint=192.0.2.1 key667=\"hello\"",
+		   "16 foo.example. mandatory=alpn,ipv4hint alpn=\"h2\" ipv4hint=192.0.2.1 "
+		   "key667=\"hello\"",
+		   "001003666f6f076578616d706c650000000004000100040001000302683200040004c0000201"
+		   "029b000568656c6c6f");
+	/* presentation order is free; the wire needs ascending keys (RFC 9460 §2.2) */
+	round_trip("HTTPS", "1 . ipv6hint=2001:db8::1,2001:db8::2 alpn=\"h3,h2\" no-default-alpn "
+		   "ech=AEb+DQBCAAAgACDg",
+		   "1 . alpn=\"h3,h2\" no-default-alpn ech=AEb+DQBCAAAgACDg "
+		   "ipv6hint=2001:db8::1,2001:db8::2",
+		   "00010000010006026833026832000200000005000c0046fe0d00420000200020e00006002020"
+		   "010db800000000000000000000000120010db8000000000000000000000002");
+	/* RFC 9460 Appendix A.1: value-list escaping inside char-string escaping */
+	round_trip("HTTPS", "1 . port=443 key9999 alpn=\"f\\\\\\\\oo\\\\,bar,h2\"",
+		   "1 . alpn=\"f\\\\\\\\oo\\\\,bar,h2\" port=443 key9999",
+		   "0001000001000c08665c6f6f2c6261720268320003000201bb270f0000");
+	round_trip("SVCB", "1 . key7=\"/dns-query{?dns}\"", "1 . key7=\"/dns-query{?dns}\"",
+		   "000100000700102f646e732d71756572797b3f646e737d");
+	round_trip("NSEC3PARAM", "1 0 10 D399EAAB", "1 0 10 D399EAAB", "0100000a04d399eaab");
+}
+
+static void
+test_round_trip_every_type(void **state)
+{
+	(void)state;
+	round_trip("NS", "ns1", "ns1.example.", NULL);
+	round_trip("CNAME", "www.example.com.", "www.example.com.", NULL);
+	round_trip("DNAME", "other.example.net.", "other.example.net.", NULL);
+	round_trip("PTR", "@", "example.", NULL);
+	round_trip("SOA", "ns1 host\\.master 1 3600 900 604800 86400",
+		   "ns1.example. host\\.master.example. 1 3600 900 604800 86400", NULL);
+	round_trip("HINFO", "INTEL \"Redhat Linux 7.1\"", "\"INTEL\" \"Redhat Linux 7.1\"", NULL);
+	round_trip("RP", "mbox txt.example.", "mbox.example. txt.example.", NULL);
+	round_trip("NAPTR", "100 50 \"u\" \"E2U+sip\" \"!^.*$!sip:info@example.com!\" .",
+		   "100 50 \"u\" \"E2U+sip\" \"!^.*$!sip:info@example.com!\" .", NULL);
+	round_trip("NAPTR", "100 10 S SIP+D2U \"\" _sip._udp",
+		   "100 10 \"S\" \"SIP+D2U\" \"\" _sip._udp.example.", NULL);
+	round_trip("SSHFP", "1 1 123456789abcdef67890123456789abcdef67890",
+		   "1 1 123456789ABCDEF67890123456789ABCDEF67890", NULL);
+	round_trip("SSHFP", "4 2 123456789abcdef67890123456789abcdef67890123456789abcdef 678901234",
+		   "4 2 123456789ABCDEF67890123456789ABCDEF67890123456789ABCDEF678901234", NULL);
+	round_trip("TLSA", "3 1 1 0C72AC70B745AC19998811B131D662C9AC69DBDBE7CB23E5B514B56664C5D3D6",
+		   "3 1 1 0C72AC70B745AC19998811B131D662C9AC69DBDBE7CB23E5B514B56664C5D3D6", NULL);
+	round_trip("SMIMEA", "3 0 0 308203",
+		   "3 0 0 308203", NULL);
+	round_trip("URI", "10 1 \"ftp://ftp1.example.com/public\"",
+		   "10 1 \"ftp://ftp1.example.com/public\"", NULL);
+	round_trip("DS", "60485 5 1 2BB183AF5F22588179A53B0A98631FAD1A292118",
+		   "60485 5 1 2BB183AF5F22588179A53B0A98631FAD1A292118", NULL);
+	round_trip("DS", "60485 RSASHA256 2 2BB183AF5F22588179A53B0A98631FAD1A292118 "
+		   "2bb183af5f22588179a53b0a",
+		   "60485 8 2 2BB183AF5F22588179A53B0A98631FAD1A2921182BB183AF5F22588179A53B0A",
+		   NULL);
+	round_trip("CDS", "0 0 0 00", "0 0 0 00", NULL);
+	round_trip("CDNSKEY", "0 3 0 AA==", "0 3 0 AA==", NULL);
+	round_trip("DNSKEY", "257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+ "
+		   "KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==",
+		   "257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0r"
+		   "AK9iUzy1L53eKGQ==", NULL);
+	round_trip("RRSIG", "A ECDSAP256SHA256 2 300 20240201000000 20240101000000 12345 example. "
+		   "mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+ "
+		   "KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==",
+		   "A 13 2 300 20240201000000 20240101000000 12345 example. "
+		   "mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53e"
+		   "KGQ==", NULL);
+	/* plain seconds and TTL units are accepted, output is normalised */
+	round_trip("RRSIG", "TYPE65534 8 3 1h 1700000000 1690000000 1 example. AAAA",
+		   "TYPE65534 8 3 3600 20231114221320 20230722042640 1 example. AAAA", NULL);
+	round_trip("NSEC", "host.example.", "host.example.", NULL);
+	round_trip("NSEC3", "1 1 12 aabbccdd 2vptu5timamqttgl4luu9kg21e0aor3s A RRSIG",
+		   "1 1 12 AABBCCDD 2VPTU5TIMAMQTTGL4LUU9KG21E0AOR3S A RRSIG",
+		   "0101000c04aabbccdd1417f3df17b2b2adaef615257de4d2020b80ac6c7c0006400000000002");
+	round_trip("NSEC3", "1 0 0 - 2VPTU5TIMAMQTTGL4LUU9KG21E0AOR3S",
+		   "1 0 0 - 2VPTU5TIMAMQTTGL4LUU9KG21E0AOR3S", NULL);
+	round_trip("NSEC3PARAM", "1 0 10 -", "1 0 10 -", "0100000a00");
+	round_trip("ZONEMD", "2018031500 1 1 FEBE3D4CE2EC2FFA4BA99D46CD69D6D29711E55217057BEE7EB1A7B"
+		   "641A47BA7FED2DD5B97AE499FAFA4F22C6BD647DE",
+		   "2018031500 1 1 FEBE3D4CE2EC2FFA4BA99D46CD69D6D29711E55217057BEE7EB1A7B641A47BA7F"
+		   "ED2DD5B97AE499FAFA4F22C6BD647DE", NULL);
+	round_trip("ZONEMD", "1 1 240 00112233445566778899AABB", "1 1 240 00112233445566778899AABB",
+		   NULL);
+	round_trip("OPENPGPKEY", "mQINBFit2jsBEADrbl5vjVxYeAE0g0IDYCBpHirv1Sjlqxx5gjtPhb2YhvyDMXjq",
+		   "mQINBFit2jsBEADrbl5vjVxYeAE0g0IDYCBpHirv1Sjlqxx5gjtPhb2YhvyDMXjq", NULL);
+	round_trip("AFSDB", "1 afs", "1 afs.example.", NULL);
+	round_trip("RT", "10 relay.example.", "10 relay.example.", NULL);
+	round_trip("KX", "10 kx.example.", "10 kx.example.", NULL);
+	round_trip("MINFO", "rm em", "rm.example. em.example.", NULL);
+	round_trip("SPF", "\"v=spf1 -all\"", "\"v=spf1 -all\"", NULL);
+	round_trip("HTTPS", "1 . alpn=h2 mandatory=alpn", "1 . mandatory=alpn alpn=\"h2\"", NULL);
+	round_trip("HTTPS", "1 . dohpath=/q{?dns} ohttp", "1 . key7=\"/q{?dns}\" key8", NULL);
+}
+
+static void
+test_table_has_round_trip_for_every_known_type(void **state)
+{
+	(void)state;
+	/* The types the round-trip tests above cover; a new table entry must be added here. */
+	static const char *const covered[] = {
+		"A", "NS", "CNAME", "SOA", "PTR", "HINFO", "MINFO", "MX", "TXT", "RP", "AFSDB",
+		"RT", "AAAA", "LOC", "SRV", "NAPTR", "KX", "DNAME", "DS", "SSHFP", "RRSIG", "NSEC",
+		"DNSKEY", "NSEC3", "NSEC3PARAM", "TLSA", "SMIMEA", "CDS", "CDNSKEY",
+		"OPENPGPKEY", "ZONEMD", "SVCB", "HTTPS", "SPF", "URI", "CAA",
+	};
+	size_t ncov = sizeof(covered) / sizeof(covered[0]), known = 0;
+	for (unsigned t = 0; t < 65536; t++) {
+		if (!dns_type_known((uint16_t)t)) {
+			continue;
+		}
+		known++;
+		char buf[16];
+		const char *name = dns_type_to_text((uint16_t)t, buf);
+		bool found = false;
+		for (size_t k = 0; k < ncov; k++) {
+			found = found || strcmp(covered[k], name) == 0;
+		}
+		if (!found) {
+			fail_msg("type %s has no round-trip test", name);
+		}
+	}
+	assert_int_equal(known, ncov);
+}
+
+static void
+test_rfc3597_generic_form(void **state)
+{
+	(void)state;
+	/* unknown types: in and out in \# form */
+	round_trip("TYPE65280", "\\# 3 abcdef", "\\# 3 ABCDEF", "abcdef");
+	round_trip("TYPE65280", "\\# 4 0a00 0001", "\\# 4 0A000001", "0a000001");
+	round_trip("TYPE65280", "\\# 0", "\\# 0", "");
+	/* known types: \# accepted when the wire form is valid, printed natively */
+	round_trip("A", "\\# 4 c0000201", "192.0.2.1", "c0000201");
+	round_trip("MX", "\\# 7 000a016d016e00", "10 m.n.", "000a016d016e00");
+	bad("A", "\\# 3 c00002", "RFC 3597 data is not valid A rdata");
+	bad("MX", "\\# 4 000ac00c", "not valid MX rdata"); /* compressed name */
+	bad("TYPE65280", "\\# 4 abcdef", "RFC 3597 length 4 does not match 3 octets");
+	bad("TYPE65280", "\\# x", "length must be 0-65535, got 'x'");
+	bad("TYPE65280", "\\# 1 zz", "bad hex digit 'z'");
+	bad("TYPE65280", "abc", "unknown type TYPE65280 needs RFC 3597 rdata");
+	/* obsolete types are read and written only in \# form */
+	round_trip("MD", "\\# 3 016100", "\\# 3 016100", "016100");
+	bad("MD", "a.example.", "only in RFC 3597 form");
+	bad("OPT", "\\# 0", "meta-type");
+}
+
+static void
+test_malformed_known_type_prints_generic(void **state)
+{
+	(void)state;
+	char text[256];
+	const uint8_t a5[] = { 1, 2, 3, 4, 5 };
+	assert_int_equal(dns_rdata_to_text(DNS_TYPE_A, a5, 5, text, sizeof(text)), 15);
+	assert_string_equal(text, "\\# 5 0102030405");
+	const uint8_t txt0[] = { 0 };
+	dns_rdata_to_text(DNS_TYPE_TXT, txt0, 0, text, sizeof(text));
+	assert_string_equal(text, "\\# 0");
+	const uint8_t bad_mx[] = { 0, 10, 0xc0, 0x0c };
+	dns_rdata_to_text(DNS_TYPE_MX, bad_mx, sizeof(bad_mx), text, sizeof(text));
+	assert_string_equal(text, "\\# 4 000AC00C");
+	const uint8_t ok[] = { 192, 0, 2, 1 };
+	assert_int_equal(dns_rdata_to_text(DNS_TYPE_A, ok, 4, text, 9), TDNS_ESPACE);
+	assert_int_equal(dns_rdata_to_text(DNS_TYPE_A, ok, 4, text, 10), 9);
+}
+
+static void
+test_bad_inputs_say_what_was_expected(void **state)
+{
+	(void)state;
+	bad("A", "1.2.3", "bad IPv4 address '1.2.3'");
+	bad("AAAA", "2001:db8:::1", "bad IPv6 address '2001:db8:::1'");
+	bad("A", "", "A rdata ends early: address expected");
+	bad("A", "1.2.3.4 5", "trailing data '5' after A rdata");
+	bad("MX", "70000 mail", "MX preference must be 0-65535, got '70000'");
+	bad("MX", "-1 mail", "MX preference must be 0-65535, got '-1'");
+	bad("MX", "10", "MX rdata ends early: exchange expected");
+	bad("MX", "10 a..b", "bad MX exchange 'a..b'");
+	char longstr[300];
+	memset(longstr, 'x', 256);
+	longstr[256] = '\0';
+	bad("TXT", longstr, "TXT string longer than 255 octets");
+	bad("TXT", "\"bad \\25 escape\"", "bad escape in TXT");
+	bad("TXT", "", "TXT rdata ends early");
+	bad("SOA", "ns hm 1 2 3 4", "SOA rdata ends early: minimum expected");
+	bad("SOA", "ns hm 1 1x 3 4 5", "SOA refresh must be 0-4294967295 seconds or a TTL like");
+	bad("SOA", "ns hm 4294967296 2 3 4 5", "SOA serial must be 0-4294967295, got '4294967296'");
+	bad("SRV", "1 2 65536 t", "SRV port must be 0-65535, got '65536'");
+	bad("CAA", "0 is-sue \"x\"", "CAA tag must be letters and digits only, got 'is-sue'");
+	bad("CAA", "256 issue \"x\"", "CAA flags must be 0-255, got '256'");
+	bad("CAA", "0 issue \"a\" \"b\"", "trailing data 'b' after CAA rdata");
+	bad("DS", "1 8 2 abcd", "DS digest of type 2 must be 32 octets, got 2");
+	bad("DS", "1 8 1 abc", "DS digest has an odd number of hex digits");
+	bad("DS", "1 8 1 xyz0", "bad hex digit 'x' in DS digest");
+	bad("DS", "1 8 1", "DS rdata ends early: digest expected");
+	bad("DS", "1 NOSUCHALG 1 00", "DS algorithm must be 0-255 or a mnemonic");
+	bad("SSHFP", "1 1 abcd", "SSHFP digest of type 1 must be 20 octets, got 2");
+	bad("DNSKEY", "257 3 13 abc", "base64 length is not a multiple of 4");
+	bad("DNSKEY", "257 3 13 ab!d", "bad base64 in DNSKEY public key");
+	bad("DNSKEY", "257 3 13 AA== AAAA", "goes on after its padding");
+	bad("ZONEMD", "1 1 240 0011", "ZONEMD digest must be at least 12 octets, got 2");
+	bad("RRSIG", "A 13 2 300 20241301000000 20240101000000 1 example. AA==",
+	    "RRSIG expiration must be YYYYMMDDHHmmSS or seconds, got '20241301000000'");
+	bad("RRSIG", "NOPE 13 2 300 1 2 1 example. AA==", "unknown type 'NOPE' as RRSIG");
+	bad("NSEC", "next. A BOGUS", "unknown type 'BOGUS' in NSEC type bitmap");
+	bad("NSEC3", "1 0 0 - 2VPTU5TIMAMQTTGL4LUU9KG21E0AOR3W", "bad base32hex in NSEC3");
+	bad("NSEC3", "1 0 0 abc 2VPTU5TIM", "NSEC3 salt has an odd number of hex digits");
+	bad("LOC", "91 N 0 E 0m", "LOC latitude degrees must be 0-90, got '91'");
+	bad("LOC", "10 60 N 0 E 0m", "LOC latitude minutes must be 0-59, got '60'");
+	bad("LOC", "10 1 1.5555 N 0 E 0m", "LOC latitude seconds must be 0-59.999");
+	bad("LOC", "10 X 0 E 0m", "LOC latitude minutes must be 0-59, got 'X'");
+	bad("LOC", "10 N 0 E", "LOC rdata ends early: altitude expected");
+	bad("LOC", "10 N 0 E -100000.01m", "LOC altitude must be -100000.00m to 42849672.95m");
+	bad("LOC", "10 N 0 E 0m 90000001m", "LOC size must be 0m to 90000000m");
+	bad("SVCB", "1 . alpn=h2 alpn=h3", "duplicate SVCB SvcParam key alpn");
+	bad("SVCB", "1 . mandatory=port alpn=h2", "SVCB parameters inconsistent");
+	bad("SVCB", "1 . no-default-alpn", "SVCB parameters inconsistent");
+	bad("SVCB", "1 . port=99999", "SVCB port must be 0-65535, got '99999'");
+	bad("SVCB", "1 . ipv4hint=1.2.3", "bad IPv4 address '1.2.3' in SVCB ipv4hint");
+	bad("SVCB", "1 . frob=1", "unknown SVCB SvcParam key 'frob'");
+	bad("SVCB", "1 . alpn", "SVCB SvcParam 'alpn' needs a value");
+	bad("SVCB", "1 . key65535", "unknown SVCB SvcParam key 'key65535'");
+	bad("HTTPS", "1 . alpn=h2,,h3", "empty protocol id in HTTPS alpn");
+	bad("URI", "10 1", "URI rdata ends early: target expected");
+}
+
+static void
+test_unpack_decompresses_only_rfc3597_types(void **state)
+{
+	(void)state;
+	/* 12-byte header, then at 12: "example." and an MX rdata with a pointer to it */
+	uint8_t pkt[64] = { 0 };
+	size_t n = 12;
+	const uint8_t ex[] = { 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0 };
+	memcpy(pkt + n, ex, sizeof(ex));
+	n += sizeof(ex);
+	size_t rd = n;
+	const uint8_t mx[] = { 0, 10, 4, 'm', 'a', 'i', 'l', 0xc0, 12 };
+	memcpy(pkt + n, mx, sizeof(mx));
+	n += sizeof(mx);
+	uint8_t out[512];
+	size_t outlen = 0;
+	assert_int_equal(dns_rdata_unpack(DNS_TYPE_MX, pkt, n, rd, sizeof(mx), out, sizeof(out),
+					  &outlen), TDNS_OK);
+	const uint8_t want[] = { 0, 10, 4, 'm', 'a', 'i', 'l', 7, 'e', 'x', 'a', 'm', 'p', 'l',
+				 'e', 0 };
+	assert_int_equal(outlen, sizeof(want));
+	assert_memory_equal(out, want, sizeof(want));
+
+	/* SRV: RFC 3597 §4 asks receivers to decompress it too */
+	const uint8_t srv[] = { 0, 1, 0, 2, 0, 3, 0xc0, 12 };
+	memcpy(pkt + rd, srv, sizeof(srv));
+	assert_int_equal(dns_rdata_unpack(DNS_TYPE_SRV, pkt, rd + sizeof(srv), rd, sizeof(srv),
+					  out, sizeof(out), &outlen), TDNS_OK);
+	assert_int_equal(outlen, 6 + sizeof(ex));
+
+	/* NSEC must not be compressed: copied as is, then rejected by the check */
+	const uint8_t nsec[] = { 0xc0, 12, 0, 1, 0x40 };
+	memcpy(pkt + rd, nsec, sizeof(nsec));
+	assert_int_equal(dns_rdata_unpack(DNS_TYPE_NSEC, pkt, rd + sizeof(nsec), rd, sizeof(nsec),
+					  out, sizeof(out), &outlen), TDNS_EBADRDATA);
+
+	/* unknown types are opaque */
+	assert_int_equal(dns_rdata_unpack(65280, pkt, rd + sizeof(nsec), rd, sizeof(nsec), out,
+					  sizeof(out), &outlen), TDNS_OK);
+	assert_int_equal(outlen, sizeof(nsec));
+
+	/* an A with 3 octets, rdata past the packet, a pointer loop, no room */
+	assert_int_equal(dns_rdata_unpack(DNS_TYPE_A, pkt, rd + 3, rd, 3, out, sizeof(out),
+					  &outlen), TDNS_EBADRDATA);
+	assert_int_equal(dns_rdata_unpack(DNS_TYPE_A, pkt, rd + 3, rd, 4, out, sizeof(out),
+					  &outlen), TDNS_ETRUNC);
+	const uint8_t loop[] = { 0xc0, (uint8_t)rd };
+	memcpy(pkt + rd, loop, sizeof(loop));
+	assert_int_equal(dns_rdata_unpack(DNS_TYPE_NS, pkt, rd + 2, rd, 2, out, sizeof(out),
+					  &outlen), TDNS_ELOOP);
+	memcpy(pkt + rd, mx, sizeof(mx));
+	assert_int_equal(dns_rdata_unpack(DNS_TYPE_MX, pkt, rd + sizeof(mx), rd, sizeof(mx), out,
+					  8, &outlen), TDNS_ESPACE);
+	/* a name running past the end of its rdata */
+	assert_int_equal(dns_rdata_unpack(DNS_TYPE_MX, pkt, rd + sizeof(mx), rd, 5, out,
+					  sizeof(out), &outlen), TDNS_EBADRDATA);
+}
+
+static void
+test_check_rejects_bad_wire(void **state)
+{
+	(void)state;
+	const uint8_t a5[] = { 1, 2, 3, 4, 5 };
+	assert_int_equal(dns_rdata_check(DNS_TYPE_A, a5, 5), TDNS_EBADRDATA);
+	assert_int_equal(dns_rdata_check(DNS_TYPE_A, a5, 4), TDNS_OK);
+	assert_int_equal(dns_rdata_check(DNS_TYPE_AAAA, a5, 4), TDNS_EBADRDATA);
+	/* NSEC bitmap: trailing zero octet, windows out of order, block length 33 */
+	const uint8_t n1[] = { 0, 0, 2, 0x40, 0x00 };
+	const uint8_t n2[] = { 0, 1, 1, 0x40, 0, 1, 0x40 };
+	uint8_t n3[40] = { 0, 0, 33 };
+	n3[35] = 1;
+	const uint8_t n4[] = { 0, 0, 1, 0x40 };
+	assert_int_equal(dns_rdata_check(DNS_TYPE_NSEC, n1, sizeof(n1)), TDNS_EBADRDATA);
+	assert_int_equal(dns_rdata_check(DNS_TYPE_NSEC, n2, sizeof(n2)), TDNS_EBADRDATA);
+	assert_int_equal(dns_rdata_check(DNS_TYPE_NSEC, n3, 36), TDNS_EBADRDATA);
+	assert_int_equal(dns_rdata_check(DNS_TYPE_NSEC, n4, sizeof(n4)), TDNS_OK);
+	/* SVCB keys must ascend */
+	const uint8_t s1[] = { 0, 1, 0, 0, 3, 0, 2, 1, 187, 0, 1, 0, 3, 2, 'h', '2' };
+	assert_int_equal(dns_rdata_check(DNS_TYPE_SVCB, s1, sizeof(s1)), TDNS_EBADRDATA);
+	/* TXT with a string running past the end; CAA with an empty tag */
+	const uint8_t t1[] = { 5, 'a', 'b' };
+	assert_int_equal(dns_rdata_check(DNS_TYPE_TXT, t1, sizeof(t1)), TDNS_EBADRDATA);
+	const uint8_t c1[] = { 0, 0, 'x' };
+	assert_int_equal(dns_rdata_check(DNS_TYPE_CAA, c1, sizeof(c1)), TDNS_EBADRDATA);
+	/* LOC: wrong length, version 1, latitude beyond 90 degrees */
+	uint8_t loc[16] = { 0, 0x12, 0x16, 0x13, 0x80, 0, 0, 0, 0x80, 0, 0, 0, 0, 0x98, 0x96, 0x80 };
+	assert_int_equal(dns_rdata_check(DNS_TYPE_LOC, loc, 16), TDNS_OK);
+	assert_int_equal(dns_rdata_check(DNS_TYPE_LOC, loc, 15), TDNS_EBADRDATA);
+	loc[0] = 1;
+	assert_int_equal(dns_rdata_check(DNS_TYPE_LOC, loc, 16), TDNS_EBADRDATA);
+	loc[0] = 0;
+	loc[4] = 0xff;
+	assert_int_equal(dns_rdata_check(DNS_TYPE_LOC, loc, 16), TDNS_EBADRDATA);
+	/* ZONEMD digest shorter than 12 octets */
+	const uint8_t z[] = { 0, 0, 0, 1, 1, 240, 1, 2, 3 };
+	assert_int_equal(dns_rdata_check(DNS_TYPE_ZONEMD, z, sizeof(z)), TDNS_EBADRDATA);
+	/* unknown types are opaque */
+	assert_int_equal(dns_rdata_check(65280, a5, 5), TDNS_OK);
+}
+
+static void
+test_target_of_ns_mx_srv(void **state)
+{
+	(void)state;
+	const uint8_t ns[] = { 1, 'a', 0 };
+	const uint8_t mx[] = { 0, 5, 1, 'b', 0 };
+	const uint8_t srv[] = { 0, 1, 0, 2, 0, 3, 1, 'c', 0 };
+	assert_ptr_equal(dns_rdata_target(DNS_TYPE_NS, ns, sizeof(ns)), ns);
+	assert_ptr_equal(dns_rdata_target(DNS_TYPE_MX, mx, sizeof(mx)), mx + 2);
+	assert_ptr_equal(dns_rdata_target(DNS_TYPE_SRV, srv, sizeof(srv)), srv + 6);
+	assert_null(dns_rdata_target(DNS_TYPE_CNAME, ns, sizeof(ns)));
+	assert_null(dns_rdata_target(DNS_TYPE_MX, mx, 4));
+	assert_null(dns_rdata_target(DNS_TYPE_SRV, srv, 6));
+}
+
+static void
+test_canonical_rdata_order(void **state)
+{
+	(void)state;
+	uint8_t a[512], b[512];
+	size_t al, bl;
+	char err[128];
+	/* names in NS compare case-insensitively (RFC 4034 §6.2) */
+	parse("NS", "NS1.Example.", a, sizeof(a), &al, err, sizeof(err));
+	parse("NS", "ns1.example.", b, sizeof(b), &bl, err, sizeof(err));
+	assert_int_equal(dns_rdata_cmp(DNS_TYPE_NS, a, al, b, bl), 0);
+	/* but TXT is compared as octets */
+	parse("TXT", "ABC", a, sizeof(a), &al, err, sizeof(err));
+	parse("TXT", "abc", b, sizeof(b), &bl, err, sizeof(err));
+	assert_true(dns_rdata_cmp(DNS_TYPE_TXT, a, al, b, bl) < 0);
+	/* shorter first when one is a prefix of the other */
+	parse("TXT", "abc", a, sizeof(a), &al, err, sizeof(err));
+	parse("TXT", "abc d", b, sizeof(b), &bl, err, sizeof(err));
+	assert_true(dns_rdata_cmp(DNS_TYPE_TXT, a, al, b, bl) < 0);
+	assert_true(dns_rdata_cmp(DNS_TYPE_TXT, b, bl, a, al) > 0);
+	/* MX: preference first, then the lower-cased exchange */
+	parse("MX", "10 B.example.", a, sizeof(a), &al, err, sizeof(err));
+	parse("MX", "10 a.example.", b, sizeof(b), &bl, err, sizeof(err));
+	assert_true(dns_rdata_cmp(DNS_TYPE_MX, a, al, b, bl) > 0);
+	/* RRSIG signer is lowered; the signature is not */
+	parse("RRSIG", "A 8 2 300 1 0 1 EXAMPLE. AAAA", a, sizeof(a), &al, err, sizeof(err));
+	parse("RRSIG", "A 8 2 300 1 0 1 example. AAAA", b, sizeof(b), &bl, err, sizeof(err));
+	assert_int_equal(dns_rdata_cmp(DNS_TYPE_RRSIG, a, al, b, bl), 0);
+	/* RFC 6840 §5.1: NSEC next names keep their case */
+	parse("NSEC", "A.example. A", a, sizeof(a), &al, err, sizeof(err));
+	parse("NSEC", "a.example. A", b, sizeof(b), &bl, err, sizeof(err));
+	assert_true(dns_rdata_cmp(DNS_TYPE_NSEC, a, al, b, bl) < 0);
+	/* A records */
+	const uint8_t x[] = { 10, 0, 0, 1 }, y[] = { 10, 0, 0, 2 };
+	assert_true(dns_rdata_cmp(DNS_TYPE_A, x, 4, y, 4) < 0);
+	assert_int_equal(dns_rdata_cmp(DNS_TYPE_A, x, 4, x, 4), 0);
+}
+
+static void
+test_rr_to_text_line(void **state)
+{
+	(void)state;
+	uint8_t owner[DNS_NAME_MAX], rd[64];
+	size_t rl;
+	char err[128], line[512];
+	dns_name_from_text("www.example.", 12, NULL, owner);
+	parse("MX", "10 mail", rd, sizeof(rd), &rl, err, sizeof(err));
+	int n = dns_rr_to_text(owner, DNS_TYPE_MX, DNS_CLASS_IN, 3600, rd, rl, line, sizeof(line));
+	assert_string_equal(line, "www.example.\t3600\tIN\tMX\t10 mail.example.");
+	assert_int_equal(n, (int)strlen(line));
+	const uint8_t opaque[] = { 0xab };
+	dns_rr_to_text(owner, 65280, 3, 0, opaque, 1, line, sizeof(line));
+	assert_string_equal(line, "www.example.\t0\tCH\tTYPE65280\t\\# 1 AB");
+	/* obsolete types go out as TYPEnnn so other tools read them */
+	const uint8_t md[] = { 0 };
+	dns_rr_to_text(owner, 3, 1, 1, md, 1, line, sizeof(line));
+	assert_string_equal(line, "www.example.\t1\tIN\tTYPE3\t\\# 1 00");
+	assert_int_equal(dns_rr_to_text(owner, DNS_TYPE_MX, 1, 1, rd, rl, line, 20), TDNS_ESPACE);
+}
+
+static void
+test_type_class_rcode_opcode_names(void **state)
+{
+	(void)state;
+	char buf[16];
+	assert_string_equal(dns_type_to_text(DNS_TYPE_NSEC3PARAM, buf), "NSEC3PARAM");
+	assert_string_equal(dns_type_to_text(65280, buf), "TYPE65280");
+	assert_int_equal(dns_type_from_text("aaaa", 4), DNS_TYPE_AAAA);
+	assert_int_equal(dns_type_from_text("Type257", 7), DNS_TYPE_CAA);
+	assert_int_equal(dns_type_from_text("TYPE65536", 9), -1);
+	assert_int_equal(dns_type_from_text("TYPE", 4), -1);
+	assert_int_equal(dns_type_from_text("FOO", 3), -1);
+	assert_string_equal(dns_class_to_text(DNS_CLASS_IN, buf), "IN");
+	assert_string_equal(dns_class_to_text(42, buf), "CLASS42");
+	assert_int_equal(dns_class_from_text("ch", 2), DNS_CLASS_CH);
+	assert_int_equal(dns_class_from_text("CLASS1", 6), DNS_CLASS_IN);
+	assert_int_equal(dns_class_from_text("XX", 2), -1);
+	assert_string_equal(dns_rcode_to_text(DNS_RCODE_NXDOMAIN, buf), "NXDOMAIN");
+	assert_string_equal(dns_rcode_to_text(DNS_RCODE_BADVERS, buf), "BADVERS");
+	assert_string_equal(dns_rcode_to_text(3841, buf), "RCODE3841");
+	assert_string_equal(dns_opcode_to_text(DNS_OPCODE_NOTIFY, buf), "NOTIFY");
+	assert_string_equal(dns_opcode_to_text(15, buf), "OPCODE15");
+	const uint16_t meta[] = { 41, 249, 250, 251, 252, 253, 254, 255 };
+	for (size_t k = 0; k < sizeof(meta) / sizeof(meta[0]); k++) {
+		assert_true(dns_type_is_meta(meta[k]));
+		assert_false(dns_type_known(meta[k]));
+	}
+	assert_false(dns_type_is_meta(DNS_TYPE_A));
+	assert_false(dns_type_is_meta(DNS_TYPE_CAA));
+	assert_true(dns_type_known(DNS_TYPE_SVCB));
+	assert_false(dns_type_known(65280));
+	assert_false(dns_type_known(3)); /* MD: obsolete, RFC 3597 text only */
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_golden_wire_for_common_types),
+		cmocka_unit_test(test_round_trip_every_type),
+		cmocka_unit_test(test_table_has_round_trip_for_every_known_type),
+		cmocka_unit_test(test_rfc3597_generic_form),
+		cmocka_unit_test(test_malformed_known_type_prints_generic),
+		cmocka_unit_test(test_bad_inputs_say_what_was_expected),
+		cmocka_unit_test(test_unpack_decompresses_only_rfc3597_types),
+		cmocka_unit_test(test_check_rejects_bad_wire),
+		cmocka_unit_test(test_target_of_ns_mx_srv),
+		cmocka_unit_test(test_canonical_rdata_order),
+		cmocka_unit_test(test_rr_to_text_line),
+		cmocka_unit_test(test_type_class_rcode_opcode_names),
+	};
+	return cmocka_run_group_tests(tests, setup, NULL);
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/* Private to src/dns: the RR type table whose field lists drive rdata text and wire forms. */
+#ifndef TDNS_DNS_RRTYPE_INT_H
+#define TDNS_DNS_RRTYPE_INT_H
+
+#include "dns/dns.h"
+
+/* Kinds of rdata fields.  Kinds marked "rest" take the remainder of the rdata. */
+enum dns_fkind {
+	DNS_F_END = 0,  /* end of the field list */
+	DNS_F_U8,       /* decimal 0-255 */
+	DNS_F_U16,      /* decimal 0-65535 */
+	DNS_F_U32,      /* decimal 0-4294967295 */
+	DNS_F_TTL,      /* u32 that also takes TTL units in text (1h30m); printed as a number */
+	DNS_F_TIME,     /* u32 seconds, YYYYMMDDHHmmSS in text (RRSIG, RFC 4034 §3.2) */
+	DNS_F_ALG,      /* u8 DNSSEC algorithm: number or mnemonic in text, number out */
+	DNS_F_TYPE,     /* u16 RR type mnemonic (RRSIG type covered) */
+	DNS_F_NAME,     /* uncompressed domain name */
+	DNS_F_A,        /* 4-octet IPv4 address */
+	DNS_F_AAAA,     /* 16-octet IPv6 address */
+	DNS_F_STR,      /* <character-string>: length octet + up to 255 octets */
+	DNS_F_STRS,     /* rest: one or more <character-string> (TXT) */
+	DNS_F_HEX,      /* rest: hex, may be split over tokens; min = least octets */
+	DNS_F_B64,      /* rest: base64, may be split over tokens; min = least octets */
+	DNS_F_SALT,     /* length octet + hex, "-" for empty (NSEC3, RFC 5155 §3.3) */
+	DNS_F_B32HEX,   /* length octet + base32hex without padding (NSEC3 next hashed owner) */
+	DNS_F_BITMAP,   /* rest: type bitmap windows (RFC 4034 §4.1.2) */
+	DNS_F_LOC,      /* whole rdata: RFC 1876 */
+	DNS_F_SVCPARAMS,/* rest: SvcParams (RFC 9460 §2.2) */
+	DNS_F_TAG,      /* CAA tag: length octet + 1-255 alphanumerics (RFC 8659 §4.1) */
+	DNS_F_TEXT,     /* rest: one string without length octet (CAA value, URI target) */
+};
+
+struct dns_field {
+	uint8_t kind;       /* enum dns_fkind */
+	uint8_t min;        /* least octets for HEX/B64 fields */
+	const char *label;  /* for messages: "preference", "digest" */
+};
+
+/* Type flags. */
+#define DNS_RRF_DECOMPRESS 0x01 /* names may arrive compressed (RFC 3597 §4) */
+#define DNS_RRF_CANON 0x02      /* names are lower-cased in canonical form (RFC 4034 §6.2) */
+#define DNS_RRF_WIREONLY 0x04   /* obsolete: fields known for the wire, text is RFC 3597 only */
+#define DNS_RRF_META 0x08       /* meta-type or QTYPE: no rdata in zone data */
+
+#define DNS_MAX_FIELDS 9
+
+struct dns_rrtype {
+	const char *name;   /* NULL: unknown type */
+	uint8_t flags;
+	struct dns_field f[DNS_MAX_FIELDS + 1]; /* terminated by DNS_F_END */
+};
+
+/* Entry for type, or NULL when the table has no entry (unknown type). */
+const struct dns_rrtype *dns_rrtype_find(uint16_t type);
+
+#endif

@@ -1,0 +1,339 @@
+# SPDX-License-Identifier: MIT
+"""pytest fixtures: each test gets its own tdnsd on a free loopback port and a temporary state dir."""
+import fcntl
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import dns.exception
+import dns.flags
+import dns.message
+import dns.query
+import dns.rcode
+import dns.rdatatype
+import pytest
+
+# Port range reserved for these tests; the ports are locked with flock so that parallel runs
+# (build/ and build-asan/ at once, or two developers) never hand the same port to two daemons.
+PORT_LO, PORT_HI = 5300, 6999
+START_TIMEOUT = float(os.environ.get("TDNS_TEST_START_TIMEOUT", "20"))
+STOP_TIMEOUT = 10.0
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                   "ERROR: ThreadSanitizer", "SUMMARY: UndefinedBehaviorSanitizer")
+
+
+def tdnsd_path():
+    path = os.environ.get("TDNSD") or shutil.which("tdnsd")
+    if not path or not os.access(path, os.X_OK):
+        pytest.fail("TDNSD must name the tdnsd binary (make check sets it)", pytrace=False)
+    return path
+
+
+def _bindable(family, host, port):
+    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+        s = socket.socket(family, kind)
+        try:
+            if kind == socket.SOCK_STREAM:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((host, port))
+        except OSError:
+            return False
+        finally:
+            s.close()
+    return True
+
+
+class PortLock:
+    """A free port (UDP and TCP, 127.0.0.1 and ::1) held by an flock until release()."""
+
+    def __init__(self):
+        lockdir = os.path.join(tempfile.gettempdir(), "tdns-test-ports")
+        os.makedirs(lockdir, exist_ok=True)
+        rng = random.Random(os.getpid() ^ time.monotonic_ns())
+        for _ in range(500):
+            port = rng.randint(PORT_LO, PORT_HI)
+            fd = os.open(os.path.join(lockdir, str(port)), os.O_CREAT | os.O_RDWR, 0o666)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                continue
+            if _bindable(socket.AF_INET, "127.0.0.1", port) and \
+                    _bindable(socket.AF_INET6, "::1", port):
+                self.port, self.fd = port, fd
+                return
+            os.close(fd)
+        raise RuntimeError("no free port in %d-%d" % (PORT_LO, PORT_HI))
+
+    def release(self):
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+def zone_section(name, fname=None, ztype="primary"):
+    return "[zone %s]\ntype = %s\nfile = %s\n" % (name, ztype, fname or name.rstrip(".") + ".zone")
+
+
+class Server:
+    """One tdnsd process with its config, state dir and log file."""
+
+    def __init__(self, tmpdir, zones=None, server_extra="", extra="", port=None, ipv6=True,
+                 workers=1, idle_timeout=10, log_level="info", raw_config=None):
+        self.dir = str(tmpdir)
+        self.binary = tdnsd_path()
+        self.lock = None
+        if port is None:
+            self.lock = PortLock()
+            port = self.lock.port
+        self.port = port
+        self.addr = "127.0.0.1"
+        self.ipv6 = ipv6
+        self.proc = None
+        self.log_path = os.path.join(self.dir, "tdnsd.log")
+        self.conf = os.path.join(self.dir, "tdnsd.conf")
+        self.zones = dict(zones or {})
+        for name, text in self.zones.items():
+            self.write_zone(name, text)
+        if raw_config is not None:
+            text = raw_config.replace("@PORT@", str(port)).replace("@DIR@", self.dir)
+        else:
+            listen = "127.0.0.1:%d" % port + (", [::1]:%d" % port if ipv6 else "")
+            text = ("[server]\nlisten = %s\nworkers = %d\nstate-dir = %s\n"
+                    "tcp-idle-timeout = %d\n%s\n[log]\nlevel = %s\n\n"
+                    % (listen, workers, self.dir, idle_timeout, server_extra, log_level))
+            for name in self.zones:
+                text += zone_section(name) + "\n"
+            text += extra
+        self.write_config(text)
+
+    # -- files --
+    def zone_path(self, name):
+        return os.path.join(self.dir, name.rstrip(".") + ".zone")
+
+    def write_zone(self, name, text):
+        # Write to a temp file and rename so a reload never reads a half-written zone.
+        path = self.zone_path(name)
+        with open(path + ".tmp", "w") as f:
+            f.write(text)
+        os.replace(path + ".tmp", path)
+
+    def write_config(self, text):
+        with open(self.conf, "w") as f:
+            f.write(text)
+
+    def log(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    # -- process --
+    def start(self, wait=True):
+        self.logf = open(self.log_path, "ab")
+        env = dict(os.environ)
+        # Sanitizer builds: report every finding, and make leaks fail the exit code.
+        env.setdefault("ASAN_OPTIONS", "abort_on_error=0:detect_leaks=1")
+        env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+        self.proc = subprocess.Popen([self.binary, "-f", "-c", self.conf], stdin=subprocess.DEVNULL,
+                                     stdout=self.logf, stderr=self.logf, cwd=self.dir, env=env)
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout=START_TIMEOUT):
+        deadline = time.monotonic() + timeout
+        q = dns.message.make_query(".", "SOA")
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail("tdnsd exited with %d during start-up:\n%s"
+                            % (self.proc.returncode, self.log()), pytrace=False)
+            try:
+                # Any answer (REFUSED for the root here) proves the listener is up.
+                dns.query.udp(q, self.addr, port=self.port, timeout=0.2)
+                return
+            except (dns.exception.Timeout, OSError):
+                time.sleep(0.05)
+        pytest.fail("tdnsd did not answer within %.0f s:\n%s" % (timeout, self.log()),
+                    pytrace=False)
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def signal(self, sig):
+        os.kill(self.proc.pid, sig)
+
+    def reload(self):
+        self.signal(signal.SIGHUP)
+
+    def stop(self, timeout=STOP_TIMEOUT):
+        """SIGTERM, then SIGKILL after timeout; returns the exit status (negative: killed)."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            try:
+                self.proc.send_signal(signal.SIGTERM)
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.logf.close()
+        return self.proc.returncode
+
+    def kill(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def release(self):
+        if self.lock:
+            self.lock.release()
+            self.lock = None
+
+    # -- queries --
+    def query(self, name, rdtype="A", tcp=False, timeout=3.0, edns=None, payload=1232,
+              want_dnssec=False, rd=False, addr=None, ednsflags=0):
+        """Sends one query and returns the parsed response (dnspython Message)."""
+        use_edns = edns if edns is not None else (0 if want_dnssec else -1)
+        q = dns.message.make_query(name, rdtype, use_edns=use_edns, payload=payload,
+                                   want_dnssec=want_dnssec, ednsflags=ednsflags)
+        if not rd:
+            q.flags &= ~dns.flags.RD
+        return self.send(q, tcp=tcp, timeout=timeout, addr=addr)
+
+    def send(self, q, tcp=False, timeout=3.0, addr=None):
+        addr = addr or self.addr
+        if tcp:
+            return dns.query.tcp(q, addr, port=self.port, timeout=timeout)
+        return dns.query.udp(q, addr, port=self.port, timeout=timeout)
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    # Keep each phase's report on the item so fixtures know at teardown whether the test failed.
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, "rep_" + rep.when, rep)
+
+
+@pytest.fixture
+def make_server(request, tmp_path):
+    """Factory: make_server(zones={name: text}, ...) -> started Server; stopped at teardown."""
+    servers = []
+
+    def factory(zones=None, start=True, subdir=None, **kw):
+        d = tmp_path / (subdir or "srv%d" % len(servers))
+        d.mkdir()
+        s = Server(d, zones=zones, **kw)
+        servers.append(s)
+        if start:
+            s.start()
+        return s
+
+    yield factory
+    problems = []
+    failed = any(getattr(request.node, "rep_" + w, None) is not None and
+                 getattr(request.node, "rep_" + w).failed for w in ("setup", "call"))
+    for s in servers:
+        was_running = s.proc is not None and s.proc.poll() is None
+        rc = s.stop()
+        s.release()
+        log = s.log()
+        if any(m in log for m in SANITIZER_MARKS):
+            problems.append("sanitizer report from tdnsd:\n" + log)
+        elif was_running and rc != 0:
+            problems.append("tdnsd exited with %s on SIGTERM:\n%s" % (rc, log))
+        elif failed:
+            sys.stderr.write("---- tdnsd log (%s) ----\n%s\n" % (s.conf, log))
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
+
+
+# ---- zones shared by the test files ----
+
+DS_DIGEST = "2BB183AF5F22588179A53B0A98631FAD1A292118C4D4B8D3E4F6C3D8E5A7B9C1"
+BIG_TXT = "".join('big TXT "%03d%s"\n' % (i, "x" * 197) for i in range(20))
+MID_TXT = "".join('mid TXT "%03d%s"\n' % (i, "m" * 197) for i in range(4))
+HUGE_TXT = "".join('huge TXT "%03d%s"\n' % (i, "h" * 197) for i in range(200))
+LONG_TARGET = "%s.%s.%s.example.net." % ("a" * 63, "b" * 63, "c" * 60)
+
+# SOA TTL 3600, minimum 300: negative answers carry the SOA with TTL 300 (RFC 2308 §3).
+EXAMPLE_COM = """$ORIGIN example.com.
+$TTL 3600
+@           3600 IN SOA ns1.example.com. hostmaster.example.com. 2024010101 7200 3600 1209600 300
+@                NS    ns1
+@                NS    ns2.example.net.
+@                MX    10 mail
+@                MX    20 mail2.example.net.
+@                A     192.0.2.1
+@                AAAA  2001:db8::1
+@                TXT   "v=spf1 -all"
+ns1              A     192.0.2.53
+ns1              AAAA  2001:db8::53
+mail             A     192.0.2.25
+mail             AAAA  2001:db8::25
+www        600   CNAME web
+web              A     192.0.2.80
+chain1           CNAME chain2
+chain2           CNAME chain3
+chain3           A     192.0.2.3
+out              CNAME www.example.net.
+ext              CNAME target.elsewhere.test.
+dangling         CNAME nothere
+loop1            CNAME loop2
+loop2            CNAME loop1
+_sip._tcp        SRV   10 5 5060 sipserver
+sipserver        A     192.0.2.60
+*.w              A     192.0.2.99
+*.w              TXT   "wild"
+x.y.w            A     192.0.2.98
+*.wc             CNAME web
+sub              NS    ns1.sub
+sub              NS    ns.other.test.
+sub              DS    12345 13 2 %s
+ns1.sub          A     192.0.2.54
+ns1.sub          AAAA  2001:db8::54
+dn         900   DNAME example.net.
+long             DNAME %s
+%s%s%s""" % (DS_DIGEST, LONG_TARGET, BIG_TXT, MID_TXT, HUGE_TXT)
+
+# SOA TTL 120, minimum 600: negative answers carry the SOA with TTL 120.
+EXAMPLE_NET = """$ORIGIN example.net.
+$TTL 300
+@      120 IN SOA ns2.example.net. hostmaster.example.net. 7 7200 3600 1209600 600
+@          NS    ns2
+ns2        A     198.51.100.2
+www        A     198.51.100.80
+mail2      A     198.51.100.25
+"""
+
+# RFC 4592 §2.2.1, with concrete SOA and SRV data.
+RFC4592 = """$ORIGIN example.
+example.                 3600 IN  SOA   ns.example.com. hostmaster.example. 1 7200 3600 1209600 300
+example.                 3600     NS    ns.example.com.
+example.                 3600     NS    ns.example.net.
+*.example.               3600     TXT   "this is a wildcard"
+*.example.               3600     MX    10 host1.example.
+sub.*.example.           3600     TXT   "this is not a wildcard"
+host1.example.           3600     A     192.0.2.1
+_ssh._tcp.host1.example. 3600     SRV   0 0 22 host1.example.
+_ssh._tcp.host2.example. 3600     SRV   0 0 22 host1.example.
+subdel.example.          3600     NS    ns.example.com.
+subdel.example.          3600     NS    ns.example.net.
+"""
+
+STANDARD_ZONES = {"example.com": EXAMPLE_COM, "example.net": EXAMPLE_NET}
+
+
+@pytest.fixture
+def server(make_server):
+    """A started tdnsd serving example.com and example.net."""
+    return make_server(zones=STANDARD_ZONES)
