@@ -8,20 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli.h"
 #include "dns/dns.h"
 #include "zone/zone.h"
 
-/* Exit codes are part of the scripting contract. */
-enum cli_exit {
-	CLI_EXIT_OK = 0,
-	CLI_EXIT_FAILED = 1,      /* the command ran and said no (bad zone, refused change) */
-	CLI_EXIT_USAGE = 2,       /* the command line is wrong */
-	CLI_EXIT_UNREACHABLE = 3, /* the daemon cannot be reached */
-};
-
-struct cli_opts {
-	bool json;
-};
 
 struct cli_cmd {
 	const char *group;     /* "zone"; NULL for a top-level command */
@@ -35,6 +25,7 @@ struct cli_cmd {
 
 static int cmd_help(const struct cli_opts *o, int argc, char **argv);
 static int cmd_zone_check(const struct cli_opts *o, int argc, char **argv);
+static int cmd_query(const struct cli_opts *o, int argc, char **argv);
 
 /* The one command table: parsing, help and completion come from it. */
 static const struct cli_cmd cli_cmds[] = {
@@ -46,6 +37,16 @@ static const struct cli_cmd cli_cmds[] = {
 		.min_args = 0,
 		.max_args = 2,
 		.run = cmd_help,
+	},
+	{
+		.group = NULL,
+		.name = "query",
+		.args = "NAME [TYPE] [CLASS] [@SERVER[:PORT]] [+tcp] [+dnssec] [+cd] [+norecurse] "
+			"[+short] [+json]",
+		.help = "send one query like dig (works without a daemon)",
+		.min_args = 1,
+		.max_args = 16,
+		.run = cmd_query,
 	},
 	{
 		.group = "zone",
@@ -150,6 +151,12 @@ json_string(FILE *f, const char *s)
 		}
 	}
 	fputc('"', f);
+}
+
+static int
+cmd_query(const struct cli_opts *o, int argc, char **argv)
+{
+	return cli_query_run(o, argc, argv);
 }
 
 static int

@@ -260,6 +260,11 @@ parse_state_dir(struct cfg *c, void *target, const char *value, char *err, size_
 		return TDNS_ECONFIG;
 	}
 	set_str(target, value);
+	/* "/srv/tdns/" and "/srv/tdns" are one directory; joined file names stay clean. */
+	char *dir = *(char **)target;
+	for (size_t len = strlen(dir); len > 1 && dir[len - 1] == '/'; len--) {
+		dir[len - 1] = '\0';
+	}
 	return TDNS_OK;
 }
 
@@ -322,8 +327,8 @@ parse_zone_type(struct cfg *c, void *target, const char *value, char *err, size_
 	}
 	for (size_t i = 0; later[i] != NULL; i++) {
 		if (strcmp(value, later[i]) == 0) {
-			snprintf(err, errlen, "zone type '%s' is not supported yet; expected primary",
-				 value);
+			snprintf(err, errlen, "zone type '%s' is not supported yet; "
+				 "expected primary", value);
 			return TDNS_ECONFIG;
 		}
 	}
@@ -412,7 +417,7 @@ static const char *const later_keys[] = { "log/query-log", NULL };
 /* ------------------------------------------------------------------------------------------ */
 /* The loader                                                                                   */
 
-enum section { SECT_NONE, SECT_SERVER, SECT_LOG, SECT_ZONE, SECT_BAD };
+enum section { SECT_NONE, SECT_SERVER, SECT_LOG, SECT_ZONE };
 
 struct loader {
 	const char *path;
@@ -441,6 +446,9 @@ fail(struct loader *ld, int status, const char *fmt, ...)
 	ld->status = status;
 	ld->err_line = ld->line;
 	int n = snprintf(ld->msg, sizeof(ld->msg), "%s:%u: ", ld->path, ld->line);
+	if (n < 0 || (size_t)n >= sizeof(ld->msg)) {
+		return;
+	}
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(ld->msg + n, sizeof(ld->msg) - (size_t)n, fmt, ap);
@@ -475,7 +483,8 @@ apply_defaults(struct cfg *c, const char *section, void *base, char *err, size_t
 		}
 		char msg[256];
 		if (k->parse(c, (char *)base + k->offset, k->def, msg, sizeof(msg)) != TDNS_OK) {
-			snprintf(err, errlen, "built-in default of [%s] %s: %s", section, k->key, msg);
+			snprintf(err, errlen, "built-in default of [%s] %s: %s", section, k->key,
+				 msg);
 			return TDNS_ECONFIG;
 		}
 	}
@@ -552,7 +561,6 @@ begin_section(struct loader *ld, char *name)
 	while (len > 0 && (name[len - 1] == ' ' || name[len - 1] == '\t')) {
 		name[--len] = '\0';
 	}
-	ld->sect = SECT_BAD;
 	if (strcmp(name, "server") == 0) {
 		ld->sect = SECT_SERVER;
 		return;
@@ -618,7 +626,7 @@ reader(char *str, int num, void *stream)
 	memcpy(str, s, len + 1);
 
 	if (str[0] == '[') {
-		/* Same rule as inih: ']' ends the name unless a whitespace-preceded ';' comes first. */
+		/* As in inih: ']' ends the name unless a ';' after a blank comes first. */
 		for (char *p = str + 1; *p != '\0'; p++) {
 			if (*p == ';' && (p[-1] == ' ' || p[-1] == '\t')) {
 				break;
@@ -643,8 +651,8 @@ static int
 handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct loader *ld = user;
-	if (ld->status != TDNS_OK || ld->sect == SECT_BAD) {
-		return ld->status == TDNS_OK;
+	if (ld->status != TDNS_OK) {
+		return 0;
 	}
 	if (ld->sect == SECT_NONE) {
 		fail(ld, TDNS_ECONFIG, "key '%s' outside any section; expected a [section] line "
@@ -737,7 +745,8 @@ finish(struct cfg *c, char *err, size_t errlen)
 		if (z->file[0] != '/') {
 			size_t len = strlen(c->state_dir) + 1 + strlen(z->file) + 1;
 			char *abs = tdns_xmalloc(len);
-			snprintf(abs, len, "%s/%s", c->state_dir, z->file);
+			bool root = strcmp(c->state_dir, "/") == 0;
+			snprintf(abs, len, "%s/%s", root ? "" : c->state_dir, z->file);
 			free(z->file);
 			z->file = abs;
 		}

@@ -465,11 +465,12 @@ struct dns_zf_error {
 };
 
 /*
- * Reads the zone file at path with the given origin (wire) and default TTL (used until $TTL
- * or the SOA minimum sets one, per RFC 2308 §4), calling cb for every RR.  $INCLUDE paths are
- * relative to the including file's directory; nesting is limited to 16.  Returns TDNS_OK,
- * TDNS_EIO (file cannot be opened; err says why), TDNS_EZONEFILE (syntax; err has
- * file:line), or what cb returned (err->file/line set to the RR's place).
+ * Reads the zone file at path with the given origin (wire), calling cb for every RR.  An RR
+ * without a TTL gets $TTL if set, else the last explicit TTL, else default_ttl (RFC 2308 §4).
+ * $INCLUDE paths are relative to the including file's directory; nesting is limited to 16.
+ * Returns TDNS_OK, TDNS_EIO (this file or an included one cannot be opened; err says why
+ * and, for an include, where), TDNS_EZONEFILE (syntax; err has file:line), or what cb
+ * returned (err->file/line set to the RR's place).
  */
 int dns_zonefile_read(const char *path, const uint8_t *origin, uint32_t default_ttl,
 		      dns_zf_cb cb, void *ctx, struct dns_zf_error *err);

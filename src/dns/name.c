@@ -37,9 +37,9 @@ dns_name_unpack(const uint8_t *pkt, size_t pktlen, size_t *pos, uint8_t *out)
 			}
 			size_t target = ((size_t)(c & 0x3f) << 8) | pkt[p + 1];
 			/*
-			 * RFC 1035 §4.1.4 allows any earlier occurrence.  Requiring the target to lie
-			 * before the start of the current label run makes every jump strictly
-			 * decrease, so a loop is impossible and needs no counter.
+			 * RFC 1035 §4.1.4 allows any earlier occurrence.  Requiring the target
+			 * to lie before the start of the current label run makes every jump
+			 * strictly decrease, so a loop is impossible and needs no counter.
 			 */
 			if (target >= seg) {
 				return TDNS_ELOOP;

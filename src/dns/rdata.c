@@ -323,7 +323,8 @@ cstr_decode(const char *s, size_t len, uint8_t *out, size_t cap)
 				    s[i + 3] > '9') {
 					return -1;
 				}
-				int d = (s[i + 1] - '0') * 100 + (s[i + 2] - '0') * 10 + (s[i + 3] - '0');
+				int d = (s[i + 1] - '0') * 100 + (s[i + 2] - '0') * 10 +
+					(s[i + 3] - '0');
 				if (d > 255) {
 					return -1;
 				}
@@ -664,7 +665,8 @@ wire_bitmap(const uint8_t *p, size_t n, struct out *o)
 		int w = p[pos];
 		size_t bl = p[pos + 1];
 		/* Windows ascend, 1-32 octets, trailing zero octets omitted. */
-		if (w <= prev || bl < 1 || bl > 32 || pos + 2 + bl > n || p[pos + 2 + bl - 1] == 0) {
+		if (w <= prev || bl < 1 || bl > 32 || pos + 2 + bl > n ||
+		    p[pos + 2 + bl - 1] == 0) {
 			return false;
 		}
 		for (size_t k = 0; k < bl; k++) {
@@ -785,7 +787,8 @@ parse_coord(struct pctx *c, bool lat, int64_t *ms)
 		if (part == 0) {
 			if (!parse_num(t->s, t->len, 59, &min)) {
 				return fail(c, TDNS_EBADRDATA,
-					    "LOC %s minutes must be 0-59, got '%.*s'", what, TOK(t));
+					    "LOC %s minutes must be 0-59, got '%.*s'", what,
+					    TOK(t));
 			}
 		} else if (part == 1) {
 			/* seconds with up to three decimals */
@@ -1165,7 +1168,8 @@ put_svc_value(struct pctx *c, uint16_t key, const char *s, size_t len, const str
 			if (k < 0 || k == SVC_MANDATORY || nk == 64) {
 				r = fail(c, TDNS_EBADRDATA,
 					 "bad key '%.*s' in %s mandatory list, expected SvcParam "
-					 "key names", (int)(j - i), (const char *)raw + i, c->tname);
+					 "key names", (int)(j - i), (const char *)raw + i,
+					 c->tname);
 				goto out;
 			}
 			keys[nk++] = (uint16_t)k;
@@ -1183,7 +1187,7 @@ put_svc_value(struct pctx *c, uint16_t key, const char *s, size_t len, const str
 		break;
 	}
 	case SVC_ALPN: {
-		/* After char-string decoding, "\," is a comma inside an item and "\\" a backslash. */
+		/* After char-string decoding, "\," is a comma inside an item, "\\" a backslash. */
 		uint8_t item[256];
 		size_t il = 0;
 		for (size_t i = 0; i <= n; i++) {
@@ -1412,7 +1416,9 @@ put_field(struct pctx *c, const struct dns_field *f)
 	case DNS_F_U8:
 	case DNS_F_U16:
 	case DNS_F_U32: {
-		uint64_t max = f->kind == DNS_F_U8 ? 255 : f->kind == DNS_F_U16 ? 65535 : UINT32_MAX;
+		uint64_t max = f->kind == DNS_F_U8    ? 255
+			       : f->kind == DNS_F_U16 ? 65535
+						      : UINT32_MAX;
 		if (!parse_num(t->s, t->len, max, &v)) {
 			return fail(c, TDNS_EBADRDATA, "%s %s must be 0-%llu, got '%.*s'", c->tname,
 				    label, (unsigned long long)max, TOK(t));
@@ -1480,8 +1486,8 @@ put_field(struct pctx *c, const struct dns_field *f)
 		memcpy(a, t->s, l);
 		a[l] = '\0';
 		if (t->len >= sizeof(a) || inet_pton(v4 ? AF_INET : AF_INET6, a, bin) != 1) {
-			return fail(c, TDNS_EBADRDATA, "bad %s address '%.*s'", v4 ? "IPv4" : "IPv6",
-				    TOK(t));
+			return fail(c, TDNS_EBADRDATA, "bad %s address '%.*s'",
+				    v4 ? "IPv4" : "IPv6", TOK(t));
 		}
 		tdns_buf_bytes(&c->b, bin, v4 ? 4 : 16);
 		return TDNS_OK;
@@ -1517,8 +1523,8 @@ put_field(struct pctx *c, const struct dns_field *f)
 			bits += 5;
 			if (bits >= 8) {
 				if (n == 255) {
-					return fail(c, TDNS_EBADRDATA, "%s %s longer than 255 octets",
-						    c->tname, label);
+					return fail(c, TDNS_EBADRDATA, "%s %s longer than 255 "
+						    "octets", c->tname, label);
 				}
 				tmp[n++] = (uint8_t)(acc >> (bits - 8));
 				bits -= 8;
@@ -1662,8 +1668,8 @@ dns_rdata_from_text(uint16_t type, const struct dns_tok *toks, size_t ntok,
 				 "RFC 3597 data is not valid %s rdata", c.tname);
 		}
 	} else if (rt == NULL) {
-		return fail(&c, TDNS_EBADRDATA, "unknown type %s needs RFC 3597 rdata (\\# LEN HEX)",
-			    c.tname);
+		return fail(&c, TDNS_EBADRDATA,
+			    "unknown type %s needs RFC 3597 rdata (\\# LEN HEX)", c.tname);
 	} else if (rt->flags & DNS_RRF_WIREONLY) {
 		return fail(&c, TDNS_EBADRDATA, "%s rdata is accepted only in RFC 3597 form "
 			    "(\\# LEN HEX)", c.tname);
@@ -1681,8 +1687,9 @@ dns_rdata_from_text(uint16_t type, const struct dns_tok *toks, size_t ntok,
 		size_t dl = r == TDNS_OK && !c.b.err ?
 			    digest_len(type, out, c.b.len, &start, &dtype) : 0;
 		if (dl != 0 && c.b.len - start != dl) {
-			r = fail(&c, TDNS_EBADRDATA, "%s digest of type %u must be %zu octets, got %zu",
-				 c.tname, dtype, dl, c.b.len - start);
+			r = fail(&c, TDNS_EBADRDATA,
+				 "%s digest of type %u must be %zu octets, got %zu", c.tname, dtype,
+				 dl, c.b.len - start);
 		}
 	}
 	if (r == TDNS_OK && c.b.err) {

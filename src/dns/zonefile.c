@@ -459,11 +459,11 @@ read_entry(struct zf *z, struct zf_src *f)
 		f->pos = (size_t)(p - f->text);
 		if (open) {
 			return zf_fail(z, f, open_line, TDNS_EZONEFILE,
-				       "unbalanced parenthesis opened at line %u: expected ')' before "
-				       "the end of the file", open_line);
+				       "unbalanced parenthesis opened at line %u: expected ')' "
+				       "before the end of the file", open_line);
 		}
 		if (z->ntok > 0) {
-			/* Only a token in column 0 is an owner (RFC 1035 §5.1: blank = previous). */
+			/* Only a token in column 0 is an owner (RFC 1035 §5.1; blank: previous). */
 			z->entry_owner = first == ls;
 			return 1;
 		}
@@ -553,8 +553,8 @@ parse_ttl_class_type(struct zf *z, const struct zf_src *f, size_t *i, uint32_t *
 			if (c >= 0) {
 				if (c != DNS_CLASS_IN) {
 					return zf_fail(z, f, line, TDNS_EZONEFILE,
-						       "class '%.*s' is not supported: only class IN "
-						       "is served", qlen(t->len), t->s);
+						       "class '%.*s' is not supported: only "
+						       "class IN is served", qlen(t->len), t->s);
 				}
 				have_class = true;
 				(*i)++;
@@ -852,6 +852,34 @@ gen_nibbles(struct zf *z, unsigned long long v, unsigned width, bool upper)
 	return TDNS_OK;
 }
 
+/* Parses "offset[,width[,base]]}" from s[*i]; on success *i is past the brace. */
+static bool
+gen_modifier(const char *s, size_t len, size_t *i, long long *offset, long long *width,
+	     char *base)
+{
+	if (!gen_num(s, len, i, true, offset)) {
+		return false;
+	}
+	if (*i < len && s[*i] == ',') {
+		(*i)++;
+		if (!gen_num(s, len, i, false, width) || *width > ZF_GEN_WIDTH_MAX) {
+			return false;
+		}
+		if (*i < len && s[*i] == ',') {
+			(*i)++;
+			if (*i >= len || s[*i] == '\0' || strchr("doxXnN", s[*i]) == NULL) {
+				return false;
+			}
+			*base = s[(*i)++];
+		}
+	}
+	if (*i >= len || s[*i] != '}') {
+		return false;
+	}
+	(*i)++;
+	return true;
+}
+
 /*
  * Substitutes the iterator into one template token: "$" is the value, "${offset,width,base}"
  * modifies it (bases d o x X n N), "\$" and "$$" give a literal dollar.  Other escapes are kept
@@ -896,43 +924,38 @@ gen_expand(struct zf *z, const struct zf_src *f, unsigned line, const struct dns
 		char base = 'd';
 		if (i < len && s[i] == '{') {
 			size_t m = i + 1;
-			bool ok = gen_num(s, len, &m, true, &offset);
-			if (ok && m < len && s[m] == ',') {
-				m++;
-				ok = gen_num(s, len, &m, false, &width) && width <= ZF_GEN_WIDTH_MAX;
-				if (ok && m < len && s[m] == ',') {
-					m++;
-					ok = m < len && strchr("doxXnN", s[m]) != NULL && s[m] != '\0';
-					if (ok) {
-						base = s[m++];
-					}
-				}
-			}
-			if (!ok || m >= len || s[m] != '}') {
+			if (!gen_modifier(s, len, &m, &offset, &width, &base)) {
 				const char *close = memchr(s + i, '}', len - i);
 				size_t ml = close ? (size_t)(close - s) + 1 - i : len - i;
 				return zf_fail(z, f, line, TDNS_EZONEFILE,
 					       "bad $GENERATE modifier '$%.*s': expected "
-					       "${offset[,width[,base]]} with base d, o, x, X, n or N",
-					       qlen(ml), s + i);
+					       "${offset[,width[,base]]} with base d, o, x, "
+					       "X, n or N", qlen(ml), s + i);
 			}
-			i = m + 1;
+			i = m;
 		}
 		long long v = it + offset;
 		if (v < 0) {
 			return zf_fail(z, f, line, TDNS_EZONEFILE,
-				       "$GENERATE value %lld is negative: the offset is too small", v);
+				       "$GENERATE value %lld is negative: the offset is too small",
+				       v);
 		}
 		if (base == 'n' || base == 'N') {
-			if (gen_nibbles(z, (unsigned long long)v, (unsigned)width, base == 'N') < 0) {
+			bool upper = base == 'N';
+			if (gen_nibbles(z, (unsigned long long)v, (unsigned)width, upper) < 0) {
 				return TDNS_ENOMEM;
 			}
 			continue;
 		}
 		char num[ZF_GEN_WIDTH_MAX + 32];
-		const char *fmt = base == 'o' ? "%0*llo" : base == 'x' ? "%0*llx" :
-				  base == 'X' ? "%0*llX" : "%0*llu";
-		int n = snprintf(num, sizeof(num), fmt, (int)width, (unsigned long long)v);
+		unsigned long long u = (unsigned long long)v;
+		int n;
+		switch (base) {
+		case 'o': n = snprintf(num, sizeof(num), "%0*llo", (int)width, u); break;
+		case 'x': n = snprintf(num, sizeof(num), "%0*llx", (int)width, u); break;
+		case 'X': n = snprintf(num, sizeof(num), "%0*llX", (int)width, u); break;
+		default: n = snprintf(num, sizeof(num), "%0*llu", (int)width, u); break;
+		}
 		if (gen_put(z, num, (size_t)n) < 0) {
 			return TDNS_ENOMEM;
 		}
@@ -1064,7 +1087,8 @@ directive(struct zf *z, struct zf_src *f, int depth)
 #define IS(word) (d->len == sizeof(word) - 1 && strncasecmp(d->s, word, d->len) == 0)
 	if (IS("$ORIGIN")) {
 		if (z->ntok != 2) {
-			return zf_fail(z, f, line, TDNS_EZONEFILE, "$ORIGIN needs exactly one name");
+			return zf_fail(z, f, line, TDNS_EZONEFILE,
+				       "$ORIGIN needs exactly one name");
 		}
 		/* A relative $ORIGIN is relative to the current origin (RFC 1035 §5.1). */
 		uint8_t o[DNS_NAME_MAX];

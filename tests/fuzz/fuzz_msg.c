@@ -6,9 +6,8 @@
 #include "dns/dns.h"
 
 /*
- * Build and run (from the build directory, with config.h there):
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I../src -I. ../tests/fuzz/fuzz_msg.c \
- *     ../src/core/*.c ../src/dns/*.c -o fuzz_msg
+ * Build from a build directory with clang -g -O1 -fsanitize=fuzzer,address,undefined
+ * -I../src -I. and every .c file of ../src/core and ../src/dns, then run
  *   ./fuzz_msg -dict=../tests/fuzz/msg.dict -max_total_time=60 CORPUS_DIR
  */
 

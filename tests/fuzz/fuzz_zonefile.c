@@ -28,7 +28,8 @@ check_rr(void *ctx, const struct dns_zf_rr *rr)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const uint8_t origin[] = { 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0 };
+	static const uint8_t origin[] = { 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e',
+					  3, 'c', 'o', 'm', 0 };
 	struct dns_zf_error err;
 	size_t n = 0;
 

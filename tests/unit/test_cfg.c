@@ -1,2 +1,842 @@
 /* SPDX-License-Identifier: MIT */
-int main(void) { return 0; }
+/* Unit tests for src/cfg/cfg.c: schema table, defaults, every key, every error with file:line. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <cmocka.h>
+
+#include "cfg/cfg.h"
+#include "core/core.h"
+#include "zone/zone.h"
+
+#ifndef SRCDIR
+#error "SRCDIR must name the top source directory"
+#endif
+
+#define LISTEN_EXPECT "expected ADDR, ADDR:PORT, [IPV6] or [IPV6]:PORT separated by commas, " \
+	"port 1..65535"
+
+static char tmpdir[64];
+static char conf[128];
+
+static int
+group_setup(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/tdns-test-cfg-XXXXXX");
+	if (mkdtemp(tmpdir) == NULL) {
+		return -1;
+	}
+	snprintf(conf, sizeof(conf), "%s/tdnsd.conf", tmpdir);
+	return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	(void)state;
+	unlink(conf);
+	rmdir(tmpdir);
+	return 0;
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Writes text to the test's tdnsd.conf and loads it. */
+static int
+load_text(const char *text, struct cfg **c, char *err, size_t errlen)
+{
+	write_file(conf, text);
+	return cfg_load(conf, c, err, errlen);
+}
+
+/* Loads text, which must fail with TDNS_ECONFIG and exactly "CONF:" + line + ": " + msg. */
+static void
+expect_error(const char *text, unsigned line, const char *msg)
+{
+	struct cfg *c = (struct cfg *)1;
+	char err[1024];
+	char want[1024];
+	assert_int_equal(load_text(text, &c, err, sizeof(err)), TDNS_ECONFIG);
+	assert_null(c);
+	snprintf(want, sizeof(want), "%s:%u: %s", conf, line, msg);
+	assert_string_equal(err, want);
+}
+
+static char *
+read_all(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	char *buf = NULL;
+	size_t len = 0;
+	size_t cap = 0;
+	for (;;) {
+		if (len + 4096 + 1 > cap) {
+			cap = (cap + 4096) * 2;
+			buf = realloc(buf, cap);
+			assert_non_null(buf);
+		}
+		size_t n = fread(buf + len, 1, 4096, f);
+		len += n;
+		if (n == 0) {
+			break;
+		}
+	}
+	fclose(f);
+	buf[len] = '\0';
+	return buf;
+}
+
+static uint16_t
+port_of(const struct cfg_listen *l)
+{
+	if (l->addr.ss_family == AF_INET) {
+		return ntohs(((const struct sockaddr_in *)&l->addr)->sin_port);
+	}
+	return ntohs(((const struct sockaddr_in6 *)&l->addr)->sin6_port);
+}
+
+static void
+assert_defaults(const struct cfg *c)
+{
+	assert_int_equal(c->nlisten, 2);
+	assert_string_equal(c->listen[0].text, "127.0.0.1:53");
+	assert_int_equal(c->listen[0].addr.ss_family, AF_INET);
+	assert_int_equal(c->listen[0].addrlen, sizeof(struct sockaddr_in));
+	assert_int_equal(port_of(&c->listen[0]), 53);
+	assert_int_equal(((const struct sockaddr_in *)&c->listen[0].addr)->sin_addr.s_addr,
+			 htonl(INADDR_LOOPBACK));
+	assert_string_equal(c->listen[1].text, "[::1]:53");
+	assert_int_equal(c->listen[1].addr.ss_family, AF_INET6);
+	assert_int_equal(c->listen[1].addrlen, sizeof(struct sockaddr_in6));
+	assert_int_equal(port_of(&c->listen[1]), 53);
+	assert_true(IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)&c->listen[1].addr)->
+					 sin6_addr));
+	assert_int_equal(c->workers, 0);
+	assert_string_equal(c->state_dir, LOCALSTATEDIR "/lib/tdns");
+	assert_true(c->user == NULL || c->user[0] == '\0');
+	assert_int_equal(c->tcp_idle_timeout, 10);
+	assert_int_equal(c->tcp_max_connections, 1024);
+	assert_int_equal(c->udp_max_payload, 1232);
+	assert_int_equal(c->log_level, TDNS_LOG_INFO);
+	assert_int_equal(c->nzones, 0);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Defaults and values                                                                          */
+
+static void
+test_no_file_gives_defaults_listening_on_loopback_port_53(void **state)
+{
+	(void)state;
+	struct cfg *c = NULL;
+	char err[256] = "x";
+	assert_int_equal(cfg_load(NULL, &c, err, sizeof(err)), TDNS_OK);
+	assert_non_null(c);
+	assert_null(c->path);
+	assert_string_equal(err, "");
+	assert_defaults(c);
+	cfg_free(c);
+	cfg_free(NULL);
+}
+
+static void
+test_empty_file_and_empty_sections_give_defaults(void **state)
+{
+	(void)state;
+	struct cfg *c = NULL;
+	char err[256];
+	assert_int_equal(load_text("", &c, err, sizeof(err)), TDNS_OK);
+	assert_string_equal(c->path, conf);
+	assert_defaults(c);
+	cfg_free(c);
+	assert_int_equal(load_text("# comment\n; other comment\n\n[server]\n[log]\n", &c, err,
+				   sizeof(err)), TDNS_OK);
+	assert_defaults(c);
+	cfg_free(c);
+}
+
+static void
+test_every_server_and_log_key_is_parsed(void **state)
+{
+	(void)state;
+	struct cfg *c = NULL;
+	char err[256];
+	int rc = load_text("[server]\n"
+			   "listen = 192.0.2.1, [2001:db8::5]:5300 ,0.0.0.0:5301,[::], ::1\n"
+			   "workers = 64\n"
+			   "state-dir = /srv/tdns\n"
+			   "user = tdns\n"
+			   "tcp-idle-timeout = 3600\n"
+			   "tcp-max-connections = 7\n"
+			   "udp-max-payload = 4096\n"
+			   "[log]\n"
+			   "level = debug\n", &c, err, sizeof(err));
+	assert_int_equal(rc, TDNS_OK);
+	assert_int_equal(c->nlisten, 5);
+	assert_string_equal(c->listen[0].text, "192.0.2.1:53");
+	assert_string_equal(c->listen[1].text, "[2001:db8::5]:5300");
+	assert_int_equal(port_of(&c->listen[1]), 5300);
+	assert_string_equal(c->listen[2].text, "0.0.0.0:5301");
+	assert_string_equal(c->listen[3].text, "[::]:53");
+	assert_string_equal(c->listen[4].text, "[::1]:53");
+	assert_int_equal(c->workers, 64);
+	assert_string_equal(c->state_dir, "/srv/tdns");
+	assert_string_equal(c->user, "tdns");
+	assert_int_equal(c->tcp_idle_timeout, 3600);
+	assert_int_equal(c->tcp_max_connections, 7);
+	assert_int_equal(c->udp_max_payload, 4096);
+	assert_int_equal(c->log_level, TDNS_LOG_DEBUG);
+	assert_int_equal(c->nzones, 0);
+	cfg_free(c);
+}
+
+static void
+test_range_limits_are_accepted(void **state)
+{
+	(void)state;
+	struct cfg *c = NULL;
+	char err[256];
+	assert_int_equal(load_text("[server]\nworkers = 1\ntcp-idle-timeout = 1\n"
+				   "tcp-max-connections = 65535\nudp-max-payload = 512\n", &c,
+				   err, sizeof(err)), TDNS_OK);
+	assert_int_equal(c->workers, 1);
+	assert_int_equal(c->tcp_idle_timeout, 1);
+	assert_int_equal(c->tcp_max_connections, 65535);
+	assert_int_equal(c->udp_max_payload, 512);
+	cfg_free(c);
+	assert_int_equal(load_text("[server]\nworkers = auto\nuser =\n", &c, err, sizeof(err)),
+			 TDNS_OK);
+	assert_int_equal(c->workers, 0);
+	assert_true(c->user == NULL || c->user[0] == '\0');
+	cfg_free(c);
+}
+
+static void
+test_every_log_level_name_is_parsed(void **state)
+{
+	(void)state;
+	static const struct { const char *name; int level; } levels[] = {
+		{ "err", TDNS_LOG_ERR }, { "warning", TDNS_LOG_WARNING },
+		{ "notice", TDNS_LOG_NOTICE }, { "info", TDNS_LOG_INFO },
+		{ "debug", TDNS_LOG_DEBUG },
+	};
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+		char text[64];
+		struct cfg *c = NULL;
+		char err[256];
+		snprintf(text, sizeof(text), "[log]\nlevel = %s\n", levels[i].name);
+		assert_int_equal(load_text(text, &c, err, sizeof(err)), TDNS_OK);
+		assert_int_equal(c->log_level, levels[i].level);
+		cfg_free(c);
+	}
+}
+
+static void
+test_comments_blanks_crlf_bom_and_indentation_are_tolerated(void **state)
+{
+	(void)state;
+	struct cfg *c = NULL;
+	char err[256];
+	int rc = load_text("\xEF\xBB\xBF# sample\r\n"
+			   "  [server]   ; the server\r\n"
+			   "\tworkers = 4 ; four threads\r\n"
+			   "   listen=127.0.0.1:5300\r\n"
+			   "\r\n"
+			   "[log]\n"
+			   "level = notice", &c, err, sizeof(err));
+	assert_int_equal(rc, TDNS_OK);
+	assert_int_equal(c->workers, 4);
+	assert_int_equal(c->nlisten, 1);
+	assert_string_equal(c->listen[0].text, "127.0.0.1:5300");
+	assert_int_equal(c->log_level, TDNS_LOG_NOTICE);
+	cfg_free(c);
+}
+
+static void
+test_zone_section_gets_defaults_and_file_relative_to_state_dir(void **state)
+{
+	(void)state;
+	struct cfg *c = NULL;
+	char err[256];
+	/* state-dir comes after the zone: relative files are resolved once the file is read. */
+	int rc = load_text("[zone Example.COM.]\n"
+			   "\n"
+			   "[zone example.net]\n"
+			   "type = primary\n"
+			   "file = nets/example.net.db\n"
+			   "[zone example.org]\n"
+			   "file = /etc/tdns/org.zone\n"
+			   "[zone .]\n"
+			   "[server]\n"
+			   "state-dir = /srv/tdns//\n", &c, err, sizeof(err));
+	assert_int_equal(rc, TDNS_OK);
+	assert_string_equal(c->state_dir, "/srv/tdns");
+	assert_int_equal(c->nzones, 4);
+
+	const struct cfg_zone *z = &c->zones[0];
+	static const uint8_t apex[] = "\7Example\3COM";
+	assert_string_equal(z->name, "Example.COM.");
+	assert_memory_equal(z->apex, apex, sizeof(apex));
+	assert_string_equal(z->type, "primary");
+	assert_string_equal(z->file, "/srv/tdns/example.com.zone");
+	assert_string_equal(z->src_file, conf);
+	assert_int_equal(z->src_line, 1);
+
+	z = &c->zones[1];
+	assert_string_equal(z->name, "example.net");
+	assert_string_equal(z->type, "primary");
+	assert_string_equal(z->file, "/srv/tdns/nets/example.net.db");
+	assert_int_equal(z->src_line, 3);
+
+	z = &c->zones[2];
+	assert_string_equal(z->file, "/etc/tdns/org.zone");
+	assert_int_equal(z->src_line, 6);
+
+	z = &c->zones[3];
+	assert_int_equal(z->apex[0], 0);
+	assert_string_equal(z->file, "/srv/tdns/root.zone");
+	cfg_free(c);
+}
+
+static void
+test_parse_listen_accepts_every_documented_form(void **state)
+{
+	(void)state;
+	static const struct { const char *in; const char *text; int family; } ok[] = {
+		{ "127.0.0.1", "127.0.0.1:5353", AF_INET },
+		{ "192.0.2.7:53", "192.0.2.7:53", AF_INET },
+		{ "0.0.0.0:65535", "0.0.0.0:65535", AF_INET },
+		{ "[::1]", "[::1]:5353", AF_INET6 },
+		{ "[2001:DB8::1]:1", "[2001:db8::1]:1", AF_INET6 },
+		{ "::", "[::]:5353", AF_INET6 },
+		{ "fe80::1%1", NULL, AF_INET6 },
+	};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		struct cfg_listen l;
+		assert_int_equal(cfg_parse_listen(ok[i].in, 5353, &l), TDNS_OK);
+		assert_int_equal(l.addr.ss_family, ok[i].family);
+		if (ok[i].text != NULL) {
+			assert_string_equal(l.text, ok[i].text);
+		}
+	}
+	struct cfg_listen l;
+	assert_int_equal(cfg_parse_listen("fe80::1%1", 53, &l), TDNS_OK);
+	assert_int_equal(((struct sockaddr_in6 *)&l.addr)->sin6_scope_id, 1);
+}
+
+static void
+test_parse_listen_rejects_bad_addresses_and_ports(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {
+		"", "1.2.3", "127.1", "1.2.3.4.5", "256.1.1.1", "1.2.3.4:0", "1.2.3.4:65536",
+		"1.2.3.4:70000", "1.2.3.4:", "1.2.3.4:5a", "1.2.3.4:-1", "1.2.3.4: 53", "[::1",
+		"[::1]x", "[::1]:", "[1.2.3.4]", "[]", "[]:53", "localhost", "ns.example:53",
+		"::g", " 1.2.3.4",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct cfg_listen l;
+		if (cfg_parse_listen(bad[i], 53, &l) != TDNS_EINVAL) {
+			fail_msg("accepted '%s'", bad[i]);
+		}
+	}
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Errors, each with its file:line                                                              */
+
+static void
+test_bad_listen_values_fail_with_file_line(void **state)
+{
+	(void)state;
+	expect_error("[server]\nlisten = 127.0.0.1:70000\n", 2,
+		     "invalid listen address '127.0.0.1:70000' (port out of range); "
+		     LISTEN_EXPECT);
+	expect_error("\n\n[server]\nlisten = 127.0.0.1, 1.2.3:53\n", 4,
+		     "invalid listen address '1.2.3:53' (not an IP address); " LISTEN_EXPECT);
+	expect_error("[server]\nlisten = [::1\n", 2,
+		     "invalid listen address '[::1' (missing ']'); " LISTEN_EXPECT);
+	expect_error("[server]\nlisten = 127.0.0.1:x\n", 2,
+		     "invalid listen address '127.0.0.1:x' (port is not a number); "
+		     LISTEN_EXPECT);
+	expect_error("[server]\nlisten = 127.0.0.1,,[::1]\n", 2,
+		     "empty address in the listen list; " LISTEN_EXPECT);
+	expect_error("[server]\nlisten =\n", 2, "listen has no address; " LISTEN_EXPECT);
+	expect_error("[server]\nlisten = 127.0.0.1, 127.0.0.1:53\n", 2,
+		     "listen address 127.0.0.1:53 is listed twice; expected each address once");
+}
+
+static void
+test_bad_numbers_fail_with_file_line(void **state)
+{
+	(void)state;
+	expect_error("[server]\nworkers = 0\n", 2,
+		     "invalid workers '0'; expected 'auto' or a number 1..64");
+	expect_error("[server]\nworkers = 65\n", 2,
+		     "invalid workers '65'; expected 'auto' or a number 1..64");
+	expect_error("[server]\nworkers = many\n", 2,
+		     "invalid workers 'many'; expected 'auto' or a number 1..64");
+	expect_error("[server]\ntcp-idle-timeout = 0\n", 2,
+		     "invalid tcp-idle-timeout '0'; expected a number of seconds 1..3600");
+	expect_error("[server]\ntcp-idle-timeout = 3601\n", 2,
+		     "invalid tcp-idle-timeout '3601'; expected a number of seconds 1..3600");
+	expect_error("[server]\ntcp-idle-timeout = -1\n", 2,
+		     "invalid tcp-idle-timeout '-1'; expected a number of seconds 1..3600");
+	expect_error("[server]\ntcp-max-connections = 99999999999999999999\n", 2,
+		     "invalid tcp-max-connections '99999999999999999999'; expected a number "
+		     "1..65535");
+	expect_error("[server]\ntcp-max-connections = 0\n", 2,
+		     "invalid tcp-max-connections '0'; expected a number 1..65535");
+	expect_error("[server]\nudp-max-payload = 511\n", 2,
+		     "invalid udp-max-payload '511'; expected a number of octets 512..4096");
+	expect_error("[server]\nudp-max-payload = 4097\n", 2,
+		     "invalid udp-max-payload '4097'; expected a number of octets 512..4096");
+	expect_error("[server]\nudp-max-payload = 1232 bytes\n", 2,
+		     "invalid udp-max-payload '1232 bytes'; expected a number of octets "
+		     "512..4096");
+}
+
+static void
+test_bad_words_and_paths_fail_with_file_line(void **state)
+{
+	(void)state;
+	expect_error("[log]\nlevel = loud\n", 2,
+		     "invalid log level 'loud'; expected err, warning, notice, info or debug");
+	expect_error("[server]\nstate-dir = var/lib/tdns\n", 2,
+		     "invalid state-dir 'var/lib/tdns'; expected an absolute path");
+	expect_error("[zone example.com]\ntype = secondary\n", 2,
+		     "zone type 'secondary' is not supported yet; expected primary");
+	expect_error("[zone example.com]\ntype = authoritative\n", 2,
+		     "invalid zone type 'authoritative'; expected primary");
+	expect_error("[zone example.com]\nfile =\n", 2,
+		     "empty zone file name; expected a file name, relative to state-dir or "
+		     "absolute");
+}
+
+static void
+test_unknown_keys_name_the_section_and_the_expected_keys(void **state)
+{
+	(void)state;
+	expect_error("[server]\nlisten = 127.0.0.1\n\n\n\n\nfoo = 1\n", 7,
+		     "unknown key 'foo' in section [server]; expected one of: listen, workers, "
+		     "state-dir, user, tcp-idle-timeout, tcp-max-connections, udp-max-payload");
+	expect_error("[log]\nquery-log = off\n", 2,
+		     "unknown key 'query-log' in section [log] (not supported by this release "
+		     "yet); expected one of: level");
+	expect_error("[zone example.com]\nmasters = 192.0.2.1\n", 2,
+		     "unknown key 'masters' in section [zone example.com]; expected one of: "
+		     "type, file");
+	/* Keys are case-sensitive, as documented. */
+	expect_error("[server]\nWorkers = 2\n", 2,
+		     "unknown key 'Workers' in section [server]; expected one of: listen, "
+		     "workers, state-dir, user, tcp-idle-timeout, tcp-max-connections, "
+		     "udp-max-payload");
+	expect_error("# no section yet\nworkers = 2\n", 2,
+		     "key 'workers' outside any section; expected a [section] line first");
+}
+
+static void
+test_unknown_sections_fail_even_when_empty(void **state)
+{
+	(void)state;
+	expect_error("[server]\n[recursion]\n", 2,
+		     "unknown section [recursion] (not supported by this release yet); expected "
+		     "one of: [server], [log], [zone NAME]");
+	expect_error("[log]\nlevel = info\n[ dnssec ]\nvalidation = yes\n", 3,
+		     "unknown section [dnssec] (not supported by this release yet); expected "
+		     "one of: [server], [log], [zone NAME]");
+	expect_error("[servers]\n", 1,
+		     "unknown section [servers]; expected one of: [server], [log], [zone NAME]");
+	expect_error("[zoneexample.com]\n", 1,
+		     "unknown section [zoneexample.com]; expected one of: [server], [log], "
+		     "[zone NAME]");
+	static const char *const later[] = {
+		"control", "forwarders", "cache", "tls", "dot", "doh",
+	};
+	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++) {
+		char text[64];
+		char msg[256];
+		snprintf(text, sizeof(text), "[%s]\n", later[i]);
+		snprintf(msg, sizeof(msg), "unknown section [%s] (not supported by this release "
+			 "yet); expected one of: [server], [log], [zone NAME]", later[i]);
+		expect_error(text, 1, msg);
+	}
+}
+
+static void
+test_duplicate_keys_fail_with_both_lines(void **state)
+{
+	(void)state;
+	expect_error("[server]\nworkers = 2\nuser = tdns\nworkers = 3\n", 4,
+		     "duplicate key 'workers' in section [server] (first at line 2); expected "
+		     "each key once");
+	expect_error("[server]\nworkers = 2\n[log]\nlevel = info\n[server]\nworkers = 2\n", 6,
+		     "duplicate key 'workers' in section [server] (first at line 2); expected "
+		     "each key once");
+	expect_error("[zone example.com]\nfile = a\nfile = b\n", 3,
+		     "duplicate key 'file' in section [zone example.com] (first at line 2); "
+		     "expected each key once");
+}
+
+static void
+test_same_key_in_different_zones_is_not_a_duplicate(void **state)
+{
+	(void)state;
+	struct cfg *c = NULL;
+	char err[256];
+	assert_int_equal(load_text("[zone a.example]\nfile = /a\n[zone b.example]\nfile = /b\n",
+				   &c, err, sizeof(err)), TDNS_OK);
+	assert_int_equal(c->nzones, 2);
+	assert_string_equal(c->zones[0].file, "/a");
+	assert_string_equal(c->zones[1].file, "/b");
+	cfg_free(c);
+}
+
+static void
+test_duplicate_and_invalid_zones_fail_with_file_line(void **state)
+{
+	(void)state;
+	expect_error("[zone example.com]\n[server]\n[zone EXAMPLE.com.]\n", 3,
+		     "duplicate zone 'EXAMPLE.com.' (first at line 1); expected each zone once");
+	expect_error("[zone]\n", 1, "zone section without a name; expected [zone NAME]");
+	expect_error("[server]\n[zone   ]\n", 2,
+		     "zone section without a name; expected [zone NAME]");
+
+	char msg[512];
+	char text[256];
+	char label[80];
+	memset(label, 'a', 64);
+	label[64] = '\0';
+	snprintf(text, sizeof(text), "[server]\n[zone %s.example]\n", label);
+	snprintf(msg, sizeof(msg), "invalid zone name '%s.example' (%s); expected a domain "
+		 "name such as example.com", label, tdns_status_msg(TDNS_ELABELLONG));
+	expect_error(text, 2, msg);
+	snprintf(msg, sizeof(msg), "invalid zone name 'a..example' (%s); expected a domain "
+		 "name such as example.com", tdns_status_msg(TDNS_EBADTEXT));
+	expect_error("[zone a..example]\n", 1, msg);
+}
+
+static void
+test_syntax_errors_name_their_line(void **state)
+{
+	(void)state;
+	static const char want[] = "syntax error; expected 'key = value' or '[section]'";
+	expect_error("[server]\nworkers = 2\nlisten\n", 3, want);
+	expect_error("[server\nworkers = 2\n", 1, want);
+	/* The first error in the file wins, whichever kind it is. */
+	expect_error("[server]\njunk\nworkers = 0\n", 2, want);
+	expect_error("[server]\nworkers = 0\njunk\n", 2,
+		     "invalid workers '0'; expected 'auto' or a number 1..64");
+	/* An indented line is a line of its own, never the continuation of a value. */
+	expect_error("[server]\nlisten = 127.0.0.1,\n    [::1]\n", 2,
+		     "empty address in the listen list; " LISTEN_EXPECT);
+}
+
+static void
+test_overlong_line_fails_with_file_line(void **state)
+{
+	(void)state;
+	char text[1200];
+	int n = snprintf(text, sizeof(text), "[server]\n; ");
+	memset(text + n, 'x', 1000);
+	text[n + 1000] = '\n';
+	text[n + 1001] = '\0';
+	struct cfg *c = (struct cfg *)1;
+	char err[256];
+	char want[256];
+	assert_int_equal(load_text(text, &c, err, sizeof(err)), TDNS_ECONFIG);
+	assert_null(c);
+	snprintf(want, sizeof(want), "%s:2: line too long; expected at most ", conf);
+	assert_memory_equal(err, want, strlen(want));
+}
+
+static void
+test_missing_file_is_an_io_error_naming_the_file(void **state)
+{
+	(void)state;
+	struct cfg *c = (struct cfg *)1;
+	char err[256];
+	char want[256];
+	char path[160];
+	snprintf(path, sizeof(path), "%s/absent.conf", tmpdir);
+	assert_int_equal(cfg_load(path, &c, err, sizeof(err)), TDNS_EIO);
+	assert_null(c);
+	snprintf(want, sizeof(want), "cannot open %s: No such file or directory", path);
+	assert_string_equal(err, want);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The table, the sample file and the man page agree                                            */
+
+static size_t
+key_count(void)
+{
+	size_t n = 0;
+	while (cfg_keys[n].key != NULL) {
+		n++;
+	}
+	return n;
+}
+
+static void
+test_every_key_has_default_help_parser_and_known_section(void **state)
+{
+	(void)state;
+	assert_true(key_count() >= 10);
+	for (size_t i = 0; cfg_keys[i].key != NULL; i++) {
+		const struct cfg_key *k = &cfg_keys[i];
+		assert_non_null(k->section);
+		assert_true(strcmp(k->section, "server") == 0 || strcmp(k->section, "log") == 0 ||
+			    strcmp(k->section, "zone") == 0);
+		assert_non_null(k->def);
+		assert_non_null(k->help);
+		assert_true(strlen(k->help) > 10);
+		assert_non_null(k->parse);
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(cfg_keys[j].section, k->section) == 0 &&
+			    strcmp(cfg_keys[j].key, k->key) == 0) {
+				fail_msg("key [%s] %s listed twice", k->section, k->key);
+			}
+		}
+	}
+}
+
+/* Each default, written into a file, gives the same configuration as no file at all. */
+static void
+test_every_default_written_explicitly_gives_the_defaults(void **state)
+{
+	(void)state;
+	char text[2048] = "";
+	const char *sect = "";
+	for (size_t i = 0; cfg_keys[i].key != NULL; i++) {
+		const struct cfg_key *k = &cfg_keys[i];
+		if (strcmp(k->section, "zone") == 0) {
+			continue;
+		}
+		size_t off = strlen(text);
+		if (strcmp(sect, k->section) != 0) {
+			off += (size_t)snprintf(text + off, sizeof(text) - off, "[%s]\n",
+						k->section);
+			sect = k->section;
+		}
+		snprintf(text + off, sizeof(text) - off, "%s = %s\n", k->key, k->def);
+	}
+	struct cfg *c = NULL;
+	char err[256];
+	assert_int_equal(load_text(text, &c, err, sizeof(err)), TDNS_OK);
+	assert_defaults(c);
+	cfg_free(c);
+
+	/* Zone keys: the non-derived defaults parse too. */
+	snprintf(text, sizeof(text), "[zone example.com]\n");
+	for (size_t i = 0; cfg_keys[i].key != NULL; i++) {
+		const struct cfg_key *k = &cfg_keys[i];
+		if (strcmp(k->section, "zone") == 0 && !(k->flags & CFG_KEY_DERIVED)) {
+			size_t off = strlen(text);
+			snprintf(text + off, sizeof(text) - off, "%s = %s\n", k->key, k->def);
+		}
+	}
+	assert_int_equal(load_text(text, &c, err, sizeof(err)), TDNS_OK);
+	assert_int_equal(c->nzones, 1);
+	assert_string_equal(c->zones[0].type, "primary");
+	cfg_free(c);
+}
+
+/* Looks for "; KEY = VALUE" in the sample, under the section header [SECTION] or ; [zone ...]. */
+static const char *
+sample_value(const char *text, const char *section, const char *key, char *out, size_t cap)
+{
+	char cur[64] = "";
+	const char *p = text;
+	while (*p != '\0') {
+		const char *eol = strchr(p, '\n');
+		size_t len = eol != NULL ? (size_t)(eol - p) : strlen(p);
+		char line[512];
+		if (len >= sizeof(line)) {
+			len = sizeof(line) - 1;
+		}
+		memcpy(line, p, len);
+		line[len] = '\0';
+		p += len + (eol != NULL);
+
+		const char *s = line;
+		if (s[0] == ';') {
+			s += 1 + (s[1] == ' ');
+		}
+		if (s[0] == '[') {
+			snprintf(cur, sizeof(cur), "%.*s", (int)strcspn(s + 1, " ]"), s + 1);
+			continue;
+		}
+		size_t klen = strlen(key);
+		if (line[0] == ';' && strcmp(cur, section) == 0 && strncmp(s, key, klen) == 0 &&
+		    strncmp(s + klen, " =", 2) == 0) {
+			s += klen + 2;
+			s += s[0] == ' ';
+			snprintf(out, cap, "%s", s);
+			return out;
+		}
+	}
+	return NULL;
+}
+
+static void
+test_sample_config_documents_every_key_with_its_default(void **state)
+{
+	(void)state;
+	char *text = read_all(SRCDIR "/etc/tdnsd.conf");
+	for (size_t i = 0; cfg_keys[i].key != NULL; i++) {
+		const struct cfg_key *k = &cfg_keys[i];
+		char val[256];
+		if (sample_value(text, k->section, k->key, val, sizeof(val)) == NULL) {
+			fail_msg("etc/tdnsd.conf lacks '; %s = ...' in [%s]", k->key, k->section);
+		}
+		if (k->flags & CFG_KEY_DERIVED) {
+			continue;
+		}
+		if (strcmp(k->key, "state-dir") == 0) {
+			/* The built-in default follows --localstatedir; the sample shows /var. */
+			assert_string_equal(val, "/var/lib/tdns");
+			continue;
+		}
+		if (strcmp(val, k->def) != 0) {
+			fail_msg("etc/tdnsd.conf shows %s = '%s', the default is '%s'", k->key, val,
+				 k->def);
+		}
+	}
+	assert_non_null(strstr(text, "example.com.zone"));
+	free(text);
+}
+
+static void
+test_sample_config_as_shipped_loads_to_the_defaults(void **state)
+{
+	(void)state;
+	struct cfg *c = NULL;
+	char err[512];
+	int rc = cfg_load(SRCDIR "/etc/tdnsd.conf", &c, err, sizeof(err));
+	if (rc != TDNS_OK) {
+		fail_msg("%s", err);
+	}
+	assert_defaults(c);
+	cfg_free(c);
+}
+
+/* The zone example of the sample, enabled, loads etc/example.com.zone as a valid zone. */
+static void
+test_sample_zone_example_uncommented_loads_the_example_zone(void **state)
+{
+	(void)state;
+	char *text = read_all(SRCDIR "/etc/tdnsd.conf");
+	char *zone = strstr(text, "; [zone example.com]");
+	assert_non_null(zone);
+	/* Uncomment the zone lines by blanking their leading ';'. */
+	for (char *p = zone; p != NULL; p = strchr(p, '\n') != NULL ? strchr(p, '\n') + 1 : NULL) {
+		if (p[0] == ';') {
+			p[0] = ' ';
+		}
+	}
+	char *full = malloc(strlen(text) + 256);
+	assert_non_null(full);
+	snprintf(full, strlen(text) + 256, "%s\n[server]\nstate-dir = %s/etc\n", text, SRCDIR);
+	struct cfg *c = NULL;
+	char err[512];
+	int rc = load_text(full, &c, err, sizeof(err));
+	if (rc != TDNS_OK) {
+		fail_msg("%s", err);
+	}
+	assert_int_equal(c->nzones, 1);
+	assert_string_equal(c->zones[0].file, SRCDIR "/etc/example.com.zone");
+
+	struct zone *z = NULL;
+	rc = zone_load(c->zones[0].apex, c->zones[0].file, &z, err, sizeof(err));
+	if (rc != TDNS_OK) {
+		fail_msg("%s", err);
+	}
+	assert_int_equal(z->serial, 2024010101);
+	zone_free(z);
+	cfg_free(c);
+	free(full);
+	free(text);
+}
+
+/* roff escapes the hyphen of a key name: "state\-dir". */
+static void
+test_man_page_documents_every_section_and_key(void **state)
+{
+	(void)state;
+	char *text = read_all(SRCDIR "/doc/tdnsd.conf.5");
+	for (size_t i = 0; cfg_keys[i].key != NULL; i++) {
+		const struct cfg_key *k = &cfg_keys[i];
+		char want[128] = "\n.B ";
+		size_t off = strlen(want);
+		for (const char *s = k->key; *s != '\0' && off + 3 < sizeof(want); s++) {
+			if (*s == '-') {
+				want[off++] = '\\';
+			}
+			want[off++] = *s;
+		}
+		want[off++] = '\n';
+		want[off] = '\0';
+		if (strstr(text, want) == NULL) {
+			fail_msg("doc/tdnsd.conf.5 has no '.B %s' entry", k->key);
+		}
+		char sect[64];
+		snprintf(sect, sizeof(sect), ".SH SECTION [%s", k->section);
+		if (strstr(text, sect) == NULL) {
+			fail_msg("doc/tdnsd.conf.5 has no section [%s]", k->section);
+		}
+	}
+	free(text);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_no_file_gives_defaults_listening_on_loopback_port_53),
+		cmocka_unit_test(test_empty_file_and_empty_sections_give_defaults),
+		cmocka_unit_test(test_every_server_and_log_key_is_parsed),
+		cmocka_unit_test(test_range_limits_are_accepted),
+		cmocka_unit_test(test_every_log_level_name_is_parsed),
+		cmocka_unit_test(test_comments_blanks_crlf_bom_and_indentation_are_tolerated),
+		cmocka_unit_test(test_zone_section_gets_defaults_and_file_relative_to_state_dir),
+		cmocka_unit_test(test_parse_listen_accepts_every_documented_form),
+		cmocka_unit_test(test_parse_listen_rejects_bad_addresses_and_ports),
+		cmocka_unit_test(test_bad_listen_values_fail_with_file_line),
+		cmocka_unit_test(test_bad_numbers_fail_with_file_line),
+		cmocka_unit_test(test_bad_words_and_paths_fail_with_file_line),
+		cmocka_unit_test(test_unknown_keys_name_the_section_and_the_expected_keys),
+		cmocka_unit_test(test_unknown_sections_fail_even_when_empty),
+		cmocka_unit_test(test_duplicate_keys_fail_with_both_lines),
+		cmocka_unit_test(test_same_key_in_different_zones_is_not_a_duplicate),
+		cmocka_unit_test(test_duplicate_and_invalid_zones_fail_with_file_line),
+		cmocka_unit_test(test_syntax_errors_name_their_line),
+		cmocka_unit_test(test_overlong_line_fails_with_file_line),
+		cmocka_unit_test(test_missing_file_is_an_io_error_naming_the_file),
+		cmocka_unit_test(test_every_key_has_default_help_parser_and_known_section),
+		cmocka_unit_test(test_every_default_written_explicitly_gives_the_defaults),
+		cmocka_unit_test(test_sample_config_documents_every_key_with_its_default),
+		cmocka_unit_test(test_sample_config_as_shipped_loads_to_the_defaults),
+		cmocka_unit_test(test_sample_zone_example_uncommented_loads_the_example_zone),
+		cmocka_unit_test(test_man_page_documents_every_section_and_key),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

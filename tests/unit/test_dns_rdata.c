@@ -33,7 +33,8 @@ tokenize(const char *s, struct dns_tok *toks, size_t max)
 			while (*s != '\0' && *s != '"') {
 				s += (*s == '\\' && s[1] != '\0') ? 2 : 1;
 			}
-			toks[n++] = (struct dns_tok){ .s = b, .len = (size_t)(s - b), .quoted = true };
+			toks[n++] = (struct dns_tok){ .s = b, .len = (size_t)(s - b),
+						      .quoted = true };
 			if (*s == '"') {
 				s++;
 			}
@@ -190,12 +191,13 @@ test_golden_wire_for_common_types(void **state)
 	round_trip("NSEC", "host A AAAA NS SOA MX TXT CAA TYPE65534",
 		   "host.example. A NS SOA MX TXT AAAA CAA TYPE65534",
 		   "04686f7374076578616d706c6500000462018008010140ff2000000000000000000000000000"
-		   "000000000000000000000000000000000000000002");
+		   "00000000000000000000000000000000000002");
 	round_trip("SVCB", "0 svc.example.", "0 svc.example.", "000003737663076578616d706c6500");
 	round_trip("SVCB", "1 . alpn=h2,h3 port=8443 ipv4hint=192.0.2.1,192.0.2.2",
 		   "1 . alpn=\"h2,h3\" port=8443 ipv4hint=192.0.2.1,192.0.2.2",
 		   "000100000100060268320268330003000220fb00040008c0000201c0000202");
-	round_trip("SVCB", "16 foo mandatory=alpn,ipv4hint alpn=h2 ipv4hint=192.0.2.1 key667=\"hello\"",
+	round_trip("SVCB",
+		   "16 foo mandatory=alpn,ipv4hint alpn=h2 ipv4hint=192.0.2.1 key667=\"hello\"",
 		   "16 foo.example. mandatory=alpn,ipv4hint alpn=\"h2\" ipv4hint=192.0.2.1 "
 		   "key667=\"hello\"",
 		   "001003666f6f076578616d706c650000000004000100040001000302683200040004c0000201"
@@ -252,14 +254,14 @@ test_round_trip_every_type(void **state)
 	round_trip("CDNSKEY", "0 3 0 AA==", "0 3 0 AA==", NULL);
 	round_trip("DNSKEY", "257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+ "
 		   "KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==",
-		   "257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0r"
-		   "AK9iUzy1L53eKGQ==", NULL);
+		   "257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILf"
+		   "DLUT0rAK9iUzy1L53eKGQ==", NULL);
 	round_trip("RRSIG", "A ECDSAP256SHA256 2 300 20240201000000 20240101000000 12345 example. "
 		   "mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+ "
 		   "KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==",
 		   "A 13 2 300 20240201000000 20240101000000 12345 example. "
-		   "mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53e"
-		   "KGQ==", NULL);
+		   "mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9"
+		   "iUzy1L53eKGQ==", NULL);
 	/* plain seconds and TTL units are accepted, output is normalised */
 	round_trip("RRSIG", "TYPE65534 8 3 1h 1700000000 1690000000 1 example. AAAA",
 		   "TYPE65534 8 3 3600 20231114221320 20230722042640 1 example. AAAA", NULL);
@@ -270,10 +272,10 @@ test_round_trip_every_type(void **state)
 	round_trip("NSEC3", "1 0 0 - 2VPTU5TIMAMQTTGL4LUU9KG21E0AOR3S",
 		   "1 0 0 - 2VPTU5TIMAMQTTGL4LUU9KG21E0AOR3S", NULL);
 	round_trip("NSEC3PARAM", "1 0 10 -", "1 0 10 -", "0100000a00");
-	round_trip("ZONEMD", "2018031500 1 1 FEBE3D4CE2EC2FFA4BA99D46CD69D6D29711E55217057BEE7EB1A7B"
-		   "641A47BA7FED2DD5B97AE499FAFA4F22C6BD647DE",
-		   "2018031500 1 1 FEBE3D4CE2EC2FFA4BA99D46CD69D6D29711E55217057BEE7EB1A7B641A47BA7F"
-		   "ED2DD5B97AE499FAFA4F22C6BD647DE", NULL);
+	round_trip("ZONEMD", "2018031500 1 1 FEBE3D4CE2EC2FFA4BA99D46CD69D6D29711E55217057BEE7E"
+		   "B1A7B641A47BA7FED2DD5B97AE499FAFA4F22C6BD647DE",
+		   "2018031500 1 1 FEBE3D4CE2EC2FFA4BA99D46CD69D6D29711E55217057BEE7EB1A7B641A47"
+		   "BA7FED2DD5B97AE499FAFA4F22C6BD647DE", NULL);
 	round_trip("ZONEMD", "1 1 240 00112233445566778899AABB", "1 1 240 00112233445566778899AABB",
 		   NULL);
 	round_trip("OPENPGPKEY", "mQINBFit2jsBEADrbl5vjVxYeAE0g0IDYCBpHirv1Sjlqxx5gjtPhb2YhvyDMXjq",
@@ -504,7 +506,8 @@ test_check_rejects_bad_wire(void **state)
 	const uint8_t c1[] = { 0, 0, 'x' };
 	assert_int_equal(dns_rdata_check(DNS_TYPE_CAA, c1, sizeof(c1)), TDNS_EBADRDATA);
 	/* LOC: wrong length, version 1, latitude beyond 90 degrees */
-	uint8_t loc[16] = { 0, 0x12, 0x16, 0x13, 0x80, 0, 0, 0, 0x80, 0, 0, 0, 0, 0x98, 0x96, 0x80 };
+	uint8_t loc[16] = { 0, 0x12, 0x16, 0x13, 0x80, 0, 0, 0,
+			    0x80, 0, 0, 0, 0, 0x98, 0x96, 0x80 };
 	assert_int_equal(dns_rdata_check(DNS_TYPE_LOC, loc, 16), TDNS_OK);
 	assert_int_equal(dns_rdata_check(DNS_TYPE_LOC, loc, 15), TDNS_EBADRDATA);
 	loc[0] = 1;
@@ -628,6 +631,25 @@ test_type_class_rcode_opcode_names(void **state)
 	assert_false(dns_type_known(3)); /* MD: obsolete, RFC 3597 text only */
 }
 
+static void
+test_svcb_value_in_separate_quoted_token(void **state)
+{
+	(void)state;
+	/* The zone-file reader ends a token at '"': alpn="h2,h3" arrives as two tokens. */
+	const struct dns_tok toks[] = {
+		{ .s = "1", .len = 1 }, { .s = ".", .len = 1 },
+		{ .s = "alpn=", .len = 5 }, { .s = "h2,h3", .len = 5, .quoted = true },
+		{ .s = "key667=", .len = 7 }, { .s = "a b", .len = 3, .quoted = true },
+	};
+	uint8_t wire[256];
+	size_t len = 0;
+	char err[128], text[256];
+	assert_int_equal(dns_rdata_from_text(DNS_TYPE_SVCB, toks, 6, origin, wire, sizeof(wire),
+					     &len, err, sizeof(err)), TDNS_OK);
+	assert_true(dns_rdata_to_text(DNS_TYPE_SVCB, wire, len, text, sizeof(text)) > 0);
+	assert_string_equal(text, "1 . alpn=\"h2,h3\" key667=\"a b\"");
+}
+
 int
 main(void)
 {
@@ -635,6 +657,7 @@ main(void)
 		cmocka_unit_test(test_golden_wire_for_common_types),
 		cmocka_unit_test(test_round_trip_every_type),
 		cmocka_unit_test(test_table_has_round_trip_for_every_known_type),
+		cmocka_unit_test(test_svcb_value_in_separate_quoted_token),
 		cmocka_unit_test(test_rfc3597_generic_form),
 		cmocka_unit_test(test_malformed_known_type_prints_generic),
 		cmocka_unit_test(test_bad_inputs_say_what_was_expected),

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests for src/dns/zonefile.c: RFC 1035 §5 syntax, directives, $GENERATE and error places. */
+/* Unit tests for src/dns/zonefile.c: RFC 1035 §5 syntax, directives, $GENERATE, error places. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -273,6 +273,22 @@ test_blank_owner_repeats_previous_owner(void **state)
 	check_rr(c, 3, "www.example.com.", DNS_TYPE_TXT, 300, "\001x", 2);
 	assert_int_equal(c->r[3].line, 6);
 	coll_free(c);
+}
+
+static void
+test_only_a_token_in_column_zero_is_the_owner(void **state)
+{
+	(void)state;
+	struct coll *c = coll_new();
+	/* A number in column 0 is an owner, not a TTL; after a blank it is a TTL. */
+	load_ok("3600 A 192.0.2.1\n"
+		" 60 A 192.0.2.2\n", c);
+	assert_int_equal(c->n, 2);
+	check_rr(c, 0, "3600.example.com.", DNS_TYPE_A, 86400, A1, 4);
+	check_rr(c, 1, "3600.example.com.", DNS_TYPE_A, 60, A2, 4);
+	coll_free(c);
+	/* With leading blanks the first token is read as TTL, class or type. */
+	load_err("a 1 A 192.0.2.1\n b IN A 192.0.2.1\n", 2, "t.zone:2: unknown RR type 'b'");
 }
 
 static void
@@ -833,6 +849,7 @@ main(void)
 		cmocka_unit_test(test_ttl_and_class_in_either_order_or_omitted),
 		cmocka_unit_test(test_omitted_ttl_uses_default_then_last_explicit_then_dollar_ttl),
 		cmocka_unit_test(test_blank_owner_repeats_previous_owner),
+		cmocka_unit_test(test_only_a_token_in_column_zero_is_the_owner),
 		cmocka_unit_test(test_at_sign_relative_and_absolute_names),
 		cmocka_unit_test(test_parentheses_join_lines_and_comments_inside_are_ignored),
 		cmocka_unit_test(test_quoted_strings_keep_semicolons_spaces_and_escapes),

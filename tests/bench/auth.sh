@@ -1,0 +1,267 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Authoritative benchmark: tdnsd, NSD and Knot serve the same >10,000-name zone in turn, each
+# with one worker pinned to CPU 0, loaded by dnsperf (-c 8 -T 1) pinned to CPU 1; prints qps,
+# latency, server CPU seconds, queries per server CPU-second and memory, and the tdnsd ratios.
+#   BENCH_SECONDS (default 10) per run, BENCH_ROUNDS (default 3), BENCH_NAMES (default 12000),
+#   TDNSD (default build/tdnsd), BENCH_PORT (default 53531: tdnsd, +1 NSD, +2 Knot),
+#   BENCH_SERVERS (default "tdnsd nsd knot").
+set -eu
+top=$(cd "$(dirname "$0")/../.." && pwd)
+SECS=${BENCH_SECONDS:-10}
+ROUNDS=${BENCH_ROUNDS:-3}
+NAMES=${BENCH_NAMES:-12000}
+PORT=${BENCH_PORT:-53531}
+TDNSD=${TDNSD:-$top/build/tdnsd}
+ZONE=bench.example
+SERVERS=${BENCH_SERVERS:-tdnsd nsd knot}
+SERVER_CPU=0
+CLIENT_CPU=1
+
+for tool in dnsperf nsd knotd dig taskset; do
+	if ! command -v "$tool" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$tool" ]; then
+		echo "auth.sh: $tool not found (apt-get install dnsperf nsd knot bind9-dnsutils util-linux)"
+		exit 1
+	fi
+done
+if [[ " $SERVERS " == *" tdnsd "* ]] && [ ! -x "$TDNSD" ]; then
+	echo "auth.sh: $TDNSD not built (set TDNSD)"
+	exit 1
+fi
+if [ "$(nproc)" -lt 2 ]; then
+	SERVER_CPU=0
+	CLIENT_CPU=0
+	echo "auth.sh: one CPU only: server and client share it, figures are indicative"
+fi
+PATH=$PATH:/usr/sbin
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/tdns-bench.XXXXXX")
+declare -A PID PORTOF
+PORTOF[tdnsd]=$PORT
+PORTOF[nsd]=$((PORT + 1))
+PORTOF[knot]=$((PORT + 2))
+
+cleanup() {
+	for s in "${!PID[@]}"; do
+		kill "${PID[$s]}" 2>/dev/null || true
+	done
+	for s in "${!PID[@]}"; do
+		wait "${PID[$s]}" 2>/dev/null || true
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- zone and queries
+echo "auth.sh: generating $ZONE with $NAMES names and the query file"
+awk -v n="$NAMES" -v zone="$ZONE" 'BEGIN {
+	printf "$ORIGIN %s.\n$TTL 3600\n", zone
+	printf "@ IN SOA ns1 hostmaster 2024010101 7200 3600 1209600 300\n"
+	printf "@ NS ns1\n@ NS ns2\nns1 A 192.0.2.53\nns2 A 192.0.2.54\n"
+	printf "@ MX 10 mail0\n@ A 192.0.2.1\n*.wild A 192.0.2.99\n*.wild TXT \"wildcard\"\n"
+	for (i = 0; i < n; i++) {
+		printf "h%d A 10.%d.%d.%d\n", i, int(i / 65536) % 256, int(i / 256) % 256, i % 256
+		if (i % 2 == 0) printf "h%d AAAA 2001:db8::%x\n", i, i
+		if (i % 5 == 0) printf "h%d MX 10 mail%d\n", i, i % 100
+		if (i % 4 == 0) printf "h%d TXT \"v=spf1 ip4:10.0.0.0/8 -all\" \"host %d\"\n", i, i
+		if (i % 10 == 0) printf "alias%d CNAME h%d\n", i, (i * 7) % n
+	}
+	for (i = 0; i < 100; i++) printf "mail%d A 192.0.2.%d\n", i, 100 + i % 100
+}' >"$tmp/$ZONE.zone"
+
+# 100,000 queries, fixed seed: 40 % A, 15 % AAAA, 10 % MX, 10 % TXT, 10 % NXDOMAIN,
+# 8 % wildcard, 7 % CNAME.
+awk -v n="$NAMES" -v zone="$ZONE" 'BEGIN {
+	srand(42)
+	for (q = 0; q < 100000; q++) {
+		r = rand() * 100; i = int(rand() * n)
+		if (r < 40) printf "h%d.%s A\n", i, zone
+		else if (r < 55) printf "h%d.%s AAAA\n", i - i % 2, zone
+		else if (r < 65) printf "h%d.%s MX\n", i - i % 5, zone
+		else if (r < 75) printf "h%d.%s TXT\n", i - i % 4, zone
+		else if (r < 85) printf "nx%d.%s A\n", i, zone
+		else if (r < 93) printf "w%d.wild.%s A\n", i, zone
+		else printf "alias%d.%s A\n", i - i % 10, zone
+	}
+}' >"$tmp/queries"
+echo "auth.sh: zone $(wc -l <"$tmp/$ZONE.zone") lines, $(grep -c . "$tmp/queries") queries"
+
+# ---- server configs
+mkdir -p "$tmp/tdnsd" "$tmp/nsd" "$tmp/knot"
+cat >"$tmp/tdnsd/tdnsd.conf" <<EOF
+[server]
+listen = 127.0.0.1:${PORTOF[tdnsd]}
+workers = 1
+state-dir = $tmp
+[log]
+level = warning
+[zone $ZONE]
+type = primary
+file = $ZONE.zone
+EOF
+cat >"$tmp/nsd/nsd.conf" <<EOF
+server:
+    ip-address: 127.0.0.1@${PORTOF[nsd]}
+    server-count: 1
+    username: ""
+    chroot: ""
+    pidfile: "$tmp/nsd/nsd.pid"
+    database: ""
+    zonelistfile: "$tmp/nsd/zone.list"
+    xfrdfile: "$tmp/nsd/xfrd.state"
+    xfrdir: "$tmp/nsd"
+    zonesdir: "$tmp"
+    logfile: "$tmp/nsd/nsd.log"
+    verbosity: 0
+    rrl-ratelimit: 0
+remote-control:
+    control-enable: no
+zone:
+    name: $ZONE
+    zonefile: "$tmp/$ZONE.zone"
+EOF
+cat >"$tmp/knot/knot.conf" <<EOF
+server:
+    rundir: "$tmp/knot"
+    listen: 127.0.0.1@${PORTOF[knot]}
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+database:
+    storage: "$tmp/knot"
+log:
+  - target: stderr
+    any: warning
+zone:
+  - domain: $ZONE
+    file: "$tmp/$ZONE.zone"
+    storage: "$tmp/knot"
+EOF
+
+# ---- helpers
+# All PIDs in the process tree of $1 (NSD serves from forked children).
+tree() {
+	local p kids
+	echo "$1"
+	kids=$(cat /proc/"$1"/task/*/children 2>/dev/null || true)
+	for p in $kids; do
+		tree "$p"
+	done
+}
+
+# utime+stime of the tree of $1, in clock ticks.
+cpu_ticks() {
+	local t=0 p f
+	for p in $(tree "$1"); do
+		f=$(sed 's/.*) //' /proc/"$p"/stat 2>/dev/null) || continue
+		# After "pid (comm) ", utime and stime are fields 12 and 13.
+		t=$((t + $(echo "$f" | awk '{print $12 + $13}')))
+	done
+	echo "$t"
+}
+
+# Sum of a /proc/PID/status (VmHWM, VmRSS) or smaps_rollup (Pss) field over the tree, in kB.
+mem_kb() {
+	local key=$2 file=status t=0 p v
+	[ "$key" = Pss ] && file=smaps_rollup
+	for p in $(tree "$1"); do
+		v=$(awk -v k="$key:" '$1 == k {print $2; exit}' /proc/"$p"/$file 2>/dev/null || true)
+		t=$((t + ${v:-0}))
+	done
+	echo "$t"
+}
+
+wait_ready() {
+	local s=$1
+	for _ in $(seq 1 600); do
+		if ! kill -0 "${PID[$s]}" 2>/dev/null; then
+			echo "auth.sh: $s exited during start-up"
+			cat "$tmp/$s.log" 2>/dev/null
+			return 1
+		fi
+		if [ -n "$(dig +short +time=1 +tries=1 -p "${PORTOF[$s]}" @127.0.0.1 "$ZONE" SOA)" ]; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "auth.sh: $s did not answer within 60 s"
+	return 1
+}
+
+start() {
+	local s=$1
+	case $s in
+	tdnsd) taskset -c "$SERVER_CPU" "$TDNSD" -f -c "$tmp/tdnsd/tdnsd.conf" >"$tmp/$s.log" 2>&1 & ;;
+	nsd) taskset -c "$SERVER_CPU" nsd -d -c "$tmp/nsd/nsd.conf" >"$tmp/$s.log" 2>&1 & ;;
+	knot) taskset -c "$SERVER_CPU" knotd -c "$tmp/knot/knot.conf" >"$tmp/$s.log" 2>&1 & ;;
+	esac
+	PID[$s]=$!
+	wait_ready "$s"
+}
+
+for s in $SERVERS; do
+	start "$s"
+done
+hz=$(getconf CLK_TCK)
+
+# ---- rounds: the servers alternate so that drifts of the machine hit all of them alike
+declare -A Q CPU LAT QPS CODES
+for s in $SERVERS; do
+	Q[$s]=0
+	CPU[$s]=0
+	LAT[$s]=0
+	QPS[$s]=0
+done
+for r in $(seq 1 "$ROUNDS"); do
+	for s in $SERVERS; do
+		c0=$(cpu_ticks "${PID[$s]}")
+		taskset -c "$CLIENT_CPU" dnsperf -s 127.0.0.1 -p "${PORTOF[$s]}" -d "$tmp/queries" \
+			-c 8 -T 1 -l "$SECS" -t 2 >"$tmp/perf.$s.$r" 2>&1 || true
+		c1=$(cpu_ticks "${PID[$s]}")
+		done_q=$(awk '/Queries completed:/ {print $3}' "$tmp/perf.$s.$r")
+		qps=$(awk '/Queries per second:/ {print $4}' "$tmp/perf.$s.$r")
+		lat=$(awk '/Average Latency/ {print $4}' "$tmp/perf.$s.$r")
+		lost=$(awk '/Queries lost:/ {print $3}' "$tmp/perf.$s.$r")
+		if [ -z "$done_q" ] || [ -z "$qps" ]; then
+			echo "auth.sh: dnsperf against $s failed:"
+			cat "$tmp/perf.$s.$r"
+			exit 1
+		fi
+		CODES[$s]=$(sed -n 's/^ *Response codes: *//p' "$tmp/perf.$s.$r")
+		printf 'round %d %-6s %9.0f qps  completed %8d  lost %6s  cpu %6.2f s  lat %.3f ms\n' \
+			"$r" "$s" "$qps" "$done_q" "$lost" "$(echo "$c0 $c1 $hz" | awk '{print ($2-$1)/$3}')" \
+			"$(echo "$lat" | awk '{print $1 * 1000}')"
+		Q[$s]=$((Q[$s] + done_q))
+		CPU[$s]=$((CPU[$s] + c1 - c0))
+		LAT[$s]=$(echo "${LAT[$s]} $lat" | awk '{print $1 + $2}')
+		QPS[$s]=$(echo "${QPS[$s]} $qps" | awk '{print $1 + $2}')
+	done
+done
+
+# ---- table
+echo
+echo "auth.sh: $ROUNDS rounds x $SECS s, dnsperf -c 8 -T 1 on CPU $CLIENT_CPU, servers on CPU $SERVER_CPU"
+printf '%-6s %10s %10s %10s %12s %10s %10s\n' server qps lat_ms cpu_s q/cpu_s rss_peak_MB pss_MB
+declare -A QPC
+for s in $SERVERS; do
+	QPC[$s]=$(echo "${Q[$s]} ${CPU[$s]} $hz" | awk '{ if ($2 > 0) printf "%.0f", $1 / ($2 / $3); else print 0 }')
+	printf '%-6s %10.0f %10.3f %10.2f %12s %10.1f %10.1f\n' "$s" \
+		"$(echo "${QPS[$s]} $ROUNDS" | awk '{print $1 / $2}')" \
+		"$(echo "${LAT[$s]} $ROUNDS" | awk '{print $1 / $2 * 1000}')" \
+		"$(echo "${CPU[$s]} $hz" | awk '{print $1 / $2}')" "${QPC[$s]}" \
+		"$(mem_kb "${PID[$s]}" VmHWM | awk '{print $1 / 1024}')" \
+		"$(mem_kb "${PID[$s]}" Pss | awk '{print $1 / 1024}')"
+done
+echo
+for s in $SERVERS; do
+	printf '%-6s response codes: %s\n' "$s" "${CODES[$s]}"
+done
+echo
+for other in nsd knot; do
+	if [ -z "${QPC[tdnsd]:-}" ] || [ -z "${QPC[$other]:-}" ]; then
+		continue
+	fi
+	printf 'tdnsd/%s queries per CPU-second: %s\n' "$other" \
+		"$(echo "${QPC[tdnsd]} ${QPC[$other]}" | awk '{ if ($2 > 0) printf "%.2f", $1 / $2; else print "n/a" }')"
+done

@@ -1,0 +1,208 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Zone load benchmark: a 1,000,000-record zone served by tdnsd, Knot and NSD in turn; measures
+# the time from process start to the first SOA answer and the memory after load.
+#   ZONELOAD_RECORDS (default 1000000), ZONELOAD_ROUNDS (default 1), ZONELOAD_TIMEOUT (default 300 s
+#   per start), ZONELOAD_SERVERS (default "tdnsd knot nsd"), TDNSD (default build/tdnsd),
+#   ZONELOAD_PORT (default 53541: tdnsd, +1 NSD, +2 Knot).
+set -eu
+top=$(cd "$(dirname "$0")/../.." && pwd)
+RECORDS=${ZONELOAD_RECORDS:-1000000}
+ROUNDS=${ZONELOAD_ROUNDS:-1}
+LIMIT=${ZONELOAD_TIMEOUT:-300}
+SERVERS=${ZONELOAD_SERVERS:-tdnsd knot nsd}
+PORT=${ZONELOAD_PORT:-53541}
+TDNSD=${TDNSD:-$top/build/tdnsd}
+ZONE=load.example
+SERIAL=2024010101
+PATH=$PATH:/usr/sbin
+
+for tool in nsd knotd kdig; do
+	if ! command -v "$tool" >/dev/null 2>&1; then
+		echo "zoneload.sh: $tool not found (apt-get install nsd knot knot-dnsutils)"
+		exit 1
+	fi
+done
+if [[ " $SERVERS " == *" tdnsd "* ]] && [ ! -x "$TDNSD" ]; then
+	echo "zoneload.sh: $TDNSD not built (set TDNSD)"
+	exit 1
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/tdns-zoneload.XXXXXX")
+pid=""
+cleanup() {
+	if [ -n "$pid" ]; then
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+declare -A PORTOF
+PORTOF[tdnsd]=$PORT
+PORTOF[nsd]=$((PORT + 1))
+PORTOF[knot]=$((PORT + 2))
+
+# ---- zone: RECORDS records, mostly A with AAAA, MX, TXT and CNAME mixed in
+echo "zoneload.sh: generating $ZONE with $RECORDS records"
+awk -v n="$RECORDS" -v zone="$ZONE" -v serial="$SERIAL" 'BEGIN {
+	printf "$ORIGIN %s.\n$TTL 3600\n", zone
+	printf "@ IN SOA ns1 hostmaster %d 7200 3600 1209600 300\n@ NS ns1\nns1 A 192.0.2.53\n", serial
+	c = 3; i = 0
+	while (c < n) {
+		printf "h%d A 10.%d.%d.%d\n", i, int(i / 65536) % 256, int(i / 256) % 256, i % 256; c++
+		if (c < n && i % 3 == 0) { printf "h%d AAAA 2001:db8::%x\n", i, i; c++ }
+		if (c < n && i % 10 == 0) { printf "h%d MX 10 h%d\n", i, i + 1; c++ }
+		if (c < n && i % 10 == 5) { printf "h%d TXT \"record %d\"\n", i, i; c++ }
+		if (c < n && i % 20 == 7) { printf "c%d CNAME h%d\n", i, i; c++ }
+		i++
+	}
+}' >"$tmp/$ZONE.zone"
+echo "zoneload.sh: $(grep -c -v '^\$' "$tmp/$ZONE.zone") records, $(du -m "$tmp/$ZONE.zone" | cut -f1) MB"
+
+mkdir -p "$tmp/tdnsd" "$tmp/nsd" "$tmp/knot"
+cat >"$tmp/tdnsd/tdnsd.conf" <<EOF
+[server]
+listen = 127.0.0.1:${PORTOF[tdnsd]}
+workers = 1
+state-dir = $tmp
+[log]
+level = info
+[zone $ZONE]
+type = primary
+file = $ZONE.zone
+EOF
+cat >"$tmp/nsd/nsd.conf" <<EOF
+server:
+    ip-address: 127.0.0.1@${PORTOF[nsd]}
+    server-count: 1
+    username: ""
+    chroot: ""
+    pidfile: "$tmp/nsd/nsd.pid"
+    database: ""
+    zonelistfile: "$tmp/nsd/zone.list"
+    xfrdfile: "$tmp/nsd/xfrd.state"
+    xfrdir: "$tmp/nsd"
+    zonesdir: "$tmp"
+    logfile: "$tmp/nsd/nsd.log"
+    verbosity: 0
+    rrl-ratelimit: 0
+remote-control:
+    control-enable: no
+zone:
+    name: $ZONE
+    zonefile: "$tmp/$ZONE.zone"
+EOF
+cat >"$tmp/knot/knot.conf" <<EOF
+server:
+    rundir: "$tmp/knot"
+    listen: 127.0.0.1@${PORTOF[knot]}
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+database:
+    storage: "$tmp/knot"
+log:
+  - target: stderr
+    any: warning
+zone:
+  - domain: $ZONE
+    file: "$tmp/$ZONE.zone"
+    storage: "$tmp/knot"
+    journal-content: none
+    zonefile-sync: -1
+EOF
+
+tree() {
+	local p kids
+	echo "$1"
+	kids=$(cat /proc/"$1"/task/*/children 2>/dev/null || true)
+	for p in $kids; do
+		tree "$p"
+	done
+}
+
+mem_kb() {
+	local key=$2 file=status t=0 p v
+	[ "$key" = Pss ] && file=smaps_rollup
+	for p in $(tree "$1"); do
+		v=$(awk -v k="$key:" '$1 == k {print $2; exit}' /proc/"$p"/$file 2>/dev/null || true)
+		t=$((t + ${v:-0}))
+	done
+	echo "$t"
+}
+
+now_ms() {
+	date +%s%3N
+}
+
+# Starts server $1, polls SOA until it carries the serial; sets LOAD_MS, RSS_KB, PSS_KB.
+measure() {
+	local s=$1 t0 t1 answer
+	rm -rf "${tmp:?}/knot/"*.mdb "${tmp:?}/knot/timers" "${tmp:?}/knot/journal" 2>/dev/null || true
+	t0=$(now_ms)
+	case $s in
+	tdnsd) "$TDNSD" -f -c "$tmp/tdnsd/tdnsd.conf" >"$tmp/$s.log" 2>&1 & ;;
+	nsd) nsd -d -c "$tmp/nsd/nsd.conf" >"$tmp/$s.log" 2>&1 & ;;
+	knot) knotd -c "$tmp/knot/knot.conf" >"$tmp/$s.log" 2>&1 & ;;
+	esac
+	pid=$!
+	while :; do
+		answer=$(kdig +short +time=1 +retry=0 -p "${PORTOF[$s]}" @127.0.0.1 "$ZONE" SOA 2>/dev/null || true)
+		case $answer in
+		*" $SERIAL "*) break ;;
+		esac
+		if ! kill -0 "$pid" 2>/dev/null; then
+			echo "zoneload.sh: $s exited before answering:"
+			tail -n 20 "$tmp/$s.log"
+			return 1
+		fi
+		if [ $(($(now_ms) - t0)) -gt $((LIMIT * 1000)) ]; then
+			echo "zoneload.sh: $s did not answer within $LIMIT s"
+			return 1
+		fi
+		sleep 0.02
+	done
+	t1=$(now_ms)
+	LOAD_MS=$((t1 - t0))
+	sleep 0.5
+	RSS_KB=$(mem_kb "$pid" VmRSS)
+	PSS_KB=$(mem_kb "$pid" Pss)
+	kill "$pid"
+	wait "$pid" 2>/dev/null || true
+	pid=""
+}
+
+declare -A BEST RSS PSS
+for r in $(seq 1 "$ROUNDS"); do
+	for s in $SERVERS; do
+		measure "$s"
+		printf 'round %d %-6s first answer after %7.2f s, RSS %8.1f MB, PSS %8.1f MB\n' "$r" "$s" \
+			"$(echo "$LOAD_MS" | awk '{print $1 / 1000}')" \
+			"$(echo "$RSS_KB" | awk '{print $1 / 1024}')" "$(echo "$PSS_KB" | awk '{print $1 / 1024}')"
+		if [ -z "${BEST[$s]:-}" ] || [ "$LOAD_MS" -lt "${BEST[$s]}" ]; then
+			BEST[$s]=$LOAD_MS
+		fi
+		RSS[$s]=$RSS_KB
+		PSS[$s]=$PSS_KB
+	done
+done
+
+echo
+echo "zoneload.sh: $RECORDS records, best of $ROUNDS start(s); memory summed over each server's processes"
+printf '%-6s %14s %10s %10s\n' server first_answer_s rss_MB pss_MB
+for s in $SERVERS; do
+	printf '%-6s %14.2f %10.1f %10.1f\n' "$s" "$(echo "${BEST[$s]}" | awk '{print $1 / 1000}')" \
+		"$(echo "${RSS[$s]}" | awk '{print $1 / 1024}')" "$(echo "${PSS[$s]}" | awk '{print $1 / 1024}')"
+done
+echo
+for other in knot nsd; do
+	if [ -z "${BEST[tdnsd]:-}" ] || [ -z "${BEST[$other]:-}" ]; then
+		continue
+	fi
+	printf 'tdnsd/%s: load time %s, RSS %s\n' "$other" \
+		"$(echo "${BEST[tdnsd]} ${BEST[$other]}" | awk '{printf "%.2f", $1 / $2}')" \
+		"$(echo "${RSS[tdnsd]} ${RSS[$other]}" | awk '{printf "%.2f", $1 / $2}')"
+done
