@@ -42,7 +42,7 @@ static const struct cli_cmd cli_cmds[] = {
 		.group = NULL,
 		.name = "query",
 		.args = "NAME [TYPE] [CLASS] [@SERVER[:PORT]] [+tcp] [+dnssec] [+cd] [+norecurse] "
-			"[+short] [+json]",
+			"[+short] [+json] [+time=N] [+tries=N]",
 		.help = "send one query like dig (works without a daemon)",
 		.min_args = 1,
 		.max_args = 16,

@@ -62,7 +62,7 @@ awk -v n="$NAMES" -v zone="$ZONE" 'BEGIN {
 	printf "@ MX 10 mail0\n@ A 192.0.2.1\n*.wild A 192.0.2.99\n*.wild TXT \"wildcard\"\n"
 	for (i = 0; i < n; i++) {
 		printf "h%d A 10.%d.%d.%d\n", i, int(i / 65536) % 256, int(i / 256) % 256, i % 256
-		if (i % 2 == 0) printf "h%d AAAA 2001:db8::%x\n", i, i
+		if (i % 2 == 0) printf "h%d AAAA 2001:db8::%x:%x\n", i, int(i / 65536), i % 65536
 		if (i % 5 == 0) printf "h%d MX 10 mail%d\n", i, i % 100
 		if (i % 4 == 0) printf "h%d TXT \"v=spf1 ip4:10.0.0.0/8 -all\" \"host %d\"\n", i, i
 		if (i % 10 == 0) printf "alias%d CNAME h%d\n", i, (i * 7) % n

@@ -53,7 +53,7 @@ awk -v n="$RECORDS" -v zone="$ZONE" -v serial="$SERIAL" 'BEGIN {
 	c = 3; i = 0
 	while (c < n) {
 		printf "h%d A 10.%d.%d.%d\n", i, int(i / 65536) % 256, int(i / 256) % 256, i % 256; c++
-		if (c < n && i % 3 == 0) { printf "h%d AAAA 2001:db8::%x\n", i, i; c++ }
+		if (c < n && i % 3 == 0) { printf "h%d AAAA 2001:db8::%x:%x\n", i, int(i / 65536), i % 65536; c++ }
 		if (c < n && i % 10 == 0) { printf "h%d MX 10 h%d\n", i, i + 1; c++ }
 		if (c < n && i % 10 == 5) { printf "h%d TXT \"record %d\"\n", i, i; c++ }
 		if (c < n && i % 20 == 7) { printf "c%d CNAME h%d\n", i, i; c++ }
@@ -160,7 +160,8 @@ measure() {
 			return 1
 		fi
 		if [ $(($(now_ms) - t0)) -gt $((LIMIT * 1000)) ]; then
-			echo "zoneload.sh: $s did not answer within $LIMIT s"
+			echo "zoneload.sh: $s did not answer within $LIMIT s:"
+			tail -n 20 "$tmp/$s.log"
 			return 1
 		fi
 		sleep 0.02

@@ -200,11 +200,13 @@ class Server:
 
     # -- queries --
     def query(self, name, rdtype="A", tcp=False, timeout=3.0, edns=None, payload=1232,
-              want_dnssec=False, rd=False, addr=None, ednsflags=0):
+              want_dnssec=False, rd=False, addr=None):
         """Sends one query and returns the parsed response (dnspython Message)."""
         use_edns = edns if edns is not None else (0 if want_dnssec else -1)
-        q = dns.message.make_query(name, rdtype, use_edns=use_edns, payload=payload,
-                                   want_dnssec=want_dnssec, ednsflags=ednsflags)
+        q = dns.message.make_query(name, rdtype, use_edns=False)
+        if use_edns >= 0:
+            # Set afterwards: dnspython 2.3's make_query turns use_edns=1 into version 0.
+            q.use_edns(use_edns, ednsflags=dns.flags.DO if want_dnssec else 0, payload=payload)
         if not rd:
             q.flags &= ~dns.flags.RD
         return self.send(q, tcp=tcp, timeout=timeout, addr=addr)

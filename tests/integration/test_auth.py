@@ -409,14 +409,21 @@ def test_any_for_missing_name_is_nxdomain(server):
     assert_negative(server.query("nope.example.com", ANY), NXDOMAIN, "example.com", 300)
 
 
-@pytest.mark.parametrize("opcode", [dns.opcode.STATUS, 3, 15])
+@pytest.mark.parametrize("opcode", [2, 3, 15])   # STATUS and two unassigned opcodes
 def test_unknown_opcode_is_notimp(server, opcode):
-    q = dns.message.make_query("example.com", "SOA")
-    q.set_opcode(opcode)
-    r = server.send(q)
-    assert r.rcode() == NOTIMP
-    assert r.id == q.id
-    assert r.opcode() == opcode
+    # dnspython knows only assigned opcodes, so the header is patched and read as raw bytes.
+    q = dns.message.make_query("example.com", "SOA", use_edns=False)
+    wire = bytearray(q.to_wire())
+    wire[2] = (wire[2] & 0x87) | (opcode << 3)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(3)
+        s.sendto(bytes(wire), (server.addr, server.port))
+        data = s.recv(65535)
+    assert data[:2] == wire[:2]                  # ID
+    assert data[2] & 0x80                        # QR
+    assert (data[2] >> 3) & 0xF == opcode        # opcode echoed (RFC 1035 §4.1.1)
+    assert data[3] & 0xF == NOTIMP
+    assert data[6:8] == b"\x00\x00"              # no answer
 
 
 def test_edns_version_1_is_badvers(server):
@@ -531,7 +538,8 @@ def kdig(server, *args):
 
 def header(out):
     status = re.search(r"status: (\w+)", out).group(1)
-    flags = re.search(r"flags: ([a-z ]*);", out).group(1).split()
+    # dig says "flags: qr aa;", kdig "Flags: qr aa;".
+    flags = re.search(r"flags: ([a-z ]*);", out, re.I).group(1).split()
     return status, flags
 
 
