@@ -43,7 +43,7 @@ struct ans {
 	size_t nadd;
 };
 
-/* Adds every rdata of r with owner to section; false (and the message truncated) if it does not fit. */
+/* Adds the rdatas of r to section; false (the message truncated) if they do not fit. */
 static bool
 put_rrset(struct ans *a, int section, const uint8_t *owner, const struct zone_rrset *r)
 {
@@ -55,8 +55,8 @@ put_rrset(struct ans *a, int section, const uint8_t *owner, const struct zone_rr
 		const uint8_t *rd;
 		uint16_t rdlen;
 		p = zone_rdata_next(p, &rd, &rdlen);
-		int rc = dns_build_rr(a->b, section, owner, r->type, DNS_CLASS_IN, r->ttl, rd, rdlen);
-		if (rc != TDNS_OK) {
+		if (dns_build_rr(a->b, section, owner, r->type, DNS_CLASS_IN, r->ttl, rd, rdlen) !=
+		    TDNS_OK) {
 			/* RFC 2181 §9: an incomplete answer or authority section means TC. */
 			dns_build_truncate(a->b);
 			a->truncated = true;
@@ -269,7 +269,7 @@ lookup(struct ans *a, const struct zone *z, const uint8_t *sname, uint8_t *synth
 		}
 		n = child;
 		if ((n->flags & ZONE_NODE_DELEG) && !(k == 0 && qtype == DNS_TYPE_DS)) {
-			/* A DS query for the cut itself belongs to the parent side (RFC 4035 §3.1.4.1). */
+			/* DS for the cut itself is the parent side's (RFC 4035 §3.1.4.1). */
 			return referral(a, z, n, sname + off[k]);
 		}
 		if (k > 0 && zone_node_rrset(n, DNS_TYPE_DNAME) != NULL) {
@@ -288,7 +288,8 @@ zone_for(const struct ans *a, const uint8_t *name)
 	    dns_name_eq(name, z->apex)) {
 		/* RFC 4035 §3.1.4.1: the DS rrset lives in the parent zone. */
 		const struct zone *p = zone_set_match(a->s, dns_name_parent(name));
-		if (p != NULL) {
+		const struct zone_node *cut = p != NULL ? zone_find(p, name) : NULL;
+		if (cut != NULL && (cut->flags & ZONE_NODE_DELEG)) {
 			z = p;
 		}
 	}
@@ -346,7 +347,7 @@ put_additional(struct ans *a)
 			if (r == NULL) {
 				continue;
 			}
-			/* Additional data is optional: what does not fit is left out (RFC 2181 §9). */
+			/* Additional data is optional: what does not fit is left out. */
 			const uint8_t *p = r->data;
 			for (uint16_t j = 0; j < r->count; j++) {
 				const uint8_t *rd;
@@ -416,7 +417,7 @@ zone_answer(const struct zone_set *s, const struct dns_query *q, struct dns_buil
 		return;
 	}
 	if (q->qtype == DNS_TYPE_AXFR || q->qtype == DNS_TYPE_IXFR) {
-		/* Transfers are not offered (yet); BIND answers REFUSED when they are not allowed. */
+		/* No transfers (yet); BIND answers REFUSED when they are not allowed. */
 		a.rcode = DNS_RCODE_REFUSED;
 		finish(&a, false, info);
 		return;

@@ -162,7 +162,8 @@ zone_check(struct zone *z, zone_problem_cb cb, void *ctx)
 		}
 		if (n->name[0] == 1 && n->name[1] == '*' && !zone_node_is_apex(z, n)) {
 			/* Every ancestor exists, so the parent node is there to mark. */
-			struct zone_node *p = (struct zone_node *)zone_find(z, dns_name_parent(n->name));
+			const uint8_t *parent = dns_name_parent(n->name);
+			struct zone_node *p = (struct zone_node *)zone_find(z, parent);
 			if (p != NULL) {
 				p->flags |= ZONE_NODE_WILDCARD;
 			}
@@ -210,7 +211,9 @@ zone_check(struct zone *z, zone_problem_cb cb, void *ctx)
 		bad[nbad++] = n;
 	}
 	c.dry = false;
-	qsort(bad, nbad, sizeof(*bad), node_cmp);
+	if (nbad > 1) {
+		qsort(bad, nbad, sizeof(*bad), node_cmp);
+	}
 	for (size_t i = 0; i < nbad; i++) {
 		check_node(&c, (struct zone_node *)bad[i]);
 	}

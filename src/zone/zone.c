@@ -476,7 +476,7 @@ zone_add_rr(struct zone *z, const uint8_t *owner, uint16_t type, uint32_t ttl,
 	if (need > r->cap) {
 		size_t hdr = offsetof(struct zone_rrset, data);
 		if (arena_grow(&m->sets, r, hdr + need)) {
-			/* Records of one rrset usually come together, so this is the common case. */
+			/* Records of one rrset usually come together: the common case. */
 			r->cap = (uint32_t)need;
 		} else {
 			/* Doubling bounds what the abandoned copies waste to the final size. */

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""pytest fixtures: each test gets its own tdnsd on a free loopback port and a temporary state dir."""
+"""pytest fixtures: each test gets its own tdnsd on a free loopback port and a temp state dir."""
 import fcntl
 import os
 import random
@@ -242,13 +242,18 @@ def make_server(request, tmp_path):
 
     yield factory
     problems = []
-    failed = any(getattr(request.node, "rep_" + w, None) is not None and
-                 getattr(request.node, "rep_" + w).failed for w in ("setup", "call"))
+    def phase_failed(when):
+        rep = getattr(request.node, "rep_" + when, None)
+        return rep is not None and rep.failed
+    failed = phase_failed("setup") or phase_failed("call")
     for s in servers:
         was_running = s.proc is not None and s.proc.poll() is None
         rc = s.stop()
         s.release()
         log = s.log()
+        if phase_failed("setup"):
+            # The start-up failure was already reported with the log; do not report it twice.
+            continue
         if any(m in log for m in SANITIZER_MARKS):
             problems.append("sanitizer report from tdnsd:\n" + log)
         elif was_running and rc != 0:

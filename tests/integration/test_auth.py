@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Authoritative answers of tdnsd, checked with dnspython and with dig and kdig as independent clients."""
+"""Authoritative answers of tdnsd, checked with dnspython and with dig and kdig as well."""
 import re
 import shutil
 import socket
@@ -47,7 +47,7 @@ def texts(rs):
 
 
 def assert_negative(r, rcode, zone, soa_ttl):
-    """NODATA/NXDOMAIN: AA, empty answer, the zone's SOA alone in authority, TTL per RFC 2308 §3."""
+    """NODATA/NXDOMAIN: AA, no answer, the SOA alone in authority, TTL per RFC 2308 §3."""
     assert r.rcode() == rcode, dns.rcode.to_text(r.rcode())
     assert aa(r)
     assert r.answer == []
@@ -258,7 +258,7 @@ def test_wildcard_with_other_type_is_nodata(server):
 
 
 def test_empty_non_terminal_blocks_the_wildcard(server):
-    # y.w exists as an empty non-terminal (x.y.w): it is NODATA, not the wildcard (RFC 4592 §2.2.2).
+    # y.w exists as an empty non-terminal (x.y.w): NODATA, not the wildcard (RFC 4592 §2.2.2).
     assert_negative(server.query("y.w.example.com", A), NOERROR, "example.com", 300)
     # Below it the closest encloser is y.w, which has no wildcard child: NXDOMAIN.
     assert_negative(server.query("z.y.w.example.com", A), NXDOMAIN, "example.com", 300)

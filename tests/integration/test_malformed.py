@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Malformed queries over UDP and TCP: FORMERR or silence as RFC 1035 asks, and the server lives on."""
+"""Malformed queries over UDP and TCP: FORMERR or silence (RFC 1035), and the server lives on."""
 import random
 import select
 import socket

@@ -304,7 +304,8 @@ def port():
 
 def good_config(tmp_path, port):
     (tmp_path / "example.com.zone").write_text(EXAMPLE_COM)
-    return ("[server]\nlisten = 127.0.0.1:%d\nworkers = 1\nstate-dir = %s\n\n[log]\nlevel = info\n\n"
+    return ("[server]\nlisten = 127.0.0.1:%d\nworkers = 1\nstate-dir = %s\n\n"
+            "[log]\nlevel = info\n\n"
             "[zone example.com]\ntype = primary\nfile = example.com.zone\n" % (port, tmp_path))
 
 

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MIT */
+/* ctl: the control protocol (framing, command table) shared by tdnsd, tdns-cli and tdns-tui. */
+#ifndef TDNS_CTL_H
+#define TDNS_CTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "core/core.h"
+
+/*
+ * Protocol (DESIGN.md "Control protocol").  A Unix stream socket; every frame is a 4-byte
+ * big-endian length followed by that many bytes of one JSON document (UTF-8, an object).
+ *
+ * The client's first request must be the hello:
+ *   {"command": "hello", "args": {"protocol": 1, "client": "tdns-cli 0.1.0"}}
+ * answered with {"ok": true, "data": {"protocol": 1, "server": "tdnsd 0.1.0"}}.  A peer
+ * with another protocol version gets an error reply (id "EPROTO") and is disconnected.
+ *
+ * Requests:  {"command": "zone create", "args": {...named arguments...}}
+ * Replies:   {"ok": true, "data": <any JSON>}
+ *            {"ok": false, "error": {"id": "ENOZONE", "message": "no such zone: example.org"}}
+ * A malformed or oversized frame gets an error reply (id "EFRAME") and the connection is
+ * closed; the daemon and other clients are unaffected.
+ */
+#define CTL_PROTOCOL_VERSION 1
+#define CTL_FRAME_MAX (16u * 1024u * 1024u) /* largest JSON document accepted */
+#define CTL_DEFAULT_SOCKET "/run/tdns/control.sock"
+
+/* ------------------------------------------------------------------------------------------ */
+/* Framing (frame.c), used by both sides.                                                       */
+
+/*
+ * Serialises doc compactly into a new malloc'd frame (length prefix included).  Caller frees
+ * *out.  TDNS_OK, TDNS_ENOMEM, or TDNS_ERANGE when the document exceeds CTL_FRAME_MAX.
+ */
+int ctl_frame_encode(const json_t *doc, uint8_t **out, size_t *outlen);
+
+/*
+ * Parses one frame payload (without the length prefix) into a JSON object.  Caller owns
+ * *out (json_decref).  TDNS_EMALFORMED with a message in err when it is not a JSON object.
+ */
+int ctl_frame_decode(const uint8_t *payload, size_t len, json_t **out, char *err, size_t errlen);
+
+/* Blocking write of a whole frame to fd (EINTR handled).  TDNS_OK or TDNS_EIO. */
+int ctl_frame_send(int fd, const json_t *doc);
+
+/*
+ * Blocking read of one frame from fd, waiting at most timeout_ms (< 0: forever).  Caller owns
+ * *out.  TDNS_OK, TDNS_EIO (closed or error, message in err), TDNS_EAGAIN (timeout),
+ * TDNS_ERANGE (oversized), TDNS_EMALFORMED (bad JSON).
+ */
+int ctl_frame_recv(int fd, json_t **out, int timeout_ms, char *err, size_t errlen);
+
+/* A new reply object {"ok": true, "data": data}; steals the reference to data (may be NULL). */
+json_t *ctl_reply_ok(json_t *data);
+
+/* A new reply object {"ok": false, "error": {"id": tdns_status_id(status), "message": msg}}. */
+json_t *ctl_reply_error(int status, const char *msg);
+
+/* ------------------------------------------------------------------------------------------ */
+/* The command table (commands.c): one entry per command; tdnsd's handlers, tdns-cli's parsing, */
+/* help and bash completion all come from it.                                                  */
+
+enum ctl_arg_type {
+	CTL_ARG_STRING,   /* one word, sent as a JSON string */
+	CTL_ARG_INT,      /* one word, sent as a JSON integer */
+	CTL_ARG_WORDS,    /* the rest of the words, sent as a JSON array of strings */
+	CTL_ARG_FLAG,     /* "--name" without a value, sent as true */
+	CTL_ARG_FILE,     /* a local file whose contents the CLI sends as a string */
+};
+
+struct ctl_arg {
+	const char *name;        /* JSON member name, and the option name for "--name VALUE" */
+	enum ctl_arg_type type;
+	bool optional;
+	bool option;             /* given as --name VALUE rather than by position */
+	const char *help;
+};
+
+#define CTL_CMD_MUTATES 0x1u  /* changes state: the daemon persists before replying */
+#define CTL_CMD_LOCAL 0x2u    /* runs inside tdns-cli, no daemon (query, zone check) */
+#define CTL_CMD_STREAM 0x4u   /* the reply is a stream of frames until the client leaves */
+
+struct ctl_cmd {
+	const char *name;         /* words that name it: "status", "zone create" */
+	const struct ctl_arg *args; /* terminated by an entry with name NULL; NULL = none */
+	const char *help;         /* one line */
+	unsigned flags;           /* CTL_CMD_* */
+};
+
+/* The command table, terminated by an entry whose name is NULL. */
+extern const struct ctl_cmd ctl_cmds[];
+
+/* The command named exactly name, or NULL. */
+const struct ctl_cmd *ctl_cmd_find(const char *name);
+
+/* ------------------------------------------------------------------------------------------ */
+/* The daemon side (server.c, cmd-*.c).  Needs libevent; linked into tdnsd only.                */
+
+struct event_base;
+struct zone_set;
+struct zone;
+struct cfg;
+struct ctl_server;
+
+/*
+ * What command handlers may see and do in the daemon; filled in by tdnsd.c.  Every function
+ * runs on the main thread, as do all handlers, so control commands are serialised: two
+ * clients editing one zone are applied one after the other.
+ */
+struct ctl_env {
+	void *daemon;
+	/* The running configuration and the file it came from (NULL: embedded defaults). */
+	const struct cfg *(*cfg)(void *daemon);
+	const char *(*cfg_path)(void *daemon);
+	/* The zone set the workers answer from (borrowed until the next publish). */
+	const struct zone_set *(*zones)(void *daemon);
+	/*
+	 * Publishes a new zone set to the workers and frees the old one (zones are
+	 * reference-counted, so the new set may share unchanged zones with the old).
+	 * Takes ownership of set.
+	 */
+	void (*publish)(void *daemon, struct zone_set *set);
+	/* Reloads configuration and zones like SIGHUP; TDNS_OK or an error message in err. */
+	int (*reload)(void *daemon, char *err, size_t errlen);
+	/* Asks the daemon to stop after the current reply has been sent. */
+	void (*stop)(void *daemon);
+	/* Fills data for `status` and `stats` (see cmd-server.c / cmd-stats.c). */
+	json_t *(*status)(void *daemon);
+	json_t *(*stats)(void *daemon);
+};
+
+/* One request being handled. */
+struct ctl_req {
+	struct ctl_env *env;
+	const struct ctl_cmd *cmd;
+	json_t *args;             /* the request's "args" object (borrowed; never NULL) */
+	uid_t uid;                /* peer credentials */
+	gid_t gid;
+	json_t *data;             /* set by the handler on success (owned by the request) */
+	int status;               /* set by the handler on failure ... */
+	char err[1024];           /* ... with a message for people */
+};
+
+/* Handler: fills req->data and returns TDNS_OK, or sets req->err and returns the status. */
+typedef int (*ctl_handler_fn)(struct ctl_req *req);
+
+struct ctl_handler {
+	const char *name;         /* exactly a ctl_cmds name */
+	ctl_handler_fn fn;
+};
+
+/* Every daemon handler, terminated by {NULL, NULL}; a unit test checks it covers ctl_cmds. */
+extern const struct ctl_handler ctl_handlers[];
+
+/*
+ * Listens on the Unix socket at path (directories created, a stale socket replaced, mode
+ * 0660, group changed to group when it is not (gid_t)-1) on the main event base.  Peers are
+ * accepted when their uid is 0 or the daemon's, or their gid (or a supplementary group) is
+ * group.  Caller frees with ctl_server_free.  TDNS_EIO with a message in err.
+ */
+int ctl_server_new(struct event_base *base, const char *path, gid_t group, struct ctl_env *env,
+		   struct ctl_server **out, char *err, size_t errlen);
+
+/* Closes every client and the socket (unlinking it); accepts NULL. */
+void ctl_server_free(struct ctl_server *s);
+
+#endif
