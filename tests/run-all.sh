@@ -53,8 +53,8 @@ skipped() {
 # Prints the test-suite.log (and with it every failed test's log) of the build dir $1.
 show_logs() {
 	if [ -f "$1/test-suite.log" ]; then
-		echo "---- $1/test-suite.log ----"
-		cat "$1/test-suite.log"
+		echo "---- $1/test-suite.log (first 4000 lines) ----"
+		head -n 4000 "$1/test-suite.log"
 	fi
 }
 

@@ -29,6 +29,11 @@ struct cfg_zone {
 	unsigned src_line;
 };
 
+/* SOA serial update policies for changes made at run time (BIND's serial-update-method). */
+#define CFG_SERIAL_INCREMENT 0    /* serial + 1 (RFC 1982 arithmetic) */
+#define CFG_SERIAL_DATE 1         /* YYYYMMDDnn, or + 1 when that is not larger */
+#define CFG_SERIAL_UNIXTIME 2     /* seconds since 1970, or + 1 when that is not larger */
+
 /* The whole configuration; every field holds its default when the key is absent. */
 struct cfg {
 	char *path;               /* file it came from, NULL for the embedded defaults */
@@ -41,6 +46,10 @@ struct cfg {
 	unsigned tcp_idle_timeout;    /* seconds, RFC 7766 §6.2.3 */
 	unsigned tcp_max_connections; /* per worker */
 	unsigned udp_max_payload;     /* largest UDP reply we send with EDNS */
+	unsigned serial_policy;   /* CFG_SERIAL_*: how record changes bump the SOA serial */
+	/* [control] */
+	char *control_socket;     /* Unix socket path (default CTL_DEFAULT_SOCKET) */
+	char *control_group;      /* NULL: only root and the daemon's user may connect */
 	/* [log] */
 	int log_level;            /* enum tdns_log_level */
 	/* zones */

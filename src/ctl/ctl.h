@@ -106,6 +106,7 @@ struct event_base;
 struct zone_set;
 struct zone;
 struct cfg;
+struct zone_catalog;
 struct ctl_server;
 
 /*
@@ -126,6 +127,11 @@ struct ctl_env {
 	 * Takes ownership of set.
 	 */
 	void (*publish)(void *daemon, struct zone_set *set);
+	/*
+	 * The zone catalog (zones created at run time, enabled/disabled states), owned by the
+	 * daemon; handlers change it only through zone_catalog_put/remove, which persist.
+	 */
+	struct zone_catalog *(*catalog)(void *daemon);
 	/* Reloads configuration and zones like SIGHUP; TDNS_OK or an error message in err. */
 	int (*reload)(void *daemon, char *err, size_t errlen);
 	/* Asks the daemon to stop after the current reply has been sent. */

@@ -110,6 +110,69 @@ int zone_write(const struct zone *z, const char *path);
 /* Calls cb for every node in canonical (RFC 4034 §6.1) order; stops if cb returns non-zero. */
 int zone_walk(const struct zone *z, int (*cb)(void *ctx, const struct zone_node *n), void *ctx);
 
+/*
+ * Zones are reference-counted so that a new zone set can share every unchanged zone with the
+ * set it replaces (run-time changes copy only the zone they change).  zone_new returns a zone
+ * with one reference; zone_free drops one and frees the zone when none is left.  Counts are
+ * changed on the main thread only (workers never take references).
+ */
+struct zone *zone_ref(struct zone *z);
+
+/*
+ * A deep copy of z (same apex, file, records; a fresh reference count) that the caller may
+ * change and check before publishing.  NULL on out of memory.
+ */
+struct zone *zone_clone(const struct zone *z);
+
+/*
+ * Removes records at owner: every rrset when type is 0, else the rrset of that type, or only
+ * the one rdata when rd is not NULL.  Returns TDNS_OK, or TDNS_ENOENT when nothing matched.
+ * Empty nodes stay as empty non-terminals (harmless for answers).
+ */
+int zone_remove_rr(struct zone *z, const uint8_t *owner, uint16_t type, const uint8_t *rd,
+		   size_t rdlen);
+
+/* ------------------------------------------------------------------------------------------ */
+/* The catalog (catalog.c): zones created at run time and the enabled/disabled state of every  */
+/* zone, persisted as state-dir/catalog.json so that they survive restarts.                    */
+
+struct zone_catalog_entry {
+	char *name;               /* text form with trailing dot */
+	uint8_t apex[DNS_NAME_MAX];
+	char *type;               /* "primary" */
+	char *file;               /* absolute path of the zone file */
+	bool runtime;             /* created with `zone create` (false: declared in the config) */
+	bool disabled;            /* not answered for */
+};
+
+struct zone_catalog;
+
+/*
+ * Reads state_dir/catalog.json; a missing file is an empty catalog.  Caller frees with
+ * zone_catalog_free.  TDNS_EIO / TDNS_EMALFORMED with "file: message" in err.
+ */
+int zone_catalog_load(const char *state_dir, struct zone_catalog **out, char *err,
+		      size_t errlen);
+
+/* Frees a catalog; accepts NULL. */
+void zone_catalog_free(struct zone_catalog *c);
+
+/* Number of entries, and entry i (borrowed until the catalog changes). */
+size_t zone_catalog_count(const struct zone_catalog *c);
+const struct zone_catalog_entry *zone_catalog_get(const struct zone_catalog *c, size_t i);
+
+/* The entry for apex, or NULL. */
+const struct zone_catalog_entry *zone_catalog_find(const struct zone_catalog *c,
+						   const uint8_t *apex);
+
+/*
+ * Adds or replaces the entry for e->apex (strings are copied), or removes it; then writes the
+ * catalog (temp file, fsync, rename, fsync of the directory) before returning.  TDNS_OK,
+ * TDNS_ENOENT (remove of an unknown zone) or TDNS_EIO (nothing changed in memory either).
+ */
+int zone_catalog_put(struct zone_catalog *c, const struct zone_catalog_entry *e);
+int zone_catalog_remove(struct zone_catalog *c, const uint8_t *apex);
+
 /* ------------------------------------------------------------------------------------------ */
 /* Zone sets: every zone a server answers for, found by longest match.                          */
 
@@ -121,7 +184,10 @@ struct zone_set *zone_set_new(void);
 /* Frees the set and every zone in it; accepts NULL. */
 void zone_set_free(struct zone_set *s);
 
-/* Adds a zone; the set owns it afterwards.  TDNS_EZONEEXISTS if the apex is taken. */
+/*
+ * Adds a zone; the set owns the caller's reference afterwards (use zone_ref to keep one).
+ * TDNS_EZONEEXISTS if the apex is taken.
+ */
 int zone_set_add(struct zone_set *s, struct zone *z);
 
 /* The zone with the longest apex that qname is at or below, or NULL. */
@@ -129,6 +195,12 @@ const struct zone *zone_set_match(const struct zone_set *s, const uint8_t *qname
 
 /* Number of zones. */
 size_t zone_set_count(const struct zone_set *s);
+
+/* Zone i (0 <= i < zone_set_count) in no particular order, borrowed. */
+const struct zone *zone_set_get(const struct zone_set *s, size_t i);
+
+/* The zone whose apex is exactly apex, or NULL. */
+const struct zone *zone_set_find(const struct zone_set *s, const uint8_t *apex);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Authoritative answers (answer.c).                                                            */

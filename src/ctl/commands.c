@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/* The control command table: the one definition of every tdns-cli / tdnsd command. */
+#include <string.h>
+
+#include "ctl/ctl.h"
+
+static const struct ctl_arg args_zone_name[] = {
+	{ .name = "name", .type = CTL_ARG_STRING, .help = "zone name, e.g. example.com" },
+	{ .name = NULL },
+};
+
+static const struct ctl_arg args_zone_create[] = {
+	{ .name = "name", .type = CTL_ARG_STRING, .help = "zone name, e.g. example.com" },
+	{ .name = "type", .type = CTL_ARG_STRING, .optional = true, .option = true,
+	  .help = "zone type: primary (the default)" },
+	{ .name = "file", .type = CTL_ARG_STRING, .optional = true, .option = true,
+	  .help = "zone file name in the state directory (default NAME.zone)" },
+	{ .name = NULL },
+};
+
+static const struct ctl_arg args_zone_export[] = {
+	{ .name = "name", .type = CTL_ARG_STRING, .help = "zone name" },
+	{ .name = "file", .type = CTL_ARG_STRING, .optional = true,
+	  .help = "local file to write (default: standard output); written by tdns-cli" },
+	{ .name = NULL },
+};
+
+static const struct ctl_arg args_zone_import[] = {
+	{ .name = "name", .type = CTL_ARG_STRING, .help = "zone name (created if missing)" },
+	{ .name = "text", .type = CTL_ARG_FILE,
+	  .help = "local zone file; tdns-cli sends its contents, which replace the zone's" },
+	{ .name = NULL },
+};
+
+static const struct ctl_arg args_zone_check[] = {
+	{ .name = "name", .type = CTL_ARG_STRING,
+	  .help = "zone name (re-reads and checks its file), or a local FILE to check offline" },
+	{ .name = "origin", .type = CTL_ARG_STRING, .optional = true,
+	  .help = "origin for an offline check of FILE (default: FILE without .zone)" },
+	{ .name = NULL },
+};
+
+static const struct ctl_arg args_record_list[] = {
+	{ .name = "zone", .type = CTL_ARG_STRING, .help = "zone name" },
+	{ .name = "name", .type = CTL_ARG_STRING, .optional = true,
+	  .help = "owner name, relative to the zone or absolute with a trailing dot" },
+	{ .name = "type", .type = CTL_ARG_STRING, .optional = true, .help = "RR type" },
+	{ .name = NULL },
+};
+
+static const struct ctl_arg args_record_add[] = {
+	{ .name = "zone", .type = CTL_ARG_STRING, .help = "zone name" },
+	{ .name = "name", .type = CTL_ARG_STRING,
+	  .help = "owner name, relative to the zone (@ for the apex) or absolute" },
+	{ .name = "type", .type = CTL_ARG_STRING, .help = "RR type, e.g. A, MX, TXT" },
+	{ .name = "rdata", .type = CTL_ARG_WORDS,
+	  .help = "[TTL] RDATA in zone-file syntax; a leading TTL is taken as the TTL when the "
+		  "rest is valid rdata" },
+	{ .name = NULL },
+};
+
+static const struct ctl_arg args_record_delete[] = {
+	{ .name = "zone", .type = CTL_ARG_STRING, .help = "zone name" },
+	{ .name = "name", .type = CTL_ARG_STRING, .help = "owner name" },
+	{ .name = "type", .type = CTL_ARG_STRING, .optional = true,
+	  .help = "RR type (default: every type at the name)" },
+	{ .name = "rdata", .type = CTL_ARG_WORDS, .optional = true,
+	  .help = "RDATA of the one record to delete (default: the whole rrset)" },
+	{ .name = NULL },
+};
+
+static const struct ctl_arg args_config_key[] = {
+	{ .name = "key", .type = CTL_ARG_STRING,
+	  .help = "SECTION.KEY, e.g. log.level or zone.example.com.file" },
+	{ .name = NULL },
+};
+
+static const struct ctl_arg args_config_set[] = {
+	{ .name = "key", .type = CTL_ARG_STRING,
+	  .help = "SECTION.KEY, e.g. log.level or zone.example.com.file" },
+	{ .name = "value", .type = CTL_ARG_WORDS, .help = "new value" },
+	{ .name = NULL },
+};
+
+const struct ctl_cmd ctl_cmds[] = {
+	{ .name = "status", .help = "version, uptime, workers, listeners, zones, queries per second" },
+	{ .name = "zone list", .help = "list the zones with type, state, serial and record count" },
+	{ .name = "zone create", .args = args_zone_create, .flags = CTL_CMD_MUTATES,
+	  .help = "create an empty primary zone (SOA and NS made up from the server's name)" },
+	{ .name = "zone delete", .args = args_zone_name, .flags = CTL_CMD_MUTATES,
+	  .help = "delete a zone created at run time, and its file" },
+	{ .name = "zone show", .args = args_zone_name,
+	  .help = "show a zone's settings and counts" },
+	{ .name = "zone export", .args = args_zone_export,
+	  .help = "print the zone in canonical zone-file form, or write it to FILE" },
+	{ .name = "zone import", .args = args_zone_import, .flags = CTL_CMD_MUTATES,
+	  .help = "replace a zone's contents with a local zone file (checked first)" },
+	{ .name = "zone check", .args = args_zone_check,
+	  .help = "check a zone's file as the daemon would load it, or a local FILE offline" },
+	{ .name = "zone reload", .args = args_zone_name, .flags = CTL_CMD_MUTATES,
+	  .help = "re-read a zone's file from disk" },
+	{ .name = "zone enable", .args = args_zone_name, .flags = CTL_CMD_MUTATES,
+	  .help = "answer for a disabled zone again" },
+	{ .name = "zone disable", .args = args_zone_name, .flags = CTL_CMD_MUTATES,
+	  .help = "stop answering for a zone without deleting it" },
+	{ .name = "record list", .args = args_record_list,
+	  .help = "list records of a zone, optionally of one name and type" },
+	{ .name = "record add", .args = args_record_add, .flags = CTL_CMD_MUTATES,
+	  .help = "add a record; the SOA serial is bumped" },
+	{ .name = "record delete", .args = args_record_delete, .flags = CTL_CMD_MUTATES,
+	  .help = "delete a record, an rrset or every record at a name; the SOA serial is bumped" },
+	{ .name = "record update", .args = args_record_add, .flags = CTL_CMD_MUTATES,
+	  .help = "replace the rrset NAME TYPE with one record; the SOA serial is bumped" },
+	{ .name = "config show", .help = "show the running configuration, every key with its value" },
+	{ .name = "config get", .args = args_config_key, .help = "show one configuration key" },
+	{ .name = "config set", .args = args_config_set, .flags = CTL_CMD_MUTATES,
+	  .help = "change a key in the configuration file (comments kept), then reload" },
+	{ .name = "config reload", .flags = CTL_CMD_MUTATES,
+	  .help = "re-read the configuration file and every zone (like SIGHUP)" },
+	{ .name = "stats", .help = "counters by rcode, qtype and transport; per-minute series "
+				   "for the last hour" },
+	{ .name = "server stop", .flags = CTL_CMD_MUTATES, .help = "stop the daemon" },
+	{ .name = NULL },
+};
+
+const struct ctl_cmd *
+ctl_cmd_find(const char *name)
+{
+	for (const struct ctl_cmd *c = ctl_cmds; c->name != NULL; c++) {
+		if (strcmp(c->name, name) == 0) {
+			return c;
+		}
+	}
+	return NULL;
+}

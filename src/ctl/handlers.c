@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/* The daemon's handler table: command name to handler, checked against ctl_cmds by test_ctl. */
+#include "ctl/cmd.h"
+
+const struct ctl_handler ctl_handlers[] = {
+	{ .name = "status", .fn = ctl_cmd_status },
+	{ .name = "stats", .fn = ctl_cmd_stats },
+	{ .name = "server stop", .fn = ctl_cmd_server_stop },
+	{ .name = "zone list", .fn = ctl_cmd_zone_list },
+	{ .name = "zone create", .fn = ctl_cmd_zone_create },
+	{ .name = "zone delete", .fn = ctl_cmd_zone_delete },
+	{ .name = "zone show", .fn = ctl_cmd_zone_show },
+	{ .name = "zone export", .fn = ctl_cmd_zone_export },
+	{ .name = "zone import", .fn = ctl_cmd_zone_import },
+	{ .name = "zone check", .fn = ctl_cmd_zone_check },
+	{ .name = "zone reload", .fn = ctl_cmd_zone_reload },
+	{ .name = "zone enable", .fn = ctl_cmd_zone_enable },
+	{ .name = "zone disable", .fn = ctl_cmd_zone_disable },
+	{ .name = "record list", .fn = ctl_cmd_record_list },
+	{ .name = "record add", .fn = ctl_cmd_record_add },
+	{ .name = "record delete", .fn = ctl_cmd_record_delete },
+	{ .name = "record update", .fn = ctl_cmd_record_update },
+	{ .name = "config show", .fn = ctl_cmd_config_show },
+	{ .name = "config get", .fn = ctl_cmd_config_get },
+	{ .name = "config set", .fn = ctl_cmd_config_set },
+	{ .name = "config reload", .fn = ctl_cmd_config_reload },
+	{ .name = NULL, .fn = NULL },
+};
