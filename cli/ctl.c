@@ -1,3 +1,809 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder until written */
-#include "core/core.h"
+/* tdns-cli's daemon commands: words to arguments, the control socket, and text rendering. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cfg/cfg.h"
+#include "cli/cli.h"
+#include "ctl/ctl.h"
+
+#define HELLO_TIMEOUT_MS 10000
+#define REQUEST_TIMEOUT_MS 300000 /* zone imports of big zones take a while */
+
+/* ------------------------------------------------------------------------------------------ */
+/* Synopsis and words                                                                           */
+
+static void
+upper(char *dst, size_t len, const char *src)
+{
+	size_t i = 0;
+	for (; src[i] != '\0' && i + 1 < len; i++) {
+		dst[i] = src[i] >= 'a' && src[i] <= 'z' ? (char)(src[i] - 'a' + 'A') : src[i];
+	}
+	dst[i] = '\0';
+}
+
+/* The placeholder people see for a: FILE for local files, else the name in upper case. */
+static void
+placeholder(const struct ctl_arg *a, char *buf, size_t len)
+{
+	upper(buf, len, a->type == CTL_ARG_FILE ? "file" : a->name);
+}
+
+void
+cli_ctl_synopsis(const struct ctl_cmd *cmd, char *buf, size_t buflen)
+{
+	size_t off = 0;
+	int n = snprintf(buf, buflen, "%s", cmd->name);
+	off = n > 0 ? (size_t)n : 0;
+	for (const struct ctl_arg *a = cmd->args; a != NULL && a->name != NULL; a++) {
+		if (off >= buflen) {
+			return;
+		}
+		char ph[64];
+		placeholder(a, ph, sizeof(ph));
+		const char *lb = a->optional ? "[" : "";
+		const char *rb = a->optional ? "]" : "";
+		if (a->option && a->type == CTL_ARG_FLAG) {
+			n = snprintf(buf + off, buflen - off, " %s--%s%s", lb, a->name, rb);
+		} else if (a->option) {
+			n = snprintf(buf + off, buflen - off, " %s--%s %s%s", lb, a->name, ph, rb);
+		} else {
+			n = snprintf(buf + off, buflen - off, " %s%s%s%s", lb, ph,
+				     a->type == CTL_ARG_WORDS ? "..." : "", rb);
+		}
+		off += n > 0 ? (size_t)n : 0;
+	}
+}
+
+static int
+usage_error(const struct ctl_cmd *cmd, const char *fmt, const char *what)
+{
+	char syn[512];
+	cli_ctl_synopsis(cmd, syn, sizeof(syn));
+	fprintf(stderr, "tdns-cli: ");
+	fprintf(stderr, fmt, what);
+	fprintf(stderr, "\nusage: tdns-cli %s\n", syn);
+	return CLI_EXIT_USAGE;
+}
+
+/* Reads a local file for a CTL_ARG_FILE argument.  NULL with a message on stderr. */
+static json_t *
+read_file_arg(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL) {
+		fprintf(stderr, "tdns-cli: cannot read %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	size_t cap = 65536, len = 0;
+	char *buf = tdns_xmalloc(cap);
+	size_t n;
+	while ((n = fread(buf + len, 1, cap - len, f)) > 0) {
+		len += n;
+		if (len > CTL_FRAME_MAX) {
+			break;
+		}
+		if (len == cap) {
+			cap *= 2;
+			buf = tdns_xrealloc(buf, cap);
+		}
+	}
+	bool bad = ferror(f);
+	fclose(f);
+	json_t *s = NULL;
+	if (bad) {
+		fprintf(stderr, "tdns-cli: cannot read %s: %s\n", path, strerror(errno));
+	} else if (len > CTL_FRAME_MAX) {
+		fprintf(stderr, "tdns-cli: %s is larger than the %u-byte request limit\n", path,
+			CTL_FRAME_MAX);
+	} else if ((s = json_stringn(buf, len)) == NULL) {
+		fprintf(stderr, "tdns-cli: %s is not UTF-8 text\n", path);
+	}
+	free(buf);
+	return s;
+}
+
+/* One word converted for argument a; NULL after a message (usage error in *rc). */
+static json_t *
+convert(const struct ctl_cmd *cmd, const struct ctl_arg *a, const char *word, int *rc)
+{
+	if (a->type == CTL_ARG_INT) {
+		char *end;
+		errno = 0;
+		long long v = strtoll(word, &end, 10);
+		if (errno != 0 || end == word || *end != '\0') {
+			char what[128];
+			snprintf(what, sizeof(what), "%s must be an integer", a->name);
+			*rc = usage_error(cmd, "%s", what);
+			return NULL;
+		}
+		return json_integer(v);
+	}
+	if (a->type == CTL_ARG_FILE) {
+		json_t *v = read_file_arg(word);
+		*rc = CLI_EXIT_FAILED;
+		return v;
+	}
+	json_t *v = json_string(word);
+	if (v == NULL) {
+		*rc = usage_error(cmd, "%s is not UTF-8 text", word);
+	}
+	return v;
+}
+
+static bool
+has_options(const struct ctl_cmd *cmd)
+{
+	for (const struct ctl_arg *a = cmd->args; a != NULL && a->name != NULL; a++) {
+		if (a->option) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Maps the words after the command name onto cmd's arguments: positional ones in table
+ * order (a WORDS argument takes every word left), "--name VALUE", "--name=VALUE" and
+ * "--flag" for options.  Returns CLI_EXIT_OK with *out (caller frees), or a cli_exit code
+ * after a message.
+ */
+static int
+map_words(const struct ctl_cmd *cmd, int argc, char **argv, json_t **out)
+{
+	json_t *args = json_object();
+	const struct ctl_arg *pos = cmd->args;
+	bool options = has_options(cmd);
+	int rc = CLI_EXIT_OK;
+	for (int i = 0; i < argc; i++) {
+		const char *w = argv[i];
+		if (options && strcmp(w, "--") == 0) {
+			options = false;
+			continue;
+		}
+		if (options && strncmp(w, "--", 2) == 0) {
+			const char *eq = strchr(w, '=');
+			size_t nlen = eq != NULL ? (size_t)(eq - w - 2) : strlen(w + 2);
+			const struct ctl_arg *a = cmd->args;
+			for (; a->name != NULL; a++) {
+				if (a->option && strlen(a->name) == nlen &&
+				    strncmp(a->name, w + 2, nlen) == 0) {
+					break;
+				}
+			}
+			if (a->name == NULL) {
+				rc = usage_error(cmd, "unknown option %s", w);
+				goto fail;
+			}
+			json_t *v;
+			if (a->type == CTL_ARG_FLAG) {
+				if (eq != NULL) {
+					rc = usage_error(cmd, "option %s takes no value", w);
+					goto fail;
+				}
+				v = json_true();
+			} else {
+				const char *val = eq != NULL ? eq + 1 : i + 1 < argc ? argv[++i] : NULL;
+				if (val == NULL) {
+					rc = usage_error(cmd, "option %s needs a value", w);
+					goto fail;
+				}
+				if ((v = convert(cmd, a, val, &rc)) == NULL) {
+					goto fail;
+				}
+			}
+			json_object_set_new(args, a->name, v);
+			continue;
+		}
+		while (pos != NULL && pos->name != NULL && pos->option) {
+			pos++;
+		}
+		if (pos == NULL || pos->name == NULL) {
+			rc = usage_error(cmd, "unexpected argument '%s'", w);
+			goto fail;
+		}
+		json_t *v;
+		if (pos->type == CTL_ARG_WORDS) {
+			v = json_array();
+			for (; i < argc; i++) {
+				json_t *s = json_string(argv[i]);
+				if (s == NULL) {
+					json_decref(v);
+					rc = usage_error(cmd, "%s is not UTF-8 text", argv[i]);
+					goto fail;
+				}
+				json_array_append_new(v, s);
+			}
+		} else if ((v = convert(cmd, pos, w, &rc)) == NULL) {
+			goto fail;
+		}
+		json_object_set_new(args, pos->name, v);
+		pos++;
+	}
+	for (const struct ctl_arg *a = cmd->args; a != NULL && a->name != NULL; a++) {
+		if (!a->optional && json_object_get(args, a->name) == NULL) {
+			char ph[64];
+			placeholder(a, ph, sizeof(ph));
+			rc = usage_error(cmd, "missing %s", ph);
+			goto fail;
+		}
+	}
+	*out = args;
+	return CLI_EXIT_OK;
+fail:
+	json_decref(args);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The socket                                                                                   */
+
+/* -s, else -c FILE's [control] socket, else $TDNS_SOCKET, else the default (ISSUE3.md). */
+static int
+socket_path(const struct cli_opts *o, char **out)
+{
+	if (o->socket != NULL) {
+		*out = tdns_xstrdup(o->socket);
+		return CLI_EXIT_OK;
+	}
+	if (o->config != NULL) {
+		struct cfg *c = NULL;
+		char err[1024];
+		if (cfg_load(o->config, &c, err, sizeof(err)) != TDNS_OK) {
+			fprintf(stderr, "tdns-cli: %s\n", err);
+			return CLI_EXIT_USAGE;
+		}
+		*out = tdns_xstrdup(c->control_socket != NULL ? c->control_socket
+							       : CTL_DEFAULT_SOCKET);
+		cfg_free(c);
+		return CLI_EXIT_OK;
+	}
+	const char *env = getenv("TDNS_SOCKET");
+	*out = tdns_xstrdup(env != NULL && env[0] != '\0' ? env : CTL_DEFAULT_SOCKET);
+	return CLI_EXIT_OK;
+}
+
+static int
+connect_socket(const char *path, int *out)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		fprintf(stderr, "tdns-cli: cannot connect to %s: %s\n", path, strerror(ENAMETOOLONG));
+		return CLI_EXIT_UNREACHABLE;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		fprintf(stderr, "tdns-cli: cannot connect to %s: %s\n", path, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+		}
+		return CLI_EXIT_UNREACHABLE;
+	}
+	*out = fd;
+	return CLI_EXIT_OK;
+}
+
+/* Sends req and waits for the reply; a cli_exit code after a message on failure. */
+static int
+exchange(int fd, const char *path, json_t *req, int timeout_ms, json_t **reply)
+{
+	char err[512];
+	if (ctl_frame_send(fd, req) != TDNS_OK) {
+		fprintf(stderr, "tdns-cli: %s: cannot send the request: %s\n", path,
+			strerror(errno));
+		return CLI_EXIT_UNREACHABLE;
+	}
+	int rc = ctl_frame_recv(fd, reply, timeout_ms, err, sizeof(err));
+	if (rc != TDNS_OK) {
+		fprintf(stderr, "tdns-cli: %s: %s\n", path, err);
+		return rc == TDNS_EIO || rc == TDNS_EAGAIN ? CLI_EXIT_UNREACHABLE : CLI_EXIT_FAILED;
+	}
+	if (!json_is_boolean(json_object_get(*reply, "ok"))) {
+		fprintf(stderr, "tdns-cli: %s: the reply has no \"ok\" member\n", path);
+		json_decref(*reply);
+		*reply = NULL;
+		return CLI_EXIT_FAILED;
+	}
+	return CLI_EXIT_OK;
+}
+
+static void
+print_json_doc(FILE *f, const json_t *doc)
+{
+	char *s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+	if (s != NULL) {
+		fprintf(f, "%s\n", s);
+		free(s);
+	}
+}
+
+/* The reply says no: "tdns-cli: <message>" on stderr (and the document with --json). */
+static int
+refused(const struct cli_opts *o, const json_t *reply)
+{
+	if (o->json) {
+		print_json_doc(stdout, reply);
+	}
+	const json_t *e = json_object_get(reply, "error");
+	const char *msg = json_string_value(json_object_get(e, "message"));
+	const char *id = json_string_value(json_object_get(e, "id"));
+	fprintf(stderr, "tdns-cli: %s\n", msg != NULL ? msg : id != NULL ? id : "refused");
+	return CLI_EXIT_FAILED;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Text for people                                                                              */
+
+/* A scalar as text in buf (nested values compactly as JSON). */
+static const char *
+scalar_text(const json_t *v, char *buf, size_t len)
+{
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		return json_string_value(v);
+	case JSON_INTEGER:
+		snprintf(buf, len, "%lld", (long long)json_integer_value(v));
+		return buf;
+	case JSON_REAL:
+		snprintf(buf, len, "%.1f", json_real_value(v));
+		return buf;
+	case JSON_TRUE:
+		return "yes";
+	case JSON_FALSE:
+		return "no";
+	case JSON_NULL:
+		return "-";
+	case JSON_ARRAY: {
+		/* Arrays of scalars read best as a list ("127.0.0.1:53, [::1]:53"). */
+		size_t off = 0, i;
+		const json_t *e;
+		buf[0] = '\0';
+		json_array_foreach(v, i, e) {
+			if (json_is_object(e) || json_is_array(e)) {
+				break;
+			}
+			char one[64];
+			int n = snprintf(buf + off, len - off, "%s%s", i ? ", " : "",
+					 scalar_text(e, one, sizeof(one)));
+			off += n > 0 ? (size_t)n : 0;
+			if (off >= len) {
+				return buf;
+			}
+		}
+		if (i == json_array_size(v)) {
+			return buf;
+		}
+	}
+		/* fall through */
+	case JSON_OBJECT:
+	default: {
+		char *s = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		snprintf(buf, len, "%s", s != NULL ? s : "?");
+		free(s);
+		return buf;
+	}
+	}
+}
+
+/* "key: value" lines for an object. */
+static void
+print_kv(const json_t *obj, const char *indent)
+{
+	const char *key;
+	const json_t *v;
+	json_object_foreach((json_t *)obj, key, v) {
+		char buf[4096];
+		printf("%s%s: %s\n", indent, key, scalar_text(v, buf, sizeof(buf)));
+	}
+}
+
+/*
+ * A table of an array of objects: the columns are cols (NULL-terminated), or the members of
+ * the first row.  Headers are the member names in upper case.
+ */
+static void
+print_table(const json_t *rows, const char *const *cols)
+{
+	const char *keys[32];
+	size_t ncols = 0;
+	if (cols != NULL) {
+		for (; cols[ncols] != NULL && ncols < 32; ncols++) {
+			keys[ncols] = cols[ncols];
+		}
+	} else {
+		const char *k;
+		const json_t *v;
+		json_object_foreach(json_array_get(rows, 0), k, v) {
+			if (ncols < 32) {
+				keys[ncols++] = k;
+			}
+		}
+	}
+	size_t width[32];
+	for (size_t c = 0; c < ncols; c++) {
+		width[c] = strlen(keys[c]);
+	}
+	size_t i;
+	const json_t *row;
+	json_array_foreach(rows, i, row) {
+		for (size_t c = 0; c < ncols; c++) {
+			char buf[512];
+			size_t w = strlen(scalar_text(json_object_get(row, keys[c]) != NULL
+						      ? json_object_get(row, keys[c]) : json_null(),
+						      buf, sizeof(buf)));
+			width[c] = w > width[c] ? w : width[c];
+		}
+	}
+	for (size_t c = 0; c < ncols; c++) {
+		char h[64];
+		upper(h, sizeof(h), keys[c]);
+		printf(c + 1 < ncols ? "%-*s  " : "%s\n", (int)width[c], h);
+	}
+	json_array_foreach(rows, i, row) {
+		for (size_t c = 0; c < ncols; c++) {
+			char buf[512];
+			const json_t *v = json_object_get(row, keys[c]);
+			const char *t = scalar_text(v != NULL ? v : json_null(), buf, sizeof(buf));
+			printf(c + 1 < ncols ? "%-*s  " : "%s\n", (int)width[c], t);
+		}
+	}
+}
+
+/* A sorted two-column table of a {name: count} object, largest first. */
+static int
+count_cmp(const void *a, const void *b)
+{
+	const json_t *x = json_object_get(*(json_t *const *)a, "n");
+	const json_t *y = json_object_get(*(json_t *const *)b, "n");
+	json_int_t dx = json_integer_value(x), dy = json_integer_value(y);
+	return dx < dy ? 1 : dx > dy ? -1 : 0;
+}
+
+static void
+print_counts(const char *title, const json_t *obj)
+{
+	size_t n = json_object_size(obj);
+	if (n == 0) {
+		return;
+	}
+	json_t **rows = tdns_xcalloc(n, sizeof(*rows));
+	size_t i = 0;
+	const char *k;
+	const json_t *v;
+	size_t w = 0;
+	json_object_foreach((json_t *)obj, k, v) {
+		rows[i++] = json_pack("{s:s, s:O}", "k", k, "n", (json_t *)v);
+		w = strlen(k) > w ? strlen(k) : w;
+	}
+	qsort(rows, n, sizeof(*rows), count_cmp);
+	printf("%s:\n", title);
+	for (i = 0; i < n; i++) {
+		char buf[128];
+		printf("  %-*s  %s\n", (int)w, json_string_value(json_object_get(rows[i], "k")),
+		       scalar_text(json_object_get(rows[i], "n"), buf, sizeof(buf)));
+		json_decref(rows[i]);
+	}
+	free(rows);
+}
+
+static void
+render_stats(const json_t *data)
+{
+	const char *key;
+	const json_t *v;
+	bool first = true;
+	json_object_foreach((json_t *)data, key, v) {
+		if (!first) {
+			printf("\n");
+		}
+		first = false;
+		if (json_is_object(v)) {
+			print_counts(key, v);
+		} else if (json_is_array(v)) {
+			/* The series: the last 10 points, oldest first, with local times. */
+			size_t n = json_array_size(v), from = n > 10 ? n - 10 : 0;
+			json_t *tail = json_array();
+			for (size_t i = from; i < n; i++) {
+				json_t *row = json_deep_copy(json_array_get(v, i));
+				json_t *t = json_object_get(row, "t");
+				if (json_is_integer(t)) {
+					time_t tt = (time_t)json_integer_value(t);
+					struct tm tm;
+					char ts[32];
+					localtime_r(&tt, &tm);
+					strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
+					json_object_set_new(row, "t", json_string(ts));
+				}
+				json_array_append_new(tail, row);
+			}
+			printf("%s (last %zu of %zu):\n", key, n - from, n);
+			if (n > 0) {
+				print_table(tail, NULL);
+			}
+			json_decref(tail);
+		} else {
+			char buf[128];
+			printf("%s: %s\n", key, scalar_text(v, buf, sizeof(buf)));
+		}
+	}
+}
+
+/* The array of rows in data: data itself, or its member name. */
+static const json_t *
+rows_of(const json_t *data, const char *name)
+{
+	if (json_is_array(data)) {
+		return data;
+	}
+	const json_t *a = json_object_get(data, name);
+	return json_is_array(a) ? a : NULL;
+}
+
+/* The string member name of obj, or "?". */
+static const char *
+member(const json_t *obj, const char *name)
+{
+	const char *s = json_string_value(json_object_get(obj, name));
+	return s != NULL ? s : "?";
+}
+
+static void
+render_records(const json_t *data)
+{
+	const json_t *rows = rows_of(data, "records");
+	if (rows == NULL) {
+		const char *text = json_string_value(json_object_get(data, "text"));
+		if (text != NULL) {
+			fputs(text, stdout);
+		} else {
+			print_json_doc(stdout, data);
+		}
+		return;
+	}
+	size_t i;
+	const json_t *r;
+	json_array_foreach(rows, i, r) {
+		if (json_is_string(r)) {
+			printf("%s\n", json_string_value(r));
+			continue;
+		}
+		char ttl[32];
+		const char *text = json_string_value(json_object_get(r, "text"));
+		if (text != NULL) {
+			printf("%s\n", text);
+			continue;
+		}
+		const json_t *t = json_object_get(r, "ttl");
+		printf("%-24s %-7s IN %-6s %s\n", member(r, "name"),
+		       scalar_text(t != NULL ? t : json_null(), ttl, sizeof(ttl)),
+		       member(r, "type"), member(r, "rdata"));
+	}
+}
+
+static void
+render_config(const json_t *data)
+{
+	const json_t *rows = rows_of(data, "keys");
+	if (rows == NULL) {
+		print_kv(data, "");
+		return;
+	}
+	size_t i;
+	const json_t *r;
+	json_array_foreach(rows, i, r) {
+		const char *k = json_string_value(json_object_get(r, "key"));
+		char buf[4096];
+		const json_t *v = json_object_get(r, "value");
+		printf("%s = %s\n", k != NULL ? k : "?",
+		       v != NULL && !json_is_null(v) ? scalar_text(v, buf, sizeof(buf)) : "");
+	}
+}
+
+/* Writes text to path through a temporary file and a rename: readers never see half a zone. */
+static int
+write_file(const char *path, const char *text, size_t len)
+{
+	char tmp[4096];
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp)) {
+		fprintf(stderr, "tdns-cli: %s: file name too long\n", path);
+		return CLI_EXIT_USAGE;
+	}
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		fprintf(stderr, "tdns-cli: cannot write %s: %s\n", tmp, strerror(errno));
+		return CLI_EXIT_FAILED;
+	}
+	size_t off = 0;
+	while (off < len) {
+		ssize_t n = write(fd, text + off, len - off);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n <= 0) {
+			break;
+		}
+		off += (size_t)n;
+	}
+	int saved = errno;
+	if (off < len || fsync(fd) != 0 || close(fd) != 0) {
+		fprintf(stderr, "tdns-cli: cannot write %s: %s\n", tmp,
+			strerror(off < len ? saved : errno));
+		if (off < len) {
+			close(fd);
+		}
+		unlink(tmp);
+		return CLI_EXIT_FAILED;
+	}
+	if (rename(tmp, path) != 0) {
+		fprintf(stderr, "tdns-cli: cannot rename %s to %s: %s\n", tmp, path, strerror(errno));
+		unlink(tmp);
+		return CLI_EXIT_FAILED;
+	}
+	return CLI_EXIT_OK;
+}
+
+static int
+render_export(const json_t *data, const char *file)
+{
+	const json_t *t = json_is_string(data) ? data : json_object_get(data, "text");
+	if (!json_is_string(t)) {
+		fprintf(stderr, "tdns-cli: the reply to zone export holds no zone text\n");
+		return CLI_EXIT_FAILED;
+	}
+	const char *text = json_string_value(t);
+	size_t len = json_string_length(t);
+	if (file != NULL && strcmp(file, "-") != 0) {
+		return write_file(file, text, len);
+	}
+	fwrite(text, 1, len, stdout);
+	return CLI_EXIT_OK;
+}
+
+/* Text for people; per command where a shape reads better than JSON. */
+static int
+render(const struct ctl_cmd *cmd, const json_t *data, const char *out_file)
+{
+	const char *name = cmd->name;
+	if (strcmp(name, "zone export") == 0) {
+		return render_export(data, out_file);
+	}
+	if (data == NULL || json_is_null(data)) {
+		return CLI_EXIT_OK;
+	}
+	if (strcmp(name, "zone list") == 0 && rows_of(data, "zones") != NULL) {
+		static const char *const cols[] = { "name", "type", "state", "serial", "records",
+						    "source", NULL };
+		const json_t *rows = rows_of(data, "zones");
+		if (json_array_size(rows) > 0 && json_is_object(json_array_get(rows, 0))) {
+			print_table(rows, cols);
+		}
+		return CLI_EXIT_OK;
+	}
+	if (strcmp(name, "record list") == 0) {
+		render_records(data);
+		return CLI_EXIT_OK;
+	}
+	if (strcmp(name, "stats") == 0 && json_is_object(data)) {
+		render_stats(data);
+		return CLI_EXIT_OK;
+	}
+	if (strcmp(name, "config show") == 0 && json_is_object(data)) {
+		render_config(data);
+		return CLI_EXIT_OK;
+	}
+	if (strcmp(name, "config get") == 0 && json_is_object(data) &&
+	    json_object_get(data, "value") != NULL) {
+		char buf[4096];
+		printf("%s\n", scalar_text(json_object_get(data, "value"), buf, sizeof(buf)));
+		return CLI_EXIT_OK;
+	}
+	if (json_is_string(data)) {
+		fputs(json_string_value(data), stdout);
+		if (json_string_length(data) > 0 &&
+		    json_string_value(data)[json_string_length(data) - 1] != '\n') {
+			fputc('\n', stdout);
+		}
+		return CLI_EXIT_OK;
+	}
+	if (json_is_object(data)) {
+		/* Mostly scalars ("status", "zone show", change summaries): key: value lines. */
+		const char *k;
+		const json_t *v;
+		bool flat = true;
+		json_object_foreach((json_t *)data, k, v) {
+			if (json_is_object(v) ||
+			    (json_is_array(v) && json_is_object(json_array_get(v, 0)))) {
+				flat = false;
+			}
+		}
+		if (flat) {
+			print_kv(data, "");
+			return CLI_EXIT_OK;
+		}
+	}
+	print_json_doc(stdout, data);
+	return CLI_EXIT_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The command                                                                                  */
+
+int
+cli_ctl_run(const struct cli_opts *o, const struct ctl_cmd *cmd, int argc, char **argv)
+{
+	json_t *args = NULL;
+	int rc = map_words(cmd, argc, argv, &args);
+	if (rc != CLI_EXIT_OK) {
+		return rc;
+	}
+	/* `zone export NAME FILE`: FILE is written here, the daemon only sends the text. */
+	char *out_file = NULL;
+	if (strcmp(cmd->name, "zone export") == 0 && json_object_get(args, "file") != NULL) {
+		out_file = tdns_xstrdup(json_string_value(json_object_get(args, "file")));
+		json_object_del(args, "file");
+	}
+	char *path = NULL;
+	int fd = -1;
+	json_t *hello = NULL, *req = NULL, *reply = NULL;
+	rc = socket_path(o, &path);
+	if (rc != CLI_EXIT_OK || (rc = connect_socket(path, &fd)) != CLI_EXIT_OK) {
+		goto out;
+	}
+	hello = json_pack("{s:s, s:{s:i, s:s}}", "command", "hello", "args", "protocol",
+			  CTL_PROTOCOL_VERSION, "client", "tdns-cli " PACKAGE_VERSION);
+	if ((rc = exchange(fd, path, hello, HELLO_TIMEOUT_MS, &reply)) != CLI_EXIT_OK) {
+		goto out;
+	}
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		rc = refused(o, reply);
+		goto out;
+	}
+	json_decref(reply);
+	reply = NULL;
+	req = json_pack("{s:s, s:O}", "command", cmd->name, "args", args);
+	if ((rc = exchange(fd, path, req, REQUEST_TIMEOUT_MS, &reply)) != CLI_EXIT_OK) {
+		goto out;
+	}
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		rc = refused(o, reply);
+		goto out;
+	}
+	if (o->json && strcmp(cmd->name, "zone export") != 0) {
+		print_json_doc(stdout, reply);
+		rc = CLI_EXIT_OK;
+	} else if (o->json && out_file == NULL) {
+		print_json_doc(stdout, reply);
+		rc = CLI_EXIT_OK;
+	} else {
+		rc = render(cmd, json_object_get(reply, "data"), out_file);
+	}
+	if (fflush(stdout) != 0) {
+		fprintf(stderr, "tdns-cli: standard output: %s\n", strerror(errno));
+		rc = CLI_EXIT_FAILED;
+	}
+out:
+	if (fd >= 0) {
+		close(fd);
+	}
+	json_decref(hello);
+	json_decref(req);
+	json_decref(reply);
+	json_decref(args);
+	free(out_file);
+	free(path);
+	return rc;
+}

@@ -179,8 +179,8 @@ load_zones(const struct cfg *c, const struct zone_set *old, struct load_sum *sum
 				sum->failed++;
 				continue;
 			}
-			tdns_info("zone %s: %zu records, serial %u, loaded in %.1f ms", cz->name, nrec,
-				  serial, now_ms() - t0);
+			tdns_info("zone %s: %zu records, serial %u, loaded in %.1f ms", cz->name,
+				  nrec, serial, now_ms() - t0);
 			sum->loaded++;
 			sum->records += nrec;
 			continue;
@@ -208,7 +208,8 @@ check_zones(const struct cfg *c)
 	for (size_t i = 0; i < c->nzones; i++) {
 		char err[1024];
 		struct zone *z = NULL;
-		if (zone_load(c->zones[i].apex, c->zones[i].file, &z, err, sizeof(err)) != TDNS_OK) {
+		const struct cfg_zone *cz = &c->zones[i];
+		if (zone_load(cz->apex, cz->file, &z, err, sizeof(err)) != TDNS_OK) {
 			fprintf(stderr, "tdnsd: %s\n", err);
 			status = 1;
 		}
@@ -283,8 +284,8 @@ make_state_dir(const struct daemon *d, const struct cfg *c)
 	bool created;
 	if (mkdir_p(c->state_dir, 0750, &created) != 0) {
 		if (!zone_in_dir(c, c->state_dir)) {
-			tdns_warn("cannot create state-dir %s: %s; continuing without it", c->state_dir,
-				  strerror(errno));
+			tdns_warn("cannot create state-dir %s: %s; continuing without it",
+				  c->state_dir, strerror(errno));
 			return TDNS_OK;
 		}
 		startup_error(d, "cannot create state-dir %s: %s", c->state_dir, strerror(errno));
@@ -431,7 +432,8 @@ static bool
 listen_has(const struct cfg_listen *set, size_t n, const struct cfg_listen *l)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (set[i].addrlen == l->addrlen && memcmp(&set[i].addr, &l->addr, l->addrlen) == 0) {
+		if (set[i].addrlen == l->addrlen &&
+		    memcmp(&set[i].addr, &l->addr, l->addrlen) == 0) {
 			return true;
 		}
 	}
@@ -538,7 +540,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 }
 
 static void
-log_stats(const struct net_server *srv)
+log_stats(struct net_server *srv)
 {
 	struct net_stats st;
 	net_server_stats(srv, &st);
@@ -552,7 +554,8 @@ log_stats(const struct net_server *srv)
 			continue;
 		}
 		char name[16];
-		const char *txt = rc == NET_STATS_RCODES - 1 ? "other" : dns_rcode_to_text(rc, name);
+		const char *txt = rc == NET_STATS_RCODES - 1 ? "other"
+							      : dns_rcode_to_text(rc, name);
 		n += snprintf(line + n, sizeof(line) - (size_t)n, " %s=%llu", txt,
 			      (unsigned long long)st.rcode[rc]);
 	}

@@ -8,11 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
 #include <ini.h>
 
 #include "cfg/cfg.h"
 #include "core/core.h"
+#include "ctl/ctl.h"
 
 /* Every message a value parser writes is "what was wrong; expected what". */
 #define LISTEN_EXPECT "expected ADDR, ADDR:PORT, [IPV6] or [IPV6]:PORT separated by commas, " \
@@ -317,6 +319,60 @@ parse_log_level(struct cfg *c, void *target, const char *value, char *err, size_
 }
 
 static int
+parse_serial_policy(struct cfg *c, void *target, const char *value, char *err, size_t errlen)
+{
+	/* The policies of BIND's serial-update-method; RFC 1912 §2.2 recommends the date form. */
+	static const struct { const char *name; unsigned policy; } policies[] = {
+		{ "increment", CFG_SERIAL_INCREMENT },
+		{ "date", CFG_SERIAL_DATE },
+		{ "unixtime", CFG_SERIAL_UNIXTIME },
+	};
+	for (size_t i = 0; i < sizeof(policies) / sizeof(policies[0]); i++) {
+		if (strcmp(value, policies[i].name) == 0) {
+			*(unsigned *)target = policies[i].policy;
+			return TDNS_OK;
+		}
+	}
+	snprintf(err, errlen, "invalid serial-policy '%s'; expected increment, date or unixtime",
+		 value);
+	return TDNS_ECONFIG;
+}
+
+static int
+parse_control_socket(struct cfg *c, void *target, const char *value, char *err, size_t errlen)
+{
+	/* sun_path holds 108 octets with the NUL on Linux; absolute because tdnsd chdirs to /. */
+	struct sockaddr_un sun;
+	if (value[0] != '/' || strlen(value) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "invalid control socket '%s'; expected an absolute path "
+			 "of at most %zu characters", value, sizeof(sun.sun_path) - 1);
+		return TDNS_ECONFIG;
+	}
+	set_str(target, value);
+	return TDNS_OK;
+}
+
+static int
+parse_control_group(struct cfg *c, void *target, const char *value, char *err, size_t errlen)
+{
+	/* Group names as useradd(8) accepts them; the daemon looks the group up at start. */
+	for (const char *s = value; *s != '\0'; s++) {
+		bool ok = (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+			  (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' ||
+			  (*s == '-' && s != value) || (*s == '$' && s[1] == '\0');
+		if (!ok || s - value >= 32) {
+			snprintf(err, errlen, "invalid control group '%s'; expected a group name "
+				 "(letters, digits, '_', '.', '-'), or nothing", value);
+			return TDNS_ECONFIG;
+		}
+	}
+	char **t = target;
+	free(*t);
+	*t = value[0] != '\0' ? tdns_xstrdup(value) : NULL;
+	return TDNS_OK;
+}
+
+static int
 parse_zone_type(struct cfg *c, void *target, const char *value, char *err, size_t errlen)
 {
 	static const char *const later[] = { "secondary", "stub", "forwarder", "forward",
@@ -389,6 +445,23 @@ const struct cfg_key cfg_keys[] = {
 		.parse = parse_udp_max_payload, .offset = offsetof(struct cfg, udp_max_payload),
 	},
 	{
+		.section = "server", .key = "serial-policy", .def = "increment",
+		.help = "how changes made with tdns-cli bump a zone's SOA serial: increment, "
+			"date (YYYYMMDDnn) or unixtime",
+		.parse = parse_serial_policy, .offset = offsetof(struct cfg, serial_policy),
+	},
+	{
+		.section = "control", .key = "socket", .def = CTL_DEFAULT_SOCKET,
+		.help = "Unix socket of the control protocol used by tdns-cli; absolute path",
+		.parse = parse_control_socket, .offset = offsetof(struct cfg, control_socket),
+	},
+	{
+		.section = "control", .key = "group", .def = "",
+		.help = "group whose members may use the control socket besides root and the "
+			"daemon's user; empty: none",
+		.parse = parse_control_group, .offset = offsetof(struct cfg, control_group),
+	},
+	{
 		.section = "log", .key = "level", .def = "info",
 		.help = "least important messages logged: err, warning, notice, info or debug",
 		.parse = parse_log_level, .offset = offsetof(struct cfg, log_level),
@@ -410,14 +483,14 @@ const struct cfg_key cfg_keys[] = {
 
 /* Sections and keys of DESIGN.md that later releases will accept, for a clearer error. */
 static const char *const later_sections[] = {
-	"control", "recursion", "dnssec", "forwarders", "cache", "tls", "dot", "doh", NULL,
+	"recursion", "dnssec", "forwarders", "cache", "tls", "dot", "doh", NULL,
 };
 static const char *const later_keys[] = { "log/query-log", NULL };
 
 /* ------------------------------------------------------------------------------------------ */
 /* The loader                                                                                   */
 
-enum section { SECT_NONE, SECT_SERVER, SECT_LOG, SECT_ZONE };
+enum section { SECT_NONE, SECT_SERVER, SECT_CONTROL, SECT_LOG, SECT_ZONE };
 
 struct loader {
 	const char *path;
@@ -458,7 +531,8 @@ fail(struct loader *ld, int status, const char *fmt, ...)
 static const char *
 sect_name(enum section s)
 {
-	return s == SECT_SERVER ? "server" : s == SECT_LOG ? "log" : "zone";
+	return s == SECT_SERVER ? "server" : s == SECT_CONTROL ? "control" :
+	       s == SECT_LOG ? "log" : "zone";
 }
 
 /* The current section as people wrote it, for messages: "server", "zone example.com". */
@@ -565,6 +639,10 @@ begin_section(struct loader *ld, char *name)
 		ld->sect = SECT_SERVER;
 		return;
 	}
+	if (strcmp(name, "control") == 0) {
+		ld->sect = SECT_CONTROL;
+		return;
+	}
 	if (strcmp(name, "log") == 0) {
 		ld->sect = SECT_LOG;
 		return;
@@ -584,8 +662,8 @@ begin_section(struct loader *ld, char *name)
 			later = " (not supported by this release yet)";
 		}
 	}
-	fail(ld, TDNS_ECONFIG, "unknown section [%s]%s; expected one of: [server], [log], "
-	     "[zone NAME]", name, later);
+	fail(ld, TDNS_ECONFIG, "unknown section [%s]%s; expected one of: [server], [control], "
+	     "[log], [zone NAME]", name, later);
 }
 
 /*
@@ -773,6 +851,9 @@ cfg_load(const char *path, struct cfg **out, char *err, size_t errlen)
 	*out = NULL;
 	rc = apply_defaults(c, "server", c, msg, sizeof(msg));
 	if (rc == TDNS_OK) {
+		rc = apply_defaults(c, "control", c, msg, sizeof(msg));
+	}
+	if (rc == TDNS_OK) {
 		rc = apply_defaults(c, "log", c, msg, sizeof(msg));
 	}
 	if (rc != TDNS_OK || path == NULL) {
@@ -838,6 +919,8 @@ cfg_free(struct cfg *c)
 	free(c->listen);
 	free(c->state_dir);
 	free(c->user);
+	free(c->control_socket);
+	free(c->control_group);
 	free(c->path);
 	free(c);
 }

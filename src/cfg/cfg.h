@@ -68,6 +68,7 @@ int cfg_load(const char *path, struct cfg **out, char *err, size_t errlen);
 /* Frees a configuration; accepts NULL. */
 void cfg_free(struct cfg *c);
 
+
 /*
  * Parses "ADDR", "ADDR:PORT", "[V6]" or "[V6]:PORT" with default_port into l.  TDNS_OK or
  * TDNS_EINVAL.
@@ -93,5 +94,35 @@ struct cfg_key {
 
 /* The schema table, terminated by an entry whose key is NULL. */
 extern const struct cfg_key cfg_keys[];
+
+/*
+ * writer.c (added by the config helper for `config get/set/show`).  Keys are named
+ * "section.key" ("log.level"), or "zone.NAME.key" for a [zone NAME] section, NAME possibly
+ * containing dots ("zone.example.com.file").
+ *
+ * cfg_write_set changes key to value in the INI file at path, in place: the value on the
+ * key's line is replaced (its trailing comment kept); an absent key is inserted after its
+ * commented-out example in the section, else after the section's last key, else after the
+ * section header; an absent section is appended.  Every other byte is kept.  The result is
+ * written to a temporary file in the same directory and loaded with cfg_load before it
+ * replaces the file (fsync, rename, directory fsync).  TDNS_OK; TDNS_EINVAL for an unknown
+ * key or a value that cannot be written on one line; TDNS_ECONFIG when the changed file
+ * would not load ("path:line: ..." in err, the file untouched); TDNS_EIO.
+ */
+int cfg_write_set(const char *path, const char *key, const char *value, char *err,
+		  size_t errlen);
+
+/*
+ * The value of the schema key k in c (for a zone key, of c->zones[zone]) in the text form a
+ * file uses ("auto", "127.0.0.1:53, [::1]:53").  Caller frees.
+ */
+char *cfg_value_text(const struct cfg *c, const struct cfg_key *k, size_t zone);
+
+/*
+ * Looks up key in c and stores its value in text form in *value (caller frees).  TDNS_OK;
+ * TDNS_EINVAL for an unknown key (err lists the valid ones); TDNS_ENOZONE when c has no
+ * [zone NAME] of that name.
+ */
+int cfg_get(const struct cfg *c, const char *key, char **value, char *err, size_t errlen);
 
 #endif

@@ -1,3 +1,718 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder until written */
+/* cfg: key names for `config get/set`, values in text form, and the in-place INI writer. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cfg/cfg.h"
 #include "core/core.h"
+
+/* ------------------------------------------------------------------------------------------ */
+/* Values in text form                                                                          */
+
+static char *
+fmt_str(const struct cfg *c, const void *field)
+{
+	const char *s = *(char *const *)field;
+	return tdns_xstrdup(s != NULL ? s : "");
+}
+
+static char *
+fmt_uint(const struct cfg *c, const void *field)
+{
+	char buf[16];
+	snprintf(buf, sizeof(buf), "%u", *(const unsigned *)field);
+	return tdns_xstrdup(buf);
+}
+
+static char *
+fmt_workers(const struct cfg *c, const void *field)
+{
+	return *(const unsigned *)field == 0 ? tdns_xstrdup("auto") : fmt_uint(c, field);
+}
+
+static char *
+fmt_listen(const struct cfg *c, const void *field)
+{
+	const struct cfg_listen *l = *(struct cfg_listen *const *)field;
+	size_t cap = c->nlisten * (sizeof(l->text) + 2) + 1;
+	char *out = tdns_xmalloc(cap);
+	size_t off = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < c->nlisten; i++) {
+		off += (size_t)snprintf(out + off, cap - off, "%s%s", i ? ", " : "", l[i].text);
+	}
+	return out;
+}
+
+static char *
+fmt_serial_policy(const struct cfg *c, const void *field)
+{
+	switch (*(const unsigned *)field) {
+	case CFG_SERIAL_DATE:
+		return tdns_xstrdup("date");
+	case CFG_SERIAL_UNIXTIME:
+		return tdns_xstrdup("unixtime");
+	default:
+		return tdns_xstrdup("increment");
+	}
+}
+
+static char *
+fmt_log_level(const struct cfg *c, const void *field)
+{
+	switch (*(const int *)field) {
+	case TDNS_LOG_ERR:
+		return tdns_xstrdup("err");
+	case TDNS_LOG_WARNING:
+		return tdns_xstrdup("warning");
+	case TDNS_LOG_NOTICE:
+		return tdns_xstrdup("notice");
+	case TDNS_LOG_DEBUG:
+		return tdns_xstrdup("debug");
+	default:
+		return tdns_xstrdup("info");
+	}
+}
+
+/* How each key of cfg_keys is shown; a unit test checks that every key has an entry. */
+static const struct {
+	const char *section;
+	const char *key;
+	char *(*fmt)(const struct cfg *c, const void *field);
+} formats[] = {
+	{ "server", "listen", fmt_listen },
+	{ "server", "workers", fmt_workers },
+	{ "server", "state-dir", fmt_str },
+	{ "server", "user", fmt_str },
+	{ "server", "tcp-idle-timeout", fmt_uint },
+	{ "server", "tcp-max-connections", fmt_uint },
+	{ "server", "udp-max-payload", fmt_uint },
+	{ "server", "serial-policy", fmt_serial_policy },
+	{ "control", "socket", fmt_str },
+	{ "control", "group", fmt_str },
+	{ "log", "level", fmt_log_level },
+	{ "zone", "type", fmt_str },
+	{ "zone", "file", fmt_str },
+};
+
+char *
+cfg_value_text(const struct cfg *c, const struct cfg_key *k, size_t zone)
+{
+	const void *base = c;
+	if (strcmp(k->section, "zone") == 0) {
+		if (zone >= c->nzones) {
+			return NULL;
+		}
+		base = &c->zones[zone];
+	}
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		if (strcmp(formats[i].section, k->section) == 0 &&
+		    strcmp(formats[i].key, k->key) == 0) {
+			return formats[i].fmt(c, (const char *)base + k->offset);
+		}
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Key names                                                                                    */
+
+/* A resolved "section.key" or "zone.NAME.key". */
+struct keyref {
+	const struct cfg_key *k;
+	char zone[DNS_NAME_TEXT_MAX];      /* NAME as written, for a zone key */
+	uint8_t apex[DNS_NAME_MAX];
+};
+
+static void
+valid_keys(char *out, size_t cap)
+{
+	size_t off = 0;
+	out[0] = '\0';
+	for (const struct cfg_key *k = cfg_keys; k->key != NULL && off < cap; k++) {
+		bool zone = strcmp(k->section, "zone") == 0;
+		int n = snprintf(out + off, cap - off, "%s%s.%s%s", off ? ", " : "", k->section,
+				 zone ? "NAME." : "", k->key);
+		off += n > 0 ? (size_t)n : 0;
+	}
+}
+
+static int
+key_resolve(const char *key, struct keyref *r, char *err, size_t errlen)
+{
+	char section[32];
+	const char *name;
+	const char *dot = strchr(key, '.');
+	memset(r, 0, sizeof(*r));
+	if (dot != NULL && (size_t)(dot - key) < sizeof(section)) {
+		memcpy(section, key, (size_t)(dot - key));
+		section[dot - key] = '\0';
+		name = dot + 1;
+		if (strcmp(section, "zone") == 0) {
+			/* The zone name is everything between the first and the last dot. */
+			const char *last = strrchr(name, '.');
+			if (last == NULL) {
+				goto unknown;
+			}
+			size_t zlen = (size_t)(last - name);
+			if (zlen == 0) {
+				/* "zone..file" names the root zone. */
+				snprintf(r->zone, sizeof(r->zone), ".");
+			} else if (zlen < sizeof(r->zone)) {
+				memcpy(r->zone, name, zlen);
+				r->zone[zlen] = '\0';
+			} else {
+				goto unknown;
+			}
+			static const uint8_t root[1] = { 0 };
+			int len = dns_name_from_text(r->zone, strlen(r->zone), root, r->apex);
+			if (len < 0) {
+				snprintf(err, errlen, "invalid zone name '%s' in key '%s' (%s); "
+					 "expected zone.NAME.KEY", r->zone, key,
+					 tdns_status_msg(len));
+				return TDNS_EINVAL;
+			}
+			name = last + 1;
+		} else if (strchr(name, '.') != NULL) {
+			goto unknown;
+		}
+		for (const struct cfg_key *k = cfg_keys; k->key != NULL; k++) {
+			if (strcmp(k->section, section) == 0 && strcmp(k->key, name) == 0) {
+				r->k = k;
+				return TDNS_OK;
+			}
+		}
+	}
+unknown:;
+	char keys[1024];
+	valid_keys(keys, sizeof(keys));
+	snprintf(err, errlen, "unknown configuration key '%s'; expected one of: %s", key, keys);
+	return TDNS_EINVAL;
+}
+
+int
+cfg_get(const struct cfg *c, const char *key, char **value, char *err, size_t errlen)
+{
+	struct keyref r;
+	*value = NULL;
+	int rc = key_resolve(key, &r, err, errlen);
+	if (rc != TDNS_OK) {
+		return rc;
+	}
+	size_t zone = 0;
+	if (strcmp(r.k->section, "zone") == 0) {
+		for (zone = 0; zone < c->nzones; zone++) {
+			if (dns_name_eq(c->zones[zone].apex, r.apex)) {
+				break;
+			}
+		}
+		if (zone == c->nzones) {
+			snprintf(err, errlen, "no zone '%s' in the configuration; expected one of "
+				 "its [zone NAME] sections", r.zone);
+			return TDNS_ENOZONE;
+		}
+	}
+	*value = cfg_value_text(c, r.k, zone);
+	if (*value == NULL) {
+		snprintf(err, errlen, "key '%s' has no text form", key);
+		return TDNS_EINVAL;
+	}
+	return TDNS_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The in-place writer                                                                          */
+
+static bool
+blank(char ch)
+{
+	return ch == ' ' || ch == '\t';
+}
+
+/* One physical line of the file: [start, start + len) including its line ending. */
+struct line {
+	size_t start;
+	size_t len;
+	size_t content;           /* first non-blank byte (after a BOM on line 1) */
+	size_t end;               /* end of the text, before "\n" or "\r\n" */
+};
+
+/*
+ * The name of a "[name]" line starting at s (s[0] == '['), trimmed, into out.  As in the
+ * loader: ']' ends the name unless a ';' after a blank comes first.  False when not a header.
+ */
+static bool
+header_name(const char *s, size_t len, char *out, size_t cap)
+{
+	for (size_t i = 1; i < len; i++) {
+		if (s[i] == ';' && blank(s[i - 1])) {
+			return false;
+		}
+		if (s[i] == ']') {
+			size_t b = 1;
+			size_t e = i;
+			while (b < e && blank(s[b])) {
+				b++;
+			}
+			while (e > b && blank(s[e - 1])) {
+				e--;
+			}
+			if (e - b >= cap) {
+				return false;
+			}
+			memcpy(out, s + b, e - b);
+			out[e - b] = '\0';
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Whether the section named name ("server", "zone example.com") is the one of r. */
+static bool
+section_is(const char *name, const struct keyref *r)
+{
+	if (strcmp(r->k->section, "zone") != 0) {
+		return strcmp(name, r->k->section) == 0;
+	}
+	if (strncmp(name, "zone", 4) != 0 || !blank(name[4])) {
+		return false;
+	}
+	name += 4;
+	while (blank(*name)) {
+		name++;
+	}
+	static const uint8_t root[1] = { 0 };
+	uint8_t apex[DNS_NAME_MAX];
+	return dns_name_from_text(name, strlen(name), root, apex) > 0 && dns_name_eq(apex, r->apex);
+}
+
+/* The key of a "key = value" line (inih splits at the first '=' or ':'), trimmed. */
+static bool
+line_key_is(const char *s, size_t len, const char *key, size_t *sep)
+{
+	size_t i = 0;
+	while (i < len && s[i] != '=' && s[i] != ':') {
+		i++;
+	}
+	if (i == len) {
+		return false;
+	}
+	*sep = i;
+	size_t e = i;
+	while (e > 0 && blank(s[e - 1])) {
+		e--;
+	}
+	return e == strlen(key) && memcmp(s, key, e) == 0;
+}
+
+/* Growing output buffer. */
+struct out {
+	char *p;
+	size_t len;
+	size_t cap;
+};
+
+static void
+put(struct out *o, const char *s, size_t n)
+{
+	if (o->len + n + 1 > o->cap) {
+		o->cap = (o->len + n + 1) * 2;
+		o->p = tdns_xrealloc(o->p, o->cap);
+	}
+	memcpy(o->p + o->len, s, n);
+	o->len += n;
+	o->p[o->len] = '\0';
+}
+
+static void
+puts_(struct out *o, const char *s)
+{
+	put(o, s, strlen(s));
+}
+
+static int
+read_file(const char *path, char **text, size_t *len, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL) {
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		return TDNS_EIO;
+	}
+	struct out o = { 0 };
+	char buf[4096];
+	size_t n;
+	put(&o, "", 0);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		put(&o, buf, n);
+	}
+	bool bad = ferror(f);
+	fclose(f);
+	if (bad) {
+		snprintf(err, errlen, "cannot read %s", path);
+		free(o.p);
+		return TDNS_EIO;
+	}
+	*text = o.p;
+	*len = o.len;
+	return TDNS_OK;
+}
+
+static struct line *
+split_lines(const char *text, size_t len, size_t *nlines)
+{
+	struct line *lines = NULL;
+	size_t n = 0;
+	for (size_t pos = 0; pos < len;) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t llen = nl != NULL ? (size_t)(nl - (text + pos)) + 1 : len - pos;
+		lines = tdns_xrealloc(lines, (n + 1) * sizeof(*lines));
+		struct line *l = &lines[n++];
+		l->start = pos;
+		l->len = llen;
+		l->end = pos + llen;
+		if (l->end > pos && text[l->end - 1] == '\n') {
+			l->end--;
+		}
+		if (l->end > pos && text[l->end - 1] == '\r') {
+			l->end--;
+		}
+		l->content = pos;
+		if (pos == 0 && len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
+			l->content = 3;
+		}
+		while (l->content < l->end && blank(text[l->content])) {
+			l->content++;
+		}
+		pos += llen;
+	}
+	*nlines = n;
+	return lines;
+}
+
+/* Replaces the value of the key line l (separator at text[sep]), keeping a trailing comment. */
+static void
+replace_value(struct out *o, const char *text, const struct line *l, size_t sep,
+	      const char *value)
+{
+	size_t vstart = sep + 1;
+	while (vstart < l->end && blank(text[vstart])) {
+		vstart++;
+	}
+	/* inih's inline comments: a ';' after a blank ends the value. */
+	size_t comment = l->end;
+	for (size_t i = vstart + 1; i < l->end; i++) {
+		if (text[i] == ';' && blank(text[i - 1])) {
+			comment = i;
+			break;
+		}
+	}
+	size_t vend = comment;
+	while (vend > vstart && blank(text[vend - 1])) {
+		vend--;
+	}
+	put(o, text + l->start, vstart - l->start);
+	puts_(o, value);
+	if (value[0] == '\0' && comment < l->end) {
+		/* "key = ; comment" would read back as the value "; comment": drop the comment. */
+		put(o, text + l->end, l->start + l->len - l->end);
+		return;
+	}
+	put(o, text + vend, l->start + l->len - vend);
+}
+
+/* The line ending the file uses: that of its first line, else "\n". */
+static const char *
+eol_of(const char *text, const struct line *lines, size_t n)
+{
+	if (n > 0 && lines[0].end < lines[0].start + lines[0].len && text[lines[0].end] == '\r') {
+		return "\r\n";
+	}
+	return "\n";
+}
+
+static void
+put_key_line(struct out *o, const char *key, const char *value, const char *eol)
+{
+	puts_(o, key);
+	puts_(o, value[0] != '\0' ? " = " : " =");
+	puts_(o, value);
+	puts_(o, eol);
+}
+
+/*
+ * Builds the new file text: see cfg_write_set.  A commented-out example ("; key = ..." or
+ * "# key = ...") belongs to the real section it is in, unless a commented-out header
+ * ("; [zone example.com]") after the real header starts an example section of its own.
+ */
+static char *
+rewrite(const char *text, size_t len, const struct keyref *r, const char *value)
+{
+	size_t n;
+	struct line *lines = split_lines(text, len, &n);
+	const char *key = r->k->key;
+	const char *eol = eol_of(text, lines, n);
+	bool in = false;          /* inside a real section of r */
+	bool in_example = false;  /* and not below a commented-out header of another section */
+	size_t found = SIZE_MAX, sep = 0, example = SIZE_MAX, last_key = SIZE_MAX;
+	size_t header = SIZE_MAX;
+	char name[DNS_NAME_TEXT_MAX + 8];
+
+	for (size_t i = 0; i < n; i++) {
+		const struct line *l = &lines[i];
+		const char *s = text + l->content;
+		size_t slen = l->end - l->content;
+		if (slen == 0) {
+			continue;
+		}
+		if (s[0] == '[') {
+			if (header_name(s, slen, name, sizeof(name))) {
+				in = section_is(name, r);
+				in_example = in;
+				if (in && header == SIZE_MAX) {
+					header = i;
+				}
+			}
+			continue;
+		}
+		if (s[0] == ';' || s[0] == '#') {
+			size_t b = 1;
+			while (b < slen && blank(s[b])) {
+				b++;
+			}
+			if (b < slen && s[b] == '[') {
+				if (in && header_name(s + b, slen - b, name, sizeof(name))) {
+					in_example = section_is(name, r);
+				}
+				continue;
+			}
+			size_t csep;
+			if (in_example && line_key_is(s + b, slen - b, key, &csep)) {
+				example = i;
+			}
+			continue;
+		}
+		if (!in) {
+			continue;
+		}
+		size_t ksep;
+		if (line_key_is(s, slen, key, &ksep) && found == SIZE_MAX) {
+			found = i;
+			sep = l->content + ksep;
+		}
+		last_key = i;
+	}
+
+	struct out o = { 0 };
+	put(&o, "", 0);
+	size_t after = example != SIZE_MAX ? example : last_key != SIZE_MAX ? last_key : header;
+	for (size_t i = 0; i < n; i++) {
+		const struct line *l = &lines[i];
+		if (i == found) {
+			replace_value(&o, text, l, sep, value);
+			continue;
+		}
+		put(&o, text + l->start, l->len);
+		if (found == SIZE_MAX && i == after) {
+			if (l->end == l->start + l->len) {
+				puts_(&o, eol);   /* the last line had no line ending */
+			}
+			put_key_line(&o, key, value, eol);
+		}
+	}
+	if (found == SIZE_MAX && after == SIZE_MAX) {
+		if (o.len > 0) {
+			if (o.p[o.len - 1] != '\n') {
+				puts_(&o, eol);
+			}
+			puts_(&o, eol);
+		}
+		puts_(&o, "[");
+		if (strcmp(r->k->section, "zone") == 0) {
+			puts_(&o, "zone ");
+			puts_(&o, r->zone);
+		} else {
+			puts_(&o, r->k->section);
+		}
+		puts_(&o, "]");
+		puts_(&o, eol);
+		put_key_line(&o, key, value, eol);
+	}
+	free(lines);
+	return o.p;
+}
+
+/* Replaces every occurrence of from in msg by to (the temporary file's name by the real one). */
+static void
+rename_in_msg(char *msg, size_t cap, const char *from, const char *to)
+{
+	char *at = strstr(msg, from);
+	if (at == NULL || cap == 0) {
+		return;
+	}
+	char rest[1024];
+	snprintf(rest, sizeof(rest), "%s", at + strlen(from));
+	*at = '\0';
+	size_t used = strlen(msg);
+	snprintf(at, cap - used, "%s%s", to, rest);
+}
+
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR) {
+				continue;
+			}
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int
+fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		return -1;
+	}
+	int rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+int
+cfg_write_set(const char *path, const char *key, const char *value, char *err, size_t errlen)
+{
+	struct keyref r;
+	char *text = NULL;
+	char *newtext = NULL;
+	char *real = NULL;
+	char *tmp = NULL;
+	char *trimmed = NULL;
+	int fd = -1;
+	int rc = key_resolve(key, &r, err, errlen);
+	if (rc != TDNS_OK) {
+		return rc;
+	}
+
+	/* The file holds one line per key: blanks around the value are not part of it. */
+	while (blank(*value)) {
+		value++;
+	}
+	trimmed = tdns_xstrdup(value);
+	for (size_t len = strlen(trimmed); len > 0 && blank(trimmed[len - 1]); len--) {
+		trimmed[len - 1] = '\0';
+	}
+	for (const char *s = trimmed; *s != '\0'; s++) {
+		if (*s == '\n' || *s == '\r') {
+			snprintf(err, errlen, "invalid value for %s: a line break; expected "
+				 "one line", key);
+			rc = TDNS_EINVAL;
+			goto out;
+		}
+		if (*s == ';' && s > trimmed && blank(s[-1])) {
+			snprintf(err, errlen, "invalid value for %s: ';' after a blank starts a "
+				 "comment; expected a value without it", key);
+			rc = TDNS_EINVAL;
+			goto out;
+		}
+	}
+
+	/* Through a symbolic link, the file it points to is rewritten, not the link. */
+	real = realpath(path, NULL);
+	if (real == NULL) {
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		rc = TDNS_EIO;
+		goto out;
+	}
+	size_t len;
+	rc = read_file(real, &text, &len, err, errlen);
+	if (rc != TDNS_OK) {
+		goto out;
+	}
+	newtext = rewrite(text, len, &r, trimmed);
+
+	struct stat st;
+	if (stat(real, &st) != 0) {
+		snprintf(err, errlen, "cannot stat %s: %s", path, strerror(errno));
+		rc = TDNS_EIO;
+		goto out;
+	}
+	char *slash = strrchr(real, '/');
+	size_t dirlen = (size_t)(slash - real);
+	size_t tlen = strlen(real) + 16;
+	tmp = tdns_xmalloc(tlen);
+	snprintf(tmp, tlen, "%.*s/.%s.XXXXXX", (int)dirlen, real, slash + 1);
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot create a temporary file beside %s: %s", path,
+			 strerror(errno));
+		free(tmp);
+		tmp = NULL;
+		rc = TDNS_EIO;
+		goto out;
+	}
+	/* Same mode and owner as the file it replaces (the owner only when we may). */
+	if (fchmod(fd, st.st_mode & 07777) != 0 || (fchown(fd, st.st_uid, st.st_gid) != 0 &&
+						     errno != EPERM)) {
+		snprintf(err, errlen, "cannot set the mode of %s: %s", tmp, strerror(errno));
+		rc = TDNS_EIO;
+		goto out;
+	}
+	if (write_all(fd, newtext, strlen(newtext)) != 0 || fsync(fd) != 0) {
+		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+		rc = TDNS_EIO;
+		goto out;
+	}
+	close(fd);
+	fd = -1;
+
+	struct cfg *c = NULL;
+	char msg[1024];
+	rc = cfg_load(tmp, &c, msg, sizeof(msg));
+	cfg_free(c);
+	if (rc != TDNS_OK) {
+		rename_in_msg(msg, sizeof(msg), tmp, path);
+		snprintf(err, errlen, "%s", msg);
+		rc = rc == TDNS_EIO ? TDNS_EIO : TDNS_ECONFIG;
+		goto out;
+	}
+	if (rename(tmp, real) != 0) {
+		snprintf(err, errlen, "cannot replace %s: %s", path, strerror(errno));
+		rc = TDNS_EIO;
+		goto out;
+	}
+	free(tmp);
+	tmp = NULL;
+	real[dirlen > 0 ? dirlen : 1] = '\0';
+	if (fsync_dir(real) != 0) {
+		snprintf(err, errlen, "cannot sync directory %s: %s", real, strerror(errno));
+		rc = TDNS_EIO;
+		goto out;
+	}
+	rc = TDNS_OK;
+out:
+	if (fd >= 0) {
+		close(fd);
+	}
+	if (tmp != NULL) {
+		unlink(tmp);
+		free(tmp);
+	}
+	free(trimmed);
+	free(newtext);
+	free(text);
+	free(real);
+	return rc;
+}

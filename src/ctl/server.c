@@ -1,3 +1,666 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder until written */
-#include "core/core.h"
+/* The control socket server: Unix listener, peer credentials, framing, hello and dispatch. */
+#include "config.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "ctl/ctl.h"
+
+/* More clients than this are answered with an error and closed: the table is for people. */
+#define CTL_MAX_CLIENTS 64
+/* How long ctl_server_free waits for replies still queued (e.g. the reply to `server stop`). */
+#define CTL_FLUSH_MS 2000
+
+struct ctl_client {
+	TAILQ_ENTRY(ctl_client) link;
+	struct ctl_server *srv;
+	struct bufferevent *bev;
+	uid_t uid;
+	gid_t gid;
+	bool hello;               /* the hello has been accepted */
+	bool closing;             /* close once the queued output is written */
+	bool dead;                /* a reply could not be queued: free at the next chance */
+};
+
+TAILQ_HEAD(ctl_client_list, ctl_client);
+
+struct ctl_server {
+	struct event_base *base;
+	struct evconnlistener *lev;
+	struct ctl_env *env;
+	char *path;
+	gid_t group;
+	struct ctl_client_list clients;
+	unsigned nclients;
+};
+
+/* ------------------------------------------------------------------------------------------ */
+/* Replies                                                                                      */
+
+/* An error reply whose id is not a tdns_status (the protocol's own: EFRAME, EHELLO, ...). */
+static json_t *
+reply_error_id(const char *id, const char *msg)
+{
+	return json_pack("{s:b, s:{s:s, s:s}}", "ok", 0, "error", "id", id, "message", msg);
+}
+
+static void
+client_free(struct ctl_client *c)
+{
+	if (c == NULL) {
+		return;
+	}
+	TAILQ_REMOVE(&c->srv->clients, c, link);
+	c->srv->nclients--;
+	bufferevent_free(c->bev);
+	free(c);
+}
+
+/*
+ * Queues reply (consumed) for c; with close_after, c is freed once it has been written.  When
+ * the reply cannot be queued, c is marked dead for the caller to free (never freed here, so
+ * callers may still look at c).
+ */
+static void
+client_send(struct ctl_client *c, json_t *reply, bool close_after)
+{
+	uint8_t *frame = NULL;
+	size_t len = 0;
+	int rc = reply != NULL ? ctl_frame_encode(reply, &frame, &len) : TDNS_ENOMEM;
+	json_decref(reply);
+	if (rc != TDNS_OK) {
+		/* The reply itself could not be framed (too large): say so instead. */
+		json_t *e = ctl_reply_error(rc, rc == TDNS_ERANGE ? "reply exceeds the frame limit"
+								  : "out of memory");
+		rc = e != NULL ? ctl_frame_encode(e, &frame, &len) : TDNS_ENOMEM;
+		json_decref(e);
+		if (rc != TDNS_OK) {
+			c->dead = c->closing = true;
+			return;
+		}
+	}
+	int w = bufferevent_write(c->bev, frame, len);
+	free(frame);
+	if (w != 0) {
+		c->dead = c->closing = true;
+		return;
+	}
+	if (close_after) {
+		c->closing = true;
+		/* Nothing more is read from a client we are dropping. */
+		bufferevent_disable(c->bev, EV_READ);
+	}
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Requests                                                                                     */
+
+static const struct ctl_arg *
+cmd_arg(const struct ctl_cmd *cmd, const char *name)
+{
+	for (const struct ctl_arg *a = cmd->args; a != NULL && a->name != NULL; a++) {
+		if (strcmp(a->name, name) == 0) {
+			return a;
+		}
+	}
+	return NULL;
+}
+
+static bool
+words_ok(const json_t *v)
+{
+	if (!json_is_array(v)) {
+		return false;
+	}
+	size_t i;
+	const json_t *w;
+	json_array_foreach(v, i, w) {
+		if (!json_is_string(w)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * Checks args against the command table: every member is a known argument of the right
+ * type, and every required one is present.  TDNS_OK, or TDNS_EINVAL with a message naming
+ * the argument.
+ */
+static int
+check_args(const struct ctl_cmd *cmd, json_t *args, char *err, size_t errlen)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach(args, key, v) {
+		const struct ctl_arg *a = cmd_arg(cmd, key);
+		if (a == NULL) {
+			snprintf(err, errlen, "'%s' takes no argument '%s'", cmd->name, key);
+			return TDNS_EINVAL;
+		}
+		bool ok;
+		const char *want;
+		switch (a->type) {
+		case CTL_ARG_INT:
+			ok = json_is_integer(v);
+			want = "an integer";
+			break;
+		case CTL_ARG_WORDS:
+			ok = words_ok(v);
+			want = "an array of strings";
+			break;
+		case CTL_ARG_FLAG:
+			ok = json_is_boolean(v);
+			want = "true or false";
+			break;
+		case CTL_ARG_STRING:
+		case CTL_ARG_FILE:
+		default:
+			ok = json_is_string(v);
+			want = "a string";
+			break;
+		}
+		if (!ok) {
+			snprintf(err, errlen, "argument '%s' of '%s' must be %s", key, cmd->name, want);
+			return TDNS_EINVAL;
+		}
+	}
+	for (const struct ctl_arg *a = cmd->args; a != NULL && a->name != NULL; a++) {
+		if (a->optional) {
+			continue;
+		}
+		json_t *got = json_object_get(args, a->name);
+		if (got == NULL || (a->type == CTL_ARG_WORDS && json_array_size(got) == 0)) {
+			snprintf(err, errlen, "'%s' needs the argument '%s' (%s)", cmd->name, a->name,
+				 a->help);
+			return TDNS_EINVAL;
+		}
+	}
+	return TDNS_OK;
+}
+
+static ctl_handler_fn
+handler_find(const char *name)
+{
+	for (const struct ctl_handler *h = ctl_handlers; h->name != NULL; h++) {
+		if (strcmp(h->name, name) == 0) {
+			return h->fn;
+		}
+	}
+	return NULL;
+}
+
+/* The hello (tmux-style version check): a peer speaking another protocol is answered, dropped. */
+static void
+handle_hello(struct ctl_client *c, json_t *args)
+{
+	json_t *proto = json_object_get(args, "protocol");
+	if (!json_is_integer(proto)) {
+		client_send(c, reply_error_id("EPROTO", "hello needs an integer 'protocol'"), true);
+		return;
+	}
+	if (json_integer_value(proto) != CTL_PROTOCOL_VERSION) {
+		char msg[128];
+		snprintf(msg, sizeof(msg), "protocol version %lld is not supported; tdnsd speaks %d",
+			 (long long)json_integer_value(proto), CTL_PROTOCOL_VERSION);
+		client_send(c, reply_error_id("EPROTO", msg), true);
+		return;
+	}
+	c->hello = true;
+	client_send(c, ctl_reply_ok(json_pack("{s:i, s:s}", "protocol", CTL_PROTOCOL_VERSION,
+					      "server", "tdnsd " PACKAGE_VERSION)), false);
+}
+
+/* Handles one decoded request; the reply (or a close) is queued on c. */
+static void
+handle_request(struct ctl_client *c, json_t *doc)
+{
+	json_t *jcmd = json_object_get(doc, "command");
+	json_t *args = json_object_get(doc, "args");
+	if (!json_is_string(jcmd)) {
+		client_send(c, reply_error_id("EFRAME", "a request needs a string 'command'"), true);
+		return;
+	}
+	const char *name = json_string_value(jcmd);
+	if (args != NULL && !json_is_object(args) && !json_is_null(args)) {
+		client_send(c, reply_error_id("EARGS", "'args' must be an object"), false);
+		return;
+	}
+	json_t *empty = NULL;
+	if (args == NULL || json_is_null(args)) {
+		args = empty = json_object();
+		if (args == NULL) {
+			client_send(c, ctl_reply_error(TDNS_ENOMEM, NULL), true);
+			return;
+		}
+	}
+	if (strcmp(name, "hello") == 0) {
+		handle_hello(c, args);
+		goto out;
+	}
+	if (!c->hello) {
+		client_send(c, reply_error_id("EHELLO", "the first request must be the hello"), true);
+		goto out;
+	}
+	const struct ctl_cmd *cmd = ctl_cmd_find(name);
+	ctl_handler_fn fn = cmd != NULL && !(cmd->flags & CTL_CMD_LOCAL) ? handler_find(name) : NULL;
+	if (fn == NULL) {
+		char msg[256];
+		snprintf(msg, sizeof(msg), "unknown command: %.200s", name);
+		client_send(c, reply_error_id("EUNKNOWNCMD", msg), false);
+		goto out;
+	}
+	struct ctl_req req = {
+		.env = c->srv->env,
+		.cmd = cmd,
+		.args = args,
+		.uid = c->uid,
+		.gid = c->gid,
+	};
+	if (check_args(cmd, args, req.err, sizeof(req.err)) != TDNS_OK) {
+		client_send(c, reply_error_id("EARGS", req.err), false);
+		goto out;
+	}
+	int rc = fn(&req);
+	if (rc == TDNS_OK) {
+		client_send(c, ctl_reply_ok(req.data), false);
+	} else {
+		json_decref(req.data);
+		client_send(c, ctl_reply_error(rc, req.err[0] != '\0' ? req.err : NULL), false);
+	}
+	if (cmd->flags & CTL_CMD_MUTATES) {
+		tdns_info("control: uid %u: %s: %s", (unsigned)c->uid, name,
+			  rc == TDNS_OK ? "done" : req.err[0] ? req.err : tdns_status_msg(rc));
+	}
+out:
+	json_decref(empty);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Connections                                                                                  */
+
+static void
+client_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct ctl_client *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	/* One frame per loop; a reply that closes the client ends the loop. */
+	while (!c->closing) {
+		size_t have = evbuffer_get_length(in);
+		if (have < 4) {
+			return;
+		}
+		uint8_t hdr[4];
+		evbuffer_copyout(in, hdr, sizeof(hdr));
+		uint32_t len = tdns_get32(hdr);
+		/* Checked before the payload is buffered, so a huge length costs nothing. */
+		if (len > CTL_FRAME_MAX) {
+			char msg[128];
+			snprintf(msg, sizeof(msg), "frame of %u bytes exceeds the limit of %u bytes",
+				 len, CTL_FRAME_MAX);
+			evbuffer_drain(in, have);
+			client_send(c, reply_error_id("EFRAME", msg), true);
+			break;
+		}
+		if (have < 4 + (size_t)len) {
+			/* Read no more than the rest of this frame before it is handled. */
+			bufferevent_setwatermark(bev, EV_READ, 0, 4 + (size_t)len);
+			return;
+		}
+		bufferevent_setwatermark(bev, EV_READ, 0, 0);
+		const uint8_t *p = evbuffer_pullup(in, 4 + (ssize_t)len);
+		if (p == NULL) {
+			client_send(c, ctl_reply_error(TDNS_ENOMEM, NULL), true);
+			break;
+		}
+		json_t *doc = NULL;
+		char err[256];
+		int rc = ctl_frame_decode(p + 4, len, &doc, err, sizeof(err));
+		evbuffer_drain(in, 4 + (size_t)len);
+		if (rc != TDNS_OK) {
+			client_send(c, reply_error_id("EFRAME", err), true);
+			break;
+		}
+		handle_request(c, doc);
+		json_decref(doc);
+	}
+	if (c->dead) {
+		client_free(c);
+	}
+}
+
+static void
+client_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct ctl_client *c = arg;
+	if (c->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+		client_free(c);
+	}
+}
+
+static void
+client_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	struct ctl_client *c = arg;
+	/* A client that leaves, even in the middle of a reply, is simply forgotten. */
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+		client_free(c);
+	}
+}
+
+/* Whether uid (whose primary group is gid) belongs to group. */
+static bool
+in_group(uid_t uid, gid_t gid, gid_t group)
+{
+	if (gid == group) {
+		return true;
+	}
+	struct passwd pwbuf, *pw = NULL;
+	char buf[4096];
+	if (getpwuid_r(uid, &pwbuf, buf, sizeof(buf), &pw) != 0 || pw == NULL) {
+		return false;
+	}
+	gid_t groups[256];
+	int n = (int)(sizeof(groups) / sizeof(groups[0]));
+	if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0) {
+		/* More groups than fit: check the ones we got. */
+		n = (int)(sizeof(groups) / sizeof(groups[0]));
+	}
+	for (int i = 0; i < n; i++) {
+		if (groups[i] == group) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static void
+accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, int salen,
+	  void *arg)
+{
+	(void)lev;
+	(void)sa;
+	(void)salen;
+	struct ctl_server *s = arg;
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0) {
+		tdns_warn("control: cannot read peer credentials: %s", strerror(errno));
+		evutil_closesocket(fd);
+		return;
+	}
+	struct ctl_client *c = calloc(1, sizeof(*c));
+	struct bufferevent *bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c == NULL || bev == NULL) {
+		free(c);
+		if (bev != NULL) {
+			bufferevent_free(bev);
+		} else {
+			evutil_closesocket(fd);
+		}
+		return;
+	}
+	c->srv = s;
+	c->bev = bev;
+	c->uid = cred.uid;
+	c->gid = cred.gid;
+	TAILQ_INSERT_TAIL(&s->clients, c, link);
+	s->nclients++;
+	bufferevent_setcb(bev, client_read_cb, client_write_cb, client_event_cb, c);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	/* The socket mode is the first gate; this is the second (DESIGN.md "Control protocol"). */
+	bool allowed = cred.uid == 0 || cred.uid == geteuid() ||
+		       (s->group != (gid_t)-1 && in_group(cred.uid, cred.gid, s->group));
+	if (!allowed) {
+		tdns_notice("control: refused peer uid %u gid %u pid %d", (unsigned)cred.uid,
+			    (unsigned)cred.gid, (int)cred.pid);
+		client_send(c, ctl_reply_error(TDNS_EACCES, "permission denied: not root, the "
+					       "daemon's user or a member of the control group"),
+			    true);
+	} else if (s->nclients > CTL_MAX_CLIENTS) {
+		client_send(c, ctl_reply_error(TDNS_EAGAIN, "too many control clients; try again"),
+			    true);
+	}
+	if (c->dead) {
+		client_free(c);
+	}
+}
+
+static void
+accept_error_cb(struct evconnlistener *lev, void *arg)
+{
+	(void)lev;
+	(void)arg;
+	/* EMFILE and friends: log and keep listening; the next accept may succeed. */
+	tdns_warn("control: accept: %s", strerror(errno));
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The socket                                                                                   */
+
+/* mkdir -p; the directories created get mode. */
+static int
+make_dirs(const char *dir, mode_t mode)
+{
+	char buf[PATH_MAX];
+	if (snprintf(buf, sizeof(buf), "%s", dir) >= (int)sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (char *p = buf + 1; ; p++) {
+		bool end = *p == '\0';
+		if (*p == '/' || end) {
+			*p = '\0';
+			if (buf[0] != '\0' && mkdir(buf, mode) != 0 && errno != EEXIST) {
+				return -1;
+			}
+			if (end) {
+				return 0;
+			}
+			*p = '/';
+		}
+	}
+}
+
+/*
+ * A socket file left by a daemon that died is removed; one that still accepts connections
+ * belongs to a running daemon and is left alone.
+ */
+static int
+remove_stale(const struct sockaddr_un *sun, char *err, size_t errlen)
+{
+	struct stat st;
+	if (lstat(sun->sun_path, &st) != 0) {
+		return errno == ENOENT ? TDNS_OK : TDNS_EIO;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "control socket %s: exists and is not a socket", sun->sun_path);
+		return TDNS_EIO;
+	}
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return TDNS_EIO;
+	}
+	int r = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
+	close(fd);
+	if (r == 0) {
+		snprintf(err, errlen, "control socket %s is in use by another running daemon",
+			 sun->sun_path);
+		return TDNS_EIO;
+	}
+	if (unlink(sun->sun_path) != 0 && errno != ENOENT) {
+		snprintf(err, errlen, "cannot remove stale control socket %s: %s", sun->sun_path,
+			 strerror(errno));
+		return TDNS_EIO;
+	}
+	return TDNS_OK;
+}
+
+static int
+open_socket(const char *path, gid_t group, int *out, char *err, size_t errlen)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "control socket path too long (max %zu bytes): %s",
+			 sizeof(sun.sun_path) - 1, path);
+		return TDNS_EIO;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		if (make_dirs(dir, 0750) != 0) {
+			snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+			return TDNS_EIO;
+		}
+	}
+	int rc = remove_stale(&sun, err, errlen);
+	if (rc != TDNS_OK) {
+		if (err[0] == '\0') {
+			snprintf(err, errlen, "control socket %s: %s", path, strerror(errno));
+		}
+		return rc;
+	}
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return TDNS_EIO;
+	}
+	/* The umask keeps the socket closed to others between bind and chmod. */
+	mode_t old = umask(0117);
+	int b = bind(fd, (const struct sockaddr *)&sun, sizeof(sun));
+	int saved = errno;
+	umask(old);
+	if (b != 0) {
+		snprintf(err, errlen, "cannot bind control socket %s: %s", path, strerror(saved));
+		close(fd);
+		return TDNS_EIO;
+	}
+	if (chmod(path, 0660) != 0 ||
+	    (group != (gid_t)-1 && chown(path, (uid_t)-1, group) != 0) ||
+	    listen(fd, 16) != 0) {
+		snprintf(err, errlen, "control socket %s: %s", path, strerror(errno));
+		close(fd);
+		unlink(path);
+		return TDNS_EIO;
+	}
+	*out = fd;
+	return TDNS_OK;
+}
+
+int
+ctl_server_new(struct event_base *base, const char *path, gid_t group, struct ctl_env *env,
+	       struct ctl_server **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	if (err != NULL && errlen > 0) {
+		err[0] = '\0';
+	}
+	int fd;
+	int rc = open_socket(path, group, &fd, err, errlen);
+	if (rc != TDNS_OK) {
+		return rc;
+	}
+	struct ctl_server *s = calloc(1, sizeof(*s));
+	char *p = strdup(path);
+	if (s == NULL || p == NULL) {
+		goto nomem;
+	}
+	s->base = base;
+	s->env = env;
+	s->path = p;
+	s->group = group;
+	TAILQ_INIT(&s->clients);
+	s->lev = evconnlistener_new(base, accept_cb, s, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+				    -1, fd);
+	if (s->lev == NULL) {
+		goto nomem;
+	}
+	evconnlistener_set_error_cb(s->lev, accept_error_cb);
+	*out = s;
+	return TDNS_OK;
+nomem:
+	snprintf(err, errlen, "control socket %s: out of memory", path);
+	close(fd);
+	unlink(path);
+	free(p);
+	free(s);
+	return TDNS_EIO;
+}
+
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Writes what is still queued for c, waiting at most until deadline (the last replies). */
+static void
+client_flush(struct ctl_client *c, long long deadline)
+{
+	struct evbuffer *outb = bufferevent_get_output(c->bev);
+	evutil_socket_t fd = bufferevent_getfd(c->bev);
+	while (evbuffer_get_length(outb) > 0) {
+		long long left = deadline - mono_ms();
+		if (left <= 0) {
+			return;
+		}
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+		int r = poll(&p, 1, (int)left);
+		if (r < 0 && errno == EINTR) {
+			continue;
+		}
+		if (r <= 0 || (p.revents & (POLLERR | POLLHUP))) {
+			return;
+		}
+		if (evbuffer_write(outb, fd) < 0 && errno != EAGAIN && errno != EINTR) {
+			return;
+		}
+	}
+}
+
+void
+ctl_server_free(struct ctl_server *s)
+{
+	if (s == NULL) {
+		return;
+	}
+	if (s->lev != NULL) {
+		evconnlistener_free(s->lev);
+	}
+	long long deadline = mono_ms() + CTL_FLUSH_MS;
+	struct ctl_client *c;
+	while ((c = TAILQ_FIRST(&s->clients)) != NULL) {
+		client_flush(c, deadline);
+		client_free(c);
+	}
+	if (s->path != NULL) {
+		unlink(s->path);
+	}
+	free(s->path);
+	free(s);
+}

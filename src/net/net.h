@@ -66,11 +66,12 @@ struct net_server;
 
 /*
  * Creates the worker event bases (the caller has enabled libevent's locking with
- * evthread_use_pthreads, which net_server_publish relies on) and binds, for every listen address of c and every worker,
- * one UDP socket and one TCP listening socket (SO_REUSEPORT, so the kernel spreads the load).
- * Run it before dropping privileges.  nworkers must be at least 1.  The configuration is
- * only read during the call.  On failure returns TDNS_EIO (bind, socket) or TDNS_ENOMEM with
- * a message naming the address in err.  Caller frees with net_server_free.
+ * evthread_use_pthreads, which net_server_publish relies on) and binds, for every listen
+ * address of c and every worker, one UDP socket and one TCP listening socket (SO_REUSEPORT,
+ * so the kernel spreads the load).  Run it before dropping privileges.  nworkers must be at
+ * least 1.  The configuration is only read during the call.  On failure returns TDNS_EIO
+ * (bind, socket) or TDNS_ENOMEM with a message naming the address in err.  Caller frees
+ * with net_server_free.
  */
 int net_server_new(const struct cfg *c, unsigned nworkers, struct net_server **out, char *err,
 		   size_t errlen);
@@ -96,7 +97,7 @@ void net_server_stop(struct net_server *s);
  * Sums the workers' counters into *total.  While running, each worker's counters are those
  * it had at the last publish; after net_server_stop, the final ones.
  */
-void net_server_stats(const struct net_server *s, struct net_stats *total);
+void net_server_stats(struct net_server *s, struct net_stats *total);
 
 /* Number of worker threads. */
 unsigned net_server_workers(const struct net_server *s);

@@ -293,7 +293,7 @@ net_server_stop(struct net_server *s)
 	}
 	for (unsigned i = 0; i < s->nworkers; i++) {
 		if (s->workers[i].started) {
-			/* loopexit, unlike loopbreak, is not lost if the loop has not started yet. */
+			/* loopexit, unlike loopbreak, is not lost if the loop has not started. */
 			event_base_loopexit(s->workers[i].base, NULL);
 		}
 	}
@@ -307,15 +307,15 @@ net_server_stop(struct net_server *s)
 }
 
 void
-net_server_stats(const struct net_server *s, struct net_stats *total)
+net_server_stats(struct net_server *s, struct net_stats *total)
 {
 	memset(total, 0, sizeof(*total));
-	pthread_mutex_lock((pthread_mutex_t *)&s->lock);
+	pthread_mutex_lock(&s->lock);
 	for (unsigned i = 0; i < s->nworkers; i++) {
 		const struct net_worker *w = &s->workers[i];
 		net_stats_add(total, s->running ? &w->stats_shown : &w->stats);
 	}
-	pthread_mutex_unlock((pthread_mutex_t *)&s->lock);
+	pthread_mutex_unlock(&s->lock);
 }
 
 void

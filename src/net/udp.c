@@ -123,7 +123,7 @@ reply_pktinfo(const struct msghdr *rm, uint8_t *ctl)
 		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
 			struct in_pktinfo pi;
 			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-			/* Source = the address the query was sent to; the route picks the interface. */
+			/* Source: the address the query was sent to; the route picks the link. */
 			pi.ipi_spec_dst = pi.ipi_addr;
 			pi.ipi_ifindex = 0;
 			struct cmsghdr *o = (struct cmsghdr *)(void *)ctl;

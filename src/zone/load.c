@@ -278,22 +278,26 @@ keep_first(void *ctx, int status, const char *msg)
 	}
 }
 
-int
-zone_load(const uint8_t *apex, const char *path, struct zone **out, char *err, size_t errlen)
+/* Reads from path, or from text when text is not NULL (path then names it in messages). */
+static int
+load_any(const uint8_t *apex, const char *path, const char *text, size_t textlen,
+	 struct zone **out, char *err, size_t errlen)
 {
 	*out = NULL;
 	if (errlen > 0) {
 		err[0] = '\0';
 	}
 	struct load l = { .z = zone_new(apex) };
-	if (l.z == NULL || (l.z->file = strdup(path)) == NULL) {
+	if (l.z == NULL || (text == NULL && (l.z->file = strdup(path)) == NULL)) {
 		zone_free(l.z);
 		snprintf(err, errlen, "%s: %s", path, tdns_status_msg(TDNS_ENOMEM));
 		return TDNS_ENOMEM;
 	}
 	struct dns_zf_error ze;
 	memset(&ze, 0, sizeof(ze));
-	int rc = dns_zonefile_read(path, apex, LOAD_DEFAULT_TTL, load_rr, &l, &ze);
+	int rc = text != NULL ? dns_zonefile_read_mem(text, textlen, path, apex, LOAD_DEFAULT_TTL,
+						      load_rr, &l, &ze)
+			      : dns_zonefile_read(path, apex, LOAD_DEFAULT_TTL, load_rr, &l, &ze);
 	if (rc != TDNS_OK) {
 		/* The reader's message is complete ("file:line: ..."); ours needs its place. */
 		if (l.msg[0] != '\0') {
@@ -315,6 +319,19 @@ zone_load(const uint8_t *apex, const char *path, struct zone **out, char *err, s
 	}
 	*out = l.z;
 	return TDNS_OK;
+}
+
+int
+zone_load(const uint8_t *apex, const char *path, struct zone **out, char *err, size_t errlen)
+{
+	return load_any(apex, path, NULL, 0, out, err, errlen);
+}
+
+int
+zone_load_mem(const uint8_t *apex, const char *text, size_t textlen, const char *name,
+	      struct zone **out, char *err, size_t errlen)
+{
+	return load_any(apex, name, text, textlen, out, err, errlen);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -424,40 +441,72 @@ fsync_dir(const char *path)
 	return rc;
 }
 
-int
-zone_write(const struct zone *z, const char *path)
+/* Writes the whole zone text to f: TDNS_OK, TDNS_ENOMEM, or TDNS_EIO on a write error. */
+static int
+write_text(FILE *f, const struct zone *z)
 {
-	size_t plen = strlen(path);
-	char *tmp = malloc(plen + 5);
 	char *line = malloc(LINE_MAX_TEXT);
-	const struct zone_node **v = NULL;
-	FILE *f = NULL;
-	int rc = TDNS_EIO;
-	if (tmp == NULL || line == NULL) {
-		rc = TDNS_ENOMEM;
-		goto out;
-	}
-	memcpy(tmp, path, plen);
-	memcpy(tmp + plen, ".tmp", 5);
 	size_t count;
-	v = zone_sorted_nodes(z, &count);
-	if (v == NULL) {
-		rc = TDNS_ENOMEM;
-		goto out;
+	const struct zone_node **v = zone_sorted_nodes(z, &count);
+	if (line == NULL || v == NULL) {
+		free(line);
+		free(v);
+		return TDNS_ENOMEM;
 	}
-	f = fopen(tmp, "w");
-	if (f == NULL) {
-		goto out;
-	}
-	setvbuf(f, NULL, _IOFBF, 1 << 16);
 	bool ok = fprintf(f, "$ORIGIN %s\n", z->name) > 0;
 	/* The apex sorts first in canonical order, so the SOA opens the file. */
 	for (size_t i = 0; i < count && ok; i++) {
 		ok = write_node(f, z, v[i], line);
 	}
-	if (!ok || fflush(f) != 0 || fsync(fileno(f)) != 0) {
+	free(v);
+	free(line);
+	return ok ? TDNS_OK : TDNS_EIO;
+}
+
+char *
+zone_to_text(const struct zone *z, size_t *len)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+	if (f == NULL) {
+		return NULL;
+	}
+	int rc = write_text(f, z);
+	if (fclose(f) != 0 || rc != TDNS_OK) {
+		free(buf);
+		return NULL;
+	}
+	if (len != NULL) {
+		*len = size;
+	}
+	return buf;
+}
+
+int
+zone_write(const struct zone *z, const char *path)
+{
+	size_t plen = strlen(path);
+	char *tmp = malloc(plen + 5);
+	FILE *f = NULL;
+	int rc = TDNS_EIO;
+	if (tmp == NULL) {
+		rc = TDNS_ENOMEM;
 		goto out;
 	}
+	memcpy(tmp, path, plen);
+	memcpy(tmp + plen, ".tmp", 5);
+	f = fopen(tmp, "w");
+	if (f == NULL) {
+		goto out;
+	}
+	setvbuf(f, NULL, _IOFBF, 1 << 16);
+	rc = write_text(f, z);
+	if (rc != TDNS_OK || fflush(f) != 0 || fsync(fileno(f)) != 0) {
+		rc = rc != TDNS_OK ? rc : TDNS_EIO;
+		goto out;
+	}
+	rc = TDNS_EIO;
 	int crc = fclose(f);
 	f = NULL;
 	if (crc != 0 || rename(tmp, path) != 0) {
@@ -471,8 +520,6 @@ out:
 	if (rc != TDNS_OK && tmp != NULL) {
 		unlink(tmp);
 	}
-	free(v);
-	free(line);
 	free(tmp);
 	return rc;
 }

@@ -52,6 +52,7 @@ struct zone {
 	uint32_t serial;
 	uint64_t seed;
 	void *mem;                   /* allocator state owned by the zone */
+	unsigned refs;               /* references (zone_ref / zone_free); main thread only */
 };
 
 /* Iterates the rdatas of an rrset: for (p = rrset->data; ...; ) see zone_rdata_next. */
@@ -106,6 +107,20 @@ int zone_load(const uint8_t *apex, const char *path, struct zone **out, char *er
  * first) to path via a temporary file, fsync and rename.  TDNS_OK or TDNS_EIO.
  */
 int zone_write(const struct zone *z, const char *path);
+
+/*
+ * The same canonical zone-file text as zone_write writes, in a malloc'd NUL-terminated
+ * string (length in *len when len is not NULL); caller frees.  NULL on out of memory.
+ * Added for `zone export`.
+ */
+char *zone_to_text(const struct zone *z, size_t *len);
+
+/*
+ * Like zone_load but from zone-file text in memory ($INCLUDE refused); name stands for the
+ * file in messages ("name:line: message").  Added for `zone import`.
+ */
+int zone_load_mem(const uint8_t *apex, const char *text, size_t textlen, const char *name,
+		  struct zone **out, char *err, size_t errlen);
 
 /* Calls cb for every node in canonical (RFC 4034 §6.1) order; stops if cb returns non-zero. */
 int zone_walk(const struct zone *z, int (*cb)(void *ctx, const struct zone_node *n), void *ctx);

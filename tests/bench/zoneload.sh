@@ -17,9 +17,9 @@ ZONE=load.example
 SERIAL=2024010101
 PATH=$PATH:/usr/sbin
 
-for tool in nsd knotd kdig; do
+for tool in nsd knotd kdig dig; do
 	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "zoneload.sh: $tool not found (apt-get install nsd knot knot-dnsutils)"
+		echo "zoneload.sh: $tool not found (apt-get install nsd knot knot-dnsutils bind9-dnsutils)"
 		exit 1
 	fi
 done
@@ -59,7 +59,9 @@ awk -v n="$RECORDS" -v zone="$ZONE" -v serial="$SERIAL" 'BEGIN {
 		if (c < n && i % 20 == 7) { printf "c%d CNAME h%d\n", i, i; c++ }
 		i++
 	}
-}' >"$tmp/$ZONE.zone"
+	printf "h%d.%s\n", i - 1, zone >"/dev/stderr"
+}' >"$tmp/$ZONE.zone" 2>"$tmp/lastname"
+LAST=$(cat "$tmp/lastname")
 echo "zoneload.sh: $(grep -c -v '^\$' "$tmp/$ZONE.zone") records, $(du -m "$tmp/$ZONE.zone" | cut -f1) MB"
 
 mkdir -p "$tmp/tdnsd" "$tmp/nsd" "$tmp/knot"
@@ -150,7 +152,7 @@ measure() {
 	esac
 	pid=$!
 	while :; do
-		answer=$(kdig +short +time=1 +retry=0 -p "${PORTOF[$s]}" @127.0.0.1 "$ZONE" SOA 2>/dev/null || true)
+		answer=$(dig +short +time=1 +tries=1 -p "${PORTOF[$s]}" @127.0.0.1 "$ZONE" SOA 2>/dev/null || true)
 		case $answer in
 		*" $SERIAL "*) break ;;
 		esac
@@ -168,6 +170,12 @@ measure() {
 	done
 	t1=$(now_ms)
 	LOAD_MS=$((t1 - t0))
+	# The whole zone must be there, not just its apex: the last name of the file answers too.
+	answer=$(kdig +short +time=2 +retry=1 -p "${PORTOF[$s]}" @127.0.0.1 "$LAST" A 2>/dev/null || true)
+	if [ -z "$answer" ]; then
+		echo "zoneload.sh: $s answers the SOA but not $LAST A"
+		return 1
+	fi
 	sleep 0.5
 	RSS_KB=$(mem_kb "$pid" VmRSS)
 	PSS_KB=$(mem_kb "$pid" Pss)

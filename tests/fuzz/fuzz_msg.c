@@ -7,7 +7,7 @@
 
 /*
  * Build from a build directory with clang -g -O1 -fsanitize=fuzzer,address,undefined
- * -I../src -I. and every .c file of ../src/core and ../src/dns, then run
+ * -I../src -I. and every .c file in the src core and dns folders, then run
  *   ./fuzz_msg -dict=../tests/fuzz/msg.dict -max_total_time=60 CORPUS_DIR
  */
 

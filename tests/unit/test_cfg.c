@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests for src/cfg/cfg.c: schema table, defaults, every key, every error with file:line. */
+/* Unit tests for src/cfg: schema table, defaults, every key, every error, get and in-place set. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <dirent.h>
+#include <sys/stat.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -135,6 +138,9 @@ assert_defaults(const struct cfg *c)
 	assert_int_equal(c->tcp_idle_timeout, 10);
 	assert_int_equal(c->tcp_max_connections, 1024);
 	assert_int_equal(c->udp_max_payload, 1232);
+	assert_int_equal(c->serial_policy, CFG_SERIAL_INCREMENT);
+	assert_string_equal(c->control_socket, "/run/tdns/control.sock");
+	assert_null(c->control_group);
 	assert_int_equal(c->log_level, TDNS_LOG_INFO);
 	assert_int_equal(c->nzones, 0);
 }
@@ -437,7 +443,8 @@ test_unknown_keys_name_the_section_and_the_expected_keys(void **state)
 	(void)state;
 	expect_error("[server]\nlisten = 127.0.0.1\n\n\n\n\nfoo = 1\n", 7,
 		     "unknown key 'foo' in section [server]; expected one of: listen, workers, "
-		     "state-dir, user, tcp-idle-timeout, tcp-max-connections, udp-max-payload");
+		     "state-dir, user, tcp-idle-timeout, tcp-max-connections, udp-max-payload, "
+		     "serial-policy");
 	expect_error("[log]\nquery-log = off\n", 2,
 		     "unknown key 'query-log' in section [log] (not supported by this release "
 		     "yet); expected one of: level");
@@ -448,7 +455,7 @@ test_unknown_keys_name_the_section_and_the_expected_keys(void **state)
 	expect_error("[server]\nWorkers = 2\n", 2,
 		     "unknown key 'Workers' in section [server]; expected one of: listen, "
 		     "workers, state-dir, user, tcp-idle-timeout, tcp-max-connections, "
-		     "udp-max-payload");
+		     "udp-max-payload, serial-policy");
 	expect_error("# no section yet\nworkers = 2\n", 2,
 		     "key 'workers' outside any section; expected a [section] line first");
 }
@@ -459,24 +466,26 @@ test_unknown_sections_fail_even_when_empty(void **state)
 	(void)state;
 	expect_error("[server]\n[recursion]\n", 2,
 		     "unknown section [recursion] (not supported by this release yet); expected "
-		     "one of: [server], [log], [zone NAME]");
+		     "one of: [server], [control], [log], [zone NAME]");
 	expect_error("[log]\nlevel = info\n[ dnssec ]\nvalidation = yes\n", 3,
 		     "unknown section [dnssec] (not supported by this release yet); expected "
-		     "one of: [server], [log], [zone NAME]");
+		     "one of: [server], [control], [log], [zone NAME]");
 	expect_error("[servers]\n", 1,
-		     "unknown section [servers]; expected one of: [server], [log], [zone NAME]");
-	expect_error("[zoneexample.com]\n", 1,
-		     "unknown section [zoneexample.com]; expected one of: [server], [log], "
+		     "unknown section [servers]; expected one of: [server], [control], [log], "
 		     "[zone NAME]");
+	expect_error("[zoneexample.com]\n", 1,
+		     "unknown section [zoneexample.com]; expected one of: [server], [control], "
+		     "[log], [zone NAME]");
 	static const char *const later[] = {
-		"control", "forwarders", "cache", "tls", "dot", "doh",
+		"forwarders", "cache", "tls", "dot", "doh",
 	};
 	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++) {
 		char text[64];
 		char msg[256];
 		snprintf(text, sizeof(text), "[%s]\n", later[i]);
 		snprintf(msg, sizeof(msg), "unknown section [%s] (not supported by this release "
-			 "yet); expected one of: [server], [log], [zone NAME]", later[i]);
+			 "yet); expected one of: [server], [control], [log], [zone NAME]",
+			 later[i]);
 		expect_error(text, 1, msg);
 	}
 }
@@ -584,6 +593,406 @@ test_missing_file_is_an_io_error_naming_the_file(void **state)
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* serial-policy and [control]                                                                  */
+
+static void
+test_serial_policy_and_control_keys_are_parsed(void **state)
+{
+	(void)state;
+	static const struct { const char *name; unsigned policy; } policies[] = {
+		{ "increment", CFG_SERIAL_INCREMENT }, { "date", CFG_SERIAL_DATE },
+		{ "unixtime", CFG_SERIAL_UNIXTIME },
+	};
+	for (size_t i = 0; i < sizeof(policies) / sizeof(policies[0]); i++) {
+		char text[128];
+		struct cfg *c = NULL;
+		char err[256];
+		snprintf(text, sizeof(text), "[server]\nserial-policy = %s\n", policies[i].name);
+		assert_int_equal(load_text(text, &c, err, sizeof(err)), TDNS_OK);
+		assert_int_equal(c->serial_policy, policies[i].policy);
+		cfg_free(c);
+	}
+	struct cfg *c = NULL;
+	char err[256];
+	assert_int_equal(load_text("[control]\nsocket = /tmp/tdns test/ctl.sock\n"
+				   "group = tdns-admin\n", &c, err, sizeof(err)), TDNS_OK);
+	assert_string_equal(c->control_socket, "/tmp/tdns test/ctl.sock");
+	assert_string_equal(c->control_group, "tdns-admin");
+	cfg_free(c);
+	assert_int_equal(load_text("[control]\ngroup =\n", &c, err, sizeof(err)), TDNS_OK);
+	assert_null(c->control_group);
+	cfg_free(c);
+}
+
+static void
+test_bad_serial_policy_and_control_values_fail_with_file_line(void **state)
+{
+	(void)state;
+	expect_error("[server]\nserial-policy = Date\n", 2,
+		     "invalid serial-policy 'Date'; expected increment, date or unixtime");
+	expect_error("[control]\nsocket = run/ctl.sock\n", 2,
+		     "invalid control socket 'run/ctl.sock'; expected an absolute path of at "
+		     "most 107 characters");
+	char text[256];
+	char msg[512];
+	char path[120];
+	memset(path, 'x', sizeof(path));
+	path[0] = '/';
+	path[108] = '\0';
+	snprintf(text, sizeof(text), "[control]\nsocket = %s\n", path);
+	snprintf(msg, sizeof(msg), "invalid control socket '%s'; expected an absolute path of at "
+		 "most 107 characters", path);
+	expect_error(text, 2, msg);
+	expect_error("[control]\n\ngroup = a b\n", 3,
+		     "invalid control group 'a b'; expected a group name (letters, digits, '_', "
+		     "'.', '-'), or nothing");
+	expect_error("[control]\nuser = x\n", 2,
+		     "unknown key 'user' in section [control]; expected one of: socket, group");
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* cfg_get and cfg_value_text                                                                   */
+
+static void
+test_every_key_has_a_text_form_equal_to_its_default(void **state)
+{
+	(void)state;
+	struct cfg *c = NULL;
+	char err[256];
+	assert_int_equal(load_text("[zone example.com]\n", &c, err, sizeof(err)), TDNS_OK);
+	for (size_t i = 0; cfg_keys[i].key != NULL; i++) {
+		const struct cfg_key *k = &cfg_keys[i];
+		char *v = cfg_value_text(c, k, 0);
+		if (v == NULL) {
+			fail_msg("[%s] %s has no text form", k->section, k->key);
+		}
+		if (!(k->flags & CFG_KEY_DERIVED) && strcmp(v, k->def) != 0) {
+			fail_msg("[%s] %s shows '%s', its default is '%s'", k->section, k->key, v,
+				 k->def);
+		}
+		free(v);
+	}
+	char *v = NULL;
+	assert_int_equal(cfg_get(c, "zone.example.com.file", &v, err, sizeof(err)), TDNS_OK);
+	assert_string_equal(v, LOCALSTATEDIR "/lib/tdns/example.com.zone");
+	free(v);
+	cfg_free(c);
+}
+
+static void
+test_get_shows_values_in_the_form_a_file_uses(void **state)
+{
+	(void)state;
+	struct cfg *c = NULL;
+	char err[256];
+	assert_int_equal(load_text("[server]\nlisten = 127.0.0.1:5300,[::1]\nworkers = 3\n"
+				   "user = tdns\nserial-policy = unixtime\n"
+				   "[control]\ngroup = wheel\n[log]\nlevel = debug\n"
+				   "[zone Example.COM.]\nfile = /srv/ex.zone\n[zone .]\n",
+				   &c, err, sizeof(err)), TDNS_OK);
+	static const struct { const char *key; const char *value; } want[] = {
+		{ "server.listen", "127.0.0.1:5300, [::1]:53" },
+		{ "server.workers", "3" },
+		{ "server.user", "tdns" },
+		{ "server.serial-policy", "unixtime" },
+		{ "server.udp-max-payload", "1232" },
+		{ "control.socket", "/run/tdns/control.sock" },
+		{ "control.group", "wheel" },
+		{ "log.level", "debug" },
+		{ "zone.example.com.file", "/srv/ex.zone" },
+		{ "zone.EXAMPLE.com..type", "primary" },
+		{ "zone..file", LOCALSTATEDIR "/lib/tdns/root.zone" },
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		char *v = NULL;
+		if (cfg_get(c, want[i].key, &v, err, sizeof(err)) != TDNS_OK) {
+			fail_msg("%s: %s", want[i].key, err);
+		}
+		assert_string_equal(v, want[i].value);
+		free(v);
+	}
+	cfg_free(c);
+}
+
+static void
+test_get_refuses_unknown_keys_and_zones(void **state)
+{
+	(void)state;
+	struct cfg *c = NULL;
+	char err[1024];
+	char *v = (char *)1;
+	assert_int_equal(load_text("[zone example.com]\n", &c, err, sizeof(err)), TDNS_OK);
+	static const char *const bad[] = {
+		"log.lvl", "log", "level", "server.listen.x", "zone.file", "zone.example.com.level",
+		"recursion.mode", "", ".", "log.",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char want[128];
+		if (cfg_get(c, bad[i], &v, err, sizeof(err)) != TDNS_EINVAL) {
+			fail_msg("accepted '%s'", bad[i]);
+		}
+		assert_null(v);
+		snprintf(want, sizeof(want), "unknown configuration key '%s'; expected one of: "
+			 "server.listen, server.workers, ", bad[i]);
+		assert_memory_equal(err, want, strlen(want));
+		assert_non_null(strstr(err, ", control.socket, control.group, log.level, "
+				       "zone.NAME.type, zone.NAME.file"));
+	}
+	assert_int_equal(cfg_get(c, "zone.example.org.file", &v, err, sizeof(err)),
+			 TDNS_ENOZONE);
+	assert_string_equal(err, "no zone 'example.org' in the configuration; expected one of "
+			    "its [zone NAME] sections");
+	assert_int_equal(cfg_get(c, "zone.a..b.file", &v, err, sizeof(err)), TDNS_EINVAL);
+	cfg_free(c);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* cfg_write_set                                                                                */
+
+/* Entries of tmpdir, to check that no temporary file is left behind. */
+static size_t
+dir_entries(void)
+{
+	size_t n = 0;
+	DIR *d = opendir(tmpdir);
+	assert_non_null(d);
+	for (struct dirent *e; (e = readdir(d)) != NULL;) {
+		n += e->d_name[0] != '.' || (e->d_name[1] != '\0' && strcmp(e->d_name, "..") != 0);
+	}
+	closedir(d);
+	return n;
+}
+
+/* Writes before to the test's file, sets key to value, and expects after byte for byte. */
+static void
+expect_set(const char *before, const char *key, const char *value, const char *after)
+{
+	char err[1024];
+	write_file(conf, before);
+	size_t entries = dir_entries();
+	if (cfg_write_set(conf, key, value, err, sizeof(err)) != TDNS_OK) {
+		fail_msg("set %s %s: %s", key, value, err);
+	}
+	char *text = read_all(conf);
+	assert_string_equal(text, after);
+	free(text);
+	assert_int_equal(dir_entries(), entries);
+}
+
+/* Writes before, sets key to value, which must fail with status and msg; file unchanged. */
+static void
+expect_set_error(const char *before, const char *key, const char *value, int status,
+		 const char *msg)
+{
+	char err[1024];
+	write_file(conf, before);
+	size_t entries = dir_entries();
+	assert_int_equal(cfg_write_set(conf, key, value, err, sizeof(err)), status);
+	assert_string_equal(err, msg);
+	char *text = read_all(conf);
+	assert_string_equal(text, before);
+	free(text);
+	assert_int_equal(dir_entries(), entries);
+}
+
+static void
+test_set_replaces_the_value_and_keeps_every_other_byte(void **state)
+{
+	(void)state;
+	static const char head[] = "# tdnsd.conf\n\n[server]\n; workers = auto\n";
+	static const char tail[] = "\n# the end\n[log]\n  level   =   info   ; chatty\n";
+	char before[512];
+	char after[512];
+	snprintf(before, sizeof(before), "%sworkers=2\n%s", head, tail);
+	snprintf(after, sizeof(after), "%sworkers=4\n%s", head, tail);
+	expect_set(before, "server.workers", "4", after);
+
+	snprintf(after, sizeof(after), "%sworkers=2\n%s", head,
+		 "\n# the end\n[log]\n  level   =   debug   ; chatty\n");
+	expect_set(before, "log.level", "  debug ", after);
+
+	/* An empty value cannot keep an inline comment, which would become the value. */
+	expect_set("[server]\nuser = tdns ; drop privileges\n", "server.user", "",
+		   "[server]\nuser = \n");
+	expect_set("[server]\r\nlisten = 127.0.0.1\r\n", "server.listen",
+		   "127.0.0.1:5300, [::1]:5300",
+		   "[server]\r\nlisten = 127.0.0.1:5300, [::1]:5300\r\n");
+	expect_set("[server]\nworkers = 2", "server.workers", "auto", "[server]\nworkers = auto");
+}
+
+static void
+test_set_inserts_an_absent_key_into_its_section(void **state)
+{
+	(void)state;
+	/* After the section's last key, before the blank line and the comments that follow. */
+	expect_set("[server]\nworkers = 2\nuser = tdns\n\n# logging\n[log]\nlevel = info\n",
+		   "server.udp-max-payload", "1400",
+		   "[server]\nworkers = 2\nuser = tdns\nudp-max-payload = 1400\n\n# logging\n"
+		   "[log]\nlevel = info\n");
+	/* After its commented-out example, which documents it. */
+	expect_set("[server]\n# Threads.\n; workers = auto\n\n# User.\nuser = tdns\n",
+		   "server.workers", "2",
+		   "[server]\n# Threads.\n; workers = auto\nworkers = 2\n\n# User.\nuser = tdns\n");
+	/* Right after the header of a section without keys. */
+	expect_set("[log]\n\n# nothing yet\n", "log.level", "debug",
+		   "[log]\nlevel = debug\n\n# nothing yet\n");
+	/* CRLF files get CRLF lines; a last line without a line ending gets one. */
+	expect_set("[server]\r\nworkers = 2\r\n[log]\r\nlevel = info", "log.level", "err",
+		   "[server]\r\nworkers = 2\r\n[log]\r\nlevel = err");
+	expect_set("[server]\r\nworkers = 2", "server.user", "tdns",
+		   "[server]\r\nworkers = 2\r\nuser = tdns\r\n");
+	/* A commented-out example of another (commented-out) section is not used. */
+	expect_set("[log]\n; level = info\n; [zone example.com]\n; file = example.com.zone\n"
+		   "[zone example.com]\ntype = primary\n", "zone.example.com.file", "x.zone",
+		   "[log]\n; level = info\n; [zone example.com]\n; file = example.com.zone\n"
+		   "[zone example.com]\ntype = primary\nfile = x.zone\n");
+}
+
+static void
+test_set_appends_an_absent_section(void **state)
+{
+	(void)state;
+	expect_set("[server]\nworkers = 2\n", "control.group", "tdns",
+		   "[server]\nworkers = 2\n\n[control]\ngroup = tdns\n");
+	expect_set("# only a comment", "log.level", "debug",
+		   "# only a comment\n\n[log]\nlevel = debug\n");
+	expect_set("", "server.serial-policy", "date", "[server]\nserial-policy = date\n");
+	expect_set("[zone example.com]\nfile = a.zone\n", "zone.example.net.file", "b.zone",
+		   "[zone example.com]\nfile = a.zone\n\n[zone example.net]\nfile = b.zone\n");
+}
+
+static void
+test_set_zone_keys_change_only_their_zone(void **state)
+{
+	(void)state;
+	static const char before[] =
+		"[zone example.net]\nfile = net.zone\n"
+		"[zone Example.COM.]   ; main zone\nfile = com.zone\n"
+		"[zone .]\nfile = root.zone\n";
+	expect_set(before, "zone.example.com.file", "/srv/other.zone",
+		   "[zone example.net]\nfile = net.zone\n"
+		   "[zone Example.COM.]   ; main zone\nfile = /srv/other.zone\n"
+		   "[zone .]\nfile = root.zone\n");
+	expect_set(before, "zone..file", "r.zone",
+		   "[zone example.net]\nfile = net.zone\n"
+		   "[zone Example.COM.]   ; main zone\nfile = com.zone\n"
+		   "[zone .]\nfile = r.zone\n");
+	expect_set(before, "zone.example.net.type", "primary",
+		   "[zone example.net]\nfile = net.zone\ntype = primary\n"
+		   "[zone Example.COM.]   ; main zone\nfile = com.zone\n"
+		   "[zone .]\nfile = root.zone\n");
+
+	struct cfg *c = NULL;
+	char err[256];
+	assert_int_equal(cfg_load(conf, &c, err, sizeof(err)), TDNS_OK);
+	assert_int_equal(c->nzones, 3);
+	cfg_free(c);
+}
+
+static void
+test_set_invalid_value_leaves_the_file_untouched(void **state)
+{
+	(void)state;
+	static const char before[] = "# keep me\n[server]\nworkers = 2\n\n[log]\nlevel = info\n";
+	char msg[512];
+	snprintf(msg, sizeof(msg), "%s:6: invalid log level 'loud'; expected err, warning, "
+		 "notice, info or debug", conf);
+	expect_set_error(before, "log.level", "loud", TDNS_ECONFIG, msg);
+	snprintf(msg, sizeof(msg), "%s:3: invalid workers '0'; expected 'auto' or a number "
+		 "1..64", conf);
+	expect_set_error(before, "server.workers", "0", TDNS_ECONFIG, msg);
+	/* The inserted line is line 4, right after workers. */
+	snprintf(msg, sizeof(msg), "%s:4: invalid serial-policy 'weekly'; expected increment, "
+		 "date or unixtime", conf);
+	expect_set_error(before, "server.serial-policy", "weekly", TDNS_ECONFIG, msg);
+	/* An error elsewhere in the file is reported too, and nothing is written. */
+	snprintf(msg, sizeof(msg), "%s:3: invalid workers '0'; expected 'auto' or a number "
+		 "1..64", conf);
+	expect_set_error("[server]\n\nworkers = 0\n", "log.level", "debug", TDNS_ECONFIG, msg);
+
+	expect_set_error(before, "log.lvl", "debug", TDNS_EINVAL,
+			 "unknown configuration key 'log.lvl'; expected one of: server.listen, "
+			 "server.workers, server.state-dir, server.user, server.tcp-idle-timeout, "
+			 "server.tcp-max-connections, server.udp-max-payload, "
+			 "server.serial-policy, control.socket, control.group, log.level, "
+			 "zone.NAME.type, zone.NAME.file");
+	expect_set_error(before, "server.user", "a\nb", TDNS_EINVAL,
+			 "invalid value for server.user: a line break; expected one line");
+	expect_set_error(before, "server.user", "tdns ; x", TDNS_EINVAL,
+			 "invalid value for server.user: ';' after a blank starts a comment; "
+			 "expected a value without it");
+}
+
+static void
+test_set_keeps_the_mode_and_follows_symbolic_links(void **state)
+{
+	(void)state;
+	char err[512];
+	char link[160];
+	write_file(conf, "[log]\nlevel = info\n");
+	assert_int_equal(chmod(conf, 0640), 0);
+	snprintf(link, sizeof(link), "%s/link.conf", tmpdir);
+	assert_int_equal(symlink("tdnsd.conf", link), 0);
+	assert_int_equal(cfg_write_set(link, "log.level", "notice", err, sizeof(err)), TDNS_OK);
+	struct stat st;
+	assert_int_equal(lstat(link, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	assert_int_equal(stat(conf, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	char *text = read_all(conf);
+	assert_string_equal(text, "[log]\nlevel = notice\n");
+	free(text);
+	unlink(link);
+
+	snprintf(link, sizeof(link), "%s/absent.conf", tmpdir);
+	assert_int_equal(cfg_write_set(link, "log.level", "notice", err, sizeof(err)), TDNS_EIO);
+	char want[256];
+	snprintf(want, sizeof(want), "cannot open %s: No such file or directory", link);
+	assert_string_equal(err, want);
+}
+
+/* The shipped sample, changed key by key, keeps its comments and loads the new values. */
+static void
+test_set_on_the_sample_config_keeps_its_documentation(void **state)
+{
+	(void)state;
+	char *sample = read_all(SRCDIR "/etc/tdnsd.conf");
+	write_file(conf, sample);
+	char err[512];
+	assert_int_equal(cfg_write_set(conf, "log.level", "debug", err, sizeof(err)), TDNS_OK);
+	assert_int_equal(cfg_write_set(conf, "control.socket", "/tmp/t.sock", err, sizeof(err)),
+			 TDNS_OK);
+	assert_int_equal(cfg_write_set(conf, "zone.example.com.file", "/srv/ex.zone", err,
+				       sizeof(err)), TDNS_OK);
+	char *text = read_all(conf);
+	assert_non_null(strstr(text, "; level = info\nlevel = debug\n"));
+	assert_non_null(strstr(text, "; socket = /run/tdns/control.sock\nsocket = /tmp/t.sock\n"));
+	assert_non_null(strstr(text, "\n\n[zone example.com]\nfile = /srv/ex.zone\n"));
+	/* Removing the three added lines and the appended section gives the sample back. */
+	char *p = strstr(text, "level = debug\n");
+	memmove(p, p + strlen("level = debug\n"), strlen(p + strlen("level = debug\n")) + 1);
+	p = strstr(text, "socket = /tmp/t.sock\n");
+	memmove(p, p + strlen("socket = /tmp/t.sock\n"),
+		strlen(p + strlen("socket = /tmp/t.sock\n")) + 1);
+	p = strstr(text, "\n\n[zone example.com]\n");
+	*p = '\0';
+	size_t slen = strlen(sample);
+	assert_true(sample[slen - 1] == '\n');
+	sample[slen - 1] = '\0';
+	assert_string_equal(text, sample);
+	free(text);
+	free(sample);
+
+	struct cfg *c = NULL;
+	assert_int_equal(cfg_load(conf, &c, err, sizeof(err)), TDNS_OK);
+	assert_int_equal(c->log_level, TDNS_LOG_DEBUG);
+	assert_string_equal(c->control_socket, "/tmp/t.sock");
+	assert_int_equal(c->nzones, 1);
+	assert_string_equal(c->zones[0].file, "/srv/ex.zone");
+	cfg_free(c);
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* The table, the sample file and the man page agree                                            */
 
 static size_t
@@ -604,8 +1013,9 @@ test_every_key_has_default_help_parser_and_known_section(void **state)
 	for (size_t i = 0; cfg_keys[i].key != NULL; i++) {
 		const struct cfg_key *k = &cfg_keys[i];
 		assert_non_null(k->section);
-		assert_true(strcmp(k->section, "server") == 0 || strcmp(k->section, "log") == 0 ||
-			    strcmp(k->section, "zone") == 0);
+		assert_true(strcmp(k->section, "server") == 0 ||
+			    strcmp(k->section, "control") == 0 ||
+			    strcmp(k->section, "log") == 0 || strcmp(k->section, "zone") == 0);
 		assert_non_null(k->def);
 		assert_non_null(k->help);
 		assert_true(strlen(k->help) > 10);
@@ -831,6 +1241,18 @@ main(void)
 		cmocka_unit_test(test_syntax_errors_name_their_line),
 		cmocka_unit_test(test_overlong_line_fails_with_file_line),
 		cmocka_unit_test(test_missing_file_is_an_io_error_naming_the_file),
+		cmocka_unit_test(test_serial_policy_and_control_keys_are_parsed),
+		cmocka_unit_test(test_bad_serial_policy_and_control_values_fail_with_file_line),
+		cmocka_unit_test(test_every_key_has_a_text_form_equal_to_its_default),
+		cmocka_unit_test(test_get_shows_values_in_the_form_a_file_uses),
+		cmocka_unit_test(test_get_refuses_unknown_keys_and_zones),
+		cmocka_unit_test(test_set_replaces_the_value_and_keeps_every_other_byte),
+		cmocka_unit_test(test_set_inserts_an_absent_key_into_its_section),
+		cmocka_unit_test(test_set_appends_an_absent_section),
+		cmocka_unit_test(test_set_zone_keys_change_only_their_zone),
+		cmocka_unit_test(test_set_invalid_value_leaves_the_file_untouched),
+		cmocka_unit_test(test_set_keeps_the_mode_and_follows_symbolic_links),
+		cmocka_unit_test(test_set_on_the_sample_config_keeps_its_documentation),
 		cmocka_unit_test(test_every_key_has_default_help_parser_and_known_section),
 		cmocka_unit_test(test_every_default_written_explicitly_gives_the_defaults),
 		cmocka_unit_test(test_sample_config_documents_every_key_with_its_default),

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "zone/zone.h"
@@ -1217,6 +1218,348 @@ test_truncation_sets_tc_when_answer_does_not_fit(void **state)
 	zone_set_free(s);
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* References, copies and removal (run-time changes)                                           */
+
+static struct zone_set *
+set_with(struct zone *z)
+{
+	struct zone_set *s = zone_set_new();
+	assert_non_null(s);
+	assert_int_equal(zone_set_add(s, z), TDNS_OK);
+	return s;
+}
+
+static void
+test_zone_ref_keeps_zone_alive_until_last_reference_is_dropped(void **state)
+{
+	(void)state;
+	struct zone *z = good_zone("example.com.", zone_com);
+	assert_int_equal(z->refs, 1);
+	assert_ptr_equal(zone_ref(z), z);
+	assert_int_equal(z->refs, 2);
+	zone_free(z);
+	assert_int_equal(z->refs, 1);
+	uint8_t n[DNS_NAME_MAX];
+	name("www.example.com.", n);
+	assert_non_null(zone_find(z, n));
+	zone_free(z);
+	assert_null(zone_ref(NULL));
+}
+
+static void
+test_sets_share_zones_and_each_set_drops_its_own_reference(void **state)
+{
+	(void)state;
+	struct zone_set *a = set_of("example.com.", zone_com, "example.org.", zone_org);
+	struct zone_set *b = zone_set_new();
+	assert_int_equal(zone_set_count(a), 2);
+	for (size_t i = 0; i < zone_set_count(a); i++) {
+		/* A published zone is never changed; only its count is. */
+		struct zone *z = (struct zone *)zone_set_get(a, i);
+		assert_int_equal(zone_set_add(b, zone_ref(z)), TDNS_OK);
+		assert_int_equal(z->refs, 2);
+	}
+	assert_null(zone_set_get(a, 2));
+	zone_set_free(a);
+	struct reply *r = ask(b, "www.example.org.", DNS_TYPE_A);
+	assert_string_equal(ANSWER(r), "www.example.org. 3600 IN A 198.51.100.1");
+	reply_free(r);
+	zone_set_free(b);
+}
+
+static void
+test_zone_set_find_matches_the_exact_apex_only(void **state)
+{
+	(void)state;
+	struct zone_set *s = set_of("example.com.", zone_com, "sub.example.com.",
+				       "$ORIGIN sub.example.com.\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\n"
+				       "ns A 192.0.2.1\n");
+	uint8_t n[DNS_NAME_MAX];
+	name("EXAMPLE.com.", n);
+	const struct zone *z = zone_set_find(s, n);
+	assert_non_null(z);
+	assert_string_equal(z->name, "example.com.");
+	name("sub.example.com.", n);
+	assert_string_equal(zone_set_find(s, n)->name, "sub.example.com.");
+	name("www.example.com.", n);
+	assert_null(zone_set_find(s, n));
+	name("com.", n);
+	assert_null(zone_set_find(s, n));
+	assert_null(zone_set_find(NULL, n));
+	zone_set_free(s);
+}
+
+static void
+test_clone_is_an_independent_deep_copy(void **state)
+{
+	(void)state;
+	struct zone *z = good_zone("example.com.", zone_com);
+	struct zone *c = zone_clone(z);
+	assert_non_null(c);
+	assert_int_equal(c->refs, 1);
+	assert_int_equal(c->nrecords, z->nrecords);
+	assert_int_equal(c->nnodes, z->nnodes);
+	assert_int_equal(c->serial, z->serial);
+	assert_string_equal(c->name, z->name);
+	char *a = dump_zone(z), *b = dump_zone(c);
+	assert_string_equal(a, b);
+	free(b);
+
+	/* Changing the copy leaves the original as it was. */
+	uint8_t n[DNS_NAME_MAX], rd[4] = { 192, 0, 2, 99 };
+	name("www.example.com.", n);
+	assert_int_equal(zone_add_rr(c, n, DNS_TYPE_A, 3600, rd, 4), TDNS_OK);
+	name("new.example.com.", n);
+	assert_int_equal(zone_add_rr(c, n, DNS_TYPE_A, 3600, rd, 4), TDNS_OK);
+	name("mail.example.com.", n);
+	assert_int_equal(zone_remove_rr(c, n, 0, NULL, 0), TDNS_OK);
+	assert_int_equal(zone_check(c, NULL, NULL), TDNS_OK);
+	b = dump_zone(z);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	name("new.example.com.", n);
+	assert_null(zone_find(z, n));
+	assert_non_null(zone_find(c, n));
+
+	/* The copy answers like the original: cuts, wildcards, CNAMEs. */
+	struct zone_set *s = set_with(c);
+	struct reply *r = ask(s, "www.example.com.", DNS_TYPE_A);
+	assert_int_equal(r->m.count[DNS_SECTION_ANSWER], 3);
+	reply_free(r);
+	r = ask(s, "host.sub.example.com.", DNS_TYPE_A);
+	assert_false(aa(r));
+	assert_non_null(strstr(AUTHORITY(r), "sub.example.com. 3600 IN NS ns.sub.example.com."));
+	reply_free(r);
+	r = ask(s, "x.wild.example.com.", DNS_TYPE_TXT);
+	assert_string_equal(ANSWER(r), "x.wild.example.com. 3600 IN TXT \"wildcard\"");
+	reply_free(r);
+	r = ask(s, "mail.example.com.", DNS_TYPE_A);
+	assert_int_equal(r->info.rcode, DNS_RCODE_NXDOMAIN);
+	reply_free(r);
+	zone_set_free(s);
+	zone_free(z);
+}
+
+static void
+test_remove_rr_removes_one_rdata_an_rrset_or_a_name(void **state)
+{
+	(void)state;
+	struct zone *z = good_zone("example.com.", zone_com);
+	size_t nrec = z->nrecords;
+	uint8_t n[DNS_NAME_MAX], rd[4] = { 192, 0, 2, 81 };
+	name("WWW.example.com.", n);
+	assert_int_equal(zone_remove_rr(z, n, DNS_TYPE_A, rd, 4), TDNS_OK);
+	assert_int_equal(z->nrecords, nrec - 1);
+	assert_int_equal(zone_remove_rr(z, n, DNS_TYPE_A, rd, 4), TDNS_ENOENT);
+	assert_int_equal(zone_remove_rr(z, n, DNS_TYPE_AAAA, NULL, 0), TDNS_ENOENT);
+	assert_int_equal(z->nrecords, nrec - 1);
+	struct zone_set *s = set_with(z);
+	struct reply *r = ask(s, "www.example.com.", DNS_TYPE_A);
+	assert_string_equal(ANSWER(r), "www.example.com. 3600 IN A 192.0.2.80");
+	reply_free(r);
+
+	/* Whole rrset: sip keeps its AAAA. */
+	name("sip.example.com.", n);
+	assert_int_equal(zone_remove_rr(z, n, DNS_TYPE_A, NULL, 0), TDNS_OK);
+	assert_int_equal(z->nrecords, nrec - 2);
+	r = ask(s, "sip.example.com.", DNS_TYPE_A);
+	assert_int_equal(r->info.rcode, DNS_RCODE_NOERROR);
+	assert_int_equal(r->m.count[DNS_SECTION_ANSWER], 0);
+	reply_free(r);
+	r = ask(s, "sip.example.com.", DNS_TYPE_AAAA);
+	assert_int_equal(r->m.count[DNS_SECTION_ANSWER], 1);
+	reply_free(r);
+
+	/* Every rrset at a name: the name is gone (NXDOMAIN, not NODATA). */
+	assert_int_equal(zone_remove_rr(z, n, 0, NULL, 0), TDNS_OK);
+	assert_int_equal(z->nrecords, nrec - 3);
+	assert_null(zone_find(z, n));
+	r = ask(s, "sip.example.com.", DNS_TYPE_A);
+	assert_int_equal(r->info.rcode, DNS_RCODE_NXDOMAIN);
+	reply_free(r);
+	assert_int_equal(zone_remove_rr(z, n, 0, NULL, 0), TDNS_ENOENT);
+	zone_set_free(s);
+}
+
+static void
+test_remove_rr_prunes_empty_ancestors_but_keeps_empty_non_terminals(void **state)
+{
+	(void)state;
+	struct zone *z = good_zone("example.com.",
+				   "$ORIGIN example.com.\n"
+				   "@ SOA ns hm 1 2 3 4 5\n"
+				   "@ NS ns\n"
+				   "ns A 192.0.2.1\n"
+				   "a.b.ent A 192.0.2.2\n"
+				   "c.b.ent A 192.0.2.3\n"
+				   "*.w TXT \"wild\"\n");
+	size_t nodes = z->nnodes;
+	uint8_t n[DNS_NAME_MAX];
+	name("a.b.ent.example.com.", n);
+	assert_int_equal(zone_remove_rr(z, n, DNS_TYPE_A, NULL, 0), TDNS_OK);
+	assert_int_equal(z->nnodes, nodes - 1);
+	name("b.ent.example.com.", n);
+	assert_non_null(zone_find(z, n));
+	name("c.b.ent.example.com.", n);
+	assert_int_equal(zone_remove_rr(z, n, 0, NULL, 0), TDNS_OK);
+	/* c.b.ent, b.ent and ent only existed for the records removed. */
+	assert_int_equal(z->nnodes, nodes - 4);
+	name("ent.example.com.", n);
+	assert_null(zone_find(z, n));
+
+	/* A wildcard that is removed no longer synthesises answers. */
+	name("*.w.example.com.", n);
+	assert_int_equal(zone_remove_rr(z, n, DNS_TYPE_TXT, NULL, 0), TDNS_OK);
+	assert_int_equal(zone_check(z, NULL, NULL), TDNS_OK);
+	struct zone_set *s = set_with(z);
+	struct reply *r = ask(s, "x.w.example.com.", DNS_TYPE_TXT);
+	assert_int_equal(r->info.rcode, DNS_RCODE_NXDOMAIN);
+	reply_free(r);
+	r = ask(s, "b.ent.example.com.", DNS_TYPE_A);
+	assert_int_equal(r->info.rcode, DNS_RCODE_NXDOMAIN);
+	reply_free(r);
+	zone_set_free(s);
+
+	/* The apex is never pruned, and pruned names can come back. */
+	z = good_zone("example.com.", "$ORIGIN example.com.\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\n"
+				      "ns A 192.0.2.1\n");
+	name("example.com.", n);
+	assert_int_equal(zone_remove_rr(z, n, 0, NULL, 0), TDNS_OK);
+	assert_non_null(zone_find(z, n));
+	name("ns.example.com.", n);
+	assert_int_equal(zone_remove_rr(z, n, 0, NULL, 0), TDNS_OK);
+	uint8_t rd[4] = { 192, 0, 2, 7 };
+	assert_int_equal(zone_add_rr(z, n, DNS_TYPE_A, 60, rd, 4), TDNS_OK);
+	assert_non_null(zone_find(z, n));
+	assert_int_equal(z->nnodes, 2);
+	assert_int_equal(z->nrecords, 1);
+	struct zone *c = zone_clone(z);
+	assert_int_equal(c->nnodes, 2);
+	zone_free(c);
+	zone_free(z);
+}
+
+static void
+test_removing_a_delegation_makes_names_below_it_authoritative(void **state)
+{
+	(void)state;
+	struct zone *z = good_zone("example.com.", zone_com);
+	uint8_t n[DNS_NAME_MAX];
+	name("sub.example.com.", n);
+	assert_int_equal(zone_remove_rr(z, n, DNS_TYPE_NS, NULL, 0), TDNS_OK);
+	assert_int_equal(zone_remove_rr(z, n, DNS_TYPE_DS, NULL, 0), TDNS_OK);
+	assert_int_equal(zone_check(z, NULL, NULL), TDNS_OK);
+	struct zone_set *s = set_with(z);
+	struct reply *r = ask(s, "host.sub.example.com.", DNS_TYPE_A);
+	assert_true(aa(r));
+	assert_string_equal(ANSWER(r), "host.sub.example.com. 3600 IN A 192.0.2.7");
+	reply_free(r);
+	zone_set_free(s);
+}
+
+static void
+test_zone_to_text_is_what_zone_write_writes(void **state)
+{
+	(void)state;
+	struct zone *z = good_zone("example.com.", zone_com);
+	char path[] = "/tmp/tdns-test-totext-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(zone_write(z, path), TDNS_OK);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	static char file[1 << 16];
+	size_t flen = fread(file, 1, sizeof(file) - 1, f);
+	fclose(f);
+	unlink(path);
+	size_t len = 0;
+	char *text = zone_to_text(z, &len);
+	assert_non_null(text);
+	assert_int_equal(len, flen);
+	assert_int_equal(strlen(text), len);
+	assert_memory_equal(text, file, len);
+	free(text);
+	zone_free(z);
+}
+
+static void
+test_load_mem_checks_the_zone_and_reports_name_and_line(void **state)
+{
+	(void)state;
+	uint8_t apex[DNS_NAME_MAX];
+	name("example.org.", apex);
+	struct zone *z = NULL;
+	char err[512];
+	assert_int_equal(zone_load_mem(apex, zone_org, strlen(zone_org), "import", &z, err,
+				       sizeof(err)),
+			 TDNS_OK);
+	assert_non_null(z);
+	assert_int_equal(z->serial, 1);
+	assert_null(z->file);
+	zone_free(z);
+
+	static const char bad[] = "$ORIGIN example.org.\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\n"
+				  "ns A 192.0.2.300\n";
+	assert_int_not_equal(zone_load_mem(apex, bad, strlen(bad), "import", &z, err,
+					   sizeof(err)),
+			     TDNS_OK);
+	assert_null(z);
+	assert_true(strncmp(err, "import:4: ", 10) == 0);
+
+	static const char cname[] = "$ORIGIN example.org.\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\n"
+				    "ns A 192.0.2.3\nns CNAME www\n";
+	assert_int_equal(zone_load_mem(apex, cname, strlen(cname), "import", &z, err,
+				       sizeof(err)),
+			 TDNS_ECNAME);
+	assert_non_null(strstr(err, "CNAME and other data"));
+}
+
+static void
+test_clone_of_a_100k_record_zone_is_fast_and_complete(void **state)
+{
+	(void)state;
+	uint8_t apex[DNS_NAME_MAX], n[DNS_NAME_MAX];
+	name("big.test.", apex);
+	struct zone *z = zone_new(apex);
+	static const uint8_t soa[] = { 2, 'n', 's', 0, 2, 'h', 'm', 0, 0, 0, 0, 1, 0, 0, 0, 2,
+				       0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 5 };
+	static const uint8_t ns[] = { 2, 'n', 's', 0 };
+	assert_int_equal(zone_add_rr(z, apex, DNS_TYPE_SOA, 60, soa, sizeof(soa)), TDNS_OK);
+	assert_int_equal(zone_add_rr(z, apex, DNS_TYPE_NS, 60, ns, sizeof(ns)), TDNS_OK);
+	for (unsigned i = 0; i < 100000; i++) {
+		char text[64];
+		snprintf(text, sizeof(text), "h%u.big.test.", i);
+		name(text, n);
+		uint8_t rd[4] = { 10, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i };
+		assert_int_equal(zone_add_rr(z, n, DNS_TYPE_A, 60, rd, 4), TDNS_OK);
+	}
+	assert_int_equal(zone_check(z, NULL, NULL), TDNS_OK);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	struct zone *c = zone_clone(z);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_non_null(c);
+	double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	/* Generous for sanitizer builds; a plain build takes a few milliseconds. */
+	assert_true(ms < 500.0);
+	assert_int_equal(c->nrecords, 100002);
+	assert_int_equal(c->nnodes, 100001);
+	name("h99999.big.test.", n);
+	const struct zone_node *node = zone_find(c, n);
+	assert_non_null(node);
+	const struct zone_rrset *r = zone_node_rrset(node, DNS_TYPE_A);
+	assert_non_null(r);
+	assert_int_equal(r->data[2 + 3], 99999 & 0xff);
+	zone_free(z);
+	char *a = dump_zone(c);
+	assert_non_null(a);
+	free(a);
+	zone_free(c);
+}
+
 int
 main(void)
 {
@@ -1254,6 +1597,16 @@ main(void)
 		cmocka_unit_test(test_additional_addresses_for_mx_srv_and_ns_targets),
 		cmocka_unit_test(test_refused_outside_zones_and_for_other_classes_and_transfers),
 		cmocka_unit_test(test_truncation_sets_tc_when_answer_does_not_fit),
+		cmocka_unit_test(test_zone_ref_keeps_zone_alive_until_last_reference_is_dropped),
+		cmocka_unit_test(test_sets_share_zones_and_each_set_drops_its_own_reference),
+		cmocka_unit_test(test_zone_set_find_matches_the_exact_apex_only),
+		cmocka_unit_test(test_clone_is_an_independent_deep_copy),
+		cmocka_unit_test(test_remove_rr_removes_one_rdata_an_rrset_or_a_name),
+		cmocka_unit_test(test_remove_rr_prunes_empty_ancestors_but_keeps_empty_non_terminals),
+		cmocka_unit_test(test_removing_a_delegation_makes_names_below_it_authoritative),
+		cmocka_unit_test(test_zone_to_text_is_what_zone_write_writes),
+		cmocka_unit_test(test_load_mem_checks_the_zone_and_reports_name_and_line),
+		cmocka_unit_test(test_clone_of_a_100k_record_zone_is_fast_and_complete),
 	};
 	return cmocka_run_group_tests(tests, setup_tmpdir, teardown_tmpdir);
 }
