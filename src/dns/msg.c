@@ -169,11 +169,32 @@ dns_query_parse(const uint8_t *pkt, size_t len, struct dns_query *q)
 
 	size_t pos = DNS_HDR_LEN;
 	if (DNS_OPCODE(q->flags) != DNS_OPCODE_QUERY) {
-		/* Parse the question only so the NOTIMP reply can echo it. */
+		/* Parse the question so the NOTIMP reply can echo it ... */
 		if (q->qdcount >= 1) {
 			int n = read_question(pkt, len, &pos, q->qname, &q->qtype, &q->qclass);
 			if (n > 0) {
 				q->qname_len = (size_t)n;
+			}
+		}
+		/*
+		 * ... and, when the message is well formed, its OPT record, so the reply carries
+		 * one too (RFC 6891 §7).  Anything odd just leaves the reply without EDNS.
+		 */
+		if (q->qdcount == 1 && q->qname_len > 0) {
+			uint16_t count[4] = { q->qdcount, q->ancount, q->nscount, q->arcount };
+			size_t nrr = (size_t)count[1] + count[2] + count[3];
+			bool ok = counts_fit(len, count[0], (uint32_t)nrr);
+			struct rr_view rr;
+			for (size_t i = 0; ok && i < nrr; i++) {
+				size_t idx;
+				int section = section_of(i, count, &idx);
+				ok = read_rr(pkt, len, &pos, &rr) == TDNS_OK &&
+				     check_rr(pkt, &rr, section, idx, count[3], &q->edns,
+					      &q->edns_count) == TDNS_OK;
+			}
+			if (!ok || pos != len) {
+				memset(&q->edns, 0, sizeof(q->edns));
+				q->edns_count = 0;
 			}
 		}
 		return DNS_RCODE_NOTIMP;

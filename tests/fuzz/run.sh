@@ -45,18 +45,21 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# The library sources the targets link: the pure codec and core layers (no I/O, no libevent).
+# The library sources the targets link: libtdns (core, dns, zone, cfg, ctl framing), no libevent.
 libsrc=""
-for f in "$top"/src/core/*.c "$top"/src/dns/*.c; do
+for f in "$top"/src/core/*.c "$top"/src/dns/*.c "$top"/src/zone/*.c "$top"/src/cfg/*.c \
+	"$top"/src/ctl/frame.c "$top"/src/ctl/commands.c; do
 	libsrc="$libsrc $f"
 done
+libs="$(pkg-config --libs inih jansson libsodium 2>/dev/null) -lpthread"
 cflags="-g -O1 -std=gnu11 -D_GNU_SOURCE -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
 -fno-sanitize-recover=undefined -I$top/src"
 
 echo "fuzz: building$targets"
 for t in $targets; do
 	# shellcheck disable=SC2086
-	if ! $CC $cflags -o "$work/$t" "$top/tests/fuzz/$t.c" $libsrc -lpthread; then
+	if ! $CC $cflags -DSYSCONFDIR='"/etc"' -DLOCALSTATEDIR='"/var"' -o "$work/$t" \
+		"$top/tests/fuzz/$t.c" $libsrc $libs; then
 		echo "fuzz: $t: build failed"
 		keep=1
 		exit 1

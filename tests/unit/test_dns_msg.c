@@ -158,6 +158,23 @@ test_query_parse_other_opcode_is_notimp_with_question(void **state)
 }
 
 static void
+test_query_parse_other_opcode_keeps_edns_for_the_reply(void **state)
+{
+	(void)state;
+	uint8_t pkt[sizeof(golden_query)];
+	memcpy(pkt, golden_query, sizeof(pkt));
+	pkt[2] = (uint8_t)((pkt[2] & 0x87) | (DNS_OPCODE_STATUS << 3));
+	struct dns_query q;
+	assert_int_equal(dns_query_parse(pkt, sizeof(pkt), &q), DNS_RCODE_NOTIMP);
+	assert_true(q.edns.present); /* RFC 6891 §7: the NOTIMP reply carries an OPT too */
+	assert_int_equal(q.edns.udp_size, 4096);
+	/* a malformed rest leaves the reply without EDNS rather than half-parsed */
+	pkt[sizeof(pkt) - 13] = 0xff;
+	assert_int_equal(dns_query_parse(pkt, sizeof(pkt), &q), DNS_RCODE_NOTIMP);
+	assert_false(q.edns.present);
+}
+
+static void
 test_query_parse_compression_loop_is_formerr(void **state)
 {
 	(void)state;
@@ -796,6 +813,7 @@ main(void)
 		cmocka_unit_test(test_query_parse_header_only_is_formerr_with_header_kept),
 		cmocka_unit_test(test_query_parse_qdcount_not_one_is_formerr),
 		cmocka_unit_test(test_query_parse_other_opcode_is_notimp_with_question),
+		cmocka_unit_test(test_query_parse_other_opcode_keeps_edns_for_the_reply),
 		cmocka_unit_test(test_query_parse_compression_loop_is_formerr),
 		cmocka_unit_test(test_query_parse_pointer_past_end_is_formerr),
 		cmocka_unit_test(test_query_parse_forward_pointer_is_formerr),
