@@ -376,7 +376,7 @@ scalar_text(const json_t *v, char *buf, size_t len)
 			if (json_is_object(e) || json_is_array(e)) {
 				break;
 			}
-			char one[64];
+			char one[256];
 			int n = snprintf(buf + off, len - off, "%s%s", i ? ", " : "",
 					 scalar_text(e, one, sizeof(one)));
 			off += n > 0 ? (size_t)n : 0;
@@ -387,17 +387,42 @@ scalar_text(const json_t *v, char *buf, size_t len)
 		if (i == json_array_size(v)) {
 			return buf;
 		}
+		break;
 	}
-		/* fall through */
-	case JSON_OBJECT:
-	default: {
-		char *s = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		snprintf(buf, len, "%s", s != NULL ? s : "?");
-		free(s);
-		return buf;
+	case JSON_OBJECT: {
+		/* Small count maps ("rcodes" of a minute) read best as "NOERROR=5 NXDOMAIN=1". */
+		size_t off = 0;
+		const char *k;
+		const json_t *e;
+		bool flat = true;
+		buf[0] = '\0';
+		json_object_foreach((json_t *)v, k, e) {
+			if (json_is_object(e) || json_is_array(e)) {
+				flat = false;
+				break;
+			}
+			char one[256];
+			int n = snprintf(buf + off, len - off, "%s%s=%s", off ? " " : "", k,
+					 scalar_text(e, one, sizeof(one)));
+			off += n > 0 ? (size_t)n : 0;
+			if (off >= len) {
+				return buf;
+			}
+		}
+		if (flat) {
+			return off > 0 ? buf : "-";
+		}
+		break;
 	}
+	default:
+		break;
 	}
+	char *s = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+	snprintf(buf, len, "%s", s != NULL ? s : "?");
+	free(s);
+	return buf;
 }
+
 
 /* "key: value" lines for an object. */
 static void
@@ -451,14 +476,15 @@ print_table(const json_t *rows, const char *const *cols)
 	for (size_t c = 0; c < ncols; c++) {
 		char h[64];
 		upper(h, sizeof(h), keys[c]);
-		printf(c + 1 < ncols ? "%-*s  " : "%s\n", (int)width[c], h);
+		printf("%-*s%s", c + 1 < ncols ? (int)width[c] : 0, h, c + 1 < ncols ? "  " : "\n");
 	}
 	json_array_foreach(rows, i, row) {
 		for (size_t c = 0; c < ncols; c++) {
 			char buf[512];
 			const json_t *v = json_object_get(row, keys[c]);
 			const char *t = scalar_text(v != NULL ? v : json_null(), buf, sizeof(buf));
-			printf(c + 1 < ncols ? "%-*s  " : "%s\n", (int)width[c], t);
+			printf("%-*s%s", c + 1 < ncols ? (int)width[c] : 0, t,
+			       c + 1 < ncols ? "  " : "\n");
 		}
 	}
 }
@@ -478,6 +504,7 @@ print_counts(const char *title, const json_t *obj)
 {
 	size_t n = json_object_size(obj);
 	if (n == 0) {
+		printf("%s: none\n", title);
 		return;
 	}
 	json_t **rows = tdns_xcalloc(n, sizeof(*rows));
@@ -518,20 +545,28 @@ render_stats(const json_t *data)
 			size_t n = json_array_size(v), from = n > 10 ? n - 10 : 0;
 			json_t *tail = json_array();
 			for (size_t i = from; i < n; i++) {
-				json_t *row = json_deep_copy(json_array_get(v, i));
-				json_t *t = json_object_get(row, "t");
-				if (json_is_integer(t)) {
-					time_t tt = (time_t)json_integer_value(t);
+				const json_t *src = json_array_get(v, i);
+				json_t *row = json_object();
+				const char *k;
+				const json_t *e;
+				json_object_foreach((json_t *)src, k, e) {
+					if (strcmp(k, "t") != 0 || !json_is_integer(e)) {
+						json_object_set(row, k, (json_t *)e);
+						continue;
+					}
+					time_t tt = (time_t)json_integer_value(e);
 					struct tm tm;
 					char ts[32];
 					localtime_r(&tt, &tm);
 					strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
-					json_object_set_new(row, "t", json_string(ts));
+					json_object_set_new(row, "time", json_string(ts));
 				}
 				json_array_append_new(tail, row);
 			}
-			printf("%s (last %zu of %zu):\n", key, n - from, n);
-			if (n > 0) {
+			if (n == 0) {
+				printf("%s: none yet\n", key);
+			} else {
+				printf("%s (last %zu of %zu):\n", key, n - from, n);
 				print_table(tail, NULL);
 			}
 			json_decref(tail);

@@ -1,29 +1,23 @@
 /* SPDX-License-Identifier: MIT */
-/* tdns-cli query: a dig-like stub client that sends one query over UDP or TCP and prints it. */
+/* tdns-cli query: a dig-like stub client over UDP, TCP, TLS, HTTPS or HTTPS-JSON. */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <net/if.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sodium.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "cli/cli.h"
 #include "dns/dns.h"
+#include "net/client.h"
 
 #define QUERY_TIMEOUT_MS 5000   /* per try, as dig's +time=5 */
 #define QUERY_TRIES 3           /* one try and two retries, as dig's +tries=3 */
 #define QUERY_TIME_MAX 300      /* seconds; keeps +time and +tries bounded */
 #define QUERY_TRIES_MAX 10
-#define QUERY_PORT 53
+#define QUERY_REPEAT_MAX 100
 #define QUERY_RESOLV_CONF "/etc/resolv.conf"
 #define QUERY_FALLBACK_SERVER "127.0.0.1"
 /* Rdata text: \DDD escapes make up to four characters per octet, plus spaces and quotes. */
@@ -35,46 +29,31 @@ struct query_opts {
 	uint16_t qtype;
 	uint16_t qclass;
 	char server[256];   /* host part of @SERVER as given, or from resolv.conf */
-	uint16_t port;
-	bool tcp;
+	uint16_t port;      /* 0 until given: then the transport's well-known port */
+	enum client_proto proto;
 	bool dnssec;
 	bool cd;
 	bool recurse;
 	bool short_out;
 	bool json;
+	bool https_get;
+	bool insecure;
+	bool keepopen;
+	char tls_host[CLIENT_NAME_MAX]; /* +tls-host: name for SNI and the certificate check */
+	char tls_ca[1024];              /* +tls-ca: CA bundle instead of the system store */
+	char https_path[CLIENT_PATH_MAX];
+	char url[512];                  /* @udp://, @tls://, @https://...: the whole server */
 	int timeout_ms;
 	int tries;
+	int repeat;
 };
 
-/* Outcome of one exchange with the server; maps onto the exit codes. */
-enum xfer {
-	XFER_OK,
-	XFER_BAD,         /* an answer came but cannot be used */
-	XFER_UNREACHABLE, /* no answer: timeout, refused, no route */
-};
-
-/* What a received packet is to us. */
-enum resp_kind {
-	RESP_MATCH,
-	RESP_IGNORE,     /* not a response to our ID: stale, or someone else's */
-	RESP_MISMATCH,   /* our ID but another question: possibly spoofed */
-	RESP_MALFORMED,  /* our ID but the question does not parse */
-};
-
-/* A server to talk to: its address and how to name it in output. */
-struct query_server {
-	struct sockaddr_storage ss;
-	socklen_t sslen;
-	char addr[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
-};
-
-/* Result of the exchange, for printing. */
+/* Result of one exchange, for printing. */
 struct query_result {
-	uint8_t *pkt;
+	const uint8_t *pkt;
 	size_t len;
-	bool tcp;
 	int64_t rtt_ms;
-	char err[256];
+	const struct client_info *info;
 };
 
 /* RFC 8914 §5.2 (IANA "Extended DNS Error Codes"): names for the printed INFO-CODEs. */
@@ -127,14 +106,6 @@ static const uint16_t json_rdata_types[] = {
 	DNS_TYPE_NSEC, DNS_TYPE_NSEC3, DNS_TYPE_NSEC3PARAM, DNS_TYPE_OPENPGPKEY, DNS_TYPE_RRSIG,
 	DNS_TYPE_SMIMEA, DNS_TYPE_SRV, DNS_TYPE_SSHFP, DNS_TYPE_TLSA,
 };
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ------------------------------------------------------------------------------------------ */
 /* Command line                                                                                */
@@ -221,6 +192,30 @@ default_server(struct query_opts *q)
 	fclose(f);
 }
 
+/* Copies an option's value into dst; false if it is empty or too long. */
+static bool
+plus_value(const char *v, char *dst, size_t cap)
+{
+	size_t n = strlen(v);
+	if (n == 0 || n >= cap) {
+		return false;
+	}
+	memcpy(dst, v, n + 1);
+	return true;
+}
+
+/* Sets an HTTPS transport; "+https=PATH" also sets the request path, as in dig. */
+static bool
+plus_https(struct query_opts *q, enum client_proto proto, bool get, const char *eq)
+{
+	q->proto = proto;
+	q->https_get = get;
+	if (eq == NULL) {
+		return true;
+	}
+	return eq[1] == '/' && plus_value(eq + 1, q->https_path, sizeof(q->https_path));
+}
+
 /* "+[no]option[=value]" as dig spells them. */
 static int
 parse_plus(const char *word, struct query_opts *q)
@@ -233,18 +228,19 @@ parse_plus(const char *word, struct query_opts *q)
 	}
 	const char *eq = strchr(w, '=');
 	size_t klen = eq != NULL ? (size_t)(eq - w) : strlen(w);
+#define KEY(k) (klen == sizeof(k) - 1 && strncmp(w, k, klen) == 0)
 	struct {
 		const char *name;
 		bool *flag;
 	} flags[] = {
-		{ "tcp", &q->tcp },
-		{ "vc", &q->tcp },
 		{ "dnssec", &q->dnssec },
 		{ "cd", &q->cd },
 		{ "cdflag", &q->cd },
 		{ "recurse", &q->recurse },
 		{ "short", &q->short_out },
 		{ "json", &q->json },
+		{ "insecure", &q->insecure },
+		{ "keepopen", &q->keepopen },
 	};
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
 		if (eq == NULL && strlen(flags[i].name) == klen &&
@@ -253,22 +249,49 @@ parse_plus(const char *word, struct query_opts *q)
 			return 0;
 		}
 	}
+	/* Transports: the last one given wins; "+no..." goes back to UDP. */
+	if (eq == NULL && (KEY("tcp") || KEY("vc") || KEY("tls"))) {
+		q->proto = !on ? CLIENT_UDP : KEY("tls") ? CLIENT_TLS : CLIENT_TCP;
+		return 0;
+	}
+	if (!on && eq == NULL && (KEY("https") || KEY("https-json"))) {
+		q->proto = CLIENT_UDP;
+		return 0;
+	}
+	if (on && (KEY("https") || KEY("https-post")) && plus_https(q, CLIENT_HTTPS, false, eq)) {
+		return 0;
+	}
+	if (on && KEY("https-get") && plus_https(q, CLIENT_HTTPS, true, eq)) {
+		return 0;
+	}
+	if (on && KEY("https-json") && plus_https(q, CLIENT_HTTPS_JSON, true, eq)) {
+		return 0;
+	}
+	if (on && eq != NULL && (KEY("tls-host") || KEY("tls-hostname")) &&
+	    plus_value(eq + 1, q->tls_host, sizeof(q->tls_host))) {
+		return 0;
+	}
+	if (on && eq != NULL && KEY("tls-ca") && plus_value(eq + 1, q->tls_ca, sizeof(q->tls_ca))) {
+		return 0;
+	}
 	unsigned long v;
-	if (on && eq != NULL && klen == 4 && strncmp(w, "time", 4) == 0 &&
-	    parse_uint(eq + 1, 1, QUERY_TIME_MAX, &v)) {
+	if (on && eq != NULL && KEY("time") && parse_uint(eq + 1, 1, QUERY_TIME_MAX, &v)) {
 		q->timeout_ms = (int)v * 1000;
 		return 0;
 	}
-	if (on && eq != NULL && klen == 5 && strncmp(w, "tries", 5) == 0 &&
-	    parse_uint(eq + 1, 1, QUERY_TRIES_MAX, &v)) {
+	if (on && eq != NULL && KEY("tries") && parse_uint(eq + 1, 1, QUERY_TRIES_MAX, &v)) {
 		q->tries = (int)v;
 		return 0;
 	}
-	if (on && eq != NULL && klen == 5 && strncmp(w, "retry", 5) == 0 &&
-	    parse_uint(eq + 1, 0, QUERY_TRIES_MAX - 1, &v)) {
+	if (on && eq != NULL && KEY("retry") && parse_uint(eq + 1, 0, QUERY_TRIES_MAX - 1, &v)) {
 		q->tries = (int)v + 1;
 		return 0;
 	}
+	if (on && eq != NULL && KEY("repeat") && parse_uint(eq + 1, 1, QUERY_REPEAT_MAX, &v)) {
+		q->repeat = (int)v;
+		return 0;
+	}
+#undef KEY
 	fprintf(stderr, "tdns-cli query: unknown or invalid option '%s'\n", word);
 	return -1;
 }
@@ -284,6 +307,15 @@ parse_args(int argc, char **argv, struct query_opts *q)
 	bool have_type = false, have_class = false, have_server = false;
 	for (int i = 0; i < argc; i++) {
 		const char *w = argv[i];
+		if (w[0] == '@' && strstr(w, "://") != NULL && !have_server) {
+			/* @tls://NAME[:PORT][#ADDR] and friends: the forwarder syntax. */
+			if (!plus_value(w + 1, q->url, sizeof(q->url))) {
+				fprintf(stderr, "tdns-cli query: server '%s' is too long\n", w);
+				return -1;
+			}
+			have_server = true;
+			continue;
+		}
 		if (w[0] == '@') {
 			if (have_server || parse_server(w + 1, q) < 0) {
 				fprintf(stderr, "tdns-cli query: bad server '%s' (use @ADDR, "
@@ -343,29 +375,37 @@ parse_args(int argc, char **argv, struct query_opts *q)
 	return 0;
 }
 
-/* Numeric addresses only unless the user gave a host name; the port is always numeric. */
+/*
+ * The server to talk to: @SERVER (or resolv.conf) is where to connect; for TLS and HTTPS the
+ * name checked against the certificate is +tls-host, else SERVER itself.
+ */
 static int
-resolve_server(const struct query_opts *q, struct query_server *srv)
+make_server(const struct query_opts *q, struct client_server *srv)
 {
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM,
-				  .ai_flags = AI_NUMERICSERV };
-	char port[8];
-	snprintf(port, sizeof(port), "%u", (unsigned)q->port);
-	struct addrinfo *res = NULL;
-	int rc = getaddrinfo(q->server, port, &hints, &res);
-	if (rc != 0 || res == NULL) {
-		fprintf(stderr, "tdns-cli query: cannot use server '%s': %s\n", q->server,
-			gai_strerror(rc));
-		return -1;
+	char err[512];
+	if (q->url[0] != '\0') {
+		if (client_server_parse(q->url, srv, err, sizeof(err)) != CLIENT_OK) {
+			fprintf(stderr, "tdns-cli query: %s\n", err);
+			return -1;
+		}
+		goto resolve;
 	}
-	memcpy(&srv->ss, res->ai_addr, res->ai_addrlen);
-	srv->sslen = res->ai_addrlen;
-	freeaddrinfo(res);
-	if (getnameinfo((struct sockaddr *)&srv->ss, srv->sslen, srv->addr, sizeof(srv->addr),
-			NULL, 0, NI_NUMERICHOST) != 0) {
-		size_t n = strnlen(q->server, sizeof(srv->addr) - 1);
-		memcpy(srv->addr, q->server, n);
-		srv->addr[n] = '\0';
+	memset(srv, 0, sizeof(*srv));
+	srv->proto = q->proto;
+	srv->port = q->port != 0 ? q->port : client_proto_port(q->proto);
+	snprintf(srv->path, sizeof(srv->path), "%s",
+		 q->https_path[0] != '\0' ? q->https_path : "/dns-query");
+	if (q->tls_host[0] != '\0') {
+		snprintf(srv->name, sizeof(srv->name), "%s", q->tls_host);
+		snprintf(srv->addr, sizeof(srv->addr), "%.*s", (int)sizeof(srv->addr) - 1,
+			 q->server);
+	} else {
+		snprintf(srv->name, sizeof(srv->name), "%s", q->server);
+	}
+resolve:
+	if (client_server_resolve(srv, err, sizeof(err)) != CLIENT_OK) {
+		fprintf(stderr, "tdns-cli query: %s\n", err);
+		return -1;
 	}
 	return 0;
 }
@@ -392,317 +432,6 @@ build_query(const struct query_opts *q, uint16_t id, uint8_t *buf, size_t cap)
 		return 0;
 	}
 	return dns_build_finish(&b);
-}
-
-/*
- * Decides whether pkt answers our query.  RFC 5452 §9.1: the ID and the question must both
- * match, so a datagram that fails either is not ours.
- */
-static enum resp_kind
-check_response(const uint8_t *pkt, size_t len, uint16_t id, const struct query_opts *q)
-{
-	if (len < DNS_HDR_LEN || tdns_get16(pkt) != id) {
-		return RESP_IGNORE;
-	}
-	uint16_t flags = tdns_get16(pkt + 2);
-	if (!(flags & DNS_FLAG_QR)) {
-		return RESP_IGNORE;
-	}
-	if (DNS_OPCODE(flags) != DNS_OPCODE_QUERY) {
-		return RESP_MISMATCH;
-	}
-	uint16_t qdcount = tdns_get16(pkt + 4);
-	if (qdcount == 0) {
-		/* Some servers leave the question out of FORMERR, NOTIMP and REFUSED replies. */
-		return DNS_RCODE(flags) != DNS_RCODE_NOERROR ? RESP_MATCH : RESP_MISMATCH;
-	}
-	if (qdcount != 1) {
-		return RESP_MISMATCH;
-	}
-	size_t pos = DNS_HDR_LEN;
-	uint8_t name[DNS_NAME_MAX];
-	if (dns_name_unpack(pkt, len, &pos, name) < 0 || len - pos < 4) {
-		return RESP_MALFORMED;
-	}
-	/* dns_name_eq ignores case, so 0x20-mixed names still match (RFC 4343). */
-	if (!dns_name_eq(name, q->qname) || tdns_get16(pkt + pos) != q->qtype ||
-	    tdns_get16(pkt + pos + 2) != q->qclass) {
-		return RESP_MISMATCH;
-	}
-	return RESP_MATCH;
-}
-
-/* Waits for events on fd until deadline: 1 ready, 0 timed out, -1 error (errno). */
-static int
-wait_fd(int fd, short events, int64_t deadline)
-{
-	for (;;) {
-		int64_t left = deadline - now_ms();
-		if (left <= 0) {
-			return 0;
-		}
-		struct pollfd p = { .fd = fd, .events = events };
-		int n = poll(&p, 1, (int)left);
-		if (n < 0 && errno == EINTR) {
-			continue;
-		}
-		return n < 0 ? -1 : (n > 0 ? 1 : 0);
-	}
-}
-
-/*
- * Binds a UDP socket to a random source port (RFC 5452 §9.2), falling back to the kernel's
- * choice (itself randomised on Linux) when a few random picks are taken.
- */
-static void
-bind_random_port(int fd, int family)
-{
-	for (int i = 0; i < 16; i++) {
-		uint16_t port = (uint16_t)(1024 + randombytes_uniform(65536 - 1024));
-		int rc;
-		if (family == AF_INET6) {
-			struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(port),
-						  .sin6_addr = IN6ADDR_ANY_INIT };
-			rc = bind(fd, (struct sockaddr *)&a, sizeof(a));
-		} else {
-			struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
-						 .sin_addr.s_addr = htonl(INADDR_ANY) };
-			rc = bind(fd, (struct sockaddr *)&a, sizeof(a));
-		}
-		if (rc == 0 || errno != EADDRINUSE) {
-			return;
-		}
-	}
-}
-
-static enum xfer
-unreachable(struct query_result *r, const struct query_server *srv, uint16_t port,
-	    const char *why)
-{
-	snprintf(r->err, sizeof(r->err), "communications error to %s#%u: %s", srv->addr,
-		 (unsigned)port, why);
-	return XFER_UNREACHABLE;
-}
-
-/*
- * One query over UDP with retries.  The socket is connected so that only the server's
- * datagrams arrive and an ICMP port-unreachable surfaces as ECONNREFUSED; datagrams that are
- * not our answer are dropped and the wait goes on until the try's deadline.
- */
-static enum xfer
-udp_exchange(const struct query_opts *q, const struct query_server *srv, uint16_t id,
-	     const uint8_t *msg, size_t msglen, struct query_result *r)
-{
-	enum xfer res = XFER_UNREACHABLE;
-	bool mismatch = false;
-	int fd = socket(srv->ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		return unreachable(r, srv, q->port, strerror(errno));
-	}
-	bind_random_port(fd, srv->ss.ss_family);
-	if (connect(fd, (const struct sockaddr *)&srv->ss, srv->sslen) < 0) {
-		res = unreachable(r, srv, q->port, strerror(errno));
-		goto out;
-	}
-	for (int t = 0; t < q->tries; t++) {
-		int64_t sent = now_ms();
-		int64_t deadline = sent + q->timeout_ms;
-		if (send(fd, msg, msglen, 0) < 0) {
-			res = unreachable(r, srv, q->port, strerror(errno));
-			goto out;
-		}
-		for (;;) {
-			int w = wait_fd(fd, POLLIN, deadline);
-			if (w == 0) {
-				break;
-			}
-			ssize_t n = w < 0 ? -1 : recv(fd, r->pkt, DNS_MSG_MAX, 0);
-			if (n < 0) {
-				if (errno == EINTR) {
-					continue;
-				}
-				res = unreachable(r, srv, q->port, strerror(errno));
-				goto out;
-			}
-			enum resp_kind k = check_response(r->pkt, (size_t)n, id, q);
-			if (k == RESP_MATCH) {
-				r->len = (size_t)n;
-				r->rtt_ms = now_ms() - sent;
-				res = XFER_OK;
-				goto out;
-			}
-			if (k == RESP_MALFORMED) {
-				snprintf(r->err, sizeof(r->err), "malformed response from %s#%u",
-					 srv->addr, (unsigned)q->port);
-				res = XFER_BAD;
-				goto out;
-			}
-			if (k == RESP_MISMATCH && !mismatch) {
-				mismatch = true;
-				fprintf(stderr, ";; Warning: ID matches but question section does "
-						"not; ignoring the response from %s#%u\n",
-					srv->addr, (unsigned)q->port);
-			}
-		}
-	}
-	if (mismatch) {
-		snprintf(r->err, sizeof(r->err), "no matching response from %s#%u (question "
-			 "section mismatch)", srv->addr, (unsigned)q->port);
-		res = XFER_BAD;
-	} else {
-		snprintf(r->err, sizeof(r->err), "connection timed out; no servers could be "
-			 "reached");
-	}
-out:
-	close(fd);
-	return res;
-}
-
-enum io {
-	IO_OK = 0,
-	IO_TIMEOUT = 1,
-	IO_ERROR = -1, /* errno says why */
-	IO_EOF = -2,
-};
-
-static enum io
-write_all(int fd, const uint8_t *buf, size_t len, int64_t deadline)
-{
-	size_t off = 0;
-	while (off < len) {
-		ssize_t n = send(fd, buf + off, len - off, MSG_NOSIGNAL);
-		if (n > 0) {
-			off += (size_t)n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR) {
-			continue;
-		}
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			int w = wait_fd(fd, POLLOUT, deadline);
-			if (w <= 0) {
-				return w == 0 ? IO_TIMEOUT : IO_ERROR;
-			}
-			continue;
-		}
-		return IO_ERROR;
-	}
-	return IO_OK;
-}
-
-/* Reads exactly len octets; a stream delivers a message in as many pieces as it likes. */
-static enum io
-read_all(int fd, uint8_t *buf, size_t len, int64_t deadline)
-{
-	size_t off = 0;
-	while (off < len) {
-		ssize_t n = recv(fd, buf + off, len - off, 0);
-		if (n > 0) {
-			off += (size_t)n;
-			continue;
-		}
-		if (n == 0) {
-			return IO_EOF;
-		}
-		if (errno == EINTR) {
-			continue;
-		}
-		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			int w = wait_fd(fd, POLLIN, deadline);
-			if (w <= 0) {
-				return w == 0 ? IO_TIMEOUT : IO_ERROR;
-			}
-			continue;
-		}
-		return IO_ERROR;
-	}
-	return IO_OK;
-}
-
-/* Connects without blocking past deadline. */
-static enum io
-connect_by(int fd, const struct query_server *srv, int64_t deadline)
-{
-	if (connect(fd, (const struct sockaddr *)&srv->ss, srv->sslen) == 0) {
-		return IO_OK;
-	}
-	if (errno != EINPROGRESS) {
-		return IO_ERROR;
-	}
-	int w = wait_fd(fd, POLLOUT, deadline);
-	if (w <= 0) {
-		return w == 0 ? IO_TIMEOUT : IO_ERROR;
-	}
-	int err = 0;
-	socklen_t elen = sizeof(err);
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0) {
-		return IO_ERROR;
-	}
-	if (err != 0) {
-		errno = err;
-		return IO_ERROR;
-	}
-	return IO_OK;
-}
-
-/* One query over TCP with the two-octet length prefix of RFC 1035 §4.2.2 / RFC 7766 §8. */
-static enum xfer
-tcp_exchange(const struct query_opts *q, const struct query_server *srv, uint16_t id,
-	     const uint8_t *msg, size_t msglen, struct query_result *r)
-{
-	uint8_t frame[2 + DNS_UDP_MIN];
-	if (msglen > DNS_UDP_MIN) {
-		snprintf(r->err, sizeof(r->err), "query too large");
-		return XFER_BAD;
-	}
-	tdns_put16(frame, (uint16_t)msglen);
-	memcpy(frame + 2, msg, msglen);
-	r->tcp = true;
-	for (int t = 0; t < q->tries; t++) {
-		int64_t sent = now_ms();
-		int64_t deadline = sent + q->timeout_ms;
-		int fd = socket(srv->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd < 0) {
-			return unreachable(r, srv, q->port, strerror(errno));
-		}
-		enum io io = connect_by(fd, srv, deadline);
-		if (io == IO_OK) {
-			io = write_all(fd, frame, 2 + msglen, deadline);
-		}
-		uint8_t lenbuf[2];
-		if (io == IO_OK) {
-			io = read_all(fd, lenbuf, 2, deadline);
-		}
-		if (io == IO_OK) {
-			r->len = tdns_get16(lenbuf);
-			io = read_all(fd, r->pkt, r->len, deadline);
-		}
-		int saved = errno;
-		close(fd);
-		if (io == IO_TIMEOUT) {
-			continue;
-		}
-		if (io == IO_ERROR) {
-			return unreachable(r, srv, q->port, strerror(saved));
-		}
-		if (io == IO_EOF) {
-			snprintf(r->err, sizeof(r->err), "%s#%u closed the connection without a "
-				 "complete answer", srv->addr, (unsigned)q->port);
-			return XFER_BAD;
-		}
-		r->rtt_ms = now_ms() - sent;
-		/* One query per connection: whatever comes back must be its answer. */
-		enum resp_kind k = check_response(r->pkt, r->len, id, q);
-		if (k != RESP_MATCH) {
-			snprintf(r->err, sizeof(r->err), "%s response from %s#%u over TCP",
-				 k == RESP_MALFORMED ? "malformed" : "mismatched", srv->addr,
-				 (unsigned)q->port);
-			return XFER_BAD;
-		}
-		return XFER_OK;
-	}
-	snprintf(r->err, sizeof(r->err), "connection timed out; no servers could be reached");
-	return XFER_UNREACHABLE;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -813,7 +542,7 @@ print_opt(FILE *f, const struct dns_edns *e)
 
 /* The dig layout; returns false if some rdata was malformed. */
 static bool
-print_dig(FILE *f, const struct query_opts *q, const struct query_server *srv,
+print_dig(FILE *f, const struct query_opts *q, const struct client_server *srv,
 	  const struct query_result *r, const struct dns_msg *m, int argc, char **argv,
 	  uint8_t *rdbuf, char *text)
 {
@@ -885,8 +614,15 @@ print_dig(FILE *f, const struct query_opts *q, const struct query_server *srv,
 	struct tm tm;
 	strftime(when, sizeof(when), "%a %b %d %H:%M:%S %Z %Y", localtime_r(&now, &tm));
 	fprintf(f, "\n;; Query time: %lld msec\n", (long long)r->rtt_ms);
-	fprintf(f, ";; SERVER: %s#%u(%s) (%s)\n", srv->addr, (unsigned)q->port, q->server,
-		r->tcp ? "TCP" : "UDP");
+	const struct client_info *in = r->info;
+	fprintf(f, ";; SERVER: %s#%u(%s) (%s)\n", srv->addr, (unsigned)srv->port, q->server,
+		client_proto_name(in->proto));
+	if (in->tls_version[0] != '\0') {
+		fprintf(f, ";; TLS: %s, %s%s%s\n", in->tls_version,
+			in->conn_reused ? "connection reused"
+					: in->tls_resumed ? "session resumed" : "new session",
+			in->alpn[0] != '\0' ? ", ALPN " : "", in->alpn);
+	}
 	fprintf(f, ";; WHEN: %s\n;; MSG SIZE  rcvd: %zu\n\n", when, r->len);
 	return ok;
 }
@@ -1091,7 +827,7 @@ json_rr(struct jw *w, const struct dns_msg *m, const struct dns_rr *rr, uint8_t 
 
 /* RFC 8427 §2.1 message object, plus a few members of our own (EDNS, server, timing). */
 static bool
-print_json(FILE *f, const struct query_opts *q, const struct query_server *srv,
+print_json(FILE *f, const struct client_server *srv,
 	   const struct query_result *r, const struct dns_msg *m, uint8_t *rdbuf, char *text)
 {
 	bool ok = true;
@@ -1164,8 +900,13 @@ print_json(FILE *f, const struct query_opts *q, const struct query_server *srv,
 	}
 	jw_hex(&w, "messageOctetsHEX", r->pkt, r->len);
 	jw_cstr(&w, "server", srv->addr);
-	jw_int(&w, "port", q->port);
-	jw_cstr(&w, "transport", r->tcp ? "TCP" : "UDP");
+	jw_int(&w, "port", srv->port);
+	jw_cstr(&w, "transport", client_proto_name(r->info->proto));
+	if (r->info->tls_version[0] != '\0') {
+		jw_cstr(&w, "tlsVersion", r->info->tls_version);
+		jw_bool(&w, "tlsResumed", r->info->tls_resumed);
+		jw_bool(&w, "connectionReused", r->info->conn_reused);
+	}
 	jw_int(&w, "queryTimeMsec", r->rtt_ms);
 	jw_close(&w, '}');
 	fputc('\n', f);
@@ -1187,87 +928,153 @@ print_error(const struct query_opts *q, const char *msg)
 
 /* ------------------------------------------------------------------------------------------ */
 
+/* Exit code for a failed exchange: no usable contact is "unreachable" (3), like dig's 9. */
+static int
+exit_for(int status)
+{
+	switch (status) {
+	case CLIENT_ETIMEOUT:
+	case CLIENT_ENET:
+	case CLIENT_ETLS:
+		return CLI_EXIT_UNREACHABLE;
+	case CLIENT_EINVAL:
+		return CLI_EXIT_USAGE;
+	default:
+		return CLI_EXIT_FAILED;
+	}
+}
+
+/* Parses and prints one answer; returns a cli_exit code. */
+static int
+show_answer(const struct query_opts *q, const struct client_server *srv,
+	    const struct query_result *r, int argc, char **argv, uint8_t *rdbuf, char *text)
+{
+	const struct client_info *in = r->info;
+	if (in->tc_retry) {
+		fprintf(q->short_out || q->json ? stderr : stdout,
+			";; Truncated, retrying in TCP mode.\n");
+	}
+	if (in->ignored > 0) {
+		fprintf(stderr, ";; Warning: ignored %u response(s) from %s#%u whose ID or "
+			"question section did not match the query\n", in->ignored, srv->addr,
+			(unsigned)srv->port);
+	}
+	struct dns_msg m = { 0 };
+	int rc = dns_msg_parse(r->pkt, r->len, &m);
+	if (rc != TDNS_OK) {
+		char why[256];
+		snprintf(why, sizeof(why), "malformed response from %s#%u: %s", srv->addr,
+			 (unsigned)srv->port, tdns_status_msg(rc));
+		print_error(q, why);
+		return CLI_EXIT_FAILED;
+	}
+	bool ok;
+	if (q->json) {
+		ok = print_json(stdout, srv, r, &m, rdbuf, text);
+	} else if (q->short_out) {
+		ok = print_short(stdout, &m, rdbuf, text);
+	} else {
+		ok = print_dig(stdout, q, srv, r, &m, argc, argv, rdbuf, text);
+	}
+	dns_msg_clear(&m);
+	if (!ok) {
+		fprintf(stderr, ";; Warning: malformed rdata shown in RFC 3597 form\n");
+	}
+	/* Like dig: any rcode is an answer; only a broken one is a failure. */
+	return ok ? CLI_EXIT_OK : CLI_EXIT_FAILED;
+}
+
 int
 cli_query_run(const struct cli_opts *o, int argc, char **argv)
 {
 	struct query_opts q = {
 		.qtype = DNS_TYPE_A,
 		.qclass = DNS_CLASS_IN,
-		.port = QUERY_PORT,
 		.recurse = true,
 		.json = o->json,
 		.timeout_ms = QUERY_TIMEOUT_MS,
 		.tries = QUERY_TRIES,
+		.repeat = 1,
 	};
 	if (parse_args(argc, argv, &q) < 0) {
 		return CLI_EXIT_USAGE;
 	}
-	struct query_server srv;
-	if (resolve_server(&q, &srv) < 0) {
+	struct client_server srv;
+	if (make_server(&q, &srv) < 0) {
 		return CLI_EXIT_USAGE;
 	}
-	if (sodium_init() < 0) {
-		fprintf(stderr, "tdns-cli query: libsodium failed to initialise\n");
-		return CLI_EXIT_FAILED;
+	if (q.url[0] != '\0') {
+		q.proto = srv.proto;
+		snprintf(q.server, sizeof(q.server), "%s", srv.name);
+	}
+	/* A server closing a TLS or TCP connection must not kill us while we write. */
+	signal(SIGPIPE, SIG_IGN);
+	struct client_opts co = {
+		.timeout_ms = q.timeout_ms,
+		.tries = q.tries,
+		.ca_file = q.tls_ca[0] != '\0' ? q.tls_ca : NULL,
+		.insecure = q.insecure,
+		.https_get = q.https_get,
+		.keepopen = q.keepopen,
+	};
+	char err[512];
+	struct client *c = client_new(&srv, &co, err, sizeof(err));
+	if (c == NULL) {
+		fprintf(stderr, "tdns-cli query: %s\n", err);
+		return CLI_EXIT_USAGE;
 	}
 
-	int ret = CLI_EXIT_FAILED;
-	struct dns_msg m = { 0 };
-	struct query_result r = { .pkt = tdns_xmalloc(DNS_MSG_MAX) };
+	int ret = CLI_EXIT_OK;
+	size_t n = (size_t)q.repeat;
+	struct client_xfer *x = tdns_xcalloc(n, sizeof(*x));
 	uint8_t *rdbuf = tdns_xmalloc(DNS_RDATA_MAX);
 	char *text = tdns_xmalloc(QUERY_TEXT_MAX);
 	uint8_t msg[DNS_UDP_MIN];
-	/* RFC 5452 §9.2: an unpredictable ID is half of what stops spoofed answers. */
-	uint16_t id = (uint16_t)randombytes_uniform(65536);
-	size_t msglen = build_query(&q, id, msg, sizeof(msg));
+	/* The client gives the query its ID (random, or 0 for DoH: RFC 8484 §4.1). */
+	size_t msglen = build_query(&q, 0, msg, sizeof(msg));
 	if (msglen == 0) {
 		fprintf(stderr, "tdns-cli query: cannot build the query\n");
+		ret = CLI_EXIT_FAILED;
 		goto out;
 	}
-
-	enum xfer x;
-	if (q.tcp) {
-		x = tcp_exchange(&q, &srv, id, msg, msglen, &r);
-	} else {
-		x = udp_exchange(&q, &srv, id, msg, msglen, &r);
-		/* RFC 7766 §5: a truncated UDP answer is retried over TCP. */
-		if (x == XFER_OK && (tdns_get16(r.pkt + 2) & DNS_FLAG_TC)) {
-			fprintf(q.short_out || q.json ? stderr : stdout,
-				";; Truncated, retrying in TCP mode.\n");
-			x = tcp_exchange(&q, &srv, id, msg, msglen, &r);
+	for (size_t i = 0; i < n; i++) {
+		x[i] = (struct client_xfer){ .query = msg, .qlen = msglen,
+					     .resp = tdns_xmalloc(CLIENT_MSG_MAX) };
+	}
+	/*
+	 * +repeat=N sends the query N times: with +keepopen together on one connection
+	 * (pipelined over TCP and TLS, concurrent streams over HTTPS), else one after another,
+	 * each on a new connection that resumes the TLS session of the one before.
+	 */
+	size_t batch = q.keepopen ? n : 1;
+	for (size_t i = 0; i < n; i += batch) {
+		struct client_info info;
+		int rc = client_exchange(c, &x[i], batch, &info);
+		for (size_t j = i; j < i + batch; j++) {
+			int r1;
+			if (x[j].status != CLIENT_OK) {
+				print_error(&q, client_error(c));
+				r1 = exit_for(x[j].status);
+			} else {
+				struct query_result r = { .pkt = x[j].resp, .len = x[j].len,
+							  .rtt_ms = x[j].rtt_ms, .info = &info };
+				r1 = show_answer(&q, &srv, &r, argc, argv, rdbuf, text);
+			}
+			ret = ret == CLI_EXIT_OK ? r1 : ret;
+		}
+		if (rc != CLIENT_OK && ret == CLI_EXIT_OK) {
+			print_error(&q, client_error(c));
+			ret = exit_for(rc);
 		}
 	}
-	if (x != XFER_OK) {
-		print_error(&q, r.err);
-		ret = x == XFER_UNREACHABLE ? CLI_EXIT_UNREACHABLE : CLI_EXIT_FAILED;
-		goto out;
-	}
-	int rc = dns_msg_parse(r.pkt, r.len, &m);
-	if (rc != TDNS_OK) {
-		char why[256];
-		snprintf(why, sizeof(why), "malformed response from %s#%u: %s", srv.addr,
-			 (unsigned)q.port, tdns_status_msg(rc));
-		print_error(&q, why);
-		goto out;
-	}
-	bool ok;
-	if (q.json) {
-		ok = print_json(stdout, &q, &srv, &r, &m, rdbuf, text);
-	} else if (q.short_out) {
-		ok = print_short(stdout, &m, rdbuf, text);
-	} else {
-		ok = print_dig(stdout, &q, &srv, &r, &m, argc, argv, rdbuf, text);
-	}
-	if (!ok) {
-		fprintf(stderr, ";; Warning: malformed rdata shown in RFC 3597 form\n");
-	}
-	/* Like dig: any rcode is an answer; only a broken one is a failure. */
-	ret = ok ? CLI_EXIT_OK : CLI_EXIT_FAILED;
 out:
 	fflush(stdout);
-	dns_msg_clear(&m);
+	for (size_t i = 0; i < n; i++) {
+		free(x[i].resp);
+	}
+	free(x);
 	free(text);
 	free(rdbuf);
-	free(r.pkt);
+	client_free(c);
 	return ret;
 }

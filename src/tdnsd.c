@@ -21,7 +21,9 @@
 
 #include "cfg/cfg.h"
 #include "core/core.h"
+#include "ctl/ctl.h"
 #include "net/net.h"
+#include "stats/stats.h"
 #include "zone/zone.h"
 
 /* What was bound and started with; changing it needs a restart. */
@@ -44,6 +46,11 @@ struct daemon {
 	struct net_server *srv;
 	struct event_base *base;
 	int ready_fd;             /* pipe to the waiting parent, -1 in the foreground */
+	struct zone_catalog *catalog; /* run-time zones and enabled states (state-dir) */
+	struct stats_recorder *stats;
+	struct ctl_server *ctl;   /* the control socket, NULL when it could not be opened */
+	struct ctl_env env;       /* what control commands may do (filled by ctl_start) */
+	double started_ms;        /* now_ms() at start, for the uptime */
 };
 
 /* Counts of one zone-set build, for the log. */
@@ -97,66 +104,60 @@ startup_error(const struct daemon *d, const char *fmt, ...)
 /* ------------------------------------------------------------------------------------------ */
 /* Zones                                                                                       */
 
-struct copy_ctx {
-	struct zone *dst;
-	int rc;
-};
-
-static int
-copy_node(void *arg, const struct zone_node *n)
-{
-	struct copy_ctx *cx = arg;
-	for (const struct zone_rrset *rs = n->rrsets; rs != NULL; rs = rs->next) {
-		const uint8_t *p = rs->data;
-		for (uint16_t i = 0; i < rs->count; i++) {
-			const uint8_t *rd;
-			uint16_t rdlen;
-			p = zone_rdata_next(p, &rd, &rdlen);
-			cx->rc = zone_add_rr(cx->dst, n->name, rs->type, rs->ttl, rd, rdlen);
-			if (cx->rc != TDNS_OK) {
-				return 1;
-			}
-		}
-	}
-	return 0;
-}
-
 /*
- * A copy of a published zone for a new set (a set owns its zones, and the old set is freed
- * once the new one is published).  NULL on failure.
+ * Loads one zone into set.  On failure the version in old (when there is one) is kept by
+ * sharing it, else the zone is skipped: one bad zone never stops the others.
  */
-static struct zone *
-zone_copy(const struct zone *src)
+static void
+load_one(struct zone_set *set, const struct zone_set *old, const char *name,
+	 const uint8_t *apex, const char *file, struct load_sum *sum)
 {
-	struct copy_ctx cx = { .dst = zone_new(src->apex), .rc = TDNS_OK };
-	if (cx.dst == NULL) {
-		return NULL;
+	char err[1024];
+	struct zone *z = NULL;
+	double t0 = now_ms();
+	int rc = file != NULL ? zone_load(apex, file, &z, err, sizeof(err)) : TDNS_EINVAL;
+	if (file == NULL) {
+		snprintf(err, sizeof(err), "no zone file");
 	}
-	zone_walk(src, copy_node, &cx);
-	if (cx.rc != TDNS_OK || zone_check(cx.dst, NULL, NULL) != TDNS_OK) {
-		zone_free(cx.dst);
-		return NULL;
+	if (rc == TDNS_OK) {
+		size_t nrec = z->nrecords;
+		uint32_t serial = z->serial;
+		rc = zone_set_add(set, z);
+		if (rc != TDNS_OK) {
+			tdns_err("zone %s: %s", name, tdns_status_msg(rc));
+			zone_free(z);
+			sum->failed++;
+			return;
+		}
+		tdns_info("zone %s: %zu records, serial %u, loaded in %.1f ms", name, nrec, serial,
+			  now_ms() - t0);
+		sum->loaded++;
+		sum->records += nrec;
+		return;
 	}
-	return cx.dst;
-}
-
-/* The zone of old whose apex is exactly apex, or NULL. */
-static const struct zone *
-old_zone(const struct zone_set *old, const uint8_t *apex)
-{
-	if (old == NULL) {
-		return NULL;
+	/* Zones are reference-counted: the new set shares the version it keeps. */
+	struct zone *prev = (struct zone *)zone_set_find(old, apex);
+	if (prev != NULL && zone_set_add(set, zone_ref(prev)) == TDNS_OK) {
+		tdns_err("zone %s: %s; keeping serial %u", name, err, prev->serial);
+		sum->kept++;
+		sum->records += prev->nrecords;
+		return;
 	}
-	const struct zone *z = zone_set_match(old, apex);
-	return z != NULL && dns_name_eq(z->apex, apex) ? z : NULL;
+	if (prev != NULL) {
+		zone_free(prev);
+	}
+	tdns_err("zone %s: %s; zone not served", name, err);
+	sum->failed++;
 }
 
 /*
- * Loads every configured zone into a new set.  A zone that fails is logged and skipped, or,
- * on reload, keeps the version in old: one bad zone never stops the others.
+ * Loads every zone to serve into a new set: the configured zones, then the zones created at
+ * run time (the catalog); zones disabled in the catalog are left out.  A zone that fails is
+ * logged and skipped, or, on reload, keeps its version in old.
  */
 static struct zone_set *
-load_zones(const struct cfg *c, const struct zone_set *old, struct load_sum *sum)
+load_zones(const struct cfg *c, const struct zone_catalog *cat, const struct zone_set *old,
+	   struct load_sum *sum)
 {
 	memset(sum, 0, sizeof(*sum));
 	struct zone_set *set = zone_set_new();
@@ -165,37 +166,28 @@ load_zones(const struct cfg *c, const struct zone_set *old, struct load_sum *sum
 	}
 	for (size_t i = 0; i < c->nzones; i++) {
 		const struct cfg_zone *cz = &c->zones[i];
-		char err[1024];
-		struct zone *z = NULL;
-		double t0 = now_ms();
-		int rc = zone_load(cz->apex, cz->file, &z, err, sizeof(err));
-		if (rc == TDNS_OK) {
-			size_t nrec = z->nrecords;
-			uint32_t serial = z->serial;
-			rc = zone_set_add(set, z);
-			if (rc != TDNS_OK) {
-				tdns_err("zone %s: %s", cz->name, tdns_status_msg(rc));
-				zone_free(z);
-				sum->failed++;
-				continue;
-			}
-			tdns_info("zone %s: %zu records, serial %u, loaded in %.1f ms", cz->name,
-				  nrec, serial, now_ms() - t0);
-			sum->loaded++;
-			sum->records += nrec;
+		const struct zone_catalog_entry *e = zone_catalog_find(cat, cz->apex);
+		if (e != NULL && e->disabled) {
+			tdns_info("zone %s: disabled", cz->name);
 			continue;
 		}
-		const struct zone *prev = old_zone(old, cz->apex);
-		struct zone *copy = prev != NULL ? zone_copy(prev) : NULL;
-		if (copy != NULL && zone_set_add(set, copy) == TDNS_OK) {
-			tdns_err("zone %s: %s; keeping serial %u", cz->name, err, prev->serial);
-			sum->kept++;
-			sum->records += copy->nrecords;
+		load_one(set, old, cz->name, cz->apex, cz->file, sum);
+	}
+	for (size_t i = 0; i < zone_catalog_count(cat); i++) {
+		const struct zone_catalog_entry *e = zone_catalog_get(cat, i);
+		bool in_cfg = false;
+		for (size_t k = 0; k < c->nzones && !in_cfg; k++) {
+			in_cfg = dns_name_eq(c->zones[k].apex, e->apex);
+		}
+		if (!e->runtime || in_cfg) {
+			/* A [zone] section of the same name wins over the run-time zone. */
 			continue;
 		}
-		zone_free(copy);
-		tdns_err("zone %s: %s; zone not served", cz->name, err);
-		sum->failed++;
+		if (e->disabled) {
+			tdns_info("zone %s: disabled", e->name);
+			continue;
+		}
+		load_one(set, old, e->name, e->apex, e->file, sum);
 	}
 	return set;
 }
@@ -478,16 +470,22 @@ cfg_has_zone(const struct cfg *c, const uint8_t *apex)
 	return false;
 }
 
-static void
-reload(struct daemon *d)
+/*
+ * Re-reads the configuration and every zone (SIGHUP, `config reload`).  TDNS_OK with a summary
+ * in msg, or the status with the reason in msg; on failure nothing changed.
+ */
+static int
+reload(struct daemon *d, char *msg, size_t msglen)
 {
 	double t0 = now_ms();
 	tdns_info("reload: reading %s", d->cfg_path != NULL ? d->cfg_path : "built-in defaults");
 	struct cfg *nc = NULL;
 	char err[1024];
-	if (cfg_load(d->cfg_path, &nc, err, sizeof(err)) != TDNS_OK) {
+	int rc = cfg_load(d->cfg_path, &nc, err, sizeof(err));
+	if (rc != TDNS_OK) {
 		tdns_err("reload: %s; keeping the running configuration and zones", err);
-		return;
+		snprintf(msg, msglen, "%s; keeping the running configuration and zones", err);
+		return rc;
 	}
 	warn_restart_needed(&d->boot, nc);
 	tdns_log_set_level((enum tdns_log_level)nc->log_level);
@@ -503,11 +501,12 @@ reload(struct daemon *d)
 		removed += !cfg_has_zone(nc, d->cfg->zones[i].apex);
 	}
 	struct load_sum sum;
-	struct zone_set *set = load_zones(nc, d->zones, &sum);
+	struct zone_set *set = load_zones(nc, d->catalog, d->zones, &sum);
 	if (set == NULL) {
 		tdns_err("reload: out of memory; keeping the running zones");
+		snprintf(msg, msglen, "out of memory; keeping the running configuration and zones");
 		cfg_free(nc);
-		return;
+		return TDNS_ENOMEM;
 	}
 	/* Queries are answered from the old set until every worker has switched. */
 	net_server_publish(d->srv, set);
@@ -517,10 +516,167 @@ reload(struct daemon *d)
 	d->cfg = nc;
 	struct net_stats st;
 	net_server_stats(d->srv, &st);
-	tdns_info("reload done in %.1f ms: %zu zones served (%u loaded, %u kept after errors, "
-		  "%u failed, %u added, %u removed), %zu records; %llu queries so far",
-		  now_ms() - t0, zone_set_count(set), sum.loaded, sum.kept, sum.failed, added,
-		  removed, sum.records, (unsigned long long)st.queries);
+	snprintf(msg, msglen, "reload done in %.1f ms: %zu zones served (%u loaded, %u kept "
+		 "after errors, %u failed, %u added, %u removed), %zu records", now_ms() - t0,
+		 zone_set_count(set), sum.loaded, sum.kept, sum.failed, added, removed,
+		 sum.records);
+	tdns_info("%s; %llu queries so far", msg, (unsigned long long)st.queries);
+	return TDNS_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Control socket (tdns-cli)                                                                    */
+
+static const struct cfg *
+env_cfg(void *daemon)
+{
+	return ((struct daemon *)daemon)->cfg;
+}
+
+static const char *
+env_cfg_path(void *daemon)
+{
+	return ((struct daemon *)daemon)->cfg_path;
+}
+
+static const struct zone_set *
+env_zones(void *daemon)
+{
+	return ((struct daemon *)daemon)->zones;
+}
+
+static void
+env_publish(void *daemon, struct zone_set *set)
+{
+	struct daemon *d = daemon;
+	/* Blocks until every worker has switched, so the old set is unreferenced after it. */
+	net_server_publish(d->srv, set);
+	zone_set_free(d->zones);
+	d->zones = set;
+}
+
+static struct zone_catalog *
+env_catalog(void *daemon)
+{
+	return ((struct daemon *)daemon)->catalog;
+}
+
+static int
+env_reload(void *daemon, char *err, size_t errlen)
+{
+	return reload(daemon, err, errlen);
+}
+
+static void
+env_stop(void *daemon)
+{
+	struct daemon *d = daemon;
+	tdns_info("stop requested over the control socket, shutting down");
+	/* The loop ends after this callback; ctl_server_free then flushes the reply. */
+	event_base_loopexit(d->base, NULL);
+}
+
+static json_t *
+env_status(void *daemon)
+{
+	struct daemon *d = daemon;
+	json_t *listeners = json_array();
+	for (size_t i = 0; i < d->boot.nlisten; i++) {
+		json_array_append_new(listeners, json_string(d->boot.listen[i].text));
+	}
+	struct net_stats st;
+	net_server_stats(d->srv, &st);
+	return json_pack("{s:s, s:I, s:I, s:s?, s:I, s:o, s:I, s:I, s:f, s:s?}",
+			 "version", PACKAGE_VERSION,
+			 "pid", (json_int_t)getpid(),
+			 "uptime_seconds", (json_int_t)((now_ms() - d->started_ms) / 1000.0),
+			 "config", d->cfg_path,
+			 "workers", (json_int_t)d->boot.workers,
+			 "listeners", listeners,
+			 "zones", (json_int_t)zone_set_count(d->zones),
+			 "queries", (json_int_t)st.queries,
+			 "queries_per_second", d->stats != NULL ? stats_recorder_qps(d->stats) : 0.0,
+			 "state_dir", d->cfg->state_dir);
+}
+
+static json_t *
+env_stats(void *daemon)
+{
+	struct daemon *d = daemon;
+	return d->stats != NULL ? stats_recorder_json(d->stats) : NULL;
+}
+
+/* The socket path of c ([control] socket, else the default). */
+static const char *
+control_path(const struct cfg *c)
+{
+	return c->control_socket != NULL && c->control_socket[0] != '\0' ? c->control_socket
+									    : CTL_DEFAULT_SOCKET;
+}
+
+/*
+ * Before dropping privileges: the socket's directory (/run/tdns) is created for the service
+ * user, who could not create it under /run afterwards.
+ */
+static void
+prepare_control_dir(const struct cfg *c)
+{
+	if (geteuid() != 0 || c->user == NULL || c->user[0] == '\0') {
+		return;
+	}
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", control_path(c));
+	char *slash = strrchr(dir, '/');
+	if (slash == NULL || slash == dir) {
+		return;
+	}
+	*slash = '\0';
+	bool created;
+	struct passwd *pw = getpwnam(c->user);
+	if (mkdir_p(dir, 0750, &created) == 0 && created && pw != NULL &&
+	    chown(dir, pw->pw_uid, pw->pw_gid) != 0) {
+		tdns_warn("cannot give %s to %s: %s", dir, c->user, strerror(errno));
+	}
+}
+
+/*
+ * Opens the control socket.  Like BIND's command channel, a socket that cannot be opened is
+ * logged and the daemon serves DNS without it.
+ */
+static void
+ctl_start(struct daemon *d)
+{
+	d->env = (struct ctl_env){
+		.daemon = d,
+		.cfg = env_cfg,
+		.cfg_path = env_cfg_path,
+		.zones = env_zones,
+		.publish = env_publish,
+		.catalog = env_catalog,
+		.reload = env_reload,
+		.stop = env_stop,
+		.status = env_status,
+		.stats = env_stats,
+	};
+	gid_t group = (gid_t)-1;
+	const char *gname = d->cfg->control_group;
+	if (gname != NULL && gname[0] != '\0') {
+		errno = 0;
+		struct group *gr = getgrnam(gname);
+		if (gr == NULL) {
+			tdns_err("control: unknown group %s%s%s; only root and the daemon's user may "
+				 "connect", gname, errno ? ": " : "", errno ? strerror(errno) : "");
+		} else {
+			group = gr->gr_gid;
+		}
+	}
+	char err[512];
+	const char *path = control_path(d->cfg);
+	if (ctl_server_new(d->base, path, group, &d->env, &d->ctl, err, sizeof(err)) != TDNS_OK) {
+		tdns_err("%s; running without the control socket", err);
+		return;
+	}
+	tdns_info("control socket %s", path);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -532,7 +688,8 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	struct daemon *d = arg;
 	(void)what;
 	if (sig == SIGHUP) {
-		reload(d);
+		char msg[1024];
+		(void)reload(d, msg, sizeof(msg)); /* logged by reload */
 		return;
 	}
 	tdns_info("received %s, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -573,11 +730,21 @@ run(struct daemon *d)
 	double t0 = now_ms();
 
 	signal(SIGPIPE, SIG_IGN);
+	d->started_ms = t0;
 	if (make_state_dir(d, d->cfg) != TDNS_OK) {
 		return 1;
 	}
+	if (d->cfg->state_dir != NULL && d->cfg->state_dir[0] != '\0') {
+		char cerr[1024];
+		if (zone_catalog_load(d->cfg->state_dir, &d->catalog, cerr, sizeof(cerr)) !=
+		    TDNS_OK) {
+			/* Starting without it would lose the run-time zones at the next change. */
+			startup_error(d, "zone catalog: %s", cerr);
+			return 1;
+		}
+	}
 	struct load_sum sum;
-	d->zones = load_zones(d->cfg, NULL, &sum);
+	d->zones = load_zones(d->cfg, d->catalog, NULL, &sum);
 	if (d->zones == NULL) {
 		startup_error(d, "out of memory");
 		return 1;
@@ -593,6 +760,7 @@ run(struct daemon *d)
 		startup_error(d, "%s", err);
 		return 1;
 	}
+	prepare_control_dir(d->cfg);
 	if (drop_privileges(d, d->cfg->user) != TDNS_OK) {
 		return 1;
 	}
@@ -613,6 +781,12 @@ run(struct daemon *d)
 		startup_error(d, "cannot start the worker threads");
 		goto out;
 	}
+	d->stats = stats_recorder_new(d->base, d->srv);
+	if (d->stats == NULL) {
+		startup_error(d, "out of memory");
+		goto out;
+	}
+	ctl_start(d);
 	char addrs[512] = "";
 	size_t off = 0;
 	for (size_t i = 0; i < d->cfg->nlisten && off < sizeof(addrs); i++) {
@@ -627,10 +801,17 @@ run(struct daemon *d)
 		  sum.failed, now_ms() - t0);
 	detach(d);
 	event_base_dispatch(d->base);
+	/* First, so that a client waiting for the reply to `server stop` gets it at once. */
+	ctl_server_free(d->ctl);
+	d->ctl = NULL;
 	net_server_stop(d->srv);
 	log_stats(d->srv);
 	status = 0;
 out:
+	ctl_server_free(d->ctl);
+	d->ctl = NULL;
+	stats_recorder_free(d->stats);
+	d->stats = NULL;
 	for (int i = 0; i < 3; i++) {
 		if (sigs[i] != NULL) {
 			event_free(sigs[i]);
@@ -711,6 +892,7 @@ main(int argc, char **argv)
 out:
 	net_server_free(d.srv);
 	zone_set_free(d.zones);
+	zone_catalog_free(d.catalog);
 	if (d.base != NULL) {
 		event_base_free(d.base);
 	}

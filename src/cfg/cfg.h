@@ -113,6 +113,15 @@ int cfg_write_set(const char *path, const char *key, const char *value, char *er
 		  size_t errlen);
 
 /*
+ * cfg_write_set with a further check of the changed configuration, before it replaces the
+ * file: check (when not NULL) gets the loaded new configuration and returns TDNS_OK, or a
+ * status with a message in err, which cfg_write_set_check then returns, the file untouched.
+ */
+int cfg_write_set_check(const char *path, const char *key, const char *value,
+			int (*check)(const struct cfg *c, void *arg, char *err, size_t errlen),
+			void *arg, char *err, size_t errlen);
+
+/*
  * The value of the schema key k in c (for a zone key, of c->zones[zone]) in the text form a
  * file uses ("auto", "127.0.0.1:53, [::1]:53").  Caller frees.
  */

@@ -594,6 +594,14 @@ fsync_dir(const char *dir)
 int
 cfg_write_set(const char *path, const char *key, const char *value, char *err, size_t errlen)
 {
+	return cfg_write_set_check(path, key, value, NULL, NULL, err, errlen);
+}
+
+int
+cfg_write_set_check(const char *path, const char *key, const char *value,
+		    int (*check)(const struct cfg *c, void *arg, char *err, size_t errlen),
+		    void *arg, char *err, size_t errlen)
+{
 	struct keyref r;
 	char *text = NULL;
 	char *newtext = NULL;
@@ -681,11 +689,15 @@ cfg_write_set(const char *path, const char *key, const char *value, char *err, s
 	struct cfg *c = NULL;
 	char msg[1024];
 	rc = cfg_load(tmp, &c, msg, sizeof(msg));
-	cfg_free(c);
 	if (rc != TDNS_OK) {
 		rename_in_msg(msg, sizeof(msg), tmp, path);
 		snprintf(err, errlen, "%s", msg);
 		rc = rc == TDNS_EIO ? TDNS_EIO : TDNS_ECONFIG;
+		goto out;
+	}
+	rc = check != NULL ? check(c, arg, err, errlen) : TDNS_OK;
+	cfg_free(c);
+	if (rc != TDNS_OK) {
 		goto out;
 	}
 	if (rename(tmp, real) != 0) {

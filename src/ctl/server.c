@@ -28,6 +28,12 @@
 #define CTL_MAX_CLIENTS 64
 /* How long ctl_server_free waits for replies still queued (e.g. the reply to `server stop`). */
 #define CTL_FLUSH_MS 2000
+/* A peer must say hello within this many seconds. */
+#define CTL_HELLO_TIMEOUT 10
+/* After a last reply, how long we read and discard what the peer still sends. */
+#define CTL_DRAIN_TIMEOUT 2
+/* A client with this much unread reply data is not read from until it catches up. */
+#define CTL_OUT_HIGH (1024u * 1024u)
 
 struct ctl_client {
 	TAILQ_ENTRY(ctl_client) link;
@@ -38,6 +44,8 @@ struct ctl_client {
 	bool hello;               /* the hello has been accepted */
 	bool closing;             /* close once the queued output is written */
 	bool dead;                /* a reply could not be queued: free at the next chance */
+	bool draining;            /* last reply sent; discarding input until the peer closes */
+	bool paused;              /* not reading: the client does not read its replies */
 };
 
 TAILQ_HEAD(ctl_client_list, ctl_client);
@@ -225,6 +233,7 @@ handle_hello(struct ctl_client *c, json_t *args)
 		return;
 	}
 	c->hello = true;
+	bufferevent_set_timeouts(c->bev, NULL, NULL);
 	client_send(c, ctl_reply_ok(json_pack("{s:i, s:s}", "protocol", CTL_PROTOCOL_VERSION,
 					      "server", "tdnsd " PACKAGE_VERSION)), false);
 }
@@ -302,8 +311,19 @@ client_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct ctl_client *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
+	if (c->draining) {
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return;
+	}
 	/* One frame per loop; a reply that closes the client ends the loop. */
 	while (!c->closing) {
+		/* A client that sends requests without reading the replies cannot make us queue
+		 * without bound: stop reading until its replies are written. */
+		if (evbuffer_get_length(bufferevent_get_output(bev)) > CTL_OUT_HIGH) {
+			c->paused = true;
+			bufferevent_disable(bev, EV_READ);
+			return;
+		}
 		size_t have = evbuffer_get_length(in);
 		if (have < 4) {
 			return;
@@ -347,13 +367,36 @@ client_read_cb(struct bufferevent *bev, void *arg)
 	}
 }
 
+/*
+ * The last reply is out: half-close and discard what the peer still sends until it closes.
+ * Closing at once would make the kernel reset the connection when unread requests are
+ * queued, and the peer would lose the reply that explains why it is dropped.
+ */
 static void
 client_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct ctl_client *c = arg;
-	if (c->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
-		client_free(c);
+	if (c->paused && !c->closing) {
+		/* Every reply is out: handle what was left in the input, then read again. */
+		c->paused = false;
+		bufferevent_enable(bev, EV_READ);
+		client_read_cb(bev, c);
+		return;
 	}
+	if (!c->closing || c->draining || evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
+		return;
+	}
+	c->draining = true;
+	if (shutdown(bufferevent_getfd(bev), SHUT_WR) != 0) {
+		client_free(c);
+		return;
+	}
+	const struct timeval tv = { CTL_DRAIN_TIMEOUT, 0 };
+	struct evbuffer *in = bufferevent_get_input(bev);
+	evbuffer_drain(in, evbuffer_get_length(in));
+	bufferevent_setwatermark(bev, EV_READ, 0, 0);
+	bufferevent_set_timeouts(bev, &tv, NULL);
+	bufferevent_enable(bev, EV_READ);
 }
 
 static void
@@ -362,7 +405,7 @@ client_event_cb(struct bufferevent *bev, short what, void *arg)
 	(void)bev;
 	struct ctl_client *c = arg;
 	/* A client that leaves, even in the middle of a reply, is simply forgotten. */
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
 		client_free(c);
 	}
 }
@@ -426,6 +469,8 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, i
 	TAILQ_INSERT_TAIL(&s->clients, c, link);
 	s->nclients++;
 	bufferevent_setcb(bev, client_read_cb, client_write_cb, client_event_cb, c);
+	const struct timeval hello_tv = { CTL_HELLO_TIMEOUT, 0 };
+	bufferevent_set_timeouts(bev, &hello_tv, NULL);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 	/* The socket mode is the first gate; this is the second (DESIGN.md "Control protocol"). */
 	bool allowed = cred.uid == 0 || cred.uid == geteuid() ||
@@ -543,6 +588,17 @@ open_socket(const char *path, gid_t group, int *out, char *err, size_t errlen)
 		}
 		return rc;
 	}
+	/*
+	 * Bound under a temporary name and renamed once it listens with its final mode and
+	 * group, so a client that sees the path can connect at once.
+	 */
+	struct sockaddr_un tmp = sun;
+	const char *bound = path;
+	if (strlen(path) + 4 < sizeof(tmp.sun_path)) {
+		snprintf(tmp.sun_path, sizeof(tmp.sun_path), "%s.new", path);
+		bound = tmp.sun_path;
+		unlink(bound);
+	}
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		snprintf(err, errlen, "socket: %s", strerror(errno));
@@ -550,7 +606,7 @@ open_socket(const char *path, gid_t group, int *out, char *err, size_t errlen)
 	}
 	/* The umask keeps the socket closed to others between bind and chmod. */
 	mode_t old = umask(0117);
-	int b = bind(fd, (const struct sockaddr *)&sun, sizeof(sun));
+	int b = bind(fd, (const struct sockaddr *)&tmp, sizeof(tmp));
 	int saved = errno;
 	umask(old);
 	if (b != 0) {
@@ -558,12 +614,12 @@ open_socket(const char *path, gid_t group, int *out, char *err, size_t errlen)
 		close(fd);
 		return TDNS_EIO;
 	}
-	if (chmod(path, 0660) != 0 ||
-	    (group != (gid_t)-1 && chown(path, (uid_t)-1, group) != 0) ||
-	    listen(fd, 16) != 0) {
+	if (chmod(bound, 0660) != 0 ||
+	    (group != (gid_t)-1 && chown(bound, (uid_t)-1, group) != 0) ||
+	    listen(fd, 16) != 0 || (bound != path && rename(bound, path) != 0)) {
 		snprintf(err, errlen, "control socket %s: %s", path, strerror(errno));
 		close(fd);
-		unlink(path);
+		unlink(bound);
 		return TDNS_EIO;
 	}
 	*out = fd;
@@ -618,28 +674,38 @@ mono_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Writes what is still queued for c, waiting at most until deadline (the last replies). */
+/*
+ * Writes what is still queued for c, waiting at most until deadline (the last replies).  The
+ * bufferevent owns the draining of its output, so the bytes are copied, not removed.
+ */
 static void
 client_flush(struct ctl_client *c, long long deadline)
 {
 	struct evbuffer *outb = bufferevent_get_output(c->bev);
 	evutil_socket_t fd = bufferevent_getfd(c->bev);
-	while (evbuffer_get_length(outb) > 0) {
+	size_t len = evbuffer_get_length(outb), off = 0;
+	const uint8_t *p = len > 0 ? evbuffer_pullup(outb, -1) : NULL;
+	while (p != NULL && off < len) {
 		long long left = deadline - mono_ms();
 		if (left <= 0) {
 			return;
 		}
-		struct pollfd p = { .fd = fd, .events = POLLOUT };
-		int r = poll(&p, 1, (int)left);
+		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+		int r = poll(&pfd, 1, (int)left);
 		if (r < 0 && errno == EINTR) {
 			continue;
 		}
-		if (r <= 0 || (p.revents & (POLLERR | POLLHUP))) {
+		if (r <= 0 || (pfd.revents & (POLLERR | POLLHUP))) {
 			return;
 		}
-		if (evbuffer_write(outb, fd) < 0 && errno != EAGAIN && errno != EINTR) {
+		ssize_t n = send(fd, p + off, len - off, MSG_NOSIGNAL);
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
 			return;
 		}
+		off += n > 0 ? (size_t)n : 0;
+	}
+	if (fd >= 0) {
+		shutdown(fd, SHUT_WR);
 	}
 }
 

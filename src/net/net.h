@@ -40,6 +40,8 @@ size_t net_query_answer(const struct zone_set *zs, const uint8_t *pkt, size_t le
 /* Counters, one set per worker, written only by its thread.                                    */
 
 #define NET_STATS_RCODES 24 /* rcodes 0..22 counted one by one, the rest in the last slot */
+/* qtypes 0..258 (up to CAA and AVC) counted one by one, the rest in the last slot */
+#define NET_STATS_QTYPES 260
 
 struct net_stats {
 	uint64_t queries;         /* messages that got a reply or were dropped */
@@ -51,6 +53,7 @@ struct net_stats {
 	uint64_t tcp_refused;     /* closed at once because the worker was full */
 	uint64_t tcp_evicted;     /* idle connections closed to make room for a new one */
 	uint64_t rcode[NET_STATS_RCODES];
+	uint64_t qtype[NET_STATS_QTYPES]; /* answered queries by the type of their question */
 };
 
 /* Adds every counter of b to a. */
@@ -58,6 +61,12 @@ void net_stats_add(struct net_stats *a, const struct net_stats *b);
 
 /* Counts one reply with the rcode from net_query_answer (-1 = dropped). */
 void net_stats_count(struct net_stats *st, int rcode);
+
+/*
+ * Counts one answered query by the type of the question of pkt[0..len); a query without a
+ * readable question is not counted.  Added for the `stats` command.
+ */
+void net_stats_count_qtype(struct net_stats *st, const uint8_t *pkt, size_t len);
 
 /* ------------------------------------------------------------------------------------------ */
 /* The server (server.c): public interface used by tdnsd.c.                                     */
@@ -95,7 +104,8 @@ void net_server_stop(struct net_server *s);
 
 /*
  * Sums the workers' counters into *total.  While running, each worker's counters are those
- * it had at the last publish; after net_server_stop, the final ones.
+ * it had at its last copy (once a second, and at every publish); after net_server_stop, the
+ * final ones.
  */
 void net_server_stats(struct net_server *s, struct net_stats *total);
 
@@ -156,7 +166,8 @@ struct net_worker {
 	struct net_tcp_list conns;
 	unsigned nconns;
 	struct net_stats stats;
-	struct net_stats stats_shown; /* copy taken at the last publish, under srv->lock */
+	struct net_stats stats_shown; /* copy taken every second and at publish, under srv->lock */
+	struct event *stats_ev;    /* the once-a-second copy */
 	/* UDP batch: one receive set and one reply set, allocated once. */
 	struct mmsghdr *rmsg, *smsg;
 	struct iovec *riov, *siov;

@@ -98,6 +98,27 @@ net_stats_count(struct net_stats *st, int rcode)
 }
 
 void
+net_stats_count_qtype(struct net_stats *st, const uint8_t *pkt, size_t len)
+{
+	/* RFC 1035 §4.1.2: the question's name is uncompressed labels, then type and class. */
+	if (len < DNS_HDR_LEN || tdns_get16(pkt + 4) == 0) {
+		return;
+	}
+	size_t pos = DNS_HDR_LEN;
+	while (pos < len && pkt[pos] != 0) {
+		if (pkt[pos] > 63) {
+			return;
+		}
+		pos += 1u + pkt[pos];
+	}
+	if (pos + 2 >= len) {
+		return;
+	}
+	uint16_t t = tdns_get16(pkt + pos + 1);
+	st->qtype[t < NET_STATS_QTYPES - 1 ? t : NET_STATS_QTYPES - 1]++;
+}
+
+void
 net_stats_add(struct net_stats *a, const struct net_stats *b)
 {
 	a->queries += b->queries;
@@ -110,5 +131,8 @@ net_stats_add(struct net_stats *a, const struct net_stats *b)
 	a->tcp_evicted += b->tcp_evicted;
 	for (size_t i = 0; i < NET_STATS_RCODES; i++) {
 		a->rcode[i] += b->rcode[i];
+	}
+	for (size_t i = 0; i < NET_STATS_QTYPES; i++) {
+		a->qtype[i] += b->qtype[i];
 	}
 }

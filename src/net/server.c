@@ -57,6 +57,19 @@ switch_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
+ * Runs on the worker's thread once a second: copies its counters where net_server_stats
+ * reads them, so `stats` is at most a second old while the query path never takes a lock.
+ */
+static void
+stats_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct net_worker *w = arg;
+	pthread_mutex_lock(&w->srv->lock);
+	w->stats_shown = w->stats;
+	pthread_mutex_unlock(&w->srv->lock);
+}
+
+/*
  * SO_REUSEPORT would let us share a port with another server running as the same user and
  * silently split its traffic; a plain bind first tells us the address is really free.
  */
@@ -94,11 +107,14 @@ worker_init(struct net_server *s, struct net_worker *w, const struct cfg *c, cha
 		return TDNS_ENOMEM;
 	}
 	w->switch_ev = event_new(w->base, -1, 0, switch_cb, w);
+	w->stats_ev = event_new(w->base, -1, EV_PERSIST, stats_cb, w);
+	const struct timeval second = { .tv_sec = 1 };
 	w->udp = calloc(c->nlisten ? c->nlisten : 1, sizeof(*w->udp));
 	w->tcp = calloc(c->nlisten ? c->nlisten : 1, sizeof(*w->tcp));
 	w->tcp_in = malloc(DNS_MSG_MAX);
 	w->tcp_out = malloc(2 + DNS_MSG_MAX);
-	if (w->switch_ev == NULL || w->udp == NULL || w->tcp == NULL || w->tcp_in == NULL ||
+	if (w->switch_ev == NULL || w->stats_ev == NULL || event_add(w->stats_ev, &second) != 0 ||
+	    w->udp == NULL || w->tcp == NULL || w->tcp_in == NULL ||
 	    w->tcp_out == NULL || net_udp_buffers_new(w, s->set.udp_max) != TDNS_OK) {
 		snprintf(err, errlen, "out of memory");
 		return TDNS_ENOMEM;
@@ -158,6 +174,9 @@ worker_free(struct net_worker *w)
 	}
 	if (w->switch_ev != NULL) {
 		event_free(w->switch_ev);
+	}
+	if (w->stats_ev != NULL) {
+		event_free(w->stats_ev);
 	}
 	if (w->base != NULL) {
 		event_base_free(w->base);

@@ -125,6 +125,9 @@ conn_process(struct net_tcp_conn *c)
 		size_t rlen = net_query_answer(w->zs, w->tcp_in, mlen, w->tcp_out + 2, DNS_MSG_MAX,
 					       true, set->udp_max, &rcode);
 		net_stats_count(&w->stats, rcode);
+		if (rcode >= 0) {
+			net_stats_count_qtype(&w->stats, w->tcp_in, mlen);
+		}
 		if (rlen == 0 || rcode == DNS_RCODE_FORMERR) {
 			/* A message we cannot trust to be framed right ends the connection. */
 			c->closing = true;

@@ -226,6 +226,9 @@ net_udp_read_cb(int fd, short what, void *arg)
 		size_t rlen = net_query_answer(w->zs, w->riov[i].iov_base, w->rmsg[i].msg_len, out,
 					       w->sbuf_size, false, set->udp_max, &rcode);
 		net_stats_count(&w->stats, rcode);
+		if (rcode >= 0) {
+			net_stats_count_qtype(&w->stats, w->riov[i].iov_base, w->rmsg[i].msg_len);
+		}
 		if (rlen == 0) {
 			continue;
 		}

@@ -35,6 +35,13 @@ def tdnsd_path():
     return path
 
 
+def tdns_cli_path():
+    path = os.environ.get("TDNS_CLI") or shutil.which("tdns-cli")
+    if not path or not os.access(path, os.X_OK):
+        pytest.fail("TDNS_CLI must name the tdns-cli binary (make check sets it)", pytrace=False)
+    return path
+
+
 def _bindable(family, host, port):
     for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
         s = socket.socket(family, kind)
@@ -101,17 +108,25 @@ class Server:
         self.zones = dict(zones or {})
         for name, text in self.zones.items():
             self.write_zone(name, text)
+        # The control socket lives in a short private directory: sun_path holds 107 bytes,
+        # less than pytest's temporary paths may take.
+        self.control_dir = tempfile.mkdtemp(prefix="tdns-ctl-")
+        self.control = os.path.join(self.control_dir, "control.sock")
         if raw_config is not None:
-            text = raw_config.replace("@PORT@", str(port)).replace("@DIR@", self.dir)
+            text = raw_config.replace("@PORT@", str(port)).replace("@DIR@", self.dir) \
+                .replace("@CONTROL@", self.control)
         else:
             listen = "127.0.0.1:%d" % port + (", [::1]:%d" % port if ipv6 else "")
             text = ("[server]\nlisten = %s\nworkers = %d\nstate-dir = %s\n"
                     "tcp-idle-timeout = %d\n%s\n[log]\nlevel = %s\n\n"
                     % (listen, workers, self.dir, idle_timeout, server_extra, log_level))
+            if "[control]" not in server_extra + extra:
+                text += "[control]\nsocket = %s\n\n" % self.control
             for name in self.zones:
                 text += zone_section(name) + "\n"
             text += extra
         self.write_config(text)
+        self.has_control = self.control in text
 
     # -- files --
     def zone_path(self, name):
@@ -158,9 +173,13 @@ class Server:
             try:
                 # Any answer (REFUSED for the root here) proves the listener is up.
                 dns.query.udp(q, self.addr, port=self.port, timeout=0.2)
-                return
             except (dns.exception.Timeout, OSError):
                 time.sleep(0.05)
+                continue
+            # The control socket opens right after the workers start.
+            if not self.has_control or os.path.exists(self.control):
+                return
+            time.sleep(0.02)
         pytest.fail("tdnsd did not answer within %.0f s:\n%s" % (timeout, self.log()),
                     pytrace=False)
 
@@ -197,6 +216,14 @@ class Server:
         if self.lock:
             self.lock.release()
             self.lock = None
+        shutil.rmtree(self.control_dir, ignore_errors=True)
+
+    # -- control socket --
+    def cli(self, *args, timeout=30, env=None):
+        """Runs tdns-cli -s <this server's socket> ARGS...; returns the CompletedProcess."""
+        return subprocess.run([tdns_cli_path(), "-s", self.control] + [str(a) for a in args],
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=timeout, env=env)
 
     # -- queries --
     def query(self, name, rdtype="A", tcp=False, timeout=3.0, edns=None, payload=1232,

@@ -1602,7 +1602,8 @@ main(void)
 		cmocka_unit_test(test_zone_set_find_matches_the_exact_apex_only),
 		cmocka_unit_test(test_clone_is_an_independent_deep_copy),
 		cmocka_unit_test(test_remove_rr_removes_one_rdata_an_rrset_or_a_name),
-		cmocka_unit_test(test_remove_rr_prunes_empty_ancestors_but_keeps_empty_non_terminals),
+		cmocka_unit_test(
+			test_remove_rr_prunes_empty_ancestors_but_keeps_empty_non_terminals),
 		cmocka_unit_test(test_removing_a_delegation_makes_names_below_it_authoritative),
 		cmocka_unit_test(test_zone_to_text_is_what_zone_write_writes),
 		cmocka_unit_test(test_load_mem_checks_the_zone_and_reports_name_and_line),

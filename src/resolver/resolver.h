@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: MIT */
+/* resolver: the answer cache (and, in later work, forwarders, iterator and validator). */
+#ifndef TDNS_RESOLVER_H
+#define TDNS_RESOLVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dns/dns.h"
+
+/*
+ * This header is the resolver folder's umbrella.  For now it offers the cache (cache.c); the
+ * forwarder, the conditional forwarder zones and the iterator are added here later and use the
+ * cache only through the functions below.
+ */
+
+/* ------------------------------------------------------------------------------------------ */
+/* Cache (cache.c)                                                                             */
+/*                                                                                             */
+/* A thread-safe cache of whole responses keyed by (lower-cased qname, qtype, qclass, DO, CD).  */
+/* It is split into shards chosen by the hash of the qname (so every type of a name lives in   */
+/* one shard); each shard has its own mutex, hash table, byte budget, CLOCK ring and expiry    */
+/* heap.  There is no global lock.  Entries are immutable once stored and reference counted,   */
+/* so a hit holds the shard lock only to find the entry and take a reference; the reply is     */
+/* written from the entry after the lock is released.                                          */
+/*                                                                                             */
+/* Time is passed explicitly as monotonic seconds (cache_now()), so tests use a fake clock.    */
+/*                                                                                             */
+/* Eviction: when a store would take a shard over its budget, entries already dead (expired    */
+/* and past the serve-stale window) go first, oldest first, from a min-heap ordered by expiry; */
+/* then CLOCK (second chance): the hand skips and clears entries hit since it last passed,     */
+/* and evicts the first one that was not.  Dead entries are also reaped a few at a time on     */
+/* every store and when a lookup finds one.                                                    */
+
+struct cache;
+
+/* Key flag bits: the query bits that change what upstream answers (RFC 4035 §3.2.1, §3.2.2). */
+#define CACHE_KEY_DO 0x01 /* DNSSEC OK: RRSIGs and NSECs included */
+#define CACHE_KEY_CD 0x02 /* checking disabled: possibly unvalidated data */
+
+/* Defaults the configuration may use. */
+#define CACHE_DEFAULT_SHARDS 16
+#define CACHE_MAX_SHARDS 1024
+#define CACHE_STALE_TTL_OUT 30     /* TTL written on stale answers, RFC 8767 §4 */
+#define CACHE_SERVFAIL_TTL_MAX 30  /* our cap on caching SERVFAIL (RFC 2308 §7.1 allows 300) */
+#define CACHE_DEFAULT_PREFETCH_HITS 3
+
+/*
+ * A lookup key.  Fill it with cache_key_init; the name is the lower-cased wire form so that
+ * keys compare with memcmp.  A key is a plain value (about 260 bytes): keep it on the stack.
+ */
+struct cache_key {
+	uint8_t name[DNS_NAME_MAX];
+	uint8_t name_len;
+	uint8_t flags;       /* CACHE_KEY_* */
+	uint16_t qtype;
+	uint16_t qclass;
+};
+
+/*
+ * Fills k from a question: copies and lower-cases qname (a valid uncompressed wire name) and
+ * keeps only the known CACHE_KEY_* bits of flags.
+ */
+void cache_key_init(struct cache_key *k, const uint8_t *qname, uint16_t qtype, uint16_t qclass,
+		    unsigned flags);
+
+/* CLOCK_MONOTONIC in whole seconds: the "now" to pass to the functions below in production. */
+int64_t cache_now(void);
+
+/*
+ * Creates a cache of at most max_bytes (entries, keys and record data counted; the budget is
+ * split evenly across shards).  nshards is rounded up to a power of two (0 means
+ * CACHE_DEFAULT_SHARDS; at most CACHE_MAX_SHARDS).  TTLs, in seconds:
+ *   min_ttl, max_ttl  clamp of positive answers (each record's TTL and the entry's lifetime),
+ *   neg_max_ttl       cap of negative answers (RFC 2308 §5; 0 disables negative caching),
+ *   stale_ttl         how long after expiry an entry may still be served stale (RFC 8767 §4;
+ *                     0 disables serve-stale).
+ * Returns NULL on out of memory or when min_ttl > max_ttl.  Caller frees with cache_free.
+ */
+struct cache *cache_new(size_t max_bytes, unsigned nshards, uint32_t min_ttl, uint32_t max_ttl,
+			uint32_t neg_max_ttl, uint32_t stale_ttl);
+
+/*
+ * Frees the cache, its entries and its in-flight records (waiters belong to their callers and
+ * are not called).  No lookup may be running.  Accepts NULL.
+ */
+void cache_free(struct cache *c);
+
+/*
+ * How long SERVFAIL answers are cached (RFC 2308 §7.1), capped at CACHE_SERVFAIL_TTL_MAX;
+ * 0 (the default) caches none.  Cached SERVFAILs are never served stale.  Call before the
+ * cache is shared between threads.
+ */
+void cache_set_servfail_ttl(struct cache *c, uint32_t ttl);
+
+/*
+ * Hits since the store after which an entry close to expiry is reported for prefetch
+ * (default CACHE_DEFAULT_PREFETCH_HITS; 0 disables prefetch reports).  Call before sharing.
+ */
+void cache_set_prefetch_hits(struct cache *c, uint32_t hits);
+
+/*
+ * Stores a parsed upstream response m under k (replacing any entry for k), at time now.
+ * The answer, authority and additional records are copied with their rdata decompressed;
+ * OPT and TSIG are left out.  The entry's lifetime is:
+ *   positive (NOERROR with an answer for qname or the end of its CNAME chain): the minimum
+ *     TTL in the answer section, each TTL clamped to [min_ttl, max_ttl];
+ *   negative (NXDOMAIN, or NOERROR without such an answer = NODATA), RFC 2308 §5:
+ *     min(SOA TTL, SOA MINIMUM) of the SOA in the authority section, whose owner must be
+ *     the qname or an ancestor of it, capped at neg_max_ttl (and by CNAME TTLs before it);
+ *   SERVFAIL: the servfail TTL (see cache_set_servfail_ttl).
+ * Returns TDNS_OK when stored; TDNS_ENOENT when the response is not to be cached (TTL 0,
+ * negative without SOA, truncated, an rcode other than NOERROR/NXDOMAIN/SERVFAIL, SERVFAIL
+ * caching off); TDNS_ESPACE when the entry is larger than a shard's whole budget;
+ * TDNS_EBADRDATA or a name error when a record's rdata is malformed; TDNS_ENOMEM.  The
+ * caller checks ID, question and bailiwick before storing: the cache trusts m.
+ */
+int cache_store_msg(struct cache *c, const struct dns_msg *m, const struct cache_key *k,
+		    int64_t now);
+
+/* Lookup results. */
+enum cache_result {
+	CACHE_MISS = 0,
+	CACHE_HIT = 1,   /* fresh: records written with their decayed TTLs */
+	CACHE_STALE = 2, /* served stale: records written with TTL 30; caller adds EDE 3 (or 19) */
+};
+
+/* Lookup flags. */
+#define CACHE_LOOKUP_ALLOW_STALE 0x01 /* RFC 8767: return entries within the stale window */
+
+/* What a lookup tells besides the records. */
+struct cache_info {
+	int rcode;          /* the cached rcode (NOERROR, NXDOMAIN, SERVFAIL) */
+	bool negative;      /* NXDOMAIN or NODATA */
+	bool prefetch;      /* popular and close to expiry: refresh it upstream now (told once) */
+	bool truncated;     /* answer/authority did not fit b's limit: b was truncated (TC set) */
+	uint32_t ttl_left;  /* seconds before expiry (0 when stale) */
+};
+
+/*
+ * Looks k up at time now.  On CACHE_HIT or CACHE_STALE the cached records are appended to b,
+ * which must already hold the header, the question and (if wanted) the EDNS request, and
+ * have no records yet: the rcode is set, AA cleared and AD copied from the stored response;
+ * RA and the rest of the header stay the caller's.  Owner names that equal the question are
+ * compressed against it, so they keep the question's case.  TTLs decay from the time of the
+ * store (RFC 1035 §3.2.1) and never exceed the entry's remaining lifetime; stale answers get
+ * CACHE_STALE_TTL_OUT (RFC 8767 §4).  If an answer or authority record does not fit, b is
+ * truncated (dns_build_truncate) and info->truncated set; additional records that do not fit
+ * are left out.  A stale entry is a miss unless flags has CACHE_LOOKUP_ALLOW_STALE, and a
+ * cached SERVFAIL is never stale.  info may be NULL.  b may be NULL to only ask (the entry
+ * still counts as hit).  b is untouched on CACHE_MISS.
+ */
+enum cache_result cache_lookup(struct cache *c, const struct cache_key *k, int64_t now,
+			       struct dns_build *b, unsigned flags, struct cache_info *info);
+
+/* Removes every entry whose qname is name (any type, class and flags); returns how many. */
+size_t cache_delete(struct cache *c, const uint8_t *name);
+
+/* Removes every entry; returns how many. */
+size_t cache_flush(struct cache *c);
+
+/* Removes the entries dead at now (past the stale window); returns how many.  For a timer. */
+size_t cache_expire(struct cache *c, int64_t now);
+
+/* One entry as cache_walk shows it (for `tdns-cli cache list`); all borrowed for the call. */
+struct cache_walk_item {
+	const uint8_t *name;  /* lower-cased wire form */
+	uint16_t qtype;
+	uint16_t qclass;
+	unsigned flags;       /* CACHE_KEY_* */
+	int rcode;
+	bool negative;
+	int64_t ttl_left;     /* seconds to expiry; negative when stale */
+	uint32_t ttl;         /* the entry's lifetime when stored */
+	uint32_t hits;        /* since stored */
+	size_t size;          /* bytes accounted */
+	size_t nrr;           /* records in answer + authority + additional */
+};
+
+/* Return 0 to go on; anything else stops the walk and is returned by cache_walk. */
+typedef int (*cache_walk_cb)(void *ctx, const struct cache_walk_item *item);
+
+/*
+ * Calls cb for every entry at name or below it (every entry when name is NULL), skipping
+ * dead ones, shard by shard.  cb runs with the shard's lock held: it must be quick and must
+ * not call into the cache.  Returns 0 or what cb returned to stop.
+ */
+int cache_walk(struct cache *c, const uint8_t *name, int64_t now, cache_walk_cb cb, void *ctx);
+
+/* Counters summed over shards (each shard read under its lock, so nearly a snapshot). */
+struct cache_stats {
+	uint64_t entries;
+	uint64_t bytes;
+	uint64_t max_bytes;
+	uint64_t hits;        /* fresh hits */
+	uint64_t stale_hits;  /* answers served stale */
+	uint64_t misses;
+	uint64_t inserts;
+	uint64_t evictions;   /* removed to make room while still alive */
+	uint64_t expired;     /* removed because dead */
+	uint64_t inflight;    /* outstanding upstream queries in the in-flight table */
+};
+
+/* Fills st. */
+void cache_stats(struct cache *c, struct cache_stats *st);
+
+/* ------------------------------------------------------------------------------------------ */
+/* In-flight table: coalescing of identical outstanding upstream queries (DESIGN.md, Cache).   */
+/*                                                                                             */
+/* The first query for a key to miss the cache calls cache_inflight_begin and gets true: it    */
+/* asks upstream.  Later identical queries get false and have their waiter queued.  When the   */
+/* upstream answer (or failure) arrives, the first query calls cache_inflight_end, which       */
+/* removes the record and hands back the queued waiters; the caller runs them (typically after */
+/* cache_store_msg, so each waiter answers from the cache).  Waiters are the caller's memory,   */
+/* e.g. embedded in its per-query state; the table only links them.                            */
+
+struct cache_waiter {
+	struct cache_waiter *next;  /* owned by the table while queued */
+	void (*fn)(void *arg, void *result); /* the caller's callback and its argument */
+	void *arg;
+};
+
+/*
+ * Starts an upstream query for k or joins the one running.  Returns true when the caller is
+ * the first (w is not queued) and false when one is running (w, unless NULL, is queued and
+ * must stay valid until cache_inflight_end returns it or cache_inflight_cancel removes it).
+ * On out of memory it returns true without a record, so the caller simply queries upstream
+ * itself (cache_inflight_end then returns NULL).
+ */
+bool cache_inflight_begin(struct cache *c, const struct cache_key *k, struct cache_waiter *w);
+
+/*
+ * Ends the upstream query for k: removes its record and returns its waiters in arrival order
+ * (NULL if none, or no record).  The caller owns the list and calls w->fn(w->arg, result).
+ */
+struct cache_waiter *cache_inflight_end(struct cache *c, const struct cache_key *k);
+
+/* Removes w from k's waiter list (a client that gave up); true if it was queued. */
+bool cache_inflight_cancel(struct cache *c, const struct cache_key *k, struct cache_waiter *w);
+
+#endif

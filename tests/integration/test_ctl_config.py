@@ -1,0 +1,224 @@
+# SPDX-License-Identifier: MIT
+"""tdns-cli config show | get | set | reload against a running tdnsd over its control socket."""
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+
+import dns.rcode
+import dns.rdatatype
+import pytest
+
+from conftest import EXAMPLE_COM, EXAMPLE_NET
+
+# example.com with other addresses: a zone file that `config set zone.example.com.file` picks.
+EXAMPLE_COM_V2 = """$ORIGIN example.com.
+$TTL 3600
+@     IN SOA ns1.example.com. hostmaster.example.com. 2024020202 7200 3600 1209600 300
+@        NS    ns1
+@        A     198.51.100.77
+ns1      A     198.51.100.53
+www      A     198.51.100.80
+"""
+
+
+def cli_path():
+    path = os.environ.get("TDNS_CLI") or shutil.which("tdns-cli")
+    if not path or not os.access(path, os.X_OK):
+        pytest.fail("TDNS_CLI must name the tdns-cli binary (make check sets it)", pytrace=False)
+    return path
+
+
+@pytest.fixture
+def sockdir():
+    # Unix socket paths are limited to 107 characters: pytest's tmp_path can be longer.
+    d = tempfile.mkdtemp(prefix="tdns-ctl-")
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def start(make_server, sockdir, head="", **kw):
+    """A tdnsd with example.com and example.net, its control socket in sockdir."""
+    sock = os.path.join(sockdir, "ctl.sock")
+    extra = "[control]\n# the test's own socket\nsocket = %s\n" % sock
+    s = make_server(zones={"example.com": EXAMPLE_COM, "example.net": EXAMPLE_NET},
+                    extra=extra, start=False, **kw)
+    if head:
+        with open(s.conf) as f:
+            text = f.read()
+        s.write_config(head + text)
+    s.sock = sock
+    s.start()
+    deadline = time.monotonic() + 10
+    while not os.path.exists(sock) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return s
+
+
+def cli(s, *args, json_out=True):
+    argv = [cli_path(), "-s", s.sock] + (["--json"] if json_out else []) + list(args)
+    return subprocess.run(argv, capture_output=True, text=True, timeout=30)
+
+
+def cli_ok(s, *args):
+    r = cli(s, *args)
+    assert r.returncode == 0, "tdns-cli %s: exit %d\n%s%s" % (" ".join(args), r.returncode,
+                                                               r.stdout, r.stderr)
+    doc = json.loads(r.stdout)
+    assert doc["ok"] is True
+    return doc["data"]
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def a_of(resp):
+    return sorted(rd.to_text() for rs in resp.answer if rs.rdtype == dns.rdatatype.A for rd in rs)
+
+
+def test_config_show_lists_every_key_with_its_running_value(make_server, sockdir):
+    s = start(make_server, sockdir)
+    data = cli_ok(s, "config", "show")
+    assert data["file"] == os.path.realpath(s.conf)
+    sec = data["sections"]
+    assert list(sec)[:3] == ["server", "control", "log"]
+    assert sec["server"]["listen"] == "127.0.0.1:%d, [::1]:%d" % (s.port, s.port)
+    assert sec["server"]["workers"] == "1"
+    assert sec["server"]["serial-policy"] == "increment"
+    assert sec["server"]["udp-max-payload"] == "1232"
+    assert sec["control"] == {"socket": s.sock, "group": ""}
+    assert sec["log"] == {"level": "info"}
+    assert sec["zone example.com"] == {"type": "primary",
+                                       "file": os.path.join(s.dir, "example.com.zone")}
+    assert "zone example.net" in sec
+    keys = {k["key"]: k["value"] for k in data["keys"]}
+    assert keys["log.level"] == "info"
+    assert keys["zone.example.net.file"] == os.path.join(s.dir, "example.net.zone")
+    assert "[log]\nlevel = info\n" in data["text"]
+
+    r = cli(s, "config", "show", json_out=False)
+    assert r.returncode == 0, r.stderr
+    assert "log.level = info" in r.stdout.splitlines()
+
+
+def test_config_get_shows_one_key_zone_keys_included(make_server, sockdir):
+    s = start(make_server, sockdir)
+    assert cli_ok(s, "config", "get", "log.level") == {"key": "log.level", "value": "info"}
+    assert cli_ok(s, "config", "get", "zone.example.com.file")["value"] == \
+        os.path.join(s.dir, "example.com.zone")
+    assert cli_ok(s, "config", "get", "control.socket")["value"] == s.sock
+    r = cli(s, "config", "get", "server.workers", json_out=False)
+    assert r.returncode == 0 and r.stdout == "1\n", r
+
+    r = cli(s, "config", "get", "log.lvl")
+    assert r.returncode == 1
+    doc = json.loads(r.stdout)
+    assert doc["ok"] is False and doc["error"]["id"] == "EINVAL"
+    assert "unknown configuration key 'log.lvl'" in doc["error"]["message"]
+    r = cli(s, "config", "get", "zone.example.org.file", json_out=False)
+    assert r.returncode == 1
+    assert "no zone 'example.org'" in r.stderr
+
+
+def test_config_set_rewrites_the_file_keeping_comments_and_reloads(make_server, sockdir):
+    head = "# tdnsd.conf written by the test\n; with a second comment\n\n"
+    s = start(make_server, sockdir, head=head)
+    before = read(s.conf).decode()
+    assert "level = info\n" in before
+    data = cli_ok(s, "config", "set", "log.level", "debug")
+    assert data == {"key": "log.level", "value": "debug", "file": os.path.realpath(s.conf)}
+    after = read(s.conf).decode()
+    # Exactly the one value changed; every comment and blank line is where it was.
+    assert after == before.replace("level = info\n", "level = debug\n")
+    assert after.startswith(head)
+    assert cli_ok(s, "config", "get", "log.level")["value"] == "debug"
+
+    # An absent key is inserted into its section, and the running server has it after reload.
+    cli_ok(s, "config", "set", "server.serial-policy", "date")
+    text = read(s.conf).decode()
+    assert "\nserial-policy = date\n" in text
+    assert text.index("serial-policy = date") < text.index("[log]")
+    assert cli_ok(s, "config", "get", "server.serial-policy")["value"] == "date"
+
+    # Words of the value are joined with spaces (text mode prints the new value).
+    r = cli(s, "config", "set", "control.group", "root", json_out=False)
+    assert r.returncode == 0, r.stderr
+    assert "root" in r.stdout
+    assert "\ngroup = root\n" in read(s.conf).decode()
+    # The daemon still answers.
+    assert s.query("example.com", "SOA").rcode() == dns.rcode.NOERROR
+
+
+def test_config_set_zone_file_changes_the_zones_answers(make_server, sockdir):
+    s = start(make_server, sockdir)
+    assert a_of(s.query("example.com", "A")) == ["192.0.2.1"]
+    with open(os.path.join(s.dir, "v2.zone"), "w") as f:
+        f.write(EXAMPLE_COM_V2)
+    data = cli_ok(s, "config", "set", "zone.example.com.file", "v2.zone")
+    assert data["value"] == os.path.join(s.dir, "v2.zone")
+    assert "[zone example.com]\ntype = primary\nfile = v2.zone\n" in read(s.conf).decode()
+    assert a_of(s.query("example.com", "A")) == ["198.51.100.77"]
+    assert a_of(s.query("www.example.com", "A")) == ["198.51.100.80"]
+    # The other zone is untouched.
+    assert a_of(s.query("www.example.net", "A")) == ["198.51.100.80"]
+    assert s.query("mail2.example.net", "A").rcode() == dns.rcode.NOERROR
+
+
+def test_config_set_bad_key_or_value_exits_1_and_leaves_the_file(make_server, sockdir):
+    s = start(make_server, sockdir)
+    before = read(s.conf)
+    entries = sorted(os.listdir(s.dir))
+
+    r = cli(s, "config", "set", "log.lvl", "debug", json_out=False)
+    assert r.returncode == 1
+    assert r.stderr.startswith("tdns-cli: unknown configuration key 'log.lvl'; expected one "
+                               "of: server.listen,"), r.stderr
+
+    r = cli(s, "config", "set", "log.level", "loud", json_out=False)
+    assert r.returncode == 1
+    lineno = before.decode().splitlines().index("level = info") + 1
+    assert r.stderr == ("tdns-cli: %s:%d: invalid log level 'loud'; expected err, warning, "
+                        "notice, info or debug\n" % (os.path.realpath(s.conf), lineno))
+
+    r = cli(s, "config", "set", "server.workers", "0")
+    assert r.returncode == 1
+    assert json.loads(r.stdout)["error"]["id"] == "ECONFIG"
+
+    # A zone file that does not load is refused before the file is written.
+    r = cli(s, "config", "set", "zone.example.com.file", "missing.zone", json_out=False)
+    assert r.returncode == 1
+    assert "zone example.com:" in r.stderr and "missing.zone" in r.stderr
+
+    r = cli(s, "config", "set", "server.user", "a", ";", "b", json_out=False)
+    assert r.returncode == 1
+    assert "';' after a blank starts a comment" in r.stderr
+
+    assert read(s.conf) == before
+    assert sorted(os.listdir(s.dir)) == entries
+    assert cli_ok(s, "config", "get", "log.level")["value"] == "info"
+    assert a_of(s.query("example.com", "A")) == ["192.0.2.1"]
+
+
+def test_config_reload_rereads_the_file_and_the_zones(make_server, sockdir):
+    s = start(make_server, sockdir)
+    assert a_of(s.query("example.com", "A")) == ["192.0.2.1"]
+    s.write_zone("example.com", EXAMPLE_COM_V2)
+    text = read(s.conf).decode().replace("level = info", "level = notice")
+    s.write_config(text)
+    data = cli_ok(s, "config", "reload")
+    assert data["file"] == os.path.realpath(s.conf)
+    assert data["zones"] == 2
+    assert a_of(s.query("example.com", "A")) == ["198.51.100.77"]
+    assert cli_ok(s, "config", "get", "log.level")["value"] == "notice"
+
+    # A broken file is refused; the running configuration and zones stay.
+    s.write_config(text + "\n[server]\nbogus = 1\n")
+    r = cli(s, "config", "reload", json_out=False)
+    assert r.returncode == 1
+    assert "unknown key 'bogus'" in r.stderr
+    assert cli_ok(s, "config", "get", "log.level")["value"] == "notice"
+    assert a_of(s.query("example.com", "A")) == ["198.51.100.77"]

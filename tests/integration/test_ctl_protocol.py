@@ -1,0 +1,324 @@
+# SPDX-License-Identifier: MIT
+"""The control protocol spoken on a raw Unix socket: framing, hello, errors, peer credentials."""
+import json
+import os
+import signal
+import socket
+import stat
+import struct
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from conftest import STANDARD_ZONES
+
+HELLO = {"command": "hello", "args": {"protocol": 1, "client": "pytest"}}
+
+
+def frame(doc):
+    body = json.dumps(doc).encode()
+    return struct.pack(">I", len(body)) + body
+
+
+def recv_exact(s, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        if not chunk:
+            return None
+        buf += chunk
+    return buf
+
+
+def recv(s):
+    """One reply document, or None when the daemon closed the connection."""
+    hdr = recv_exact(s, 4)
+    if hdr is None:
+        return None
+    (n,) = struct.unpack(">I", hdr)
+    body = recv_exact(s, n)
+    assert body is not None, "connection closed in the middle of a frame"
+    return json.loads(body)
+
+
+def connect(server):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(10)
+    s.connect(server.control)
+    return s
+
+
+def ask(s, doc):
+    s.sendall(frame(doc))
+    return recv(s)
+
+
+def hello(server):
+    s = connect(server)
+    r = ask(s, HELLO)
+    assert r["ok"] is True, r
+    return s
+
+
+def error_id(reply):
+    assert reply is not None, "no reply"
+    assert reply["ok"] is False, reply
+    return reply["error"]["id"]
+
+
+def assert_closed(s):
+    assert s.recv(1) == b""
+
+
+@pytest.fixture
+def srv(make_server):
+    return make_server(zones=STANDARD_ZONES)
+
+
+def test_hello_is_answered_with_the_protocol_and_server_version(srv):
+    s = connect(srv)
+    r = ask(s, HELLO)
+    assert r["ok"] is True
+    assert r["data"]["protocol"] == 1
+    assert r["data"]["server"].startswith("tdnsd ")
+    s.close()
+
+
+def test_hello_with_another_protocol_version_gets_eproto_and_is_closed(srv):
+    s = connect(srv)
+    r = ask(s, {"command": "hello", "args": {"protocol": 2, "client": "future"}})
+    assert error_id(r) == "EPROTO"
+    assert "2" in r["error"]["message"]
+    assert_closed(s)
+
+
+def test_a_command_before_the_hello_gets_ehello_and_is_closed(srv):
+    s = connect(srv)
+    assert error_id(ask(s, {"command": "status"})) == "EHELLO"
+    assert_closed(s)
+
+
+def test_malformed_json_gets_eframe_and_close_while_another_client_keeps_working(srv):
+    good = hello(srv)
+    bad = connect(srv)
+    body = b'{"command": "status", '
+    bad.sendall(struct.pack(">I", len(body)) + body)
+    assert error_id(recv(bad)) == "EFRAME"
+    assert_closed(bad)
+    r = ask(good, {"command": "status"})
+    assert r["ok"] is True
+    good.close()
+
+
+def test_a_json_document_that_is_not_an_object_gets_eframe(srv):
+    s = connect(srv)
+    body = b'["hello"]'
+    s.sendall(struct.pack(">I", len(body)) + body)
+    assert error_id(recv(s)) == "EFRAME"
+    assert_closed(s)
+
+
+def test_duplicate_members_are_malformed(srv):
+    s = connect(srv)
+    body = b'{"command": "hello", "command": "status"}'
+    s.sendall(struct.pack(">I", len(body)) + body)
+    assert error_id(recv(s)) == "EFRAME"
+    assert_closed(s)
+
+
+def test_oversized_length_gets_eframe_and_close_while_another_client_keeps_working(srv):
+    good = hello(srv)
+    bad = connect(srv)
+    bad.sendall(struct.pack(">I", 0xFFFFFFFF) + b"{")
+    r = recv(bad)
+    assert error_id(r) == "EFRAME"
+    assert "exceeds" in r["error"]["message"]
+    assert_closed(bad)
+    # Just over the 16 MiB limit is refused too, before any payload arrives.
+    bad = connect(srv)
+    bad.sendall(struct.pack(">I", 16 * 1024 * 1024 + 1))
+    assert error_id(recv(bad)) == "EFRAME"
+    assert_closed(bad)
+    assert ask(good, {"command": "status"})["ok"] is True
+    good.close()
+    assert srv.proc.poll() is None
+
+
+def test_unknown_command_gets_eunknowncmd_and_the_connection_stays_open(srv):
+    s = hello(srv)
+    r = ask(s, {"command": "zone frobnicate", "args": {}})
+    assert error_id(r) == "EUNKNOWNCMD"
+    assert "zone frobnicate" in r["error"]["message"]
+    assert ask(s, {"command": "status"})["ok"] is True
+    s.close()
+
+
+@pytest.mark.parametrize("doc,named", [
+    ({"command": "status", "args": {"verbose": True}}, "verbose"),
+    ({"command": "zone show", "args": {}}, "name"),
+    ({"command": "zone show", "args": {"name": 42}}, "name"),
+    ({"command": "zone create", "args": {"name": "a.test", "type": ["primary"]}}, "type"),
+    ({"command": "record add", "args": {"zone": "example.com", "name": "x", "type": "A",
+                                        "rdata": "192.0.2.1"}}, "rdata"),
+    ({"command": "record add", "args": {"zone": "example.com", "name": "x", "type": "A",
+                                        "rdata": []}}, "rdata"),
+])
+def test_bad_arguments_get_eargs_naming_the_argument(srv, doc, named):
+    s = hello(srv)
+    r = ask(s, doc)
+    assert error_id(r) == "EARGS"
+    assert named in r["error"]["message"]
+    # Still open and usable.
+    assert ask(s, {"command": "status"})["ok"] is True
+    s.close()
+
+
+def test_requests_pipelined_in_one_write_are_answered_in_order(srv):
+    s = connect(srv)
+    s.sendall(frame(HELLO) + frame({"command": "status"}) +
+              frame({"command": "nope"}) + frame({"command": "status"}))
+    assert recv(s)["data"]["protocol"] == 1
+    assert recv(s)["ok"] is True
+    assert error_id(recv(s)) == "EUNKNOWNCMD"
+    assert recv(s)["ok"] is True
+    s.close()
+
+
+def test_a_client_leaving_mid_request_or_mid_reply_does_not_affect_the_daemon(srv):
+    s = connect(srv)
+    s.sendall(frame(HELLO) + struct.pack(">I", 100) + b'{"comm')
+    s.close()
+    s = connect(srv)
+    s.sendall(frame(HELLO) + frame({"command": "status"}) * 200)
+    s.close()
+    s = hello(srv)
+    assert ask(s, {"command": "status"})["ok"] is True
+    s.close()
+    assert srv.proc.poll() is None
+
+
+def test_the_socket_has_mode_0660(srv):
+    st = os.lstat(srv.control)
+    assert stat.S_ISSOCK(st.st_mode)
+    assert stat.S_IMODE(st.st_mode) == 0o660
+
+
+CHILD = textwrap.dedent("""
+    import json, os, socket, struct, sys
+    gid = int(sys.argv[2])
+    os.setgroups([])
+    os.setgid(gid)
+    os.setuid(65534)
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(10)
+    try:
+        s.connect(sys.argv[1])
+    except OSError as e:
+        print(json.dumps({"connect_error": e.errno}))
+        sys.exit(0)
+    body = json.dumps({"command": "hello", "args": {"protocol": 1, "client": "x"}}).encode()
+    s.sendall(struct.pack(">I", len(body)) + body)
+    hdr = s.recv(4, socket.MSG_WAITALL)
+    (n,) = struct.unpack(">I", hdr)
+    reply = json.loads(s.recv(n, socket.MSG_WAITALL))
+    s.settimeout(2)
+    try:
+        closed = s.recv(1) == b""
+    except TimeoutError:
+        closed = False
+    print(json.dumps({"reply": reply, "closed": closed}))
+""")
+
+
+def as_other_user(path, gid=65534):
+    """Runs the hello as uid 65534 (and gid) in a child process; returns what it saw."""
+    if os.geteuid() != 0:
+        pytest.fail("this test changes uid and must run as root", pytrace=False)
+    out = subprocess.run([sys.executable, "-c", CHILD, path, str(gid)], capture_output=True,
+                         text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def test_a_client_of_another_uid_is_refused_by_its_peer_credentials(srv):
+    # Open the file modes wide so that only the daemon's credentials check stands in the way.
+    os.chmod(srv.control_dir, 0o755)
+    os.chmod(srv.control, 0o666)
+    got = as_other_user(srv.control)
+    assert got["reply"]["ok"] is False
+    assert got["reply"]["error"]["id"] == "EACCES"
+    assert got["closed"] is True
+    assert "refused peer uid 65534" in srv.log()
+    # root still gets in.
+    s = hello(srv)
+    s.close()
+
+
+def test_with_mode_0660_another_user_cannot_even_connect(srv):
+    os.chmod(srv.control_dir, 0o755)
+    got = as_other_user(srv.control)
+    assert got == {"connect_error": 13}  # EACCES
+
+
+def test_members_of_the_control_group_are_accepted(make_server):
+    srv = make_server(zones=STANDARD_ZONES, start=False)
+    text = open(srv.conf).read().replace(
+        "[control]\n", "[control]\ngroup = nogroup\n")
+    srv.write_config(text)
+    srv.start()
+    os.chmod(srv.control_dir, 0o755)
+    st = os.lstat(srv.control)
+    assert st.st_gid == 65534 and stat.S_IMODE(st.st_mode) == 0o660
+    got = as_other_user(srv.control, gid=65534)
+    assert got["reply"]["ok"] is True, got
+    assert got["closed"] is False
+
+
+def test_a_stale_socket_left_by_a_killed_daemon_is_replaced(srv):
+    srv.signal(signal.SIGKILL)
+    srv.proc.wait()
+    assert os.path.exists(srv.control)
+    srv.logf.close()
+    srv.start()
+    s = hello(srv)
+    assert ask(s, {"command": "status"})["data"]["pid"] == srv.pid
+    s.close()
+
+
+def test_a_second_daemon_does_not_steal_a_live_socket(make_server):
+    first = make_server(zones=STANDARD_ZONES)
+    second = make_server(zones=STANDARD_ZONES, start=False)
+    second.write_config(open(second.conf).read().replace(second.control, first.control))
+    second.has_control = False
+    second.start()
+    deadline = time.monotonic() + 10
+    while "in use by another running daemon" not in second.log():
+        assert time.monotonic() < deadline, second.log()
+        time.sleep(0.05)
+    assert second.proc.poll() is None  # still serves DNS without the control socket
+    s = hello(first)
+    assert ask(s, {"command": "status"})["data"]["pid"] == first.pid
+    s.close()
+
+
+def test_a_client_that_does_not_read_its_replies_is_paused_not_buffered_without_bound(srv):
+    import threading
+    s = hello(srv)
+    n = 6000  # about 2 MB of status replies: more than the daemon queues for one client
+    t = threading.Thread(target=s.sendall, args=(frame({"command": "status"}) * n,))
+    t.start()
+    # Meanwhile another client is served.
+    other = hello(srv)
+    assert ask(other, {"command": "status"})["ok"] is True
+    other.close()
+    time.sleep(1)  # let the daemon fill its queue for s and stop reading from it
+    got = 0
+    while got < n:
+        r = recv(s)
+        assert r is not None and r["ok"] is True
+        got += 1
+    t.join()
+    s.close()

@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests for the zone catalog (src/zone/catalog.c): persistence, atomic updates, errors. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "zone/zone.h"
+
+struct dir {
+	char path[64];
+	char file[96];
+};
+
+static int
+setup(void **state)
+{
+	struct dir *d = calloc(1, sizeof(*d));
+	snprintf(d->path, sizeof(d->path), "/tmp/tdns-test-catalog-XXXXXX");
+	assert_non_null(mkdtemp(d->path));
+	snprintf(d->file, sizeof(d->file), "%s/catalog.json", d->path);
+	*state = d;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct dir *d = *state;
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d->path);
+	assert_int_equal(system(cmd), 0);
+	free(d);
+	return 0;
+}
+
+static void
+entry(struct zone_catalog_entry *e, const char *name, const char *file, bool runtime,
+      bool disabled)
+{
+	memset(e, 0, sizeof(*e));
+	assert_true(dns_name_from_text(name, strlen(name), NULL, e->apex) > 0);
+	e->name = (char *)name;
+	e->file = (char *)file;
+	e->runtime = runtime;
+	e->disabled = disabled;
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void
+test_missing_file_is_an_empty_catalog(void **state)
+{
+	struct dir *d = *state;
+	struct zone_catalog *c = NULL;
+	char err[512];
+	assert_int_equal(zone_catalog_load(d->path, &c, err, sizeof(err)), TDNS_OK);
+	assert_int_equal(zone_catalog_count(c), 0);
+	assert_null(zone_catalog_get(c, 0));
+	assert_int_equal(access(d->file, F_OK), -1);
+	zone_catalog_free(c);
+	zone_catalog_free(NULL);
+}
+
+static void
+test_put_persists_entries_that_a_new_load_reads_back(void **state)
+{
+	struct dir *d = *state;
+	struct zone_catalog *c = NULL;
+	char err[512];
+	assert_int_equal(zone_catalog_load(d->path, &c, err, sizeof(err)), TDNS_OK);
+	struct zone_catalog_entry e;
+	entry(&e, "example.org.", "/srv/example.org.zone", true, false);
+	assert_int_equal(zone_catalog_put(c, &e), TDNS_OK);
+	entry(&e, "example.com.", "/etc/example.com.zone", false, true);
+	assert_int_equal(zone_catalog_put(c, &e), TDNS_OK);
+	assert_int_equal(zone_catalog_count(c), 2);
+	/* Only the new file is left: the temporary one was renamed. */
+	assert_int_equal(access(d->file, F_OK), 0);
+	char tmp[128];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", d->file);
+	assert_int_equal(access(tmp, F_OK), -1);
+	zone_catalog_free(c);
+
+	assert_int_equal(zone_catalog_load(d->path, &c, err, sizeof(err)), TDNS_OK);
+	assert_int_equal(zone_catalog_count(c), 2);
+	uint8_t apex[DNS_NAME_MAX];
+	assert_true(dns_name_from_text("EXAMPLE.ORG.", 12, NULL, apex) > 0);
+	const struct zone_catalog_entry *got = zone_catalog_find(c, apex);
+	assert_non_null(got);
+	assert_string_equal(got->name, "example.org.");
+	assert_string_equal(got->type, "primary");
+	assert_string_equal(got->file, "/srv/example.org.zone");
+	assert_true(got->runtime);
+	assert_false(got->disabled);
+	got = zone_catalog_get(c, 1);
+	assert_string_equal(got->name, "example.com.");
+	assert_false(got->runtime);
+	assert_true(got->disabled);
+	zone_catalog_free(c);
+}
+
+static void
+test_put_replaces_and_remove_deletes_an_entry(void **state)
+{
+	struct dir *d = *state;
+	struct zone_catalog *c = NULL;
+	char err[512];
+	assert_int_equal(zone_catalog_load(d->path, &c, err, sizeof(err)), TDNS_OK);
+	struct zone_catalog_entry e;
+	entry(&e, "a.test.", "/x/a.zone", true, false);
+	assert_int_equal(zone_catalog_put(c, &e), TDNS_OK);
+	entry(&e, "b.test.", "/x/b.zone", true, false);
+	assert_int_equal(zone_catalog_put(c, &e), TDNS_OK);
+	entry(&e, "A.test.", "/x/a.zone", true, true);
+	assert_int_equal(zone_catalog_put(c, &e), TDNS_OK);
+	assert_int_equal(zone_catalog_count(c), 2);
+	assert_true(zone_catalog_get(c, 0)->disabled);
+	assert_int_equal(zone_catalog_remove(c, e.apex), TDNS_OK);
+	assert_int_equal(zone_catalog_remove(c, e.apex), TDNS_ENOENT);
+	assert_int_equal(zone_catalog_count(c), 1);
+	assert_string_equal(zone_catalog_get(c, 0)->name, "b.test.");
+	zone_catalog_free(c);
+	assert_int_equal(zone_catalog_load(d->path, &c, err, sizeof(err)), TDNS_OK);
+	assert_int_equal(zone_catalog_count(c), 1);
+	assert_string_equal(zone_catalog_get(c, 0)->name, "b.test.");
+	assert_null(zone_catalog_find(c, e.apex));
+	zone_catalog_free(c);
+}
+
+static void
+test_failed_write_changes_neither_file_nor_memory(void **state)
+{
+	struct dir *d = *state;
+	struct zone_catalog *c = NULL;
+	char err[512];
+	assert_int_equal(zone_catalog_load(d->path, &c, err, sizeof(err)), TDNS_OK);
+	struct zone_catalog_entry e;
+	entry(&e, "a.test.", "/x/a.zone", true, false);
+	assert_int_equal(zone_catalog_put(c, &e), TDNS_OK);
+	/* A directory where the temporary file goes makes the write fail (also as root). */
+	char tmp[128];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", d->file);
+	assert_int_equal(mkdir(tmp, 0700), 0);
+	entry(&e, "b.test.", "/x/b.zone", true, false);
+	assert_int_equal(zone_catalog_put(c, &e), TDNS_EIO);
+	entry(&e, "a.test.", NULL, true, false);
+	assert_int_equal(zone_catalog_remove(c, e.apex), TDNS_EIO);
+	assert_int_equal(zone_catalog_count(c), 1);
+	assert_string_equal(zone_catalog_get(c, 0)->name, "a.test.");
+	assert_int_equal(rmdir(tmp), 0);
+	zone_catalog_free(c);
+	assert_int_equal(zone_catalog_load(d->path, &c, err, sizeof(err)), TDNS_OK);
+	assert_int_equal(zone_catalog_count(c), 1);
+	zone_catalog_free(c);
+}
+
+static void
+test_corrupt_file_fails_with_path_line_and_reason(void **state)
+{
+	struct dir *d = *state;
+	struct zone_catalog *c = NULL;
+	char err[512];
+	write_file(d->file, "{\"version\": 1,\n \"zones\": [\n{\"name\": \"a.test.\",,}]}\n");
+	assert_int_equal(zone_catalog_load(d->path, &c, err, sizeof(err)), TDNS_EMALFORMED);
+	assert_null(c);
+	char want[128];
+	snprintf(want, sizeof(want), "%s:3: not valid JSON", d->file);
+	assert_true(strncmp(err, want, strlen(want)) == 0);
+
+	write_file(d->file,
+		   "{\"version\": 1, \"zones\": [{\"name\": \"a.test.\", \"runtime\": 1}]}");
+	assert_int_equal(zone_catalog_load(d->path, &c, err, sizeof(err)), TDNS_EMALFORMED);
+	assert_non_null(strstr(err, "zone 0: missing or wrong \"runtime\""));
+
+	write_file(d->file, "{\"version\": 2, \"zones\": []}");
+	assert_int_equal(zone_catalog_load(d->path, &c, err, sizeof(err)), TDNS_EMALFORMED);
+	assert_non_null(strstr(err, "unsupported version 2"));
+
+	write_file(d->file, "[]");
+	assert_int_equal(zone_catalog_load(d->path, &c, err, sizeof(err)), TDNS_EMALFORMED);
+
+	write_file(d->file, "{\"version\": 1, \"zones\": [{\"name\": \"a.test\"}, "
+			    "{\"name\": \"A.TEST.\"}]}");
+	assert_int_equal(zone_catalog_load(d->path, &c, err, sizeof(err)), TDNS_EMALFORMED);
+	assert_non_null(strstr(err, "listed twice"));
+
+	write_file(d->file, "{\"version\": 1, \"zones\": [{\"name\": \"a..b\"}]}");
+	assert_int_equal(zone_catalog_load(d->path, &c, err, sizeof(err)), TDNS_EMALFORMED);
+	assert_non_null(strstr(err, "bad name 'a..b'"));
+}
+
+static void
+test_unreadable_catalog_is_an_io_error(void **state)
+{
+	struct dir *d = *state;
+	struct zone_catalog *c = NULL;
+	char err[512];
+	/* A directory in place of the file cannot be read as one. */
+	assert_int_equal(mkdir(d->file, 0700), 0);
+	assert_int_not_equal(zone_catalog_load(d->path, &c, err, sizeof(err)), TDNS_OK);
+	assert_null(c);
+	assert_non_null(strstr(err, d->file));
+	assert_int_equal(rmdir(d->file), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_missing_file_is_an_empty_catalog, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_put_persists_entries_that_a_new_load_reads_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_put_replaces_and_remove_deletes_an_entry,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_write_changes_neither_file_nor_memory,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_file_fails_with_path_line_and_reason,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unreadable_catalog_is_an_io_error, setup,
+						teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
