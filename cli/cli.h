@@ -11,7 +11,7 @@ struct ctl_cmd;
 /* Exit codes are part of the scripting contract. */
 enum cli_exit {
 	CLI_EXIT_OK = 0,
-	CLI_EXIT_FAILED = 1,      /* the command ran and said no (bad zone, refused change, no answer) */
+	CLI_EXIT_FAILED = 1,      /* the command ran and said no (bad zone, refused, no answer) */
 	CLI_EXIT_USAGE = 2,       /* the command line is wrong */
 	CLI_EXIT_UNREACHABLE = 3, /* the daemon (or the queried server) cannot be reached */
 };

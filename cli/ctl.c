@@ -196,7 +196,8 @@ map_words(const struct ctl_cmd *cmd, int argc, char **argv, json_t **out)
 				}
 				v = json_true();
 			} else {
-				const char *val = eq != NULL ? eq + 1 : i + 1 < argc ? argv[++i] : NULL;
+				const char *val = eq != NULL ? eq + 1
+						  : i + 1 < argc ? argv[++i] : NULL;
 				if (val == NULL) {
 					rc = usage_error(cmd, "option %s needs a value", w);
 					goto fail;
@@ -281,7 +282,8 @@ connect_socket(const char *path, int *out)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	if (strlen(path) >= sizeof(sun.sun_path)) {
-		fprintf(stderr, "tdns-cli: cannot connect to %s: %s\n", path, strerror(ENAMETOOLONG));
+		fprintf(stderr, "tdns-cli: cannot connect to %s: %s\n", path,
+			strerror(ENAMETOOLONG));
 		return CLI_EXIT_UNREACHABLE;
 	}
 	memcpy(sun.sun_path, path, strlen(path) + 1);
@@ -684,7 +686,8 @@ write_file(const char *path, const char *text, size_t len)
 		return CLI_EXIT_FAILED;
 	}
 	if (rename(tmp, path) != 0) {
-		fprintf(stderr, "tdns-cli: cannot rename %s to %s: %s\n", tmp, path, strerror(errno));
+		fprintf(stderr, "tdns-cli: cannot rename %s to %s: %s\n", tmp, path,
+			strerror(errno));
 		unlink(tmp);
 		return CLI_EXIT_FAILED;
 	}

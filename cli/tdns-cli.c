@@ -329,7 +329,8 @@ cmd_help(const struct cli_opts *o, int argc, char **argv)
 		struct cli_cmd cmds[CLI_MAX_CMDS];
 		size_t n = all_cmds(cmds, CLI_MAX_CMDS);
 		for (size_t i = 0; i < n; i++) {
-			if (word0_len(cmds[i].name) == glen && strncmp(cmds[i].name, c.name, glen) == 0) {
+			if (word0_len(cmds[i].name) == glen &&
+			    strncmp(cmds[i].name, c.name, glen) == 0) {
 				print_line(stdout, &cmds[i]);
 			}
 		}

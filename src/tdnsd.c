@@ -595,7 +595,8 @@ env_status(void *daemon)
 			 "listeners", listeners,
 			 "zones", (json_int_t)zone_set_count(d->zones),
 			 "queries", (json_int_t)st.queries,
-			 "queries_per_second", d->stats != NULL ? stats_recorder_qps(d->stats) : 0.0,
+			 "queries_per_second",
+			 d->stats != NULL ? stats_recorder_qps(d->stats) : 0.0,
 			 "state_dir", d->cfg->state_dir);
 }
 
@@ -664,8 +665,9 @@ ctl_start(struct daemon *d)
 		errno = 0;
 		struct group *gr = getgrnam(gname);
 		if (gr == NULL) {
-			tdns_err("control: unknown group %s%s%s; only root and the daemon's user may "
-				 "connect", gname, errno ? ": " : "", errno ? strerror(errno) : "");
+			tdns_err("control: unknown group %s%s%s; only root and the daemon's user "
+				 "may connect", gname, errno ? ": " : "",
+				 errno ? strerror(errno) : "");
 		} else {
 			group = gr->gr_gid;
 		}

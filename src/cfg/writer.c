@@ -562,35 +562,6 @@ rename_in_msg(char *msg, size_t cap, const char *from, const char *to)
 	snprintf(at, cap - used, "%s%s", to, rest);
 }
 
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR) {
-				continue;
-			}
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int
-fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		return -1;
-	}
-	int rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
 int
 cfg_write_set(const char *path, const char *key, const char *value, char *err, size_t errlen)
 {
@@ -678,7 +649,7 @@ cfg_write_set_check(const char *path, const char *key, const char *value,
 		rc = TDNS_EIO;
 		goto out;
 	}
-	if (write_all(fd, newtext, strlen(newtext)) != 0 || fsync(fd) != 0) {
+	if (!tdns_write_all(fd, newtext, strlen(newtext)) || fsync(fd) != 0) {
 		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
 		rc = TDNS_EIO;
 		goto out;
@@ -707,8 +678,8 @@ cfg_write_set_check(const char *path, const char *key, const char *value,
 	}
 	free(tmp);
 	tmp = NULL;
-	real[dirlen > 0 ? dirlen : 1] = '\0';
-	if (fsync_dir(real) != 0) {
+	if (tdns_fsync_parent(real) != TDNS_OK) {
+		real[dirlen > 0 ? dirlen : 1] = '\0';
 		snprintf(err, errlen, "cannot sync directory %s: %s", real, strerror(errno));
 		rc = TDNS_EIO;
 		goto out;

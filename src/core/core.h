@@ -219,6 +219,15 @@ void *tdns_xcalloc(size_t n, size_t size);
 void *tdns_xrealloc(void *p, size_t n);
 char *tdns_xstrdup(const char *s);
 
+/* Writes all n bytes to fd, retrying short writes and EINTR; false on error (errno set). */
+bool tdns_write_all(int fd, const void *mem, size_t n);
+
+/*
+ * fsyncs the directory that holds path, so that a rename into it survives a crash.
+ * TDNS_OK, TDNS_ENOMEM or TDNS_EIO (errno set).
+ */
+int tdns_fsync_parent(const char *path);
+
 /* Log levels, in syslog order. */
 enum tdns_log_level {
 	TDNS_LOG_ERR = 3,

@@ -946,17 +946,7 @@ ctl_cmd_zone_delete(struct ctl_req *req)
 		removed = unlink(file) == 0;
 		if (removed) {
 			/* Make the removal as durable as the catalog change. */
-			char dir[4096];
-			snprintf(dir, sizeof(dir), "%s", file);
-			char *slash = strrchr(dir, '/');
-			if (slash != NULL) {
-				*slash = '\0';
-				int fd = open(slash == dir ? "/" : dir, O_RDONLY | O_DIRECTORY);
-				if (fd >= 0) {
-					(void)fsync(fd);
-					close(fd);
-				}
-			}
+			(void)tdns_fsync_parent(file);
 		}
 	}
 	req->data = json_pack("{s:s, s:s, s:b}", "name", zr.name, "file", file,

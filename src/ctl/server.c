@@ -187,7 +187,8 @@ check_args(const struct ctl_cmd *cmd, json_t *args, char *err, size_t errlen)
 			break;
 		}
 		if (!ok) {
-			snprintf(err, errlen, "argument '%s' of '%s' must be %s", key, cmd->name, want);
+			snprintf(err, errlen, "argument '%s' of '%s' must be %s", key, cmd->name,
+				 want);
 			return TDNS_EINVAL;
 		}
 	}
@@ -197,8 +198,8 @@ check_args(const struct ctl_cmd *cmd, json_t *args, char *err, size_t errlen)
 		}
 		json_t *got = json_object_get(args, a->name);
 		if (got == NULL || (a->type == CTL_ARG_WORDS && json_array_size(got) == 0)) {
-			snprintf(err, errlen, "'%s' needs the argument '%s' (%s)", cmd->name, a->name,
-				 a->help);
+			snprintf(err, errlen, "'%s' needs the argument '%s' (%s)", cmd->name,
+				 a->name, a->help);
 			return TDNS_EINVAL;
 		}
 	}
@@ -227,8 +228,8 @@ handle_hello(struct ctl_client *c, json_t *args)
 	}
 	if (json_integer_value(proto) != CTL_PROTOCOL_VERSION) {
 		char msg[128];
-		snprintf(msg, sizeof(msg), "protocol version %lld is not supported; tdnsd speaks %d",
-			 (long long)json_integer_value(proto), CTL_PROTOCOL_VERSION);
+		snprintf(msg, sizeof(msg), "protocol version %lld is not supported; tdnsd "
+			 "speaks %d", (long long)json_integer_value(proto), CTL_PROTOCOL_VERSION);
 		client_send(c, reply_error_id("EPROTO", msg), true);
 		return;
 	}
@@ -245,7 +246,8 @@ handle_request(struct ctl_client *c, json_t *doc)
 	json_t *jcmd = json_object_get(doc, "command");
 	json_t *args = json_object_get(doc, "args");
 	if (!json_is_string(jcmd)) {
-		client_send(c, reply_error_id("EFRAME", "a request needs a string 'command'"), true);
+		client_send(c, reply_error_id("EFRAME", "a request needs a string 'command'"),
+			    true);
 		return;
 	}
 	const char *name = json_string_value(jcmd);
@@ -266,11 +268,13 @@ handle_request(struct ctl_client *c, json_t *doc)
 		goto out;
 	}
 	if (!c->hello) {
-		client_send(c, reply_error_id("EHELLO", "the first request must be the hello"), true);
+		client_send(c, reply_error_id("EHELLO", "the first request must be the hello"),
+			    true);
 		goto out;
 	}
 	const struct ctl_cmd *cmd = ctl_cmd_find(name);
-	ctl_handler_fn fn = cmd != NULL && !(cmd->flags & CTL_CMD_LOCAL) ? handler_find(name) : NULL;
+	ctl_handler_fn fn = cmd != NULL && !(cmd->flags & CTL_CMD_LOCAL) ? handler_find(name)
+									 : NULL;
 	if (fn == NULL) {
 		char msg[256];
 		snprintf(msg, sizeof(msg), "unknown command: %.200s", name);
@@ -334,8 +338,8 @@ client_read_cb(struct bufferevent *bev, void *arg)
 		/* Checked before the payload is buffered, so a huge length costs nothing. */
 		if (len > CTL_FRAME_MAX) {
 			char msg[128];
-			snprintf(msg, sizeof(msg), "frame of %u bytes exceeds the limit of %u bytes",
-				 len, CTL_FRAME_MAX);
+			snprintf(msg, sizeof(msg), "frame of %u bytes exceeds the limit of %u "
+				 "bytes", len, CTL_FRAME_MAX);
 			evbuffer_drain(in, have);
 			client_send(c, reply_error_id("EFRAME", msg), true);
 			break;
@@ -538,7 +542,8 @@ remove_stale(const struct sockaddr_un *sun, char *err, size_t errlen)
 		return errno == ENOENT ? TDNS_OK : TDNS_EIO;
 	}
 	if (!S_ISSOCK(st.st_mode)) {
-		snprintf(err, errlen, "control socket %s: exists and is not a socket", sun->sun_path);
+		snprintf(err, errlen, "control socket %s: exists and is not a socket",
+			 sun->sun_path);
 		return TDNS_EIO;
 	}
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -649,8 +654,8 @@ ctl_server_new(struct event_base *base, const char *path, gid_t group, struct ct
 	s->path = p;
 	s->group = group;
 	TAILQ_INIT(&s->clients);
-	s->lev = evconnlistener_new(base, accept_cb, s, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
-				    -1, fd);
+	s->lev = evconnlistener_new(base, accept_cb, s,
+				    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
 	if (s->lev == NULL) {
 		goto nomem;
 	}

@@ -247,48 +247,6 @@ entry_json(const struct zone_catalog_entry *e)
 			 "file", e->file, "runtime", e->runtime, "disabled", e->disabled);
 }
 
-static int
-fsync_parent(const char *path)
-{
-	char *dir = strdup(path);
-	if (dir == NULL) {
-		return TDNS_ENOMEM;
-	}
-	char *slash = strrchr(dir, '/');
-	if (slash == NULL) {
-		strcpy(dir, ".");
-	} else if (slash == dir) {
-		dir[1] = '\0';
-	} else {
-		*slash = '\0';
-	}
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(dir);
-	if (fd < 0) {
-		return TDNS_EIO;
-	}
-	int rc = fsync(fd) == 0 ? TDNS_OK : TDNS_EIO;
-	close(fd);
-	return rc;
-}
-
-static bool
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR) {
-			continue;
-		}
-		if (w <= 0) {
-			return false;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return true;
-}
-
 /*
  * Writes the catalog as it will be after the change: entries of c except skip (an index, or
  * -1), with add (may be NULL) in place of skip or at the end.  The file is replaced
@@ -327,12 +285,12 @@ catalog_write(const struct zone_catalog *c, ssize_t skip, const struct zone_cata
 	rc = TDNS_EIO;
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (fd >= 0) {
-		bool ok = write_all(fd, text, strlen(text)) && write_all(fd, "\n", 1) &&
+		bool ok = tdns_write_all(fd, text, strlen(text)) && tdns_write_all(fd, "\n", 1) &&
 			  fsync(fd) == 0;
 		ok = close(fd) == 0 && ok;
 		if (ok && rename(tmp, c->path) == 0) {
 			/* The rename is durable only once the directory is (DESIGN.md). */
-			rc = fsync_parent(c->path);
+			rc = tdns_fsync_parent(c->path);
 		} else {
 			unlink(tmp);
 		}

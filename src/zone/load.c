@@ -415,32 +415,6 @@ out:
 	return ok;
 }
 
-static int
-fsync_dir(const char *path)
-{
-	char *dir = strdup(path);
-	if (dir == NULL) {
-		return TDNS_ENOMEM;
-	}
-	char *slash = strrchr(dir, '/');
-	if (slash == NULL) {
-		strcpy(dir, ".");
-	} else if (slash == dir) {
-		dir[1] = '\0';
-	} else {
-		*slash = '\0';
-	}
-	int fd = open(dir, O_RDONLY | O_DIRECTORY);
-	free(dir);
-	if (fd < 0) {
-		return TDNS_EIO;
-	}
-	/* The rename is durable only once the directory entry is on disk. */
-	int rc = fsync(fd) == 0 ? TDNS_OK : TDNS_EIO;
-	close(fd);
-	return rc;
-}
-
 /* Writes the whole zone text to f: TDNS_OK, TDNS_ENOMEM, or TDNS_EIO on a write error. */
 static int
 write_text(FILE *f, const struct zone *z)
@@ -512,7 +486,7 @@ zone_write(const struct zone *z, const char *path)
 	if (crc != 0 || rename(tmp, path) != 0) {
 		goto out;
 	}
-	rc = fsync_dir(path);
+	rc = tdns_fsync_parent(path);
 out:
 	if (f != NULL) {
 		fclose(f);

@@ -246,8 +246,9 @@ def test_completion_script_is_the_committed_contrib_file():
 def complete(script, *words):
     """The completions bash offers for the words (the last one is being typed)."""
     words = ("tdns-cli",) + words
-    prog = "%s\nCOMP_WORDS=(%s)\nCOMP_CWORD=%d\n_tdns_cli\nprintf '%%s\\n' \"${COMPREPLY[@]}\"\n" % (
+    prog = "%s\nCOMP_WORDS=(%s)\nCOMP_CWORD=%d\n_tdns_cli\n" % (
         script, " ".join("'%s'" % w for w in words), len(words) - 1)
+    prog += "printf '%s\\n' \"${COMPREPLY[@]}\"\n"
     r = subprocess.run(["bash", "--norc", "-c", prog], capture_output=True, text=True,
                        timeout=30)
     assert r.returncode == 0, r.stderr

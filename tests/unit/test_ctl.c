@@ -105,8 +105,8 @@ test_every_argument_has_help_and_a_unique_name(void **state)
 			/* Words map onto positions: nothing may follow WORDS, nor a required one an
 			 * optional one. */
 			if (seen_words || (seen_optional_positional && !a->optional)) {
-				fail_msg("'%s': positional '%s' cannot be mapped from words", c->name,
-					 a->name);
+				fail_msg("'%s': positional '%s' cannot be mapped from words",
+					 c->name, a->name);
 			}
 			seen_words = a->type == CTL_ARG_WORDS;
 			seen_optional_positional |= a->optional;
@@ -658,10 +658,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 			test_server_closes_oversized_and_malformed_frames_but_serves_others,
 			srv_setup, srv_teardown),
-		cmocka_unit_test_setup_teardown(test_server_reassembles_a_request_split_across_writes,
-						srv_setup, srv_teardown),
-		cmocka_unit_test_setup_teardown(test_server_stop_replies_and_asks_the_daemon_to_stop,
-						srv_setup, srv_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_server_reassembles_a_request_split_across_writes, srv_setup,
+			srv_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_server_stop_replies_and_asks_the_daemon_to_stop, srv_setup,
+			srv_teardown),
 		cmocka_unit_test_setup_teardown(test_server_survives_a_client_leaving_mid_request,
 						srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/* File helpers for durable writes: whole writes and directory fsync after a rename. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/core.h"
+
+bool
+tdns_write_all(int fd, const void *mem, size_t n)
+{
+	const uint8_t *p = mem;
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR) {
+			continue;
+		}
+		if (w <= 0) {
+			return false;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return true;
+}
+
+int
+tdns_fsync_parent(const char *path)
+{
+	char *dir = strdup(path);
+	if (dir == NULL) {
+		return TDNS_ENOMEM;
+	}
+	char *slash = strrchr(dir, '/');
+	if (slash == NULL) {
+		strcpy(dir, ".");
+	} else if (slash == dir) {
+		dir[1] = '\0';
+	} else {
+		*slash = '\0';
+	}
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	if (fd < 0) {
+		return TDNS_EIO;
+	}
+	/* A rename is durable only once the directory entry is on disk. */
+	int rc = fsync(fd) == 0 ? TDNS_OK : TDNS_EIO;
+	close(fd);
+	return rc;
+}
