@@ -30,8 +30,10 @@ static const struct cli_local cli_locals[] = {
 	{ .name = "help", .synopsis = "[COMMAND...]", .run = cmd_help,
 	  .help = "show the commands, or the help of one command" },
 	{ .name = "query", .run = cmd_query,
-	  .synopsis = "NAME [TYPE] [CLASS] [@SERVER[:PORT]] [+tcp] [+dnssec] [+cd] [+norecurse] "
-		      "[+short] [+json] [+time=N] [+tries=N]",
+	  .synopsis = "NAME [TYPE] [CLASS] [@SERVER[:PORT]|@URL] [+tcp] [+tls] [+https[=PATH]] "
+		      "[+https-get[=PATH]] [+https-json[=PATH]] [+tls-host=NAME] [+tls-ca=FILE] "
+		      "[+insecure] [+dnssec] [+cd] [+norecurse] [+short] [+json] [+time=N] "
+		      "[+tries=N] [+repeat=N] [+keepopen]",
 	  .help = "send one query like dig (works without a daemon)" },
 	{ .name = "completion", .synopsis = "bash", .run = cmd_completion,
 	  .help = "print the bash completion script for tdns-cli" },
@@ -451,8 +453,9 @@ cmd_completion(const struct cli_opts *o, int argc, char **argv)
 	       "\t\treturn\n"
 	       "\t\t;;\n"
 	       "\tquery)\n"
-	       "\t\t[[ $cur == +* ]] && COMPREPLY=($(compgen -W \"+tcp +dnssec +cd +norecurse "
-	       "+short +json +time= +tries=\" -- \"$cur\"))\n"
+	       "\t\t[[ $cur == +* ]] && COMPREPLY=($(compgen -W \"+tcp +tls +https +https-get "
+	       "+https-json +tls-host= +tls-ca= +insecure +dnssec +cd +norecurse +short +json "
+	       "+time= +tries= +repeat= +keepopen\" -- \"$cur\"))\n"
 	       "\t\treturn\n"
 	       "\t\t;;\n"
 	       "\tesac\n"

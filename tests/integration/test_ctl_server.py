@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -62,8 +63,14 @@ def test_status_json_is_the_whole_reply_document(srv):
 def test_status_counts_queries(srv):
     for _ in range(5):
         srv.query("www.example.com", "A")
-    r = srv.cli("--json", "status")
-    assert json.loads(r.stdout)["data"]["queries"] >= 0
+    # The workers' counters are sampled once a second.
+    deadline = time.monotonic() + 5
+    while True:
+        d = json.loads(srv.cli("--json", "status").stdout)["data"]
+        if d["queries"] >= 5 and d["queries_per_second"] > 0:
+            break
+        assert time.monotonic() < deadline, d
+        time.sleep(0.2)
 
 
 def test_stats_replies_with_counters(srv):
@@ -294,3 +301,31 @@ def test_the_man_page_documents_every_command_of_the_table():
             headings.add(text.split()[0] if text.split() else "")
     for name in names:
         assert name in headings, "doc/tdns-cli.1 does not document '%s'" % name
+
+
+def test_zone_export_writes_the_file_locally_or_prints_it(srv, tmp_path):
+    outdir = tmp_path / "out"
+    outdir.mkdir()
+    out = outdir / "export.zone"
+    r = srv.cli("zone", "export", "example.net", str(out))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == ""
+    text = out.read_text()
+    assert "SOA" in text and "198.51.100.80" in text
+    assert [p.name for p in outdir.iterdir()] == ["export.zone"]  # no temporary left
+    r = srv.cli("zone", "export", "example.net")
+    assert r.returncode == 0 and r.stdout == text
+    # The exported file checks offline like any zone file.
+    r = cli("zone", "check", str(out), "example.net")
+    assert r.returncode == 0, r.stderr
+    # --json with a FILE writes the file too; without it prints the reply document.
+    doc = json.loads(srv.cli("--json", "zone", "export", "example.net").stdout)
+    assert doc["ok"] is True and doc["data"]["text"] == text
+    r = srv.cli("zone", "export", "example.net", str(tmp_path / "no" / "dir.zone"))
+    assert r.returncode == 1 and "cannot write" in r.stderr
+
+
+def test_zone_import_sends_a_local_file_and_a_missing_file_is_refused(srv, tmp_path):
+    r = srv.cli("zone", "import", "example.net", str(tmp_path / "missing.zone"))
+    assert r.returncode == 1
+    assert r.stderr.startswith("tdns-cli: cannot read %s: " % (tmp_path / "missing.zone"))
