@@ -540,7 +540,15 @@ render_stats(const json_t *data)
 			printf("\n");
 		}
 		first = false;
-		if (json_is_object(v)) {
+		if (strcmp(key, "latency_ms") == 0 && json_is_object(v)) {
+			/* Answers take microseconds: more digits than the counters' one. */
+			printf("latency (last minute, %lld samples): p50 %.3f ms, p90 %.3f ms, "
+			       "p99 %.3f ms\n",
+			       (long long)json_integer_value(json_object_get(v, "samples")),
+			       json_number_value(json_object_get(v, "p50")),
+			       json_number_value(json_object_get(v, "p90")),
+			       json_number_value(json_object_get(v, "p99")));
+		} else if (json_is_object(v)) {
 			print_counts(key, v);
 		} else if (json_is_array(v)) {
 			/* The series: the last 10 points, oldest first, with local times. */
@@ -711,6 +719,88 @@ render_export(const json_t *data, const char *file)
 	return CLI_EXIT_OK;
 }
 
+/* "2026-11-27 04:53:37.123" in local time for a unix time with fractions. */
+static const char *
+when_text(double t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	localtime_r(&tt, &tm);
+	char day[32];
+	strftime(day, sizeof(day), "%Y-%m-%d %H:%M:%S", &tm);
+	int ms = (int)((t - (double)tt) * 1000.0);
+	snprintf(buf, len, "%s.%03d", day, ms < 0 ? 0 : ms > 999 ? 999 : ms);
+	return buf;
+}
+
+/* One log entry ("query", "server" or "dropped") as one line. */
+static void
+print_entry(const json_t *e)
+{
+	const char *type = member(e, "type");
+	char when[64];
+	when_text(json_number_value(json_object_get(e, "t")), when, sizeof(when));
+	if (strcmp(type, "query") == 0) {
+		const char *name = member(e, "name");
+		printf("%s  query   %-15s %-3s %s %s %s %s %.3f ms\n", when, member(e, "client"),
+		       member(e, "transport"), name[0] != '\0' ? name : "-", member(e, "qtype"),
+		       member(e, "rcode"), member(e, "kind"),
+		       json_number_value(json_object_get(e, "ms")));
+	} else if (strcmp(type, "server") == 0) {
+		printf("%s  server  %-7s %s\n", when, member(e, "level"), member(e, "message"));
+	} else if (strcmp(type, "dropped") == 0) {
+		printf("-- %lld entries dropped: this client did not keep up --\n",
+		       (long long)json_integer_value(json_object_get(e, "count")));
+	} else {
+		char *txt = json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		printf("%s\n", txt != NULL ? txt : "?");
+		free(txt);
+	}
+}
+
+static void
+render_log(const json_t *data)
+{
+	const json_t *rows = rows_of(data, "entries");
+	size_t i;
+	const json_t *e;
+	json_array_foreach(rows, i, e) {
+		print_entry(e);
+	}
+}
+
+static void
+render_top(const json_t *data)
+{
+	static const struct {
+		const char *member, *title, *col;
+	} lists[] = {
+		{ "clients", "top clients", "CLIENT" },
+		{ "names", "top names", "NAME TYPE" },
+		{ "blocked", "top blocked names", "NAME" },
+	};
+	const char *window = json_string_value(json_object_get(data, "window"));
+	for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++) {
+		const json_t *rows = json_object_get(data, lists[l].member);
+		if (l > 0) {
+			printf("\n");
+		}
+		if (json_array_size(rows) == 0) {
+			printf("%s: none\n", lists[l].title);
+			continue;
+		}
+		printf("%s%s%s%s:\n", lists[l].title, window != NULL && l == 0 ? " (" : "",
+		       window != NULL && l == 0 ? window : "", window != NULL && l == 0 ? ")" : "");
+		printf("  %10s  %s\n", "COUNT", lists[l].col);
+		size_t i;
+		const json_t *r;
+		json_array_foreach(rows, i, r) {
+			json_int_t n = json_integer_value(json_object_get(r, "count"));
+			printf("  %10lld  %s\n", (long long)n, member(r, "key"));
+		}
+	}
+}
+
 /* Text for people; per command where a shape reads better than JSON. */
 static int
 render(const struct ctl_cmd *cmd, const json_t *data, const char *out_file)
@@ -733,6 +823,14 @@ render(const struct ctl_cmd *cmd, const json_t *data, const char *out_file)
 	}
 	if (strcmp(name, "record list") == 0) {
 		render_records(data);
+		return CLI_EXIT_OK;
+	}
+	if (strcmp(name, "stats top") == 0 && json_is_object(data)) {
+		render_top(data);
+		return CLI_EXIT_OK;
+	}
+	if (strcmp(name, "log show") == 0 && rows_of(data, "entries") != NULL) {
+		render_log(data);
 		return CLI_EXIT_OK;
 	}
 	if (strcmp(name, "stats") == 0 && json_is_object(data)) {
@@ -780,6 +878,41 @@ render(const struct ctl_cmd *cmd, const json_t *data, const char *out_file)
 /* ------------------------------------------------------------------------------------------ */
 /* The command                                                                                  */
 
+/*
+ * A stream (`log follow`): every frame after the ok reply is one entry, printed as it comes
+ * (one compact JSON document per line with --json), until the daemon closes or we are
+ * interrupted.
+ */
+static int
+follow(const struct cli_opts *o, int fd, const char *path)
+{
+	for (;;) {
+		json_t *doc = NULL;
+		char err[512];
+		int rc = ctl_frame_recv(fd, &doc, -1, err, sizeof(err));
+		if (rc == TDNS_EIO) {
+			/* The daemon went away (stopped, or restarted): the stream simply ends. */
+			return CLI_EXIT_OK;
+		}
+		if (rc != TDNS_OK) {
+			fprintf(stderr, "tdns-cli: %s: %s\n", path, err);
+			return CLI_EXIT_FAILED;
+		}
+		if (o->json) {
+			char *txt = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+			printf("%s\n", txt != NULL ? txt : "{}");
+			free(txt);
+		} else {
+			print_entry(doc);
+		}
+		json_decref(doc);
+		if (fflush(stdout) != 0) {
+			/* A reader that left (`| head`): nobody to print to. */
+			return CLI_EXIT_OK;
+		}
+	}
+}
+
 int
 cli_ctl_run(const struct cli_opts *o, const struct ctl_cmd *cmd, int argc, char **argv)
 {
@@ -820,7 +953,9 @@ cli_ctl_run(const struct cli_opts *o, const struct ctl_cmd *cmd, int argc, char 
 		rc = refused(o, reply);
 		goto out;
 	}
-	if (o->json && strcmp(cmd->name, "zone export") != 0) {
+	if (cmd->flags & CTL_CMD_STREAM) {
+		rc = follow(o, fd, path);
+	} else if (o->json && strcmp(cmd->name, "zone export") != 0) {
 		print_json_doc(stdout, reply);
 		rc = CLI_EXIT_OK;
 	} else if (o->json && out_file == NULL) {

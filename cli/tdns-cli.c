@@ -194,15 +194,22 @@ find_cmd(int argc, char **argv, struct cli_cmd *out, int *used, size_t *group_le
 	}
 	const char *group = w[r];
 	size_t glen = len[r];
+	size_t ns = group_words(cmds, n, group, glen, w, len, idx);
 	for (size_t i = 0; i < n; i++) {
 		if (word1(cmds[i].name) != NULL || !word_is(group, glen, cmds[i].name)) {
 			continue;
+		}
+		/* A word that is both a command and a group ("stats", "stats top"). */
+		r = argc > 1 && ns > 0 ? resolve_word(argv[1], w, len, ns) : -1;
+		if (r >= 0) {
+			*out = cmds[idx[r]];
+			*used = 2;
+			return FIND_OK;
 		}
 		*out = cmds[i];
 		*used = 1;
 		return FIND_OK;
 	}
-	size_t ns = group_words(cmds, n, group, glen, w, len, idx);
 	*group_len = glen;
 	*out = cmds[idx[0]];
 	if (argc < 2) {

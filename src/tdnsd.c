@@ -23,6 +23,7 @@
 #include "core/core.h"
 #include "ctl/ctl.h"
 #include "net/net.h"
+#include "resolver/resolver.h"
 #include "stats/stats.h"
 #include "zone/zone.h"
 
@@ -51,6 +52,8 @@ struct daemon {
 	struct ctl_server *ctl;   /* the control socket, NULL when it could not be opened */
 	struct ctl_env env;       /* what control commands may do (filled by ctl_start) */
 	double started_ms;        /* now_ms() at start, for the uptime */
+	struct cache *cache;      /* the answer cache shared by the workers (issue 4) */
+	struct resolver_conf *rconf; /* forwarding setup published to the workers */
 };
 
 /* Counts of one zone-set build, for the log. */
@@ -108,14 +111,55 @@ startup_error(const struct daemon *d, const char *fmt, ...)
  * Loads one zone into set.  On failure the version in old (when there is one) is kept by
  * sharing it, else the zone is skipped: one bad zone never stops the others.
  */
+/*
+ * The file of a conditional forwarder zone holds only overrides (issue 4) and need not have
+ * the SOA and NS a primary zone must have: when it fails to load as it is, it is loaded again
+ * with a placeholder SOA and NS at the apex (TTL 0; the resolver path forwards apex SOA and
+ * NS queries rather than answering them from here).  The first error is kept if that fails
+ * too (a file with its own SOA, or a syntax error).
+ */
+static int
+load_override(const uint8_t *apex, const char *file, struct zone **z, char *err, size_t errlen)
+{
+	int rc = zone_load(apex, file, z, err, errlen);
+	if (rc == TDNS_OK || rc == TDNS_EIO) {
+		return rc;
+	}
+	FILE *fp = fopen(file, "r");
+	if (fp == NULL) {
+		return rc;
+	}
+	static const char head[] = "@ 0 IN SOA invalid. invalid. 0 0 0 0 0\n@ 0 IN NS invalid.\n";
+	size_t cap = sizeof(head) + 4096, len = sizeof(head) - 1;
+	char *text = tdns_xmalloc(cap);
+	memcpy(text, head, len);
+	size_t n;
+	while ((n = fread(text + len, 1, cap - len, fp)) > 0) {
+		len += n;
+		if (len == cap) {
+			cap *= 2;
+			text = tdns_xrealloc(text, cap);
+		}
+	}
+	fclose(fp);
+	char err2[256];
+	if (zone_load_mem(apex, text, len, file, z, err2, sizeof(err2)) == TDNS_OK) {
+		rc = TDNS_OK;
+	}
+	free(text);
+	return rc;
+}
+
 static void
 load_one(struct zone_set *set, const struct zone_set *old, const char *name,
-	 const uint8_t *apex, const char *file, struct load_sum *sum)
+	 const uint8_t *apex, const char *file, bool forwarder, struct load_sum *sum)
 {
 	char err[1024];
 	struct zone *z = NULL;
 	double t0 = now_ms();
-	int rc = file != NULL ? zone_load(apex, file, &z, err, sizeof(err)) : TDNS_EINVAL;
+	int rc = file == NULL ? TDNS_EINVAL
+		 : forwarder ? load_override(apex, file, &z, err, sizeof(err))
+			     : zone_load(apex, file, &z, err, sizeof(err));
 	if (file == NULL) {
 		snprintf(err, sizeof(err), "no zone file");
 	}
@@ -171,7 +215,12 @@ load_zones(const struct cfg *c, const struct zone_catalog *cat, const struct zon
 			tdns_info("zone %s: disabled", cz->name);
 			continue;
 		}
-		load_one(set, old, cz->name, cz->apex, cz->file, sum);
+		if (strcmp(cz->type, "forwarder") == 0 && access(cz->file, F_OK) != 0) {
+			/* A forwarder zone's file only holds overrides; it may well not exist. */
+			continue;
+		}
+		load_one(set, old, cz->name, cz->apex, cz->file,
+			 strcmp(cz->type, "forwarder") == 0, sum);
 	}
 	for (size_t i = 0; i < zone_catalog_count(cat); i++) {
 		const struct zone_catalog_entry *e = zone_catalog_get(cat, i);
@@ -187,7 +236,7 @@ load_zones(const struct cfg *c, const struct zone_catalog *cat, const struct zon
 			tdns_info("zone %s: disabled", e->name);
 			continue;
 		}
-		load_one(set, old, e->name, e->apex, e->file, sum);
+		load_one(set, old, e->name, e->apex, e->file, false, sum);
 	}
 	return set;
 }
@@ -201,7 +250,13 @@ check_zones(const struct cfg *c)
 		char err[1024];
 		struct zone *z = NULL;
 		const struct cfg_zone *cz = &c->zones[i];
-		if (zone_load(cz->apex, cz->file, &z, err, sizeof(err)) != TDNS_OK) {
+		bool fwd = strcmp(cz->type, "forwarder") == 0;
+		if (fwd && access(cz->file, F_OK) != 0) {
+			continue;
+		}
+		int rc = fwd ? load_override(cz->apex, cz->file, &z, err, sizeof(err))
+			     : zone_load(cz->apex, cz->file, &z, err, sizeof(err));
+		if (rc != TDNS_OK) {
 			fprintf(stderr, "tdnsd: %s\n", err);
 			status = 1;
 		}
@@ -500,14 +555,33 @@ reload(struct daemon *d, char *msg, size_t msglen)
 	for (size_t i = 0; i < d->cfg->nzones; i++) {
 		removed += !cfg_has_zone(nc, d->cfg->zones[i].apex);
 	}
+	struct resolver_conf *nrc = NULL;
+	rc = resolver_conf_new(nc, d->cache, &nrc, err, sizeof(err));
+	if (rc != TDNS_OK) {
+		tdns_err("reload: %s; keeping the running configuration and zones", err);
+		snprintf(msg, msglen, "%s; keeping the running configuration and zones", err);
+		cfg_free(nc);
+		return rc;
+	}
+	if (nc->cache_max_size != d->cfg->cache_max_size ||
+	    nc->cache_min_ttl != d->cfg->cache_min_ttl ||
+	    nc->cache_max_ttl != d->cfg->cache_max_ttl ||
+	    nc->cache_neg_max_ttl != d->cfg->cache_neg_max_ttl ||
+	    nc->cache_serve_stale != d->cfg->cache_serve_stale) {
+		tdns_warn("reload: [cache] changes need a restart");
+	}
 	struct load_sum sum;
 	struct zone_set *set = load_zones(nc, d->catalog, d->zones, &sum);
 	if (set == NULL) {
 		tdns_err("reload: out of memory; keeping the running zones");
 		snprintf(msg, msglen, "out of memory; keeping the running configuration and zones");
+		resolver_conf_unref(nrc);
 		cfg_free(nc);
 		return TDNS_ENOMEM;
 	}
+	net_server_publish_resolver(d->srv, nrc);
+	resolver_conf_unref(d->rconf);
+	d->rconf = nrc;
 	/* Queries are answered from the old set until every worker has switched. */
 	net_server_publish(d->srv, set);
 	zone_set_free(d->zones);
@@ -640,6 +714,18 @@ prepare_control_dir(const struct cfg *c)
 	}
 }
 
+static struct cache *
+env_cache(void *daemon)
+{
+	return ((struct daemon *)daemon)->cache;
+}
+
+static struct resolver_conf *
+env_resolver(void *daemon)
+{
+	return ((struct daemon *)daemon)->rconf;
+}
+
 /*
  * Opens the control socket.  Like BIND's command channel, a socket that cannot be opened is
  * logged and the daemon serves DNS without it.
@@ -658,6 +744,8 @@ ctl_start(struct daemon *d)
 		.stop = env_stop,
 		.status = env_status,
 		.stats = env_stats,
+		.cache = env_cache,
+		.resolver = env_resolver,
 	};
 	gid_t group = (gid_t)-1;
 	const char *gname = d->cfg->control_group;
@@ -762,6 +850,21 @@ run(struct daemon *d)
 		startup_error(d, "%s", err);
 		return 1;
 	}
+	/* The cache and the forwarders (issue 4); server names are resolved now. */
+	const struct cfg *c = d->cfg;
+	d->cache = cache_new((size_t)c->cache_max_size, 0, c->cache_min_ttl, c->cache_max_ttl,
+			     c->cache_neg_max_ttl, c->cache_serve_stale);
+	if (d->cache == NULL) {
+		startup_error(d, "cannot create the cache of %llu bytes",
+			      (unsigned long long)c->cache_max_size);
+		return 1;
+	}
+	cache_set_prefetch_hits(d->cache, c->cache_prefetch ? CACHE_DEFAULT_PREFETCH_HITS : 0);
+	if (resolver_conf_new(c, d->cache, &d->rconf, err, sizeof(err)) != TDNS_OK) {
+		startup_error(d, "%s", err);
+		return 1;
+	}
+	net_server_publish_resolver(d->srv, d->rconf);
 	prepare_control_dir(d->cfg);
 	if (drop_privileges(d, d->cfg->user) != TDNS_OK) {
 		return 1;
@@ -878,6 +981,8 @@ main(int argc, char **argv)
 		d.cfg_path = tdns_xstrdup(realpath(path, abs) != NULL ? abs : path);
 	}
 	tdns_log_init(d.foreground, (enum tdns_log_level)d.cfg->log_level);
+	/* Keep the start-up lines (zone loads) for `log show --server` too. */
+	(void)stats_slog_capture();
 	int status = 1;
 	if (!d.foreground) {
 		if (daemonise(&d) != TDNS_OK) {
@@ -893,6 +998,8 @@ main(int argc, char **argv)
 	}
 out:
 	net_server_free(d.srv);
+	resolver_conf_unref(d.rconf);
+	cache_free(d.cache);
 	zone_set_free(d.zones);
 	zone_catalog_free(d.catalog);
 	if (d.base != NULL) {

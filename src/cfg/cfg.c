@@ -15,6 +15,8 @@
 #include "cfg/cfg.h"
 #include "core/core.h"
 #include "ctl/ctl.h"
+#include "filter/filter.h"
+#include "net/client.h"
 
 /* Every message a value parser writes is "what was wrong; expected what". */
 #define LISTEN_EXPECT "expected ADDR, ADDR:PORT, [IPV6] or [IPV6]:PORT separated by commas, " \
@@ -375,20 +377,20 @@ parse_control_group(struct cfg *c, void *target, const char *value, char *err, s
 static int
 parse_zone_type(struct cfg *c, void *target, const char *value, char *err, size_t errlen)
 {
-	static const char *const later[] = { "secondary", "stub", "forwarder", "forward",
-					     "slave", "master", NULL };
-	if (strcmp(value, "primary") == 0) {
+	static const char *const later[] = { "secondary", "stub", "forward", "slave", "master",
+					     NULL };
+	if (strcmp(value, "primary") == 0 || strcmp(value, "forwarder") == 0) {
 		set_str(target, value);
 		return TDNS_OK;
 	}
 	for (size_t i = 0; later[i] != NULL; i++) {
 		if (strcmp(value, later[i]) == 0) {
 			snprintf(err, errlen, "zone type '%s' is not supported yet; "
-				 "expected primary", value);
+				 "expected primary or forwarder", value);
 			return TDNS_ECONFIG;
 		}
 	}
-	snprintf(err, errlen, "invalid zone type '%s'; expected primary", value);
+	snprintf(err, errlen, "invalid zone type '%s'; expected primary or forwarder", value);
 	return TDNS_ECONFIG;
 }
 
@@ -402,6 +404,236 @@ parse_zone_file(struct cfg *c, void *target, const char *value, char *err, size_
 	}
 	set_str(target, value);
 	return TDNS_OK;
+}
+
+/* ---- [recursion], [forwarders], [cache] (issue 4) ---------------------------------------- */
+
+static int
+parse_recursion_mode(struct cfg *c, void *target, const char *value, char *err, size_t errlen)
+{
+	if (strcmp(value, "off") == 0) {
+		*(unsigned *)target = CFG_RECURSION_OFF;
+		return TDNS_OK;
+	}
+	if (strcmp(value, "forward") == 0) {
+		*(unsigned *)target = CFG_RECURSION_FORWARD;
+		return TDNS_OK;
+	}
+	if (strcmp(value, "recursive") == 0) {
+		snprintf(err, errlen, "recursion mode 'recursive' is not supported yet; expected "
+			 "forward or off");
+		return TDNS_ECONFIG;
+	}
+	snprintf(err, errlen, "invalid recursion mode '%s'; expected forward or off", value);
+	return TDNS_ECONFIG;
+}
+
+static int
+parse_recursion_allow(struct cfg *c, void *target, const char *value, char *err,
+		      size_t errlen)
+{
+	struct filter_acl acl = { NULL, 0 };
+	char msg[256];
+	if (filter_acl_parse(value, &acl, msg, sizeof(msg)) != TDNS_OK) {
+		snprintf(err, errlen, "invalid allow list: %s", msg);
+		return TDNS_ECONFIG;
+	}
+	filter_acl_clear(&acl);
+	set_str(target, value);
+	return TDNS_OK;
+}
+
+/*
+ * Checks a comma-separated list of forwarder URLs (client_server_parse syntax); this_server
+ * allows the word "this-server" alone.  Empty lists are accepted.
+ */
+static int
+check_servers(const char *value, bool this_server, char *err, size_t errlen)
+{
+	char *copy = tdns_xstrdup(value);
+	char *p = copy;
+	int rc = TDNS_OK;
+	size_t n = 0;
+	for (;;) {
+		char *comma = strchr(p, ',');
+		if (comma != NULL) {
+			*comma = '\0';
+		}
+		while (*p == ' ' || *p == '\t') {
+			p++;
+		}
+		size_t len = strlen(p);
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t')) {
+			p[--len] = '\0';
+		}
+		if (len == 0) {
+			if (comma != NULL || n > 0) {
+				snprintf(err, errlen, "empty item in the server list; expected URLs "
+					 "such as udp://192.0.2.1, tls://dns.example#192.0.2.1, "
+					 "separated by commas");
+				rc = TDNS_ECONFIG;
+			}
+		} else if (strcmp(p, "this-server") == 0) {
+			if (!this_server || n > 0 || comma != NULL) {
+				snprintf(err, errlen, "'this-server' must stand alone, in a forwarder "
+					 "zone; expected server URLs");
+				rc = TDNS_ECONFIG;
+			}
+			n++;
+		} else {
+			struct client_server srv;
+			char msg[256];
+			if (client_server_parse(p, &srv, msg, sizeof(msg)) != CLIENT_OK) {
+				snprintf(err, errlen, "invalid server '%s': %s; expected udp://ADDR[:PORT], "
+					 "tcp://ADDR[:PORT], tls://NAME[:PORT][#ADDR], "
+					 "https://NAME[/PATH][#ADDR] or https+json://...", p, msg);
+				rc = TDNS_ECONFIG;
+			}
+			n++;
+		}
+		if (rc != TDNS_OK || comma == NULL) {
+			break;
+		}
+		p = comma + 1;
+	}
+	free(copy);
+	return rc;
+}
+
+static int
+parse_forwarders(struct cfg *c, void *target, const char *value, char *err, size_t errlen)
+{
+	if (check_servers(value, false, err, errlen) != TDNS_OK) {
+		return TDNS_ECONFIG;
+	}
+	set_str(target, value);
+	return TDNS_OK;
+}
+
+static int
+parse_zone_forwarders(struct cfg *c, void *target, const char *value, char *err,
+		      size_t errlen)
+{
+	if (check_servers(value, true, err, errlen) != TDNS_OK) {
+		return TDNS_ECONFIG;
+	}
+	set_str(target, value);
+	return TDNS_OK;
+}
+
+static int
+parse_forward_mode(struct cfg *c, void *target, const char *value, char *err, size_t errlen)
+{
+	if (strcmp(value, "concurrent") == 0) {
+		*(unsigned *)target = CFG_FORWARD_CONCURRENT;
+		return TDNS_OK;
+	}
+	if (strcmp(value, "sequential") == 0) {
+		*(unsigned *)target = CFG_FORWARD_SEQUENTIAL;
+		return TDNS_OK;
+	}
+	snprintf(err, errlen, "invalid forwarders mode '%s'; expected concurrent or sequential",
+		 value);
+	return TDNS_ECONFIG;
+}
+
+static int
+parse_forward_timeout(struct cfg *c, void *target, const char *value, char *err,
+		      size_t errlen)
+{
+	return parse_range(target, value, "timeout", 50, 60000, "a number of milliseconds", err,
+			   errlen);
+}
+
+static int
+parse_ca_file(struct cfg *c, void *target, const char *value, char *err, size_t errlen)
+{
+	if (value[0] != '\0' && value[0] != '/') {
+		snprintf(err, errlen, "invalid ca-file '%s'; expected an absolute path or nothing",
+			 value);
+		return TDNS_ECONFIG;
+	}
+	set_str(target, value);
+	return TDNS_OK;
+}
+
+static int
+parse_cache_size(struct cfg *c, void *target, const char *value, char *err, size_t errlen)
+{
+	size_t len = strlen(value);
+	uint64_t mult = 1;
+	char num[24];
+	if (len > 0 && strchr("kKmMgG", value[len - 1]) != NULL) {
+		char u = value[len - 1];
+		mult = (u == 'k' || u == 'K') ? 1024ull : (u == 'm' || u == 'M') ? 1024ull * 1024 :
+		       1024ull * 1024 * 1024;
+		len--;
+	}
+	unsigned v;
+	if (len == 0 || len >= sizeof(num)) {
+		goto bad;
+	}
+	memcpy(num, value, len);
+	num[len] = '\0';
+	if (!parse_u32(num, 0xffffffffUL, &v)) {
+		goto bad;
+	}
+	uint64_t bytes = (uint64_t)v * mult;
+	if (bytes < 64ull * 1024 || bytes > 1024ull * 1024 * 1024 * 1024) {
+		goto bad;
+	}
+	*(uint64_t *)target = bytes;
+	return TDNS_OK;
+bad:
+	snprintf(err, errlen, "invalid max-size '%s'; expected a number of bytes with an optional "
+		 "K, M or G suffix, 64K..1024G", value);
+	return TDNS_ECONFIG;
+}
+
+static int
+parse_ttl_key(void *target, const char *value, const char *key, char *err, size_t errlen)
+{
+	/* A week is the longest TTL worth keeping (Unbound's default cache-max-ttl is a day). */
+	return parse_range(target, value, key, 0, 604800, "a number of seconds", err, errlen);
+}
+
+static int
+parse_min_ttl(struct cfg *c, void *target, const char *value, char *err, size_t errlen)
+{
+	return parse_ttl_key(target, value, "min-ttl", err, errlen);
+}
+
+static int
+parse_max_ttl(struct cfg *c, void *target, const char *value, char *err, size_t errlen)
+{
+	return parse_ttl_key(target, value, "max-ttl", err, errlen);
+}
+
+static int
+parse_neg_max_ttl(struct cfg *c, void *target, const char *value, char *err, size_t errlen)
+{
+	return parse_ttl_key(target, value, "negative-max-ttl", err, errlen);
+}
+
+static int
+parse_serve_stale(struct cfg *c, void *target, const char *value, char *err, size_t errlen)
+{
+	return parse_ttl_key(target, value, "serve-stale", err, errlen);
+}
+
+static int
+parse_yes_no(struct cfg *c, void *target, const char *value, char *err, size_t errlen)
+{
+	if (strcmp(value, "yes") == 0) {
+		*(unsigned *)target = 1;
+		return TDNS_OK;
+	}
+	if (strcmp(value, "no") == 0) {
+		*(unsigned *)target = 0;
+		return TDNS_OK;
+	}
+	snprintf(err, errlen, "invalid value '%s'; expected yes or no", value);
+	return TDNS_ECONFIG;
 }
 
 const struct cfg_key cfg_keys[] = {
@@ -467,8 +699,78 @@ const struct cfg_key cfg_keys[] = {
 		.parse = parse_log_level, .offset = offsetof(struct cfg, log_level),
 	},
 	{
+		.section = "recursion", .key = "mode", .def = "off",
+		.help = "names outside our zones: forward (cache and [forwarders]) or off "
+			"(REFUSED); recursive is not supported yet",
+		.parse = parse_recursion_mode, .offset = offsetof(struct cfg, recursion_mode),
+	},
+	{
+		.section = "recursion", .key = "allow",
+		.def = "127.0.0.0/8, ::1, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, "
+		       "100.64.0.0/10, fc00::/7, fe80::/10",
+		.help = "clients (CIDR list) whose queries for names outside our zones are "
+			"resolved; others get REFUSED with EDE 18",
+		.parse = parse_recursion_allow, .offset = offsetof(struct cfg, recursion_allow),
+	},
+	{
+		.section = "forwarders", .key = "servers", .def = "",
+		.help = "upstream servers: udp://, tcp://, tls://NAME[:PORT][#ADDR], https://, "
+			"https+json:// URLs, comma-separated",
+		.parse = parse_forwarders, .offset = offsetof(struct cfg, forwarders),
+	},
+	{
+		.section = "forwarders", .key = "mode", .def = "concurrent",
+		.help = "concurrent (ask up to three at once, first good answer wins) or "
+			"sequential (by RTT, failing over on timeout)",
+		.parse = parse_forward_mode, .offset = offsetof(struct cfg, forward_mode),
+	},
+	{
+		.section = "forwarders", .key = "timeout", .def = "2000",
+		.help = "milliseconds to wait for one upstream server (50..60000)",
+		.parse = parse_forward_timeout, .offset = offsetof(struct cfg, forward_timeout),
+	},
+	{
+		.section = "forwarders", .key = "ca-file", .def = "",
+		.help = "PEM CA bundle that tls:// and https:// servers are checked against; "
+			"empty: the system trust store",
+		.parse = parse_ca_file, .offset = offsetof(struct cfg, forward_ca_file),
+	},
+	{
+		.section = "cache", .key = "max-size", .def = "256M",
+		.help = "largest size of the answer cache in bytes, with K, M or G suffix",
+		.parse = parse_cache_size, .offset = offsetof(struct cfg, cache_max_size),
+	},
+	{
+		.section = "cache", .key = "min-ttl", .def = "0",
+		.help = "seconds: shorter TTLs of positive answers are raised to this",
+		.parse = parse_min_ttl, .offset = offsetof(struct cfg, cache_min_ttl),
+	},
+	{
+		.section = "cache", .key = "max-ttl", .def = "86400",
+		.help = "seconds: longer TTLs of positive answers are lowered to this",
+		.parse = parse_max_ttl, .offset = offsetof(struct cfg, cache_max_ttl),
+	},
+	{
+		.section = "cache", .key = "negative-max-ttl", .def = "3600",
+		.help = "seconds: cap of cached NXDOMAIN and NODATA answers (RFC 2308); 0 = "
+			"no negative caching",
+		.parse = parse_neg_max_ttl, .offset = offsetof(struct cfg, cache_neg_max_ttl),
+	},
+	{
+		.section = "cache", .key = "serve-stale", .def = "86400",
+		.help = "seconds after expiry an answer may still be served when every upstream "
+			"fails (RFC 8767, EDE 3); 0 = off",
+		.parse = parse_serve_stale, .offset = offsetof(struct cfg, cache_serve_stale),
+	},
+	{
+		.section = "cache", .key = "prefetch", .def = "yes",
+		.help = "refresh popular answers shortly before they expire: yes or no",
+		.parse = parse_yes_no, .offset = offsetof(struct cfg, cache_prefetch),
+	},
+	{
 		.section = "zone", .key = "type", .def = "primary",
-		.help = "how the zone is served; this release serves primary zones from a file",
+		.help = "how the zone is served: primary (from its file) or forwarder "
+			"(a conditional forwarder zone)",
 		.parse = parse_zone_type, .offset = offsetof(struct cfg_zone, type),
 	},
 	{
@@ -478,19 +780,32 @@ const struct cfg_key cfg_keys[] = {
 		.parse = parse_zone_file, .offset = offsetof(struct cfg_zone, file),
 		.flags = CFG_KEY_DERIVED,
 	},
+	{
+		.section = "zone", .key = "forwarders", .def = "",
+		.help = "type forwarder: server URLs for names in the zone, or this-server "
+			"(the [forwarders] of the server)",
+		.parse = parse_zone_forwarders, .offset = offsetof(struct cfg_zone, forwarders),
+	},
 	{ .key = NULL },
 };
 
 /* Sections and keys of DESIGN.md that later releases will accept, for a clearer error. */
 static const char *const later_sections[] = {
-	"recursion", "dnssec", "forwarders", "cache", "tls", "dot", "doh", NULL,
+	"dnssec", "tls", "dot", "doh", NULL,
 };
 static const char *const later_keys[] = { "log/query-log", NULL };
 
 /* ------------------------------------------------------------------------------------------ */
 /* The loader                                                                                   */
 
-enum section { SECT_NONE, SECT_SERVER, SECT_CONTROL, SECT_LOG, SECT_ZONE };
+enum section {
+	SECT_NONE, SECT_SERVER, SECT_CONTROL, SECT_LOG, SECT_ZONE, SECT_RECURSION,
+	SECT_FORWARDERS, SECT_CACHE,
+};
+
+/* Sections named in "expected one of" messages. */
+#define SECTIONS_EXPECT "[server], [control], [log], [recursion], [forwarders], [cache], " \
+	"[zone NAME]"
 
 struct loader {
 	const char *path;
@@ -532,7 +847,8 @@ static const char *
 sect_name(enum section s)
 {
 	return s == SECT_SERVER ? "server" : s == SECT_CONTROL ? "control" :
-	       s == SECT_LOG ? "log" : "zone";
+	       s == SECT_LOG ? "log" : s == SECT_RECURSION ? "recursion" :
+	       s == SECT_FORWARDERS ? "forwarders" : s == SECT_CACHE ? "cache" : "zone";
 }
 
 /* The current section as people wrote it, for messages: "server", "zone example.com". */
@@ -647,6 +963,18 @@ begin_section(struct loader *ld, char *name)
 		ld->sect = SECT_LOG;
 		return;
 	}
+	if (strcmp(name, "recursion") == 0) {
+		ld->sect = SECT_RECURSION;
+		return;
+	}
+	if (strcmp(name, "forwarders") == 0) {
+		ld->sect = SECT_FORWARDERS;
+		return;
+	}
+	if (strcmp(name, "cache") == 0) {
+		ld->sect = SECT_CACHE;
+		return;
+	}
 	if (strncmp(name, "zone", 4) == 0 && (name[4] == '\0' || name[4] == ' ' ||
 					      name[4] == '\t')) {
 		name += 4;
@@ -662,8 +990,8 @@ begin_section(struct loader *ld, char *name)
 			later = " (not supported by this release yet)";
 		}
 	}
-	fail(ld, TDNS_ECONFIG, "unknown section [%s]%s; expected one of: [server], [control], "
-	     "[log], [zone NAME]", name, later);
+	fail(ld, TDNS_ECONFIG, "unknown section [%s]%s; expected one of: " SECTIONS_EXPECT, name,
+	     later);
 }
 
 /*
@@ -815,8 +1143,38 @@ default_zone_file(struct cfg_zone *z, char *err, size_t errlen)
 static int
 finish(struct cfg *c, char *err, size_t errlen)
 {
+	/* Settings that only make sense together (issue 4). */
+	if (c->recursion_mode == CFG_RECURSION_FORWARD && c->forwarders[0] == '\0') {
+		snprintf(err, errlen, "%s: [recursion] mode = forward needs [forwarders] servers; "
+			 "expected at least one server URL, or mode = off", c->path);
+		return TDNS_ECONFIG;
+	}
+	if (c->cache_min_ttl > c->cache_max_ttl) {
+		snprintf(err, errlen, "%s: [cache] min-ttl %u is above max-ttl %u; expected "
+			 "min-ttl <= max-ttl", c->path, c->cache_min_ttl, c->cache_max_ttl);
+		return TDNS_ECONFIG;
+	}
 	for (size_t i = 0; i < c->nzones; i++) {
 		struct cfg_zone *z = &c->zones[i];
+		bool fwd = strcmp(z->type, "forwarder") == 0;
+		if (fwd && z->forwarders[0] == '\0') {
+			snprintf(err, errlen, "%s:%u: zone '%s' of type forwarder needs a forwarders "
+				 "key; expected server URLs or this-server", z->src_file,
+				 z->src_line, z->name);
+			return TDNS_ECONFIG;
+		}
+		if (!fwd && z->forwarders[0] != '\0') {
+			snprintf(err, errlen, "%s:%u: zone '%s' has forwarders but type %s; expected "
+				 "type = forwarder", z->src_file, z->src_line, z->name, z->type);
+			return TDNS_ECONFIG;
+		}
+		if (fwd && strcmp(z->forwarders, "this-server") == 0 &&
+		    c->forwarders[0] == '\0') {
+			snprintf(err, errlen, "%s:%u: zone '%s' forwards to this-server, but "
+				 "[forwarders] servers is empty; expected server URLs", z->src_file,
+				 z->src_line, z->name);
+			return TDNS_ECONFIG;
+		}
 		if (z->file == NULL && default_zone_file(z, err, errlen) != TDNS_OK) {
 			return TDNS_ECONFIG;
 		}
@@ -855,6 +1213,10 @@ cfg_load(const char *path, struct cfg **out, char *err, size_t errlen)
 	}
 	if (rc == TDNS_OK) {
 		rc = apply_defaults(c, "log", c, msg, sizeof(msg));
+	}
+	static const char *const more[] = { "recursion", "forwarders", "cache" };
+	for (size_t i = 0; i < sizeof(more) / sizeof(more[0]) && rc == TDNS_OK; i++) {
+		rc = apply_defaults(c, more[i], c, msg, sizeof(msg));
 	}
 	if (rc != TDNS_OK || path == NULL) {
 		goto out;
@@ -914,7 +1276,11 @@ cfg_free(struct cfg *c)
 		free(c->zones[i].type);
 		free(c->zones[i].file);
 		free(c->zones[i].src_file);
+		free(c->zones[i].forwarders);
 	}
+	free(c->recursion_allow);
+	free(c->forwarders);
+	free(c->forward_ca_file);
 	free(c->zones);
 	free(c->listen);
 	free(c->state_dir);

@@ -23,8 +23,14 @@ struct cfg_listen {
 struct cfg_zone {
 	char *name;               /* text as written */
 	uint8_t apex[DNS_NAME_MAX];
-	char *type;               /* "primary" (the only type of this release) */
+	char *type;               /* "primary" or "forwarder" (a conditional forwarder zone) */
 	char *file;               /* absolute, or relative to state-dir resolved by cfg_load */
+	/*
+	 * type = forwarder: the servers for names at and below the zone, as a comma-separated
+	 * list of client_server_parse URLs, or "this-server" (resolve with the server's own
+	 * [forwarders]); "" for other zone types.  Added by the forwarder helper (issue 4).
+	 */
+	char *forwarders;
 	char *src_file;           /* config file and line of the section, for errors */
 	unsigned src_line;
 };
@@ -33,6 +39,14 @@ struct cfg_zone {
 #define CFG_SERIAL_INCREMENT 0    /* serial + 1 (RFC 1982 arithmetic) */
 #define CFG_SERIAL_DATE 1         /* YYYYMMDDnn, or + 1 when that is not larger */
 #define CFG_SERIAL_UNIXTIME 2     /* seconds since 1970, or + 1 when that is not larger */
+
+/* [recursion] mode (issue 4; "recursive" comes with the iterator). */
+#define CFG_RECURSION_OFF 0       /* names outside our zones get REFUSED */
+#define CFG_RECURSION_FORWARD 1   /* answered from the cache and the [forwarders] */
+
+/* [forwarders] mode. */
+#define CFG_FORWARD_CONCURRENT 0  /* ask several at once, first good answer wins */
+#define CFG_FORWARD_SEQUENTIAL 1  /* one after another by RTT, failing over on timeout */
 
 /* The whole configuration; every field holds its default when the key is absent. */
 struct cfg {
@@ -52,6 +66,19 @@ struct cfg {
 	char *control_group;      /* NULL: only root and the daemon's user may connect */
 	/* [log] */
 	int log_level;            /* enum tdns_log_level */
+	/* [recursion], [forwarders], [cache] (added by the forwarder helper, issue 4) */
+	unsigned recursion_mode;  /* CFG_RECURSION_* */
+	char *recursion_allow;    /* CIDR list as written (checked by filter_acl_parse) */
+	char *forwarders;         /* server URL list as written (checked by client_server_parse) */
+	unsigned forward_mode;    /* CFG_FORWARD_* */
+	unsigned forward_timeout; /* ms per upstream try */
+	char *forward_ca_file;    /* PEM CA bundle for tls:// and https:// ("" = system store) */
+	uint64_t cache_max_size;  /* bytes */
+	unsigned cache_min_ttl;   /* seconds */
+	unsigned cache_max_ttl;
+	unsigned cache_neg_max_ttl;
+	unsigned cache_serve_stale; /* seconds after expiry an answer may be served, 0 = off */
+	unsigned cache_prefetch;  /* 0 or 1 */
 	/* zones */
 	struct cfg_zone *zones;
 	size_t nzones;

@@ -79,6 +79,43 @@ fmt_log_level(const struct cfg *c, const void *field)
 	}
 }
 
+/* Issue 4 keys (added by the forwarder helper). */
+static char *
+fmt_recursion_mode(const struct cfg *c, const void *field)
+{
+	return tdns_xstrdup(*(const unsigned *)field == CFG_RECURSION_FORWARD ? "forward" : "off");
+}
+
+static char *
+fmt_forward_mode(const struct cfg *c, const void *field)
+{
+	return tdns_xstrdup(*(const unsigned *)field == CFG_FORWARD_SEQUENTIAL ? "sequential"
+									   : "concurrent");
+}
+
+static char *
+fmt_size(const struct cfg *c, const void *field)
+{
+	uint64_t v = *(const uint64_t *)field;
+	char buf[32];
+	if (v % (1024ull * 1024 * 1024) == 0) {
+		snprintf(buf, sizeof(buf), "%lluG", (unsigned long long)(v >> 30));
+	} else if (v % (1024ull * 1024) == 0) {
+		snprintf(buf, sizeof(buf), "%lluM", (unsigned long long)(v >> 20));
+	} else if (v % 1024 == 0) {
+		snprintf(buf, sizeof(buf), "%lluK", (unsigned long long)(v >> 10));
+	} else {
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+	}
+	return tdns_xstrdup(buf);
+}
+
+static char *
+fmt_yes_no(const struct cfg *c, const void *field)
+{
+	return tdns_xstrdup(*(const unsigned *)field ? "yes" : "no");
+}
+
 /* How each key of cfg_keys is shown; a unit test checks that every key has an entry. */
 static const struct {
 	const char *section;
@@ -96,8 +133,21 @@ static const struct {
 	{ "control", "socket", fmt_str },
 	{ "control", "group", fmt_str },
 	{ "log", "level", fmt_log_level },
+	{ "recursion", "mode", fmt_recursion_mode },
+	{ "recursion", "allow", fmt_str },
+	{ "forwarders", "servers", fmt_str },
+	{ "forwarders", "mode", fmt_forward_mode },
+	{ "forwarders", "timeout", fmt_uint },
+	{ "forwarders", "ca-file", fmt_str },
+	{ "cache", "max-size", fmt_size },
+	{ "cache", "min-ttl", fmt_uint },
+	{ "cache", "max-ttl", fmt_uint },
+	{ "cache", "negative-max-ttl", fmt_uint },
+	{ "cache", "serve-stale", fmt_uint },
+	{ "cache", "prefetch", fmt_yes_no },
 	{ "zone", "type", fmt_str },
 	{ "zone", "file", fmt_str },
+	{ "zone", "forwarders", fmt_str },
 };
 
 char *

@@ -253,6 +253,13 @@ int tdns_log_level_parse(const char *s);
 void tdns_log(enum tdns_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * Also hands every line that passes the level to hook (NULL removes it), from whatever
+ * thread logs it, after stderr or syslog.  Added for tdnsd's `log show --server` ring
+ * (src/stats); the hook must not log.
+ */
+void tdns_log_set_hook(void (*hook)(enum tdns_log_level level, const char *msg));
+
 #define tdns_err(...) tdns_log(TDNS_LOG_ERR, __VA_ARGS__)
 #define tdns_warn(...) tdns_log(TDNS_LOG_WARNING, __VA_ARGS__)
 #define tdns_notice(...) tdns_log(TDNS_LOG_NOTICE, __VA_ARGS__)

@@ -13,6 +13,7 @@
 static bool log_stderr = true;
 static _Atomic int log_level = TDNS_LOG_INFO;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static void (*_Atomic log_hook)(enum tdns_log_level, const char *);
 
 static const char *const level_names[] = {
 	[TDNS_LOG_ERR] = "err",
@@ -56,6 +57,12 @@ tdns_log_level_parse(const char *s)
 }
 
 void
+tdns_log_set_hook(void (*hook)(enum tdns_log_level level, const char *msg))
+{
+	atomic_store(&log_hook, hook);
+}
+
+void
 tdns_log(enum tdns_log_level level, const char *fmt, ...)
 {
 	if ((int)level > atomic_load(&log_level)) {
@@ -66,8 +73,12 @@ tdns_log(enum tdns_log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	void (*hook)(enum tdns_log_level, const char *) = atomic_load(&log_hook);
 	if (!log_stderr) {
 		syslog((int)level, "%s", msg);
+		if (hook != NULL) {
+			hook(level, msg);
+		}
 		return;
 	}
 	struct timespec ts;
@@ -81,4 +92,7 @@ tdns_log(enum tdns_log_level level, const char *fmt, ...)
 	fprintf(stderr, "%s.%03ldZ tdnsd[%s]: %s\n", when, ts.tv_nsec / 1000000,
 		level_names[level], msg);
 	pthread_mutex_unlock(&log_lock);
+	if (hook != NULL) {
+		hook(level, msg);
+	}
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Control commands about the daemon itself: status, stats and server stop. */
+/* Control commands about the daemon itself: status and server stop (stats: cmd-stats.c). */
 #include "config.h"
 
 #include <stdio.h>
@@ -39,19 +39,6 @@ ctl_cmd_status(struct ctl_req *req)
 	if (env->cfg_path != NULL) {
 		const char *path = env->cfg_path(env->daemon);
 		set_default(data, "config", path != NULL ? json_string(path) : json_null());
-	}
-	req->data = data;
-	return TDNS_OK;
-}
-
-int
-ctl_cmd_stats(struct ctl_req *req)
-{
-	struct ctl_env *env = req->env;
-	json_t *data = env->stats != NULL ? env->stats(env->daemon) : NULL;
-	if (data == NULL) {
-		snprintf(req->err, sizeof(req->err), "statistics are not available");
-		return TDNS_EAGAIN;
 	}
 	req->data = data;
 	return TDNS_OK;

@@ -15,8 +15,46 @@
 
 /* cmd-server.c */
 int ctl_cmd_status(struct ctl_req *req);
-int ctl_cmd_stats(struct ctl_req *req);
 int ctl_cmd_server_stop(struct ctl_req *req);
+
+/*
+ * Streams (server.c).  A command flagged CTL_CMD_STREAM has, besides its handler, an entry
+ * in ctl_stream_handlers: once the handler succeeded, open is called with the request and
+ * the client's stream and returns the stream's state (NULL: out of memory, the client gets
+ * an error instead of the ok reply).  Then the ok reply goes out, and whatever the state
+ * sends with ctl_stream_send follows it, until the client leaves; close(state) is called
+ * then (or when the server is freed).  What the client sends meanwhile is discarded.
+ */
+struct ctl_stream;
+
+#define CTL_STREAM_HIGH (256u * 1024u) /* unread bytes beyond which stream frames are dropped */
+
+struct ctl_stream_handler {
+	const char *name;         /* exactly a ctl_cmds name */
+	void *(*open)(struct ctl_req *req, struct ctl_stream *st);
+	void (*close)(void *state);
+};
+
+/* Every stream handler, terminated by {NULL}. */
+extern const struct ctl_stream_handler ctl_stream_handlers[];
+
+/*
+ * Queues doc (borrowed) as one frame to st's client.  False, queueing nothing, when the
+ * client already has more than CTL_STREAM_HIGH bytes unread (the caller counts a drop) or
+ * the frame cannot be made: the daemon never waits for a slow client.
+ */
+bool ctl_stream_send(struct ctl_stream *st, const json_t *doc);
+
+/* Ends the stream from the daemon's side: close is not called; the client is closed. */
+void ctl_stream_end(struct ctl_stream *st);
+
+/* cmd-stats.c */
+int ctl_cmd_stats(struct ctl_req *req);
+int ctl_cmd_stats_top(struct ctl_req *req);
+int ctl_cmd_log_show(struct ctl_req *req);
+int ctl_cmd_log_follow(struct ctl_req *req);
+void *ctl_cmd_log_follow_open(struct ctl_req *req, struct ctl_stream *st);
+void ctl_cmd_log_follow_close(void *state);
 
 /* cmd-zone.c */
 int ctl_cmd_zone_list(struct ctl_req *req);
@@ -41,5 +79,13 @@ int ctl_cmd_config_show(struct ctl_req *req);
 int ctl_cmd_config_get(struct ctl_req *req);
 int ctl_cmd_config_set(struct ctl_req *req);
 int ctl_cmd_config_reload(struct ctl_req *req);
+
+/* cmd-resolver.c (issue 4) */
+int ctl_cmd_cache_list(struct ctl_req *req);
+int ctl_cmd_cache_flush(struct ctl_req *req);
+int ctl_cmd_cache_delete(struct ctl_req *req);
+int ctl_cmd_forwarder_list(struct ctl_req *req);
+int ctl_cmd_forwarder_add(struct ctl_req *req);
+int ctl_cmd_forwarder_remove(struct ctl_req *req);
 
 #endif

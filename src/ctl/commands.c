@@ -82,6 +82,47 @@ static const struct ctl_arg args_config_set[] = {
 	{ .name = NULL },
 };
 
+static const struct ctl_arg args_stats_top[] = {
+	{ .name = "count", .type = CTL_ARG_INT, .optional = true, .option = true,
+	  .help = "entries in each list (default 10)" },
+	{ .name = NULL },
+};
+
+static const struct ctl_arg args_log_show[] = {
+	{ .name = "count", .type = CTL_ARG_INT, .optional = true, .option = true,
+	  .help = "most recent entries to show (default 50)" },
+	{ .name = "queries", .type = CTL_ARG_FLAG, .optional = true, .option = true,
+	  .help = "only the query log" },
+	{ .name = "server", .type = CTL_ARG_FLAG, .optional = true, .option = true,
+	  .help = "only the server log" },
+	{ .name = NULL },
+};
+
+static const struct ctl_arg args_log_follow[] = {
+	{ .name = "queries", .type = CTL_ARG_FLAG, .optional = true, .option = true,
+	  .help = "only the query log" },
+	{ .name = "server", .type = CTL_ARG_FLAG, .optional = true, .option = true,
+	  .help = "only the server log" },
+	{ .name = NULL },
+};
+
+static const struct ctl_arg args_cache_list[] = {
+	{ .name = "name", .type = CTL_ARG_STRING, .optional = true,
+	  .help = "only entries at or below this name" },
+	{ .name = NULL },
+};
+
+static const struct ctl_arg args_cache_name[] = {
+	{ .name = "name", .type = CTL_ARG_STRING, .help = "name whose entries (every type) go" },
+	{ .name = NULL },
+};
+
+static const struct ctl_arg args_forwarder_url[] = {
+	{ .name = "url", .type = CTL_ARG_STRING,
+	  .help = "udp://ADDR[:PORT], tcp://..., tls://NAME[:PORT][#ADDR], https://..." },
+	{ .name = NULL },
+};
+
 const struct ctl_cmd ctl_cmds[] = {
 	{ .name = "status", .help = "version, uptime, workers, listeners, zones, queries per second" },
 	{ .name = "zone list", .help = "list the zones with type, state, serial and record count" },
@@ -119,7 +160,25 @@ const struct ctl_cmd ctl_cmds[] = {
 	  .help = "re-read the configuration file and every zone (like SIGHUP)" },
 	{ .name = "stats", .help = "counters by rcode, qtype and transport; per-minute series "
 				   "for the last hour" },
+	{ .name = "stats top", .args = args_stats_top,
+	  .help = "top clients, names and blocked names since start (halved every hour)" },
+	{ .name = "log show", .args = args_log_show,
+	  .help = "recent query log entries and server log lines, oldest first" },
+	{ .name = "log follow", .args = args_log_follow, .flags = CTL_CMD_STREAM,
+	  .help = "print query log entries and server log lines as they happen, until "
+		  "interrupted" },
 	{ .name = "server stop", .flags = CTL_CMD_MUTATES, .help = "stop the daemon" },
+	{ .name = "cache list", .args = args_cache_list,
+	  .help = "list cached answers with TTL left, hits and size" },
+	{ .name = "cache flush", .flags = CTL_CMD_MUTATES, .help = "empty the answer cache" },
+	{ .name = "cache delete", .args = args_cache_name, .flags = CTL_CMD_MUTATES,
+	  .help = "remove the cached answers for one name" },
+	{ .name = "forwarder list",
+	  .help = "list the forwarders with queries, RTT and health" },
+	{ .name = "forwarder add", .args = args_forwarder_url, .flags = CTL_CMD_MUTATES,
+	  .help = "add a server to [forwarders] servers (the file is rewritten), then reload" },
+	{ .name = "forwarder remove", .args = args_forwarder_url, .flags = CTL_CMD_MUTATES,
+	  .help = "remove a server from [forwarders] servers, then reload" },
 	{ .name = NULL },
 };
 

@@ -108,6 +108,8 @@ struct zone;
 struct cfg;
 struct zone_catalog;
 struct ctl_server;
+struct cache;
+struct resolver_conf;
 
 /*
  * What command handlers may see and do in the daemon; filled in by tdnsd.c.  Every function
@@ -139,6 +141,12 @@ struct ctl_env {
 	/* Fills data for `status` and `stats` (see cmd-server.c / cmd-stats.c). */
 	json_t *(*status)(void *daemon);
 	json_t *(*stats)(void *daemon);
+	/*
+	 * The answer cache and the running forwarding setup, for `cache ...` and `forwarder ...`
+	 * (added by the forwarder helper, issue 4; borrowed; the setup may be NULL).
+	 */
+	struct cache *(*cache)(void *daemon);
+	struct resolver_conf *(*resolver)(void *daemon);
 };
 
 /* One request being handled. */

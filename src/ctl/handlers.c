@@ -6,6 +6,9 @@ const struct ctl_handler ctl_handlers[] = {
 	{ .name = "status", .fn = ctl_cmd_status },
 	{ .name = "stats", .fn = ctl_cmd_stats },
 	{ .name = "server stop", .fn = ctl_cmd_server_stop },
+	{ .name = "stats top", .fn = ctl_cmd_stats_top },
+	{ .name = "log show", .fn = ctl_cmd_log_show },
+	{ .name = "log follow", .fn = ctl_cmd_log_follow },
 	{ .name = "zone list", .fn = ctl_cmd_zone_list },
 	{ .name = "zone create", .fn = ctl_cmd_zone_create },
 	{ .name = "zone delete", .fn = ctl_cmd_zone_delete },
@@ -24,5 +27,17 @@ const struct ctl_handler ctl_handlers[] = {
 	{ .name = "config get", .fn = ctl_cmd_config_get },
 	{ .name = "config set", .fn = ctl_cmd_config_set },
 	{ .name = "config reload", .fn = ctl_cmd_config_reload },
+	{ .name = "cache list", .fn = ctl_cmd_cache_list },
+	{ .name = "cache flush", .fn = ctl_cmd_cache_flush },
+	{ .name = "cache delete", .fn = ctl_cmd_cache_delete },
+	{ .name = "forwarder list", .fn = ctl_cmd_forwarder_list },
+	{ .name = "forwarder add", .fn = ctl_cmd_forwarder_add },
+	{ .name = "forwarder remove", .fn = ctl_cmd_forwarder_remove },
 	{ .name = NULL, .fn = NULL },
+};
+
+const struct ctl_stream_handler ctl_stream_handlers[] = {
+	{ .name = "log follow", .open = ctl_cmd_log_follow_open,
+	  .close = ctl_cmd_log_follow_close },
+	{ .name = NULL },
 };

@@ -22,6 +22,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "ctl/cmd.h"
 #include "ctl/ctl.h"
 
 /* More clients than this are answered with an error and closed: the table is for people. */
@@ -35,6 +36,13 @@
 /* A client with this much unread reply data is not read from until it catches up. */
 #define CTL_OUT_HIGH (1024u * 1024u)
 
+/* A client in streaming mode (after the ok reply to a CTL_CMD_STREAM command). */
+struct ctl_stream {
+	struct ctl_client *c;
+	const struct ctl_stream_handler *h;
+	void *state;              /* from h->open; h->close(state) when the client goes */
+};
+
 struct ctl_client {
 	TAILQ_ENTRY(ctl_client) link;
 	struct ctl_server *srv;
@@ -46,6 +54,8 @@ struct ctl_client {
 	bool dead;                /* a reply could not be queued: free at the next chance */
 	bool draining;            /* last reply sent; discarding input until the peer closes */
 	bool paused;              /* not reading: the client does not read its replies */
+	bool streaming;           /* stream.h is set: requests are discarded */
+	struct ctl_stream stream;
 };
 
 TAILQ_HEAD(ctl_client_list, ctl_client);
@@ -78,6 +88,9 @@ client_free(struct ctl_client *c)
 	}
 	TAILQ_REMOVE(&c->srv->clients, c, link);
 	c->srv->nclients--;
+	if (c->streaming && c->stream.h != NULL) {
+		c->stream.h->close(c->stream.state);
+	}
 	bufferevent_free(c->bev);
 	free(c);
 }
@@ -116,6 +129,51 @@ client_send(struct ctl_client *c, json_t *reply, bool close_after)
 		/* Nothing more is read from a client we are dropping. */
 		bufferevent_disable(c->bev, EV_READ);
 	}
+}
+
+static void client_write_cb(struct bufferevent *bev, void *arg);
+
+bool
+ctl_stream_send(struct ctl_stream *st, const json_t *doc)
+{
+	struct ctl_client *c = st->c;
+	if (c->closing || c->dead ||
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) > CTL_STREAM_HIGH) {
+		return false;
+	}
+	uint8_t *frame = NULL;
+	size_t len = 0;
+	if (ctl_frame_encode(doc, &frame, &len) != TDNS_OK) {
+		return false;
+	}
+	int w = bufferevent_write(c->bev, frame, len);
+	free(frame);
+	return w == 0;
+}
+
+void
+ctl_stream_end(struct ctl_stream *st)
+{
+	struct ctl_client *c = st->c;
+	st->h = NULL;
+	st->state = NULL;
+	c->closing = true;
+	bufferevent_disable(c->bev, EV_READ);
+	/* With nothing queued, no write callback would come to close it. */
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+		client_write_cb(c->bev, c);
+	}
+}
+
+static const struct ctl_stream_handler *
+stream_handler_find(const char *name)
+{
+	for (const struct ctl_stream_handler *h = ctl_stream_handlers; h->name != NULL; h++) {
+		if (strcmp(h->name, name) == 0) {
+			return h;
+		}
+	}
+	return NULL;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -293,6 +351,21 @@ handle_request(struct ctl_client *c, json_t *doc)
 		goto out;
 	}
 	int rc = fn(&req);
+	if (rc == TDNS_OK && (cmd->flags & CTL_CMD_STREAM)) {
+		/* Opened before the ok reply, so a client told ok is really following. */
+		const struct ctl_stream_handler *h = stream_handler_find(name);
+		c->stream.c = c;
+		c->stream.state = h != NULL ? h->open(&req, &c->stream) : NULL;
+		if (c->stream.state == NULL) {
+			json_decref(req.data);
+			req.data = NULL;
+			rc = TDNS_ENOMEM;
+			snprintf(req.err, sizeof(req.err), "cannot start the stream");
+		} else {
+			c->stream.h = h;
+			c->streaming = true;
+		}
+	}
 	if (rc == TDNS_OK) {
 		client_send(c, ctl_reply_ok(req.data), false);
 	} else {
@@ -315,12 +388,12 @@ client_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct ctl_client *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
-	if (c->draining) {
+	if (c->draining || c->streaming) {
 		evbuffer_drain(in, evbuffer_get_length(in));
 		return;
 	}
 	/* One frame per loop; a reply that closes the client ends the loop. */
-	while (!c->closing) {
+	while (!c->closing && !c->streaming) {
 		/* A client that sends requests without reading the replies cannot make us queue
 		 * without bound: stop reading until its replies are written. */
 		if (evbuffer_get_length(bufferevent_get_output(bev)) > CTL_OUT_HIGH) {
@@ -380,6 +453,9 @@ static void
 client_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct ctl_client *c = arg;
+	if (c->streaming && !c->closing) {
+		return;
+	}
 	if (c->paused && !c->closing) {
 		/* Every reply is out: handle what was left in the input, then read again. */
 		c->paused = false;

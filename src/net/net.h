@@ -13,6 +13,8 @@
 #include "cfg/cfg.h"
 #include "core/core.h"
 #include "dns/dns.h"
+#include "resolver/resolver.h"
+#include "stats/stats.h"
 #include "zone/zone.h"
 
 /* ------------------------------------------------------------------------------------------ */
@@ -35,6 +37,34 @@ size_t net_query_process(const struct zone_set *zs, const uint8_t *pkt, size_t l
  */
 size_t net_query_answer(const struct zone_set *zs, const uint8_t *pkt, size_t len, uint8_t *out,
 			size_t cap, bool tcp, size_t udp_max, int *rcode);
+
+/* net_query_worker's *rcode when the reply will be sent later (a query forwarded upstream). */
+#define NET_RCODE_DEFERRED (-2)
+
+struct net_worker;
+struct net_udp;
+struct net_tcp_conn;
+
+/* Where a query came from, so that a forwarded query can be answered later. */
+struct net_client {
+	const struct sockaddr *peer;
+	socklen_t peerlen;
+	struct net_udp *udp;          /* UDP: the socket it came in on ... */
+	const uint8_t *ctl;           /* ... and the packet-info control message for the reply */
+	size_t ctllen;
+	struct net_tcp_conn *conn;    /* TCP: the connection */
+};
+
+/*
+ * net_query_answer with the resolver (issue 4): on a worker, names outside the zones are
+ * answered from the cache or forwarded (when the configuration says so and the client is in
+ * [recursion] allow; else REFUSED, with EDE 18 for clients outside the ACL), and conditional
+ * forwarder zones apply.  Returns the reply length as net_query_answer does, or 0 with
+ * *rcode = NET_RCODE_DEFERRED when the query went upstream: the reply is then sent to cl
+ * by the worker when the answer arrives (and counted then).
+ */
+size_t net_query_worker(struct net_worker *w, const uint8_t *pkt, size_t len, uint8_t *out,
+			size_t cap, const struct net_client *cl, int *rcode);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Counters, one set per worker, written only by its thread.                                    */
@@ -99,6 +129,13 @@ int net_server_start(struct net_server *s, const struct zone_set *zs);
  */
 void net_server_publish(struct net_server *s, const struct zone_set *zs);
 
+/*
+ * Publishes a resolver configuration (a reference is taken for each worker; NULL stops
+ * forwarding) the way net_server_publish publishes zones; blocks until every worker has
+ * switched.  Before net_server_start it only records rc.
+ */
+void net_server_publish_resolver(struct net_server *s, struct resolver_conf *rc);
+
 /* Stops the workers and joins their threads; idempotent.  Connections are closed. */
 void net_server_stop(struct net_server *s);
 
@@ -111,6 +148,12 @@ void net_server_stats(struct net_server *s, struct net_stats *total);
 
 /* Number of worker threads. */
 unsigned net_server_workers(const struct net_server *s);
+
+/*
+ * Worker i's query notes (kinds, latency, query ring) for the stats recorder; owned by the
+ * server, valid until net_server_free.
+ */
+struct stats_worker *net_server_stats_worker(struct net_server *s, unsigned i);
 
 /* Stops the server if needed and frees it with all its sockets; accepts NULL. */
 void net_server_free(struct net_server *s);
@@ -147,6 +190,8 @@ struct net_tcp_conn {
 	bool paused;              /* reading stopped until the client reads its replies */
 	bool closing;             /* close once the pending replies are written */
 	bool eof;                 /* client closed its side */
+	bool dead;                /* closed while forwarded queries were pending */
+	unsigned pending;         /* forwarded queries not answered yet; the struct lives on */
 };
 
 TAILQ_HEAD(net_tcp_list, net_tcp_conn);
@@ -159,6 +204,7 @@ struct net_worker {
 	bool started;
 	struct event_base *base;
 	const struct zone_set *zs; /* current zones; replaced only by the switch event */
+	struct resolver_fwd *fwd;  /* the worker's forwarder (issue 4) */
 	struct event *switch_ev;   /* activated by net_server_publish from the main thread */
 	struct net_udp *udp;       /* one per listen address */
 	struct evconnlistener **tcp; /* one per listen address */
@@ -168,6 +214,9 @@ struct net_worker {
 	struct net_stats stats;
 	struct net_stats stats_shown; /* copy taken every second and at publish, under srv->lock */
 	struct event *stats_ev;    /* the once-a-second copy */
+	struct stats_worker *sw;   /* query notes for `stats`, `stats top` and `log` */
+	struct timespec qstart;    /* CLOCK_MONOTONIC when the query being answered arrived */
+	enum stats_kind qkind;     /* where net_query_worker's reply came from */
 	/* UDP batch: one receive set and one reply set, allocated once. */
 	struct mmsghdr *rmsg, *smsg;
 	struct iovec *riov, *siov;
@@ -217,5 +266,18 @@ void net_tcp_accept_cb(struct evconnlistener *l, int fd, struct sockaddr *sa, in
 
 /* tcp.c: closes every connection of w (at shutdown). */
 void net_tcp_close_all(struct net_worker *w);
+
+/*
+ * tcp.c: writes a deferred reply msg[0..len) on c (framed), unless c has been closed
+ * meanwhile, and drops the pending count that kept c alive (freeing a closed c).
+ */
+void net_tcp_deferred_reply(struct net_tcp_conn *c, const uint8_t *msg, size_t len);
+
+/* udp.c: sends a deferred reply from u to peer, with the packet-info ctl (may be empty). */
+void net_udp_deferred_reply(struct net_udp *u, const struct sockaddr *peer, socklen_t peerlen,
+			    const uint8_t *ctl, size_t ctllen, const uint8_t *msg, size_t len);
+
+/* udp.c: room for the packet-info control message of a reply. */
+#define NET_UDP_CTL_MAX 64
 
 #endif

@@ -2,8 +2,10 @@
 /* Query glue: parse a query, pick the reply size, answer from the zones, count the result. */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "filter/filter.h"
 #include "net/net.h"
 
 /* Opcode bits of the header flags word. */
@@ -135,4 +137,323 @@ net_stats_add(struct net_stats *a, const struct net_stats *b)
 	for (size_t i = 0; i < NET_STATS_QTYPES; i++) {
 		a->qtype[i] += b->qtype[i];
 	}
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The resolver path (issue 4): cache, forwarders, conditional forwarder zones, ACL.           */
+
+/* CNAMEs of a forwarder zone's file that lead the answer (RFC 1034 §4.3.2 step 3a). */
+#define PREFIX_MAX 1
+
+/* One query on the resolver path: what the reply needs, now or when the answer arrives. */
+struct net_pending {
+	struct cache_waiter waiter;
+	struct net_worker *w;
+	struct cache_key key;         /* the name resolved: qname, or the override's target */
+	uint16_t id;
+	uint16_t flags;               /* of the reply: QR, opcode, RD, CD */
+	uint8_t qname[DNS_NAME_MAX];  /* as the client wrote it */
+	uint16_t qtype, qclass;
+	bool edns, do_bit;
+	size_t limit;
+	size_t nprefix;
+	struct {
+		uint8_t owner[DNS_NAME_MAX];
+		uint32_t ttl;
+		uint16_t rdlen;
+		uint8_t rd[DNS_NAME_MAX];
+	} prefix[PREFIX_MAX];
+	/* The client, for a deferred reply. */
+	struct net_udp *udp;
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
+	uint8_t ctl[NET_UDP_CTL_MAX];
+	size_t ctllen;
+	struct net_tcp_conn *conn;
+	struct timespec start;        /* arrival, for the latency in the query log */
+	bool tcp;
+};
+
+static void
+pending_start(struct net_pending *p, struct dns_build *b, uint8_t *out, size_t cap)
+{
+	const struct net_settings *set = net_server_settings(p->w);
+	dns_build_init(b, out, cap, p->limit < cap ? p->limit : cap, p->id, p->flags);
+	if (p->edns) {
+		uint16_t size = set->udp_max > DNS_MSG_MAX ? DNS_MSG_MAX : (uint16_t)set->udp_max;
+		dns_build_edns(b, size < DNS_UDP_MIN ? DNS_UDP_MIN : size, p->do_bit);
+	}
+	(void)dns_build_question(b, p->qname, p->qtype, p->qclass);
+}
+
+/* Copies the answer and authority of an answer the cache would not keep (TTL 0, too big). */
+static int
+copy_msg(struct dns_build *b, const struct dns_msg *m)
+{
+	uint8_t rd[DNS_MSG_MAX];
+	dns_build_rcode(b, m->rcode);
+	for (size_t i = 0; i < m->nrr; i++) {
+		const struct dns_rr *rr = &m->rrs[i];
+		if (rr->type == DNS_TYPE_OPT || rr->section == DNS_SECTION_ADDITIONAL) {
+			continue;
+		}
+		size_t rdlen;
+		if (dns_rdata_unpack(rr->type, m->pkt, m->len, rr->rdata_off, rr->rdlen, rd,
+				     sizeof(rd), &rdlen) != TDNS_OK) {
+			continue;
+		}
+		if (dns_build_rr(b, rr->section, rr->owner, rr->type, rr->rclass, rr->ttl, rd,
+				 rdlen) != TDNS_OK) {
+			dns_build_truncate(b);
+			break;
+		}
+	}
+	return m->rcode;
+}
+
+/*
+ * Builds the reply of p into out.  res NULL: from a fresh cache entry only, 0 on a miss.
+ * Otherwise after the upstream answered (from the cache, or the answer itself when it was not
+ * cached) or failed (a stale entry with EDE 3, RFC 8767 §4, else SERVFAIL with res->ede).
+ */
+static size_t
+pending_reply(struct net_pending *p, uint8_t *out, size_t cap,
+	      const struct resolver_result *res, int *rcode, bool *prefetch)
+{
+	struct resolver_conf *rc = resolver_fwd_conf(p->w->fwd);
+	struct dns_build b;
+	pending_start(p, &b, out, cap);
+	/* RFC 1035 §4.1.1: RA, recursion is available to this client. */
+	dns_build_set_flags(&b, DNS_FLAG_RA, DNS_FLAG_AA);
+	for (size_t i = 0; i < p->nprefix; i++) {
+		(void)dns_build_rr(&b, DNS_SECTION_ANSWER, p->prefix[i].owner, DNS_TYPE_CNAME,
+				   DNS_CLASS_IN, p->prefix[i].ttl, p->prefix[i].rd, p->prefix[i].rdlen);
+	}
+	struct cache_info info;
+	unsigned flags = res != NULL && res->status != RESOLVER_OK ? CACHE_LOOKUP_ALLOW_STALE : 0;
+	struct cache *cache = rc != NULL ? rc->cache : NULL;
+	enum cache_result cr = cache != NULL ? cache_lookup(cache, &p->key, cache_now(), &b, flags,
+							    &info) : CACHE_MISS;
+	if (cr == CACHE_HIT) {
+		*rcode = info.rcode;
+		*prefetch = info.prefetch;
+	} else if (cr == CACHE_STALE) {
+		*rcode = info.rcode;
+		/* RFC 8914 §5.4 and §5.20: stale data, or a stale NXDOMAIN. */
+		dns_build_ede(&b, info.rcode == DNS_RCODE_NXDOMAIN ? DNS_EDE_STALE_NXDOMAIN
+								   : DNS_EDE_STALE_ANSWER, NULL);
+	} else if (res == NULL) {
+		return 0;
+	} else if (res->status == RESOLVER_OK && res->msg != NULL) {
+		dns_build_set_flags(&b, 0, DNS_FLAG_AD);
+		*rcode = copy_msg(&b, res->msg);
+	} else {
+		*rcode = DNS_RCODE_SERVFAIL;
+		dns_build_rcode(&b, DNS_RCODE_SERVFAIL);
+		dns_build_ede(&b, res->ede, res->ede == DNS_EDE_NETWORK_ERROR
+				     ? "forwarders unreachable" : "no forwarder answered");
+	}
+	return dns_build_finish(&b);
+}
+
+static void
+count_reply(struct net_worker *w, const struct net_pending *p, int rcode)
+{
+	net_stats_count(&w->stats, rcode);
+	if (rcode >= 0) {
+		w->stats.qtype[p->qtype < NET_STATS_QTYPES - 1 ? p->qtype : NET_STATS_QTYPES - 1]++;
+	}
+}
+
+/* The waiter's callback: the upstream answered or failed; reply to the client now. */
+static void
+pending_done(void *arg, void *result)
+{
+	struct net_pending *p = arg;
+	const struct resolver_result *res = result;
+	struct net_worker *w = p->w;
+	if (res->status == RESOLVER_SHUTDOWN) {
+		if (p->conn != NULL) {
+			net_tcp_deferred_reply(p->conn, NULL, 0);
+		}
+		free(p);
+		return;
+	}
+	int rcode = -1;
+	bool prefetch = false;
+	uint8_t *out = w->tcp_out + 2;
+	size_t rlen = pending_reply(p, out, DNS_MSG_MAX, res, &rcode, &prefetch);
+	count_reply(w, p, rlen > 0 ? rcode : -1);
+	if (rlen > 0) {
+		stats_note_query(w->sw, p->peerlen > 0 ? (const struct sockaddr *)&p->peer : NULL,
+				 p->qname, p->qtype, rcode, STATS_KIND_FORWARDED,
+				 p->tcp ? STATS_TRANSPORT_TCP : STATS_TRANSPORT_UDP, &p->start);
+	}
+	if (p->conn != NULL) {
+		net_tcp_deferred_reply(p->conn, out, rlen);
+	} else if (rlen > 0) {
+		if ((tdns_get16(out + 2) & DNS_FLAG_TC) != 0) {
+			w->stats.truncated++;
+		}
+		net_udp_deferred_reply(p->udp, (const struct sockaddr *)&p->peer, p->peerlen, p->ctl,
+				       p->ctllen, out, rlen);
+	}
+	free(p);
+}
+
+/* REFUSED with EDE 18: recursion is not offered to this client (RFC 8914 §5.18). */
+static size_t
+refuse_prohibited(struct net_pending *p, uint8_t *out, size_t cap, int *rcode)
+{
+	struct dns_build b;
+	pending_start(p, &b, out, cap);
+	dns_build_rcode(&b, DNS_RCODE_REFUSED);
+	dns_build_ede(&b, DNS_EDE_PROHIBITED, "recursion not allowed");
+	*rcode = DNS_RCODE_REFUSED;
+	return dns_build_finish(&b);
+}
+
+/*
+ * In a forwarder zone whose file we serve, the records at qname override what is forwarded
+ * (issue 4): true when qname has an rrset of qtype there (answer authoritatively); a CNAME
+ * there is put in p's prefix and its target becomes the name resolved.
+ */
+static bool
+zone_override(const struct zone *z, const struct dns_query *q, struct net_pending *p,
+	      uint8_t *target)
+{
+	const struct zone_node *n = zone_find(z, q->qname);
+	if (n == NULL || n->rrsets == NULL) {
+		return false;
+	}
+	if (n == z->apex_node && (q->qtype == DNS_TYPE_SOA || q->qtype == DNS_TYPE_NS ||
+				  q->qtype == DNS_TYPE_ANY)) {
+		/* The apex's SOA and NS are the real zone's: ask its forwarders. */
+		return false;
+	}
+	if (zone_node_rrset(n, q->qtype) != NULL || q->qtype == DNS_TYPE_ANY) {
+		return true;
+	}
+	const struct zone_rrset *cname = zone_node_rrset(n, DNS_TYPE_CNAME);
+	if (cname == NULL) {
+		return false;
+	}
+	const uint8_t *rd;
+	uint16_t rdlen;
+	zone_rdata_next(cname->data, &rd, &rdlen);
+	if (rdlen > DNS_NAME_MAX) {
+		return false;
+	}
+	memcpy(p->prefix[0].owner, q->qname, q->qname_len);
+	p->prefix[0].ttl = cname->ttl;
+	p->prefix[0].rdlen = rdlen;
+	memcpy(p->prefix[0].rd, rd, rdlen);
+	p->nprefix = 1;
+	memcpy(target, rd, rdlen);
+	return false;
+}
+
+size_t
+net_query_worker(struct net_worker *w, const uint8_t *pkt, size_t len, uint8_t *out,
+		 size_t cap, const struct net_client *cl, int *rcode)
+{
+	const struct net_settings *set = net_server_settings(w);
+	bool tcp = cl->conn != NULL;
+	struct resolver_conf *rc = w->fwd != NULL ? resolver_fwd_conf(w->fwd) : NULL;
+	w->qkind = STATS_KIND_AUTHORITATIVE;
+	if (rc == NULL || (rc->mode == CFG_RECURSION_OFF && rc->nzones == 0)) {
+		return net_query_answer(w->zs, pkt, len, out, cap, tcp, set->udp_max, rcode);
+	}
+	struct dns_query q;
+	int prc = dns_query_parse(pkt, len, &q);
+	bool edns = q.edns.present && q.edns_count == 1;
+	if (prc != DNS_RCODE_NOERROR || (edns && q.edns.version > 0) ||
+	    q.qclass != DNS_CLASS_IN || q.qtype == DNS_TYPE_AXFR || q.qtype == DNS_TYPE_IXFR ||
+	    (dns_type_is_meta(q.qtype) && q.qtype != DNS_TYPE_ANY)) {
+		return net_query_answer(w->zs, pkt, len, out, cap, tcp, set->udp_max, rcode);
+	}
+	const struct zone *z = zone_set_match(w->zs, q.qname);
+	const struct resolver_fwd_zone *fz = resolver_conf_zone(rc, q.qname);
+	if (z != NULL && (fz == NULL || dns_name_labels(z->apex) > dns_name_labels(fz->apex))) {
+		/* Our own data: authoritative, whatever the ACL says. */
+		return net_query_answer(w->zs, pkt, len, out, cap, tcp, set->udp_max, rcode);
+	}
+	struct net_pending p;
+	memset(&p, 0, sizeof(p));
+	p.w = w;
+	p.id = q.id;
+	p.flags = DNS_FLAG_QR | (q.flags & (OPCODE_MASK | DNS_FLAG_RD | DNS_FLAG_CD));
+	memcpy(p.qname, q.qname, q.qname_len);
+	p.qtype = q.qtype;
+	p.qclass = q.qclass;
+	p.edns = edns;
+	p.do_bit = edns && q.edns.do_bit;
+	p.limit = reply_limit(&q, tcp, set->udp_max);
+	uint8_t target[DNS_NAME_MAX];
+	memcpy(target, q.qname, q.qname_len);
+	if (z != NULL && fz != NULL && dns_name_eq(z->apex, fz->apex) &&
+	    zone_override(z, &q, &p, target)) {
+		size_t n = net_query_answer(w->zs, pkt, len, out, cap, tcp, set->udp_max, rcode);
+		/*
+		 * The zone's own records stand in for what would be forwarded; recursion is
+		 * available to this client for the rest of the domain (RFC 1035 §4.1.1: RA).
+		 */
+		if (n >= DNS_HDR_LEN && cl->peer != NULL && filter_acl_match(&rc->allow, cl->peer)) {
+			out[3] |= (uint8_t)DNS_FLAG_RA;
+		}
+		return n;
+	}
+	const struct resolver_servers *servers = resolver_conf_servers(rc, target);
+	if (servers == NULL) {
+		/* Not ours and not resolved here: REFUSED as an authoritative-only server says. */
+		return net_query_answer(w->zs, pkt, len, out, cap, tcp, set->udp_max, rcode);
+	}
+	if (cl->peer == NULL || !filter_acl_match(&rc->allow, cl->peer)) {
+		return refuse_prohibited(&p, out, cap, rcode);
+	}
+	unsigned kflags = (p.do_bit ? CACHE_KEY_DO : 0) | ((q.flags & DNS_FLAG_CD) ? CACHE_KEY_CD : 0);
+	cache_key_init(&p.key, target, q.qtype, q.qclass, kflags);
+	bool prefetch = false;
+	size_t rlen = pending_reply(&p, out, cap, NULL, rcode, &prefetch);
+	if (rlen > 0) {
+		if (prefetch && rc->prefetch) {
+			/* Refresh it upstream now; this client already has its answer. */
+			resolver_fwd_query(w->fwd, &p.key, servers, NULL);
+		}
+		w->qkind = STATS_KIND_CACHED;
+		return rlen;
+	}
+	struct net_pending *d = malloc(sizeof(*d));
+	if (d == NULL) {
+		*rcode = -1;
+		return 0;
+	}
+	*d = p;
+	d->start = w->qstart;
+	d->tcp = tcp;
+	d->waiter.fn = pending_done;
+	d->waiter.arg = d;
+	d->waiter.next = NULL;
+	if (tcp) {
+		d->conn = cl->conn;
+		d->conn->pending++;
+		/* Only for the query log: the reply goes back on the connection. */
+		if (cl->peer != NULL && cl->peerlen <= sizeof(d->peer)) {
+			memcpy(&d->peer, cl->peer, cl->peerlen);
+			d->peerlen = cl->peerlen;
+		}
+	} else {
+		d->udp = cl->udp;
+		if (cl->peerlen <= sizeof(d->peer)) {
+			memcpy(&d->peer, cl->peer, cl->peerlen);
+		}
+		d->peerlen = cl->peerlen;
+		if (cl->ctllen <= sizeof(d->ctl)) {
+			memcpy(d->ctl, cl->ctl, cl->ctllen);
+			d->ctllen = cl->ctllen;
+		}
+	}
+	resolver_fwd_query(w->fwd, &d->key, servers, &d->waiter);
+	*rcode = NET_RCODE_DEFERRED;
+	return 0;
 }

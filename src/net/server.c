@@ -25,6 +25,8 @@ struct net_server {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	const struct zone_set *pending;
+	struct resolver_conf *pending_res; /* what the switch event gives the workers */
+	bool switch_res;          /* the switch is of the resolver configuration */
 	unsigned acks;
 };
 
@@ -40,6 +42,12 @@ net_server_workers(const struct net_server *s)
 	return s->nworkers;
 }
 
+struct stats_worker *
+net_server_stats_worker(struct net_server *s, unsigned i)
+{
+	return i < s->nworkers ? s->workers[i].sw : NULL;
+}
+
 /* Runs on the worker's thread: switch to the published set and acknowledge. */
 static void
 switch_cb(evutil_socket_t fd, short what, void *arg)
@@ -49,7 +57,11 @@ switch_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	pthread_mutex_lock(&s->lock);
-	w->zs = s->pending;
+	if (s->switch_res) {
+		resolver_fwd_set_conf(w->fwd, s->pending_res);
+	} else {
+		w->zs = s->pending;
+	}
 	w->stats_shown = w->stats;
 	s->acks++;
 	pthread_cond_broadcast(&s->cond);
@@ -113,7 +125,10 @@ worker_init(struct net_server *s, struct net_worker *w, const struct cfg *c, cha
 	w->tcp = calloc(c->nlisten ? c->nlisten : 1, sizeof(*w->tcp));
 	w->tcp_in = malloc(DNS_MSG_MAX);
 	w->tcp_out = malloc(2 + DNS_MSG_MAX);
-	if (w->switch_ev == NULL || w->stats_ev == NULL || event_add(w->stats_ev, &second) != 0 ||
+	w->fwd = resolver_fwd_new(w->base, w->id);
+	w->sw = stats_worker_new();
+	if (w->fwd == NULL || w->sw == NULL || w->switch_ev == NULL || w->stats_ev == NULL ||
+	    event_add(w->stats_ev, &second) != 0 ||
 	    w->udp == NULL || w->tcp == NULL || w->tcp_in == NULL ||
 	    w->tcp_out == NULL || net_udp_buffers_new(w, s->set.udp_max) != TDNS_OK) {
 		snprintf(err, errlen, "out of memory");
@@ -160,6 +175,9 @@ worker_init(struct net_server *s, struct net_worker *w, const struct cfg *c, cha
 static void
 worker_free(struct net_worker *w)
 {
+	/* First: forwarded queries still hold TCP connections, which then close normally. */
+	resolver_fwd_free(w->fwd);
+	w->fwd = NULL;
 	net_tcp_close_all(w);
 	for (size_t i = 0; i < w->nsock; i++) {
 		if (w->tcp[i] != NULL) {
@@ -186,6 +204,7 @@ worker_free(struct net_worker *w)
 	free(w->tcp_in);
 	free(w->tcp_out);
 	net_udp_buffers_free(w);
+	stats_worker_free(w->sw);
 }
 
 int
@@ -291,6 +310,7 @@ net_server_publish(struct net_server *s, const struct zone_set *zs)
 	}
 	pthread_mutex_lock(&s->lock);
 	s->pending = zs;
+	s->switch_res = false;
 	s->acks = 0;
 	pthread_mutex_unlock(&s->lock);
 	/* event_active is thread-safe since tdnsd enabled libevent's pthreads locking. */
@@ -301,6 +321,32 @@ net_server_publish(struct net_server *s, const struct zone_set *zs)
 	while (s->acks < s->nworkers) {
 		pthread_cond_wait(&s->cond, &s->lock);
 	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+void
+net_server_publish_resolver(struct net_server *s, struct resolver_conf *rc)
+{
+	if (!s->running) {
+		for (unsigned i = 0; i < s->nworkers; i++) {
+			resolver_fwd_set_conf(s->workers[i].fwd, rc);
+		}
+		return;
+	}
+	pthread_mutex_lock(&s->lock);
+	s->pending_res = rc;
+	s->switch_res = true;
+	s->acks = 0;
+	pthread_mutex_unlock(&s->lock);
+	for (unsigned i = 0; i < s->nworkers; i++) {
+		event_active(s->workers[i].switch_ev, 0, 0);
+	}
+	pthread_mutex_lock(&s->lock);
+	while (s->acks < s->nworkers) {
+		pthread_cond_wait(&s->cond, &s->lock);
+	}
+	s->switch_res = false;
+	s->pending_res = NULL;
 	pthread_mutex_unlock(&s->lock);
 }
 

@@ -51,6 +51,12 @@ conn_free(struct net_tcp_conn *c)
 	TAILQ_REMOVE(&w->conns, c, link);
 	w->nconns--;
 	bufferevent_free(c->bev);
+	c->bev = NULL;
+	if (c->pending > 0) {
+		/* Forwarded queries still point here; the last answer frees it. */
+		c->dead = true;
+		return;
+	}
 	free(c);
 }
 
@@ -78,7 +84,7 @@ conn_touch(struct net_tcp_conn *c)
 static bool
 conn_idle(struct net_tcp_conn *c)
 {
-	return evbuffer_get_length(bufferevent_get_input(c->bev)) == 0 &&
+	return c->pending == 0 && evbuffer_get_length(bufferevent_get_input(c->bev)) == 0 &&
 	       evbuffer_get_length(bufferevent_get_output(c->bev)) == 0;
 }
 
@@ -91,7 +97,6 @@ static bool
 conn_process(struct net_tcp_conn *c)
 {
 	struct net_worker *w = c->w;
-	const struct net_settings *set = net_server_settings(w);
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 	c->paused = false;
@@ -121,12 +126,27 @@ conn_process(struct net_tcp_conn *c)
 			break;
 		}
 		w->stats.tcp++;
+		clock_gettime(CLOCK_MONOTONIC, &w->qstart);
 		int rcode;
-		size_t rlen = net_query_answer(w->zs, w->tcp_in, mlen, w->tcp_out + 2, DNS_MSG_MAX,
-					       true, set->udp_max, &rcode);
+		struct net_client cl = { .conn = c };
+		int fd = bufferevent_getfd(c->bev);
+		struct sockaddr_storage peer;
+		socklen_t plen = sizeof(peer);
+		if (fd >= 0 && getpeername(fd, (struct sockaddr *)&peer, &plen) == 0) {
+			cl.peer = (const struct sockaddr *)&peer;
+			cl.peerlen = plen;
+		}
+		size_t rlen = net_query_worker(w, w->tcp_in, mlen, w->tcp_out + 2, DNS_MSG_MAX, &cl,
+					       &rcode);
+		if (rcode == NET_RCODE_DEFERRED) {
+			/* RFC 7766 §6.2.1.1: the reply may come after later ones. */
+			continue;
+		}
 		net_stats_count(&w->stats, rcode);
 		if (rcode >= 0) {
 			net_stats_count_qtype(&w->stats, w->tcp_in, mlen);
+			stats_note_packet(w->sw, cl.peer, w->tcp_in, mlen, rcode, w->qkind,
+					  STATS_TRANSPORT_TCP, &w->qstart);
 		}
 		if (rlen == 0 || rcode == DNS_RCODE_FORMERR) {
 			/* A message we cannot trust to be framed right ends the connection. */
@@ -142,7 +162,7 @@ conn_process(struct net_tcp_conn *c)
 	if (c->closing || c->eof) {
 		/* Whatever is left half-sent by the client is never answered. */
 		bufferevent_disable(c->bev, EV_READ);
-		if (!c->paused && evbuffer_get_length(out) == 0) {
+		if (!c->paused && evbuffer_get_length(out) == 0 && c->pending == 0) {
 			conn_free(c);
 			return false;
 		}
@@ -247,4 +267,30 @@ net_tcp_accept_cb(struct evconnlistener *l, int fd, struct sockaddr *sa, int sal
 	/* Never buffer more than one maximal message plus its length beyond what we parse. */
 	bufferevent_setwatermark(c->bev, EV_READ, 0, 4 * (2 + DNS_MSG_MAX));
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+void
+net_tcp_deferred_reply(struct net_tcp_conn *c, const uint8_t *msg, size_t len)
+{
+	c->pending--;
+	if (c->dead) {
+		if (c->pending == 0) {
+			free(c);
+		}
+		return;
+	}
+	if (msg != NULL && len > 0) {
+		uint8_t hdr[2];
+		tdns_put16(hdr, (uint16_t)len);
+		struct evbuffer *out = bufferevent_get_output(c->bev);
+		if (evbuffer_add(out, hdr, 2) != 0 || evbuffer_add(out, msg, len) != 0) {
+			c->closing = true;
+		}
+	}
+	conn_touch(c);
+	/* Closes a connection that was only waiting for this answer (the write callback will). */
+	if ((c->closing || c->eof) && c->pending == 0 &&
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+		conn_free(c);
+	}
 }

@@ -190,7 +190,6 @@ net_udp_read_cb(int fd, short what, void *arg)
 {
 	struct net_udp *u = arg;
 	struct net_worker *w = u->w;
-	const struct net_settings *set = net_server_settings(w);
 	(void)what;
 
 	for (unsigned i = 0; i < NET_UDP_BATCH; i++) {
@@ -212,6 +211,8 @@ net_udp_read_cb(int fd, short what, void *arg)
 		}
 		return;
 	}
+	/* One clock read per batch: the latency of a query includes its wait in the batch. */
+	clock_gettime(CLOCK_MONOTONIC, &w->qstart);
 	unsigned nout = 0;
 	for (int i = 0; i < n; i++) {
 		struct msghdr *rm = &w->rmsg[i].msg_hdr;
@@ -222,12 +223,24 @@ net_udp_read_cb(int fd, short what, void *arg)
 			continue;
 		}
 		uint8_t *out = w->sbuf + (size_t)nout * w->sbuf_size;
+		uint8_t *ctl = w->sctl + (size_t)nout * CTL_STRIDE;
+		size_t clen = u->wildcard ? reply_pktinfo(rm, ctl) : 0;
+		struct net_client cl = {
+			.peer = (const struct sockaddr *)&w->peer[i], .peerlen = rm->msg_namelen,
+			.udp = u, .ctl = ctl, .ctllen = clen,
+		};
 		int rcode;
-		size_t rlen = net_query_answer(w->zs, w->riov[i].iov_base, w->rmsg[i].msg_len, out,
-					       w->sbuf_size, false, set->udp_max, &rcode);
+		size_t rlen = net_query_worker(w, w->riov[i].iov_base, w->rmsg[i].msg_len, out,
+					       w->sbuf_size, &cl, &rcode);
+		if (rcode == NET_RCODE_DEFERRED) {
+			/* Answered when the upstream answer arrives, and counted then. */
+			continue;
+		}
 		net_stats_count(&w->stats, rcode);
 		if (rcode >= 0) {
 			net_stats_count_qtype(&w->stats, w->riov[i].iov_base, w->rmsg[i].msg_len);
+			stats_note_packet(w->sw, cl.peer, w->riov[i].iov_base, w->rmsg[i].msg_len,
+					  rcode, w->qkind, STATS_TRANSPORT_UDP, &w->qstart);
 		}
 		if (rlen == 0) {
 			continue;
@@ -245,17 +258,33 @@ net_udp_read_cb(int fd, short what, void *arg)
 		sm->msg_flags = 0;
 		sm->msg_control = NULL;
 		sm->msg_controllen = 0;
-		if (u->wildcard) {
-			uint8_t *ctl = w->sctl + (size_t)nout * CTL_STRIDE;
-			size_t clen = reply_pktinfo(rm, ctl);
-			if (clen > 0) {
-				sm->msg_control = ctl;
-				sm->msg_controllen = clen;
-			}
+		if (clen > 0) {
+			sm->msg_control = ctl;
+			sm->msg_controllen = clen;
 		}
 		nout++;
 	}
 	if (nout > 0) {
 		send_all(u, w->smsg, nout);
+	}
+}
+
+void
+net_udp_deferred_reply(struct net_udp *u, const struct sockaddr *peer, socklen_t peerlen,
+		       const uint8_t *ctl, size_t ctllen, const uint8_t *msg, size_t len)
+{
+	struct iovec iov = { .iov_base = (void *)msg, .iov_len = len };
+	/* Aligned copy: the control buffer must suit struct cmsghdr. */
+	_Alignas(struct cmsghdr) uint8_t cbuf[NET_UDP_CTL_MAX];
+	struct msghdr m = {
+		.msg_name = (void *)peer, .msg_namelen = peerlen, .msg_iov = &iov, .msg_iovlen = 1,
+	};
+	if (ctllen > 0 && ctllen <= sizeof(cbuf)) {
+		memcpy(cbuf, ctl, ctllen);
+		m.msg_control = cbuf;
+		m.msg_controllen = ctllen;
+	}
+	if (sendmsg(u->fd, &m, 0) < 0) {
+		tdns_debug("udp %s: send: %s", u->text, strerror(errno));
 	}
 }

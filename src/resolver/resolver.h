@@ -8,6 +8,8 @@
 #include <stdint.h>
 
 #include "dns/dns.h"
+#include "filter/filter.h"
+#include "net/client.h"
 
 /*
  * This header is the resolver folder's umbrella.  For now it offers the cache (cache.c); the
@@ -238,5 +240,141 @@ struct cache_waiter *cache_inflight_end(struct cache *c, const struct cache_key 
 
 /* Removes w from k's waiter list (a client that gave up); true if it was queued. */
 bool cache_inflight_cancel(struct cache *c, const struct cache_key *k, struct cache_waiter *w);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Forwarder (forward.c, upstream.c; added by the forwarder helper, issue 4).                  */
+/*                                                                                             */
+/* A resolver_conf is the immutable, reference-counted forwarding setup built from the         */
+/* configuration on the main thread: the recursion ACL, the upstream servers (global and per   */
+/* conditional forwarder zone), the TLS context and the shared cache.  Each worker publishes   */
+/* it to its resolver_fwd, which owns the worker's upstream state: RTT and health per server, */
+/* UDP sockets, reused TCP and TLS connections with pipelined queries, outstanding requests.   */
+/* Everything of a resolver_fwd runs on its worker's event base; nothing blocks.               */
+
+struct cfg;
+struct event_base;
+
+/* At most this many servers are considered for one query. */
+#define RESOLVER_MAX_SERVERS 8
+/* Servers asked at once in concurrent mode. */
+#define RESOLVER_CONCURRENT 3
+/* EDNS payload size we offer upstream (DNS Flag Day 2020). */
+#define RESOLVER_EDNS_SIZE 1232
+
+/*
+ * One upstream server of a configuration.  The counters are written by every worker with
+ * relaxed atomics (__atomic builtins) and read by `forwarder list`.
+ */
+struct resolver_upstream {
+	char *spec;               /* as written in the configuration */
+	struct client_server srv; /* parsed and resolved */
+	uint64_t queries;         /* exchanges started */
+	uint64_t answers;         /* usable answers */
+	uint64_t timeouts;
+	uint64_t errors;          /* network, TLS or protocol failures, SERVFAIL/REFUSED */
+	uint32_t srtt_ms;         /* smoothed RTT of the worker that last got an answer */
+	uint32_t fails;           /* consecutive failures (0 = healthy) */
+};
+
+/* A server list: indexes [first, first + n) of resolver_conf.ups. */
+struct resolver_servers {
+	size_t first;
+	size_t n;
+};
+
+/* A conditional forwarder zone ([zone NAME] type = forwarder). */
+struct resolver_fwd_zone {
+	uint8_t apex[DNS_NAME_MAX];
+	struct resolver_servers servers; /* this-server: the global list */
+};
+
+struct resolver_conf {
+	unsigned refs;            /* atomic; resolver_conf_ref / resolver_conf_unref */
+	unsigned mode;            /* CFG_RECURSION_* */
+	struct filter_acl allow;
+	unsigned forward_mode;    /* CFG_FORWARD_* */
+	unsigned timeout_ms;
+	bool prefetch;
+	struct resolver_upstream *ups; /* every server, global ones first */
+	size_t nups;
+	struct resolver_servers global;
+	struct resolver_fwd_zone *zones;
+	size_t nzones;
+	struct cache *cache;      /* borrowed from the daemon, which outlives every conf */
+	void *tls_ctx;            /* SSL_CTX for tls:// servers, NULL when none */
+};
+
+/*
+ * Builds a forwarding setup from c (server names are resolved here, which may block on the
+ * system resolver: call it on the main thread).  cache is borrowed.  TDNS_OK, or
+ * TDNS_ECONFIG with a message in err (a server that does not resolve, an unreadable CA
+ * file), or TDNS_ENOMEM.  The caller owns the one reference of *out.
+ */
+int resolver_conf_new(const struct cfg *c, struct cache *cache, struct resolver_conf **out,
+		      char *err, size_t errlen);
+
+/* Takes a reference (thread-safe). */
+struct resolver_conf *resolver_conf_ref(struct resolver_conf *rc);
+
+/* Drops a reference (thread-safe); the last one frees.  Accepts NULL. */
+void resolver_conf_unref(struct resolver_conf *rc);
+
+/*
+ * The forwarder zone whose apex is the longest at or above qname, or NULL.
+ */
+const struct resolver_fwd_zone *resolver_conf_zone(const struct resolver_conf *rc,
+						   const uint8_t *qname);
+
+/*
+ * The servers that resolve qname: its forwarder zone's, else the global ones when mode is
+ * forward; NULL when qname is not to be resolved.
+ */
+const struct resolver_servers *resolver_conf_servers(const struct resolver_conf *rc,
+						     const uint8_t *qname);
+
+/* The result handed to a waiter's fn (its second argument points to one). */
+enum resolver_status {
+	RESOLVER_OK = 0,          /* msg is the checked answer, already stored in the cache */
+	RESOLVER_FAIL = -1,       /* every server failed; ede says how */
+	RESOLVER_SHUTDOWN = -2,   /* the worker is stopping: drop the client, send nothing */
+};
+
+struct resolver_result {
+	int status;                  /* enum resolver_status */
+	const struct dns_msg *msg;   /* RESOLVER_OK: the sanitised answer, valid during fn */
+	uint16_t ede;                /* RESOLVER_FAIL: DNS_EDE_NO_REACHABLE_AUTHORITY or
+					DNS_EDE_NETWORK_ERROR */
+	int upstream_rcode;          /* RESOLVER_FAIL: the last rcode an upstream gave, or -1 */
+};
+
+struct resolver_fwd;
+
+/* A worker's forwarder on base; worker_id (< 64) keeps its in-flight keys apart.  NULL on OOM. */
+struct resolver_fwd *resolver_fwd_new(struct event_base *base, unsigned worker_id);
+
+/*
+ * Ends every outstanding request (their waiters get RESOLVER_SHUTDOWN), closes connections
+ * and frees f.  Call on the worker's thread or after it stopped.  Accepts NULL.
+ */
+void resolver_fwd_free(struct resolver_fwd *f);
+
+/*
+ * Switches f to rc (takes a reference; NULL to stop forwarding).  Requests already running
+ * finish with their own configuration.  Worker thread only.
+ */
+void resolver_fwd_set_conf(struct resolver_fwd *f, struct resolver_conf *rc);
+
+/* The configuration f uses (borrowed), or NULL. */
+struct resolver_conf *resolver_fwd_conf(const struct resolver_fwd *f);
+
+/*
+ * Resolves k through servers (of f's configuration) and calls w->fn(w->arg, struct
+ * resolver_result *) on the worker's thread, never from inside this call.  Identical
+ * outstanding queries of the worker are coalesced (cache_inflight_*).  w may be NULL (a
+ * prefetch: the answer only refreshes the cache).  w stays the caller's memory and must stay
+ * valid until fn is called.
+ */
+void resolver_fwd_query(struct resolver_fwd *f, const struct cache_key *k,
+			const struct resolver_servers *servers, struct cache_waiter *w);
 
 #endif

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* stats: samples the workers' counters once a second into per-second and per-minute rings. */
+/* stats: per-worker notes, and the main thread's series, latency, heavy hitters and logs. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <event2/event.h>
@@ -11,10 +15,20 @@
 #include "dns/dns.h"
 #include "net/net.h"
 #include "stats/stats.h"
+#include "stats/stats_int.h"
 
 #define SECONDS 300               /* per-second series: the last 5 minutes */
 #define MINUTES 60                /* per-minute series: the last hour */
 #define QPS_WINDOW 10             /* seconds averaged by stats_recorder_qps */
+#define LAT_WINDOW 60             /* seconds of latency in the percentiles */
+#define DRAIN_MS 100              /* how often the query rings are read */
+#define DRAIN_CHUNK 256           /* entries read at a time */
+#define TOP_CLIENTS 1024          /* counters of the heavy-hitter sketches */
+#define TOP_NAMES 2048
+#define TOP_BLOCKED 1024
+#define TOP_DECAY 3600            /* seconds between halvings of the sketches */
+#define LOG_SHOW_MAX 10000        /* most entries `log show` returns */
+#define DNS_HDR 12                /* octets of the DNS header, RFC 1035 §4.1.1 */
 
 struct second {
 	int64_t t;
@@ -29,9 +43,36 @@ struct minute {
 	uint64_t rcode[NET_STATS_RCODES];
 };
 
+/* Latency histogram summed over the workers: a snapshot of the cumulative counts. */
+struct lat_snap {
+	uint64_t b[STATS_LAT_BUCKETS];
+};
+
+struct stats_follower {
+	TAILQ_ENTRY(stats_follower) link;
+	bool queries, server;
+	stats_follow_fn fn;
+	void *arg;
+	uint64_t dropped;         /* not yet reported with a "dropped" entry */
+};
+
+TAILQ_HEAD(follower_list, stats_follower);
+
 struct stats_recorder {
 	struct net_server *srv;
 	struct event *timer;
+	struct event *drain_timer;
+	unsigned nworkers;
+	struct stats_worker **sw; /* the workers' (borrowed from srv) */
+	uint64_t *cursor;         /* per worker: next ring entry to read */
+	uint64_t lost;            /* ring entries overwritten before they were read */
+	struct stats_qentry *chunk; /* DRAIN_CHUNK entries */
+	struct stats_top *top_clients, *top_names, *top_blocked;
+	int64_t top_epoch;        /* last halving (start time at first) */
+	struct lat_snap lat[LAT_WINDOW + 1]; /* ring of per-second snapshots */
+	size_t lat_head, nlat;
+	uint64_t slog_cursor;
+	struct follower_list followers;
 	struct net_stats last;    /* totals at the last sample */
 	struct second sec[SECONDS]; /* ring: sec[(sec_head + i) % SECONDS], i < nsec */
 	size_t sec_head, nsec;
@@ -39,6 +80,166 @@ struct stats_recorder {
 	size_t min_head, nmin;
 	struct minute cur;        /* the minute being filled */
 };
+
+/* The recorder stats_recorder_get returns. */
+static struct stats_recorder *current;
+
+/* ------------------------------------------------------------------------------------------ */
+/* The worker side                                                                              */
+
+struct stats_worker *
+stats_worker_new(void)
+{
+	/* Own cache lines, so that workers counting side by side do not slow each other. */
+	size_t size = (sizeof(struct stats_worker) + 63) / 64 * 64;
+	struct stats_worker *sw = aligned_alloc(64, size);
+	if (sw == NULL) {
+		return NULL;
+	}
+	memset(sw, 0, size);
+	sw->ring = stats_qring_new(STATS_QLOG_ENTRIES);
+	if (sw->ring == NULL) {
+		free(sw);
+		return NULL;
+	}
+	return sw;
+}
+
+void
+stats_worker_free(struct stats_worker *sw)
+{
+	if (sw == NULL) {
+		return;
+	}
+	stats_qring_free(sw->ring);
+	free(sw);
+}
+
+/* Single writer: a relaxed load and store, which is a plain add on common hardware. */
+static inline void
+bump(_Atomic uint64_t *c)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+}
+
+unsigned
+stats_lat_bucket(double ms)
+{
+	if (!(ms > 0.0)) {
+		return 0;
+	}
+	double ns = ms * 1e6;
+	if (ns >= 9.2e18) {
+		return STATS_LAT_BUCKETS - 1;
+	}
+	uint64_t x = (uint64_t)ns;
+	if (x < 4) {
+		return (unsigned)x;
+	}
+	/* Four buckets per octave: the octave, then the two bits after the leading one. */
+	unsigned o = 63u - (unsigned)__builtin_clzll(x);
+	unsigned b = 4 * (o - 1) + (unsigned)((x >> (o - 2)) & 3);
+	return b < STATS_LAT_BUCKETS ? b : STATS_LAT_BUCKETS - 1;
+}
+
+double
+stats_lat_value(unsigned b)
+{
+	if (b < 4) {
+		return ((double)b + 0.5) / 1e6;
+	}
+	unsigned o = b / 4 + 1, sub = b % 4;
+	double lo = (double)(4 + sub) * (double)(1ull << (o - 2));
+	double hi = (double)(5 + sub) * (double)(1ull << (o - 2));
+	return (lo + hi) / 2 / 1e6;
+}
+
+void
+stats_note_query(struct stats_worker *sw, const struct sockaddr *client, const uint8_t *qname,
+		 uint16_t qtype, int rcode, enum stats_kind kind, enum stats_transport transport,
+		 const struct timespec *start)
+{
+	if (sw == NULL) {
+		return;
+	}
+	/* One clock read: latency from the monotonic clock, unix time from a cached offset. */
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	double ms = (double)(now.tv_sec - start->tv_sec) * 1e3 +
+		    (double)(now.tv_nsec - start->tv_nsec) / 1e6;
+	if ((int64_t)now.tv_sec != sw->clock_sec) {
+		struct timespec real;
+		clock_gettime(CLOCK_REALTIME, &real);
+		sw->clock_offset = (double)(real.tv_sec - now.tv_sec) +
+				   (double)(real.tv_nsec - now.tv_nsec) / 1e9;
+		sw->clock_sec = (int64_t)now.tv_sec;
+	}
+	bump(&sw->kind[kind < STATS_KINDS ? kind : STATS_KIND_AUTHORITATIVE]);
+	if (rcode == DNS_RCODE_NXDOMAIN) {
+		bump(&sw->nxdomain);
+	} else if (rcode == DNS_RCODE_SERVFAIL) {
+		bump(&sw->servfail);
+	} else if (rcode == DNS_RCODE_REFUSED) {
+		bump(&sw->refused);
+	}
+	bump(&sw->lat[stats_lat_bucket(ms)]);
+
+	struct stats_qentry entry, *e = &entry;
+	e->t = (double)now.tv_sec + (double)now.tv_nsec / 1e9 + sw->clock_offset;
+	e->ms = (float)ms;
+	e->qtype = qtype;
+	e->rcode = (int16_t)rcode;
+	e->kind = (uint8_t)kind;
+	e->transport = (uint8_t)transport;
+	e->family = 0;
+	e->port = 0;
+	if (client != NULL && client->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)client;
+		e->family = AF_INET;
+		memcpy(e->addr, &sin->sin_addr, 4);
+		e->port = ntohs(sin->sin_port);
+	} else if (client != NULL && client->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)client;
+		e->family = AF_INET6;
+		memcpy(e->addr, &sin6->sin6_addr, 16);
+		e->port = ntohs(sin6->sin6_port);
+	}
+	size_t qlen = qname != NULL ? dns_name_len(qname) : 0;
+	e->qname_len = (uint8_t)(qlen <= sizeof(e->qname) ? qlen : 0);
+	if (e->qname_len > 0) {
+		memcpy(e->qname, qname, e->qname_len);
+	}
+	stats_qring_put(sw->ring, e);
+}
+
+void
+stats_note_packet(struct stats_worker *sw, const struct sockaddr *client, const uint8_t *pkt,
+		  size_t len, int rcode, enum stats_kind kind, enum stats_transport transport,
+		  const struct timespec *start)
+{
+	if (sw == NULL) {
+		return;
+	}
+	/* The question's name starts right after the header and cannot be compressed there. */
+	const uint8_t *qname = NULL;
+	uint16_t qtype = 0;
+	if (len >= DNS_HDR + 5 && tdns_get16(pkt + 4) > 0) {
+		size_t pos = DNS_HDR;
+		while (pos < len && pkt[pos] != 0 && pkt[pos] < 64 &&
+		       pos - DNS_HDR + pkt[pos] + 1 < DNS_NAME_MAX) {
+			pos += 1u + pkt[pos];
+		}
+		if (pos + 2 < len && pkt[pos] == 0) {
+			qname = pkt + DNS_HDR;
+			qtype = tdns_get16(pkt + pos + 1);
+		}
+	}
+	stats_note_query(sw, client, qname, qtype, rcode, kind, transport, start);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Sampling                                                                                     */
 
 static uint64_t
 delta(uint64_t now, uint64_t before)
@@ -84,6 +285,33 @@ push_minute(struct stats_recorder *r, const struct minute *m)
 	r->min[slot] = *m;
 }
 
+/* The workers' latency histograms summed, as they are now. */
+static void
+lat_now(const struct stats_recorder *r, struct lat_snap *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned w = 0; w < r->nworkers; w++) {
+		if (r->sw[w] == NULL) {
+			continue;
+		}
+		for (size_t b = 0; b < STATS_LAT_BUCKETS; b++) {
+			out->b[b] += atomic_load_explicit(&r->sw[w]->lat[b], memory_order_relaxed);
+		}
+	}
+}
+
+static void
+push_lat(struct stats_recorder *r)
+{
+	size_t slot = (r->lat_head + r->nlat) % (LAT_WINDOW + 1);
+	if (r->nlat == LAT_WINDOW + 1) {
+		r->lat_head = (r->lat_head + 1) % (LAT_WINDOW + 1);
+	} else {
+		r->nlat++;
+	}
+	lat_now(r, &r->lat[slot]);
+}
+
 /* One sample: the delta since the previous one goes to the rings. */
 static void
 sample(struct stats_recorder *r, int64_t t)
@@ -102,13 +330,263 @@ sample(struct stats_recorder *r, int64_t t)
 	push_second(r, t, delta(now.queries, r->last.queries));
 	minute_add(&r->cur, &now, &r->last);
 	r->last = now;
+	push_lat(r);
+	if (t - r->top_epoch >= TOP_DECAY) {
+		/* Old heavy hitters fade: what counted an hour ago counts half. */
+		stats_top_halve(r->top_clients);
+		stats_top_halve(r->top_names);
+		stats_top_halve(r->top_blocked);
+		r->top_epoch = t;
+	}
 }
 
 static void
 timer_cb(evutil_socket_t fd, short what, void *arg)
 {
+	(void)fd;
+	(void)what;
 	sample(arg, (int64_t)time(NULL));
 }
+
+/* ------------------------------------------------------------------------------------------ */
+/* Entries as JSON                                                                              */
+
+static const char *const kind_names[STATS_KINDS] = {
+	[STATS_KIND_AUTHORITATIVE] = "authoritative",
+	[STATS_KIND_CACHED] = "cached",
+	[STATS_KIND_FORWARDED] = "forwarded",
+	[STATS_KIND_RECURSIVE] = "recursive",
+	[STATS_KIND_BLOCKED] = "blocked",
+};
+
+static const char *const transport_names[STATS_TRANSPORTS] = {
+	[STATS_TRANSPORT_UDP] = "udp",
+	[STATS_TRANSPORT_TCP] = "tcp",
+	[STATS_TRANSPORT_DOT] = "dot",
+	[STATS_TRANSPORT_DOH] = "doh",
+};
+
+static const char *const level_names[] = {
+	[TDNS_LOG_ERR] = "err",
+	[TDNS_LOG_WARNING] = "warning",
+	[TDNS_LOG_NOTICE] = "notice",
+	[TDNS_LOG_INFO] = "info",
+	[TDNS_LOG_DEBUG] = "debug",
+};
+
+static const char *
+addr_text(int family, const uint8_t *addr, char *buf, size_t len)
+{
+	if (family != AF_INET && family != AF_INET6) {
+		return "-";
+	}
+	if (inet_ntop(family, addr, buf, (socklen_t)len) == NULL) {
+		return "?";
+	}
+	return buf;
+}
+
+static const char *
+qname_text(const uint8_t *qname, size_t len, char *buf, size_t cap)
+{
+	if (len == 0 || dns_name_check(qname, len) != (int)len ||
+	    dns_name_to_text(qname, buf, cap) < 0) {
+		return "";
+	}
+	return buf;
+}
+
+static json_t *
+qentry_json(const struct stats_qentry *e)
+{
+	char addr[INET6_ADDRSTRLEN], name[DNS_NAME_TEXT_MAX], type[16], rcode[16];
+	return json_pack("{s:s, s:f, s:s, s:s, s:s, s:s, s:s, s:s, s:f}",
+			 "type", "query",
+			 "t", e->t,
+			 "client", addr_text(e->family, e->addr, addr, sizeof(addr)),
+			 "name", qname_text(e->qname, e->qname_len, name, sizeof(name)),
+			 "qtype", dns_type_to_text(e->qtype, type),
+			 "rcode", dns_rcode_to_text(e->rcode, rcode),
+			 "kind", e->kind < STATS_KINDS ? kind_names[e->kind] : "?",
+			 "transport", e->transport < STATS_TRANSPORTS
+					      ? transport_names[e->transport] : "?",
+			 "ms", (double)e->ms);
+}
+
+static json_t *
+sentry_json(const struct stats_sentry *e)
+{
+	const char *level = e->level >= TDNS_LOG_ERR && e->level <= TDNS_LOG_DEBUG
+				    ? level_names[e->level] : "info";
+	/* Log lines may quote bytes from the network; jansson wants UTF-8. */
+	json_t *msg = json_string(e->msg);
+	if (msg == NULL) {
+		char clean[STATS_SLOG_MSG];
+		size_t i = 0;
+		for (; e->msg[i] != '\0' && i + 1 < sizeof(clean); i++) {
+			unsigned char ch = (unsigned char)e->msg[i];
+			clean[i] = ch < 0x80 ? (char)ch : '?';
+		}
+		clean[i] = '\0';
+		msg = json_string(clean);
+	}
+	return json_pack("{s:s, s:f, s:s, s:o}", "type", "server", "t", e->t, "level", level,
+			 "message", msg);
+}
+
+static int
+by_time(const void *a, const void *b)
+{
+	double x = json_real_value(json_object_get(*(json_t *const *)a, "t"));
+	double y = json_real_value(json_object_get(*(json_t *const *)b, "t"));
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/* Sorts the array of entries by time, oldest first (stable enough: equal times are rare). */
+static void
+sort_entries(json_t *arr)
+{
+	size_t n = json_array_size(arr);
+	if (n < 2) {
+		return;
+	}
+	json_t **v = malloc(n * sizeof(*v));
+	if (v == NULL) {
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		v[i] = json_incref(json_array_get(arr, i));
+	}
+	qsort(v, n, sizeof(*v), by_time);
+	json_array_clear(arr);
+	for (size_t i = 0; i < n; i++) {
+		json_array_append_new(arr, v[i]);
+	}
+	free(v);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Draining the rings                                                                           */
+
+/* Counts one entry in the sketches. */
+static void
+top_count(struct stats_recorder *r, const struct stats_qentry *e)
+{
+	uint8_t key[STATS_TOP_KEY_MAX];
+	if (e->family == AF_INET || e->family == AF_INET6) {
+		key[0] = e->family;
+		size_t alen = e->family == AF_INET ? 4 : 16;
+		memcpy(key + 1, e->addr, alen);
+		stats_top_add(r->top_clients, key, 1 + alen, 1);
+	}
+	if (e->qname_len == 0) {
+		return;
+	}
+	/* Names count case-insensitively (RFC 4343): www.Example.com is www.example.com. */
+	memcpy(key, e->qname, e->qname_len);
+	for (size_t i = 0; i < e->qname_len; i++) {
+		if (key[i] >= 'A' && key[i] <= 'Z') {
+			key[i] = (uint8_t)(key[i] - 'A' + 'a');
+		}
+	}
+	if (e->kind == STATS_KIND_BLOCKED) {
+		stats_top_add(r->top_blocked, key, e->qname_len, 1);
+	}
+	tdns_put16(key + e->qname_len, e->qtype);
+	stats_top_add(r->top_names, key, e->qname_len + 2u, 1);
+}
+
+/* Passes entry to f, after the "dropped" notice it is owed. */
+static void
+deliver(struct stats_follower *f, json_t *entry)
+{
+	if (f->dropped > 0) {
+		json_t *d = json_pack("{s:s, s:I}", "type", "dropped", "count",
+				      (json_int_t)f->dropped);
+		bool ok = d != NULL && f->fn(f->arg, d);
+		json_decref(d);
+		if (!ok) {
+			f->dropped++;
+			return;
+		}
+		f->dropped = 0;
+	}
+	if (!f->fn(f->arg, entry)) {
+		f->dropped++;
+	}
+}
+
+/*
+ * Reads what the workers wrote since the last drain into the sketches and, when somebody
+ * follows, to the followers in time order.
+ */
+static void
+drain(struct stats_recorder *r)
+{
+	bool fq = false, fs = false;
+	struct stats_follower *f;
+	TAILQ_FOREACH(f, &r->followers, link) {
+		fq |= f->queries;
+		fs |= f->server;
+	}
+	json_t *batch = fq || fs ? json_array() : NULL;
+	uint64_t lost = 0;
+	for (unsigned w = 0; w < r->nworkers; w++) {
+		if (r->sw[w] == NULL) {
+			continue;
+		}
+		size_t n;
+		while ((n = stats_qring_read(r->sw[w]->ring, &r->cursor[w], r->chunk, DRAIN_CHUNK,
+					     &lost)) > 0) {
+			for (size_t i = 0; i < n; i++) {
+				top_count(r, &r->chunk[i]);
+				if (fq && batch != NULL) {
+					json_array_append_new(batch, qentry_json(&r->chunk[i]));
+				}
+			}
+		}
+	}
+	r->lost += lost;
+	struct stats_slog *sl = stats_slog_global();
+	if (sl != NULL && fs && batch != NULL) {
+		struct stats_sentry line;
+		while (stats_slog_read(sl, &r->slog_cursor, &line, 1, NULL) == 1) {
+			json_array_append_new(batch, sentry_json(&line));
+		}
+	} else if (sl != NULL) {
+		r->slog_cursor = stats_slog_head(sl);
+	}
+	if (batch == NULL) {
+		return;
+	}
+	sort_entries(batch);
+	TAILQ_FOREACH(f, &r->followers, link) {
+		if (f->queries) {
+			f->dropped += lost;
+		}
+		size_t i;
+		json_t *e;
+		json_array_foreach(batch, i, e) {
+			const char *type = json_string_value(json_object_get(e, "type"));
+			bool q = type != NULL && strcmp(type, "query") == 0;
+			if ((q && f->queries) || (!q && f->server)) {
+				deliver(f, e);
+			}
+		}
+	}
+	json_decref(batch);
+}
+
+static void
+drain_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	drain(arg);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The recorder                                                                                 */
 
 struct stats_recorder *
 stats_recorder_new(struct event_base *base, struct net_server *srv)
@@ -117,17 +595,42 @@ stats_recorder_new(struct event_base *base, struct net_server *srv)
 	if (r == NULL) {
 		return NULL;
 	}
+	TAILQ_INIT(&r->followers);
 	r->srv = srv;
+	(void)stats_slog_capture();
+	r->nworkers = net_server_workers(srv);
+	r->sw = calloc(r->nworkers ? r->nworkers : 1, sizeof(*r->sw));
+	r->cursor = calloc(r->nworkers ? r->nworkers : 1, sizeof(*r->cursor));
+	r->chunk = calloc(DRAIN_CHUNK, sizeof(*r->chunk));
+	r->top_clients = stats_top_new(TOP_CLIENTS, 17);
+	r->top_names = stats_top_new(TOP_NAMES, DNS_NAME_MAX + 2);
+	r->top_blocked = stats_top_new(TOP_BLOCKED, DNS_NAME_MAX);
+	if (r->sw == NULL || r->cursor == NULL || r->chunk == NULL || r->top_clients == NULL ||
+	    r->top_names == NULL || r->top_blocked == NULL) {
+		stats_recorder_free(r);
+		return NULL;
+	}
+	for (unsigned w = 0; w < r->nworkers; w++) {
+		r->sw[w] = net_server_stats_worker(srv, w);
+	}
+	struct stats_slog *sl = stats_slog_global();
+	r->slog_cursor = sl != NULL ? stats_slog_head(sl) : 0;
 	/* Counting starts now: what the workers counted before is the first minute's base. */
 	net_server_stats(srv, &r->last);
 	int64_t t = (int64_t)time(NULL);
 	r->cur.t = t - t % 60;
+	r->top_epoch = t;
+	push_lat(r);
 	r->timer = event_new(base, -1, EV_PERSIST, timer_cb, r);
+	r->drain_timer = event_new(base, -1, EV_PERSIST, drain_cb, r);
 	const struct timeval second = { .tv_sec = 1 };
-	if (r->timer == NULL || event_add(r->timer, &second) != 0) {
+	const struct timeval drain_tv = { .tv_usec = DRAIN_MS * 1000 };
+	if (r->timer == NULL || event_add(r->timer, &second) != 0 || r->drain_timer == NULL ||
+	    event_add(r->drain_timer, &drain_tv) != 0) {
 		stats_recorder_free(r);
 		return NULL;
 	}
+	current = r;
 	return r;
 }
 
@@ -137,10 +640,34 @@ stats_recorder_free(struct stats_recorder *r)
 	if (r == NULL) {
 		return;
 	}
+	if (current == r) {
+		current = NULL;
+	}
+	struct stats_follower *f;
+	while ((f = TAILQ_FIRST(&r->followers)) != NULL) {
+		TAILQ_REMOVE(&r->followers, f, link);
+		f->fn(f->arg, NULL);
+		free(f);
+	}
 	if (r->timer != NULL) {
 		event_free(r->timer);
 	}
+	if (r->drain_timer != NULL) {
+		event_free(r->drain_timer);
+	}
+	stats_top_free(r->top_clients);
+	stats_top_free(r->top_names);
+	stats_top_free(r->top_blocked);
+	free(r->chunk);
+	free(r->cursor);
+	free(r->sw);
 	free(r);
+}
+
+struct stats_recorder *
+stats_recorder_get(void)
+{
+	return current;
 }
 
 double
@@ -197,6 +724,67 @@ minute_json(const struct minute *m)
 			 (json_int_t)m->tcp, "rcodes", rcodes_json(m->rcode));
 }
 
+static json_t *
+kinds_json(const struct stats_recorder *r)
+{
+	uint64_t kind[STATS_KINDS] = { 0 }, nx = 0, sf = 0, ref = 0;
+	for (unsigned w = 0; w < r->nworkers; w++) {
+		struct stats_worker *sw = r->sw[w];
+		if (sw == NULL) {
+			continue;
+		}
+		for (size_t k = 0; k < STATS_KINDS; k++) {
+			kind[k] += atomic_load_explicit(&sw->kind[k], memory_order_relaxed);
+		}
+		nx += atomic_load_explicit(&sw->nxdomain, memory_order_relaxed);
+		sf += atomic_load_explicit(&sw->servfail, memory_order_relaxed);
+		ref += atomic_load_explicit(&sw->refused, memory_order_relaxed);
+	}
+	json_t *o = json_object();
+	for (size_t k = 0; k < STATS_KINDS; k++) {
+		json_object_set_new(o, kind_names[k], json_integer((json_int_t)kind[k]));
+	}
+	json_object_set_new(o, "nxdomain", json_integer((json_int_t)nx));
+	json_object_set_new(o, "servfail", json_integer((json_int_t)sf));
+	json_object_set_new(o, "refused", json_integer((json_int_t)ref));
+	return o;
+}
+
+/* p50, p90, p99 of what the workers measured since the oldest snapshot (about a minute). */
+static json_t *
+latency_json(const struct stats_recorder *r)
+{
+	struct lat_snap now;
+	lat_now(r, &now);
+	const struct lat_snap *old = r->nlat > 0 ? &r->lat[r->lat_head] : NULL;
+	uint64_t d[STATS_LAT_BUCKETS], total = 0;
+	for (size_t b = 0; b < STATS_LAT_BUCKETS; b++) {
+		d[b] = delta(now.b[b], old != NULL ? old->b[b] : 0);
+		total += d[b];
+	}
+	static const double ps[] = { 0.50, 0.90, 0.99 };
+	static const char *const names[] = { "p50", "p90", "p99" };
+	json_t *o = json_object();
+	for (size_t i = 0; i < 3; i++) {
+		double v = 0.0;
+		if (total > 0) {
+			/* The smallest bucket below which at least p of the samples lie. */
+			uint64_t want = (uint64_t)(ps[i] * (double)total + 0.999999);
+			uint64_t seen = 0;
+			for (unsigned b = 0; b < STATS_LAT_BUCKETS; b++) {
+				seen += d[b];
+				if (seen >= want) {
+					v = stats_lat_value(b);
+					break;
+				}
+			}
+		}
+		json_object_set_new(o, names[i], json_real(v));
+	}
+	json_object_set_new(o, "samples", json_integer((json_int_t)total));
+	return o;
+}
+
 json_t *
 stats_recorder_json(const struct stats_recorder *r)
 {
@@ -234,11 +822,150 @@ stats_recorder_json(const struct stats_recorder *r)
 	minute_add(&cur, &now, &r->last);
 	json_array_append_new(per_minute, minute_json(&cur));
 
-	return json_pack("{s:o, s:o, s:o, s:{s:I, s:I}, s:o, s:o}",
+	return json_pack("{s:o, s:o, s:o, s:{s:I, s:I}, s:o, s:o, s:o, s:o}",
 			 "totals", totals,
 			 "rcodes", rcodes_json(now.rcode),
 			 "qtypes", qtypes_json(now.qtype),
 			 "transports", "udp", (json_int_t)now.udp, "tcp", (json_int_t)now.tcp,
+			 "kinds", kinds_json(r),
+			 "latency_ms", latency_json(r),
 			 "per_second", per_second,
 			 "per_minute", per_minute);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Top lists and logs                                                                           */
+
+enum top_what { TOP_CLIENT, TOP_NAME, TOP_BLOCKED_NAME };
+
+static json_t *
+top_list_json(const struct stats_top *t, size_t count, enum top_what what)
+{
+	json_t *arr = json_array();
+	struct stats_top_item *items = count > 0 ? malloc(count * sizeof(*items)) : NULL;
+	if (arr == NULL || items == NULL) {
+		free(items);
+		return arr;
+	}
+	size_t n = stats_top_list(t, items, count);
+	for (size_t i = 0; i < n; i++) {
+		const struct stats_top_item *it = &items[i];
+		char text[DNS_NAME_TEXT_MAX + 24];
+		char addr[INET6_ADDRSTRLEN];
+		if (what == TOP_CLIENT) {
+			int family = it->key[0];
+			snprintf(text, sizeof(text), "%s",
+				 addr_text(family, it->key + 1, addr, sizeof(addr)));
+		} else {
+			size_t nlen = it->keylen;
+			if (what == TOP_NAME && nlen >= 2) {
+				nlen -= 2; /* the qtype after the name */
+			}
+			char name[DNS_NAME_TEXT_MAX];
+			const char *ntext = qname_text(it->key, nlen, name, sizeof(name));
+			if (what == TOP_NAME) {
+				char type[16];
+				snprintf(text, sizeof(text), "%s %s", ntext,
+					 dns_type_to_text(tdns_get16(it->key + nlen), type));
+			} else {
+				snprintf(text, sizeof(text), "%s", ntext);
+			}
+		}
+		json_array_append_new(arr, json_pack("{s:s, s:I, s:I}", "key", text, "count",
+						     (json_int_t)it->count, "error",
+						     (json_int_t)it->error));
+	}
+	free(items);
+	return arr;
+}
+
+json_t *
+stats_recorder_top_json(struct stats_recorder *r, size_t count)
+{
+	drain(r);
+	return json_pack("{s:o, s:o, s:o, s:s, s:I, s:I}",
+			 "clients", top_list_json(r->top_clients, count, TOP_CLIENT),
+			 "names", top_list_json(r->top_names, count, TOP_NAME),
+			 "blocked", top_list_json(r->top_blocked, count, TOP_BLOCKED_NAME),
+			 "window", "since start, counts halved every hour",
+			 "total", (json_int_t)stats_top_total(r->top_names),
+			 "lost", (json_int_t)r->lost);
+}
+
+json_t *
+stats_recorder_log_json(struct stats_recorder *r, size_t count, bool queries, bool server)
+{
+	if (count > LOG_SHOW_MAX) {
+		count = LOG_SHOW_MAX;
+	}
+	json_t *entries = json_array();
+	if (entries == NULL) {
+		return NULL;
+	}
+	if (queries && count > 0) {
+		struct stats_qentry *buf = malloc(count * sizeof(*buf));
+		for (unsigned w = 0; buf != NULL && w < r->nworkers; w++) {
+			if (r->sw[w] == NULL) {
+				continue;
+			}
+			uint64_t head = stats_qring_head(r->sw[w]->ring);
+			uint64_t from = head > count ? head - count : 0;
+			size_t n = stats_qring_read(r->sw[w]->ring, &from, buf, count, NULL);
+			for (size_t i = 0; i < n; i++) {
+				json_array_append_new(entries, qentry_json(&buf[i]));
+			}
+		}
+		free(buf);
+	}
+	struct stats_slog *sl = stats_slog_global();
+	if (server && sl != NULL && count > 0) {
+		struct stats_sentry *buf = malloc(count * sizeof(*buf));
+		uint64_t head = stats_slog_head(sl);
+		uint64_t from = head > count ? head - count : 0;
+		size_t n = buf != NULL ? stats_slog_read(sl, &from, buf, count, NULL) : 0;
+		for (size_t i = 0; i < n; i++) {
+			json_array_append_new(entries, sentry_json(&buf[i]));
+		}
+		free(buf);
+	}
+	sort_entries(entries);
+	/* The most recent count of what the rings held, still oldest first. */
+	size_t n = json_array_size(entries);
+	if (n > count) {
+		json_t *tail = json_array();
+		for (size_t i = n - count; i < n; i++) {
+			json_array_append(tail, json_array_get(entries, i));
+		}
+		json_decref(entries);
+		entries = tail;
+	}
+	return json_pack("{s:o}", "entries", entries);
+}
+
+struct stats_follower *
+stats_recorder_follow(struct stats_recorder *r, bool queries, bool server, stats_follow_fn fn,
+		      void *arg)
+{
+	struct stats_follower *f = calloc(1, sizeof(*f));
+	if (f == NULL) {
+		return NULL;
+	}
+	/* Followers see what happens from now on; what is in the rings already is old news. */
+	drain(r);
+	f->queries = queries;
+	f->server = server;
+	f->fn = fn;
+	f->arg = arg;
+	TAILQ_INSERT_TAIL(&r->followers, f, link);
+	return f;
+}
+
+void
+stats_recorder_unfollow(struct stats_recorder *r, struct stats_follower *f)
+{
+	if (f == NULL) {
+		return;
+	}
+	TAILQ_REMOVE(&r->followers, f, link);
+	free(f);
 }

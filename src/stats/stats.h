@@ -1,24 +1,124 @@
 /* SPDX-License-Identifier: MIT */
-/* stats: query counters sampled from the workers into per-second and per-minute series. */
+/* stats: per-worker query notes and the daemon's series, heavy hitters and log rings. */
 #ifndef TDNS_STATS_H
 #define TDNS_STATS_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
 
 #include <jansson.h>
 
 struct event_base;
 struct net_server;
+struct sockaddr;
 struct stats_recorder;
+
+/* ------------------------------------------------------------------------------------------ */
+/* The worker side: one struct stats_worker per worker thread, written only by that thread.    */
+
+/* Where an answer came from (the "kind" of a query-log entry, and the `stats` kinds). */
+enum stats_kind {
+	STATS_KIND_AUTHORITATIVE, /* from our zones, or refused/failed by us without upstream */
+	STATS_KIND_CACHED,        /* from the resolver cache */
+	STATS_KIND_FORWARDED,     /* from a forwarder upstream */
+	STATS_KIND_RECURSIVE,     /* from our own recursion */
+	STATS_KIND_BLOCKED,       /* by a block list */
+	STATS_KINDS
+};
+
+enum stats_transport {
+	STATS_TRANSPORT_UDP,
+	STATS_TRANSPORT_TCP,
+	STATS_TRANSPORT_DOT,
+	STATS_TRANSPORT_DOH,
+	STATS_TRANSPORTS
+};
+
+/* Latency histogram: four buckets per power of two of nanoseconds, up to about a minute. */
+#define STATS_LAT_BUCKETS 144
+
+/* How many recent queries each worker keeps for `log show` and `log follow`. */
+#define STATS_QLOG_ENTRIES 4096
+/* How many server log lines the daemon keeps. */
+#define STATS_SLOG_LINES 1024
+
+struct stats_qring;
+
+/*
+ * A worker's counters and query ring.  The worker writes with relaxed atomic stores and the
+ * main thread reads at any time: the query path takes no lock and allocates nothing.
+ */
+struct stats_worker {
+	_Atomic uint64_t kind[STATS_KINDS];
+	_Atomic uint64_t nxdomain, servfail, refused;
+	_Atomic uint64_t lat[STATS_LAT_BUCKETS];
+	struct stats_qring *ring;
+	/* The worker's own: unix time minus CLOCK_MONOTONIC, refreshed once a second. */
+	int64_t clock_sec;
+	double clock_offset;
+};
+
+/* A worker's recorder state (cache-line aligned).  Free with stats_worker_free; NULL on OOM. */
+struct stats_worker *stats_worker_new(void);
+
+/* Frees; accepts NULL.  The worker must have stopped. */
+void stats_worker_free(struct stats_worker *sw);
+
+/*
+ * Records one answered query on the worker's thread: kind and rcode counters, latency
+ * histogram (from start, the query's arrival on CLOCK_MONOTONIC, to now), and an entry in
+ * the query ring with client (AF_INET or AF_INET6; NULL allowed), qname (wire, uncompressed,
+ * validated; NULL for none), qtype, rcode (full; dropped queries are not noted), kind and
+ * transport.  One clock read per call.  sw NULL does nothing.
+ */
+void stats_note_query(struct stats_worker *sw, const struct sockaddr *client,
+		      const uint8_t *qname, uint16_t qtype, int rcode, enum stats_kind kind,
+		      enum stats_transport transport, const struct timespec *start);
+
+/* The same, taking qname and qtype from the question of the query pkt[0..len). */
+void stats_note_packet(struct stats_worker *sw, const struct sockaddr *client,
+		       const uint8_t *pkt, size_t len, int rcode, enum stats_kind kind,
+		       enum stats_transport transport, const struct timespec *start);
+
+/* Bucket of the latency histogram for ms. */
+unsigned stats_lat_bucket(double ms);
+
+/* Midpoint in ms of bucket b (what percentiles report). */
+double stats_lat_value(unsigned b);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Server log lines                                                                            */
+
+/*
+ * From now on every line logged with tdns_log is also kept in a ring of the last
+ * STATS_SLOG_LINES lines for `log show --server` and `log follow --server`.  Idempotent;
+ * stats_recorder_new calls it, tdnsd may call it earlier to keep its start-up lines.
+ * TDNS_OK or TDNS_ENOMEM.
+ */
+int stats_slog_capture(void);
+
+/* ------------------------------------------------------------------------------------------ */
+/* The recorder, on the daemon's main thread                                                    */
 
 /*
  * Starts sampling the workers' counters of srv once a second on base (the daemon's main
  * event base): per-second series for the last 5 minutes and per-minute series for the last
- * hour, of queries by rcode, qtype and transport.  Caller frees with stats_recorder_free.
- * NULL on out of memory.
+ * hour, of queries by rcode, qtype and transport; latency over the last minute.  Ten times a
+ * second it reads the workers' query rings into the heavy-hitter sketches (whose counts are
+ * halved every hour) and passes new entries to followers.  One recorder per process: it is
+ * also what stats_recorder_get returns.  Caller frees with stats_recorder_free.  NULL on out
+ * of memory.
  */
 struct stats_recorder *stats_recorder_new(struct event_base *base, struct net_server *srv);
 
 /* Stops sampling and frees; accepts NULL. */
 void stats_recorder_free(struct stats_recorder *r);
+
+/* The daemon's recorder (the one created last and not yet freed), or NULL. */
+struct stats_recorder *stats_recorder_get(void);
 
 /* Queries per second averaged over the last 10 seconds (fewer right after start). */
 double stats_recorder_qps(const struct stats_recorder *r);
@@ -26,9 +126,51 @@ double stats_recorder_qps(const struct stats_recorder *r);
 /*
  * The `stats` reply: {"totals": {"queries", "udp", "tcp", "dropped", "truncated", ...},
  * "rcodes": {"NOERROR": n, ...}, "qtypes": {"A": n, ...}, "transports": {"udp": n, "tcp": n},
- * "per_second": [{"t": unix time, "queries": n}, ...], "per_minute": [{"t": ..., "queries": n,
- * "rcodes": {...}}, ...]}.  New reference owned by the caller.
+ * "kinds": {"authoritative": n, "cached": n, "forwarded": n, "recursive": n, "blocked": n,
+ * "nxdomain": n, "servfail": n, "refused": n} (each answer counts once by where it came from,
+ * and once more under nxdomain/servfail/refused when it has that rcode), "latency_ms":
+ * {"p50", "p90", "p99", "samples"} over the last minute, "per_second": [{"t": unix time,
+ * "queries": n}, ...], "per_minute": [{"t": ..., "queries": n, "rcodes": {...}}, ...]}.
+ * New reference owned by the caller.
  */
 json_t *stats_recorder_json(const struct stats_recorder *r);
+
+/*
+ * The `stats top` reply: {"clients": [{"key": "127.0.0.1", "count": n, "error": e}],
+ * "names": [{"key": "www.example.com. A", ...}], "blocked": [{"key": "ads.example.", ...}],
+ * "window": "...", "total": n, "lost": n}: the count largest of each, largest first, from
+ * every query since start with counts halved every hour.  count may exceed the true count by
+ * at most error.  Reads the rings first, so queries answered before the call are included.
+ * New reference.
+ */
+json_t *stats_recorder_top_json(struct stats_recorder *r, size_t count);
+
+/*
+ * The `log show` reply: {"entries": [...]} with the count most recent query entries
+ * ({"type": "query", "t", "client", "name", "qtype", "rcode", "kind", "transport", "ms"})
+ * and/or server lines ({"type": "server", "t", "level", "message"}), oldest first.
+ * New reference.
+ */
+json_t *stats_recorder_log_json(struct stats_recorder *r, size_t count, bool queries,
+				bool server);
+
+/*
+ * A follower gets every new query entry and/or server line as a JSON object (borrowed for the
+ * call) ten times a second, on the main thread.  fn returns false when it could not take the
+ * entry (a slow client); the recorder then counts it, and passes {"type": "dropped", "count":
+ * n} before the next entry fn takes.  Entries the workers overwrote before they were read
+ * count as dropped too.  When the recorder is freed first, fn is called once with entry NULL
+ * and the follower is freed with the recorder.
+ */
+typedef bool (*stats_follow_fn)(void *arg, json_t *entry);
+
+struct stats_follower;
+
+/* Adds a follower; NULL on out of memory.  Remove it with stats_recorder_unfollow. */
+struct stats_follower *stats_recorder_follow(struct stats_recorder *r, bool queries, bool server,
+					     stats_follow_fn fn, void *arg);
+
+/* Removes and frees f; accepts NULL. */
+void stats_recorder_unfollow(struct stats_recorder *r, struct stats_follower *f);
 
 #endif

@@ -12,9 +12,10 @@ tests="$srcdir/tests/integration"
 if [ -z "${TDNSD:-}" ] && [ -x "$srcdir/build/tdnsd" ]; then
 	TDNSD="$srcdir/build/tdnsd"
 	TDNS_CLI="$srcdir/build/tdns-cli"
+	TDNS_TUI="$srcdir/build/tdns-tui"
 fi
 : "${TDNSD:?TDNSD must name the tdnsd binary}"
-export TDNSD TDNS_CLI TDNS_SRCDIR
+export TDNSD TDNS_CLI TDNS_TUI TDNS_SRCDIR
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tdns-it.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT

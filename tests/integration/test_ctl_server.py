@@ -265,7 +265,7 @@ def complete(script, *words):
 def test_completion_offers_the_table_words(tmp_path):
     script = cli("completion", "bash").stdout
     assert complete(script, "") == ["help", "query", "completion", "status", "zone", "record",
-                                    "config", "stats", "server"]
+                                    "config", "stats", "log", "server", "cache", "forwarder"]
     assert complete(script, "zone", "c") == ["create", "check"]
     assert complete(script, "-s", "/x", "rec", "") == []  # abbreviations are not completed
     assert complete(script, "-s", "/x", "record", "") == ["list", "add", "delete", "update"]

@@ -429,9 +429,10 @@ test_bad_words_and_paths_fail_with_file_line(void **state)
 	expect_error("[server]\nstate-dir = var/lib/tdns\n", 2,
 		     "invalid state-dir 'var/lib/tdns'; expected an absolute path");
 	expect_error("[zone example.com]\ntype = secondary\n", 2,
-		     "zone type 'secondary' is not supported yet; expected primary");
+		     "zone type 'secondary' is not supported yet; expected primary or "
+		     "forwarder");
 	expect_error("[zone example.com]\ntype = authoritative\n", 2,
-		     "invalid zone type 'authoritative'; expected primary");
+		     "invalid zone type 'authoritative'; expected primary or forwarder");
 	expect_error("[zone example.com]\nfile =\n", 2,
 		     "empty zone file name; expected a file name, relative to state-dir or "
 		     "absolute");
@@ -450,7 +451,7 @@ test_unknown_keys_name_the_section_and_the_expected_keys(void **state)
 		     "yet); expected one of: level");
 	expect_error("[zone example.com]\nmasters = 192.0.2.1\n", 2,
 		     "unknown key 'masters' in section [zone example.com]; expected one of: "
-		     "type, file");
+		     "type, file, forwarders");
 	/* Keys are case-sensitive, as documented. */
 	expect_error("[server]\nWorkers = 2\n", 2,
 		     "unknown key 'Workers' in section [server]; expected one of: listen, "
@@ -464,28 +465,25 @@ static void
 test_unknown_sections_fail_even_when_empty(void **state)
 {
 	(void)state;
-	expect_error("[server]\n[recursion]\n", 2,
-		     "unknown section [recursion] (not supported by this release yet); expected "
-		     "one of: [server], [control], [log], [zone NAME]");
+	expect_error("[server]\n[tls]\n", 2,
+		     "unknown section [tls] (not supported by this release yet); expected "
+		     "one of: [server], [control], [log], [recursion], [forwarders], [cache], [zone NAME]");
 	expect_error("[log]\nlevel = info\n[ dnssec ]\nvalidation = yes\n", 3,
 		     "unknown section [dnssec] (not supported by this release yet); expected "
-		     "one of: [server], [control], [log], [zone NAME]");
+		     "one of: [server], [control], [log], [recursion], [forwarders], [cache], [zone NAME]");
 	expect_error("[servers]\n", 1,
-		     "unknown section [servers]; expected one of: [server], [control], [log], "
-		     "[zone NAME]");
+		     "unknown section [servers]; expected one of: [server], [control], [log], [recursion], [forwarders], [cache], [zone NAME]");
 	expect_error("[zoneexample.com]\n", 1,
-		     "unknown section [zoneexample.com]; expected one of: [server], [control], "
-		     "[log], [zone NAME]");
+		     "unknown section [zoneexample.com]; expected one of: [server], [control], [log], [recursion], [forwarders], [cache], [zone NAME]");
 	static const char *const later[] = {
-		"forwarders", "cache", "tls", "dot", "doh",
+		"tls", "dot", "doh",
 	};
 	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++) {
 		char text[64];
 		char msg[256];
 		snprintf(text, sizeof(text), "[%s]\n", later[i]);
 		snprintf(msg, sizeof(msg), "unknown section [%s] (not supported by this release "
-			 "yet); expected one of: [server], [control], [log], [zone NAME]",
-			 later[i]);
+			 "yet); expected one of: [server], [control], [log], [recursion], [forwarders], [cache], [zone NAME]", later[i]);
 		expect_error(text, 1, msg);
 	}
 }
@@ -724,7 +722,7 @@ test_get_refuses_unknown_keys_and_zones(void **state)
 	assert_int_equal(load_text("[zone example.com]\n", &c, err, sizeof(err)), TDNS_OK);
 	static const char *const bad[] = {
 		"log.lvl", "log", "level", "server.listen.x", "zone.file", "zone.example.com.level",
-		"recursion.mode", "", ".", "log.",
+		"recursion.recursive", "", ".", "log.",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char want[128];
@@ -736,7 +734,9 @@ test_get_refuses_unknown_keys_and_zones(void **state)
 			 "server.listen, server.workers, ", bad[i]);
 		assert_memory_equal(err, want, strlen(want));
 		assert_non_null(strstr(err, ", control.socket, control.group, log.level, "
-				       "zone.NAME.type, zone.NAME.file"));
+				       "recursion.mode, "));
+		assert_non_null(strstr(err, ", cache.prefetch, zone.NAME.type, zone.NAME.file, "
+				       "zone.NAME.forwarders"));
 	}
 	assert_int_equal(cfg_get(c, "zone.example.org.file", &v, err, sizeof(err)),
 			 TDNS_ENOZONE);
@@ -915,7 +915,10 @@ test_set_invalid_value_leaves_the_file_untouched(void **state)
 			 "server.workers, server.state-dir, server.user, server.tcp-idle-timeout, "
 			 "server.tcp-max-connections, server.udp-max-payload, "
 			 "server.serial-policy, control.socket, control.group, log.level, "
-			 "zone.NAME.type, zone.NAME.file");
+			 "recursion.mode, recursion.allow, forwarders.servers, forwarders.mode, "
+			 "forwarders.timeout, forwarders.ca-file, cache.max-size, cache.min-ttl, "
+			 "cache.max-ttl, cache.negative-max-ttl, cache.serve-stale, "
+			 "cache.prefetch, zone.NAME.type, zone.NAME.file, zone.NAME.forwarders");
 	expect_set_error(before, "server.user", "a\nb", TDNS_EINVAL,
 			 "invalid value for server.user: a line break; expected one line");
 	expect_set_error(before, "server.user", "tdns ; x", TDNS_EINVAL,
@@ -1015,7 +1018,10 @@ test_every_key_has_default_help_parser_and_known_section(void **state)
 		assert_non_null(k->section);
 		assert_true(strcmp(k->section, "server") == 0 ||
 			    strcmp(k->section, "control") == 0 ||
-			    strcmp(k->section, "log") == 0 || strcmp(k->section, "zone") == 0);
+			    strcmp(k->section, "log") == 0 || strcmp(k->section, "zone") == 0 ||
+			    strcmp(k->section, "recursion") == 0 ||
+			    strcmp(k->section, "forwarders") == 0 ||
+			    strcmp(k->section, "cache") == 0);
 		assert_non_null(k->def);
 		assert_non_null(k->help);
 		assert_true(strlen(k->help) > 10);
@@ -1217,10 +1223,140 @@ test_man_page_documents_every_section_and_key(void **state)
 	free(text);
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* [recursion], [forwarders], [cache] and forwarder zones (issue 4)                             */
+
+static void
+test_resolver_keys_default_to_recursion_off_and_a_256m_cache(void **state)
+{
+	(void)state;
+	struct cfg *c = NULL;
+	char err[512];
+	assert_int_equal(cfg_load(NULL, &c, err, sizeof(err)), TDNS_OK);
+	assert_int_equal(c->recursion_mode, CFG_RECURSION_OFF);
+	assert_string_equal(c->recursion_allow, "127.0.0.0/8, ::1, 10.0.0.0/8, 172.16.0.0/12, "
+			    "192.168.0.0/16, 100.64.0.0/10, fc00::/7, fe80::/10");
+	assert_string_equal(c->forwarders, "");
+	assert_int_equal(c->forward_mode, CFG_FORWARD_CONCURRENT);
+	assert_int_equal(c->forward_timeout, 2000);
+	assert_true(c->cache_max_size == 256ull * 1024 * 1024);
+	assert_int_equal(c->cache_min_ttl, 0);
+	assert_int_equal(c->cache_max_ttl, 86400);
+	assert_int_equal(c->cache_neg_max_ttl, 3600);
+	assert_int_equal(c->cache_serve_stale, 86400);
+	assert_int_equal(c->cache_prefetch, 1);
+	cfg_free(c);
+}
+
+static void
+test_resolver_keys_are_parsed(void **state)
+{
+	(void)state;
+	struct cfg *c = NULL;
+	char err[512];
+	int rc = load_text("[recursion]\nmode = forward\nallow = 192.0.2.0/24, 2001:db8::/32\n"
+			   "[forwarders]\nservers = udp://127.0.0.1:5399, tls://dns.example#192.0.2.1\n"
+			   "mode = sequential\ntimeout = 750\nca-file = /etc/ssl/ca.pem\n"
+			   "[cache]\nmax-size = 64M\nmin-ttl = 5\nmax-ttl = 3600\n"
+			   "negative-max-ttl = 60\nserve-stale = 0\nprefetch = no\n"
+			   "[zone corp.example]\ntype = forwarder\n"
+			   "forwarders = tcp://10.0.0.53\n"
+			   "[zone google.com]\ntype = forwarder\nforwarders = this-server\n",
+			   &c, err, sizeof(err));
+	if (rc != TDNS_OK) {
+		fail_msg("%s", err);
+	}
+	assert_int_equal(c->recursion_mode, CFG_RECURSION_FORWARD);
+	assert_string_equal(c->recursion_allow, "192.0.2.0/24, 2001:db8::/32");
+	assert_string_equal(c->forwarders, "udp://127.0.0.1:5399, tls://dns.example#192.0.2.1");
+	assert_int_equal(c->forward_mode, CFG_FORWARD_SEQUENTIAL);
+	assert_int_equal(c->forward_timeout, 750);
+	assert_string_equal(c->forward_ca_file, "/etc/ssl/ca.pem");
+	assert_true(c->cache_max_size == 64ull * 1024 * 1024);
+	assert_int_equal(c->cache_min_ttl, 5);
+	assert_int_equal(c->cache_max_ttl, 3600);
+	assert_int_equal(c->cache_neg_max_ttl, 60);
+	assert_int_equal(c->cache_serve_stale, 0);
+	assert_int_equal(c->cache_prefetch, 0);
+	assert_int_equal(c->nzones, 2);
+	assert_string_equal(c->zones[0].type, "forwarder");
+	assert_string_equal(c->zones[0].forwarders, "tcp://10.0.0.53");
+	assert_string_equal(c->zones[1].forwarders, "this-server");
+	char *v = NULL;
+	assert_int_equal(cfg_get(c, "cache.max-size", &v, err, sizeof(err)), TDNS_OK);
+	assert_string_equal(v, "64M");
+	free(v);
+	assert_int_equal(cfg_get(c, "recursion.mode", &v, err, sizeof(err)), TDNS_OK);
+	assert_string_equal(v, "forward");
+	free(v);
+	assert_int_equal(cfg_get(c, "forwarders.mode", &v, err, sizeof(err)), TDNS_OK);
+	assert_string_equal(v, "sequential");
+	free(v);
+	assert_int_equal(cfg_get(c, "cache.prefetch", &v, err, sizeof(err)), TDNS_OK);
+	assert_string_equal(v, "no");
+	free(v);
+	cfg_free(c);
+}
+
+static void
+test_resolver_keys_reject_bad_values_with_what_was_expected(void **state)
+{
+	(void)state;
+	expect_error("[recursion]\nmode = recursive\n", 2,
+		     "recursion mode 'recursive' is not supported yet; expected forward or off");
+	expect_error("[recursion]\nmode = on\n", 2,
+		     "invalid recursion mode 'on'; expected forward or off");
+	expect_error("[recursion]\nallow = 10.0.0.0/33\n", 2,
+		     "invalid allow list: prefix length 33 too long in '10.0.0.0/33'; expected "
+		     "ADDR or ADDR/LEN (IPv4 /0..32, IPv6 /0..128)");
+	expect_error("[forwarders]\nmode = random\n", 2,
+		     "invalid forwarders mode 'random'; expected concurrent or sequential");
+	expect_error("[forwarders]\ntimeout = 10\n", 2,
+		     "invalid timeout '10'; expected a number of milliseconds 50..60000");
+	expect_error("[cache]\nmax-size = 12X\n", 2,
+		     "invalid max-size '12X'; expected a number of bytes with an optional K, M "
+		     "or G suffix, 64K..1024G");
+	expect_error("[cache]\nprefetch = maybe\n", 2,
+		     "invalid value 'maybe'; expected yes or no");
+	expect_error("[zone example.com]\nforwarders = this-server, udp://192.0.2.1\n", 2,
+		     "'this-server' must stand alone, in a forwarder zone; expected server URLs");
+}
+
+static void
+test_resolver_settings_that_contradict_each_other_fail(void **state)
+{
+	(void)state;
+	struct cfg *c = NULL;
+	char err[512];
+	char want[512];
+	assert_int_equal(load_text("[recursion]\nmode = forward\n", &c, err, sizeof(err)),
+			 TDNS_ECONFIG);
+	snprintf(want, sizeof(want), "%s: [recursion] mode = forward needs [forwarders] servers; "
+		 "expected at least one server URL, or mode = off", conf);
+	assert_string_equal(err, want);
+	assert_int_equal(load_text("[zone a.example]\ntype = forwarder\n", &c, err, sizeof(err)),
+			 TDNS_ECONFIG);
+	snprintf(want, sizeof(want), "%s:1: zone 'a.example' of type forwarder needs a forwarders "
+		 "key; expected server URLs or this-server", conf);
+	assert_string_equal(err, want);
+	assert_int_equal(load_text("[zone a.example]\nforwarders = udp://192.0.2.1\n", &c, err,
+				   sizeof(err)), TDNS_ECONFIG);
+	assert_int_equal(load_text("[zone a.example]\ntype = forwarder\nforwarders = "
+				   "this-server\n", &c, err, sizeof(err)), TDNS_ECONFIG);
+	assert_non_null(strstr(err, "forwards to this-server, but [forwarders] servers is empty"));
+	assert_int_equal(load_text("[cache]\nmin-ttl = 100\nmax-ttl = 10\n", &c, err,
+				   sizeof(err)), TDNS_ECONFIG);
+	assert_non_null(strstr(err, "min-ttl 100 is above max-ttl 10"));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_resolver_keys_default_to_recursion_off_and_a_256m_cache),
+		cmocka_unit_test(test_resolver_keys_are_parsed),
+		cmocka_unit_test(test_resolver_keys_reject_bad_values_with_what_was_expected),
+		cmocka_unit_test(test_resolver_settings_that_contradict_each_other_fail),
 		cmocka_unit_test(test_no_file_gives_defaults_listening_on_loopback_port_53),
 		cmocka_unit_test(test_empty_file_and_empty_sections_give_defaults),
 		cmocka_unit_test(test_every_server_and_log_key_is_parsed),

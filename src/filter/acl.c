@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: MIT */
+/* Address ACLs: CIDR prefix lists parsed from the configuration and matched per query. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "filter/filter.h"
+
+#define CIDR_EXPECT "expected ADDR or ADDR/LEN (IPv4 /0..32, IPv6 /0..128)"
+
+static void
+clear_host_bits(struct filter_cidr *c)
+{
+	size_t total = c->family == AF_INET ? 4 : 16;
+	for (size_t i = 0; i < total; i++) {
+		unsigned bits = i * 8 >= c->prefix ? 0 : c->prefix - i * 8;
+		if (bits >= 8) {
+			continue;
+		}
+		c->addr[i] &= (uint8_t)(0xff00u >> bits);
+	}
+}
+
+int
+filter_cidr_parse(const char *text, struct filter_cidr *out, char *err, size_t errlen)
+{
+	char host[INET6_ADDRSTRLEN + 8];
+	const char *slash = strchr(text, '/');
+	size_t hlen = slash != NULL ? (size_t)(slash - text) : strlen(text);
+	if (hlen == 0 || hlen >= sizeof(host)) {
+		snprintf(err, errlen, "invalid address '%s'; %s", text, CIDR_EXPECT);
+		return TDNS_EINVAL;
+	}
+	memcpy(host, text, hlen);
+	host[hlen] = '\0';
+	memset(out, 0, sizeof(*out));
+	unsigned max;
+	/* inet_pton, unlike inet_aton, refuses shorthands such as "10.1". */
+	if (inet_pton(AF_INET, host, out->addr) == 1) {
+		out->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, host, out->addr) == 1) {
+		out->family = AF_INET6;
+		max = 128;
+	} else {
+		snprintf(err, errlen, "invalid address '%s'; %s", text, CIDR_EXPECT);
+		return TDNS_EINVAL;
+	}
+	unsigned len = max;
+	if (slash != NULL) {
+		const char *p = slash + 1;
+		if (*p == '\0' || strlen(p) > 3) {
+			snprintf(err, errlen, "invalid prefix length in '%s'; %s", text, CIDR_EXPECT);
+			return TDNS_EINVAL;
+		}
+		len = 0;
+		for (; *p != '\0'; p++) {
+			if (*p < '0' || *p > '9') {
+				snprintf(err, errlen, "invalid prefix length in '%s'; %s", text,
+					 CIDR_EXPECT);
+				return TDNS_EINVAL;
+			}
+			len = len * 10 + (unsigned)(*p - '0');
+		}
+		if (len > max) {
+			snprintf(err, errlen, "prefix length %u too long in '%s'; %s", len, text,
+				 CIDR_EXPECT);
+			return TDNS_EINVAL;
+		}
+	}
+	out->prefix = (uint8_t)len;
+	clear_host_bits(out);
+	return TDNS_OK;
+}
+
+int
+filter_acl_parse(const char *text, struct filter_acl *acl, char *err, size_t errlen)
+{
+	struct filter_acl n = { NULL, 0 };
+	char *copy = tdns_xstrdup(text);
+	char *p = copy;
+	int rc = TDNS_OK;
+	for (;;) {
+		char *comma = strchr(p, ',');
+		if (comma != NULL) {
+			*comma = '\0';
+		}
+		while (*p == ' ' || *p == '\t') {
+			p++;
+		}
+		size_t len = strlen(p);
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t')) {
+			p[--len] = '\0';
+		}
+		if (len == 0 || strcmp(p, "none") == 0) {
+			if (comma != NULL || n.n > 0) {
+				snprintf(err, errlen, "empty item in the address list; %s, "
+					 "separated by commas", CIDR_EXPECT);
+				rc = TDNS_EINVAL;
+				goto out;
+			}
+		} else {
+			n.cidrs = tdns_xrealloc(n.cidrs, (n.n + 1) * sizeof(*n.cidrs));
+			rc = filter_cidr_parse(p, &n.cidrs[n.n], err, errlen);
+			if (rc != TDNS_OK) {
+				goto out;
+			}
+			n.n++;
+		}
+		if (comma == NULL) {
+			break;
+		}
+		p = comma + 1;
+	}
+	filter_acl_clear(acl);
+	*acl = n;
+	n.cidrs = NULL;
+out:
+	free(n.cidrs);
+	free(copy);
+	return rc;
+}
+
+void
+filter_acl_clear(struct filter_acl *acl)
+{
+	free(acl->cidrs);
+	acl->cidrs = NULL;
+	acl->n = 0;
+}
+
+static bool
+prefix_match(const struct filter_cidr *c, const uint8_t *addr)
+{
+	unsigned full = c->prefix / 8u;
+	unsigned rest = c->prefix % 8u;
+	if (memcmp(c->addr, addr, full) != 0) {
+		return false;
+	}
+	if (rest == 0) {
+		return true;
+	}
+	uint8_t mask = (uint8_t)(0xff00u >> rest);
+	return (addr[full] & mask) == c->addr[full];
+}
+
+bool
+filter_acl_match_addr(const struct filter_acl *acl, int family, const uint8_t *addr)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	const uint8_t *v4 = NULL;
+	if (family == AF_INET) {
+		v4 = addr;
+	} else if (memcmp(addr, mapped, sizeof(mapped)) == 0) {
+		/* RFC 4291 §2.5.5.2: a v4 client seen through a dual-stack socket. */
+		v4 = addr + 12;
+	}
+	for (size_t i = 0; i < acl->n; i++) {
+		const struct filter_cidr *c = &acl->cidrs[i];
+		if (c->family == AF_INET && v4 != NULL && prefix_match(c, v4)) {
+			return true;
+		}
+		if (c->family == AF_INET6 && family == AF_INET6 && prefix_match(c, addr)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+bool
+filter_acl_match(const struct filter_acl *acl, const struct sockaddr *addr)
+{
+	if (addr->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)(const void *)addr;
+		return filter_acl_match_addr(acl, AF_INET, (const uint8_t *)&sin->sin_addr);
+	}
+	if (addr->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)(const void *)addr;
+		return filter_acl_match_addr(acl, AF_INET6, s6->sin6_addr.s6_addr);
+	}
+	return false;
+}

@@ -1,0 +1,337 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Cache-hit benchmark: tdnsd (recursion mode forward), unbound and Knot Resolver all forward to
+# the same backend unbound (local-data only) and are warmed with every query first, so the
+# measured rounds are answered from their caches.  One worker each pinned to CPU 0, dnsperf
+# (-c 8 -T 1) pinned to CPU 1, servers in alternating rounds; prints qps, latency, server CPU
+# seconds, queries per server CPU-second, RSS, and the tdnsd ratios.
+#   BENCH_SECONDS (default 10) per run, BENCH_ROUNDS (default 3), BENCH_NAMES (default 10000),
+#   TDNSD (default build/tdnsd), BENCH_PORT (default 53541: tdnsd, +1 unbound, +2 kresd,
+#   +3 the backend), BENCH_SERVERS (default "tdnsd unbound kresd"; kresd is left out with a
+#   note when Knot Resolver is not installed).
+set -eu
+top=$(cd "$(dirname "$0")/../.." && pwd)
+SECS=${BENCH_SECONDS:-10}
+ROUNDS=${BENCH_ROUNDS:-3}
+NAMES=${BENCH_NAMES:-10000}
+PORT=${BENCH_PORT:-53541}
+TDNSD=${TDNSD:-$top/build/tdnsd}
+ZONE=cache.bench.example
+SERVERS=${BENCH_SERVERS:-tdnsd unbound kresd}
+SERVER_CPU=0
+CLIENT_CPU=1
+PATH=$PATH:/usr/sbin
+
+for tool in dnsperf unbound dig taskset; do
+	if ! command -v "$tool" >/dev/null 2>&1; then
+		echo "cache.sh: $tool not found (apt-get install dnsperf unbound bind9-dnsutils util-linux)"
+		exit 1
+	fi
+done
+if [[ " $SERVERS " == *" kresd "* ]] && ! command -v kresd >/dev/null 2>&1; then
+	echo "cache.sh: kresd not found (apt-get install knot-resolver): left out"
+	SERVERS=$(echo "$SERVERS" | sed 's/\bkresd\b//')
+fi
+if [[ " $SERVERS " == *" tdnsd "* ]] && [ ! -x "$TDNSD" ]; then
+	echo "cache.sh: $TDNSD not built (set TDNSD)"
+	exit 1
+fi
+if [ "$(nproc)" -lt 2 ]; then
+	SERVER_CPU=0
+	CLIENT_CPU=0
+	echo "cache.sh: one CPU only: server and client share it, figures are indicative"
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/tdns-cache-bench.XXXXXX")
+declare -A PID PORTOF
+PORTOF[tdnsd]=$PORT
+PORTOF[unbound]=$((PORT + 1))
+PORTOF[kresd]=$((PORT + 2))
+PORTOF[backend]=$((PORT + 3))
+
+# Only the processes this script started, by PID.
+cleanup() {
+	for s in "${!PID[@]}"; do
+		kill "${PID[$s]}" 2>/dev/null || true
+	done
+	for s in "${!PID[@]}"; do
+		wait "${PID[$s]}" 2>/dev/null || true
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- backend data and queries
+# NAMES names with A, every second one AAAA, every fourth TXT; 1,000 names that do not exist.
+# TTLs of an hour (and SOA MINIMUM an hour): nothing expires during the run.
+echo "cache.sh: generating $ZONE ($NAMES names) and the query files"
+mkdir -p "$tmp/backend" "$tmp/tdnsd" "$tmp/unbound" "$tmp/kresd"
+awk -v n="$NAMES" -v zone="$ZONE" -v port="${PORTOF[backend]}" -v dir="$tmp/backend" 'BEGIN {
+	printf "server:\n  interface: 127.0.0.1@%d\n  num-threads: 1\n  do-ip6: no\n", port
+	printf "  do-daemonize: no\n  chroot: \"\"\n  username: \"\"\n  directory: \"%s\"\n", dir
+	printf "  pidfile: \"%s/unbound.pid\"\n  logfile: \"%s/unbound.log\"\n", dir, dir
+	printf "  use-syslog: no\n  verbosity: 0\n  access-control: 127.0.0.0/8 allow\n"
+	printf "  module-config: \"iterator\"\n  local-zone: \".\" static\n"
+	printf "  local-zone: \"%s.\" static\n", zone
+	printf "  local-data: \"%s. 3600 IN SOA ns1.%s. hostmaster.%s. 1 7200 3600 1209600 3600\"\n",
+		zone, zone, zone
+	printf "  local-data: \"%s. 3600 IN NS ns1.%s.\"\n", zone, zone
+	for (i = 0; i < n; i++) {
+		printf "  local-data: \"h%d.%s. 3600 IN A 10.%d.%d.%d\"\n", i, zone,
+			int(i / 65536) % 256, int(i / 256) % 256, i % 256
+		if (i % 2 == 0)
+			printf "  local-data: \"h%d.%s. 3600 IN AAAA 2001:db8::%x:%x\"\n", i, zone,
+				int(i / 65536), i % 65536
+		if (i % 4 == 0)
+			printf "  local-data: '"'"'h%d.%s. 3600 IN TXT \"v=spf1 -all\" \"host %d\"'"'"'\n",
+				i, zone, i
+	}
+	printf "remote-control:\n  control-enable: no\n"
+}' >"$tmp/backend/unbound.conf"
+
+# Every distinct question once (the warm-up), then 100,000 queries with a fixed seed:
+# 50 % A, 20 % AAAA, 15 % TXT, 15 % NXDOMAIN.
+awk -v n="$NAMES" -v zone="$ZONE" 'BEGIN {
+	for (i = 0; i < n; i++) {
+		printf "h%d.%s A\n", i, zone
+		if (i % 2 == 0) printf "h%d.%s AAAA\n", i, zone
+		if (i % 4 == 0) printf "h%d.%s TXT\n", i, zone
+	}
+	for (i = 0; i < 1000; i++) printf "nx%d.%s A\n", i, zone
+}' >"$tmp/warm"
+awk -v n="$NAMES" -v zone="$ZONE" 'BEGIN {
+	srand(42)
+	for (q = 0; q < 100000; q++) {
+		r = rand() * 100; i = int(rand() * n)
+		if (r < 50) printf "h%d.%s A\n", i, zone
+		else if (r < 70) printf "h%d.%s AAAA\n", i - i % 2, zone
+		else if (r < 85) printf "h%d.%s TXT\n", i - i % 4, zone
+		else printf "nx%d.%s A\n", int(rand() * 1000), zone
+	}
+}' >"$tmp/queries"
+echo "cache.sh: $(grep -c . "$tmp/warm") distinct questions, $(grep -c . "$tmp/queries") queries"
+
+# ---- resolver configs: one worker, a large cache, no prefetch, no DNSSEC validation
+cat >"$tmp/tdnsd/tdnsd.conf" <<EOF
+[server]
+listen = 127.0.0.1:${PORTOF[tdnsd]}
+workers = 1
+state-dir = $tmp/tdnsd
+[control]
+socket = $tmp/tdnsd/ctl.sock
+[log]
+level = warning
+[recursion]
+mode = forward
+[forwarders]
+servers = udp://127.0.0.1:${PORTOF[backend]}
+[cache]
+max-size = 256M
+prefetch = no
+EOF
+cat >"$tmp/unbound/unbound.conf" <<EOF
+server:
+  interface: 127.0.0.1@${PORTOF[unbound]}
+  num-threads: 1
+  do-ip6: no
+  do-daemonize: no
+  chroot: ""
+  username: ""
+  directory: "$tmp/unbound"
+  pidfile: "$tmp/unbound/unbound.pid"
+  logfile: "$tmp/unbound/unbound.log"
+  use-syslog: no
+  verbosity: 0
+  access-control: 127.0.0.0/8 allow
+  module-config: "iterator"
+  do-not-query-localhost: no
+  msg-cache-size: 96m
+  rrset-cache-size: 160m
+  prefetch: no
+forward-zone:
+  name: "."
+  forward-addr: 127.0.0.1@${PORTOF[backend]}
+remote-control:
+  control-enable: no
+EOF
+cat >"$tmp/kresd/kresd.conf" <<EOF
+net.listen('127.0.0.1', ${PORTOF[kresd]}, { kind = 'dns' })
+cache.open(256 * MB, 'lmdb://$tmp/kresd/cache')
+trust_anchors.remove('.')
+policy.add(policy.all(policy.FORWARD({'127.0.0.1@${PORTOF[backend]}'})))
+log_level('warning')
+EOF
+
+# ---- helpers
+tree() {
+	local p kids
+	echo "$1"
+	kids=$(cat /proc/"$1"/task/*/children 2>/dev/null || true)
+	for p in $kids; do
+		tree "$p"
+	done
+}
+
+# utime+stime of the tree of $1, in clock ticks.
+cpu_ticks() {
+	local t=0 p f
+	for p in $(tree "$1"); do
+		f=$(sed 's/.*) //' /proc/"$p"/stat 2>/dev/null) || continue
+		t=$((t + $(echo "$f" | awk '{print $12 + $13}')))
+	done
+	echo "$t"
+}
+
+mem_kb() {
+	local key=$2 t=0 p v
+	for p in $(tree "$1"); do
+		v=$(awk -v k="$key:" '$1 == k {print $2; exit}' /proc/"$p"/status 2>/dev/null || true)
+		t=$((t + ${v:-0}))
+	done
+	echo "$t"
+}
+
+wait_ready() {
+	local s=$1
+	for _ in $(seq 1 300); do
+		if ! kill -0 "${PID[$s]}" 2>/dev/null; then
+			echo "cache.sh: $s exited during start-up"
+			cat "$tmp/$s.log" 2>/dev/null
+			return 1
+		fi
+		if [ -n "$(dig +short +time=1 +tries=1 -p "${PORTOF[$s]}" @127.0.0.1 "h1.$ZONE" A)" ]; then
+			return 0
+		fi
+		sleep 0.2
+	done
+	echo "cache.sh: $s did not answer h1.$ZONE within 60 s"
+	cat "$tmp/$s.log" 2>/dev/null
+	return 1
+}
+
+start() {
+	local s=$1 cpu=$SERVER_CPU
+	case $s in
+	backend)
+		taskset -c "$CLIENT_CPU" unbound -d -c "$tmp/backend/unbound.conf" >"$tmp/$s.log" 2>&1 & ;;
+	tdnsd) taskset -c "$cpu" "$TDNSD" -f -c "$tmp/tdnsd/tdnsd.conf" >"$tmp/$s.log" 2>&1 & ;;
+	unbound) taskset -c "$cpu" unbound -d -c "$tmp/unbound/unbound.conf" >"$tmp/$s.log" 2>&1 & ;;
+	kresd) taskset -c "$cpu" kresd -n -c "$tmp/kresd/kresd.conf" "$tmp/kresd" \
+		>"$tmp/$s.log" 2>&1 </dev/null & ;;
+	esac
+	PID[$s]=$!
+	wait_ready "$s"
+}
+
+perf() { # server, query file, seconds, output, extra args...
+	local s=$1 file=$2 secs=$3 out=$4
+	shift 4
+	taskset -c "$CLIENT_CPU" dnsperf -s 127.0.0.1 -p "${PORTOF[$s]}" -d "$file" -c 8 -T 1 \
+		-l "$secs" -t 2 "$@" >"$out" 2>&1 || true
+}
+
+start backend
+for s in $SERVERS; do
+	start "$s"
+done
+hz=$(getconf CLK_TCK)
+
+# A process that died, or answers other than NOERROR for a name that exists, end the run:
+# figures from a broken server mean nothing.
+check() {
+	local s=$1 p=${PORTOF[$1]} st
+	for t in backend "$s"; do
+		if ! kill -0 "${PID[$t]}" 2>/dev/null; then
+			echo "cache.sh: $t (PID ${PID[$t]}) is gone; its log:"
+			cat "$tmp/$t.log" "$tmp/$t/unbound.log" 2>/dev/null | tail -20
+			exit 1
+		fi
+	done
+	st=$(dig +time=2 +tries=1 -p "$p" @127.0.0.1 "h1.$ZONE" A | sed -n 's/.*status: \([A-Z]*\),.*/\1/p')
+	if [ "$st" != NOERROR ]; then
+		echo "cache.sh: $s answers h1.$ZONE with '${st:-nothing}'; its log:"
+		cat "$tmp/$s.log" "$tmp/$s/unbound.log" 2>/dev/null | tail -20
+		exit 1
+	fi
+}
+
+# ---- warm-up: every question twice
+for s in $SERVERS; do
+	check "$s"
+	perf "$s" "$tmp/warm" 120 "$tmp/warm.$s" -n 2 -q 100
+	echo "cache.sh: warmed $s: $(awk '/Queries completed:/ {print $3}' "$tmp/warm.$s") queries," \
+		"codes $(sed -n 's/^ *Response codes: *//p' "$tmp/warm.$s")"
+	check "$s"
+done
+
+# ---- rounds: the servers alternate so that drifts of the machine hit all of them alike
+declare -A Q CPU LAT QPS CODES BCPU
+for s in $SERVERS; do
+	Q[$s]=0
+	CPU[$s]=0
+	LAT[$s]=0
+	QPS[$s]=0
+	BCPU[$s]=0
+done
+for r in $(seq 1 "$ROUNDS"); do
+	for s in $SERVERS; do
+		check "$s"
+		b0=$(cpu_ticks "${PID[backend]}")
+		c0=$(cpu_ticks "${PID[$s]}")
+		perf "$s" "$tmp/queries" "$SECS" "$tmp/perf.$s.$r"
+		c1=$(cpu_ticks "${PID[$s]}")
+		b1=$(cpu_ticks "${PID[backend]}")
+		done_q=$(awk '/Queries completed:/ {print $3}' "$tmp/perf.$s.$r")
+		qps=$(awk '/Queries per second:/ {print $4}' "$tmp/perf.$s.$r")
+		lat=$(awk '/Average Latency/ {print $4}' "$tmp/perf.$s.$r")
+		lost=$(awk '/Queries lost:/ {print $3}' "$tmp/perf.$s.$r")
+		if [ -z "$done_q" ] || [ -z "$qps" ]; then
+			echo "cache.sh: dnsperf against $s failed:"
+			cat "$tmp/perf.$s.$r"
+			exit 1
+		fi
+		CODES[$s]=$(sed -n 's/^ *Response codes: *//p' "$tmp/perf.$s.$r")
+		printf 'round %d %-7s %9.0f qps  completed %8d  lost %6s  cpu %6.2f s  lat %.3f ms\n' \
+			"$r" "$s" "$qps" "$done_q" "$lost" "$(echo "$c0 $c1 $hz" | awk '{print ($2-$1)/$3}')" \
+			"$(echo "$lat" | awk '{print $1 * 1000}')"
+		Q[$s]=$((Q[$s] + done_q))
+		CPU[$s]=$((CPU[$s] + c1 - c0))
+		BCPU[$s]=$((BCPU[$s] + b1 - b0))
+		LAT[$s]=$(echo "${LAT[$s]} $lat" | awk '{print $1 + $2}')
+		QPS[$s]=$(echo "${QPS[$s]} $qps" | awk '{print $1 + $2}')
+	done
+done
+
+# ---- table
+echo
+echo "cache.sh: $ROUNDS rounds x $SECS s of cache hits, dnsperf -c 8 -T 1 on CPU $CLIENT_CPU," \
+	"resolvers on CPU $SERVER_CPU"
+printf '%-7s %10s %10s %10s %12s %12s %10s %14s\n' server qps lat_ms cpu_s q/cpu_s \
+	rss_peak_MB rss_MB backend_cpu_s
+declare -A QPC AVGQ AVGL
+for s in $SERVERS; do
+	QPC[$s]=$(echo "${Q[$s]} ${CPU[$s]} $hz" | awk '{ if ($2 > 0) printf "%.0f", $1 / ($2 / $3); else print 0 }')
+	AVGQ[$s]=$(echo "${QPS[$s]} $ROUNDS" | awk '{printf "%.0f", $1 / $2}')
+	AVGL[$s]=$(echo "${LAT[$s]} $ROUNDS" | awk '{printf "%.3f", $1 / $2 * 1000}')
+	printf '%-7s %10s %10s %10.2f %12s %12.1f %10.1f %14.2f\n' "$s" "${AVGQ[$s]}" "${AVGL[$s]}" \
+		"$(echo "${CPU[$s]} $hz" | awk '{print $1 / $2}')" "${QPC[$s]}" \
+		"$(mem_kb "${PID[$s]}" VmHWM | awk '{print $1 / 1024}')" \
+		"$(mem_kb "${PID[$s]}" VmRSS | awk '{print $1 / 1024}')" \
+		"$(echo "${BCPU[$s]} $hz" | awk '{print $1 / $2}')"
+done
+echo
+for s in $SERVERS; do
+	printf '%-7s response codes (last round): %s\n' "$s" "${CODES[$s]}"
+done
+echo "(backend_cpu_s: CPU the backend used during that resolver's rounds; near 0 = cache hits)"
+echo
+for other in unbound kresd; do
+	if [ -z "${QPC[tdnsd]:-}" ] || [ -z "${QPC[$other]:-}" ]; then
+		continue
+	fi
+	printf 'tdnsd/%s: qps %s, queries per CPU-second %s, latency %s\n' "$other" \
+		"$(echo "${AVGQ[tdnsd]} ${AVGQ[$other]}" | awk '{ if ($2 > 0) printf "%.2f", $1 / $2; else print "n/a" }')" \
+		"$(echo "${QPC[tdnsd]} ${QPC[$other]}" | awk '{ if ($2 > 0) printf "%.2f", $1 / $2; else print "n/a" }')" \
+		"$(echo "${AVGL[tdnsd]} ${AVGL[$other]}" | awk '{ if ($2 > 0) printf "%.2f", $1 / $2; else print "n/a" }')"
+done

@@ -1,0 +1,620 @@
+# SPDX-License-Identifier: MIT
+"""tdns-tui driven inside tmux (send-keys, capture-pane) against a running tdnsd."""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import tempfile
+import threading
+import time
+
+import dns.message
+import dns.query
+import dns.rcode
+import pytest
+
+from conftest import EXAMPLE_NET, SANITIZER_MARKS, STANDARD_ZONES, tdns_cli_path
+from upstreams import FakeUpstream
+
+BLOCKS = "\u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588"
+TABS = "1 Dashboard  2 Logs  3 Zones  4 Cache  5 Settings"
+
+# Small enough that every record fits on one 80x24 screen.
+SMALL_COM = """$ORIGIN example.com.
+$TTL 3600
+@    IN SOA ns1.example.com. hostmaster.example.com. 1 7200 3600 1209600 300
+@       NS    ns1
+ns1     A     192.0.2.53
+www     A     192.0.2.80
+"""
+
+
+def tui_path():
+    path = os.environ.get("TDNS_TUI") or shutil.which("tdns-tui")
+    if not path and os.environ.get("TDNSD"):
+        # run.sh outside make check: the programs sit side by side in the build directory.
+        path = os.path.join(os.path.dirname(os.environ["TDNSD"]), "tdns-tui")
+    if not path or not os.access(path, os.X_OK):
+        pytest.fail("TDNS_TUI must name the tdns-tui binary (make check sets it)", pytrace=False)
+    return path
+
+
+class Tmux:
+    """A private tmux server (its own -L socket) with one 80x24 pane running a shell."""
+
+    counter = 0
+
+    def __init__(self, width=80, height=24):
+        Tmux.counter += 1
+        self.name = "tdns-tui-test-%d-%d" % (os.getpid(), Tmux.counter)
+        self.dir = tempfile.mkdtemp(prefix="tdns-tui-")
+        self.pidfile = os.path.join(self.dir, "tui.pid")
+        env = dict(os.environ)
+        env.pop("TMUX", None)
+        self.env = env
+        self.run("-f", "/dev/null", "new-session", "-d", "-x", str(width), "-y", str(height),
+                 "env", "PS1=$ ", "LANG=C.UTF-8", "LC_ALL=C.UTF-8", "TERM=screen-256color",
+                 "sh")
+
+    def run(self, *args, check=True):
+        return subprocess.run(["tmux", "-L", self.name] + list(args), env=self.env,
+                              capture_output=True, text=True, timeout=10, check=check)
+
+    def start_tui(self, *args, env=""):
+        """Runs tdns-tui in the shell; the shell prints TUI-EXIT=<status> when it ends."""
+        cmd = "%s sh -c 'echo $$ > %s; exec %s %s'; echo TUI-EXIT=$?" % (
+            env, self.pidfile, tui_path(), " ".join(args))
+        self.run("send-keys", "-l", cmd)
+        self.run("send-keys", "Enter")
+        self.wait_for(lambda s: TABS in s, what="the tab line")
+
+    def tui_pid(self):
+        with open(self.pidfile) as f:
+            return int(f.read().strip())
+
+    def screen(self):
+        return self.run("capture-pane", "-p").stdout
+
+    def lines(self):
+        return self.screen().split("\n")
+
+    def keys(self, *keys):
+        self.run("send-keys", *keys)
+
+    def type(self, text):
+        self.run("send-keys", "-l", text)
+
+    def display(self, fmt):
+        return self.run("display-message", "-p", fmt).stdout.strip()
+
+    def wait_for(self, cond, timeout=10.0, what="the expected screen"):
+        deadline = time.monotonic() + timeout
+        text = ""
+        while time.monotonic() < deadline:
+            text = self.screen()
+            if cond(text):
+                return text
+            time.sleep(0.2)
+        pytest.fail("timed out waiting for %s; the screen was:\n%s" % (what, text),
+                    pytrace=False)
+
+    def wait_text(self, needle, timeout=10.0):
+        return self.wait_for(lambda s: needle in s, timeout, repr(needle))
+
+    def tui_running(self):
+        try:
+            os.kill(self.tui_pid(), 0)
+            return True
+        except (OSError, ValueError):
+            return False
+
+    def quit(self):
+        """Quits a still running tdns-tui with q (Escape first leaves any text field), so that
+        it exits through its own path while the terminal is alive; returns the pane's text
+        with its history, or None when it was not running."""
+        if not self.tui_running():
+            return None
+        self.run("send-keys", "Escape", check=False)
+        time.sleep(0.1)
+        self.run("send-keys", "q", check=False)
+        deadline = time.monotonic() + 10
+        while self.tui_running() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if self.tui_running():
+            os.kill(self.tui_pid(), signal.SIGKILL)
+            return "tdns-tui did not quit on q"
+        time.sleep(0.3)   # the shell prints TUI-EXIT=...
+        return self.run("capture-pane", "-p", "-S", "-1000", check=False).stdout
+
+    def kill(self):
+        self.run("kill-server", check=False)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture
+def tmux():
+    sessions = []
+
+    def factory(**kw):
+        t = Tmux(**kw)
+        sessions.append(t)
+        return t
+
+    yield factory
+    problems = []
+    for t in sessions:
+        try:
+            text = t.quit()
+        finally:
+            t.kill()
+        # A sanitizer build reports leaks and errors on the terminal when it exits.
+        if text is not None and ("TUI-EXIT=0" not in text or
+                                 any(m in text for m in SANITIZER_MARKS)):
+            problems.append(text)
+    if problems:
+        pytest.fail("tdns-tui did not exit cleanly:\n" + "\n".join(problems), pytrace=False)
+
+
+def cli_json(server, *args):
+    r = subprocess.run([tdns_cli_path(), "-s", server.control, "--json"] + list(args),
+                       capture_output=True, text=True, timeout=30)
+    return json.loads(r.stdout) if r.stdout.strip() else {"ok": False}
+
+
+def settled_stats(server, want, timeout=10.0):
+    """The daemon's stats once its counters reach want queries and stop moving."""
+    deadline = time.monotonic() + timeout
+    prev = None
+    while time.monotonic() < deadline:
+        cur = cli_json(server, "stats")["data"]
+        q = cur["totals"]["queries"]
+        if prev is not None and q == prev["totals"]["queries"] and q >= want:
+            return cur
+        prev = cur
+        time.sleep(1.1)   # workers publish their counters once a second
+    pytest.fail("stats did not settle: %s" % json.dumps(prev["totals"]), pytrace=False)
+
+
+def send_queries(server, name, rdtype, count):
+    for _ in range(count):
+        server.query(name, rdtype, timeout=2.0)
+
+
+def row_value(screen, label):
+    """The value at the end of the dashboard row "label ..... value" (first match)."""
+    m = re.search(r"(?m)\b%s\s+(\S+)" % re.escape(label), screen)
+    return m.group(1) if m else None
+
+
+def test_dashboard_shows_the_servers_numbers(make_server, tmux):
+    s = make_server(zones=STANDARD_ZONES)
+    t = tmux()
+    t.start_tui("-s", s.control)
+    t.wait_text("tdnsd ")
+    send_queries(s, "www.example.com", "A", 30)
+    send_queries(s, "nx.example.com", "A", 6)
+    stats = settled_stats(s, 36)
+    total = stats["totals"]["queries"]
+    screen = t.wait_text("Queries %d " % total, timeout=6)
+    # The transport mix and the charts come from the same reply.
+    assert row_value(screen, "udp") == str(stats["transports"]["udp"]), screen
+    assert any(b in screen for b in BLOCKS), "no bar in the qps charts:\n" + screen
+    for title in ("Answers by kind", "Latency, last min", "Transports", "Top clients",
+                  "Top names", "Top blocked", "Queries/s, recent", "Queries/s, last hour"):
+        assert title in screen, title
+    # Kinds, latency and the top lists: the daemon's numbers, or "-" when it has none.
+    kinds = stats.get("kinds")
+    if kinds is not None:
+        assert row_value(screen, "authoritative") == str(kinds["authoritative"]), screen
+        assert row_value(screen, "NXDOMAIN") == str(kinds["nxdomain"]), screen
+    else:
+        assert row_value(screen, "authoritative") == "-", screen
+    lat = stats.get("latency_ms")
+    p50 = row_value(screen, "p50")
+    if lat is not None:
+        assert p50 is not None and re.match(r"^\d+\.\d\d$", p50), screen
+    else:
+        assert p50 == "-", screen
+    top = cli_json(s, "stats", "top")
+    if top.get("ok"):
+        screen = t.wait_text("www.example.com", timeout=6)
+        assert "127.0.0.1" in screen
+    # The help line at the bottom, like htop's.
+    last = t.lines()[23]
+    assert "h Help" in last and "q Quit" in last, last
+
+
+def test_ascii_monochrome_mode_draws_only_ascii(make_server, tmux):
+    s = make_server(zones=STANDARD_ZONES)
+    t = tmux()
+    t.start_tui("-s", s.control, "--ascii", env="NO_COLOR=1")
+    t.wait_text("tdnsd ")
+    send_queries(s, "www.example.com", "A", 20)
+    screen = t.wait_for(lambda x: "#" in x and "Queries 2" in x, what="an ASCII chart")
+    assert all(ord(c) < 128 for c in screen), screen
+
+
+def test_logs_screen_follows_filters_searches_and_pauses(make_server, tmux):
+    s = make_server(zones=STANDARD_ZONES)
+    t = tmux()
+    t.start_tui("-s", s.control)
+    t.keys("2")
+    t.wait_text("Query log")
+    send_queries(s, "logged.example.com", "TXT", 2)
+    send_queries(s, "www.example.com", "A", 2)
+    screen = t.wait_text("logged.example.com.")
+    assert "www.example.com." in screen
+    assert "NXDOMAIN" in screen
+    # Filter: only the lines holding the text.
+    t.keys("/")
+    t.type("logged")
+    t.keys("Enter")
+    screen = t.wait_text('filter "logged"')
+    assert "logged.example.com." in screen and "www.example.com." not in screen, screen
+    # Pause: new entries wait until resumed.
+    t.keys("Escape")
+    t.wait_for(lambda x: "filter" not in x, what="the filter cleared")
+    t.keys("p")
+    t.wait_text("PAUSED")
+    send_queries(s, "afterpause.example.com", "A", 1)
+    time.sleep(1.5)
+    assert "afterpause" not in t.screen()
+    t.keys("p")
+    t.wait_text("afterpause.example.com.")
+    # Search: n jumps to the newest match and pauses there.
+    t.keys("s")
+    t.type("logged")
+    t.keys("Enter")
+    t.wait_text('search "logged"')
+    t.keys("n")
+    screen = t.wait_text("PAUSED")
+    assert "logged.example.com." in screen
+    # The server log is the other view.
+    t.keys("Escape", "Tab")
+    t.wait_text("Server log")
+
+
+def test_zones_form_adds_edits_and_deletes_records_the_server_answers(make_server, tmux):
+    s = make_server(zones={"example.com": SMALL_COM, "example.net": EXAMPLE_NET})
+    t = tmux()
+    t.start_tui("-s", s.control)
+    t.keys("3")
+    screen = t.wait_text("example.net.")
+    names = [ln.split()[0] for ln in t.lines()[3:] if ln.strip().startswith("example.")]
+    assert "example.com." in names, screen
+    for _ in range(names.index("example.com.")):
+        t.keys("Down")
+    t.keys("Enter")
+    t.wait_text("Zone example.com.:")
+    t.wait_text("192.0.2.80")
+    # A bad address is caught in the form itself, with the zone file's reason.
+    t.keys("a")
+    t.wait_text("Add record in example.com.")
+    t.type("other.example.org.")
+    t.keys("Tab", "Tab")
+    t.type("300")
+    t.keys("Tab")
+    t.type("192.0.2")
+    t.keys("Enter")
+    screen = t.wait_text("Error:")
+    assert "bad A rdata: bad IPv4 address '192.0.2'" in screen, screen
+    # What only the daemon knows comes back from it and is shown in the form too.
+    t.type(".123")
+    t.keys("Enter")
+    screen = t.wait_text("outside zone")
+    assert "Error: name other.example.org. is outside zone example.com." in screen, screen
+    assert s.query("tuiadd.example.com", "A").rcode() == dns.rcode.NXDOMAIN
+    # Fixed: saved, and the server answers it.
+    t.keys("Up", "Up", "Up", "C-u")
+    t.type("tuiadd")
+    t.keys("Enter")
+    t.wait_text("added tuiadd.example.com. A 192.0.2.123")
+    t.wait_for(lambda x: re.search(r"(?m)^tuiadd\.example\.com\. +300 A +192\.0\.2\.123", x),
+               what="the new record in the list")
+    r = s.query("tuiadd.example.com", "A")
+    assert [rr.to_text() for rr in r.answer[0]] == ["192.0.2.123"]
+    assert r.answer[0].ttl == 300
+    # Edit the only record of its rrset: replaced in one step (record update).
+    select_row(t, "tuiadd.example.com.")
+    t.keys("e")
+    t.wait_text("Edit record in example.com.")
+    t.keys("C-u")
+    t.type("192.0.2.124")
+    t.keys("Enter")
+    t.wait_text("changed tuiadd.example.com. A 192.0.2.124 (serial")
+    assert answers(s, "tuiadd.example.com") == ["192.0.2.124"]
+    # With a second record in the rrset (added by tdns-cli), an edit changes only its record.
+    assert s.cli("record", "add", "example.com", "tuiadd", "A", "192.0.2.200").returncode == 0
+    t.keys("r")
+    t.wait_text("192.0.2.200")
+    select_row(t, "192.0.2.124")
+    t.keys("e")
+    t.wait_text("Edit record in example.com.")
+    t.keys("C-u")
+    t.type("192.0.2.126")
+    t.keys("Enter")
+    # The new record is added first, the old one deleted only then.
+    t.wait_text("changed tuiadd.example.com. A 192.0.2.124 to 192.0.2.126")
+    t.wait_for(lambda x: "192.0.2.126" in x and "192.0.2.124" not in x,
+               what="the refreshed record list")
+    assert answers(s, "tuiadd.example.com") == ["192.0.2.126", "192.0.2.200"]
+    # Delete one record after the question.
+    select_row(t, "192.0.2.126")
+    t.keys("d")
+    t.wait_text("Delete tuiadd.example.com. A 192.0.2.126? (y/n)")
+    t.keys("y")
+    t.wait_text("deleted tuiadd.example.com. A 192.0.2.126")
+    assert answers(s, "tuiadd.example.com") == ["192.0.2.200"]
+    # The same state as tdns-cli sees it.
+    listed = cli_json(s, "record", "list", "example.com", "tuiadd")
+    assert [r["rdata"] for r in listed["data"]] == ["192.0.2.200"]
+
+
+def answers(server, name):
+    r = server.query(name, "A")
+    return sorted(rr.to_text() for rr in r.answer[0]) if r.answer else []
+
+
+def select_row(t, needle):
+    """Moves the record list's selection to the first row holding needle."""
+    rows = t.lines()
+    first = next(i for i, ln in enumerate(rows) if ln.startswith("NAME")) + 1
+    idx = next(i for i, ln in enumerate(rows) if i >= first and needle in ln)
+    t.keys("Home")
+    for _ in range(idx - first):
+        t.keys("Down")
+
+
+def test_cache_screen_browses_looks_up_and_flushes(make_server, tmux):
+    up = FakeUpstream(["remote.test. 300 IN SOA ns.remote.test. h.remote.test. 1 2 3 4 300",
+                       "www.remote.test. 300 IN A 192.0.2.7",
+                       "mail.remote.test. 300 IN A 192.0.2.8",
+                       "other.test. 300 IN SOA ns.other.test. h.other.test. 1 2 3 4 300",
+                       "www.other.test. 300 IN A 192.0.2.9"])
+    try:
+        s = make_server(zones=STANDARD_ZONES,
+                        extra="[recursion]\nmode = forward\n\n[forwarders]\nservers = %s\n"
+                              % up.url)
+        for name in ("www.remote.test", "mail.remote.test", "www.other.test"):
+            # Fill the cache (a busy machine may time the first upstream query out).
+            for _ in range(3):
+                r = s.query(name, "A", rd=True)
+                if r.rcode() == dns.rcode.NOERROR:
+                    break
+            assert r.rcode() == dns.rcode.NOERROR, (name, r)
+        t = tmux()
+        t.start_tui("-s", s.control)
+        t.keys("4")
+        screen = t.wait_text("www.other.test.")
+        assert "Cache: 3 entries" in screen, screen
+        assert "mail.remote.test." in screen and "www.remote.test." in screen
+        # Look up: the entries at and below a name.
+        t.keys("/")
+        t.type("remote.test")
+        t.keys("Enter")
+        screen = t.wait_text("Cache at and below remote.test: 2 entries")
+        assert "www.other.test." not in screen
+        # Flush only after the question; "n" keeps everything.
+        t.keys("Escape")
+        t.wait_text("Cache: 3 entries")
+        t.keys("f")
+        t.wait_text("Flush the whole cache? (y/n)")
+        t.keys("n")
+        t.wait_text("cancelled")
+        assert cli_json(s, "cache", "list")["data"]["total"] == 3
+        t.keys("f")
+        t.wait_text("Flush the whole cache? (y/n)")
+        t.keys("y")
+        t.wait_text("Cache: 0 entries")
+        assert cli_json(s, "cache", "list")["data"]["entries"] == []
+    finally:
+        up.stop()
+
+
+class FakeDaemon:
+    """A control socket that says hello and knows only `stats` (and that only partly): an
+    older or smaller daemon, for the TUI's "-" and "not available" paths."""
+
+    def __init__(self, path, silent=False):
+        self.path = path
+        self.silent = silent
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(path)
+        self.sock.listen(8)
+        self.sock.settimeout(0.2)
+        self.stopping = threading.Event()
+        self.commands = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while not self.stopping.is_set():
+            try:
+                c, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
+
+    @staticmethod
+    def _read(c, n):
+        buf = b""
+        while len(buf) < n:
+            chunk = c.recv(n - len(buf))
+            if not chunk:
+                raise EOFError
+            buf += chunk
+        return buf
+
+    def _serve(self, c):
+        c.settimeout(None)
+        try:
+            while not self.stopping.is_set():
+                n = struct.unpack(">I", self._read(c, 4))[0]
+                req = json.loads(self._read(c, n))
+                cmd = req.get("command")
+                self.commands.append(cmd)
+                if self.silent:
+                    continue   # a hung daemon: reads requests, never answers
+                if cmd == "hello":
+                    rep = {"ok": True, "data": {"protocol": 1, "server": "fakedaemon 9.9"}}
+                elif cmd == "stats":
+                    rep = {"ok": True, "data": {"totals": {"queries": 4242}}}
+                else:
+                    rep = {"ok": False, "error": {"id": "EUNKNOWNCMD",
+                                                  "message": "unknown command: %s" % cmd}}
+                b = json.dumps(rep).encode()
+                c.sendall(struct.pack(">I", len(b)) + b)
+        except (EOFError, OSError, ValueError):
+            pass
+        finally:
+            c.close()
+
+    def stop(self):
+        self.stopping.set()
+        self.sock.close()
+
+
+def test_missing_commands_and_fields_show_as_dash_or_not_available(tmux):
+    t = tmux()
+    fake = FakeDaemon(os.path.join(t.dir, "fake.sock"))
+    try:
+        t.start_tui("-s", fake.path)
+        screen = t.wait_text("Queries 4242")
+        assert "fakedaemon 9.9" in screen
+        assert row_value(screen, "authoritative") == "-", screen
+        assert row_value(screen, "NXDOMAIN") == "-", screen
+        assert row_value(screen, "p99") == "-", screen
+        t.keys("2")
+        t.wait_text("log not available in this daemon")
+        t.keys("4")
+        t.wait_text("cache not available in this daemon")
+        t.keys("5")
+        t.wait_text("config show: unknown command: config show")
+        t.keys("q")
+        t.wait_text("TUI-EXIT=0")
+        assert "log follow" in fake.commands and "stats top" in fake.commands
+    finally:
+        fake.stop()
+
+
+def test_settings_screen_shows_the_running_configuration(make_server, tmux):
+    s = make_server(zones=STANDARD_ZONES)
+    t = tmux()
+    t.start_tui("-s", s.control)
+    t.keys("5")
+    screen = t.wait_text("[server]")
+    assert "Running configuration" in screen and "read-only" in screen
+    assert re.search(r"listen\s+= 127\.0\.0\.1:%d" % s.port, screen), screen
+    # Scrolls to the end: the zones come last.
+    t.keys("End")
+    t.wait_text("[zone example.net]")
+
+
+def test_display_survives_a_daemon_restart(make_server, tmux):
+    s = make_server(zones=STANDARD_ZONES)
+    t = tmux()
+    t.start_tui("-s", s.control)
+    t.wait_text("tdnsd ")
+    old_pid = s.pid
+    os.kill(old_pid, signal.SIGTERM)
+    s.proc.wait(10)
+    s.logf.close()
+    t.wait_text("disconnected")
+    # A new daemon on the same socket: the TUI finds it again by itself.
+    s.start()
+    assert s.pid != old_pid
+    t.wait_for(lambda x: "disconnected" not in x and "tdnsd " in x, timeout=10,
+               what="the reconnection")
+    send_queries(s, "www.example.com", "A", 7)
+    stats = settled_stats(s, 7)
+    t.wait_text("Queries %d " % stats["totals"]["queries"], timeout=6)
+
+
+def test_socket_is_found_from_the_config_file_then_the_environment(make_server, tmux):
+    s = make_server(zones=STANDARD_ZONES)
+    t = tmux()
+    t.start_tui("-c", s.conf)
+    t.wait_text("tdnsd ")
+    t.keys("5")
+    t.wait_text("socket" + " " * 19 + "= " + s.control)
+    t.keys("q")
+    t.wait_text("TUI-EXIT=0")
+    t.run("send-keys", "clear", "Enter")
+    t.start_tui(env="TDNS_SOCKET=%s" % s.control)
+    t.wait_text("tdnsd ")
+    # A configuration file that cannot be read is reported before the screen is taken.
+    r = subprocess.run([tui_path(), "-c", os.path.join(t.dir, "missing.conf")],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 2 and "missing.conf" in r.stderr, r
+
+
+def test_q_quits_and_restores_the_terminal(make_server, tmux):
+    s = make_server(zones=STANDARD_ZONES)
+    t = tmux()
+    t.start_tui("-s", s.control)
+    assert t.display("#{alternate_on}") == "1"
+    t.keys("q")
+    screen = t.wait_text("TUI-EXIT=0")
+    assert TABS not in screen
+    assert t.display("#{alternate_on}") == "0"
+    # The shell is back and works.
+    t.type("echo back-in-$((6*7))")
+    t.keys("Enter")
+    t.wait_text("back-in-42")
+
+
+def test_sigterm_and_a_missing_daemon_restore_the_terminal(tmux):
+    t = tmux()
+    sock = os.path.join(t.dir, "nothing.sock")
+    t.start_tui("-s", sock)
+    t.wait_text("disconnected")
+    os.kill(t.tui_pid(), signal.SIGTERM)
+    t.wait_text("TUI-EXIT=143")
+    assert t.display("#{alternate_on}") == "0"
+
+
+def test_a_hung_daemon_never_blocks_the_keyboard(tmux):
+    t = tmux()
+    fake = FakeDaemon(os.path.join(t.dir, "hung.sock"), silent=True)
+    try:
+        t.start_tui("-s", fake.path)
+        # The hello is never answered: still "disconnected", and every key works at once.
+        for key, text in (("3", "Zones (0)"), ("5", "Running configuration"),
+                          ("2", "Query log"), ("h", "Help: Logs")):
+            start = time.monotonic()
+            t.keys(key)
+            t.wait_text(text, timeout=3)
+            assert time.monotonic() - start < 2.5
+        assert "disconnected" in t.screen()
+        t.keys("Escape", "q")
+        t.wait_text("TUI-EXIT=0")
+    finally:
+        fake.stop()
+
+
+def test_ctrl_c_quits_and_restores_the_terminal(make_server, tmux):
+    s = make_server(zones=STANDARD_ZONES)
+    t = tmux()
+    t.start_tui("-s", s.control)
+    t.wait_text("tdnsd ")
+    t.keys("C-c")
+    t.wait_text("TUI-EXIT=130")
+    assert t.display("#{alternate_on}") == "0"
+
+
+def test_resize_redraws_at_the_new_size(make_server, tmux):
+    s = make_server(zones=STANDARD_ZONES)
+    t = tmux()
+    t.start_tui("-s", s.control)
+    t.wait_text("tdnsd ")
+    t.run("resize-window", "-x", "120", "-y", "40")
+    t.wait_for(lambda x: len(x.split("\n")[0].rstrip()) > 80, what="a 120-column top line")
+    lines = t.lines()
+    assert lines[0].rstrip().endswith("tdnsd 0.1.0") or "tdnsd" in lines[0]
+    assert "h Help" in lines[39], lines[39]
