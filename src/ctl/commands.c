@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The control command table: the one definition of every tdns-cli / tdnsd command. */
+#include <stdio.h>
 #include <string.h>
 
 #include "ctl/ctl.h"
@@ -191,4 +192,86 @@ ctl_cmd_find(const char *name)
 		}
 	}
 	return NULL;
+}
+
+static const struct ctl_arg *
+cmd_arg(const struct ctl_cmd *cmd, const char *name)
+{
+	for (const struct ctl_arg *a = cmd->args; a != NULL && a->name != NULL; a++) {
+		if (strcmp(a->name, name) == 0) {
+			return a;
+		}
+	}
+	return NULL;
+}
+
+static bool
+words_ok(const json_t *v)
+{
+	if (!json_is_array(v)) {
+		return false;
+	}
+	size_t i;
+	const json_t *w;
+	json_array_foreach(v, i, w) {
+		if (!json_is_string(w)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+int
+ctl_cmd_check_args(const struct ctl_cmd *cmd, const json_t *args, char *err, size_t errlen)
+{
+	const char *key;
+	json_t *v;
+	/* jansson iterates through a non-const pointer but changes nothing. */
+	json_t *obj = (json_t *)args;
+	json_object_foreach(obj, key, v) {
+		const struct ctl_arg *a = cmd_arg(cmd, key);
+		if (a == NULL) {
+			snprintf(err, errlen, "'%s' takes no argument '%s'", cmd->name, key);
+			return TDNS_EINVAL;
+		}
+		bool ok;
+		const char *want;
+		switch (a->type) {
+		case CTL_ARG_INT:
+			ok = json_is_integer(v);
+			want = "an integer";
+			break;
+		case CTL_ARG_WORDS:
+			ok = words_ok(v);
+			want = "an array of strings";
+			break;
+		case CTL_ARG_FLAG:
+			ok = json_is_boolean(v);
+			want = "true or false";
+			break;
+		case CTL_ARG_STRING:
+		case CTL_ARG_FILE:
+		default:
+			ok = json_is_string(v);
+			want = "a string";
+			break;
+		}
+		if (!ok) {
+			snprintf(err, errlen, "argument '%s' of '%s' must be %s", key, cmd->name,
+				 want);
+			return TDNS_EINVAL;
+		}
+	}
+	for (const struct ctl_arg *a = cmd->args; a != NULL && a->name != NULL; a++) {
+		if (a->optional) {
+			continue;
+		}
+		json_t *got = json_object_get(args, a->name);
+		if (got == NULL || (a->type == CTL_ARG_WORDS && json_array_size(got) == 0)) {
+			snprintf(err, errlen, "'%s' needs the argument '%s' (%s)", cmd->name,
+				 a->name, a->help);
+			return TDNS_EINVAL;
+		}
+	}
+	return TDNS_OK;
 }

@@ -99,6 +99,13 @@ extern const struct ctl_cmd ctl_cmds[];
 /* The command named exactly name, or NULL. */
 const struct ctl_cmd *ctl_cmd_find(const char *name);
 
+/*
+ * Checks a request's args object against cmd's entry in the table: every member is a known
+ * argument of the right JSON type, and every required one is present (a required WORDS
+ * argument is not empty).  TDNS_OK, or TDNS_EINVAL with a message naming the argument.
+ */
+int ctl_cmd_check_args(const struct ctl_cmd *cmd, const json_t *args, char *err, size_t errlen);
+
 /* ------------------------------------------------------------------------------------------ */
 /* The daemon side (server.c, cmd-*.c).  Needs libevent; linked into tdnsd only.                */
 

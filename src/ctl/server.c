@@ -179,91 +179,6 @@ stream_handler_find(const char *name)
 /* ------------------------------------------------------------------------------------------ */
 /* Requests                                                                                     */
 
-static const struct ctl_arg *
-cmd_arg(const struct ctl_cmd *cmd, const char *name)
-{
-	for (const struct ctl_arg *a = cmd->args; a != NULL && a->name != NULL; a++) {
-		if (strcmp(a->name, name) == 0) {
-			return a;
-		}
-	}
-	return NULL;
-}
-
-static bool
-words_ok(const json_t *v)
-{
-	if (!json_is_array(v)) {
-		return false;
-	}
-	size_t i;
-	const json_t *w;
-	json_array_foreach(v, i, w) {
-		if (!json_is_string(w)) {
-			return false;
-		}
-	}
-	return true;
-}
-
-/*
- * Checks args against the command table: every member is a known argument of the right
- * type, and every required one is present.  TDNS_OK, or TDNS_EINVAL with a message naming
- * the argument.
- */
-static int
-check_args(const struct ctl_cmd *cmd, json_t *args, char *err, size_t errlen)
-{
-	const char *key;
-	json_t *v;
-	json_object_foreach(args, key, v) {
-		const struct ctl_arg *a = cmd_arg(cmd, key);
-		if (a == NULL) {
-			snprintf(err, errlen, "'%s' takes no argument '%s'", cmd->name, key);
-			return TDNS_EINVAL;
-		}
-		bool ok;
-		const char *want;
-		switch (a->type) {
-		case CTL_ARG_INT:
-			ok = json_is_integer(v);
-			want = "an integer";
-			break;
-		case CTL_ARG_WORDS:
-			ok = words_ok(v);
-			want = "an array of strings";
-			break;
-		case CTL_ARG_FLAG:
-			ok = json_is_boolean(v);
-			want = "true or false";
-			break;
-		case CTL_ARG_STRING:
-		case CTL_ARG_FILE:
-		default:
-			ok = json_is_string(v);
-			want = "a string";
-			break;
-		}
-		if (!ok) {
-			snprintf(err, errlen, "argument '%s' of '%s' must be %s", key, cmd->name,
-				 want);
-			return TDNS_EINVAL;
-		}
-	}
-	for (const struct ctl_arg *a = cmd->args; a != NULL && a->name != NULL; a++) {
-		if (a->optional) {
-			continue;
-		}
-		json_t *got = json_object_get(args, a->name);
-		if (got == NULL || (a->type == CTL_ARG_WORDS && json_array_size(got) == 0)) {
-			snprintf(err, errlen, "'%s' needs the argument '%s' (%s)", cmd->name,
-				 a->name, a->help);
-			return TDNS_EINVAL;
-		}
-	}
-	return TDNS_OK;
-}
-
 static ctl_handler_fn
 handler_find(const char *name)
 {
@@ -346,7 +261,7 @@ handle_request(struct ctl_client *c, json_t *doc)
 		.uid = c->uid,
 		.gid = c->gid,
 	};
-	if (check_args(cmd, args, req.err, sizeof(req.err)) != TDNS_OK) {
+	if (ctl_cmd_check_args(cmd, args, req.err, sizeof(req.err)) != TDNS_OK) {
 		client_send(c, reply_error_id("EARGS", req.err), false);
 		goto out;
 	}

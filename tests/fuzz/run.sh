@@ -45,15 +45,22 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# The library sources the targets link: libtdns (core, dns, zone, cfg, ctl framing), no libevent.
+# The library sources the targets link: libtdns (the same files as libtdns.a), no libevent.
 libsrc=""
 for f in "$top"/src/core/*.c "$top"/src/dns/*.c "$top"/src/zone/*.c "$top"/src/cfg/*.c \
-	"$top"/src/ctl/frame.c "$top"/src/ctl/commands.c; do
+	"$top"/src/ctl/frame.c "$top"/src/ctl/commands.c "$top"/src/filter/*.c \
+	"$top"/src/net/client.c "$top"/src/resolver/cache.c; do
 	libsrc="$libsrc $f"
 done
-libs="$(pkg-config --libs inih jansson libsodium 2>/dev/null) -lpthread"
+libs="$(pkg-config --libs inih jansson libsodium openssl libnghttp2 2>/dev/null) -lpthread"
 cflags="-g -O1 -std=gnu11 -D_GNU_SOURCE -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
 -fno-sanitize-recover=undefined -I$top/src"
+
+# Some sources include the configure-made config.h: give them the few facts they use.
+version=$(sed -n 's/^AC_INIT(\[tdns\], \[\([^]]*\)\].*/\1/p' "$top/configure.ac")
+printf '#define PACKAGE_VERSION "%s"\n#define PACKAGE_NAME "tdns"\n#define PACKAGE_STRING "tdns %s"\n' \
+	"$version" "$version" >"$work/config.h"
+cflags="$cflags -I$work"
 
 echo "fuzz: building$targets"
 for t in $targets; do
