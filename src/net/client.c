@@ -964,6 +964,24 @@ stream_exchange(struct client *c, enum client_proto proto, struct pend *p, size_
 /* ------------------------------------------------------------------------------------------ */
 /* HTTPS: HTTP/2 with nghttp2 (RFC 8484 §5.2), POST or GET, JSON                               */
 
+void
+client_h2_header(const uint8_t *name, size_t namelen, const uint8_t *value, size_t valuelen,
+		 int *status, char *ctype, size_t ctypelen)
+{
+	if (namelen == 7 && memcmp(name, ":status", 7) == 0) {
+		int st = 0;
+		for (size_t i = 0; i < valuelen && i < 3; i++) {
+			st = st * 10 + (value[i] - '0');
+		}
+		/* RFC 7540 §8.1: 1xx responses are interim; the final one follows. */
+		if (st >= 200) {
+			*status = st;
+		}
+	} else if (namelen == 12 && memcmp(name, "content-type", 12) == 0) {
+		snprintf(ctype, ctypelen, "%.*s", (int)valuelen, (const char *)value);
+	}
+}
+
 static int
 h2_on_header(nghttp2_session *s, const nghttp2_frame *frame, const uint8_t *name,
 	     size_t namelen, const uint8_t *value, size_t valuelen, uint8_t flags, void *user)
@@ -974,20 +992,9 @@ h2_on_header(nghttp2_session *s, const nghttp2_frame *frame, const uint8_t *name
 		return 0;
 	}
 	struct pend *p = nghttp2_session_get_stream_user_data(s, frame->hd.stream_id);
-	if (p == NULL) {
-		return 0;
-	}
-	if (namelen == 7 && memcmp(name, ":status", 7) == 0) {
-		int st = 0;
-		for (size_t i = 0; i < valuelen && i < 3; i++) {
-			st = st * 10 + (value[i] - '0');
-		}
-		/* 1xx are interim; the final status comes later. */
-		if (st >= 200) {
-			p->status = st;
-		}
-	} else if (namelen == 12 && memcmp(name, "content-type", 12) == 0) {
-		snprintf(p->ctype, sizeof(p->ctype), "%.*s", (int)valuelen, (const char *)value);
+	if (p != NULL) {
+		client_h2_header(name, namelen, value, valuelen, &p->status, p->ctype,
+				 sizeof(p->ctype));
 	}
 	return 0;
 }

@@ -152,6 +152,14 @@ int client_query(struct client *c, const uint8_t *query, size_t qlen, uint8_t *r
 /* Closes the open connection, if any, keeping the TLS session for resumption. */
 void client_close(struct client *c);
 
+/*
+ * Records one HTTP/2 response header of a DoH exchange: the final :status (1xx are interim,
+ * RFC 7540 §8.1) into *status and content-type into ctype.  Other headers are ignored.  Used
+ * by this blocking client and by the forwarder's asynchronous DoH upstreams.
+ */
+void client_h2_header(const uint8_t *name, size_t namelen, const uint8_t *value, size_t valuelen,
+		      int *status, char *ctype, size_t ctypelen);
+
 /* Message for the last failure of c ("TLS certificate of dns.test not accepted: ..."). */
 const char *client_error(const struct client *c);
 

@@ -607,21 +607,9 @@ h2_on_header(nghttp2_session *s, const nghttp2_frame *frame, const uint8_t *name
 		return 0;
 	}
 	struct up_xfer *x = nghttp2_session_get_stream_user_data(s, frame->hd.stream_id);
-	if (x == NULL) {
-		return 0;
-	}
-	if (namelen == 7 && memcmp(name, ":status", 7) == 0) {
-		int st = 0;
-		for (size_t i = 0; i < valuelen && i < 3; i++) {
-			st = st * 10 + (value[i] - '0');
-		}
-		/* RFC 7540 §8.1: 1xx responses are interim; the final one follows. */
-		if (st >= 200) {
-			x->h2->status = st;
-		}
-	} else if (namelen == 12 && memcmp(name, "content-type", 12) == 0) {
-		snprintf(x->h2->ctype, sizeof(x->h2->ctype), "%.*s", (int)valuelen,
-			 (const char *)value);
+	if (x != NULL) {
+		client_h2_header(name, namelen, value, valuelen, &x->h2->status, x->h2->ctype,
+				 sizeof(x->h2->ctype));
 	}
 	return 0;
 }
