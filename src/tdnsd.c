@@ -111,45 +111,6 @@ startup_error(const struct daemon *d, const char *fmt, ...)
  * Loads one zone into set.  On failure the version in old (when there is one) is kept by
  * sharing it, else the zone is skipped: one bad zone never stops the others.
  */
-/*
- * The file of a conditional forwarder zone holds only overrides (issue 4) and need not have
- * the SOA and NS a primary zone must have: when it fails to load as it is, it is loaded again
- * with a placeholder SOA and NS at the apex (TTL 0; the resolver path forwards apex SOA and
- * NS queries rather than answering them from here).  The first error is kept if that fails
- * too (a file with its own SOA, or a syntax error).
- */
-static int
-load_override(const uint8_t *apex, const char *file, struct zone **z, char *err, size_t errlen)
-{
-	int rc = zone_load(apex, file, z, err, errlen);
-	if (rc == TDNS_OK || rc == TDNS_EIO) {
-		return rc;
-	}
-	FILE *fp = fopen(file, "r");
-	if (fp == NULL) {
-		return rc;
-	}
-	static const char head[] = "@ 0 IN SOA invalid. invalid. 0 0 0 0 0\n@ 0 IN NS invalid.\n";
-	size_t cap = sizeof(head) + 4096, len = sizeof(head) - 1;
-	char *text = tdns_xmalloc(cap);
-	memcpy(text, head, len);
-	size_t n;
-	while ((n = fread(text + len, 1, cap - len, fp)) > 0) {
-		len += n;
-		if (len == cap) {
-			cap *= 2;
-			text = tdns_xrealloc(text, cap);
-		}
-	}
-	fclose(fp);
-	char err2[256];
-	if (zone_load_mem(apex, text, len, file, z, err2, sizeof(err2)) == TDNS_OK) {
-		rc = TDNS_OK;
-	}
-	free(text);
-	return rc;
-}
-
 static void
 load_one(struct zone_set *set, const struct zone_set *old, const char *name,
 	 const uint8_t *apex, const char *file, bool forwarder, struct load_sum *sum)
@@ -158,7 +119,7 @@ load_one(struct zone_set *set, const struct zone_set *old, const char *name,
 	struct zone *z = NULL;
 	double t0 = now_ms();
 	int rc = file == NULL ? TDNS_EINVAL
-		 : forwarder ? load_override(apex, file, &z, err, sizeof(err))
+		 : forwarder ? zone_load_forwarder(apex, file, &z, err, sizeof(err))
 			     : zone_load(apex, file, &z, err, sizeof(err));
 	if (file == NULL) {
 		snprintf(err, sizeof(err), "no zone file");
@@ -236,7 +197,8 @@ load_zones(const struct cfg *c, const struct zone_catalog *cat, const struct zon
 			tdns_info("zone %s: disabled", e->name);
 			continue;
 		}
-		load_one(set, old, e->name, e->apex, e->file, false, sum);
+		load_one(set, old, e->name, e->apex, e->file,
+			 e->type != NULL && strcmp(e->type, "forwarder") == 0, sum);
 	}
 	return set;
 }
@@ -254,13 +216,23 @@ check_zones(const struct cfg *c)
 		if (fwd && access(cz->file, F_OK) != 0) {
 			continue;
 		}
-		int rc = fwd ? load_override(cz->apex, cz->file, &z, err, sizeof(err))
+		int rc = fwd ? zone_load_forwarder(cz->apex, cz->file, &z, err, sizeof(err))
 			     : zone_load(cz->apex, cz->file, &z, err, sizeof(err));
 		if (rc != TDNS_OK) {
 			fprintf(stderr, "tdnsd: %s\n", err);
 			status = 1;
 		}
 		zone_free(z);
+	}
+	if (c->ndot_listen > 0 || c->ndoh_listen > 0) {
+		/* The certificate the encrypted listeners would present must load (issue 6). */
+		struct net_tls *t = NULL;
+		char err[1024];
+		if (net_tls_new(c, &t, err, sizeof(err)) != TDNS_OK) {
+			fprintf(stderr, "tdnsd: %s\n", err);
+			status = 1;
+		}
+		net_tls_free(t);
 	}
 	return status;
 }
@@ -555,14 +527,6 @@ reload(struct daemon *d, char *msg, size_t msglen)
 	for (size_t i = 0; i < d->cfg->nzones; i++) {
 		removed += !cfg_has_zone(nc, d->cfg->zones[i].apex);
 	}
-	struct resolver_conf *nrc = NULL;
-	rc = resolver_conf_new(nc, d->cache, &nrc, err, sizeof(err));
-	if (rc != TDNS_OK) {
-		tdns_err("reload: %s; keeping the running configuration and zones", err);
-		snprintf(msg, msglen, "%s; keeping the running configuration and zones", err);
-		cfg_free(nc);
-		return rc;
-	}
 	if (nc->cache_max_size != d->cfg->cache_max_size ||
 	    nc->cache_min_ttl != d->cfg->cache_min_ttl ||
 	    nc->cache_max_ttl != d->cfg->cache_max_ttl ||
@@ -575,9 +539,18 @@ reload(struct daemon *d, char *msg, size_t msglen)
 	if (set == NULL) {
 		tdns_err("reload: out of memory; keeping the running zones");
 		snprintf(msg, msglen, "out of memory; keeping the running configuration and zones");
-		resolver_conf_unref(nrc);
 		cfg_free(nc);
 		return TDNS_ENOMEM;
+	}
+	/* The forwarder zones' FWD records are part of the forwarding setup. */
+	struct resolver_conf *nrc = NULL;
+	rc = resolver_conf_new(nc, set, d->cache, &nrc, err, sizeof(err));
+	if (rc != TDNS_OK) {
+		tdns_err("reload: %s; keeping the running configuration and zones", err);
+		snprintf(msg, msglen, "%s; keeping the running configuration and zones", err);
+		zone_set_free(set);
+		cfg_free(nc);
+		return rc;
 	}
 	net_server_publish_resolver(d->srv, nrc);
 	resolver_conf_unref(d->rconf);
@@ -627,6 +600,20 @@ env_publish(void *daemon, struct zone_set *set)
 	net_server_publish(d->srv, set);
 	zone_set_free(d->zones);
 	d->zones = set;
+	if (!resolver_conf_fwd_changed(d->rconf, set)) {
+		return;
+	}
+	/* A forwarder zone or its FWD records changed: rebuild the forwarding setup. */
+	struct resolver_conf *nrc = NULL;
+	char err[512];
+	if (resolver_conf_new(d->cfg, set, d->cache, &nrc, err, sizeof(err)) != TDNS_OK) {
+		tdns_err("forwarder zones: %s; keeping the previous forwarders", err);
+		return;
+	}
+	net_server_publish_resolver(d->srv, nrc);
+	resolver_conf_unref(d->rconf);
+	d->rconf = nrc;
+	tdns_info("forwarder zones changed: %zu forwarded domains", nrc->nzones);
 }
 
 static struct zone_catalog *
@@ -792,9 +779,10 @@ log_stats(struct net_server *srv)
 	struct net_stats st;
 	net_server_stats(srv, &st);
 	char line[512];
-	int n = snprintf(line, sizeof(line), "%llu queries (%llu UDP, %llu TCP, %llu dropped, "
-			 "%llu truncated)", (unsigned long long)st.queries,
+	int n = snprintf(line, sizeof(line), "%llu queries (%llu UDP, %llu TCP, %llu DoT, %llu DoH, "
+			 "%llu dropped, %llu truncated)", (unsigned long long)st.queries,
 			 (unsigned long long)st.udp, (unsigned long long)st.tcp,
+			 (unsigned long long)st.dot, (unsigned long long)st.doh,
 			 (unsigned long long)st.dropped, (unsigned long long)st.truncated);
 	for (int rc = 0; rc < NET_STATS_RCODES && n > 0 && (size_t)n < sizeof(line); rc++) {
 		if (st.rcode[rc] == 0) {
@@ -806,9 +794,11 @@ log_stats(struct net_server *srv)
 		n += snprintf(line + n, sizeof(line) - (size_t)n, " %s=%llu", txt,
 			      (unsigned long long)st.rcode[rc]);
 	}
-	tdns_info("%s; TCP connections: %llu accepted, %llu refused, %llu evicted", line,
-		  (unsigned long long)st.tcp_accepted, (unsigned long long)st.tcp_refused,
-		  (unsigned long long)st.tcp_evicted);
+	tdns_info("%s; TCP connections: %llu accepted (%llu TLS, %llu failed handshakes), %llu "
+		  "refused, %llu evicted; %llu HTTP errors", line,
+		  (unsigned long long)st.tcp_accepted, (unsigned long long)st.tls_accepted,
+		  (unsigned long long)st.tls_failed, (unsigned long long)st.tcp_refused,
+		  (unsigned long long)st.tcp_evicted, (unsigned long long)st.http_errors);
 }
 
 static int
@@ -860,7 +850,7 @@ run(struct daemon *d)
 		return 1;
 	}
 	cache_set_prefetch_hits(d->cache, c->cache_prefetch ? CACHE_DEFAULT_PREFETCH_HITS : 0);
-	if (resolver_conf_new(c, d->cache, &d->rconf, err, sizeof(err)) != TDNS_OK) {
+	if (resolver_conf_new(c, d->zones, d->cache, &d->rconf, err, sizeof(err)) != TDNS_OK) {
 		startup_error(d, "%s", err);
 		return 1;
 	}
@@ -892,18 +882,28 @@ run(struct daemon *d)
 		goto out;
 	}
 	ctl_start(d);
-	char addrs[512] = "";
+	char addrs[1024] = "";
 	size_t off = 0;
-	for (size_t i = 0; i < d->cfg->nlisten && off < sizeof(addrs); i++) {
-		int n = snprintf(addrs + off, sizeof(addrs) - off, "%s%s", i ? ", " : "",
-				 d->cfg->listen[i].text);
-		off += n > 0 ? (size_t)n : 0;
+	const struct { const struct cfg_listen *l; size_t n; const char *what; } lists[] = {
+		{ d->cfg->listen, d->cfg->nlisten, "UDP and TCP" },
+		{ d->cfg->dot_listen, d->cfg->ndot_listen, "DoT" },
+		{ d->cfg->doh_listen, d->cfg->ndoh_listen, "DoH" },
+		{ d->cfg->http_listen, d->cfg->nhttp_listen, "DNS over HTTP" },
+	};
+	for (size_t k = 0; k < sizeof(lists) / sizeof(lists[0]); k++) {
+		for (size_t i = 0; i < lists[k].n && off < sizeof(addrs); i++) {
+			bool last = i + 1 == lists[k].n;
+			int n = snprintf(addrs + off, sizeof(addrs) - off, "%s%s%s%s%s",
+					 off > 0 && i == 0 ? "; " : i > 0 ? ", " : "",
+					 lists[k].l[i].text, last ? " (" : "",
+					 last ? lists[k].what : "", last ? ")" : "");
+			off += n > 0 ? (size_t)n : 0;
+		}
 	}
-	tdns_info("tdnsd %s started: %u worker%s, listening on %s (UDP and TCP), %zu zone%s "
-		  "(%zu records, %u failed) loaded in %.1f ms", PACKAGE_VERSION, nworkers,
-		  nworkers == 1 ? "" : "s", d->cfg->nlisten ? addrs : "nothing",
-		  zone_set_count(d->zones), zone_set_count(d->zones) == 1 ? "" : "s", sum.records,
-		  sum.failed, now_ms() - t0);
+	tdns_info("tdnsd %s started: %u worker%s, listening on %s, %zu zone%s (%zu records, %u "
+		  "failed) loaded in %.1f ms", PACKAGE_VERSION, nworkers, nworkers == 1 ? "" : "s",
+		  off > 0 ? addrs : "nothing", zone_set_count(d->zones),
+		  zone_set_count(d->zones) == 1 ? "" : "s", sum.records, sum.failed, now_ms() - t0);
 	detach(d);
 	event_base_dispatch(d->base);
 	/* First, so that a client waiting for the reply to `server stop` gets it at once. */

@@ -13,7 +13,7 @@ DEPS="build-essential autoconf automake libtool pkg-config libevent-dev libssl-d
 libnghttp2-dev libncurses-dev libinih-dev libsodium-dev libjansson-dev libcmocka-dev clang
 libclang-rt-14-dev python3 python3-dnspython python3-pytest knot-dnsutils bind9-dnsutils
 bind9-utils knot-dnssecutils dnsperf nsd knot ldnsutils iproute2 procps ca-certificates openssl
-curl tmux unbound python3-h2"
+curl tmux unbound python3-h2 nginx-light"
 
 if [ "${1:-}" = "--print-deps" ]; then
 	# shellcheck disable=SC2086

@@ -17,6 +17,7 @@
 #include "ctl/ctl.h"
 #include "filter/filter.h"
 #include "net/client.h"
+#include "resolver/resolver.h"
 
 /* Every message a value parser writes is "what was wrong; expected what". */
 #define LISTEN_EXPECT "expected ADDR, ADDR:PORT, [IPV6] or [IPV6]:PORT separated by commas, " \
@@ -178,9 +179,13 @@ cfg_parse_listen(const char *s, uint16_t default_port, struct cfg_listen *l)
 	return listen_parse(s, default_port, l, &why);
 }
 
-/* [server] listen: a comma-separated list; the whole list replaces the previous one. */
+/*
+ * A comma-separated listen list with default_port; the whole list replaces the previous one.
+ * An empty value is an empty list (the listener is off) when allow_empty.
+ */
 static int
-parse_listen(struct cfg *c, void *target, const char *value, char *err, size_t errlen)
+parse_listen_list(const char *value, uint16_t default_port, bool allow_empty,
+		  struct cfg_listen **target, size_t *count, char *err, size_t errlen)
 {
 	struct cfg_listen *list = NULL;
 	size_t n = 0;
@@ -188,6 +193,12 @@ parse_listen(struct cfg *c, void *target, const char *value, char *err, size_t e
 	char *p = copy;
 	int rc = TDNS_ECONFIG;
 
+	while (*p == ' ' || *p == '\t') {
+		p++;
+	}
+	if (*p == '\0' && allow_empty) {
+		goto done;
+	}
 	for (;;) {
 		char *comma = strchr(p, ',');
 		if (comma != NULL) {
@@ -208,7 +219,7 @@ parse_listen(struct cfg *c, void *target, const char *value, char *err, size_t e
 		}
 		list = tdns_xrealloc(list, (n + 1) * sizeof(*list));
 		const char *why = NULL;
-		if (listen_parse(p, 53, &list[n], &why) != TDNS_OK) {
+		if (listen_parse(p, default_port, &list[n], &why) != TDNS_OK) {
 			snprintf(err, errlen, "invalid listen address '%s' (%s); %s", p, why,
 				 LISTEN_EXPECT);
 			goto out;
@@ -227,15 +238,90 @@ parse_listen(struct cfg *c, void *target, const char *value, char *err, size_t e
 		}
 		p = comma + 1;
 	}
-	free(*(struct cfg_listen **)target);
-	*(struct cfg_listen **)target = list;
-	c->nlisten = n;
+done:
+	free(*target);
+	*target = list;
+	*count = n;
 	list = NULL;
 	rc = TDNS_OK;
 out:
 	free(list);
 	free(copy);
 	return rc;
+}
+
+/* [server] listen: UDP and TCP, port 53 by default. */
+static int
+parse_listen(struct cfg *c, void *target, const char *value, char *err, size_t errlen)
+{
+	return parse_listen_list(value, 53, false, target, &c->nlisten, err, errlen);
+}
+
+/* [dot] listen: DNS over TLS (RFC 7858 §3.1: port 853); empty = off. */
+static int
+parse_dot_listen(struct cfg *c, void *target, const char *value, char *err, size_t errlen)
+{
+	return parse_listen_list(value, 853, true, target, &c->ndot_listen, err, errlen);
+}
+
+/* [doh] listen: DNS over HTTPS (RFC 8484 §1: the https port 443); empty = off. */
+static int
+parse_doh_listen(struct cfg *c, void *target, const char *value, char *err, size_t errlen)
+{
+	return parse_listen_list(value, 443, true, target, &c->ndoh_listen, err, errlen);
+}
+
+/* [doh] http-listen: DNS over plain HTTP for a reverse proxy (port 80); empty = off. */
+static int
+parse_http_listen(struct cfg *c, void *target, const char *value, char *err, size_t errlen)
+{
+	return parse_listen_list(value, 80, true, target, &c->nhttp_listen, err, errlen);
+}
+
+/* [tls] certificate, key, password-file: absolute paths, or empty. */
+static int
+parse_tls_file(struct cfg *c, void *target, const char *value, char *err, size_t errlen)
+{
+	if (value[0] != '\0' && value[0] != '/') {
+		snprintf(err, errlen, "invalid file name '%s'; expected an absolute path or "
+			 "nothing", value);
+		return TDNS_ECONFIG;
+	}
+	set_str(target, value);
+	return TDNS_OK;
+}
+
+/* [doh] path: the URI path of DoH requests (RFC 8484 §3: a URI Template, here fixed). */
+static int
+parse_doh_path(struct cfg *c, void *target, const char *value, char *err, size_t errlen)
+{
+	bool ok = value[0] == '/' && strlen(value) < 256;
+	for (const char *p = value; ok && *p != '\0'; p++) {
+		ok = *p > ' ' && *p < 0x7f && *p != '?' && *p != '#' && *p != '%';
+	}
+	if (!ok) {
+		snprintf(err, errlen, "invalid path '%s'; expected an absolute URI path such as "
+			 "/dns-query, without query, fragment or escapes", value);
+		return TDNS_ECONFIG;
+	}
+	set_str(target, value);
+	return TDNS_OK;
+}
+
+/* [doh] trusted-proxies: a CIDR list (may be empty). */
+static int
+parse_trusted_proxies(struct cfg *c, void *target, const char *value, char *err,
+		      size_t errlen)
+{
+	struct filter_acl acl = { NULL, 0 };
+	char msg[256];
+	if (filter_acl_parse(value, &acl, msg, sizeof(msg)) != TDNS_OK) {
+		snprintf(err, errlen, "invalid trusted-proxies list: %s", msg);
+		return TDNS_ECONFIG;
+	}
+	filter_acl_clear(&acl);
+	set_str(target, value);
+	return TDNS_OK;
 }
 
 static int
@@ -768,6 +854,51 @@ const struct cfg_key cfg_keys[] = {
 		.parse = parse_yes_no, .offset = offsetof(struct cfg, cache_prefetch),
 	},
 	{
+		.section = "tls", .key = "certificate", .def = "",
+		.help = "certificate for DoT and DoH: a PEM file (chain, and the key unless key is "
+			"set) or a PKCS#12 file (.pfx/.p12); reloaded when it changes",
+		.parse = parse_tls_file, .offset = offsetof(struct cfg, tls_certificate),
+	},
+	{
+		.section = "tls", .key = "key", .def = "",
+		.help = "PEM private key of the certificate; empty: in the certificate file",
+		.parse = parse_tls_file, .offset = offsetof(struct cfg, tls_key),
+	},
+	{
+		.section = "tls", .key = "password-file", .def = "",
+		.help = "file (mode 0600) holding the password of the PKCS#12 file or of an "
+			"encrypted PEM key; empty: no password",
+		.parse = parse_tls_file, .offset = offsetof(struct cfg, tls_password_file),
+	},
+	{
+		.section = "dot", .key = "listen", .def = "",
+		.help = "addresses for DNS over TLS (RFC 7858), port 853 by default; empty: off",
+		.parse = parse_dot_listen, .offset = offsetof(struct cfg, dot_listen),
+	},
+	{
+		.section = "doh", .key = "listen", .def = "",
+		.help = "addresses for DNS over HTTPS (RFC 8484, HTTP/2 and HTTP/1.1), port 443 "
+			"by default; empty: off",
+		.parse = parse_doh_listen, .offset = offsetof(struct cfg, doh_listen),
+	},
+	{
+		.section = "doh", .key = "http-listen", .def = "",
+		.help = "addresses for DNS over plain HTTP behind a reverse proxy, port 80 by "
+			"default; empty: off",
+		.parse = parse_http_listen, .offset = offsetof(struct cfg, http_listen),
+	},
+	{
+		.section = "doh", .key = "path", .def = "/dns-query",
+		.help = "URI path of DoH requests",
+		.parse = parse_doh_path, .offset = offsetof(struct cfg, doh_path),
+	},
+	{
+		.section = "doh", .key = "trusted-proxies", .def = "127.0.0.0/8, ::1",
+		.help = "proxies (CIDR list) whose X-Real-IP or X-Forwarded-For header names the "
+			"client on the http-listen addresses",
+		.parse = parse_trusted_proxies, .offset = offsetof(struct cfg, doh_trusted_proxies),
+	},
+	{
 		.section = "zone", .key = "type", .def = "primary",
 		.help = "how the zone is served: primary (from its file) or forwarder "
 			"(a conditional forwarder zone)",
@@ -791,7 +922,7 @@ const struct cfg_key cfg_keys[] = {
 
 /* Sections and keys of DESIGN.md that later releases will accept, for a clearer error. */
 static const char *const later_sections[] = {
-	"dnssec", "tls", "dot", "doh", NULL,
+	"dnssec", NULL,
 };
 static const char *const later_keys[] = { "log/query-log", NULL };
 
@@ -800,12 +931,12 @@ static const char *const later_keys[] = { "log/query-log", NULL };
 
 enum section {
 	SECT_NONE, SECT_SERVER, SECT_CONTROL, SECT_LOG, SECT_ZONE, SECT_RECURSION,
-	SECT_FORWARDERS, SECT_CACHE,
+	SECT_FORWARDERS, SECT_CACHE, SECT_TLS, SECT_DOT, SECT_DOH,
 };
 
 /* Sections named in "expected one of" messages. */
 #define SECTIONS_EXPECT "[server], [control], [log], [recursion], [forwarders], [cache], " \
-	"[zone NAME]"
+	"[tls], [dot], [doh], [zone NAME]"
 
 struct loader {
 	const char *path;
@@ -848,7 +979,8 @@ sect_name(enum section s)
 {
 	return s == SECT_SERVER ? "server" : s == SECT_CONTROL ? "control" :
 	       s == SECT_LOG ? "log" : s == SECT_RECURSION ? "recursion" :
-	       s == SECT_FORWARDERS ? "forwarders" : s == SECT_CACHE ? "cache" : "zone";
+	       s == SECT_FORWARDERS ? "forwarders" : s == SECT_CACHE ? "cache" :
+	       s == SECT_TLS ? "tls" : s == SECT_DOT ? "dot" : s == SECT_DOH ? "doh" : "zone";
 }
 
 /* The current section as people wrote it, for messages: "server", "zone example.com". */
@@ -974,6 +1106,15 @@ begin_section(struct loader *ld, char *name)
 	if (strcmp(name, "cache") == 0) {
 		ld->sect = SECT_CACHE;
 		return;
+	}
+	static const struct { const char *name; enum section sect; } more[] = {
+		{ "tls", SECT_TLS }, { "dot", SECT_DOT }, { "doh", SECT_DOH },
+	};
+	for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++) {
+		if (strcmp(name, more[i].name) == 0) {
+			ld->sect = more[i].sect;
+			return;
+		}
 	}
 	if (strncmp(name, "zone", 4) == 0 && (name[4] == '\0' || name[4] == ' ' ||
 					      name[4] == '\t')) {
@@ -1154,15 +1295,16 @@ finish(struct cfg *c, char *err, size_t errlen)
 			 "min-ttl <= max-ttl", c->path, c->cache_min_ttl, c->cache_max_ttl);
 		return TDNS_ECONFIG;
 	}
+	/* Encrypted listeners need something to encrypt with (issue 6). */
+	if ((c->ndot_listen > 0 || c->ndoh_listen > 0) && c->tls_certificate[0] == '\0') {
+		snprintf(err, errlen, "%s: [%s] listen needs [tls] certificate; expected a PEM or "
+			 "PKCS#12 file, or no listen addresses", c->path,
+			 c->ndot_listen > 0 ? "dot" : "doh");
+		return TDNS_ECONFIG;
+	}
 	for (size_t i = 0; i < c->nzones; i++) {
 		struct cfg_zone *z = &c->zones[i];
 		bool fwd = strcmp(z->type, "forwarder") == 0;
-		if (fwd && z->forwarders[0] == '\0') {
-			snprintf(err, errlen, "%s:%u: zone '%s' of type forwarder needs a forwarders "
-				 "key; expected server URLs or this-server", z->src_file,
-				 z->src_line, z->name);
-			return TDNS_ECONFIG;
-		}
 		if (!fwd && z->forwarders[0] != '\0') {
 			snprintf(err, errlen, "%s:%u: zone '%s' has forwarders but type %s; expected "
 				 "type = forwarder", z->src_file, z->src_line, z->name, z->type);
@@ -1214,7 +1356,8 @@ cfg_load(const char *path, struct cfg **out, char *err, size_t errlen)
 	if (rc == TDNS_OK) {
 		rc = apply_defaults(c, "log", c, msg, sizeof(msg));
 	}
-	static const char *const more[] = { "recursion", "forwarders", "cache" };
+	static const char *const more[] = { "recursion", "forwarders", "cache", "tls", "dot",
+					    "doh" };
 	for (size_t i = 0; i < sizeof(more) / sizeof(more[0]) && rc == TDNS_OK; i++) {
 		rc = apply_defaults(c, more[i], c, msg, sizeof(msg));
 	}
@@ -1283,6 +1426,14 @@ cfg_free(struct cfg *c)
 	free(c->forward_ca_file);
 	free(c->zones);
 	free(c->listen);
+	free(c->tls_certificate);
+	free(c->tls_key);
+	free(c->tls_password_file);
+	free(c->dot_listen);
+	free(c->doh_listen);
+	free(c->http_listen);
+	free(c->doh_path);
+	free(c->doh_trusted_proxies);
 	free(c->state_dir);
 	free(c->user);
 	free(c->control_socket);

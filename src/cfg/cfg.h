@@ -79,6 +79,18 @@ struct cfg {
 	unsigned cache_neg_max_ttl;
 	unsigned cache_serve_stale; /* seconds after expiry an answer may be served, 0 = off */
 	unsigned cache_prefetch;  /* 0 or 1 */
+	/* [tls], [dot], [doh] (issue 6) */
+	char *tls_certificate;    /* PEM chain (+ key) or PKCS#12 file, absolute; "" = none */
+	char *tls_key;            /* PEM private key; "" = in the certificate file */
+	char *tls_password_file;  /* password of the PKCS#12 file or PEM key; "" = none */
+	struct cfg_listen *dot_listen; /* DNS over TLS, RFC 7858 */
+	size_t ndot_listen;
+	struct cfg_listen *doh_listen; /* DNS over HTTPS, RFC 8484 (h2 and http/1.1 over TLS) */
+	size_t ndoh_listen;
+	struct cfg_listen *http_listen; /* DNS over plain HTTP, behind a reverse proxy */
+	size_t nhttp_listen;
+	char *doh_path;           /* "/dns-query" */
+	char *doh_trusted_proxies; /* CIDR list (filter_acl_parse) of proxies on http-listen */
 	/* zones */
 	struct cfg_zone *zones;
 	size_t nzones;

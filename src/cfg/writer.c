@@ -39,11 +39,15 @@ static char *
 fmt_listen(const struct cfg *c, const void *field)
 {
 	const struct cfg_listen *l = *(struct cfg_listen *const *)field;
-	size_t cap = c->nlisten * (sizeof(l->text) + 2) + 1;
+	/* The lists of [server], [dot] and [doh] each have their own count. */
+	size_t n = field == (const void *)&c->dot_listen ? c->ndot_listen :
+		   field == (const void *)&c->doh_listen ? c->ndoh_listen :
+		   field == (const void *)&c->http_listen ? c->nhttp_listen : c->nlisten;
+	size_t cap = n * (sizeof(l->text) + 2) + 1;
 	char *out = tdns_xmalloc(cap);
 	size_t off = 0;
 	out[0] = '\0';
-	for (size_t i = 0; i < c->nlisten; i++) {
+	for (size_t i = 0; i < n; i++) {
 		off += (size_t)snprintf(out + off, cap - off, "%s%s", i ? ", " : "", l[i].text);
 	}
 	return out;
@@ -145,6 +149,14 @@ static const struct {
 	{ "cache", "negative-max-ttl", fmt_uint },
 	{ "cache", "serve-stale", fmt_uint },
 	{ "cache", "prefetch", fmt_yes_no },
+	{ "tls", "certificate", fmt_str },
+	{ "tls", "key", fmt_str },
+	{ "tls", "password-file", fmt_str },
+	{ "dot", "listen", fmt_listen },
+	{ "doh", "listen", fmt_listen },
+	{ "doh", "http-listen", fmt_listen },
+	{ "doh", "path", fmt_str },
+	{ "doh", "trusted-proxies", fmt_str },
 	{ "zone", "type", fmt_str },
 	{ "zone", "file", fmt_str },
 	{ "zone", "forwarders", fmt_str },

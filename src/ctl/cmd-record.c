@@ -6,6 +6,7 @@
 
 #include "cfg/cfg.h"
 #include "ctl/cmd-zone.h"
+#include "resolver/resolver.h"
 
 /* TTL of a new rrset when none is given and the name has none of that type (ISSUE3.md). */
 #define RECORD_DEFAULT_TTL 3600
@@ -202,6 +203,31 @@ rec_rdata(struct ctl_req *req, struct rec *r, const struct zone *cur)
 				     "bad %s rdata: %s", r->type_text, err);
 	}
 	r->has_rdata = true;
+	return TDNS_OK;
+}
+
+/*
+ * FWD records name the servers of a conditional forwarder zone (issue 4): they belong in such
+ * a zone, and their one string must be a server URL or this-server.
+ */
+static int
+rec_check_fwd(struct ctl_req *req, const struct rec *r, const struct zone *cur)
+{
+	if (r->type != DNS_TYPE_FWD || !r->has_rdata) {
+		return TDNS_OK;
+	}
+	if (!cur->forwarder) {
+		return ctl_zone_fail(req, TDNS_EINVAL, "FWD records belong in conditional forwarder "
+				     "zones; %s is not one (zone create NAME --type forwarder)",
+				     r->zr.name);
+	}
+	char spec[256], msg[256];
+	memcpy(spec, r->rd + 1, r->rd[0]);
+	spec[r->rd[0]] = '\0';
+	if (resolver_fwd_spec_check(spec, msg, sizeof(msg)) != TDNS_OK) {
+		return ctl_zone_fail(req, TDNS_EBADRDATA, "bad FWD rdata: '%s': %s; expected a "
+				     "server URL or this-server", spec, msg);
+	}
 	return TDNS_OK;
 }
 
@@ -430,22 +456,37 @@ ctl_cmd_record_list(struct ctl_req *req)
 	return TDNS_OK;
 }
 
+/*
+ * The common start of `record add` and `record update`: the zone, the owner, the type and
+ * one record's rdata, read against the zone as served (*cur; *loaded when it had to be read
+ * from its file, for the caller to free).
+ */
+static int
+rec_read_one(struct ctl_req *req, struct rec *r, const struct zone **cur, struct zone **loaded)
+{
+	int rc = rec_zone_and_name(req, r);
+	if (rc == TDNS_OK) {
+		rc = rec_type(req, r, arg_str(req, "type"));
+	}
+	if (rc == TDNS_OK) {
+		rc = ctl_zone_current(req, &r->zr, cur, loaded);
+	}
+	if (rc == TDNS_OK) {
+		rc = rec_rdata(req, r, *cur);
+	}
+	if (rc == TDNS_OK) {
+		rc = rec_check_fwd(req, r, *cur);
+	}
+	return rc;
+}
+
 int
 ctl_cmd_record_add(struct ctl_req *req)
 {
 	struct rec r = { .type = 0 };
 	const struct zone *cur;
 	struct zone *loaded = NULL, *z = NULL;
-	int rc = rec_zone_and_name(req, &r);
-	if (rc == TDNS_OK) {
-		rc = rec_type(req, &r, arg_str(req, "type"));
-	}
-	if (rc == TDNS_OK) {
-		rc = ctl_zone_current(req, &r.zr, &cur, &loaded);
-	}
-	if (rc == TDNS_OK) {
-		rc = rec_rdata(req, &r, cur);
-	}
+	int rc = rec_read_one(req, &r, &cur, &loaded);
 	if (rc != TDNS_OK) {
 		goto out;
 	}
@@ -495,16 +536,7 @@ ctl_cmd_record_update(struct ctl_req *req)
 	struct rec r = { .type = 0 };
 	const struct zone *cur;
 	struct zone *loaded = NULL, *z = NULL;
-	int rc = rec_zone_and_name(req, &r);
-	if (rc == TDNS_OK) {
-		rc = rec_type(req, &r, arg_str(req, "type"));
-	}
-	if (rc == TDNS_OK) {
-		rc = ctl_zone_current(req, &r.zr, &cur, &loaded);
-	}
-	if (rc == TDNS_OK) {
-		rc = rec_rdata(req, &r, cur);
-	}
+	int rc = rec_read_one(req, &r, &cur, &loaded);
 	if (rc != TDNS_OK) {
 		goto out;
 	}

@@ -12,6 +12,7 @@
 
 #include "cfg/cfg.h"
 #include "ctl/cmd-zone.h"
+#include "resolver/resolver.h"
 
 /* SOA timers of a zone made by `zone create`: refresh, retry, expire, minimum (RFC 1912 §2.2). */
 #define NEW_ZONE_TTL 3600
@@ -103,6 +104,25 @@ cfg_zone_of(const struct cfg *c, const uint8_t *apex)
 	return NULL;
 }
 
+/* The zone's type as configured or created: "primary" or "forwarder". */
+static const char *
+ref_type(const struct ctl_zone_ref *zr)
+{
+	return zr->cz != NULL && zr->cz->type != NULL ? zr->cz->type
+	       : zr->ce != NULL && zr->ce->type != NULL ? zr->ce->type : "primary";
+}
+
+/* Reads zr's zone from path the way the daemon reads a zone of its type. */
+static int
+load_file(const struct ctl_zone_ref *zr, const char *path, struct zone **out, char *err,
+	  size_t errlen)
+{
+	if (strcmp(ref_type(zr), "forwarder") == 0) {
+		return zone_load_forwarder(zr->apex, path, out, err, errlen);
+	}
+	return zone_load(zr->apex, path, out, err, errlen);
+}
+
 int
 ctl_zone_find(struct ctl_req *req, const char *text, struct ctl_zone_ref *out)
 {
@@ -133,7 +153,7 @@ ctl_zone_current(struct ctl_req *req, const struct ctl_zone_ref *zr, const struc
 		return ctl_zone_fail(req, TDNS_EINVAL, "zone %s has no zone file", zr->name);
 	}
 	char err[1024];
-	int rc = zone_load(zr->apex, zr->file, loaded, err, sizeof(err));
+	int rc = load_file(zr, zr->file, loaded, err, sizeof(err));
 	if (rc != TDNS_OK) {
 		return ctl_zone_fail(req, rc, "%s", err);
 	}
@@ -352,9 +372,7 @@ static json_t *
 zone_info(const struct ctl_zone_ref *zr, bool more)
 {
 	const struct zone *z = zr->served;
-	const char *type = zr->cz != NULL && zr->cz->type != NULL ? zr->cz->type
-			   : zr->ce != NULL && zr->ce->type != NULL ? zr->ce->type
-								    : "primary";
+	const char *type = ref_type(zr);
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s?}", "name", zr->name, "type", type,
 			      "state", zone_state(zr), "source",
 			      zr->runtime ? "runtime" : "config", "file", zr->file);
@@ -470,7 +488,7 @@ ctl_cmd_zone_check(struct ctl_req *req)
 	/* What a reload would see, without changing what is served. */
 	struct zone *z = NULL;
 	char err[1024];
-	rc = zone_load(zr.apex, zr.file, &z, err, sizeof(err));
+	rc = load_file(&zr, zr.file, &z, err, sizeof(err));
 	if (rc != TDNS_OK) {
 		return ctl_zone_fail(req, rc, "%s", err);
 	}
@@ -509,7 +527,7 @@ ctl_cmd_zone_reload(struct ctl_req *req)
 	}
 	struct zone *z = NULL;
 	char err[1024];
-	rc = zone_load(zr.apex, zr.file, &z, err, sizeof(err));
+	rc = load_file(&zr, zr.file, &z, err, sizeof(err));
 	if (rc != TDNS_OK) {
 		return ctl_zone_fail(req, rc, "%s; the served version is unchanged", err);
 	}
@@ -571,7 +589,7 @@ ctl_cmd_zone_enable(struct ctl_req *req)
 		/* Read the file before recording the state, so a bad file changes nothing. */
 		struct zone *z = NULL;
 		char err[1024];
-		rc = zone_load(zr.apex, zr.file != NULL ? zr.file : "", &z, err, sizeof(err));
+		rc = load_file(&zr, zr.file != NULL ? zr.file : "", &z, err, sizeof(err));
 		if (rc != TDNS_OK) {
 			return ctl_zone_fail(req, rc, "%s; zone %s stays %s", err, zr.name,
 					     zone_state(&zr));
@@ -816,15 +834,59 @@ create_commit(struct ctl_req *req, struct ctl_zone_ref *zr, struct zone *z, cons
 	return TDNS_OK;
 }
 
+/*
+ * Adds one FWD record at the apex of a new forwarder zone for each server of list (comma
+ * separated URLs, or this-server), as Technitium does when it creates a conditional forwarder.
+ */
+static int
+add_fwd_records(struct ctl_req *req, const struct ctl_zone_ref *zr, struct zone *z,
+		const char *list)
+{
+	char *copy = tdns_xstrdup(list);
+	int rc = TDNS_OK;
+	for (char *save = NULL, *item = strtok_r(copy, ",", &save); item != NULL && rc == TDNS_OK;
+	     item = strtok_r(NULL, ",", &save)) {
+		while (*item == ' ' || *item == '\t') {
+			item++;
+		}
+		size_t len = strlen(item);
+		while (len > 0 && (item[len - 1] == ' ' || item[len - 1] == '\t')) {
+			item[--len] = '\0';
+		}
+		char msg[256];
+		if (resolver_fwd_spec_check(item, msg, sizeof(msg)) != TDNS_OK) {
+			rc = ctl_zone_fail(req, TDNS_EINVAL, "invalid forwarder '%s': %s", item, msg);
+			break;
+		}
+		uint8_t rd[256];
+		rd[0] = (uint8_t)len;
+		memcpy(rd + 1, item, len);
+		rc = zone_add_rr(z, zr->apex, DNS_TYPE_FWD, NEW_ZONE_TTL, rd, len + 1);
+		if (rc != TDNS_OK) {
+			rc = ctl_zone_fail(req, rc, "zone %s: %s", zr->name, tdns_status_msg(rc));
+		}
+	}
+	free(copy);
+	return rc;
+}
+
 int
 ctl_cmd_zone_create(struct ctl_req *req)
 {
 	const char *name = arg_str(req, "name");
 	const char *type = arg_str(req, "type");
 	const char *file = arg_str(req, "file");
-	if (type != NULL && strcmp(type, "primary") != 0) {
-		return ctl_zone_fail(req, TDNS_EINVAL, "unsupported zone type '%s': only primary "
-				     "zones can be created", type);
+	const char *fwd = arg_str(req, "forwarder");
+	if (type == NULL) {
+		type = "primary";
+	}
+	if (strcmp(type, "primary") != 0 && strcmp(type, "forwarder") != 0) {
+		return ctl_zone_fail(req, TDNS_EINVAL, "unsupported zone type '%s'; expected primary "
+				     "or forwarder", type);
+	}
+	bool forwarder = strcmp(type, "forwarder") == 0;
+	if (fwd != NULL && !forwarder) {
+		return ctl_zone_fail(req, TDNS_EINVAL, "--forwarder is for zones of type forwarder");
 	}
 	struct ctl_zone_ref zr;
 	char path[4096];
@@ -842,14 +904,26 @@ ctl_cmd_zone_create(struct ctl_req *req)
 					     "--file %s to serve it", path, strrchr(path, '/') + 1);
 		}
 		char err[1024];
-		rc = zone_load(zr.apex, path, &z, err, sizeof(err));
+		rc = forwarder ? zone_load_forwarder(zr.apex, path, &z, err, sizeof(err))
+			       : zone_load(zr.apex, path, &z, err, sizeof(err));
 		if (rc != TDNS_OK) {
 			return ctl_zone_fail(req, rc, "%s", err);
 		}
 	} else if ((rc = fresh_zone(req, &zr, &z)) != TDNS_OK) {
 		return rc;
 	}
-	rc = create_commit(req, &zr, z, "primary");
+	if (forwarder) {
+		z->forwarder = true;
+		/* A zone file brought along may name its servers; else this server resolves. */
+		const struct zone_node *apex = zone_find(z, zr.apex);
+		bool has_fwd = apex != NULL && zone_node_rrset(apex, DNS_TYPE_FWD) != NULL;
+		if ((fwd != NULL || !has_fwd) &&
+		    (rc = add_fwd_records(req, &zr, z, fwd != NULL ? fwd : "this-server")) != TDNS_OK) {
+			zone_free(z);
+			return rc;
+		}
+	}
+	rc = create_commit(req, &zr, z, type);
 	if (rc != TDNS_OK) {
 		return rc;
 	}

@@ -13,9 +13,12 @@ static const struct ctl_arg args_zone_name[] = {
 static const struct ctl_arg args_zone_create[] = {
 	{ .name = "name", .type = CTL_ARG_STRING, .help = "zone name, e.g. example.com" },
 	{ .name = "type", .type = CTL_ARG_STRING, .optional = true, .option = true,
-	  .help = "zone type: primary (the default)" },
+	  .help = "zone type: primary (the default) or forwarder (a conditional forwarder)" },
 	{ .name = "file", .type = CTL_ARG_STRING, .optional = true, .option = true,
 	  .help = "zone file name in the state directory (default NAME.zone)" },
+	{ .name = "forwarder", .type = CTL_ARG_STRING, .optional = true, .option = true,
+	  .help = "type forwarder: server URLs (comma-separated) or this-server, stored as FWD "
+		  "records at the apex (default this-server)" },
 	{ .name = NULL },
 };
 
@@ -128,7 +131,8 @@ const struct ctl_cmd ctl_cmds[] = {
 	{ .name = "status", .help = "version, uptime, workers, listeners, zones, queries per second" },
 	{ .name = "zone list", .help = "list the zones with type, state, serial and record count" },
 	{ .name = "zone create", .args = args_zone_create, .flags = CTL_CMD_MUTATES,
-	  .help = "create an empty primary zone (SOA and NS made up from the server's name)" },
+	  .help = "create an empty primary zone (SOA and NS made up from the server's name), or "
+		  "a conditional forwarder zone" },
 	{ .name = "zone delete", .args = args_zone_name, .flags = CTL_CMD_MUTATES,
 	  .help = "delete a zone created at run time, and its file" },
 	{ .name = "zone show", .args = args_zone_name,

@@ -101,7 +101,9 @@ enum dns_type {
 	DNS_TYPE_ANY = 255,
 	DNS_TYPE_URI = 256,
 	DNS_TYPE_CAA = 257,
-	DNS_TYPE_ANAME = 65305, /* Technitium-compatible private type, reserved for later issues */
+	/* Private-use types (RFC 6895 §3.1: 65280-65534) with Technitium's numbers. */
+	DNS_TYPE_ANAME = 65280,   /* reserved for the ANAME issue */
+	DNS_TYPE_FWD = 65281,     /* conditional forwarder: one <character-string>, a server URL */
 };
 
 /* Extended DNS Error codes, RFC 8914 §4. */

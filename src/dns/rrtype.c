@@ -142,9 +142,24 @@ static const struct dns_rrtype rrtypes[] = {
 
 #define NTYPES (sizeof(rrtypes) / sizeof(rrtypes[0]))
 
+/*
+ * Private-use types (RFC 6895 §3.1), numbered as Technitium numbers them.  FWD names one
+ * forwarder of a conditional forwarder zone: a server URL (udp://, tcp://, tls://, https://,
+ * https+json://) or "this-server", checked where the resolver reads it.
+ */
+#define PRIVATE_FIRST 65280u
+static const struct dns_rrtype private_types[] = {
+	[DNS_TYPE_FWD - PRIVATE_FIRST] = { "FWD", 0, { F(DNS_F_STR, "forwarder") } },
+};
+#define NPRIVATE (sizeof(private_types) / sizeof(private_types[0]))
+
 const struct dns_rrtype *
 dns_rrtype_find(uint16_t type)
 {
+	if (type >= PRIVATE_FIRST && type - PRIVATE_FIRST < NPRIVATE &&
+	    private_types[type - PRIVATE_FIRST].name != NULL) {
+		return &private_types[type - PRIVATE_FIRST];
+	}
 	if (type >= NTYPES || rrtypes[type].name == NULL) {
 		return NULL;
 	}
@@ -188,6 +203,12 @@ dns_type_from_text(const char *s, size_t len)
 		const char *n = rrtypes[i].name;
 		if (n != NULL && strlen(n) == len && strncasecmp(n, s, len) == 0) {
 			return (int)i;
+		}
+	}
+	for (size_t i = 0; i < NPRIVATE; i++) {
+		const char *n = private_types[i].name;
+		if (n != NULL && strlen(n) == len && strncasecmp(n, s, len) == 0) {
+			return (int)(PRIVATE_FIRST + i);
 		}
 	}
 	return prefixed_number(s, len, "TYPE");

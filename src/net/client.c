@@ -210,6 +210,21 @@ client_server_parse(const char *spec, struct client_server *out, char *err, size
 		if (!copy_part(out->path, sizeof(out->path), slash, (size_t)(end - slash))) {
 			return perr(err, errlen, spec, "path too long");
 		}
+		/* RFC 8484 §4.1: a URI Template with the variable dns asks for GET. */
+		size_t plen = strlen(out->path);
+		static const char tmpl[] = "{?dns}";
+		if (plen >= sizeof(tmpl) - 1 &&
+		    strcmp(out->path + plen - (sizeof(tmpl) - 1), tmpl) == 0) {
+			out->path[plen - (sizeof(tmpl) - 1)] = '\0';
+			out->get = true;
+		}
+		if (strchr(out->path, '{') != NULL || strchr(out->path, '}') != NULL) {
+			return perr(err, errlen, spec, "the only URI template understood is a "
+				    "trailing {?dns}");
+		}
+		if (out->path[0] == '\0') {
+			snprintf(out->path, sizeof(out->path), "/dns-query");
+		}
 	} else if (is_https(out->proto)) {
 		/* RFC 8484 §3 leaves the path to the server; /dns-query is what everyone uses. */
 		snprintf(out->path, sizeof(out->path), "/dns-query");
@@ -1125,38 +1140,36 @@ url_encode(const char *s, char *out, size_t cap)
 	out[n] = '\0';
 }
 
-/* Request path for p: the configured path with ?dns= (GET) or ?name=&type= (JSON). */
-static int
-h2_path(struct client *c, const struct pend *p, char *path, size_t cap)
+size_t
+client_doh_path(const struct client_server *srv, const uint8_t *q, size_t qlen, char *path,
+		size_t cap)
 {
-	const char *base = c->srv.path;
+	const char *base = srv->path;
 	char sepch = strchr(base, '?') != NULL ? '&' : '?';
-	if (c->srv.proto == CLIENT_HTTPS_JSON) {
+	int n;
+	if (srv->proto == CLIENT_HTTPS_JSON) {
 		struct dns_msg m = { 0 };
-		if (dns_msg_parse(p->q, p->qlen, &m) != TDNS_OK) {
-			return fail(c, CLIENT_EINVAL, "the query does not parse");
+		if (dns_msg_parse(q, qlen, &m) != TDNS_OK) {
+			return 0;
 		}
 		char name[DNS_NAME_TEXT_MAX], enc[3 * DNS_NAME_TEXT_MAX + 1];
 		dns_name_to_text(m.qname, name, sizeof(name));
 		url_encode(name, enc, sizeof(enc));
 		/* The JSON APIs take the type as a number or mnemonic; the flags as do=1, cd=1. */
-		snprintf(path, cap, "%s%cname=%s&type=%u%s%s", base, sepch, enc, (unsigned)m.qtype,
-			 m.edns.present && m.edns.do_bit ? "&do=1" : "",
-			 (m.flags & DNS_FLAG_CD) ? "&cd=1" : "");
+		n = snprintf(path, cap, "%s%cname=%s&type=%u%s%s", base, sepch, enc,
+			     (unsigned)m.qtype, m.edns.present && m.edns.do_bit ? "&do=1" : "",
+			     (m.flags & DNS_FLAG_CD) ? "&cd=1" : "");
 		dns_msg_clear(&m);
-		return CLIENT_OK;
+	} else {
+		/* RFC 8484 §4.1: base64url without padding (RFC 4648 §5). */
+		size_t b64cap = sodium_base64_ENCODED_LEN(qlen,
+							  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+		char *b64 = tdns_xmalloc(b64cap);
+		sodium_bin2base64(b64, b64cap, q, qlen, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+		n = snprintf(path, cap, "%s%cdns=%s", base, sepch, b64);
+		free(b64);
 	}
-	/* RFC 8484 §4.1: base64url without padding (RFC 4648 §5). */
-	size_t b64cap = sodium_base64_ENCODED_LEN(p->qlen,
-						  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	char *b64 = tdns_xmalloc(b64cap);
-	sodium_bin2base64(b64, b64cap, p->q, p->qlen, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	int n = snprintf(path, cap, "%s%cdns=%s", base, sepch, b64);
-	free(b64);
-	if (n < 0 || (size_t)n >= cap) {
-		return fail(c, CLIENT_EINVAL, "the query is too large for GET");
-	}
-	return CLIENT_OK;
+	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
 #define NV(n, v)                                                                              \
@@ -1166,12 +1179,12 @@ static int
 h2_submit(struct client *c, struct pend *p)
 {
 	bool json = c->srv.proto == CLIENT_HTTPS_JSON;
-	bool get = json || c->o.https_get;
+	bool get = json || c->o.https_get || c->srv.get;
 	char path[8192];
 	if (get) {
-		int rc = h2_path(c, p, path, sizeof(path));
-		if (rc != CLIENT_OK) {
-			return rc;
+		if (client_doh_path(&c->srv, p->q, p->qlen, path, sizeof(path)) == 0) {
+			return fail(c, CLIENT_EINVAL, json ? "the query does not parse"
+						       : "the query is too large for GET");
 		}
 	} else {
 		snprintf(path, sizeof(path), "%s", c->srv.path);

@@ -54,6 +54,7 @@ struct client_server {
 	char addr[CLIENT_ADDR_MAX];
 	uint16_t port;                 /* 53, or 853 for TLS, or 443 for HTTPS unless given */
 	char path[CLIENT_PATH_MAX];    /* HTTPS request path; "/dns-query" unless given */
+	bool get;                      /* the path ended in the URI template {?dns}: use GET */
 	struct sockaddr_storage ss;    /* set by client_server_resolve */
 	socklen_t sslen;               /* 0 until resolved */
 };
@@ -68,6 +69,7 @@ uint16_t client_proto_port(enum client_proto proto);
  * Parses a server specification without touching the network:
  *   udp://ADDR[:PORT]  tcp://ADDR[:PORT]  tls://NAME[:PORT][#ADDR]
  *   https://NAME[:PORT][/PATH][#ADDR]  https+json://NAME[:PORT][/PATH][#ADDR]
+ * (https://NAME/PATH{?dns} is RFC 8484's URI Template form: queries then go by GET.)
  * IPv6 addresses are written in brackets ("udp://[2001:db8::1]:53", "#[2001:db8::1]"; a bare
  * IPv6 address after '#' is accepted too).  A spec without a scheme is taken as udp://.
  * Returns CLIENT_OK, or CLIENT_EINVAL with a message for people in err ("tls://: missing host
@@ -159,6 +161,15 @@ void client_close(struct client *c);
  */
 void client_h2_header(const uint8_t *name, size_t namelen, const uint8_t *value, size_t valuelen,
 		      int *status, char *ctype, size_t ctypelen);
+
+/*
+ * The request path of a DoH GET for the query q[0..qlen) to srv: srv's path with
+ * ?dns=BASE64URL (RFC 8484 §4.1), or for https+json:// with ?name=NAME&type=N (and do=1, cd=1
+ * from the query).  Returns its length, or 0 when it does not fit in cap or (JSON) the query
+ * does not parse.  Shared by tdns-cli and the forwarder.
+ */
+size_t client_doh_path(const struct client_server *srv, const uint8_t *q, size_t qlen,
+		       char *path, size_t cap);
 
 /* Message for the last failure of c ("TLS certificate of dns.test not accepted: ..."). */
 const char *client_error(const struct client *c);

@@ -13,6 +13,7 @@
 #include "cfg/cfg.h"
 #include "core/core.h"
 #include "dns/dns.h"
+#include "filter/filter.h"
 #include "resolver/resolver.h"
 #include "stats/stats.h"
 #include "zone/zone.h"
@@ -45,14 +46,24 @@ struct net_worker;
 struct net_udp;
 struct net_tcp_conn;
 
+/*
+ * A deferred reply for a transport other than UDP and DNS-over-TCP framing (DoH): called once
+ * with the reply, or with (NULL, 0) when the query is abandoned (the worker stops, or no reply
+ * could be built).  ctx must stay valid until then.
+ */
+typedef void (*net_deliver_fn)(void *ctx, const uint8_t *msg, size_t len);
+
 /* Where a query came from, so that a forwarded query can be answered later. */
 struct net_client {
-	const struct sockaddr *peer;
+	const struct sockaddr *peer;  /* for ACLs, stats and logs (a proxy's client for DoH) */
 	socklen_t peerlen;
 	struct net_udp *udp;          /* UDP: the socket it came in on ... */
 	const uint8_t *ctl;           /* ... and the packet-info control message for the reply */
 	size_t ctllen;
-	struct net_tcp_conn *conn;    /* TCP: the connection */
+	struct net_tcp_conn *conn;    /* TCP and DoT: the connection */
+	net_deliver_fn deliver;       /* DoH: where a deferred reply goes */
+	void *ctx;
+	enum stats_transport transport; /* for the counters and the query log */
 };
 
 /*
@@ -66,6 +77,16 @@ struct net_client {
 size_t net_query_worker(struct net_worker *w, const uint8_t *pkt, size_t len, uint8_t *out,
 			size_t cap, const struct net_client *cl, int *rcode);
 
+/*
+ * One query that came over a stream (TCP, DoT, DoH): counts it for cl->transport, answers it
+ * with net_query_worker into out (cap octets, 65535 at most used) and notes the result in the
+ * counters and the query log.  Returns the reply length; 0 with *rcode = -1 means drop (and,
+ * for a stream, hang up), 0 with *rcode = NET_RCODE_DEFERRED means the reply comes later
+ * through cl (counted then).  Sets w->qstart.
+ */
+size_t net_query_stream(struct net_worker *w, const uint8_t *pkt, size_t len, uint8_t *out,
+			size_t cap, const struct net_client *cl, int *rcode);
+
 /* ------------------------------------------------------------------------------------------ */
 /* Counters, one set per worker, written only by its thread.                                    */
 
@@ -77,11 +98,16 @@ struct net_stats {
 	uint64_t queries;         /* messages that got a reply or were dropped */
 	uint64_t udp;             /* queries received over UDP */
 	uint64_t tcp;             /* queries received over TCP */
+	uint64_t dot;             /* queries received over DNS over TLS */
+	uint64_t doh;             /* queries received over DNS over HTTP(S) */
 	uint64_t dropped;         /* not answered (responses, runts, oversized datagrams) */
 	uint64_t truncated;       /* UDP replies with TC set */
 	uint64_t tcp_accepted;    /* TCP connections accepted */
 	uint64_t tcp_refused;     /* closed at once because the worker was full */
 	uint64_t tcp_evicted;     /* idle connections closed to make room for a new one */
+	uint64_t tls_accepted;    /* DoT and DoH connections accepted (also in tcp_accepted) */
+	uint64_t tls_failed;      /* TLS handshakes that failed */
+	uint64_t http_errors;     /* DoH requests answered with an HTTP error status */
 	uint64_t rcode[NET_STATS_RCODES];
 	uint64_t qtype[NET_STATS_QTYPES]; /* answered queries by the type of their question */
 };
@@ -182,19 +208,42 @@ struct net_udp {
 	const char *text;         /* listen address, for logs (owned by the server) */
 };
 
-/* One TCP connection (RFC 7766). */
+/* Stream listeners: what an accepted connection speaks. */
+enum net_stream_kind {
+	NET_STREAM_TCP,           /* DNS over TCP, RFC 7766 */
+	NET_STREAM_DOT,           /* DNS over TLS, RFC 7858 (TLS, then TCP framing) */
+	NET_STREAM_DOH,           /* DNS over HTTPS, RFC 8484 (TLS, then h2 or http/1.1) */
+	NET_STREAM_HTTP,          /* DNS over plain HTTP behind a reverse proxy */
+};
+
+/* One listening stream socket of a worker. */
+struct net_listener {
+	struct net_worker *w;
+	enum net_stream_kind kind;
+	struct evconnlistener *l;
+};
+
+/* One TCP or DoT connection (RFC 7766, RFC 7858). */
 struct net_tcp_conn {
 	TAILQ_ENTRY(net_tcp_conn) link; /* in the worker's list, least recently active first */
 	struct net_worker *w;
 	struct bufferevent *bev;
+	enum stats_transport transport; /* TCP or DOT */
+	struct sockaddr_storage peer;   /* the client */
+	socklen_t peerlen;
 	bool paused;              /* reading stopped until the client reads its replies */
 	bool closing;             /* close once the pending replies are written */
 	bool eof;                 /* client closed its side */
 	bool dead;                /* closed while forwarded queries were pending */
+	bool handshaken;          /* DoT: the TLS handshake is done */
 	unsigned pending;         /* forwarded queries not answered yet; the struct lives on */
 };
 
 TAILQ_HEAD(net_tcp_list, net_tcp_conn);
+
+/* A DoH connection (http.c); the worker keeps them in a list like TCP connections. */
+struct net_http_conn;
+TAILQ_HEAD(net_http_list, net_http_conn);
 
 /* Per-worker state; everything here is touched only by the worker's thread while it runs. */
 struct net_worker {
@@ -207,10 +256,13 @@ struct net_worker {
 	struct resolver_fwd *fwd;  /* the worker's forwarder (issue 4) */
 	struct event *switch_ev;   /* activated by net_server_publish from the main thread */
 	struct net_udp *udp;       /* one per listen address */
-	struct evconnlistener **tcp; /* one per listen address */
-	size_t nsock;
+	size_t nsock;             /* UDP sockets */
+	struct net_listener *streams; /* TCP, DoT, DoH and HTTP listeners */
+	size_t nstreams;
 	struct net_tcp_list conns;
-	unsigned nconns;
+	unsigned nconns;          /* TCP and DoT connections */
+	struct net_http_list http_conns;
+	unsigned nhttp;           /* DoH connections; nconns + nhttp <= tcp_max */
 	struct net_stats stats;
 	struct net_stats stats_shown; /* copy taken every second and at publish, under srv->lock */
 	struct event *stats_ev;    /* the once-a-second copy */
@@ -233,7 +285,10 @@ struct net_worker {
 struct net_settings {
 	size_t udp_max;           /* cfg udp-max-payload */
 	unsigned tcp_idle;        /* seconds */
-	unsigned tcp_max;         /* connections per worker */
+	unsigned tcp_max;         /* connections per worker, of all stream kinds together */
+	char doh_path[256];       /* [doh] path */
+	struct filter_acl proxies; /* [doh] trusted-proxies */
+	struct net_tls *tls;      /* certificates for DoT and DoH; NULL when neither listens */
 };
 
 /* The settings of w's server. */
@@ -260,9 +315,75 @@ void net_udp_read_cb(int fd, short what, void *arg);
  */
 int net_tcp_socket(const struct sockaddr *addr, socklen_t addrlen);
 
-/* tcp.c: the accept callback of a worker's listener; arg is the worker. */
+/*
+ * tcp.c: the accept callback of every stream listener; arg is its struct net_listener.  Applies
+ * the connection limit (evicting an idle connection of the worker when full), then starts a
+ * TCP or DoT connection here, or hands a DoH or HTTP one to net_http_conn_new.
+ */
 void net_tcp_accept_cb(struct evconnlistener *l, int fd, struct sockaddr *sa, int salen,
 		       void *arg);
+
+/*
+ * tcp.c: frees the least recently active idle TCP or DoT connection of w to make room;
+ * false when none is idle.  http.c has net_http_evict_idle for its own.
+ */
+bool net_tcp_evict_idle(struct net_worker *w);
+
+/* ------------------------------------------------------------------------------------------ */
+/* TLS (tls.c): the server certificate for DoT and DoH.                                         */
+
+struct net_tls;
+struct ssl_st;
+
+/*
+ * Loads [tls] certificate (PEM chain with key, or PKCS#12 with [tls] password-file) and key
+ * of c into a new context set up for TLS 1.2 and 1.3 with session resumption.  TDNS_OK, or
+ * TDNS_ECONFIG / TDNS_EIO with "FILE: what is wrong" in err.
+ */
+int net_tls_new(const struct cfg *c, struct net_tls **out, char *err, size_t errlen);
+
+/* Frees t; accepts NULL.  SSL objects made from it keep their own references. */
+void net_tls_free(struct net_tls *t);
+
+/*
+ * A server-side SSL object for one accepted connection of kind (DOT offers ALPN "dot", DOH
+ * "h2" and "http/1.1"), made from the current certificate; NULL when out of memory.
+ * Thread-safe: workers call it on accept while net_tls_check may swap the certificate.
+ */
+struct ssl_st *net_tls_ssl(struct net_tls *t, enum net_stream_kind kind);
+
+/*
+ * Sends the TLS close_notify (RFC 8446 §6.1) on bev, a TLS bufferevent whose handshake is
+ * done, before the caller frees it.  It also keeps the session resumable: OpenSSL drops from
+ * its cache the session of an SSL freed without one.
+ */
+void net_tls_close_notify(struct bufferevent *bev);
+
+/*
+ * Reloads the certificate when a file of it changed (mtime or size) since it was loaded;
+ * new connections then get the new one, open ones keep theirs.  A file that does not load is
+ * logged (once per change) and the old certificate stays.  Returns 1 when reloaded, 0 when
+ * nothing changed, a negative status when the new files failed.  Called once a second.
+ */
+int net_tls_check(struct net_tls *t);
+
+/* ------------------------------------------------------------------------------------------ */
+/* DNS over HTTP(S) (http.c)                                                                    */
+
+/*
+ * Takes over bev, a new connection of w accepted on a DoH listener (a TLS bufferevent in
+ * accepting state, ALPN deciding between h2 and http/1.1) or an HTTP listener (plain socket;
+ * HTTP/1.1, or h2 with prior knowledge).  peer is the TCP peer.  Counts toward w->nhttp.
+ * On failure frees bev.
+ */
+void net_http_conn_new(struct net_worker *w, struct bufferevent *bev, enum net_stream_kind kind,
+		       const struct sockaddr *peer, socklen_t peerlen);
+
+/* Frees the least recently active idle DoH connection of w; false when none is idle. */
+bool net_http_evict_idle(struct net_worker *w);
+
+/* Closes every DoH connection of w (at shutdown, after the forwarder is gone). */
+void net_http_close_all(struct net_worker *w);
 
 /* tcp.c: closes every connection of w (at shutdown). */
 void net_tcp_close_all(struct net_worker *w);

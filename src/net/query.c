@@ -131,6 +131,11 @@ net_stats_add(struct net_stats *a, const struct net_stats *b)
 	a->tcp_accepted += b->tcp_accepted;
 	a->tcp_refused += b->tcp_refused;
 	a->tcp_evicted += b->tcp_evicted;
+	a->dot += b->dot;
+	a->doh += b->doh;
+	a->tls_accepted += b->tls_accepted;
+	a->tls_failed += b->tls_failed;
+	a->http_errors += b->http_errors;
 	for (size_t i = 0; i < NET_STATS_RCODES; i++) {
 		a->rcode[i] += b->rcode[i];
 	}
@@ -143,7 +148,7 @@ net_stats_add(struct net_stats *a, const struct net_stats *b)
 /* The resolver path (issue 4): cache, forwarders, conditional forwarder zones, ACL.           */
 
 /* CNAMEs of a forwarder zone's file that lead the answer (RFC 1034 §4.3.2 step 3a). */
-#define PREFIX_MAX 1
+#define PREFIX_MAX 8
 
 /* One query on the resolver path: what the reply needs, now or when the answer arrives. */
 struct net_pending {
@@ -170,8 +175,11 @@ struct net_pending {
 	uint8_t ctl[NET_UDP_CTL_MAX];
 	size_t ctllen;
 	struct net_tcp_conn *conn;
+	net_deliver_fn deliver;       /* DoH */
+	void *ctx;
 	struct timespec start;        /* arrival, for the latency in the query log */
-	bool tcp;
+	bool tcp;                     /* any stream transport: replies up to 65535 octets */
+	enum stats_transport transport;
 };
 
 static void
@@ -275,6 +283,8 @@ pending_done(void *arg, void *result)
 	if (res->status == RESOLVER_SHUTDOWN) {
 		if (p->conn != NULL) {
 			net_tcp_deferred_reply(p->conn, NULL, 0);
+		} else if (p->deliver != NULL) {
+			p->deliver(p->ctx, NULL, 0);
 		}
 		free(p);
 		return;
@@ -286,11 +296,13 @@ pending_done(void *arg, void *result)
 	count_reply(w, p, rlen > 0 ? rcode : -1);
 	if (rlen > 0) {
 		stats_note_query(w->sw, p->peerlen > 0 ? (const struct sockaddr *)&p->peer : NULL,
-				 p->qname, p->qtype, rcode, STATS_KIND_FORWARDED,
-				 p->tcp ? STATS_TRANSPORT_TCP : STATS_TRANSPORT_UDP, &p->start);
+				 p->qname, p->qtype, rcode, STATS_KIND_FORWARDED, p->transport,
+				 &p->start);
 	}
 	if (p->conn != NULL) {
 		net_tcp_deferred_reply(p->conn, out, rlen);
+	} else if (p->deliver != NULL) {
+		p->deliver(p->ctx, rlen > 0 ? out : NULL, rlen);
 	} else if (rlen > 0) {
 		if ((tdns_get16(out + 2) & DNS_FLAG_TC) != 0) {
 			w->stats.truncated++;
@@ -315,41 +327,47 @@ refuse_prohibited(struct net_pending *p, uint8_t *out, size_t cap, int *rcode)
 
 /*
  * In a forwarder zone whose file we serve, the records at qname override what is forwarded
- * (issue 4): true when qname has an rrset of qtype there (answer authoritatively); a CNAME
- * there is put in p's prefix and its target becomes the name resolved.
+ * (issue 4): true when qname has an rrset of qtype there (answer authoritatively).  CNAMEs
+ * there are put in p's prefix and followed while they stay in the zone (up to PREFIX_MAX);
+ * the first name the zone has no answer for becomes target, the name resolved.  A chain that
+ * ends at data of the zone is answered authoritatively too (zone_answer follows it).
  */
 static bool
 zone_override(const struct zone *z, const struct dns_query *q, struct net_pending *p,
 	      uint8_t *target)
 {
-	const struct zone_node *n = zone_find(z, q->qname);
-	if (n == NULL || n->rrsets == NULL) {
-		return false;
+	const uint8_t *name = q->qname;
+	for (size_t i = 0; i <= PREFIX_MAX; i++) {
+		const struct zone_node *n = dns_name_is_sub(name, z->apex) ? zone_find(z, name) : NULL;
+		if (n == NULL || n->rrsets == NULL) {
+			break;
+		}
+		if (n == z->apex_node && (q->qtype == DNS_TYPE_SOA || q->qtype == DNS_TYPE_NS ||
+					  q->qtype == DNS_TYPE_ANY)) {
+			/* The apex's SOA and NS are the real zone's: ask its forwarders. */
+			break;
+		}
+		if (zone_node_rrset(n, q->qtype) != NULL || q->qtype == DNS_TYPE_ANY) {
+			return true;
+		}
+		const struct zone_rrset *cname = zone_node_rrset(n, DNS_TYPE_CNAME);
+		if (cname == NULL || i == PREFIX_MAX) {
+			break;
+		}
+		const uint8_t *rd;
+		uint16_t rdlen;
+		zone_rdata_next(cname->data, &rd, &rdlen);
+		if (rdlen > DNS_NAME_MAX) {
+			break;
+		}
+		memcpy(p->prefix[i].owner, name, dns_name_len(name));
+		p->prefix[i].ttl = cname->ttl;
+		p->prefix[i].rdlen = rdlen;
+		memcpy(p->prefix[i].rd, rd, rdlen);
+		p->nprefix = i + 1;
+		name = p->prefix[i].rd;
 	}
-	if (n == z->apex_node && (q->qtype == DNS_TYPE_SOA || q->qtype == DNS_TYPE_NS ||
-				  q->qtype == DNS_TYPE_ANY)) {
-		/* The apex's SOA and NS are the real zone's: ask its forwarders. */
-		return false;
-	}
-	if (zone_node_rrset(n, q->qtype) != NULL || q->qtype == DNS_TYPE_ANY) {
-		return true;
-	}
-	const struct zone_rrset *cname = zone_node_rrset(n, DNS_TYPE_CNAME);
-	if (cname == NULL) {
-		return false;
-	}
-	const uint8_t *rd;
-	uint16_t rdlen;
-	zone_rdata_next(cname->data, &rd, &rdlen);
-	if (rdlen > DNS_NAME_MAX) {
-		return false;
-	}
-	memcpy(p->prefix[0].owner, q->qname, q->qname_len);
-	p->prefix[0].ttl = cname->ttl;
-	p->prefix[0].rdlen = rdlen;
-	memcpy(p->prefix[0].rd, rd, rdlen);
-	p->nprefix = 1;
-	memcpy(target, rd, rdlen);
+	memcpy(target, name, dns_name_len(name));
 	return false;
 }
 
@@ -358,7 +376,7 @@ net_query_worker(struct net_worker *w, const uint8_t *pkt, size_t len, uint8_t *
 		 size_t cap, const struct net_client *cl, int *rcode)
 {
 	const struct net_settings *set = net_server_settings(w);
-	bool tcp = cl->conn != NULL;
+	bool tcp = cl->conn != NULL || cl->deliver != NULL;
 	struct resolver_conf *rc = w->fwd != NULL ? resolver_fwd_conf(w->fwd) : NULL;
 	w->qkind = STATS_KIND_AUTHORITATIVE;
 	if (rc == NULL || (rc->mode == CFG_RECURSION_OFF && rc->nzones == 0)) {
@@ -391,7 +409,7 @@ net_query_worker(struct net_worker *w, const uint8_t *pkt, size_t len, uint8_t *
 	p.limit = reply_limit(&q, tcp, set->udp_max);
 	uint8_t target[DNS_NAME_MAX];
 	memcpy(target, q.qname, q.qname_len);
-	if (z != NULL && fz != NULL && dns_name_eq(z->apex, fz->apex) &&
+	if (z != NULL && fz != NULL && dns_name_eq(z->apex, fz->zone_apex) &&
 	    zone_override(z, &q, &p, target)) {
 		size_t n = net_query_answer(w->zs, pkt, len, out, cap, tcp, set->udp_max, rcode);
 		/*
@@ -431,12 +449,18 @@ net_query_worker(struct net_worker *w, const uint8_t *pkt, size_t len, uint8_t *
 	*d = p;
 	d->start = w->qstart;
 	d->tcp = tcp;
+	d->transport = cl->transport;
 	d->waiter.fn = pending_done;
 	d->waiter.arg = d;
 	d->waiter.next = NULL;
 	if (tcp) {
-		d->conn = cl->conn;
-		d->conn->pending++;
+		if (cl->conn != NULL) {
+			d->conn = cl->conn;
+			d->conn->pending++;
+		} else {
+			d->deliver = cl->deliver;
+			d->ctx = cl->ctx;
+		}
 		/* Only for the query log: the reply goes back on the connection. */
 		if (cl->peer != NULL && cl->peerlen <= sizeof(d->peer)) {
 			memcpy(&d->peer, cl->peer, cl->peerlen);
@@ -456,4 +480,34 @@ net_query_worker(struct net_worker *w, const uint8_t *pkt, size_t len, uint8_t *
 	resolver_fwd_query(w->fwd, &d->key, servers, &d->waiter);
 	*rcode = NET_RCODE_DEFERRED;
 	return 0;
+}
+
+size_t
+net_query_stream(struct net_worker *w, const uint8_t *pkt, size_t len, uint8_t *out,
+		 size_t cap, const struct net_client *cl, int *rcode)
+{
+	switch (cl->transport) {
+	case STATS_TRANSPORT_DOT:
+		w->stats.dot++;
+		break;
+	case STATS_TRANSPORT_DOH:
+		w->stats.doh++;
+		break;
+	default:
+		w->stats.tcp++;
+		break;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &w->qstart);
+	size_t rlen = net_query_worker(w, pkt, len, out, cap > DNS_MSG_MAX ? DNS_MSG_MAX : cap, cl,
+				       rcode);
+	if (*rcode == NET_RCODE_DEFERRED) {
+		return 0;
+	}
+	net_stats_count(&w->stats, *rcode);
+	if (*rcode >= 0) {
+		net_stats_count_qtype(&w->stats, pkt, len);
+		stats_note_packet(w->sw, cl->peer, pkt, len, *rcode, w->qkind, cl->transport,
+				  &w->qstart);
+	}
+	return rlen;
 }

@@ -79,6 +79,10 @@ stats_cb(evutil_socket_t fd, short what, void *arg)
 	pthread_mutex_lock(&w->srv->lock);
 	w->stats_shown = w->stats;
 	pthread_mutex_unlock(&w->srv->lock);
+	if (w->id == 0 && w->srv->set.tls != NULL) {
+		/* A renewed certificate (certbot) is picked up within a second or so. */
+		(void)net_tls_check(w->srv->set.tls);
+	}
 }
 
 /*
@@ -107,12 +111,51 @@ probe_free(const struct cfg_listen *l, int type)
 	return rc;
 }
 
+/* The stream listeners of a configuration, in the order worker_init binds them. */
+struct stream_spec {
+	enum net_stream_kind kind;
+	const struct cfg_listen *l;
+};
+
+static size_t
+stream_specs(const struct cfg *c, struct stream_spec *out)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < c->nlisten; i++) {
+		out[n++] = (struct stream_spec){ NET_STREAM_TCP, &c->listen[i] };
+	}
+	for (size_t i = 0; i < c->ndot_listen; i++) {
+		out[n++] = (struct stream_spec){ NET_STREAM_DOT, &c->dot_listen[i] };
+	}
+	for (size_t i = 0; i < c->ndoh_listen; i++) {
+		out[n++] = (struct stream_spec){ NET_STREAM_DOH, &c->doh_listen[i] };
+	}
+	for (size_t i = 0; i < c->nhttp_listen; i++) {
+		out[n++] = (struct stream_spec){ NET_STREAM_HTTP, &c->http_listen[i] };
+	}
+	return n;
+}
+
+static size_t
+stream_count(const struct cfg *c)
+{
+	return c->nlisten + c->ndot_listen + c->ndoh_listen + c->nhttp_listen;
+}
+
+static const char *
+stream_name(enum net_stream_kind kind)
+{
+	return kind == NET_STREAM_DOT ? "DoT" : kind == NET_STREAM_DOH ? "DoH" :
+	       kind == NET_STREAM_HTTP ? "HTTP" : "TCP";
+}
+
 static int
 worker_init(struct net_server *s, struct net_worker *w, const struct cfg *c, char *err,
 	    size_t errlen)
 {
 	w->srv = s;
 	TAILQ_INIT(&w->conns);
+	TAILQ_INIT(&w->http_conns);
 	w->base = event_base_new();
 	if (w->base == NULL) {
 		snprintf(err, errlen, "cannot create an event base for worker %u", w->id);
@@ -121,15 +164,16 @@ worker_init(struct net_server *s, struct net_worker *w, const struct cfg *c, cha
 	w->switch_ev = event_new(w->base, -1, 0, switch_cb, w);
 	w->stats_ev = event_new(w->base, -1, EV_PERSIST, stats_cb, w);
 	const struct timeval second = { .tv_sec = 1 };
+	size_t nstreams = stream_count(c);
 	w->udp = calloc(c->nlisten ? c->nlisten : 1, sizeof(*w->udp));
-	w->tcp = calloc(c->nlisten ? c->nlisten : 1, sizeof(*w->tcp));
+	w->streams = calloc(nstreams ? nstreams : 1, sizeof(*w->streams));
 	w->tcp_in = malloc(DNS_MSG_MAX);
 	w->tcp_out = malloc(2 + DNS_MSG_MAX);
 	w->fwd = resolver_fwd_new(w->base, w->id);
 	w->sw = stats_worker_new();
 	if (w->fwd == NULL || w->sw == NULL || w->switch_ev == NULL || w->stats_ev == NULL ||
 	    event_add(w->stats_ev, &second) != 0 ||
-	    w->udp == NULL || w->tcp == NULL || w->tcp_in == NULL ||
+	    w->udp == NULL || w->streams == NULL || w->tcp_in == NULL ||
 	    w->tcp_out == NULL || net_udp_buffers_new(w, s->set.udp_max) != TDNS_OK) {
 		snprintf(err, errlen, "out of memory");
 		return TDNS_ENOMEM;
@@ -155,21 +199,38 @@ worker_init(struct net_server *s, struct net_worker *w, const struct cfg *c, cha
 			snprintf(err, errlen, "cannot watch UDP %s", l->text);
 			return TDNS_ENOMEM;
 		}
-		int fd = net_tcp_socket(sa, l->addrlen);
+	}
+	struct stream_spec *specs = calloc(nstreams ? nstreams : 1, sizeof(*specs));
+	if (specs == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return TDNS_ENOMEM;
+	}
+	stream_specs(c, specs);
+	int rc = TDNS_OK;
+	for (size_t i = 0; i < nstreams && rc == TDNS_OK; i++) {
+		const struct cfg_listen *l = specs[i].l;
+		struct net_listener *nl = &w->streams[i];
+		nl->w = w;
+		nl->kind = specs[i].kind;
+		w->nstreams = i + 1;
+		int fd = net_tcp_socket((const struct sockaddr *)&l->addr, l->addrlen);
 		if (fd < 0) {
-			snprintf(err, errlen, "cannot bind TCP %s: %s", l->text, strerror(errno));
-			return TDNS_EIO;
+			snprintf(err, errlen, "cannot bind %s %s: %s", stream_name(nl->kind), l->text,
+				 strerror(errno));
+			rc = TDNS_EIO;
+			break;
 		}
 		/* Backlog 0: the socket already listens. */
-		w->tcp[i] = evconnlistener_new(w->base, net_tcp_accept_cb, w, LEV_OPT_CLOSE_ON_FREE,
-					       0, fd);
-		if (w->tcp[i] == NULL) {
+		nl->l = evconnlistener_new(w->base, net_tcp_accept_cb, nl, LEV_OPT_CLOSE_ON_FREE, 0,
+					   fd);
+		if (nl->l == NULL) {
 			close(fd);
-			snprintf(err, errlen, "cannot watch TCP %s", l->text);
-			return TDNS_ENOMEM;
+			snprintf(err, errlen, "cannot watch %s %s", stream_name(nl->kind), l->text);
+			rc = TDNS_ENOMEM;
 		}
 	}
-	return TDNS_OK;
+	free(specs);
+	return rc;
 }
 
 static void
@@ -179,10 +240,13 @@ worker_free(struct net_worker *w)
 	resolver_fwd_free(w->fwd);
 	w->fwd = NULL;
 	net_tcp_close_all(w);
-	for (size_t i = 0; i < w->nsock; i++) {
-		if (w->tcp[i] != NULL) {
-			evconnlistener_free(w->tcp[i]);
+	net_http_close_all(w);
+	for (size_t i = 0; i < w->nstreams; i++) {
+		if (w->streams[i].l != NULL) {
+			evconnlistener_free(w->streams[i].l);
 		}
+	}
+	for (size_t i = 0; i < w->nsock; i++) {
 		if (w->udp[i].ev != NULL) {
 			event_free(w->udp[i].ev);
 		}
@@ -200,7 +264,7 @@ worker_free(struct net_worker *w)
 		event_base_free(w->base);
 	}
 	free(w->udp);
-	free(w->tcp);
+	free(w->streams);
 	free(w->tcp_in);
 	free(w->tcp_out);
 	net_udp_buffers_free(w);
@@ -228,6 +292,22 @@ net_server_new(const struct cfg *c, unsigned nworkers, struct net_server **out, 
 	}
 	s->set.tcp_idle = c->tcp_idle_timeout;
 	s->set.tcp_max = c->tcp_max_connections ? c->tcp_max_connections : 1;
+	snprintf(s->set.doh_path, sizeof(s->set.doh_path), "%s",
+		 c->doh_path != NULL ? c->doh_path : "/dns-query");
+	char msg[256];
+	if (filter_acl_parse(c->doh_trusted_proxies != NULL ? c->doh_trusted_proxies : "",
+			     &s->set.proxies, msg, sizeof(msg)) != TDNS_OK) {
+		snprintf(err, errlen, "[doh] trusted-proxies: %s", msg);
+		net_server_free(s);
+		return TDNS_ECONFIG;
+	}
+	if (c->ndot_listen > 0 || c->ndoh_listen > 0) {
+		int rc = net_tls_new(c, &s->set.tls, err, errlen);
+		if (rc != TDNS_OK) {
+			net_server_free(s);
+			return rc;
+		}
+	}
 	s->nlisten = c->nlisten;
 	s->texts = calloc(c->nlisten ? c->nlisten : 1, sizeof(*s->texts));
 	s->workers = calloc(nworkers ? nworkers : 1, sizeof(*s->workers));
@@ -244,13 +324,25 @@ net_server_new(const struct cfg *c, unsigned nworkers, struct net_server **out, 
 			net_server_free(s);
 			return TDNS_EIO;
 		}
-		if (probe_free(&c->listen[i], SOCK_STREAM) < 0) {
-			snprintf(err, errlen, "cannot bind TCP %s: %s", c->listen[i].text,
-				 strerror(errno));
+	}
+	size_t nstreams = stream_count(c);
+	struct stream_spec *specs = calloc(nstreams ? nstreams : 1, sizeof(*specs));
+	if (specs == NULL) {
+		snprintf(err, errlen, "out of memory");
+		net_server_free(s);
+		return TDNS_ENOMEM;
+	}
+	stream_specs(c, specs);
+	for (size_t i = 0; i < nstreams; i++) {
+		if (probe_free(specs[i].l, SOCK_STREAM) < 0) {
+			snprintf(err, errlen, "cannot bind %s %s: %s", stream_name(specs[i].kind),
+				 specs[i].l->text, strerror(errno));
+			free(specs);
 			net_server_free(s);
 			return TDNS_EIO;
 		}
 	}
+	free(specs);
 	for (unsigned i = 0; i < nworkers; i++) {
 		struct net_worker *w = &s->workers[i];
 		w->id = i;
@@ -395,6 +487,8 @@ net_server_free(struct net_server *s)
 	}
 	free(s->workers);
 	free(s->texts);
+	filter_acl_clear(&s->set.proxies);
+	net_tls_free(s->set.tls);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->cond);
 	free(s);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* DNS over TCP (RFC 7766): length framing, pipelining, idle timeout, connection limits. */
+/* DNS over TCP (RFC 7766) and TLS (RFC 7858): framing, pipelining, idle timeout, limits. */
 #include "config.h"
 
 #include <errno.h>
@@ -12,8 +12,10 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/listener.h>
+#include <openssl/ssl.h>
 
 #include "net/net.h"
 
@@ -50,6 +52,9 @@ conn_free(struct net_tcp_conn *c)
 	struct net_worker *w = c->w;
 	TAILQ_REMOVE(&w->conns, c, link);
 	w->nconns--;
+	if (c->handshaken) {
+		net_tls_close_notify(c->bev);
+	}
 	bufferevent_free(c->bev);
 	c->bev = NULL;
 	if (c->pending > 0) {
@@ -125,28 +130,18 @@ conn_process(struct net_tcp_conn *c)
 			c->closing = true;
 			break;
 		}
-		w->stats.tcp++;
-		clock_gettime(CLOCK_MONOTONIC, &w->qstart);
 		int rcode;
-		struct net_client cl = { .conn = c };
-		int fd = bufferevent_getfd(c->bev);
-		struct sockaddr_storage peer;
-		socklen_t plen = sizeof(peer);
-		if (fd >= 0 && getpeername(fd, (struct sockaddr *)&peer, &plen) == 0) {
-			cl.peer = (const struct sockaddr *)&peer;
-			cl.peerlen = plen;
-		}
-		size_t rlen = net_query_worker(w, w->tcp_in, mlen, w->tcp_out + 2, DNS_MSG_MAX, &cl,
+		struct net_client cl = {
+			.conn = c,
+			.peer = c->peerlen > 0 ? (const struct sockaddr *)&c->peer : NULL,
+			.peerlen = c->peerlen,
+			.transport = c->transport,
+		};
+		size_t rlen = net_query_stream(w, w->tcp_in, mlen, w->tcp_out + 2, DNS_MSG_MAX, &cl,
 					       &rcode);
 		if (rcode == NET_RCODE_DEFERRED) {
 			/* RFC 7766 §6.2.1.1: the reply may come after later ones. */
 			continue;
-		}
-		net_stats_count(&w->stats, rcode);
-		if (rcode >= 0) {
-			net_stats_count_qtype(&w->stats, w->tcp_in, mlen);
-			stats_note_packet(w->sw, cl.peer, w->tcp_in, mlen, rcode, w->qkind,
-					  STATS_TRANSPORT_TCP, &w->qstart);
 		}
 		if (rlen == 0 || rcode == DNS_RCODE_FORMERR) {
 			/* A message we cannot trust to be framed right ends the connection. */
@@ -200,6 +195,17 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct net_tcp_conn *c = arg;
 	(void)bev;
+	if ((what & BEV_EVENT_CONNECTED) != 0) {
+		/* The TLS handshake of a DoT connection is done. */
+		c->handshaken = true;
+		return;
+	}
+	if (c->transport == STATS_TRANSPORT_DOT && !c->handshaken) {
+		/* Not TLS, a bad handshake, or a client that never finished one. */
+		c->w->stats.tls_failed++;
+		conn_free(c);
+		return;
+	}
 	if ((what & BEV_EVENT_EOF) != 0 && (what & BEV_EVENT_READING) != 0) {
 		/*
 		 * The client closed its sending side; it may still read the replies to what it
@@ -213,9 +219,8 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	conn_free(c);
 }
 
-/* Frees the least recently active idle connection; false if every connection is busy. */
-static bool
-evict_idle(struct net_worker *w)
+bool
+net_tcp_evict_idle(struct net_worker *w)
 {
 	struct net_tcp_conn *c;
 	TAILQ_FOREACH(c, &w->conns, link) {
@@ -228,45 +233,85 @@ evict_idle(struct net_worker *w)
 	return false;
 }
 
-void
-net_tcp_accept_cb(struct evconnlistener *l, int fd, struct sockaddr *sa, int salen, void *arg)
+/* Starts a TCP or DoT connection on bev (which now belongs to it). */
+static void
+conn_start(struct net_worker *w, struct bufferevent *bev, enum net_stream_kind kind,
+	   const struct sockaddr *sa, socklen_t salen)
 {
-	struct net_worker *w = arg;
 	const struct net_settings *set = net_server_settings(w);
-	(void)l;
-	(void)sa;
-	(void)salen;
-	if (w->nconns >= set->tcp_max && !evict_idle(w)) {
-		w->stats.tcp_refused++;
-		close(fd);
-		return;
-	}
 	struct net_tcp_conn *c = calloc(1, sizeof(*c));
 	if (c == NULL) {
-		close(fd);
+		bufferevent_free(bev);
 		return;
 	}
 	c->w = w;
-	c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL) {
-		close(fd);
-		free(c);
-		return;
+	c->bev = bev;
+	c->transport = kind == NET_STREAM_DOT ? STATS_TRANSPORT_DOT : STATS_TRANSPORT_TCP;
+	if (sa != NULL && salen > 0 && (size_t)salen <= sizeof(c->peer)) {
+		memcpy(&c->peer, sa, (size_t)salen);
+		c->peerlen = salen;
 	}
-	int on = 1;
-	/* Replies are written whole; do not hold them back waiting for more. */
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	TAILQ_INSERT_TAIL(&w->conns, c, link);
 	w->nconns++;
-	w->stats.tcp_accepted++;
 	struct timeval idle = { .tv_sec = set->tcp_idle, .tv_usec = 0 };
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
-	/* tcp-idle-timeout = 0 turns the timeout off. */
+	/*
+	 * tcp-idle-timeout = 0 turns the timeout off.  It also bounds a TLS handshake that
+	 * never completes (RFC 7858 §3.4 lets servers close idle or stalled sessions).
+	 */
 	const struct timeval *tv = set->tcp_idle > 0 ? &idle : NULL;
 	bufferevent_set_timeouts(c->bev, tv, tv);
 	/* Never buffer more than one maximal message plus its length beyond what we parse. */
 	bufferevent_setwatermark(c->bev, EV_READ, 0, 4 * (2 + DNS_MSG_MAX));
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+void
+net_tcp_accept_cb(struct evconnlistener *l, int fd, struct sockaddr *sa, int salen, void *arg)
+{
+	struct net_listener *nl = arg;
+	struct net_worker *w = nl->w;
+	const struct net_settings *set = net_server_settings(w);
+	(void)l;
+	/* One limit for all stream kinds; an idle connection of any kind makes room. */
+	if (w->nconns + w->nhttp >= set->tcp_max && !net_tcp_evict_idle(w) &&
+	    !net_http_evict_idle(w)) {
+		w->stats.tcp_refused++;
+		close(fd);
+		return;
+	}
+	int on = 1;
+	/* Replies are written whole; do not hold them back waiting for more. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	struct bufferevent *bev;
+	if (nl->kind == NET_STREAM_DOT || nl->kind == NET_STREAM_DOH) {
+		SSL *ssl = set->tls != NULL ? net_tls_ssl(set->tls, nl->kind) : NULL;
+		if (ssl == NULL) {
+			close(fd);
+			return;
+		}
+		/* Frees ssl with the bufferevent, which also closes fd. */
+		bev = bufferevent_openssl_socket_new(w->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+						     BEV_OPT_CLOSE_ON_FREE);
+		if (bev == NULL) {
+			SSL_free(ssl);
+			close(fd);
+			return;
+		}
+		w->stats.tls_accepted++;
+	} else {
+		bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+		if (bev == NULL) {
+			close(fd);
+			return;
+		}
+	}
+	w->stats.tcp_accepted++;
+	if (nl->kind == NET_STREAM_DOH || nl->kind == NET_STREAM_HTTP) {
+		net_http_conn_new(w, bev, nl->kind, sa, (socklen_t)salen);
+		return;
+	}
+	conn_start(w, bev, nl->kind, sa, (socklen_t)salen);
 }
 
 void

@@ -100,8 +100,237 @@ tls_setup(struct resolver_conf *rc, const struct cfg *c, char *err, size_t errle
 }
 
 int
-resolver_conf_new(const struct cfg *c, struct cache *cache, struct resolver_conf **out,
-		  char *err, size_t errlen)
+resolver_fwd_spec_check(const char *spec, char *err, size_t errlen)
+{
+	if (strcmp(spec, "this-server") == 0) {
+		return TDNS_OK;
+	}
+	struct client_server srv;
+	if (client_server_parse(spec, &srv, err, errlen) != CLIENT_OK) {
+		return TDNS_EINVAL;
+	}
+	return TDNS_OK;
+}
+
+/* The servers of one forwarding entry, collected before they are added to the conf. */
+struct spec_list {
+	char **v;
+	size_t n;
+};
+
+static int
+spec_push(void *arg, const char *spec)
+{
+	struct spec_list *l = arg;
+	l->v = tdns_xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	l->v[l->n++] = tdns_xstrdup(spec);
+	return TDNS_OK;
+}
+
+static void
+spec_clear(struct spec_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i]);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+/*
+ * Adds a forwarding entry for names at and below name, in the zone at zone_apex, whose
+ * servers are specs: "this-server" alone shares the global list; otherwise each URL is added
+ * (this-server among URLs adds the global servers again, so the range stays contiguous).
+ * With strict, a server that fails to parse or resolve fails the whole configuration;
+ * otherwise (FWD records, which a zone file may hold) it is logged and left out.
+ */
+static int
+add_entry(struct add_ctx *a, const uint8_t *name, const uint8_t *zone_apex,
+	  const struct spec_list *specs, bool strict)
+{
+	struct resolver_conf *rc = a->rc;
+	rc->zones = tdns_xrealloc(rc->zones, (rc->nzones + 1) * sizeof(*rc->zones));
+	struct resolver_fwd_zone *fz = &rc->zones[rc->nzones++];
+	memset(fz, 0, sizeof(*fz));
+	memcpy(fz->apex, name, dns_name_len(name));
+	dns_name_lower(fz->apex);
+	memcpy(fz->zone_apex, zone_apex, dns_name_len(zone_apex));
+	dns_name_lower(fz->zone_apex);
+	if (specs->n == 1 && strcmp(specs->v[0], "this-server") == 0) {
+		fz->servers = rc->global;
+		return TDNS_OK;
+	}
+	size_t first = rc->nups;
+	for (size_t i = 0; i < specs->n; i++) {
+		bool self = strcmp(specs->v[i], "this-server") == 0;
+		size_t n = self ? rc->global.n : 1;
+		for (size_t k = 0; k < n; k++) {
+			const char *spec = self ? rc->ups[rc->global.first + k].spec : specs->v[i];
+			int st = add_server(a, spec);
+			if (st != TDNS_OK && strict) {
+				return st;
+			}
+			if (st != TDNS_OK) {
+				char text[DNS_NAME_TEXT_MAX];
+				(void)dns_name_to_text(fz->apex, text, sizeof(text));
+				tdns_err("FWD record of %s: %s; server left out", text, a->err);
+			}
+		}
+	}
+	/* add_server grows rc->ups only, so fz still points into rc->zones. */
+	fz->servers.first = first;
+	fz->servers.n = rc->nups - first;
+	return TDNS_OK;
+}
+
+/* Appends the FWD strings of node n to specs. */
+static void
+fwd_specs(const struct zone_node *n, struct spec_list *specs)
+{
+	const struct zone_rrset *r = zone_node_rrset(n, DNS_TYPE_FWD);
+	const uint8_t *p = r != NULL ? r->data : NULL;
+	for (uint16_t i = 0; r != NULL && i < r->count; i++) {
+		const uint8_t *rd;
+		uint16_t rdlen;
+		p = zone_rdata_next(p, &rd, &rdlen);
+		if (rdlen < 1 || (size_t)rd[0] + 1 != rdlen) {
+			continue;
+		}
+		char spec[256];
+		memcpy(spec, rd + 1, rd[0]);
+		spec[rd[0]] = '\0';
+		(void)spec_push(specs, spec);
+	}
+}
+
+/* The [zone] section of a conditional forwarder zone at apex, or NULL. */
+static const struct cfg_zone *
+cfg_forwarder(const struct cfg *c, const uint8_t *apex)
+{
+	for (size_t i = 0; i < c->nzones; i++) {
+		const struct cfg_zone *z = &c->zones[i];
+		if (z->type != NULL && strcmp(z->type, "forwarder") == 0 &&
+		    dns_name_eq(z->apex, apex)) {
+			return z;
+		}
+	}
+	return NULL;
+}
+
+struct walk_ctx {
+	struct add_ctx *a;
+	const struct cfg *c;
+	const struct zone *z;
+	int st;
+};
+
+/* One node of a forwarder zone: an entry where it has FWD records (and at the apex always). */
+static int
+walk_fwd(void *arg, const struct zone_node *n)
+{
+	struct walk_ctx *w = arg;
+	bool apex = n == w->z->apex_node;
+	struct spec_list specs = { NULL, 0 };
+	const struct cfg_zone *cz = apex ? cfg_forwarder(w->c, w->z->apex) : NULL;
+	if (cz != NULL && cz->forwarders != NULL) {
+		(void)each_item(cz->forwarders, spec_push, &specs);
+	}
+	size_t from_key = specs.n;
+	fwd_specs(n, &specs);
+	if (apex || specs.n > from_key) {
+		/* The [zone] forwarders key was checked at load time; FWD records were not. */
+		w->st = add_entry(w->a, n->name, w->z->apex, &specs, false);
+	}
+	spec_clear(&specs);
+	return w->st != TDNS_OK;
+}
+
+/*
+ * The entries of the conditional forwarder zones: one per node with FWD records of every
+ * forwarder zone in zs, plus the [zone] forwarders key at the apex; a configured forwarder
+ * zone that is not served (no file) has its key alone.
+ */
+static int
+add_forward_zones(struct add_ctx *a, const struct cfg *c, const struct zone_set *zs)
+{
+	for (size_t i = 0; zs != NULL && i < zone_set_count(zs); i++) {
+		const struct zone *z = zone_set_get(zs, i);
+		if (!z->forwarder) {
+			continue;
+		}
+		struct walk_ctx w = { .a = a, .c = c, .z = z, .st = TDNS_OK };
+		(void)zone_walk(z, walk_fwd, &w);
+		if (w.st != TDNS_OK) {
+			return w.st;
+		}
+	}
+	for (size_t i = 0; i < c->nzones; i++) {
+		const struct cfg_zone *cz = &c->zones[i];
+		const struct zone *z = zs != NULL ? zone_set_find(zs, cz->apex) : NULL;
+		if (cz->type == NULL || strcmp(cz->type, "forwarder") != 0 ||
+		    (z != NULL && z->forwarder)) {
+			continue;
+		}
+		struct spec_list specs = { NULL, 0 };
+		(void)each_item(cz->forwarders != NULL ? cz->forwarders : "", spec_push, &specs);
+		int st = add_entry(a, cz->apex, cz->apex, &specs, true);
+		spec_clear(&specs);
+		if (st != TDNS_OK) {
+			return st;
+		}
+	}
+	return TDNS_OK;
+}
+
+/* Appends "node spec\n" for every FWD record of z to *buf. */
+static int
+sig_node(void *arg, const struct zone_node *n)
+{
+	char **buf = arg;
+	struct spec_list specs = { NULL, 0 };
+	fwd_specs(n, &specs);
+	char name[DNS_NAME_TEXT_MAX];
+	if (specs.n > 0 && dns_name_to_text(n->name, name, sizeof(name)) < 0) {
+		name[0] = '\0';
+	}
+	for (size_t i = 0; i < specs.n; i++) {
+		size_t old = strlen(*buf), add = strlen(name) + strlen(specs.v[i]) + 3;
+		*buf = tdns_xrealloc(*buf, old + add);
+		snprintf(*buf + old, add, "%s %s\n", name, specs.v[i]);
+	}
+	spec_clear(&specs);
+	return 0;
+}
+
+char *
+resolver_fwd_signature(const struct zone_set *zs)
+{
+	char *buf = tdns_xstrdup("");
+	for (size_t i = 0; zs != NULL && i < zone_set_count(zs); i++) {
+		const struct zone *z = zone_set_get(zs, i);
+		if (z->forwarder) {
+			size_t old = strlen(buf), add = strlen(z->name) + 3;
+			buf = tdns_xrealloc(buf, old + add);
+			snprintf(buf + old, add, "[%s]", z->name);
+			(void)zone_walk(z, sig_node, &buf);
+		}
+	}
+	return buf;
+}
+
+bool
+resolver_conf_fwd_changed(const struct resolver_conf *rc, const struct zone_set *zs)
+{
+	char *sig = resolver_fwd_signature(zs);
+	bool changed = rc == NULL || rc->fwd_sig == NULL || strcmp(sig, rc->fwd_sig) != 0;
+	free(sig);
+	return changed;
+}
+
+int
+resolver_conf_new(const struct cfg *c, const struct zone_set *zs, struct cache *cache,
+		  struct resolver_conf **out, char *err, size_t errlen)
 {
 	*out = NULL;
 	if (sodium_init() < 0) {
@@ -115,6 +344,7 @@ resolver_conf_new(const struct cfg *c, struct cache *cache, struct resolver_conf
 	rc->timeout_ms = c->forward_timeout ? c->forward_timeout : 2000;
 	rc->prefetch = c->cache_prefetch != 0;
 	rc->cache = cache;
+	rc->fwd_sig = resolver_fwd_signature(zs);
 	char msg[256];
 	int st = TDNS_OK;
 	if (filter_acl_parse(c->recursion_allow != NULL ? c->recursion_allow : "", &rc->allow,
@@ -129,24 +359,8 @@ resolver_conf_new(const struct cfg *c, struct cache *cache, struct resolver_conf
 	}
 	rc->global.first = 0;
 	rc->global.n = rc->nups;
-	for (size_t i = 0; i < c->nzones; i++) {
-		const struct cfg_zone *z = &c->zones[i];
-		if (z->type == NULL || strcmp(z->type, "forwarder") != 0) {
-			continue;
-		}
-		rc->zones = tdns_xrealloc(rc->zones, (rc->nzones + 1) * sizeof(*rc->zones));
-		struct resolver_fwd_zone *fz = &rc->zones[rc->nzones++];
-		memcpy(fz->apex, z->apex, dns_name_len(z->apex));
-		dns_name_lower(fz->apex);
-		if (strcmp(z->forwarders, "this-server") == 0) {
-			fz->servers = rc->global;
-			continue;
-		}
-		fz->servers.first = rc->nups;
-		if ((st = each_item(z->forwarders, add_server, &a)) != TDNS_OK) {
-			goto fail;
-		}
-		fz->servers.n = rc->nups - fz->servers.first;
+	if ((st = add_forward_zones(&a, c, zs)) != TDNS_OK) {
+		goto fail;
 	}
 	bool tls = false;
 	for (size_t i = 0; i < rc->nups; i++) {
@@ -185,6 +399,7 @@ resolver_conf_unref(struct resolver_conf *rc)
 	}
 	free(rc->ups);
 	free(rc->zones);
+	free(rc->fwd_sig);
 	filter_acl_clear(&rc->allow);
 	if (rc->tls_ctx != NULL) {
 		SSL_CTX_free(rc->tls_ctx);

@@ -10,6 +10,7 @@
 #include "dns/dns.h"
 #include "filter/filter.h"
 #include "net/client.h"
+#include "zone/zone.h"
 
 /*
  * This header is the resolver folder's umbrella.  For now it offers the cache (cache.c); the
@@ -282,9 +283,13 @@ struct resolver_servers {
 	size_t n;
 };
 
-/* A conditional forwarder zone ([zone NAME] type = forwarder). */
+/*
+ * A domain forwarded by a conditional forwarder zone ([zone NAME] type = forwarder, or
+ * `zone create --type forwarder`): the zone's apex, or a name in it with FWD records.
+ */
 struct resolver_fwd_zone {
-	uint8_t apex[DNS_NAME_MAX];
+	uint8_t apex[DNS_NAME_MAX];      /* names at and below this go to servers */
+	uint8_t zone_apex[DNS_NAME_MAX]; /* the forwarder zone it belongs to */
 	struct resolver_servers servers; /* this-server: the global list */
 };
 
@@ -302,16 +307,30 @@ struct resolver_conf {
 	size_t nzones;
 	struct cache *cache;      /* borrowed from the daemon, which outlives every conf */
 	void *tls_ctx;            /* SSL_CTX for tls:// servers, NULL when none */
+	char *fwd_sig;            /* the FWD records it was built from (resolver_fwd_signature) */
 };
 
 /*
- * Builds a forwarding setup from c (server names are resolved here, which may block on the
- * system resolver: call it on the main thread).  cache is borrowed.  TDNS_OK, or
- * TDNS_ECONFIG with a message in err (a server that does not resolve, an unreadable CA
- * file), or TDNS_ENOMEM.  The caller owns the one reference of *out.
+ * Builds a forwarding setup from c and the FWD records of the forwarder zones of zs (may be
+ * NULL); server names are resolved here, which may block on the system resolver: call it on
+ * the main thread.  cache is borrowed.  TDNS_OK, or TDNS_ECONFIG with a message in err (a
+ * configured server that does not resolve, an unreadable CA file), or TDNS_ENOMEM.  A bad
+ * FWD record is logged and left out.  The caller owns the one reference of *out.
  */
-int resolver_conf_new(const struct cfg *c, struct cache *cache, struct resolver_conf **out,
-		      char *err, size_t errlen);
+int resolver_conf_new(const struct cfg *c, const struct zone_set *zs, struct cache *cache,
+		      struct resolver_conf **out, char *err, size_t errlen);
+
+/*
+ * Checks one forwarder as FWD records and the forwarders keys take it: a server URL
+ * (client_server_parse) or "this-server".  TDNS_OK, or TDNS_EINVAL with the reason in err.
+ */
+int resolver_fwd_spec_check(const char *spec, char *err, size_t errlen);
+
+/* Text listing every FWD record of the forwarder zones of zs; caller frees. */
+char *resolver_fwd_signature(const struct zone_set *zs);
+
+/* True when the FWD records of zs differ from those rc was built from. */
+bool resolver_conf_fwd_changed(const struct resolver_conf *rc, const struct zone_set *zs);
 
 /* Takes a reference (thread-safe). */
 struct resolver_conf *resolver_conf_ref(struct resolver_conf *rc);
@@ -345,6 +364,7 @@ struct resolver_result {
 	uint16_t ede;                /* RESOLVER_FAIL: DNS_EDE_NO_REACHABLE_AUTHORITY or
 					DNS_EDE_NETWORK_ERROR */
 	int upstream_rcode;          /* RESOLVER_FAIL: the last rcode an upstream gave, or -1 */
+	const char *ede_text;        /* RESOLVER_FAIL: EDE text (static), or NULL for the default */
 };
 
 struct resolver_fwd;

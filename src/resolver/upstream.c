@@ -687,57 +687,22 @@ h2_read_body(nghttp2_session *s, int32_t sid, uint8_t *buf, size_t length, uint3
 	return (ssize_t)n;
 }
 
-/* Percent-encodes s for a query string (RFC 3986 §2.1), keeping the unreserved characters. */
-static void
-url_encode(const char *s, char *out, size_t cap)
-{
-	size_t n = 0;
-	for (; *s != '\0' && n + 4 < cap; s++) {
-		unsigned char ch = (unsigned char)*s;
-		bool keep = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-			    (ch >= '0' && ch <= '9') || strchr("-._~", ch) != NULL;
-		if (keep) {
-			out[n++] = (char)ch;
-		} else {
-			n += (size_t)snprintf(out + n, cap - n, "%%%02X", ch);
-		}
-	}
-	out[n] = '\0';
-}
-
-/* The DoH-JSON request path: PATH?name=NAME&type=N, with do=1 and cd=1 from the query. */
-static bool
-h2_json_path(const struct up_xfer *x, char *path, size_t cap)
-{
-	const char *base = x->up->info->srv.path;
-	struct dns_msg m;
-	memset(&m, 0, sizeof(m));
-	if (dns_msg_parse(x->q, x->qlen, &m) != TDNS_OK) {
-		return false;
-	}
-	char name[DNS_NAME_TEXT_MAX], enc[3 * DNS_NAME_TEXT_MAX + 1];
-	dns_name_to_text(m.qname, name, sizeof(name));
-	url_encode(name, enc, sizeof(enc));
-	int n = snprintf(path, cap, "%s%cname=%s&type=%u%s%s", base,
-			 strchr(base, '?') != NULL ? '&' : '?', enc, (unsigned)m.qtype,
-			 m.edns.present && m.edns.do_bit ? "&do=1" : "",
-			 (m.flags & DNS_FLAG_CD) != 0 ? "&cd=1" : "");
-	dns_msg_clear(&m);
-	return n > 0 && (size_t)n < cap;
-}
-
 #define NV(n, v)                                                                              \
 	{ (uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, strlen(v), NGHTTP2_NV_FLAG_NONE }
 
-/* Opens x's stream: POST of the wire query (DoH) or GET with name and type (DoH-JSON). */
+/*
+ * Opens x's stream: POST of the wire query (DoH), GET with ?dns= when the server's URL ends in
+ * the template {?dns} (RFC 8484 §4.1), or GET with name and type (DoH-JSON).
+ */
 static bool
 h2_submit(struct up_conn *c, struct up_xfer *x)
 {
 	const struct client_server *srv = &c->up->info->srv;
 	bool json = srv->proto == CLIENT_HTTPS_JSON;
-	char path[CLIENT_PATH_MAX + 3 * DNS_NAME_TEXT_MAX + 64];
-	if (json) {
-		if (!h2_json_path(x, path, sizeof(path))) {
+	bool get = json || srv->get;
+	char path[CLIENT_PATH_MAX + 4096]; /* GET: a query of up to 3 KB in base64url */
+	if (get) {
+		if (client_doh_path(srv, x->q, x->qlen, path, sizeof(path)) == 0) {
 			return false;
 		}
 	} else {
@@ -755,7 +720,7 @@ h2_submit(struct up_conn *c, struct up_xfer *x)
 	snprintf(clen, sizeof(clen), "%zu", x->qlen);
 	const char *type = json ? "application/dns-json" : "application/dns-message";
 	nghttp2_nv nva[] = {
-		NV(":method", json ? "GET" : "POST"),
+		NV(":method", get ? "GET" : "POST"),
 		NV(":scheme", "https"),
 		NV(":authority", authority),
 		NV(":path", path),
@@ -764,9 +729,9 @@ h2_submit(struct up_conn *c, struct up_xfer *x)
 		NV("content-type", type),
 		NV("content-length", clen),
 	};
-	size_t nnv = sizeof(nva) / sizeof(nva[0]) - (json ? 2 : 0);
+	size_t nnv = sizeof(nva) / sizeof(nva[0]) - (get ? 2 : 0);
 	nghttp2_data_provider prd = { .source.ptr = NULL, .read_callback = h2_read_body };
-	int32_t sid = nghttp2_submit_request(c->h2s, NULL, nva, nnv, json ? NULL : &prd, x);
+	int32_t sid = nghttp2_submit_request(c->h2s, NULL, nva, nnv, get ? NULL : &prd, x);
 	if (sid < 0) {
 		tdns_debug("forwarder %s: HTTP/2: %s", c->up->info->spec, nghttp2_strerror(sid));
 		return false;

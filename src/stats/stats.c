@@ -792,10 +792,16 @@ stats_recorder_json(const struct stats_recorder *r)
 	memset(&now, 0, sizeof(now));
 	net_server_stats(r->srv, &now);
 
-	json_t *totals = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f}",
+	json_t *totals = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
+				   " s:I, s:f}",
 				   "queries", (json_int_t)now.queries,
 				   "udp", (json_int_t)now.udp,
 				   "tcp", (json_int_t)now.tcp,
+				   "dot", (json_int_t)now.dot,
+				   "doh", (json_int_t)now.doh,
+				   "tls_accepted", (json_int_t)now.tls_accepted,
+				   "tls_failed", (json_int_t)now.tls_failed,
+				   "http_errors", (json_int_t)now.http_errors,
 				   "dropped", (json_int_t)now.dropped,
 				   "truncated", (json_int_t)now.truncated,
 				   "tcp_accepted", (json_int_t)now.tcp_accepted,
@@ -822,11 +828,12 @@ stats_recorder_json(const struct stats_recorder *r)
 	minute_add(&cur, &now, &r->last);
 	json_array_append_new(per_minute, minute_json(&cur));
 
-	return json_pack("{s:o, s:o, s:o, s:{s:I, s:I}, s:o, s:o, s:o, s:o}",
+	return json_pack("{s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:o, s:o, s:o, s:o}",
 			 "totals", totals,
 			 "rcodes", rcodes_json(now.rcode),
 			 "qtypes", qtypes_json(now.qtype),
 			 "transports", "udp", (json_int_t)now.udp, "tcp", (json_int_t)now.tcp,
+			 "dot", (json_int_t)now.dot, "doh", (json_int_t)now.doh,
 			 "kinds", kinds_json(r),
 			 "latency_ms", latency_json(r),
 			 "per_second", per_second,

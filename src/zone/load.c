@@ -328,6 +328,45 @@ zone_load(const uint8_t *apex, const char *path, struct zone **out, char *err, s
 }
 
 int
+zone_load_forwarder(const uint8_t *apex, const char *path, struct zone **out, char *err,
+		    size_t errlen)
+{
+	int rc = zone_load(apex, path, out, err, errlen);
+	if (rc == TDNS_EIO) {
+		return rc;
+	}
+	if (rc != TDNS_OK) {
+		FILE *fp = fopen(path, "r");
+		if (fp == NULL) {
+			return rc;
+		}
+		static const char head[] = "@ 0 IN SOA invalid. invalid. 0 0 0 0 0\n"
+					   "@ 0 IN NS invalid.\n";
+		size_t cap = sizeof(head) + 4096, len = sizeof(head) - 1;
+		char *text = tdns_xmalloc(cap);
+		memcpy(text, head, len);
+		size_t n;
+		while ((n = fread(text + len, 1, cap - len, fp)) > 0) {
+			len += n;
+			if (len == cap) {
+				cap *= 2;
+				text = tdns_xrealloc(text, cap);
+			}
+		}
+		fclose(fp);
+		char err2[256];
+		if (load_any(apex, path, text, len, out, err2, sizeof(err2)) == TDNS_OK) {
+			rc = TDNS_OK;
+		}
+		free(text);
+	}
+	if (rc == TDNS_OK) {
+		(*out)->forwarder = true;
+	}
+	return rc;
+}
+
+int
 zone_load_mem(const uint8_t *apex, const char *text, size_t textlen, const char *name,
 	      struct zone **out, char *err, size_t errlen)
 {

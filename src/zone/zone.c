@@ -417,6 +417,7 @@ zone_clone(const struct zone *src)
 	memcpy(z->apex, src->apex, src->apex_len);
 	z->seed = src->seed;
 	z->serial = src->serial;
+	z->forwarder = src->forwarder;
 	z->name = strdup(src->name);
 	z->file = src->file != NULL ? strdup(src->file) : NULL;
 	z->table_size = src->table_size;

@@ -53,6 +53,8 @@ struct zone {
 	uint64_t seed;
 	void *mem;                   /* allocator state owned by the zone */
 	unsigned refs;               /* references (zone_ref / zone_free); main thread only */
+	bool forwarder;              /* a conditional forwarder zone (issue 4): its FWD records
+					name the servers, its other records override them */
 };
 
 /* Iterates the rdatas of an rrset: for (p = rrset->data; ...; ) see zone_rdata_next. */
@@ -101,6 +103,16 @@ int zone_check(struct zone *z, zone_problem_cb cb, void *ctx);
  */
 int zone_load(const uint8_t *apex, const char *path, struct zone **out, char *err,
 	      size_t errlen);
+
+/*
+ * Loads the file of a conditional forwarder zone (marked forwarder).  Such a file holds FWD
+ * records and overrides and need not have the SOA and NS a primary zone must have: when it
+ * fails to load as it is, it is read again with a placeholder SOA and NS at the apex (TTL 0;
+ * the resolver forwards apex SOA and NS queries rather than answering them from here).  The
+ * first error is kept if that fails too (a file with its own SOA, or a syntax error).
+ */
+int zone_load_forwarder(const uint8_t *apex, const char *path, struct zone **out, char *err,
+			size_t errlen);
 
 /*
  * Writes the zone as a canonical zone file ($ORIGIN, then names in canonical order, SOA

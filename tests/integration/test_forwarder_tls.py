@@ -123,3 +123,30 @@ def test_conditional_forwarder_zone_over_dot(make_server, env):
         assert addresses(r) == ["192.0.2.123"]
     finally:
         dead.release()
+
+
+def test_doh_upstream_with_the_dns_uri_template_uses_get(make_server, env):
+    # RFC 8484 §4.1: a URL ending in the template {?dns} asks for GET with ?dns=BASE64URL.
+    pki, ub = env
+    h2 = H2Server(pki, ub.port)
+    try:
+        srv = start_tls(make_server,
+                        ["https://%s:%d/dns-query{?dns}#127.0.0.1" % (TLS_NAME, h2.port)],
+                        pki.ca)
+        compare_with_unbound(srv, ub)
+        assert h2.requests, "the DoH server saw no request"
+        assert all(headers[":method"] == "GET" and headers[":path"].startswith("/dns-query?dns=")
+                   for _, headers, _ in h2.requests), h2.requests
+    finally:
+        h2.stop()
+    # Without the template the same server gets POST.
+    h2 = H2Server(pki, ub.port)
+    try:
+        srv = start_tls(make_server,
+                        ["https://%s:%d/dns-query#127.0.0.1" % (TLS_NAME, h2.port)], pki.ca)
+        forwarded_ok(ask(srv, "www.example.test."))
+        assert h2.requests
+        assert all(headers[":method"] == "POST" and headers[":path"] == "/dns-query"
+                   for _, headers, _ in h2.requests), h2.requests
+    finally:
+        h2.stop()

@@ -465,27 +465,67 @@ static void
 test_unknown_sections_fail_even_when_empty(void **state)
 {
 	(void)state;
-	expect_error("[server]\n[tls]\n", 2,
-		     "unknown section [tls] (not supported by this release yet); expected "
-		     "one of: [server], [control], [log], [recursion], [forwarders], [cache], [zone NAME]");
 	expect_error("[log]\nlevel = info\n[ dnssec ]\nvalidation = yes\n", 3,
 		     "unknown section [dnssec] (not supported by this release yet); expected "
-		     "one of: [server], [control], [log], [recursion], [forwarders], [cache], [zone NAME]");
+		     "one of: [server], [control], [log], [recursion], [forwarders], [cache], [tls], [dot], [doh], [zone NAME]");
 	expect_error("[servers]\n", 1,
-		     "unknown section [servers]; expected one of: [server], [control], [log], [recursion], [forwarders], [cache], [zone NAME]");
+		     "unknown section [servers]; expected one of: [server], [control], [log], [recursion], [forwarders], [cache], [tls], [dot], [doh], [zone NAME]");
 	expect_error("[zoneexample.com]\n", 1,
-		     "unknown section [zoneexample.com]; expected one of: [server], [control], [log], [recursion], [forwarders], [cache], [zone NAME]");
-	static const char *const later[] = {
-		"tls", "dot", "doh",
-	};
-	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++) {
-		char text[64];
-		char msg[256];
-		snprintf(text, sizeof(text), "[%s]\n", later[i]);
-		snprintf(msg, sizeof(msg), "unknown section [%s] (not supported by this release "
-			 "yet); expected one of: [server], [control], [log], [recursion], [forwarders], [cache], [zone NAME]", later[i]);
-		expect_error(text, 1, msg);
-	}
+		     "unknown section [zoneexample.com]; expected one of: [server], [control], [log], [recursion], [forwarders], [cache], [tls], [dot], [doh], [zone NAME]");
+	/* The sections of the encrypted listeners exist now, empty or not (issue 6). */
+	struct cfg *c = NULL;
+	char err[512];
+	assert_int_equal(load_text("[server]\n[tls]\n[dot]\n[doh]\n", &c, err, sizeof(err)),
+			 TDNS_OK);
+	assert_int_equal(c->ndot_listen, 0);
+	assert_int_equal(c->ndoh_listen, 0);
+	assert_string_equal(c->doh_path, "/dns-query");
+	cfg_free(c);
+}
+
+static void
+test_encrypted_listeners_take_their_own_default_ports(void **state)
+{
+	(void)state;
+	struct cfg *c = NULL;
+	char err[512];
+	assert_int_equal(load_text("[tls]\ncertificate = /etc/tdns/server.pfx\n"
+				   "password-file = /etc/tdns/pw\n[dot]\nlisten = 127.0.0.1, [::1]:8853\n"
+				   "[doh]\nlisten = 127.0.0.1\nhttp-listen = 127.0.0.1\n"
+				   "path = /q\ntrusted-proxies = 10.0.0.0/8\n", &c, err, sizeof(err)),
+			 TDNS_OK);
+	assert_int_equal(c->ndot_listen, 2);
+	assert_string_equal(c->dot_listen[0].text, "127.0.0.1:853");
+	assert_string_equal(c->dot_listen[1].text, "[::1]:8853");
+	assert_int_equal(c->ndoh_listen, 1);
+	assert_string_equal(c->doh_listen[0].text, "127.0.0.1:443");
+	assert_int_equal(c->nhttp_listen, 1);
+	assert_string_equal(c->http_listen[0].text, "127.0.0.1:80");
+	assert_string_equal(c->doh_path, "/q");
+	assert_string_equal(c->tls_certificate, "/etc/tdns/server.pfx");
+	assert_string_equal(c->tls_key, "");
+	assert_string_equal(c->tls_password_file, "/etc/tdns/pw");
+	assert_string_equal(c->doh_trusted_proxies, "10.0.0.0/8");
+	cfg_free(c);
+
+	expect_error("[doh]\npath = dns-query\n", 2, "invalid path 'dns-query'; expected an "
+		     "absolute URI path such as /dns-query, without query, fragment or escapes");
+	expect_error("[doh]\ntrusted-proxies = 10.0.0.0/33\n", 2,
+		     "invalid trusted-proxies list: prefix length 33 too long in '10.0.0.0/33'; "
+		     "expected ADDR or ADDR/LEN (IPv4 /0..32, IPv6 /0..128)");
+	expect_error("[tls]\ncertificate = server.pem\n", 2, "invalid file name 'server.pem'; "
+		     "expected an absolute path or nothing");
+	expect_error("[dot]\nlisten = 127.0.0.1:99999\n", 2, "invalid listen address "
+		     "'127.0.0.1:99999' (port out of range); expected ADDR, ADDR:PORT, [IPV6] or "
+		     "[IPV6]:PORT separated by commas, port 1..65535");
+
+	/* An encrypted listener without a certificate is an error of the whole file. */
+	assert_int_equal(load_text("[dot]\nlisten = 127.0.0.1\n", &c, err, sizeof(err)),
+			 TDNS_ECONFIG);
+	char want[512];
+	snprintf(want, sizeof(want), "%s: [dot] listen needs [tls] certificate; expected a PEM "
+		 "or PKCS#12 file, or no listen addresses", conf);
+	assert_string_equal(err, want);
 }
 
 static void
@@ -735,8 +775,9 @@ test_get_refuses_unknown_keys_and_zones(void **state)
 		assert_memory_equal(err, want, strlen(want));
 		assert_non_null(strstr(err, ", control.socket, control.group, log.level, "
 				       "recursion.mode, "));
-		assert_non_null(strstr(err, ", cache.prefetch, zone.NAME.type, zone.NAME.file, "
-				       "zone.NAME.forwarders"));
+		assert_non_null(strstr(err, ", cache.prefetch, tls.certificate, "));
+		assert_non_null(strstr(err, ", doh.trusted-proxies, zone.NAME.type, "
+				       "zone.NAME.file, zone.NAME.forwarders"));
 	}
 	assert_int_equal(cfg_get(c, "zone.example.org.file", &v, err, sizeof(err)),
 			 TDNS_ENOZONE);
@@ -918,7 +959,9 @@ test_set_invalid_value_leaves_the_file_untouched(void **state)
 			 "recursion.mode, recursion.allow, forwarders.servers, forwarders.mode, "
 			 "forwarders.timeout, forwarders.ca-file, cache.max-size, cache.min-ttl, "
 			 "cache.max-ttl, cache.negative-max-ttl, cache.serve-stale, "
-			 "cache.prefetch, zone.NAME.type, zone.NAME.file, zone.NAME.forwarders");
+			 "cache.prefetch, tls.certificate, tls.key, tls.password-file, "
+			 "dot.listen, doh.listen, doh.http-listen, doh.path, doh.trusted-proxies, "
+			 "zone.NAME.type, zone.NAME.file, zone.NAME.forwarders");
 	expect_set_error(before, "server.user", "a\nb", TDNS_EINVAL,
 			 "invalid value for server.user: a line break; expected one line");
 	expect_set_error(before, "server.user", "tdns ; x", TDNS_EINVAL,
@@ -1021,7 +1064,8 @@ test_every_key_has_default_help_parser_and_known_section(void **state)
 			    strcmp(k->section, "log") == 0 || strcmp(k->section, "zone") == 0 ||
 			    strcmp(k->section, "recursion") == 0 ||
 			    strcmp(k->section, "forwarders") == 0 ||
-			    strcmp(k->section, "cache") == 0);
+			    strcmp(k->section, "cache") == 0 || strcmp(k->section, "tls") == 0 ||
+			    strcmp(k->section, "dot") == 0 || strcmp(k->section, "doh") == 0);
 		assert_non_null(k->def);
 		assert_non_null(k->help);
 		assert_true(strlen(k->help) > 10);
@@ -1334,11 +1378,11 @@ test_resolver_settings_that_contradict_each_other_fail(void **state)
 	snprintf(want, sizeof(want), "%s: [recursion] mode = forward needs [forwarders] servers; "
 		 "expected at least one server URL, or mode = off", conf);
 	assert_string_equal(err, want);
+	/* Without a forwarders key, the FWD records of the zone's file name the servers. */
 	assert_int_equal(load_text("[zone a.example]\ntype = forwarder\n", &c, err, sizeof(err)),
-			 TDNS_ECONFIG);
-	snprintf(want, sizeof(want), "%s:1: zone 'a.example' of type forwarder needs a forwarders "
-		 "key; expected server URLs or this-server", conf);
-	assert_string_equal(err, want);
+			 TDNS_OK);
+	assert_string_equal(c->zones[0].forwarders, "");
+	cfg_free(c);
 	assert_int_equal(load_text("[zone a.example]\nforwarders = udp://192.0.2.1\n", &c, err,
 				   sizeof(err)), TDNS_ECONFIG);
 	assert_int_equal(load_text("[zone a.example]\ntype = forwarder\nforwarders = "
@@ -1371,6 +1415,7 @@ main(void)
 		cmocka_unit_test(test_bad_words_and_paths_fail_with_file_line),
 		cmocka_unit_test(test_unknown_keys_name_the_section_and_the_expected_keys),
 		cmocka_unit_test(test_unknown_sections_fail_even_when_empty),
+		cmocka_unit_test(test_encrypted_listeners_take_their_own_default_ports),
 		cmocka_unit_test(test_duplicate_keys_fail_with_both_lines),
 		cmocka_unit_test(test_same_key_in_different_zones_is_not_a_duplicate),
 		cmocka_unit_test(test_duplicate_and_invalid_zones_fail_with_file_line),

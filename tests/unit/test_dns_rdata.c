@@ -287,6 +287,14 @@ test_round_trip_every_type(void **state)
 	round_trip("SPF", "\"v=spf1 -all\"", "\"v=spf1 -all\"", NULL);
 	round_trip("HTTPS", "1 . alpn=h2 mandatory=alpn", "1 . mandatory=alpn alpn=\"h2\"", NULL);
 	round_trip("HTTPS", "1 . dohpath=/q{?dns} ohttp", "1 . key7=\"/q{?dns}\" key8", NULL);
+	/* The private FWD type of conditional forwarder zones (Technitium's 65281): one string. */
+	round_trip("FWD", "udp://192.0.2.1", "\"udp://192.0.2.1\"",
+		   "0f7564703a2f2f3139322e302e322e31");
+	round_trip("FWD", "\"tls://dns.example#192.0.2.1\"", "\"tls://dns.example#192.0.2.1\"",
+		   NULL);
+	assert_int_equal(type_of("FWD"), 65281);
+	assert_int_equal(type_of("fwd"), 65281);
+	assert_int_equal(type_of("TYPE65281"), 65281);
 }
 
 static void
@@ -298,7 +306,7 @@ test_table_has_round_trip_for_every_known_type(void **state)
 		"A", "NS", "CNAME", "SOA", "PTR", "HINFO", "MINFO", "MX", "TXT", "RP", "AFSDB",
 		"RT", "AAAA", "LOC", "SRV", "NAPTR", "KX", "DNAME", "DS", "SSHFP", "RRSIG", "NSEC",
 		"DNSKEY", "NSEC3", "NSEC3PARAM", "TLSA", "SMIMEA", "CDS", "CDNSKEY",
-		"OPENPGPKEY", "ZONEMD", "SVCB", "HTTPS", "SPF", "URI", "CAA",
+		"OPENPGPKEY", "ZONEMD", "SVCB", "HTTPS", "SPF", "URI", "CAA", "FWD",
 	};
 	size_t ncov = sizeof(covered) / sizeof(covered[0]), known = 0;
 	for (unsigned t = 0; t < 65536; t++) {

@@ -66,6 +66,31 @@ test_https_spec_has_path_and_default_path(void **state)
 	assert_string_equal(s.addr, "::1");
 	assert_int_equal(client_server_parse("https://dns.example", &s, err, sizeof(err)), 0);
 	assert_string_equal(s.path, "/dns-query");
+	assert_false(s.get);
+}
+
+static void
+test_https_uri_template_asks_for_get(void **state)
+{
+	(void)state;
+	struct client_server s;
+	char err[256];
+	/* RFC 8484 §4.1: the URI Template form with the variable dns. */
+	assert_int_equal(client_server_parse("https://dns.example/q{?dns}#192.0.2.1", &s, err,
+					     sizeof(err)), 0);
+	assert_true(s.get);
+	assert_string_equal(s.path, "/q");
+	assert_string_equal(s.addr, "192.0.2.1");
+	/* A query of ID 0 for "." A IN with ?dns= in base64url without padding. */
+	static const uint8_t q[] = { 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1 };
+	char path[256];
+	assert_int_equal(client_doh_path(&s, q, sizeof(q), path, sizeof(path)),
+			 strlen("/q?dns=AAABAAABAAAAAAAAAAABAAE"));
+	assert_string_equal(path, "/q?dns=AAABAAABAAAAAAAAAAABAAE");
+	assert_int_equal(client_doh_path(&s, q, sizeof(q), path, 10), 0);
+	assert_int_not_equal(client_server_parse("https://dns.example/{?name}", &s, err,
+						 sizeof(err)), 0);
+	assert_non_null(strstr(err, "trailing {?dns}"));
 }
 
 static void
@@ -281,6 +306,7 @@ main(void)
 		cmocka_unit_test(test_tls_spec_with_port_and_address_keeps_name_for_certificate),
 		cmocka_unit_test(test_default_ports_follow_the_transport),
 		cmocka_unit_test(test_https_spec_has_path_and_default_path),
+		cmocka_unit_test(test_https_uri_template_asks_for_get),
 		cmocka_unit_test(test_bracketed_ipv6_with_port),
 		cmocka_unit_test(test_bad_specs_are_refused_with_a_reason),
 		cmocka_unit_test(test_resolve_uses_the_fragment_address),

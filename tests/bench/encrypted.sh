@@ -1,0 +1,355 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Encrypted-transport benchmark: tdnsd and unbound answer the same small zone over DNS over TLS
+# (RFC 7858) and DNS over HTTPS (RFC 8484, HTTP/2), each with one worker pinned to CPU 0,
+# loaded by dnsperf -m dot / -m doh with many concurrent connections (-c 64 -T 1) pinned to
+# CPU 1; prints qps, latency, server CPU seconds, queries per server CPU-second, peak RSS,
+# and the tdnsd/unbound ratios per transport.
+#   BENCH_SECONDS (default 10) per run, BENCH_ROUNDS (default 3), BENCH_NAMES (default 2000),
+#   BENCH_CLIENTS (default 64 connections), BENCH_OUTSTANDING (default 256 queries in flight),
+#   BENCH_DOH_METHOD (GET or POST, default GET), BENCH_TRANSPORTS (default "dot doh"),
+#   BENCH_SERVERS (default "tdnsd unbound"), TDNSD (default build/tdnsd),
+#   BENCH_PORT (default 7561, below the ephemeral range that TIME-WAIT client ports
+#   occupy: tdnsd plain, +1 DoT, +2 DoH; unbound +3, +4, +5).
+set -eu
+top=$(cd "$(dirname "$0")/../.." && pwd)
+SECS=${BENCH_SECONDS:-10}
+ROUNDS=${BENCH_ROUNDS:-3}
+NAMES=${BENCH_NAMES:-2000}
+CLIENTS=${BENCH_CLIENTS:-64}
+OUTSTANDING=${BENCH_OUTSTANDING:-256}
+METHOD=${BENCH_DOH_METHOD:-GET}
+TRANSPORTS=${BENCH_TRANSPORTS:-dot doh}
+PORT=${BENCH_PORT:-7561}
+TDNSD=${TDNSD:-$top/build/tdnsd}
+ZONE=enc.bench.example
+SERVERS=${BENCH_SERVERS:-tdnsd unbound}
+SERVER_CPU=0
+CLIENT_CPU=1
+PATH=$PATH:/usr/sbin
+
+for tool in dnsperf unbound dig kdig openssl taskset; do
+	if ! command -v "$tool" >/dev/null 2>&1; then
+		echo "encrypted.sh: $tool not found (apt-get install dnsperf unbound bind9-dnsutils" \
+			"knot-dnsutils openssl util-linux)"
+		exit 1
+	fi
+done
+if [[ " $SERVERS " == *" tdnsd "* ]] && [ ! -x "$TDNSD" ]; then
+	echo "encrypted.sh: $TDNSD not built (set TDNSD)"
+	exit 1
+fi
+if [[ " $SERVERS " == *" unbound "* ]] && [[ " $TRANSPORTS " == *" doh "* ]] &&
+	! unbound -V 2>&1 | grep -q nghttp2; then
+	echo "encrypted.sh: this unbound has no nghttp2 (no DoH): unbound is measured over DoT only"
+	NO_UNBOUND_DOH=1
+fi
+if [ "$(nproc)" -lt 2 ]; then
+	SERVER_CPU=0
+	CLIENT_CPU=0
+	echo "encrypted.sh: one CPU only: server and client share it, figures are indicative"
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/tdns-enc-bench.XXXXXX")
+declare -A PID PORTOF
+PORTOF[tdnsd]=$PORT
+PORTOF[tdnsd.dot]=$((PORT + 1))
+PORTOF[tdnsd.doh]=$((PORT + 2))
+PORTOF[unbound]=$((PORT + 3))
+PORTOF[unbound.dot]=$((PORT + 4))
+PORTOF[unbound.doh]=$((PORT + 5))
+
+# Only the processes this script started, by PID.
+cleanup() {
+	for s in "${!PID[@]}"; do
+		kill "${PID[$s]}" 2>/dev/null || true
+	done
+	for s in "${!PID[@]}"; do
+		wait "${PID[$s]}" 2>/dev/null || true
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- certificate: self-signed P-256 (dnsperf does not verify certificates)
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$tmp/key.pem" \
+	-out "$tmp/cert.pem" -days 2 -subj /CN=bench.test -addext subjectAltName=DNS:bench.test \
+	>/dev/null 2>&1
+
+# ---- zone (a file for tdnsd, the same data as local-data for unbound) and queries
+# NAMES names with A, every second one AAAA; 10 % of the queries are for names that do not
+# exist.  Answers are small: what is measured is the transport, not the zone lookup.
+echo "encrypted.sh: generating $ZONE ($NAMES names) and the query file"
+mkdir -p "$tmp/tdnsd" "$tmp/unbound"
+awk -v n="$NAMES" -v zone="$ZONE" -v zf="$tmp/$ZONE.zone" -v uf="$tmp/unbound/data.conf" '
+function rr(owner, rest) {
+	printf "%s.%s. 3600 IN %s\n", owner, zone, rest >zf
+	printf "  local-data: \"%s.%s. 3600 IN %s\"\n", owner, zone, rest >uf
+}
+BEGIN {
+	printf "%s. 3600 IN SOA ns1.%s. hostmaster.%s. 1 7200 3600 1209600 300\n", zone, zone, zone >zf
+	printf "  local-zone: \"%s.\" static\n", zone >uf
+	printf "  local-data: \"%s. 3600 IN SOA ns1.%s. hostmaster.%s. 1 7200 3600 1209600 300\"\n",
+		zone, zone, zone >uf
+	printf "%s. 3600 IN NS ns1.%s.\n", zone, zone >zf
+	printf "  local-data: \"%s. 3600 IN NS ns1.%s.\"\n", zone, zone >uf
+	rr("ns1", "A 192.0.2.53")
+	for (i = 0; i < n; i++) {
+		rr("h" i, sprintf("A 10.%d.%d.%d", int(i / 65536) % 256, int(i / 256) % 256, i % 256))
+		if (i % 2 == 0) rr("h" i, sprintf("AAAA 2001:db8::%x:%x", int(i / 65536), i % 65536))
+	}
+}'
+awk -v n="$NAMES" -v zone="$ZONE" 'BEGIN {
+	srand(42)
+	for (q = 0; q < 100000; q++) {
+		r = rand() * 100; i = int(rand() * n)
+		if (r < 60) printf "h%d.%s A\n", i, zone
+		else if (r < 90) printf "h%d.%s AAAA\n", i - i % 2, zone
+		else printf "nx%d.%s A\n", i, zone
+	}
+}' >"$tmp/queries"
+
+# ---- server configs: one worker each, enough TCP connections for every client
+cat >"$tmp/tdnsd/tdnsd.conf" <<EOF
+[server]
+listen = 127.0.0.1:${PORTOF[tdnsd]}
+workers = 1
+state-dir = $tmp
+tcp-max-connections = 1024
+[log]
+level = warning
+[tls]
+certificate = $tmp/cert.pem
+key = $tmp/key.pem
+[dot]
+listen = 127.0.0.1:${PORTOF[tdnsd.dot]}
+[doh]
+listen = 127.0.0.1:${PORTOF[tdnsd.doh]}
+[zone $ZONE]
+type = primary
+file = $ZONE.zone
+EOF
+{
+	cat <<EOF
+server:
+  interface: 127.0.0.1@${PORTOF[unbound]}
+  interface: 127.0.0.1@${PORTOF[unbound.dot]}
+  tls-port: ${PORTOF[unbound.dot]}
+  tls-service-key: "$tmp/key.pem"
+  tls-service-pem: "$tmp/cert.pem"
+EOF
+	if [ -z "${NO_UNBOUND_DOH:-}" ]; then
+		cat <<EOF
+  interface: 127.0.0.1@${PORTOF[unbound.doh]}
+  https-port: ${PORTOF[unbound.doh]}
+  http-endpoint: "/dns-query"
+  http-notls-downstream: no
+  http-max-streams: 1000
+EOF
+	fi
+	cat <<EOF
+  num-threads: 1
+  incoming-num-tcp: 1024
+  outgoing-num-tcp: 0
+  do-ip6: no
+  do-daemonize: no
+  chroot: ""
+  username: ""
+  directory: "$tmp/unbound"
+  pidfile: "$tmp/unbound/unbound.pid"
+  logfile: "$tmp/unbound/unbound.log"
+  use-syslog: no
+  verbosity: 0
+  access-control: 127.0.0.0/8 allow
+  module-config: "iterator"
+  local-zone: "." static
+EOF
+	cat "$tmp/unbound/data.conf"
+	printf 'remote-control:\n  control-enable: no\n'
+} >"$tmp/unbound/unbound.conf"
+
+# ---- helpers
+tree() {
+	local p kids
+	echo "$1"
+	kids=$(cat /proc/"$1"/task/*/children 2>/dev/null || true)
+	for p in $kids; do
+		tree "$p"
+	done
+}
+
+# utime+stime of the tree of $1, in clock ticks.
+cpu_ticks() {
+	local t=0 p f
+	for p in $(tree "$1"); do
+		f=$(sed 's/.*) //' /proc/"$p"/stat 2>/dev/null) || continue
+		# After "pid (comm) ", utime and stime are fields 12 and 13.
+		t=$((t + $(echo "$f" | awk '{print $12 + $13}')))
+	done
+	echo "$t"
+}
+
+mem_kb() {
+	local key=$2 t=0 p v
+	for p in $(tree "$1"); do
+		v=$(awk -v k="$key:" '$1 == k {print $2; exit}' /proc/"$p"/status 2>/dev/null || true)
+		t=$((t + ${v:-0}))
+	done
+	echo "$t"
+}
+
+wait_ready() {
+	local s=$1
+	for _ in $(seq 1 300); do
+		if ! kill -0 "${PID[$s]}" 2>/dev/null; then
+			echo "encrypted.sh: $s exited during start-up"
+			cat "$tmp/$s.log" "$tmp/$s/unbound.log" 2>/dev/null | tail -20
+			return 1
+		fi
+		if [ -n "$(dig +short +time=1 +tries=1 -p "${PORTOF[$s]}" @127.0.0.1 "h1.$ZONE" A)" ]
+		then
+			return 0
+		fi
+		sleep 0.2
+	done
+	echo "encrypted.sh: $s did not answer h1.$ZONE within 60 s"
+	return 1
+}
+
+start() {
+	local s=$1
+	case $s in
+	tdnsd) taskset -c "$SERVER_CPU" "$TDNSD" -f -c "$tmp/tdnsd/tdnsd.conf" >"$tmp/$s.log" 2>&1 & ;;
+	unbound) taskset -c "$SERVER_CPU" unbound -d -c "$tmp/unbound/unbound.conf" \
+		>"$tmp/$s.log" 2>&1 & ;;
+	esac
+	PID[$s]=$!
+	wait_ready "$s"
+}
+
+# Whether server $1 answers over transport $2 (kdig, no certificate check): a server that is
+# gone or answers wrongly stops the run, as figures from it would mean nothing.
+check() {
+	local s=$1 t=$2 opt out
+	if ! kill -0 "${PID[$s]}" 2>/dev/null; then
+		echo "encrypted.sh: $s (PID ${PID[$s]}) is gone; its log:"
+		cat "$tmp/$s.log" "$tmp/$s/unbound.log" 2>/dev/null | tail -20
+		exit 1
+	fi
+	case $t in
+	dot) opt=+tls ;;
+	doh) opt=+https=/dns-query ;;
+	esac
+	out=$(kdig +timeout=3 +retry=0 "$opt" -p "${PORTOF[$s.$t]}" @127.0.0.1 "h1.$ZONE" A 2>&1 ||
+		true)
+	if ! echo "$out" | grep -q 'status: NOERROR'; then
+		echo "encrypted.sh: $s over $t does not answer h1.$ZONE:"
+		echo "$out" | tail -5
+		cat "$tmp/$s.log" "$tmp/$s/unbound.log" 2>/dev/null | tail -20
+		exit 1
+	fi
+}
+
+perf() { # server, transport, output
+	local s=$1 t=$2 out=$3 port=${PORTOF[$1.$2]}
+	local args=(-m "$t")
+	if [ "$t" = doh ]; then
+		args+=(-O "doh-uri=https://127.0.0.1:$port/dns-query" -O "doh-method=$METHOD")
+	fi
+	taskset -c "$CLIENT_CPU" dnsperf -s 127.0.0.1 -p "$port" "${args[@]}" -d "$tmp/queries" \
+		-c "$CLIENTS" -T 1 -q "$OUTSTANDING" -l "$SECS" -t 5 >"$out" 2>&1 || true
+}
+
+for s in $SERVERS; do
+	start "$s"
+done
+hz=$(getconf CLK_TCK)
+
+# Server/transport pairs to measure.
+PAIRS=
+for t in $TRANSPORTS; do
+	for s in $SERVERS; do
+		if [ "$s" = unbound ] && [ "$t" = doh ] && [ -n "${NO_UNBOUND_DOH:-}" ]; then
+			continue
+		fi
+		PAIRS="$PAIRS $s.$t"
+		check "$s" "$t"
+	done
+done
+
+# ---- rounds: the servers alternate so that drifts of the machine hit all of them alike
+declare -A Q CPU LAT QPS CODES
+for p in $PAIRS; do
+	Q[$p]=0
+	CPU[$p]=0
+	LAT[$p]=0
+	QPS[$p]=0
+done
+for r in $(seq 1 "$ROUNDS"); do
+	for p in $PAIRS; do
+		s=${p%.*}
+		t=${p#*.}
+		check "$s" "$t"
+		c0=$(cpu_ticks "${PID[$s]}")
+		perf "$s" "$t" "$tmp/perf.$p.$r"
+		c1=$(cpu_ticks "${PID[$s]}")
+		done_q=$(awk '/Queries completed:/ {print $3}' "$tmp/perf.$p.$r")
+		qps=$(awk '/Queries per second:/ {print $4}' "$tmp/perf.$p.$r")
+		# The first Average Latency is the queries'; the second (Connection Statistics) is
+		# the time to set up connections.
+		lat=$(awk '/Average Latency/ {print $4; exit}' "$tmp/perf.$p.$r")
+		lost=$(awk '/Queries lost:/ {print $3}' "$tmp/perf.$p.$r")
+		reconn=$(awk '/Reconnections:/ {print $2}' "$tmp/perf.$p.$r")
+		if [ -z "$done_q" ] || [ -z "$qps" ] || [ "$done_q" = 0 ]; then
+			echo "encrypted.sh: dnsperf -m $t against $s failed:"
+			cat "$tmp/perf.$p.$r"
+			exit 1
+		fi
+		CODES[$p]=$(sed -n 's/^ *Response codes: *//p' "$tmp/perf.$p.$r")
+		printf 'round %d %-7s %-3s %9.0f qps  completed %8d  lost %6s  reconn %4s  cpu %6.2f s' \
+			"$r" "$s" "$t" "$qps" "$done_q" "$lost" "${reconn:-0}" \
+			"$(echo "$c0 $c1 $hz" | awk '{print ($2-$1)/$3}')"
+		printf '  lat %.3f ms\n' "$(echo "$lat" | awk '{print $1 * 1000}')"
+		Q[$p]=$((Q[$p] + done_q))
+		CPU[$p]=$((CPU[$p] + c1 - c0))
+		LAT[$p]=$(echo "${LAT[$p]} $lat" | awk '{print $1 + $2}')
+		QPS[$p]=$(echo "${QPS[$p]} $qps" | awk '{print $1 + $2}')
+	done
+done
+
+# ---- table
+echo
+echo "encrypted.sh: $ROUNDS rounds x $SECS s, dnsperf -c $CLIENTS -q $OUTSTANDING -T 1 on CPU" \
+	"$CLIENT_CPU (DoH: HTTP/2, $METHOD), servers with one worker on CPU $SERVER_CPU"
+printf '%-7s %-4s %10s %10s %10s %12s %12s\n' server mode qps lat_ms cpu_s q/cpu_s rss_peak_MB
+declare -A QPC AVGQ AVGL
+for p in $PAIRS; do
+	s=${p%.*}
+	t=${p#*.}
+	QPC[$p]=$(echo "${Q[$p]} ${CPU[$p]} $hz" |
+		awk '{ if ($2 > 0) printf "%.0f", $1 / ($2 / $3); else print 0 }')
+	AVGQ[$p]=$(echo "${QPS[$p]} $ROUNDS" | awk '{printf "%.0f", $1 / $2}')
+	AVGL[$p]=$(echo "${LAT[$p]} $ROUNDS" | awk '{printf "%.3f", $1 / $2 * 1000}')
+	printf '%-7s %-4s %10s %10s %10.2f %12s %12.1f\n' "$s" "$t" "${AVGQ[$p]}" "${AVGL[$p]}" \
+		"$(echo "${CPU[$p]} $hz" | awk '{print $1 / $2}')" "${QPC[$p]}" \
+		"$(mem_kb "${PID[$s]}" VmHWM | awk '{print $1 / 1024}')"
+done
+echo "(rss_peak_MB: the server's peak over the whole run, all transports)"
+echo
+for p in $PAIRS; do
+	printf '%-11s response codes (last round): %s\n' "$p" "${CODES[$p]}"
+done
+echo
+for t in $TRANSPORTS; do
+	if [ -z "${QPC[tdnsd.$t]:-}" ] || [ -z "${QPC[unbound.$t]:-}" ]; then
+		continue
+	fi
+	printf 'tdnsd/unbound %s: qps %s, queries per CPU-second %s, latency %s\n' "$t" \
+		"$(echo "${AVGQ[tdnsd.$t]} ${AVGQ[unbound.$t]}" |
+			awk '{ if ($2 > 0) printf "%.2f", $1 / $2; else print "n/a" }')" \
+		"$(echo "${QPC[tdnsd.$t]} ${QPC[unbound.$t]}" |
+			awk '{ if ($2 > 0) printf "%.2f", $1 / $2; else print "n/a" }')" \
+		"$(echo "${AVGL[tdnsd.$t]} ${AVGL[unbound.$t]}" |
+			awk '{ if ($2 > 0) printf "%.2f", $1 / $2; else print "n/a" }')"
+done
