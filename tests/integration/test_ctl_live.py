@@ -142,8 +142,12 @@ class Follower:
     def __init__(self, s, *args, json_out=True):
         argv = [tdns_cli_path(), "-s", s.control] + (["--json"] if json_out else []) + \
             ["log", "follow"] + list(args)
+        # Ctrl-C must reach it even when the suite itself runs in the background, where a
+        # non-interactive shell starts every command with SIGINT ignored (POSIX 2.11).
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
+                                     stderr=subprocess.PIPE, text=True,
+                                     preexec_fn=lambda: signal.signal(signal.SIGINT,
+                                                                      signal.SIG_DFL))
         self.lines = queue.Queue()
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
