@@ -44,6 +44,7 @@ struct daemon {
 	struct cfg *cfg;          /* current configuration */
 	struct boot boot;
 	struct zone_set *zones;   /* published to the workers */
+	struct resolver_stubs *stubs; /* stub zones' NS sets (issue 5), refreshed on base */
 	struct net_server *srv;
 	struct event_base *base;
 	int ready_fd;             /* pipe to the waiting parent, -1 in the foreground */
@@ -180,6 +181,10 @@ load_zones(const struct cfg *c, const struct zone_catalog *cat, const struct zon
 			/* A forwarder zone's file only holds overrides; it may well not exist. */
 			continue;
 		}
+		if (strcmp(cz->type, "stub") == 0) {
+			/* No data: its NS set is fetched by the resolver (stub.c, issue 5). */
+			continue;
+		}
 		load_one(set, old, cz->name, cz->apex, cz->file,
 			 strcmp(cz->type, "forwarder") == 0, sum);
 	}
@@ -213,7 +218,8 @@ check_zones(const struct cfg *c)
 		struct zone *z = NULL;
 		const struct cfg_zone *cz = &c->zones[i];
 		bool fwd = strcmp(cz->type, "forwarder") == 0;
-		if (fwd && access(cz->file, F_OK) != 0) {
+		if ((fwd && access(cz->file, F_OK) != 0) || strcmp(cz->type, "stub") == 0) {
+			/* A stub zone has no file: its data comes from its primaries. */
 			continue;
 		}
 		int rc = fwd ? zone_load_forwarder(cz->apex, cz->file, &z, err, sizeof(err))
@@ -552,9 +558,13 @@ reload(struct daemon *d, char *msg, size_t msglen)
 		cfg_free(nc);
 		return rc;
 	}
+	nrc->stubs = d->stubs;
 	net_server_publish_resolver(d->srv, nrc);
 	resolver_conf_unref(d->rconf);
 	d->rconf = nrc;
+	if (d->stubs != NULL) {
+		resolver_stubs_configure(d->stubs, nc, d->base);
+	}
 	/* Queries are answered from the old set until every worker has switched. */
 	net_server_publish(d->srv, set);
 	zone_set_free(d->zones);
@@ -610,6 +620,7 @@ env_publish(void *daemon, struct zone_set *set)
 		tdns_err("forwarder zones: %s; keeping the previous forwarders", err);
 		return;
 	}
+	nrc->stubs = d->stubs;
 	net_server_publish_resolver(d->srv, nrc);
 	resolver_conf_unref(d->rconf);
 	d->rconf = nrc;
@@ -854,6 +865,13 @@ run(struct daemon *d)
 		startup_error(d, "%s", err);
 		return 1;
 	}
+	/* Stub zones (issue 5): fetched once the main event base runs. */
+	d->stubs = resolver_stubs_new();
+	if (d->stubs == NULL) {
+		startup_error(d, "out of memory");
+		return 1;
+	}
+	d->rconf->stubs = d->stubs;
 	net_server_publish_resolver(d->srv, d->rconf);
 	prepare_control_dir(d->cfg);
 	if (drop_privileges(d, d->cfg->user) != TDNS_OK) {
@@ -876,6 +894,7 @@ run(struct daemon *d)
 		startup_error(d, "cannot start the worker threads");
 		goto out;
 	}
+	resolver_stubs_configure(d->stubs, d->cfg, d->base);
 	d->stats = stats_recorder_new(d->base, d->srv);
 	if (d->stats == NULL) {
 		startup_error(d, "out of memory");
@@ -1002,6 +1021,8 @@ out:
 	cache_free(d.cache);
 	zone_set_free(d.zones);
 	zone_catalog_free(d.catalog);
+	/* After the workers (net_server_free), before the base its events live on. */
+	resolver_stubs_free(d.stubs);
 	if (d.base != NULL) {
 		event_base_free(d.base);
 	}

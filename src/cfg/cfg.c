@@ -463,21 +463,45 @@ parse_control_group(struct cfg *c, void *target, const char *value, char *err, s
 static int
 parse_zone_type(struct cfg *c, void *target, const char *value, char *err, size_t errlen)
 {
-	static const char *const later[] = { "secondary", "stub", "forward", "slave", "master",
-					     NULL };
-	if (strcmp(value, "primary") == 0 || strcmp(value, "forwarder") == 0) {
+	static const char *const later[] = { "secondary", "forward", "slave", "master", NULL };
+	if (strcmp(value, "primary") == 0 || strcmp(value, "forwarder") == 0 ||
+	    strcmp(value, "stub") == 0) {
 		set_str(target, value);
 		return TDNS_OK;
 	}
 	for (size_t i = 0; later[i] != NULL; i++) {
 		if (strcmp(value, later[i]) == 0) {
 			snprintf(err, errlen, "zone type '%s' is not supported yet; "
-				 "expected primary or forwarder", value);
+				 "expected primary, forwarder or stub", value);
 			return TDNS_ECONFIG;
 		}
 	}
-	snprintf(err, errlen, "invalid zone type '%s'; expected primary or forwarder", value);
+	snprintf(err, errlen, "invalid zone type '%s'; expected primary, forwarder or stub", value);
 	return TDNS_ECONFIG;
+}
+
+/* Stub zone primaries (issue 5): a list of IPv4 or IPv6 addresses, asked on port 53. */
+static int
+parse_zone_primaries(struct cfg *c, void *target, const char *value, char *err,
+		     size_t errlen)
+{
+	char *copy = tdns_xstrdup(value);
+	int st = TDNS_OK;
+	for (char *save = NULL, *tok = strtok_r(copy, ", \t", &save); tok != NULL;
+	     tok = strtok_r(NULL, ", \t", &save)) {
+		uint8_t ip[16];
+		if (inet_pton(AF_INET, tok, ip) != 1 && inet_pton(AF_INET6, tok, ip) != 1) {
+			snprintf(err, errlen, "invalid primary '%s'; expected IPv4 or IPv6 "
+				 "addresses (port 53)", tok);
+			st = TDNS_ECONFIG;
+			break;
+		}
+	}
+	free(copy);
+	if (st == TDNS_OK) {
+		set_str(target, value);
+	}
+	return st;
 }
 
 static int
@@ -506,12 +530,79 @@ parse_recursion_mode(struct cfg *c, void *target, const char *value, char *err, 
 		return TDNS_OK;
 	}
 	if (strcmp(value, "recursive") == 0) {
-		snprintf(err, errlen, "recursion mode 'recursive' is not supported yet; expected "
-			 "forward or off");
+		*(unsigned *)target = CFG_RECURSION_RECURSIVE;
+		return TDNS_OK;
+	}
+	snprintf(err, errlen, "invalid recursion mode '%s'; expected recursive, forward or off",
+		 value);
+	return TDNS_ECONFIG;
+}
+
+/* Issue 5: the iterator's keys. */
+static int
+parse_root_hints(struct cfg *c, void *target, const char *value, char *err, size_t errlen)
+{
+	if (value[0] != '\0' && value[0] != '/') {
+		snprintf(err, errlen, "invalid root-hints '%s'; expected an absolute path or nothing "
+			 "(the built-in IANA hints)", value);
 		return TDNS_ECONFIG;
 	}
-	snprintf(err, errlen, "invalid recursion mode '%s'; expected forward or off", value);
-	return TDNS_ECONFIG;
+	if (value[0] != '\0') {
+		/* A bad hints file stops start-up (and `tdnsd -t`) here, with its own file:line. */
+		struct resolver_hints *h = tdns_xmalloc(sizeof(*h));
+		char msg[768];
+		int rc = resolver_hints_load(value, h, msg, sizeof(msg));
+		free(h);
+		if (rc != TDNS_OK) {
+			snprintf(err, errlen, "invalid root-hints: %s", msg);
+			return TDNS_ECONFIG;
+		}
+	}
+	set_str(target, value);
+	return TDNS_OK;
+}
+
+static int
+parse_max_depth(struct cfg *c, void *target, const char *value, char *err, size_t errlen)
+{
+	return parse_range(target, value, "max-depth", 1, 100, "a number of referrals", err,
+			   errlen);
+}
+
+static int
+parse_max_queries(struct cfg *c, void *target, const char *value, char *err, size_t errlen)
+{
+	return parse_range(target, value, "max-queries", 1, 1000, "a number of queries", err,
+			   errlen);
+}
+
+static int
+parse_max_time(struct cfg *c, void *target, const char *value, char *err, size_t errlen)
+{
+	return parse_range(target, value, "max-time-ms", 100, 120000, "a number of milliseconds",
+			   err, errlen);
+}
+
+static int
+parse_outgoing(struct cfg *c, void *target, const char *value, char *err, size_t errlen)
+{
+	char *copy = tdns_xstrdup(value);
+	int rc = TDNS_OK;
+	for (char *save = NULL, *tok = strtok_r(copy, ", \t", &save); tok != NULL;
+	     tok = strtok_r(NULL, ", \t", &save)) {
+		uint8_t ip[16];
+		if (inet_pton(AF_INET, tok, ip) != 1 && inet_pton(AF_INET6, tok, ip) != 1) {
+			snprintf(err, errlen, "invalid outgoing-address '%s'; expected IPv4 or IPv6 "
+				 "addresses separated by commas, or nothing", tok);
+			rc = TDNS_ECONFIG;
+			break;
+		}
+	}
+	free(copy);
+	if (rc == TDNS_OK) {
+		set_str(target, value);
+	}
+	return rc;
 }
 
 static int
@@ -785,9 +876,9 @@ const struct cfg_key cfg_keys[] = {
 		.parse = parse_log_level, .offset = offsetof(struct cfg, log_level),
 	},
 	{
-		.section = "recursion", .key = "mode", .def = "off",
-		.help = "names outside our zones: forward (cache and [forwarders]) or off "
-			"(REFUSED); recursive is not supported yet",
+		.section = "recursion", .key = "mode", .def = "recursive",
+		.help = "names outside our zones: recursive (iterate from the root), forward "
+			"(cache and [forwarders]) or off (REFUSED)",
 		.parse = parse_recursion_mode, .offset = offsetof(struct cfg, recursion_mode),
 	},
 	{
@@ -797,6 +888,47 @@ const struct cfg_key cfg_keys[] = {
 		.help = "clients (CIDR list) whose queries for names outside our zones are "
 			"resolved; others get REFUSED with EDE 18",
 		.parse = parse_recursion_allow, .offset = offsetof(struct cfg, recursion_allow),
+	},
+	{
+		.section = "recursion", .key = "root-hints", .def = "",
+		.help = "absolute path of a root hints file (NS records for the root and their "
+			"A/AAAA, as IANA's named.root); empty: the built-in IANA hints",
+		.parse = parse_root_hints, .offset = offsetof(struct cfg, root_hints),
+	},
+	{
+		.section = "recursion", .key = "qname-minimisation", .def = "yes",
+		.help = "yes: send each server only the labels it needs (RFC 9156), falling back to "
+			"the full name for servers that mishandle it; no: full names",
+		.parse = parse_yes_no, .offset = offsetof(struct cfg, qname_min),
+	},
+	{
+		.section = "recursion", .key = "max-depth", .def = "30",
+		.help = "referrals followed for one client query (1..100); beyond: SERVFAIL, EDE 22",
+		.parse = parse_max_depth, .offset = offsetof(struct cfg, max_depth),
+	},
+	{
+		.section = "recursion", .key = "max-queries", .def = "100",
+		.help = "queries to other servers one client query may cause, NS address lookups "
+			"included (1..1000); beyond: SERVFAIL, EDE 22",
+		.parse = parse_max_queries, .offset = offsetof(struct cfg, max_queries),
+	},
+	{
+		.section = "recursion", .key = "max-time-ms", .def = "10000",
+		.help = "milliseconds one client query may take (100..120000); beyond: SERVFAIL, "
+			"EDE 22",
+		.parse = parse_max_time, .offset = offsetof(struct cfg, max_time_ms),
+	},
+	{
+		.section = "recursion", .key = "case-randomisation", .def = "no",
+		.help = "yes: randomise the case of names sent to other servers (0x20) and require "
+			"answers to echo it exactly",
+		.parse = parse_yes_no, .offset = offsetof(struct cfg, case_random),
+	},
+	{
+		.section = "recursion", .key = "outgoing-address", .def = "",
+		.help = "source addresses (IPv4, IPv6, comma-separated) of queries to other "
+			"servers; empty: chosen by the system",
+		.parse = parse_outgoing, .offset = offsetof(struct cfg, outgoing_address),
 	},
 	{
 		.section = "forwarders", .key = "servers", .def = "",
@@ -900,8 +1032,8 @@ const struct cfg_key cfg_keys[] = {
 	},
 	{
 		.section = "zone", .key = "type", .def = "primary",
-		.help = "how the zone is served: primary (from its file) or forwarder "
-			"(a conditional forwarder zone)",
+		.help = "how the zone is served: primary (from its file), forwarder "
+			"(a conditional forwarder zone) or stub (its NS set, from primaries)",
 		.parse = parse_zone_type, .offset = offsetof(struct cfg_zone, type),
 	},
 	{
@@ -916,6 +1048,12 @@ const struct cfg_key cfg_keys[] = {
 		.help = "type forwarder: server URLs for names in the zone, or this-server "
 			"(the [forwarders] of the server)",
 		.parse = parse_zone_forwarders, .offset = offsetof(struct cfg_zone, forwarders),
+	},
+	{
+		.section = "zone", .key = "primaries", .def = "",
+		.help = "type stub: addresses (IPv4 or IPv6, port 53) of the servers asked for the "
+			"zone's SOA, NS and glue",
+		.parse = parse_zone_primaries, .offset = offsetof(struct cfg_zone, primaries),
 	},
 	{ .key = NULL },
 };
@@ -1310,6 +1448,19 @@ finish(struct cfg *c, char *err, size_t errlen)
 				 "type = forwarder", z->src_file, z->src_line, z->name, z->type);
 			return TDNS_ECONFIG;
 		}
+		bool stub = strcmp(z->type, "stub") == 0;
+		if (stub && z->primaries[0] == '\0') {
+			snprintf(err, errlen, "%s:%u: stub zone '%s' has no primaries; expected "
+				 "primaries = ADDRESS[, ADDRESS...]", z->src_file, z->src_line,
+				 z->name);
+			return TDNS_ECONFIG;
+		}
+		if (!stub && z->primaries[0] != '\0') {
+			snprintf(err, errlen, "%s:%u: zone '%s' has primaries but type %s; "
+				 "expected type = stub", z->src_file, z->src_line, z->name,
+				 z->type);
+			return TDNS_ECONFIG;
+		}
 		if (fwd && strcmp(z->forwarders, "this-server") == 0 &&
 		    c->forwarders[0] == '\0') {
 			snprintf(err, errlen, "%s:%u: zone '%s' forwards to this-server, but "
@@ -1420,8 +1571,11 @@ cfg_free(struct cfg *c)
 		free(c->zones[i].file);
 		free(c->zones[i].src_file);
 		free(c->zones[i].forwarders);
+		free(c->zones[i].primaries);
 	}
 	free(c->recursion_allow);
+	free(c->root_hints);
+	free(c->outgoing_address);
 	free(c->forwarders);
 	free(c->forward_ca_file);
 	free(c->zones);

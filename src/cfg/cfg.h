@@ -23,7 +23,7 @@ struct cfg_listen {
 struct cfg_zone {
 	char *name;               /* text as written */
 	uint8_t apex[DNS_NAME_MAX];
-	char *type;               /* "primary" or "forwarder" (a conditional forwarder zone) */
+	char *type;               /* "primary", "forwarder" (a conditional forwarder zone) or "stub" */
 	char *file;               /* absolute, or relative to state-dir resolved by cfg_load */
 	/*
 	 * type = forwarder: the servers for names at and below the zone, as a comma-separated
@@ -31,6 +31,11 @@ struct cfg_zone {
 	 * [forwarders]); "" for other zone types.  Added by the forwarder helper (issue 4).
 	 */
 	char *forwarders;
+	/*
+	 * type = stub: the addresses (IPv4/IPv6, port 53) asked for the zone's SOA, NS and glue,
+	 * comma-separated; "" for other zone types.  Added for stub zones (issue 5).
+	 */
+	char *primaries;
 	char *src_file;           /* config file and line of the section, for errors */
 	unsigned src_line;
 };
@@ -43,6 +48,7 @@ struct cfg_zone {
 /* [recursion] mode (issue 4; "recursive" comes with the iterator). */
 #define CFG_RECURSION_OFF 0       /* names outside our zones get REFUSED */
 #define CFG_RECURSION_FORWARD 1   /* answered from the cache and the [forwarders] */
+#define CFG_RECURSION_RECURSIVE 2 /* resolved iteratively from the root (issue 5) */
 
 /* [forwarders] mode. */
 #define CFG_FORWARD_CONCURRENT 0  /* ask several at once, first good answer wins */
@@ -69,6 +75,14 @@ struct cfg {
 	/* [recursion], [forwarders], [cache] (added by the forwarder helper, issue 4) */
 	unsigned recursion_mode;  /* CFG_RECURSION_* */
 	char *recursion_allow;    /* CIDR list as written (checked by filter_acl_parse) */
+	/* [recursion] keys of the iterator (issue 5) */
+	char *root_hints;         /* absolute path of a root hints file; "" = built-in IANA hints */
+	unsigned qname_min;       /* 0 or 1: RFC 9156 QNAME minimisation */
+	unsigned max_depth;       /* referrals followed for one client query */
+	unsigned max_queries;     /* upstream queries one client query may cause */
+	unsigned max_time_ms;     /* wall time one client query may take */
+	unsigned case_random;     /* 0 or 1: 0x20 case randomisation of upstream qnames */
+	char *outgoing_address;   /* source addresses of upstream queries, as written; "" = any */
 	char *forwarders;         /* server URL list as written (checked by client_server_parse) */
 	unsigned forward_mode;    /* CFG_FORWARD_* */
 	unsigned forward_timeout; /* ms per upstream try */

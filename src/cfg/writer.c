@@ -87,7 +87,10 @@ fmt_log_level(const struct cfg *c, const void *field)
 static char *
 fmt_recursion_mode(const struct cfg *c, const void *field)
 {
-	return tdns_xstrdup(*(const unsigned *)field == CFG_RECURSION_FORWARD ? "forward" : "off");
+	unsigned mode = *(const unsigned *)field;
+	return tdns_xstrdup(mode == CFG_RECURSION_FORWARD     ? "forward"
+			    : mode == CFG_RECURSION_RECURSIVE ? "recursive"
+							      : "off");
 }
 
 static char *
@@ -139,6 +142,13 @@ static const struct {
 	{ "log", "level", fmt_log_level },
 	{ "recursion", "mode", fmt_recursion_mode },
 	{ "recursion", "allow", fmt_str },
+	{ "recursion", "root-hints", fmt_str },
+	{ "recursion", "qname-minimisation", fmt_yes_no },
+	{ "recursion", "max-depth", fmt_uint },
+	{ "recursion", "max-queries", fmt_uint },
+	{ "recursion", "max-time-ms", fmt_uint },
+	{ "recursion", "case-randomisation", fmt_yes_no },
+	{ "recursion", "outgoing-address", fmt_str },
 	{ "forwarders", "servers", fmt_str },
 	{ "forwarders", "mode", fmt_forward_mode },
 	{ "forwarders", "timeout", fmt_uint },
@@ -160,6 +170,7 @@ static const struct {
 	{ "zone", "type", fmt_str },
 	{ "zone", "file", fmt_str },
 	{ "zone", "forwarders", fmt_str },
+	{ "zone", "primaries", fmt_str },
 };
 
 char *

@@ -365,7 +365,9 @@ ctl_zone_commit(struct ctl_req *req, const struct ctl_zone_ref *zr, struct zone 
 static const char *
 zone_state(const struct ctl_zone_ref *zr)
 {
-	return zr->disabled ? "disabled" : zr->served != NULL ? "enabled" : "failed";
+	/* A stub zone (issue 5) is never in the served set: its NS set lives in the resolver. */
+	bool stub = strcmp(ref_type(zr), "stub") == 0;
+	return zr->disabled ? "disabled" : zr->served != NULL || stub ? "enabled" : "failed";
 }
 
 static json_t *

@@ -102,7 +102,7 @@ enum dns_type {
 	DNS_TYPE_URI = 256,
 	DNS_TYPE_CAA = 257,
 	/* Private-use types (RFC 6895 §3.1: 65280-65534) with Technitium's numbers. */
-	DNS_TYPE_ANAME = 65280,   /* reserved for the ANAME issue */
+	DNS_TYPE_ANAME = 65280,   /* apex alias: one name whose A/AAAA are served as the owner's */
 	DNS_TYPE_FWD = 65281,     /* conditional forwarder: one <character-string>, a server URL */
 };
 

@@ -149,6 +149,12 @@ static const struct dns_rrtype rrtypes[] = {
  */
 #define PRIVATE_FIRST 65280u
 static const struct dns_rrtype private_types[] = {
+	/*
+	 * ANAME (Technitium's 65280): one domain name, the target whose A/AAAA the server
+	 * answers as the owner's own.  Uncompressed on the wire and not lower-cased in canonical
+	 * form: neither RFC 3597 §4 nor RFC 4034 §6.2 lists it.
+	 */
+	[DNS_TYPE_ANAME - PRIVATE_FIRST] = { "ANAME", 0, { F(DNS_F_NAME, "target") } },
 	[DNS_TYPE_FWD - PRIVATE_FIRST] = { "FWD", 0, { F(DNS_F_STR, "forwarder") } },
 };
 #define NPRIVATE (sizeof(private_types) / sizeof(private_types[0]))

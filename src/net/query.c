@@ -180,6 +180,9 @@ struct net_pending {
 	struct timespec start;        /* arrival, for the latency in the query log */
 	bool tcp;                     /* any stream transport: replies up to 65535 octets */
 	enum stats_transport transport;
+	enum stats_kind kind;         /* FORWARDED, or RECURSIVE for the iterator (issue 5) */
+	bool aname;                   /* an ANAME query: key is the target, reply authoritative */
+	uint32_t aname_ttl;           /* the least TTL on the way to the target (ANAME, CNAMEs) */
 };
 
 static void
@@ -258,8 +261,13 @@ pending_reply(struct net_pending *p, uint8_t *out, size_t cap,
 	} else {
 		*rcode = DNS_RCODE_SERVFAIL;
 		dns_build_rcode(&b, DNS_RCODE_SERVFAIL);
-		dns_build_ede(&b, res->ede, res->ede == DNS_EDE_NETWORK_ERROR
-				     ? "forwarders unreachable" : "no forwarder answered");
+		const char *text = res->ede_text;
+		if (text == NULL) {
+			text = p->kind == STATS_KIND_RECURSIVE ? "no authoritative server answered"
+			       : res->ede == DNS_EDE_NETWORK_ERROR ? "forwarders unreachable"
+								   : "no forwarder answered";
+		}
+		dns_build_ede(&b, res->ede, text);
 	}
 	return dns_build_finish(&b);
 }
@@ -271,6 +279,465 @@ count_reply(struct net_worker *w, const struct net_pending *p, int rcode)
 	if (rcode >= 0) {
 		w->stats.qtype[p->qtype < NET_STATS_QTYPES - 1 ? p->qtype : NET_STATS_QTYPES - 1]++;
 	}
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* ANAME (issue 5): a name's A/AAAA taken from its ANAME target, answered as its own records.  */
+
+/* Addresses kept from a target's rrset; more are left out of the answer. */
+#define ANAME_MAX_RR 32
+/* ANAMEs that lead to ANAMEs inside our zones, and CNAMEs followed in one message. */
+#define ANAME_HOPS_MAX 8
+#define ANAME_CHAIN_MAX 16
+
+/* The target's addresses as they will be answered: TTL = the least on the way (ANAME, CNAMEs). */
+struct aname_set {
+	uint32_t ttl;
+	size_t n;
+	uint8_t rdlen[ANAME_MAX_RR];
+	uint8_t rd[ANAME_MAX_RR][16];
+};
+
+/*
+ * Follows name's CNAME chain through the answer section of m (RFC 1034 §3.6.2) and adds the
+ * rrset of qtype at its end to set (TTLs of the chain count too).  end gets the last name.
+ */
+static void
+aname_extract(const struct dns_msg *m, const uint8_t *name, uint16_t qtype,
+	      struct aname_set *set, uint8_t *end)
+{
+	uint8_t cur[DNS_NAME_MAX], next[DNS_NAME_MAX];
+	memcpy(cur, name, dns_name_len(name));
+	size_t want = qtype == DNS_TYPE_A ? 4 : 16;
+	for (int hop = 0; hop < ANAME_CHAIN_MAX; hop++) {
+		bool follow = false;
+		uint32_t cname_ttl = 0;
+		for (size_t i = 0; i < m->nrr; i++) {
+			const struct dns_rr *rr = &m->rrs[i];
+			if (rr->section != DNS_SECTION_ANSWER || rr->rclass != DNS_CLASS_IN ||
+			    !dns_name_eq(rr->owner, cur)) {
+				continue;
+			}
+			if (rr->type == qtype && rr->rdlen == want && set->n < ANAME_MAX_RR) {
+				memcpy(set->rd[set->n], m->pkt + rr->rdata_off, want);
+				set->rdlen[set->n++] = (uint8_t)want;
+				if (rr->ttl < set->ttl) {
+					set->ttl = rr->ttl;
+				}
+			} else if (rr->type == DNS_TYPE_CNAME && !follow) {
+				size_t nlen;
+				if (dns_rdata_unpack(DNS_TYPE_CNAME, m->pkt, m->len, rr->rdata_off,
+						     rr->rdlen, next, sizeof(next), &nlen) == TDNS_OK &&
+				    nlen <= DNS_NAME_MAX) {
+					follow = true;
+					cname_ttl = rr->ttl;
+				}
+			}
+		}
+		if (set->n > 0 || !follow) {
+			break;
+		}
+		if (cname_ttl < set->ttl) {
+			set->ttl = cname_ttl;
+		}
+		memcpy(cur, next, dns_name_len(next));
+	}
+	memcpy(end, cur, dns_name_len(cur));
+}
+
+/* Parses the message in scratch (len octets) and extracts name's qtype rrset from it. */
+static bool
+aname_extract_buf(const uint8_t *scratch, size_t len, const uint8_t *name, uint16_t qtype,
+		  struct aname_set *set, uint8_t *end, bool *soa)
+{
+	struct dns_msg m;
+	memset(&m, 0, sizeof(m));
+	if (dns_msg_parse(scratch, len, &m) != TDNS_OK) {
+		return false;
+	}
+	aname_extract(&m, name, qtype, set, end);
+	*soa = false;
+	for (size_t i = 0; i < m.nrr; i++) {
+		if (m.rrs[i].section == DNS_SECTION_AUTHORITY && m.rrs[i].type == DNS_TYPE_SOA) {
+			*soa = true;
+		}
+	}
+	dns_msg_clear(&m);
+	return true;
+}
+
+/*
+ * The ANAME rrset that answers qtype at qname from our zones: qname exists in z (not below a
+ * zone cut), has an ANAME and neither qtype nor a CNAME.  NULL otherwise.
+ */
+static const struct zone_rrset *
+aname_at(const struct zone *z, const uint8_t *qname, uint16_t qtype)
+{
+	const struct zone_node *n = zone_find(z, qname);
+	if (n == NULL || n->rrsets == NULL) {
+		return NULL;
+	}
+	const struct zone_rrset *an = zone_node_rrset(n, DNS_TYPE_ANAME);
+	if (an == NULL || zone_node_rrset(n, qtype) != NULL ||
+	    zone_node_rrset(n, DNS_TYPE_CNAME) != NULL) {
+		return NULL;
+	}
+	/* RFC 1034 §4.3.2 step 3b: data at or below a cut is not ours to answer. */
+	const uint8_t *p = qname;
+	for (int d = dns_name_labels(qname) - dns_name_labels(z->apex); d >= 0; d--) {
+		const struct zone_node *x = zone_find(z, p);
+		if (x != NULL && (x->flags & ZONE_NODE_DELEG)) {
+			return NULL;
+		}
+		p = dns_name_parent(p);
+	}
+	return an;
+}
+
+/* The first target of an ANAME rrset into target; false if it is not a valid name. */
+static bool
+aname_target(const struct zone_rrset *an, uint8_t *target)
+{
+	const uint8_t *rd;
+	uint16_t rdlen;
+	zone_rdata_next(an->data, &rd, &rdlen);
+	int tl = dns_name_check(rd, rdlen);
+	if (tl < 0) {
+		return false;
+	}
+	memcpy(target, rd, (size_t)tl);
+	return true;
+}
+
+/* A zone of ours answers name (not a conditional forwarder zone, nor a deeper one's domain). */
+static const struct zone *
+aname_local_zone(const struct net_worker *w, const struct resolver_conf *rc, const uint8_t *name)
+{
+	const struct zone *z = zone_set_match(w->zs, name);
+	if (z == NULL || z->forwarder) {
+		return NULL;
+	}
+	const struct resolver_fwd_zone *fz = rc != NULL ? resolver_conf_zone(rc, name) : NULL;
+	if (fz != NULL && dns_name_labels(fz->apex) >= dns_name_labels(z->apex)) {
+		return NULL;
+	}
+	return z;
+}
+
+/*
+ * Resolves name's qtype from our zones into set.  True when the answer is final (set->n 0:
+ * the target has no such data, NXDOMAIN or NODATA, or ANAMEs loop); false when the chain left
+ * our zones: name is then the first name outside them, for the resolver.
+ */
+static bool
+aname_local(const struct net_worker *w, const struct resolver_conf *rc, uint8_t *name,
+	    uint16_t qtype, struct aname_set *set, uint8_t *scratch)
+{
+	for (int hop = 0; hop < ANAME_HOPS_MAX; hop++) {
+		const struct zone *z = aname_local_zone(w, rc, name);
+		if (z == NULL) {
+			return false;
+		}
+		struct dns_query q;
+		memset(&q, 0, sizeof(q));
+		q.qdcount = 1;
+		q.qname_len = dns_name_len(name);
+		memcpy(q.qname, name, q.qname_len);
+		q.qtype = qtype;
+		q.qclass = DNS_CLASS_IN;
+		struct dns_build b;
+		dns_build_init(&b, scratch, DNS_MSG_MAX, DNS_MSG_MAX, 0, DNS_FLAG_QR);
+		(void)dns_build_question(&b, q.qname, qtype, DNS_CLASS_IN);
+		struct zone_answer_info info;
+		memset(&info, 0, sizeof(info));
+		zone_answer(w->zs, &q, &b, &info);
+		size_t len = dns_build_finish(&b);
+		uint8_t end[DNS_NAME_MAX];
+		bool soa = false;
+		if (!aname_extract_buf(scratch, len, name, qtype, set, end, &soa)) {
+			return true;
+		}
+		if (set->n > 0 || info.rcode != DNS_RCODE_NOERROR) {
+			return true;
+		}
+		if (!soa) {
+			/* A CNAME out of our zones, or a referral: the resolver goes on from end. */
+			memcpy(name, end, dns_name_len(end));
+			return false;
+		}
+		/* NODATA at end: an ANAME there leads on (Technitium allows ANAME to ANAME). */
+		const struct zone *ez = aname_local_zone(w, rc, end);
+		const struct zone_rrset *an = ez != NULL ? aname_at(ez, end, qtype) : NULL;
+		if (an == NULL || !aname_target(an, name)) {
+			return true;
+		}
+		if (an->ttl < set->ttl) {
+			set->ttl = an->ttl;
+		}
+	}
+	return true;
+}
+
+/* Looks name's qtype up in the cache into set; false on a miss. */
+static bool
+aname_cached(struct cache *cache, const struct cache_key *k, unsigned flags,
+	     struct aname_set *set, uint8_t *scratch, bool *stale)
+{
+	struct dns_build b;
+	dns_build_init(&b, scratch, DNS_MSG_MAX, DNS_MSG_MAX, 0, DNS_FLAG_QR);
+	(void)dns_build_question(&b, k->name, k->qtype, k->qclass);
+	struct cache_info info;
+	enum cache_result cr = cache_lookup(cache, k, cache_now(), &b, flags, &info);
+	if (cr == CACHE_MISS) {
+		return false;
+	}
+	*stale = cr == CACHE_STALE;
+	size_t len = dns_build_finish(&b);
+	uint8_t end[DNS_NAME_MAX];
+	bool soa;
+	if (info.rcode == DNS_RCODE_NOERROR) {
+		(void)aname_extract_buf(scratch, len, k->name, k->qtype, set, end, &soa);
+	}
+	return info.rcode != DNS_RCODE_SERVFAIL;
+}
+
+/*
+ * The authoritative reply to p's ANAME query: the addresses of set as qname's own (AA, owner
+ * as the client wrote it), or, with none, what the zone says (NODATA with the SOA, RFC 2308
+ * §2.2), plus the EDE (code, text) when text is not NULL.  servfail: SERVFAIL with that EDE.
+ */
+static size_t
+aname_build(struct net_worker *w, struct net_pending *p, uint8_t *out, size_t cap,
+	    const struct aname_set *set, bool servfail, uint16_t ede, const char *text,
+	    int *rcode)
+{
+	struct dns_build b;
+	pending_start(p, &b, out, cap);
+	if (servfail) {
+		dns_build_rcode(&b, DNS_RCODE_SERVFAIL);
+		*rcode = DNS_RCODE_SERVFAIL;
+	} else if (set->n > 0) {
+		dns_build_set_flags(&b, DNS_FLAG_AA, DNS_FLAG_AD);
+		*rcode = DNS_RCODE_NOERROR;
+		for (size_t i = 0; i < set->n; i++) {
+			if (dns_build_rr(&b, DNS_SECTION_ANSWER, p->qname, p->qtype, DNS_CLASS_IN,
+					 set->ttl, set->rd[i], set->rdlen[i]) != TDNS_OK) {
+				/* RFC 2181 §9: an incomplete answer section means TC. */
+				dns_build_truncate(&b);
+				break;
+			}
+		}
+	} else {
+		struct dns_query q;
+		memset(&q, 0, sizeof(q));
+		q.id = p->id;
+		q.flags = p->flags;
+		q.qdcount = 1;
+		q.qname_len = dns_name_len(p->qname);
+		memcpy(q.qname, p->qname, q.qname_len);
+		q.qtype = p->qtype;
+		q.qclass = p->qclass;
+		struct zone_answer_info info;
+		memset(&info, 0, sizeof(info));
+		zone_answer(w->zs, &q, &b, &info);
+		*rcode = info.rcode;
+	}
+	if (text != NULL) {
+		dns_build_ede(&b, ede, text);
+	}
+	return dns_build_finish(&b);
+}
+
+/* The deferred reply of an ANAME query once the resolver answered for p->key (or failed). */
+static size_t
+aname_reply(struct net_pending *p, uint8_t *out, size_t cap, const struct resolver_result *res,
+	    int *rcode)
+{
+	struct resolver_conf *rc = resolver_fwd_conf(p->w->fwd);
+	struct aname_set set = { .ttl = p->aname_ttl };
+	uint8_t *scratch = malloc(DNS_MSG_MAX);
+	if (scratch == NULL) {
+		*rcode = -1;
+		return 0;
+	}
+	bool ok = res->status == RESOLVER_OK;
+	bool stale = false, found = false;
+	if (rc != NULL && rc->cache != NULL) {
+		found = aname_cached(rc->cache, &p->key, ok ? 0 : CACHE_LOOKUP_ALLOW_STALE, &set,
+				     scratch, &stale);
+	}
+	if (!found && ok && res->msg != NULL && res->msg->rcode != DNS_RCODE_SERVFAIL) {
+		/* Not cached (TTL 0, too big): the answer itself. */
+		uint8_t end[DNS_NAME_MAX];
+		if (res->msg->rcode == DNS_RCODE_NOERROR) {
+			aname_extract(res->msg, p->key.name, p->key.qtype, &set, end);
+		}
+		found = true;
+	}
+	free(scratch);
+	if (stale && set.ttl > CACHE_STALE_TTL_OUT) {
+		set.ttl = CACHE_STALE_TTL_OUT;
+	}
+	if (found) {
+		/* RFC 8914 §5.4: the target's addresses were stale. */
+		return aname_build(p->w, p, out, cap, &set, false, DNS_EDE_STALE_ANSWER,
+				   stale ? "ANAME target served stale" : NULL, rcode);
+	}
+	const char *text = res->ede_text != NULL ? res->ede_text : "ANAME target not resolved";
+	return aname_build(p->w, p, out, cap, &set, true,
+			   ok ? DNS_EDE_NO_REACHABLE_AUTHORITY : res->ede, text, rcode);
+}
+
+/*
+ * The question of a packet without parsing the rest: its type, and in *qname its name (RFC 1035
+ * §4.1.2: uncompressed labels); -1 if there is no such question.
+ */
+static int
+packet_question(const uint8_t *pkt, size_t len, const uint8_t **qname)
+{
+	if (len < DNS_HDR_LEN || tdns_get16(pkt + 4) != 1) {
+		return -1;
+	}
+	size_t pos = DNS_HDR_LEN;
+	while (pos < len && pkt[pos] != 0) {
+		if (pkt[pos] > 63) {
+			return -1;
+		}
+		pos += 1u + pkt[pos];
+	}
+	if (pos + 2 >= len || pos + 1 - DNS_HDR_LEN > DNS_NAME_MAX) {
+		return -1;
+	}
+	*qname = pkt + DNS_HDR_LEN;
+	return tdns_get16(pkt + pos + 1);
+}
+
+static void pending_done(void *arg, void *result);
+
+/* Hands a copy of p to the resolver for p->key; the reply goes to cl when it answers. */
+static void
+aname_defer(struct net_worker *w, const struct net_pending *p, const struct net_client *cl,
+	    bool tcp, const struct resolver_servers *servers, bool iterate, int *rcode)
+{
+	struct net_pending *d = malloc(sizeof(*d));
+	if (d == NULL) {
+		*rcode = -1;
+		return;
+	}
+	*d = *p;
+	d->start = w->qstart;
+	d->tcp = tcp;
+	d->transport = cl->transport;
+	d->waiter.fn = pending_done;
+	d->waiter.arg = d;
+	d->waiter.next = NULL;
+	if (cl->peer != NULL && cl->peerlen <= sizeof(d->peer)) {
+		memcpy(&d->peer, cl->peer, cl->peerlen);
+		d->peerlen = cl->peerlen;
+	}
+	if (cl->conn != NULL) {
+		d->conn = cl->conn;
+		d->conn->pending++;
+	} else if (cl->deliver != NULL) {
+		d->deliver = cl->deliver;
+		d->ctx = cl->ctx;
+	} else {
+		d->udp = cl->udp;
+		if (cl->ctllen <= sizeof(d->ctl)) {
+			memcpy(d->ctl, cl->ctl, cl->ctllen);
+			d->ctllen = cl->ctllen;
+		}
+	}
+	if (iterate) {
+		resolver_iter_query(w->fwd, &d->key, &d->waiter);
+	} else {
+		resolver_fwd_query(w->fwd, &d->key, servers, &d->waiter);
+	}
+	*rcode = NET_RCODE_DEFERRED;
+}
+
+/*
+ * An A or AAAA query for a name of our zones that has an ANAME (and no rrset of that type):
+ * the target's addresses are answered as the name's own (Technitium's ANAME; issue 5).  A
+ * target in our zones is answered from them at once; one outside them comes from the cache,
+ * or is resolved through the forwarders (mode forward, or the target's conditional forwarder
+ * zone) or the iterator (mode recursive) and the reply deferred.  With recursion off and the
+ * target outside our zones: NODATA with EDE 0.  False when q is not such a query.
+ */
+static bool
+aname_query(struct net_worker *w, const uint8_t *pkt, size_t len, uint8_t *out, size_t cap,
+	    const struct net_client *cl, int *rcode, size_t *rlen)
+{
+	/* Cheap tests first: every A and AAAA query of the server comes through here. */
+	const uint8_t *qname;
+	int qt = packet_question(pkt, len, &qname);
+	if (qt != DNS_TYPE_A && qt != DNS_TYPE_AAAA) {
+		return false;
+	}
+	struct resolver_conf *rc = w->fwd != NULL ? resolver_fwd_conf(w->fwd) : NULL;
+	const struct zone *z = aname_local_zone(w, rc, qname);
+	const struct zone_rrset *an = z != NULL ? aname_at(z, qname, (uint16_t)qt) : NULL;
+	uint8_t name[DNS_NAME_MAX];
+	if (an == NULL || !aname_target(an, name)) {
+		return false;
+	}
+	struct dns_query q;
+	if (dns_query_parse(pkt, len, &q) != DNS_RCODE_NOERROR || q.qclass != DNS_CLASS_IN ||
+	    q.edns_count > 1 || (q.edns.present && q.edns.version > 0)) {
+		return false;
+	}
+	const struct net_settings *set = net_server_settings(w);
+	bool tcp = cl->conn != NULL || cl->deliver != NULL;
+	struct net_pending p;
+	memset(&p, 0, sizeof(p));
+	p.w = w;
+	p.id = q.id;
+	/* RFC 4035 §3.1.6: CD is copied; RA is not offered on authoritative data. */
+	p.flags = DNS_FLAG_QR | (q.flags & (OPCODE_MASK | DNS_FLAG_RD | DNS_FLAG_CD));
+	memcpy(p.qname, q.qname, q.qname_len);
+	p.qtype = q.qtype;
+	p.qclass = q.qclass;
+	p.edns = q.edns.present;
+	p.do_bit = p.edns && q.edns.do_bit;
+	p.limit = reply_limit(&q, tcp, set->udp_max);
+	p.kind = STATS_KIND_AUTHORITATIVE;
+	p.aname = true;
+	p.aname_ttl = an->ttl;
+
+	struct aname_set as = { .ttl = an->ttl };
+	uint8_t *scratch = malloc(DNS_MSG_MAX);
+	if (scratch == NULL) {
+		*rcode = -1;
+		*rlen = 0;
+		return true;
+	}
+	bool local = aname_local(w, rc, name, q.qtype, &as, scratch);
+	p.aname_ttl = as.ttl;
+	const struct resolver_servers *servers = NULL;
+	bool iterate = false, cached = false, stale = false;
+	if (!local && rc != NULL) {
+		servers = resolver_conf_servers(rc, name);
+		iterate = servers == NULL && rc->mode == CFG_RECURSION_RECURSIVE &&
+			  rc->iter != NULL && resolver_conf_zone(rc, name) == NULL;
+		cache_key_init(&p.key, name, q.qtype, DNS_CLASS_IN, 0);
+		if ((servers != NULL || iterate) && rc->cache != NULL) {
+			cached = aname_cached(rc->cache, &p.key, 0, &as, scratch, &stale);
+		}
+	}
+	free(scratch);
+	if (local || cached) {
+		*rlen = aname_build(w, &p, out, cap, &as, false, 0, NULL, rcode);
+		return true;
+	}
+	if (servers == NULL && !iterate) {
+		/* RFC 8914 §5.1: no resolver here for the target; say why the data is missing. */
+		*rlen = aname_build(w, &p, out, cap, &as, false, DNS_EDE_OTHER,
+				    "ANAME target outside local zones and recursion off", rcode);
+		return true;
+	}
+	aname_defer(w, &p, cl, tcp, servers, iterate, rcode);
+	*rlen = 0;
+	return true;
 }
 
 /* The waiter's callback: the upstream answered or failed; reply to the client now. */
@@ -292,11 +759,12 @@ pending_done(void *arg, void *result)
 	int rcode = -1;
 	bool prefetch = false;
 	uint8_t *out = w->tcp_out + 2;
-	size_t rlen = pending_reply(p, out, DNS_MSG_MAX, res, &rcode, &prefetch);
+	size_t rlen = p->aname ? aname_reply(p, out, DNS_MSG_MAX, res, &rcode)
+			       : pending_reply(p, out, DNS_MSG_MAX, res, &rcode, &prefetch);
 	count_reply(w, p, rlen > 0 ? rcode : -1);
 	if (rlen > 0) {
 		stats_note_query(w->sw, p->peerlen > 0 ? (const struct sockaddr *)&p->peer : NULL,
-				 p->qname, p->qtype, rcode, STATS_KIND_FORWARDED, p->transport,
+				 p->qname, p->qtype, rcode, p->kind, p->transport,
 				 &p->start);
 	}
 	if (p->conn != NULL) {
@@ -379,6 +847,14 @@ net_query_worker(struct net_worker *w, const uint8_t *pkt, size_t len, uint8_t *
 	bool tcp = cl->conn != NULL || cl->deliver != NULL;
 	struct resolver_conf *rc = w->fwd != NULL ? resolver_fwd_conf(w->fwd) : NULL;
 	w->qkind = STATS_KIND_AUTHORITATIVE;
+	if (w->fwd != NULL) {
+		/* Issue 5: the iterator answers root steps from a local root zone among these. */
+		resolver_fwd_set_zones(w->fwd, &w->zs);
+	}
+	size_t alen;
+	if (aname_query(w, pkt, len, out, cap, cl, rcode, &alen)) {
+		return alen;
+	}
 	if (rc == NULL || (rc->mode == CFG_RECURSION_OFF && rc->nzones == 0)) {
 		return net_query_answer(w->zs, pkt, len, out, cap, tcp, set->udp_max, rcode);
 	}
@@ -391,6 +867,16 @@ net_query_worker(struct net_worker *w, const uint8_t *pkt, size_t len, uint8_t *
 		return net_query_answer(w->zs, pkt, len, out, cap, tcp, set->udp_max, rcode);
 	}
 	const struct zone *z = zone_set_match(w->zs, q.qname);
+	if (z != NULL && z->apex[0] == 0 && rc->mode != CFG_RECURSION_OFF &&
+	    (q.flags & DNS_FLAG_RD) != 0 && cl->peer != NULL &&
+	    filter_acl_match(&rc->allow, cl->peer)) {
+		/*
+		 * Issue 5 (RFC 8806): a local root zone matches every name but is there for the
+		 * iterator; clients that get recursion have names outside our other zones
+		 * resolved, others get the root zone's own answers and referrals.
+		 */
+		z = NULL;
+	}
 	const struct resolver_fwd_zone *fz = resolver_conf_zone(rc, q.qname);
 	if (z != NULL && (fz == NULL || dns_name_labels(z->apex) > dns_name_labels(fz->apex))) {
 		/* Our own data: authoritative, whatever the ACL says. */
@@ -422,7 +908,14 @@ net_query_worker(struct net_worker *w, const uint8_t *pkt, size_t len, uint8_t *
 		return n;
 	}
 	const struct resolver_servers *servers = resolver_conf_servers(rc, target);
-	if (servers == NULL) {
+	/*
+	 * Issue 5: in mode recursive, names outside our zones and outside every conditional
+	 * forwarder zone are resolved by the iterator.
+	 */
+	bool iterate = servers == NULL && rc->mode == CFG_RECURSION_RECURSIVE &&
+		       rc->iter != NULL && resolver_conf_zone(rc, target) == NULL;
+	p.kind = iterate ? STATS_KIND_RECURSIVE : STATS_KIND_FORWARDED;
+	if (servers == NULL && !iterate) {
 		/* Not ours and not resolved here: REFUSED as an authoritative-only server says. */
 		return net_query_answer(w->zs, pkt, len, out, cap, tcp, set->udp_max, rcode);
 	}
@@ -436,7 +929,11 @@ net_query_worker(struct net_worker *w, const uint8_t *pkt, size_t len, uint8_t *
 	if (rlen > 0) {
 		if (prefetch && rc->prefetch) {
 			/* Refresh it upstream now; this client already has its answer. */
-			resolver_fwd_query(w->fwd, &p.key, servers, NULL);
+			if (iterate) {
+				resolver_iter_query(w->fwd, &p.key, NULL);
+			} else {
+				resolver_fwd_query(w->fwd, &p.key, servers, NULL);
+			}
 		}
 		w->qkind = STATS_KIND_CACHED;
 		return rlen;
@@ -477,7 +974,11 @@ net_query_worker(struct net_worker *w, const uint8_t *pkt, size_t len, uint8_t *
 			d->ctllen = cl->ctllen;
 		}
 	}
-	resolver_fwd_query(w->fwd, &d->key, servers, &d->waiter);
+	if (iterate) {
+		resolver_iter_query(w->fwd, &d->key, &d->waiter);
+	} else {
+		resolver_fwd_query(w->fwd, &d->key, servers, &d->waiter);
+	}
 	*rcode = NET_RCODE_DEFERRED;
 	return 0;
 }

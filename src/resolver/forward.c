@@ -2,6 +2,7 @@
 /* The caching forwarder: configuration, request state, server choice, answer checks, cache fill. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "cfg/cfg.h"
 #include "core/core.h"
 #include "resolver/fwd_int.h"
+#include "resolver/iter_int.h"
 
 /* The qname and up to 16 CNAME targets: the chain an answer may carry. */
 #define CHAIN_NAMES 17
@@ -328,6 +330,47 @@ resolver_conf_fwd_changed(const struct resolver_conf *rc, const struct zone_set 
 	return changed;
 }
 
+/* Parses the first address of each family in an outgoing-address list. */
+static void
+outgoing(const char *list, struct resolver_iter_conf *ic)
+{
+	char *copy = tdns_xstrdup(list != NULL ? list : "");
+	for (char *save = NULL, *tok = strtok_r(copy, ", \t", &save); tok != NULL;
+	     tok = strtok_r(NULL, ", \t", &save)) {
+		uint8_t ip[16];
+		if (ic->out4.family == 0 && inet_pton(AF_INET, tok, ip) == 1) {
+			ic->out4.family = AF_INET;
+			memcpy(ic->out4.ip, ip, 4);
+		} else if (ic->out6.family == 0 && inet_pton(AF_INET6, tok, ip) == 1) {
+			ic->out6.family = AF_INET6;
+			memcpy(ic->out6.ip, ip, 16);
+		}
+	}
+	free(copy);
+}
+
+/* The iterator's settings (issue 5): root hints and [recursion] limits. */
+static int
+iter_setup(struct resolver_conf *rc, const struct cfg *c, char *err, size_t errlen)
+{
+	struct resolver_iter_conf *ic = tdns_xcalloc(1, sizeof(*ic));
+	char msg[768];
+	int st = resolver_hints_load(c->root_hints, &ic->hints, msg, sizeof(msg));
+	if (st != TDNS_OK) {
+		snprintf(err, errlen, "[recursion] root-hints: %s", msg);
+		free(ic);
+		return TDNS_ECONFIG;
+	}
+	ic->qname_min = c->qname_min != 0;
+	ic->case_random = c->case_random != 0;
+	ic->max_depth = c->max_depth ? c->max_depth : 30;
+	ic->max_queries = c->max_queries ? c->max_queries : 100;
+	ic->max_time_ms = c->max_time_ms ? c->max_time_ms : 10000;
+	outgoing(c->outgoing_address, ic);
+	rc->iter = ic;
+	return TDNS_OK;
+}
+
 int
 resolver_conf_new(const struct cfg *c, const struct zone_set *zs, struct cache *cache,
 		  struct resolver_conf **out, char *err, size_t errlen)
@@ -372,6 +415,10 @@ resolver_conf_new(const struct cfg *c, const struct zone_set *zs, struct cache *
 	if (tls && (st = tls_setup(rc, c, err, errlen)) != TDNS_OK) {
 		goto fail;
 	}
+	if (rc->mode == CFG_RECURSION_RECURSIVE &&
+	    (st = iter_setup(rc, c, err, errlen)) != TDNS_OK) {
+		goto fail;
+	}
 	*out = rc;
 	return TDNS_OK;
 fail:
@@ -400,6 +447,7 @@ resolver_conf_unref(struct resolver_conf *rc)
 	free(rc->ups);
 	free(rc->zones);
 	free(rc->fwd_sig);
+	free(rc->iter);
 	filter_acl_clear(&rc->allow);
 	if (rc->tls_ctx != NULL) {
 		SSL_CTX_free(rc->tls_ctx);
@@ -471,6 +519,7 @@ struct resolver_fwd {
 	struct resolver_conf *conf;
 	struct up **ups;             /* parallel to conf->ups */
 	struct fwd_req_list reqs;
+	struct it_state *iter;       /* the iterator's requests and RTT table (issue 5) */
 };
 
 struct event_base *
@@ -489,6 +538,11 @@ resolver_fwd_new(struct event_base *base, unsigned worker_id)
 	f->base = base;
 	f->wid = worker_id;
 	LIST_INIT(&f->reqs);
+	f->iter = iter_state_new(base);
+	if (f->iter == NULL) {
+		free(f);
+		return NULL;
+	}
 	return f;
 }
 
@@ -549,6 +603,7 @@ resolver_fwd_free(struct resolver_fwd *f)
 		struct resolver_result res = { .status = RESOLVER_SHUTDOWN, .upstream_rcode = -1 };
 		req_finish(r, &res);
 	}
+	iter_state_free(f->iter);
 	drop_ups(f);
 	free(f);
 }
@@ -891,4 +946,16 @@ resolver_fwd_query(struct resolver_fwd *f, const struct cache_key *k,
 	}
 	pick_servers(r, servers);
 	req_advance(r, want_active(r));
+}
+
+void
+resolver_iter_query(struct resolver_fwd *f, const struct cache_key *k, struct cache_waiter *w)
+{
+	iter_query(f->iter, f->conf, f->wid, k, w);
+}
+
+void
+resolver_fwd_set_zones(struct resolver_fwd *f, const struct zone_set *const *zs)
+{
+	iter_state_set_zones(f->iter, zs);
 }

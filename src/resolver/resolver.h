@@ -293,6 +293,59 @@ struct resolver_fwd_zone {
 	struct resolver_servers servers; /* this-server: the global list */
 };
 
+/* ------------------------------------------------------------------------------------------ */
+/* Root hints (hints.c; issue 5).  Pure: no I/O besides reading the hints file.                */
+
+/* At most this many root servers and addresses per server are kept from the hints. */
+#define RESOLVER_HINTS_MAX_NS 16
+#define RESOLVER_HINTS_MAX_ADDR 4
+
+/* An IPv4 or IPv6 address of a name server (port 53 is implied, RFC 1035 §4.2). */
+struct resolver_addr {
+	uint8_t family;           /* AF_INET or AF_INET6 */
+	uint8_t ip[16];           /* 4 or 16 octets in network order */
+};
+
+/* One name server and its known addresses. */
+struct resolver_hints_ns {
+	uint8_t name[DNS_NAME_MAX];
+	struct resolver_addr addr[RESOLVER_HINTS_MAX_ADDR];
+	size_t naddr;
+};
+
+/* The root name servers: the NS records of "." and their A and AAAA records. */
+struct resolver_hints {
+	struct resolver_hints_ns ns[RESOLVER_HINTS_MAX_NS];
+	size_t nns;
+};
+
+/*
+ * Loads root hints from path, a zone-file fragment (IANA's named.root form: NS records of
+ * "." and A/AAAA records of those servers), or from the built-in copy of IANA's named.root
+ * when path is NULL or "".  Other types, NS records of other owners and an NS set without
+ * any address fail.  TDNS_OK; TDNS_EIO or TDNS_ECONFIG with "file:line: what was wrong,
+ * what was expected" in err.  Extra servers beyond RESOLVER_HINTS_MAX_NS (and addresses
+ * beyond RESOLVER_HINTS_MAX_ADDR) are ignored; addresses of names that are not root servers
+ * are ignored.
+ */
+int resolver_hints_load(const char *path, struct resolver_hints *h, char *err, size_t errlen);
+
+/* The built-in hints as zone-file text (IANA's named.root), for tests and `config show`. */
+extern const char resolver_hints_builtin[];
+
+/* Settings of the iterator (issue 5), copied from [recursion]. */
+struct resolver_iter_conf {
+	struct resolver_hints hints;
+	bool qname_min;           /* RFC 9156 */
+	bool case_random;         /* 0x20 */
+	unsigned max_depth;       /* referrals per client query */
+	unsigned max_queries;     /* upstream queries per client query */
+	unsigned max_time_ms;
+	struct resolver_addr out4, out6; /* outgoing addresses (family 0: any) */
+};
+
+struct resolver_stubs;
+
 struct resolver_conf {
 	unsigned refs;            /* atomic; resolver_conf_ref / resolver_conf_unref */
 	unsigned mode;            /* CFG_RECURSION_* */
@@ -308,6 +361,9 @@ struct resolver_conf {
 	struct cache *cache;      /* borrowed from the daemon, which outlives every conf */
 	void *tls_ctx;            /* SSL_CTX for tls:// servers, NULL when none */
 	char *fwd_sig;            /* the FWD records it was built from (resolver_fwd_signature) */
+	struct resolver_iter_conf *iter; /* mode recursive: the iterator's settings, else NULL */
+	struct resolver_stubs *stubs; /* the daemon's stub zones (borrowed, outlives every conf;
+					 set by the daemon before publishing), or NULL */
 };
 
 /*
@@ -396,5 +452,54 @@ struct resolver_conf *resolver_fwd_conf(const struct resolver_fwd *f);
  */
 void resolver_fwd_query(struct resolver_fwd *f, const struct cache_key *k,
 			const struct resolver_servers *servers, struct cache_waiter *w);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Iterator (iterate.c; issue 5): resolution from the root on the worker's event base.        */
+
+/*
+ * Resolves k iteratively (RFC 1034 §5.3.3) with f's configuration, which must be in mode
+ * recursive: from the closest delegation in the cache, else the root hints; referrals with
+ * in-bailiwick glue, NS address lookups, CNAME and DNAME chains, QNAME minimisation
+ * (RFC 9156), TCP on truncation, EDNS fallback, smoothed RTT per server address (kept per
+ * worker), all within the [recursion] limits.  The assembled answer is stored in the cache
+ * under k and handed to w->fn(w->arg, struct resolver_result *) as RESOLVER_OK; a failure is
+ * RESOLVER_FAIL with EDE 22 (ede_text says which limit, if one was hit).  fn is called on the
+ * worker's thread, never from inside this call; identical outstanding queries of the worker
+ * are coalesced.  w may be NULL (prefetch); it stays the caller's and must stay valid until fn
+ * is called.
+ */
+void resolver_iter_query(struct resolver_fwd *f, const struct cache_key *k,
+			 struct cache_waiter *w);
+
+/*
+ * Tells f where its worker keeps its current zone set (a field the worker replaces only on its
+ * own thread); the iterator reads it when it needs a local root zone ("." of type primary,
+ * RFC 8806), which it then prefers over the root servers until the zone's SOA expire has
+ * passed since it was loaded.  NULL: no local zones.  Worker thread only.
+ */
+void resolver_fwd_set_zones(struct resolver_fwd *f, const struct zone_set *const *zs);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Stub zones (stub.c; issue 5).                                                               */
+/*                                                                                             */
+/* A [zone NAME] of type stub holds no data: the daemon asks the zone's primaries (port 53)    */
+/* for its SOA, its NS set and the A/AAAA of the NS names inside the zone, keeps them, and     */
+/* refreshes them on the SOA timers on the main thread's event base (refresh; retry after a    */
+/* failure; after expire without success the stub is unused).  The iterator starts names at   */
+/* or below NAME at that NS set (resolver_stubs_lookup, any thread) instead of the root.       */
+
+/* Creates the (empty) stub table.  NULL on OOM. */
+struct resolver_stubs *resolver_stubs_new(void);
+
+/* Cancels every exchange and timer and frees s.  Main thread.  Accepts NULL. */
+void resolver_stubs_free(struct resolver_stubs *s);
+
+/*
+ * Takes the stub zones of c: zones still there keep their NS set (fetched again at once when
+ * their primaries changed), new ones are fetched now, others are dropped.  The exchanges and
+ * timers run on base (the main thread's; the same at every call).  Main thread.
+ */
+void resolver_stubs_configure(struct resolver_stubs *s, const struct cfg *c,
+			      struct event_base *base);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "zone/zone_int.h"
@@ -317,6 +318,8 @@ load_any(const uint8_t *apex, const char *path, const char *text, size_t textlen
 		zone_free(l.z);
 		return rc;
 	}
+	/* For a local root zone's expiry (issue 5, RFC 8806): when its data was read. */
+	l.z->loaded = time(NULL);
 	*out = l.z;
 	return TDNS_OK;
 }

@@ -418,6 +418,7 @@ zone_clone(const struct zone *src)
 	z->seed = src->seed;
 	z->serial = src->serial;
 	z->forwarder = src->forwarder;
+	z->loaded = src->loaded;
 	z->name = strdup(src->name);
 	z->file = src->file != NULL ? strdup(src->file) : NULL;
 	z->table_size = src->table_size;

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "dns/dns.h"
 
@@ -55,6 +56,12 @@ struct zone {
 	unsigned refs;               /* references (zone_ref / zone_free); main thread only */
 	bool forwarder;              /* a conditional forwarder zone (issue 4): its FWD records
 					name the servers, its other records override them */
+	/*
+	 * Wall-clock time its file (or text) was read by zone_load*, kept by zone_clone (a
+	 * change at run time does not make the data younger); 0 for a zone created at run
+	 * time.  Issue 5: a local root zone is expired once its SOA expire has passed since.
+	 */
+	time_t loaded;
 };
 
 /* Iterates the rdatas of an rrset: for (p = rrset->data; ...; ) see zone_rdata_next. */

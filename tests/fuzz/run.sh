@@ -50,7 +50,7 @@ libsrc=""
 for f in "$top"/src/core/*.c "$top"/src/dns/*.c "$top"/src/zone/*.c "$top"/src/cfg/*.c \
 	"$top"/src/ctl/frame.c "$top"/src/ctl/commands.c "$top"/src/filter/*.c \
 	"$top"/src/net/client.c "$top"/src/net/doh.c "$top"/src/net/http1.c \
-	"$top"/src/resolver/cache.c; do
+	"$top"/src/resolver/cache.c "$top"/src/resolver/hints.c; do
 	libsrc="$libsrc $f"
 done
 libs="$(pkg-config --libs inih jansson libsodium openssl libnghttp2 2>/dev/null) -lpthread"

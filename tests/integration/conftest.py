@@ -122,6 +122,10 @@ class Server:
                     % (listen, workers, self.dir, idle_timeout, server_extra, log_level))
             if "[control]" not in server_extra + extra:
                 text += "[control]\nsocket = %s\n\n" % self.control
+            if "[recursion]" not in server_extra + extra:
+                # The default, recursive, would send names outside the test's zones to the
+                # real root servers: tests say when they want recursion.
+                text += "[recursion]\nmode = off\n\n"
             for name in self.zones:
                 text += zone_section(name) + "\n"
             text += extra

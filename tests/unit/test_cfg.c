@@ -429,10 +429,10 @@ test_bad_words_and_paths_fail_with_file_line(void **state)
 	expect_error("[server]\nstate-dir = var/lib/tdns\n", 2,
 		     "invalid state-dir 'var/lib/tdns'; expected an absolute path");
 	expect_error("[zone example.com]\ntype = secondary\n", 2,
-		     "zone type 'secondary' is not supported yet; expected primary or "
-		     "forwarder");
+		     "zone type 'secondary' is not supported yet; expected primary, "
+		     "forwarder or stub");
 	expect_error("[zone example.com]\ntype = authoritative\n", 2,
-		     "invalid zone type 'authoritative'; expected primary or forwarder");
+		     "invalid zone type 'authoritative'; expected primary, forwarder or stub");
 	expect_error("[zone example.com]\nfile =\n", 2,
 		     "empty zone file name; expected a file name, relative to state-dir or "
 		     "absolute");
@@ -451,7 +451,7 @@ test_unknown_keys_name_the_section_and_the_expected_keys(void **state)
 		     "yet); expected one of: level");
 	expect_error("[zone example.com]\nmasters = 192.0.2.1\n", 2,
 		     "unknown key 'masters' in section [zone example.com]; expected one of: "
-		     "type, file, forwarders");
+		     "type, file, forwarders, primaries");
 	/* Keys are case-sensitive, as documented. */
 	expect_error("[server]\nWorkers = 2\n", 2,
 		     "unknown key 'Workers' in section [server]; expected one of: listen, "
@@ -777,7 +777,8 @@ test_get_refuses_unknown_keys_and_zones(void **state)
 				       "recursion.mode, "));
 		assert_non_null(strstr(err, ", cache.prefetch, tls.certificate, "));
 		assert_non_null(strstr(err, ", doh.trusted-proxies, zone.NAME.type, "
-				       "zone.NAME.file, zone.NAME.forwarders"));
+				       "zone.NAME.file, zone.NAME.forwarders, "
+				       "zone.NAME.primaries"));
 	}
 	assert_int_equal(cfg_get(c, "zone.example.org.file", &v, err, sizeof(err)),
 			 TDNS_ENOZONE);
@@ -956,12 +957,16 @@ test_set_invalid_value_leaves_the_file_untouched(void **state)
 			 "server.workers, server.state-dir, server.user, server.tcp-idle-timeout, "
 			 "server.tcp-max-connections, server.udp-max-payload, "
 			 "server.serial-policy, control.socket, control.group, log.level, "
-			 "recursion.mode, recursion.allow, forwarders.servers, forwarders.mode, "
+			 "recursion.mode, recursion.allow, recursion.root-hints, "
+			 "recursion.qname-minimisation, recursion.max-depth, recursion.max-queries, "
+			 "recursion.max-time-ms, recursion.case-randomisation, "
+			 "recursion.outgoing-address, forwarders.servers, forwarders.mode, "
 			 "forwarders.timeout, forwarders.ca-file, cache.max-size, cache.min-ttl, "
 			 "cache.max-ttl, cache.negative-max-ttl, cache.serve-stale, "
 			 "cache.prefetch, tls.certificate, tls.key, tls.password-file, "
 			 "dot.listen, doh.listen, doh.http-listen, doh.path, doh.trusted-proxies, "
-			 "zone.NAME.type, zone.NAME.file, zone.NAME.forwarders");
+			 "zone.NAME.type, zone.NAME.file, zone.NAME.forwarders, "
+			 "zone.NAME.primaries");
 	expect_set_error(before, "server.user", "a\nb", TDNS_EINVAL,
 			 "invalid value for server.user: a line break; expected one line");
 	expect_set_error(before, "server.user", "tdns ; x", TDNS_EINVAL,
@@ -1271,13 +1276,14 @@ test_man_page_documents_every_section_and_key(void **state)
 /* [recursion], [forwarders], [cache] and forwarder zones (issue 4)                             */
 
 static void
-test_resolver_keys_default_to_recursion_off_and_a_256m_cache(void **state)
+test_resolver_keys_default_to_recursion_and_a_256m_cache(void **state)
 {
 	(void)state;
 	struct cfg *c = NULL;
 	char err[512];
+	/* DESIGN.md: without a file, a caching recursive resolver for private networks. */
 	assert_int_equal(cfg_load(NULL, &c, err, sizeof(err)), TDNS_OK);
-	assert_int_equal(c->recursion_mode, CFG_RECURSION_OFF);
+	assert_int_equal(c->recursion_mode, CFG_RECURSION_RECURSIVE);
 	assert_string_equal(c->recursion_allow, "127.0.0.0/8, ::1, 10.0.0.0/8, 172.16.0.0/12, "
 			    "192.168.0.0/16, 100.64.0.0/10, fc00::/7, fe80::/10");
 	assert_string_equal(c->forwarders, "");
@@ -1290,6 +1296,97 @@ test_resolver_keys_default_to_recursion_off_and_a_256m_cache(void **state)
 	assert_int_equal(c->cache_serve_stale, 86400);
 	assert_int_equal(c->cache_prefetch, 1);
 	cfg_free(c);
+}
+
+/* Issue 5: the iterator's keys. */
+static void
+test_iterator_keys_default_to_builtin_hints_minimisation_and_limits(void **state)
+{
+	(void)state;
+	struct cfg *c = NULL;
+	char err[512];
+	assert_int_equal(cfg_load(NULL, &c, err, sizeof(err)), TDNS_OK);
+	assert_string_equal(c->root_hints, "");
+	assert_int_equal(c->qname_min, 1);
+	assert_int_equal(c->max_depth, 30);
+	assert_int_equal(c->max_queries, 100);
+	assert_int_equal(c->max_time_ms, 10000);
+	assert_int_equal(c->case_random, 0);
+	assert_string_equal(c->outgoing_address, "");
+	cfg_free(c);
+}
+
+static void
+test_iterator_keys_are_parsed_and_shown(void **state)
+{
+	(void)state;
+	char hints[600];
+	snprintf(hints, sizeof(hints), "%s.hints", conf);
+	write_file(hints, ". 3600000 NS a.root.test.\na.root.test. 3600000 A 127.0.0.1\n");
+	char text[2048];
+	snprintf(text, sizeof(text), "[recursion]\nmode = recursive\nroot-hints = %s\n"
+		 "qname-minimisation = no\nmax-depth = 5\nmax-queries = 20\n"
+		 "max-time-ms = 3000\ncase-randomisation = yes\n"
+		 "outgoing-address = 127.0.0.1, ::1\n", hints);
+	struct cfg *c = NULL;
+	char err[1024];
+	if (load_text(text, &c, err, sizeof(err)) != TDNS_OK) {
+		fail_msg("%s", err);
+	}
+	assert_int_equal(c->recursion_mode, CFG_RECURSION_RECURSIVE);
+	assert_string_equal(c->root_hints, hints);
+	assert_int_equal(c->qname_min, 0);
+	assert_int_equal(c->max_depth, 5);
+	assert_int_equal(c->max_queries, 20);
+	assert_int_equal(c->max_time_ms, 3000);
+	assert_int_equal(c->case_random, 1);
+	assert_string_equal(c->outgoing_address, "127.0.0.1, ::1");
+	char *v = NULL;
+	assert_int_equal(cfg_get(c, "recursion.mode", &v, err, sizeof(err)), TDNS_OK);
+	assert_string_equal(v, "recursive");
+	free(v);
+	assert_int_equal(cfg_get(c, "recursion.qname-minimisation", &v, err, sizeof(err)),
+			 TDNS_OK);
+	assert_string_equal(v, "no");
+	free(v);
+	assert_int_equal(cfg_get(c, "recursion.max-queries", &v, err, sizeof(err)), TDNS_OK);
+	assert_string_equal(v, "20");
+	free(v);
+	cfg_free(c);
+	unlink(hints);
+}
+
+static void
+test_iterator_keys_reject_bad_values_and_bad_hints_files_with_file_and_line(void **state)
+{
+	(void)state;
+	expect_error("[recursion]\nroot-hints = hints.txt\n", 2,
+		     "invalid root-hints 'hints.txt'; expected an absolute path or nothing "
+		     "(the built-in IANA hints)");
+	expect_error("[recursion]\nmax-depth = 0\n", 2,
+		     "invalid max-depth '0'; expected a number of referrals 1..100");
+	expect_error("[recursion]\nmax-queries = 5000\n", 2,
+		     "invalid max-queries '5000'; expected a number of queries 1..1000");
+	expect_error("[recursion]\nmax-time-ms = 10\n", 2,
+		     "invalid max-time-ms '10'; expected a number of milliseconds 100..120000");
+	expect_error("[recursion]\ncase-randomisation = maybe\n", 2,
+		     "invalid value 'maybe'; expected yes or no");
+	expect_error("[recursion]\noutgoing-address = 127.0.0.1, nowhere\n", 2,
+		     "invalid outgoing-address 'nowhere'; expected IPv4 or IPv6 addresses "
+		     "separated by commas, or nothing");
+	char hints[600];
+	snprintf(hints, sizeof(hints), "%s.hints", conf);
+	write_file(hints, ". 3600000 NS a.root.test.\na.root.test. 3600000 MX 1 a.root.test.\n");
+	char text[1024], msg[2048];
+	snprintf(text, sizeof(text), "[recursion]\nroot-hints = %s\n", hints);
+	snprintf(msg, sizeof(msg), "invalid root-hints: %s:2: record of type MX in root hints; "
+		 "expected NS records of the root and A or AAAA records of the servers", hints);
+	expect_error(text, 2, msg);
+	unlink(hints);
+	snprintf(text, sizeof(text), "[recursion]\nroot-hints = %s\n", hints);
+	snprintf(msg, sizeof(msg), "invalid root-hints: %s: cannot read zone file: No such file "
+		 "or directory", hints);
+	expect_error(text, 2, msg);
 }
 
 static void
@@ -1346,10 +1443,8 @@ static void
 test_resolver_keys_reject_bad_values_with_what_was_expected(void **state)
 {
 	(void)state;
-	expect_error("[recursion]\nmode = recursive\n", 2,
-		     "recursion mode 'recursive' is not supported yet; expected forward or off");
 	expect_error("[recursion]\nmode = on\n", 2,
-		     "invalid recursion mode 'on'; expected forward or off");
+		     "invalid recursion mode 'on'; expected recursive, forward or off");
 	expect_error("[recursion]\nallow = 10.0.0.0/33\n", 2,
 		     "invalid allow list: prefix length 33 too long in '10.0.0.0/33'; expected "
 		     "ADDR or ADDR/LEN (IPv4 /0..32, IPv6 /0..128)");
@@ -1393,14 +1488,57 @@ test_resolver_settings_that_contradict_each_other_fail(void **state)
 	assert_non_null(strstr(err, "min-ttl 100 is above max-ttl 10"));
 }
 
+/* Issue 5: stub zones need primaries, and primaries need a stub zone. */
+static void
+test_stub_zones_take_primaries_and_need_them(void **state)
+{
+	(void)state;
+	struct cfg *c = NULL;
+	char err[512];
+	assert_int_equal(load_text("[zone stub.example]\ntype = stub\n"
+				   "primaries = 192.0.2.53, 2001:db8::53\n", &c, err, sizeof(err)),
+			 TDNS_OK);
+	assert_string_equal(c->zones[0].type, "stub");
+	assert_string_equal(c->zones[0].primaries, "192.0.2.53, 2001:db8::53");
+	char *v = NULL;
+	assert_int_equal(cfg_get(c, "zone.stub.example.primaries", &v, err, sizeof(err)),
+			 TDNS_OK);
+	assert_string_equal(v, "192.0.2.53, 2001:db8::53");
+	free(v);
+	cfg_free(c);
+	c = NULL;
+	assert_int_equal(load_text("[zone a.example]\nfile = /a\n", &c, err, sizeof(err)),
+			 TDNS_OK);
+	assert_string_equal(c->zones[0].primaries, "");
+	cfg_free(c);
+	c = NULL;
+	assert_int_equal(load_text("[zone stub.example]\ntype = stub\n", &c, err, sizeof(err)),
+			 TDNS_ECONFIG);
+	assert_non_null(strstr(err, "stub zone 'stub.example' has no primaries; expected "
+			       "primaries = ADDRESS[, ADDRESS...]"));
+	assert_int_equal(load_text("[zone a.example]\nprimaries = 192.0.2.1\n", &c, err,
+				   sizeof(err)), TDNS_ECONFIG);
+	assert_non_null(strstr(err, "zone 'a.example' has primaries but type primary; expected "
+			       "type = stub"));
+	expect_error("[zone stub.example]\ntype = stub\nprimaries = ns1.example\n", 3,
+		     "invalid primary 'ns1.example'; expected IPv4 or IPv6 addresses (port 53)");
+	expect_error("[zone stub.example]\ntype = stub\nprimaries = 192.0.2.1:53\n", 3,
+		     "invalid primary '192.0.2.1:53'; expected IPv4 or IPv6 addresses (port 53)");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_resolver_keys_default_to_recursion_off_and_a_256m_cache),
+		cmocka_unit_test(test_resolver_keys_default_to_recursion_and_a_256m_cache),
+		cmocka_unit_test(test_iterator_keys_default_to_builtin_hints_minimisation_and_limits),
+		cmocka_unit_test(test_iterator_keys_are_parsed_and_shown),
+		cmocka_unit_test(
+			test_iterator_keys_reject_bad_values_and_bad_hints_files_with_file_and_line),
 		cmocka_unit_test(test_resolver_keys_are_parsed),
 		cmocka_unit_test(test_resolver_keys_reject_bad_values_with_what_was_expected),
 		cmocka_unit_test(test_resolver_settings_that_contradict_each_other_fail),
+		cmocka_unit_test(test_stub_zones_take_primaries_and_need_them),
 		cmocka_unit_test(test_no_file_gives_defaults_listening_on_loopback_port_53),
 		cmocka_unit_test(test_empty_file_and_empty_sections_give_defaults),
 		cmocka_unit_test(test_every_server_and_log_key_is_parsed),

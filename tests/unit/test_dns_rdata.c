@@ -295,6 +295,13 @@ test_round_trip_every_type(void **state)
 	assert_int_equal(type_of("FWD"), 65281);
 	assert_int_equal(type_of("fwd"), 65281);
 	assert_int_equal(type_of("TYPE65281"), 65281);
+	/* The private ANAME type (Technitium's 65280): one uncompressed name, case kept. */
+	round_trip("ANAME", "Target.Example.NET.", "Target.Example.NET.",
+		   "06546172676574074578616d706c65034e455400");
+	round_trip("ANAME", "www", "www.example.", NULL);
+	assert_int_equal(type_of("ANAME"), 65280);
+	assert_int_equal(type_of("aname"), 65280);
+	assert_int_equal(type_of("TYPE65280"), 65280);
 }
 
 static void
@@ -306,7 +313,7 @@ test_table_has_round_trip_for_every_known_type(void **state)
 		"A", "NS", "CNAME", "SOA", "PTR", "HINFO", "MINFO", "MX", "TXT", "RP", "AFSDB",
 		"RT", "AAAA", "LOC", "SRV", "NAPTR", "KX", "DNAME", "DS", "SSHFP", "RRSIG", "NSEC",
 		"DNSKEY", "NSEC3", "NSEC3PARAM", "TLSA", "SMIMEA", "CDS", "CDNSKEY",
-		"OPENPGPKEY", "ZONEMD", "SVCB", "HTTPS", "SPF", "URI", "CAA", "FWD",
+		"OPENPGPKEY", "ZONEMD", "SVCB", "HTTPS", "SPF", "URI", "CAA", "FWD", "ANAME",
 	};
 	size_t ncov = sizeof(covered) / sizeof(covered[0]), known = 0;
 	for (unsigned t = 0; t < 65536; t++) {
@@ -332,18 +339,18 @@ test_rfc3597_generic_form(void **state)
 {
 	(void)state;
 	/* unknown types: in and out in \# form */
-	round_trip("TYPE65280", "\\# 3 abcdef", "\\# 3 ABCDEF", "abcdef");
-	round_trip("TYPE65280", "\\# 4 0a00 0001", "\\# 4 0A000001", "0a000001");
-	round_trip("TYPE65280", "\\# 0", "\\# 0", "");
+	round_trip("TYPE65300", "\\# 3 abcdef", "\\# 3 ABCDEF", "abcdef");
+	round_trip("TYPE65300", "\\# 4 0a00 0001", "\\# 4 0A000001", "0a000001");
+	round_trip("TYPE65300", "\\# 0", "\\# 0", "");
 	/* known types: \# accepted when the wire form is valid, printed natively */
 	round_trip("A", "\\# 4 c0000201", "192.0.2.1", "c0000201");
 	round_trip("MX", "\\# 7 000a016d016e00", "10 m.n.", "000a016d016e00");
 	bad("A", "\\# 3 c00002", "RFC 3597 data is not valid A rdata");
 	bad("MX", "\\# 4 000ac00c", "not valid MX rdata"); /* compressed name */
-	bad("TYPE65280", "\\# 4 abcdef", "RFC 3597 length 4 does not match 3 octets");
-	bad("TYPE65280", "\\# x", "length must be 0-65535, got 'x'");
-	bad("TYPE65280", "\\# 1 zz", "bad hex digit 'z'");
-	bad("TYPE65280", "abc", "unknown type TYPE65280 needs RFC 3597 rdata");
+	bad("TYPE65300", "\\# 4 abcdef", "RFC 3597 length 4 does not match 3 octets");
+	bad("TYPE65300", "\\# x", "length must be 0-65535, got 'x'");
+	bad("TYPE65300", "\\# 1 zz", "bad hex digit 'z'");
+	bad("TYPE65300", "abc", "unknown type TYPE65300 needs RFC 3597 rdata");
 	/* obsolete types are read and written only in \# form */
 	round_trip("MD", "\\# 3 016100", "\\# 3 016100", "016100");
 	bad("MD", "a.example.", "only in RFC 3597 form");
@@ -466,7 +473,7 @@ test_unpack_decompresses_only_rfc3597_types(void **state)
 					  out, sizeof(out), &outlen), TDNS_EBADRDATA);
 
 	/* unknown types are opaque */
-	assert_int_equal(dns_rdata_unpack(65280, pkt, rd + sizeof(nsec), rd, sizeof(nsec), out,
+	assert_int_equal(dns_rdata_unpack(65300, pkt, rd + sizeof(nsec), rd, sizeof(nsec), out,
 					  sizeof(out), &outlen), TDNS_OK);
 	assert_int_equal(outlen, sizeof(nsec));
 
@@ -527,7 +534,7 @@ test_check_rejects_bad_wire(void **state)
 	const uint8_t z[] = { 0, 0, 0, 1, 1, 240, 1, 2, 3 };
 	assert_int_equal(dns_rdata_check(DNS_TYPE_ZONEMD, z, sizeof(z)), TDNS_EBADRDATA);
 	/* unknown types are opaque */
-	assert_int_equal(dns_rdata_check(65280, a5, 5), TDNS_OK);
+	assert_int_equal(dns_rdata_check(65300, a5, 5), TDNS_OK);
 }
 
 static void
@@ -596,8 +603,8 @@ test_rr_to_text_line(void **state)
 	assert_string_equal(line, "www.example.\t3600\tIN\tMX\t10 mail.example.");
 	assert_int_equal(n, (int)strlen(line));
 	const uint8_t opaque[] = { 0xab };
-	dns_rr_to_text(owner, 65280, 3, 0, opaque, 1, line, sizeof(line));
-	assert_string_equal(line, "www.example.\t0\tCH\tTYPE65280\t\\# 1 AB");
+	dns_rr_to_text(owner, 65300, 3, 0, opaque, 1, line, sizeof(line));
+	assert_string_equal(line, "www.example.\t0\tCH\tTYPE65300\t\\# 1 AB");
 	/* obsolete types go out as TYPEnnn so other tools read them */
 	const uint8_t md[] = { 0 };
 	dns_rr_to_text(owner, 3, 1, 1, md, 1, line, sizeof(line));
@@ -611,7 +618,7 @@ test_type_class_rcode_opcode_names(void **state)
 	(void)state;
 	char buf[16];
 	assert_string_equal(dns_type_to_text(DNS_TYPE_NSEC3PARAM, buf), "NSEC3PARAM");
-	assert_string_equal(dns_type_to_text(65280, buf), "TYPE65280");
+	assert_string_equal(dns_type_to_text(65300, buf), "TYPE65300");
 	assert_int_equal(dns_type_from_text("aaaa", 4), DNS_TYPE_AAAA);
 	assert_int_equal(dns_type_from_text("Type257", 7), DNS_TYPE_CAA);
 	assert_int_equal(dns_type_from_text("TYPE65536", 9), -1);
@@ -635,7 +642,7 @@ test_type_class_rcode_opcode_names(void **state)
 	assert_false(dns_type_is_meta(DNS_TYPE_A));
 	assert_false(dns_type_is_meta(DNS_TYPE_CAA));
 	assert_true(dns_type_known(DNS_TYPE_SVCB));
-	assert_false(dns_type_known(65280));
+	assert_false(dns_type_known(65300));
 	assert_false(dns_type_known(3)); /* MD: obsolete, RFC 3597 text only */
 }
 

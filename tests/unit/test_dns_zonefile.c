@@ -386,11 +386,11 @@ test_type_nnn_and_rfc3597_rdata(void **state)
 {
 	(void)state;
 	struct coll *c = coll_new();
-	load_ok("x 1 TYPE65280 \\# 3 abcdef\n"
+	load_ok("x 1 TYPE65300 \\# 3 abcdef\n"
 		"y 1 type1 \\# 4 C0000201\n", c);
 	assert_int_equal(c->n, 2);
 	const uint8_t raw[] = { 0xab, 0xcd, 0xef };
-	check_rr(c, 0, "x.example.com.", 65280, 1, raw, 3);
+	check_rr(c, 0, "x.example.com.", 65300, 1, raw, 3);
 	check_rr(c, 1, "y.example.com.", DNS_TYPE_A, 1, A1, 4);
 	coll_free(c);
 }

@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests of the iterator's pure parts: root hints, QNAME minimisation steps, referrals. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "resolver/iter_int.h"
+
+/* ---- helpers ------------------------------------------------------------------------------ */
+
+static const uint8_t *
+N(const char *text)
+{
+	/* Eight rotating buffers, so one call can use several names. */
+	static uint8_t bufs[8][DNS_NAME_MAX];
+	static unsigned next;
+	uint8_t *out = bufs[next++ % 8];
+	assert_true(dns_name_from_text(text, strlen(text), NULL, out) > 0);
+	return out;
+}
+
+/* A response being built: header, question, records, then parsed into msg. */
+struct resp {
+	uint8_t wire[4096];
+	struct dns_build b;
+	struct dns_msg msg;
+};
+
+static void
+resp_start(struct resp *r, const char *qname, uint16_t qtype, uint16_t flags, int rcode)
+{
+	dns_build_init(&r->b, r->wire, sizeof(r->wire), sizeof(r->wire), 1, DNS_FLAG_QR | flags);
+	assert_int_equal(dns_build_question(&r->b, N(qname), qtype, DNS_CLASS_IN), TDNS_OK);
+	dns_build_rcode(&r->b, rcode);
+}
+
+static void
+resp_name_rr(struct resp *r, int section, const char *owner, uint16_t type, const char *target)
+{
+	uint8_t rd[DNS_NAME_MAX];
+	const uint8_t *t = N(target);
+	size_t len = dns_name_len(t);
+	memcpy(rd, t, len);
+	assert_int_equal(dns_build_rr(&r->b, section, N(owner), type, DNS_CLASS_IN, 3600, rd, len),
+			 TDNS_OK);
+}
+
+static void
+resp_a(struct resp *r, int section, const char *owner, const char *ip)
+{
+	uint8_t rd[4];
+	assert_int_equal(inet_pton(AF_INET, ip, rd), 1);
+	assert_int_equal(dns_build_rr(&r->b, section, N(owner), DNS_TYPE_A, DNS_CLASS_IN, 3600, rd,
+				      4), TDNS_OK);
+}
+
+static void
+resp_soa(struct resp *r, const char *zone)
+{
+	uint8_t rd[2 * DNS_NAME_MAX + 20];
+	const uint8_t *m = N("ns.invalid.");
+	size_t len = dns_name_len(m);
+	memcpy(rd, m, len);
+	memcpy(rd + len, m, dns_name_len(m));
+	len += dns_name_len(m);
+	memset(rd + len, 0, 20);
+	rd[len + 19] = 60;
+	len += 20;
+	assert_int_equal(dns_build_rr(&r->b, DNS_SECTION_AUTHORITY, N(zone), DNS_TYPE_SOA,
+				      DNS_CLASS_IN, 3600, rd, len), TDNS_OK);
+}
+
+static struct dns_msg *
+resp_parse(struct resp *r)
+{
+	size_t len = dns_build_finish(&r->b);
+	assert_int_equal(dns_msg_parse(r->wire, len, &r->msg), TDNS_OK);
+	return &r->msg;
+}
+
+static enum iter_kind
+classify(struct resp *r, const char *zone, const char *sname, uint16_t stype, uint8_t *cut)
+{
+	uint8_t z[DNS_NAME_MAX], s[DNS_NAME_MAX];
+	memcpy(z, N(zone), dns_name_len(N(zone)));
+	memcpy(s, N(sname), dns_name_len(N(sname)));
+	enum iter_kind k = iter_classify(resp_parse(r), z, s, stype, cut);
+	dns_msg_clear(&r->msg);
+	return k;
+}
+
+/* ---- root hints --------------------------------------------------------------------------- */
+
+static void
+test_builtin_hints_are_the_13_iana_root_servers_with_both_addresses(void **state)
+{
+	(void)state;
+	struct resolver_hints h;
+	char err[512];
+	assert_int_equal(resolver_hints_load(NULL, &h, err, sizeof(err)), TDNS_OK);
+	assert_int_equal(h.nns, 13);
+	assert_true(dns_name_eq(h.ns[0].name, N("a.root-servers.net.")));
+	assert_true(dns_name_eq(h.ns[12].name, N("m.root-servers.net.")));
+	for (size_t i = 0; i < h.nns; i++) {
+		assert_int_equal(h.ns[i].naddr, 2);
+		assert_int_equal(h.ns[i].addr[0].family, AF_INET);
+		assert_int_equal(h.ns[i].addr[1].family, AF_INET6);
+	}
+	/* a.root-servers.net 198.41.0.4, from IANA's named.root. */
+	const uint8_t a[4] = { 198, 41, 0, 4 };
+	assert_memory_equal(h.ns[0].addr[0].ip, a, 4);
+	assert_int_equal(resolver_hints_load("", &h, err, sizeof(err)), TDNS_OK);
+	assert_int_equal(h.nns, 13);
+}
+
+static char *
+write_hints(const char *text)
+{
+	static char path[] = "/tmp/tdns-test-hints-XXXXXX";
+	strcpy(path, "/tmp/tdns-test-hints-XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+static void
+test_hints_file_gives_servers_and_addresses_in_any_order(void **state)
+{
+	(void)state;
+	char *path = write_hints("; test hints\n"
+				 "a.root.test. 3600000 A 127.0.0.1\n"
+				 ". 3600000 NS a.root.test.\n"
+				 ". 3600000 NS b.root.test.\n"
+				 "b.root.test. 3600000 AAAA ::1\n"
+				 "other.test. 3600000 A 127.9.9.9\n");
+	struct resolver_hints h;
+	char err[512];
+	assert_int_equal(resolver_hints_load(path, &h, err, sizeof(err)), TDNS_OK);
+	assert_int_equal(h.nns, 2);
+	assert_int_equal(h.ns[0].naddr, 1);
+	assert_int_equal(h.ns[0].addr[0].family, AF_INET);
+	assert_int_equal(h.ns[1].naddr, 1);
+	assert_int_equal(h.ns[1].addr[0].family, AF_INET6);
+	unlink(path);
+}
+
+static void
+expect_hints_error(const char *text, const char *want_fmt)
+{
+	char *path = write_hints(text);
+	struct resolver_hints h;
+	char err[1024], want[1024];
+	assert_int_equal(resolver_hints_load(path, &h, err, sizeof(err)), TDNS_ECONFIG);
+	snprintf(want, sizeof(want), want_fmt, path);
+	assert_string_equal(err, want);
+	unlink(path);
+}
+
+static void
+test_bad_hints_fail_with_file_line_and_what_was_expected(void **state)
+{
+	(void)state;
+	expect_hints_error(". 3600000 NS a.root.test.\nexample. 3600000 NS a.root.test.\n",
+			   "%s:2: NS record of a name other than the root in root hints; "
+			   "expected NS records of \".\"");
+	expect_hints_error(". 3600000 NS a.root.test.\na.root.test. 3600000 TXT \"x\"\n",
+			   "%s:2: record of type TXT in root hints; expected NS records of the "
+			   "root and A or AAAA records of the servers");
+	expect_hints_error(". 3600000 NS a.root.test.\na.root.test. 3600000 A 127.0.0.300\n",
+			   "%s:2: bad IPv4 address '127.0.0.300'");
+	expect_hints_error("a.root.test. 3600000 A 127.0.0.1\n",
+			   "%s:1: no NS records for the root; expected \". NS NAME\" lines with "
+			   "A or AAAA records of each NAME");
+	expect_hints_error(". 3600000 NS a.root.test.\nb.root.test. 3600000 A 127.0.0.1\n",
+			   "%s:1: no root server has an address; expected A or AAAA records for "
+			   "the names of the root NS records");
+}
+
+/* ---- QNAME minimisation steps (RFC 9156 §3) ----------------------------------------------- */
+
+static void
+test_minimisation_adds_one_label_at_a_time_down_to_the_full_name(void **state)
+{
+	(void)state;
+	uint8_t out[DNS_NAME_MAX];
+	const char *qname = "a.b.example.test.";
+	assert_true(iter_min_next(N(qname), N("."), out));
+	assert_true(dns_name_eq(out, N("test.")));
+	assert_true(iter_min_next(N(qname), N("test."), out));
+	assert_true(dns_name_eq(out, N("example.test.")));
+	assert_true(iter_min_next(N(qname), N("example.test."), out));
+	assert_true(dns_name_eq(out, N("b.example.test.")));
+	assert_true(iter_min_next(N(qname), N("b.example.test."), out));
+	assert_true(dns_name_eq(out, N(qname)));
+	/* At the name itself, or from a base that is not an ancestor: the full name. */
+	assert_false(iter_min_next(N(qname), N(qname), out));
+	assert_true(dns_name_eq(out, N(qname)));
+	assert_false(iter_min_next(N(qname), N("other.test."), out));
+	assert_true(dns_name_eq(out, N(qname)));
+}
+
+static void
+test_minimisation_keeps_the_case_of_the_question(void **state)
+{
+	(void)state;
+	uint8_t out[DNS_NAME_MAX];
+	assert_true(iter_min_next(N("WWW.Example.TEST."), N("test."), out));
+	assert_memory_equal(out, "\7Example\4TEST\0", 14);
+}
+
+/* ---- classification of answers ------------------------------------------------------------ */
+
+static void
+test_referral_to_a_zone_below_is_a_referral_with_its_cut(void **state)
+{
+	(void)state;
+	struct resp r;
+	uint8_t cut[DNS_NAME_MAX];
+	resp_start(&r, "www.example.test.", DNS_TYPE_A, 0, DNS_RCODE_NOERROR);
+	resp_name_rr(&r, DNS_SECTION_AUTHORITY, "example.test.", DNS_TYPE_NS, "ns1.example.test.");
+	resp_a(&r, DNS_SECTION_ADDITIONAL, "ns1.example.test.", "127.0.0.2");
+	assert_int_equal(classify(&r, "test.", "www.example.test.", DNS_TYPE_A, cut),
+			 ITER_REFERRAL);
+	assert_true(dns_name_eq(cut, N("example.test.")));
+}
+
+static void
+test_upward_or_sideways_referral_is_lame(void **state)
+{
+	(void)state;
+	struct resp r;
+	uint8_t cut[DNS_NAME_MAX];
+	/* NS of the zone itself (or above): no progress, RFC 1034 §5.3.3 step 4 lame. */
+	resp_start(&r, "www.example.test.", DNS_TYPE_A, 0, DNS_RCODE_NOERROR);
+	resp_name_rr(&r, DNS_SECTION_AUTHORITY, "test.", DNS_TYPE_NS, "ns1.nic.test.");
+	assert_int_equal(classify(&r, "test.", "www.example.test.", DNS_TYPE_A, cut), ITER_LAME);
+	resp_start(&r, "www.example.test.", DNS_TYPE_A, 0, DNS_RCODE_NOERROR);
+	resp_name_rr(&r, DNS_SECTION_AUTHORITY, ".", DNS_TYPE_NS, "a.root.test.");
+	assert_int_equal(classify(&r, "test.", "www.example.test.", DNS_TYPE_A, cut), ITER_LAME);
+	/* A delegation of a name that is not an ancestor of the question. */
+	resp_start(&r, "www.example.test.", DNS_TYPE_A, 0, DNS_RCODE_NOERROR);
+	resp_name_rr(&r, DNS_SECTION_AUTHORITY, "other.test.", DNS_TYPE_NS, "ns.other.test.");
+	assert_int_equal(classify(&r, "test.", "www.example.test.", DNS_TYPE_A, cut), ITER_LAME);
+}
+
+static void
+test_records_outside_the_servers_zone_are_ignored(void **state)
+{
+	(void)state;
+	struct resp r;
+	uint8_t cut[DNS_NAME_MAX];
+	/* A server of example.test may not delegate or answer for names of other.test. */
+	resp_start(&r, "www.other.test.", DNS_TYPE_A, DNS_FLAG_AA, DNS_RCODE_NOERROR);
+	resp_a(&r, DNS_SECTION_ANSWER, "www.other.test.", "192.0.2.1");
+	assert_int_equal(classify(&r, "example.test.", "www.other.test.", DNS_TYPE_A, cut),
+			 ITER_NODATA);
+	resp_start(&r, "www.other.test.", DNS_TYPE_A, 0, DNS_RCODE_NOERROR);
+	resp_name_rr(&r, DNS_SECTION_AUTHORITY, "other.test.", DNS_TYPE_NS, "ns.evil.test.");
+	assert_int_equal(classify(&r, "example.test.", "www.other.test.", DNS_TYPE_A, cut),
+			 ITER_LAME);
+}
+
+static void
+test_authoritative_answer_nxdomain_and_nodata(void **state)
+{
+	(void)state;
+	struct resp r;
+	uint8_t cut[DNS_NAME_MAX];
+	resp_start(&r, "www.example.test.", DNS_TYPE_A, DNS_FLAG_AA, DNS_RCODE_NOERROR);
+	resp_a(&r, DNS_SECTION_ANSWER, "www.example.test.", "192.0.2.1");
+	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A, cut),
+			 ITER_ANSWER);
+	resp_start(&r, "www.example.test.", DNS_TYPE_A, DNS_FLAG_AA, DNS_RCODE_NOERROR);
+	resp_name_rr(&r, DNS_SECTION_ANSWER, "www.example.test.", DNS_TYPE_CNAME, "x.other.test.");
+	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A, cut),
+			 ITER_ANSWER);
+	resp_start(&r, "nope.example.test.", DNS_TYPE_A, DNS_FLAG_AA, DNS_RCODE_NXDOMAIN);
+	resp_soa(&r, "example.test.");
+	assert_int_equal(classify(&r, "example.test.", "nope.example.test.", DNS_TYPE_A, cut),
+			 ITER_NXDOMAIN);
+	resp_start(&r, "www.example.test.", DNS_TYPE_AAAA, DNS_FLAG_AA, DNS_RCODE_NOERROR);
+	resp_soa(&r, "example.test.");
+	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_AAAA, cut),
+			 ITER_NODATA);
+}
+
+static void
+test_data_without_aa_and_bad_rcodes_are_lame(void **state)
+{
+	(void)state;
+	struct resp r;
+	uint8_t cut[DNS_NAME_MAX];
+	resp_start(&r, "www.example.test.", DNS_TYPE_A, 0, DNS_RCODE_NOERROR);
+	resp_a(&r, DNS_SECTION_ANSWER, "www.example.test.", "192.0.2.1");
+	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A, cut),
+			 ITER_LAME);
+	resp_start(&r, "www.example.test.", DNS_TYPE_A, 0, DNS_RCODE_REFUSED);
+	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A, cut),
+			 ITER_LAME);
+	resp_start(&r, "www.example.test.", DNS_TYPE_A, 0, DNS_RCODE_NOERROR);
+	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A, cut),
+			 ITER_LAME);
+	resp_start(&r, "www.example.test.", DNS_TYPE_A, 0, DNS_RCODE_NXDOMAIN);
+	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A, cut),
+			 ITER_LAME);
+}
+
+static void
+test_dname_above_the_question_is_an_answer(void **state)
+{
+	(void)state;
+	struct resp r;
+	uint8_t cut[DNS_NAME_MAX];
+	resp_start(&r, "www.old.alias.test.", DNS_TYPE_A, DNS_FLAG_AA, DNS_RCODE_NOERROR);
+	resp_name_rr(&r, DNS_SECTION_ANSWER, "old.alias.test.", DNS_TYPE_DNAME, "example.test.");
+	assert_int_equal(classify(&r, "alias.test.", "www.old.alias.test.", DNS_TYPE_A, cut),
+			 ITER_ANSWER);
+}
+
+/* ---- glue ----------------------------------------------------------------------------------- */
+
+static void
+test_glue_only_for_the_delegations_ns_names_inside_the_delegated_zone(void **state)
+{
+	(void)state;
+	uint8_t ns[2][DNS_NAME_MAX];
+	memcpy(ns[0], N("ns1.example.test."), dns_name_len(N("ns1.example.test.")));
+	memcpy(ns[1], N("ns.other.test."), dns_name_len(N("ns.other.test.")));
+	const uint8_t (*names)[DNS_NAME_MAX] = (const uint8_t (*)[DNS_NAME_MAX])ns;
+	assert_true(iter_glue_ok(N("NS1.example.test."), N("example.test."), names, 2));
+	/* Out of bailiwick of the delegation, though an NS name: looked up, not trusted. */
+	assert_false(iter_glue_ok(N("ns.other.test."), N("example.test."), names, 2));
+	/* In bailiwick but not an NS name of the delegation. */
+	assert_false(iter_glue_ok(N("www.example.test."), N("example.test."), names, 2));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_builtin_hints_are_the_13_iana_root_servers_with_both_addresses),
+		cmocka_unit_test(test_hints_file_gives_servers_and_addresses_in_any_order),
+		cmocka_unit_test(test_bad_hints_fail_with_file_line_and_what_was_expected),
+		cmocka_unit_test(test_minimisation_adds_one_label_at_a_time_down_to_the_full_name),
+		cmocka_unit_test(test_minimisation_keeps_the_case_of_the_question),
+		cmocka_unit_test(test_referral_to_a_zone_below_is_a_referral_with_its_cut),
+		cmocka_unit_test(test_upward_or_sideways_referral_is_lame),
+		cmocka_unit_test(test_records_outside_the_servers_zone_are_ignored),
+		cmocka_unit_test(test_authoritative_answer_nxdomain_and_nodata),
+		cmocka_unit_test(test_data_without_aa_and_bad_rcodes_are_lame),
+		cmocka_unit_test(test_dname_above_the_question_is_an_answer),
+		cmocka_unit_test(test_glue_only_for_the_delegations_ns_names_inside_the_delegated_zone),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
