@@ -28,56 +28,64 @@ reply_limit(const struct dns_query *q, bool tcp, size_t udp_max)
 	return size < DNS_UDP_MIN ? DNS_UDP_MIN : size;
 }
 
-size_t
-net_query_answer(const struct zone_set *zs, const uint8_t *pkt, size_t len, uint8_t *out,
-		 size_t cap, bool tcp, size_t udp_max, int *rcode)
+/* net_query_answer for a query already parsed by dns_query_parse, which returned rc. */
+static size_t
+answer_parsed(const struct zone_set *zs, const struct dns_query *q, int rc, uint8_t *out,
+	      size_t cap, bool tcp, size_t udp_max, int *rcode)
 {
-	struct dns_query q;
-	int rc = dns_query_parse(pkt, len, &q);
 	if (rc < 0 || cap < DNS_HDR_LEN) {
 		*rcode = -1;
 		return 0;
 	}
-	size_t limit = reply_limit(&q, tcp, udp_max);
+	size_t limit = reply_limit(q, tcp, udp_max);
 	if (limit > cap) {
 		limit = cap;
 	}
-	uint16_t flags = DNS_FLAG_QR | (q.flags & (OPCODE_MASK | DNS_FLAG_RD));
+	uint16_t flags = DNS_FLAG_QR | (q->flags & (OPCODE_MASK | DNS_FLAG_RD));
 	if (rc == DNS_RCODE_NOERROR) {
 		/* RFC 4035 §3.1.6: the CD bit is copied into the response. */
-		flags |= q.flags & DNS_FLAG_CD;
+		flags |= q->flags & DNS_FLAG_CD;
 	}
 	struct dns_build b;
-	dns_build_init(&b, out, cap, limit, q.id, flags);
+	dns_build_init(&b, out, cap, limit, q->id, flags);
 	/* RFC 6891 §7: with more than one OPT we cannot tell which to answer, so send none. */
-	bool edns = q.edns.present && q.edns_count == 1;
+	bool edns = q->edns.present && q->edns_count == 1;
 	if (edns) {
 		uint16_t size = udp_max > DNS_MSG_MAX ? DNS_MSG_MAX : (uint16_t)udp_max;
-		dns_build_edns(&b, size < DNS_UDP_MIN ? DNS_UDP_MIN : size, q.edns.do_bit);
+		dns_build_edns(&b, size < DNS_UDP_MIN ? DNS_UDP_MIN : size, q->edns.do_bit);
 	}
-	if (rc == DNS_RCODE_NOERROR && edns && q.edns.version > 0) {
+	if (rc == DNS_RCODE_NOERROR && edns && q->edns.version > 0) {
 		/* RFC 6891 §6.1.3: we implement version 0 only, which our OPT states. */
 		rc = DNS_RCODE_BADVERS;
 	}
 	if (rc != DNS_RCODE_NOERROR) {
 		/* FORMERR, NOTIMP, BADVERS: the header, the question when we have one, no data. */
-		if (q.qname_len > 0) {
-			(void)dns_build_question(&b, q.qname, q.qtype, q.qclass);
+		if (q->qname_len > 0) {
+			(void)dns_build_question(&b, q->qname, q->qtype, q->qclass);
 		}
 		dns_build_rcode(&b, rc);
 		*rcode = rc;
 		return dns_build_finish(&b);
 	}
-	if (dns_build_question(&b, q.qname, q.qtype, q.qclass) != TDNS_OK) {
+	if (dns_build_question(&b, q->qname, q->qtype, q->qclass) != TDNS_OK) {
 		/* Cannot happen with limit >= 512 and a name <= 255, but never send a bad reply. */
 		*rcode = -1;
 		return 0;
 	}
 	struct zone_answer_info info;
 	memset(&info, 0, sizeof(info));
-	zone_answer(zs, &q, &b, &info);
+	zone_answer(zs, q, &b, &info);
 	*rcode = info.rcode;
 	return dns_build_finish(&b);
+}
+
+size_t
+net_query_answer(const struct zone_set *zs, const uint8_t *pkt, size_t len, uint8_t *out,
+		 size_t cap, bool tcp, size_t udp_max, int *rcode)
+{
+	struct dns_query q;
+	int rc = dns_query_parse(pkt, len, &q);
+	return answer_parsed(zs, &q, rc, out, cap, tcp, udp_max, rcode);
 }
 
 size_t
@@ -614,9 +622,13 @@ packet_question(const uint8_t *pkt, size_t len, const uint8_t **qname)
 
 static void pending_done(void *arg, void *result);
 
-/* Hands a copy of p to the resolver for p->key; the reply goes to cl when it answers. */
+/*
+ * Hands a copy of p to the resolver (the iterator, else the forwarder with servers) for
+ * p->key; the reply goes to cl when it answers: on its TCP or DoT connection (kept alive by a
+ * pending count), through its deliver callback (DoH), or from its UDP socket to its address.
+ */
 static void
-aname_defer(struct net_worker *w, const struct net_pending *p, const struct net_client *cl,
+pending_defer(struct net_worker *w, const struct net_pending *p, const struct net_client *cl,
 	    bool tcp, const struct resolver_servers *servers, bool iterate, int *rcode)
 {
 	struct net_pending *d = malloc(sizeof(*d));
@@ -669,6 +681,9 @@ aname_query(struct net_worker *w, const uint8_t *pkt, size_t len, uint8_t *out, 
 	    const struct net_client *cl, int *rcode, size_t *rlen)
 {
 	/* Cheap tests first: every A and AAAA query of the server comes through here. */
+	if (!zone_set_has_aname(w->zs)) {
+		return false;
+	}
 	const uint8_t *qname;
 	int qt = packet_question(pkt, len, &qname);
 	if (qt != DNS_TYPE_A && qt != DNS_TYPE_AAAA) {
@@ -735,7 +750,7 @@ aname_query(struct net_worker *w, const uint8_t *pkt, size_t len, uint8_t *out, 
 				    "ANAME target outside local zones and recursion off", rcode);
 		return true;
 	}
-	aname_defer(w, &p, cl, tcp, servers, iterate, rcode);
+	pending_defer(w, &p, cl, tcp, servers, iterate, rcode);
 	*rlen = 0;
 	return true;
 }
@@ -864,7 +879,7 @@ net_query_worker(struct net_worker *w, const uint8_t *pkt, size_t len, uint8_t *
 	if (prc != DNS_RCODE_NOERROR || (edns && q.edns.version > 0) ||
 	    q.qclass != DNS_CLASS_IN || q.qtype == DNS_TYPE_AXFR || q.qtype == DNS_TYPE_IXFR ||
 	    (dns_type_is_meta(q.qtype) && q.qtype != DNS_TYPE_ANY)) {
-		return net_query_answer(w->zs, pkt, len, out, cap, tcp, set->udp_max, rcode);
+		return answer_parsed(w->zs, &q, prc, out, cap, tcp, set->udp_max, rcode);
 	}
 	const struct zone *z = zone_set_match(w->zs, q.qname);
 	if (z != NULL && z->apex[0] == 0 && rc->mode != CFG_RECURSION_OFF &&
@@ -880,7 +895,7 @@ net_query_worker(struct net_worker *w, const uint8_t *pkt, size_t len, uint8_t *
 	const struct resolver_fwd_zone *fz = resolver_conf_zone(rc, q.qname);
 	if (z != NULL && (fz == NULL || dns_name_labels(z->apex) > dns_name_labels(fz->apex))) {
 		/* Our own data: authoritative, whatever the ACL says. */
-		return net_query_answer(w->zs, pkt, len, out, cap, tcp, set->udp_max, rcode);
+		return answer_parsed(w->zs, &q, prc, out, cap, tcp, set->udp_max, rcode);
 	}
 	struct net_pending p;
 	memset(&p, 0, sizeof(p));
@@ -897,7 +912,7 @@ net_query_worker(struct net_worker *w, const uint8_t *pkt, size_t len, uint8_t *
 	memcpy(target, q.qname, q.qname_len);
 	if (z != NULL && fz != NULL && dns_name_eq(z->apex, fz->zone_apex) &&
 	    zone_override(z, &q, &p, target)) {
-		size_t n = net_query_answer(w->zs, pkt, len, out, cap, tcp, set->udp_max, rcode);
+		size_t n = answer_parsed(w->zs, &q, prc, out, cap, tcp, set->udp_max, rcode);
 		/*
 		 * The zone's own records stand in for what would be forwarded; recursion is
 		 * available to this client for the rest of the domain (RFC 1035 §4.1.1: RA).
@@ -917,7 +932,7 @@ net_query_worker(struct net_worker *w, const uint8_t *pkt, size_t len, uint8_t *
 	p.kind = iterate ? STATS_KIND_RECURSIVE : STATS_KIND_FORWARDED;
 	if (servers == NULL && !iterate) {
 		/* Not ours and not resolved here: REFUSED as an authoritative-only server says. */
-		return net_query_answer(w->zs, pkt, len, out, cap, tcp, set->udp_max, rcode);
+		return answer_parsed(w->zs, &q, prc, out, cap, tcp, set->udp_max, rcode);
 	}
 	if (cl->peer == NULL || !filter_acl_match(&rc->allow, cl->peer)) {
 		return refuse_prohibited(&p, out, cap, rcode);
@@ -938,48 +953,7 @@ net_query_worker(struct net_worker *w, const uint8_t *pkt, size_t len, uint8_t *
 		w->qkind = STATS_KIND_CACHED;
 		return rlen;
 	}
-	struct net_pending *d = malloc(sizeof(*d));
-	if (d == NULL) {
-		*rcode = -1;
-		return 0;
-	}
-	*d = p;
-	d->start = w->qstart;
-	d->tcp = tcp;
-	d->transport = cl->transport;
-	d->waiter.fn = pending_done;
-	d->waiter.arg = d;
-	d->waiter.next = NULL;
-	if (tcp) {
-		if (cl->conn != NULL) {
-			d->conn = cl->conn;
-			d->conn->pending++;
-		} else {
-			d->deliver = cl->deliver;
-			d->ctx = cl->ctx;
-		}
-		/* Only for the query log: the reply goes back on the connection. */
-		if (cl->peer != NULL && cl->peerlen <= sizeof(d->peer)) {
-			memcpy(&d->peer, cl->peer, cl->peerlen);
-			d->peerlen = cl->peerlen;
-		}
-	} else {
-		d->udp = cl->udp;
-		if (cl->peerlen <= sizeof(d->peer)) {
-			memcpy(&d->peer, cl->peer, cl->peerlen);
-		}
-		d->peerlen = cl->peerlen;
-		if (cl->ctllen <= sizeof(d->ctl)) {
-			memcpy(d->ctl, cl->ctl, cl->ctllen);
-			d->ctllen = cl->ctllen;
-		}
-	}
-	if (iterate) {
-		resolver_iter_query(w->fwd, &d->key, &d->waiter);
-	} else {
-		resolver_fwd_query(w->fwd, &d->key, servers, &d->waiter);
-	}
-	*rcode = NET_RCODE_DEFERRED;
+	pending_defer(w, &p, cl, tcp, servers, iterate, rcode);
 	return 0;
 }
 

@@ -418,6 +418,7 @@ zone_clone(const struct zone *src)
 	z->seed = src->seed;
 	z->serial = src->serial;
 	z->forwarder = src->forwarder;
+	z->has_aname = src->has_aname;
 	z->loaded = src->loaded;
 	z->name = strdup(src->name);
 	z->file = src->file != NULL ? strdup(src->file) : NULL;
@@ -558,6 +559,9 @@ zone_add_rr(struct zone *z, const uint8_t *owner, uint16_t type, uint32_t ttl,
 	struct zone_node *n = node_ensure(z, owner);
 	if (n == NULL) {
 		return TDNS_ENOMEM;
+	}
+	if (type == DNS_TYPE_ANAME) {
+		z->has_aname = true;
 	}
 	struct zone_mem *m = z->mem;
 	struct zone_rrset **link = &n->rrsets;
@@ -841,6 +845,7 @@ struct zone_set {
 	size_t count;
 	int max_labels;    /* deepest apex, so longer qname suffixes need no lookup */
 	uint64_t seed;
+	bool has_aname;    /* some zone has ANAME records */
 };
 
 struct zone_set *
@@ -893,6 +898,7 @@ zone_set_add(struct zone_set *s, struct zone *z)
 	if (slot_find(s, z->apex, h)->z != NULL) {
 		return TDNS_EZONEEXISTS;
 	}
+	s->has_aname = s->has_aname || z->has_aname;
 	if (s->count == s->list_cap) {
 		size_t cap = s->list_cap ? 2 * s->list_cap : 8;
 		struct zone **list = realloc(s->list, cap * sizeof(*list));
@@ -952,6 +958,12 @@ zone_set_match(const struct zone_set *s, const uint8_t *qname)
 		}
 		name = dns_name_parent(name);
 	}
+}
+
+bool
+zone_set_has_aname(const struct zone_set *s)
+{
+	return s != NULL && s->has_aname;
 }
 
 size_t

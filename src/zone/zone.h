@@ -62,6 +62,7 @@ struct zone {
 	 * time.  Issue 5: a local root zone is expired once its SOA expire has passed since.
 	 */
 	time_t loaded;
+	bool has_aname;              /* an ANAME record was added: A/AAAA answers may need it */
 };
 
 /* Iterates the rdatas of an rrset: for (p = rrset->data; ...; ) see zone_rdata_next. */
@@ -226,6 +227,12 @@ int zone_set_add(struct zone_set *s, struct zone *z);
 
 /* The zone with the longest apex that qname is at or below, or NULL. */
 const struct zone *zone_set_match(const struct zone_set *s, const uint8_t *qname);
+
+/*
+ * True when a zone of s has ANAME records, so that the query path can skip the ANAME lookup
+ * for every A and AAAA query of servers that have none.
+ */
+bool zone_set_has_aname(const struct zone_set *s);
 
 /* Number of zones. */
 size_t zone_set_count(const struct zone_set *s);

@@ -7,6 +7,8 @@
 #   TDNSD (default build/tdnsd), BENCH_PORT (default 53531: tdnsd, +1 NSD, +2 Knot),
 #   BENCH_SERVERS (default "tdnsd nsd knot").
 set -eu
+# shellcheck source=tests/bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 SECS=${BENCH_SECONDS:-10}
 ROUNDS=${BENCH_ROUNDS:-3}
@@ -41,15 +43,6 @@ PORTOF[tdnsd]=$PORT
 PORTOF[nsd]=$((PORT + 1))
 PORTOF[knot]=$((PORT + 2))
 
-cleanup() {
-	for s in "${!PID[@]}"; do
-		kill "${PID[$s]}" 2>/dev/null || true
-	done
-	for s in "${!PID[@]}"; do
-		wait "${PID[$s]}" 2>/dev/null || true
-	done
-	rm -rf "$tmp"
-}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -94,6 +87,9 @@ cat >"$tmp/tdnsd/tdnsd.conf" <<EOF
 listen = 127.0.0.1:${PORTOF[tdnsd]}
 workers = 1
 state-dir = $tmp
+[recursion]
+# Authoritative only, as the servers it is compared with.
+mode = off
 [log]
 level = warning
 [zone $ZONE]
@@ -138,39 +134,6 @@ zone:
     file: "$tmp/$ZONE.zone"
     storage: "$tmp/knot"
 EOF
-
-# ---- helpers
-# All PIDs in the process tree of $1 (NSD serves from forked children).
-tree() {
-	local p kids
-	echo "$1"
-	kids=$(cat /proc/"$1"/task/*/children 2>/dev/null || true)
-	for p in $kids; do
-		tree "$p"
-	done
-}
-
-# utime+stime of the tree of $1, in clock ticks.
-cpu_ticks() {
-	local t=0 p f
-	for p in $(tree "$1"); do
-		f=$(sed 's/.*) //' /proc/"$p"/stat 2>/dev/null) || continue
-		# After "pid (comm) ", utime and stime are fields 12 and 13.
-		t=$((t + $(echo "$f" | awk '{print $12 + $13}')))
-	done
-	echo "$t"
-}
-
-# Sum of a /proc/PID/status (VmHWM, VmRSS) or smaps_rollup (Pss) field over the tree, in kB.
-mem_kb() {
-	local key=$2 file=status t=0 p v
-	[ "$key" = Pss ] && file=smaps_rollup
-	for p in $(tree "$1"); do
-		v=$(awk -v k="$key:" '$1 == k {print $2; exit}' /proc/"$p"/$file 2>/dev/null || true)
-		t=$((t + ${v:-0}))
-	done
-	echo "$t"
-}
 
 wait_ready() {
 	local s=$1

@@ -10,6 +10,8 @@
 #   +3 the backend), BENCH_SERVERS (default "tdnsd unbound kresd"; kresd is left out with a
 #   note when Knot Resolver is not installed).
 set -eu
+# shellcheck source=tests/bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 SECS=${BENCH_SECONDS:-10}
 ROUNDS=${BENCH_ROUNDS:-3}
@@ -49,16 +51,6 @@ PORTOF[unbound]=$((PORT + 1))
 PORTOF[kresd]=$((PORT + 2))
 PORTOF[backend]=$((PORT + 3))
 
-# Only the processes this script started, by PID.
-cleanup() {
-	for s in "${!PID[@]}"; do
-		kill "${PID[$s]}" 2>/dev/null || true
-	done
-	for s in "${!PID[@]}"; do
-		wait "${PID[$s]}" 2>/dev/null || true
-	done
-	rm -rf "$tmp"
-}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -162,35 +154,6 @@ trust_anchors.remove('.')
 policy.add(policy.all(policy.FORWARD({'127.0.0.1@${PORTOF[backend]}'})))
 log_level('warning')
 EOF
-
-# ---- helpers
-tree() {
-	local p kids
-	echo "$1"
-	kids=$(cat /proc/"$1"/task/*/children 2>/dev/null || true)
-	for p in $kids; do
-		tree "$p"
-	done
-}
-
-# utime+stime of the tree of $1, in clock ticks.
-cpu_ticks() {
-	local t=0 p f
-	for p in $(tree "$1"); do
-		f=$(sed 's/.*) //' /proc/"$p"/stat 2>/dev/null) || continue
-		t=$((t + $(echo "$f" | awk '{print $12 + $13}')))
-	done
-	echo "$t"
-}
-
-mem_kb() {
-	local key=$2 t=0 p v
-	for p in $(tree "$1"); do
-		v=$(awk -v k="$key:" '$1 == k {print $2; exit}' /proc/"$p"/status 2>/dev/null || true)
-		t=$((t + ${v:-0}))
-	done
-	echo "$t"
-}
 
 wait_ready() {
 	local s=$1

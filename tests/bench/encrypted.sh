@@ -12,6 +12,8 @@
 #   BENCH_PORT (default 7561, below the ephemeral range that TIME-WAIT client ports
 #   occupy: tdnsd plain, +1 DoT, +2 DoH; unbound +3, +4, +5).
 set -eu
+# shellcheck source=tests/bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 SECS=${BENCH_SECONDS:-10}
 ROUNDS=${BENCH_ROUNDS:-3}
@@ -59,16 +61,6 @@ PORTOF[unbound]=$((PORT + 3))
 PORTOF[unbound.dot]=$((PORT + 4))
 PORTOF[unbound.doh]=$((PORT + 5))
 
-# Only the processes this script started, by PID.
-cleanup() {
-	for s in "${!PID[@]}"; do
-		kill "${PID[$s]}" 2>/dev/null || true
-	done
-	for s in "${!PID[@]}"; do
-		wait "${PID[$s]}" 2>/dev/null || true
-	done
-	rm -rf "$tmp"
-}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -117,6 +109,9 @@ listen = 127.0.0.1:${PORTOF[tdnsd]}
 workers = 1
 state-dir = $tmp
 tcp-max-connections = 1024
+[recursion]
+# Authoritative only, as the servers it is compared with.
+mode = off
 [log]
 level = warning
 [tls]
@@ -168,36 +163,6 @@ EOF
 	cat "$tmp/unbound/data.conf"
 	printf 'remote-control:\n  control-enable: no\n'
 } >"$tmp/unbound/unbound.conf"
-
-# ---- helpers
-tree() {
-	local p kids
-	echo "$1"
-	kids=$(cat /proc/"$1"/task/*/children 2>/dev/null || true)
-	for p in $kids; do
-		tree "$p"
-	done
-}
-
-# utime+stime of the tree of $1, in clock ticks.
-cpu_ticks() {
-	local t=0 p f
-	for p in $(tree "$1"); do
-		f=$(sed 's/.*) //' /proc/"$p"/stat 2>/dev/null) || continue
-		# After "pid (comm) ", utime and stime are fields 12 and 13.
-		t=$((t + $(echo "$f" | awk '{print $12 + $13}')))
-	done
-	echo "$t"
-}
-
-mem_kb() {
-	local key=$2 t=0 p v
-	for p in $(tree "$1"); do
-		v=$(awk -v k="$key:" '$1 == k {print $2; exit}' /proc/"$p"/status 2>/dev/null || true)
-		t=$((t + ${v:-0}))
-	done
-	echo "$t"
-}
 
 wait_ready() {
 	local s=$1

@@ -13,6 +13,8 @@
 #   the servers use 127.77.0.0/16); BENCH_PORT (default 53551: tdnsd, +1 unbound);
 #   TDNSD (default build/tdnsd).
 set -eu
+# shellcheck source=tests/bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 NAMES=${BENCH_NAMES:-10000}
 ZONES=${BENCH_ZONES:-100}
@@ -48,16 +50,6 @@ fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tdns-rec-bench.XXXXXX")
 declare -A PID
 
-# Only the processes this script started, by PID.
-cleanup() {
-	for s in "${!PID[@]}"; do
-		kill "${PID[$s]}" 2>/dev/null || true
-	done
-	for s in "${!PID[@]}"; do
-		wait "${PID[$s]}" 2>/dev/null || true
-	done
-	rm -rf "$tmp"
-}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -214,10 +206,6 @@ upstream_queries() { # total queries the three NSDs received so far
 		t=$((t + ${v:-0}))
 	done
 	echo "$t"
-}
-
-cpu_ticks() {
-	sed 's/.*) //' /proc/"$1"/stat | awk '{print $12 + $13}'
 }
 
 for s in root tld leaf; do

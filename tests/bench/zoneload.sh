@@ -6,6 +6,8 @@
 #   per start), ZONELOAD_SERVERS (default "tdnsd knot nsd"), TDNSD (default build/tdnsd),
 #   ZONELOAD_PORT (default 53541: tdnsd, +1 NSD, +2 Knot).
 set -eu
+# shellcheck source=tests/bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 RECORDS=${ZONELOAD_RECORDS:-1000000}
 ROUNDS=${ZONELOAD_ROUNDS:-1}
@@ -70,6 +72,9 @@ cat >"$tmp/tdnsd/tdnsd.conf" <<EOF
 listen = 127.0.0.1:${PORTOF[tdnsd]}
 workers = 1
 state-dir = $tmp
+[recursion]
+# Authoritative only, as the servers it is compared with.
+mode = off
 [log]
 level = info
 [zone $ZONE]
@@ -116,25 +121,6 @@ zone:
     journal-content: none
     zonefile-sync: -1
 EOF
-
-tree() {
-	local p kids
-	echo "$1"
-	kids=$(cat /proc/"$1"/task/*/children 2>/dev/null || true)
-	for p in $kids; do
-		tree "$p"
-	done
-}
-
-mem_kb() {
-	local key=$2 file=status t=0 p v
-	[ "$key" = Pss ] && file=smaps_rollup
-	for p in $(tree "$1"); do
-		v=$(awk -v k="$key:" '$1 == k {print $2; exit}' /proc/"$p"/$file 2>/dev/null || true)
-		t=$((t + ${v:-0}))
-	done
-	echo "$t"
-}
 
 now_ms() {
 	date +%s%3N

@@ -11,8 +11,8 @@ import json
 import dns.rdatatype
 import pytest
 
-from test_forwarder import (GOOGLE_UPSTREAM, addresses, ask, cli_json, cli_ok, fakes,  # noqa: F401
-                            forwarded_ok, rrsets, start, wait_for, wait_up)
+from test_forwarder import (GOOGLE_UPSTREAM, LOCAL_TEST, addresses, ask, cli_json,  # noqa: F401
+                            cli_ok, fakes, forwarded_ok, rrsets, start, wait_for, wait_up)
 
 FWD = 65281
 
@@ -165,3 +165,28 @@ def test_override_cname_chains_are_followed_through_the_zone(make_server, fakes)
     r = ask(srv, "local.google.test.")
     assert addresses(r) == ["192.0.2.44"]
     assert google.count("here.google.test.") == 0
+
+
+@pytest.mark.parametrize("recursion", ["recursive", "off"])
+def test_conditional_forwarder_zones_work_in_every_recursion_mode(make_server, fakes,
+                                                                 tmp_path, recursion):
+    # Issue 5: mode = recursive and mode = off keep using forwarder zones.  The root hints
+    # name an address where nothing listens, so nothing can leave the machine.
+    hints = tmp_path / "hints.zone"
+    hints.write_text(". 3600000 NS a.root.test.\na.root.test. 3600000 A 127.254.254.254\n")
+    google = fakes("google")
+    google.add(*GOOGLE_UPSTREAM)
+    text = fwd_zone_file(google.url, extra="www CNAME forcesafesearch.google.test.\n")
+    extra = "[zone google.test]\ntype = forwarder\nfile = google.test.zone\n"
+    recursion_keys = "[recursion]\nmode = %s\n" % recursion
+    if recursion == "recursive":
+        recursion_keys += "root-hints = %s\n" % hints
+    srv = make_server(zones={"local.test": LOCAL_TEST}, extra=recursion_keys + extra,
+                      start=False)
+    srv.write_zone("google.test", text)
+    srv.start(wait=False)
+    wait_up(srv)
+    r = forwarded_ok(ask(srv, "www.google.test."), aa=None)
+    assert addresses(r) == ["216.239.38.120"]
+    assert addresses(forwarded_ok(ask(srv, "mail.google.test."))) == ["142.250.1.25"]
+    assert google.count("mail.google.test.") == 1
