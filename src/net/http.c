@@ -547,6 +547,15 @@ h2_begin_headers_cb(nghttp2_session *s, const nghttp2_frame *frame, void *user)
 	if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) {
 		return 0;
 	}
+	if (c->pending >= H2_STREAMS_MAX) {
+		/*
+		 * Streams reset by the client free their slot while their query is still being
+		 * resolved: without this bound one connection could start any number of them.
+		 */
+		(void)nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, frame->hd.stream_id,
+						NGHTTP2_REFUSED_STREAM);
+		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+	}
 	struct req *r = req_new(c, frame->hd.stream_id);
 	if (r == NULL) {
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* resets this stream only */
@@ -756,7 +765,11 @@ conn_pick_proto(struct net_http_conn *c)
 static bool
 conn_finish(struct net_http_conn *c)
 {
-	bool done = c->closing || (c->eof && (c->proto != PROTO_H2 || c->nreqs == 0));
+	/*
+	 * After the client's EOF an HTTP/2 stream still waiting for request data can never
+	 * complete: only replies already deferred to the resolver keep the connection.
+	 */
+	bool done = c->closing || (c->eof && (c->proto != PROTO_H2 || c->pending == 0));
 	if (!done || out_len(c) > 0) {
 		return false;
 	}

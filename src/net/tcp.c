@@ -294,7 +294,11 @@ net_tcp_accept_cb(struct evconnlistener *l, int fd, struct sockaddr *sa, int sal
 		bev = bufferevent_openssl_socket_new(w->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
 						     BEV_OPT_CLOSE_ON_FREE);
 		if (bev == NULL) {
-			SSL_free(ssl);
+			/*
+			 * Out of memory.  With BEV_OPT_CLOSE_ON_FREE libevent's error paths free
+			 * ssl themselves (some versions, not all): leak it rather than risk a
+			 * double free.  Its socket BIO does not own fd.
+			 */
 			close(fd);
 			return;
 		}

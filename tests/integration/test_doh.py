@@ -609,3 +609,23 @@ def test_stats_count_doh_queries_tls_connections_and_http_errors(doh):
     assert t["doh"] == 3
     assert t["http_errors"] == 2
     assert t["tls_accepted"] >= 5 and t["tls_failed"] >= 1
+
+
+def test_h2_client_half_closing_with_an_unfinished_stream_is_hung_up_on(doh):
+    # A stream still waiting for its request body can never finish once the client has shut
+    # its sending side: the connection must close, not hold a connection slot for ever.
+    s = socket.create_connection(("127.0.0.1", doh.http_port))
+    conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+    conn.initiate_connection()
+    conn.send_headers(1, [(":method", "POST"), (":scheme", "http"),
+                          (":authority", "127.0.0.1"), (":path", "/dns-query"),
+                          ("content-type", CTYPE)], end_stream=False)
+    s.sendall(conn.data_to_send())
+    s.shutdown(socket.SHUT_WR)
+    _, closed = recv_all(s, timeout=5.0)
+    s.close()
+    assert closed, "tdnsd kept a half-closed HTTP/2 connection with an unfinished stream"
+    # The server still serves others.
+    st, hd, body = doh.curl("--http2-prior-knowledge", url="http://127.0.0.1:%d/dns-query?dns=%s"
+                            % (doh.http_port, b64(wire("www.example.com"))))
+    assert_www_answer(st, hd, body)
