@@ -3,6 +3,7 @@
 #ifndef TDNS_RESOLVER_ITER_INT_H
 #define TDNS_RESOLVER_ITER_INT_H
 
+#include <sys/socket.h>
 #include <time.h>
 
 #include "resolver/resolver.h"
@@ -84,5 +85,99 @@ void iter_state_set_zones(struct it_state *s, const struct zone_set *const *zs);
  * not passed since z->loaded (a zone without a load time counts as fresh).  Pure.
  */
 bool iter_local_root_fresh(const struct zone *z, time_t now);
+
+/* ---- iter_infra.c: what the iterator knows of servers, per worker ---------------------- */
+
+#define ITER_INFRA_SLOTS 1024 /* direct-mapped slots: smoothed RTT and EDNS per address */
+#define ITER_LAME_SLOTS 512   /* slots of (server, zone) pairs found lame */
+#define ITER_INFRA_MAX_MS 5000.0 /* the largest smoothed RTT kept */
+
+/* One server address as the iterator knows it. */
+struct iter_infra_entry {
+	struct resolver_addr a;
+	bool used;
+	bool noedns;        /* answered FORMERR/NOTIMP/BADVERS to EDNS (RFC 6891 §7) */
+	unsigned timeouts;  /* consecutive */
+	double srtt_ms;
+	int64_t down_until_us; /* silent: not asked before then (after repeated timeouts) */
+};
+
+/* A worker's infrastructure table; zeroed memory is an empty table.  Not thread-safe. */
+struct iter_infra {
+	struct iter_infra_entry slot[ITER_INFRA_SLOTS];
+	struct {
+		uint64_t key;   /* hash of (address, zone); 0 = free */
+		int64_t until_us;
+	} lame[ITER_LAME_SLOTS];
+};
+
+/* The monotonic clock in microseconds, the time base of the table. */
+int64_t iter_now_us(void);
+
+/*
+ * The entry of a in in; a new address takes its slot over with an unknown RTT.  The pointer
+ * is valid until the next call for another address.
+ */
+struct iter_infra_entry *iter_infra_get(struct iter_infra *in, const struct resolver_addr *a);
+
+/* Notes an answer from a after ms milliseconds (smoothed RTT, gain 1/8). */
+void iter_infra_rtt(struct iter_infra *in, const struct resolver_addr *a, double ms);
+
+/* Notes a timeout of a: its RTT backs off; after two in a row it is left alone for a while. */
+void iter_infra_timeout(struct iter_infra *in, const struct resolver_addr *a);
+
+/* True while a is left alone after repeated timeouts. */
+bool iter_infra_down(struct iter_infra *in, const struct resolver_addr *a);
+
+/* How long to wait for a (300 to 1500 ms from its RTT; 800 ms when never asked). */
+unsigned iter_infra_timeout_ms(struct iter_infra *in, const struct resolver_addr *a);
+
+/*
+ * Remembers for a while that a answered lamely for zone (REFUSED, not authoritative, an
+ * upward referral), so that later queries for the zone ask its other servers first
+ * (RFC 4697 §2.1.1).
+ */
+void iter_infra_lame_set(struct iter_infra *in, const struct resolver_addr *a,
+			 const uint8_t *zone);
+
+/* True when a was found lame for zone recently. */
+bool iter_infra_lame(struct iter_infra *in, const struct resolver_addr *a, const uint8_t *zone);
+
+/* ---- iter_io.c: one exchange with one server ------------------------------------------- */
+
+#define ITER_IO_QMAX (DNS_NAME_MAX + 64) /* the largest query the iterator sends */
+
+struct iter_io;
+struct sockaddr_storage;
+
+/* How an exchange ended. */
+enum iter_io_end {
+	ITER_IO_ANSWER,   /* a matching answer (RFC 5452 §9.1) arrived: pkt, len */
+	ITER_IO_TIMEOUT,  /* nothing in time */
+	ITER_IO_ERROR,    /* refused, reset, unreachable, or a bad answer over TCP */
+};
+
+/*
+ * Called once per exchange on the event loop; pkt is valid only during the call.  The
+ * callback owns the exchange and must free it (iter_io_free) before returning or later.
+ */
+typedef void (*iter_io_cb)(void *arg, enum iter_io_end end, const uint8_t *pkt, size_t len);
+
+/*
+ * Sends the query q (qlen bytes, at most ITER_IO_QMAX) to a on port 53 over UDP from a random
+ * port (RFC 5452 §9.2), or TCP when tcp, from ic's outgoing address when one is set, and
+ * waits timeout_ms for the answer.  With ic->case_random the answer must repeat the question
+ * case for case.  Returns NULL when the exchange cannot start (no socket, no route for the
+ * family, out of memory); cb is never called then.  Caller frees with iter_io_free.
+ */
+struct iter_io *iter_io_start(struct event_base *base, const struct resolver_iter_conf *ic,
+			      const struct resolver_addr *a, bool tcp, const uint8_t *q,
+			      size_t qlen, unsigned timeout_ms, iter_io_cb cb, void *arg);
+
+/* Stops x without a callback and frees it.  Accepts NULL. */
+void iter_io_free(struct iter_io *x);
+
+/* Fills ss with a on port 53 and returns its length. */
+socklen_t iter_io_sockaddr(const struct resolver_addr *a, struct sockaddr_storage *ss);
 
 #endif

@@ -2,33 +2,19 @@
 /* The iterator: resolution from the root hints through referrals, on a worker's event base. */
 #include "config.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <sodium.h>
 
 #include "core/core.h"
 #include "resolver/iter_int.h"
 
-/* Slots of the per-worker infrastructure table (smoothed RTT and EDNS per server address). */
-#define INFRA_SLOTS 1024
-/* The RTT guessed for a server never asked: below a slow server's, above a near one's. */
-#define INFRA_UNKNOWN_MS 120.0
-#define INFRA_MAX_MS 5000.0
-/* Slots of the per-worker table of servers lame for a zone, and how long lameness is kept. */
-#define LAME_SLOTS 512
-#define LAME_SEC 120
 /* Scratch size for messages built from the cache. */
 #define SCRATCH 65535
 
@@ -139,15 +125,6 @@ iter_glue_ok(const uint8_t *owner, const uint8_t *cut, const uint8_t (*nsnames)[
 
 /* ---- state -------------------------------------------------------------------------------- */
 
-struct infra {
-	struct resolver_addr a;
-	bool used;
-	bool noedns;        /* answered FORMERR/NOTIMP/BADVERS to EDNS (RFC 6891 §7) */
-	unsigned timeouts;  /* consecutive */
-	double srtt_ms;
-	int64_t down_until_us; /* silent: not asked before then (after repeated timeouts) */
-};
-
 /* Records collected for the answer: [section][owner][type][class][ttl][rdlen][rdata]. */
 struct it_rrs {
 	uint8_t *buf;
@@ -220,36 +197,22 @@ LIST_HEAD(it_req_list, it_req);
 struct it_state {
 	struct event_base *base;
 	struct it_req_list reqs;
-	struct infra infra[INFRA_SLOTS];
-	struct {
-		uint64_t key;   /* hash of (address, zone); 0 = free */
-		int64_t until_us;
-	} lame[LAME_SLOTS];
+	struct iter_infra infra;
 	const struct zone_set *const *zsp; /* the worker's current zones (local root) */
 	uint8_t scratch[SCRATCH];
 };
 
-/* One exchange with one server over UDP or TCP. */
+/* One exchange of a task with one server: over the network (io) or with the local root. */
 struct it_xfer {
 	struct it_task *t;
 	struct resolver_addr addr;
 	bool tcp;
-	int fd;
-	struct event *ev;
-	struct event *timer;
-	struct bufferevent *bev;
+	struct iter_io *io;         /* the network exchange, or NULL */
+	struct event *timer;        /* the local root's answer, or NULL */
 	int64_t t0_us;
 	size_t qlen;
-	uint8_t q[DNS_NAME_MAX + 64];
+	uint8_t q[ITER_IO_QMAX];
 };
-
-static int64_t
-now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static void
 name_text(const uint8_t *name, char *buf, size_t cap)
@@ -257,102 +220,6 @@ name_text(const uint8_t *name, char *buf, size_t cap)
 	if (dns_name_to_text(name, buf, cap) < 0) {
 		snprintf(buf, cap, "?");
 	}
-}
-
-/* ---- infrastructure table ----------------------------------------------------------------- */
-
-static struct infra *
-infra_get(struct it_state *s, const struct resolver_addr *a)
-{
-	size_t n = a->family == AF_INET ? 4 : 16;
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < n; i++) {
-		h = (h ^ a->ip[i]) * 1099511628211ull;
-	}
-	struct infra *e = &s->infra[h % INFRA_SLOTS];
-	if (!e->used || e->a.family != a->family || memcmp(e->a.ip, a->ip, n) != 0) {
-		/* Direct-mapped: a new address takes the slot over, starting unknown. */
-		memset(e, 0, sizeof(*e));
-		e->used = true;
-		e->a = *a;
-		e->srtt_ms = INFRA_UNKNOWN_MS;
-	}
-	return e;
-}
-
-static void
-infra_rtt(struct it_state *s, const struct resolver_addr *a, double ms)
-{
-	struct infra *e = infra_get(s, a);
-	/* RFC 6298 §2-style smoothing with gain 1/8, as BIND and Unbound do for servers. */
-	e->srtt_ms = e->timeouts == 0 && e->srtt_ms != INFRA_UNKNOWN_MS
-			     ? e->srtt_ms + (ms - e->srtt_ms) / 8.0
-			     : ms;
-	e->timeouts = 0;
-}
-
-static void
-infra_timeout(struct it_state *s, const struct resolver_addr *a, unsigned timeout_ms)
-{
-	struct infra *e = infra_get(s, a);
-	e->timeouts++;
-	double v = e->srtt_ms * 2 > timeout_ms ? e->srtt_ms * 2 : timeout_ms;
-	e->srtt_ms = v > INFRA_MAX_MS ? INFRA_MAX_MS : v;
-	if (e->timeouts >= 2) {
-		/*
-		 * A silent server is left alone for a while (2 s per timeout, at most a minute),
-		 * so that a delegation full of dead servers fails fast instead of costing a
-		 * timeout per query (the NXNS and slow-drip class of attacks).
-		 */
-		unsigned sec = e->timeouts * 2 > 60 ? 60 : e->timeouts * 2;
-		e->down_until_us = now_us() + (int64_t)sec * 1000000;
-	}
-}
-
-static bool
-infra_down(struct it_state *s, const struct resolver_addr *a)
-{
-	return infra_get(s, a)->down_until_us > now_us();
-}
-
-static uint64_t
-lame_key(const struct resolver_addr *a, const uint8_t *zone)
-{
-	uint64_t h = dns_name_hash(zone, 0x9e3779b97f4a7c15ull);
-	for (size_t i = 0; i < (a->family == AF_INET ? 4u : 16u); i++) {
-		h = (h ^ a->ip[i]) * 1099511628211ull;
-	}
-	return h | 1;
-}
-
-/*
- * Remembers that a answered lamely for zone (REFUSED, not authoritative, an upward referral),
- * so that later queries for the zone ask its other servers first (RFC 4697 §2.1.1).
- */
-static void
-lame_set(struct it_state *s, const struct resolver_addr *a, const uint8_t *zone)
-{
-	uint64_t k = lame_key(a, zone);
-	s->lame[k % LAME_SLOTS].key = k;
-	s->lame[k % LAME_SLOTS].until_us = now_us() + (int64_t)LAME_SEC * 1000000;
-}
-
-static bool
-lame_get(struct it_state *s, const struct resolver_addr *a, const uint8_t *zone)
-{
-	uint64_t k = lame_key(a, zone);
-	return s->lame[k % LAME_SLOTS].key == k && s->lame[k % LAME_SLOTS].until_us > now_us();
-}
-
-static unsigned
-infra_timeout_ms(struct it_state *s, const struct resolver_addr *a)
-{
-	struct infra *e = infra_get(s, a);
-	if (e->srtt_ms == INFRA_UNKNOWN_MS && e->timeouts == 0) {
-		return 800;
-	}
-	double t = e->srtt_ms * 3 + 150;
-	return t < 300 ? 300 : t > 1500 ? 1500 : (unsigned)t;
 }
 
 /* ---- records ------------------------------------------------------------------------------ */
@@ -449,17 +316,9 @@ xfer_free(struct it_xfer *x)
 	if (x == NULL) {
 		return;
 	}
-	if (x->ev != NULL) {
-		event_free(x->ev);
-	}
+	iter_io_free(x->io);
 	if (x->timer != NULL) {
 		event_free(x->timer);
-	}
-	if (x->fd >= 0) {
-		close(x->fd);
-	}
-	if (x->bev != NULL) {
-		bufferevent_free(x->bev);
 	}
 	free(x);
 }
@@ -892,181 +751,16 @@ cache_delegation(struct it_task *t, const struct dns_msg *m, const uint8_t *cut)
 static void task_answer(struct it_task *t, struct it_xfer *x, const uint8_t *pkt, size_t len);
 static void task_xfer_failed(struct it_task *t, struct it_xfer *x, bool timeout);
 
-static socklen_t
-addr_sa(const struct resolver_addr *a, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (a->family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(ITER_PORT);
-		memcpy(&sin->sin_addr, a->ip, 4);
-		return sizeof(*sin);
-	}
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-	sin6->sin6_family = AF_INET6;
-	sin6->sin6_port = htons(ITER_PORT);
-	memcpy(&sin6->sin6_addr, a->ip, 16);
-	return sizeof(*sin6);
-}
-
-/* RFC 5452 §9.1: the answer must match ID, question and (with 0x20) the exact case sent. */
-static bool
-answer_matches(const struct it_xfer *x, const uint8_t *pkt, size_t len, bool exact)
-{
-	if (len < DNS_HDR_LEN || memcmp(pkt, x->q, 2) != 0 || (pkt[2] & 0x80) == 0 ||
-	    tdns_get16(pkt + 4) != 1) {
-		return false;
-	}
-	/* The question of our query runs from the header to its OPT (if any). */
-	size_t qn = dns_name_len(x->q + DNS_HDR_LEN) + 4;
-	size_t qend = DNS_HDR_LEN + qn;
-	if (len < qend) {
-		return false;
-	}
-	if (exact) {
-		return memcmp(pkt + DNS_HDR_LEN, x->q + DNS_HDR_LEN, qn) == 0;
-	}
-	size_t pos = DNS_HDR_LEN;
-	uint8_t name[DNS_NAME_MAX];
-	if (dns_name_unpack(pkt, len, &pos, name) < 0 || pos + 4 > len) {
-		return false;
-	}
-	return dns_name_eq(name, x->q + DNS_HDR_LEN) &&
-	       memcmp(pkt + pos, x->q + qend - 4, 4) == 0;
-}
-
+/* The end of a network exchange of x. */
 static void
-xfer_timeout_cb(evutil_socket_t fd, short what, void *arg)
+xfer_io_cb(void *arg, enum iter_io_end end, const uint8_t *pkt, size_t len)
 {
 	struct it_xfer *x = arg;
-	(void)fd;
-	(void)what;
-	task_xfer_failed(x->t, x, true);
-}
-
-static void
-udp_read_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct it_xfer *x = arg;
-	uint8_t buf[DNS_MSG_MAX];
-	(void)what;
-	for (;;) {
-		ssize_t n = recv(fd, buf, sizeof(buf), 0);
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-				return;
-			}
-			/* ICMP port unreachable and the like (RFC 1122 §4.1.3.3). */
-			task_xfer_failed(x->t, x, false);
-			return;
-		}
-		if (answer_matches(x, buf, (size_t)n, x->t->req->ic->case_random)) {
-			task_answer(x->t, x, buf, (size_t)n);
-			return;
-		}
-		/* RFC 5452 §9.1: anything else is ignored; the real answer may still come. */
-	}
-}
-
-static void
-tcp_read_cb(struct bufferevent *bev, void *arg)
-{
-	struct it_xfer *x = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	uint8_t hdr[2];
-	if (evbuffer_copyout(in, hdr, 2) != 2) {
-		return;
-	}
-	size_t mlen = tdns_get16(hdr);
-	if (evbuffer_get_length(in) < 2 + mlen) {
-		return;
-	}
-	uint8_t *buf = malloc(2 + mlen);
-	if (buf == NULL || evbuffer_remove(in, buf, 2 + mlen) != (int)(2 + mlen) ||
-	    !answer_matches(x, buf + 2, mlen, x->t->req->ic->case_random)) {
-		free(buf);
-		task_xfer_failed(x->t, x, false);
-		return;
-	}
-	task_answer(x->t, x, buf + 2, mlen);
-	free(buf);
-}
-
-static void
-tcp_event_cb(struct bufferevent *bev, short what, void *arg)
-{
-	(void)bev;
-	if ((what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) != 0) {
-		struct it_xfer *x = arg;
-		task_xfer_failed(x->t, x, false);
-	}
-}
-
-/* A UDP socket on a random port (RFC 5452 §9.2), from the outgoing address if configured. */
-static int
-udp_socket(const struct resolver_iter_conf *ic, const struct resolver_addr *a)
-{
-	int fd = socket(a->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		return -1;
-	}
-	const struct resolver_addr *src = a->family == AF_INET ? &ic->out4 : &ic->out6;
-	struct sockaddr_storage local;
-	socklen_t llen;
-	if (src->family != 0) {
-		llen = addr_sa(src, &local);
+	if (end == ITER_IO_ANSWER) {
+		task_answer(x->t, x, pkt, len);
 	} else {
-		memset(&local, 0, sizeof(local));
-		local.ss_family = a->family;
-		llen = a->family == AF_INET ? sizeof(struct sockaddr_in)
-					    : sizeof(struct sockaddr_in6);
+		task_xfer_failed(x->t, x, end == ITER_IO_TIMEOUT);
 	}
-	for (int i = 0; i < 10; i++) {
-		uint16_t port = (uint16_t)(1024 + randombytes_uniform(65536 - 1024));
-		if (local.ss_family == AF_INET) {
-			((struct sockaddr_in *)&local)->sin_port = htons(port);
-		} else {
-			((struct sockaddr_in6 *)&local)->sin6_port = htons(port);
-		}
-		if (bind(fd, (struct sockaddr *)&local, llen) == 0) {
-			break;
-		}
-	}
-	struct sockaddr_storage ss;
-	socklen_t sslen = addr_sa(a, &ss);
-	/* Connected: the kernel drops datagrams from other sources. */
-	if (connect(fd, (struct sockaddr *)&ss, sslen) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* A TCP socket bound to the outgoing address, if one is configured; else -1 (libevent's). */
-static evutil_socket_t
-tcp_socket(const struct resolver_iter_conf *ic, const struct resolver_addr *a)
-{
-	const struct resolver_addr *src = a->family == AF_INET ? &ic->out4 : &ic->out6;
-	if (src->family == 0) {
-		return -1;
-	}
-	int fd = socket(a->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		return -1;
-	}
-	struct sockaddr_storage local;
-	socklen_t llen = addr_sa(src, &local);
-	if (local.ss_family == AF_INET) {
-		((struct sockaddr_in *)&local)->sin_port = 0;
-	} else {
-		((struct sockaddr_in6 *)&local)->sin6_port = 0;
-	}
-	if (bind(fd, (struct sockaddr *)&local, llen) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
 }
 
 /* 0x20 (draft-vixie-dnsext-dns0x20): random case of each letter. */
@@ -1138,7 +832,6 @@ task_send(struct it_task *t)
 		return SEND_GONE;
 	}
 	x->t = t;
-	x->fd = -1;
 	x->addr = t->ns[t->cur_ns].addr[t->cur_addr];
 	x->tcp = t->tcp;
 	uint8_t name[DNS_NAME_MAX];
@@ -1169,42 +862,19 @@ task_send(struct it_task *t)
 		t->x = x;
 		return SEND_OK;
 	}
-	unsigned tmo = infra_timeout_ms(s, &x->addr);
-	x->timer = evtimer_new(s->base, xfer_timeout_cb, x);
-	bool ok = x->timer != NULL;
-	if (ok && !x->tcp) {
-		x->fd = udp_socket(r->ic, &x->addr);
-		ok = x->fd >= 0 && send(x->fd, x->q, x->qlen, 0) == (ssize_t)x->qlen;
-		ok = ok && (x->ev = event_new(s->base, x->fd, EV_READ | EV_PERSIST, udp_read_cb,
-					      x)) != NULL &&
-		     event_add(x->ev, NULL) == 0;
-	} else if (ok) {
-		struct sockaddr_storage ss;
-		socklen_t sslen = addr_sa(&x->addr, &ss);
-		uint8_t len[2];
-		tdns_put16(len, (uint16_t)x->qlen);
-		x->bev = bufferevent_socket_new(s->base, tcp_socket(r->ic, &x->addr),
-						BEV_OPT_CLOSE_ON_FREE);
-		ok = x->bev != NULL &&
-		     bufferevent_socket_connect(x->bev, (struct sockaddr *)&ss, (int)sslen) == 0;
-		if (ok) {
-			bufferevent_setcb(x->bev, tcp_read_cb, NULL, tcp_event_cb, x);
-			ok = bufferevent_write(x->bev, len, 2) == 0 &&
-			     bufferevent_write(x->bev, x->q, x->qlen) == 0 &&
-			     bufferevent_enable(x->bev, EV_READ) == 0;
-		}
+	unsigned tmo = iter_infra_timeout_ms(&s->infra, &x->addr);
+	if (x->tcp) {
 		tmo = tmo * 2 > 3000 ? 3000 : tmo * 2;
 	}
+	x->io = iter_io_start(s->base, r->ic, &x->addr, x->tcp, x->q, x->qlen, tmo, xfer_io_cb, x);
 	r->queries++;
-	if (!ok) {
+	if (x->io == NULL) {
 		/* Unreachable family or no socket: this address is out for the zone. */
 		xfer_free(x);
 		t->ns[t->cur_ns].tried |= (uint8_t)(1u << t->cur_addr);
 		return SEND_SKIP;
 	}
-	const struct timeval tv = { .tv_sec = tmo / 1000, .tv_usec = (tmo % 1000) * 1000 };
-	evtimer_add(x->timer, &tv);
-	x->t0_us = now_us();
+	x->t0_us = iter_now_us();
 	t->x = x;
 	return SEND_OK;
 }
@@ -1254,16 +924,17 @@ task_next(struct it_task *t)
 				if (t->ns[i].tried & (1u << k)) {
 					continue;
 				}
-				if (infra_down(r->s, &t->ns[i].addr[k])) {
+				if (iter_infra_down(&r->s->infra, &t->ns[i].addr[k])) {
 					t->ns[i].tried |= (uint8_t)(1u << k);
 					continue;
 				}
-				const struct infra *e = infra_get(r->s, &t->ns[i].addr[k]);
+				const struct iter_infra_entry *e =
+					iter_infra_get(&r->s->infra, &t->ns[i].addr[k]);
 				/* A small random term spreads load over unmeasured equals. */
 				double score = e->srtt_ms + randombytes_uniform(8);
-				if (lame_get(r->s, &t->ns[i].addr[k], t->zone)) {
+				if (iter_infra_lame(&r->s->infra, &t->ns[i].addr[k], t->zone)) {
 					/* Asked last, not never: lameness can end. */
-					score += 2 * INFRA_MAX_MS;
+					score += 2 * ITER_INFRA_MAX_MS;
 				}
 				if (!found || score < best) {
 					best = score;
@@ -1290,7 +961,8 @@ task_next(struct it_task *t)
 			break;
 		}
 		t->tcp = false;
-		t->noedns = infra_get(r->s, &t->ns[t->cur_ns].addr[t->cur_addr])->noedns;
+		const struct resolver_addr *a = &t->ns[t->cur_ns].addr[t->cur_addr];
+		t->noedns = iter_infra_get(&r->s->infra, a)->noedns;
 		if (task_send(t) != SEND_SKIP) {
 			return;
 		}
@@ -1432,7 +1104,7 @@ task_xfer_failed(struct it_task *t, struct it_xfer *x, bool timeout)
 {
 	struct it_req *r = t->req;
 	if (timeout) {
-		infra_timeout(r->s, &x->addr, infra_timeout_ms(r->s, &x->addr));
+		iter_infra_timeout(&r->s->infra, &x->addr);
 	}
 	t->x = NULL;
 	xfer_free(x);
@@ -1643,7 +1315,8 @@ task_answer(struct it_task *t, struct it_xfer *x, const uint8_t *pkt, size_t len
 {
 	struct it_req *r = t->req;
 	if (x->addr.family != 0) {
-		infra_rtt(r->s, &x->addr, (double)(now_us() - x->t0_us) / 1000.0);
+		double ms = (double)(iter_now_us() - x->t0_us) / 1000.0;
+		iter_infra_rtt(&r->s->infra, &x->addr, ms);
 	}
 	bool was_tcp = x->tcp;
 	t->x = NULL;
@@ -1671,7 +1344,8 @@ task_answer(struct it_task *t, struct it_xfer *x, const uint8_t *pkt, size_t len
 	} else if ((m.rcode == DNS_RCODE_FORMERR || m.rcode == DNS_RCODE_NOTIMP ||
 		    m.rcode == DNS_RCODE_BADVERS) && !t->noedns) {
 		/* RFC 6891 §7: a server without EDNS is asked again without OPT (and noted). */
-		infra_get(r->s, &t->ns[t->cur_ns].addr[t->cur_addr])->noedns = true;
+		iter_infra_get(&r->s->infra, &t->ns[t->cur_ns].addr[t->cur_addr])->noedns =
+			true;
 		t->noedns = true;
 		resend = true;
 	} else if (minimised && !t->nomin && m.rcode != DNS_RCODE_NOERROR) {
@@ -1751,7 +1425,7 @@ task_answer(struct it_task *t, struct it_xfer *x, const uint8_t *pkt, size_t len
 		name_text(t->zone, zone, sizeof(zone));
 		tdns_debug("iterator: lame answer (rcode %d) from a server of %s", m.rcode, zone);
 		if (!t->local) {
-			lame_set(r->s, &t->ns[t->cur_ns].addr[t->cur_addr], t->zone);
+			iter_infra_lame_set(&r->s->infra, &t->ns[t->cur_ns].addr[t->cur_addr], t->zone);
 		}
 		t->ns[t->cur_ns].tried |= (uint8_t)(1u << t->cur_addr);
 		task_next(t);

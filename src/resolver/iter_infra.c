@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/* The iterator's infrastructure cache: smoothed RTT, EDNS support and lameness per server. */
+#include "config.h"
+
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "resolver/iter_int.h"
+
+/* The RTT guessed for a server never asked: below a slow server's, above a near one's. */
+#define INFRA_UNKNOWN_MS 120.0
+/* How long a server stays lame for a zone. */
+#define LAME_SEC 120
+
+int64_t
+iter_now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static size_t
+addr_len(const struct resolver_addr *a)
+{
+	return a->family == AF_INET ? 4 : 16;
+}
+
+struct iter_infra_entry *
+iter_infra_get(struct iter_infra *in, const struct resolver_addr *a)
+{
+	size_t n = addr_len(a);
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++) {
+		h = (h ^ a->ip[i]) * 1099511628211ull;
+	}
+	struct iter_infra_entry *e = &in->slot[h % ITER_INFRA_SLOTS];
+	if (!e->used || e->a.family != a->family || memcmp(e->a.ip, a->ip, n) != 0) {
+		/* Direct-mapped: a new address takes the slot over, starting unknown. */
+		memset(e, 0, sizeof(*e));
+		e->used = true;
+		e->a = *a;
+		e->srtt_ms = INFRA_UNKNOWN_MS;
+	}
+	return e;
+}
+
+void
+iter_infra_rtt(struct iter_infra *in, const struct resolver_addr *a, double ms)
+{
+	struct iter_infra_entry *e = iter_infra_get(in, a);
+	/* RFC 6298 §2-style smoothing with gain 1/8, as BIND and Unbound do for servers. */
+	e->srtt_ms = e->timeouts == 0 && e->srtt_ms != INFRA_UNKNOWN_MS
+			     ? e->srtt_ms + (ms - e->srtt_ms) / 8.0
+			     : ms;
+	e->timeouts = 0;
+}
+
+void
+iter_infra_timeout(struct iter_infra *in, const struct resolver_addr *a)
+{
+	unsigned timeout_ms = iter_infra_timeout_ms(in, a);
+	struct iter_infra_entry *e = iter_infra_get(in, a);
+	e->timeouts++;
+	double v = e->srtt_ms * 2 > timeout_ms ? e->srtt_ms * 2 : timeout_ms;
+	e->srtt_ms = v > ITER_INFRA_MAX_MS ? ITER_INFRA_MAX_MS : v;
+	if (e->timeouts >= 2) {
+		/*
+		 * A silent server is left alone for a while (2 s per timeout, at most a minute),
+		 * so that a delegation full of dead servers fails fast instead of costing a
+		 * timeout per query (the NXNS and slow-drip class of attacks).
+		 */
+		unsigned sec = e->timeouts * 2 > 60 ? 60 : e->timeouts * 2;
+		e->down_until_us = iter_now_us() + (int64_t)sec * 1000000;
+	}
+}
+
+bool
+iter_infra_down(struct iter_infra *in, const struct resolver_addr *a)
+{
+	return iter_infra_get(in, a)->down_until_us > iter_now_us();
+}
+
+unsigned
+iter_infra_timeout_ms(struct iter_infra *in, const struct resolver_addr *a)
+{
+	struct iter_infra_entry *e = iter_infra_get(in, a);
+	if (e->srtt_ms == INFRA_UNKNOWN_MS && e->timeouts == 0) {
+		return 800;
+	}
+	double t = e->srtt_ms * 3 + 150;
+	return t < 300 ? 300 : t > 1500 ? 1500 : (unsigned)t;
+}
+
+static uint64_t
+lame_key(const struct resolver_addr *a, const uint8_t *zone)
+{
+	uint64_t h = dns_name_hash(zone, 0x9e3779b97f4a7c15ull);
+	for (size_t i = 0; i < addr_len(a); i++) {
+		h = (h ^ a->ip[i]) * 1099511628211ull;
+	}
+	return h | 1;
+}
+
+void
+iter_infra_lame_set(struct iter_infra *in, const struct resolver_addr *a, const uint8_t *zone)
+{
+	uint64_t k = lame_key(a, zone);
+	in->lame[k % ITER_LAME_SLOTS].key = k;
+	in->lame[k % ITER_LAME_SLOTS].until_us = iter_now_us() + (int64_t)LAME_SEC * 1000000;
+}
+
+bool
+iter_infra_lame(struct iter_infra *in, const struct resolver_addr *a, const uint8_t *zone)
+{
+	uint64_t k = lame_key(a, zone);
+	return in->lame[k % ITER_LAME_SLOTS].key == k &&
+	       in->lame[k % ITER_LAME_SLOTS].until_us > iter_now_us();
+}
