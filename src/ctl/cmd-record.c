@@ -457,6 +457,38 @@ ctl_cmd_record_list(struct ctl_req *req)
 }
 
 /*
+ * The zone to change: the copy read from the file (*loaded, taken over), else a clone of the
+ * served cur.  On success *z is the caller's.
+ */
+static int
+rec_writable(struct ctl_req *req, const struct rec *r, const struct zone *cur,
+	     struct zone **loaded, struct zone **z)
+{
+	if (*loaded != NULL) {
+		*z = *loaded;
+		*loaded = NULL;
+		return TDNS_OK;
+	}
+	*z = zone_clone(cur);
+	if (*z == NULL) {
+		return ctl_zone_fail(req, TDNS_ENOMEM, "zone %s: out of memory", r->zr.name);
+	}
+	return TDNS_OK;
+}
+
+/* Bumps the serial of z, commits it (taking ownership) and answers with the change. */
+static int
+rec_commit(struct ctl_req *req, struct rec *r, struct zone *z, uint32_t old_serial)
+{
+	uint32_t serial;
+	int rc = bump_and_commit(req, r, z, old_serial, &serial);
+	if (rc == TDNS_OK) {
+		req->data = change_data(r, serial, true);
+	}
+	return rc;
+}
+
+/*
  * The common start of `record add` and `record update`: the zone, the owner, the type and
  * one record's rdata, read against the zone as served (*cur; *loaded when it had to be read
  * from its file, for the caller to free).
@@ -499,11 +531,8 @@ ctl_cmd_record_add(struct ctl_req *req)
 		json_object_set_new(req->data, "exists", json_true());
 		goto out;
 	}
-	if (loaded != NULL) {
-		z = loaded;
-		loaded = NULL;
-	} else if ((z = zone_clone(cur)) == NULL) {
-		rc = ctl_zone_fail(req, TDNS_ENOMEM, "zone %s: out of memory", r.zr.name);
+	rc = rec_writable(req, &r, cur, &loaded, &z);
+	if (rc != TDNS_OK) {
 		goto out;
 	}
 	rc = zone_add_rr(z, r.owner, r.type, r.ttl, r.rd, r.rdlen);
@@ -518,10 +547,8 @@ ctl_cmd_record_add(struct ctl_req *req)
 	if (!r.has_ttl) {
 		r.ttl = find_rrset(z, r.owner, r.type)->ttl;
 	}
-	uint32_t serial;
-	rc = bump_and_commit(req, &r, z, old_serial, &serial);
+	rc = rec_commit(req, &r, z, old_serial);
 	if (rc == TDNS_OK) {
-		req->data = change_data(&r, serial, true);
 		json_object_set_new(req->data, "exists", json_false());
 	}
 out:
@@ -547,11 +574,8 @@ ctl_cmd_record_update(struct ctl_req *req)
 		req->data = change_data(&r, old_serial, false);
 		goto out;
 	}
-	if (loaded != NULL) {
-		z = loaded;
-		loaded = NULL;
-	} else if ((z = zone_clone(cur)) == NULL) {
-		rc = ctl_zone_fail(req, TDNS_ENOMEM, "zone %s: out of memory", r.zr.name);
+	rc = rec_writable(req, &r, cur, &loaded, &z);
+	if (rc != TDNS_OK) {
 		goto out;
 	}
 	(void)zone_remove_rr(z, r.owner, r.type, NULL, 0);
@@ -561,11 +585,7 @@ ctl_cmd_record_update(struct ctl_req *req)
 		rc = ctl_zone_fail(req, rc, "cannot add the record: %s", tdns_status_msg(rc));
 		goto out;
 	}
-	uint32_t serial;
-	rc = bump_and_commit(req, &r, z, old_serial, &serial);
-	if (rc == TDNS_OK) {
-		req->data = change_data(&r, serial, true);
-	}
+	rc = rec_commit(req, &r, z, old_serial);
 out:
 	zone_free(loaded);
 	rec_free(&r);
@@ -617,11 +637,8 @@ ctl_cmd_record_delete(struct ctl_req *req)
 		}
 	}
 	uint32_t old_serial = ctl_zone_serial(cur);
-	if (loaded != NULL) {
-		z = loaded;
-		loaded = NULL;
-	} else if ((z = zone_clone(cur)) == NULL) {
-		rc = ctl_zone_fail(req, TDNS_ENOMEM, "zone %s: out of memory", r.zr.name);
+	rc = rec_writable(req, &r, cur, &loaded, &z);
+	if (rc != TDNS_OK) {
 		goto out;
 	}
 	rc = zone_remove_rr(z, r.owner, r.type, r.has_rdata ? r.rd : NULL, r.rdlen);
@@ -632,11 +649,7 @@ ctl_cmd_record_delete(struct ctl_req *req)
 				   r.type != 0 ? r.type_text : "", r.zr.name);
 		goto out;
 	}
-	uint32_t serial;
-	rc = bump_and_commit(req, &r, z, old_serial, &serial);
-	if (rc == TDNS_OK) {
-		req->data = change_data(&r, serial, true);
-	}
+	rc = rec_commit(req, &r, z, old_serial);
 out:
 	zone_free(loaded);
 	rec_free(&r);

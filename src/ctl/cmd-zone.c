@@ -296,32 +296,15 @@ set_replace(const struct zone_set *cur, const uint8_t *apex, struct zone *z)
 	return s;
 }
 
-struct first_problem {
-	char msg[1024];
-	bool set;
-};
-
-static void
-keep_first(void *ctx, int status, const char *msg)
-{
-	struct first_problem *f = ctx;
-	(void)status;
-	if (!f->set) {
-		snprintf(f->msg, sizeof(f->msg), "%s", msg);
-		f->set = true;
-	}
-}
-
 int
 ctl_zone_commit(struct ctl_req *req, const struct ctl_zone_ref *zr, struct zone *z,
 		uint32_t *serial)
 {
-	struct first_problem fp = { .set = false };
-	int rc = zone_check(z, keep_first, &fp);
+	char problem[1024];
+	int rc = zone_check_msg(z, problem, sizeof(problem));
 	if (rc != TDNS_OK) {
 		zone_free(z);
-		return ctl_zone_fail(req, rc, "zone %s: %s; nothing changed", zr->name,
-				     fp.set ? fp.msg : tdns_status_msg(rc));
+		return ctl_zone_fail(req, rc, "zone %s: %s; nothing changed", zr->name, problem);
 	}
 	if (serial != NULL) {
 		*serial = z->serial;
@@ -404,6 +387,36 @@ ref_cmp(const void *a, const void *b)
 	return dns_name_cmp(x->apex, y->apex);
 }
 
+/* The zone named by the request's "name" argument, or a failure already answered. */
+static int
+find_named(struct ctl_req *req, struct ctl_zone_ref *zr)
+{
+	return ctl_zone_find(req, arg_str(req, "name"), zr);
+}
+
+/*
+ * Finds the zone named by the request (*zr) and reads its zone file into *z (a new zone for
+ * the caller) without publishing it; a zone without a file, or a file that does not load,
+ * fails with the reason and then suffix.
+ */
+static int
+load_named(struct ctl_req *req, struct ctl_zone_ref *zr, const char *suffix, struct zone **z)
+{
+	int rc = find_named(req, zr);
+	if (rc != TDNS_OK) {
+		return rc;
+	}
+	if (zr->file == NULL) {
+		return ctl_zone_fail(req, TDNS_EINVAL, "zone %s has no zone file", zr->name);
+	}
+	char err[1024];
+	rc = load_file(zr, zr->file, z, err, sizeof(err));
+	if (rc != TDNS_OK) {
+		return ctl_zone_fail(req, rc, "%s%s", err, suffix);
+	}
+	return TDNS_OK;
+}
+
 int
 ctl_cmd_zone_list(struct ctl_req *req)
 {
@@ -443,7 +456,7 @@ int
 ctl_cmd_zone_show(struct ctl_req *req)
 {
 	struct ctl_zone_ref zr;
-	int rc = ctl_zone_find(req, arg_str(req, "name"), &zr);
+	int rc = find_named(req, &zr);
 	if (rc != TDNS_OK) {
 		return rc;
 	}
@@ -455,7 +468,7 @@ int
 ctl_cmd_zone_export(struct ctl_req *req)
 {
 	struct ctl_zone_ref zr;
-	int rc = ctl_zone_find(req, arg_str(req, "name"), &zr);
+	int rc = find_named(req, &zr);
 	if (rc != TDNS_OK) {
 		return rc;
 	}
@@ -479,20 +492,12 @@ ctl_cmd_zone_export(struct ctl_req *req)
 int
 ctl_cmd_zone_check(struct ctl_req *req)
 {
+	/* What a reload would see, without changing what is served. */
 	struct ctl_zone_ref zr;
-	int rc = ctl_zone_find(req, arg_str(req, "name"), &zr);
+	struct zone *z = NULL;
+	int rc = load_named(req, &zr, "", &z);
 	if (rc != TDNS_OK) {
 		return rc;
-	}
-	if (zr.file == NULL) {
-		return ctl_zone_fail(req, TDNS_EINVAL, "zone %s has no zone file", zr.name);
-	}
-	/* What a reload would see, without changing what is served. */
-	struct zone *z = NULL;
-	char err[1024];
-	rc = load_file(&zr, zr.file, &z, err, sizeof(err));
-	if (rc != TDNS_OK) {
-		return ctl_zone_fail(req, rc, "%s", err);
 	}
 	req->data = json_pack("{s:s, s:s, s:b, s:I, s:I}", "name", zr.name, "file", zr.file,
 			      "ok", 1, "serial", (json_int_t)z->serial, "records",
@@ -520,18 +525,10 @@ int
 ctl_cmd_zone_reload(struct ctl_req *req)
 {
 	struct ctl_zone_ref zr;
-	int rc = ctl_zone_find(req, arg_str(req, "name"), &zr);
+	struct zone *z = NULL;
+	int rc = load_named(req, &zr, "; the served version is unchanged", &z);
 	if (rc != TDNS_OK) {
 		return rc;
-	}
-	if (zr.file == NULL) {
-		return ctl_zone_fail(req, TDNS_EINVAL, "zone %s has no zone file", zr.name);
-	}
-	struct zone *z = NULL;
-	char err[1024];
-	rc = load_file(&zr, zr.file, &z, err, sizeof(err));
-	if (rc != TDNS_OK) {
-		return ctl_zone_fail(req, rc, "%s; the served version is unchanged", err);
 	}
 	uint32_t serial = z->serial;
 	json_int_t records = (json_int_t)z->nrecords;
@@ -582,7 +579,7 @@ int
 ctl_cmd_zone_enable(struct ctl_req *req)
 {
 	struct ctl_zone_ref zr;
-	int rc = ctl_zone_find(req, arg_str(req, "name"), &zr);
+	int rc = find_named(req, &zr);
 	if (rc != TDNS_OK) {
 		return rc;
 	}
@@ -616,7 +613,7 @@ int
 ctl_cmd_zone_disable(struct ctl_req *req)
 {
 	struct ctl_zone_ref zr;
-	int rc = ctl_zone_find(req, arg_str(req, "name"), &zr);
+	int rc = find_named(req, &zr);
 	if (rc != TDNS_OK) {
 		return rc;
 	}
@@ -990,7 +987,7 @@ int
 ctl_cmd_zone_delete(struct ctl_req *req)
 {
 	struct ctl_zone_ref zr;
-	int rc = ctl_zone_find(req, arg_str(req, "name"), &zr);
+	int rc = find_named(req, &zr);
 	if (rc != TDNS_OK) {
 		return rc;
 	}

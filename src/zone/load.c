@@ -264,7 +264,8 @@ load_rr(void *ctx, const struct dns_zf_rr *rr)
 }
 
 struct first_problem {
-	char msg[DNS_NAME_TEXT_MAX * 2 + 128];
+	char *msg;
+	size_t cap;
 	bool set;
 };
 
@@ -274,9 +275,20 @@ keep_first(void *ctx, int status, const char *msg)
 	struct first_problem *f = ctx;
 	(void)status;
 	if (!f->set) {
-		snprintf(f->msg, sizeof(f->msg), "%s", msg);
+		snprintf(f->msg, f->cap, "%s", msg);
 		f->set = true;
 	}
+}
+
+int
+zone_check_msg(struct zone *z, char *msg, size_t cap)
+{
+	struct first_problem f = { .msg = msg, .cap = cap, .set = false };
+	int rc = zone_check(z, keep_first, &f);
+	if (rc != TDNS_OK && !f.set) {
+		snprintf(msg, cap, "%s", tdns_status_msg(rc));
+	}
+	return rc;
 }
 
 /* Reads from path, or from text when text is not NULL (path then names it in messages). */
@@ -310,11 +322,10 @@ load_any(const uint8_t *apex, const char *path, const char *text, size_t textlen
 		zone_free(l.z);
 		return rc;
 	}
-	struct first_problem f = { .set = false };
-	rc = zone_check(l.z, keep_first, &f);
+	char problem[DNS_NAME_TEXT_MAX * 2 + 128];
+	rc = zone_check_msg(l.z, problem, sizeof(problem));
 	if (rc != TDNS_OK) {
-		snprintf(err, errlen, "zone %s: %s", l.z->name,
-			 f.set ? f.msg : tdns_status_msg(rc));
+		snprintf(err, errlen, "zone %s: %s", l.z->name, problem);
 		zone_free(l.z);
 		return rc;
 	}

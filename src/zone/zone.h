@@ -106,6 +106,12 @@ typedef void (*zone_problem_cb)(void *ctx, int status, const char *msg);
 int zone_check(struct zone *z, zone_problem_cb cb, void *ctx);
 
 /*
+ * zone_check without a callback: on failure writes the first problem found (or the status's
+ * message) into msg (cap bytes) and returns its status.
+ */
+int zone_check_msg(struct zone *z, char *msg, size_t cap);
+
+/*
  * Loads a zone file into a new zone and checks it.  On failure returns the status, frees what
  * it built, and writes "file:line: message" (or "zone NAME: message") into err.
  */
