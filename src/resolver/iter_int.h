@@ -41,9 +41,10 @@ bool iter_min_next(const uint8_t *qname, const uint8_t *base, uint8_t *out);
 enum iter_kind {
 	ITER_ANSWER,    /* data (or a CNAME/DNAME to follow) for sname in the answer section */
 	ITER_REFERRAL,  /* NS records of a cut below zone, at or above sname (RFC 1034 §4.3.2) */
-	ITER_NXDOMAIN,  /* the name does not exist (authoritative, or with an SOA) */
+	ITER_NXDOMAIN,  /* the name does not exist */
 	ITER_NODATA,    /* the name exists without data of stype (RFC 2308 §2.2) */
-	ITER_LAME,      /* nothing usable: not authoritative, upward referral, bad rcode */
+	ITER_LAME,      /* nothing usable: upward or sideways referral, bad rcode */
+	ITER_REC_LAME,  /* answered as a recursor (RA, no AA): not a server of the zone */
 };
 
 /*

@@ -55,11 +55,15 @@ iter_classify(const struct dns_msg *m, const uint8_t *zone, const uint8_t *sname
 	      uint16_t stype, uint8_t *cut)
 {
 	bool aa = (m->flags & DNS_FLAG_AA) != 0;
-	bool soa = false, answer = false;
+	/* RA without AA: the server looked the answer up for us instead of serving the zone. */
+	bool recursor = (m->flags & DNS_FLAG_RA) != 0 && !aa;
+	bool soa = false, answer = false, self_ns = false, odd_ns = false;
 	const uint8_t *ref = NULL;
 	for (size_t i = 0; i < m->nrr; i++) {
 		const struct dns_rr *rr = &m->rrs[i];
 		if (!in_zone(rr->owner, zone)) {
+			/* An NS set above or beside the zone asked: an upward or sideways referral. */
+			odd_ns |= rr->section == DNS_SECTION_AUTHORITY && rr->type == DNS_TYPE_NS;
 			continue;
 		}
 		if (rr->section == DNS_SECTION_ANSWER && rr->rclass == DNS_CLASS_IN) {
@@ -75,37 +79,48 @@ iter_classify(const struct dns_msg *m, const uint8_t *zone, const uint8_t *sname
 		} else if (rr->section == DNS_SECTION_AUTHORITY) {
 			if (rr->type == DNS_TYPE_SOA && dns_name_is_sub(sname, rr->owner)) {
 				soa = true;
-			} else if (rr->type == DNS_TYPE_NS && dns_name_is_sub(sname, rr->owner) &&
-				   dns_name_labels(rr->owner) > dns_name_labels(zone)) {
+			} else if (rr->type == DNS_TYPE_NS && dns_name_eq(rr->owner, zone)) {
+				self_ns = true;
+			} else if (rr->type == DNS_TYPE_NS && dns_name_is_sub(sname, rr->owner)) {
 				/* RFC 1034 §4.3.2: a delegation to a zone below the one asked. */
 				if (ref == NULL ||
 				    dns_name_labels(rr->owner) > dns_name_labels(ref)) {
 					ref = rr->owner;
 				}
+			} else if (rr->type == DNS_TYPE_NS) {
+				odd_ns = true;
 			}
 		}
 	}
+	/*
+	 * The response typing of Unbound's iterator, stricter in two places: NS sets that are
+	 * no referral (upward, sideways, the zone's own without AA) make the server lame, and
+	 * so does an answer looked up by a recursor.  AA is not needed for an answer: servers
+	 * (and the root's priming answer, in some setups) leave it out.
+	 */
 	if (m->rcode != DNS_RCODE_NOERROR && m->rcode != DNS_RCODE_NXDOMAIN) {
 		return ITER_LAME;
 	}
-	if (answer && aa) {
-		/* With NXDOMAIN: a chain whose last name does not exist (RFC 6604 §3). */
-		return ITER_ANSWER;
+	if (recursor) {
+		return ITER_REC_LAME;
 	}
 	if (m->rcode == DNS_RCODE_NXDOMAIN) {
-		/* RFC 2308 §2.1: NXDOMAIN counts when authoritative or with an SOA. */
-		return aa || soa ? ITER_NXDOMAIN : ITER_LAME;
+		/* With an answer: a chain whose last name does not exist (RFC 6604 §3). */
+		return answer ? ITER_ANSWER : ITER_NXDOMAIN;
 	}
-	if (answer) {
-		/* Data without AA: a cache or a lame server, not the zone's authority. */
-		return ITER_LAME;
-	}
-	if (ref != NULL && !soa) {
+	if (ref != NULL && !soa && !(answer && aa)) {
+		/* Data without AA beside a delegation below the zone: the delegation counts. */
 		memcpy(cut, ref, dns_name_len(ref));
 		return ITER_REFERRAL;
 	}
-	/* RFC 2308 §2.2: NODATA is an authoritative NOERROR without the data (an SOA, often). */
-	return aa || soa ? ITER_NODATA : ITER_LAME;
+	if (answer) {
+		return ITER_ANSWER;
+	}
+	if (!soa && (odd_ns || (self_ns && !aa))) {
+		return ITER_LAME;
+	}
+	/* RFC 2308 §2.2: NOERROR without the data is NODATA, with an SOA or (often) without. */
+	return ITER_NODATA;
 }
 
 bool
@@ -1400,7 +1415,7 @@ task_answer(struct it_task *t, struct it_xfer *x, const uint8_t *pkt, size_t len
 		} else if (dns_name_eq(c.cur, t->qname)) {
 			/* CNAME loop or chain limit. */
 			task_fail(t, "CNAME chain too long", "resolution work limit");
-		} else if (in_zone(c.cur, t->zone) && (m.flags & DNS_FLAG_AA) != 0 &&
+		} else if (in_zone(c.cur, t->zone) &&
 			   (m.rcode == DNS_RCODE_NXDOMAIN || has_soa(t, &m, c.cur))) {
 			/* The chain ends in this zone with a negative answer for its last name. */
 			t->rcode = m.rcode;
@@ -1420,10 +1435,12 @@ task_answer(struct it_task *t, struct it_xfer *x, const uint8_t *pkt, size_t len
 		task_done(t);
 		break;
 	case ITER_LAME:
+	case ITER_REC_LAME:
 	default: {
 		char zone[DNS_NAME_TEXT_MAX];
 		name_text(t->zone, zone, sizeof(zone));
-		tdns_debug("iterator: lame answer (rcode %d) from a server of %s", m.rcode, zone);
+		tdns_debug("iterator: %s answer (rcode %d) from a server of %s",
+			   kind == ITER_REC_LAME ? "recursion-lame" : "lame", m.rcode, zone);
 		if (!t->local) {
 			iter_infra_lame_set(&r->s->infra, &t->ns[t->cur_ns].addr[t->cur_addr], t->zone);
 		}

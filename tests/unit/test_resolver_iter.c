@@ -298,7 +298,22 @@ test_authoritative_answer_nxdomain_and_nodata(void **state)
 }
 
 static void
-test_data_without_aa_and_bad_rcodes_are_lame(void **state)
+test_bad_rcodes_are_lame(void **state)
+{
+	(void)state;
+	struct resp r;
+	uint8_t cut[DNS_NAME_MAX];
+	resp_start(&r, "www.example.test.", DNS_TYPE_A, 0, DNS_RCODE_REFUSED);
+	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A, cut),
+			 ITER_LAME);
+	resp_start(&r, "www.example.test.", DNS_TYPE_A, DNS_FLAG_AA, DNS_RCODE_SERVFAIL);
+	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A, cut),
+			 ITER_LAME);
+}
+
+/* Issue 20: as Unbound takes them, answers of a server chosen for the zone need no AA. */
+static void
+test_answers_without_aa_count(void **state)
 {
 	(void)state;
 	struct resp r;
@@ -306,16 +321,52 @@ test_data_without_aa_and_bad_rcodes_are_lame(void **state)
 	resp_start(&r, "www.example.test.", DNS_TYPE_A, 0, DNS_RCODE_NOERROR);
 	resp_a(&r, DNS_SECTION_ANSWER, "www.example.test.", "192.0.2.1");
 	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A, cut),
-			 ITER_LAME);
-	resp_start(&r, "www.example.test.", DNS_TYPE_A, 0, DNS_RCODE_REFUSED);
-	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A, cut),
-			 ITER_LAME);
+			 ITER_ANSWER);
+	/* The root's priming answer without AA. */
+	resp_start(&r, ".", DNS_TYPE_NS, 0, DNS_RCODE_NOERROR);
+	resp_name_rr(&r, DNS_SECTION_ANSWER, ".", DNS_TYPE_NS, "a.root.test.");
+	assert_int_equal(classify(&r, ".", ".", DNS_TYPE_NS, cut), ITER_ANSWER);
+	/* An empty NOERROR, and NXDOMAIN without an SOA. */
 	resp_start(&r, "www.example.test.", DNS_TYPE_A, 0, DNS_RCODE_NOERROR);
 	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A, cut),
-			 ITER_LAME);
+			 ITER_NODATA);
 	resp_start(&r, "www.example.test.", DNS_TYPE_A, 0, DNS_RCODE_NXDOMAIN);
 	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A, cut),
+			 ITER_NXDOMAIN);
+	/* Data without AA beside a delegation below the zone is a referral. */
+	resp_start(&r, "www.sub.example.test.", DNS_TYPE_A, 0, DNS_RCODE_NOERROR);
+	resp_a(&r, DNS_SECTION_ANSWER, "www.sub.example.test.", "192.0.2.1");
+	resp_name_rr(&r, DNS_SECTION_AUTHORITY, "sub.example.test.", DNS_TYPE_NS,
+		     "ns.sub.example.test.");
+	assert_int_equal(classify(&r, "example.test.", "www.sub.example.test.", DNS_TYPE_A, cut),
+			 ITER_REFERRAL);
+	/* The zone's own NS set without AA, no data, no SOA: a referral to itself. */
+	resp_start(&r, "www.example.test.", DNS_TYPE_A, 0, DNS_RCODE_NOERROR);
+	resp_name_rr(&r, DNS_SECTION_AUTHORITY, "example.test.", DNS_TYPE_NS, "ns.example.test.");
+	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A, cut),
 			 ITER_LAME);
+}
+
+/* RA without AA: the server recursed for us; whatever it says is not the zone's. */
+static void
+test_recursor_answers_are_recursion_lame(void **state)
+{
+	(void)state;
+	struct resp r;
+	uint8_t cut[DNS_NAME_MAX];
+	resp_start(&r, "www.example.test.", DNS_TYPE_A, DNS_FLAG_RA, DNS_RCODE_NOERROR);
+	resp_a(&r, DNS_SECTION_ANSWER, "www.example.test.", "192.0.2.1");
+	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A, cut),
+			 ITER_REC_LAME);
+	resp_start(&r, "www.example.test.", DNS_TYPE_A, DNS_FLAG_RA, DNS_RCODE_NXDOMAIN);
+	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A, cut),
+			 ITER_REC_LAME);
+	/* An authoritative server that also offers recursion answers with AA and RA. */
+	resp_start(&r, "www.example.test.", DNS_TYPE_A, DNS_FLAG_RA | DNS_FLAG_AA,
+		   DNS_RCODE_NOERROR);
+	resp_a(&r, DNS_SECTION_ANSWER, "www.example.test.", "192.0.2.1");
+	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A, cut),
+			 ITER_ANSWER);
 }
 
 static void
@@ -360,7 +411,9 @@ main(void)
 		cmocka_unit_test(test_upward_or_sideways_referral_is_lame),
 		cmocka_unit_test(test_records_outside_the_servers_zone_are_ignored),
 		cmocka_unit_test(test_authoritative_answer_nxdomain_and_nodata),
-		cmocka_unit_test(test_data_without_aa_and_bad_rcodes_are_lame),
+		cmocka_unit_test(test_bad_rcodes_are_lame),
+		cmocka_unit_test(test_answers_without_aa_count),
+		cmocka_unit_test(test_recursor_answers_are_recursion_lame),
 		cmocka_unit_test(test_dname_above_the_question_is_an_answer),
 		cmocka_unit_test(test_glue_only_for_the_delegations_ns_names_inside_the_delegated_zone),
 	};
