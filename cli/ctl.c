@@ -802,6 +802,45 @@ render_top(const json_t *data)
 }
 
 /* Text for people; per command where a shape reads better than JSON. */
+/* `cache list`: what the cache holds and how it is used, then its entries. */
+static void
+render_cache_list(const json_t *data)
+{
+	static const char *const cols[] = { "name", "type", "ttl_left", "ttl", "hits", "records",
+					    "size", "negative", "stale", NULL };
+	const json_t *rows = rows_of(data, "entries");
+	printf("%lld entries, %lld of %lld bytes; hits %lld, misses %lld\n",
+	       (long long)json_integer_value(json_object_get(data, "total")),
+	       (long long)json_integer_value(json_object_get(data, "bytes")),
+	       (long long)json_integer_value(json_object_get(data, "max_bytes")),
+	       (long long)json_integer_value(json_object_get(data, "hits")),
+	       (long long)json_integer_value(json_object_get(data, "misses")));
+	if (json_array_size(rows) > 0) {
+		printf("\n");
+		print_table(rows, cols);
+	}
+	if (json_is_true(json_object_get(data, "truncated"))) {
+		printf("(%zu shown; name a domain to see the entries at and below it)\n",
+		       json_array_size(rows));
+	}
+}
+
+/* `forwarder list`: the mode, then a row per server with its health and counters. */
+static void
+render_forwarder_list(const json_t *data)
+{
+	static const char *const cols[] = { "server", "transport", "zone", "health", "rtt_ms",
+					    "queries", "answers", "timeouts", "errors", NULL };
+	const json_t *rows = rows_of(data, "forwarders");
+	printf("mode: %s\n", member(data, "mode"));
+	if (json_array_size(rows) > 0) {
+		printf("\n");
+		print_table(rows, cols);
+	} else {
+		printf("no forwarders\n");
+	}
+}
+
 static int
 render(const struct ctl_cmd *cmd, const json_t *data, const char *out_file)
 {
@@ -823,6 +862,14 @@ render(const struct ctl_cmd *cmd, const json_t *data, const char *out_file)
 	}
 	if (strcmp(name, "record list") == 0) {
 		render_records(data);
+		return CLI_EXIT_OK;
+	}
+	if (strcmp(name, "cache list") == 0 && rows_of(data, "entries") != NULL) {
+		render_cache_list(data);
+		return CLI_EXIT_OK;
+	}
+	if (strcmp(name, "forwarder list") == 0 && rows_of(data, "forwarders") != NULL) {
+		render_forwarder_list(data);
 		return CLI_EXIT_OK;
 	}
 	if (strcmp(name, "stats top") == 0 && json_is_object(data)) {

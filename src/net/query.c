@@ -250,6 +250,10 @@ pending_reply(struct net_pending *p, uint8_t *out, size_t cap,
 	}
 	struct cache_info info;
 	unsigned flags = res != NULL && res->status != RESOLVER_OK ? CACHE_LOOKUP_ALLOW_STALE : 0;
+	if (res != NULL) {
+		/* The first lookup of this query counted it; this one reads what was resolved. */
+		flags |= CACHE_LOOKUP_QUIET;
+	}
 	struct cache *cache = rc != NULL ? rc->cache : NULL;
 	enum cache_result cr = cache != NULL ? cache_lookup(cache, &p->key, cache_now(), &b, flags,
 							    &info) : CACHE_MISS;
@@ -494,8 +498,10 @@ aname_cached(struct cache *cache, const struct cache_key *k, unsigned flags,
 	struct dns_build b;
 	dns_build_init(&b, scratch, DNS_MSG_MAX, DNS_MSG_MAX, 0, DNS_FLAG_QR);
 	(void)dns_build_question(&b, k->name, k->qtype, k->qclass);
+	/* The ANAME target is the server's own question, not the client's: counted nowhere. */
 	struct cache_info info;
-	enum cache_result cr = cache_lookup(cache, k, cache_now(), &b, flags, &info);
+	enum cache_result cr = cache_lookup(cache, k, cache_now(), &b, flags | CACHE_LOOKUP_QUIET,
+					    &info);
 	if (cr == CACHE_MISS) {
 		return false;
 	}

@@ -772,15 +772,18 @@ cache_lookup(struct cache *c, const struct cache_key *k, int64_t now, struct dns
 
 	pthread_mutex_lock(&s->lock);
 	struct entry *e = shard_find(s, h, k);
+	/* A quiet lookup counts in no statistic: a client query is one hit or one miss. */
+	uint64_t unused = 0;
+	uint64_t *misses = (flags & CACHE_LOOKUP_QUIET) != 0 ? &unused : &s->misses;
 	if (e == NULL) {
-		s->misses++;
+		(*misses)++;
 		pthread_mutex_unlock(&s->lock);
 		return CACHE_MISS;
 	}
 	if (is_dead(c, e, now)) {
 		shard_remove(s, e, &grave);
 		s->expired++;
-		s->misses++;
+		(*misses)++;
 		pthread_mutex_unlock(&s->lock);
 		release_all(grave);
 		return CACHE_MISS;
@@ -788,12 +791,14 @@ cache_lookup(struct cache *c, const struct cache_key *k, int64_t now, struct dns
 	bool stale = now >= e->expire;
 	if (stale && (!(flags & CACHE_LOOKUP_ALLOW_STALE) || e->rcode == DNS_RCODE_SERVFAIL)) {
 		/* Kept: it may still be served if the upstream fails (RFC 8767 §5). */
-		s->misses++;
+		(*misses)++;
 		pthread_mutex_unlock(&s->lock);
 		return CACHE_MISS;
 	}
 	e->ref = true;
-	if (stale) {
+	if ((flags & CACHE_LOOKUP_QUIET) != 0) {
+		/* Neither a hit nor popularity (prefetch counts the entry's hits). */
+	} else if (stale) {
 		s->stale_hits++;
 	} else {
 		s->hits++;

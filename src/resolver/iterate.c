@@ -514,9 +514,11 @@ cache_get(struct it_task *t, const uint8_t *name, uint16_t type, struct dns_msg 
 	if (dns_build_question(&b, k.name, type, DNS_CLASS_IN) != TDNS_OK) {
 		return false;
 	}
+	/* The resolver's own lookup (NS addresses, cuts): no client question to count. */
 	struct cache_info info;
-	if (cache_lookup(t->req->conf->cache, &k, cache_now(), &b, 0, &info) != CACHE_HIT ||
-	    info.negative || info.rcode != DNS_RCODE_NOERROR) {
+	enum cache_result cr = cache_lookup(t->req->conf->cache, &k, cache_now(), &b,
+					    CACHE_LOOKUP_QUIET, &info);
+	if (cr != CACHE_HIT || info.negative || info.rcode != DNS_RCODE_NOERROR) {
 		return false;
 	}
 	size_t len = dns_build_finish(&b);

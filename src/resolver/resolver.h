@@ -131,6 +131,12 @@ enum cache_result {
 
 /* Lookup flags. */
 #define CACHE_LOOKUP_ALLOW_STALE 0x01 /* RFC 8767: return entries within the stale window */
+/*
+ * Not a client's question: the re-read of an answer just resolved, or a lookup the resolver
+ * makes for itself.  Counted in no statistic (hits, misses, the entry's hits), so that each
+ * client query counts once as a hit or a miss.
+ */
+#define CACHE_LOOKUP_QUIET 0x02
 
 /* What a lookup tells besides the records. */
 struct cache_info {

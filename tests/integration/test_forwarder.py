@@ -597,6 +597,58 @@ def test_cli_cache_list_delete_flush(make_server, fakes):
     assert r.returncode == 0, r.stderr
 
 
+def test_cache_hits_and_misses_count_each_client_query_once(make_server, fakes):
+    """Issue 15: a forwarded miss is one miss (not also a hit), a SERVFAIL one miss."""
+    f = fakes()
+    f.behave("silent.fake.test.", drop=True)
+    srv = start(make_server, [f.url], timeout=300)
+    # Names the fake upstream does not have: 20 distinct NXDOMAIN answers, each cached.
+    names = ["n%d.fake.test." % i for i in range(20)]
+    for name in names:
+        forwarded_ok(ask(srv, name), dns.rcode.NXDOMAIN)
+    doc = cli_ok(srv, "cache", "list")
+    assert (doc["hits"], doc["misses"]) == (0, 20), doc
+    for name in names[:5]:
+        forwarded_ok(ask(srv, name), dns.rcode.NXDOMAIN)
+    doc = cli_ok(srv, "cache", "list")
+    assert (doc["hits"], doc["misses"]) == (5, 20), doc
+    # The per-entry hits that `cache list` shows add up to the same count.
+    assert sum(e["hits"] for e in doc["entries"]) == 5, doc
+    forwarded_ok(ask(srv, "silent.fake.test.", timeout=8), dns.rcode.SERVFAIL)
+    doc = cli_ok(srv, "cache", "list")
+    assert (doc["hits"], doc["misses"]) == (5, 21), doc
+
+
+def test_cli_cache_and_forwarder_lists_are_text_tables_without_json(make_server, fakes):
+    """Issue 15: `cache list` and `forwarder list` render aligned tables, not JSON."""
+    f = fakes()
+    srv = start(make_server, [f.url])
+    forwarded_ok(ask(srv, "a.fake.test."))
+    forwarded_ok(ask(srv, "a.fake.test."))
+    r = srv.cli("cache", "list")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert not r.stdout.lstrip().startswith("{"), r.stdout
+    assert lines[0] == "1 entries, %d of %d bytes; hits 1, misses 1" % (
+        cli_ok(srv, "cache", "list")["bytes"], cli_ok(srv, "cache", "list")["max_bytes"]), lines
+    header = lines[2].split()
+    assert header[:5] == ["NAME", "TYPE", "TTL_LEFT", "TTL", "HITS"], lines
+    row = lines[3].split()
+    assert row[0] == "a.fake.test." and row[1] == "A" and row[4] == "1", lines
+    # Columns line up: each header starts where its values start.
+    assert lines[3].index("A ") == lines[2].index("TYPE"), lines
+
+    r = srv.cli("forwarder", "list")
+    assert r.returncode == 0, r.stderr
+    assert not r.stdout.lstrip().startswith("{"), r.stdout
+    lines = r.stdout.splitlines()
+    assert lines[0] == "mode: concurrent", lines
+    assert lines[2].split()[:4] == ["SERVER", "TRANSPORT", "ZONE", "HEALTH"], lines
+    assert lines[3].split()[:4] == [f.url, "UDP", ".", "up"], lines
+    # --json keeps the documents scripts read.
+    assert cli_ok(srv, "forwarder", "list")["forwarders"][0]["server"] == f.url
+
+
 def test_cli_forwarder_list_add_remove(make_server, fakes):
     f1, f2 = fakes("one"), fakes("two")
     f2.add("d.fake.test. 300 IN A 198.51.100.4")

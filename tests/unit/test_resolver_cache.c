@@ -250,6 +250,43 @@ test_miss_leaves_builder_untouched_and_counts(void **state)
 	cache_free(c);
 }
 
+/* Issue 15: a client query is one hit or one miss; the resolver's own re-reads count nowhere. */
+static void
+test_quiet_lookups_count_in_no_statistic(void **state)
+{
+	(void)state;
+	struct cache *c = cache_new(1 << 20, 4, 0, 86400, 3600, 0);
+	struct reply r;
+	lookup(c, &r, "www.example.com.", DNS_TYPE_A, T0, CACHE_LOOKUP_QUIET);
+	assert_int_equal(r.res, CACHE_MISS);
+	reply_clear(&r);
+	lookup(c, &r, "www.example.com.", DNS_TYPE_A, T0, CACHE_LOOKUP_ALLOW_STALE |
+	       CACHE_LOOKUP_QUIET);
+	reply_clear(&r);
+	struct resp up;
+	resp_make(&up, "www.example.com.", DNS_TYPE_A, DNS_RCODE_NOERROR, DNS_FLAG_AA, www_a, 1);
+	struct cache_key k;
+	key(&k, "www.example.com.", DNS_TYPE_A, 0);
+	assert_int_equal(cache_store_msg(c, &up.m, &k, T0), TDNS_OK);
+	dns_msg_clear(&up.m);
+	for (int i = 0; i < 3; i++) {
+		lookup(c, &r, "www.example.com.", DNS_TYPE_A, T0, CACHE_LOOKUP_QUIET);
+		assert_int_equal(r.res, CACHE_HIT);
+		reply_clear(&r);
+	}
+	struct cache_stats st = stats(c);
+	assert_int_equal(st.hits, 0);
+	assert_int_equal(st.misses, 0);
+	assert_int_equal(st.inserts, 1);
+	/* The entry's own hit count (what `cache list` shows, and prefetch uses) stays 0 too. */
+	lookup(c, &r, "www.example.com.", DNS_TYPE_A, T0, 0);
+	reply_clear(&r);
+	st = stats(c);
+	assert_int_equal(st.hits, 1);
+	assert_int_equal(st.misses, 0);
+	cache_free(c);
+}
+
 static void
 test_ttl_decays_and_entry_expires(void **state)
 {
@@ -1082,6 +1119,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_positive_answer_is_returned_with_aa_cleared),
 		cmocka_unit_test(test_miss_leaves_builder_untouched_and_counts),
+		cmocka_unit_test(test_quiet_lookups_count_in_no_statistic),
 		cmocka_unit_test(test_ttl_decays_and_entry_expires),
 		cmocka_unit_test(test_ttl_clamped_to_min_and_max),
 		cmocka_unit_test(test_entry_lives_as_long_as_shortest_answer_ttl),
