@@ -541,13 +541,16 @@ render_stats(const json_t *data)
 		}
 		first = false;
 		if (strcmp(key, "latency_ms") == 0 && json_is_object(v)) {
-			/* Answers take microseconds: more digits than the counters' one. */
-			printf("latency (last minute, %lld samples): p50 %.3f ms, p90 %.3f ms, "
-			       "p99 %.3f ms\n",
+			/* Answers take microseconds: tdns_ms_text says µs below a millisecond. */
+			char p50[32], p90[32], p99[32];
+			printf("latency (last minute, %lld samples): p50 %s, p90 %s, p99 %s\n",
 			       (long long)json_integer_value(json_object_get(v, "samples")),
-			       json_number_value(json_object_get(v, "p50")),
-			       json_number_value(json_object_get(v, "p90")),
-			       json_number_value(json_object_get(v, "p99")));
+			       tdns_ms_text(json_number_value(json_object_get(v, "p50")), p50,
+					    sizeof(p50)),
+			       tdns_ms_text(json_number_value(json_object_get(v, "p90")), p90,
+					    sizeof(p90)),
+			       tdns_ms_text(json_number_value(json_object_get(v, "p99")), p99,
+					    sizeof(p99)));
 		} else if (json_is_object(v)) {
 			print_counts(key, v);
 		} else if (json_is_array(v)) {
@@ -742,10 +745,11 @@ print_entry(const json_t *e)
 	when_text(json_number_value(json_object_get(e, "t")), when, sizeof(when));
 	if (strcmp(type, "query") == 0) {
 		const char *name = member(e, "name");
-		printf("%s  query   %-15s %-3s %s %s %s %s %.3f ms\n", when, member(e, "client"),
+		char ms[32];
+		printf("%s  query   %-15s %-3s %s %s %s %s %s\n", when, member(e, "client"),
 		       member(e, "transport"), name[0] != '\0' ? name : "-", member(e, "qtype"),
 		       member(e, "rcode"), member(e, "kind"),
-		       json_number_value(json_object_get(e, "ms")));
+		       tdns_ms_text(json_number_value(json_object_get(e, "ms")), ms, sizeof(ms)));
 	} else if (strcmp(type, "server") == 0) {
 		printf("%s  server  %-7s %s\n", when, member(e, "level"), member(e, "message"));
 	} else if (strcmp(type, "dropped") == 0) {

@@ -224,7 +224,12 @@ check_zones(const struct cfg *c)
 		}
 		int rc = fwd ? zone_load_forwarder(cz->apex, cz->file, &z, err, sizeof(err))
 			     : zone_load(cz->apex, cz->file, &z, err, sizeof(err));
-		if (rc != TDNS_OK) {
+		if (rc != TDNS_OK && cz->src_file != NULL) {
+			/* Which section asked for it, as well as what is wrong with the file. */
+			fprintf(stderr, "tdnsd: %s:%u: [zone %s]: %s\n", cz->src_file,
+				cz->src_line, cz->name, err);
+			status = 1;
+		} else if (rc != TDNS_OK) {
 			fprintf(stderr, "tdnsd: %s\n", err);
 			status = 1;
 		}

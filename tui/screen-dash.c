@@ -240,9 +240,12 @@ draw_latency_transports(WINDOW *w, int y, int x, int h, int wd, const json_t *st
 	int r = 1;
 	for (int i = 0; i < 3 && r < h; i++, r++) {
 		const json_t *v = path2(stats, "latency_ms", pct[i]);
-		char buf[32], val[48];
-		tui_num(v, 2, buf, sizeof(buf));
-		snprintf(val, sizeof(val), "%s%s", buf, v != NULL ? " ms" : "");
+		char val[48];
+		if (json_is_number(v)) {
+			tdns_ms_text(json_number_value(v), val, sizeof(val));
+		} else {
+			tui_num(v, 2, val, sizeof(val));
+		}
 		draw_row(w, y + r, x, wd, pct[i], val, A_BOLD);
 	}
 	if (r >= h) {

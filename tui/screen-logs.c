@@ -133,8 +133,13 @@ add_entry(struct logs *l, const json_t *e, bool merge)
 	clock_text(json_object_get(e, "t"), ts, sizeof(ts));
 	if (view == VIEW_QUERIES) {
 		char ms[32];
-		tui_num(json_object_get(e, "ms"), 2, ms, sizeof(ms));
-		snprintf(line, sizeof(line), "%s %-15s %-22s %-5s %-8s %-4s %5s %s", ts,
+		const json_t *msv = json_object_get(e, "ms");
+		if (json_is_number(msv)) {
+			tdns_ms_text(json_number_value(msv), ms, sizeof(ms));
+		} else {
+			tui_num(msv, 2, ms, sizeof(ms));
+		}
+		snprintf(line, sizeof(line), "%s %-15s %-22s %-5s %-8s %-4s %8s %s", ts,
 			 str(e, "client"), str(e, "name"), str(e, "qtype"), str(e, "rcode"),
 			 str(e, "transport"), ms, str(e, "kind"));
 	} else {

@@ -249,6 +249,13 @@ void tdns_log_set_level(enum tdns_log_level level);
 /* Parses "err", "warning", "notice", "info", "debug"; -1 if unknown. */
 int tdns_log_level_parse(const char *s);
 
+/*
+ * Writes a duration of ms milliseconds for people into buf and returns buf: whole
+ * microseconds under a millisecond ("7 µs", so that fast answers do not read 0.00 ms), two
+ * decimals below 100 ms ("2.35 ms"), whole milliseconds above ("135 ms").
+ */
+const char *tdns_ms_text(double ms, char *buf, size_t len);
+
 /* Logs one line (no newline needed). */
 void tdns_log(enum tdns_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

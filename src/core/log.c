@@ -96,3 +96,16 @@ tdns_log(enum tdns_log_level level, const char *fmt, ...)
 		hook(level, msg);
 	}
 }
+
+const char *
+tdns_ms_text(double ms, char *buf, size_t len)
+{
+	if (ms < 0.9995) {
+		snprintf(buf, len, "%.0f µs", ms < 0 ? 0.0 : ms * 1000.0);
+	} else if (ms < 99.995) {
+		snprintf(buf, len, "%.2f ms", ms);
+	} else {
+		snprintf(buf, len, "%.0f ms", ms);
+	}
+	return buf;
+}

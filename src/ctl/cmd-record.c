@@ -198,6 +198,14 @@ rec_rdata(struct ctl_req *req, struct rec *r, const struct zone *cur)
 		return TDNS_OK;
 	}
 	int rc = parse_rdata(r, words, 0, default_ttl(cur, r), err, sizeof(err));
+	if (rc != TDNS_OK && rc != TDNS_ENOMEM && nw >= 2) {
+		/* The rest is good rdata: the first word was meant as a TTL and is not one. */
+		char err2[600];
+		if (parse_rdata(r, words, 1, default_ttl(cur, r), err2, sizeof(err2)) == TDNS_OK) {
+			return ctl_zone_fail(req, TDNS_EBADRDATA, "bad TTL '%s': expected seconds "
+					     "(0 to 2147483647) or units such as 1h30m", w0);
+		}
+	}
 	if (rc != TDNS_OK) {
 		return ctl_zone_fail(req, rc == TDNS_ENOMEM ? rc : TDNS_EBADRDATA,
 				     "bad %s rdata: %s", r->type_text, err);
@@ -644,9 +652,21 @@ ctl_cmd_record_delete(struct ctl_req *req)
 	rc = zone_remove_rr(z, r.owner, r.type, r.has_rdata ? r.rd : NULL, r.rdlen);
 	if (rc != TDNS_OK) {
 		zone_free(z);
-		rc = ctl_zone_fail(req, TDNS_ENOENT, "no such record: %s%s%s in zone %s",
+		/* Echo the record as asked, rdata too, so that a typo shows. */
+		char rdata[512] = "";
+		size_t used = 0;
+		const json_t *words = json_object_get(req->args, "rdata");
+		for (size_t i = 0; r.has_rdata && i < json_array_size(words); i++) {
+			int n = snprintf(rdata + used, sizeof(rdata) - used, " %s",
+					 json_string_value(json_array_get(words, i)));
+			if (n < 0 || (size_t)n >= sizeof(rdata) - used) {
+				break;
+			}
+			used += (size_t)n;
+		}
+		rc = ctl_zone_fail(req, TDNS_ENOENT, "no such record: %s%s%s%s in zone %s",
 				   r.owner_text, r.type != 0 ? " " : "",
-				   r.type != 0 ? r.type_text : "", r.zr.name);
+				   r.type != 0 ? r.type_text : "", rdata, r.zr.name);
 		goto out;
 	}
 	rc = rec_commit(req, &r, z, old_serial);

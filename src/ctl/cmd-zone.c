@@ -729,8 +729,11 @@ new_zone_ref(struct ctl_req *req, const char *name, const char *file_arg, struct
 	return TDNS_OK;
 }
 
-/* A host name for the new zone's SOA MNAME and NS: this machine's, made absolute. */
-static void
+/*
+ * The default SOA MNAME and NS of a new zone: this host's name, made absolute, into out
+ * ("localhost." when it has none); returns its number of labels.
+ */
+static int
 host_name(char *out, size_t cap)
 {
 	char host[256];
@@ -744,18 +747,18 @@ host_name(char *out, size_t cap)
 		}
 		if (len > 1 && dns_name_from_text(host, len, NULL, wire) > 0 &&
 		    dns_name_to_text(wire, out, cap) > 0) {
-			return;
+			return dns_name_labels(wire);
 		}
 	}
 	snprintf(out, cap, "localhost.");
+	return 1;
 }
 
-/* The zone `zone create` makes: SOA and NS naming this host (RFC 1035 §5.2 needs both). */
+/* A new empty zone: its SOA and NS name host (absolute), the serial as the policy starts it. */
 static int
-fresh_zone(struct ctl_req *req, const struct ctl_zone_ref *zr, struct zone **out)
+fresh_zone(struct ctl_req *req, const struct ctl_zone_ref *zr, const char *host,
+	   struct zone **out)
 {
-	char host[DNS_NAME_TEXT_MAX];
-	host_name(host, sizeof(host));
 	const struct cfg *c = env_cfg(req);
 	uint32_t serial = ctl_zone_next_serial(c != NULL ? c->serial_policy : CFG_SERIAL_INCREMENT,
 					       0);
@@ -887,6 +890,22 @@ ctl_cmd_zone_create(struct ctl_req *req)
 	if (fwd != NULL && !forwarder) {
 		return ctl_zone_fail(req, TDNS_EINVAL, "--forwarder is for zones of type forwarder");
 	}
+	/* The SOA MNAME and NS of a new empty zone: --ns, else this host's name. */
+	char host[DNS_NAME_TEXT_MAX];
+	const char *ns = arg_str(req, "ns");
+	bool one_label = false;
+	if (ns != NULL) {
+		uint8_t wire[DNS_NAME_MAX];
+		size_t nlen = strlen(ns);
+		if (nlen == 0 || ns[nlen - 1] != '.' ||
+		    dns_name_from_text(ns, nlen, NULL, wire) <= 0 || dns_name_labels(wire) < 1) {
+			return ctl_zone_fail(req, TDNS_EINVAL, "--ns '%s' is not an absolute domain "
+					     "name (e.g. ns1.example.net.)", ns);
+		}
+		(void)dns_name_to_text(wire, host, sizeof(host));
+	} else {
+		one_label = host_name(host, sizeof(host)) < 2;
+	}
 	struct ctl_zone_ref zr;
 	char path[4096];
 	int rc = new_zone_ref(req, name, file, &zr, path, sizeof(path));
@@ -894,6 +913,7 @@ ctl_cmd_zone_create(struct ctl_req *req)
 		return rc;
 	}
 	struct zone *z = NULL;
+	bool made = false;
 	struct stat st;
 	if (stat(path, &st) == 0) {
 		if (file == NULL) {
@@ -908,8 +928,12 @@ ctl_cmd_zone_create(struct ctl_req *req)
 		if (rc != TDNS_OK) {
 			return ctl_zone_fail(req, rc, "%s", err);
 		}
-	} else if ((rc = fresh_zone(req, &zr, &z)) != TDNS_OK) {
-		return rc;
+	} else {
+		rc = fresh_zone(req, &zr, host, &z);
+		if (rc != TDNS_OK) {
+			return rc;
+		}
+		made = true;
 	}
 	if (forwarder) {
 		z->forwarder = true;
@@ -927,6 +951,14 @@ ctl_cmd_zone_create(struct ctl_req *req)
 		return rc;
 	}
 	req->data = zone_info(&zr, false);
+	if (made && one_label) {
+		/* A one-label name ("vm.") is no name other servers can reach: say so. */
+		char warn[2 * DNS_NAME_TEXT_MAX + 160];
+		snprintf(warn, sizeof(warn), "this host's name %s has one label: the zone's SOA "
+			 "and NS name %s, which other servers cannot resolve; pass --ns NAME, or "
+			 "change them with record update", host, host);
+		json_object_set_new(req->data, "warning", json_string(warn));
+	}
 	return TDNS_OK;
 }
 

@@ -19,6 +19,9 @@ static const struct ctl_arg args_zone_create[] = {
 	{ .name = "forwarder", .type = CTL_ARG_STRING, .optional = true, .option = true,
 	  .help = "type forwarder: server URLs (comma-separated) or this-server, stored as FWD "
 		  "records at the apex (default this-server)" },
+	{ .name = "ns", .type = CTL_ARG_STRING, .optional = true, .option = true,
+	  .help = "the name server of a new empty zone, for its SOA and NS records (default: "
+		  "this host's name)" },
 	{ .name = NULL },
 };
 

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Live statistics and logs over the control socket: stats top, log show, log follow, kinds."""
 import json
+import re
 import queue
 import signal
 import socket
@@ -327,6 +328,14 @@ def test_stats_has_kinds_and_latency_percentiles(live):
     assert {"totals", "rcodes", "qtypes", "transports", "per_second", "per_minute"} <= set(data)
     r = s.cli("stats")
     assert r.returncode == 0 and "kinds" in r.stdout and "p99" in r.stdout
+    # Issue 15: whole microseconds below a millisecond, never "0.00 ms"; the text agrees
+    # with the number in the JSON document.
+    m = re.search(r"p50 (\d+(?:\.\d\d)?) (µs|ms)", r.stdout)
+    assert m is not None, r.stdout
+    if m.group(2) == "µs":
+        assert "." not in m.group(1) and lat["p50"] < 1.0, (m.group(0), lat)
+    else:
+        assert lat["p50"] >= 0.9995, (m.group(0), lat)
 
 
 def test_forwarded_and_cached_answers_are_logged_with_their_kind(make_server):

@@ -207,9 +207,17 @@ def test_record_delete_of_one_record_an_rrset_or_a_name(srv):
     assert serial(srv) == 2024010105
     msg = refused(srv, "ENOENT", "record", "delete", "example.com", "mail")
     assert "mail.example.com." in msg
-    refused(srv, "ENOENT", "record", "delete", "example.com", "www", "A", "192.0.2.99")
-    refused(srv, "ENOENT", "record", "delete", "example.com", "www", "TXT")
+    msg = refused(srv, "ENOENT", "record", "delete", "example.com", "www", "A", "192.0.2.99")
+    # Issue 15: the record that is not there is echoed whole, rdata included.
+    assert "www.example.com. A 192.0.2.99" in msg, msg
+    msg = refused(srv, "ENOENT", "record", "delete", "example.com", "www", "TXT")
+    assert "www.example.com. TXT in zone example.com" in msg, msg
     refused(srv, "EBADRDATA", "record", "delete", "example.com", "www", "A", "nonsense")
+    # Issue 15: a bad TTL in front of good rdata is reported as a bad TTL, not bad rdata.
+    for ttl in ("3x", "99999999999", "1h30z"):
+        msg = refused(srv, "EBADRDATA", "record", "add", "example.com", "www", "A", ttl,
+                      "192.0.2.7")
+        assert "bad TTL '%s'" % ttl in msg and "IPv4" not in msg, msg
     refused(srv, "ENOZONE", "record", "delete", "nope.test", "www")
     assert serial(srv) == 2024010105
 

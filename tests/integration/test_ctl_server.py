@@ -270,7 +270,7 @@ def test_completion_offers_the_table_words(tmp_path):
     assert complete(script, "-s", "/x", "rec", "") == []  # abbreviations are not completed
     assert complete(script, "-s", "/x", "record", "") == ["list", "add", "delete", "update"]
     assert complete(script, "zone", "create", "a.test", "--") == ["--type", "--file",
-                                                                   "--forwarder"]
+                                                                   "--forwarder", "--ns"]
     assert complete(script, "help", "server", "") == ["stop"]
     assert complete(script, "--js") == ["--json"]
     f = tmp_path / "example.zone"

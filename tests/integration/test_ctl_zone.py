@@ -139,6 +139,27 @@ def test_zone_create_serves_soa_and_ns_at_once_and_records_it(srv):
     assert names == ["example.com.", "example.org."]
 
 
+def test_zone_create_warns_about_a_one_label_host_name_and_takes_ns(srv):
+    """Issue 15: `vm.` as SOA/NS is unreachable for other servers: warn, and offer --ns."""
+    host = socket.gethostname().rstrip(".")
+    data = ok(srv, "zone", "create", "warn.test")
+    if "." in host:
+        assert "warning" not in data, data
+    else:
+        assert "one label" in data["warning"] and "--ns" in data["warning"], data
+        # The text output shows the warning too.
+        r = srv.cli("zone", "create", "warn2.test")
+        assert r.returncode == 0 and "warning: this host's name %s." % host in r.stdout, r
+    data = ok(srv, "zone", "create", "ns.test", "--ns", "NS1.Example.NET.")
+    assert "warning" not in data, data
+    soa = answer(srv, "ns.test.", "SOA").answer[0][0]
+    assert soa.mname.to_text().lower() == "ns1.example.net."
+    assert [rd.target.to_text().lower() for rd in answer(srv, "ns.test.", "NS").answer[0]] == \
+        ["ns1.example.net."]
+    msg = refused(srv, "EINVAL", "zone", "create", "bad.test", "--ns", "ns1.example.net")
+    assert "not an absolute domain name" in msg, msg
+
+
 def test_zone_create_refuses_existing_zones_bad_names_and_types(srv):
     refused(srv, "EZONEEXISTS", "zone", "create", "example.com")
     ok(srv, "zone", "create", "example.org")

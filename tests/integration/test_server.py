@@ -357,6 +357,19 @@ def test_check_mode_reports_a_bad_zone_with_file_and_line(tmp_path, port):
     assert "%s:%d:" % (zone, text.count("\n")) in p.stderr, p.stderr
 
 
+def test_check_mode_names_the_config_section_of_a_missing_zone_file(tmp_path, port):
+    """Issue 15: the missing file, and the config file:line of the [zone] that names it."""
+    conf = tmp_path / "good.conf"
+    text = good_config(tmp_path, port)
+    conf.write_text(text)
+    line = text.splitlines().index("[zone example.com]") + 1
+    (tmp_path / "example.com.zone").unlink()
+    p = run_tdnsd(["-t", "-c", str(conf)])
+    assert p.returncode == 1, p.stderr
+    assert "%s:%d: [zone example.com]" % (conf, line) in p.stderr, p.stderr
+    assert "example.com.zone" in p.stderr, p.stderr
+
+
 def test_unknown_option_exits_nonzero():
     p = run_tdnsd(["--no-such-option"])
     assert p.returncode != 0

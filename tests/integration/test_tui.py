@@ -216,7 +216,10 @@ def test_dashboard_shows_the_servers_numbers(make_server, tmux):
     lat = stats.get("latency_ms")
     p50 = row_value(screen, "p50")
     if lat is not None:
-        assert p50 is not None and re.match(r"^\d+\.\d\d$", p50), screen
+        # Whole microseconds below a millisecond (issue 15: never "0.00 ms"), else ms.
+        m = re.search(r"(?m)\bp50\s+(\d+(?:\.\d\d)?) (µs|ms)\b", screen)
+        assert m is not None, screen
+        assert (m.group(2) == "µs") == ("." not in m.group(1)), screen
     else:
         assert p50 == "-", screen
     top = cli_json(s, "stats", "top")

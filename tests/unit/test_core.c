@@ -117,6 +117,19 @@ test_log_level_names_parse(void **state)
 	assert_int_equal(tdns_log_level_parse("loud"), -1);
 }
 
+static void
+test_ms_text_uses_microseconds_below_a_millisecond(void **state)
+{
+	(void)state;
+	char buf[32];
+	assert_string_equal(tdns_ms_text(0.007, buf, sizeof(buf)), "7 µs");
+	assert_string_equal(tdns_ms_text(0.85, buf, sizeof(buf)), "850 µs");
+	assert_string_equal(tdns_ms_text(0.0, buf, sizeof(buf)), "0 µs");
+	assert_string_equal(tdns_ms_text(0.9999, buf, sizeof(buf)), "1.00 ms");
+	assert_string_equal(tdns_ms_text(2.345, buf, sizeof(buf)), "2.35 ms");
+	assert_string_equal(tdns_ms_text(135.2, buf, sizeof(buf)), "135 ms");
+}
+
 int
 main(void)
 {
@@ -127,6 +140,7 @@ main(void)
 		cmocka_unit_test(test_cursor_reads_past_end_return_zero_and_set_err),
 		cmocka_unit_test(test_region_allocations_are_aligned_and_survive_until_reset),
 		cmocka_unit_test(test_log_level_names_parse),
+		cmocka_unit_test(test_ms_text_uses_microseconds_below_a_millisecond),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
