@@ -85,6 +85,47 @@ u8len(unsigned char b)
 }
 
 int
+tui_put_wrapped(WINDOW *w, int y, int x, int width, int rows, attr_t attr, const char *s)
+{
+	int used = 0;
+	while (*s != '\0' && width > 0 && (rows == 0 || used < rows)) {
+		/* The longest run of whole words that fits (byte count is a safe upper bound). */
+		size_t n = strlen(s), cut = n;
+		if (tui_width(s) > width) {
+			cut = 0;
+			for (size_t i = 1; i <= n; i++) {
+				if (s[i] == ' ' || s[i] == '\0') {
+					char part[1024];
+					size_t l = i < sizeof(part) ? i : sizeof(part) - 1;
+					memcpy(part, s, l);
+					part[l] = '\0';
+					if (tui_width(part) > width) {
+						break;
+					}
+					cut = i;
+				}
+			}
+			if (cut == 0) {
+				cut = (size_t)width; /* one long word: cut it */
+			}
+		}
+		if (rows != 0) {
+			char line[1024];
+			size_t l = cut < sizeof(line) ? cut : sizeof(line) - 1;
+			memcpy(line, s, l);
+			line[l] = '\0';
+			tui_put(w, y + used, x, width, attr, line);
+		}
+		used++;
+		s += cut;
+		while (*s == ' ') {
+			s++;
+		}
+	}
+	return used;
+}
+
+int
 tui_width(const char *s)
 {
 	int n = 0;

@@ -416,13 +416,19 @@ form_key(struct tui *t, int ch, bool fkey)
 	}
 }
 
+/*
+ * The record form, centred.  With room (13 rows) each field has a line for its hint below
+ * it; on a small terminal the fields stand on consecutive lines and the rows left over go,
+ * in this order, to the error, the current field's hint (word-wrapped) and the key help,
+ * so that every field and the error stay visible down to 40x12.
+ */
 static void
 form_draw(struct tui *t, WINDOW *w, int y, int h, int wd)
 {
 	struct zones *z = Z(t);
 	static const char *const labels[NFIELDS] = { "Name", "Type", "TTL", "Rdata" };
 	static const char *const hints[NFIELDS] = {
-		"relative to the zone, @ for the apex, or absolute with a final dot",
+		"relative name, @ for the apex, or absolute with a final dot",
 		"A, AAAA, CNAME, MX, NS, TXT, SRV, CAA, ...",
 		"seconds or 1h30m; empty: the zone's default",
 		"zone-file syntax, e.g. 10 mail.example.com. for MX",
@@ -434,23 +440,57 @@ form_draw(struct tui *t, WINDOW *w, int y, int h, int wd)
 	char title[320];
 	snprintf(title, sizeof(title), "%s record in %s", z->edit ? "Edit" : "Add", z->zone);
 	tui_box(w, fy, fx, fh, fw, title);
-	int r = fy + 2;
-	for (int i = 0; i < NFIELDS && r < fy + fh - 1; i++, r += 2) {
+	int inw = fw - 11;              /* the width of inputs and hints */
+	int top = fy + 1, bottom = fy + fh - 1; /* rows inside the box: [top, bottom) */
+	bool roomy = fh >= 13;
+	int r = roomy ? top + 1 : top;
+	int hint_row = -1;
+	for (int i = 0; i < NFIELDS && r < bottom; i++) {
 		attr_t la = i == z->ferr_field ? tui_attr(TUI_ERROR) : A_BOLD;
 		tui_put(w, r, fx + 2, 7, la, labels[i]);
 		tui_input_draw(w, r, fx + 9, fw - 11, &z->f[i], i == z->field && !z->busy);
-		if (i == z->field && r + 1 < fy + fh - 1) {
-			tui_put(w, r + 1, fx + 9, fw - 11, tui_attr(TUI_DIM), hints[i]);
+		if (roomy && i == z->field) {
+			hint_row = r + 1;
 		}
+		r += roomy ? 2 : 1;
 	}
-	int er = fy + fh - 3;
+	char err[sizeof(z->ferr) + 16] = "";
 	if (z->busy) {
-		tui_put(w, er, fx + 2, fw - 4, A_BOLD, "saving...");
+		snprintf(err, sizeof(err), "saving...");
 	} else if (z->ferr[0] != '\0') {
-		tui_putf(w, er, fx + 2, fw - 4, tui_attr(TUI_ERROR), "Error: %s", z->ferr);
+		snprintf(err, sizeof(err), "Error: %s", z->ferr);
 	}
-	tui_put(w, fy + fh - 2, fx + 2, fw - 4, tui_attr(TUI_DIM),
-		"Enter save   Tab/Up/Down field   Esc cancel");
+	const char *help = "Enter save   Tab/Up/Down field   Esc cancel";
+	if (roomy) {
+		if (hint_row >= 0) {
+			tui_put(w, hint_row, fx + 9, inw, tui_attr(TUI_DIM), hints[z->field]);
+		}
+		if (err[0] != '\0') {
+			tui_put_wrapped(w, bottom - 2, fx + 2, fw - 4, 1, z->busy ? A_BOLD
+							     : tui_attr(TUI_ERROR), err);
+		}
+		tui_put(w, bottom - 1, fx + 2, fw - 4, tui_attr(TUI_DIM), help);
+		return;
+	}
+	/* Compact: what is left below the fields, most important first. */
+	int left = bottom - r;
+	if (err[0] != '\0' && left > 0) {
+		int need = tui_put_wrapped(w, 0, 0, fw - 4, 0, 0, err);
+		int n = need < left ? need : left;
+		n = tui_put_wrapped(w, r, fx + 2, fw - 4, n, z->busy ? A_BOLD : tui_attr(TUI_ERROR),
+				    err);
+		r += n;
+		left -= n;
+	}
+	bool show_help = left >= 2;
+	int hint_rows = left - (show_help ? 1 : 0);
+	if (hint_rows > 0) {
+		r += tui_put_wrapped(w, r, fx + 2, fw - 4, hint_rows, tui_attr(TUI_DIM),
+				     hints[z->field]);
+	}
+	if (show_help) {
+		tui_put(w, bottom - 1, fx + 2, fw - 4, tui_attr(TUI_DIM), help);
+	}
 }
 
 /* ------------------------------------------------------------------------------------------ */

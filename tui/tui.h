@@ -125,6 +125,13 @@ attr_t tui_attr(enum tui_role role);
  */
 int tui_put(WINDOW *w, int y, int x, int width, attr_t attr, const char *s);
 
+/*
+ * Writes s word-wrapped into at most rows lines of width columns from (y, x); a word longer
+ * than a line is cut.  Returns the number of lines used.  With rows 0 it only counts the
+ * lines s would need (nothing is drawn).
+ */
+int tui_put_wrapped(WINDOW *w, int y, int x, int width, int rows, attr_t attr, const char *s);
+
 /* Like tui_put with printf formatting. */
 int tui_putf(WINDOW *w, int y, int x, int width, attr_t attr, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));

@@ -611,6 +611,44 @@ def test_ctrl_c_quits_and_restores_the_terminal(make_server, tmux):
     assert t.display("#{alternate_on}") == "0"
 
 
+@pytest.mark.parametrize("size", [(40, 12), (80, 24), (160, 48)])
+def test_record_form_shows_every_field_its_error_and_whole_hints_at_any_size(make_server, tmux,
+                                                                            size):
+    """Issue 15: at 40x12 the form hid its Rdata field and its error; hints were cut."""
+    s = make_server(zones={"example.com": SMALL_COM})
+    t = tmux()
+    t.start_tui("-s", s.control)  # waits for the whole tab line: at 80 columns
+    if size != (80, 24):
+        t.run("resize-window", "-x", str(size[0]), "-y", str(size[1]))
+        t.wait_for(lambda x: len(x.rstrip("\n").split("\n")) <= size[1] and
+                   max(len(ln) for ln in x.split("\n")) <= size[0] and "1 Dash" in x,
+                   what="the %dx%d screen" % size)
+    t.keys("3")
+    t.wait_text("example.com.")
+    t.keys("Enter")
+    t.wait_text("www.example.com.")
+    t.keys("a")
+    screen = t.wait_text("Add record")
+    # The Name hint, whole (wrapped on a narrow screen): every word of it is on the screen.
+    hint = "relative name, @ for the apex, or absolute with a final dot"
+    assert all(word in screen for word in hint.split()), screen
+    if size[0] >= 80:
+        assert hint in screen, screen
+    t.type("www2")
+    t.keys("Tab", "Tab", "Tab")  # the type is A already; the TTL stays empty
+    t.type("192.0.2")
+    t.keys("Enter")
+    screen = t.wait_text("Error:")
+    for label in ("Name", "Type", "TTL", "Rdata"):
+        assert re.search(r"(?m)^.*\b%s\b" % label, screen), (label, screen)
+    assert "bad IPv4" in screen or size[0] < 80, screen
+    # Fixed, it saves at this size too.
+    t.type(".9")
+    t.keys("Enter")
+    t.wait_for(lambda x: "Add record" not in x, what="the form closing")
+    assert [rr.to_text() for rr in s.query("www2.example.com", "A").answer[0]] == ["192.0.2.9"]
+
+
 def test_resize_redraws_at_the_new_size(make_server, tmux):
     s = make_server(zones=STANDARD_ZONES)
     t = tmux()
