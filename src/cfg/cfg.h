@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* cfg: the configuration schema table and the INI loader with file:line errors. */
+/* cfg: value types, the schema made of the owners' section tables, the INI loader. */
 #ifndef TDNS_CFG_H
 #define TDNS_CFG_H
 
@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "dns/dns.h"
+#include "core/core.h"
 
 #define CFG_DEFAULT_PATH SYSCONFDIR "/tdns/tdnsd.conf"
 
@@ -19,42 +19,14 @@ struct cfg_listen {
 	char text[64];            /* "ADDR:PORT" or "[V6]:PORT" with the port filled in, for logs */
 };
 
-/* A [zone NAME] section. */
-struct cfg_zone {
-	char *name;               /* text as written */
-	uint8_t apex[DNS_NAME_MAX];
-	char *type;               /* "primary", "forwarder" (a conditional forwarder zone) or "stub" */
-	char *file;               /* absolute, or relative to state-dir resolved by cfg_load */
-	/*
-	 * type = forwarder: the servers for names at and below the zone, as a comma-separated
-	 * list of client_server_parse URLs, or "this-server" (resolve with the server's own
-	 * [forwarders]); "" for other zone types.  Added by the forwarder helper (issue 4).
-	 */
-	char *forwarders;
-	/*
-	 * type = stub: the addresses (IPv4/IPv6, port 53) asked for the zone's SOA, NS and glue,
-	 * comma-separated; "" for other zone types.  Added for stub zones (issue 5).
-	 */
-	char *primaries;
-	char *src_file;           /* config file and line of the section, for errors */
-	unsigned src_line;
-};
+/* A [zone NAME] section: defined by its owner, zone/zone.h. */
+struct cfg_zone;
 
-/* SOA serial update policies for changes made at run time (BIND's serial-update-method). */
-#define CFG_SERIAL_INCREMENT 0    /* serial + 1 (RFC 1982 arithmetic) */
-#define CFG_SERIAL_DATE 1         /* YYYYMMDDnn, or + 1 when that is not larger */
-#define CFG_SERIAL_UNIXTIME 2     /* seconds since 1970, or + 1 when that is not larger */
-
-/* [recursion] mode (issue 4; "recursive" comes with the iterator). */
-#define CFG_RECURSION_OFF 0       /* names outside our zones get REFUSED */
-#define CFG_RECURSION_FORWARD 1   /* answered from the cache and the [forwarders] */
-#define CFG_RECURSION_RECURSIVE 2 /* resolved iteratively from the root (issue 5) */
-
-/* [forwarders] mode. */
-#define CFG_FORWARD_CONCURRENT 0  /* ask several at once, first good answer wins */
-#define CFG_FORWARD_SEQUENTIAL 1  /* one after another by RTT, failing over on timeout */
-
-/* The whole configuration; every field holds its default when the key is absent. */
+/*
+ * The whole configuration; every field holds its default when the key is absent.  cfg only
+ * stores it: each field is filled by the section table of the subsystem that owns it (see
+ * cfg_schema below), and that subsystem's header defines the meaning of its values.
+ */
 struct cfg {
 	char *path;               /* file it came from, NULL for the embedded defaults */
 	/* [server] */
@@ -128,25 +100,130 @@ void cfg_free(struct cfg *c);
  */
 int cfg_parse_listen(const char *s, uint16_t default_port, struct cfg_listen *l);
 
-/* One key of the schema table, for documentation checks and `config show`. */
+/* ------------------------------------------------------------------------------------------ */
+/* The schema: section tables declared by their owners (Knot's conf/schema.c is the model)      */
+
+/* Value types the loader knows; the key's offset names the field each fills. */
+enum cfg_type {
+	CFG_STR,                  /* char *: any text, refused by check when set; NULL never */
+	CFG_PATH,                 /* char *: an absolute file name, or empty (see flags) */
+	CFG_UINT,                 /* unsigned: decimal min..max ("auto" = 0 with CFG_KEY_AUTO) */
+	CFG_BOOL,                 /* unsigned: yes = 1, no = 0 */
+	CFG_ENUM,                 /* unsigned (or int): the value of one of names */
+	CFG_SIZE,                 /* uint64_t: bytes, with an optional K, M or G suffix, min..max */
+	CFG_LISTEN,               /* struct cfg_listen * and a size_t count at count_offset */
+	CFG_ADDRS,                /* char *: IPv4 or IPv6 addresses, comma-separated, as written */
+	CFG_CUSTOM,               /* parse and fmt are given by the table */
+};
+
+/* One word of a CFG_ENUM key; the first entry of a value is its text form. */
+struct cfg_enum {
+	const char *name;
+	unsigned value;
+};
+
+/* One key of a section table; fields after help describe the value type. */
 struct cfg_key {
-	const char *section;      /* "server", "log", "zone" (for [zone NAME]) */
+	const char *section;      /* filled from the table in cfg_keys(): "server", "zone" */
 	const char *key;
-	const char *def;          /* default in text form; NULL = none */
+	const char *def;          /* default in text form */
 	const char *help;         /* one line for people */
-	int (*parse)(struct cfg *c, void *target, const char *value, char *err, size_t errlen);
-	size_t offset;            /* of the target field in struct cfg (or struct cfg_zone) */
+	enum cfg_type type;
+	size_t offset;            /* of the field in struct cfg (or in a named section's struct) */
 	unsigned flags;           /* CFG_KEY_* below */
+	const char *what;         /* the value's name in messages; NULL: the key (BOOL: "value") */
+	const char *expect;       /* what a good value is, for messages ("a number of seconds") */
+	uint64_t min, max;        /* UINT and SIZE bounds; PATH: longest length (0 = any) */
+	uint16_t port;            /* LISTEN: the default port */
+	size_t count_offset;      /* LISTEN: offset of the size_t count in struct cfg */
+	const struct cfg_enum *names; /* ENUM: terminated by a NULL name */
+	/*
+	 * Validator of the owner, run on the text after the type's own checks (for STR and
+	 * PATH): TDNS_OK, or TDNS_ECONFIG with "what was wrong; expected what" in err.
+	 */
+	int (*check)(const char *value, char *err, size_t errlen);
+	/*
+	 * Parses value into the field at target; the table sets it only for CFG_CUSTOM, and
+	 * cfg_keys() fills in the type's parser for every other key.
+	 */
+	int (*parse)(const struct cfg_key *k, struct cfg *c, void *target, const char *value,
+		     char *err, size_t errlen);
+	char *(*fmt)(const void *field); /* CFG_CUSTOM: the text form of the field, caller frees */
 };
 
 /*
- * def is a description ("NAME.zone"), not a value to parse: the loader derives the default
- * (added by the cfg helper for [zone] file, whose default depends on the zone name).
+ * def is a description ("NAME.zone"), not a value to parse: the owner's finish callback
+ * derives the default (the [zone] file key, whose default depends on the zone name).
  */
 #define CFG_KEY_DERIVED 0x1u
+#define CFG_KEY_REQUIRED 0x2u     /* PATH: empty is refused */
+#define CFG_KEY_TRIM_SLASH 0x4u   /* PATH: trailing slashes are removed ("/srv/tdns/") */
+#define CFG_KEY_EMPTY_NULL 0x8u   /* STR: an empty value is stored as NULL */
+#define CFG_KEY_AUTO 0x10u        /* UINT: "auto" is stored as 0 */
+#define CFG_KEY_EMPTY_OK 0x20u    /* LISTEN: an empty list (the listener is off) */
 
-/* The schema table, terminated by an entry whose key is NULL. */
-extern const struct cfg_key cfg_keys[];
+/*
+ * Repeated named sections ("[zone NAME]", later "[tsig NAME]"): each instance is a struct of
+ * size bytes, collected in a growing array in struct cfg.
+ */
+struct cfg_named {
+	size_t size;              /* of one instance */
+	size_t list_offset;       /* of the instance array pointer in struct cfg */
+	size_t count_offset;      /* of its size_t count in struct cfg */
+	size_t name_offset;       /* of the char * name, as written */
+	size_t file_offset;       /* of the char * config file of the section, for messages */
+	size_t line_offset;       /* of the unsigned line of the section header */
+	const char *name_expect;  /* "a domain name such as example.com" */
+	/*
+	 * Fills the instance's identity from its name (a zone's apex); TDNS_OK, or a status with
+	 * why the name is bad in why.  The instance is zeroed before; it owns nothing yet.
+	 */
+	int (*open)(void *inst, const char *name, char *why, size_t whylen);
+	/* Whether two opened instances name the same thing ("example.com" and "EXAMPLE.com."). */
+	bool (*same)(const void *a, const void *b);
+};
+
+/* One section table: a section's keys, or a part of them, declared by the owner. */
+struct cfg_table {
+	const char *section;      /* "server", or the word before NAME of a named section */
+	const struct cfg_key *keys; /* terminated by an entry whose key is NULL */
+	const struct cfg_named *named; /* NULL for a plain section */
+	/*
+	 * Checks that need the whole file (settings that only make sense together) and fills
+	 * derived defaults, after a successful parse, in table order; for a named table once
+	 * per instance (inst), else with inst NULL.  TDNS_OK, or TDNS_ECONFIG with the whole
+	 * message ("file: ..." or "file:line: ...") in err.
+	 */
+	int (*finish)(struct cfg *c, void *inst, char *err, size_t errlen);
+};
+
+/*
+ * Every table, in the order of `config show`, the sample file and messages; the tables of one
+ * section stand next to each other, in key order (a section may gather keys of several
+ * owners: [server] has those of net, the daemon and zone).  Defined above
+ * every owner, in src/daemon-cfg.c, because cfg (a leaf) cannot name its users.
+ */
+struct cfg_schema {
+	const struct cfg_table *const *tables; /* NULL-terminated */
+	const char *const *later_sections;  /* names a later release will accept, for messages */
+	const char *const *later_keys;      /* "section/key" of the same kind */
+};
+extern const struct cfg_schema cfg_schema;
+
+/*
+ * Every key of cfg_schema in order, section filled in, terminated by an entry whose key is
+ * NULL.  Built on first use; borrowed for the life of the program.
+ */
+const struct cfg_key *cfg_keys(void);
+
+/* The table that holds the named section section ("zone"), or NULL. */
+const struct cfg_table *cfg_named_table(const char *section);
+
+/*
+ * The instances of section in c: 1 for a plain section, the count for a named one; *name
+ * (when not NULL) gets instance i's name as written (NULL for a plain section).
+ */
+size_t cfg_instances(const struct cfg *c, const char *section, size_t i, const char **name);
 
 /*
  * writer.c (added by the config helper for `config get/set/show`).  Keys are named
@@ -175,10 +252,11 @@ int cfg_write_set_check(const char *path, const char *key, const char *value,
 			void *arg, char *err, size_t errlen);
 
 /*
- * The value of the schema key k in c (for a zone key, of c->zones[zone]) in the text form a
- * file uses ("auto", "127.0.0.1:53, [::1]:53").  Caller frees.
+ * The value of the schema key k in c (for a key of a named section, of its instance inst:
+ * c->zones[inst]) in the text form a file uses ("auto", "127.0.0.1:53, [::1]:53"); NULL when
+ * there is no such instance.  Caller frees.
  */
-char *cfg_value_text(const struct cfg *c, const struct cfg_key *k, size_t zone);
+char *cfg_value_text(const struct cfg *c, const struct cfg_key *k, size_t inst);
 
 /*
  * Looks up key in c and stores its value in text form in *value (caller frees).  TDNS_OK;

@@ -12,205 +12,32 @@
 #include "core/core.h"
 
 /* ------------------------------------------------------------------------------------------ */
-/* Values in text form                                                                          */
-
-static char *
-fmt_str(const struct cfg *c, const void *field)
-{
-	const char *s = *(char *const *)field;
-	return tdns_xstrdup(s != NULL ? s : "");
-}
-
-static char *
-fmt_uint(const struct cfg *c, const void *field)
-{
-	char buf[16];
-	snprintf(buf, sizeof(buf), "%u", *(const unsigned *)field);
-	return tdns_xstrdup(buf);
-}
-
-static char *
-fmt_workers(const struct cfg *c, const void *field)
-{
-	return *(const unsigned *)field == 0 ? tdns_xstrdup("auto") : fmt_uint(c, field);
-}
-
-static char *
-fmt_listen(const struct cfg *c, const void *field)
-{
-	const struct cfg_listen *l = *(struct cfg_listen *const *)field;
-	/* The lists of [server], [dot] and [doh] each have their own count. */
-	size_t n = field == (const void *)&c->dot_listen ? c->ndot_listen :
-		   field == (const void *)&c->doh_listen ? c->ndoh_listen :
-		   field == (const void *)&c->http_listen ? c->nhttp_listen : c->nlisten;
-	size_t cap = n * (sizeof(l->text) + 2) + 1;
-	char *out = tdns_xmalloc(cap);
-	size_t off = 0;
-	out[0] = '\0';
-	for (size_t i = 0; i < n; i++) {
-		off += (size_t)snprintf(out + off, cap - off, "%s%s", i ? ", " : "", l[i].text);
-	}
-	return out;
-}
-
-static char *
-fmt_serial_policy(const struct cfg *c, const void *field)
-{
-	switch (*(const unsigned *)field) {
-	case CFG_SERIAL_DATE:
-		return tdns_xstrdup("date");
-	case CFG_SERIAL_UNIXTIME:
-		return tdns_xstrdup("unixtime");
-	default:
-		return tdns_xstrdup("increment");
-	}
-}
-
-static char *
-fmt_log_level(const struct cfg *c, const void *field)
-{
-	switch (*(const int *)field) {
-	case TDNS_LOG_ERR:
-		return tdns_xstrdup("err");
-	case TDNS_LOG_WARNING:
-		return tdns_xstrdup("warning");
-	case TDNS_LOG_NOTICE:
-		return tdns_xstrdup("notice");
-	case TDNS_LOG_DEBUG:
-		return tdns_xstrdup("debug");
-	default:
-		return tdns_xstrdup("info");
-	}
-}
-
-/* Issue 4 keys (added by the forwarder helper). */
-static char *
-fmt_recursion_mode(const struct cfg *c, const void *field)
-{
-	unsigned mode = *(const unsigned *)field;
-	return tdns_xstrdup(mode == CFG_RECURSION_FORWARD     ? "forward"
-			    : mode == CFG_RECURSION_RECURSIVE ? "recursive"
-							      : "off");
-}
-
-static char *
-fmt_forward_mode(const struct cfg *c, const void *field)
-{
-	return tdns_xstrdup(*(const unsigned *)field == CFG_FORWARD_SEQUENTIAL ? "sequential"
-									   : "concurrent");
-}
-
-static char *
-fmt_size(const struct cfg *c, const void *field)
-{
-	uint64_t v = *(const uint64_t *)field;
-	char buf[32];
-	if (v % (1024ull * 1024 * 1024) == 0) {
-		snprintf(buf, sizeof(buf), "%lluG", (unsigned long long)(v >> 30));
-	} else if (v % (1024ull * 1024) == 0) {
-		snprintf(buf, sizeof(buf), "%lluM", (unsigned long long)(v >> 20));
-	} else if (v % 1024 == 0) {
-		snprintf(buf, sizeof(buf), "%lluK", (unsigned long long)(v >> 10));
-	} else {
-		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
-	}
-	return tdns_xstrdup(buf);
-}
-
-static char *
-fmt_yes_no(const struct cfg *c, const void *field)
-{
-	return tdns_xstrdup(*(const unsigned *)field ? "yes" : "no");
-}
-
-/* How each key of cfg_keys is shown; a unit test checks that every key has an entry. */
-static const struct {
-	const char *section;
-	const char *key;
-	char *(*fmt)(const struct cfg *c, const void *field);
-} formats[] = {
-	{ "server", "listen", fmt_listen },
-	{ "server", "workers", fmt_workers },
-	{ "server", "state-dir", fmt_str },
-	{ "server", "user", fmt_str },
-	{ "server", "tcp-idle-timeout", fmt_uint },
-	{ "server", "tcp-max-connections", fmt_uint },
-	{ "server", "udp-max-payload", fmt_uint },
-	{ "server", "serial-policy", fmt_serial_policy },
-	{ "control", "socket", fmt_str },
-	{ "control", "group", fmt_str },
-	{ "log", "level", fmt_log_level },
-	{ "recursion", "mode", fmt_recursion_mode },
-	{ "recursion", "allow", fmt_str },
-	{ "recursion", "root-hints", fmt_str },
-	{ "recursion", "qname-minimisation", fmt_yes_no },
-	{ "recursion", "max-depth", fmt_uint },
-	{ "recursion", "max-queries", fmt_uint },
-	{ "recursion", "max-time-ms", fmt_uint },
-	{ "recursion", "case-randomisation", fmt_yes_no },
-	{ "recursion", "outgoing-address", fmt_str },
-	{ "forwarders", "servers", fmt_str },
-	{ "forwarders", "mode", fmt_forward_mode },
-	{ "forwarders", "timeout", fmt_uint },
-	{ "forwarders", "ca-file", fmt_str },
-	{ "cache", "max-size", fmt_size },
-	{ "cache", "min-ttl", fmt_uint },
-	{ "cache", "max-ttl", fmt_uint },
-	{ "cache", "negative-max-ttl", fmt_uint },
-	{ "cache", "serve-stale", fmt_uint },
-	{ "cache", "prefetch", fmt_yes_no },
-	{ "tls", "certificate", fmt_str },
-	{ "tls", "key", fmt_str },
-	{ "tls", "password-file", fmt_str },
-	{ "dot", "listen", fmt_listen },
-	{ "doh", "listen", fmt_listen },
-	{ "doh", "http-listen", fmt_listen },
-	{ "doh", "path", fmt_str },
-	{ "doh", "trusted-proxies", fmt_str },
-	{ "zone", "type", fmt_str },
-	{ "zone", "file", fmt_str },
-	{ "zone", "forwarders", fmt_str },
-	{ "zone", "primaries", fmt_str },
-};
-
-char *
-cfg_value_text(const struct cfg *c, const struct cfg_key *k, size_t zone)
-{
-	const void *base = c;
-	if (strcmp(k->section, "zone") == 0) {
-		if (zone >= c->nzones) {
-			return NULL;
-		}
-		base = &c->zones[zone];
-	}
-	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
-		if (strcmp(formats[i].section, k->section) == 0 &&
-		    strcmp(formats[i].key, k->key) == 0) {
-			return formats[i].fmt(c, (const char *)base + k->offset);
-		}
-	}
-	return NULL;
-}
-
-/* ------------------------------------------------------------------------------------------ */
 /* Key names                                                                                    */
 
-/* A resolved "section.key" or "zone.NAME.key". */
+/* A resolved "section.key" or "WORD.NAME.key" of a named section ("zone.example.com.file"). */
 struct keyref {
 	const struct cfg_key *k;
-	char zone[DNS_NAME_TEXT_MAX];      /* NAME as written, for a zone key */
-	uint8_t apex[DNS_NAME_MAX];
+	const struct cfg_named *named; /* the key's named section, NULL for a plain one */
+	char name[1024];          /* NAME as written, for a named section */
+	void *inst;               /* NAME opened by the named section, for comparisons */
 };
+
+static void
+keyref_clear(struct keyref *r)
+{
+	free(r->inst);
+	r->inst = NULL;
+}
 
 static void
 valid_keys(char *out, size_t cap)
 {
 	size_t off = 0;
 	out[0] = '\0';
-	for (const struct cfg_key *k = cfg_keys; k->key != NULL && off < cap; k++) {
-		bool zone = strcmp(k->section, "zone") == 0;
+	for (const struct cfg_key *k = cfg_keys(); k->key != NULL && off < cap; k++) {
+		bool named = cfg_named_table(k->section) != NULL;
 		int n = snprintf(out + off, cap - off, "%s%s.%s%s", off ? ", " : "", k->section,
-				 zone ? "NAME." : "", k->key);
+				 named ? "NAME." : "", k->key);
 		off += n > 0 ? (size_t)n : 0;
 	}
 }
@@ -226,35 +53,38 @@ key_resolve(const char *key, struct keyref *r, char *err, size_t errlen)
 		memcpy(section, key, (size_t)(dot - key));
 		section[dot - key] = '\0';
 		name = dot + 1;
-		if (strcmp(section, "zone") == 0) {
-			/* The zone name is everything between the first and the last dot. */
+		const struct cfg_table *t = cfg_named_table(section);
+		if (t != NULL) {
+			/* The NAME is everything between the first and the last dot. */
 			const char *last = strrchr(name, '.');
 			if (last == NULL) {
 				goto unknown;
 			}
-			size_t zlen = (size_t)(last - name);
-			if (zlen == 0) {
+			size_t nlen = (size_t)(last - name);
+			if (nlen == 0) {
 				/* "zone..file" names the root zone. */
-				snprintf(r->zone, sizeof(r->zone), ".");
-			} else if (zlen < sizeof(r->zone)) {
-				memcpy(r->zone, name, zlen);
-				r->zone[zlen] = '\0';
+				snprintf(r->name, sizeof(r->name), ".");
+			} else if (nlen < sizeof(r->name)) {
+				memcpy(r->name, name, nlen);
+				r->name[nlen] = '\0';
 			} else {
 				goto unknown;
 			}
-			static const uint8_t root[1] = { 0 };
-			int len = dns_name_from_text(r->zone, strlen(r->zone), root, r->apex);
-			if (len < 0) {
-				snprintf(err, errlen, "invalid zone name '%s' in key '%s' (%s); "
-					 "expected zone.NAME.KEY", r->zone, key,
-					 tdns_status_msg(len));
+			char why[256];
+			r->named = t->named;
+			r->inst = tdns_xcalloc(1, t->named->size);
+			if (t->named->open(r->inst, r->name, why, sizeof(why)) != TDNS_OK) {
+				snprintf(err, errlen, "invalid %s name '%s' in key '%s' (%s); "
+					 "expected %s.NAME.KEY", section, r->name, key, why,
+					 section);
+				keyref_clear(r);
 				return TDNS_EINVAL;
 			}
 			name = last + 1;
 		} else if (strchr(name, '.') != NULL) {
 			goto unknown;
 		}
-		for (const struct cfg_key *k = cfg_keys; k->key != NULL; k++) {
+		for (const struct cfg_key *k = cfg_keys(); k->key != NULL; k++) {
 			if (strcmp(k->section, section) == 0 && strcmp(k->key, name) == 0) {
 				r->k = k;
 				return TDNS_OK;
@@ -262,6 +92,7 @@ key_resolve(const char *key, struct keyref *r, char *err, size_t errlen)
 		}
 	}
 unknown:;
+	keyref_clear(r);
 	char keys[1024];
 	valid_keys(keys, sizeof(keys));
 	snprintf(err, errlen, "unknown configuration key '%s'; expected one of: %s", key, keys);
@@ -277,20 +108,22 @@ cfg_get(const struct cfg *c, const char *key, char **value, char *err, size_t er
 	if (rc != TDNS_OK) {
 		return rc;
 	}
-	size_t zone = 0;
-	if (strcmp(r.k->section, "zone") == 0) {
-		for (zone = 0; zone < c->nzones; zone++) {
-			if (dns_name_eq(c->zones[zone].apex, r.apex)) {
-				break;
-			}
+	size_t inst = 0;
+	if (r.named != NULL) {
+		size_t n = *(const size_t *)((const char *)c + r.named->count_offset);
+		const char *list = *(char *const *)((const char *)c + r.named->list_offset);
+		while (inst < n && !r.named->same(list + inst * r.named->size, r.inst)) {
+			inst++;
 		}
-		if (zone == c->nzones) {
-			snprintf(err, errlen, "no zone '%s' in the configuration; expected one of "
-				 "its [zone NAME] sections", r.zone);
+		if (inst == n) {
+			snprintf(err, errlen, "no %s '%s' in the configuration; expected one of "
+				 "its [%s NAME] sections", r.k->section, r.name, r.k->section);
+			keyref_clear(&r);
 			return TDNS_ENOZONE;
 		}
 	}
-	*value = cfg_value_text(c, r.k, zone);
+	keyref_clear(&r);
+	*value = cfg_value_text(c, r.k, inst);
 	if (*value == NULL) {
 		snprintf(err, errlen, "key '%s' has no text form", key);
 		return TDNS_EINVAL;
@@ -350,19 +183,24 @@ header_name(const char *s, size_t len, char *out, size_t cap)
 static bool
 section_is(const char *name, const struct keyref *r)
 {
-	if (strcmp(r->k->section, "zone") != 0) {
-		return strcmp(name, r->k->section) == 0;
+	const char *word = r->k->section;
+	size_t wlen = strlen(word);
+	if (r->named == NULL) {
+		return strcmp(name, word) == 0;
 	}
-	if (strncmp(name, "zone", 4) != 0 || !blank(name[4])) {
+	if (strncmp(name, word, wlen) != 0 || !blank(name[wlen])) {
 		return false;
 	}
-	name += 4;
+	name += wlen;
 	while (blank(*name)) {
 		name++;
 	}
-	static const uint8_t root[1] = { 0 };
-	uint8_t apex[DNS_NAME_MAX];
-	return dns_name_from_text(name, strlen(name), root, apex) > 0 && dns_name_eq(apex, r->apex);
+	char why[256];
+	void *inst = tdns_xcalloc(1, r->named->size);
+	bool same = r->named->open(inst, name, why, sizeof(why)) == TDNS_OK &&
+		    r->named->same(inst, r->inst);
+	free(inst);
+	return same;
 }
 
 /* The key of a "key = value" line (inih splits at the first '=' or ':'), trimmed. */
@@ -534,7 +372,7 @@ rewrite(const char *text, size_t len, const struct keyref *r, const char *value)
 	bool in_example = false;  /* and not below a commented-out header of another section */
 	size_t found = SIZE_MAX, sep = 0, example = SIZE_MAX, last_key = SIZE_MAX;
 	size_t header = SIZE_MAX;
-	char name[DNS_NAME_TEXT_MAX + 8];
+	char name[1024 + 40];
 
 	for (size_t i = 0; i < n; i++) {
 		const struct line *l = &lines[i];
@@ -606,11 +444,10 @@ rewrite(const char *text, size_t len, const struct keyref *r, const char *value)
 			puts_(&o, eol);
 		}
 		puts_(&o, "[");
-		if (strcmp(r->k->section, "zone") == 0) {
-			puts_(&o, "zone ");
-			puts_(&o, r->zone);
-		} else {
-			puts_(&o, r->k->section);
+		puts_(&o, r->k->section);
+		if (r->named != NULL) {
+			puts_(&o, " ");
+			puts_(&o, r->name);
 		}
 		puts_(&o, "]");
 		puts_(&o, eol);
@@ -759,6 +596,7 @@ cfg_write_set_check(const char *path, const char *key, const char *value,
 	}
 	rc = TDNS_OK;
 out:
+	keyref_clear(&r);
 	if (fd >= 0) {
 		close(fd);
 	}

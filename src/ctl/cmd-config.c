@@ -18,17 +18,21 @@ append(char **text, size_t *len, const char *s)
 	*len += n;
 }
 
-/* One section of `config show`: its keys into sections, keys and the INI-like text. */
+/*
+ * One section of `config show` (instance inst of a named one): its keys into sections, keys
+ * and the INI-like text.
+ */
 static void
-show_section(const struct cfg *c, const char *section, size_t zone, json_t *sections,
+show_section(const struct cfg *c, const char *section, size_t inst, json_t *sections,
 	     json_t *keys, char **text, size_t *len)
 {
-	bool is_zone = strcmp(section, "zone") == 0;
-	char label[DNS_NAME_TEXT_MAX + 8];
-	char prefix[DNS_NAME_TEXT_MAX + 8];
-	if (is_zone) {
-		snprintf(label, sizeof(label), "zone %s", c->zones[zone].name);
-		snprintf(prefix, sizeof(prefix), "zone.%s.", c->zones[zone].name);
+	const char *name;
+	cfg_instances(c, section, inst, &name);
+	char label[DNS_NAME_TEXT_MAX + 40];
+	char prefix[DNS_NAME_TEXT_MAX + 40];
+	if (name != NULL) {
+		snprintf(label, sizeof(label), "%s %s", section, name);
+		snprintf(prefix, sizeof(prefix), "%s.%s.", section, name);
 	} else {
 		snprintf(label, sizeof(label), "%s", section);
 		snprintf(prefix, sizeof(prefix), "%s.", section);
@@ -37,18 +41,22 @@ show_section(const struct cfg *c, const char *section, size_t zone, json_t *sect
 	append(text, len, *len > 0 ? "\n[" : "[");
 	append(text, len, label);
 	append(text, len, "]\n");
-	for (const struct cfg_key *k = cfg_keys; k->key != NULL; k++) {
+	for (const struct cfg_key *k = cfg_keys(); k->key != NULL; k++) {
 		if (strcmp(k->section, section) != 0) {
 			continue;
 		}
-		char *v = cfg_value_text(c, k, zone);
+		char *v = cfg_value_text(c, k, inst);
 		if (v == NULL) {
 			continue;
 		}
 		json_object_set_new(obj, k->key, json_string(v));
 		char full[DNS_NAME_TEXT_MAX + 64];
 		snprintf(full, sizeof(full), "%s%s", prefix, k->key);
-		json_array_append_new(keys, json_pack("{s:s, s:s}", "key", full, "value", v));
+		/* A derived default ([zone] file) depends on the instance: no verdict. */
+		json_t *is_def = (k->flags & CFG_KEY_DERIVED) ? json_null() :
+				 json_boolean(strcmp(v, k->def) == 0);
+		json_array_append_new(keys, json_pack("{s:s, s:s, s:o}", "key", full, "value", v,
+						      "default", is_def));
 		append(text, len, k->key);
 		append(text, len, " = ");
 		append(text, len, v);
@@ -60,8 +68,9 @@ show_section(const struct cfg *c, const char *section, size_t zone, json_t *sect
 
 /*
  * data: {"file": path or null, "sections": {"server": {"listen": "..."}, ...,
- * "zone example.com": {...}}, "keys": [{"key": "server.listen", "value": "..."}, ...],
- * "text": INI-like lines}.
+ * "zone example.com": {...}}, "keys": [{"key": "server.listen", "value": "...",
+ * "default": true}, ...], "text": INI-like lines}.  Every section of the schema in its order,
+ * then each instance of a named section.
  */
 int
 ctl_cmd_config_show(struct ctl_req *req)
@@ -72,14 +81,19 @@ ctl_cmd_config_show(struct ctl_req *req)
 	json_t *keys = json_array();
 	char *text = NULL;
 	size_t len = 0;
-	static const char *const order[] = { "server", "control", "log" };
+	const char *prev = "";
 
 	append(&text, &len, "");
-	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-		show_section(c, order[i], 0, sections, keys, &text, &len);
-	}
-	for (size_t i = 0; i < c->nzones; i++) {
-		show_section(c, "zone", i, sections, keys, &text, &len);
+	for (const struct cfg_key *k = cfg_keys(); k->key != NULL; k++) {
+		/* Keys of one section stand together in cfg_keys(). */
+		if (strcmp(k->section, prev) == 0) {
+			continue;
+		}
+		prev = k->section;
+		size_t n = cfg_instances(c, k->section, 0, NULL);
+		for (size_t i = 0; i < n; i++) {
+			show_section(c, k->section, i, sections, keys, &text, &len);
+		}
 	}
 	req->data = json_pack("{s:o, s:o, s:o, s:s}", "file",
 			      path != NULL ? json_string(path) : json_null(), "sections", sections,

@@ -191,4 +191,12 @@ int ctl_server_new(struct event_base *base, const char *path, gid_t group, struc
 /* Closes every client and the socket (unlinking it); accepts NULL. */
 void ctl_server_free(struct ctl_server *s);
 
+struct cfg_table;
+
+/*
+ * The [control] section table (schema.c), registered in cfg_schema (src/daemon-cfg.c): the
+ * socket path and the group allowed to use it (struct cfg control_socket, control_group).
+ */
+extern const struct cfg_table ctl_schema_control;
+
 #endif

@@ -508,4 +508,27 @@ void resolver_stubs_free(struct resolver_stubs *s);
 void resolver_stubs_configure(struct resolver_stubs *s, const struct cfg *c,
 			      struct event_base *base);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Configuration (schema.c): [recursion], [forwarders] and [cache]                               */
+
+/* [recursion] mode (struct cfg recursion_mode). */
+#define CFG_RECURSION_OFF 0       /* names outside our zones get REFUSED */
+#define CFG_RECURSION_FORWARD 1   /* answered from the cache and the [forwarders] */
+#define CFG_RECURSION_RECURSIVE 2 /* resolved iteratively from the root */
+
+/* [forwarders] mode (struct cfg forward_mode). */
+#define CFG_FORWARD_CONCURRENT 0  /* ask several at once, first good answer wins */
+#define CFG_FORWARD_SEQUENTIAL 1  /* one after another by RTT, failing over on timeout */
+
+struct cfg_table;
+
+/*
+ * The section tables of the resolver, registered in cfg_schema (src/daemon-cfg.c); they fill
+ * the recursion_*, forward*, cache_* fields and the iterator's limits of struct cfg, and
+ * check that settings which only make sense together agree.
+ */
+extern const struct cfg_table resolver_schema_recursion;
+extern const struct cfg_table resolver_schema_forwarders;
+extern const struct cfg_table resolver_schema_cache;
+
 #endif

@@ -270,4 +270,44 @@ struct zone_answer_info {
 void zone_answer(const struct zone_set *s, const struct dns_query *q, struct dns_build *b,
 		 struct zone_answer_info *info);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Configuration (schema.c): the [zone NAME] sections and [server] serial-policy                */
+
+/* A [zone NAME] section, one instance of the named table zone_schema_zone. */
+struct cfg_zone {
+	char *name;               /* text as written */
+	uint8_t apex[DNS_NAME_MAX];
+	char *type;               /* "primary", "forwarder" (a conditional forwarder zone) or "stub" */
+	char *file;               /* absolute, or relative to state-dir resolved by cfg_load */
+	/*
+	 * type = forwarder: the servers for names at and below the zone, as a comma-separated
+	 * list of client_server_parse URLs, or "this-server" (resolve with the server's own
+	 * [forwarders]); "" for other zone types.
+	 */
+	char *forwarders;
+	/*
+	 * type = stub: the addresses (IPv4/IPv6, port 53) asked for the zone's SOA, NS and glue,
+	 * comma-separated; "" for other zone types.
+	 */
+	char *primaries;
+	char *src_file;           /* config file and line of the section, for errors */
+	unsigned src_line;
+};
+
+/* SOA serial update policies for changes made at run time (BIND's serial-update-method). */
+#define CFG_SERIAL_INCREMENT 0    /* serial + 1 (RFC 1982 arithmetic) */
+#define CFG_SERIAL_DATE 1         /* YYYYMMDDnn, or + 1 when that is not larger */
+#define CFG_SERIAL_UNIXTIME 2     /* seconds since 1970, or + 1 when that is not larger */
+
+struct cfg_table;
+
+/*
+ * The section tables of the zone subsystem, registered in cfg_schema (src/daemon-cfg.c):
+ * [server] serial-policy (struct cfg serial_policy), and the named section [zone NAME]
+ * (struct cfg zones/nzones, one struct cfg_zone each), whose finish callback checks the keys
+ * against each other and makes the zone file absolute (state-dir).
+ */
+extern const struct cfg_table zone_schema_server;
+extern const struct cfg_table zone_schema_zone;
+
 #endif

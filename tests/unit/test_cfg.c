@@ -19,6 +19,7 @@
 
 #include "cfg/cfg.h"
 #include "core/core.h"
+#include "resolver/resolver.h"
 #include "zone/zone.h"
 
 #ifndef SRCDIR
@@ -698,8 +699,8 @@ test_every_key_has_a_text_form_equal_to_its_default(void **state)
 	struct cfg *c = NULL;
 	char err[256];
 	assert_int_equal(load_text("[zone example.com]\n", &c, err, sizeof(err)), TDNS_OK);
-	for (size_t i = 0; cfg_keys[i].key != NULL; i++) {
-		const struct cfg_key *k = &cfg_keys[i];
+	for (size_t i = 0; cfg_keys()[i].key != NULL; i++) {
+		const struct cfg_key *k = &cfg_keys()[i];
 		char *v = cfg_value_text(c, k, 0);
 		if (v == NULL) {
 			fail_msg("[%s] %s has no text form", k->section, k->key);
@@ -1050,7 +1051,7 @@ static size_t
 key_count(void)
 {
 	size_t n = 0;
-	while (cfg_keys[n].key != NULL) {
+	while (cfg_keys()[n].key != NULL) {
 		n++;
 	}
 	return n;
@@ -1061,8 +1062,8 @@ test_every_key_has_default_help_parser_and_known_section(void **state)
 {
 	(void)state;
 	assert_true(key_count() >= 10);
-	for (size_t i = 0; cfg_keys[i].key != NULL; i++) {
-		const struct cfg_key *k = &cfg_keys[i];
+	for (size_t i = 0; cfg_keys()[i].key != NULL; i++) {
+		const struct cfg_key *k = &cfg_keys()[i];
 		assert_non_null(k->section);
 		assert_true(strcmp(k->section, "server") == 0 ||
 			    strcmp(k->section, "control") == 0 ||
@@ -1076,8 +1077,8 @@ test_every_key_has_default_help_parser_and_known_section(void **state)
 		assert_true(strlen(k->help) > 10);
 		assert_non_null(k->parse);
 		for (size_t j = 0; j < i; j++) {
-			if (strcmp(cfg_keys[j].section, k->section) == 0 &&
-			    strcmp(cfg_keys[j].key, k->key) == 0) {
+			if (strcmp(cfg_keys()[j].section, k->section) == 0 &&
+			    strcmp(cfg_keys()[j].key, k->key) == 0) {
 				fail_msg("key [%s] %s listed twice", k->section, k->key);
 			}
 		}
@@ -1091,8 +1092,8 @@ test_every_default_written_explicitly_gives_the_defaults(void **state)
 	(void)state;
 	char text[2048] = "";
 	const char *sect = "";
-	for (size_t i = 0; cfg_keys[i].key != NULL; i++) {
-		const struct cfg_key *k = &cfg_keys[i];
+	for (size_t i = 0; cfg_keys()[i].key != NULL; i++) {
+		const struct cfg_key *k = &cfg_keys()[i];
 		if (strcmp(k->section, "zone") == 0) {
 			continue;
 		}
@@ -1112,8 +1113,8 @@ test_every_default_written_explicitly_gives_the_defaults(void **state)
 
 	/* Zone keys: the non-derived defaults parse too. */
 	snprintf(text, sizeof(text), "[zone example.com]\n");
-	for (size_t i = 0; cfg_keys[i].key != NULL; i++) {
-		const struct cfg_key *k = &cfg_keys[i];
+	for (size_t i = 0; cfg_keys()[i].key != NULL; i++) {
+		const struct cfg_key *k = &cfg_keys()[i];
 		if (strcmp(k->section, "zone") == 0 && !(k->flags & CFG_KEY_DERIVED)) {
 			size_t off = strlen(text);
 			snprintf(text + off, sizeof(text) - off, "%s = %s\n", k->key, k->def);
@@ -1167,8 +1168,8 @@ test_sample_config_documents_every_key_with_its_default(void **state)
 {
 	(void)state;
 	char *text = read_all(SRCDIR "/etc/tdnsd.conf");
-	for (size_t i = 0; cfg_keys[i].key != NULL; i++) {
-		const struct cfg_key *k = &cfg_keys[i];
+	for (size_t i = 0; cfg_keys()[i].key != NULL; i++) {
+		const struct cfg_key *k = &cfg_keys()[i];
 		char val[256];
 		if (sample_value(text, k->section, k->key, val, sizeof(val)) == NULL) {
 			fail_msg("etc/tdnsd.conf lacks '; %s = ...' in [%s]", k->key, k->section);
@@ -1248,8 +1249,8 @@ test_man_page_documents_every_section_and_key(void **state)
 {
 	(void)state;
 	char *text = read_all(SRCDIR "/doc/tdnsd.conf.5");
-	for (size_t i = 0; cfg_keys[i].key != NULL; i++) {
-		const struct cfg_key *k = &cfg_keys[i];
+	for (size_t i = 0; cfg_keys()[i].key != NULL; i++) {
+		const struct cfg_key *k = &cfg_keys()[i];
 		char want[128] = "\n.B ";
 		size_t off = strlen(want);
 		for (const char *s = k->key; *s != '\0' && off + 3 < sizeof(want); s++) {

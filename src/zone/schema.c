@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: MIT */
+/* zone schema: the [zone NAME] section table and [server] serial-policy. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg/cfg.h"
+#include "core/core.h"
+#include "dns/dns.h"
+#include "net/schema.h"
+#include "zone/zone.h"
+
+static const struct cfg_enum serial_policies[] = {
+	{ "increment", CFG_SERIAL_INCREMENT },
+	{ "date", CFG_SERIAL_DATE },
+	{ "unixtime", CFG_SERIAL_UNIXTIME },
+	{ NULL, 0 },
+};
+
+static const struct cfg_key server_keys[] = {
+	{
+		/* BIND's serial-update-method policies; RFC 1912 §2.2 recommends the date. */
+		.key = "serial-policy", .def = "increment",
+		.help = "how changes made with tdns-cli bump a zone's SOA serial: increment, "
+			"date (YYYYMMDDnn) or unixtime",
+		.type = CFG_ENUM, .names = serial_policies,
+		.offset = offsetof(struct cfg, serial_policy),
+	},
+	{ .key = NULL },
+};
+
+const struct cfg_table zone_schema_server = { .section = "server", .keys = server_keys };
+
+static int
+check_type(const char *value, char *err, size_t errlen)
+{
+	static const char *const later[] = { "secondary", "forward", "slave", "master", NULL };
+	if (strcmp(value, "primary") == 0 || strcmp(value, "forwarder") == 0 ||
+	    strcmp(value, "stub") == 0) {
+		return TDNS_OK;
+	}
+	for (size_t i = 0; later[i] != NULL; i++) {
+		if (strcmp(value, later[i]) == 0) {
+			snprintf(err, errlen, "zone type '%s' is not supported yet; "
+				 "expected primary, forwarder or stub", value);
+			return TDNS_ECONFIG;
+		}
+	}
+	snprintf(err, errlen, "invalid zone type '%s'; expected primary, forwarder or stub", value);
+	return TDNS_ECONFIG;
+}
+
+static int
+check_file(const char *value, char *err, size_t errlen)
+{
+	if (value[0] == '\0') {
+		snprintf(err, errlen, "empty zone file name; expected a file name, relative to "
+			 "state-dir or absolute");
+		return TDNS_ECONFIG;
+	}
+	return TDNS_OK;
+}
+
+static int
+check_forwarders(const char *value, char *err, size_t errlen)
+{
+	return net_schema_check_servers(value, true, err, errlen);
+}
+
+static const struct cfg_key zone_keys[] = {
+	{
+		.key = "type", .def = "primary",
+		.help = "how the zone is served: primary (from its file), forwarder "
+			"(a conditional forwarder zone) or stub (its NS set, from primaries)",
+		.type = CFG_STR, .check = check_type, .offset = offsetof(struct cfg_zone, type),
+	},
+	{
+		.key = "file", .def = "NAME.zone",
+		.help = "zone file, absolute or relative to state-dir; default: the zone name "
+			"without the trailing dot, plus \".zone\"",
+		.type = CFG_STR, .check = check_file, .offset = offsetof(struct cfg_zone, file),
+		.flags = CFG_KEY_DERIVED,
+	},
+	{
+		.key = "forwarders", .def = "",
+		.help = "type forwarder: server URLs for names in the zone, or this-server "
+			"(the [forwarders] of the server)",
+		.type = CFG_STR, .check = check_forwarders,
+		.offset = offsetof(struct cfg_zone, forwarders),
+	},
+	{
+		.key = "primaries", .def = "",
+		.help = "type stub: addresses (IPv4 or IPv6, port 53) of the servers asked for the "
+			"zone's SOA, NS and glue",
+		.type = CFG_ADDRS, .what = "primary", .expect = "IPv4 or IPv6 addresses (port 53)",
+		.offset = offsetof(struct cfg_zone, primaries),
+	},
+	{ .key = NULL },
+};
+
+/* Names are absolute here: "example.com" and "example.com." are the same zone. */
+static int
+zone_open(void *inst, const char *name, char *why, size_t whylen)
+{
+	static const uint8_t root[1] = { 0 };
+	struct cfg_zone *z = inst;
+	int len = dns_name_from_text(name, strlen(name), root, z->apex);
+	if (len < 0) {
+		snprintf(why, whylen, "%s", tdns_status_msg(len));
+		return len;
+	}
+	return TDNS_OK;
+}
+
+static bool
+zone_same(const void *a, const void *b)
+{
+	return dns_name_eq(((const struct cfg_zone *)a)->apex, ((const struct cfg_zone *)b)->apex);
+}
+
+/* The default zone file name: the zone's name in lower case, no trailing dot, ".zone". */
+static int
+default_zone_file(struct cfg_zone *z, char *err, size_t errlen)
+{
+	uint8_t lower[DNS_NAME_MAX];
+	char text[DNS_NAME_TEXT_MAX];
+	memcpy(lower, z->apex, dns_name_len(z->apex));
+	dns_name_lower(lower);
+	int n = dns_name_to_text(lower, text, sizeof(text));
+	if (n < 0) {
+		snprintf(err, errlen, "%s:%u: zone '%s': %s", z->src_file, z->src_line, z->name,
+			 tdns_status_msg(n));
+		return TDNS_ECONFIG;
+	}
+	if (strcmp(text, ".") == 0) {
+		z->file = tdns_xstrdup("root.zone");
+		return TDNS_OK;
+	}
+	text[n - 1] = '\0';
+	if (strchr(text, '/') != NULL || text[0] == '.') {
+		snprintf(err, errlen, "%s:%u: zone '%s' needs a file key; expected file = NAME",
+			 z->src_file, z->src_line, z->name);
+		return TDNS_ECONFIG;
+	}
+	size_t len = strlen(text) + sizeof(".zone");
+	z->file = tdns_xmalloc(len);
+	snprintf(z->file, len, "%s.zone", text);
+	return TDNS_OK;
+}
+
+/* Keys that only make sense together; the derived file name, made absolute (state-dir). */
+static int
+zone_finish(struct cfg *c, void *inst, char *err, size_t errlen)
+{
+	struct cfg_zone *z = inst;
+	bool fwd = strcmp(z->type, "forwarder") == 0;
+	if (!fwd && z->forwarders[0] != '\0') {
+		snprintf(err, errlen, "%s:%u: zone '%s' has forwarders but type %s; expected "
+			 "type = forwarder", z->src_file, z->src_line, z->name, z->type);
+		return TDNS_ECONFIG;
+	}
+	bool stub = strcmp(z->type, "stub") == 0;
+	if (stub && z->primaries[0] == '\0') {
+		snprintf(err, errlen, "%s:%u: stub zone '%s' has no primaries; expected "
+			 "primaries = ADDRESS[, ADDRESS...]", z->src_file, z->src_line, z->name);
+		return TDNS_ECONFIG;
+	}
+	if (!stub && z->primaries[0] != '\0') {
+		snprintf(err, errlen, "%s:%u: zone '%s' has primaries but type %s; expected type = "
+			 "stub", z->src_file, z->src_line, z->name, z->type);
+		return TDNS_ECONFIG;
+	}
+	if (fwd && strcmp(z->forwarders, "this-server") == 0 && c->forwarders[0] == '\0') {
+		snprintf(err, errlen, "%s:%u: zone '%s' forwards to this-server, but [forwarders] "
+			 "servers is empty; expected server URLs", z->src_file, z->src_line,
+			 z->name);
+		return TDNS_ECONFIG;
+	}
+	if (z->file == NULL && default_zone_file(z, err, errlen) != TDNS_OK) {
+		return TDNS_ECONFIG;
+	}
+	if (z->file[0] != '/') {
+		size_t len = strlen(c->state_dir) + 1 + strlen(z->file) + 1;
+		char *abs = tdns_xmalloc(len);
+		bool root = strcmp(c->state_dir, "/") == 0;
+		snprintf(abs, len, "%s/%s", root ? "" : c->state_dir, z->file);
+		free(z->file);
+		z->file = abs;
+	}
+	return TDNS_OK;
+}
+
+static const struct cfg_named zone_named = {
+	.size = sizeof(struct cfg_zone),
+	.list_offset = offsetof(struct cfg, zones),
+	.count_offset = offsetof(struct cfg, nzones),
+	.name_offset = offsetof(struct cfg_zone, name),
+	.file_offset = offsetof(struct cfg_zone, src_file),
+	.line_offset = offsetof(struct cfg_zone, src_line),
+	.name_expect = "a domain name such as example.com",
+	.open = zone_open,
+	.same = zone_same,
+};
+
+const struct cfg_table zone_schema_zone = {
+	.section = "zone", .keys = zone_keys, .named = &zone_named, .finish = zone_finish,
+};
