@@ -154,6 +154,28 @@ cfg_parse_listen(const char *s, uint16_t default_port, struct cfg_listen *l)
 	return listen_parse(s, default_port, l, &why);
 }
 
+char *
+cfg_list_next(char **cursor, bool *more)
+{
+	char *s = *cursor;
+	char *comma = strchr(s, ',');
+	*more = comma != NULL;
+	if (comma != NULL) {
+		*comma = '\0';
+		*cursor = comma + 1;
+	} else {
+		*cursor = s + strlen(s);
+	}
+	while (*s == ' ' || *s == '\t') {
+		s++;
+	}
+	size_t len = strlen(s);
+	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t')) {
+		s[--len] = '\0';
+	}
+	return s;
+}
+
 /*
  * A comma-separated listen list with default_port; the whole list replaces the previous one.
  * An empty value is an empty list (the listener is off) when allow_empty.
@@ -175,27 +197,18 @@ parse_listen_list(const char *value, uint16_t default_port, bool allow_empty,
 		goto done;
 	}
 	for (;;) {
-		char *comma = strchr(p, ',');
-		if (comma != NULL) {
-			*comma = '\0';
-		}
-		while (*p == ' ' || *p == '\t') {
-			p++;
-		}
-		size_t len = strlen(p);
-		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t')) {
-			p[--len] = '\0';
-		}
-		if (len == 0) {
-			snprintf(err, errlen, "%s; %s", n == 0 && comma == NULL ?
+		bool more;
+		char *item = cfg_list_next(&p, &more);
+		if (item[0] == '\0') {
+			snprintf(err, errlen, "%s; %s", n == 0 && !more ?
 				 "listen has no address" : "empty address in the listen list",
 				 LISTEN_EXPECT);
 			goto out;
 		}
 		list = tdns_xrealloc(list, (n + 1) * sizeof(*list));
 		const char *why = NULL;
-		if (listen_parse(p, default_port, &list[n], &why) != TDNS_OK) {
-			snprintf(err, errlen, "invalid listen address '%s' (%s); %s", p, why,
+		if (listen_parse(item, default_port, &list[n], &why) != TDNS_OK) {
+			snprintf(err, errlen, "invalid listen address '%s' (%s); %s", item, why,
 				 LISTEN_EXPECT);
 			goto out;
 		}
@@ -208,10 +221,9 @@ parse_listen_list(const char *value, uint16_t default_port, bool allow_empty,
 			}
 		}
 		n++;
-		if (comma == NULL) {
+		if (!more) {
 			break;
 		}
-		p = comma + 1;
 	}
 done:
 	free(*target);

@@ -100,6 +100,13 @@ void cfg_free(struct cfg *c);
  */
 int cfg_parse_listen(const char *s, uint16_t default_port, struct cfg_listen *l);
 
+/*
+ * One item of a comma-separated list: splits the text at *cursor at the next comma (writing
+ * a NUL there), moves *cursor past it, and returns the item without the blanks around it,
+ * possibly empty.  *more says whether a comma followed, i.e. whether another item comes.
+ */
+char *cfg_list_next(char **cursor, bool *more);
+
 /* ------------------------------------------------------------------------------------------ */
 /* The schema: section tables declared by their owners (Knot's conf/schema.c is the model)      */
 

@@ -18,26 +18,17 @@ net_schema_check_servers(const char *value, bool this_server, char *err, size_t 
 	int rc = TDNS_OK;
 	size_t n = 0;
 	for (;;) {
-		char *comma = strchr(p, ',');
-		if (comma != NULL) {
-			*comma = '\0';
-		}
-		while (*p == ' ' || *p == '\t') {
-			p++;
-		}
-		size_t len = strlen(p);
-		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t')) {
-			p[--len] = '\0';
-		}
-		if (len == 0) {
-			if (comma != NULL || n > 0) {
+		bool more;
+		char *item = cfg_list_next(&p, &more);
+		if (item[0] == '\0') {
+			if (more || n > 0) {
 				snprintf(err, errlen, "empty item in the server list; expected URLs "
 					 "such as udp://192.0.2.1, tls://dns.example#192.0.2.1, "
 					 "separated by commas");
 				rc = TDNS_ECONFIG;
 			}
-		} else if (strcmp(p, "this-server") == 0) {
-			if (!this_server || n > 0 || comma != NULL) {
+		} else if (strcmp(item, "this-server") == 0) {
+			if (!this_server || n > 0 || more) {
 				snprintf(err, errlen, "'this-server' must stand alone, in a forwarder "
 					 "zone; expected server URLs");
 				rc = TDNS_ECONFIG;
@@ -46,18 +37,17 @@ net_schema_check_servers(const char *value, bool this_server, char *err, size_t 
 		} else {
 			struct client_server srv;
 			char msg[256];
-			if (client_server_parse(p, &srv, msg, sizeof(msg)) != CLIENT_OK) {
+			if (client_server_parse(item, &srv, msg, sizeof(msg)) != CLIENT_OK) {
 				snprintf(err, errlen, "invalid server '%s': %s; expected udp://ADDR[:PORT], "
 					 "tcp://ADDR[:PORT], tls://NAME[:PORT][#ADDR], "
-					 "https://NAME[/PATH][#ADDR] or https+json://...", p, msg);
+					 "https://NAME[/PATH][#ADDR] or https+json://...", item, msg);
 				rc = TDNS_ECONFIG;
 			}
 			n++;
 		}
-		if (rc != TDNS_OK || comma == NULL) {
+		if (rc != TDNS_OK || !more) {
 			break;
 		}
-		p = comma + 1;
 	}
 	free(copy);
 	return rc;
