@@ -106,6 +106,55 @@ def test_config_show_lists_every_key_with_its_running_value(make_server, sockdir
     assert "log.level = info" in r.stdout.splitlines()
 
 
+def sample_keys():
+    """{"section.key": default} of every "; key = value" line of etc/tdnsd.conf's sections."""
+    path = os.path.join(os.environ.get("TDNS_SRCDIR", "."), "etc", "tdnsd.conf")
+    keys, section = {}, None
+    with open(path) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if line.startswith("[") or line.startswith("; ["):
+                section = line.lstrip("; [").split("]")[0].split()[0]
+            elif section and section != "zone" and line.startswith("; ") and " =" in line:
+                key, _, value = line[2:].partition(" =")
+                if key.replace("-", "").isalnum():
+                    keys["%s.%s" % (section, key)] = value.strip()
+    return keys
+
+
+def test_config_show_lists_every_key_of_the_sample_with_its_value_and_default(make_server,
+                                                                             sockdir):
+    s = start(make_server, sockdir)
+    data = cli_ok(s, "config", "show")
+    shown = {k["key"]: k for k in data["keys"] if not k["key"].startswith("zone.")}
+    sample = sample_keys()
+    assert sorted(shown) == sorted(sample)
+    # Keys the test's configuration sets differ from the defaults (as the test writes them);
+    # every other key runs with its default.
+    changed, section = set(), None
+    with open(s.conf) as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("["):
+                section = line[1:].split("]")[0]
+            elif section and "=" in line and line[0] not in ";#":
+                changed.add("%s.%s" % (section, line.split("=")[0].strip()))
+    assert {"server.listen", "control.socket"} <= changed
+    for key, row in shown.items():
+        if key not in changed:
+            assert row["default"] is True, row
+            # The built-in state-dir follows --localstatedir; the sample shows /var.
+            assert key == "server.state-dir" or row["value"] == sample[key], row
+        elif key != "server.state-dir":
+            assert row["default"] is (row["value"] == sample[key]), row
+    # A zone's derived file name has no verdict: it depends on the zone.
+    zone = [k for k in data["keys"] if k["key"] == "zone.example.com.file"]
+    assert zone and zone[0]["default"] is None
+    assert list(data["sections"]) == ["server", "control", "log", "recursion", "forwarders",
+                                      "cache", "tls", "dot", "doh", "zone example.com",
+                                      "zone example.net"]
+
+
 def test_config_get_shows_one_key_zone_keys_included(make_server, sockdir):
     s = start(make_server, sockdir)
     assert cli_ok(s, "config", "get", "log.level") == {"key": "log.level", "value": "info"}

@@ -1273,6 +1273,181 @@ test_man_page_documents_every_section_and_key(void **state)
 	free(text);
 }
 
+/* Appends text to the growing listing *out ("section: key, key\n" lines). */
+static void
+listing_add(char *out, size_t cap, const char *text)
+{
+	size_t off = strlen(out);
+	snprintf(out + off, cap - off, "%s", text);
+}
+
+/* The sections and keys of the registered tables: "server: listen, workers, ...\n...". */
+static void
+table_listing(char *out, size_t cap)
+{
+	const char *sect = "";
+	out[0] = '\0';
+	for (size_t i = 0; cfg_keys()[i].key != NULL; i++) {
+		const struct cfg_key *k = &cfg_keys()[i];
+		if (strcmp(sect, k->section) != 0) {
+			listing_add(out, cap, out[0] != '\0' ? "\n" : "");
+			listing_add(out, cap, k->section);
+			listing_add(out, cap, ":");
+			sect = k->section;
+		}
+		listing_add(out, cap, " ");
+		listing_add(out, cap, k->key);
+	}
+	listing_add(out, cap, "\n");
+}
+
+/* The same listing from a text: headers give sections, key lines give keys. */
+static void
+text_listing(const char *text, bool (*header)(const char *line, char *name, size_t cap),
+	     bool (*key)(const char *line, char *name, size_t cap), char *out, size_t cap)
+{
+	char name[128];
+	bool in = false;
+	out[0] = '\0';
+	for (const char *p = text; *p != '\0';) {
+		const char *eol = strchr(p, '\n');
+		size_t len = eol != NULL ? (size_t)(eol - p) : strlen(p);
+		char line[512];
+		snprintf(line, sizeof(line), "%.*s", (int)(len < sizeof(line) ? len :
+							   sizeof(line) - 1), p);
+		p += len + (eol != NULL);
+		if (header(line, name, sizeof(name))) {
+			listing_add(out, cap, out[0] != '\0' ? "\n" : "");
+			listing_add(out, cap, name);
+			listing_add(out, cap, ":");
+			in = true;
+		} else if (in && key(line, name, sizeof(name))) {
+			listing_add(out, cap, " ");
+			listing_add(out, cap, name);
+		}
+	}
+	listing_add(out, cap, "\n");
+}
+
+/* "[server]" or "; [zone example.com]": the section's first word. */
+static bool
+sample_header(const char *line, char *name, size_t cap)
+{
+	if (strncmp(line, "; [", 3) == 0) {
+		line += 2;
+	}
+	if (line[0] != '[') {
+		return false;
+	}
+	snprintf(name, cap, "%.*s", (int)strcspn(line + 1, " ]"), line + 1);
+	return true;
+}
+
+/* "; key = value" or "; key =": a documented key. */
+static bool
+sample_key(const char *line, char *name, size_t cap)
+{
+	if (strncmp(line, "; ", 2) != 0) {
+		return false;
+	}
+	size_t n = strspn(line + 2, "abcdefghijklmnopqrstuvwxyz0123456789-");
+	if (n == 0 || strncmp(line + 2 + n, " =", 2) != 0) {
+		return false;
+	}
+	snprintf(name, cap, "%.*s", (int)n, line + 2);
+	return true;
+}
+
+/* ".SH SECTION [server]" or ".SH SECTION [zone NAME]"; any other .SH ends the key list. */
+static bool
+man_header(const char *line, char *name, size_t cap)
+{
+	if (strncmp(line, ".SH SECTION [", 13) != 0) {
+		return false;
+	}
+	snprintf(name, cap, "%.*s", (int)strcspn(line + 13, " ]"), line + 13);
+	return true;
+}
+
+static bool man_after_tp;
+
+/* ".B key" right after ".TP" (roff's "\-" for '-'); ".SH" lines end a section. */
+static bool
+man_key(const char *line, char *name, size_t cap)
+{
+	bool after = man_after_tp;
+	man_after_tp = strcmp(line, ".TP") == 0;
+	if (!after || strncmp(line, ".B ", 3) != 0) {
+		return false;
+	}
+	size_t off = 0;
+	for (const char *s = line + 3; *s != '\0' && off + 1 < cap; s++) {
+		if (s[0] == '\\' && s[1] == '-') {
+			continue;
+		}
+		name[off++] = *s;
+	}
+	name[off] = '\0';
+	return true;
+}
+
+static bool
+man_section_or_end(const char *line, char *name, size_t cap)
+{
+	if (man_header(line, name, cap)) {
+		return true;
+	}
+	if (strncmp(line, ".SH", 3) == 0) {
+		/* Later headings ("SECTIONS OF LATER RELEASES") carry no keys: mark and drop. */
+		snprintf(name, cap, "-");
+		return true;
+	}
+	return false;
+}
+
+/* Keeps the lines of listing that do not start with "-:" (headings without keys). */
+static void
+drop_marked(char *listing)
+{
+	char *out = listing;
+	for (char *p = listing; *p != '\0';) {
+		char *eol = strchr(p, '\n');
+		size_t len = eol != NULL ? (size_t)(eol - p) + 1 : strlen(p);
+		if (strncmp(p, "-:", 2) != 0) {
+			memmove(out, p, len);
+			out += len;
+		}
+		p += len;
+	}
+	*out = '\0';
+}
+
+static void
+test_sample_config_documents_exactly_the_keys_of_the_tables_in_their_order(void **state)
+{
+	(void)state;
+	char want[4096], got[4096];
+	char *text = read_all(SRCDIR "/etc/tdnsd.conf");
+	table_listing(want, sizeof(want));
+	text_listing(text, sample_header, sample_key, got, sizeof(got));
+	assert_string_equal(got, want);
+	free(text);
+}
+
+static void
+test_man_page_documents_exactly_the_keys_of_the_tables_in_their_order(void **state)
+{
+	(void)state;
+	char want[4096], got[4096];
+	char *text = read_all(SRCDIR "/doc/tdnsd.conf.5");
+	table_listing(want, sizeof(want));
+	man_after_tp = false;
+	text_listing(text, man_section_or_end, man_key, got, sizeof(got));
+	drop_marked(got);
+	assert_string_equal(got, want);
+	free(text);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* [recursion], [forwarders], [cache] and forwarder zones (issue 4)                             */
 
@@ -1579,6 +1754,8 @@ main(void)
 		cmocka_unit_test(test_sample_config_as_shipped_loads_to_the_defaults),
 		cmocka_unit_test(test_sample_zone_example_uncommented_loads_the_example_zone),
 		cmocka_unit_test(test_man_page_documents_every_section_and_key),
+		cmocka_unit_test(test_sample_config_documents_exactly_the_keys_of_the_tables_in_their_order),
+		cmocka_unit_test(test_man_page_documents_exactly_the_keys_of_the_tables_in_their_order),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
