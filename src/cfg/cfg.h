@@ -29,7 +29,8 @@ struct cfg_zone;
  */
 struct cfg {
 	char *path;               /* file it came from, NULL for the embedded defaults */
-	/* [server] */
+	/* [server]: net/schema.c (listen, workers, tcp-*, udp-*), src/daemon-cfg.c (state-dir,
+	 * user), zone/schema.c (serial-policy) */
 	struct cfg_listen *listen;
 	size_t nlisten;
 	unsigned workers;         /* 0 = auto (one per core) */
@@ -39,15 +40,14 @@ struct cfg {
 	unsigned tcp_max_connections; /* per worker */
 	unsigned udp_max_payload;     /* largest UDP reply we send with EDNS */
 	unsigned serial_policy;   /* CFG_SERIAL_*: how record changes bump the SOA serial */
-	/* [control] */
+	/* [control]: ctl/schema.c */
 	char *control_socket;     /* Unix socket path (default CTL_DEFAULT_SOCKET) */
 	char *control_group;      /* NULL: only root and the daemon's user may connect */
-	/* [log] */
+	/* [log]: src/daemon-cfg.c */
 	int log_level;            /* enum tdns_log_level */
-	/* [recursion], [forwarders], [cache] (added by the forwarder helper, issue 4) */
+	/* [recursion], [forwarders], [cache]: resolver/schema.c */
 	unsigned recursion_mode;  /* CFG_RECURSION_* */
 	char *recursion_allow;    /* CIDR list as written (checked by filter_acl_parse) */
-	/* [recursion] keys of the iterator (issue 5) */
 	char *root_hints;         /* absolute path of a root hints file; "" = built-in IANA hints */
 	unsigned qname_min;       /* 0 or 1: RFC 9156 QNAME minimisation */
 	unsigned max_depth;       /* referrals followed for one client query */
@@ -65,7 +65,7 @@ struct cfg {
 	unsigned cache_neg_max_ttl;
 	unsigned cache_serve_stale; /* seconds after expiry an answer may be served, 0 = off */
 	unsigned cache_prefetch;  /* 0 or 1 */
-	/* [tls], [dot], [doh] (issue 6) */
+	/* [tls], [dot], [doh]: net/schema.c */
 	char *tls_certificate;    /* PEM chain (+ key) or PKCS#12 file, absolute; "" = none */
 	char *tls_key;            /* PEM private key; "" = in the certificate file */
 	char *tls_password_file;  /* password of the PKCS#12 file or PEM key; "" = none */
@@ -77,7 +77,7 @@ struct cfg {
 	size_t nhttp_listen;
 	char *doh_path;           /* "/dns-query" */
 	char *doh_trusted_proxies; /* CIDR list (filter_acl_parse) of proxies on http-listen */
-	/* zones */
+	/* [zone NAME]: zone/schema.c, one struct cfg_zone (zone/zone.h) per section */
 	struct cfg_zone *zones;
 	size_t nzones;
 };
