@@ -1085,6 +1085,47 @@ test_every_key_has_default_help_parser_and_known_section(void **state)
 	}
 }
 
+/* The loader knows value types: each key brings what its type needs, in messages too. */
+static void
+test_every_key_carries_the_arguments_of_its_type(void **state)
+{
+	(void)state;
+	for (size_t i = 0; cfg_keys()[i].key != NULL; i++) {
+		const struct cfg_key *k = &cfg_keys()[i];
+		switch (k->type) {
+		case CFG_UINT:
+		case CFG_SIZE:
+			assert_true(k->min <= k->max && k->max > 0);
+			assert_non_null(k->expect);
+			break;
+		case CFG_ENUM:
+			assert_non_null(k->names);
+			assert_non_null(k->names[0].name);
+			break;
+		case CFG_LISTEN:
+			assert_true(k->port > 0 && k->count_offset > 0);
+			break;
+		case CFG_PATH:
+		case CFG_ADDRS:
+			assert_non_null(k->expect);
+			break;
+		case CFG_CUSTOM:
+			assert_non_null(k->fmt);
+			break;
+		case CFG_STR:
+		case CFG_BOOL:
+			break;
+		}
+		if (cfg_named_table(k->section) != NULL) {
+			const struct cfg_named *nm = cfg_named_table(k->section)->named;
+			assert_true(nm->size > 0 && nm->open != NULL && nm->same != NULL);
+			assert_true(k->offset < nm->size);
+		} else {
+			assert_true(k->offset < sizeof(struct cfg));
+		}
+	}
+}
+
 /* Each default, written into a file, gives the same configuration as no file at all. */
 static void
 test_every_default_written_explicitly_gives_the_defaults(void **state)
@@ -1754,6 +1795,7 @@ main(void)
 		cmocka_unit_test(test_sample_config_as_shipped_loads_to_the_defaults),
 		cmocka_unit_test(test_sample_zone_example_uncommented_loads_the_example_zone),
 		cmocka_unit_test(test_man_page_documents_every_section_and_key),
+		cmocka_unit_test(test_every_key_carries_the_arguments_of_its_type),
 		cmocka_unit_test(test_sample_config_documents_exactly_the_keys_of_the_tables_in_their_order),
 		cmocka_unit_test(test_man_page_documents_exactly_the_keys_of_the_tables_in_their_order),
 	};
