@@ -9,9 +9,13 @@
 #include <string.h>
 #include <time.h>
 
+#include <event2/event.h>
+#include <sodium.h>
+
 #include "cli/cli.h"
 #include "dns/dns.h"
 #include "net/client.h"
+#include "net/outgoing.h"
 
 #define QUERY_TIMEOUT_MS 5000   /* per try, as dig's +time=5 */
 #define QUERY_TRIES 3           /* one try and two retries, as dig's +tries=3 */
@@ -48,12 +52,25 @@ struct query_opts {
 	int repeat;
 };
 
+/* What happened on the wire, for diagnostics (the SERVER and TLS lines, and the JSON form). */
+struct query_info {
+	enum client_proto proto; /* transport that gave the answer (TCP after a TC retry) */
+	bool tc_retry;           /* a UDP answer had TC set and the query was repeated over TCP */
+	unsigned ignored;        /* answers dropped: our ID but another question (RFC 5452 §9.1),
+				    or over TCP an ID we did not use */
+	bool conn_reused;        /* an open connection carried the query */
+	bool tls_resumed;        /* the TLS handshake resumed an earlier session */
+	char tls_version[16];    /* "TLSv1.3"; "" without TLS */
+	char alpn[16];           /* ALPN protocol the server chose ("h2", "dot"), or "" */
+	int http_status;         /* HTTP :status of the answer; 0 without HTTP */
+};
+
 /* Result of one exchange, for printing. */
 struct query_result {
 	const uint8_t *pkt;
 	size_t len;
 	int64_t rtt_ms;
-	const struct client_info *info;
+	const struct query_info *info;
 };
 
 /* RFC 8914 §5.2 (IANA "Extended DNS Error Codes"): names for the printed INFO-CODEs. */
@@ -614,7 +631,7 @@ print_dig(FILE *f, const struct query_opts *q, const struct client_server *srv,
 	struct tm tm;
 	strftime(when, sizeof(when), "%a %b %d %H:%M:%S %Z %Y", localtime_r(&now, &tm));
 	fprintf(f, "\n;; Query time: %lld msec\n", (long long)r->rtt_ms);
-	const struct client_info *in = r->info;
+	const struct query_info *in = r->info;
 	fprintf(f, ";; SERVER: %s#%u(%s) (%s)\n", srv->addr, (unsigned)srv->port, q->server,
 		client_proto_name(in->proto));
 	if (in->tls_version[0] != '\0') {
@@ -949,7 +966,7 @@ static int
 show_answer(const struct query_opts *q, const struct client_server *srv,
 	    const struct query_result *r, int argc, char **argv, uint8_t *rdbuf, char *text)
 {
-	const struct client_info *in = r->info;
+	const struct query_info *in = r->info;
 	if (in->tc_retry) {
 		fprintf(q->short_out || q->json ? stderr : stdout,
 			";; Truncated, retrying in TCP mode.\n");
@@ -984,6 +1001,113 @@ show_answer(const struct query_opts *q, const struct client_server *srv,
 	return ok ? CLI_EXIT_OK : CLI_EXIT_FAILED;
 }
 
+/* The exchanges of one tdns-cli query command, on a private event base. */
+struct query_run {
+	const struct query_opts *q;
+	struct event_base *base;
+	struct net_out_peer *peer;
+	const uint8_t *msg;
+	size_t msglen;
+	size_t pending;          /* queries sent and not yet called back */
+};
+
+/* One query of +repeat and its answer. */
+struct query_xfer {
+	struct query_run *run;
+	int status;              /* CLIENT_OK or a client_status */
+	uint8_t *resp;           /* CLIENT_MSG_MAX octets */
+	size_t len;
+	int64_t rtt_ms;
+	struct query_info info;
+	char err[512];           /* why it failed */
+	int tries;               /* sends so far (streams: one connection each) */
+	bool stream;             /* over TCP: a UDP answer was truncated */
+	bool retry;              /* to be sent again (run_batch) */
+};
+
+static void
+xfer_cb(void *arg, const struct net_out_result *r)
+{
+	struct query_xfer *x = arg;
+	x->run->pending--;
+	x->status = r->status;
+	x->info.proto = r->proto;
+	x->info.ignored += r->ignored;
+	x->info.conn_reused = r->conn_reused;
+	x->info.tls_resumed = r->tls_resumed;
+	snprintf(x->info.tls_version, sizeof(x->info.tls_version), "%s", r->tls_version);
+	snprintf(x->info.alpn, sizeof(x->info.alpn), "%s", r->alpn);
+	x->info.http_status = r->http_status;
+	snprintf(x->err, sizeof(x->err), "%s", r->err);
+	if (r->status == CLIENT_OK) {
+		memcpy(x->resp, r->pkt, r->len);
+		x->len = r->len;
+		x->rtt_ms = r->rtt_us / 1000;
+	}
+}
+
+/* Sends x's query; a failure to start is x's result. */
+static void
+xfer_start(struct query_xfer *x)
+{
+	struct query_run *run = x->run;
+	x->tries++;
+	x->len = 0;
+	if (net_out_send(run->peer, run->msg, run->msglen, x->stream ? NET_OUT_STREAM : 0,
+			 (unsigned)run->q->timeout_ms, xfer_cb, x) == NULL) {
+		snprintf(x->err, sizeof(x->err), "%s", net_out_peer_error(run->peer, &x->status));
+		return;
+	}
+	run->pending++;
+}
+
+/*
+ * Sends the n queries of x together and runs the event base until every one has its answer
+ * or failure.  A truncated UDP answer is asked again over TCP (RFC 7766 §5); a stream exchange
+ * that timed out is tried again on a new connection, up to +tries times (like dig +tcp).
+ */
+static void
+run_batch(struct query_run *run, struct query_xfer *x, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		xfer_start(&x[i]);
+	}
+	for (;;) {
+		while (run->pending > 0) {
+			if (event_base_loop(run->base, EVLOOP_ONCE) < 0) {
+				break;
+			}
+		}
+		bool again = false;
+		bool stream_proto = run->q->proto != CLIENT_UDP;
+		for (size_t i = 0; i < n; i++) {
+			struct query_xfer *y = &x[i];
+			y->retry = false;
+			if (y->status == CLIENT_OK && !y->stream && !stream_proto &&
+			    (tdns_get16(y->resp + 2) & DNS_FLAG_TC)) {
+				y->info.tc_retry = true;
+				y->stream = true;
+				y->tries = 0;
+				y->retry = true;
+			} else if (y->status == CLIENT_ETIMEOUT && (y->stream || stream_proto) &&
+				   y->tries < run->q->tries) {
+				y->retry = true;
+			}
+			again = again || y->retry;
+		}
+		if (!again) {
+			return;
+		}
+		/* Retries start on a fresh connection; nothing is outstanding on the old one. */
+		net_out_peer_close(run->peer);
+		for (size_t i = 0; i < n; i++) {
+			if (x[i].retry) {
+				xfer_start(&x[i]);
+			}
+		}
+	}
+}
+
 int
 cli_query_run(const struct cli_opts *o, int argc, char **argv)
 {
@@ -1009,37 +1133,55 @@ cli_query_run(const struct cli_opts *o, int argc, char **argv)
 	}
 	/* A server closing a TLS or TCP connection must not kill us while we write. */
 	signal(SIGPIPE, SIG_IGN);
-	struct client_opts co = {
-		.timeout_ms = q.timeout_ms,
-		.tries = q.tries,
-		.ca_file = q.tls_ca[0] != '\0' ? q.tls_ca : NULL,
-		.insecure = q.insecure,
-		.https_get = q.https_get,
-		.keepopen = q.keepopen,
-	};
-	char err[512];
-	struct client *c = client_new(&srv, &co, err, sizeof(err));
-	if (c == NULL) {
-		fprintf(stderr, "tdns-cli query: %s\n", err);
-		return CLI_EXIT_USAGE;
+	struct query_run run = { .q = &q };
+	int ret = CLI_EXIT_OK;
+	if (sodium_init() < 0) {
+		fprintf(stderr, "tdns-cli query: libsodium failed to initialise\n");
+		return CLI_EXIT_FAILED;
+	}
+	struct net_out_opts no = { .insecure = q.insecure, .udp_tries = (unsigned)q.tries,
+				   .diagnose = true };
+	if (srv.proto == CLIENT_TLS || srv.proto == CLIENT_HTTPS ||
+	    srv.proto == CLIENT_HTTPS_JSON) {
+		char why[256];
+		const char *ca = q.tls_ca[0] != '\0' ? q.tls_ca : NULL;
+		no.tls_ctx = net_out_tls_ctx_new(ca, q.insecure, why, sizeof(why));
+		if (no.tls_ctx == NULL) {
+			fprintf(stderr, "tdns-cli query: cannot load the CA certificates%s%s: %s\n",
+				ca != NULL ? " from " : "", ca != NULL ? ca : "", why);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	/* +https-get asks for RFC 8484's GET just as a {?dns} template in the URL does. */
+	struct client_server out = srv;
+	out.get = srv.get || q.https_get;
+	run.base = event_base_new();
+	run.peer = run.base != NULL ? net_out_peer_new(run.base, &out, &no) : NULL;
+	SSL_CTX_free(no.tls_ctx);
+	if (run.peer == NULL) {
+		fprintf(stderr, "tdns-cli query: out of memory\n");
+		if (run.base != NULL) {
+			event_base_free(run.base);
+		}
+		return CLI_EXIT_FAILED;
 	}
 
-	int ret = CLI_EXIT_OK;
 	size_t n = (size_t)q.repeat;
-	struct client_xfer *x = tdns_xcalloc(n, sizeof(*x));
+	struct query_xfer *x = tdns_xcalloc(n, sizeof(*x));
 	uint8_t *rdbuf = tdns_xmalloc(DNS_RDATA_MAX);
 	char *text = tdns_xmalloc(QUERY_TEXT_MAX);
 	uint8_t msg[DNS_UDP_MIN];
-	/* The client gives the query its ID (random, or 0 for DoH: RFC 8484 §4.1). */
-	size_t msglen = build_query(&q, 0, msg, sizeof(msg));
-	if (msglen == 0) {
+	/* The transport gives the query its ID (random, or 0 for DoH: RFC 8484 §4.1). */
+	run.msglen = build_query(&q, 0, msg, sizeof(msg));
+	run.msg = msg;
+	if (run.msglen == 0) {
 		fprintf(stderr, "tdns-cli query: cannot build the query\n");
 		ret = CLI_EXIT_FAILED;
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		x[i] = (struct client_xfer){ .query = msg, .qlen = msglen,
-					     .resp = tdns_xmalloc(CLIENT_MSG_MAX) };
+		x[i].run = &run;
+		x[i].resp = tdns_xmalloc(CLIENT_MSG_MAX);
 	}
 	/*
 	 * +repeat=N sends the query N times: with +keepopen together on one connection
@@ -1048,23 +1190,22 @@ cli_query_run(const struct cli_opts *o, int argc, char **argv)
 	 */
 	size_t batch = q.keepopen ? n : 1;
 	for (size_t i = 0; i < n; i += batch) {
-		struct client_info info;
-		int rc = client_exchange(c, &x[i], batch, &info);
+		run_batch(&run, &x[i], batch);
 		for (size_t j = i; j < i + batch; j++) {
 			int r1;
 			if (x[j].status != CLIENT_OK) {
-				print_error(&q, client_error(c));
+				print_error(&q, x[j].err);
 				r1 = exit_for(x[j].status);
 			} else {
 				struct query_result r = { .pkt = x[j].resp, .len = x[j].len,
-							  .rtt_ms = x[j].rtt_ms, .info = &info };
+							  .rtt_ms = x[j].rtt_ms, .info = &x[j].info };
 				r1 = show_answer(&q, &srv, &r, argc, argv, rdbuf, text);
 			}
 			ret = ret == CLI_EXIT_OK ? r1 : ret;
 		}
-		if (rc != CLIENT_OK && ret == CLI_EXIT_OK) {
-			print_error(&q, client_error(c));
-			ret = exit_for(rc);
+		if (!q.keepopen) {
+			/* The next query has a connection of its own, resuming this TLS session. */
+			net_out_peer_close(run.peer);
 		}
 	}
 out:
@@ -1075,6 +1216,7 @@ out:
 	free(x);
 	free(text);
 	free(rdbuf);
-	client_free(c);
+	net_out_peer_free(run.peer);
+	event_base_free(run.base);
 	return ret;
 }

@@ -2,6 +2,8 @@
 /* RFC 8484 request semantics (GET, POST, JSON API) and reply forms, shared by HTTP/2 and 1.1. */
 #include "config.h"
 
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -11,6 +13,7 @@
 #include "dns/dns.h"
 #include "net/doh.h"
 
+#define JSON_MAX_TOKENS 512 /* rdata tokens of one DoH-JSON record */
 #define QUERY_VALUE_MAX (DOH_BODY_MAX / 3 * 4 + 8) /* base64 of the largest message */
 
 static bool
@@ -459,4 +462,192 @@ out:
 	json_decref(root);
 	dns_msg_clear(&m);
 	return out;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* DoH-JSON answers read back into wire form (the client side of doh_json_from_wire)         */
+
+/* Splits rdata text into tokens: "quoted strings" (escapes kept) and words. */
+static size_t
+tokenize(const char *s, struct dns_tok *toks, size_t max)
+{
+	size_t n = 0;
+	while (*s != '\0' && n < max) {
+		if (*s == ' ' || *s == '\t') {
+			s++;
+			continue;
+		}
+		if (*s == '"') {
+			const char *start = ++s;
+			while (*s != '\0' && *s != '"') {
+				s += s[0] == '\\' && s[1] != '\0' ? 2 : 1;
+			}
+			toks[n++] = (struct dns_tok){ start, (size_t)(s - start), true };
+			if (*s == '"') {
+				s++;
+			}
+			continue;
+		}
+		const char *start = s;
+		while (*s != '\0' && *s != ' ' && *s != '\t') {
+			s++;
+		}
+		toks[n++] = (struct dns_tok){ start, (size_t)(s - start), false };
+	}
+	return n;
+}
+
+static bool
+json_name(json_t *v, uint8_t *out)
+{
+	static const uint8_t root[1] = { 0 };
+	const char *s = json_string_value(v);
+	return s != NULL && dns_name_from_text(s, strlen(s), root, out) >= 0;
+}
+
+static bool
+json_uint(json_t *v, unsigned long max, unsigned long *out)
+{
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    (unsigned long long)json_integer_value(v) > max) {
+		return false;
+	}
+	*out = (unsigned long)json_integer_value(v);
+	return true;
+}
+
+static bool
+json_rr_to_wire(json_t *rr, int section, struct dns_build *b, uint8_t *rd, char *err,
+		size_t errlen)
+{
+	static const uint8_t root[1] = { 0 };
+	uint8_t owner[DNS_NAME_MAX];
+	unsigned long type, ttl;
+	const char *data = json_string_value(json_object_get(rr, "data"));
+	if (!json_is_object(rr) || !json_name(json_object_get(rr, "name"), owner) ||
+	    !json_uint(json_object_get(rr, "type"), 65535, &type) ||
+	    !json_uint(json_object_get(rr, "TTL"), UINT32_MAX, &ttl) || data == NULL) {
+		snprintf(err, errlen, "a record lacks a valid name, type, TTL or data");
+		return false;
+	}
+	struct dns_tok toks[JSON_MAX_TOKENS];
+	size_t ntok;
+	size_t dlen = strlen(data);
+	bool txt = type == DNS_TYPE_TXT || type == 99; /* 99: SPF, RFC 4408 */
+	if (txt && dlen > 0 && data[0] != '"') {
+		/* Google sends TXT data unquoted: one string, cut into 255-octet pieces. */
+		ntok = 0;
+		for (size_t off = 0; off < dlen && ntok < JSON_MAX_TOKENS; off += 255) {
+			size_t l = dlen - off < 255 ? dlen - off : 255;
+			toks[ntok++] = (struct dns_tok){ data + off, l, true };
+		}
+	} else {
+		ntok = tokenize(data, toks, JSON_MAX_TOKENS);
+	}
+	size_t rdlen = 0;
+	char why[256];
+	int rc = dns_rdata_from_text((uint16_t)type, toks, ntok, root, rd, DNS_RDATA_MAX, &rdlen,
+				     why, sizeof(why));
+	if (rc != TDNS_OK) {
+		char tb[16];
+		snprintf(err, errlen, "%s data '%s': %s", dns_type_to_text((uint16_t)type, tb),
+			 data, why);
+		return false;
+	}
+	if (dns_build_rr(b, section, owner, (uint16_t)type, DNS_CLASS_IN, (uint32_t)ttl, rd,
+			 rdlen) != TDNS_OK) {
+		snprintf(err, errlen, "the answer does not fit in a DNS message");
+		return false;
+	}
+	return true;
+}
+
+size_t
+doh_json_to_wire(const char *json, size_t jlen, uint16_t id, uint8_t *out, size_t cap,
+		    char *err, size_t errlen)
+{
+	json_error_t je;
+	size_t len = 0;
+	uint8_t *rd = NULL;
+	json_t *root = json_loadb(json, jlen, 0, &je);
+	if (root == NULL || !json_is_object(root)) {
+		snprintf(err, errlen, "not a JSON object%s%s", root == NULL ? ": " : "",
+			 root == NULL ? je.text : "");
+		goto out;
+	}
+	unsigned long status;
+	if (!json_uint(json_object_get(root, "Status"), 4095, &status)) {
+		snprintf(err, errlen, "no valid \"Status\"");
+		goto out;
+	}
+	static const struct {
+		const char *key;
+		uint16_t bit;
+	} bits[] = {
+		{ "TC", DNS_FLAG_TC }, { "RD", DNS_FLAG_RD }, { "RA", DNS_FLAG_RA },
+		{ "AD", DNS_FLAG_AD }, { "CD", DNS_FLAG_CD },
+	};
+	uint16_t flags = DNS_FLAG_QR | (DNS_OPCODE_QUERY << 11) | (uint16_t)(status & 0xf);
+	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
+		if (json_is_true(json_object_get(root, bits[i].key))) {
+			flags |= bits[i].bit;
+		}
+	}
+	struct dns_build b;
+	dns_build_init(&b, out, cap, cap, id, flags);
+	if (status > 15) {
+		/* Extended rcodes need an OPT record (RFC 6891 §6.1.3). */
+		dns_build_edns(&b, DNS_EDNS_MAX_PAYLOAD, false);
+		dns_build_rcode(&b, (int)status);
+	}
+	json_t *q = json_array_get(json_object_get(root, "Question"), 0);
+	uint8_t qname[DNS_NAME_MAX];
+	unsigned long qtype;
+	if (!json_is_object(q) || !json_name(json_object_get(q, "name"), qname) ||
+	    !json_uint(json_object_get(q, "type"), 65535, &qtype)) {
+		snprintf(err, errlen, "no valid \"Question\"");
+		goto out;
+	}
+	if (dns_build_question(&b, qname, (uint16_t)qtype, DNS_CLASS_IN) != TDNS_OK) {
+		snprintf(err, errlen, "no room for the question");
+		goto out;
+	}
+	static const struct {
+		const char *key;
+		int section;
+	} sections[] = {
+		{ "Answer", DNS_SECTION_ANSWER },
+		{ "Authority", DNS_SECTION_AUTHORITY },
+		{ "Additional", DNS_SECTION_ADDITIONAL },
+	};
+	rd = malloc(DNS_RDATA_MAX);
+	if (rd == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	for (size_t s = 0; s < sizeof(sections) / sizeof(sections[0]); s++) {
+		json_t *arr = json_object_get(root, sections[s].key);
+		if (arr == NULL) {
+			continue;
+		}
+		if (!json_is_array(arr)) {
+			snprintf(err, errlen, "\"%s\" is not an array", sections[s].key);
+			goto out;
+		}
+		size_t i;
+		json_t *rr;
+		json_array_foreach(arr, i, rr) {
+			if (!json_rr_to_wire(rr, sections[s].section, &b, rd, err, errlen)) {
+				goto out;
+			}
+		}
+	}
+	len = dns_build_finish(&b);
+	if (len == 0) {
+		snprintf(err, errlen, "the answer does not fit in a DNS message");
+	}
+out:
+	free(rd);
+	json_decref(root);
+	return len;
 }

@@ -114,4 +114,14 @@ long doh_max_age(const uint8_t *msg, size_t len);
  */
 char *doh_json_from_wire(const uint8_t *msg, size_t len);
 
+/*
+ * The reverse, for the client side: converts a DoH-JSON answer (Status, TC, RD, RA, AD, CD,
+ * Question, Answer, Authority, Additional with name/type/TTL/data members; Google's unquoted
+ * TXT data is accepted) into a wire response with the given ID, written into out (cap
+ * octets).  Returns the length, or 0 with a message in err when the JSON is not such an
+ * answer or a record's data does not parse for its type.
+ */
+size_t doh_json_to_wire(const char *json, size_t jlen, uint16_t id, uint8_t *out, size_t cap,
+			char *err, size_t errlen);
+
 #endif

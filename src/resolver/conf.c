@@ -75,21 +75,14 @@ add_server(void *arg, const char *spec)
 static int
 tls_setup(struct resolver_conf *rc, const struct cfg *c, char *err, size_t errlen)
 {
-	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	const char *ca = c->forward_ca_file != NULL && c->forward_ca_file[0] != '\0'
+				 ? c->forward_ca_file : NULL;
+	char why[256];
+	/* RFC 7858 §3.1 with RFC 8996: TLS 1.2 at least; sessions kept per server. */
+	SSL_CTX *ctx = net_out_tls_ctx_new(ca, false, why, sizeof(why));
 	if (ctx == NULL) {
-		snprintf(err, errlen, "cannot create a TLS context");
-		return TDNS_ENOMEM;
-	}
-	/* RFC 7858 §3.1 with RFC 8996: TLS 1.2 at least. */
-	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL);
-	int ok = c->forward_ca_file != NULL && c->forward_ca_file[0] != '\0'
-			 ? SSL_CTX_load_verify_locations(ctx, c->forward_ca_file, NULL)
-			 : SSL_CTX_set_default_verify_paths(ctx);
-	if (ok != 1) {
 		snprintf(err, errlen, "cannot load the CA file '%s' of [forwarders] ca-file",
-			 c->forward_ca_file);
-		SSL_CTX_free(ctx);
+			 ca != NULL ? ca : "");
 		return TDNS_ECONFIG;
 	}
 	rc->tls_ctx = ctx;

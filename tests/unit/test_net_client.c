@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests for src/net/client.c: server syntax, response checks and DoH-JSON conversion. */
+/* Unit tests for src/net/client.c: server syntax, response checks and DoH paths. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -184,112 +184,6 @@ test_response_check_matches_id_and_question_ignoring_case(void **state)
 }
 
 static void
-test_json_answer_becomes_a_wire_message(void **state)
-{
-	(void)state;
-	static const char json[] =
-		"{\"Status\":0,\"TC\":false,\"RD\":true,\"RA\":true,\"AD\":false,\"CD\":false,"
-		"\"Question\":[{\"name\":\"www.example.com.\",\"type\":1}],"
-		"\"Answer\":[{\"name\":\"www.example.com.\",\"type\":5,\"TTL\":300,"
-		"\"data\":\"web.example.com.\"},"
-		"{\"name\":\"web.example.com.\",\"type\":1,\"TTL\":60,\"data\":\"192.0.2.80\"},"
-		"{\"name\":\"web.example.com.\",\"type\":16,\"TTL\":60,"
-		"\"data\":\"\\\"two words\\\" \\\"and more\\\"\"},"
-		"{\"name\":\"web.example.com.\",\"type\":16,\"TTL\":60,"
-		"\"data\":\"v=spf1 -all\"}],"
-		"\"Comment\":\"ignored\"}";
-	uint8_t out[4096], rd[512];
-	char err[256] = "";
-	size_t len = client_json_to_wire(json, strlen(json), 0, out, sizeof(out), err,
-					 sizeof(err));
-	assert_true(len > 0);
-	struct dns_msg m = { 0 };
-	assert_int_equal(dns_msg_parse(out, len, &m), TDNS_OK);
-	assert_int_equal(m.id, 0);
-	assert_true(m.flags & DNS_FLAG_QR);
-	assert_true(m.flags & DNS_FLAG_RD);
-	assert_true(m.flags & DNS_FLAG_RA);
-	assert_false(m.flags & DNS_FLAG_AD);
-	assert_int_equal(m.rcode, 0);
-	assert_int_equal(m.qtype, DNS_TYPE_A);
-	assert_int_equal(m.count[1], 4);
-	assert_int_equal(m.rrs[0].type, DNS_TYPE_CNAME);
-	assert_int_equal(m.rrs[0].ttl, 300);
-	assert_int_equal(m.rrs[1].type, DNS_TYPE_A);
-	assert_memory_equal(out + m.rrs[1].rdata_off, "\xc0\x00\x02\x50", 4);
-	char text[256];
-	size_t rdlen;
-	assert_int_equal(dns_rdata_unpack(DNS_TYPE_TXT, out, len, m.rrs[2].rdata_off,
-					  m.rrs[2].rdlen, rd, sizeof(rd), &rdlen), TDNS_OK);
-	assert_true(dns_rdata_to_text(DNS_TYPE_TXT, rd, rdlen, text, sizeof(text)) > 0);
-	assert_string_equal(text, "\"two words\" \"and more\"");
-	/* Unquoted TXT (Google's style) is one string. */
-	assert_int_equal(dns_rdata_unpack(DNS_TYPE_TXT, out, len, m.rrs[3].rdata_off,
-					  m.rrs[3].rdlen, rd, sizeof(rd), &rdlen), TDNS_OK);
-	assert_true(dns_rdata_to_text(DNS_TYPE_TXT, rd, rdlen, text, sizeof(text)) > 0);
-	assert_string_equal(text, "\"v=spf1 -all\"");
-	dns_msg_clear(&m);
-}
-
-static void
-test_json_nxdomain_keeps_status_and_authority(void **state)
-{
-	(void)state;
-	static const char json[] =
-		"{\"Status\":3,\"TC\":false,\"RD\":true,\"RA\":true,\"AD\":true,\"CD\":false,"
-		"\"Question\":[{\"name\":\"nx.example.\",\"type\":28}],"
-		"\"Authority\":[{\"name\":\"example.\",\"type\":6,\"TTL\":900,\"data\":"
-		"\"ns.example. host.example. 1 7200 3600 1209600 300\"}]}";
-	uint8_t out[4096];
-	char err[256];
-	size_t len = client_json_to_wire(json, strlen(json), 7, out, sizeof(out), err,
-					 sizeof(err));
-	assert_true(len > 0);
-	struct dns_msg m = { 0 };
-	assert_int_equal(dns_msg_parse(out, len, &m), TDNS_OK);
-	assert_int_equal(m.id, 7);
-	assert_int_equal(m.rcode, DNS_RCODE_NXDOMAIN);
-	assert_true(m.flags & DNS_FLAG_AD);
-	assert_int_equal(m.count[1], 0);
-	assert_int_equal(m.count[2], 1);
-	assert_int_equal(m.rrs[0].type, DNS_TYPE_SOA);
-	assert_int_equal(m.rrs[0].section, DNS_SECTION_AUTHORITY);
-	dns_msg_clear(&m);
-}
-
-static void
-test_bad_json_is_refused_with_a_reason(void **state)
-{
-	(void)state;
-	static const struct {
-		const char *json;
-		const char *why;
-	} bad[] = {
-		{ "not json", "not a JSON object" },
-		{ "[1,2]", "not a JSON object" },
-		{ "{\"Question\":[{\"name\":\"a.\",\"type\":1}]}", "Status" },
-		{ "{\"Status\":0}", "Question" },
-		{ "{\"Status\":0,\"Question\":[{\"name\":\"a.\",\"type\":1}],"
-		  "\"Answer\":[{\"name\":\"a.\",\"type\":1,\"TTL\":1,\"data\":\"300.1.1.1\"}]}",
-		  "A data '300.1.1.1'" },
-		{ "{\"Status\":0,\"Question\":[{\"name\":\"a.\",\"type\":1}],"
-		  "\"Answer\":[{\"name\":\"a.\",\"type\":1,\"data\":\"192.0.2.1\"}]}",
-		  "TTL" },
-		{ "{\"Status\":0,\"Question\":[{\"name\":\"a.\",\"type\":1}],\"Answer\":{}}",
-		  "not an array" },
-	};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		uint8_t out[1024];
-		char err[256] = "";
-		assert_int_equal(client_json_to_wire(bad[i].json, strlen(bad[i].json), 0, out,
-						     sizeof(out), err, sizeof(err)), 0);
-		if (strstr(err, bad[i].why) == NULL) {
-			fail_msg("%s: '%s' does not say '%s'", bad[i].json, err, bad[i].why);
-		}
-	}
-}
-
-static void
 test_proto_names_and_ports(void **state)
 {
 	(void)state;
@@ -311,9 +205,6 @@ main(void)
 		cmocka_unit_test(test_bad_specs_are_refused_with_a_reason),
 		cmocka_unit_test(test_resolve_uses_the_fragment_address),
 		cmocka_unit_test(test_response_check_matches_id_and_question_ignoring_case),
-		cmocka_unit_test(test_json_answer_becomes_a_wire_message),
-		cmocka_unit_test(test_json_nxdomain_keeps_status_and_authority),
-		cmocka_unit_test(test_bad_json_is_refused_with_a_reason),
 		cmocka_unit_test(test_proto_names_and_ports),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
