@@ -281,6 +281,30 @@ client_check_response(const uint8_t *query, size_t qlen, const uint8_t *resp, si
 	return 0;
 }
 
+void
+client_server_from_addr(struct client_server *out, enum client_proto proto, int family,
+			const uint8_t *ip, uint16_t port)
+{
+	memset(out, 0, sizeof(*out));
+	out->proto = proto;
+	out->port = port;
+	if (family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&out->ss;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		memcpy(&sin->sin_addr, ip, 4);
+		out->sslen = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&out->ss;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		memcpy(&sin6->sin6_addr, ip, 16);
+		out->sslen = sizeof(*sin6);
+	}
+	inet_ntop(family, ip, out->addr, sizeof(out->addr));
+	snprintf(out->name, sizeof(out->name), "%s", out->addr);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* DoH requests (RFC 8484)                                                                     */
 

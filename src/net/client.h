@@ -85,6 +85,14 @@ int client_server_parse(const char *spec, struct client_server *out, char *err, 
 int client_server_resolve(struct client_server *srv, char *err, size_t errlen);
 
 /*
+ * A resolved server for a numeric address: family AF_INET or AF_INET6 with ip (4 or 16 octets,
+ * network order), port and transport; name and addr are the address's text.  For the servers
+ * that resolution finds (iterator, stub zones), which have no URL.
+ */
+void client_server_from_addr(struct client_server *out, enum client_proto proto, int family,
+			     const uint8_t *ip, uint16_t port);
+
+/*
  * Records one HTTP/2 response header of a DoH exchange: the final :status (1xx are interim,
  * RFC 7540 §8.1) into *status and content-type into ctype.  Other headers are ignored.
  */

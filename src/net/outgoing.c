@@ -450,6 +450,46 @@ timer_arm(struct net_out_query *x)
 	event_add(x->timer, &tv);
 }
 
+/*
+ * Checks an answer against x's query (RFC 5452 §9.1) as client_check_response does (0 when
+ * it matches), and also as strictly as the peer's options ask.
+ */
+static int
+answer_check(const struct net_out_query *x, const uint8_t *pkt, size_t len)
+{
+	const struct net_out_opts *o = &x->p->o;
+	int k = client_check_response(x->q, x->qlen, pkt, len);
+	if (k != 0 || (!o->strict_question && !o->exact_case)) {
+		return k;
+	}
+	if (tdns_get16(pkt + 4) != 1) {
+		return 2;
+	}
+	if (o->exact_case) {
+		size_t qn = dns_name_len(x->q + DNS_HDR_LEN) + 4;
+		if (len < DNS_HDR_LEN + qn || memcmp(pkt + DNS_HDR_LEN, x->q + DNS_HDR_LEN, qn) != 0) {
+			return 2;
+		}
+	}
+	return 0;
+}
+
+/* Binds fd to the peer's source address, if it has one; port 0 lets the kernel choose. */
+static bool
+bind_source(const struct net_out_peer *p, int fd, uint16_t port)
+{
+	if (p->o.source_len == 0 || p->o.source.ss_family != p->srv.ss.ss_family) {
+		return port == 0;
+	}
+	struct sockaddr_storage local = p->o.source;
+	if (local.ss_family == AF_INET) {
+		((struct sockaddr_in *)&local)->sin_port = htons(port);
+	} else {
+		((struct sockaddr_in6 *)&local)->sin6_port = htons(port);
+	}
+	return bind(fd, (struct sockaddr *)&local, p->o.source_len) == 0;
+}
+
 /* ---- UDP ---------------------------------------------------------------------------------- */
 
 /*
@@ -458,30 +498,39 @@ timer_arm(struct net_out_query *x)
  * unreachable surfaces as ECONNREFUSED.
  */
 static int
-udp_socket(const struct client_server *srv)
+udp_socket(const struct net_out_peer *p)
 {
+	const struct client_server *srv = &p->srv;
 	int fd = socket(srv->ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		return -1;
 	}
+	bool sourced = p->o.source_len != 0 && p->o.source.ss_family == srv->ss.ss_family;
 	struct sockaddr_storage local;
 	memset(&local, 0, sizeof(local));
 	local.ss_family = srv->ss.ss_family;
 	socklen_t llen = srv->ss.ss_family == AF_INET ? sizeof(struct sockaddr_in)
 						       : sizeof(struct sockaddr_in6);
-	for (int i = 0; i < 10; i++) {
+	bool bound = false;
+	for (int i = 0; i < 10 && !bound; i++) {
 		uint16_t port = (uint16_t)(1024 + randombytes_uniform(65536 - 1024));
+		if (sourced) {
+			bound = bind_source(p, fd, port);
+			continue;
+		}
 		if (local.ss_family == AF_INET) {
 			((struct sockaddr_in *)&local)->sin_port = htons(port);
 		} else {
 			((struct sockaddr_in6 *)&local)->sin6_port = htons(port);
 		}
-		if (bind(fd, (struct sockaddr *)&local, llen) == 0) {
-			break;
-		}
+		bound = bind(fd, (struct sockaddr *)&local, llen) == 0;
 	}
-	/* If ten random ports were taken the kernel's choice (also random on Linux) is used. */
-	if (connect(fd, (const struct sockaddr *)&srv->ss, srv->sslen) < 0) {
+	/*
+	 * If ten random ports were taken the kernel's choice (also random on Linux) is used; from
+	 * the configured source address all the same.
+	 */
+	if ((!bound && sourced && !bind_source(p, fd, 0)) ||
+	    connect(fd, (const struct sockaddr *)&srv->ss, srv->sslen) < 0) {
 		int e = errno;
 		close(fd);
 		errno = e;
@@ -509,7 +558,7 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 			xfer_end(x, CLIENT_ENET, NULL, 0, err);
 			return;
 		}
-		int k = client_check_response(x->q, x->qlen, buf, (size_t)n);
+		int k = answer_check(x, buf, (size_t)n);
 		if (k == 0) {
 			xfer_end(x, CLIENT_OK, buf, (size_t)n, NULL);
 			return;
@@ -629,10 +678,10 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 			}
 			continue;
 		}
-		int k = client_check_response(x->q, x->qlen, buf + 2, mlen);
+		int k = answer_check(x, buf + 2, mlen);
 		if (k == 0) {
 			xfer_end(x, CLIENT_OK, buf + 2, mlen, NULL);
-		} else if (p->o.diagnose) {
+		} else if (p->o.diagnose || p->o.strict_streams) {
 			char err[ERR_MAX];
 			fmt_err(err, CLIENT_EPROTO, "%s response from %s#%u over %s",
 				k == 3 ? "malformed" : "mismatched", p->srv.addr,
@@ -787,25 +836,47 @@ conn_get(struct net_out_peer *p)
 	c->p = p;
 	TAILQ_INIT(&c->xfers);
 	c->tls = p->srv.proto == CLIENT_TLS || is_h2(p->srv.proto);
+	evutil_socket_t fd = -1;
+	if (p->o.source_len != 0 && p->o.source.ss_family == p->srv.ss.ss_family) {
+		fd = socket(p->srv.ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0 || !bind_source(p, fd, 0)) {
+			comm_error(p, p->err, strerror(errno));
+			p->err_status = CLIENT_ENET;
+			if (fd >= 0) {
+				close(fd);
+			}
+			free(c);
+			return NULL;
+		}
+	}
 	if (c->tls) {
 		SSL *ssl = tls_new(p, p->err, &p->err_status);
 		if (ssl == NULL) {
+			if (fd >= 0) {
+				close(fd);
+			}
 			free(c);
 			return NULL;
 		}
 		SSL_set_app_data(ssl, c);
-		c->bev = bufferevent_openssl_socket_new(p->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
+		c->bev = bufferevent_openssl_socket_new(p->base, fd, ssl, BUFFEREVENT_SSL_CONNECTING,
 							 BEV_OPT_CLOSE_ON_FREE);
 		if (c->bev == NULL) {
 			SSL_free(ssl);
+			if (fd >= 0) {
+				close(fd);
+			}
 			free(c);
 			p->err_status = fmt_err(p->err, CLIENT_ENET, "out of memory");
 			return NULL;
 		}
 		bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	} else {
-		c->bev = bufferevent_socket_new(p->base, -1, BEV_OPT_CLOSE_ON_FREE);
+		c->bev = bufferevent_socket_new(p->base, fd, BEV_OPT_CLOSE_ON_FREE);
 		if (c->bev == NULL) {
+			if (fd >= 0) {
+				close(fd);
+			}
 			free(c);
 			p->err_status = fmt_err(p->err, CLIENT_ENET, "out of memory");
 			return NULL;
@@ -825,7 +896,7 @@ conn_get(struct net_out_peer *p)
 		conn_free(c, CLIENT_ENET, p->err);
 		return NULL;
 	}
-	int fd = bufferevent_getfd(c->bev);
+	fd = bufferevent_getfd(c->bev);
 	if (fd >= 0) {
 		/* Queries are small and pipelined; Nagle would hold them back. */
 		int on = 1;
@@ -1146,7 +1217,7 @@ h2_complete(struct out_conn *c, struct net_out_query *x)
 			pkt = wire;
 		}
 		/* On its own stream a mismatched answer cannot be someone else's: it fails. */
-		int k = client_check_response(x->q, x->qlen, pkt, len);
+		int k = answer_check(x, pkt, len);
 		if (k == 0) {
 			xfer_end(x, CLIENT_OK, pkt, len, NULL);
 			free(wire);
@@ -1338,7 +1409,7 @@ net_out_send(struct net_out_peer *p, const uint8_t *q, size_t qlen, unsigned fla
 		x->id = (uint16_t)randombytes_uniform(65536);
 		tdns_put16(x->q, x->id);
 		x->tries = p->o.udp_tries - 1;
-		x->fd = udp_socket(&p->srv);
+		x->fd = udp_socket(p);
 		if (x->fd < 0) {
 			comm_error(p, p->err, strerror(errno));
 			p->err_status = CLIENT_ENET;

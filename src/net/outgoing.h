@@ -15,6 +15,7 @@
 
 #include <openssl/ssl.h>
 #include <stdbool.h>
+#include <sys/socket.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,6 +45,17 @@ struct net_out_opts {
 	 * dropped (someone else's must not end the exchange) and the query times out.
 	 */
 	bool diagnose;
+	/* A stream answer with our ID that does not match ends the query (CLIENT_EPROTO). */
+	bool strict_streams;
+	/*
+	 * The answer must repeat the question (no question-less FORMERR, NOTIMP or REFUSED), and
+	 * with exact_case in the very case it was sent (0x20, draft-vixie-dnsext-dns0x20).
+	 */
+	bool strict_question;
+	bool exact_case;
+	/* Source address of the sockets (port ignored: random for UDP), or source_len 0. */
+	struct sockaddr_storage source;
+	socklen_t source_len;
 };
 
 /* Outcome of one query, valid only during the callback. */

@@ -3,20 +3,18 @@
 #include "config.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <event2/event.h>
-#include <sodium.h>
 
 #include "cfg/cfg.h"
 #include "core/core.h"
+#include "net/outgoing.h"
 #include "resolver/iter_int.h"
 
 #define STUB_MAX_PRIMARIES 8
@@ -46,10 +44,7 @@ struct stub_zone {
 	uint32_t refresh, retry, expire;        /* SOA timers (RFC 1035 §3.3.13) */
 	/* The fetch running on the main thread. */
 	struct event *timer;                    /* next fetch */
-	struct event *tmo;                      /* the exchange's timeout */
-	struct event *ev;                       /* the exchange's socket */
-	int fd;
-	uint16_t id;
+	struct net_out_query *xq;               /* the exchange with a primary, or NULL */
 	size_t cur_prim;
 	struct stub_step steps[2 + 2 * ITER_MAX_NS];
 	size_t nsteps, cur_step;
@@ -72,16 +67,9 @@ static void step_send(struct stub_zone *z);
 static void
 exchange_end(struct stub_zone *z)
 {
-	if (z->ev != NULL) {
-		event_free(z->ev);
-		z->ev = NULL;
-	}
-	if (z->tmo != NULL) {
-		evtimer_del(z->tmo);
-	}
-	if (z->fd >= 0) {
-		close(z->fd);
-		z->fd = -1;
+	if (z->xq != NULL) {
+		net_out_cancel(z->xq);
+		z->xq = NULL;
 	}
 }
 
@@ -167,14 +155,6 @@ next_primary(struct stub_zone *z)
 	z->nsteps = 2;
 	z->fnns = 0;
 	step_send(z);
-}
-
-static void
-timeout_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	next_primary(arg);
 }
 
 static bool
@@ -268,32 +248,19 @@ step_take(struct stub_zone *z, const struct dns_msg *m)
 	return found || st->type == DNS_TYPE_A || st->type == DNS_TYPE_AAAA;
 }
 
+/* The answer of the current primary, checked by the transport (RFC 5452 §9.1), or a failure. */
 static void
-read_cb(evutil_socket_t fd, short what, void *arg)
+answer_cb(void *arg, const struct net_out_result *r)
 {
 	struct stub_zone *z = arg;
-	uint8_t buf[DNS_MSG_MAX];
-	(void)what;
-	ssize_t n = recv(fd, buf, sizeof(buf), 0);
-	if (n < 0) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-			next_primary(z);
-		}
-		return;
-	}
+	z->xq = NULL;
 	struct dns_msg m;
-	if (dns_msg_parse(buf, (size_t)n, &m) != TDNS_OK) {
+	if (r->status != CLIENT_OK || dns_msg_parse(r->pkt, r->len, &m) != TDNS_OK) {
+		next_primary(z);
 		return;
 	}
-	const struct stub_step *st = &z->steps[z->cur_step];
-	/* RFC 5452 §9.1: ID and question must be ours, else keep waiting. */
-	bool ours = m.id == z->id && (m.flags & DNS_FLAG_QR) != 0 && m.qtype == st->type &&
-		    m.qclass == DNS_CLASS_IN && dns_name_eq(m.qname, st->name);
-	bool ok = ours && step_take(z, &m);
+	bool ok = step_take(z, &m);
 	dns_msg_clear(&m);
-	if (!ours) {
-		return;
-	}
 	if (!ok) {
 		next_primary(z);
 		return;
@@ -319,40 +286,21 @@ step_send(struct stub_zone *z)
 	const struct resolver_addr *a = &z->prim[z->cur_prim];
 	uint8_t q[DNS_NAME_MAX + 64];
 	struct dns_build b;
-	z->id = (uint16_t)randombytes_uniform(65536);
-	dns_build_init(&b, q, sizeof(q), sizeof(q), z->id, 0);
+	/* The transport gives the query a random ID and port (RFC 5452 §9.2). */
+	dns_build_init(&b, q, sizeof(q), sizeof(q), 0, 0);
 	(void)dns_build_question(&b, st->name, st->type, DNS_CLASS_IN);
 	dns_build_edns(&b, RESOLVER_EDNS_SIZE, false);
 	size_t qlen = dns_build_finish(&b);
-	struct sockaddr_storage ss;
-	memset(&ss, 0, sizeof(ss));
-	socklen_t sslen;
-	if (a->family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(ITER_PORT);
-		memcpy(&sin->sin_addr, a->ip, 4);
-		sslen = sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(ITER_PORT);
-		memcpy(&sin6->sin6_addr, a->ip, 16);
-		sslen = sizeof(*sin6);
-	}
-	/* A fresh socket (random port, RFC 5452 §9.2), connected to the primary. */
-	z->fd = socket(a->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (z->fd < 0 || connect(z->fd, (struct sockaddr *)&ss, sslen) < 0 ||
-	    send(z->fd, q, qlen, 0) != (ssize_t)qlen) {
+	struct client_server srv;
+	client_server_from_addr(&srv, CLIENT_UDP, a->family, a->ip, ITER_PORT);
+	const struct net_out_opts o = { .udp_tries = 1 };
+	/* One peer per exchange: the query holds it until its answer or timeout. */
+	struct net_out_peer *peer = net_out_peer_new(z->s->base, &srv, &o);
+	z->xq = peer != NULL ? net_out_send(peer, q, qlen, 0, STUB_TIMEOUT_MS, answer_cb, z) : NULL;
+	net_out_peer_free(peer);
+	if (z->xq == NULL) {
 		next_primary(z);
-		return;
 	}
-	z->ev = event_new(z->s->base, z->fd, EV_READ | EV_PERSIST, read_cb, z);
-	if (z->ev == NULL || event_add(z->ev, NULL) != 0) {
-		next_primary(z);
-		return;
-	}
-	arm(z->tmo, STUB_TIMEOUT_MS);
 }
 
 static void
@@ -383,9 +331,6 @@ zone_free_stub(struct stub_zone *z)
 	exchange_end(z);
 	if (z->timer != NULL) {
 		event_free(z->timer);
-	}
-	if (z->tmo != NULL) {
-		event_free(z->tmo);
 	}
 	free(z->name);
 	free(z->primaries);
@@ -467,11 +412,9 @@ resolver_stubs_configure(struct resolver_stubs *s, const struct cfg *c, struct e
 		if (z == NULL) {
 			z = tdns_xcalloc(1, sizeof(*z));
 			z->s = s;
-			z->fd = -1;
 			z->name = tdns_xstrdup(cz->name);
 			memcpy(z->apex, cz->apex, dns_name_len(cz->apex));
 			z->timer = evtimer_new(s->base, refresh_cb, z);
-			z->tmo = evtimer_new(s->base, timeout_cb, z);
 			fetch = true;
 		}
 		if (z->primaries == NULL || strcmp(z->primaries, cz->primaries) != 0) {
@@ -497,7 +440,7 @@ resolver_stubs_configure(struct resolver_stubs *s, const struct cfg *c, struct e
 	}
 	free(old);
 	for (size_t j = 0; j < nstart; j++) {
-		if (start[j]->timer != NULL && start[j]->tmo != NULL) {
+		if (start[j]->timer != NULL) {
 			fetch_start(start[j]);
 		}
 	}
