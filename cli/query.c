@@ -1198,7 +1198,8 @@ cli_query_run(const struct cli_opts *o, int argc, char **argv)
 				r1 = exit_for(x[j].status);
 			} else {
 				struct query_result r = { .pkt = x[j].resp, .len = x[j].len,
-							  .rtt_ms = x[j].rtt_ms, .info = &x[j].info };
+							  .rtt_ms = x[j].rtt_ms,
+							  .info = &x[j].info };
 				r1 = show_answer(&q, &srv, &r, argc, argv, rdbuf, text);
 			}
 			ret = ret == CLI_EXIT_OK ? r1 : ret;

@@ -467,7 +467,8 @@ answer_check(const struct net_out_query *x, const uint8_t *pkt, size_t len)
 	}
 	if (o->exact_case) {
 		size_t qn = dns_name_len(x->q + DNS_HDR_LEN) + 4;
-		if (len < DNS_HDR_LEN + qn || memcmp(pkt + DNS_HDR_LEN, x->q + DNS_HDR_LEN, qn) != 0) {
+		if (len < DNS_HDR_LEN + qn ||
+		    memcmp(pkt + DNS_HDR_LEN, x->q + DNS_HDR_LEN, qn) != 0) {
 			return 2;
 		}
 	}
@@ -705,8 +706,8 @@ conn_error(struct out_conn *c, short what, char *err)
 		long vr = ssl != NULL ? SSL_get_verify_result(ssl) : X509_V_OK;
 		if (!c->connected && vr != X509_V_OK && !p->o.insecure) {
 			ERR_clear_error();
-			return fmt_err(err, CLIENT_ETLS, "TLS certificate of %s#%u not accepted for "
-				       "'%s': %s", p->srv.addr, (unsigned)p->srv.port, p->srv.name,
+			return fmt_err(err, CLIENT_ETLS, "TLS certificate of %s#%u not accepted "
+				       "for '%s': %s", p->srv.addr, (unsigned)p->srv.port, p->srv.name,
 				       X509_verify_cert_error_string(vr));
 		}
 		/*
@@ -859,7 +860,8 @@ conn_get(struct net_out_peer *p)
 			return NULL;
 		}
 		SSL_set_app_data(ssl, c);
-		c->bev = bufferevent_openssl_socket_new(p->base, fd, ssl, BUFFEREVENT_SSL_CONNECTING,
+		c->bev = bufferevent_openssl_socket_new(p->base, fd, ssl,
+							 BUFFEREVENT_SSL_CONNECTING,
 							 BEV_OPT_CLOSE_ON_FREE);
 		if (c->bev == NULL) {
 			SSL_free(ssl);
@@ -1375,8 +1377,8 @@ net_out_send(struct net_out_peer *p, const uint8_t *q, size_t qlen, unsigned fla
 	p->err[0] = '\0';
 	p->err_status = CLIENT_OK;
 	if (qlen < DNS_HDR_LEN || qlen > CLIENT_MSG_MAX) {
-		p->err_status = fmt_err(p->err, CLIENT_EINVAL, "a query of %zu octets cannot be sent",
-					qlen);
+		p->err_status = fmt_err(p->err, CLIENT_EINVAL,
+					"a query of %zu octets cannot be sent", qlen);
 		return NULL;
 	}
 	if (p->srv.sslen == 0) {
