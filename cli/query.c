@@ -1053,6 +1053,9 @@ xfer_start(struct query_xfer *x)
 	struct query_run *run = x->run;
 	x->tries++;
 	x->len = 0;
+	/* What stays if the event loop ends without calling back (it should not). */
+	x->status = CLIENT_ENET;
+	snprintf(x->err, sizeof(x->err), "the exchange ended without a result");
 	if (net_out_send(run->peer, run->msg, run->msglen, x->stream ? NET_OUT_STREAM : 0,
 			 (unsigned)run->q->timeout_ms, xfer_cb, x) == NULL) {
 		snprintf(x->err, sizeof(x->err), "%s", net_out_peer_error(run->peer, &x->status));
@@ -1074,7 +1077,8 @@ run_batch(struct query_run *run, struct query_xfer *x, size_t n)
 	}
 	for (;;) {
 		while (run->pending > 0) {
-			if (event_base_loop(run->base, EVLOOP_ONCE) < 0) {
+			/* 1: nothing left to wait for; -1: an error.  Either way, stop. */
+			if (event_base_loop(run->base, EVLOOP_ONCE) != 0) {
 				break;
 			}
 		}
