@@ -63,13 +63,14 @@ list_cb(void *arg, const struct cache_walk_item *it)
 		return 0;
 	}
 	const char *type = dns_type_to_text(it->qtype, tbuf);
-	json_t *o = json_pack("{s:s, s:s, s:i, s:i, s:b, s:I, s:i, s:i, s:I, s:I, s:b, s:b}",
+	json_t *o = json_pack("{s:s, s:s, s:i, s:i, s:b, s:I, s:i, s:i, s:I, s:I, s:b, s:b, s:b}",
 			      "name", name, "type", type, "class", it->qclass, "rcode", it->rcode,
 			      "negative", it->negative, "ttl_left", (json_int_t)it->ttl_left,
 			      "ttl", (int)it->ttl, "hits", (int)it->hits,
 			      "size", (json_int_t)it->size, "records", (json_int_t)it->nrr,
 			      "stale", it->ttl_left < 0, "dnssec_ok",
-			      (it->flags & CACHE_KEY_DO) != 0);
+			      (it->flags & CACHE_KEY_DO) != 0, "delegation",
+			      (it->flags & CACHE_KEY_DELEG) != 0);
 	if (o != NULL) {
 		json_array_append_new(l->arr, o);
 		l->n++;

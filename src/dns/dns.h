@@ -195,8 +195,24 @@ dns_name_parent(const uint8_t *name)
 	return name[0] ? name + 1 + name[0] : name;
 }
 
-/* Hash of the lower-cased name, keyed by seed (for hash tables). */
+/*
+ * Fast hash of the lower-cased name, varied by seed (for tables of names the operator chose,
+ * such as a zone's).  Not collision resistant against an attacker who knows how it works:
+ * tables of names that clients or remote servers choose use dns_name_siphash.
+ */
 uint64_t dns_name_hash(const uint8_t *name, uint64_t seed);
+
+#define DNS_SIPHASH_KEY_LEN 16
+
+/*
+ * SipHash-2-4 (libsodium's crypto_shorthash) of the lower-cased name in wire form under the
+ * secret key: a keyed PRF, so nobody without the key can choose names that collide (hash
+ * flooding).  Draw the key at random per process or table (dns_siphash_key_new).
+ */
+uint64_t dns_name_siphash(const uint8_t *name, const uint8_t key[DNS_SIPHASH_KEY_LEN]);
+
+/* Fills key with fresh random bytes (libsodium; initialises it when needed). */
+void dns_siphash_key_new(uint8_t key[DNS_SIPHASH_KEY_LEN]);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Types, classes, rcodes (rrtype.c): one table of RR types drives names and rdata forms.      */

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Domain names: wire decompression and checks, text form, canonical order and hashing. */
+#include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "dns/dns.h"
 
@@ -397,4 +400,29 @@ dns_name_hash(const uint8_t *name, uint64_t seed)
 	h *= 0xbf58476d1ce4e5b9ull;
 	h ^= h >> 31;
 	return h;
+}
+
+uint64_t
+dns_name_siphash(const uint8_t *name, const uint8_t key[DNS_SIPHASH_KEY_LEN])
+{
+	uint8_t lname[DNS_NAME_MAX];
+	size_t len = dns_name_len(name);
+	for (size_t i = 0; i < len; i++) {
+		lname[i] = lower_tab[name[i]];
+	}
+	uint8_t out[crypto_shorthash_BYTES];
+	crypto_shorthash(out, lname, len, key);
+	uint64_t h;
+	memcpy(&h, out, sizeof(h));
+	return h;
+}
+
+void
+dns_siphash_key_new(uint8_t key[DNS_SIPHASH_KEY_LEN])
+{
+	/* sodium_init is idempotent and thread-safe; -1 only when no entropy source exists. */
+	if (sodium_init() < 0) {
+		abort();
+	}
+	crypto_shorthash_keygen(key);
 }

@@ -5,7 +5,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include "resolver/resolver.h"
@@ -77,7 +76,7 @@ struct cache {
 	struct shard *shards;
 	unsigned nshards;
 	unsigned shard_bits;
-	uint64_t seed;
+	uint8_t hash_key[DNS_SIPHASH_KEY_LEN]; /* secret: names that collide cannot be chosen */
 	size_t max_bytes;
 	uint32_t min_ttl, max_ttl, neg_max_ttl, stale_ttl;
 	uint32_t servfail_ttl;
@@ -94,7 +93,7 @@ cache_key_init(struct cache_key *k, const uint8_t *qname, uint16_t qtype, uint16
 	memcpy(k->name, qname, n);
 	dns_name_lower(k->name);
 	k->name_len = (uint8_t)n;
-	k->flags = (uint8_t)(flags & (CACHE_KEY_DO | CACHE_KEY_CD));
+	k->flags = (uint8_t)(flags & (CACHE_KEY_DO | CACHE_KEY_CD | CACHE_KEY_DELEG));
 	k->qtype = qtype;
 	k->qclass = qclass;
 }
@@ -126,7 +125,7 @@ mix64(uint64_t x)
 static uint64_t
 name_hash(const struct cache *c, const uint8_t *lname)
 {
-	return dns_name_hash(lname, c->seed);
+	return dns_name_siphash(lname, c->hash_key);
 }
 
 /* The shard comes from the name alone so that deleting a name touches one shard. */
@@ -399,13 +398,8 @@ cache_new(size_t max_bytes, unsigned nshards, uint32_t min_ttl, uint32_t max_ttl
 	c->neg_max_ttl = neg_max_ttl;
 	c->stale_ttl = stale_ttl;
 	c->prefetch_hits = CACHE_DEFAULT_PREFETCH_HITS;
-	/* A secret seed keeps an outsider from choosing names that share one chain. */
-	if (getrandom(&c->seed, sizeof(c->seed), 0) != (ssize_t)sizeof(c->seed)) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		c->seed = mix64((uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^
-				(uint64_t)(uintptr_t)c);
-	}
+	/* Issue 13: a keyed PRF keeps an outsider from choosing names that share one chain. */
+	dns_siphash_key_new(c->hash_key);
 	size_t sz = sizeof(struct shard) * nshards;
 	c->shards = aligned_alloc(alignof(struct shard), sz);
 	if (c->shards == NULL) {

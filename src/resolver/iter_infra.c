@@ -6,6 +6,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "resolver/iter_int.h"
 
 /* The RTT guessed for a server never asked: below a slow server's, above a near one's. */
@@ -27,15 +29,37 @@ addr_len(const struct resolver_addr *a)
 	return a->family == AF_INET ? 4 : 16;
 }
 
+void
+iter_infra_init(struct iter_infra *in)
+{
+	memset(in, 0, sizeof(*in));
+	dns_siphash_key_new(in->key);
+}
+
+/* SipHash of the address (and zone, when not NULL) under the table's key (issue 13). */
+static uint64_t
+keyed_hash(const struct iter_infra *in, const struct resolver_addr *a, const uint8_t *zone)
+{
+	uint8_t buf[16 + DNS_NAME_MAX];
+	size_t n = addr_len(a);
+	memcpy(buf, a->ip, n);
+	if (zone != NULL) {
+		uint64_t zh = dns_name_siphash(zone, in->key);
+		memcpy(buf + n, &zh, sizeof(zh));
+		n += sizeof(zh);
+	}
+	uint8_t out[crypto_shorthash_BYTES];
+	crypto_shorthash(out, buf, n, in->key);
+	uint64_t h;
+	memcpy(&h, out, sizeof(h));
+	return h;
+}
+
 struct iter_infra_entry *
 iter_infra_get(struct iter_infra *in, const struct resolver_addr *a)
 {
 	size_t n = addr_len(a);
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < n; i++) {
-		h = (h ^ a->ip[i]) * 1099511628211ull;
-	}
-	struct iter_infra_entry *e = &in->slot[h % ITER_INFRA_SLOTS];
+	struct iter_infra_entry *e = &in->slot[keyed_hash(in, a, NULL) % ITER_INFRA_SLOTS];
 	if (!e->used || e->a.family != a->family || memcmp(e->a.ip, a->ip, n) != 0) {
 		/* Direct-mapped: a new address takes the slot over, starting unknown. */
 		memset(e, 0, sizeof(*e));
@@ -94,19 +118,15 @@ iter_infra_timeout_ms(struct iter_infra *in, const struct resolver_addr *a)
 }
 
 static uint64_t
-lame_key(const struct resolver_addr *a, const uint8_t *zone)
+lame_key(const struct iter_infra *in, const struct resolver_addr *a, const uint8_t *zone)
 {
-	uint64_t h = dns_name_hash(zone, 0x9e3779b97f4a7c15ull);
-	for (size_t i = 0; i < addr_len(a); i++) {
-		h = (h ^ a->ip[i]) * 1099511628211ull;
-	}
-	return h | 1;
+	return keyed_hash(in, a, zone) | 1;
 }
 
 void
 iter_infra_lame_set(struct iter_infra *in, const struct resolver_addr *a, const uint8_t *zone)
 {
-	uint64_t k = lame_key(a, zone);
+	uint64_t k = lame_key(in, a, zone);
 	in->lame[k % ITER_LAME_SLOTS].key = k;
 	in->lame[k % ITER_LAME_SLOTS].until_us = iter_now_us() + (int64_t)LAME_SEC * 1000000;
 }
@@ -114,7 +134,7 @@ iter_infra_lame_set(struct iter_infra *in, const struct resolver_addr *a, const 
 bool
 iter_infra_lame(struct iter_infra *in, const struct resolver_addr *a, const uint8_t *zone)
 {
-	uint64_t k = lame_key(a, zone);
+	uint64_t k = lame_key(in, a, zone);
 	return in->lame[k % ITER_LAME_SLOTS].key == k &&
 	       in->lame[k % ITER_LAME_SLOTS].until_us > iter_now_us();
 }

@@ -103,14 +103,18 @@ struct iter_infra_entry {
 	int64_t down_until_us; /* silent: not asked before then (after repeated timeouts) */
 };
 
-/* A worker's infrastructure table; zeroed memory is an empty table.  Not thread-safe. */
+/* A worker's infrastructure table (iter_infra_init).  Not thread-safe. */
 struct iter_infra {
+	uint8_t key[DNS_SIPHASH_KEY_LEN]; /* secret: remote servers cannot choose collisions */
 	struct iter_infra_entry slot[ITER_INFRA_SLOTS];
 	struct {
 		uint64_t key;   /* hash of (address, zone); 0 = free */
 		int64_t until_us;
 	} lame[ITER_LAME_SLOTS];
 };
+
+/* Makes in an empty table with a fresh secret hash key. */
+void iter_infra_init(struct iter_infra *in);
 
 /* The monotonic clock in microseconds, the time base of the table. */
 int64_t iter_now_us(void);

@@ -502,13 +502,17 @@ task_fail(struct it_task *t, const char *why, const char *ede_text)
 
 /* ---- delegations and the cache ------------------------------------------------------------ */
 
-/* Looks (name, type) up in the cache into the scratch buffer and parses it into m. */
+/*
+ * Looks (name, type) up in the cache into the scratch buffer and parses it into m; flags
+ * CACHE_KEY_DELEG asks for a delegation the iterator stored.
+ */
 static bool
-cache_get(struct it_task *t, const uint8_t *name, uint16_t type, struct dns_msg *m)
+cache_get(struct it_task *t, const uint8_t *name, uint16_t type, unsigned flags,
+	  struct dns_msg *m)
 {
 	struct it_state *s = t->req->s;
 	struct cache_key k;
-	cache_key_init(&k, name, type, DNS_CLASS_IN, 0);
+	cache_key_init(&k, name, type, DNS_CLASS_IN, flags);
 	struct dns_build b;
 	dns_build_init(&b, s->scratch, SCRATCH, SCRATCH, 0, DNS_FLAG_QR);
 	if (dns_build_question(&b, k.name, type, DNS_CLASS_IN) != TDNS_OK) {
@@ -549,7 +553,7 @@ ns_from_cache(struct it_task *t, struct it_ns *ns)
 	static const uint16_t types[] = { DNS_TYPE_A, DNS_TYPE_AAAA };
 	for (size_t k = 0; k < 2; k++) {
 		struct dns_msg m;
-		if (!cache_get(t, ns->name, types[k], &m)) {
+		if (!cache_get(t, ns->name, types[k], 0, &m)) {
 			continue;
 		}
 		for (size_t i = 0; i < m.nrr; i++) {
@@ -566,8 +570,13 @@ ns_from_cache(struct it_task *t, struct it_ns *ns)
 static bool
 cut_from_cache(struct it_task *t, const uint8_t *name)
 {
+	/*
+	 * The delegation stored by a referral, else the child's own NS set when a client asked
+	 * for it (its addresses are then looked up: an answer's additional section is no glue).
+	 */
 	struct dns_msg m;
-	if (!cache_get(t, name, DNS_TYPE_NS, &m)) {
+	bool deleg = cache_get(t, name, DNS_TYPE_NS, CACHE_KEY_DELEG, &m);
+	if (!deleg && !cache_get(t, name, DNS_TYPE_NS, 0, &m)) {
 		return false;
 	}
 	t->nns = 0;
@@ -586,7 +595,7 @@ cut_from_cache(struct it_task *t, const uint8_t *name)
 		t->nns++;
 	}
 	/* Glue stored with the delegation (already checked against its bailiwick). */
-	for (size_t i = 0; i < m.nrr; i++) {
+	for (size_t i = 0; deleg && i < m.nrr; i++) {
 		const struct dns_rr *rr = &m.rrs[i];
 		if (rr->section != DNS_SECTION_ADDITIONAL ||
 		    (rr->type != DNS_TYPE_A && rr->type != DNS_TYPE_AAAA)) {
@@ -755,8 +764,9 @@ cache_delegation(struct it_task *t, const struct dns_msg *m, const uint8_t *cut)
 	size_t len = dns_build_finish(&b);
 	struct dns_msg dm;
 	if (dns_msg_parse(wire, len, &dm) == TDNS_OK) {
+		/* Issue 13: under its own key, never where a client's (cut, NS) answer lives. */
 		struct cache_key k;
-		cache_key_init(&k, cut, DNS_TYPE_NS, DNS_CLASS_IN, 0);
+		cache_key_init(&k, cut, DNS_TYPE_NS, DNS_CLASS_IN, CACHE_KEY_DELEG);
 		(void)cache_store_msg(t->req->conf->cache, &dm, &k, cache_now());
 		dns_msg_clear(&dm);
 	}
@@ -1466,6 +1476,7 @@ iter_state_new(struct event_base *base)
 	}
 	s->base = base;
 	LIST_INIT(&s->reqs);
+	iter_infra_init(&s->infra);
 	return s;
 }
 

@@ -41,6 +41,12 @@ struct cache;
 /* Key flag bits: the query bits that change what upstream answers (RFC 4035 §3.2.1, §3.2.2). */
 #define CACHE_KEY_DO 0x01 /* DNSSEC OK: RRSIGs and NSECs included */
 #define CACHE_KEY_CD 0x02 /* checking disabled: possibly unvalidated data */
+/*
+ * A delegation (the parent's NS set and glue, RFC 2181 §5.4.1: below authoritative data),
+ * kept for the iterator only: no client question has this bit, so a client asking the cut's
+ * NS never gets the parent side, and a delegation never replaces the child's own NS set.
+ */
+#define CACHE_KEY_DELEG 0x04
 
 /* Defaults the configuration may use. */
 #define CACHE_DEFAULT_SHARDS 16

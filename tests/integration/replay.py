@@ -13,9 +13,12 @@ another file (relative to the scenario) in its place, for the servers many scena
 
     name: what the scenario shows
     query: NAME TYPE                  the question sent to the resolver (RD, EDNS 1232)
+    prequery: NAME TYPE               a question sent first (answer not checked), to fill the
+                                      resolver's cache; any number, in order
     expect: rcode RCODE               the rcode of the resolver's answer (default NOERROR)
     expect: answer NAME TTL TYPE RDATA   an RR that must be in the answer section (TTL ignored)
     expect: no-answer                 the answer section must be empty
+    expect: no-record NAME TTL TYPE RDATA   an RR that must not be in the answer section
     hint: NAME X.Y                    a root server (NAME at 127.R.X.Y) for the root hints
 
     server X.Y                        a scripted server on 127.R.X.Y:53 (UDP and TCP)
@@ -80,6 +83,8 @@ class Scenario:
         self.qname = self.qtype = None
         self.rcode = dns.rcode.NOERROR
         self.answers = []
+        self.absent = []
+        self.prequeries = []
         self.no_answer = False
         self.hints = []
         self.servers = {}
@@ -114,6 +119,9 @@ class Scenario:
             try:
                 if word == "name:":
                     self.name = rest
+                elif word == "prequery:":
+                    qname, qtype = rest.split()
+                    self.prequeries.append((qname, qtype))
                 elif word == "query:":
                     qname, qtype = rest.split()
                     self.qname, self.qtype = qname, qtype
@@ -123,6 +131,8 @@ class Scenario:
                         self.rcode = dns.rcode.from_text(arg)
                     elif kind == "answer":
                         self.answers.append(arg)
+                    elif kind == "no-record":
+                        self.absent.append(arg)
                     elif kind == "no-answer":
                         self.no_answer = True
                     else:
@@ -332,13 +342,17 @@ def check(scenario, response, expand):
         for rd in rrset:
             got.add("%s %s %s" % (rrset.name.to_text().lower(),
                                   dns.rdatatype.to_text(rrset.rdtype), rd.to_text().lower()))
-    for text in scenario.answers:
+    def key(text):
         parts = text.split(None, 3)
         rr = _rrset(text, expand)
-        want = "%s %s %s" % (rr.name.to_text().lower(), parts[2].upper(),
+        return "%s %s %s" % (rr.name.to_text().lower(), parts[2].upper(),
                              rr[0].to_text().lower())
-        if want not in got:
-            problems.append("answer lacks %s" % want)
+    for text in scenario.answers:
+        if key(text) not in got:
+            problems.append("answer lacks %s" % key(text))
+    for text in scenario.absent:
+        if key(text) in got:
+            problems.append("answer has %s" % key(text))
     if scenario.no_answer and response.answer:
         problems.append("answer section not empty")
     return problems

@@ -44,6 +44,12 @@ def block():
 
 
 def ask(port, scenario):
+    for qname, qtype in scenario.prequeries:
+        try:
+            dns.query.udp(dns.message.make_query(qname, qtype, use_edns=0, payload=1232),
+                          "127.0.0.1", port=port, timeout=QUERY_TIMEOUT)
+        except dns.exception.Timeout:
+            pass
     q = dns.message.make_query(scenario.qname, scenario.qtype, use_edns=0, payload=1232)
     try:
         r = dns.query.udp(q, "127.0.0.1", port=port, timeout=QUERY_TIMEOUT)

@@ -6,7 +6,10 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "dns/dns.h"
 
@@ -429,6 +432,66 @@ test_labels_parent_sub_lower_len(void **state)
 	assert_string_equal(t, "www.example.com.");
 }
 
+/* ---- keyed hash (issue 13: hash flooding) --------------------------------------------- */
+
+static void
+name_n(uint8_t *out, unsigned n)
+{
+	char text[64];
+	int len = snprintf(text, sizeof(text), "q%u.flood.example.", n);
+	assert_true(dns_name_from_text(text, (size_t)len, NULL, out) > 0);
+}
+
+static void
+test_siphash_is_sipHash_2_4_of_the_lower_cased_wire_name(void **state)
+{
+	(void)state;
+	uint8_t key[DNS_SIPHASH_KEY_LEN];
+	for (size_t i = 0; i < sizeof(key); i++) {
+		key[i] = (uint8_t)i;
+	}
+	uint8_t name[DNS_NAME_MAX], upper[DNS_NAME_MAX];
+	assert_true(dns_name_from_text("www.example.com.", 16, NULL, name) > 0);
+	assert_true(dns_name_from_text("WWW.Example.COM.", 16, NULL, upper) > 0);
+	uint8_t out[crypto_shorthash_BYTES];
+	crypto_shorthash(out, name, dns_name_len(name), key);
+	uint64_t want;
+	memcpy(&want, out, sizeof(want));
+	assert_true(dns_name_siphash(name, key) == want);
+	assert_true(dns_name_siphash(upper, key) == want);
+}
+
+static void
+test_collisions_chosen_under_one_key_do_not_collide_under_another(void **state)
+{
+	(void)state;
+	/*
+	 * The attacker's side: with a key it knows, brute-force 64 names that share one of 1024
+	 * buckets (about 65,000 tries).  Under the key the server drew, they spread out.
+	 */
+	uint8_t known[DNS_SIPHASH_KEY_LEN], secret[DNS_SIPHASH_KEY_LEN];
+	dns_siphash_key_new(known);
+	dns_siphash_key_new(secret);
+	assert_memory_not_equal(known, secret, sizeof(known));
+	uint8_t name[DNS_NAME_MAX];
+	unsigned chosen[64], n = 0;
+	for (unsigned i = 0; n < 64 && i < 10000000; i++) {
+		name_n(name, i);
+		if (dns_name_siphash(name, known) % 1024 == 7) {
+			chosen[n++] = i;
+		}
+	}
+	assert_int_equal(n, 64);
+	unsigned per_bucket[1024] = { 0 }, worst = 0;
+	for (unsigned k = 0; k < n; k++) {
+		name_n(name, chosen[k]);
+		unsigned b = (unsigned)(dns_name_siphash(name, secret) % 1024);
+		worst = ++per_bucket[b] > worst ? per_bucket[b] : worst;
+	}
+	/* 64 names in 1024 buckets at random: a bucket with 5 happens about once in 10^5 runs. */
+	assert_true(worst <= 4);
+}
+
 int
 main(void)
 {
@@ -446,6 +509,8 @@ main(void)
 		cmocka_unit_test(test_unpack_length_limit_counts_decompressed_octets),
 		cmocka_unit_test(test_check_rejects_pointer_in_rdata_name),
 		cmocka_unit_test(test_from_text_rejects_64_octet_label),
+		cmocka_unit_test(test_siphash_is_sipHash_2_4_of_the_lower_cased_wire_name),
+		cmocka_unit_test(test_collisions_chosen_under_one_key_do_not_collide_under_another),
 		cmocka_unit_test(test_from_text_rejects_name_over_255),
 		cmocka_unit_test(test_from_text_escapes),
 		cmocka_unit_test(test_from_text_rejects_bad_escapes_and_empty_labels),
