@@ -108,7 +108,8 @@ def test_config_show_lists_every_key_with_its_running_value(make_server, sockdir
 
 def sample_keys():
     """{"section.key": default} of every "; key = value" line of etc/tdnsd.conf's sections."""
-    path = os.path.join(os.environ.get("TDNS_SRCDIR", "."), "etc", "tdnsd.conf")
+    top = os.environ.get("TDNS_SRCDIR") or os.path.join(os.path.dirname(__file__), "..", "..")
+    path = os.path.join(top, "etc", "tdnsd.conf")
     keys, section = {}, None
     with open(path) as f:
         for line in f:
