@@ -576,7 +576,7 @@ reload(struct daemon *d, char *msg, size_t msglen)
 	d->zones = set;
 	cfg_free(d->cfg);
 	d->cfg = nc;
-	struct net_stats st;
+	struct stats_counters st;
 	net_server_stats(d->srv, &st);
 	snprintf(msg, msglen, "reload done in %.1f ms: %zu zones served (%u loaded, %u kept "
 		 "after errors, %u failed, %u added, %u removed), %zu records", now_ms() - t0,
@@ -661,7 +661,7 @@ env_status(void *daemon)
 	for (size_t i = 0; i < d->boot.nlisten; i++) {
 		json_array_append_new(listeners, json_string(d->boot.listen[i].text));
 	}
-	struct net_stats st;
+	struct stats_counters st;
 	net_server_stats(d->srv, &st);
 	return json_pack("{s:s, s:I, s:I, s:s?, s:I, s:o, s:I, s:I, s:f, s:s?}",
 			 "version", PACKAGE_VERSION,
@@ -792,7 +792,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 static void
 log_stats(struct net_server *srv)
 {
-	struct net_stats st;
+	struct stats_counters st;
 	net_server_stats(srv, &st);
 	char line[512];
 	int n = snprintf(line, sizeof(line), "%llu queries (%llu UDP, %llu TCP, %llu DoT, %llu DoH, "
@@ -800,12 +800,12 @@ log_stats(struct net_server *srv)
 			 (unsigned long long)st.udp, (unsigned long long)st.tcp,
 			 (unsigned long long)st.dot, (unsigned long long)st.doh,
 			 (unsigned long long)st.dropped, (unsigned long long)st.truncated);
-	for (int rc = 0; rc < NET_STATS_RCODES && n > 0 && (size_t)n < sizeof(line); rc++) {
+	for (int rc = 0; rc < STATS_RCODES && n > 0 && (size_t)n < sizeof(line); rc++) {
 		if (st.rcode[rc] == 0) {
 			continue;
 		}
 		char name[16];
-		const char *txt = rc == NET_STATS_RCODES - 1 ? "other"
+		const char *txt = rc == STATS_RCODES - 1 ? "other"
 							      : dns_rcode_to_text(rc, name);
 		n += snprintf(line + n, sizeof(line) - (size_t)n, " %s=%llu", txt,
 			      (unsigned long long)st.rcode[rc]);
@@ -900,7 +900,9 @@ run(struct daemon *d)
 		goto out;
 	}
 	resolver_stubs_configure(d->stubs, d->cfg, d->base);
-	d->stats = stats_recorder_new(d->base, d->srv);
+	struct stats_source src;
+	net_server_stats_source(d->srv, &src);
+	d->stats = stats_recorder_new(d->base, &src);
 	if (d->stats == NULL) {
 		startup_error(d, "out of memory");
 		goto out;

@@ -88,43 +88,6 @@ size_t net_query_stream(struct net_worker *w, const uint8_t *pkt, size_t len, ui
 			size_t cap, const struct net_client *cl, int *rcode);
 
 /* ------------------------------------------------------------------------------------------ */
-/* Counters, one set per worker, written only by its thread.                                    */
-
-#define NET_STATS_RCODES 24 /* rcodes 0..22 counted one by one, the rest in the last slot */
-/* qtypes 0..258 (up to CAA and AVC) counted one by one, the rest in the last slot */
-#define NET_STATS_QTYPES 260
-
-struct net_stats {
-	uint64_t queries;         /* messages that got a reply or were dropped */
-	uint64_t udp;             /* queries received over UDP */
-	uint64_t tcp;             /* queries received over TCP */
-	uint64_t dot;             /* queries received over DNS over TLS */
-	uint64_t doh;             /* queries received over DNS over HTTP(S) */
-	uint64_t dropped;         /* not answered (responses, runts, oversized datagrams) */
-	uint64_t truncated;       /* UDP replies with TC set */
-	uint64_t tcp_accepted;    /* TCP connections accepted */
-	uint64_t tcp_refused;     /* closed at once because the worker was full */
-	uint64_t tcp_evicted;     /* idle connections closed to make room for a new one */
-	uint64_t tls_accepted;    /* DoT and DoH connections accepted (also in tcp_accepted) */
-	uint64_t tls_failed;      /* TLS handshakes that failed */
-	uint64_t http_errors;     /* DoH requests answered with an HTTP error status */
-	uint64_t rcode[NET_STATS_RCODES];
-	uint64_t qtype[NET_STATS_QTYPES]; /* answered queries by the type of their question */
-};
-
-/* Adds every counter of b to a. */
-void net_stats_add(struct net_stats *a, const struct net_stats *b);
-
-/* Counts one reply with the rcode from net_query_answer (-1 = dropped). */
-void net_stats_count(struct net_stats *st, int rcode);
-
-/*
- * Counts one answered query by the type of the question of pkt[0..len); a query without a
- * readable question is not counted.  Added for the `stats` command.
- */
-void net_stats_count_qtype(struct net_stats *st, const uint8_t *pkt, size_t len);
-
-/* ------------------------------------------------------------------------------------------ */
 /* The server (server.c): public interface used by tdnsd.c.                                     */
 
 struct net_server;
@@ -170,7 +133,13 @@ void net_server_stop(struct net_server *s);
  * it had at its last copy (once a second, and at every publish); after net_server_stop, the
  * final ones.
  */
-void net_server_stats(struct net_server *s, struct net_stats *total);
+void net_server_stats(struct net_server *s, struct stats_counters *total);
+
+/*
+ * Fills *out so that a stats recorder reads s's workers (their query notes and summed
+ * counters); valid until net_server_free.
+ */
+void net_server_stats_source(struct net_server *s, struct stats_source *out);
 
 /* Number of worker threads. */
 unsigned net_server_workers(const struct net_server *s);
@@ -263,8 +232,8 @@ struct net_worker {
 	unsigned nconns;          /* TCP and DoT connections */
 	struct net_http_list http_conns;
 	unsigned nhttp;           /* DoH connections; nconns + nhttp <= tcp_max */
-	struct net_stats stats;
-	struct net_stats stats_shown; /* copy taken every second and at publish, under srv->lock */
+	struct stats_counters stats;
+	struct stats_counters stats_shown; /* copy taken every second and at publish, under srv->lock */
 	struct event *stats_ev;    /* the once-a-second copy */
 	struct stats_worker *sw;   /* query notes for `stats`, `stats top` and `log` */
 	struct timespec qstart;    /* CLOCK_MONOTONIC when the query being answered arrived */

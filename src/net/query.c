@@ -96,62 +96,6 @@ net_query_process(const struct zone_set *zs, const uint8_t *pkt, size_t len, uin
 	return net_query_answer(zs, pkt, len, out, cap, tcp, udp_max, &rcode);
 }
 
-void
-net_stats_count(struct net_stats *st, int rcode)
-{
-	st->queries++;
-	if (rcode < 0) {
-		st->dropped++;
-		return;
-	}
-	st->rcode[rcode < NET_STATS_RCODES - 1 ? rcode : NET_STATS_RCODES - 1]++;
-}
-
-void
-net_stats_count_qtype(struct net_stats *st, const uint8_t *pkt, size_t len)
-{
-	/* RFC 1035 §4.1.2: the question's name is uncompressed labels, then type and class. */
-	if (len < DNS_HDR_LEN || tdns_get16(pkt + 4) == 0) {
-		return;
-	}
-	size_t pos = DNS_HDR_LEN;
-	while (pos < len && pkt[pos] != 0) {
-		if (pkt[pos] > 63) {
-			return;
-		}
-		pos += 1u + pkt[pos];
-	}
-	if (pos + 2 >= len) {
-		return;
-	}
-	uint16_t t = tdns_get16(pkt + pos + 1);
-	st->qtype[t < NET_STATS_QTYPES - 1 ? t : NET_STATS_QTYPES - 1]++;
-}
-
-void
-net_stats_add(struct net_stats *a, const struct net_stats *b)
-{
-	a->queries += b->queries;
-	a->udp += b->udp;
-	a->tcp += b->tcp;
-	a->dropped += b->dropped;
-	a->truncated += b->truncated;
-	a->tcp_accepted += b->tcp_accepted;
-	a->tcp_refused += b->tcp_refused;
-	a->tcp_evicted += b->tcp_evicted;
-	a->dot += b->dot;
-	a->doh += b->doh;
-	a->tls_accepted += b->tls_accepted;
-	a->tls_failed += b->tls_failed;
-	a->http_errors += b->http_errors;
-	for (size_t i = 0; i < NET_STATS_RCODES; i++) {
-		a->rcode[i] += b->rcode[i];
-	}
-	for (size_t i = 0; i < NET_STATS_QTYPES; i++) {
-		a->qtype[i] += b->qtype[i];
-	}
-}
-
 /* ------------------------------------------------------------------------------------------ */
 /* The resolver path (issue 4): cache, forwarders, conditional forwarder zones, ACL.           */
 
@@ -287,9 +231,9 @@ pending_reply(struct net_pending *p, uint8_t *out, size_t cap,
 static void
 count_reply(struct net_worker *w, const struct net_pending *p, int rcode)
 {
-	net_stats_count(&w->stats, rcode);
+	stats_count_rcode(&w->stats, rcode);
 	if (rcode >= 0) {
-		w->stats.qtype[p->qtype < NET_STATS_QTYPES - 1 ? p->qtype : NET_STATS_QTYPES - 1]++;
+		stats_count_type(&w->stats, p->qtype);
 	}
 }
 
@@ -984,9 +928,9 @@ net_query_stream(struct net_worker *w, const uint8_t *pkt, size_t len, uint8_t *
 	if (*rcode == NET_RCODE_DEFERRED) {
 		return 0;
 	}
-	net_stats_count(&w->stats, *rcode);
+	stats_count_rcode(&w->stats, *rcode);
 	if (*rcode >= 0) {
-		net_stats_count_qtype(&w->stats, pkt, len);
+		stats_count_qtype(&w->stats, pkt, len);
 		stats_note_packet(w->sw, cl->peer, pkt, len, *rcode, w->qkind, cl->transport,
 				  &w->qstart);
 	}

@@ -464,15 +464,35 @@ net_server_stop(struct net_server *s)
 }
 
 void
-net_server_stats(struct net_server *s, struct net_stats *total)
+net_server_stats(struct net_server *s, struct stats_counters *total)
 {
 	memset(total, 0, sizeof(*total));
 	pthread_mutex_lock(&s->lock);
 	for (unsigned i = 0; i < s->nworkers; i++) {
 		const struct net_worker *w = &s->workers[i];
-		net_stats_add(total, s->running ? &w->stats_shown : &w->stats);
+		stats_counters_add(total, s->running ? &w->stats_shown : &w->stats);
 	}
 	pthread_mutex_unlock(&s->lock);
+}
+
+static struct stats_worker *
+source_worker(void *arg, unsigned i)
+{
+	return net_server_stats_worker(arg, i);
+}
+
+static void
+source_totals(void *arg, struct stats_counters *out)
+{
+	net_server_stats(arg, out);
+}
+
+void
+net_server_stats_source(struct net_server *s, struct stats_source *out)
+{
+	*out = (struct stats_source){
+		.nworkers = s->nworkers, .worker = source_worker, .totals = source_totals, .arg = s,
+	};
 }
 
 void

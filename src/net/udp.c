@@ -219,7 +219,7 @@ net_udp_read_cb(int fd, short what, void *arg)
 		w->stats.udp++;
 		/* Oversized datagrams are cut by the kernel; a port of 0 cannot be answered. */
 		if ((rm->msg_flags & MSG_TRUNC) != 0 || source_port_zero(&w->peer[i])) {
-			net_stats_count(&w->stats, -1);
+			stats_count_rcode(&w->stats, -1);
 			continue;
 		}
 		uint8_t *out = w->sbuf + (size_t)nout * w->sbuf_size;
@@ -236,9 +236,9 @@ net_udp_read_cb(int fd, short what, void *arg)
 			/* Answered when the upstream answer arrives, and counted then. */
 			continue;
 		}
-		net_stats_count(&w->stats, rcode);
+		stats_count_rcode(&w->stats, rcode);
 		if (rcode >= 0) {
-			net_stats_count_qtype(&w->stats, w->riov[i].iov_base, w->rmsg[i].msg_len);
+			stats_count_qtype(&w->stats, w->riov[i].iov_base, w->rmsg[i].msg_len);
 			stats_note_packet(w->sw, cl.peer, w->riov[i].iov_base, w->rmsg[i].msg_len,
 					  rcode, w->qkind, STATS_TRANSPORT_UDP, &w->qstart);
 		}

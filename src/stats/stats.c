@@ -13,7 +13,6 @@
 #include <event2/event.h>
 
 #include "dns/dns.h"
-#include "net/net.h"
 #include "stats/stats.h"
 #include "stats/stats_int.h"
 
@@ -40,7 +39,7 @@ struct minute {
 	uint64_t queries;
 	uint64_t udp;
 	uint64_t tcp;
-	uint64_t rcode[NET_STATS_RCODES];
+	uint64_t rcode[STATS_RCODES];
 };
 
 /* Latency histogram summed over the workers: a snapshot of the cumulative counts. */
@@ -59,11 +58,11 @@ struct stats_follower {
 TAILQ_HEAD(follower_list, stats_follower);
 
 struct stats_recorder {
-	struct net_server *srv;
+	struct stats_source src;
 	struct event *timer;
 	struct event *drain_timer;
 	unsigned nworkers;
-	struct stats_worker **sw; /* the workers' (borrowed from srv) */
+	struct stats_worker **sw; /* the workers' (borrowed from the source) */
 	uint64_t *cursor;         /* per worker: next ring entry to read */
 	uint64_t lost;            /* ring entries overwritten before they were read */
 	struct stats_qentry *chunk; /* DRAIN_CHUNK entries */
@@ -73,7 +72,7 @@ struct stats_recorder {
 	size_t lat_head, nlat;
 	uint64_t slog_cursor;
 	struct follower_list followers;
-	struct net_stats last;    /* totals at the last sample */
+	struct stats_counters last;    /* totals at the last sample */
 	struct second sec[SECONDS]; /* ring: sec[(sec_head + i) % SECONDS], i < nsec */
 	size_t sec_head, nsec;
 	struct minute min[MINUTES]; /* ring of completed minutes, likewise */
@@ -86,6 +85,67 @@ static struct stats_recorder *current;
 
 /* ------------------------------------------------------------------------------------------ */
 /* The worker side                                                                              */
+
+void
+stats_count_rcode(struct stats_counters *st, int rcode)
+{
+	st->queries++;
+	if (rcode < 0) {
+		st->dropped++;
+		return;
+	}
+	st->rcode[rcode < STATS_RCODES - 1 ? rcode : STATS_RCODES - 1]++;
+}
+
+void
+stats_count_type(struct stats_counters *st, uint16_t qtype)
+{
+	st->qtype[qtype < STATS_QTYPES - 1 ? qtype : STATS_QTYPES - 1]++;
+}
+
+void
+stats_count_qtype(struct stats_counters *st, const uint8_t *pkt, size_t len)
+{
+	/* RFC 1035 §4.1.2: the question's name is uncompressed labels, then type and class. */
+	if (len < DNS_HDR_LEN || tdns_get16(pkt + 4) == 0) {
+		return;
+	}
+	size_t pos = DNS_HDR_LEN;
+	while (pos < len && pkt[pos] != 0) {
+		if (pkt[pos] > 63) {
+			return;
+		}
+		pos += 1u + pkt[pos];
+	}
+	if (pos + 2 >= len) {
+		return;
+	}
+	stats_count_type(st, tdns_get16(pkt + pos + 1));
+}
+
+void
+stats_counters_add(struct stats_counters *a, const struct stats_counters *b)
+{
+	a->queries += b->queries;
+	a->udp += b->udp;
+	a->tcp += b->tcp;
+	a->dropped += b->dropped;
+	a->truncated += b->truncated;
+	a->tcp_accepted += b->tcp_accepted;
+	a->tcp_refused += b->tcp_refused;
+	a->tcp_evicted += b->tcp_evicted;
+	a->dot += b->dot;
+	a->doh += b->doh;
+	a->tls_accepted += b->tls_accepted;
+	a->tls_failed += b->tls_failed;
+	a->http_errors += b->http_errors;
+	for (size_t i = 0; i < STATS_RCODES; i++) {
+		a->rcode[i] += b->rcode[i];
+	}
+	for (size_t i = 0; i < STATS_QTYPES; i++) {
+		a->qtype[i] += b->qtype[i];
+	}
+}
 
 struct stats_worker *
 stats_worker_new(void)
@@ -250,12 +310,12 @@ delta(uint64_t now, uint64_t before)
 
 /* Adds the difference now - before to m. */
 static void
-minute_add(struct minute *m, const struct net_stats *now, const struct net_stats *before)
+minute_add(struct minute *m, const struct stats_counters *now, const struct stats_counters *before)
 {
 	m->queries += delta(now->queries, before->queries);
 	m->udp += delta(now->udp, before->udp);
 	m->tcp += delta(now->tcp, before->tcp);
-	for (size_t i = 0; i < NET_STATS_RCODES; i++) {
+	for (size_t i = 0; i < STATS_RCODES; i++) {
 		m->rcode[i] += delta(now->rcode[i], before->rcode[i]);
 	}
 }
@@ -316,9 +376,9 @@ push_lat(struct stats_recorder *r)
 static void
 sample(struct stats_recorder *r, int64_t t)
 {
-	struct net_stats now;
+	struct stats_counters now;
 	memset(&now, 0, sizeof(now));
-	net_server_stats(r->srv, &now);
+	r->src.totals(r->src.arg, &now);
 	int64_t start = t - t % 60;
 	if (start != r->cur.t) {
 		if (r->cur.t != 0) {
@@ -589,16 +649,16 @@ drain_cb(evutil_socket_t fd, short what, void *arg)
 /* The recorder                                                                                 */
 
 struct stats_recorder *
-stats_recorder_new(struct event_base *base, struct net_server *srv)
+stats_recorder_new(struct event_base *base, const struct stats_source *src)
 {
 	struct stats_recorder *r = calloc(1, sizeof(*r));
 	if (r == NULL) {
 		return NULL;
 	}
 	TAILQ_INIT(&r->followers);
-	r->srv = srv;
+	r->src = *src;
 	(void)stats_slog_capture();
-	r->nworkers = net_server_workers(srv);
+	r->nworkers = src->nworkers;
 	r->sw = calloc(r->nworkers ? r->nworkers : 1, sizeof(*r->sw));
 	r->cursor = calloc(r->nworkers ? r->nworkers : 1, sizeof(*r->cursor));
 	r->chunk = calloc(DRAIN_CHUNK, sizeof(*r->chunk));
@@ -611,12 +671,12 @@ stats_recorder_new(struct event_base *base, struct net_server *srv)
 		return NULL;
 	}
 	for (unsigned w = 0; w < r->nworkers; w++) {
-		r->sw[w] = net_server_stats_worker(srv, w);
+		r->sw[w] = src->worker(src->arg, w);
 	}
 	struct stats_slog *sl = stats_slog_global();
 	r->slog_cursor = sl != NULL ? stats_slog_head(sl) : 0;
 	/* Counting starts now: what the workers counted before is the first minute's base. */
-	net_server_stats(srv, &r->last);
+	src->totals(src->arg, &r->last);
 	int64_t t = (int64_t)time(NULL);
 	r->cur.t = t - t % 60;
 	r->top_epoch = t;
@@ -689,12 +749,12 @@ static json_t *
 rcodes_json(const uint64_t *rcode)
 {
 	json_t *o = json_object();
-	for (int i = 0; i < NET_STATS_RCODES; i++) {
+	for (int i = 0; i < STATS_RCODES; i++) {
 		if (rcode[i] == 0) {
 			continue;
 		}
 		char buf[16];
-		const char *name = i == NET_STATS_RCODES - 1 ? "other" : dns_rcode_to_text(i, buf);
+		const char *name = i == STATS_RCODES - 1 ? "other" : dns_rcode_to_text(i, buf);
 		json_object_set_new(o, name, json_integer((json_int_t)rcode[i]));
 	}
 	return o;
@@ -704,12 +764,12 @@ static json_t *
 qtypes_json(const uint64_t *qtype)
 {
 	json_t *o = json_object();
-	for (int i = 0; i < NET_STATS_QTYPES; i++) {
+	for (int i = 0; i < STATS_QTYPES; i++) {
 		if (qtype[i] == 0) {
 			continue;
 		}
 		char buf[16];
-		const char *name = i == NET_STATS_QTYPES - 1 ? "other"
+		const char *name = i == STATS_QTYPES - 1 ? "other"
 							     : dns_type_to_text((uint16_t)i, buf);
 		json_object_set_new(o, name, json_integer((json_int_t)qtype[i]));
 	}
@@ -788,9 +848,9 @@ latency_json(const struct stats_recorder *r)
 json_t *
 stats_recorder_json(const struct stats_recorder *r)
 {
-	struct net_stats now;
+	struct stats_counters now;
 	memset(&now, 0, sizeof(now));
-	net_server_stats(r->srv, &now);
+	r->src.totals(r->src.arg, &now);
 
 	json_t *totals = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
 				   " s:I, s:f}",

@@ -12,9 +12,62 @@
 #include <jansson.h>
 
 struct event_base;
-struct net_server;
 struct sockaddr;
 struct stats_recorder;
+struct stats_worker;
+
+/* ------------------------------------------------------------------------------------------ */
+/* The listeners' counters: one set per worker, written only by its thread, summed on demand.  */
+
+#define STATS_RCODES 24 /* rcodes 0..22 counted one by one, the rest in the last slot */
+/* qtypes 0..258 (up to CAA and AVC) counted one by one, the rest in the last slot */
+#define STATS_QTYPES 260
+
+struct stats_counters {
+	uint64_t queries;         /* messages that got a reply or were dropped */
+	uint64_t udp;             /* queries received over UDP */
+	uint64_t tcp;             /* queries received over TCP */
+	uint64_t dot;             /* queries received over DNS over TLS */
+	uint64_t doh;             /* queries received over DNS over HTTP(S) */
+	uint64_t dropped;         /* not answered (responses, runts, oversized datagrams) */
+	uint64_t truncated;       /* UDP replies with TC set */
+	uint64_t tcp_accepted;    /* TCP connections accepted */
+	uint64_t tcp_refused;     /* closed at once because the worker was full */
+	uint64_t tcp_evicted;     /* idle connections closed to make room for a new one */
+	uint64_t tls_accepted;    /* DoT and DoH connections accepted (also in tcp_accepted) */
+	uint64_t tls_failed;      /* TLS handshakes that failed */
+	uint64_t http_errors;     /* DoH requests answered with an HTTP error status */
+	uint64_t rcode[STATS_RCODES];
+	uint64_t qtype[STATS_QTYPES]; /* answered queries by the type of their question */
+};
+
+/* Adds every counter of b to a. */
+void stats_counters_add(struct stats_counters *a, const struct stats_counters *b);
+
+/* Counts one reply with its full rcode (-1 = dropped). */
+void stats_count_rcode(struct stats_counters *st, int rcode);
+
+/*
+ * Counts one answered query by the type of the question of pkt[0..len); a query without a
+ * readable question is not counted.
+ */
+void stats_count_qtype(struct stats_counters *st, const uint8_t *pkt, size_t len);
+
+/* Counts one answered query whose question has type qtype. */
+void stats_count_type(struct stats_counters *st, uint16_t qtype);
+
+/*
+ * Where the recorder reads the server's numbers (filled in by the listeners' owner, so that
+ * stats knows nothing of them): nworkers query-note sets and the summed counters.
+ */
+struct stats_source {
+	unsigned nworkers;
+	/* Worker i's query notes, valid while the recorder lives. */
+	struct stats_worker *(*worker)(void *arg, unsigned i);
+	/* The counters of every worker summed into *out (zeroed by the callee). */
+	void (*totals)(void *arg, struct stats_counters *out);
+	void *arg;
+};
 
 /* ------------------------------------------------------------------------------------------ */
 /* The worker side: one struct stats_worker per worker thread, written only by that thread.    */
@@ -104,7 +157,7 @@ int stats_slog_capture(void);
 /* The recorder, on the daemon's main thread                                                    */
 
 /*
- * Starts sampling the workers' counters of srv once a second on base (the daemon's main
+ * Starts sampling the counters of src (copied) once a second on base (the daemon's main
  * event base): per-second series for the last 5 minutes and per-minute series for the last
  * hour, of queries by rcode, qtype and transport; latency over the last minute.  Ten times a
  * second it reads the workers' query rings into the heavy-hitter sketches (whose counts are
@@ -112,7 +165,7 @@ int stats_slog_capture(void);
  * also what stats_recorder_get returns.  Caller frees with stats_recorder_free.  NULL on out
  * of memory.
  */
-struct stats_recorder *stats_recorder_new(struct event_base *base, struct net_server *srv);
+struct stats_recorder *stats_recorder_new(struct event_base *base, const struct stats_source *src);
 
 /* Stops sampling and frees; accepts NULL. */
 void stats_recorder_free(struct stats_recorder *r);

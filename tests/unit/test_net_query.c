@@ -284,15 +284,15 @@ test_answer_rcode_is_reported_for_stats(void **state)
 					  1232, &rcode), 0);
 	assert_int_equal(rcode, -1);
 
-	struct net_stats st;
+	struct stats_counters st;
 	memset(&st, 0, sizeof(st));
-	net_stats_count(&st, DNS_RCODE_NXDOMAIN);
-	net_stats_count(&st, -1);
-	net_stats_count(&st, 4000);
+	stats_count_rcode(&st, DNS_RCODE_NXDOMAIN);
+	stats_count_rcode(&st, -1);
+	stats_count_rcode(&st, 4000);
 	assert_int_equal(st.queries, 3);
 	assert_int_equal(st.dropped, 1);
 	assert_int_equal(st.rcode[DNS_RCODE_NXDOMAIN], 1);
-	assert_int_equal(st.rcode[NET_STATS_RCODES - 1], 1);
+	assert_int_equal(st.rcode[STATS_RCODES - 1], 1);
 }
 
 /* Every test gets a fresh zone set and buffers. */
