@@ -23,6 +23,7 @@
 #include "core/core.h"
 #include "ctl/ctl.h"
 #include "net/net.h"
+#include "query/query.h"
 #include "resolver/resolver.h"
 #include "stats/stats.h"
 #include "zone/zone.h"
@@ -564,14 +565,14 @@ reload(struct daemon *d, char *msg, size_t msglen)
 		return rc;
 	}
 	nrc->stubs = d->stubs;
-	net_server_publish_resolver(d->srv, nrc);
+	query_publish_resolver(d->srv, nrc);
 	resolver_conf_unref(d->rconf);
 	d->rconf = nrc;
 	if (d->stubs != NULL) {
 		resolver_stubs_configure(d->stubs, nc, d->base);
 	}
 	/* Queries are answered from the old set until every worker has switched. */
-	net_server_publish(d->srv, set);
+	query_publish_zones(d->srv, set);
 	zone_set_free(d->zones);
 	d->zones = set;
 	cfg_free(d->cfg);
@@ -612,7 +613,7 @@ env_publish(void *daemon, struct zone_set *set)
 {
 	struct daemon *d = daemon;
 	/* Blocks until every worker has switched, so the old set is unreferenced after it. */
-	net_server_publish(d->srv, set);
+	query_publish_zones(d->srv, set);
 	zone_set_free(d->zones);
 	d->zones = set;
 	if (!resolver_conf_fwd_changed(d->rconf, set)) {
@@ -626,7 +627,7 @@ env_publish(void *daemon, struct zone_set *set)
 		return;
 	}
 	nrc->stubs = d->stubs;
-	net_server_publish_resolver(d->srv, nrc);
+	query_publish_resolver(d->srv, nrc);
 	resolver_conf_unref(d->rconf);
 	d->rconf = nrc;
 	tdns_info("forwarder zones changed: %zu forwarded domains", nrc->nzones);
@@ -852,7 +853,7 @@ run(struct daemon *d)
 	}
 	unsigned nworkers = worker_count(d->cfg);
 	char err[512];
-	if (net_server_new(d->cfg, nworkers, &d->srv, err, sizeof(err)) != TDNS_OK) {
+	if (query_server_new(d->cfg, nworkers, &d->srv, err, sizeof(err)) != TDNS_OK) {
 		startup_error(d, "%s", err);
 		return 1;
 	}
@@ -877,7 +878,7 @@ run(struct daemon *d)
 		return 1;
 	}
 	d->rconf->stubs = d->stubs;
-	net_server_publish_resolver(d->srv, d->rconf);
+	query_publish_resolver(d->srv, d->rconf);
 	prepare_control_dir(d->cfg);
 	if (drop_privileges(d, d->cfg->user) != TDNS_OK) {
 		return 1;
@@ -895,7 +896,8 @@ run(struct daemon *d)
 			goto out;
 		}
 	}
-	if (net_server_start(d->srv, d->zones) != TDNS_OK) {
+	query_publish_zones(d->srv, d->zones);
+	if (net_server_start(d->srv) != TDNS_OK) {
 		startup_error(d, "cannot start the worker threads");
 		goto out;
 	}

@@ -60,13 +60,11 @@ struct req {
 
 TAILQ_HEAD(req_list, req);
 
+/* A DoH or plain-HTTP connection on the stream-connection base. */
 struct net_http_conn {
-	TAILQ_ENTRY(net_http_conn) link; /* in the worker's list, least recently active first */
+	struct net_conn base;         /* first: a struct net_conn * is a struct net_http_conn * */
 	struct net_worker *w;
-	struct bufferevent *bev;
 	enum net_stream_kind kind;
-	struct sockaddr_storage peer;
-	socklen_t peerlen;
 	bool trusted;                 /* HTTP: the peer is a trusted proxy */
 	bool handshaken;              /* DoH: the TLS handshake is done */
 	bool alpn_h2;
@@ -74,14 +72,9 @@ struct net_http_conn {
 	nghttp2_session *h2;
 	struct req_list reqs;
 	unsigned nreqs;
-	bool paused;                  /* reading stopped until the client reads its replies */
-	bool closing;                 /* no new requests; close once the replies are written */
-	bool eof;                     /* the client closed its side */
 	bool lingering;               /* our side is shut; reading what is left, then close */
 	bool continued;               /* HTTP/1.1: 100 Continue sent for the request at hand */
-	bool freeing;                 /* inside conn_free: nghttp2 callbacks do nothing */
-	bool dead;                    /* freed while deferred replies were pending */
-	unsigned pending;             /* deferred replies not delivered yet */
+	bool freeing;                 /* being closed: nghttp2 callbacks do nothing */
 };
 
 static void conn_process(struct net_http_conn *c);
@@ -99,8 +92,8 @@ req_new(struct net_http_conn *c, int32_t stream)
 	r->c = c;
 	r->stream = stream;
 	r->max_age = -1;
-	memcpy(&r->client, &c->peer, sizeof(r->client));
-	r->clientlen = c->peerlen;
+	memcpy(&r->client, &c->base.peer, sizeof(r->client));
+	r->clientlen = c->base.peerlen;
 	TAILQ_INSERT_TAIL(&c->reqs, r, link);
 	c->nreqs++;
 	return r;
@@ -226,7 +219,17 @@ last_forwarded(const char *v, size_t len, char *out, size_t cap)
 	snprintf(out, cap, "%.*s", (int)(n < cap ? n : 0), s);
 }
 
-static void req_deliver(void *ctx, const uint8_t *msg, size_t len);
+static void req_deliver(void *handle, const uint8_t *msg, size_t len);
+
+/* The client's keep callback: a waiting request holds a reference to its connection. */
+static void *
+req_keep(const struct net_client *cl)
+{
+	struct req *r = cl->ctx;
+	r->waiting = true;
+	net_conn_ref(&r->c->base);
+	return r;
+}
 
 /* Decodes request d and answers it now, or later through req_deliver. */
 static void
@@ -234,7 +237,7 @@ req_run(struct req *r, const struct doh_request *d)
 {
 	struct net_http_conn *c = r->c;
 	struct net_worker *w = c->w;
-	const struct net_settings *set = net_server_settings(w);
+	const struct net_settings *set = w->set;
 	size_t qlen;
 	int status = doh_request_decode(d, set->doh_path, w->tcp_in, DNS_MSG_MAX, &qlen, &r->fmt);
 	if (status != 0) {
@@ -244,17 +247,16 @@ req_run(struct req *r, const struct doh_request *d)
 	struct net_client cl = {
 		.peer = r->clientlen > 0 ? (const struct sockaddr *)&r->client : NULL,
 		.peerlen = r->clientlen,
+		.transport = STATS_TRANSPORT_DOH,
+		.stream = true,
+		.keep = req_keep,
 		.deliver = req_deliver,
 		.ctx = r,
-		.transport = STATS_TRANSPORT_DOH,
 	};
 	int rcode;
-	size_t rlen = net_query_stream(w, w->tcp_in, qlen, w->tcp_out + 2, DNS_MSG_MAX, &cl,
-				       &rcode);
+	size_t rlen = net_conn_query(w, w->tcp_in, qlen, w->tcp_out + 2, DNS_MSG_MAX, &cl, &rcode);
 	if (rcode == NET_RCODE_DEFERRED) {
-		r->waiting = true;
-		c->pending++;
-		return;
+		return; /* req_keep marked r waiting */
 	}
 	if (rlen == 0) {
 		req_error(r, 400); /* a message the DNS layer drops is no query */
@@ -266,12 +268,11 @@ req_run(struct req *r, const struct doh_request *d)
 /* ------------------------------------------------------------------------------------------ */
 /* Connections                                                                                  */
 
+/* Protocol teardown before the base frees the bufferevent: h2 session, requests, TLS. */
 static void
-conn_free(struct net_http_conn *c)
+conn_close(struct net_conn *base)
 {
-	struct net_worker *w = c->w;
-	TAILQ_REMOVE(&w->http_conns, c, link);
-	w->nhttp--;
+	struct net_http_conn *c = (struct net_http_conn *)base;
 	c->freeing = true;
 	if (c->h2 != NULL) {
 		nghttp2_session_del(c->h2);
@@ -282,39 +283,33 @@ conn_free(struct net_http_conn *c)
 		req_detach(r);
 	}
 	if (c->kind == NET_STREAM_DOH && c->handshaken) {
-		net_tls_close_notify(c->bev);
+		net_tls_close_notify(base->bev);
 	}
-	bufferevent_free(c->bev);
-	c->bev = NULL;
-	if (c->pending > 0) {
-		/* Deferred replies still point here; the last one frees it. */
-		c->dead = true;
-		return;
-	}
-	free(c);
 }
 
 static void
-conn_touch(struct net_http_conn *c)
+conn_free(struct net_conn *base)
 {
-	if (TAILQ_NEXT(c, link) != NULL) {
-		TAILQ_REMOVE(&c->w->http_conns, c, link);
-		TAILQ_INSERT_TAIL(&c->w->http_conns, c, link);
-	}
+	free(base);
 }
+
+/* Idle for HTTP: no request in progress either. */
+static bool
+conn_idle(const struct net_conn *base)
+{
+	return ((const struct net_http_conn *)base)->nreqs == 0;
+}
+
+static const struct net_conn_ops conn_ops = {
+	.close = conn_close,
+	.free = conn_free,
+	.idle = conn_idle,
+};
 
 static size_t
 out_len(const struct net_http_conn *c)
 {
-	return evbuffer_get_length(bufferevent_get_output(c->bev));
-}
-
-/* Idle: nothing half-read, no request in progress, no reply waiting to be written. */
-static bool
-conn_idle(struct net_http_conn *c)
-{
-	return c->pending == 0 && c->nreqs == 0 &&
-	       evbuffer_get_length(bufferevent_get_input(c->bev)) == 0 && out_len(c) == 0;
+	return net_conn_out_len(&c->base);
 }
 
 /* Our last reply is written: shut our side, read (and drop) what the client still sends. */
@@ -322,16 +317,16 @@ static void
 conn_linger(struct net_http_conn *c)
 {
 	c->lingering = true;
-	int fd = bufferevent_getfd(c->bev);
+	int fd = bufferevent_getfd(c->base.bev);
 	if (fd >= 0) {
 		(void)shutdown(fd, SHUT_WR);
 	}
 	struct timeval tv = { .tv_sec = LINGER_SECS, .tv_usec = 0 };
-	bufferevent_set_timeouts(c->bev, &tv, NULL);
-	bufferevent_setwatermark(c->bev, EV_READ, 0, 0);
-	bufferevent_enable(c->bev, EV_READ);
-	evbuffer_drain(bufferevent_get_input(c->bev), evbuffer_get_length(
-							      bufferevent_get_input(c->bev)));
+	bufferevent_set_timeouts(c->base.bev, &tv, NULL);
+	bufferevent_setwatermark(c->base.bev, EV_READ, 0, 0);
+	bufferevent_enable(c->base.bev, EV_READ);
+	evbuffer_drain(bufferevent_get_input(c->base.bev), evbuffer_get_length(
+							      bufferevent_get_input(c->base.bev)));
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -341,7 +336,7 @@ conn_linger(struct net_http_conn *c)
 static void
 h1_flush(struct net_http_conn *c)
 {
-	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct evbuffer *out = bufferevent_get_output(c->base.bev);
 	struct req *r;
 	while ((r = TAILQ_FIRST(&c->reqs)) != NULL && r->ready) {
 		char head[512];
@@ -350,7 +345,7 @@ h1_flush(struct net_http_conn *c)
 		if (evbuffer_add(out, head, n) != 0 ||
 		    evbuffer_add(out, r->resp, r->resp_len) != 0 || !r->keep_alive) {
 			/* RFC 9112 §9.6: nothing after a response that closes the connection. */
-			c->closing = true;
+			c->base.closing = true;
 			while (TAILQ_FIRST(&c->reqs) != NULL) {
 				req_detach(TAILQ_FIRST(&c->reqs));
 			}
@@ -365,7 +360,7 @@ static void
 h1_fatal(struct net_http_conn *c, int status)
 {
 	struct req *r = req_new(c, 0);
-	c->closing = true;
+	c->base.closing = true;
 	if (r != NULL) {
 		req_error(r, status);
 	}
@@ -377,12 +372,12 @@ h1_request(struct net_http_conn *c, const struct doh_http1_req *hr, const char *
 {
 	struct req *r = req_new(c, 0);
 	if (r == NULL) {
-		c->closing = true;
+		c->base.closing = true;
 		return;
 	}
 	r->keep_alive = hr->keep_alive;
 	if (!hr->keep_alive) {
-		c->closing = true;
+		c->base.closing = true;
 	}
 	char real_ip[INET6_ADDRSTRLEN + 8], fwd[INET6_ADDRSTRLEN + 8];
 	snprintf(real_ip, sizeof(real_ip), "%.*s",
@@ -405,11 +400,11 @@ h1_request(struct net_http_conn *c, const struct doh_http1_req *hr, const char *
 static void
 h1_process(struct net_http_conn *c)
 {
-	struct evbuffer *in = bufferevent_get_input(c->bev);
-	while (!c->closing) {
+	struct evbuffer *in = bufferevent_get_input(c->base.bev);
+	while (!c->base.closing) {
 		size_t avail = evbuffer_get_length(in);
 		if (out_len(c) >= NET_TCP_OUT_HIGH || c->nreqs >= H1_QUEUE_MAX) {
-			c->paused = true;
+			c->base.paused = true;
 			break;
 		}
 		if (avail == 0) {
@@ -427,7 +422,7 @@ h1_process(struct net_http_conn *c)
 			/* RFC 9110 §10.1.1: ask for the body once earlier replies are out. */
 			if (n > 0 && hr.expect_continue && !c->continued && c->nreqs == 0) {
 				static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-				(void)evbuffer_add(bufferevent_get_output(c->bev), cont,
+				(void)evbuffer_add(bufferevent_get_output(c->base.bev), cont,
 						   sizeof(cont) - 1);
 				c->continued = true;
 			}
@@ -458,7 +453,7 @@ h2_send_cb(nghttp2_session *s, const uint8_t *data, size_t len, int flags, void 
 	if (out_len(c) >= NET_TCP_OUT_HIGH) {
 		return NGHTTP2_ERR_WOULDBLOCK; /* resumed by the write callback */
 	}
-	if (evbuffer_add(bufferevent_get_output(c->bev), data, len) != 0) {
+	if (evbuffer_add(bufferevent_get_output(c->base.bev), data, len) != 0) {
 		return NGHTTP2_ERR_CALLBACK_FAILURE;
 	}
 	return (ssize_t)len;
@@ -547,7 +542,7 @@ h2_begin_headers_cb(nghttp2_session *s, const nghttp2_frame *frame, void *user)
 	if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) {
 		return 0;
 	}
-	if (c->pending >= H2_STREAMS_MAX) {
+	if (net_conn_pending(&c->base) >= H2_STREAMS_MAX) {
 		/*
 		 * Streams reset by the client free their slot while their query is still being
 		 * resolved: without this bound one connection could start any number of them.
@@ -695,22 +690,22 @@ h2_start(struct net_http_conn *c)
 static void
 h2_process(struct net_http_conn *c)
 {
-	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer *in = bufferevent_get_input(c->base.bev);
 	size_t len;
-	while (!c->closing && out_len(c) < NET_TCP_OUT_HIGH &&
+	while (!c->base.closing && out_len(c) < NET_TCP_OUT_HIGH &&
 	       (len = evbuffer_get_length(in)) > 0) {
 		size_t n = len < 16384 ? len : 16384;
 		const uint8_t *p = evbuffer_pullup(in, (ssize_t)n);
 		ssize_t used = p != NULL ? nghttp2_session_mem_recv(c->h2, p, n) : -1;
 		if (used < 0) {
 			(void)nghttp2_session_terminate_session(c->h2, NGHTTP2_PROTOCOL_ERROR);
-			c->closing = true;
+			c->base.closing = true;
 			evbuffer_drain(in, len);
 			break;
 		}
 		evbuffer_drain(in, (size_t)used);
 	}
-	c->paused = out_len(c) >= NET_TCP_OUT_HIGH;
+	c->base.paused = out_len(c) >= NET_TCP_OUT_HIGH;
 }
 
 /* Writes what nghttp2 has queued; after GOAWAY both ways the connection is done. */
@@ -718,11 +713,11 @@ static void
 h2_send(struct net_http_conn *c)
 {
 	if (nghttp2_session_send(c->h2) != 0) {
-		c->closing = true;
+		c->base.closing = true;
 		return;
 	}
 	if (!nghttp2_session_want_read(c->h2) && !nghttp2_session_want_write(c->h2)) {
-		c->closing = true;
+		c->base.closing = true;
 	}
 }
 
@@ -733,7 +728,7 @@ h2_send(struct net_http_conn *c)
 static bool
 conn_pick_proto(struct net_http_conn *c)
 {
-	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer *in = bufferevent_get_input(c->base.bev);
 	size_t len = evbuffer_get_length(in);
 	bool h2 = c->alpn_h2;
 	if (!h2) {
@@ -753,7 +748,7 @@ conn_pick_proto(struct net_http_conn *c)
 	}
 	c->proto = PROTO_H2;
 	if (!h2_start(c)) {
-		c->closing = true;
+		c->base.closing = true;
 	}
 	return true;
 }
@@ -769,15 +764,16 @@ conn_finish(struct net_http_conn *c)
 	 * After the client's EOF an HTTP/2 stream still waiting for request data can never
 	 * complete: only replies already deferred to the resolver keep the connection.
 	 */
-	bool done = c->closing || (c->eof && (c->proto != PROTO_H2 || c->pending == 0));
+	bool done = c->base.closing || (c->base.eof && (c->proto != PROTO_H2 ||
+						     net_conn_pending(&c->base) == 0));
 	if (!done || out_len(c) > 0) {
 		return false;
 	}
 	if (c->nreqs > 0 && c->proto != PROTO_H2) {
 		return false; /* an HTTP/1.1 reply is still to come */
 	}
-	if (c->eof || c->pending > 0 || c->nreqs > 0) {
-		conn_free(c);
+	if (c->base.eof || net_conn_pending(&c->base) > 0 || c->nreqs > 0) {
+		net_conn_close(&c->base);
 	} else {
 		conn_linger(c);
 	}
@@ -787,10 +783,10 @@ conn_finish(struct net_http_conn *c)
 static void
 conn_process(struct net_http_conn *c)
 {
-	c->paused = false;
+	c->base.paused = false;
 	if (c->proto == PROTO_UNKNOWN && !conn_pick_proto(c)) {
-		if (c->eof) {
-			conn_free(c); /* the client left in the middle of a preface */
+		if (c->base.eof) {
+			net_conn_close(&c->base); /* the client left in the middle of a preface */
 		}
 		return;
 	}
@@ -803,28 +799,27 @@ conn_process(struct net_http_conn *c)
 	if (conn_finish(c)) {
 		return;
 	}
-	if (c->closing || c->eof || c->paused) {
-		bufferevent_disable(c->bev, EV_READ);
+	if (c->base.closing || c->base.eof || c->base.paused) {
+		bufferevent_disable(c->base.bev, EV_READ);
 	} else {
-		bufferevent_enable(c->bev, EV_READ);
+		bufferevent_enable(c->base.bev, EV_READ);
 	}
 }
 
 /* The reply of a forwarded query: sent if its connection and stream are still there. */
 static void
-req_deliver(void *ctx, const uint8_t *msg, size_t len)
+req_deliver(void *handle, const uint8_t *msg, size_t len)
 {
-	struct req *r = ctx;
+	struct req *r = handle;
 	struct net_http_conn *c = r->c;
 	r->waiting = false;
-	c->pending--;
 	if (r->gone) {
 		req_free(r);
-		if (c->dead && c->pending == 0) {
-			free(c);
-		}
+		net_conn_unref(&c->base); /* the last reference frees a closed connection */
 		return;
 	}
+	/* A request not gone is still on its open connection, which holds its own reference. */
+	net_conn_unref(&c->base);
 	if (msg != NULL && len > 0) {
 		req_reply(r, msg, len);
 	} else {
@@ -833,7 +828,7 @@ req_deliver(void *ctx, const uint8_t *msg, size_t len)
 	if (c->proto == PROTO_H2) {
 		h2_respond(c, r);
 	}
-	conn_touch(c);
+	net_conn_touch(&c->base);
 	conn_process(c);
 }
 
@@ -846,7 +841,7 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 		evbuffer_drain(in, evbuffer_get_length(in));
 		return;
 	}
-	conn_touch(c);
+	net_conn_touch(&c->base);
 	conn_process(c);
 }
 
@@ -857,7 +852,7 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 	struct net_http_conn *c = arg;
 	(void)bev;
 	if (!c->lingering) {
-		conn_touch(c);
+		net_conn_touch(&c->base);
 		conn_process(c);
 	}
 }
@@ -880,69 +875,38 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	if (c->kind == NET_STREAM_DOH && !c->handshaken) {
 		c->w->stats.tls_failed++;
-		conn_free(c);
+		net_conn_close(&c->base);
 		return;
 	}
 	if ((what & BEV_EVENT_EOF) != 0 && (what & BEV_EVENT_READING) != 0 && !c->lingering) {
 		/* A half-close: answer what was asked, then close. */
-		c->eof = true;
+		c->base.eof = true;
 		conn_process(c);
 		return;
 	}
 	/* Errors, the idle timeout and the end of lingering close the connection. */
-	conn_free(c);
+	net_conn_close(&c->base);
 }
 
 void
 net_http_conn_new(struct net_worker *w, struct bufferevent *bev, enum net_stream_kind kind,
 		  const struct sockaddr *peer, socklen_t peerlen)
 {
-	const struct net_settings *set = net_server_settings(w);
+	const struct net_settings *set = w->set;
 	struct net_http_conn *c = calloc(1, sizeof(*c));
 	if (c == NULL) {
 		bufferevent_free(bev);
 		return;
 	}
 	c->w = w;
-	c->bev = bev;
 	c->kind = kind;
 	TAILQ_INIT(&c->reqs);
-	if (peer != NULL && peerlen > 0 && (size_t)peerlen <= sizeof(c->peer)) {
-		memcpy(&c->peer, peer, (size_t)peerlen);
-		c->peerlen = peerlen;
-	}
+	net_conn_init(&c->base, &w->http_conns, &conn_ops, bev, peer, peerlen);
 	/* Only a plain-HTTP listener sits behind a proxy; DoH clients come directly. */
-	c->trusted = kind == NET_STREAM_HTTP && c->peerlen > 0 &&
-		     filter_acl_match(&set->proxies, (const struct sockaddr *)&c->peer);
-	TAILQ_INSERT_TAIL(&w->http_conns, c, link);
-	w->nhttp++;
-	struct timeval idle = { .tv_sec = set->tcp_idle, .tv_usec = 0 };
-	const struct timeval *tv = set->tcp_idle > 0 ? &idle : NULL;
+	c->trusted = kind == NET_STREAM_HTTP && c->base.peerlen > 0 &&
+		     filter_acl_match(&set->proxies, (const struct sockaddr *)&c->base.peer);
 	bufferevent_setcb(bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
-	bufferevent_set_timeouts(bev, tv, tv);
+	net_conn_set_idle(&c->base, set->tcp_idle);
 	bufferevent_setwatermark(bev, EV_READ, 0, READ_HIGH);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
-}
-
-bool
-net_http_evict_idle(struct net_worker *w)
-{
-	struct net_http_conn *c;
-	TAILQ_FOREACH(c, &w->http_conns, link) {
-		if (conn_idle(c)) {
-			conn_free(c);
-			w->stats.tcp_evicted++;
-			return true;
-		}
-	}
-	return false;
-}
-
-void
-net_http_close_all(struct net_worker *w)
-{
-	struct net_http_conn *c;
-	while ((c = TAILQ_FIRST(&w->http_conns)) != NULL) {
-		conn_free(c);
-	}
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* net: the server side of DNS over UDP and TCP — worker threads, listeners, query glue. */
+/* net: the server side of DNS over UDP, TCP, TLS and HTTP: workers, listeners, streams. */
 #ifndef TDNS_NET_H
 #define TDNS_NET_H
 
@@ -14,78 +14,66 @@
 #include "core/core.h"
 #include "dns/dns.h"
 #include "filter/filter.h"
-#include "resolver/resolver.h"
+#include "net/conn.h"
 #include "stats/stats.h"
-#include "zone/zone.h"
 
 /* ------------------------------------------------------------------------------------------ */
-/* Query processing (query.c): one wire query in, one wire reply out, no I/O, no allocation.   */
+/* The query handler: how listeners hand packets to the query layer (src/query), set at start-up. */
 
-/*
- * Answers the query pkt[0..len) from the zones in zs into out (cap bytes) and returns the
- * reply length, or 0 when the packet must be dropped (shorter than a header, or a response).
- * Malformed queries get FORMERR, opcodes other than QUERY NOTIMP, EDNS versions above 0
- * BADVERS (RFC 6891 §6.1.3).  The reply is limited to 65535 octets over TCP and, over UDP, to
- * max(512, min(client EDNS size, udp_max)) with EDNS and to 512 without (RFC 6891 §6.2.5);
- * udp_max is also the payload size our OPT record advertises.
- */
-size_t net_query_process(const struct zone_set *zs, const uint8_t *pkt, size_t len, uint8_t *out,
-			 size_t cap, bool tcp, size_t udp_max);
-
-/*
- * The same, also storing the reply's full rcode (BADVERS included) in *rcode, or -1 when the
- * packet is dropped.  Used by the listeners for their counters.
- */
-size_t net_query_answer(const struct zone_set *zs, const uint8_t *pkt, size_t len, uint8_t *out,
-			size_t cap, bool tcp, size_t udp_max, int *rcode);
-
-/* net_query_worker's *rcode when the reply will be sent later (a query forwarded upstream). */
+/* A handler's *rcode when the reply will be sent later (a query forwarded upstream). */
 #define NET_RCODE_DEFERRED (-2)
 
 struct net_worker;
-struct net_udp;
-struct net_tcp_conn;
+struct net_client;
 
 /*
- * A deferred reply for a transport other than UDP and DNS-over-TCP framing (DoH): called once
- * with the reply, or with (NULL, 0) when the query is abandoned (the worker stops, or no reply
- * could be built).  ctx must stay valid until then.
+ * Sends a deferred reply msg[0..len) through the handle that the client's keep callback
+ * returned, or with (NULL, 0) abandons it (the worker stops, or no reply could be built).
+ * Called exactly once per handle, on the worker's thread; the handle is invalid afterwards.
  */
-typedef void (*net_deliver_fn)(void *ctx, const uint8_t *msg, size_t len);
+typedef void (*net_deliver_fn)(void *handle, const uint8_t *msg, size_t len);
 
-/* Where a query came from, so that a forwarded query can be answered later. */
+/*
+ * Makes the reply to cl's query deferrable: returns a handle for cl->deliver that stays
+ * valid (keeping what the transport needs: the UDP address, a connection reference, the DoH
+ * stream) until deliver is called, or NULL when out of memory (the query is then dropped).
+ */
+typedef void *(*net_keep_fn)(const struct net_client *cl);
+
+/* Where a query came from, and how its transport answers it later. */
 struct net_client {
 	const struct sockaddr *peer;  /* for ACLs, stats and logs (a proxy's client for DoH) */
 	socklen_t peerlen;
-	struct net_udp *udp;          /* UDP: the socket it came in on ... */
-	const uint8_t *ctl;           /* ... and the packet-info control message for the reply */
-	size_t ctllen;
-	struct net_tcp_conn *conn;    /* TCP and DoT: the connection */
-	net_deliver_fn deliver;       /* DoH: where a deferred reply goes */
-	void *ctx;
 	enum stats_transport transport; /* for the counters and the query log */
+	bool stream;                  /* TCP, DoT or DoH: replies up to 65535 octets */
+	net_keep_fn keep;             /* the transport's reply callbacks */
+	net_deliver_fn deliver;
+	void *ctx;                    /* the transport's own, for keep */
 };
 
 /*
- * net_query_answer with the resolver (issue 4): on a worker, names outside the zones are
- * answered from the cache or forwarded (when the configuration says so and the client is in
- * [recursion] allow; else REFUSED, with EDE 18 for clients outside the ACL), and conditional
- * forwarder zones apply.  Returns the reply length as net_query_answer does, or 0 with
- * *rcode = NET_RCODE_DEFERRED when the query went upstream: the reply is then sent to cl
- * by the worker when the answer arrives (and counted then).
+ * The query layer's entry points, given to net_server_new.  Every call is made on the
+ * worker's own thread except worker_new and worker_free (on the thread that creates or frees
+ * the server, while the worker does not run).
  */
-size_t net_query_worker(struct net_worker *w, const uint8_t *pkt, size_t len, uint8_t *out,
-			size_t cap, const struct net_client *cl, int *rcode);
-
-/*
- * One query that came over a stream (TCP, DoT, DoH): counts it for cl->transport, answers it
- * with net_query_worker into out (cap octets, 65535 at most used) and notes the result in the
- * counters and the query log.  Returns the reply length; 0 with *rcode = -1 means drop (and,
- * for a stream, hang up), 0 with *rcode = NET_RCODE_DEFERRED means the reply comes later
- * through cl (counted then).  Sets w->qstart.
- */
-size_t net_query_stream(struct net_worker *w, const uint8_t *pkt, size_t len, uint8_t *out,
-			size_t cap, const struct net_client *cl, int *rcode);
+struct net_handler {
+	/* Creates the query state of worker w (its base exists); NULL when out of memory. */
+	void *(*worker_new)(void *arg, struct net_worker *w);
+	/*
+	 * Frees it; called first when the worker is freed, so deferred replies are abandoned
+	 * (through their deliver callbacks) while the connections still exist.
+	 */
+	void (*worker_free)(void *wctx);
+	/*
+	 * Answers the query pkt[0..len) from cl into out (cap octets): returns the reply length,
+	 * or 0 with *rcode = -1 to drop it, or 0 with *rcode = NET_RCODE_DEFERRED when the reply
+	 * goes later through cl->keep/cl->deliver (and is counted then).  Otherwise *rcode is the
+	 * reply's full rcode and the worker's qkind says where the answer came from.
+	 */
+	size_t (*query)(void *wctx, const uint8_t *pkt, size_t len, uint8_t *out, size_t cap,
+			const struct net_client *cl, int *rcode);
+	void *arg;
+};
 
 /* ------------------------------------------------------------------------------------------ */
 /* The server (server.c): public interface used by tdnsd.c.                                     */
@@ -94,36 +82,29 @@ struct net_server;
 
 /*
  * Creates the worker event bases (the caller has enabled libevent's locking with
- * evthread_use_pthreads, which net_server_publish relies on) and binds, for every listen
- * address of c and every worker, one UDP socket and one TCP listening socket (SO_REUSEPORT,
- * so the kernel spreads the load).  Run it before dropping privileges.  nworkers must be at
- * least 1.  The configuration is only read during the call.  On failure returns TDNS_EIO
- * (bind, socket) or TDNS_ENOMEM with a message naming the address in err.  Caller frees
- * with net_server_free.
+ * evthread_use_pthreads, which net_server_run_all relies on), the query state of each
+ * worker through h (copied), and binds, for every listen address of c and every worker, one
+ * UDP socket and one TCP listening socket (SO_REUSEPORT, so the kernel spreads the load).
+ * Run it before dropping privileges.  nworkers must be at least 1.  The configuration is
+ * only read during the call.  On failure returns TDNS_EIO (bind, socket) or TDNS_ENOMEM with
+ * a message naming the address in err.  Caller frees with net_server_free.
  */
-int net_server_new(const struct cfg *c, unsigned nworkers, struct net_server **out, char *err,
-		   size_t errlen);
+int net_server_new(const struct cfg *c, unsigned nworkers, const struct net_handler *h,
+		   struct net_server **out, char *err, size_t errlen);
 
 /*
- * Starts the worker threads, each answering from zs (borrowed until a later
- * net_server_publish returns or the server is stopped).  TDNS_OK or TDNS_ENOMEM (thread
- * creation failed; the threads already started are stopped again).
+ * Starts the worker threads.  TDNS_OK or TDNS_ENOMEM (thread creation failed; the threads
+ * already started are stopped again).
  */
-int net_server_start(struct net_server *s, const struct zone_set *zs);
+int net_server_start(struct net_server *s);
 
 /*
- * Publishes a new zone set: every worker switches to zs on its own event base, between two
- * queries.  Blocks until all workers have switched, so on return the previous set is no
- * longer referenced and the caller may free it.  Workers never lock on the query path.
+ * Runs fn(wctx, arg) for every worker with its query state: on the worker's own event base
+ * between two queries while the server runs, blocking until all have run it (so on return
+ * nothing published before is referenced any more), or directly before net_server_start.
+ * Workers never lock on the query path.  Also refreshes the counters net_server_stats reads.
  */
-void net_server_publish(struct net_server *s, const struct zone_set *zs);
-
-/*
- * Publishes a resolver configuration (a reference is taken for each worker; NULL stops
- * forwarding) the way net_server_publish publishes zones; blocks until every worker has
- * switched.  Before net_server_start it only records rc.
- */
-void net_server_publish_resolver(struct net_server *s, struct resolver_conf *rc);
+void net_server_run_all(struct net_server *s, void (*fn)(void *wctx, void *arg), void *arg);
 
 /* Stops the workers and joins their threads; idempotent.  Connections are closed. */
 void net_server_stop(struct net_server *s);
@@ -154,7 +135,7 @@ struct stats_worker *net_server_stats_worker(struct net_server *s, unsigned i);
 void net_server_free(struct net_server *s);
 
 /* ------------------------------------------------------------------------------------------ */
-/* Internal to src/net: the worker shared by server.c, udp.c and tcp.c.                          */
+/* The worker shared by server.c, udp.c, tcp.c and http.c (and read by the query handler).      */
 
 struct event_base;
 struct event;
@@ -192,52 +173,29 @@ struct net_listener {
 	struct evconnlistener *l;
 };
 
-/* One TCP or DoT connection (RFC 7766, RFC 7858). */
-struct net_tcp_conn {
-	TAILQ_ENTRY(net_tcp_conn) link; /* in the worker's list, least recently active first */
-	struct net_worker *w;
-	struct bufferevent *bev;
-	enum stats_transport transport; /* TCP or DOT */
-	struct sockaddr_storage peer;   /* the client */
-	socklen_t peerlen;
-	bool paused;              /* reading stopped until the client reads its replies */
-	bool closing;             /* close once the pending replies are written */
-	bool eof;                 /* client closed its side */
-	bool dead;                /* closed while forwarded queries were pending */
-	bool handshaken;          /* DoT: the TLS handshake is done */
-	unsigned pending;         /* forwarded queries not answered yet; the struct lives on */
-};
-
-TAILQ_HEAD(net_tcp_list, net_tcp_conn);
-
-/* A DoH connection (http.c); the worker keeps them in a list like TCP connections. */
-struct net_http_conn;
-TAILQ_HEAD(net_http_list, net_http_conn);
-
 /* Per-worker state; everything here is touched only by the worker's thread while it runs. */
 struct net_worker {
 	struct net_server *srv;
+	const struct net_settings *set; /* the server's, fixed while it runs */
+	const struct net_handler *handler; /* the query layer (the server's copy) */
+	void *qctx;                /* the handler's state for this worker */
 	unsigned id;
 	pthread_t thread;
 	bool started;
 	struct event_base *base;
-	const struct zone_set *zs; /* current zones; replaced only by the switch event */
-	struct resolver_fwd *fwd;  /* the worker's forwarder (issue 4) */
-	struct event *switch_ev;   /* activated by net_server_publish from the main thread */
+	struct event *switch_ev;   /* activated by net_server_run_all from the main thread */
 	struct net_udp *udp;       /* one per listen address */
 	size_t nsock;             /* UDP sockets */
 	struct net_listener *streams; /* TCP, DoT, DoH and HTTP listeners */
 	size_t nstreams;
-	struct net_tcp_list conns;
-	unsigned nconns;          /* TCP and DoT connections */
-	struct net_http_list http_conns;
-	unsigned nhttp;           /* DoH connections; nconns + nhttp <= tcp_max */
+	struct net_conn_set conns; /* TCP and DoT connections */
+	struct net_conn_set http_conns; /* DoH connections; conns.n + http_conns.n <= tcp_max */
 	struct stats_counters stats;
-	struct stats_counters stats_shown; /* copy taken every second and at publish, under srv->lock */
+	struct stats_counters stats_shown; /* copied every second and at publish, under srv->lock */
 	struct event *stats_ev;    /* the once-a-second copy */
 	struct stats_worker *sw;   /* query notes for `stats`, `stats top` and `log` */
 	struct timespec qstart;    /* CLOCK_MONOTONIC when the query being answered arrived */
-	enum stats_kind qkind;     /* where net_query_worker's reply came from */
+	enum stats_kind qkind;     /* where the handler's last reply came from */
 	/* UDP batch: one receive set and one reply set, allocated once. */
 	struct mmsghdr *rmsg, *smsg;
 	struct iovec *riov, *siov;
@@ -245,7 +203,7 @@ struct net_worker {
 	uint8_t *rctl, *sctl;     /* NET_UDP_BATCH control buffers each */
 	uint8_t *rbuf, *sbuf;     /* NET_UDP_BATCH buffers each */
 	size_t sbuf_size;         /* bytes per reply buffer */
-	/* TCP: one query and one framed reply at a time. */
+	/* Streams: one query and one framed reply at a time (also the handler's scratch). */
 	uint8_t *tcp_in;          /* DNS_MSG_MAX */
 	uint8_t *tcp_out;         /* 2 + DNS_MSG_MAX */
 };
@@ -259,9 +217,6 @@ struct net_settings {
 	struct filter_acl proxies; /* [doh] trusted-proxies */
 	struct net_tls *tls;      /* certificates for DoT and DoH; NULL when neither listens */
 };
-
-/* The settings of w's server. */
-const struct net_settings *net_server_settings(const struct net_worker *w);
 
 /* udp.c: allocates w's batch buffers; TDNS_OK or TDNS_ENOMEM. */
 int net_udp_buffers_new(struct net_worker *w, size_t udp_max);
@@ -291,12 +246,6 @@ int net_tcp_socket(const struct sockaddr *addr, socklen_t addrlen);
  */
 void net_tcp_accept_cb(struct evconnlistener *l, int fd, struct sockaddr *sa, int salen,
 		       void *arg);
-
-/*
- * tcp.c: frees the least recently active idle TCP or DoT connection of w to make room;
- * false when none is idle.  http.c has net_http_evict_idle for its own.
- */
-bool net_tcp_evict_idle(struct net_worker *w);
 
 /* ------------------------------------------------------------------------------------------ */
 /* TLS (tls.c): the server certificate for DoT and DoH.                                         */
@@ -342,32 +291,21 @@ int net_tls_check(struct net_tls *t);
 /*
  * Takes over bev, a new connection of w accepted on a DoH listener (a TLS bufferevent in
  * accepting state, ALPN deciding between h2 and http/1.1) or an HTTP listener (plain socket;
- * HTTP/1.1, or h2 with prior knowledge).  peer is the TCP peer.  Counts toward w->nhttp.
+ * HTTP/1.1, or h2 with prior knowledge).  peer is the TCP peer.  Counts in w->http_conns.
  * On failure frees bev.
  */
 void net_http_conn_new(struct net_worker *w, struct bufferevent *bev, enum net_stream_kind kind,
 		       const struct sockaddr *peer, socklen_t peerlen);
 
-/* Frees the least recently active idle DoH connection of w; false when none is idle. */
-bool net_http_evict_idle(struct net_worker *w);
-
-/* Closes every DoH connection of w (at shutdown, after the forwarder is gone). */
-void net_http_close_all(struct net_worker *w);
-
-/* tcp.c: closes every connection of w (at shutdown). */
-void net_tcp_close_all(struct net_worker *w);
-
 /*
- * tcp.c: writes a deferred reply msg[0..len) on c (framed), unless c has been closed
- * meanwhile, and drops the pending count that kept c alive (freeing a closed c).
+ * conn.c: one query that came over a stream (TCP, DoT, DoH): counts it for cl->transport,
+ * hands it to the worker's query handler with the reply into out (cap octets, 65535 at most
+ * used) and notes the result in the counters and the query log.  Returns the reply length; 0
+ * with *rcode = -1 means drop (and, for a stream, hang up), 0 with *rcode =
+ * NET_RCODE_DEFERRED means the reply comes later through cl->deliver (counted then).  Sets
+ * w->qstart.
  */
-void net_tcp_deferred_reply(struct net_tcp_conn *c, const uint8_t *msg, size_t len);
-
-/* udp.c: sends a deferred reply from u to peer, with the packet-info ctl (may be empty). */
-void net_udp_deferred_reply(struct net_udp *u, const struct sockaddr *peer, socklen_t peerlen,
-			    const uint8_t *ctl, size_t ctllen, const uint8_t *msg, size_t len);
-
-/* udp.c: room for the packet-info control message of a reply. */
-#define NET_UDP_CTL_MAX 64
+size_t net_conn_query(struct net_worker *w, const uint8_t *pkt, size_t len, uint8_t *out,
+		      size_t cap, const struct net_client *cl, int *rcode);
 
 #endif

@@ -16,6 +16,7 @@
 
 struct net_server {
 	struct net_settings set;
+	struct net_handler handler;
 	struct net_worker *workers;
 	unsigned nworkers;
 	char (*texts)[64];        /* listen addresses as configured, for logs */
@@ -24,17 +25,10 @@ struct net_server {
 	/* Publication handshake; never taken on the query path. */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	const struct zone_set *pending;
-	struct resolver_conf *pending_res; /* what the switch event gives the workers */
-	bool switch_res;          /* the switch is of the resolver configuration */
+	void (*run_fn)(void *wctx, void *arg); /* what the switch event runs on each worker */
+	void *run_arg;
 	unsigned acks;
 };
-
-const struct net_settings *
-net_server_settings(const struct net_worker *w)
-{
-	return &w->srv->set;
-}
 
 unsigned
 net_server_workers(const struct net_server *s)
@@ -48,7 +42,7 @@ net_server_stats_worker(struct net_server *s, unsigned i)
 	return i < s->nworkers ? s->workers[i].sw : NULL;
 }
 
-/* Runs on the worker's thread: switch to the published set and acknowledge. */
+/* Runs on the worker's thread: run what net_server_run_all published, and acknowledge. */
 static void
 switch_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -57,11 +51,7 @@ switch_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	pthread_mutex_lock(&s->lock);
-	if (s->switch_res) {
-		resolver_fwd_set_conf(w->fwd, s->pending_res);
-	} else {
-		w->zs = s->pending;
-	}
+	s->run_fn(w->qctx, s->run_arg);
 	w->stats_shown = w->stats;
 	s->acks++;
 	pthread_cond_broadcast(&s->cond);
@@ -154,8 +144,10 @@ worker_init(struct net_server *s, struct net_worker *w, const struct cfg *c, cha
 	    size_t errlen)
 {
 	w->srv = s;
-	TAILQ_INIT(&w->conns);
-	TAILQ_INIT(&w->http_conns);
+	w->set = &s->set;
+	w->handler = &s->handler;
+	net_conn_set_init(&w->conns);
+	net_conn_set_init(&w->http_conns);
 	w->base = event_base_new();
 	if (w->base == NULL) {
 		snprintf(err, errlen, "cannot create an event base for worker %u", w->id);
@@ -169,9 +161,9 @@ worker_init(struct net_server *s, struct net_worker *w, const struct cfg *c, cha
 	w->streams = calloc(nstreams ? nstreams : 1, sizeof(*w->streams));
 	w->tcp_in = malloc(DNS_MSG_MAX);
 	w->tcp_out = malloc(2 + DNS_MSG_MAX);
-	w->fwd = resolver_fwd_new(w->base, w->id);
+	w->qctx = s->handler.worker_new(s->handler.arg, w);
 	w->sw = stats_worker_new();
-	if (w->fwd == NULL || w->sw == NULL || w->switch_ev == NULL || w->stats_ev == NULL ||
+	if (w->qctx == NULL || w->sw == NULL || w->switch_ev == NULL || w->stats_ev == NULL ||
 	    event_add(w->stats_ev, &second) != 0 ||
 	    w->udp == NULL || w->streams == NULL || w->tcp_in == NULL ||
 	    w->tcp_out == NULL || net_udp_buffers_new(w, s->set.udp_max) != TDNS_OK) {
@@ -236,11 +228,13 @@ worker_init(struct net_server *s, struct net_worker *w, const struct cfg *c, cha
 static void
 worker_free(struct net_worker *w)
 {
-	/* First: forwarded queries still hold TCP connections, which then close normally. */
-	resolver_fwd_free(w->fwd);
-	w->fwd = NULL;
-	net_tcp_close_all(w);
-	net_http_close_all(w);
+	/* First: deferred replies still hold connections, which then close normally. */
+	if (w->qctx != NULL) {
+		w->handler->worker_free(w->qctx);
+		w->qctx = NULL;
+	}
+	net_conn_close_all(&w->conns);
+	net_conn_close_all(&w->http_conns);
 	for (size_t i = 0; i < w->nstreams; i++) {
 		if (w->streams[i].l != NULL) {
 			evconnlistener_free(w->streams[i].l);
@@ -272,8 +266,8 @@ worker_free(struct net_worker *w)
 }
 
 int
-net_server_new(const struct cfg *c, unsigned nworkers, struct net_server **out, char *err,
-	       size_t errlen)
+net_server_new(const struct cfg *c, unsigned nworkers, const struct net_handler *h,
+	       struct net_server **out, char *err, size_t errlen)
 {
 	*out = NULL;
 	struct net_server *s = calloc(1, sizeof(*s));
@@ -283,6 +277,7 @@ net_server_new(const struct cfg *c, unsigned nworkers, struct net_server **out, 
 	}
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
+	s->handler = *h;
 	s->set.udp_max = c->udp_max_payload ? c->udp_max_payload : DNS_EDNS_MAX_PAYLOAD;
 	if (s->set.udp_max < DNS_UDP_MIN) {
 		s->set.udp_max = DNS_UDP_MIN;
@@ -367,7 +362,7 @@ worker_main(void *arg)
 }
 
 int
-net_server_start(struct net_server *s, const struct zone_set *zs)
+net_server_start(struct net_server *s)
 {
 	/* Signals are for the main thread's event base; workers never see them. */
 	sigset_t all, old;
@@ -376,7 +371,6 @@ net_server_start(struct net_server *s, const struct zone_set *zs)
 	int rc = TDNS_OK;
 	for (unsigned i = 0; i < s->nworkers; i++) {
 		struct net_worker *w = &s->workers[i];
-		w->zs = zs;
 		if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
 			rc = TDNS_ENOMEM;
 			break;
@@ -392,17 +386,17 @@ net_server_start(struct net_server *s, const struct zone_set *zs)
 }
 
 void
-net_server_publish(struct net_server *s, const struct zone_set *zs)
+net_server_run_all(struct net_server *s, void (*fn)(void *wctx, void *arg), void *arg)
 {
 	if (!s->running) {
 		for (unsigned i = 0; i < s->nworkers; i++) {
-			s->workers[i].zs = zs;
+			fn(s->workers[i].qctx, arg);
 		}
 		return;
 	}
 	pthread_mutex_lock(&s->lock);
-	s->pending = zs;
-	s->switch_res = false;
+	s->run_fn = fn;
+	s->run_arg = arg;
 	s->acks = 0;
 	pthread_mutex_unlock(&s->lock);
 	/* event_active is thread-safe since tdnsd enabled libevent's pthreads locking. */
@@ -413,32 +407,8 @@ net_server_publish(struct net_server *s, const struct zone_set *zs)
 	while (s->acks < s->nworkers) {
 		pthread_cond_wait(&s->cond, &s->lock);
 	}
-	pthread_mutex_unlock(&s->lock);
-}
-
-void
-net_server_publish_resolver(struct net_server *s, struct resolver_conf *rc)
-{
-	if (!s->running) {
-		for (unsigned i = 0; i < s->nworkers; i++) {
-			resolver_fwd_set_conf(s->workers[i].fwd, rc);
-		}
-		return;
-	}
-	pthread_mutex_lock(&s->lock);
-	s->pending_res = rc;
-	s->switch_res = true;
-	s->acks = 0;
-	pthread_mutex_unlock(&s->lock);
-	for (unsigned i = 0; i < s->nworkers; i++) {
-		event_active(s->workers[i].switch_ev, 0, 0);
-	}
-	pthread_mutex_lock(&s->lock);
-	while (s->acks < s->nworkers) {
-		pthread_cond_wait(&s->cond, &s->lock);
-	}
-	s->switch_res = false;
-	s->pending_res = NULL;
+	s->run_fn = NULL;
+	s->run_arg = NULL;
 	pthread_mutex_unlock(&s->lock);
 }
 

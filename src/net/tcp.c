@@ -46,52 +46,36 @@ fail:;
 	return -1;
 }
 
+/* One TCP or DoT connection (RFC 7766, RFC 7858) on the stream-connection base. */
+struct tcp_conn {
+	struct net_conn base;         /* first: a struct net_conn * is a struct tcp_conn * */
+	struct net_worker *w;
+	enum stats_transport transport; /* TCP or DOT */
+	bool handshaken;              /* DoT: the TLS handshake is done */
+};
+
 static void
-conn_free(struct net_tcp_conn *c)
+conn_close(struct net_conn *base)
 {
-	struct net_worker *w = c->w;
-	TAILQ_REMOVE(&w->conns, c, link);
-	w->nconns--;
+	struct tcp_conn *c = (struct tcp_conn *)base;
 	if (c->handshaken) {
-		net_tls_close_notify(c->bev);
-	}
-	bufferevent_free(c->bev);
-	c->bev = NULL;
-	if (c->pending > 0) {
-		/* Forwarded queries still point here; the last answer frees it. */
-		c->dead = true;
-		return;
-	}
-	free(c);
-}
-
-void
-net_tcp_close_all(struct net_worker *w)
-{
-	struct net_tcp_conn *c;
-	while ((c = TAILQ_FIRST(&w->conns)) != NULL) {
-		conn_free(c);
+		net_tls_close_notify(base->bev);
 	}
 }
 
-/* Marks activity: the list stays ordered from least to most recently active. */
 static void
-conn_touch(struct net_tcp_conn *c)
+conn_free(struct net_conn *base)
 {
-	struct net_worker *w = c->w;
-	if (TAILQ_NEXT(c, link) != NULL) {
-		TAILQ_REMOVE(&w->conns, c, link);
-		TAILQ_INSERT_TAIL(&w->conns, c, link);
-	}
+	free(base);
 }
 
-/* Idle: nothing half-read, no reply waiting to be written (RFC 7766 §6.2.3). */
-static bool
-conn_idle(struct net_tcp_conn *c)
-{
-	return c->pending == 0 && evbuffer_get_length(bufferevent_get_input(c->bev)) == 0 &&
-	       evbuffer_get_length(bufferevent_get_output(c->bev)) == 0;
-}
+static const struct net_conn_ops conn_ops = {
+	.close = conn_close,
+	.free = conn_free,
+};
+
+static void *conn_keep(const struct net_client *cl);
+static void conn_deliver(void *handle, const uint8_t *msg, size_t len);
 
 /*
  * Answers every complete message in the input buffer (RFC 7766 §6.2.1.1 pipelining), stops
@@ -99,16 +83,17 @@ conn_idle(struct net_tcp_conn *c)
  * Returns false if the connection was freed.
  */
 static bool
-conn_process(struct net_tcp_conn *c)
+conn_process(struct tcp_conn *c)
 {
 	struct net_worker *w = c->w;
-	struct evbuffer *in = bufferevent_get_input(c->bev);
-	struct evbuffer *out = bufferevent_get_output(c->bev);
-	c->paused = false;
-	while (!c->closing) {
+	struct net_conn *b = &c->base;
+	struct evbuffer *in = bufferevent_get_input(b->bev);
+	struct evbuffer *out = bufferevent_get_output(b->bev);
+	b->paused = false;
+	while (!b->closing) {
 		if (evbuffer_get_length(out) >= NET_TCP_OUT_HIGH) {
 			/* The client does not read its replies: stop reading until it does. */
-			c->paused = true;
+			b->paused = true;
 			break;
 		}
 		size_t avail = evbuffer_get_length(in);
@@ -119,7 +104,7 @@ conn_process(struct net_tcp_conn *c)
 		size_t mlen = tdns_get16(hdr);
 		if (mlen == 0) {
 			/* A zero-length message is no DNS message: hang up. */
-			c->closing = true;
+			b->closing = true;
 			break;
 		}
 		if (avail < 2 + mlen) {
@@ -127,46 +112,49 @@ conn_process(struct net_tcp_conn *c)
 		}
 		evbuffer_drain(in, 2);
 		if (evbuffer_remove(in, w->tcp_in, mlen) != (int)mlen) {
-			c->closing = true;
+			b->closing = true;
 			break;
 		}
 		int rcode;
 		struct net_client cl = {
-			.conn = c,
-			.peer = c->peerlen > 0 ? (const struct sockaddr *)&c->peer : NULL,
-			.peerlen = c->peerlen,
+			.peer = b->peerlen > 0 ? (const struct sockaddr *)&b->peer : NULL,
+			.peerlen = b->peerlen,
 			.transport = c->transport,
+			.stream = true,
+			.keep = conn_keep,
+			.deliver = conn_deliver,
+			.ctx = c,
 		};
-		size_t rlen = net_query_stream(w, w->tcp_in, mlen, w->tcp_out + 2, DNS_MSG_MAX, &cl,
-					       &rcode);
+		size_t rlen = net_conn_query(w, w->tcp_in, mlen, w->tcp_out + 2, DNS_MSG_MAX, &cl,
+					     &rcode);
 		if (rcode == NET_RCODE_DEFERRED) {
 			/* RFC 7766 §6.2.1.1: the reply may come after later ones. */
 			continue;
 		}
 		if (rlen == 0 || rcode == DNS_RCODE_FORMERR) {
 			/* A message we cannot trust to be framed right ends the connection. */
-			c->closing = true;
+			b->closing = true;
 		}
 		if (rlen > 0) {
 			tdns_put16(w->tcp_out, (uint16_t)rlen);
 			if (evbuffer_add(out, w->tcp_out, 2 + rlen) != 0) {
-				c->closing = true;
+				b->closing = true;
 			}
 		}
 	}
-	if (c->closing || c->eof) {
+	if (b->closing || b->eof) {
 		/* Whatever is left half-sent by the client is never answered. */
-		bufferevent_disable(c->bev, EV_READ);
-		if (!c->paused && evbuffer_get_length(out) == 0 && c->pending == 0) {
-			conn_free(c);
+		bufferevent_disable(b->bev, EV_READ);
+		if (!b->paused && evbuffer_get_length(out) == 0 && net_conn_pending(b) == 0) {
+			net_conn_close(b);
 			return false;
 		}
 		return true;
 	}
-	if (c->paused) {
-		bufferevent_disable(c->bev, EV_READ);
+	if (b->paused) {
+		bufferevent_disable(b->bev, EV_READ);
 	} else {
-		bufferevent_enable(c->bev, EV_READ);
+		bufferevent_enable(b->bev, EV_READ);
 	}
 	return true;
 }
@@ -174,9 +162,9 @@ conn_process(struct net_tcp_conn *c)
 static void
 conn_read_cb(struct bufferevent *bev, void *arg)
 {
-	struct net_tcp_conn *c = arg;
+	struct tcp_conn *c = arg;
 	(void)bev;
-	conn_touch(c);
+	net_conn_touch(&c->base);
 	(void)conn_process(c);
 }
 
@@ -184,16 +172,16 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 static void
 conn_write_cb(struct bufferevent *bev, void *arg)
 {
-	struct net_tcp_conn *c = arg;
+	struct tcp_conn *c = arg;
 	(void)bev;
-	conn_touch(c);
+	net_conn_touch(&c->base);
 	(void)conn_process(c);
 }
 
 static void
 conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
-	struct net_tcp_conn *c = arg;
+	struct tcp_conn *c = arg;
 	(void)bev;
 	if ((what & BEV_EVENT_CONNECTED) != 0) {
 		/* The TLS handshake of a DoT connection is done. */
@@ -203,7 +191,7 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (c->transport == STATS_TRANSPORT_DOT && !c->handshaken) {
 		/* Not TLS, a bad handshake, or a client that never finished one. */
 		c->w->stats.tls_failed++;
-		conn_free(c);
+		net_conn_close(&c->base);
 		return;
 	}
 	if ((what & BEV_EVENT_EOF) != 0 && (what & BEV_EVENT_READING) != 0) {
@@ -211,26 +199,12 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		 * The client closed its sending side; it may still read the replies to what it
 		 * sent (a half-close), so answer what is buffered and close after writing.
 		 */
-		c->eof = true;
+		c->base.eof = true;
 		(void)conn_process(c);
 		return;
 	}
 	/* Errors and the idle timeout (RFC 7766 §6.2.3) close the connection. */
-	conn_free(c);
-}
-
-bool
-net_tcp_evict_idle(struct net_worker *w)
-{
-	struct net_tcp_conn *c;
-	TAILQ_FOREACH(c, &w->conns, link) {
-		if (conn_idle(c)) {
-			conn_free(c);
-			w->stats.tcp_evicted++;
-			return true;
-		}
-	}
-	return false;
+	net_conn_close(&c->base);
 }
 
 /* Starts a TCP or DoT connection on bev (which now belongs to it). */
@@ -238,32 +212,23 @@ static void
 conn_start(struct net_worker *w, struct bufferevent *bev, enum net_stream_kind kind,
 	   const struct sockaddr *sa, socklen_t salen)
 {
-	const struct net_settings *set = net_server_settings(w);
-	struct net_tcp_conn *c = calloc(1, sizeof(*c));
+	struct tcp_conn *c = calloc(1, sizeof(*c));
 	if (c == NULL) {
 		bufferevent_free(bev);
 		return;
 	}
 	c->w = w;
-	c->bev = bev;
 	c->transport = kind == NET_STREAM_DOT ? STATS_TRANSPORT_DOT : STATS_TRANSPORT_TCP;
-	if (sa != NULL && salen > 0 && (size_t)salen <= sizeof(c->peer)) {
-		memcpy(&c->peer, sa, (size_t)salen);
-		c->peerlen = salen;
-	}
-	TAILQ_INSERT_TAIL(&w->conns, c, link);
-	w->nconns++;
-	struct timeval idle = { .tv_sec = set->tcp_idle, .tv_usec = 0 };
-	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+	net_conn_init(&c->base, &w->conns, &conn_ops, bev, sa, salen);
+	bufferevent_setcb(bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
 	/*
 	 * tcp-idle-timeout = 0 turns the timeout off.  It also bounds a TLS handshake that
 	 * never completes (RFC 7858 §3.4 lets servers close idle or stalled sessions).
 	 */
-	const struct timeval *tv = set->tcp_idle > 0 ? &idle : NULL;
-	bufferevent_set_timeouts(c->bev, tv, tv);
+	net_conn_set_idle(&c->base, w->set->tcp_idle);
 	/* Never buffer more than one maximal message plus its length beyond what we parse. */
-	bufferevent_setwatermark(c->bev, EV_READ, 0, 4 * (2 + DNS_MSG_MAX));
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	bufferevent_setwatermark(bev, EV_READ, 0, 4 * (2 + DNS_MSG_MAX));
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
 
 void
@@ -271,14 +236,17 @@ net_tcp_accept_cb(struct evconnlistener *l, int fd, struct sockaddr *sa, int sal
 {
 	struct net_listener *nl = arg;
 	struct net_worker *w = nl->w;
-	const struct net_settings *set = net_server_settings(w);
+	const struct net_settings *set = w->set;
 	(void)l;
 	/* One limit for all stream kinds; an idle connection of any kind makes room. */
-	if (w->nconns + w->nhttp >= set->tcp_max && !net_tcp_evict_idle(w) &&
-	    !net_http_evict_idle(w)) {
-		w->stats.tcp_refused++;
-		close(fd);
-		return;
+	if (w->conns.n + w->http_conns.n >= set->tcp_max) {
+		if (net_conn_evict_idle(&w->conns) || net_conn_evict_idle(&w->http_conns)) {
+			w->stats.tcp_evicted++;
+		} else {
+			w->stats.tcp_refused++;
+			close(fd);
+			return;
+		}
 	}
 	int on = 1;
 	/* Replies are written whole; do not hold them back waiting for more. */
@@ -318,28 +286,41 @@ net_tcp_accept_cb(struct evconnlistener *l, int fd, struct sockaddr *sa, int sal
 	conn_start(w, bev, nl->kind, sa, (socklen_t)salen);
 }
 
-void
-net_tcp_deferred_reply(struct net_tcp_conn *c, const uint8_t *msg, size_t len)
+/* The client's keep callback: a deferred reply holds a reference to the connection. */
+static void *
+conn_keep(const struct net_client *cl)
 {
-	c->pending--;
-	if (c->dead) {
-		if (c->pending == 0) {
-			free(c);
-		}
+	struct tcp_conn *c = cl->ctx;
+	net_conn_ref(&c->base);
+	return c;
+}
+
+/*
+ * The deferred reply msg[0..len) (NULL: abandoned): written framed unless the connection has
+ * been closed meanwhile; then the reference that kept it is dropped.
+ */
+static void
+conn_deliver(void *handle, const uint8_t *msg, size_t len)
+{
+	struct tcp_conn *c = handle;
+	struct net_conn *b = &c->base;
+	if (b->dead) {
+		net_conn_unref(b);
 		return;
 	}
+	/* The open connection's own reference stays: b outlives this call. */
+	net_conn_unref(b);
 	if (msg != NULL && len > 0) {
 		uint8_t hdr[2];
 		tdns_put16(hdr, (uint16_t)len);
-		struct evbuffer *out = bufferevent_get_output(c->bev);
+		struct evbuffer *out = bufferevent_get_output(b->bev);
 		if (evbuffer_add(out, hdr, 2) != 0 || evbuffer_add(out, msg, len) != 0) {
-			c->closing = true;
+			b->closing = true;
 		}
 	}
-	conn_touch(c);
+	net_conn_touch(b);
 	/* Closes a connection that was only waiting for this answer (the write callback will). */
-	if ((c->closing || c->eof) && c->pending == 0 &&
-	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
-		conn_free(c);
+	if ((b->closing || b->eof) && net_conn_pending(b) == 0 && net_conn_out_len(b) == 0) {
+		net_conn_close(b);
 	}
 }

@@ -16,6 +16,27 @@
 		  ? CMSG_SPACE(sizeof(struct in6_pktinfo)) : CMSG_SPACE(sizeof(struct in_pktinfo)))
 /* Control buffers are spaced so each one stays aligned for struct cmsghdr. */
 #define CTL_STRIDE ((CTL_SIZE + 15) & ~(size_t)15)
+/* Room for the packet-info control message of a deferred reply. */
+#define CTL_KEEP_MAX 64
+
+/* A query in the batch, for the keep callback: the socket and the reply's control message. */
+struct udp_src {
+	struct net_udp *u;
+	const uint8_t *ctl;
+	size_t ctllen;
+};
+
+/* What a deferred reply needs once the batch is gone. */
+struct udp_deferred {
+	struct net_udp *u;
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
+	_Alignas(struct cmsghdr) uint8_t ctl[CTL_KEEP_MAX];
+	size_t ctllen;
+};
+
+static void *udp_keep(const struct net_client *cl);
+static void udp_deliver(void *handle, const uint8_t *msg, size_t len);
 
 int
 net_udp_buffers_new(struct net_worker *w, size_t udp_max)
@@ -225,13 +246,15 @@ net_udp_read_cb(int fd, short what, void *arg)
 		uint8_t *out = w->sbuf + (size_t)nout * w->sbuf_size;
 		uint8_t *ctl = w->sctl + (size_t)nout * CTL_STRIDE;
 		size_t clen = u->wildcard ? reply_pktinfo(rm, ctl) : 0;
+		struct udp_src src = { .u = u, .ctl = ctl, .ctllen = clen };
 		struct net_client cl = {
 			.peer = (const struct sockaddr *)&w->peer[i], .peerlen = rm->msg_namelen,
-			.udp = u, .ctl = ctl, .ctllen = clen,
+			.transport = STATS_TRANSPORT_UDP, .keep = udp_keep, .deliver = udp_deliver,
+			.ctx = &src,
 		};
 		int rcode;
-		size_t rlen = net_query_worker(w, w->riov[i].iov_base, w->rmsg[i].msg_len, out,
-					       w->sbuf_size, &cl, &rcode);
+		size_t rlen = w->handler->query(w->qctx, w->riov[i].iov_base, w->rmsg[i].msg_len,
+						out, w->sbuf_size, &cl, &rcode);
 		if (rcode == NET_RCODE_DEFERRED) {
 			/* Answered when the upstream answer arrives, and counted then. */
 			continue;
@@ -269,22 +292,49 @@ net_udp_read_cb(int fd, short what, void *arg)
 	}
 }
 
-void
-net_udp_deferred_reply(struct net_udp *u, const struct sockaddr *peer, socklen_t peerlen,
-		       const uint8_t *ctl, size_t ctllen, const uint8_t *msg, size_t len)
+/* The client's keep callback: copies the address and control message the reply needs. */
+static void *
+udp_keep(const struct net_client *cl)
 {
-	struct iovec iov = { .iov_base = (void *)msg, .iov_len = len };
-	/* Aligned copy: the control buffer must suit struct cmsghdr. */
-	_Alignas(struct cmsghdr) uint8_t cbuf[NET_UDP_CTL_MAX];
-	struct msghdr m = {
-		.msg_name = (void *)peer, .msg_namelen = peerlen, .msg_iov = &iov, .msg_iovlen = 1,
-	};
-	if (ctllen > 0 && ctllen <= sizeof(cbuf)) {
-		memcpy(cbuf, ctl, ctllen);
-		m.msg_control = cbuf;
-		m.msg_controllen = ctllen;
+	const struct udp_src *src = cl->ctx;
+	struct udp_deferred *d = calloc(1, sizeof(*d));
+	if (d == NULL) {
+		return NULL;
 	}
-	if (sendmsg(u->fd, &m, 0) < 0) {
-		tdns_debug("udp %s: send: %s", u->text, strerror(errno));
+	d->u = src->u;
+	if (cl->peer != NULL && cl->peerlen <= sizeof(d->peer)) {
+		memcpy(&d->peer, cl->peer, cl->peerlen);
+		d->peerlen = cl->peerlen;
 	}
+	if (src->ctllen <= sizeof(d->ctl)) {
+		memcpy(d->ctl, src->ctl, src->ctllen);
+		d->ctllen = src->ctllen;
+	}
+	return d;
+}
+
+/* A deferred reply (NULL: abandoned, nothing to send) from the socket the query came in on. */
+static void
+udp_deliver(void *handle, const uint8_t *msg, size_t len)
+{
+	struct udp_deferred *d = handle;
+	struct net_udp *u = d->u;
+	if (msg != NULL && len > 0) {
+		if ((tdns_get16(msg + 2) & DNS_FLAG_TC) != 0) {
+			u->w->stats.truncated++;
+		}
+		struct iovec iov = { .iov_base = (void *)msg, .iov_len = len };
+		struct msghdr m = {
+			.msg_name = &d->peer, .msg_namelen = d->peerlen, .msg_iov = &iov,
+			.msg_iovlen = 1,
+		};
+		if (d->ctllen > 0) {
+			m.msg_control = d->ctl;
+			m.msg_controllen = d->ctllen;
+		}
+		if (sendmsg(u->fd, &m, 0) < 0) {
+			tdns_debug("udp %s: send: %s", u->text, strerror(errno));
+		}
+	}
+	free(d);
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests for the query glue: drop, FORMERR, NOTIMP, BADVERS, reply size limits, EDNS. */
+/* Unit tests for src/query/query-answer.c: drop, FORMERR, NOTIMP, BADVERS, size limits, EDNS. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "net/net.h"
+#include "query/query.h"
 
 static const char zone_text[] =
 	"$ORIGIN example.com.\n"
@@ -99,7 +99,7 @@ run(struct fixture *f, bool tcp, size_t udp_max)
 {
 	dns_msg_clear(&f->m);
 	memset(&f->m, 0, sizeof(f->m));
-	size_t n = net_query_process(f->zs, f->q, f->qlen, f->out, sizeof(f->out), tcp, udp_max);
+	size_t n = query_process(f->zs, f->q, f->qlen, f->out, sizeof(f->out), tcp, udp_max);
 	if (n > 0) {
 		assert_int_equal(dns_msg_parse(f->out, n, &f->m), TDNS_OK);
 	}
@@ -272,16 +272,16 @@ test_answer_rcode_is_reported_for_stats(void **state)
 	struct fixture *f = *state;
 	int rcode = 99;
 	make_query(f, "nope.example.com.", DNS_TYPE_A, 0, 0, false);
-	assert_true(net_query_answer(f->zs, f->q, f->qlen, f->out, sizeof(f->out), false, 1232,
-				     &rcode) > 0);
+	assert_true(query_answer(f->zs, f->q, f->qlen, f->out, sizeof(f->out), false, 1232,
+				 &rcode) > 0);
 	assert_int_equal(rcode, DNS_RCODE_NXDOMAIN);
 	make_query(f, "www.example.org.", DNS_TYPE_A, 0, 0, false);
-	assert_true(net_query_answer(f->zs, f->q, f->qlen, f->out, sizeof(f->out), false, 1232,
-				     &rcode) > 0);
+	assert_true(query_answer(f->zs, f->q, f->qlen, f->out, sizeof(f->out), false, 1232,
+				 &rcode) > 0);
 	assert_int_equal(rcode, DNS_RCODE_REFUSED);
 	make_query(f, "www.example.com.", DNS_TYPE_A, DNS_FLAG_QR, 0, false);
-	assert_int_equal(net_query_answer(f->zs, f->q, f->qlen, f->out, sizeof(f->out), false,
-					  1232, &rcode), 0);
+	assert_int_equal(query_answer(f->zs, f->q, f->qlen, f->out, sizeof(f->out), false,
+				      1232, &rcode), 0);
 	assert_int_equal(rcode, -1);
 
 	struct stats_counters st;

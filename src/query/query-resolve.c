@@ -1,100 +1,19 @@
 /* SPDX-License-Identifier: MIT */
-/* Query glue: parse a query, pick the reply size, answer from the zones, count the result. */
+/* The server's query handler: zones, cache, forwarders, iterator and ANAME, per worker. */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "filter/filter.h"
-#include "net/net.h"
+#include "query/query_int.h"
 
-/* Opcode bits of the header flags word. */
-#define OPCODE_MASK 0x7800
-
-static size_t
-reply_limit(const struct dns_query *q, bool tcp, size_t udp_max)
-{
-	if (tcp) {
-		return DNS_MSG_MAX;
-	}
-	if (!q->edns.present) {
-		return DNS_UDP_MIN; /* RFC 1035 §4.2.1 */
-	}
-	/* RFC 6891 §6.2.5: sizes below 512 are treated as 512; never more than we offer. */
-	size_t size = q->edns.udp_size;
-	if (size > udp_max) {
-		size = udp_max;
-	}
-	return size < DNS_UDP_MIN ? DNS_UDP_MIN : size;
-}
-
-/* net_query_answer for a query already parsed by dns_query_parse, which returned rc. */
-static size_t
-answer_parsed(const struct zone_set *zs, const struct dns_query *q, int rc, uint8_t *out,
-	      size_t cap, bool tcp, size_t udp_max, int *rcode)
-{
-	if (rc < 0 || cap < DNS_HDR_LEN) {
-		*rcode = -1;
-		return 0;
-	}
-	size_t limit = reply_limit(q, tcp, udp_max);
-	if (limit > cap) {
-		limit = cap;
-	}
-	uint16_t flags = DNS_FLAG_QR | (q->flags & (OPCODE_MASK | DNS_FLAG_RD));
-	if (rc == DNS_RCODE_NOERROR) {
-		/* RFC 4035 §3.1.6: the CD bit is copied into the response. */
-		flags |= q->flags & DNS_FLAG_CD;
-	}
-	struct dns_build b;
-	dns_build_init(&b, out, cap, limit, q->id, flags);
-	/* RFC 6891 §7: with more than one OPT we cannot tell which to answer, so send none. */
-	bool edns = q->edns.present && q->edns_count == 1;
-	if (edns) {
-		uint16_t size = udp_max > DNS_MSG_MAX ? DNS_MSG_MAX : (uint16_t)udp_max;
-		dns_build_edns(&b, size < DNS_UDP_MIN ? DNS_UDP_MIN : size, q->edns.do_bit);
-	}
-	if (rc == DNS_RCODE_NOERROR && edns && q->edns.version > 0) {
-		/* RFC 6891 §6.1.3: we implement version 0 only, which our OPT states. */
-		rc = DNS_RCODE_BADVERS;
-	}
-	if (rc != DNS_RCODE_NOERROR) {
-		/* FORMERR, NOTIMP, BADVERS: the header, the question when we have one, no data. */
-		if (q->qname_len > 0) {
-			(void)dns_build_question(&b, q->qname, q->qtype, q->qclass);
-		}
-		dns_build_rcode(&b, rc);
-		*rcode = rc;
-		return dns_build_finish(&b);
-	}
-	if (dns_build_question(&b, q->qname, q->qtype, q->qclass) != TDNS_OK) {
-		/* Cannot happen with limit >= 512 and a name <= 255, but never send a bad reply. */
-		*rcode = -1;
-		return 0;
-	}
-	struct zone_answer_info info;
-	memset(&info, 0, sizeof(info));
-	zone_answer(zs, q, &b, &info);
-	*rcode = info.rcode;
-	return dns_build_finish(&b);
-}
-
-size_t
-net_query_answer(const struct zone_set *zs, const uint8_t *pkt, size_t len, uint8_t *out,
-		 size_t cap, bool tcp, size_t udp_max, int *rcode)
-{
-	struct dns_query q;
-	int rc = dns_query_parse(pkt, len, &q);
-	return answer_parsed(zs, &q, rc, out, cap, tcp, udp_max, rcode);
-}
-
-size_t
-net_query_process(const struct zone_set *zs, const uint8_t *pkt, size_t len, uint8_t *out,
-		  size_t cap, bool tcp, size_t udp_max)
-{
-	int rcode;
-	return net_query_answer(zs, pkt, len, out, cap, tcp, udp_max, &rcode);
-}
+/* A worker's query state, beside its listeners (struct query_worker). */
+struct query_worker {
+	struct net_worker *net;
+	const struct zone_set *zs;   /* current zones; replaced only by query_publish_zones */
+	struct resolver_fwd *fwd;    /* the worker's forwarder (issue 4) */
+};
 
 /* ------------------------------------------------------------------------------------------ */
 /* The resolver path (issue 4): cache, forwarders, conditional forwarder zones, ACL.           */
@@ -103,9 +22,9 @@ net_query_process(const struct zone_set *zs, const uint8_t *pkt, size_t len, uin
 #define PREFIX_MAX 8
 
 /* One query on the resolver path: what the reply needs, now or when the answer arrives. */
-struct net_pending {
+struct query_pending {
 	struct cache_waiter waiter;
-	struct net_worker *w;
+	struct query_worker *w;
 	struct cache_key key;         /* the name resolved: qname, or the override's target */
 	uint16_t id;
 	uint16_t flags;               /* of the reply: QR, opcode, RD, CD */
@@ -120,15 +39,11 @@ struct net_pending {
 		uint16_t rdlen;
 		uint8_t rd[DNS_NAME_MAX];
 	} prefix[PREFIX_MAX];
-	/* The client, for a deferred reply. */
-	struct net_udp *udp;
+	/* The client, for a deferred reply: its transport's callback and handle. */
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
-	uint8_t ctl[NET_UDP_CTL_MAX];
-	size_t ctllen;
-	struct net_tcp_conn *conn;
-	net_deliver_fn deliver;       /* DoH */
-	void *ctx;
+	net_deliver_fn deliver;
+	void *handle;
 	struct timespec start;        /* arrival, for the latency in the query log */
 	bool tcp;                     /* any stream transport: replies up to 65535 octets */
 	enum stats_transport transport;
@@ -138,9 +53,9 @@ struct net_pending {
 };
 
 static void
-pending_start(struct net_pending *p, struct dns_build *b, uint8_t *out, size_t cap)
+pending_start(struct query_pending *p, struct dns_build *b, uint8_t *out, size_t cap)
 {
-	const struct net_settings *set = net_server_settings(p->w);
+	const struct net_settings *set = p->w->net->set;
 	dns_build_init(b, out, cap, p->limit < cap ? p->limit : cap, p->id, p->flags);
 	if (p->edns) {
 		uint16_t size = set->udp_max > DNS_MSG_MAX ? DNS_MSG_MAX : (uint16_t)set->udp_max;
@@ -180,7 +95,7 @@ copy_msg(struct dns_build *b, const struct dns_msg *m)
  * cached) or failed (a stale entry with EDE 3, RFC 8767 §4, else SERVFAIL with res->ede).
  */
 static size_t
-pending_reply(struct net_pending *p, uint8_t *out, size_t cap,
+pending_reply(struct query_pending *p, uint8_t *out, size_t cap,
 	      const struct resolver_result *res, int *rcode, bool *prefetch)
 {
 	struct resolver_conf *rc = resolver_fwd_conf(p->w->fwd);
@@ -229,11 +144,11 @@ pending_reply(struct net_pending *p, uint8_t *out, size_t cap,
 }
 
 static void
-count_reply(struct net_worker *w, const struct net_pending *p, int rcode)
+count_reply(struct query_worker *w, const struct query_pending *p, int rcode)
 {
-	stats_count_rcode(&w->stats, rcode);
+	stats_count_rcode(&w->net->stats, rcode);
 	if (rcode >= 0) {
-		stats_count_type(&w->stats, p->qtype);
+		stats_count_type(&w->net->stats, p->qtype);
 	}
 }
 
@@ -367,7 +282,8 @@ aname_target(const struct zone_rrset *an, uint8_t *target)
 
 /* A zone of ours answers name (not a conditional forwarder zone, nor a deeper one's domain). */
 static const struct zone *
-aname_local_zone(const struct net_worker *w, const struct resolver_conf *rc, const uint8_t *name)
+aname_local_zone(const struct query_worker *w, const struct resolver_conf *rc,
+		 const uint8_t *name)
 {
 	const struct zone *z = zone_set_match(w->zs, name);
 	if (z == NULL || z->forwarder) {
@@ -386,7 +302,7 @@ aname_local_zone(const struct net_worker *w, const struct resolver_conf *rc, con
  * our zones: name is then the first name outside them, for the resolver.
  */
 static bool
-aname_local(const struct net_worker *w, const struct resolver_conf *rc, uint8_t *name,
+aname_local(const struct query_worker *w, const struct resolver_conf *rc, uint8_t *name,
 	    uint16_t qtype, struct aname_set *set, uint8_t *scratch)
 {
 	for (int hop = 0; hop < ANAME_HOPS_MAX; hop++) {
@@ -465,7 +381,7 @@ aname_cached(struct cache *cache, const struct cache_key *k, unsigned flags,
  * §2.2), plus the EDE (code, text) when text is not NULL.  servfail: SERVFAIL with that EDE.
  */
 static size_t
-aname_build(struct net_worker *w, struct net_pending *p, uint8_t *out, size_t cap,
+aname_build(struct query_worker *w, struct query_pending *p, uint8_t *out, size_t cap,
 	    const struct aname_set *set, bool servfail, uint16_t ede, const char *text,
 	    int *rcode)
 {
@@ -508,7 +424,7 @@ aname_build(struct net_worker *w, struct net_pending *p, uint8_t *out, size_t ca
 
 /* The deferred reply of an ANAME query once the resolver answered for p->key (or failed). */
 static size_t
-aname_reply(struct net_pending *p, uint8_t *out, size_t cap, const struct resolver_result *res,
+aname_reply(struct query_pending *p, uint8_t *out, size_t cap, const struct resolver_result *res,
 	    int *rcode)
 {
 	struct resolver_conf *rc = resolver_fwd_conf(p->w->fwd);
@@ -578,16 +494,17 @@ static void pending_done(void *arg, void *result);
  * pending count), through its deliver callback (DoH), or from its UDP socket to its address.
  */
 static void
-pending_defer(struct net_worker *w, const struct net_pending *p, const struct net_client *cl,
-	    bool tcp, const struct resolver_servers *servers, bool iterate, int *rcode)
+pending_defer(struct query_worker *w, const struct query_pending *p,
+	      const struct net_client *cl, bool tcp, const struct resolver_servers *servers,
+	      bool iterate, int *rcode)
 {
-	struct net_pending *d = malloc(sizeof(*d));
+	struct query_pending *d = malloc(sizeof(*d));
 	if (d == NULL) {
 		*rcode = -1;
 		return;
 	}
 	*d = *p;
-	d->start = w->qstart;
+	d->start = w->net->qstart;
 	d->tcp = tcp;
 	d->transport = cl->transport;
 	d->waiter.fn = pending_done;
@@ -597,18 +514,13 @@ pending_defer(struct net_worker *w, const struct net_pending *p, const struct ne
 		memcpy(&d->peer, cl->peer, cl->peerlen);
 		d->peerlen = cl->peerlen;
 	}
-	if (cl->conn != NULL) {
-		d->conn = cl->conn;
-		d->conn->pending++;
-	} else if (cl->deliver != NULL) {
-		d->deliver = cl->deliver;
-		d->ctx = cl->ctx;
-	} else {
-		d->udp = cl->udp;
-		if (cl->ctllen <= sizeof(d->ctl)) {
-			memcpy(d->ctl, cl->ctl, cl->ctllen);
-			d->ctllen = cl->ctllen;
-		}
+	/* The transport keeps what its reply needs (a connection reference, the address). */
+	d->deliver = cl->deliver;
+	d->handle = cl->keep(cl);
+	if (d->handle == NULL) {
+		free(d);
+		*rcode = -1;
+		return;
 	}
 	if (iterate) {
 		resolver_iter_query(w->fwd, &d->key, &d->waiter);
@@ -627,7 +539,7 @@ pending_defer(struct net_worker *w, const struct net_pending *p, const struct ne
  * target outside our zones: NODATA with EDE 0.  False when q is not such a query.
  */
 static bool
-aname_query(struct net_worker *w, const uint8_t *pkt, size_t len, uint8_t *out, size_t cap,
+aname_query(struct query_worker *w, const uint8_t *pkt, size_t len, uint8_t *out, size_t cap,
 	    const struct net_client *cl, int *rcode, size_t *rlen)
 {
 	/* Cheap tests first: every A and AAAA query of the server comes through here. */
@@ -651,20 +563,20 @@ aname_query(struct net_worker *w, const uint8_t *pkt, size_t len, uint8_t *out, 
 	    q.edns_count > 1 || (q.edns.present && q.edns.version > 0)) {
 		return false;
 	}
-	const struct net_settings *set = net_server_settings(w);
-	bool tcp = cl->conn != NULL || cl->deliver != NULL;
-	struct net_pending p;
+	const struct net_settings *set = w->net->set;
+	bool tcp = cl->stream;
+	struct query_pending p;
 	memset(&p, 0, sizeof(p));
 	p.w = w;
 	p.id = q.id;
 	/* RFC 4035 §3.1.6: CD is copied; RA is not offered on authoritative data. */
-	p.flags = DNS_FLAG_QR | (q.flags & (OPCODE_MASK | DNS_FLAG_RD | DNS_FLAG_CD));
+	p.flags = DNS_FLAG_QR | (q.flags & (QUERY_OPCODE_MASK | DNS_FLAG_RD | DNS_FLAG_CD));
 	memcpy(p.qname, q.qname, q.qname_len);
 	p.qtype = q.qtype;
 	p.qclass = q.qclass;
 	p.edns = q.edns.present;
 	p.do_bit = p.edns && q.edns.do_bit;
-	p.limit = reply_limit(&q, tcp, set->udp_max);
+	p.limit = query_reply_limit(&q, tcp, set->udp_max);
 	p.kind = STATS_KIND_AUTHORITATIVE;
 	p.aname = true;
 	p.aname_ttl = an->ttl;
@@ -709,46 +621,33 @@ aname_query(struct net_worker *w, const uint8_t *pkt, size_t len, uint8_t *out, 
 static void
 pending_done(void *arg, void *result)
 {
-	struct net_pending *p = arg;
+	struct query_pending *p = arg;
 	const struct resolver_result *res = result;
-	struct net_worker *w = p->w;
+	struct query_worker *w = p->w;
 	if (res->status == RESOLVER_SHUTDOWN) {
-		if (p->conn != NULL) {
-			net_tcp_deferred_reply(p->conn, NULL, 0);
-		} else if (p->deliver != NULL) {
-			p->deliver(p->ctx, NULL, 0);
-		}
+		p->deliver(p->handle, NULL, 0);
 		free(p);
 		return;
 	}
 	int rcode = -1;
 	bool prefetch = false;
-	uint8_t *out = w->tcp_out + 2;
+	uint8_t *out = w->net->tcp_out + 2;
 	size_t rlen = p->aname ? aname_reply(p, out, DNS_MSG_MAX, res, &rcode)
 			       : pending_reply(p, out, DNS_MSG_MAX, res, &rcode, &prefetch);
 	count_reply(w, p, rlen > 0 ? rcode : -1);
 	if (rlen > 0) {
-		stats_note_query(w->sw, p->peerlen > 0 ? (const struct sockaddr *)&p->peer : NULL,
+		stats_note_query(w->net->sw, p->peerlen > 0 ? (const struct sockaddr *)&p->peer : NULL,
 				 p->qname, p->qtype, rcode, p->kind, p->transport,
 				 &p->start);
 	}
-	if (p->conn != NULL) {
-		net_tcp_deferred_reply(p->conn, out, rlen);
-	} else if (p->deliver != NULL) {
-		p->deliver(p->ctx, rlen > 0 ? out : NULL, rlen);
-	} else if (rlen > 0) {
-		if ((tdns_get16(out + 2) & DNS_FLAG_TC) != 0) {
-			w->stats.truncated++;
-		}
-		net_udp_deferred_reply(p->udp, (const struct sockaddr *)&p->peer, p->peerlen, p->ctl,
-				       p->ctllen, out, rlen);
-	}
+	/* Through the transport: framed on its connection, a DoH response, or a datagram. */
+	p->deliver(p->handle, rlen > 0 ? out : NULL, rlen);
 	free(p);
 }
 
 /* REFUSED with EDE 18: recursion is not offered to this client (RFC 8914 §5.18). */
 static size_t
-refuse_prohibited(struct net_pending *p, uint8_t *out, size_t cap, int *rcode)
+refuse_prohibited(struct query_pending *p, uint8_t *out, size_t cap, int *rcode)
 {
 	struct dns_build b;
 	pending_start(p, &b, out, cap);
@@ -766,7 +665,7 @@ refuse_prohibited(struct net_pending *p, uint8_t *out, size_t cap, int *rcode)
  * ends at data of the zone is answered authoritatively too (zone_answer follows it).
  */
 static bool
-zone_override(const struct zone *z, const struct dns_query *q, struct net_pending *p,
+zone_override(const struct zone *z, const struct dns_query *q, struct query_pending *p,
 	      uint8_t *target)
 {
 	const uint8_t *name = q->qname;
@@ -804,14 +703,16 @@ zone_override(const struct zone *z, const struct dns_query *q, struct net_pendin
 	return false;
 }
 
-size_t
-net_query_worker(struct net_worker *w, const uint8_t *pkt, size_t len, uint8_t *out,
-		 size_t cap, const struct net_client *cl, int *rcode)
+/* The handler's query entry (struct net_handler): see there for the results. */
+static size_t
+worker_query(void *wctx, const uint8_t *pkt, size_t len, uint8_t *out, size_t cap,
+	     const struct net_client *cl, int *rcode)
 {
-	const struct net_settings *set = net_server_settings(w);
-	bool tcp = cl->conn != NULL || cl->deliver != NULL;
+	struct query_worker *w = wctx;
+	const struct net_settings *set = w->net->set;
+	bool tcp = cl->stream;
 	struct resolver_conf *rc = w->fwd != NULL ? resolver_fwd_conf(w->fwd) : NULL;
-	w->qkind = STATS_KIND_AUTHORITATIVE;
+	w->net->qkind = STATS_KIND_AUTHORITATIVE;
 	if (w->fwd != NULL) {
 		/* Issue 5: the iterator answers root steps from a local root zone among these. */
 		resolver_fwd_set_zones(w->fwd, &w->zs);
@@ -821,7 +722,7 @@ net_query_worker(struct net_worker *w, const uint8_t *pkt, size_t len, uint8_t *
 		return alen;
 	}
 	if (rc == NULL || (rc->mode == CFG_RECURSION_OFF && rc->nzones == 0)) {
-		return net_query_answer(w->zs, pkt, len, out, cap, tcp, set->udp_max, rcode);
+		return query_answer(w->zs, pkt, len, out, cap, tcp, set->udp_max, rcode);
 	}
 	struct dns_query q;
 	int prc = dns_query_parse(pkt, len, &q);
@@ -829,7 +730,7 @@ net_query_worker(struct net_worker *w, const uint8_t *pkt, size_t len, uint8_t *
 	if (prc != DNS_RCODE_NOERROR || (edns && q.edns.version > 0) ||
 	    q.qclass != DNS_CLASS_IN || q.qtype == DNS_TYPE_AXFR || q.qtype == DNS_TYPE_IXFR ||
 	    (dns_type_is_meta(q.qtype) && q.qtype != DNS_TYPE_ANY)) {
-		return answer_parsed(w->zs, &q, prc, out, cap, tcp, set->udp_max, rcode);
+		return query_answer_parsed(w->zs, &q, prc, out, cap, tcp, set->udp_max, rcode);
 	}
 	const struct zone *z = zone_set_match(w->zs, q.qname);
 	if (z != NULL && z->apex[0] == 0 && rc->mode != CFG_RECURSION_OFF &&
@@ -845,24 +746,24 @@ net_query_worker(struct net_worker *w, const uint8_t *pkt, size_t len, uint8_t *
 	const struct resolver_fwd_zone *fz = resolver_conf_zone(rc, q.qname);
 	if (z != NULL && (fz == NULL || dns_name_labels(z->apex) > dns_name_labels(fz->apex))) {
 		/* Our own data: authoritative, whatever the ACL says. */
-		return answer_parsed(w->zs, &q, prc, out, cap, tcp, set->udp_max, rcode);
+		return query_answer_parsed(w->zs, &q, prc, out, cap, tcp, set->udp_max, rcode);
 	}
-	struct net_pending p;
+	struct query_pending p;
 	memset(&p, 0, sizeof(p));
 	p.w = w;
 	p.id = q.id;
-	p.flags = DNS_FLAG_QR | (q.flags & (OPCODE_MASK | DNS_FLAG_RD | DNS_FLAG_CD));
+	p.flags = DNS_FLAG_QR | (q.flags & (QUERY_OPCODE_MASK | DNS_FLAG_RD | DNS_FLAG_CD));
 	memcpy(p.qname, q.qname, q.qname_len);
 	p.qtype = q.qtype;
 	p.qclass = q.qclass;
 	p.edns = edns;
 	p.do_bit = edns && q.edns.do_bit;
-	p.limit = reply_limit(&q, tcp, set->udp_max);
+	p.limit = query_reply_limit(&q, tcp, set->udp_max);
 	uint8_t target[DNS_NAME_MAX];
 	memcpy(target, q.qname, q.qname_len);
 	if (z != NULL && fz != NULL && dns_name_eq(z->apex, fz->zone_apex) &&
 	    zone_override(z, &q, &p, target)) {
-		size_t n = answer_parsed(w->zs, &q, prc, out, cap, tcp, set->udp_max, rcode);
+		size_t n = query_answer_parsed(w->zs, &q, prc, out, cap, tcp, set->udp_max, rcode);
 		/*
 		 * The zone's own records stand in for what would be forwarded; recursion is
 		 * available to this client for the rest of the domain (RFC 1035 §4.1.1: RA).
@@ -882,7 +783,7 @@ net_query_worker(struct net_worker *w, const uint8_t *pkt, size_t len, uint8_t *
 	p.kind = iterate ? STATS_KIND_RECURSIVE : STATS_KIND_FORWARDED;
 	if (servers == NULL && !iterate) {
 		/* Not ours and not resolved here: REFUSED as an authoritative-only server says. */
-		return answer_parsed(w->zs, &q, prc, out, cap, tcp, set->udp_max, rcode);
+		return query_answer_parsed(w->zs, &q, prc, out, cap, tcp, set->udp_max, rcode);
 	}
 	if (cl->peer == NULL || !filter_acl_match(&rc->allow, cl->peer)) {
 		return refuse_prohibited(&p, out, cap, rcode);
@@ -900,39 +801,78 @@ net_query_worker(struct net_worker *w, const uint8_t *pkt, size_t len, uint8_t *
 				resolver_fwd_query(w->fwd, &p.key, servers, NULL);
 			}
 		}
-		w->qkind = STATS_KIND_CACHED;
+		w->net->qkind = STATS_KIND_CACHED;
 		return rlen;
 	}
 	pending_defer(w, &p, cl, tcp, servers, iterate, rcode);
 	return 0;
 }
 
-size_t
-net_query_stream(struct net_worker *w, const uint8_t *pkt, size_t len, uint8_t *out,
-		 size_t cap, const struct net_client *cl, int *rcode)
+/* ------------------------------------------------------------------------------------------ */
+/* The handler given to the listeners, and publication on the workers                          */
+
+static void *
+worker_new(void *arg, struct net_worker *nw)
 {
-	switch (cl->transport) {
-	case STATS_TRANSPORT_DOT:
-		w->stats.dot++;
-		break;
-	case STATS_TRANSPORT_DOH:
-		w->stats.doh++;
-		break;
-	default:
-		w->stats.tcp++;
-		break;
+	(void)arg;
+	struct query_worker *w = calloc(1, sizeof(*w));
+	if (w == NULL) {
+		return NULL;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &w->qstart);
-	size_t rlen = net_query_worker(w, pkt, len, out, cap > DNS_MSG_MAX ? DNS_MSG_MAX : cap, cl,
-				       rcode);
-	if (*rcode == NET_RCODE_DEFERRED) {
-		return 0;
+	w->net = nw;
+	w->fwd = resolver_fwd_new(nw->base, nw->id);
+	if (w->fwd == NULL) {
+		free(w);
+		return NULL;
 	}
-	stats_count_rcode(&w->stats, *rcode);
-	if (*rcode >= 0) {
-		stats_count_qtype(&w->stats, pkt, len);
-		stats_note_packet(w->sw, cl->peer, pkt, len, *rcode, w->qkind, cl->transport,
-				  &w->qstart);
-	}
-	return rlen;
+	return w;
+}
+
+static void
+worker_free(void *wctx)
+{
+	struct query_worker *w = wctx;
+	/* Queries still deferred are abandoned through their transports' callbacks. */
+	resolver_fwd_free(w->fwd);
+	free(w);
+}
+
+static const struct net_handler handler = {
+	.worker_new = worker_new,
+	.worker_free = worker_free,
+	.query = worker_query,
+};
+
+int
+query_server_new(const struct cfg *c, unsigned nworkers, struct net_server **out, char *err,
+		 size_t errlen)
+{
+	return net_server_new(c, nworkers, &handler, out, err, errlen);
+}
+
+static void
+set_zones(void *wctx, void *arg)
+{
+	struct query_worker *w = wctx;
+	w->zs = arg;
+}
+
+void
+query_publish_zones(struct net_server *s, const struct zone_set *zs)
+{
+	/* The set is only read by the workers; the cast carries it through void *. */
+	net_server_run_all(s, set_zones, (void *)zs);
+}
+
+static void
+set_resolver(void *wctx, void *arg)
+{
+	struct query_worker *w = wctx;
+	resolver_fwd_set_conf(w->fwd, arg);
+}
+
+void
+query_publish_resolver(struct net_server *s, struct resolver_conf *rc)
+{
+	net_server_run_all(s, set_resolver, rc);
 }

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/* query: the pipeline listeners hand packets to (ACL -> zones -> resolver -> response). */
+#ifndef TDNS_QUERY_H
+#define TDNS_QUERY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cfg/cfg.h"
+#include "core/core.h"
+#include "dns/dns.h"
+#include "net/net.h"
+#include "resolver/resolver.h"
+#include "zone/zone.h"
+
+/* ------------------------------------------------------------------------------------------ */
+/* Authoritative answers (query-answer.c): one wire query in, one wire reply out, no I/O.       */
+
+/*
+ * Answers the query pkt[0..len) from the zones in zs into out (cap bytes) and returns the
+ * reply length, or 0 when the packet must be dropped (shorter than a header, or a response).
+ * Malformed queries get FORMERR, opcodes other than QUERY NOTIMP, EDNS versions above 0
+ * BADVERS (RFC 6891 §6.1.3).  The reply is limited to 65535 octets over TCP and, over UDP, to
+ * max(512, min(client EDNS size, udp_max)) with EDNS and to 512 without (RFC 6891 §6.2.5);
+ * udp_max is also the payload size our OPT record advertises.
+ */
+size_t query_process(const struct zone_set *zs, const uint8_t *pkt, size_t len, uint8_t *out,
+		     size_t cap, bool tcp, size_t udp_max);
+
+/*
+ * The same, also storing the reply's full rcode (BADVERS included) in *rcode, or -1 when the
+ * packet is dropped.  Used by the listeners for their counters.
+ */
+size_t query_answer(const struct zone_set *zs, const uint8_t *pkt, size_t len, uint8_t *out,
+		    size_t cap, bool tcp, size_t udp_max, int *rcode);
+
+/* ------------------------------------------------------------------------------------------ */
+/* The server's query handler (query-resolve.c): zones, cache, forwarders, iterator, ANAME.     */
+
+/*
+ * Creates the listeners (net_server_new) with this layer as their query handler: each worker
+ * gets a forwarder on its event base, and answers with query_answer's rules plus the
+ * resolver (issue 4): names outside the zones are answered from the cache or resolved (when
+ * the configuration says so and the client is in [recursion] allow; else REFUSED, with EDE 18
+ * for clients outside the ACL), conditional forwarder zones and ANAME apply.  Arguments,
+ * result and errors are net_server_new's.  Publish zones with query_publish_zones before
+ * net_server_start.
+ */
+int query_server_new(const struct cfg *c, unsigned nworkers, struct net_server **out, char *err,
+		     size_t errlen);
+
+/*
+ * Publishes a new zone set: every worker switches to zs on its own event base, between two
+ * queries.  Blocks until all workers have switched, so on return the previous set is no
+ * longer referenced and the caller may free it.  Before net_server_start it only records zs
+ * (borrowed until a later publish returns or the server is freed).
+ */
+void query_publish_zones(struct net_server *s, const struct zone_set *zs);
+
+/*
+ * Publishes a resolver configuration (a reference is taken for each worker; NULL stops
+ * forwarding) the way query_publish_zones publishes zones; blocks until every worker has
+ * switched.  Before net_server_start it only records rc.
+ */
+void query_publish_resolver(struct net_server *s, struct resolver_conf *rc);
+
+#endif
