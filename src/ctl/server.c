@@ -24,6 +24,7 @@
 
 #include "ctl/cmd.h"
 #include "ctl/ctl.h"
+#include "net/net.h"
 
 /* More clients than this are answered with an error and closed: the table is for people. */
 #define CTL_MAX_CLIENTS 64
@@ -43,22 +44,22 @@ struct ctl_stream {
 	void *state;              /* from h->open; h->close(state) when the client goes */
 };
 
+/*
+ * A control client on the stream-connection base (src/net/conn.h), whose closing flag means
+ * "close once the queued output is written" and paused "not reading: the client does not read
+ * its replies".
+ */
 struct ctl_client {
-	TAILQ_ENTRY(ctl_client) link;
+	struct net_conn base;     /* first: a struct net_conn * is a struct ctl_client * */
 	struct ctl_server *srv;
-	struct bufferevent *bev;
 	uid_t uid;
 	gid_t gid;
 	bool hello;               /* the hello has been accepted */
-	bool closing;             /* close once the queued output is written */
-	bool dead;                /* a reply could not be queued: free at the next chance */
+	bool failed;              /* a reply could not be queued: free at the next chance */
 	bool draining;            /* last reply sent; discarding input until the peer closes */
-	bool paused;              /* not reading: the client does not read its replies */
 	bool streaming;           /* stream.h is set: requests are discarded */
 	struct ctl_stream stream;
 };
-
-TAILQ_HEAD(ctl_client_list, ctl_client);
 
 struct ctl_server {
 	struct event_base *base;
@@ -66,8 +67,7 @@ struct ctl_server {
 	struct ctl_env *env;
 	char *path;
 	gid_t group;
-	struct ctl_client_list clients;
-	unsigned nclients;
+	struct net_conn_set clients;
 };
 
 /* ------------------------------------------------------------------------------------------ */
@@ -80,24 +80,37 @@ reply_error_id(const char *id, const char *msg)
 	return json_pack("{s:b, s:{s:s, s:s}}", "ok", 0, "error", "id", id, "message", msg);
 }
 
+/* The base's teardown: a client that leaves ends its stream. */
 static void
-client_free(struct ctl_client *c)
+client_close(struct net_conn *base)
 {
-	if (c == NULL) {
-		return;
-	}
-	TAILQ_REMOVE(&c->srv->clients, c, link);
-	c->srv->nclients--;
+	struct ctl_client *c = (struct ctl_client *)base;
 	if (c->streaming && c->stream.h != NULL) {
 		c->stream.h->close(c->stream.state);
 	}
-	bufferevent_free(c->bev);
-	free(c);
+}
+
+static void
+client_release(struct net_conn *base)
+{
+	free(base);
+}
+
+static const struct net_conn_ops client_ops = {
+	.close = client_close,
+	.free = client_release,
+};
+
+/* Closes c (its socket, its stream) and frees it: nothing holds a control client longer. */
+static void
+client_free(struct ctl_client *c)
+{
+	net_conn_close(&c->base);
 }
 
 /*
  * Queues reply (consumed) for c; with close_after, c is freed once it has been written.  When
- * the reply cannot be queued, c is marked dead for the caller to free (never freed here, so
+ * the reply cannot be queued, c is marked failed for the caller to free (never freed here, so
  * callers may still look at c).
  */
 static void
@@ -114,20 +127,20 @@ client_send(struct ctl_client *c, json_t *reply, bool close_after)
 		rc = e != NULL ? ctl_frame_encode(e, &frame, &len) : TDNS_ENOMEM;
 		json_decref(e);
 		if (rc != TDNS_OK) {
-			c->dead = c->closing = true;
+			c->failed = c->base.closing = true;
 			return;
 		}
 	}
-	int w = bufferevent_write(c->bev, frame, len);
+	int w = bufferevent_write(c->base.bev, frame, len);
 	free(frame);
 	if (w != 0) {
-		c->dead = c->closing = true;
+		c->failed = c->base.closing = true;
 		return;
 	}
 	if (close_after) {
-		c->closing = true;
+		c->base.closing = true;
 		/* Nothing more is read from a client we are dropping. */
-		bufferevent_disable(c->bev, EV_READ);
+		bufferevent_disable(c->base.bev, EV_READ);
 	}
 }
 
@@ -137,8 +150,8 @@ bool
 ctl_stream_send(struct ctl_stream *st, const json_t *doc)
 {
 	struct ctl_client *c = st->c;
-	if (c->closing || c->dead ||
-	    evbuffer_get_length(bufferevent_get_output(c->bev)) > CTL_STREAM_HIGH) {
+	if (c->base.closing || c->failed ||
+	    evbuffer_get_length(bufferevent_get_output(c->base.bev)) > CTL_STREAM_HIGH) {
 		return false;
 	}
 	uint8_t *frame = NULL;
@@ -146,7 +159,7 @@ ctl_stream_send(struct ctl_stream *st, const json_t *doc)
 	if (ctl_frame_encode(doc, &frame, &len) != TDNS_OK) {
 		return false;
 	}
-	int w = bufferevent_write(c->bev, frame, len);
+	int w = bufferevent_write(c->base.bev, frame, len);
 	free(frame);
 	return w == 0;
 }
@@ -157,11 +170,11 @@ ctl_stream_end(struct ctl_stream *st)
 	struct ctl_client *c = st->c;
 	st->h = NULL;
 	st->state = NULL;
-	c->closing = true;
-	bufferevent_disable(c->bev, EV_READ);
+	c->base.closing = true;
+	bufferevent_disable(c->base.bev, EV_READ);
 	/* With nothing queued, no write callback would come to close it. */
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
-		client_write_cb(c->bev, c);
+	if (evbuffer_get_length(bufferevent_get_output(c->base.bev)) == 0) {
+		client_write_cb(c->base.bev, c);
 	}
 }
 
@@ -207,7 +220,7 @@ handle_hello(struct ctl_client *c, json_t *args)
 		return;
 	}
 	c->hello = true;
-	bufferevent_set_timeouts(c->bev, NULL, NULL);
+	bufferevent_set_timeouts(c->base.bev, NULL, NULL);
 	client_send(c, ctl_reply_ok(json_pack("{s:i, s:s}", "protocol", CTL_PROTOCOL_VERSION,
 					      "server", "tdnsd " PACKAGE_VERSION)), false);
 }
@@ -308,11 +321,11 @@ client_read_cb(struct bufferevent *bev, void *arg)
 		return;
 	}
 	/* One frame per loop; a reply that closes the client ends the loop. */
-	while (!c->closing && !c->streaming) {
+	while (!c->base.closing && !c->streaming) {
 		/* A client that sends requests without reading the replies cannot make us queue
 		 * without bound: stop reading until its replies are written. */
 		if (evbuffer_get_length(bufferevent_get_output(bev)) > CTL_OUT_HIGH) {
-			c->paused = true;
+			c->base.paused = true;
 			bufferevent_disable(bev, EV_READ);
 			return;
 		}
@@ -354,7 +367,7 @@ client_read_cb(struct bufferevent *bev, void *arg)
 		handle_request(c, doc);
 		json_decref(doc);
 	}
-	if (c->dead) {
+	if (c->failed) {
 		client_free(c);
 	}
 }
@@ -368,17 +381,17 @@ static void
 client_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct ctl_client *c = arg;
-	if (c->streaming && !c->closing) {
+	if (c->streaming && !c->base.closing) {
 		return;
 	}
-	if (c->paused && !c->closing) {
+	if (c->base.paused && !c->base.closing) {
 		/* Every reply is out: handle what was left in the input, then read again. */
-		c->paused = false;
+		c->base.paused = false;
 		bufferevent_enable(bev, EV_READ);
 		client_read_cb(bev, c);
 		return;
 	}
-	if (!c->closing || c->draining || evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
+	if (!c->base.closing || c->draining || evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
 		return;
 	}
 	c->draining = true;
@@ -458,11 +471,9 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, i
 		return;
 	}
 	c->srv = s;
-	c->bev = bev;
 	c->uid = cred.uid;
 	c->gid = cred.gid;
-	TAILQ_INSERT_TAIL(&s->clients, c, link);
-	s->nclients++;
+	net_conn_init(&c->base, &s->clients, &client_ops, bev, NULL, 0);
 	bufferevent_setcb(bev, client_read_cb, client_write_cb, client_event_cb, c);
 	const struct timeval hello_tv = { CTL_HELLO_TIMEOUT, 0 };
 	bufferevent_set_timeouts(bev, &hello_tv, NULL);
@@ -476,11 +487,11 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, i
 		client_send(c, ctl_reply_error(TDNS_EACCES, "permission denied: not root, the "
 					       "daemon's user or a member of the control group"),
 			    true);
-	} else if (s->nclients > CTL_MAX_CLIENTS) {
+	} else if (s->clients.n > CTL_MAX_CLIENTS) {
 		client_send(c, ctl_reply_error(TDNS_EAGAIN, "too many control clients; try again"),
 			    true);
 	}
-	if (c->dead) {
+	if (c->failed) {
 		client_free(c);
 	}
 }
@@ -644,7 +655,7 @@ ctl_server_new(struct event_base *base, const char *path, gid_t group, struct ct
 	s->env = env;
 	s->path = p;
 	s->group = group;
-	TAILQ_INIT(&s->clients);
+	net_conn_set_init(&s->clients);
 	s->lev = evconnlistener_new(base, accept_cb, s,
 				    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
 	if (s->lev == NULL) {
@@ -677,8 +688,8 @@ mono_ms(void)
 static void
 client_flush(struct ctl_client *c, long long deadline)
 {
-	struct evbuffer *outb = bufferevent_get_output(c->bev);
-	evutil_socket_t fd = bufferevent_getfd(c->bev);
+	struct evbuffer *outb = bufferevent_get_output(c->base.bev);
+	evutil_socket_t fd = bufferevent_getfd(c->base.bev);
 	size_t len = evbuffer_get_length(outb), off = 0;
 	const uint8_t *p = len > 0 ? evbuffer_pullup(outb, -1) : NULL;
 	while (p != NULL && off < len) {
@@ -715,10 +726,10 @@ ctl_server_free(struct ctl_server *s)
 		evconnlistener_free(s->lev);
 	}
 	long long deadline = mono_ms() + CTL_FLUSH_MS;
-	struct ctl_client *c;
-	while ((c = TAILQ_FIRST(&s->clients)) != NULL) {
-		client_flush(c, deadline);
-		client_free(c);
+	struct net_conn *b;
+	while ((b = TAILQ_FIRST(&s->clients.list)) != NULL) {
+		client_flush((struct ctl_client *)b, deadline);
+		client_free((struct ctl_client *)b);
 	}
 	if (s->path != NULL) {
 		unlink(s->path);
