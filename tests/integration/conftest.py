@@ -1,11 +1,8 @@
 # SPDX-License-Identifier: MIT
 """pytest fixtures: each test gets its own tdnsd on a free loopback port and a temp state dir."""
-import fcntl
 import os
-import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -19,13 +16,19 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
-# Port range reserved for these tests; the ports are locked with flock so that parallel runs
-# (build/ and build-asan/ at once, or two developers) never hand the same port to two daemons.
-PORT_LO, PORT_HI = 5300, 6999
+# PortLock and port_clash are imported from here by the test files too.
+from helpers import START_ATTEMPTS, PortClash, PortLock, copy_for_other_uid, port_clash  # noqa: F401
+
 START_TIMEOUT = float(os.environ.get("TDNS_TEST_START_TIMEOUT", "20"))
 STOP_TIMEOUT = 10.0
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                    "ERROR: ThreadSanitizer", "SUMMARY: UndefinedBehaviorSanitizer")
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "changes_uid: the test runs a binary or a client as another uid (65534); "
+        "test_portability.py runs these again with the binaries under a 0700 directory")
 
 
 def tdnsd_path():
@@ -42,46 +45,15 @@ def tdns_cli_path():
     return path
 
 
-def _bindable(family, host, port):
-    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
-        s = socket.socket(family, kind)
-        try:
-            if kind == socket.SOCK_STREAM:
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind((host, port))
-        except OSError:
-            return False
-        finally:
-            s.close()
-    return True
-
-
-class PortLock:
-    """A free port (UDP and TCP, 127.0.0.1 and ::1) held by an flock until release()."""
-
-    def __init__(self):
-        lockdir = os.path.join(tempfile.gettempdir(), "tdns-test-ports")
-        os.makedirs(lockdir, exist_ok=True)
-        rng = random.Random(os.getpid() ^ time.monotonic_ns())
-        for _ in range(500):
-            port = rng.randint(PORT_LO, PORT_HI)
-            fd = os.open(os.path.join(lockdir, str(port)), os.O_CREAT | os.O_RDWR, 0o666)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                os.close(fd)
-                continue
-            if _bindable(socket.AF_INET, "127.0.0.1", port) and \
-                    _bindable(socket.AF_INET6, "::1", port):
-                self.port, self.fd = port, fd
-                return
-            os.close(fd)
-        raise RuntimeError("no free port in %d-%d" % (PORT_LO, PORT_HI))
-
-    def release(self):
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
+@pytest.fixture
+def other_uid_cli():
+    """tdns-cli copied into a fresh 0755 directory that uid 65534 can reach, wherever the
+    checkout lives (root's home is 0700); yields (copy, directory)."""
+    if os.geteuid() != 0:
+        pytest.fail("this test changes uid and must run as root", pytrace=False)
+    d, (cli,) = copy_for_other_uid(tdns_cli_path())
+    yield cli, d
+    shutil.rmtree(d, ignore_errors=True)
 
 
 def zone_section(name, fname=None, ztype="primary"):
@@ -113,10 +85,9 @@ class Server:
         self.control_dir = tempfile.mkdtemp(prefix="tdns-ctl-")
         self.control = os.path.join(self.control_dir, "control.sock")
         if raw_config is not None:
-            text = raw_config.replace("@PORT@", str(port)).replace("@DIR@", self.dir) \
-                .replace("@CONTROL@", self.control)
+            text = raw_config.replace("@DIR@", self.dir).replace("@CONTROL@", self.control)
         else:
-            listen = "127.0.0.1:%d" % port + (", [::1]:%d" % port if ipv6 else "")
+            listen = "127.0.0.1:@PORT@" + (", [::1]:@PORT@" if ipv6 else "")
             text = ("[server]\nlisten = %s\nworkers = %d\nstate-dir = %s\n"
                     "tcp-idle-timeout = %d\n%s\n[log]\nlevel = %s\n\n"
                     % (listen, workers, self.dir, idle_timeout, server_extra, log_level))
@@ -129,8 +100,33 @@ class Server:
             for name in self.zones:
                 text += zone_section(name) + "\n"
             text += extra
-        self.write_config(text)
+        self.write_config(text.replace("@PORT@", str(port)))
         self.has_control = self.control in text
+
+    def port_taken(self):
+        """When tdnsd exited at start-up because another program took its own locked port (it
+        says so in its log): locks another port, moves the listen addresses of the config file
+        to it and returns True.  Otherwise False."""
+        if self.lock is None or self.proc is None or self.proc.poll() is None:
+            return False
+        log = self.log()
+        old = [a % self.port for a in ("127.0.0.1:%d", "[::1]:%d")]
+        if not port_clash(log) or not any(a in log for a in old):
+            return False
+        with open(self.conf) as f:
+            text = f.read()
+        if old[0] not in text:
+            return False
+        self.logf.close()
+        self.lock.release()
+        self.lock = PortLock()
+        sys.stderr.write("tdnsd: port %d taken at start-up, now on %d\n"
+                         % (self.port, self.lock.port))
+        self.port = self.lock.port
+        for a in old:
+            text = text.replace(a, a.rsplit(":", 1)[0] + ":%d" % self.port)
+        self.write_config(text)
+        return True
 
     # -- files --
     def zone_path(self, name):
@@ -155,7 +151,25 @@ class Server:
             return ""
 
     # -- process --
-    def start(self, wait=True):
+    def start(self, wait=True, retry_port=True):
+        """Starts tdnsd; with wait, until it answers.  With retry_port, a port another program
+        took in the meantime makes it start again on a new one (only before a first start,
+        while nobody can have used self.port yet)."""
+        first = self.proc is None
+        for _ in range(START_ATTEMPTS):
+            self._spawn()
+            if not wait:
+                return self
+            try:
+                self.wait_ready()
+                return self
+            except PortClash:
+                if not (retry_port and first and self.port_taken()):
+                    pytest.fail("tdnsd could not bind its port:\n%s" % self.log(), pytrace=False)
+        pytest.fail("tdnsd found its ports taken %d times:\n%s" % (START_ATTEMPTS, self.log()),
+                    pytrace=False)
+
+    def _spawn(self):
         self.logf = open(self.log_path, "ab")
         env = dict(os.environ)
         # Sanitizer builds: report every finding, and make leaks fail the exit code.
@@ -163,15 +177,14 @@ class Server:
         env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
         self.proc = subprocess.Popen([self.binary, "-f", "-c", self.conf], stdin=subprocess.DEVNULL,
                                      stdout=self.logf, stderr=self.logf, cwd=self.dir, env=env)
-        if wait:
-            self.wait_ready()
-        return self
 
     def wait_ready(self, timeout=START_TIMEOUT):
         deadline = time.monotonic() + timeout
         q = dns.message.make_query(".", "SOA")
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                if port_clash(self.log()):
+                    raise PortClash(self.log())
                 pytest.fail("tdnsd exited with %d during start-up:\n%s"
                             % (self.proc.returncode, self.log()), pytrace=False)
             try:

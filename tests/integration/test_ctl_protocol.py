@@ -2,6 +2,7 @@
 """The control protocol spoken on a raw Unix socket: framing, hello, errors, peer credentials."""
 import json
 import os
+import shutil
 import signal
 import socket
 import stat
@@ -14,6 +15,7 @@ import time
 import pytest
 
 from conftest import STANDARD_ZONES
+from helpers import world_dir
 
 HELLO = {"command": "hello", "args": {"protocol": 1, "client": "pytest"}}
 
@@ -237,12 +239,18 @@ def as_other_user(path, gid=65534):
     """Runs the hello as uid 65534 (and gid) in a child process; returns what it saw."""
     if os.geteuid() != 0:
         pytest.fail("this test changes uid and must run as root", pytrace=False)
-    out = subprocess.run([sys.executable, "-c", CHILD, path, str(gid)], capture_output=True,
-                         text=True, timeout=30)
+    # The child's working directory is one uid 65534 can enter (the suite's is 0700).
+    reachable = world_dir()
+    try:
+        out = subprocess.run([sys.executable, "-c", CHILD, path, str(gid)], capture_output=True,
+                             text=True, timeout=30, cwd=reachable)
+    finally:
+        shutil.rmtree(reachable, ignore_errors=True)
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
 
 
+@pytest.mark.changes_uid
 def test_a_client_of_another_uid_is_refused_by_its_peer_credentials(srv):
     # Open the file modes wide so that only the daemon's credentials check stands in the way.
     os.chmod(srv.control_dir, 0o755)
@@ -257,12 +265,14 @@ def test_a_client_of_another_uid_is_refused_by_its_peer_credentials(srv):
     s.close()
 
 
+@pytest.mark.changes_uid
 def test_with_mode_0660_another_user_cannot_even_connect(srv):
     os.chmod(srv.control_dir, 0o755)
     got = as_other_user(srv.control)
     assert got == {"connect_error": 13}  # EACCES
 
 
+@pytest.mark.changes_uid
 def test_members_of_the_control_group_are_accepted(make_server):
     srv = make_server(zones=STANDARD_ZONES, start=False)
     text = open(srv.conf).read().replace(

@@ -153,18 +153,22 @@ CHILD = textwrap.dedent("""
 """)
 
 
-def test_refused_by_the_daemon_exits_1_with_the_reason_on_stderr(srv):
-    if os.geteuid() != 0:
-        pytest.fail("this test changes uid and must run as root", pytrace=False)
+@pytest.mark.changes_uid
+def test_refused_by_the_daemon_exits_1_with_the_reason_on_stderr(srv, other_uid_cli):
+    # uid 65534 runs a copy of tdns-cli in a directory it can reach: the checkout may live
+    # under a 0700 directory such as /root.
+    cli_copy, reachable = other_uid_cli
     os.chmod(srv.control_dir, 0o755)
     os.chmod(srv.control, 0o666)
-    base = [sys.executable, "-c", CHILD, tdns_cli_path(), "-s", srv.control]
-    r = subprocess.run(base + ["status"], capture_output=True, text=True, timeout=30)
+    base = [sys.executable, "-c", CHILD, cli_copy, "-s", srv.control]
+    r = subprocess.run(base + ["status"], capture_output=True, text=True, timeout=30,
+                       cwd=reachable)
     assert r.returncode == 1
     assert r.stderr.startswith("tdns-cli: permission denied")
     assert r.stdout == ""
     # --json: the refusal is the document on stdout, the reason still on stderr.
-    r = subprocess.run(base + ["--json", "status"], capture_output=True, text=True, timeout=30)
+    r = subprocess.run(base + ["--json", "status"], capture_output=True, text=True, timeout=30,
+                       cwd=reachable)
     assert r.returncode == 1
     doc = json.loads(r.stdout)
     assert doc["ok"] is False and doc["error"]["id"] == "EACCES"

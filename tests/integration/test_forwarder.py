@@ -86,6 +86,10 @@ def wait_up(srv, timeout=START_TIMEOUT):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if srv.proc.poll() is not None:
+            if srv.port_taken():
+                # Another program took the locked port: start again on a new one.
+                srv.start(wait=False)
+                continue
             pytest.fail("tdnsd exited with %d during start-up:\n%s"
                         % (srv.proc.returncode, srv.log()), pytrace=False)
         try:

@@ -1,0 +1,307 @@
+# SPDX-License-Identifier: MIT
+"""Shared by the integration tests: free ports, external server processes, helper sockets.
+
+Ports: PortLock hands out a loopback port that is free (UDP and TCP, 127.0.0.1 and ::1) and
+holds it with an flock, so parallel runs of the suite never pick the same one; Python servers
+bind to port 0 instead (bind_udp_tcp) and keep their sockets.  A port that something outside
+the suite takes between the check and the server's bind makes the server fail at start-up with
+EADDRINUSE: start_retrying() then starts it again on new ports.
+
+Processes: Daemon runs one external server (unbound, nginx, knotd, NSD) by PID with its
+output in a log file, waits until it answers and stops it (SIGTERM, then SIGKILL).
+
+Other uids: copy_for_other_uid() copies binaries into a fresh 0755 directory that any uid can
+reach, wherever the checkout lives (root's home is 0700)."""
+import fcntl
+import os
+import random
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+# Port range the tests lock; below the kernel's ephemeral range (32768..60999 by default), so
+# the client ports of other programs do not land on it.
+PORT_LO, PORT_HI = 5300, 6999
+# What servers write when a port is taken: strerror(EADDRINUSE) and NSD/unbound/knot wordings.
+ADDR_IN_USE_MARKS = ("Address already in use", "address already in use", "Address in use",
+                     "EADDRINUSE")
+START_ATTEMPTS = 5
+
+
+def _lockdir():
+    """One lock directory for every run on this machine, whatever TMPDIR each run has."""
+    for base in ("/tmp", tempfile.gettempdir()):
+        d = os.path.join(base, "tdns-test-ports")
+        try:
+            os.makedirs(d, exist_ok=True)
+            if os.stat(d).st_uid == os.geteuid():
+                # Shared with the runs of other users, like /tmp itself.
+                os.chmod(d, 0o1777)
+            if os.access(d, os.W_OK | os.X_OK):
+                return d
+        except OSError:
+            continue
+    raise RuntimeError("no writable directory for the port locks")
+
+
+def lock_file(name):
+    """An flock'd file descriptor for NAME in the shared lock directory, or None if held."""
+    fd = os.open(os.path.join(_lockdir(), name), os.O_CREAT | os.O_RDWR, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _bindable(family, host, port):
+    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+        s = socket.socket(family, kind)
+        try:
+            if kind == socket.SOCK_STREAM:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((host, port))
+        except OSError:
+            return False
+        finally:
+            s.close()
+    return True
+
+
+class PortLock:
+    """A free port (UDP and TCP, 127.0.0.1 and ::1) held by an flock until release()."""
+
+    def __init__(self):
+        rng = random.Random(os.getpid() ^ time.monotonic_ns())
+        for _ in range(500):
+            port = rng.randint(PORT_LO, PORT_HI)
+            fd = lock_file(str(port))
+            if fd is None:
+                continue
+            if _bindable(socket.AF_INET, "127.0.0.1", port) and \
+                    _bindable(socket.AF_INET6, "::1", port):
+                self.port, self.fd = port, fd
+                return
+            os.close(fd)
+        raise RuntimeError("no free port in %d-%d" % (PORT_LO, PORT_HI))
+
+    def release(self):
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+class PortClash(Exception):
+    """A server could not bind a port at start-up because something else holds it."""
+
+
+def port_clash(text):
+    return any(m in text for m in ADDR_IN_USE_MARKS)
+
+
+def start_retrying(start, attempts=START_ATTEMPTS):
+    """Calls start() until it does not raise PortClash (it takes new ports each time)."""
+    for i in range(attempts):
+        try:
+            return start()
+        except PortClash as e:
+            if i == attempts - 1:
+                pytest.fail("ports taken %d times in a row at start-up:\n%s" % (attempts, e),
+                            pytrace=False)
+            time.sleep(0.05)
+    return None
+
+
+def bind_udp_tcp(host="127.0.0.1", family=socket.AF_INET, backlog=32):
+    """A UDP and a listening TCP socket on one port the kernel chose; returns (udp, tcp, port)."""
+    for _ in range(50):
+        tcp = socket.socket(family, socket.SOCK_STREAM)
+        tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        tcp.bind((host, 0))
+        port = tcp.getsockname()[1]
+        udp = socket.socket(family, socket.SOCK_DGRAM)
+        try:
+            udp.bind((host, port))
+        except OSError:
+            # The UDP side of that port is taken: another one.
+            udp.close()
+            tcp.close()
+            continue
+        tcp.listen(backlog)
+        return udp, tcp, port
+    raise RuntimeError("no port free for both UDP and TCP on %s" % host)
+
+
+def recv_exact(sock, n):
+    """Exactly n bytes from sock, or None when the peer closes first."""
+    buf = b""
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            return None
+        buf += chunk
+    return buf
+
+
+def read_exact(sock, n):
+    """Exactly n bytes from sock; EOFError when the peer closes first."""
+    buf = recv_exact(sock, n)
+    if buf is None:
+        raise EOFError("connection closed before %d octets" % n)
+    return buf
+
+
+def wait_tcp(port, proc=None, what="server", log=lambda: "", timeout=15.0, host="127.0.0.1"):
+    """Waits until host:port accepts TCP; fails the test with log() when proc exits or on timeout.
+    Raises PortClash when proc exited because its port was taken."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection((host, port), 0.5).close()
+            return
+        except OSError:
+            if proc is not None and proc.poll() is not None:
+                text = log()
+                if port_clash(text):
+                    raise PortClash(text)
+                pytest.fail("%s exited with %s before it listened on %d:\n%s"
+                            % (what, proc.returncode, port, text), pytrace=False)
+            if time.monotonic() > deadline:
+                pytest.fail("%s did not listen on %d:\n%s" % (what, port, log()), pytrace=False)
+            time.sleep(0.05)
+
+
+def stop_process(proc, sig=signal.SIGTERM, timeout=10):
+    """Sends sig to proc (by PID) and waits; SIGKILL after timeout.  Returns the exit status."""
+    if proc is None:
+        return None
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode
+
+
+class Daemon:
+    """One external server process started here, its output in DIR/stderr.log.
+
+    Subclasses set `name` and `log_files` (names in self.dir shown by log()), write their
+    configuration and call launch(argv); stop() ends the process by PID."""
+
+    name = "daemon"
+    log_files = ("stderr.log",)
+
+    def __init__(self, directory):
+        self.dir = directory
+        os.makedirs(self.dir, exist_ok=True)
+        self.proc = None
+        self.out = None
+
+    def launch(self, argv):
+        self.out = open(os.path.join(self.dir, "stderr.log"), "ab")
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.out,
+                                     stderr=subprocess.STDOUT)
+        return self.proc
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def log(self):
+        text = ""
+        for name in self.log_files:
+            try:
+                with open(os.path.join(self.dir, name), errors="replace") as f:
+                    text += f.read()
+            except OSError:
+                pass
+        return text
+
+    def check_alive(self):
+        """Raises PortClash or fails the test when the process exited during start-up."""
+        if self.proc.poll() is None:
+            return
+        text = self.log()
+        self.stop()
+        if port_clash(text):
+            raise PortClash(text)
+        pytest.fail("%s exited with %s during start-up:\n%s"
+                    % (self.name, self.proc.returncode, text), pytrace=False)
+
+    def wait_until(self, probe, timeout=20.0):
+        """Polls probe() (True when the server is up) until it holds; fails with the log."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if probe():
+                    return
+            except Exception:  # OSError, EOFError, dnspython's timeouts: not up yet
+                pass
+            self.check_alive()
+            if time.monotonic() > deadline:
+                text = self.log()
+                self.stop()
+                pytest.fail("%s did not start within %.0f s:\n%s" % (self.name, timeout, text),
+                            pytrace=False)
+            time.sleep(0.05)
+
+    def kill(self, sig=signal.SIGTERM):
+        """Ends the process (sig, then SIGKILL after 10 s)."""
+        rc = stop_process(self.proc, sig)
+        if self.out is not None:
+            self.out.close()
+            self.out = None
+        return rc
+
+    def stop(self):
+        return self.kill()
+
+
+# ---- other uids ---------------------------------------------------------------------------------
+
+def _reachable_by_all(path):
+    """True when every directory from / down to path has the x bit for others."""
+    path = os.path.abspath(path)
+    while True:
+        try:
+            if not os.stat(path).st_mode & stat.S_IXOTH:
+                return False
+        except OSError:
+            return False
+        parent = os.path.dirname(path)
+        if parent == path:
+            return True
+        path = parent
+
+
+def world_dir(prefix="tdns-uid-"):
+    """A fresh directory of mode 0755 in a place every uid can reach."""
+    for base in (tempfile.gettempdir(), "/tmp", "/var/tmp", "/dev/shm"):
+        if _reachable_by_all(base) and os.access(base, os.W_OK):
+            d = tempfile.mkdtemp(prefix=prefix, dir=base)
+            os.chmod(d, 0o755)
+            return d
+    raise RuntimeError("no directory that every uid can reach (tried TMPDIR, /tmp, /var/tmp)")
+
+
+def copy_for_other_uid(*binaries):
+    """Copies binaries (mode 0755) into a fresh world_dir(); returns (dir, [copied paths]).
+    The caller removes dir (shutil.rmtree)."""
+    d = world_dir()
+    out = []
+    for b in binaries:
+        dst = os.path.join(d, os.path.basename(b))
+        shutil.copy2(b, dst)
+        os.chmod(dst, 0o755)
+        out.append(dst)
+    return d, out
