@@ -4,7 +4,7 @@
 # with one worker pinned to CPU 0, loaded by dnsperf (-c 8 -T 1) pinned to CPU 1; prints qps,
 # latency, server CPU seconds, queries per server CPU-second and memory, and the tdnsd ratios.
 #   BENCH_SECONDS (default 10) per run, BENCH_ROUNDS (default 3), BENCH_NAMES (default 12000),
-#   TDNSD (default build/tdnsd), BENCH_PORT (default 53531: tdnsd, +1 NSD, +2 Knot),
+#   TDNSD (default build/tdnsd), BENCH_PORT (default: 3 free locked ports; tdnsd, +1 NSD, +2 Knot),
 #   BENCH_SERVERS (default "tdnsd nsd knot").
 set -eu
 # shellcheck source=tests/bench/lib.sh
@@ -13,7 +13,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 SECS=${BENCH_SECONDS:-10}
 ROUNDS=${BENCH_ROUNDS:-3}
 NAMES=${BENCH_NAMES:-12000}
-PORT=${BENCH_PORT:-53531}
+lock_ports 3 "${BENCH_PORT:-}"
 TDNSD=${TDNSD:-$top/build/tdnsd}
 ZONE=bench.example
 SERVERS=${BENCH_SERVERS:-tdnsd nsd knot}

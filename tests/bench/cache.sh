@@ -6,7 +6,7 @@
 # (-c 8 -T 1) pinned to CPU 1, servers in alternating rounds; prints qps, latency, server CPU
 # seconds, queries per server CPU-second, RSS, and the tdnsd ratios.
 #   BENCH_SECONDS (default 10) per run, BENCH_ROUNDS (default 3), BENCH_NAMES (default 10000),
-#   TDNSD (default build/tdnsd), BENCH_PORT (default 53541: tdnsd, +1 unbound, +2 kresd,
+#   TDNSD (default build/tdnsd), BENCH_PORT (default: 4 free locked ports; tdnsd, +1 unbound, +2 kresd,
 #   +3 the backend), BENCH_SERVERS (default "tdnsd unbound kresd"; kresd is left out with a
 #   note when Knot Resolver is not installed).
 set -eu
@@ -16,7 +16,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 SECS=${BENCH_SECONDS:-10}
 ROUNDS=${BENCH_ROUNDS:-3}
 NAMES=${BENCH_NAMES:-10000}
-PORT=${BENCH_PORT:-53541}
+lock_ports 4 "${BENCH_PORT:-}"
 TDNSD=${TDNSD:-$top/build/tdnsd}
 ZONE=cache.bench.example
 SERVERS=${BENCH_SERVERS:-tdnsd unbound kresd}

@@ -9,8 +9,8 @@
 #   BENCH_CLIENTS (default 64 connections), BENCH_OUTSTANDING (default 256 queries in flight),
 #   BENCH_DOH_METHOD (GET or POST, default GET), BENCH_TRANSPORTS (default "dot doh"),
 #   BENCH_SERVERS (default "tdnsd unbound"), TDNSD (default build/tdnsd),
-#   BENCH_PORT (default 7561, below the ephemeral range that TIME-WAIT client ports
-#   occupy: tdnsd plain, +1 DoT, +2 DoH; unbound +3, +4, +5).
+#   BENCH_PORT (default: 6 free locked ports below the ephemeral range that TIME-WAIT client
+#   ports occupy: tdnsd plain, +1 DoT, +2 DoH; unbound +3, +4, +5).
 set -eu
 # shellcheck source=tests/bench/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -22,7 +22,7 @@ CLIENTS=${BENCH_CLIENTS:-64}
 OUTSTANDING=${BENCH_OUTSTANDING:-256}
 METHOD=${BENCH_DOH_METHOD:-GET}
 TRANSPORTS=${BENCH_TRANSPORTS:-dot doh}
-PORT=${BENCH_PORT:-7561}
+lock_ports 6 "${BENCH_PORT:-}"
 TDNSD=${TDNSD:-$top/build/tdnsd}
 ZONE=enc.bench.example
 SERVERS=${BENCH_SERVERS:-tdnsd unbound}

@@ -48,3 +48,68 @@ cleanup() {
 	done
 	rm -rf "${tmp:?}"
 }
+
+# The lock directory the integration tests' PortLock uses (tests/integration/helpers.py): one
+# per machine, so benchmarks and test runs never hand the same port to two servers.
+LOCKDIR=/tmp/tdns-test-ports
+
+# Takes the flock on $LOCKDIR/$1 for the rest of the script (the descriptor stays open); fails
+# when another process holds it.
+lock_name() {
+	local fd
+	mkdir -p "$LOCKDIR"
+	chmod 1777 "$LOCKDIR" 2>/dev/null || true
+	exec {fd}>>"$LOCKDIR/$1" || return 1
+	if ! flock -n "$fd"; then
+		exec {fd}>&-
+		return 1
+	fi
+	LOCK_FDS+=("$fd")
+}
+
+# Releases the locks taken since the array LOCK_FDS had $1 entries.
+unlock_from() {
+	local i fd
+	for ((i = ${#LOCK_FDS[@]} - 1; i >= $1; i--)); do
+		fd=${LOCK_FDS[i]}
+		exec {fd}>&-
+		unset 'LOCK_FDS[i]'
+	done
+}
+
+# True when no UDP or TCP socket (any address, any state) uses local port $1.
+port_unused() {
+	[ -z "$(ss -Hanu "sport = :$1" 2>/dev/null)$(ss -Hant "sport = :$1" 2>/dev/null)" ]
+}
+
+# Sets PORT to the first of $1 consecutive loopback ports that are unused at this moment and
+# locked for this script (5300..6999, below the ephemeral range that client ports come from);
+# with a second argument (the user's BENCH_PORT), PORT is that, unchecked.
+lock_ports() {
+	local n=$1 base i start ok
+	if [ -n "${2:-}" ]; then
+		# shellcheck disable=SC2034 # PORT is for the sourcing script
+		PORT=$2
+		return 0
+	fi
+	for _ in $(seq 300); do
+		base=$((5300 + RANDOM % (1700 - n)))
+		start=${#LOCK_FDS[@]}
+		ok=1
+		for ((i = 0; i < n; i++)); do
+			if ! lock_name $((base + i)) || ! port_unused $((base + i)); then
+				ok=0
+				break
+			fi
+		done
+		if [ "$ok" = 1 ]; then
+			# shellcheck disable=SC2034 # PORT is for the sourcing script
+			PORT=$base
+			return 0
+		fi
+		unlock_from "$start"
+	done
+	echo "no $n free consecutive ports in 5300-6999" >&2
+	return 1
+}
+LOCK_FDS=()

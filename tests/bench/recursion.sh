@@ -10,7 +10,7 @@
 # port 53.
 #   BENCH_NAMES (default 10000) names, spread over BENCH_ZONES (default 100) zones under test.;
 #   BENCH_ROUNDS (default 3); BENCH_CLIENTS (default 10, dnsperf -c); BENCH_NET (default 77:
-#   the servers use 127.77.0.0/16); BENCH_PORT (default 53551: tdnsd, +1 unbound);
+#   the servers use 127.77.0.0/16); BENCH_PORT (default: 2 free locked ports; tdnsd, +1 unbound);
 #   TDNSD (default build/tdnsd).
 set -eu
 # shellcheck source=tests/bench/lib.sh
@@ -20,8 +20,13 @@ NAMES=${BENCH_NAMES:-10000}
 ZONES=${BENCH_ZONES:-100}
 ROUNDS=${BENCH_ROUNDS:-3}
 CLIENTS=${BENCH_CLIENTS:-10}
+# The address block is locked like the integration tests' (tests/integration/hierarchy.py).
 NET=127.${BENCH_NET:-77}
-PORT=${BENCH_PORT:-53551}
+if ! lock_name "block-$NET"; then
+	echo "recursion.sh: $NET.0.0/16 is in use by another run (set BENCH_NET)"
+	exit 1
+fi
+lock_ports 2 "${BENCH_PORT:-}"
 TDNSD=${TDNSD:-$top/build/tdnsd}
 SERVER_CPU=0
 CLIENT_CPU=1

@@ -4,7 +4,7 @@
 # the time from process start to the first SOA answer and the memory after load.
 #   ZONELOAD_RECORDS (default 1000000), ZONELOAD_ROUNDS (default 1), ZONELOAD_TIMEOUT (default 300 s
 #   per start), ZONELOAD_SERVERS (default "tdnsd knot nsd"), TDNSD (default build/tdnsd),
-#   ZONELOAD_PORT (default 53541: tdnsd, +1 NSD, +2 Knot).
+#   ZONELOAD_PORT (default: 3 free locked ports; tdnsd, +1 NSD, +2 Knot).
 set -eu
 # shellcheck source=tests/bench/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -13,7 +13,7 @@ RECORDS=${ZONELOAD_RECORDS:-1000000}
 ROUNDS=${ZONELOAD_ROUNDS:-1}
 LIMIT=${ZONELOAD_TIMEOUT:-300}
 SERVERS=${ZONELOAD_SERVERS:-tdnsd knot nsd}
-PORT=${ZONELOAD_PORT:-53541}
+lock_ports 3 "${ZONELOAD_PORT:-}"
 TDNSD=${TDNSD:-$top/build/tdnsd}
 ZONE=load.example
 SERIAL=2024010101

@@ -17,7 +17,8 @@ import dns.rdatatype
 import pytest
 
 # PortLock and port_clash are imported from here by the test files too.
-from helpers import START_ATTEMPTS, PortClash, PortLock, copy_for_other_uid, port_clash  # noqa: F401
+from helpers import (START_ATTEMPTS, PortClash, PortLock, copy_for_other_uid,  # noqa: F401
+                     port_clash, start_retrying)
 
 START_TIMEOUT = float(os.environ.get("TDNS_TEST_START_TIMEOUT", "20"))
 STOP_TIMEOUT = 10.0
@@ -164,8 +165,10 @@ class Server:
                 self.wait_ready()
                 return self
             except PortClash:
+                # Another port of the config (one the test locked) was taken: the test's
+                # server_with_ports() takes new ones; anything else fails with the log.
                 if not (retry_port and first and self.port_taken()):
-                    pytest.fail("tdnsd could not bind its port:\n%s" % self.log(), pytrace=False)
+                    raise
         pytest.fail("tdnsd found its ports taken %d times:\n%s" % (START_ATTEMPTS, self.log()),
                     pytrace=False)
 
@@ -306,6 +309,21 @@ def make_server(request, tmp_path):
             sys.stderr.write("---- tdnsd log (%s) ----\n%s\n" % (s.conf, log))
     if problems:
         pytest.fail("\n".join(problems), pytrace=False)
+
+
+def server_with_ports(make_server, count, extra, **kw):
+    """make_server(extra=extra(port1, ...), **kw) with COUNT more locked ports for the config
+    (DoT, DoH, HTTP listeners); when another program took one at start-up, all are taken
+    again.  Returns (server, [PortLock]); the caller releases the locks."""
+    def attempt():
+        locks = [PortLock() for _ in range(count)]
+        try:
+            return make_server(extra=extra(*[lk.port for lk in locks]), **kw), locks
+        except PortClash:
+            for lk in locks:
+                lk.release()
+            raise
+    return start_retrying(attempt)
 
 
 # ---- zones shared by the test files ----

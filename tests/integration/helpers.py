@@ -2,10 +2,11 @@
 """Shared by the integration tests: free ports, external server processes, helper sockets.
 
 Ports: PortLock hands out a loopback port that is free (UDP and TCP, 127.0.0.1 and ::1) and
-holds it with an flock, so parallel runs of the suite never pick the same one; Python servers
-bind to port 0 instead (bind_udp_tcp) and keep their sockets.  A port that something outside
-the suite takes between the check and the server's bind makes the server fail at start-up with
-EADDRINUSE: start_retrying() then starts it again on new ports.
+holds it with an flock, so parallel runs of the suite never pick the same one.  A port that a
+program outside the suite takes between that check and the server's bind makes the server fail
+at start-up with EADDRINUSE: Python servers bind with bind_locked(), which takes another port
+then, and external servers raise PortClash, on which start_retrying() starts them again on new
+ports.
 
 Processes: Daemon runs one external server (unbound, nginx, knotd, NSD) by PID with its
 output in a log file, waits until it answers and stops it (SIGTERM, then SIGKILL).
@@ -119,24 +120,30 @@ def start_retrying(start, attempts=START_ATTEMPTS):
     return None
 
 
-def bind_udp_tcp(host="127.0.0.1", family=socket.AF_INET, backlog=32):
-    """A UDP and a listening TCP socket on one port the kernel chose; returns (udp, tcp, port)."""
-    for _ in range(50):
-        tcp = socket.socket(family, socket.SOCK_STREAM)
-        tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        tcp.bind((host, 0))
-        port = tcp.getsockname()[1]
-        udp = socket.socket(family, socket.SOCK_DGRAM)
+def bind_locked(hosts=("127.0.0.1",), udp=True, tcp=True, backlog=32):
+    """Binds a UDP and/or a listening TCP socket on each of hosts, all on one locked port; a
+    port that another program took after PortLock checked it is skipped for another.  Returns
+    (lock, sockets) in the order host by host, UDP before TCP."""
+    for _ in range(START_ATTEMPTS * 4):
+        lock = PortLock()
+        socks = []
         try:
-            udp.bind((host, port))
+            for host in hosts:
+                family = socket.AF_INET6 if ":" in host else socket.AF_INET
+                if udp:
+                    socks.append(socket.socket(family, socket.SOCK_DGRAM))
+                    socks[-1].bind((host, lock.port))
+                if tcp:
+                    socks.append(socket.socket(family, socket.SOCK_STREAM))
+                    socks[-1].setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                    socks[-1].bind((host, lock.port))
+                    socks[-1].listen(backlog)
+            return lock, socks
         except OSError:
-            # The UDP side of that port is taken: another one.
-            udp.close()
-            tcp.close()
-            continue
-        tcp.listen(backlog)
-        return udp, tcp, port
-    raise RuntimeError("no port free for both UDP and TCP on %s" % host)
+            for sk in socks:
+                sk.close()
+            lock.release()
+    raise RuntimeError("no port stayed free long enough to bind")
 
 
 def recv_exact(sock, n):
@@ -232,9 +239,10 @@ class Daemon:
         if self.proc.poll() is None:
             return
         text = self.log()
-        self.stop()
         if port_clash(text):
+            self.kill()
             raise PortClash(text)
+        self.stop()
         pytest.fail("%s exited with %s during start-up:\n%s"
                     % (self.name, self.proc.returncode, text), pytrace=False)
 

@@ -36,7 +36,6 @@ The tree (A = 127.R.0.0/16):
       NXDOMAIN for empty non-terminals, question not echoed in its case); poison.test's out-of-zone NS for example.test
       points at A.9.9, a silent server that must never be asked
 """
-import fcntl
 import os
 import random
 import shutil
@@ -57,6 +56,8 @@ import dns.rcode
 import dns.rdatatype
 import dns.rrset
 import pytest
+
+from helpers import Daemon, PortLock, lock_file, recv_exact as _recv_exact, start_retrying
 
 NSD = shutil.which("nsd") or "/usr/sbin/nsd"
 UNBOUND = shutil.which("unbound") or "/usr/sbin/unbound"
@@ -102,16 +103,6 @@ def _varint(buf, i):
         if not b & 0x80:
             return v, i
         shift += 7
-
-
-def _recv_exact(conn, n):
-    out = b""
-    while len(out) < n:
-        chunk = conn.recv(n - len(out))
-        if not chunk:
-            return None
-        out += chunk
-    return out
 
 
 class Query:
@@ -447,17 +438,12 @@ class BlockLock:
     """A /16 of 127/8 (127.R.0.0, R in 100..250) held with an flock for this test session."""
 
     def __init__(self):
-        lockdir = os.path.join(tempfile.gettempdir(), "tdns-test-ports")
-        os.makedirs(lockdir, exist_ok=True)
         rng = random.Random(os.getpid() ^ time.monotonic_ns())
         blocks = list(range(100, 251))
         rng.shuffle(blocks)
         for r in blocks:
-            fd = os.open(os.path.join(lockdir, "block-127.%d" % r), os.O_CREAT | os.O_RDWR, 0o666)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                os.close(fd)
+            fd = lock_file("block-127.%d" % r)
+            if fd is None:
                 continue
             self.r, self.fd = r, fd
             return
@@ -864,12 +850,24 @@ class Hierarchy:
         self.lock.release()
 
 
-class Unbound:
-    """unbound as an independent iterative resolver with the same root hints (cold cache)."""
+class Unbound(Daemon):
+    """unbound as an independent iterative resolver with the same root hints (cold cache), on a
+    locked loopback port (self.port)."""
 
-    def __init__(self, hier, port, qname_minimisation=True):
-        self.dir = tempfile.mkdtemp(prefix="tdns-unbound-")
-        self.port = port
+    name = "unbound"
+    log_files = ("stderr.log", "unbound.log")
+
+    def __init__(self, hier, qname_minimisation=True):
+        super().__init__(tempfile.mkdtemp(prefix="tdns-unbound-"))
+        self.hier = hier
+        self.qname_minimisation = qname_minimisation
+        self.lock = None
+        start_retrying(self.start)
+
+    def start(self):
+        """Starts unbound on a new locked port (PortClash when another program took it)."""
+        self.lock = PortLock()
+        port = self.port = self.lock.port
         lines = ["server:",
                  "  interface: 127.0.0.1@%d" % port,
                  "  port: %d" % port,
@@ -885,9 +883,9 @@ class Unbound:
                  "  num-threads: 1",
                  "  access-control: 127.0.0.0/8 allow",
                  '  module-config: "iterator"',
-                 '  root-hints: "%s"' % hier.hints,
+                 '  root-hints: "%s"' % self.hier.hints,
                  "  do-not-query-localhost: no",
-                 "  qname-minimisation: %s" % ("yes" if qname_minimisation else "no"),
+                 "  qname-minimisation: %s" % ("yes" if self.qname_minimisation else "no"),
                  "  qname-minimisation-strict: no",
                  "  harden-referral-path: no",
                  "  minimal-responses: no",
@@ -902,41 +900,27 @@ class Unbound:
         self.conf = os.path.join(self.dir, "unbound.conf")
         with open(self.conf, "w") as f:
             f.write("\n".join(lines))
-        self.out = open(os.path.join(self.dir, "stderr.log"), "wb")
-        self.proc = subprocess.Popen([UNBOUND, "-d", "-c", self.conf], stdin=subprocess.DEVNULL,
-                                     stdout=self.out, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 20
-        while True:
+        self.launch([UNBOUND, "-d", "-c", self.conf])
+
+        def bound():
+            # A port we can no longer bind shows unbound has opened its listener.
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             try:
-                # A bound port shows unbound has opened its listener (EADDRINUSE).
                 s.bind(("127.0.0.1", port))
             except OSError:
-                break
+                return True
             finally:
                 s.close()
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                pytest.fail("unbound did not start:\n" + self.log(), pytrace=False)
-            time.sleep(0.05)
+            return False
+        self.wait_until(bound)
 
-    def log(self):
-        text = ""
-        for f in ("stderr.log", "unbound.log"):
-            try:
-                with open(os.path.join(self.dir, f), errors="replace") as fh:
-                    text += fh.read()
-            except OSError:
-                pass
-        return text
+    def kill(self, sig=signal.SIGTERM):
+        rc = Daemon.kill(self, sig)
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
+        return rc
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.out.close()
+        self.kill()
         shutil.rmtree(self.dir, ignore_errors=True)

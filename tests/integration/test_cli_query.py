@@ -21,6 +21,7 @@ import dns.zone
 import pytest
 
 from conftest import SANITIZER_MARKS, PortLock
+from helpers import bind_locked, recv_exact
 
 CLI = os.environ.get("TDNS_CLI", "tdns-cli")
 
@@ -53,23 +54,15 @@ class AuthServer:
     without EDNS) are truncated with TC set."""
 
     def __init__(self, zone_text=ZONE):
-        self.lock = PortLock()
+        self.lock, self.socks = bind_locked(("127.0.0.1", "::1"), backlog=8)
         self.port = self.lock.port
         self.zone = dns.zone.from_text(zone_text, ORIGIN, relativize=False)
         self.seen = []   # (transport, dns.message.Message, source port)
         self.sent = []   # (transport, wire)
         self.sel = selectors.DefaultSelector()
-        self.socks = []
-        for fam, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
-            u = socket.socket(fam, socket.SOCK_DGRAM)
-            u.bind((host, self.port))
-            t = socket.socket(fam, socket.SOCK_STREAM)
-            t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            t.bind((host, self.port))
-            t.listen(8)
-            self.sel.register(u, selectors.EVENT_READ, "udp")
-            self.sel.register(t, selectors.EVENT_READ, "tcp")
-            self.socks += [u, t]
+        for sk in self.socks:
+            self.sel.register(sk, selectors.EVENT_READ,
+                              "udp" if sk.type == socket.SOCK_DGRAM else "tcp")
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self.run, daemon=True)
         self.thread.start()
@@ -180,10 +173,10 @@ class AuthServer:
         conn.settimeout(2)
         try:
             while True:
-                hdr = self.recv_exact(conn, 2)
+                hdr = recv_exact(conn, 2)
                 if hdr is None:
                     return
-                data = self.recv_exact(conn, struct.unpack("!H", hdr)[0])
+                data = recv_exact(conn, struct.unpack("!H", hdr)[0])
                 if data is None:
                     return
                 split = dns.message.from_wire(data).question[0].name.labels[0] == b"split"
@@ -200,16 +193,6 @@ class AuthServer:
             return
         finally:
             conn.close()
-
-    @staticmethod
-    def recv_exact(conn, n):
-        buf = b""
-        while len(buf) < n:
-            chunk = conn.recv(n - len(buf))
-            if not chunk:
-                return None
-            buf += chunk
-        return buf
 
     def run(self):
         while not self.stopping.is_set():

@@ -15,7 +15,6 @@ import socket
 import ssl
 import subprocess
 import threading
-import time
 import urllib.parse
 
 import dns.flags
@@ -29,8 +28,9 @@ import h2.events
 import pytest
 
 from conftest import SANITIZER_MARKS, PortLock, tdns_cli_path
+from helpers import bind_locked
+from upstreams import UNBOUND, Pki, Unbound
 
-UNBOUND = "/usr/sbin/unbound"
 NAME = "dns.test"
 
 
@@ -41,108 +41,13 @@ def run(*args, timeout=30):
     return r
 
 
-def openssl(*args, cwd):
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
-
-
-def make_ca(d, cn):
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=" + cn,
-            "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=d)
-    return os.path.join(d, "ca.pem")
-
-
-class Pki:
-    """A CA and a server certificate for dns.test signed by it; another, unrelated CA."""
-
-    def __init__(self, base):
-        self.dir = os.path.join(base, "pki")
-        other = os.path.join(base, "other-ca")
-        os.makedirs(self.dir)
-        os.makedirs(other)
-        self.ca = make_ca(self.dir, "tdns test CA")
-        self.other_ca = make_ca(other, "some other CA")
-        openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=" + NAME,
-                cwd=self.dir)
-        with open(os.path.join(self.dir, "ext.cnf"), "w") as f:
-            f.write("subjectAltName=DNS:%s\nbasicConstraints=CA:FALSE\n"
-                    "extendedKeyUsage=serverAuth\n" % NAME)
-        openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-                "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf",
-                cwd=self.dir)
-        self.key = os.path.join(self.dir, "server.key")
-        self.cert = os.path.join(self.dir, "server.pem")
-
-
-class Unbound:
-    """unbound on three locked loopback ports: DNS, DoT and DoH."""
-
-    def __init__(self, base, pki):
-        self.locks = [PortLock() for _ in range(3)]
-        self.port, self.tls_port, self.https_port = (lk.port for lk in self.locks)
-        self.dir = os.path.join(base, "unbound")
-        os.makedirs(self.dir)
-        conf = os.path.join(self.dir, "unbound.conf")
-        with open(conf, "w") as f:
-            f.write(f"""server:
-  interface: 127.0.0.1@{self.port}
-  interface: 127.0.0.1@{self.tls_port}
-  interface: 127.0.0.1@{self.https_port}
-  tls-port: {self.tls_port}
-  https-port: {self.https_port}
-  tls-service-key: "{pki.key}"
-  tls-service-pem: "{pki.cert}"
-  do-daemonize: no
-  chroot: ""
-  username: ""
-  directory: "{self.dir}"
-  pidfile: "{self.dir}/unbound.pid"
-  use-syslog: no
-  logfile: ""
-  verbosity: 1
-  do-ip6: no
-  access-control: 127.0.0.0/8 allow
-  access-control: ::1 allow
-  module-config: "iterator"
-  local-zone: "test." nodefault
-  local-zone: "dns.test." static
-  local-data: "dns.test. 300 IN SOA ns.dns.test. host.dns.test. 1 3600 600 86400 60"
-  local-data: "www.dns.test. 300 IN A 192.0.2.7"
-  local-data: "www.dns.test. 300 IN AAAA 2001:db8::7"
-  local-data: 'txt.dns.test. 300 IN TXT "hello world" "second"'
-remote-control:
-  control-enable: no
-""")
-        self.log = open(os.path.join(self.dir, "unbound.log"), "w+")
-        self.proc = subprocess.Popen([UNBOUND, "-d", "-c", conf], stdout=self.log,
-                                     stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                dns.query.udp(dns.message.make_query("www.dns.test", "A"), "127.0.0.1",
-                              port=self.port, timeout=0.5)
-                socket.create_connection(("127.0.0.1", self.https_port), 1).close()
-                break
-            except (OSError, dns.exception.Timeout):
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    self.log.seek(0)
-                    self.stop()
-                    pytest.fail("unbound did not start:\n" + self.log.read())
-                time.sleep(0.1)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        for lk in self.locks:
-            lk.release()
-        self.log.close()
+# What unbound serves (upstreams.Unbound, with DoT and DoH from the Pki).
+DNS_TEST = [
+    "dns.test. 300 IN SOA ns.dns.test. host.dns.test. 1 3600 600 86400 60",
+    "www.dns.test. 300 IN A 192.0.2.7",
+    "www.dns.test. 300 IN AAAA 2001:db8::7",
+    'txt.dns.test. 300 IN TXT "hello world" "second"',
+]
 
 
 def to_json(resp, unquoted_txt=False):
@@ -179,7 +84,7 @@ class H2Server:
     /broken      HTTP 500"""
 
     def __init__(self, pki, upstream_port):
-        self.lock = PortLock()
+        self.lock, (self.sock,) = bind_locked(udp=False, backlog=16)
         self.port = self.lock.port
         self.upstream = upstream_port
         self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -189,10 +94,6 @@ class H2Server:
         self.ctx.sni_callback = lambda sock, name, ctx: self.sni.append(name)
         self.connections = 0
         self.requests = []   # (connection number, headers dict, body)
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", self.port))
-        self.sock.listen(16)
         self.sock.settimeout(0.2)
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self.accept_loop, daemon=True)
@@ -283,8 +184,8 @@ def env(tmp_path_factory):
             pytest.fail("%s is needed (Debian packages unbound, knot-dnsutils, openssl)" % tool,
                         pytrace=False)
     base = str(tmp_path_factory.mktemp("encrypted"))
-    pki = Pki(base)
-    ub = Unbound(base, pki)
+    pki = Pki(base, name=NAME)
+    ub = Unbound(base, local_data=DNS_TEST, pki=pki)
     doh = H2Server(pki, ub.port)
     yield pki, ub, doh
     doh.stop()

@@ -19,7 +19,8 @@ import dns.message
 import dns.rcode
 import pytest
 
-from conftest import PortLock
+from conftest import PortLock, server_with_ports
+from helpers import Daemon, start_retrying, wait_tcp
 from upstreams import Pki, openssl
 
 SRCDIR = os.environ.get("TDNS_SRCDIR") or os.path.join(os.path.dirname(__file__), "..", "..")
@@ -53,18 +54,6 @@ def cli_json(s, *args):
 
 def query_log(s):
     return cli_json(s, "log", "show", "--queries", "--count", "1000")["entries"]
-
-
-def wait_port(port, proc, what, log, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.5).close()
-            return
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("%s did not listen on %d:\n%s" % (what, port, log()), pytrace=False)
-            time.sleep(0.05)
 
 
 # ---- certificates: a test CA and certbot-like lineages signed by it ---------------------------
@@ -115,17 +104,25 @@ def render_site(https_port, upstream_port, cert, key):
     return text
 
 
-class Nginx:
+class Nginx(Daemon):
     """nginx -p DIR in the foreground with contrib/nginx-doh.conf as its only site."""
 
+    name = "nginx"
+    log_files = ("stderr.log", "error.log")
+
     def __init__(self, base, upstream_port, cert, key):
-        self.dir = os.path.join(base, "nginx")
-        os.makedirs(self.dir)
+        super().__init__(os.path.join(base, "nginx"))
+        self.upstream_port, self.cert, self.key = upstream_port, cert, key
+        self.lock = None
+        start_retrying(self.start)
+
+    def start(self):
+        """Starts nginx on a new locked port (PortClash when another program took it)."""
         self.lock = PortLock()
         self.port = self.lock.port
         site = os.path.join(self.dir, "tdns-doh.conf")
         with open(site, "w") as f:
-            f.write(render_site(self.port, upstream_port, cert, key))
+            f.write(render_site(self.port, self.upstream_port, self.cert, self.key))
         temps = "".join("\t%s_temp_path %s/%s;\n" % (t, self.dir, t)
                         for t in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
         # As root, nginx's workers would become nobody, who cannot enter pytest's 0700
@@ -137,43 +134,26 @@ class Nginx:
                     "http {\n\taccess_log %s/access.log;\n%s\tinclude %s;\n}\n"
                     % (user, self.dir, temps, site))
         self.error_log = os.path.join(self.dir, "error.log")
-        self.out = open(os.path.join(self.dir, "stderr.log"), "ab")
-        self.proc = subprocess.Popen(
-            [NGINX, "-p", self.dir + "/", "-c", self.conf, "-g",
-             "daemon off; pid %s/nginx.pid; error_log %s info;" % (self.dir, self.error_log)],
-            stdin=subprocess.DEVNULL, stdout=self.out, stderr=subprocess.STDOUT)
-        wait_port(self.port, self.proc, "nginx", self.log)
+        self.launch([NGINX, "-p", self.dir + "/", "-c", self.conf, "-g",
+                     "daemon off; pid %s/nginx.pid; error_log %s info;"
+                     % (self.dir, self.error_log)])
+        wait_tcp(self.port, self.proc, "nginx", self.log)
 
-    def log(self):
-        text = ""
-        for name in ("stderr.log", "error.log"):
-            try:
-                with open(os.path.join(self.dir, name), errors="replace") as f:
-                    text += f.read()
-            except OSError:
-                pass
-        return text
-
-    def stop(self):
+    def kill(self, sig=signal.SIGTERM):
         # Only the master started here, by PID; it stops its workers on SIGQUIT/SIGTERM.
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.out.close()
-        self.lock.release()
+        rc = Daemon.kill(self, sig)
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
+        return rc
 
 
 @pytest.fixture
 def front(make_server, pki, tmp_path):
     """tdnsd with [doh] http-listen (and no TLS at all) behind nginx on a loopback port."""
     require(NGINX, "kdig", "curl")
-    http = PortLock()
-    s = make_server(zones={"example.com": ZONE},
-                    extra="[doh]\nhttp-listen = 127.0.0.1:%d\n" % http.port)
+    s, (http,) = server_with_ports(make_server, 1, "[doh]\nhttp-listen = 127.0.0.1:%d\n".__mod__,
+                                   zones={"example.com": ZONE})
     lineage = os.path.join(str(tmp_path), "live", TLS_NAME)
     issue(pki, lineage)
     ng = Nginx(str(tmp_path), http.port, os.path.join(lineage, "fullchain.pem"),
@@ -333,12 +313,11 @@ def direct_get(port, name, headers):
 ])
 def test_http_listen_takes_the_client_from_trusted_proxies_only(make_server, proxies, expect):
     require("curl")
-    http = PortLock()
+    extra = "[doh]\nhttp-listen = 127.0.0.1:%d\n"
+    if proxies is not None:
+        extra += "trusted-proxies = %s\n" % proxies
+    s, (http,) = server_with_ports(make_server, 1, extra.__mod__, zones={"example.com": ZONE})
     try:
-        extra = "[doh]\nhttp-listen = 127.0.0.1:%d\n" % http.port
-        if proxies is not None:
-            extra += "trusted-proxies = %s\n" % proxies
-        s = make_server(zones={"example.com": ZONE}, extra=extra)
         r = direct_get(http.port, "www.example.com", ["X-Forwarded-For: 198.51.100.7"])
         assert r.rcode() == dns.rcode.NOERROR
         # The last X-Forwarded-For entry is the one the proxy added.
@@ -482,10 +461,10 @@ def test_certbot_hook_output_serves_dot_and_rotates_without_restart(make_server,
         tls_conf = "certificate = %s\nkey = %s\n" % (os.path.join(tdns_dir, "fullchain.pem"),
                                                      os.path.join(tdns_dir, "privkey.pem"))
 
-    dot = PortLock()
+    s, (dot,) = server_with_ports(
+        make_server, 1, lambda p: "[tls]\n%s[dot]\nlisten = 127.0.0.1:%d\n" % (tls_conf, p),
+        zones={"example.com": ZONE})
     try:
-        s = make_server(zones={"example.com": ZONE},
-                        extra="[tls]\n%s[dot]\nlisten = 127.0.0.1:%d\n" % (tls_conf, dot.port))
         r = subprocess.run(["kdig", "@127.0.0.1", "-p", str(dot.port), "+tls",
                             "+tls-ca=" + pki.ca, "+tls-hostname=" + TLS_NAME, "+timeout=5",
                             "+retry=0", "www.example.com", "A"],

@@ -27,7 +27,8 @@ import h2.connection
 import h2.events
 import pytest
 
-from conftest import EXAMPLE_COM, SANITIZER_MARKS, PortLock, tdns_cli_path
+from conftest import EXAMPLE_COM, SANITIZER_MARKS, server_with_ports, tdns_cli_path
+from helpers import wait_tcp
 from upstreams import TLS_NAME, FakeUpstream, Pki, require
 
 # www is a CNAME with TTL 600 to web (3600): the answer's smallest TTL is 600.
@@ -42,14 +43,15 @@ class Doh:
         require("curl", "kdig", "openssl")
         self.pki = Pki(str(tmp_path))
         self.ca = self.pki.ca
-        self.locks = [PortLock(), PortLock()]
-        self.https_port, self.http_port = (lk.port for lk in self.locks)
-        conf = ("[tls]\ncertificate = %s\nkey = %s\n\n[doh]\nlisten = 127.0.0.1:%d\n"
+        self.srv, self.locks = server_with_ports(
+            make_server, 2, lambda https, http: (
+                "[tls]\ncertificate = %s\nkey = %s\n\n[doh]\nlisten = 127.0.0.1:%d\n"
                 "http-listen = 127.0.0.1:%d\n\n%s"
-                % (self.pki.cert, self.pki.key, self.https_port, self.http_port, extra))
-        self.srv = make_server(zones=zones or ZONES, extra=conf)
-        wait_port(self.https_port)
-        wait_port(self.http_port)
+                % (self.pki.cert, self.pki.key, https, http, extra)),
+            zones=zones or ZONES)
+        self.https_port, self.http_port = (lk.port for lk in self.locks)
+        wait_tcp(self.https_port, timeout=10)
+        wait_tcp(self.http_port, timeout=10)
 
     def release(self):
         for lk in self.locks:
@@ -67,17 +69,6 @@ class Doh:
         r = subprocess.run(cmd, capture_output=True, timeout=30)
         assert r.returncode == 0, (cmd, r.stderr)
         return parse_http(r.stdout)
-
-
-def wait_port(port, timeout=10):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    pytest.fail("nothing listens on port %d" % port, pytrace=False)
 
 
 def parse_http(raw):

@@ -22,7 +22,7 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
-from conftest import SANITIZER_MARKS, STANDARD_ZONES, PortLock, tdns_cli_path
+from conftest import SANITIZER_MARKS, STANDARD_ZONES, server_with_ports, tdns_cli_path
 from upstreams import FakeUpstream, make_ca
 
 NAME = "dns.test"
@@ -89,16 +89,15 @@ def dot(make_server, pki):
 
     def factory(cert=None, key=None, password_file=None, zones=None, extra="", start=True,
                 **kw):
-        lock = PortLock()
-        locks.append(lock)
         tls = "[tls]\ncertificate = %s\n" % (cert or pki.cert_a)
         if key is not None or cert is None:
             tls += "key = %s\n" % (key or pki.key_a)
         if password_file is not None:
             tls += "password-file = %s\n" % password_file
-        text = "%s\n[dot]\nlisten = 127.0.0.1:%d\n\n%s" % (tls, lock.port, extra)
-        srv = make_server(zones=STANDARD_ZONES if zones is None else zones, extra=text,
-                          start=start, **kw)
+        srv, (lock,) = server_with_ports(
+            make_server, 1, lambda p: "%s\n[dot]\nlisten = 127.0.0.1:%d\n\n%s" % (tls, p, extra),
+            zones=STANDARD_ZONES if zones is None else zones, start=start, **kw)
+        locks.append(lock)
         srv.dot_port = lock.port
         return srv
 

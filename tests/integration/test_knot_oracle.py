@@ -2,16 +2,15 @@
 """Knot DNS as an oracle: for the same zones, tdnsd's rcode, AA flag, answer and authority match."""
 import os
 import shutil
-import subprocess
-import time
+import signal
 
-import dns.exception
 import dns.flags
 import dns.message
 import dns.query
 import pytest
 
-from conftest import RFC4592, STANDARD_ZONES, PortLock
+from conftest import RFC4592, STANDARD_ZONES
+from helpers import Daemon, PortLock, start_retrying
 
 # Queries whose answers RFC 1034/2308/4592/6672 fix completely (the additional section, ANY and
 # truncated replies leave servers a choice, so they are checked elsewhere against the RFCs).
@@ -39,49 +38,59 @@ QUERIES = [
 ]
 
 
+class Knot(Daemon):
+    """knotd serving the standard zones and RFC 4592's example on a locked loopback port."""
+
+    name = "knotd"
+
+    def __init__(self, d):
+        super().__init__(str(d))
+        self.knotd = shutil.which("knotd") or "/usr/sbin/knotd"
+        assert os.access(self.knotd, os.X_OK), "knotd (Debian package knot) is required"
+        self.lock = None
+        start_retrying(self.start)
+
+    def start(self):
+        self.lock = PortLock()
+        self.port = self.lock.port
+        d = self.dir
+        zones = dict(STANDARD_ZONES, example=RFC4592)
+        conf = ["server:", "    rundir: \"%s\"" % d, "    listen: 127.0.0.1@%d" % self.port,
+                "    udp-workers: 1", "    tcp-workers: 1", "    background-workers: 1",
+                "database:", "    storage: \"%s\"" % d, "log:", "  - target: stderr",
+                "    any: warning", "zone:"]
+        for name, text in zones.items():
+            with open(os.path.join(d, name + ".zone"), "w") as f:
+                f.write(text)
+            conf += ["  - domain: %s" % name, "    file: \"%s/%s.zone\"" % (d, name),
+                     "    storage: \"%s\"" % d]
+        with open(os.path.join(d, "knot.conf"), "w") as f:
+            f.write("\n".join(conf) + "\n")
+        self.launch([self.knotd, "-c", os.path.join(d, "knot.conf")])
+
+        def up():
+            r = dns.query.udp(dns.message.make_query("example.", "SOA"), "127.0.0.1",
+                              port=self.port, timeout=0.2)
+            return bool(r.answer)
+        self.wait_until(up)
+
+    def kill(self, sig=signal.SIGTERM):
+        rc = Daemon.kill(self, sig)
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
+        return rc
+
+
 @pytest.fixture
 def knot(tmp_path):
-    knotd = shutil.which("knotd") or "/usr/sbin/knotd"
-    assert os.access(knotd, os.X_OK), "knotd (Debian package knot) is required"
-    lock = PortLock()
     d = tmp_path / "knot"
     d.mkdir()
-    zones = dict(STANDARD_ZONES, example=RFC4592)
-    conf = ["server:", "    rundir: \"%s\"" % d, "    listen: 127.0.0.1@%d" % lock.port,
-            "    udp-workers: 1", "    tcp-workers: 1", "    background-workers: 1",
-            "database:", "    storage: \"%s\"" % d, "log:", "  - target: stderr",
-            "    any: warning", "zone:"]
-    for name, text in zones.items():
-        (d / (name + ".zone")).write_text(text)
-        conf += ["  - domain: %s" % name, "    file: \"%s/%s.zone\"" % (d, name),
-                 "    storage: \"%s\"" % d]
-    (d / "knot.conf").write_text("\n".join(conf) + "\n")
-    log = open(d / "knot.log", "wb")
-    proc = subprocess.Popen([knotd, "-c", str(d / "knot.conf")], stdout=log, stderr=log,
-                            stdin=subprocess.DEVNULL)
+    k = Knot(d)
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            assert proc.poll() is None, (d / "knot.log").read_text()
-            try:
-                r = dns.query.udp(dns.message.make_query("example.", "SOA"), "127.0.0.1",
-                                  port=lock.port, timeout=0.2)
-                if r.answer:
-                    break
-            except dns.exception.Timeout:
-                pass
-            assert time.monotonic() < deadline, (d / "knot.log").read_text()
-            time.sleep(0.05)
-        yield lock.port
+        yield k.port
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-        lock.release()
+        k.stop()
 
 
 def summary(r):

@@ -21,7 +21,6 @@ import dns.rdatatype
 import pytest
 
 import hierarchy
-from conftest import PortLock
 
 UNDER_TEST = os.environ.get("TDNS_RECURSION_UNDER_TEST", "tdnsd")
 QUERY_TIMEOUT = 15.0
@@ -59,11 +58,10 @@ def make_resolver(make_server, hier, request):
         if UNDER_TEST == "unbound":
             if zones or set(opts) - {"qname_minimisation"}:
                 pytest.skip("tdnsd-only configuration %s" % sorted(opts))
-            lock = PortLock()
-            u = hierarchy.Unbound(hier, lock.port,
+            u = hierarchy.Unbound(hier,
                                   qname_minimisation=opts.get("qname_minimisation", "yes") == "yes")
-            started.append((u, lock))
-            r = Resolver(lock.port, "unbound")
+            started.append(u)
+            r = Resolver(u.port, "unbound")
             r.log = u.log
             return r
         lines = ["[recursion]", "mode = recursive", "root-hints = %s" % hier.hints]
@@ -76,11 +74,10 @@ def make_resolver(make_server, hier, request):
 
     yield factory
     failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
-    for u, lock in started:
+    for u in started:
         if failed:
             print("---- unbound log ----\n" + u.log())
         u.stop()
-        lock.release()
     if failed:
         print(hier.logs())
 
@@ -93,12 +90,10 @@ def resolver(make_resolver):
 @pytest.fixture
 def unbound(hier):
     """unbound with the same hints, as an oracle for the answers."""
-    lock = PortLock()
-    u = hierarchy.Unbound(hier, lock.port)
-    r = Resolver(lock.port, "unbound")
+    u = hierarchy.Unbound(hier)
+    r = Resolver(u.port, "unbound")
     yield r
     u.stop()
-    lock.release()
 
 
 def need_tdnsd():

@@ -26,7 +26,7 @@ import dns.rdatatype
 import dns.rrset
 import pytest
 
-from conftest import PortLock
+from helpers import Daemon, PortLock, bind_locked, recv_exact as _recv_exact, start_retrying
 
 UNBOUND = "/usr/sbin/unbound"
 TLS_NAME = "dns.test"
@@ -102,39 +102,40 @@ def require(*tools):
                         pytrace=False)
 
 
-class Unbound:
+class Unbound(Daemon):
     """unbound -d on locked loopback ports, answering from local-data only.
 
     port is plain DNS (UDP and TCP, unless udp=False or tcp=False); with a Pki, tls_port
     speaks DNS over TLS and https_port (when unbound has nghttp2) DNS over HTTPS.  The root
     is a static local zone, so unbound never tries to reach the Internet."""
 
+    name = "unbound"
+    log_files = ("stderr.log", "unbound.log")
+
     def __init__(self, base, local_data=None, pki=None, udp=True, tcp=True, tag="unbound"):
-        self.dir = os.path.join(base, tag)
-        os.makedirs(self.dir)
+        super().__init__(os.path.join(base, tag))
+        self.pki = pki
         self.doh = pki is not None and unbound_has_doh()
-        nports = 1 + (1 if pki else 0) + (1 if self.doh else 0)
-        self.locks = [PortLock() for _ in range(nports)]
-        self.port = self.locks[0].port
-        self.tls_port = self.locks[1].port if pki else None
-        self.https_port = self.locks[2].port if self.doh else None
-        self.proc = None
-        self.udp_enabled = udp
-        data = EXAMPLE_TEST if local_data is None else local_data
+        self.udp_enabled, self.tcp_enabled = udp, tcp
+        self.data = EXAMPLE_TEST if local_data is None else local_data
+        self.locks = []
+        start_retrying(self.start)
+
+    def config(self):
         lines = ["server:",
                  "  interface: 127.0.0.1@%d" % self.port]
-        if pki:
+        if self.pki:
             lines += ["  interface: 127.0.0.1@%d" % self.tls_port,
                       "  tls-port: %d" % self.tls_port,
-                      '  tls-service-key: "%s"' % pki.key,
-                      '  tls-service-pem: "%s"' % pki.cert]
+                      '  tls-service-key: "%s"' % self.pki.key,
+                      '  tls-service-pem: "%s"' % self.pki.cert]
         if self.doh:
             lines += ["  interface: 127.0.0.1@%d" % self.https_port,
                       "  https-port: %d" % self.https_port,
                       # RFC 8484 needs HTTP/2 over TLS; no plain-text HTTP.
                       "  http-notls-downstream: no"]
-        lines += ["  do-udp: %s" % ("yes" if udp else "no"),
-                  "  do-tcp: %s" % ("yes" if tcp else "no"),
+        lines += ["  do-udp: %s" % ("yes" if self.udp_enabled else "no"),
+                  "  do-tcp: %s" % ("yes" if self.tcp_enabled else "no"),
                   "  do-ip6: no",
                   "  do-daemonize: no",
                   '  chroot: ""',
@@ -149,47 +150,37 @@ class Unbound:
                   '  module-config: "iterator"',
                   '  local-zone: "." static',
                   '  local-zone: "test." nodefault']
-        zones = sorted({rr.split()[0] for rr in data if " SOA " in rr})
+        zones = sorted({rr.split()[0] for rr in self.data if " SOA " in rr})
         for z in zones:
             lines.append('  local-zone: "%s" static' % z)
-        for rr in data:
+        for rr in self.data:
             lines.append("  local-data: '%s'" % rr)
         lines += ["remote-control:", "  control-enable: no", ""]
-        self.conf = os.path.join(self.dir, "unbound.conf")
-        with open(self.conf, "w") as f:
-            f.write("\n".join(lines))
-        self.start()
-
-    def log(self):
-        try:
-            with open(os.path.join(self.dir, "unbound.log"), errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+        return "\n".join(lines)
 
     def start(self):
-        self.out = open(os.path.join(self.dir, "stderr.log"), "ab")
-        self.proc = subprocess.Popen([UNBOUND, "-d", "-c", self.conf], stdin=subprocess.DEVNULL,
-                                     stdout=self.out, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 20
+        """Starts unbound on new locked ports (PortClash when another program took one)."""
+        for lk in self.locks:
+            lk.release()
+        nports = 1 + (1 if self.pki else 0) + (1 if self.doh else 0)
+        self.locks = [PortLock() for _ in range(nports)]
+        self.port = self.locks[0].port
+        self.tls_port = self.locks[1].port if self.pki else None
+        self.https_port = self.locks[2].port if self.doh else None
+        self.conf = os.path.join(self.dir, "unbound.conf")
+        with open(self.conf, "w") as f:
+            f.write(self.config())
+        self.launch([UNBOUND, "-d", "-c", self.conf])
         q = dns.message.make_query("www.example.test.", "A")
-        while True:
-            try:
-                transport = dns.query.udp if self.udp_enabled else dns.query.tcp
-                transport(q, "127.0.0.1", port=self.port, timeout=0.5)
-                for p in (self.tls_port, self.https_port):
-                    if p:
-                        socket.create_connection(("127.0.0.1", p), 1).close()
-                return
-            except (OSError, dns.exception.Timeout, EOFError):
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    self.stop()
-                    pytest.fail("unbound did not start:\n" + self.log(), pytrace=False)
-                time.sleep(0.1)
 
-    @property
-    def pid(self):
-        return self.proc.pid
+        def up():
+            transport = dns.query.udp if self.udp_enabled else dns.query.tcp
+            transport(q, "127.0.0.1", port=self.port, timeout=0.5)
+            for p in (self.tls_port, self.https_port):
+                if p:
+                    socket.create_connection(("127.0.0.1", p), 1).close()
+            return True
+        self.wait_until(up)
 
     def query(self, name, rdtype="A", tcp=False, timeout=3.0):
         """The answer unbound itself gives (RD set), for comparisons."""
@@ -199,15 +190,7 @@ class Unbound:
 
     def kill(self):
         """Stops this unbound (SIGTERM by PID, SIGKILL after 10 s) but keeps its ports locked."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.proc is not None:
-            self.out.close()
+        return Daemon.kill(self)
 
     def stop(self):
         self.kill()
@@ -260,9 +243,9 @@ class FakeUpstream:
 
     def __init__(self, records=(), tag="fake"):
         self.tag = tag
-        self.lock = PortLock()
-        self.port = self.lock.port
         self.addr = "127.0.0.1"
+        self.lock, (self.udp, self.tcp) = bind_locked((self.addr,))
+        self.port = self.lock.port
         self.rrsets = {}     # (name, rdtype) -> dns.rrset.RRset
         self.names = set()
         self.soas = {}       # zone name -> SOA RRset
@@ -271,13 +254,7 @@ class FakeUpstream:
         self.queries = []
         self.mutex = threading.Lock()
         self.stopping = threading.Event()
-        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.udp.bind((self.addr, self.port))
         self.udp.settimeout(0.2)
-        self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.tcp.bind((self.addr, self.port))
-        self.tcp.listen(32)
         self.tcp.settimeout(0.2)
         self.conns = []
         self.threads = [threading.Thread(target=self._udp_loop, daemon=True),
@@ -512,13 +489,3 @@ def _forged(q, kind):
     r.flags |= dns.flags.RA
     r.answer.append(dns.rrset.from_text(qname, 3600, "IN", "A", "6.6.6.6"))
     return r.to_wire()
-
-
-def _recv_exact(conn, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = conn.recv(n - len(buf))
-        if not chunk:
-            return None
-        buf += chunk
-    return buf
