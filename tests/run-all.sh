@@ -27,25 +27,52 @@ JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 passed=0
 failed=0
 failed_names=""
+# One entry per finished stage for the summary line: "name PASS|FAIL Ns[ (detail)]".
+summary=""
+started=$(date +%s)
+phase_start=$started
+detail=""
 
 phase() {
+	phase_start=$(date +%s)
+	detail=""
 	printf '\n======== %s ========\n' "$*"
+}
+
+# Records stage $1 with result $2 and the time since the last phase() in the summary.
+record() {
+	entry="$1 $2 $(($(date +%s) - phase_start))s"
+	[ -n "$detail" ] && entry="$entry ($detail)"
+	summary="${summary:+$summary, }$entry"
+	detail=""
 }
 
 ok() {
 	passed=$((passed + 1))
+	record "$1" PASS
 	printf '==== %s: PASS\n' "$1"
 }
 
 fail() {
 	failed=$((failed + 1))
 	failed_names="$failed_names $1"
+	record "$1" FAIL
 	printf '==== %s: FAIL\n' "$1"
+}
+
+# The one-line summary, then the line CI reads (keep its format: "run-all: N passed, N failed").
+finish() {
+	echo "run-all summary: ${summary:-nothing ran}; total $(($(date +%s) - started))s"
+	echo "run-all: $passed passed, $failed failed"
 }
 
 skipped() {
 	case " ${SKIP_PHASES:-} " in
-	*" $1 "*) printf '==== %s: skipped (SKIP_PHASES)\n' "$1"; return 0 ;;
+	*" $1 "*)
+		summary="${summary:+$summary, }$1 skipped"
+		printf '==== %s: skipped (SKIP_PHASES)\n' "$1"
+		return 0
+		;;
 	esac
 	return 1
 }
@@ -58,11 +85,15 @@ show_logs() {
 	fi
 }
 
-# Shows pytest's summary line from an integration run so the log says how many tests ran.
+# Shows pytest's summary line from an integration run so the log says how many tests ran, and
+# keeps it (without the time) for the summary line.
 show_pytest_summary() {
 	log="$1/tests/integration/run.sh.log"
 	if [ -f "$log" ]; then
-		echo "---- integration: $(grep -E '[0-9]+ (passed|failed)' "$log" | tail -n 1)"
+		line=$(grep -E '[0-9]+ (passed|failed)' "$log" | tail -n 1)
+		echo "---- integration: $line"
+		detail="integration: $(echo "$line" | sed -e 's/=//g' -e 's/ in [0-9.]*s.*//' \
+			-e 's/^ *//')"
 	fi
 }
 
@@ -96,7 +127,7 @@ fi
 phase "autoreconf -fi"
 if ! autoreconf -fi; then
 	fail autoreconf
-	echo "run-all: $passed passed, $failed failed"
+	finish
 	exit 1
 fi
 ok autoreconf
@@ -109,6 +140,7 @@ if (cd build && ../configure --enable-werror && make -j"$JOBS"); then
 		show_pytest_summary build
 		ok check
 	else
+		show_pytest_summary build
 		show_logs build
 		fail check
 	fi
@@ -130,6 +162,7 @@ if ! skipped asan; then
 			show_pytest_summary build-asan
 			ok asan
 		else
+			show_pytest_summary build-asan
 			show_logs build-asan
 			fail asan
 		fi
@@ -167,5 +200,5 @@ phase "summary"
 if [ "$failed" -ne 0 ]; then
 	echo "failed phases:$failed_names"
 fi
-echo "run-all: $passed passed, $failed failed"
+finish
 [ "$failed" -eq 0 ]
