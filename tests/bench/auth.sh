@@ -81,59 +81,7 @@ awk -v n="$NAMES" -v zone="$ZONE" 'BEGIN {
 echo "auth.sh: zone $(wc -l <"$tmp/$ZONE.zone") lines, $(grep -c . "$tmp/queries") queries"
 
 # ---- server configs
-mkdir -p "$tmp/tdnsd" "$tmp/nsd" "$tmp/knot"
-cat >"$tmp/tdnsd/tdnsd.conf" <<EOF
-[server]
-listen = 127.0.0.1:${PORTOF[tdnsd]}
-workers = 1
-state-dir = $tmp
-[recursion]
-# Authoritative only, as the servers it is compared with.
-mode = off
-[log]
-level = warning
-[zone $ZONE]
-type = primary
-file = $ZONE.zone
-EOF
-cat >"$tmp/nsd/nsd.conf" <<EOF
-server:
-    ip-address: 127.0.0.1@${PORTOF[nsd]}
-    server-count: 1
-    username: ""
-    chroot: ""
-    pidfile: "$tmp/nsd/nsd.pid"
-    database: ""
-    zonelistfile: "$tmp/nsd/zone.list"
-    xfrdfile: "$tmp/nsd/xfrd.state"
-    xfrdir: "$tmp/nsd"
-    zonesdir: "$tmp"
-    logfile: "$tmp/nsd/nsd.log"
-    verbosity: 0
-    rrl-ratelimit: 0
-remote-control:
-    control-enable: no
-zone:
-    name: $ZONE
-    zonefile: "$tmp/$ZONE.zone"
-EOF
-cat >"$tmp/knot/knot.conf" <<EOF
-server:
-    rundir: "$tmp/knot"
-    listen: 127.0.0.1@${PORTOF[knot]}
-    udp-workers: 1
-    tcp-workers: 1
-    background-workers: 1
-database:
-    storage: "$tmp/knot"
-log:
-  - target: stderr
-    any: warning
-zone:
-  - domain: $ZONE
-    file: "$tmp/$ZONE.zone"
-    storage: "$tmp/knot"
-EOF
+auth_configs warning
 
 wait_ready() {
 	local s=$1

@@ -6,8 +6,8 @@
 # (-c 8 -T 1) pinned to CPU 1, servers in alternating rounds; prints qps, latency, server CPU
 # seconds, queries per server CPU-second, RSS, and the tdnsd ratios.
 #   BENCH_SECONDS (default 10) per run, BENCH_ROUNDS (default 3), BENCH_NAMES (default 10000),
-#   TDNSD (default build/tdnsd), BENCH_PORT (default: 4 free locked ports; tdnsd, +1 unbound, +2 kresd,
-#   +3 the backend), BENCH_SERVERS (default "tdnsd unbound kresd"; kresd is left out with a
+#   TDNSD (default build/tdnsd), BENCH_PORT (default: 4 free locked ports; tdnsd, +1 unbound,
+#   +2 kresd, +3 the backend), BENCH_SERVERS (default "tdnsd unbound kresd"; kresd is left out with a
 #   note when Knot Resolver is not installed).
 set -eu
 # shellcheck source=tests/bench/lib.sh
@@ -126,17 +126,7 @@ cat >"$tmp/unbound/unbound.conf" <<EOF
 server:
   interface: 127.0.0.1@${PORTOF[unbound]}
   num-threads: 1
-  do-ip6: no
-  do-daemonize: no
-  chroot: ""
-  username: ""
-  directory: "$tmp/unbound"
-  pidfile: "$tmp/unbound/unbound.pid"
-  logfile: "$tmp/unbound/unbound.log"
-  use-syslog: no
-  verbosity: 0
-  access-control: 127.0.0.0/8 allow
-  module-config: "iterator"
+$(unbound_common)
   do-not-query-localhost: no
   msg-cache-size: 96m
   rrset-cache-size: 160m

@@ -147,17 +147,7 @@ EOF
   num-threads: 1
   incoming-num-tcp: 1024
   outgoing-num-tcp: 0
-  do-ip6: no
-  do-daemonize: no
-  chroot: ""
-  username: ""
-  directory: "$tmp/unbound"
-  pidfile: "$tmp/unbound/unbound.pid"
-  logfile: "$tmp/unbound/unbound.log"
-  use-syslog: no
-  verbosity: 0
-  access-control: 127.0.0.0/8 allow
-  module-config: "iterator"
+$(unbound_common)
   local-zone: "." static
 EOF
 	cat "$tmp/unbound/data.conf"

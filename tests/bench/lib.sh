@@ -113,3 +113,81 @@ lock_ports() {
 	return 1
 }
 LOCK_FDS=()
+
+# Writes $tmp/{tdnsd,nsd,knot}/*.conf: each server authoritative for $ZONE from
+# $tmp/$ZONE.zone with one worker on 127.0.0.1 port ${PORTOF[server]}; tdnsd logs at
+# level $1; the lines $2 are added to Knot's zone entry.
+auth_configs() {
+	mkdir -p "$tmp/tdnsd" "$tmp/nsd" "$tmp/knot"
+	cat >"$tmp/tdnsd/tdnsd.conf" <<EOF
+[server]
+listen = 127.0.0.1:${PORTOF[tdnsd]}
+workers = 1
+state-dir = $tmp
+[recursion]
+# Authoritative only, as the servers it is compared with.
+mode = off
+[log]
+level = $1
+[zone $ZONE]
+type = primary
+file = $ZONE.zone
+EOF
+	cat >"$tmp/nsd/nsd.conf" <<EOF
+server:
+    ip-address: 127.0.0.1@${PORTOF[nsd]}
+    server-count: 1
+    username: ""
+    chroot: ""
+    pidfile: "$tmp/nsd/nsd.pid"
+    database: ""
+    zonelistfile: "$tmp/nsd/zone.list"
+    xfrdfile: "$tmp/nsd/xfrd.state"
+    xfrdir: "$tmp/nsd"
+    zonesdir: "$tmp"
+    logfile: "$tmp/nsd/nsd.log"
+    verbosity: 0
+    rrl-ratelimit: 0
+remote-control:
+    control-enable: no
+zone:
+    name: $ZONE
+    zonefile: "$tmp/$ZONE.zone"
+EOF
+	cat >"$tmp/knot/knot.conf" <<EOF
+server:
+    rundir: "$tmp/knot"
+    listen: 127.0.0.1@${PORTOF[knot]}
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+database:
+    storage: "$tmp/knot"
+log:
+  - target: stderr
+    any: warning
+zone:
+  - domain: $ZONE
+    file: "$tmp/$ZONE.zone"
+    storage: "$tmp/knot"
+${2:-}
+EOF
+}
+
+# The server: lines every benchmark's unbound shares (foreground, no privilege drop, one
+# verbosity-0 log in $tmp/unbound, loopback clients, iterator only); for unbound.conf heredocs.
+unbound_common() {
+	cat <<EOF
+  do-ip6: no
+  do-daemonize: no
+  chroot: ""
+  username: ""
+  directory: "$tmp/unbound"
+  pidfile: "$tmp/unbound/unbound.pid"
+  logfile: "$tmp/unbound/unbound.log"
+  use-syslog: no
+  verbosity: 0
+  access-control: 127.0.0.0/8 allow
+  module-config: "iterator"
+EOF
+}

@@ -166,17 +166,7 @@ cat >"$tmp/unbound/unbound.conf" <<EOF
 server:
   interface: 127.0.0.1@$((PORT + 1))
   num-threads: 1
-  do-ip6: no
-  do-daemonize: no
-  chroot: ""
-  username: ""
-  directory: "$tmp/unbound"
-  pidfile: "$tmp/unbound/unbound.pid"
-  logfile: "$tmp/unbound/unbound.log"
-  use-syslog: no
-  verbosity: 0
-  access-control: 127.0.0.0/8 allow
-  module-config: "iterator"
+$(unbound_common)
   root-hints: "$tmp/hints"
   do-not-query-localhost: no
   qname-minimisation: yes

@@ -66,61 +66,8 @@ awk -v n="$RECORDS" -v zone="$ZONE" -v serial="$SERIAL" 'BEGIN {
 LAST=$(cat "$tmp/lastname")
 echo "zoneload.sh: $(grep -c -v '^\$' "$tmp/$ZONE.zone") records, $(du -m "$tmp/$ZONE.zone" | cut -f1) MB"
 
-mkdir -p "$tmp/tdnsd" "$tmp/nsd" "$tmp/knot"
-cat >"$tmp/tdnsd/tdnsd.conf" <<EOF
-[server]
-listen = 127.0.0.1:${PORTOF[tdnsd]}
-workers = 1
-state-dir = $tmp
-[recursion]
-# Authoritative only, as the servers it is compared with.
-mode = off
-[log]
-level = info
-[zone $ZONE]
-type = primary
-file = $ZONE.zone
-EOF
-cat >"$tmp/nsd/nsd.conf" <<EOF
-server:
-    ip-address: 127.0.0.1@${PORTOF[nsd]}
-    server-count: 1
-    username: ""
-    chroot: ""
-    pidfile: "$tmp/nsd/nsd.pid"
-    database: ""
-    zonelistfile: "$tmp/nsd/zone.list"
-    xfrdfile: "$tmp/nsd/xfrd.state"
-    xfrdir: "$tmp/nsd"
-    zonesdir: "$tmp"
-    logfile: "$tmp/nsd/nsd.log"
-    verbosity: 0
-    rrl-ratelimit: 0
-remote-control:
-    control-enable: no
-zone:
-    name: $ZONE
-    zonefile: "$tmp/$ZONE.zone"
-EOF
-cat >"$tmp/knot/knot.conf" <<EOF
-server:
-    rundir: "$tmp/knot"
-    listen: 127.0.0.1@${PORTOF[knot]}
-    udp-workers: 1
-    tcp-workers: 1
-    background-workers: 1
-database:
-    storage: "$tmp/knot"
-log:
-  - target: stderr
-    any: warning
-zone:
-  - domain: $ZONE
-    file: "$tmp/$ZONE.zone"
-    storage: "$tmp/knot"
-    journal-content: none
-    zonefile-sync: -1
-EOF
+auth_configs info "    journal-content: none
+    zonefile-sync: -1"
 
 now_ms() {
 	date +%s%3N
