@@ -106,14 +106,7 @@ echo "cache.sh: $(grep -c . "$tmp/warm") distinct questions, $(grep -c . "$tmp/q
 
 # ---- resolver configs: one worker, a large cache, no prefetch, no DNSSEC validation
 cat >"$tmp/tdnsd/tdnsd.conf" <<EOF
-[server]
-listen = 127.0.0.1:${PORTOF[tdnsd]}
-workers = 1
-state-dir = $tmp/tdnsd
-[control]
-socket = $tmp/tdnsd/ctl.sock
-[log]
-level = warning
+$(tdnsd_head "${PORTOF[tdnsd]}")
 [recursion]
 mode = forward
 [forwarders]

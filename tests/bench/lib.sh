@@ -191,3 +191,18 @@ unbound_common() {
   module-config: "iterator"
 EOF
 }
+
+# The start of a resolver benchmark's tdnsd.conf: one worker listening on 127.0.0.1 port $1,
+# state and control socket in $tmp/tdnsd, warnings only; for tdnsd.conf heredocs.
+tdnsd_head() {
+	cat <<EOF
+[server]
+listen = 127.0.0.1:$1
+workers = 1
+state-dir = $tmp/tdnsd
+[control]
+socket = $tmp/tdnsd/ctl.sock
+[log]
+level = warning
+EOF
+}

@@ -147,14 +147,7 @@ leaf_zones=$(for k in $(seq 0 $((ZONES - 1))); do echo "z$k.test.:z$k.zone"; don
 nsd_conf "$tmp/leaf" "$NET.2.1" $leaf_zones >"$tmp/leaf/nsd.conf"
 
 cat >"$tmp/tdnsd/tdnsd.conf" <<EOF
-[server]
-listen = 127.0.0.1:$PORT
-workers = 1
-state-dir = $tmp/tdnsd
-[control]
-socket = $tmp/tdnsd/ctl.sock
-[log]
-level = warning
+$(tdnsd_head "$PORT")
 [recursion]
 mode = recursive
 root-hints = $tmp/hints
