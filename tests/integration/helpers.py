@@ -14,16 +14,20 @@ output in a log file, waits until it answers and stops it (SIGTERM, then SIGKILL
 Other uids: copy_for_other_uid() copies binaries into a fresh 0755 directory that any uid can
 reach, wherever the checkout lives (root's home is 0700)."""
 import fcntl
+import json
 import os
 import random
 import shutil
 import signal
 import socket
 import stat
+import struct
 import subprocess
 import tempfile
+import threading
 import time
 
+import dns.rdatatype
 import pytest
 
 # Port range the tests lock; below the kernel's ephemeral range (32768..60999 by default), so
@@ -202,8 +206,9 @@ def stop_process(proc, sig=signal.SIGTERM, timeout=10):
 class Daemon:
     """One external server process started here, its output in DIR/stderr.log.
 
-    Subclasses set `name` and `log_files` (names in self.dir shown by log()), write their
-    configuration and call launch(argv); stop() ends the process by PID."""
+    Subclasses set `name` and `log_files` (names in self.dir shown by log()), take their ports
+    with lock_ports(), write their configuration and call launch(argv); kill() ends the process
+    by PID and keeps the ports locked, stop() releases them too."""
 
     name = "daemon"
     log_files = ("stderr.log",)
@@ -213,6 +218,18 @@ class Daemon:
         os.makedirs(self.dir, exist_ok=True)
         self.proc = None
         self.out = None
+        self.locks = []
+
+    def lock_ports(self, count=1):
+        """Releases the ports held so far and locks count new ones; returns their numbers."""
+        self.release_ports()
+        self.locks = [PortLock() for _ in range(count)]
+        return [lk.port for lk in self.locks]
+
+    def release_ports(self):
+        for lk in self.locks:
+            lk.release()
+        self.locks = []
 
     def launch(self, argv):
         self.out = open(os.path.join(self.dir, "stderr.log"), "ab")
@@ -272,7 +289,27 @@ class Daemon:
         return rc
 
     def stop(self):
-        return self.kill()
+        rc = self.kill()
+        self.release_ports()
+        return rc
+
+
+def unbound_server_lines(directory, verbosity):
+    """The server: lines every test's unbound shares: IPv4 only, in the foreground without
+    chroot or privilege drop, files and log in directory, one thread, loopback clients, no
+    validator."""
+    return ["  do-ip6: no",
+            "  do-daemonize: no",
+            '  chroot: ""',
+            '  username: ""',
+            '  directory: "%s"' % directory,
+            '  pidfile: "%s/unbound.pid"' % directory,
+            '  logfile: "%s/unbound.log"' % directory,
+            "  use-syslog: no",
+            "  verbosity: %d" % verbosity,
+            "  num-threads: 1",
+            "  access-control: 127.0.0.0/8 allow",
+            '  module-config: "iterator"']
 
 
 # ---- other uids ---------------------------------------------------------------------------------
@@ -313,3 +350,120 @@ def copy_for_other_uid(*binaries):
         os.chmod(dst, 0o755)
         out.append(dst)
     return d, out
+
+
+# ---- helper servers: receive loops ------------------------------------------------------------
+
+def later(delay, fn, *args):
+    """fn(*args) now (delay <= 0) or on a daemon timer thread delay seconds from now."""
+    if delay <= 0:
+        fn(*args)
+        return
+    t = threading.Timer(delay, fn, args)
+    t.daemon = True
+    t.start()
+
+
+def spawn(target, *args):
+    """target(*args) on a new daemon thread, started; returns the thread."""
+    t = threading.Thread(target=target, args=args, daemon=True)
+    t.start()
+    return t
+
+
+def udp_loop(sock, stopping, on_datagram):
+    """on_datagram(data, peer) for each datagram sock receives until stopping is set or sock is
+    closed (sock needs a short timeout so that stopping is seen)."""
+    while not stopping.is_set():
+        try:
+            data, peer = sock.recvfrom(65535)
+        except socket.timeout:
+            continue
+        except OSError:
+            return
+        on_datagram(data, peer)
+
+
+def accept_loop(sock, stopping, on_conn):
+    """on_conn(conn) for each connection sock accepts until stopping is set or sock is closed
+    (sock needs a short timeout so that stopping is seen)."""
+    while not stopping.is_set():
+        try:
+            conn, _ = sock.accept()
+        except socket.timeout:
+            continue
+        except OSError:
+            return
+        on_conn(conn)
+
+
+def send_udp(sock, wire, peer, stopping):
+    """Sends a datagram unless the server is stopping; a closed socket is no error then."""
+    if stopping.is_set():
+        return
+    try:
+        sock.sendto(wire, peer)
+    except OSError:
+        pass
+
+
+def rrsets(section):
+    """{(name, type): set of rdata text} of a message section, TTLs left out, lower-cased."""
+    out = {}
+    for rr in section:
+        key = (rr.name.to_text().lower(), dns.rdatatype.to_text(rr.rdtype))
+        out.setdefault(key, set()).update(rd.to_text().lower() for rd in rr)
+    return out
+
+
+def read_dns_tcp(conn):
+    """One length-prefixed DNS message from a TCP stream, or None at its end."""
+    hdr = recv_exact(conn, 2)
+    if hdr is None:
+        return None
+    return recv_exact(conn, struct.unpack("!H", hdr)[0])
+
+
+def send_dns_tcp(conn, wire):
+    conn.sendall(struct.pack("!H", len(wire)) + wire)
+
+
+# ---- tdns-cli --json against a test's server, zone files --------------------------------------
+
+def cli_json(srv, *args):
+    """tdns-cli --json ARGS against srv: (exit code, reply document or None, stderr)."""
+    r = srv.cli("--json", *args)
+    doc = json.loads(r.stdout) if r.stdout.strip() else None
+    return r.returncode, doc, r.stderr
+
+
+def cli_ok(srv, *args):
+    """The data of a successful tdns-cli --json ARGS (exit 0, ok true)."""
+    rc, doc, err = cli_json(srv, *args)
+    assert rc == 0, (args, doc, err)
+    assert doc["ok"] is True, doc
+    return doc["data"]
+
+
+def cli_refused(srv, err_id, *args):
+    """The message of a tdns-cli --json ARGS the daemon refused with error id err_id (exit 1)."""
+    rc, doc, err = cli_json(srv, *args)
+    assert rc == 1, (args, doc, err)
+    assert doc["ok"] is False
+    assert doc["error"]["id"] == err_id, doc
+    assert doc["error"]["message"]
+    return doc["error"]["message"]
+
+
+def file_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def zone_tools_accept(origin, path):
+    """BIND's named-checkzone and Knot's kzonecheck both accept the zone file path."""
+    r = subprocess.run(["named-checkzone", "-q", "-i", "local", origin, path],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = subprocess.run(["kzonecheck", "-o", origin, path], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr

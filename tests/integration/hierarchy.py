@@ -3,7 +3,7 @@
 
 Every authoritative server listens on port 53 of its own 127.R.x.y address (Linux routes all of
 127/8 to lo), because an iterative resolver always asks port 53.  R is drawn at random from
-100..250 per test session and held with an flock (like conftest.PortLock holds ports), so two
+100..250 per test session and held with an flock (like helpers.PortLock holds ports), so two
 runs at once (the plain and the ASan build) never share a block.  Binding port 53 needs root
 (or CAP_NET_BIND_SERVICE); without it the hierarchy FAILS the tests with a message saying so.
 
@@ -57,7 +57,9 @@ import dns.rdatatype
 import dns.rrset
 import pytest
 
-from helpers import Daemon, PortLock, lock_file, recv_exact as _recv_exact, start_retrying
+from helpers import (Daemon, accept_loop, later, lock_file, read_dns_tcp,
+                     recv_exact as _recv_exact, send_dns_tcp, send_udp, spawn, start_retrying,
+                     udp_loop, unbound_server_lines)
 
 NSD = shutil.which("nsd") or "/usr/sbin/nsd"
 UNBOUND = shutil.which("unbound") or "/usr/sbin/unbound"
@@ -178,17 +180,11 @@ class DnstapCollector:
         self.threads[0].start()
 
     def _accept_loop(self):
-        while not self.stopping.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            self.conns.append(conn)
-            t = threading.Thread(target=self._serve, args=(conn,), daemon=True)
-            self.threads.append(t)
-            t.start()
+        accept_loop(self.sock, self.stopping, self._accepted)
+
+    def _accepted(self, conn):
+        self.conns.append(conn)
+        self.threads.append(spawn(self._serve, conn))
 
     def _control(self, conn, ctype, with_content_type):
         body = struct.pack("!I", ctype)
@@ -273,14 +269,8 @@ class SilentServer:
         self.thread.start()
 
     def _loop(self):
-        while not self.stopping.is_set():
-            try:
-                data, peer = self.udp.recvfrom(65535)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            self.log.add(self.label, data, "udp", peer[1])
+        udp_loop(self.udp, self.stopping,
+                 lambda data, peer: self.log.add(self.label, data, "udp", peer[1]))
 
     def stop(self):
         self.stopping.set()
@@ -366,57 +356,31 @@ class ScriptedServer(SilentServer):
         return r
 
     def _loop(self):
-        while not self.stopping.is_set():
-            try:
-                data, peer = self.udp.recvfrom(65535)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            self.log.add(self.label, data, "udp", peer[1])
-            r = self.answer(data)
-            if r is None:
-                continue
-            if self.quirk == "delay":
-                t = threading.Timer(DELAY, self._sendto, (r.to_wire(), peer))
-                t.daemon = True
-                t.start()
-            else:
-                self._sendto(r.to_wire(), peer)
+        udp_loop(self.udp, self.stopping, self._datagram)
+
+    def _datagram(self, data, peer):
+        self.log.add(self.label, data, "udp", peer[1])
+        r = self.answer(data)
+        if r is not None:
+            later(DELAY if self.quirk == "delay" else 0, self._sendto, r.to_wire(), peer)
 
     def _sendto(self, wire, peer):
-        if self.stopping.is_set():
-            return
-        try:
-            self.udp.sendto(wire, peer)
-        except OSError:
-            pass
+        send_udp(self.udp, wire, peer, self.stopping)
 
     def _tcp_loop(self):
-        while not self.stopping.is_set():
-            try:
-                conn, _ = self.tcp.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=self._serve_tcp, args=(conn,), daemon=True).start()
+        accept_loop(self.tcp, self.stopping, lambda conn: spawn(self._serve_tcp, conn))
 
     def _serve_tcp(self, conn):
         conn.settimeout(5)
         try:
             while True:
-                hdr = _recv_exact(conn, 2)
-                if hdr is None:
-                    return
-                data = _recv_exact(conn, struct.unpack("!H", hdr)[0])
+                data = read_dns_tcp(conn)
                 if data is None:
                     return
                 self.log.add(self.label, data, "tcp", conn.getpeername()[1])
                 r = self.answer(data)
                 if r is not None:
-                    wire = r.to_wire()
-                    conn.sendall(struct.pack("!H", len(wire)) + wire)
+                    send_dns_tcp(conn, r.to_wire())
         except OSError:
             return
         finally:
@@ -861,28 +825,16 @@ class Unbound(Daemon):
         super().__init__(tempfile.mkdtemp(prefix="tdns-unbound-"))
         self.hier = hier
         self.qname_minimisation = qname_minimisation
-        self.lock = None
         start_retrying(self.start)
 
     def start(self):
         """Starts unbound on a new locked port (PortClash when another program took it)."""
-        self.lock = PortLock()
-        port = self.port = self.lock.port
+        port = self.port = self.lock_ports()[0]
         lines = ["server:",
                  "  interface: 127.0.0.1@%d" % port,
                  "  port: %d" % port,
-                 "  do-ip6: no",
-                 "  do-daemonize: no",
-                 '  chroot: ""',
-                 '  username: ""',
-                 '  directory: "%s"' % self.dir,
-                 '  pidfile: "%s/unbound.pid"' % self.dir,
-                 '  logfile: "%s/unbound.log"' % self.dir,
-                 "  use-syslog: no",
-                 "  verbosity: %d" % int(os.environ.get("HIER_UNBOUND_VERBOSITY", "1")),
-                 "  num-threads: 1",
-                 "  access-control: 127.0.0.0/8 allow",
-                 '  module-config: "iterator"',
+                 *unbound_server_lines(self.dir,
+                                       int(os.environ.get("HIER_UNBOUND_VERBOSITY", "1"))),
                  '  root-hints: "%s"' % self.hier.hints,
                  "  do-not-query-localhost: no",
                  "  qname-minimisation: %s" % ("yes" if self.qname_minimisation else "no"),
@@ -914,13 +866,6 @@ class Unbound(Daemon):
             return False
         self.wait_until(bound)
 
-    def kill(self, sig=signal.SIGTERM):
-        rc = Daemon.kill(self, sig)
-        if self.lock is not None:
-            self.lock.release()
-            self.lock = None
-        return rc
-
     def stop(self):
-        self.kill()
+        Daemon.stop(self)
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -9,9 +9,7 @@ forwards to unbound with dnspython and answers in the Google/Cloudflare JSON for
 serves application/dns-message and records what it saw (SNI, methods, paths, connections)."""
 import base64
 import json
-import os
 import shutil
-import socket
 import ssl
 import subprocess
 import threading
@@ -28,7 +26,7 @@ import h2.events
 import pytest
 
 from conftest import SANITIZER_MARKS, PortLock, tdns_cli_path
-from helpers import bind_locked
+from helpers import accept_loop, bind_locked, spawn
 from upstreams import UNBOUND, Pki, Unbound
 
 NAME = "dns.test"
@@ -100,16 +98,11 @@ class H2Server:
         self.thread.start()
 
     def accept_loop(self):
-        while not self.stopping.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            self.connections += 1
-            threading.Thread(target=self.serve, args=(conn, self.connections),
-                             daemon=True).start()
+        accept_loop(self.sock, self.stopping, self.accepted)
+
+    def accepted(self, conn):
+        self.connections += 1
+        spawn(self.serve, conn, self.connections)
 
     def serve(self, raw, number):
         try:

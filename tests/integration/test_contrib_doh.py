@@ -7,7 +7,6 @@ import base64
 import json
 import os
 import shutil
-import signal
 import socket
 import ssl
 import stat
@@ -19,7 +18,7 @@ import dns.message
 import dns.rcode
 import pytest
 
-from conftest import PortLock, server_with_ports
+from conftest import server_with_ports
 from helpers import Daemon, start_retrying, wait_tcp
 from upstreams import Pki, openssl
 
@@ -113,13 +112,11 @@ class Nginx(Daemon):
     def __init__(self, base, upstream_port, cert, key):
         super().__init__(os.path.join(base, "nginx"))
         self.upstream_port, self.cert, self.key = upstream_port, cert, key
-        self.lock = None
         start_retrying(self.start)
 
     def start(self):
         """Starts nginx on a new locked port (PortClash when another program took it)."""
-        self.lock = PortLock()
-        self.port = self.lock.port
+        self.port = self.lock_ports()[0]
         site = os.path.join(self.dir, "tdns-doh.conf")
         with open(site, "w") as f:
             f.write(render_site(self.port, self.upstream_port, self.cert, self.key))
@@ -137,15 +134,8 @@ class Nginx(Daemon):
         self.launch([NGINX, "-p", self.dir + "/", "-c", self.conf, "-g",
                      "daemon off; pid %s/nginx.pid; error_log %s info;"
                      % (self.dir, self.error_log)])
+        # Only the master runs from here, by PID; it stops its workers on SIGTERM (kill()).
         wait_tcp(self.port, self.proc, "nginx", self.log)
-
-    def kill(self, sig=signal.SIGTERM):
-        # Only the master started here, by PID; it stops its workers on SIGQUIT/SIGTERM.
-        rc = Daemon.kill(self, sig)
-        if self.lock is not None:
-            self.lock.release()
-            self.lock = None
-        return rc
 
 
 @pytest.fixture

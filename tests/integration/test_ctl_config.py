@@ -11,7 +11,7 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
-from conftest import EXAMPLE_COM, EXAMPLE_NET
+from conftest import EXAMPLE_COM, EXAMPLE_NET, tdns_cli_path
 
 # example.com with other addresses: a zone file that `config set zone.example.com.file` picks.
 EXAMPLE_COM_V2 = """$ORIGIN example.com.
@@ -22,13 +22,6 @@ $TTL 3600
 ns1      A     198.51.100.53
 www      A     198.51.100.80
 """
-
-
-def cli_path():
-    path = os.environ.get("TDNS_CLI") or shutil.which("tdns-cli")
-    if not path or not os.access(path, os.X_OK):
-        pytest.fail("TDNS_CLI must name the tdns-cli binary (make check sets it)", pytrace=False)
-    return path
 
 
 @pytest.fixture
@@ -58,7 +51,7 @@ def start(make_server, sockdir, head="", **kw):
 
 
 def cli(s, *args, json_out=True):
-    argv = [cli_path(), "-s", s.sock] + (["--json"] if json_out else []) + list(args)
+    argv = [tdns_cli_path(), "-s", s.sock] + (["--json"] if json_out else []) + list(args)
     return subprocess.run(argv, capture_output=True, text=True, timeout=30)
 
 

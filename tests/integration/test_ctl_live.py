@@ -16,6 +16,7 @@ import dns.rcode
 import pytest
 
 from conftest import EXAMPLE_COM, tdns_cli_path
+from helpers import recv_exact
 
 # Known clients on loopback (all of 127/8 is local on Linux), each sending a known number of
 # queries for www.example.com A.
@@ -239,20 +240,11 @@ def frame(doc):
 
 
 def read_frame(sock):
-    hdr = b""
-    while len(hdr) < 4:
-        chunk = sock.recv(4 - len(hdr))
-        if not chunk:
-            return None
-        hdr += chunk
-    n = struct.unpack("!I", hdr)[0]
-    body = b""
-    while len(body) < n:
-        chunk = sock.recv(n - len(body))
-        if not chunk:
-            return None
-        body += chunk
-    return json.loads(body)
+    hdr = recv_exact(sock, 4)
+    if hdr is None:
+        return None
+    body = recv_exact(sock, struct.unpack("!I", hdr)[0])
+    return None if body is None else json.loads(body)
 
 
 def test_log_follow_slow_client_gets_a_dropped_notice_and_never_blocks(live):

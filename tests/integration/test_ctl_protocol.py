@@ -15,7 +15,7 @@ import time
 import pytest
 
 from conftest import STANDARD_ZONES
-from helpers import world_dir
+from helpers import recv_exact, world_dir
 
 HELLO = {"command": "hello", "args": {"protocol": 1, "client": "pytest"}}
 
@@ -23,16 +23,6 @@ HELLO = {"command": "hello", "args": {"protocol": 1, "client": "pytest"}}
 def frame(doc):
     body = json.dumps(doc).encode()
     return struct.pack(">I", len(body)) + body
-
-
-def recv_exact(s, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = s.recv(n - len(buf))
-        if not chunk:
-            return None
-        buf += chunk
-    return buf
 
 
 def recv(s):

@@ -2,16 +2,16 @@
 """tdns-cli record commands against a real tdnsd: list, add, delete, update; answers right
 after every change, SOA serial policies, durability (kill -9) and concurrent editors."""
 import datetime
-import json
-import os
 import signal
-import subprocess
 import threading
 import time
 
 import dns.rcode
 import dns.rdatatype
 import pytest
+
+from helpers import cli_ok as ok, cli_refused as refused
+from helpers import file_bytes, zone_tools_accept
 
 SMALL = """$ORIGIN example.com.
 $TTL 3600
@@ -28,25 +28,6 @@ ns.sub     A   192.0.2.100
 """
 
 
-def run(srv, *args):
-    r = srv.cli("--json", *args)
-    doc = json.loads(r.stdout) if r.stdout.strip() else None
-    return r.returncode, doc, r.stderr
-
-
-def ok(srv, *args):
-    rc, doc, err = run(srv, *args)
-    assert rc == 0, (args, doc, err)
-    return doc["data"]
-
-
-def refused(srv, err_id, *args):
-    rc, doc, err = run(srv, *args)
-    assert rc == 1, (args, doc, err)
-    assert doc["error"]["id"] == err_id, doc
-    return doc["error"]["message"]
-
-
 def rrset(srv, name, rdtype="A"):
     """(rcode, sorted rdata texts, ttl) of an authoritative answer."""
     r = srv.query(name, rdtype)
@@ -60,19 +41,6 @@ def rrset(srv, name, rdtype="A"):
 def serial(srv, zone="example.com."):
     r = srv.query(zone, "SOA")
     return r.answer[0][0].serial
-
-
-def file_bytes(path):
-    with open(path, "rb") as f:
-        return f.read()
-
-
-def zone_tools_accept(origin, path):
-    r = subprocess.run(["named-checkzone", "-q", "-i", "local", origin, path],
-                       capture_output=True, text=True)
-    assert r.returncode == 0, r.stdout + r.stderr
-    r = subprocess.run(["kzonecheck", "-o", origin, path], capture_output=True, text=True)
-    assert r.returncode == 0, r.stdout + r.stderr
 
 
 @pytest.fixture

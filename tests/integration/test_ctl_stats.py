@@ -10,7 +10,7 @@ import time
 import dns.rcode
 import pytest
 
-from conftest import EXAMPLE_COM
+from conftest import EXAMPLE_COM, tdns_cli_path
 
 # What the test sends: (name, type, transport, rcode), each `count` times.
 QUERIES = [
@@ -22,13 +22,6 @@ QUERIES = [
     ("example.com", "CAA", "tcp", "NOERROR", 2),
 ]
 TOTAL = sum(q[4] for q in QUERIES)
-
-
-def cli_path():
-    path = os.environ.get("TDNS_CLI") or shutil.which("tdns-cli")
-    if not path or not os.access(path, os.X_OK):
-        pytest.fail("TDNS_CLI must name the tdns-cli binary (make check sets it)", pytrace=False)
-    return path
 
 
 @pytest.fixture
@@ -46,7 +39,7 @@ def ctl_server(make_server):
 
 
 def stats(s, json_out=True):
-    argv = [cli_path(), "-s", s.sock] + (["--json"] if json_out else []) + ["stats"]
+    argv = [tdns_cli_path(), "-s", s.sock] + (["--json"] if json_out else []) + ["stats"]
     r = subprocess.run(argv, capture_output=True, text=True, timeout=30)
     assert r.returncode == 0, "tdns-cli stats: exit %d\n%s%s" % (r.returncode, r.stdout,
                                                                   r.stderr)

@@ -4,12 +4,14 @@ check, reload, enable and disable, with DNS answers checked right after every ch
 import json
 import os
 import socket
-import subprocess
 
 import dns.rcode
 import dns.rdatatype
 import dns.zone
 import pytest
+
+from helpers import cli_json as run, cli_ok as ok, cli_refused as refused
+from helpers import file_bytes, zone_tools_accept as check_with_bind_and_knot
 
 SMALL = """$ORIGIN example.com.
 $TTL 3600
@@ -18,29 +20,6 @@ $TTL 3600
 ns1        A   192.0.2.53
 www        A   192.0.2.80
 """
-
-
-def run(srv, *args):
-    """tdns-cli --json ARGS: (exit code, reply document or None, stderr)."""
-    r = srv.cli("--json", *args)
-    doc = json.loads(r.stdout) if r.stdout.strip() else None
-    return r.returncode, doc, r.stderr
-
-
-def ok(srv, *args):
-    rc, doc, err = run(srv, *args)
-    assert rc == 0, (args, doc, err)
-    assert doc["ok"] is True
-    return doc["data"]
-
-
-def refused(srv, err_id, *args):
-    rc, doc, err = run(srv, *args)
-    assert rc == 1, (args, doc, err)
-    assert doc["ok"] is False
-    assert doc["error"]["id"] == err_id, doc
-    assert doc["error"]["message"]
-    return doc["error"]["message"]
 
 
 def answer(srv, name, rdtype="A"):
@@ -62,19 +41,6 @@ def soa_serial(srv, zone):
 def catalog(srv):
     with open(os.path.join(srv.dir, "catalog.json")) as f:
         return json.load(f)
-
-
-def file_bytes(path):
-    with open(path, "rb") as f:
-        return f.read()
-
-
-def check_with_bind_and_knot(origin, path):
-    r = subprocess.run(["named-checkzone", "-q", "-i", "local", origin, path],
-                       capture_output=True, text=True)
-    assert r.returncode == 0, r.stdout + r.stderr
-    r = subprocess.run(["kzonecheck", "-o", origin, path], capture_output=True, text=True)
-    assert r.returncode == 0, r.stdout + r.stderr
 
 
 @pytest.fixture

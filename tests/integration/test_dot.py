@@ -23,6 +23,7 @@ import dns.rdatatype
 import pytest
 
 from conftest import SANITIZER_MARKS, STANDARD_ZONES, server_with_ports, tdns_cli_path
+from helpers import read_exact as recv_exact
 from upstreams import FakeUpstream, make_ca
 
 NAME = "dns.test"
@@ -120,16 +121,6 @@ def tls_connect(port, ca, alpn=("dot",), session=None, timeout=5.0, ctx=None):
     ctx = ctx or tls_context(ca, alpn)
     raw = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     return ctx.wrap_socket(raw, server_hostname=NAME, session=session)
-
-
-def recv_exact(sock, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = sock.recv(n - len(buf))
-        if not chunk:
-            raise EOFError("connection closed after %d of %d octets" % (len(buf), n))
-        buf += chunk
-    return buf
 
 
 def frame(q):

@@ -23,6 +23,7 @@ import dns.rdatatype
 import pytest
 
 from conftest import PortLock
+from helpers import cli_json, cli_ok  # noqa: F401 (test_forwarder_zones imports them from here)
 from upstreams import UNBOUND, FakeUpstream, Unbound, require
 
 # An authoritative zone served next to the forwarder: start-up is detected with it (a
@@ -159,19 +160,6 @@ def wait_for(cond, timeout=2.0):
             return True
         time.sleep(0.02)
     return cond()
-
-
-def cli_json(srv, *args):
-    r = srv.cli("--json", *args)
-    doc = json.loads(r.stdout) if r.stdout.strip() else None
-    return r.returncode, doc, r.stderr
-
-
-def cli_ok(srv, *args):
-    rc, doc, err = cli_json(srv, *args)
-    assert rc == 0, (args, doc, err)
-    assert doc["ok"] is True, doc
-    return doc["data"]
 
 
 def strings(doc):

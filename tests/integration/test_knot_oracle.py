@@ -2,7 +2,6 @@
 """Knot DNS as an oracle: for the same zones, tdnsd's rcode, AA flag, answer and authority match."""
 import os
 import shutil
-import signal
 
 import dns.flags
 import dns.message
@@ -10,7 +9,7 @@ import dns.query
 import pytest
 
 from conftest import RFC4592, STANDARD_ZONES
-from helpers import Daemon, PortLock, start_retrying
+from helpers import Daemon, start_retrying
 
 # Queries whose answers RFC 1034/2308/4592/6672 fix completely (the additional section, ANY and
 # truncated replies leave servers a choice, so they are checked elsewhere against the RFCs).
@@ -47,12 +46,10 @@ class Knot(Daemon):
         super().__init__(str(d))
         self.knotd = shutil.which("knotd") or "/usr/sbin/knotd"
         assert os.access(self.knotd, os.X_OK), "knotd (Debian package knot) is required"
-        self.lock = None
         start_retrying(self.start)
 
     def start(self):
-        self.lock = PortLock()
-        self.port = self.lock.port
+        self.port = self.lock_ports()[0]
         d = self.dir
         zones = dict(STANDARD_ZONES, example=RFC4592)
         conf = ["server:", "    rundir: \"%s\"" % d, "    listen: 127.0.0.1@%d" % self.port,
@@ -73,13 +70,6 @@ class Knot(Daemon):
                               port=self.port, timeout=0.2)
             return bool(r.answer)
         self.wait_until(up)
-
-    def kill(self, sig=signal.SIGTERM):
-        rc = Daemon.kill(self, sig)
-        if self.lock is not None:
-            self.lock.release()
-            self.lock = None
-        return rc
 
 
 @pytest.fixture

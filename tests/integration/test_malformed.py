@@ -11,6 +11,8 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
+from helpers import recv_exact
+
 FORMERR = 1
 QUESTION = b"\x07example\x03com\x00" + struct.pack("!HH", 6, 1)   # example.com SOA IN
 
@@ -176,16 +178,6 @@ def tcp_connect(server, timeout=3.0):
     s = socket.create_connection((server.addr, server.port), timeout=timeout)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return s
-
-
-def recv_exact(s, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = s.recv(n - len(buf))
-        if not chunk:
-            return None
-        buf += chunk
-    return buf
 
 
 def tcp_read_msg(s):

@@ -21,6 +21,7 @@ import dns.rdatatype
 import pytest
 
 import hierarchy
+from helpers import rrsets
 
 UNDER_TEST = os.environ.get("TDNS_RECURSION_UNDER_TEST", "tdnsd")
 QUERY_TIMEOUT = 15.0
@@ -102,15 +103,6 @@ def need_tdnsd():
 
 
 # ---- helpers ------------------------------------------------------------------------------
-
-def rrsets(section):
-    """{(name, type): set of rdata text}, TTLs left out, names lower-cased."""
-    out = {}
-    for rr in section:
-        key = (rr.name.to_text().lower(), dns.rdatatype.to_text(rr.rdtype))
-        out.setdefault(key, set()).update(rd.to_text().lower() for rd in rr)
-    return out
-
 
 def answer_text(r):
     return "rcode %s\n%s" % (dns.rcode.to_text(r.rcode()), r.to_text())

@@ -16,6 +16,7 @@ import pytest
 
 from conftest import (EXAMPLE_COM, EXAMPLE_NET, STANDARD_ZONES, PortLock, tdnsd_path,
                       zone_section)
+from helpers import read_exact as recv_exact
 
 NOERROR, NXDOMAIN, REFUSED = dns.rcode.NOERROR, dns.rcode.NXDOMAIN, dns.rcode.REFUSED
 
@@ -37,16 +38,6 @@ def tcp_connect(server, addr="127.0.0.1", timeout=5.0):
     s = socket.create_connection((addr, server.port), timeout=timeout)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return s
-
-
-def recv_exact(s, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = s.recv(n - len(buf))
-        if not chunk:
-            raise EOFError("connection closed after %d of %d bytes" % (len(buf), n))
-        buf += chunk
-    return buf
 
 
 def tcp_read(s):

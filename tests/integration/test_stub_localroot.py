@@ -21,6 +21,7 @@ import dns.rdatatype
 import pytest
 
 import hierarchy
+from helpers import rrsets
 
 QUERY_TIMEOUT = 15.0
 STUB = "stubbed.test."
@@ -31,14 +32,6 @@ def hier():
     h = hierarchy.Hierarchy()
     yield h
     h.stop()
-
-
-def rrsets(section):
-    out = {}
-    for rr in section:
-        key = (rr.name.to_text().lower(), dns.rdatatype.to_text(rr.rdtype))
-        out.setdefault(key, set()).update(rd.to_text().lower() for rd in rr)
-    return out
 
 
 def rquery(server, name, rdtype="A", rd=True):

@@ -18,6 +18,7 @@ import dns.rcode
 import pytest
 
 from conftest import EXAMPLE_NET, SANITIZER_MARKS, STANDARD_ZONES, tdns_cli_path
+from helpers import accept_loop, read_exact, spawn
 from upstreams import FakeUpstream
 
 BLOCKS = "\u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588"
@@ -435,24 +436,9 @@ class FakeDaemon:
         self.thread.start()
 
     def _accept(self):
-        while not self.stopping.is_set():
-            try:
-                c, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
+        accept_loop(self.sock, self.stopping, lambda c: spawn(self._serve, c))
 
-    @staticmethod
-    def _read(c, n):
-        buf = b""
-        while len(buf) < n:
-            chunk = c.recv(n - len(buf))
-            if not chunk:
-                raise EOFError
-            buf += chunk
-        return buf
+    _read = staticmethod(read_exact)
 
     def _serve(self, c):
         c.settimeout(None)

@@ -10,7 +10,6 @@ records from outside the question's domain, or truncating; it counts the queries
 import os
 import shutil
 import socket
-import struct
 import subprocess
 import threading
 import time
@@ -26,7 +25,9 @@ import dns.rdatatype
 import dns.rrset
 import pytest
 
-from helpers import Daemon, PortLock, bind_locked, recv_exact as _recv_exact, start_retrying
+from helpers import (Daemon, accept_loop, bind_locked, later, read_dns_tcp,
+                     send_dns_tcp, send_udp, spawn, start_retrying, udp_loop,
+                     unbound_server_lines)
 
 UNBOUND = "/usr/sbin/unbound"
 TLS_NAME = "dns.test"
@@ -118,7 +119,6 @@ class Unbound(Daemon):
         self.doh = pki is not None and unbound_has_doh()
         self.udp_enabled, self.tcp_enabled = udp, tcp
         self.data = EXAMPLE_TEST if local_data is None else local_data
-        self.locks = []
         start_retrying(self.start)
 
     def config(self):
@@ -136,18 +136,7 @@ class Unbound(Daemon):
                       "  http-notls-downstream: no"]
         lines += ["  do-udp: %s" % ("yes" if self.udp_enabled else "no"),
                   "  do-tcp: %s" % ("yes" if self.tcp_enabled else "no"),
-                  "  do-ip6: no",
-                  "  do-daemonize: no",
-                  '  chroot: ""',
-                  '  username: ""',
-                  '  directory: "%s"' % self.dir,
-                  '  pidfile: "%s/unbound.pid"' % self.dir,
-                  '  logfile: "%s/unbound.log"' % self.dir,
-                  "  use-syslog: no",
-                  "  verbosity: 1",
-                  "  num-threads: 1",
-                  "  access-control: 127.0.0.0/8 allow",
-                  '  module-config: "iterator"',
+                  *unbound_server_lines(self.dir, 1),
                   '  local-zone: "." static',
                   '  local-zone: "test." nodefault']
         zones = sorted({rr.split()[0] for rr in self.data if " SOA " in rr})
@@ -160,13 +149,10 @@ class Unbound(Daemon):
 
     def start(self):
         """Starts unbound on new locked ports (PortClash when another program took one)."""
-        for lk in self.locks:
-            lk.release()
-        nports = 1 + (1 if self.pki else 0) + (1 if self.doh else 0)
-        self.locks = [PortLock() for _ in range(nports)]
-        self.port = self.locks[0].port
-        self.tls_port = self.locks[1].port if self.pki else None
-        self.https_port = self.locks[2].port if self.doh else None
+        ports = self.lock_ports(1 + (1 if self.pki else 0) + (1 if self.doh else 0))
+        self.port = ports[0]
+        self.tls_port = ports[1] if self.pki else None
+        self.https_port = ports[2] if self.doh else None
         self.conf = os.path.join(self.dir, "unbound.conf")
         with open(self.conf, "w") as f:
             f.write(self.config())
@@ -188,15 +174,6 @@ class Unbound(Daemon):
         fn = dns.query.tcp if tcp else dns.query.udp
         return fn(q, "127.0.0.1", port=self.port, timeout=timeout)
 
-    def kill(self):
-        """Stops this unbound (SIGTERM by PID, SIGKILL after 10 s) but keeps its ports locked."""
-        return Daemon.kill(self)
-
-    def stop(self):
-        self.kill()
-        for lk in self.locks:
-            lk.release()
-        self.locks = []
 
 
 # ---- the scriptable fake upstream -------------------------------------------------------------
@@ -384,40 +361,22 @@ class FakeUpstream:
 
     # -- loops --
     def _udp_loop(self):
-        while not self.stopping.is_set():
-            try:
-                data, peer = self.udp.recvfrom(65535)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            for delay, wire in self._replies(data, "udp"):
-                if delay <= 0:
-                    self._sendto(wire, peer)
-                else:
-                    t = threading.Timer(delay, self._sendto, (wire, peer))
-                    t.daemon = True
-                    t.start()
+        udp_loop(self.udp, self.stopping, self._datagram)
+
+    def _datagram(self, data, peer):
+        for delay, wire in self._replies(data, "udp"):
+            later(delay, self._sendto, wire, peer)
 
     def _sendto(self, wire, peer):
-        if self.stopping.is_set():
-            return
-        try:
-            self.udp.sendto(wire, peer)
-        except OSError:
-            pass
+        send_udp(self.udp, wire, peer, self.stopping)
 
     def _tcp_loop(self):
-        while not self.stopping.is_set():
-            try:
-                conn, _ = self.tcp.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            with self.mutex:
-                self.conns.append(conn)
-            threading.Thread(target=self._serve_tcp, args=(conn,), daemon=True).start()
+        accept_loop(self.tcp, self.stopping, self._accepted)
+
+    def _accepted(self, conn):
+        with self.mutex:
+            self.conns.append(conn)
+        spawn(self._serve_tcp, conn)
 
     def _serve_tcp(self, conn):
         send_lock = threading.Lock()
@@ -427,25 +386,17 @@ class FakeUpstream:
                 return
             with send_lock:
                 try:
-                    conn.sendall(struct.pack("!H", len(wire)) + wire)
+                    send_dns_tcp(conn, wire)
                 except OSError:
                     pass
         try:
             conn.settimeout(None)
             while not self.stopping.is_set():
-                hdr = _recv_exact(conn, 2)
-                if hdr is None:
-                    return
-                data = _recv_exact(conn, struct.unpack("!H", hdr)[0])
+                data = read_dns_tcp(conn)
                 if data is None:
                     return
                 for delay, wire in self._replies(data, "tcp"):
-                    if delay <= 0:
-                        send(wire)
-                    else:
-                        t = threading.Timer(delay, send, (wire,))
-                        t.daemon = True
-                        t.start()
+                    later(delay, send, wire)
         except OSError:
             return
 
