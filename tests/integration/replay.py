@@ -36,7 +36,6 @@ REFUSED, as from a server that does not serve the zone.  Each server logs the qu
 """
 import os
 import socket
-import struct
 import threading
 
 import dns.flags
@@ -46,6 +45,8 @@ import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
+
+from helpers import accept_loop, read_dns_tcp, send_dns_tcp, send_udp, spawn, udp_loop
 
 SECTIONS = ("answer", "authority", "additional")
 
@@ -196,7 +197,7 @@ class ScriptedServer:
     def __init__(self, addr, rules, expand):
         self.addr, self.rules, self.expand = addr, rules, expand
         self.asked = []
-        self.stopping = False
+        self.stopping = threading.Event()
         self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.udp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.udp.bind((addr, 53))
@@ -237,55 +238,34 @@ class ScriptedServer:
         return r.to_wire(max_size=65535)
 
     def _udp_loop(self):
-        while not self.stopping:
-            try:
-                wire, peer = self.udp.recvfrom(65535)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            out = self.answer(wire, "udp")
-            if out is not None:
-                try:
-                    self.udp.sendto(out, peer)
-                except OSError:
-                    pass
+        udp_loop(self.udp, self.stopping, self._datagram)
+
+    def _datagram(self, wire, peer):
+        out = self.answer(wire, "udp")
+        if out is not None:
+            send_udp(self.udp, out, peer, self.stopping)
 
     def _tcp_loop(self):
-        while not self.stopping:
-            try:
-                conn, _ = self.tcp.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=self._serve_tcp, args=(conn,), daemon=True).start()
+        accept_loop(self.tcp, self.stopping, lambda conn: spawn(self._serve_tcp, conn))
 
     def _serve_tcp(self, conn):
         conn.settimeout(5)
         try:
             while True:
-                hdr = conn.recv(2)
-                if len(hdr) < 2:
+                wire = read_dns_tcp(conn)
+                if wire is None:
                     return
-                (n,) = struct.unpack("!H", hdr)
-                wire = b""
-                while len(wire) < n:
-                    chunk = conn.recv(n - len(wire))
-                    if not chunk:
-                        return
-                    wire += chunk
                 out = self.answer(wire, "tcp")
                 if out is None:
                     return
-                conn.sendall(struct.pack("!H", len(out)) + out)
+                send_dns_tcp(conn, out)
         except OSError:
             return
         finally:
             conn.close()
 
     def stop(self):
-        self.stopping = True
+        self.stopping.set()
         for t in self.threads:
             t.join(2)
         self.udp.close()

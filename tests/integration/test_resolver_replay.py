@@ -20,7 +20,6 @@ import pytest
 
 import hierarchy
 import replay
-from conftest import PortLock
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCENARIOS = sorted(glob.glob(os.path.join(HERE, "scenarios", "*.scn")))
@@ -69,13 +68,11 @@ def run_tdnsd(make_server, scenario, playback):
 
 
 def run_unbound(scenario, playback):
-    lock = PortLock()
-    ub = hierarchy.Unbound(playback, lock.port)
+    ub = hierarchy.Unbound(playback)
     try:
-        return ask(lock.port, scenario), ub.log()
+        return ask(ub.port, scenario), ub.log()
     finally:
         ub.stop()
-        lock.release()
 
 
 def test_there_are_at_least_thirty_scenarios():
