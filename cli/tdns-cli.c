@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cfg/cfg.h"
 #include "cli/cli.h"
 #include "ctl/ctl.h"
 #include "dns/dns.h"
@@ -606,6 +607,7 @@ run_ctl(const struct cli_opts *o, const struct ctl_cmd *c, int argc, char **argv
 int
 main(int argc, char **argv)
 {
+	cfg_use_schema(&cfg_schema);
 	struct cli_opts opts = { .json = false };
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },

@@ -747,6 +747,8 @@ ctl_start(struct daemon *d)
 		.reload = env_reload,
 		.stop = env_stop,
 		.status = env_status,
+		.handlers = ctl_handlers,
+		.stream_handlers = ctl_stream_handler_table(),
 		.stats = env_stats,
 		.cache = env_cache,
 		.resolver = env_resolver,
@@ -956,6 +958,7 @@ out:
 int
 main(int argc, char **argv)
 {
+	cfg_use_schema(&cfg_schema);
 	struct daemon d = { .ready_fd = -1 };
 	const char *path = NULL;
 	bool check = false;

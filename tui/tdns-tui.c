@@ -366,6 +366,7 @@ socket_path(const char *sock, const char *config)
 int
 main(int argc, char **argv)
 {
+	cfg_use_schema(&cfg_schema);
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "socket", required_argument, NULL, 's' },

@@ -15,6 +15,30 @@
 #include "cfg/cfg.h"
 #include "core/core.h"
 
+/*
+ * The schema in use: the owners' tables, registered by the program (cfg_use_schema) so that
+ * cfg, a leaf, never refers to the subsystems above it.
+ */
+static const struct cfg_schema *schema_in_use;
+#define SCHEMA (*current_schema())
+
+static const struct cfg_schema *
+current_schema(void)
+{
+	if (schema_in_use == NULL) {
+		/* A programming error: every program registers its schema before loading. */
+		fprintf(stderr, "cfg: no schema registered (cfg_use_schema)\n");
+		abort();
+	}
+	return schema_in_use;
+}
+
+void
+cfg_use_schema(const struct cfg_schema *s)
+{
+	schema_in_use = s;
+}
+
 /* Every message a value parser writes is "what was wrong; expected what". */
 #define LISTEN_EXPECT "expected ADDR, ADDR:PORT, [IPV6] or [IPV6]:PORT separated by commas, " \
 	"port 1..65535"
@@ -511,14 +535,14 @@ static void
 schema_build(void)
 {
 	size_t n = 0;
-	for (const struct cfg_table *const *t = cfg_schema.tables; *t != NULL; t++) {
+	for (const struct cfg_table *const *t = SCHEMA.tables; *t != NULL; t++) {
 		for (const struct cfg_key *k = (*t)->keys; k->key != NULL; k++) {
 			n++;
 		}
 	}
 	struct cfg_key *keys = tdns_xcalloc(n + 1, sizeof(*keys));
 	n = 0;
-	for (const struct cfg_table *const *t = cfg_schema.tables; *t != NULL; t++) {
+	for (const struct cfg_table *const *t = SCHEMA.tables; *t != NULL; t++) {
 		for (const struct cfg_key *k = (*t)->keys; k->key != NULL; k++) {
 			keys[n] = *k;
 			keys[n].section = (*t)->section;
@@ -541,7 +565,7 @@ cfg_keys(void)
 const struct cfg_table *
 cfg_named_table(const char *section)
 {
-	for (const struct cfg_table *const *t = cfg_schema.tables; *t != NULL; t++) {
+	for (const struct cfg_table *const *t = SCHEMA.tables; *t != NULL; t++) {
 		if ((*t)->named != NULL && strcmp((*t)->section, section) == 0) {
 			return *t;
 		}
@@ -710,9 +734,9 @@ list_sections(char *out, size_t cap)
 {
 	size_t off = 0;
 	out[0] = '\0';
-	for (const struct cfg_table *const *t = cfg_schema.tables; *t != NULL; t++) {
+	for (const struct cfg_table *const *t = SCHEMA.tables; *t != NULL; t++) {
 		bool again = false;
-		for (const struct cfg_table *const *u = cfg_schema.tables; u < t; u++) {
+		for (const struct cfg_table *const *u = SCHEMA.tables; u < t; u++) {
 			again = again || strcmp((*u)->section, (*t)->section) == 0;
 		}
 		if (!again) {
@@ -814,7 +838,7 @@ begin_section(struct loader *ld, char *name)
 	while (len > 0 && (name[len - 1] == ' ' || name[len - 1] == '\t')) {
 		name[--len] = '\0';
 	}
-	for (const struct cfg_table *const *t = cfg_schema.tables; *t != NULL; t++) {
+	for (const struct cfg_table *const *t = SCHEMA.tables; *t != NULL; t++) {
 		const char *word = (*t)->section;
 		size_t wlen = strlen(word);
 		if ((*t)->named == NULL && strcmp(name, word) == 0) {
@@ -836,7 +860,7 @@ begin_section(struct loader *ld, char *name)
 	char sections[512];
 	list_sections(sections, sizeof(sections));
 	fail(ld, TDNS_ECONFIG, "unknown section [%s]%s; expected one of: %s", name,
-	     in_list(cfg_schema.later_sections, name) ? " (not supported by this release yet)" :
+	     in_list(SCHEMA.later_sections, name) ? " (not supported by this release yet)" :
 	     "", sections);
 }
 
@@ -929,7 +953,7 @@ handler(void *user, const char *section, const char *name, const char *value)
 		list_keys(ld->sect, keys, sizeof(keys));
 		snprintf(full, sizeof(full), "%s/%s", ld->sect, name);
 		fail(ld, TDNS_ECONFIG, "unknown key '%s' in section [%s]%s; expected one of: %s",
-		     name, label, in_list(cfg_schema.later_keys, full) ?
+		     name, label, in_list(SCHEMA.later_keys, full) ?
 		     " (not supported by this release yet)" : "", keys);
 		return 0;
 	}
@@ -951,7 +975,7 @@ handler(void *user, const char *section, const char *name, const char *value)
 static int
 finish(struct cfg *c, char *err, size_t errlen)
 {
-	for (const struct cfg_table *const *t = cfg_schema.tables; *t != NULL; t++) {
+	for (const struct cfg_table *const *t = SCHEMA.tables; *t != NULL; t++) {
 		if ((*t)->finish == NULL) {
 			continue;
 		}
@@ -1060,7 +1084,7 @@ cfg_free(struct cfg *c)
 			value_free(k, c);
 		}
 	}
-	for (const struct cfg_table *const *t = cfg_schema.tables; *t != NULL; t++) {
+	for (const struct cfg_table *const *t = SCHEMA.tables; *t != NULL; t++) {
 		const struct cfg_named *nm = (*t)->named;
 		if (nm == NULL) {
 			continue;

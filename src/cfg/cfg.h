@@ -218,6 +218,13 @@ struct cfg_schema {
 extern const struct cfg_schema cfg_schema;
 
 /*
+ * Makes s the schema that cfg_load, cfg_keys and the writer use.  Every program calls it
+ * with &cfg_schema (src/daemon-cfg.c, the top layer) before its first cfg call; cfg itself
+ * never names the tables above it.
+ */
+void cfg_use_schema(const struct cfg_schema *s);
+
+/*
  * Every key of cfg_schema in order, section filled in, terminated by an entry whose key is
  * NULL.  Built on first use; borrowed for the life of the program.
  */

@@ -154,7 +154,17 @@ struct ctl_env {
 	 */
 	struct cache *(*cache)(void *daemon);
 	struct resolver_conf *(*resolver)(void *daemon);
+	/*
+	 * The command handlers and stream handlers (ctl_handlers and ctl_stream_handlers from
+	 * handlers.c), given by the daemon so that the server, which the handlers' streams call
+	 * into, does not call back up into the command files (issue 12: no call cycles).
+	 */
+	const struct ctl_handler *handlers;
+	const struct ctl_stream_handler *stream_handlers;
 };
+
+struct ctl_handler;
+struct ctl_stream_handler;
 
 /* One request being handled. */
 struct ctl_req {
@@ -178,6 +188,9 @@ struct ctl_handler {
 
 /* Every daemon handler, terminated by {NULL, NULL}; a unit test checks it covers ctl_cmds. */
 extern const struct ctl_handler ctl_handlers[];
+
+/* The stream handlers (cmd.h's ctl_stream_handlers), for ctl_env.stream_handlers. */
+const struct ctl_stream_handler *ctl_stream_handler_table(void);
 
 /*
  * Listens on the Unix socket at path (directories created, a stale socket replaced, mode

@@ -41,3 +41,9 @@ const struct ctl_stream_handler ctl_stream_handlers[] = {
 	  .close = ctl_cmd_log_follow_close },
 	{ .name = NULL },
 };
+
+const struct ctl_stream_handler *
+ctl_stream_handler_table(void)
+{
+	return ctl_stream_handlers;
+}

@@ -179,9 +179,10 @@ ctl_stream_end(struct ctl_stream *st)
 }
 
 static const struct ctl_stream_handler *
-stream_handler_find(const char *name)
+stream_handler_find(const struct ctl_env *env, const char *name)
 {
-	for (const struct ctl_stream_handler *h = ctl_stream_handlers; h->name != NULL; h++) {
+	const struct ctl_stream_handler *h = env->stream_handlers;
+	for (; h != NULL && h->name != NULL; h++) {
 		if (strcmp(h->name, name) == 0) {
 			return h;
 		}
@@ -193,9 +194,9 @@ stream_handler_find(const char *name)
 /* Requests                                                                                     */
 
 static ctl_handler_fn
-handler_find(const char *name)
+handler_find(const struct ctl_env *env, const char *name)
 {
-	for (const struct ctl_handler *h = ctl_handlers; h->name != NULL; h++) {
+	for (const struct ctl_handler *h = env->handlers; h != NULL && h->name != NULL; h++) {
 		if (strcmp(h->name, name) == 0) {
 			return h->fn;
 		}
@@ -259,8 +260,8 @@ handle_request(struct ctl_client *c, json_t *doc)
 		goto out;
 	}
 	const struct ctl_cmd *cmd = ctl_cmd_find(name);
-	ctl_handler_fn fn = cmd != NULL && !(cmd->flags & CTL_CMD_LOCAL) ? handler_find(name)
-									 : NULL;
+	ctl_handler_fn fn = cmd != NULL && !(cmd->flags & CTL_CMD_LOCAL)
+				    ? handler_find(c->srv->env, name) : NULL;
 	if (fn == NULL) {
 		char msg[256];
 		snprintf(msg, sizeof(msg), "unknown command: %.200s", name);
@@ -281,7 +282,7 @@ handle_request(struct ctl_client *c, json_t *doc)
 	int rc = fn(&req);
 	if (rc == TDNS_OK && (cmd->flags & CTL_CMD_STREAM)) {
 		/* Opened before the ok reply, so a client told ok is really following. */
-		const struct ctl_stream_handler *h = stream_handler_find(name);
+		const struct ctl_stream_handler *h = stream_handler_find(c->srv->env, name);
 		c->stream.c = c;
 		c->stream.state = h != NULL ? h->open(&req, &c->stream) : NULL;
 		if (c->stream.state == NULL) {

@@ -52,12 +52,6 @@ struct resolver_fwd {
 	struct it_state *iter;       /* the iterator's requests and RTT table (issue 5) */
 };
 
-struct event_base *
-fwd_base(const struct resolver_fwd *f)
-{
-	return f->base;
-}
-
 struct resolver_fwd *
 resolver_fwd_new(struct event_base *base, unsigned worker_id)
 {
@@ -100,6 +94,9 @@ drop_ups(struct resolver_fwd *f)
 	f->conf = NULL;
 }
 
+static void fwd_xfer_done(struct fwd_req *r, struct up_xfer *x, int status, const uint8_t *pkt,
+			  size_t len);
+
 void
 resolver_fwd_set_conf(struct resolver_fwd *f, struct resolver_conf *rc)
 {
@@ -116,7 +113,7 @@ resolver_fwd_set_conf(struct resolver_fwd *f, struct resolver_conf *rc)
 	}
 	f->conf = resolver_conf_ref(rc);
 	for (size_t i = 0; i < rc->nups; i++) {
-		f->ups[i] = up_new(f, rc, &rc->ups[i]);
+		f->ups[i] = up_new(f->base, rc, &rc->ups[i], fwd_xfer_done);
 	}
 }
 
@@ -345,7 +342,8 @@ want_active(const struct fwd_req *r)
 	return r->conf->forward_mode == CFG_FORWARD_CONCURRENT ? RESOLVER_CONCURRENT : 1;
 }
 
-void
+/* The end of one exchange with one server (up_done_fn). */
+static void
 fwd_xfer_done(struct fwd_req *r, struct up_xfer *x, int status, const uint8_t *pkt, size_t len)
 {
 	for (size_t i = 0; i < r->nxfers; i++) {

@@ -27,9 +27,17 @@ struct up_xfer {
 	bool stream;                /* over TCP (or the server's stream transport) */
 };
 
+/*
+ * Told when an exchange ends (status UP_*, the checked answer or NULL); x is freed by the
+ * caller right after.  The forwarder passes fwd_xfer_done, so that upstream.c never calls
+ * back into forward.c by name (issue 12: no call cycles).
+ */
+typedef void (*up_done_fn)(struct fwd_req *req, struct up_xfer *x, int status,
+			   const uint8_t *pkt, size_t len);
+
 /* One server as a worker sees it: the forwarder's health and RTT policy over a transport peer. */
 struct up {
-	struct resolver_fwd *f;
+	up_done_fn done;
 	struct resolver_upstream *info; /* in conf, which this up keeps referenced */
 	struct resolver_conf *conf;
 	unsigned refs;              /* requests and exchanges using it, plus one while current */
@@ -39,13 +47,9 @@ struct up {
 	struct net_out_peer *peer;  /* connections and TLS session, or NULL when out of memory */
 };
 
-/* Called by upstream.c when x ends; x is freed by the caller right after. */
-void fwd_xfer_done(struct fwd_req *req, struct up_xfer *x, int status, const uint8_t *pkt,
-		   size_t len);
-
-/* upstream.c */
-struct up *up_new(struct resolver_fwd *f, struct resolver_conf *conf,
-		  struct resolver_upstream *info);
+/* upstream.c: a server on base, whose exchanges end in done. */
+struct up *up_new(struct event_base *base, struct resolver_conf *conf,
+		  struct resolver_upstream *info, up_done_fn done);
 void up_ref(struct up *u);
 void up_unref(struct up *u);
 /* Sends query (its ID overwritten) to u over UDP, or a stream when stream or the server's
@@ -54,7 +58,5 @@ struct up_xfer *up_send(struct up *u, struct fwd_req *req, const uint8_t *query,
 			bool stream, unsigned timeout_ms);
 /* Stops x without a callback and frees it. */
 void up_xfer_cancel(struct up_xfer *x);
-/* The event base of f (forward.c). */
-struct event_base *fwd_base(const struct resolver_fwd *f);
 
 #endif

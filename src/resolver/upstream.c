@@ -9,15 +9,16 @@
 #include "resolver/fwd_int.h"
 
 struct up *
-up_new(struct resolver_fwd *f, struct resolver_conf *conf, struct resolver_upstream *info)
+up_new(struct event_base *base, struct resolver_conf *conf, struct resolver_upstream *info,
+       up_done_fn done)
 {
 	struct up *u = calloc(1, sizeof(*u));
 	if (u == NULL) {
 		return NULL;
 	}
 	const struct net_out_opts o = { .tls_ctx = conf->tls_ctx, .udp_tries = 1 };
-	u->peer = net_out_peer_new(fwd_base(f), &info->srv, &o);
-	u->f = f;
+	u->peer = net_out_peer_new(base, &info->srv, &o);
+	u->done = done;
 	u->info = info;
 	u->conf = resolver_conf_ref(conf);
 	u->refs = 1;
@@ -93,7 +94,7 @@ xfer_done_cb(void *arg, const struct net_out_result *r)
 				   __ATOMIC_RELAXED);
 		__atomic_store_n(&info->fails, u->fails, __ATOMIC_RELAXED);
 	}
-	fwd_xfer_done(x->req, x, r->status, r->pkt, r->len);
+	u->done(x->req, x, r->status, r->pkt, r->len);
 	xfer_free(x);
 }
 

@@ -12,6 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	cfg_use_schema(&cfg_schema);
 	/* cfg_load reads a file: hand it an anonymous in-memory one. */
 	int fd = memfd_create("fuzz.conf", 0);
 	if (fd < 0) {

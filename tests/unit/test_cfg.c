@@ -1746,6 +1746,7 @@ test_stub_zones_take_primaries_and_need_them(void **state)
 int
 main(void)
 {
+	cfg_use_schema(&cfg_schema);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_resolver_keys_default_to_recursion_and_a_256m_cache),
 		cmocka_unit_test(test_iterator_keys_default_to_builtin_hints_minimisation_and_limits),

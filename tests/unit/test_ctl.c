@@ -333,6 +333,7 @@ srv_setup(void **state)
 	snprintf(f->path, sizeof(f->path), "%s/run/ctl.sock", f->dir);
 	f->base = event_base_new();
 	f->env = (struct ctl_env){ .daemon = &f->daemon, .status = fake_status,
+				   .handlers = ctl_handlers, .stream_handlers = ctl_stream_handler_table(),
 				   .stop = fake_stop };
 	char err[256];
 	if (ctl_server_new(f->base, f->path, (gid_t)-1, &f->env, &f->srv, err, sizeof(err)) !=

@@ -80,6 +80,7 @@ test_empty_stub_table_covers_no_name(void **state)
 int
 main(void)
 {
+	cfg_use_schema(&cfg_schema);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_loaded_root_zone_records_its_load_time),
 		cmocka_unit_test(
