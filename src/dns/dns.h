@@ -241,6 +241,9 @@ bool dns_type_known(uint16_t type);
 /* True for meta-types and QTYPEs that cannot appear in zone data (OPT, TSIG, AXFR, ANY...). */
 bool dns_type_is_meta(uint16_t type);
 
+/* True for the zone transfer QTYPEs AXFR and IXFR (RFC 5936, RFC 1995). */
+bool dns_type_is_xfr(uint16_t type);
+
 /* ------------------------------------------------------------------------------------------ */
 /* Rdata (rdata.c).  Rdata is kept in uncompressed wire form; names inside keep their case.    */
 
@@ -282,7 +285,9 @@ int dns_rdata_check(uint16_t type, const uint8_t *rd, size_t rdlen);
 
 /*
  * Domain name inside rdata that an answer's additional section should resolve: NS and
- * MX/SRV targets (RFC 1035 §3.3.9, RFC 2782).  NULL for other types or when malformed.
+ * MX/SRV targets (RFC 1035 §3.3.9, RFC 2782), SVCB/HTTPS TargetName (RFC 9460 §4.1; "."
+ * is returned as the root name, the caller decides what it stands for).  NULL for other
+ * types or when malformed.
  */
 const uint8_t *dns_rdata_target(uint16_t type, const uint8_t *rd, size_t rdlen);
 

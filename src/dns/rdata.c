@@ -935,27 +935,88 @@ static const char *const svc_names[] = {
 	[SVC_IPV6HINT] = "ipv6hint",
 };
 
-/* Key from "alpn", "dohpath" or "keyNNNNN"; -1 if unknown. */
+/*
+ * Key from "alpn", "dohpath" or "keyNNNNN"; -1 if unknown, -2 for the reserved key65535.
+ * RFC 9460 §2.1: keys are lower case ("ALPN" is not a key).
+ */
 static int
 svc_key(const char *s, size_t len)
 {
 	for (size_t k = 0; k < sizeof(svc_names) / sizeof(svc_names[0]); k++) {
-		if (strlen(svc_names[k]) == len && strncasecmp(s, svc_names[k], len) == 0) {
+		if (strlen(svc_names[k]) == len && strncmp(s, svc_names[k], len) == 0) {
 			return (int)k;
 		}
 	}
-	if (len == 7 && strncasecmp(s, "dohpath", 7) == 0) {
+	if (len == 7 && strncmp(s, "dohpath", 7) == 0) {
 		return SVC_DOHPATH;
 	}
-	if (len == 5 && strncasecmp(s, "ohttp", 5) == 0) {
+	if (len == 5 && strncmp(s, "ohttp", 5) == 0) {
 		return SVC_OHTTP;
 	}
 	uint64_t v;
-	/* RFC 9460 §2.1: key65535 is reserved. */
-	if (len > 3 && strncasecmp(s, "key", 3) == 0 && parse_num(s + 3, len - 3, 65534, &v)) {
-		return (int)v;
+	if (len > 3 && strncmp(s, "key", 3) == 0 &&
+	    parse_num(s + 3, len - 3, 65535, &v)) {
+		/* RFC 9460 §14.3.2: key65535 is reserved ("Invalid key"). */
+		return v == 65535 ? -2 : (int)v;
 	}
 	return -1;
+}
+
+/*
+ * RFC 9461 §5: dohpath is a relative URI template (RFC 6570) that starts with "/" and has a
+ * "dns" variable in one of its expressions.  Returns NULL when v is acceptable, else why not.
+ */
+static const char *
+dohpath_problem(const uint8_t *v, size_t n)
+{
+	if (n == 0) {
+		return "is empty";
+	}
+	if (v[0] != '/') {
+		return "must be a relative URI template starting with '/'";
+	}
+	bool dns = false;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] < 0x21 || v[i] > 0x7e || v[i] == '}') {
+			if (v[i] >= 0x80) {
+				continue; /* UTF-8 of a URI template literal (RFC 6570 §2.1) */
+			}
+			return "has a character a URI template does not allow";
+		}
+		if (v[i] != '{') {
+			continue;
+		}
+		size_t j = i + 1;
+		while (j < n && v[j] != '}') {
+			j++;
+		}
+		if (j == n) {
+			return "has an unclosed '{' expression";
+		}
+		size_t k = i + 1;
+		if (k < j && strchr("+#./;?&", v[k]) != NULL) {
+			k++; /* RFC 6570 §2.2 operator */
+		}
+		while (k < j) {
+			size_t e = k;
+			while (e < j && v[e] != ',') {
+				e++;
+			}
+			size_t vl = e - k;
+			const uint8_t *mod = memchr(v + k, ':', vl);
+			if (mod != NULL) {
+				vl = (size_t)(mod - (v + k));
+			} else if (vl > 0 && v[k + vl - 1] == '*') {
+				vl--;
+			}
+			if (vl == 3 && memcmp(v + k, "dns", 3) == 0) {
+				dns = true;
+			}
+			k = e + 1;
+		}
+		i = j;
+	}
+	return dns ? NULL : "must contain the \"dns\" variable, as in /dns-query{?dns}";
 }
 
 static void
@@ -1165,6 +1226,11 @@ put_svc_value(struct pctx *c, uint16_t key, const char *s, size_t len, const str
 				j++;
 			}
 			int k = svc_key((const char *)raw + i, j - i);
+			if (k == -2) {
+				r = fail(c, TDNS_EBADRDATA, "key65535 in %s mandatory list is reserved "
+					 "(RFC 9460 §14.3.2) and cannot be used", c->tname);
+				goto out;
+			}
 			if (k < 0 || k == SVC_MANDATORY || nk == 64) {
 				r = fail(c, TDNS_EBADRDATA,
 					 "bad key '%.*s' in %s mandatory list, expected SvcParam "
@@ -1202,7 +1268,14 @@ put_svc_value(struct pctx *c, uint16_t key, const char *s, size_t len, const str
 				il = 0;
 				continue;
 			}
-			if (raw[i] == '\\' && i + 1 < n) {
+			if (raw[i] == '\\') {
+				/* Appendix A.1: a backslash escapes the next octet, so one must follow */
+				if (i + 1 == n) {
+					r = fail(c, TDNS_EBADRDATA, "%s alpn ends in a lone backslash; "
+						 "write \\\\\\\\ for a backslash in a protocol id",
+						 c->tname);
+					goto out;
+				}
 				i++;
 			}
 			if (il == 255) {
@@ -1258,6 +1331,15 @@ put_svc_value(struct pctx *c, uint16_t key, const char *s, size_t len, const str
 			r = fail(c, TDNS_EBADRDATA, "%s SvcParam %s takes no value", c->tname, kn);
 		}
 		break;
+	case SVC_DOHPATH: {
+		const char *why = dohpath_problem(raw, n);
+		if (why != NULL) {
+			r = fail(c, TDNS_EBADRDATA, "%s dohpath %s (RFC 9461 §5)", c->tname, why);
+			goto out;
+		}
+		tdns_buf_bytes(&c->b, raw, n);
+		break;
+	}
 	default:
 		tdns_buf_bytes(&c->b, raw, n);
 	}
@@ -1284,14 +1366,20 @@ put_svcparams(struct pctx *c)
 		const char *eq = memchr(t->s, '=', t->len);
 		size_t kl = eq ? (size_t)(eq - t->s) : t->len;
 		int key = svc_key(t->s, kl);
+		if (key == -2) {
+			r = fail(c, TDNS_EBADRDATA, "%s SvcParam key65535 is reserved (RFC 9460 "
+				 "§14.3.2) and cannot be used", c->tname);
+			goto out;
+		}
 		if (key < 0) {
 			r = fail(c, TDNS_EBADRDATA, "unknown %s SvcParam key '%.*s', expected "
-				 "mandatory, alpn, no-default-alpn, port, ipv4hint, ech, ipv6hint "
-				 "or keyNNNNN", c->tname, (int)kl, t->s);
+				 "mandatory, alpn, no-default-alpn, port, ipv4hint, ech, ipv6hint, "
+				 "dohpath, ohttp or keyNNNNN, in lower case", c->tname, (int)kl, t->s);
 			goto out;
 		}
 		const char *v = eq ? eq + 1 : NULL;
 		size_t vl = eq ? t->len - kl - 1 : 0;
+		const char *kstr = t->s;
 		/* key= "value" as two tokens, or key="value" kept in one */
 		if (eq != NULL && vl == 0 && c->i < c->ntok && c->toks[c->i].quoted) {
 			t = next_tok(c);
@@ -1302,10 +1390,11 @@ put_svcparams(struct pctx *c)
 			vl -= 2;
 		}
 		bool needs = key == SVC_MANDATORY || key == SVC_ALPN || key == SVC_PORT ||
-			     key == SVC_IPV4HINT || key == SVC_IPV6HINT || key == SVC_ECH;
+			     key == SVC_IPV4HINT || key == SVC_IPV6HINT || key == SVC_ECH ||
+			     key == SVC_DOHPATH;
 		if (needs && vl == 0) {
 			r = fail(c, TDNS_EBADRDATA, "%s SvcParam '%.*s' needs a value", c->tname,
-				 (int)kl, t->s);
+				 (int)kl, kstr);
 			goto out;
 		}
 		ps[np].key = (uint16_t)key;
@@ -1357,6 +1446,28 @@ put_svcparams(struct pctx *c)
 	}
 	memcpy(c->b.p + base, tmp, total);
 	free(tmp);
+	/* RFC 9460 §8: every key listed in mandatory must be in the record. */
+	if (ps[0].key == SVC_MANDATORY) {
+		/* After the sort above, mandatory (key 0) comes first, at base. */
+		const uint8_t *mv = c->b.p + base + 4;
+		size_t ml = tdns_get16(c->b.p + base + 2);
+		for (size_t m = 0; m + 1 < ml; m += 2) {
+			uint16_t mk = tdns_get16(mv + m);
+			bool found = false;
+			for (size_t q = 1; q < np && !found; q++) {
+				found = ps[q].key == mk;
+			}
+			if (!found) {
+				char kn[16];
+				snprintf(kn, sizeof(kn), "key%u", (unsigned)mk);
+				r = fail(c, TDNS_EBADRDATA, "%s mandatory lists %s, which the record "
+					 "does not have (RFC 9460 §8)", c->tname,
+					 mk < sizeof(svc_names) / sizeof(svc_names[0]) ?
+					 svc_names[mk] : mk == SVC_DOHPATH ? "dohpath" : kn);
+				goto out;
+			}
+		}
+	}
 	/* Semantic checks (mandatory keys present, alpn with no-default-alpn). */
 	struct out dry = { .dry = true };
 	if (!wire_svcparams(c->b.p + base, total, &dry)) {
@@ -2054,6 +2165,10 @@ dns_rdata_target(uint16_t type, const uint8_t *rd, size_t rdlen)
 		break;
 	case DNS_TYPE_SRV:
 		off = 6;
+		break;
+	case DNS_TYPE_SVCB:
+	case DNS_TYPE_HTTPS:
+		off = 2; /* RFC 9460 §2.2: SvcPriority, then TargetName */
 		break;
 	default:
 		return NULL;

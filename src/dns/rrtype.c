@@ -323,3 +323,9 @@ dns_type_is_meta(uint16_t type)
 	const struct dns_rrtype *t = dns_rrtype_find(type);
 	return t != NULL && (t->flags & DNS_RRF_META);
 }
+
+bool
+dns_type_is_xfr(uint16_t type)
+{
+	return type == DNS_TYPE_AXFR || type == DNS_TYPE_IXFR;
+}

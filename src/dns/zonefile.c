@@ -161,7 +161,8 @@ zf_name_error(struct zf *z, const struct zf_src *f, unsigned line, const struct 
 
 /* ---- TTLs ---- */
 
-enum { TTL_OK, TTL_BAD, TTL_RANGE };
+/* TTL_RANGE: above 2^31-1 but within 32 bits (capped); TTL_HUGE: beyond 32 bits. */
+enum { TTL_OK, TTL_BAD, TTL_RANGE, TTL_HUGE };
 
 /* RFC 1035 §5.1 decimal seconds, or BIND's units (1w2d3h4m5s, any case). */
 static int
@@ -177,8 +178,8 @@ ttl_parse(const char *s, size_t len, uint32_t *out)
 		char c = s[i];
 		if (c >= '0' && c <= '9') {
 			num = num * 10 + (uint64_t)(c - '0');
-			if (num > ZF_TTL_MAX) {
-				return TTL_RANGE;
+			if (num > UINT32_MAX) {
+				return TTL_HUGE;
 			}
 			digits = true;
 			continue;
@@ -196,8 +197,8 @@ ttl_parse(const char *s, size_t len, uint32_t *out)
 		default: return TTL_BAD;
 		}
 		total += num * mult;
-		if (total > ZF_TTL_MAX) {
-			return TTL_RANGE;
+		if (total > UINT32_MAX) {
+			return TTL_HUGE;
 		}
 		num = 0;
 		digits = false;
@@ -210,13 +211,18 @@ ttl_parse(const char *s, size_t len, uint32_t *out)
 		total = num;
 	}
 	*out = (uint32_t)total;
-	return TTL_OK;
+	return total > ZF_TTL_MAX ? TTL_RANGE : TTL_OK;
 }
 
 int
 dns_ttl_parse(const char *s, size_t len, uint32_t *out)
 {
-	return ttl_parse(s, len, out) == TTL_OK ? TDNS_OK : TDNS_EBADTEXT;
+	uint32_t v;
+	if (ttl_parse(s, len, &v) != TTL_OK) {
+		return TDNS_EBADTEXT;
+	}
+	*out = v;
+	return TDNS_OK;
 }
 
 static int
@@ -225,6 +231,16 @@ zf_ttl(struct zf *z, const struct zf_src *f, unsigned line, const struct dns_tok
 {
 	int r = t->quoted ? TTL_BAD : ttl_parse(t->s, t->len, out);
 	if (r == TTL_RANGE) {
+		/*
+		 * RFC 2181 §8: a TTL with the top bit set is out of range.  As BIND does, load
+		 * the record with the largest TTL allowed and say so, rather than fail the zone.
+		 */
+		tdns_warn("%s:%u: TTL '%.*s' is above 2147483647 (RFC 2181 §8), capped to "
+			  "2147483647", f->name, line, qlen(t->len), t->s);
+		*out = ZF_TTL_MAX;
+		return TDNS_OK;
+	}
+	if (r == TTL_HUGE) {
 		return zf_fail(z, f, line, TDNS_EZONEFILE,
 			       "TTL '%.*s' is out of range: expected at most 2147483647 seconds "
 			       "(RFC 2181 §8)", qlen(t->len), t->s);
@@ -675,15 +691,36 @@ set_owner(struct zf *z, const struct zf_src *f, unsigned line, const struct dns_
 static int
 read_source(struct zf *z, struct zf_src *f, int depth);
 
-/* Copies a token's text with \X escapes resolved (file names of $INCLUDE). */
+/*
+ * Copies a token's text with the <character-string> escapes \X and \DDD resolved (RFC 1035
+ * §5.1: the file name of $INCLUDE is one).  False on a bad escape, a NUL, or no room.
+ */
 static bool
 tok_unescape(const struct dns_tok *t, char *out, size_t cap)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < t->len; i++) {
 		char c = t->s[i];
-		if (c == '\\' && i + 1 < t->len) {
-			c = t->s[++i];
+		if (c == '\\') {
+			if (i + 1 >= t->len) {
+				return false;
+			}
+			const char *d = t->s + i + 1;
+			if (d[0] >= '0' && d[0] <= '9') {
+				if (i + 3 >= t->len || d[1] < '0' || d[1] > '9' || d[2] < '0' ||
+				    d[2] > '9') {
+					return false;
+				}
+				int v = (d[0] - '0') * 100 + (d[1] - '0') * 10 + (d[2] - '0');
+				if (v > 255) {
+					return false;
+				}
+				c = (char)v;
+				i += 3;
+			} else {
+				c = d[0];
+				i++;
+			}
 		}
 		if (c == '\0' || n + 1 >= cap) {
 			return false;

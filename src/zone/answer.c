@@ -67,7 +67,8 @@ put_rrset(struct ans *a, int section, const uint8_t *owner, const struct zone_rr
 }
 
 static void
-want_additional(struct ans *a, const struct zone *z, const struct zone_rrset *r, bool glue)
+want_additional(struct ans *a, const struct zone *z, const struct zone_rrset *r, bool glue,
+		const uint8_t *owner)
 {
 	const uint8_t *p = r->data;
 	for (uint16_t i = 0; i < r->count && a->nadd < ADD_MAX; i++) {
@@ -75,6 +76,10 @@ want_additional(struct ans *a, const struct zone *z, const struct zone_rrset *r,
 		uint16_t rdlen;
 		p = zone_rdata_next(p, &rd, &rdlen);
 		const uint8_t *t = dns_rdata_target(r->type, rd, rdlen);
+		if (t != NULL && t[0] == 0 && owner != NULL && tdns_get16(rd) != 0) {
+			/* RFC 9460 §2.5.2: TargetName "." in ServiceMode is the owner itself. */
+			t = owner;
+		}
 		if (t == NULL || t[0] == 0) {
 			continue;
 		}
@@ -82,7 +87,7 @@ want_additional(struct ans *a, const struct zone *z, const struct zone_rrset *r,
 	}
 }
 
-/* The answer's rrset: additional processing for the types RFC 1035 §3.3 names (and SRV). */
+/* The answer's rrset: additional processing for the types RFC 1035 §3.3 names, SRV, SVCB. */
 static void
 answer_rrset(struct ans *a, const struct zone *z, const uint8_t *owner,
 	     const struct zone_rrset *r)
@@ -91,9 +96,12 @@ answer_rrset(struct ans *a, const struct zone *z, const uint8_t *owner,
 		return;
 	}
 	if (r->type == DNS_TYPE_NS) {
-		want_additional(a, z, r, true);
+		want_additional(a, z, r, true, NULL);
 	} else if (r->type == DNS_TYPE_MX || r->type == DNS_TYPE_SRV) {
-		want_additional(a, z, r, false);
+		want_additional(a, z, r, false, NULL);
+	} else if (r->type == DNS_TYPE_SVCB || r->type == DNS_TYPE_HTTPS) {
+		/* RFC 9460 §4.1: the addresses of in-zone targets, as for MX and SRV. */
+		want_additional(a, z, r, false, owner);
 	}
 }
 
@@ -116,7 +124,7 @@ referral(struct ans *a, const struct zone *z, const struct zone_node *cut, const
 	a->auth_owner = owner;
 	a->auth_rrset = zone_node_rrset(cut, DNS_TYPE_NS);
 	if (a->auth_rrset != NULL) {
-		want_additional(a, z, a->auth_rrset, true);
+		want_additional(a, z, a->auth_rrset, true, NULL);
 	}
 	return STEP_DONE;
 }
@@ -215,6 +223,10 @@ dname(struct ans *a, const struct zone_node *n, const uint8_t *sname, size_t pre
 	if (rc != TDNS_OK) {
 		dns_build_truncate(a->b);
 		a->truncated = true;
+		return STEP_DONE;
+	}
+	if (a->q->qtype == DNS_TYPE_CNAME) {
+		/* RFC 6672 §3.2: the synthesised CNAME is itself the answer to a CNAME query. */
 		return STEP_DONE;
 	}
 	*next = synth;
@@ -417,7 +429,10 @@ zone_answer(const struct zone_set *s, const struct dns_query *q, struct dns_buil
 		return;
 	}
 	if (q->qtype == DNS_TYPE_AXFR || q->qtype == DNS_TYPE_IXFR) {
-		/* No transfers (yet); BIND answers REFUSED when they are not allowed. */
+		/*
+		 * No transfers (yet); BIND answers REFUSED when they are not allowed.  Over UDP the
+		 * caller answers NOTIMP first (RFC 5936 §4.2, as BIND, Knot and NSD do).
+		 */
 		a.rcode = DNS_RCODE_REFUSED;
 		finish(&a, false, info);
 		return;

@@ -215,6 +215,10 @@ test_golden_wire_for_common_types(void **state)
 		   "0001000001000c08665c6f6f2c6261720268320003000201bb270f0000");
 	round_trip("SVCB", "1 . key7=\"/dns-query{?dns}\"", "1 . key7=\"/dns-query{?dns}\"",
 		   "000100000700102f646e732d71756572797b3f646e737d");
+	round_trip("SVCB", "1 . dohpath=/q{&x,dns:4}", "1 . key7=\"/q{&x,dns:4}\"", NULL);
+	/* a trailing escaped backslash in alpn: "\\\\" is one backslash in the protocol id */
+	round_trip("HTTPS", "1 . alpn=\"h2,h3\\\\\\\\\"", "1 . alpn=\"h2,h3\\\\\\\\\"",
+		   "000100000100070268320368335c");
 	round_trip("NSEC3PARAM", "1 0 10 D399EAAB", "1 0 10 D399EAAB", "0100000a04d399eaab");
 }
 
@@ -425,13 +429,29 @@ test_bad_inputs_say_what_was_expected(void **state)
 	bad("LOC", "10 N 0 E -100000.01m", "LOC altitude must be -100000.00m to 42849672.95m");
 	bad("LOC", "10 N 0 E 0m 90000001m", "LOC size must be 0m to 90000000m");
 	bad("SVCB", "1 . alpn=h2 alpn=h3", "duplicate SVCB SvcParam key alpn");
-	bad("SVCB", "1 . mandatory=port alpn=h2", "SVCB parameters inconsistent");
+	bad("SVCB", "1 . mandatory=port alpn=h2",
+	    "SVCB mandatory lists port, which the record does not have (RFC 9460 §8)");
 	bad("SVCB", "1 . no-default-alpn", "SVCB parameters inconsistent");
 	bad("SVCB", "1 . port=99999", "SVCB port must be 0-65535, got '99999'");
 	bad("SVCB", "1 . ipv4hint=1.2.3", "bad IPv4 address '1.2.3' in SVCB ipv4hint");
 	bad("SVCB", "1 . frob=1", "unknown SVCB SvcParam key 'frob'");
 	bad("SVCB", "1 . alpn", "SVCB SvcParam 'alpn' needs a value");
-	bad("SVCB", "1 . key65535", "unknown SVCB SvcParam key 'key65535'");
+	bad("SVCB", "1 . key65535", "SVCB SvcParam key65535 is reserved (RFC 9460 §14.3.2)");
+	bad("SVCB", "1 . key65535=x", "SVCB SvcParam key65535 is reserved");
+	bad("SVCB", "1 . mandatory=key65535 alpn=h2", "key65535 in SVCB mandatory list is reserved");
+	/* RFC 9460 §2.1: keys are lower case */
+	bad("HTTPS", "1 . ALPN=h2", "unknown HTTPS SvcParam key 'ALPN'");
+	bad("HTTPS", "1 . Port=443", "unknown HTTPS SvcParam key 'Port'");
+	bad("HTTPS", "1 . KEY9=x", "unknown HTTPS SvcParam key 'KEY9'");
+	bad("HTTPS", "1 . mandatory=ALPN alpn=h2", "bad key 'ALPN' in HTTPS mandatory list");
+	/* Appendix A.1: after char-string decoding, a backslash must escape something */
+	bad("HTTPS", "1 . alpn=\"h2\\\\\"", "HTTPS alpn ends in a lone backslash");
+	/* RFC 9461 §5: dohpath is a relative URI template with the dns variable */
+	bad("HTTPS", "1 . dohpath=\"\"", "HTTPS SvcParam 'dohpath' needs a value");
+	bad("HTTPS", "1 . dohpath=/q", "HTTPS dohpath must contain the \"dns\" variable");
+	bad("HTTPS", "1 . dohpath=/q{?dnsx}", "HTTPS dohpath must contain the \"dns\" variable");
+	bad("HTTPS", "1 . dohpath=https://x/q{?dns}", "must be a relative URI template");
+	bad("HTTPS", "1 . dohpath=/q{?dns", "has an unclosed '{' expression");
 	bad("HTTPS", "1 . alpn=h2,,h3", "empty protocol id in HTTPS alpn");
 	bad("URI", "10 1", "URI rdata ends early: target expected");
 }

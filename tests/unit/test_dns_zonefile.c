@@ -612,6 +612,32 @@ test_include_resolves_relative_path_and_restores_origin_and_owner(void **state)
 }
 
 static void
+test_include_file_name_escapes_are_decoded(void **state)
+{
+	(void)state;
+	/* RFC 1035 §5.1: the file name is a <character-string>; \DDD is decimal. */
+	struct tmpdir t;
+	tmp_make(&t);
+	write_file(t.path, "main.zone", "$INCLUDE \"zone\\040part.db\"\n$INCLUDE a\\050\\ b.db\n");
+	write_file(t.path, "zone(part.db", "x A 192.0.2.1\n");
+	write_file(t.path, "a2 b.db", "y A 192.0.2.2\n");
+	char main_path[512];
+	snprintf(main_path, sizeof(main_path), "%s/main.zone", t.path);
+	struct coll *c = coll_new();
+	struct dns_zf_error err;
+	int rc = dns_zonefile_read(main_path, ORIGIN, 3600, collect, c, &err);
+	if (rc != TDNS_OK) {
+		fail_msg("%s", err.msg);
+	}
+	assert_int_equal(c->n, 2);
+	check_rr(c, 0, "x.example.com.", DNS_TYPE_A, 3600, A1, 4);
+	check_rr(c, 1, "y.example.com.", DNS_TYPE_A, 3600, A2, 4);
+	coll_free(c);
+	const char *names[] = { "main.zone", "zone(part.db", "a2 b.db", NULL };
+	tmp_remove(&t, names);
+}
+
+static void
 test_include_errors_carry_the_included_file_and_line(void **state)
 {
 	(void)state;
@@ -687,9 +713,42 @@ test_bad_ttl_messages(void **state)
 	(void)state;
 	load_err("a 1x A 192.0.2.1\n", 1,
 		 "t.zone:1: bad TTL '1x': expected seconds or units w d h m s");
-	load_err("a IN 2147483648 A 192.0.2.1\n", 1,
-		 "t.zone:1: TTL '2147483648' is out of range: expected at most 2147483647 "
+	load_err("a IN 4294967296 A 192.0.2.1\n", 1,
+		 "t.zone:1: TTL '4294967296' is out of range: expected at most 2147483647 "
 		 "seconds (RFC 2181 §8)");
+}
+
+static char warned[512];
+
+static void
+keep_warning(enum tdns_log_level level, const char *msg)
+{
+	if (level == TDNS_LOG_WARNING) {
+		snprintf(warned, sizeof(warned), "%s", msg);
+	}
+}
+
+static void
+test_ttl_with_the_top_bit_set_is_capped_with_a_warning(void **state)
+{
+	(void)state;
+	/* RFC 2181 §8, as BIND: the record loads with TTL 2^31-1 and a file:line warning. */
+	struct coll *c = coll_new();
+	tdns_log_init(true, TDNS_LOG_WARNING);
+	tdns_log_set_hook(keep_warning);
+	warned[0] = '\0';
+	load_ok("a 4294967295 A 192.0.2.1\n", c);
+	assert_string_equal(warned, "t.zone:1: TTL '4294967295' is above 2147483647 (RFC 2181 §8), "
+			    "capped to 2147483647");
+	warned[0] = '\0';
+	load_ok("\n$TTL 2147483648\nb A 192.0.2.2\n", c);
+	assert_string_equal(warned, "t.zone:2: TTL '2147483648' is above 2147483647 (RFC 2181 §8), "
+			    "capped to 2147483647");
+	tdns_log_set_hook(NULL);
+	assert_int_equal(c->n, 2);
+	check_rr(c, 0, "a.example.com.", DNS_TYPE_A, 2147483647u, A1, 4);
+	check_rr(c, 1, "b.example.com.", DNS_TYPE_A, 2147483647u, A2, 4);
+	coll_free(c);
 }
 
 static void
@@ -868,6 +927,8 @@ main(void)
 		cmocka_unit_test(test_include_errors_carry_the_included_file_and_line),
 		cmocka_unit_test(test_unknown_type_reports_line),
 		cmocka_unit_test(test_bad_ttl_messages),
+		cmocka_unit_test(test_ttl_with_the_top_bit_set_is_capped_with_a_warning),
+		cmocka_unit_test(test_include_file_name_escapes_are_decoded),
 		cmocka_unit_test(test_other_classes_are_refused),
 		cmocka_unit_test(test_unbalanced_parentheses),
 		cmocka_unit_test(test_unterminated_quote),
