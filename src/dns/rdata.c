@@ -1227,8 +1227,9 @@ put_svc_value(struct pctx *c, uint16_t key, const char *s, size_t len, const str
 			}
 			int k = svc_key((const char *)raw + i, j - i);
 			if (k == -2) {
-				r = fail(c, TDNS_EBADRDATA, "key65535 in %s mandatory list is reserved "
-					 "(RFC 9460 §14.3.2) and cannot be used", c->tname);
+				r = fail(c, TDNS_EBADRDATA, "key65535 in %s mandatory list is "
+					 "reserved (RFC 9460 §14.3.2) and cannot be used",
+					 c->tname);
 				goto out;
 			}
 			if (k < 0 || k == SVC_MANDATORY || nk == 64) {
@@ -1269,11 +1270,11 @@ put_svc_value(struct pctx *c, uint16_t key, const char *s, size_t len, const str
 				continue;
 			}
 			if (raw[i] == '\\') {
-				/* Appendix A.1: a backslash escapes the next octet, so one must follow */
+				/* Appendix A.1: a backslash escapes the next octet */
 				if (i + 1 == n) {
-					r = fail(c, TDNS_EBADRDATA, "%s alpn ends in a lone backslash; "
-						 "write \\\\\\\\ for a backslash in a protocol id",
-						 c->tname);
+					r = fail(c, TDNS_EBADRDATA, "%s alpn ends in a lone "
+						 "backslash; write \\\\\\\\ for a backslash in a "
+						 "protocol id", c->tname);
 					goto out;
 				}
 				i++;
@@ -1374,7 +1375,8 @@ put_svcparams(struct pctx *c)
 		if (key < 0) {
 			r = fail(c, TDNS_EBADRDATA, "unknown %s SvcParam key '%.*s', expected "
 				 "mandatory, alpn, no-default-alpn, port, ipv4hint, ech, ipv6hint, "
-				 "dohpath, ohttp or keyNNNNN, in lower case", c->tname, (int)kl, t->s);
+				 "dohpath, ohttp or keyNNNNN, in lower case", c->tname, (int)kl,
+				 t->s);
 			goto out;
 		}
 		const char *v = eq ? eq + 1 : NULL;
@@ -1460,8 +1462,8 @@ put_svcparams(struct pctx *c)
 			if (!found) {
 				char kn[16];
 				snprintf(kn, sizeof(kn), "key%u", (unsigned)mk);
-				r = fail(c, TDNS_EBADRDATA, "%s mandatory lists %s, which the record "
-					 "does not have (RFC 9460 §8)", c->tname,
+				r = fail(c, TDNS_EBADRDATA, "%s mandatory lists %s, which the "
+					 "record does not have (RFC 9460 §8)", c->tname,
 					 mk < sizeof(svc_names) / sizeof(svc_names[0]) ?
 					 svc_names[mk] : mk == SVC_DOHPATH ? "dohpath" : kn);
 				goto out;
@@ -1477,6 +1479,364 @@ put_svcparams(struct pctx *c)
 out:
 	free(ps);
 	return r;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* CERT, EUI48/EUI64, ILNP, APL, IPSECKEY/AMTRELAY gateways, HIP, DSYNC                        */
+
+/* RFC 4398 §2.1 certificate type mnemonics. */
+static const struct {
+	const char *name;
+	uint16_t num;
+} cert_types[] = {
+	{ "PKIX", 1 }, { "SPKI", 2 }, { "PGP", 3 }, { "IPKIX", 4 }, { "ISPKI", 5 },
+	{ "IPGP", 6 }, { "ACPKIX", 7 }, { "IACPKIX", 8 }, { "URI", 253 }, { "OID", 254 },
+};
+
+static int
+put_certtype(struct pctx *c, const struct dns_tok *t)
+{
+	uint64_t v;
+	if (parse_num(t->s, t->len, 65535, &v)) {
+		tdns_buf_u16(&c->b, (uint16_t)v);
+		return TDNS_OK;
+	}
+	for (size_t k = 0; k < sizeof(cert_types) / sizeof(cert_types[0]); k++) {
+		if (strlen(cert_types[k].name) == t->len &&
+		    strncasecmp(cert_types[k].name, t->s, t->len) == 0) {
+			tdns_buf_u16(&c->b, cert_types[k].num);
+			return TDNS_OK;
+		}
+	}
+	return fail(c, TDNS_EBADRDATA, "%s certificate type must be 0-65535 or a mnemonic like "
+		    "PKIX or PGP, got '%.*s'", c->tname, TOK(t));
+}
+
+/* RFC 7043 §3.2/§4.2: n hex pairs joined by "-". */
+static int
+put_eui(struct pctx *c, const struct dns_tok *t, size_t n)
+{
+	uint8_t tmp[8];
+	if (t->len != n * 3 - 1) {
+		goto bad;
+	}
+	for (size_t k = 0; k < n; k++) {
+		const char *p = t->s + k * 3;
+		int a = hexval(p[0]), b = hexval(p[1]);
+		if (a < 0 || b < 0 || (k + 1 < n && p[2] != '-')) {
+			goto bad;
+		}
+		tmp[k] = (uint8_t)(a << 4 | b);
+	}
+	tdns_buf_bytes(&c->b, tmp, n);
+	return TDNS_OK;
+bad:
+	return fail(c, TDNS_EBADRDATA, "%s address must be %zu hex pairs joined by '-', as in %s, "
+		    "got '%.*s'", c->tname, n, n == 6 ? "00-00-5e-00-53-2a" :
+		    "00-00-5e-ef-10-00-00-2a", TOK(t));
+}
+
+/* RFC 6742 §2.1 (and §2.3): four groups of 1-4 hex digits joined by ":". */
+static int
+put_ilnp64(struct pctx *c, const struct dns_tok *t, const char *label)
+{
+	uint8_t tmp[8];
+	size_t g = 0, i = 0;
+	while (g < 4) {
+		unsigned v = 0, nd = 0;
+		while (i < t->len && hexval(t->s[i]) >= 0 && nd < 5) {
+			v = v << 4 | (unsigned)hexval(t->s[i]);
+			i++;
+			nd++;
+		}
+		if (nd == 0 || nd > 4) {
+			break;
+		}
+		tmp[2 * g] = (uint8_t)(v >> 8);
+		tmp[2 * g + 1] = (uint8_t)v;
+		g++;
+		if (g < 4) {
+			if (i >= t->len || t->s[i] != ':') {
+				break;
+			}
+			i++;
+		}
+	}
+	if (g != 4 || i != t->len) {
+		return fail(c, TDNS_EBADRDATA, "%s %s must be four 16-bit hex groups as in "
+			    "0014:4fff:ff20:ee64, got '%.*s'", c->tname, label, TOK(t));
+	}
+	tdns_buf_bytes(&c->b, tmp, 8);
+	return TDNS_OK;
+}
+
+/* RFC 3123 §4-5: items "[!]afi:address/prefix"; address octets after the last non-zero
+ * one are left out of the wire form. */
+static int
+put_apl(struct pctx *c)
+{
+	const struct dns_tok *t;
+	while ((t = next_tok(c)) != NULL) {
+		const char *s = t->s;
+		size_t len = t->len, i = 0;
+		bool neg = len > 0 && s[0] == '!';
+		i = neg ? 1 : 0;
+		const char *colon = memchr(s + i, ':', len - i);
+		const char *slash = colon ? memchr(colon, '/', len - (size_t)(colon - s)) : NULL;
+		uint64_t afi = 0, prefix = 0;
+		if (colon == NULL || slash == NULL ||
+		    !parse_num(s + i, (size_t)(colon - s) - i, 65535, &afi) ||
+		    (afi != 1 && afi != 2) ||
+		    !parse_num(slash + 1, len - (size_t)(slash + 1 - s), afi == 1 ? 32 : 128,
+			       &prefix)) {
+			goto bad;
+		}
+		char a[64];
+		size_t al = (size_t)(slash - colon - 1);
+		if (al >= sizeof(a)) {
+			goto bad;
+		}
+		memcpy(a, colon + 1, al);
+		a[al] = '\0';
+		uint8_t bin[16];
+		if (inet_pton(afi == 1 ? AF_INET : AF_INET6, a, bin) != 1) {
+			goto bad;
+		}
+		size_t n = afi == 1 ? 4 : 16;
+		while (n > 0 && bin[n - 1] == 0) {
+			n--;
+		}
+		tdns_buf_u16(&c->b, (uint16_t)afi);
+		tdns_buf_u8(&c->b, (uint8_t)prefix);
+		tdns_buf_u8(&c->b, (uint8_t)((neg ? 0x80 : 0) | n));
+		tdns_buf_bytes(&c->b, bin, n);
+		continue;
+bad:
+		return fail(c, TDNS_EBADRDATA, "bad APL item '%.*s', expected [!]1:IPv4/0-32 or "
+			    "[!]2:IPv6/0-128", TOK(t));
+	}
+	return TDNS_OK;
+}
+
+static bool
+wire_apl(const uint8_t *p, size_t n, struct out *o)
+{
+	for (size_t pos = 0; pos < n;) {
+		if (pos + 4 > n) {
+			return false;
+		}
+		uint16_t afi = tdns_get16(p + pos);
+		uint8_t prefix = p[pos + 2];
+		size_t al = p[pos + 3] & 0x7f;
+		bool neg = p[pos + 3] & 0x80;
+		size_t max = afi == 1 ? 4 : 16;
+		if ((afi != 1 && afi != 2) || al > max || pos + 4 + al > n ||
+		    prefix > (afi == 1 ? 32 : 128)) {
+			return false;
+		}
+		uint8_t bin[16] = { 0 };
+		memcpy(bin, p + pos + 4, al);
+		char a[INET6_ADDRSTRLEN];
+		inet_ntop(afi == 1 ? AF_INET : AF_INET6, bin, a, sizeof(a));
+		o_item(o);
+		o_fmt(o, "%s%u:%s/%u", neg ? "!" : "", (unsigned)afi, a, (unsigned)prefix);
+		pos += 4 + al;
+	}
+	return true;
+}
+
+/* RFC 4025 §2.5, RFC 8777 §4.2.3: the gateway or relay whose kind octet 1 of rdata gives. */
+static int
+put_gateway(struct pctx *c, const struct dns_tok *t, const char *label)
+{
+	unsigned gt = c->b.len > 1 ? c->b.p[1] & 0x7f : 255;
+	switch (gt) {
+	case 0:
+		if (t->len != 1 || t->s[0] != '.') {
+			return fail(c, TDNS_EBADRDATA, "%s %s must be '.' for type 0, got '%.*s'",
+				    c->tname, label, TOK(t));
+		}
+		return TDNS_OK;
+	case 1:
+	case 2: {
+		char a[64];
+		uint8_t bin[16];
+		size_t l = t->len < sizeof(a) - 1 ? t->len : sizeof(a) - 1;
+		memcpy(a, t->s, l);
+		a[l] = '\0';
+		if (t->len >= sizeof(a) || inet_pton(gt == 1 ? AF_INET : AF_INET6, a, bin) != 1) {
+			return fail(c, TDNS_EBADRDATA, "%s %s of type %u must be an %s address, "
+				    "got '%.*s'", c->tname, label, gt, gt == 1 ? "IPv4" : "IPv6",
+				    TOK(t));
+		}
+		tdns_buf_bytes(&c->b, bin, gt == 1 ? 4 : 16);
+		return TDNS_OK;
+	}
+	case 3:
+		return put_name(c, t, label);
+	default:
+		return fail(c, TDNS_EBADRDATA, "%s %s type must be 0-3, got %u", c->tname, label,
+			    gt);
+	}
+}
+
+/* Wire size of the gateway at rd[off] (type from rd[1]); 0 if malformed. */
+static size_t
+gateway_len(const uint8_t *rd, size_t rdlen, size_t off)
+{
+	unsigned gt = rdlen > 1 ? rd[1] & 0x7f : 255;
+	size_t left = rdlen >= off ? rdlen - off : 0;
+	switch (gt) {
+	case 0:
+		return SIZE_MAX; /* nothing */
+	case 1:
+		return left >= 4 ? 4 : 0;
+	case 2:
+		return left >= 16 ? 16 : 0;
+	case 3: {
+		int n = dns_name_check(rd + off, left);
+		return n > 0 ? (size_t)n : 0;
+	}
+	default:
+		return 0;
+	}
+}
+
+static void
+o_gateway(struct out *o, const uint8_t *rd, size_t off, size_t len)
+{
+	unsigned gt = rd[1] & 0x7f;
+	o_item(o);
+	if (gt == 0) {
+		o_putc(o, '.');
+	} else if (gt == 3) {
+		if (!o->dry) {
+			char txt[DNS_NAME_TEXT_MAX];
+			dns_name_to_text(rd + off, txt, sizeof(txt));
+			o_str(o, txt);
+		}
+	} else {
+		char a[INET6_ADDRSTRLEN];
+		inet_ntop(len == 4 ? AF_INET : AF_INET6, rd + off, a, sizeof(a));
+		o_str(o, a);
+	}
+}
+
+/* RFC 8005 §5: pk-algorithm HIT(hex) public-key(base64) [rendezvous-servers...]. */
+static int
+put_hip(struct pctx *c)
+{
+	const struct dns_tok *alg = next_tok(c), *hit = next_tok(c), *pk = next_tok(c);
+	uint64_t a;
+	if (pk == NULL) {
+		return missing(c, alg == NULL   ? "PK algorithm"
+				  : hit == NULL ? "HIT"
+						: "public key");
+	}
+	if (!parse_num(alg->s, alg->len, 255, &a)) {
+		return fail(c, TDNS_EBADRDATA, "HIP PK algorithm must be 0-255, got '%.*s'",
+			    TOK(alg));
+	}
+	uint8_t h[255];
+	long hl = hex_token(c, hit, h, sizeof(h), "HIT");
+	if (hl < 0) {
+		return (int)hl;
+	}
+	if (hl == 0) {
+		return fail(c, TDNS_EBADRDATA, "HIP HIT must not be empty");
+	}
+	tdns_buf_u8(&c->b, (uint8_t)hl);
+	tdns_buf_u8(&c->b, (uint8_t)a);
+	size_t lenpos = c->b.len;
+	tdns_buf_u16(&c->b, 0);
+	tdns_buf_bytes(&c->b, h, (size_t)hl);
+	size_t start = c->b.len;
+	int r = put_b64_tokens(c, pk, 1, "public key", 1);
+	if (r != TDNS_OK) {
+		return r;
+	}
+	if (c->b.err) {
+		return TDNS_ESPACE;
+	}
+	if (c->b.len - start > 65535) {
+		return fail(c, TDNS_EBADRDATA, "HIP public key longer than 65535 octets");
+	}
+	tdns_put16(c->b.p + lenpos, (uint16_t)(c->b.len - start));
+	const struct dns_tok *t;
+	while ((t = next_tok(c)) != NULL) {
+		r = put_name(c, t, "rendezvous server");
+		if (r != TDNS_OK) {
+			return r;
+		}
+	}
+	return TDNS_OK;
+}
+
+static bool
+wire_hip(const uint8_t *p, size_t n, struct out *o)
+{
+	if (n < 4) {
+		return false;
+	}
+	size_t hl = p[0], pl = tdns_get16(p + 2);
+	if (hl == 0 || pl == 0 || 4 + hl + pl > n) {
+		return false;
+	}
+	o_item(o);
+	o_fmt(o, "%u", p[1]);
+	o_item(o);
+	o_hex(o, p + 4, hl);
+	o_item(o);
+	o_b64(o, p + 4 + hl, pl);
+	for (size_t pos = 4 + hl + pl; pos < n;) {
+		int l = dns_name_check(p + pos, n - pos);
+		if (l < 0) {
+			return false;
+		}
+		if (!o->dry) {
+			char txt[DNS_NAME_TEXT_MAX];
+			dns_name_to_text(p + pos, txt, sizeof(txt));
+			o_item(o);
+			o_str(o, txt);
+		}
+		pos += (size_t)l;
+	}
+	return true;
+}
+
+/* RFC 8777 §4.2: "D type", D is 0 or 1 (discovery optional), type 0-3. */
+static int
+put_amttype(struct pctx *c, const struct dns_tok *d)
+{
+	const struct dns_tok *t = next_tok(c);
+	uint64_t dv, tv;
+	if (t == NULL) {
+		return missing(c, "relay type");
+	}
+	if (!parse_num(d->s, d->len, 1, &dv)) {
+		return fail(c, TDNS_EBADRDATA, "AMTRELAY discovery optional must be 0 or 1, got "
+			    "'%.*s'", TOK(d));
+	}
+	if (!parse_num(t->s, t->len, 3, &tv)) {
+		return fail(c, TDNS_EBADRDATA, "AMTRELAY relay type must be 0-3, got '%.*s'",
+			    TOK(t));
+	}
+	tdns_buf_u8(&c->b, (uint8_t)(dv << 7 | tv));
+	return TDNS_OK;
+}
+
+static int
+put_scheme(struct pctx *c, const struct dns_tok *t)
+{
+	uint64_t v;
+	if (t->len == 6 && strncasecmp(t->s, "NOTIFY", 6) == 0) {
+		v = 1; /* RFC 9859 §4.2 */
+	} else if (!parse_num(t->s, t->len, 255, &v)) {
+		return fail(c, TDNS_EBADRDATA, "DSYNC scheme must be 0-255 or NOTIFY, got '%.*s'",
+			    TOK(t));
+	}
+	tdns_buf_u8(&c->b, (uint8_t)v);
+	return TDNS_OK;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1515,6 +1875,10 @@ put_field(struct pctx *c, const struct dns_field *f)
 		return put_loc(c);
 	case DNS_F_SVCPARAMS:
 		return put_svcparams(c);
+	case DNS_F_APL:
+		return put_apl(c);
+	case DNS_F_HIP:
+		return put_hip(c);
 	default:
 		break;
 	}
@@ -1588,6 +1952,20 @@ put_field(struct pctx *c, const struct dns_field *f)
 	}
 	case DNS_F_NAME:
 		return put_name(c, t, label);
+	case DNS_F_CERTTYPE:
+		return put_certtype(c, t);
+	case DNS_F_EUI48:
+		return put_eui(c, t, 6);
+	case DNS_F_EUI64:
+		return put_eui(c, t, 8);
+	case DNS_F_ILNP64:
+		return put_ilnp64(c, t, label);
+	case DNS_F_GATEWAY:
+		return put_gateway(c, t, label);
+	case DNS_F_AMTTYPE:
+		return put_amttype(c, t);
+	case DNS_F_SCHEME:
+		return put_scheme(c, t);
 	case DNS_F_A:
 	case DNS_F_AAAA: {
 		bool v4 = f->kind == DNS_F_A;
@@ -1781,7 +2159,7 @@ dns_rdata_from_text(uint16_t type, const struct dns_tok *toks, size_t ntok,
 	} else if (rt == NULL) {
 		return fail(&c, TDNS_EBADRDATA,
 			    "unknown type %s needs RFC 3597 rdata (\\# LEN HEX)", c.tname);
-	} else if (rt->flags & DNS_RRF_WIREONLY) {
+	} else if (rt->flags & DNS_RRF_NOTEXT) {
 		return fail(&c, TDNS_EBADRDATA, "%s rdata is accepted only in RFC 3597 form "
 			    "(\\# LEN HEX)", c.tname);
 	} else {
@@ -1984,6 +2362,69 @@ wire_fields(const struct dns_rrtype *rt, const uint8_t *rd, size_t rdlen, struct
 			o_cstr(o, p, left);
 			tdns_rd_bytes(&r, left);
 			break;
+		case DNS_F_CERTTYPE:
+		case DNS_F_SCHEME: {
+			unsigned v = f->kind == DNS_F_SCHEME ? tdns_rd_u8(&r) : tdns_rd_u16(&r);
+			o_item(o);
+			if (f->kind == DNS_F_SCHEME && v == 1) {
+				o_str(o, "NOTIFY");
+			} else {
+				o_fmt(o, "%u", v);
+			}
+			break;
+		}
+		case DNS_F_EUI48:
+		case DNS_F_EUI64: {
+			size_t n = f->kind == DNS_F_EUI48 ? 6 : 8;
+			const uint8_t *a = tdns_rd_bytes(&r, n);
+			if (a == NULL) {
+				return false;
+			}
+			o_item(o);
+			for (size_t k = 0; k < n; k++) {
+				o_fmt(o, k > 0 ? "-%02x" : "%02x", a[k]);
+			}
+			break;
+		}
+		case DNS_F_ILNP64: {
+			const uint8_t *a = tdns_rd_bytes(&r, 8);
+			if (a == NULL) {
+				return false;
+			}
+			o_item(o);
+			o_fmt(o, "%04x:%04x:%04x:%04x", tdns_get16(a), tdns_get16(a + 2),
+			      tdns_get16(a + 4), tdns_get16(a + 6));
+			break;
+		}
+		case DNS_F_APL:
+			if (!wire_apl(p, left, o)) {
+				return false;
+			}
+			tdns_rd_bytes(&r, left);
+			break;
+		case DNS_F_HIP:
+			if (!wire_hip(p, left, o)) {
+				return false;
+			}
+			tdns_rd_bytes(&r, left);
+			break;
+		case DNS_F_GATEWAY: {
+			size_t gl = gateway_len(rd, rdlen, r.pos);
+			if (gl == 0) {
+				return false;
+			}
+			o_gateway(o, rd, r.pos, gl);
+			if (gl != SIZE_MAX) {
+				tdns_rd_bytes(&r, gl);
+			}
+			break;
+		}
+		case DNS_F_AMTTYPE: {
+			uint8_t v = tdns_rd_u8(&r);
+			o_item(o);
+			o_fmt(o, "%u %u", v >> 7, v & 0x7f);
+			break;
+		}
 		default:
 			return false;
 		}

@@ -14,6 +14,7 @@
  * wire->text, wire checks, decompression on receipt and canonical lower-casing in rdata.c.
  */
 static const struct dns_rrtype rrtypes[] = {
+	/* The obsolete mail types of RFC 1035 §3.3 (WIREONLY): read by name, written as \#. */
 	[DNS_TYPE_A] = { "A", 0, { F(DNS_F_A, "address") } },
 	[DNS_TYPE_NS] = { "NS", DNS_RRF_DECOMPRESS | DNS_RRF_CANON,
 			  { F(DNS_F_NAME, "name server") } },
@@ -49,15 +50,22 @@ static const struct dns_rrtype rrtypes[] = {
 		 { F(DNS_F_U16, "subtype"), F(DNS_F_NAME, "hostname") } },
 	[21] = { "RT", DNS_RRF_DECOMPRESS | DNS_RRF_CANON,
 		 { F(DNS_F_U16, "preference"), F(DNS_F_NAME, "intermediate host") } },
-	[24] = { "SIG", DNS_RRF_DECOMPRESS | DNS_RRF_CANON | DNS_RRF_WIREONLY,
+	[19] = { "X25", 0, { F(DNS_F_STR, "PSDN address") } },
+	[23] = { "NSAP-PTR", DNS_RRF_CANON, { F(DNS_F_NAME, "owner") } },
+	/* RFC 2535 §4.1 (RFC 2931 SIG(0)); RFC 3597 §4 lets its signer name be compressed. */
+	[24] = { "SIG", DNS_RRF_DECOMPRESS | DNS_RRF_CANON,
 		 { F(DNS_F_TYPE, "type covered"), F(DNS_F_ALG, "algorithm"),
 		   F(DNS_F_U8, "labels"), F(DNS_F_TTL, "original TTL"),
 		   F(DNS_F_TIME, "expiration"), F(DNS_F_TIME, "inception"),
 		   F(DNS_F_U16, "key tag"), F(DNS_F_NAME, "signer"),
 		   F(DNS_F_B64, "signature") } },
+	/* RFC 2535 §3.1: the key may be empty (NOKEY flags). */
+	[25] = { "KEY", 0,
+		 { F(DNS_F_U16, "flags"), F(DNS_F_U8, "protocol"), F(DNS_F_ALG, "algorithm"),
+		   F(DNS_F_B64, "public key") } },
 	[DNS_TYPE_AAAA] = { "AAAA", 0, { F(DNS_F_AAAA, "address") } },
 	[DNS_TYPE_LOC] = { "LOC", 0, { F(DNS_F_LOC, "location") } },
-	[30] = { "NXT", DNS_RRF_DECOMPRESS | DNS_RRF_CANON | DNS_RRF_WIREONLY,
+	[30] = { "NXT", DNS_RRF_DECOMPRESS | DNS_RRF_CANON | DNS_RRF_WIREONLY | DNS_RRF_NOTEXT,
 		 { F(DNS_F_NAME, "next name"), F(DNS_F_HEX, "type bitmap") } },
 	[DNS_TYPE_SRV] = { "SRV", DNS_RRF_DECOMPRESS | DNS_RRF_CANON,
 			   { F(DNS_F_U16, "priority"), F(DNS_F_U16, "weight"),
@@ -66,19 +74,29 @@ static const struct dns_rrtype rrtypes[] = {
 			     { F(DNS_F_U16, "order"), F(DNS_F_U16, "preference"),
 			       F(DNS_F_STR, "flags"), F(DNS_F_STR, "services"),
 			       F(DNS_F_STR, "regexp"), F(DNS_F_NAME, "replacement") } },
-	[26] = { "PX", DNS_RRF_DECOMPRESS | DNS_RRF_CANON | DNS_RRF_WIREONLY,
+	[26] = { "PX", DNS_RRF_DECOMPRESS | DNS_RRF_CANON,
 		 { F(DNS_F_U16, "preference"), F(DNS_F_NAME, "MAP822"),
 		   F(DNS_F_NAME, "MAPX400") } },
+	[31] = { "EID", 0, { FM(DNS_F_HEX, 1, "endpoint identifier") } },
+	[32] = { "NIMLOC", 0, { FM(DNS_F_HEX, 1, "nimrod locator") } },
 	[36] = { "KX", DNS_RRF_CANON,
 		 { F(DNS_F_U16, "preference"), F(DNS_F_NAME, "exchanger") } },
+	[37] = { "CERT", 0,
+		 { F(DNS_F_CERTTYPE, "certificate type"), F(DNS_F_U16, "key tag"),
+		   F(DNS_F_ALG, "algorithm"), F(DNS_F_B64, "certificate") } },
 	[DNS_TYPE_DNAME] = { "DNAME", DNS_RRF_CANON, { F(DNS_F_NAME, "target") } },
 	[DNS_TYPE_OPT] = { "OPT", DNS_RRF_META, { F(DNS_F_END, NULL) } },
+	[42] = { "APL", 0, { F(DNS_F_APL, "address prefix list") } },
 	[DNS_TYPE_DS] = { "DS", 0,
 			  { F(DNS_F_U16, "key tag"), F(DNS_F_ALG, "algorithm"),
 			    F(DNS_F_U8, "digest type"), FM(DNS_F_HEX, 1, "digest") } },
 	[DNS_TYPE_SSHFP] = { "SSHFP", 0,
 			     { F(DNS_F_U8, "algorithm"), F(DNS_F_U8, "fingerprint type"),
 			       FM(DNS_F_HEX, 1, "fingerprint") } },
+	[45] = { "IPSECKEY", 0,
+		 { F(DNS_F_U8, "precedence"), F(DNS_F_U8, "gateway type"),
+		   F(DNS_F_U8, "algorithm"), F(DNS_F_GATEWAY, "gateway"),
+		   F(DNS_F_B64, "public key") } },
 	[DNS_TYPE_RRSIG] = { "RRSIG", DNS_RRF_CANON,
 			     { F(DNS_F_TYPE, "type covered"), F(DNS_F_ALG, "algorithm"),
 			       F(DNS_F_U8, "labels"), F(DNS_F_TTL, "original TTL"),
@@ -91,6 +109,7 @@ static const struct dns_rrtype rrtypes[] = {
 	[DNS_TYPE_DNSKEY] = { "DNSKEY", 0,
 			      { F(DNS_F_U16, "flags"), F(DNS_F_U8, "protocol"),
 				F(DNS_F_ALG, "algorithm"), FM(DNS_F_B64, 1, "public key") } },
+	[49] = { "DHCID", 0, { FM(DNS_F_B64, 1, "digest") } },
 	[DNS_TYPE_NSEC3] = { "NSEC3", 0,
 			     { F(DNS_F_U8, "hash algorithm"), F(DNS_F_U8, "flags"),
 			       F(DNS_F_U16, "iterations"), F(DNS_F_SALT, "salt"),
@@ -107,6 +126,12 @@ static const struct dns_rrtype rrtypes[] = {
 			      { F(DNS_F_U8, "certificate usage"), F(DNS_F_U8, "selector"),
 				F(DNS_F_U8, "matching type"),
 				FM(DNS_F_HEX, 1, "certificate association data") } },
+	[55] = { "HIP", 0, { F(DNS_F_HIP, "host identity") } },
+	[56] = { "NINFO", 0, { F(DNS_F_STRS, "text") } },
+	[57] = { "RKEY", 0,
+		 { F(DNS_F_U16, "flags"), F(DNS_F_U8, "protocol"), F(DNS_F_ALG, "algorithm"),
+		   FM(DNS_F_B64, 1, "public key") } },
+	[58] = { "TALINK", 0, { F(DNS_F_NAME, "previous name"), F(DNS_F_NAME, "next name") } },
 	[DNS_TYPE_CDS] = { "CDS", 0,
 			   { F(DNS_F_U16, "key tag"), F(DNS_F_ALG, "algorithm"),
 			     F(DNS_F_U8, "digest type"), FM(DNS_F_HEX, 1, "digest") } },
@@ -114,6 +139,10 @@ static const struct dns_rrtype rrtypes[] = {
 			       { F(DNS_F_U16, "flags"), F(DNS_F_U8, "protocol"),
 				 F(DNS_F_ALG, "algorithm"), FM(DNS_F_B64, 1, "public key") } },
 	[DNS_TYPE_OPENPGPKEY] = { "OPENPGPKEY", 0, { FM(DNS_F_B64, 1, "public key") } },
+	/* RFC 7477 §2: SOA serial, flags, type bitmap. */
+	[62] = { "CSYNC", 0,
+		 { F(DNS_F_U32, "SOA serial"), F(DNS_F_U16, "flags"),
+		   F(DNS_F_BITMAP, "type bitmap") } },
 	/* RFC 8976 §2.2.4: the digest is at least 12 octets. */
 	[DNS_TYPE_ZONEMD] = { "ZONEMD", 0,
 			      { F(DNS_F_U32, "serial"), F(DNS_F_U8, "scheme"),
@@ -124,7 +153,21 @@ static const struct dns_rrtype rrtypes[] = {
 	[DNS_TYPE_HTTPS] = { "HTTPS", 0,
 			     { F(DNS_F_U16, "priority"), F(DNS_F_NAME, "target"),
 			       F(DNS_F_SVCPARAMS, "parameters") } },
+	/* RFC 9859 §2: where to send NOTIFY(CDS/CSYNC) for a child zone. */
+	[66] = { "DSYNC", 0,
+		 { F(DNS_F_TYPE, "RR type"), F(DNS_F_SCHEME, "scheme"), F(DNS_F_U16, "port"),
+		   F(DNS_F_NAME, "target") } },
 	[99] = { "SPF", 0, { F(DNS_F_STRS, "text") } },
+	[100] = { "UINFO", 0, { F(DNS_F_STR, "user information") } },
+	[101] = { "UID", 0, { F(DNS_F_U32, "user id") } },
+	[102] = { "GID", 0, { F(DNS_F_U32, "group id") } },
+	/* RFC 6742: identifier-locator network protocol records. */
+	[104] = { "NID", 0, { F(DNS_F_U16, "preference"), F(DNS_F_ILNP64, "node id") } },
+	[105] = { "L32", 0, { F(DNS_F_U16, "preference"), F(DNS_F_A, "locator") } },
+	[106] = { "L64", 0, { F(DNS_F_U16, "preference"), F(DNS_F_ILNP64, "locator") } },
+	[107] = { "LP", 0, { F(DNS_F_U16, "preference"), F(DNS_F_NAME, "FQDN") } },
+	[108] = { "EUI48", 0, { F(DNS_F_EUI48, "address") } },
+	[109] = { "EUI64", 0, { F(DNS_F_EUI64, "address") } },
 	[249] = { "TKEY", DNS_RRF_META, { F(DNS_F_END, NULL) } },
 	[DNS_TYPE_TSIG] = { "TSIG", DNS_RRF_META, { F(DNS_F_END, NULL) } },
 	[DNS_TYPE_IXFR] = { "IXFR", DNS_RRF_META, { F(DNS_F_END, NULL) } },
@@ -138,6 +181,14 @@ static const struct dns_rrtype rrtypes[] = {
 	[DNS_TYPE_CAA] = { "CAA", 0,
 			   { F(DNS_F_U8, "flags"), F(DNS_F_TAG, "tag"),
 			     F(DNS_F_TEXT, "value") } },
+	[258] = { "AVC", 0, { F(DNS_F_STRS, "text") } },
+	/* RFC 9606 §4: the same form as TXT. */
+	[261] = { "RESINFO", 0, { F(DNS_F_STRS, "key-value pairs") } },
+	/* IANA WALLET template (2023): the same form as TXT. */
+	[262] = { "WALLET", 0, { F(DNS_F_STRS, "currency and address") } },
+	[260] = { "AMTRELAY", 0,
+		  { F(DNS_F_U8, "precedence"), F(DNS_F_AMTTYPE, "discovery optional and type"),
+		    F(DNS_F_GATEWAY, "relay") } },
 };
 
 #define NTYPES (sizeof(rrtypes) / sizeof(rrtypes[0]))
@@ -159,12 +210,27 @@ static const struct dns_rrtype private_types[] = {
 };
 #define NPRIVATE (sizeof(private_types) / sizeof(private_types[0]))
 
+/* DNSSEC trust authorities TA and DLV (RFC 4431), IANA's 32768 and 32769: the form of DS. */
+#define HIGH_FIRST 32768u
+static const struct dns_rrtype high_types[] = {
+	{ "TA", 0,
+	  { F(DNS_F_U16, "key tag"), F(DNS_F_ALG, "algorithm"), F(DNS_F_U8, "digest type"),
+	    FM(DNS_F_HEX, 1, "digest") } },
+	{ "DLV", 0,
+	  { F(DNS_F_U16, "key tag"), F(DNS_F_ALG, "algorithm"), F(DNS_F_U8, "digest type"),
+	    FM(DNS_F_HEX, 1, "digest") } },
+};
+#define NHIGH (sizeof(high_types) / sizeof(high_types[0]))
+
 const struct dns_rrtype *
 dns_rrtype_find(uint16_t type)
 {
 	if (type >= PRIVATE_FIRST && type - PRIVATE_FIRST < NPRIVATE &&
 	    private_types[type - PRIVATE_FIRST].name != NULL) {
 		return &private_types[type - PRIVATE_FIRST];
+	}
+	if (type >= HIGH_FIRST && type - HIGH_FIRST < NHIGH) {
+		return &high_types[type - HIGH_FIRST];
 	}
 	if (type >= NTYPES || rrtypes[type].name == NULL) {
 		return NULL;
@@ -209,6 +275,12 @@ dns_type_from_text(const char *s, size_t len)
 		const char *n = rrtypes[i].name;
 		if (n != NULL && strlen(n) == len && strncasecmp(n, s, len) == 0) {
 			return (int)i;
+		}
+	}
+	for (size_t i = 0; i < NHIGH; i++) {
+		const char *n = high_types[i].name;
+		if (strlen(n) == len && strncasecmp(n, s, len) == 0) {
+			return (int)(HIGH_FIRST + i);
 		}
 	}
 	for (size_t i = 0; i < NPRIVATE; i++) {

@@ -29,6 +29,16 @@ enum dns_fkind {
 	DNS_F_SVCPARAMS,/* rest: SvcParams (RFC 9460 §2.2) */
 	DNS_F_TAG,      /* CAA tag: length octet + 1-255 alphanumerics (RFC 8659 §4.1) */
 	DNS_F_TEXT,     /* rest: one string without length octet (CAA value, URI target) */
+	DNS_F_CERTTYPE, /* u16 certificate type: number or mnemonic PKIX... (RFC 4398 §2.1) */
+	DNS_F_EUI48,    /* 6 octets as xx-xx-xx-xx-xx-xx (RFC 7043 §3.2) */
+	DNS_F_EUI64,    /* 8 octets as xx-xx-xx-xx-xx-xx-xx-xx (RFC 7043 §4.2) */
+	DNS_F_ILNP64,   /* 8 octets as four 16-bit hex groups x:x:x:x (RFC 6742 §2.1) */
+	DNS_F_APL,      /* rest: [!]afi:address/prefix items (RFC 3123 §5) */
+	DNS_F_GATEWAY,  /* IPSECKEY gateway / AMTRELAY relay; its type is the low 7 bits of
+			   rdata octet 1: 0 none ".", 1 IPv4, 2 IPv6, 3 name (RFC 4025 §2.5) */
+	DNS_F_AMTTYPE,  /* AMTRELAY "D type" as two tokens into one octet (RFC 8777 §4.2) */
+	DNS_F_HIP,      /* whole rdata: pk-alg HIT public-key [rendezvous...] (RFC 8005 §5) */
+	DNS_F_SCHEME,   /* DSYNC u8 scheme: number or NOTIFY (RFC 9859 §2.1) */
 };
 
 struct dns_field {
@@ -40,7 +50,9 @@ struct dns_field {
 /* Type flags. */
 #define DNS_RRF_DECOMPRESS 0x01 /* names may arrive compressed (RFC 3597 §4) */
 #define DNS_RRF_CANON 0x02      /* names are lower-cased in canonical form (RFC 4034 §6.2) */
-#define DNS_RRF_WIREONLY 0x04   /* obsolete: fields known for the wire, text is RFC 3597 only */
+#define DNS_RRF_WIREONLY 0x04   /* obsolete: read by name as BIND does, written in RFC 3597
+				   form (TYPEnnn \#) so that every other tool reads it */
+#define DNS_RRF_NOTEXT 0x10     /* no text form known here: RFC 3597 in and out (NXT) */
 #define DNS_RRF_META 0x08       /* meta-type or QTYPE: no rdata in zone data */
 
 #define DNS_MAX_FIELDS 9

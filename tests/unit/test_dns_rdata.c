@@ -309,6 +309,195 @@ test_round_trip_every_type(void **state)
 }
 
 static void
+test_round_trip_types_of_issue_14(void **state)
+{
+	(void)state;
+	/*
+	 * Golden wire from dnspython 2.3 (and Knot 3.2 in test_conformance.py) for the types it
+	 * reads; TA, RKEY, TALINK, UINFO, UID, GID, EID, NIMLOC, MB, RESINFO, WALLET and DSYNC are
+	 * computed from the RFC layouts (DS, DNSKEY, two names, TXT, u32, hex, TXT, RFC 9859 §2).
+	 */
+	round_trip("CERT", "PGP 0 0 AQIDBA==",
+		   "3 0 0 AQIDBA==",
+		   "000300000001020304");
+	round_trip("CERT", "1 12345 8 AQIDBAUG",
+		   "1 12345 8 AQIDBAUG",
+		   "0001303908010203040506");
+	round_trip("KEY", "256 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLb"
+		   "xILfDLUT0rAK9iUzy1L53eKGQ==",
+		   "256 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLb"
+		   "xILfDLUT0rAK9iUzy1L53eKGQ==",
+		   "0100030d99db2cc14cabdc33d6d77da63a2f15f71112584f234e8d1dc428e39e8a4a97"
+		   "e1aa271a555dc90701e17e2a4c4b6f120b7c32d44f4ac02bd894cf2d4be7778a19");
+	round_trip("SIG", "A 13 2 300 20240201000000 20240101000000 12345 example. AQIDBA==",
+		   "A 13 2 300 20240201000000 20240101000000 12345 example. AQIDBA==",
+		   "00010d020000012c65badf00659200803039076578616d706c650001020304");
+	round_trip("APL", "1:192.168.32.0/21 !1:192.168.38.0/28 2:2001:db8::/32 1:0.0.0.0/0",
+		   "1:192.168.32.0/21 !1:192.168.38.0/28 2:2001:db8::/32 1:0.0.0.0/0",
+		   "00011503c0a82000011c83c0a8260002200420010db800010000");
+	round_trip("IPSECKEY", "10 0 2 . AQNRU3mG7TVTO2BkR47usntb102uFJtugbo6BSGvgqt4AQ==",
+		   "10 0 2 . AQNRU3mG7TVTO2BkR47usntb102uFJtugbo6BSGvgqt4AQ==",
+		   "0a0002010351537986ed35533b6064478eeeb27b5bd74dae149b6e81ba3a0521af82ab"
+		   "7801");
+	round_trip("IPSECKEY", "10 1 2 192.0.2.38 AQNRU3mG7TVTO2BkR47usntb102uFJtugbo6BSGvgqt4AQ==",
+		   "10 1 2 192.0.2.38 AQNRU3mG7TVTO2BkR47usntb102uFJtugbo6BSGvgqt4AQ==",
+		   "0a0102c0000226010351537986ed35533b6064478eeeb27b5bd74dae149b6e81ba3a05"
+		   "21af82ab7801");
+	round_trip("IPSECKEY", "10 2 2 2001:db8:0:8002::2000:1 "
+		   "AQNRU3mG7TVTO2BkR47usntb102uFJtugbo6BSG"
+		   "vgqt4AQ==",
+		   "10 2 2 2001:db8:0:8002::2000:1 AQNRU3mG7TVTO2BkR47usntb102uFJtugbo6BSG"
+		   "vgqt4AQ==",
+		   "0a020220010db8000080020000000020000001010351537986ed35533b6064478eeeb2"
+		   "7b5bd74dae149b6e81ba3a0521af82ab7801");
+	round_trip("IPSECKEY", "10 3 2 mygateway.example.com. "
+		   "AQNRU3mG7TVTO2BkR47usntb102uFJtugbo6BSGv"
+		   "gqt4AQ==",
+		   "10 3 2 mygateway.example.com. AQNRU3mG7TVTO2BkR47usntb102uFJtugbo6BSGv"
+		   "gqt4AQ==",
+		   "0a0302096d7967617465776179076578616d706c6503636f6d00010351537986ed3553"
+		   "3b6064478eeeb27b5bd74dae149b6e81ba3a0521af82ab7801");
+	round_trip("DHCID", "AAIBY2/AuCccgoJbsaxcQc9TUapptP69lOjxfNuVAA2kjEA=",
+		   "AAIBY2/AuCccgoJbsaxcQc9TUapptP69lOjxfNuVAA2kjEA=",
+		   "000201636fc0b8271c82825bb1ac5c41cf5351aa69b4febd94e8f17cdb95000da48c40");
+	round_trip("HIP", "2 200100107B1A74DF365639CC39F1D578 AwEAAbdxyhNuSutc5EMzxTs9LBPCIkOFH8c"
+		   "IvM4p9+LrV4e19WzK00+CI6zBCQTdtWsuxKbWIy87UOoJTwkUs7lBu+Upr1gsNrut79ryr"
+		   "a+bSRGQb1slImA8YVJyuIDsj7kwzG7jnERNqnWxZ48AWkskmdHaVDP4BcelrTI3rMXdXF5"
+		   "D rvs1.example.com. rvs2.example.com.",
+		   "2 200100107B1A74DF365639CC39F1D578 AwEAAbdxyhNuSutc5EMzxTs9LBPCIkOFH8c"
+		   "IvM4p9+LrV4e19WzK00+CI6zBCQTdtWsuxKbWIy87UOoJTwkUs7lBu+Upr1gsNrut79ryr"
+		   "a+bSRGQb1slImA8YVJyuIDsj7kwzG7jnERNqnWxZ48AWkskmdHaVDP4BcelrTI3rMXdXF5"
+		   "D rvs1.example.com. rvs2.example.com.",
+		   "10020084200100107b1a74df365639cc39f1d57803010001b771ca136e4aeb5ce44333"
+		   "c53b3d2c13c22243851fc708bcce29f7e2eb5787b5f56ccad34f8223acc10904ddb56b"
+		   "2ec4a6d6232f3b50ea094f0914b3b941bbe529af582c36bbadefdaf2adaf9b4911906f"
+		   "5b2522603c615272b880ec8fb930cc6ee39c444daa75b1678f005a4b2499d1da5433f8"
+		   "05c7a5ad3237acc5dd5c5e430472767331076578616d706c6503636f6d000472767332"
+		   "076578616d706c6503636f6d00");
+	round_trip("EUI48", "00-00-5e-00-53-2a",
+		   "00-00-5e-00-53-2a",
+		   "00005e00532a");
+	round_trip("EUI64", "00-00-5e-ef-10-00-00-2a",
+		   "00-00-5e-ef-10-00-00-2a",
+		   "00005eef1000002a");
+	round_trip("NID", "10 0014:4fff:ff20:ee64",
+		   "10 0014:4fff:ff20:ee64",
+		   "000a00144fffff20ee64");
+	round_trip("L32", "10 10.1.2.0",
+		   "10 10.1.2.0",
+		   "000a0a010200");
+	round_trip("L64", "10 2001:0DB8:1140:1000",
+		   "10 2001:0db8:1140:1000",
+		   "000a20010db811401000");
+	round_trip("LP", "10 l64-subnet1.example.com.",
+		   "10 l64-subnet1.example.com.",
+		   "000a0b6c36342d7375626e657431076578616d706c6503636f6d00");
+	round_trip("CSYNC", "66 3 A NS AAAA",
+		   "66 3 A NS AAAA",
+		   "000000420003000460000008");
+	round_trip("SMIMEA", "3 0 0 308203",
+		   "3 0 0 308203",
+		   "030000308203");
+	round_trip("DLV", "60485 5 1 2BB183AF5F22588179A53B0A98631FAD1A292118",
+		   "60485 5 1 2BB183AF5F22588179A53B0A98631FAD1A292118",
+		   "ec4505012bb183af5f22588179a53b0a98631fad1a292118");
+	round_trip("NINFO", "\"hello\" \"world\"",
+		   "\"hello\" \"world\"",
+		   "0568656c6c6f05776f726c64");
+	round_trip("AVC", "\"app-name:WOLFGANG|app-class:OAM\"",
+		   "\"app-name:WOLFGANG|app-class:OAM\"",
+		   "1f6170702d6e616d653a574f4c4647414e477c6170702d636c6173733a4f414d");
+	round_trip("X25", "\"311061700956\"",
+		   "\"311061700956\"",
+		   "0c333131303631373030393536");
+	round_trip("NSAP-PTR", "foo.example.",
+		   "foo.example.",
+		   "03666f6f076578616d706c6500");
+	round_trip("AMTRELAY", "10 0 0 .",
+		   "10 0 0 .",
+		   "0a00");
+	round_trip("AMTRELAY", "10 1 1 203.0.113.15",
+		   "10 1 1 203.0.113.15",
+		   "0a81cb00710f");
+	round_trip("AMTRELAY", "10 0 2 2001:db8::15",
+		   "10 0 2 2001:db8::15",
+		   "0a0220010db8000000000000000000000015");
+	round_trip("AMTRELAY", "128 1 3 amtrelays.example.com.",
+		   "128 1 3 amtrelays.example.com.",
+		   "808309616d7472656c617973076578616d706c6503636f6d00");
+	round_trip("PX", "10 a.example. b.example.",
+		   "10 a.example. b.example.",
+		   "000a0161076578616d706c65000162076578616d706c6500");
+	round_trip("TA", "60485 5 1 2BB183AF5F22588179A53B0A98631FAD1A292118",
+		   "60485 5 1 2BB183AF5F22588179A53B0A98631FAD1A292118",
+		   "ec4505012bb183af5f22588179a53b0a98631fad1a292118");
+	round_trip("RKEY", "0 3 13 AQIDBA==",
+		   "0 3 13 AQIDBA==",
+		   "0000030d01020304");
+	round_trip("TALINK", "a.example. b.example.",
+		   "a.example. b.example.",
+		   "0161076578616d706c65000162076578616d706c6500");
+	round_trip("UINFO", "\"info\"",
+		   "\"info\"",
+		   "04696e666f");
+	round_trip("UID", "1000",
+		   "1000",
+		   "000003e8");
+	round_trip("GID", "1000",
+		   "1000",
+		   "000003e8");
+	round_trip("EID", "8C20",
+		   "8C20",
+		   "8c20");
+	round_trip("NIMLOC", "8C20",
+		   "8C20",
+		   "8c20");
+	round_trip("MB", "mbox.example.",
+		   "\\# 14 046D626F78076578616D706C6500",
+		   "046d626f78076578616d706c6500");
+	round_trip("RESINFO",
+		   "qnamemin exterr=15,16,17 \"infourl=https://resolver.example.com/guide\"",
+		   "\"qnamemin\" \"exterr=15,16,17\" \"infourl=https://resolver.example.co"
+		   "m/guide\"",
+		   "08716e616d656d696e0f6578746572723d31352c31362c31372a696e666f75726c3d68"
+		   "747470733a2f2f7265736f6c7665722e6578616d706c652e636f6d2f6775696465");
+	round_trip("WALLET", "\"BTC\" \"bc1q\"",
+		   "\"BTC\" \"bc1q\"",
+		   "034254430462633171");
+	round_trip("DSYNC", "CDS NOTIFY 5359 cds-scanner.example.net.",
+		   "CDS NOTIFY 5359 cds-scanner.example.net.",
+		   "003b0114ef0b6364732d7363616e6e6572076578616d706c65036e657400");
+	/* obsolete mail types: read by name as BIND does, written in RFC 3597 form */
+	round_trip("MD", "m", "\\# 11 016D076578616D706C6500", "016d076578616d706c6500");
+	round_trip("MF", "m", "\\# 11 016D076578616D706C6500", "016d076578616d706c6500");
+	round_trip("MG", "m", "\\# 11 016D076578616D706C6500", "016d076578616d706c6500");
+	round_trip("MR", "m", "\\# 11 016D076578616D706C6500", "016d076578616d706c6500");
+	round_trip("IPSECKEY", "1 0 3 .", "1 0 3 .", "010003");
+	round_trip("HIP", "2 ab AQID", "2 AB AQID", "01020003ab010203");
+	assert_int_equal(type_of("DSYNC"), 66);
+	assert_int_equal(type_of("TA"), 32768);
+	assert_int_equal(type_of("DLV"), 32769);
+	assert_int_equal(type_of("NSAP-PTR"), 23);
+	bad("EUI48", "00-00-5e-00-53", "EUI48 address must be 6 hex pairs joined by '-'");
+	bad("EUI64", "00:00:5e:ef:10:00:00:2a", "EUI64 address must be 8 hex pairs");
+	bad("NID", "10 0014:4fff:ff20", "NID node id must be four 16-bit hex groups");
+	bad("L64", "10 1:2:3:12345", "L64 locator must be four 16-bit hex groups");
+	bad("L32", "10 10.1.2", "bad IPv4 address '10.1.2'");
+	bad("CERT", "FOO 0 0 AA==", "CERT certificate type must be 0-65535 or a mnemonic");
+	bad("APL", "3:1.2.3.4/8", "bad APL item '3:1.2.3.4/8'");
+	bad("APL", "1:1.2.3.4/33", "bad APL item");
+	bad("APL", "2:2001:db8::/129", "bad APL item");
+	bad("IPSECKEY", "10 1 2 2001:db8::1 AA==", "IPSECKEY gateway of type 1 must be an IPv4");
+	bad("IPSECKEY", "10 0 2 host. AA==", "IPSECKEY gateway must be '.' for type 0");
+	bad("IPSECKEY", "10 4 2 . AA==", "IPSECKEY gateway type must be 0-3, got 4");
+	bad("AMTRELAY", "10 2 1 192.0.2.1", "AMTRELAY discovery optional must be 0 or 1");
+	bad("HIP", "2 AB", "HIP rdata ends early: public key expected");
+	bad("DHCID", "", "DHCID rdata ends early");
+	bad("DSYNC", "CDS PULL 5359 x.", "DSYNC scheme must be 0-255 or NOTIFY");
+	bad("CSYNC", "1 3 A BOGUS", "unknown type 'BOGUS' in CSYNC type bitmap");
+}
+
+static void
 test_table_has_round_trip_for_every_known_type(void **state)
 {
 	(void)state;
@@ -318,6 +507,11 @@ test_table_has_round_trip_for_every_known_type(void **state)
 		"RT", "AAAA", "LOC", "SRV", "NAPTR", "KX", "DNAME", "DS", "SSHFP", "RRSIG", "NSEC",
 		"DNSKEY", "NSEC3", "NSEC3PARAM", "TLSA", "SMIMEA", "CDS", "CDNSKEY",
 		"OPENPGPKEY", "ZONEMD", "SVCB", "HTTPS", "SPF", "URI", "CAA", "FWD", "ANAME",
+		/* issue 14 */
+		"X25", "NSAP-PTR", "SIG", "KEY", "PX", "EID",
+		"NIMLOC", "CERT", "APL", "IPSECKEY", "DHCID", "HIP", "NINFO", "RKEY", "TALINK",
+		"CSYNC", "DSYNC", "UINFO", "UID", "GID", "NID", "L32", "L64", "LP", "EUI48",
+		"EUI64", "AVC", "AMTRELAY", "RESINFO", "WALLET", "TA", "DLV",
 	};
 	size_t ncov = sizeof(covered) / sizeof(covered[0]), known = 0;
 	for (unsigned t = 0; t < 65536; t++) {
@@ -355,9 +549,9 @@ test_rfc3597_generic_form(void **state)
 	bad("TYPE65300", "\\# x", "length must be 0-65535, got 'x'");
 	bad("TYPE65300", "\\# 1 zz", "bad hex digit 'z'");
 	bad("TYPE65300", "abc", "unknown type TYPE65300 needs RFC 3597 rdata");
-	/* obsolete types are read and written only in \# form */
+	/* obsolete types are written only in \# form; NXT is read only in that form */
 	round_trip("MD", "\\# 3 016100", "\\# 3 016100", "016100");
-	bad("MD", "a.example.", "only in RFC 3597 form");
+	bad("NXT", "a.example. A", "only in RFC 3597 form");
 	bad("OPT", "\\# 0", "meta-type");
 }
 
@@ -438,7 +632,8 @@ test_bad_inputs_say_what_was_expected(void **state)
 	bad("SVCB", "1 . alpn", "SVCB SvcParam 'alpn' needs a value");
 	bad("SVCB", "1 . key65535", "SVCB SvcParam key65535 is reserved (RFC 9460 §14.3.2)");
 	bad("SVCB", "1 . key65535=x", "SVCB SvcParam key65535 is reserved");
-	bad("SVCB", "1 . mandatory=key65535 alpn=h2", "key65535 in SVCB mandatory list is reserved");
+	bad("SVCB", "1 . mandatory=key65535 alpn=h2",
+	    "key65535 in SVCB mandatory list is reserved");
 	/* RFC 9460 §2.1: keys are lower case */
 	bad("HTTPS", "1 . ALPN=h2", "unknown HTTPS SvcParam key 'ALPN'");
 	bad("HTTPS", "1 . Port=443", "unknown HTTPS SvcParam key 'Port'");
@@ -691,6 +886,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_golden_wire_for_common_types),
 		cmocka_unit_test(test_round_trip_every_type),
+		cmocka_unit_test(test_round_trip_types_of_issue_14),
 		cmocka_unit_test(test_table_has_round_trip_for_every_known_type),
 		cmocka_unit_test(test_svcb_value_in_separate_quoted_token),
 		cmocka_unit_test(test_rfc3597_generic_form),

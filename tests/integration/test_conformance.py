@@ -1,0 +1,229 @@
+# SPDX-License-Identifier: MIT
+"""Issue 14: conformance points found by outside checks, each checked against Knot or dnspython."""
+import os
+import shutil
+import subprocess
+import time
+
+import dns.exception
+import dns.flags
+import dns.message
+import dns.query
+import dns.rcode
+import dns.rdataclass
+import dns.rdatatype
+import dns.zone
+import pytest
+
+from conftest import PortLock
+
+SOA = "@ 3600 IN SOA ns hostmaster 1 7200 3600 1209600 300\n@ NS ns\nns A 192.0.2.1\n"
+
+# One record of each type tdnsd reads by name beyond the common ones (issue 14, point 3).
+# RFC examples where the RFC has one.
+NEW_TYPES = """cert CERT PGP 0 0 AQIDBA==
+cert2 CERT 1 12345 8 AQIDBAUG
+key KEY 256 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+ (
+    KkxLbxILfDLUT0rAK9iUzy1L53eKGQ== )
+sig SIG A 13 2 300 20240201000000 20240101000000 12345 example. AQIDBA==
+apl APL 1:192.168.32.0/21 !1:192.168.38.0/28 2:2001:db8::/32 1:0.0.0.0/0
+ipk0 IPSECKEY 10 0 2 . AQNRU3mG7TVTO2BkR47usntb102uFJtugbo6BSGvgqt4AQ==
+ipk1 IPSECKEY 10 1 2 192.0.2.38 AQNRU3mG7TVTO2BkR47usntb102uFJtugbo6BSGvgqt4AQ==
+ipk2 IPSECKEY 10 2 2 2001:db8:0:8002::2000:1 AQNRU3mG7TVTO2BkR47usntb102uFJtugbo6BSGvgqt4AQ==
+ipk3 IPSECKEY 10 3 2 mygateway.example.com. AQNRU3mG7TVTO2BkR47usntb102uFJtugbo6BSGvgqt4AQ==
+dhcid DHCID AAIBY2/AuCccgoJbsaxcQc9TUapptP69lOjxfNuVAA2kjEA=
+hip HIP ( 2 200100107B1A74DF365639CC39F1D578 %s
+    rvs1.example.com. rvs2.example.com. )
+eui48 EUI48 00-00-5e-00-53-2a
+eui64 EUI64 00-00-5e-ef-10-00-00-2a
+nid NID 10 0014:4fff:ff20:ee64
+l32 L32 10 10.1.2.0
+l64 L64 10 2001:0DB8:1140:1000
+lp LP 10 l64-subnet1.example.com.
+csync CSYNC 66 3 A NS AAAA
+smimea SMIMEA 3 0 0 308203
+dlv DLV 60485 5 1 2BB183AF5F22588179A53B0A98631FAD1A292118
+ninfo NINFO "hello" "world"
+avc AVC "app-name:WOLFGANG|app-class:OAM"
+x25 X25 "311061700956"
+nsapptr NSAP-PTR foo.example.
+amt0 AMTRELAY 10 0 0 .
+amt1 AMTRELAY 10 1 1 203.0.113.15
+amt2 AMTRELAY 10 0 2 2001:db8::15
+amt3 AMTRELAY 128 1 3 amtrelays.example.com.
+px PX 10 a.example. b.example.
+""" % ("AwEAAbdxyhNuSutc5EMzxTs9LBPCIkOFH8cIvM4p9+LrV4e19WzK00+CI6zBCQTdtWsuxKbWIy87UOoJTwkU"
+       "s7lBu+Upr1gsNrut79ryra+bSRGQb1slImA8YVJyuIDsj7kwzG7jnERNqnWxZ48AWkskmdHaVDP4BcelrTI3"
+       "rMXdXF5D")  # RFC 8005 §5: the public key is one base64 token
+# Types dnspython 2.3 does not read by name: checked by golden wire in test_dns_rdata.c.
+TDNS_ONLY = """ta TA 60485 5 1 2BB183AF5F22588179A53B0A98631FAD1A292118
+rkey RKEY 0 3 13 AQIDBA==
+talink TALINK a.example. b.example.
+uinfo UINFO "info"
+uid UID 1000
+gid GID 1000
+eid EID 8C20
+nimloc NIMLOC 8C20
+mb MB mbox.example.
+resinfo RESINFO qnamemin exterr=15,16,17 "infourl=https://resolver.example.com/guide"
+wallet WALLET "BTC" "bc1q"
+dsync DSYNC CDS NOTIFY 5359 cds-scanner.example.net.
+"""
+# dnspython 2.3 reads these only in RFC 3597 form.
+DNSPY_SKIP = {"KEY", "SIG"}
+# What Knot 3.2 reads by name of NEW_TYPES.
+KNOT_TYPES = {"CERT", "KEY", "APL", "IPSECKEY", "DHCID", "EUI48", "EUI64", "NID", "L32", "L64",
+              "LP", "CSYNC", "SMIMEA"}
+
+
+def start_knot(tmp_path, zones):
+    """Starts knotd on a free loopback port serving zones {name: text}; returns (proc, lock)."""
+    knotd = shutil.which("knotd") or "/usr/sbin/knotd"
+    assert os.access(knotd, os.X_OK), "knotd (Debian package knot) is required"
+    lock = PortLock()
+    d = tmp_path / "knot"
+    d.mkdir()
+    conf = ["server:", "    rundir: \"%s\"" % d, "    listen: 127.0.0.1@%d" % lock.port,
+            "    udp-workers: 1", "    tcp-workers: 1", "    background-workers: 1",
+            "database:", "    storage: \"%s\"" % d, "log:", "  - target: stderr",
+            "    any: warning", "zone:"]
+    for name, text in zones.items():
+        (d / (name + ".zone")).write_text(text)
+        conf += ["  - domain: %s" % name, "    file: \"%s/%s.zone\"" % (d, name),
+                 "    storage: \"%s\"" % d]
+    (d / "knot.conf").write_text("\n".join(conf) + "\n")
+    log = open(d / "knot.log", "wb")
+    proc = subprocess.Popen([knotd, "-c", str(d / "knot.conf")], stdout=log, stderr=log,
+                            stdin=subprocess.DEVNULL)
+    log.close()
+    first = next(iter(zones))
+    deadline = time.monotonic() + 20
+    while True:
+        assert proc.poll() is None, (d / "knot.log").read_text()
+        try:
+            r = dns.query.udp(dns.message.make_query(first, "SOA"), "127.0.0.1",
+                              port=lock.port, timeout=0.2)
+            if r.answer:
+                break
+        except dns.exception.Timeout:
+            pass
+        assert time.monotonic() < deadline, (d / "knot.log").read_text()
+        time.sleep(0.05)
+    return proc, lock
+
+
+def stop(proc, lock):
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    lock.release()
+
+
+@pytest.fixture
+def knot_factory(tmp_path):
+    started = []
+
+    def factory(zones):
+        proc, lock = start_knot(tmp_path, zones)
+        started.append((proc, lock))
+        return lock.port
+
+    yield factory
+    for proc, lock in started:
+        stop(proc, lock)
+
+
+def ask(port, name, rdtype, tcp=False, use_edns=0):
+    q = dns.message.make_query(name, rdtype, use_edns=use_edns, payload=1232)
+    q.flags &= ~dns.flags.RD
+    if tcp:
+        return dns.query.tcp(q, "127.0.0.1", port=port, timeout=3)
+    return dns.query.udp(q, "127.0.0.1", port=port, timeout=3)
+
+
+def wire_set(r, name, rdtype):
+    """The rdatas of name/rdtype in r's answer as sorted uncompressed wire octets."""
+    rs = r.get_rrset(r.answer, dns.name.from_text(name), dns.rdataclass.IN,
+                     dns.rdatatype.from_text(rdtype))
+    assert rs is not None, "no %s %s in %s" % (name, rdtype, r)
+    return sorted(rd.to_digestable() for rd in rs)
+
+
+def entries(text):
+    """The zone-file entries of text: lines, with indented continuation lines joined on."""
+    out = []
+    for line in text.splitlines():
+        if line[:1].isspace():
+            out[-1] += "\n" + line
+        else:
+            out.append(line)
+    return out
+
+
+def pick(text, keep):
+    return "".join(e + "\n" for e in entries(text) if keep(e.split()[1]))
+
+
+def records(text):
+    for e in entries(text):
+        owner, rdtype = e.split()[:2]
+        yield owner + ".example.", rdtype
+
+
+def test_every_new_type_loads_and_answers_the_wire_form_of_dnspython_and_knot(make_server,
+                                                                             knot_factory):
+    zone = "$ORIGIN example.\n$TTL 300\n" + SOA + NEW_TYPES + TDNS_ONLY
+    srv = make_server(zones={"example": zone})
+    dnspy = pick(NEW_TYPES, lambda t: t not in DNSPY_SKIP)
+    ref = dns.zone.from_text("$ORIGIN example.\n$TTL 300\n" + SOA + dnspy, "example.",
+                             relativize=False)
+    knot_text = pick(NEW_TYPES, lambda t: t in KNOT_TYPES)
+    kport = knot_factory({"example": "$ORIGIN example.\n$TTL 300\n" + SOA + knot_text})
+    seen = set()
+    for name, rdtype in records(NEW_TYPES):
+        if (name, rdtype) in seen:
+            continue
+        seen.add((name, rdtype))
+        mine = wire_set(ask(srv.port, name, rdtype), name, rdtype)
+        if rdtype not in DNSPY_SKIP:
+            rds = ref.find_rdataset(name, rdtype)
+            assert mine == sorted(rd.to_digestable() for rd in rds), (name, rdtype)
+        if rdtype in KNOT_TYPES:
+            assert mine == wire_set(ask(kport, name, rdtype), name, rdtype), (name, rdtype)
+    numbers = {"TA": 32768, "RKEY": 57, "TALINK": 58, "UINFO": 100, "UID": 101, "GID": 102,
+               "EID": 31, "NIMLOC": 32, "MB": 7, "RESINFO": 261, "WALLET": 262, "DSYNC": 66}
+    for name, rdtype in records(TDNS_ONLY):
+        r = ask(srv.port, name, numbers[rdtype])
+        assert r.rcode() == dns.rcode.NOERROR and r.answer, (name, rdtype)
+    # Presentation out: every record reads back through the control socket's export.
+    out = srv.cli("zone", "export", "example")
+    assert out.returncode == 0, out.stderr
+    lines = [l for l in out.stdout.splitlines() if len(l.split()) > 4 and l[0] not in ";$"]
+    back = dns.zone.from_text("\n".join(l for l in lines
+                                        if l.split()[3] not in
+                                        ("KEY", "SIG", "TA", "RKEY", "TALINK", "UINFO", "UID",
+                                         "GID", "EID", "NIMLOC", "MB", "RESINFO", "WALLET",
+                                         "DSYNC")),
+                              "example.", relativize=False)
+    for name, rdtype in records(dnspy):
+        assert back.find_rdataset(name, rdtype) == ref.find_rdataset(name, rdtype), (name, rdtype)
+
+
+def test_unknown_types_still_load_in_rfc3597_form(make_server):
+    zone = "$ORIGIN example.\n$TTL 300\n" + SOA + "u TYPE65000 \\# 3 010203\n"
+    srv = make_server(zones={"example": zone})
+    r = ask(srv.port, "u.example.", "TYPE65000")
+    assert [rd.to_digestable() for rd in r.answer[0]] == [b"\x01\x02\x03"]
+
+
+def test_bad_new_type_rdata_is_reported_by_file_and_line(make_server, tmp_path):
+    path = tmp_path / "bad.zone"
+    path.write_text("$ORIGIN example.\n" + SOA + "e EUI48 00-00-5e-00-53\n")
+    srv = make_server(start=False)
+    out = srv.cli("zone", "check", str(path), "example.")
+    assert out.returncode != 0
+    assert "bad.zone:5: " in out.stdout + out.stderr
+    assert "EUI48 address must be 6 hex pairs" in out.stdout + out.stderr
