@@ -85,6 +85,7 @@ static const struct cfg_table *const tables[] = {
 	&daemon_server,
 	&net_schema_server_tcp,
 	&zone_schema_server,
+	&net_schema_server_ident,
 	&ctl_schema_control,
 	&daemon_log,
 	&resolver_schema_recursion,

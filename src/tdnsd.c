@@ -37,6 +37,7 @@ struct boot {
 	unsigned tcp_max_connections;
 	unsigned udp_max_payload;
 	char *user;
+	char *ident[3];           /* [server] identity, version, nsid as written ("" = off) */
 };
 
 struct daemon {
@@ -437,6 +438,10 @@ boot_save(struct boot *b, const struct cfg *c, unsigned workers)
 	b->tcp_max_connections = c->tcp_max_connections;
 	b->udp_max_payload = c->udp_max_payload;
 	b->user = c->user != NULL ? tdns_xstrdup(c->user) : NULL;
+	const char *ident[3] = { c->identity, c->version, c->nsid };
+	for (int i = 0; i < 3; i++) {
+		b->ident[i] = tdns_xstrdup(ident[i] != NULL ? ident[i] : "");
+	}
 }
 
 static void
@@ -444,6 +449,9 @@ boot_free(struct boot *b)
 {
 	free(b->listen);
 	free(b->user);
+	for (int i = 0; i < 3; i++) {
+		free(b->ident[i]);
+	}
 }
 
 static unsigned
@@ -495,6 +503,13 @@ warn_restart_needed(const struct boot *b, const struct cfg *c)
 	const char *ou = b->user != NULL ? b->user : "";
 	if (strcmp(nu, ou) != 0) {
 		tdns_warn("reload: user changed; restart tdnsd to apply");
+	}
+	const char *ident[3] = { c->identity, c->version, c->nsid };
+	for (int i = 0; i < 3; i++) {
+		if (strcmp(ident[i] != NULL ? ident[i] : "", b->ident[i]) != 0) {
+			tdns_warn("reload: identity, version and nsid changes need a restart");
+			break;
+		}
 	}
 }
 

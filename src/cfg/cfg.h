@@ -29,8 +29,8 @@ struct cfg_zone;
  */
 struct cfg {
 	char *path;               /* file it came from, NULL for the embedded defaults */
-	/* [server]: net/schema.c (listen, workers, tcp-*, udp-*), src/daemon-cfg.c (state-dir,
-	 * user), zone/schema.c (serial-policy) */
+	/* [server]: net/schema.c (listen, workers, tcp-*, udp-*, identity, version, nsid),
+	 * src/daemon-cfg.c (state-dir, user), zone/schema.c (serial-policy) */
 	struct cfg_listen *listen;
 	size_t nlisten;
 	unsigned workers;         /* 0 = auto (one per core) */
@@ -40,6 +40,10 @@ struct cfg {
 	unsigned tcp_max_connections; /* per worker */
 	unsigned udp_max_payload;     /* largest UDP reply we send with EDNS */
 	unsigned serial_policy;   /* CFG_SERIAL_*: how record changes bump the SOA serial */
+	/* [server] identity, version, nsid: net/schema.c (issue 14) */
+	char *identity;           /* CH TXT id.server./hostname.bind.; NULL = REFUSED */
+	char *version;            /* CH TXT version.server./version.bind.; NULL = REFUSED */
+	char *nsid;               /* EDNS NSID (RFC 5001) as written: TEXT or hex:HEX; NULL = off */
 	/* [control]: ctl/schema.c */
 	char *control_socket;     /* Unix socket path (default CTL_DEFAULT_SOCKET) */
 	char *control_group;      /* NULL: only root and the daemon's user may connect */

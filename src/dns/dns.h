@@ -463,6 +463,96 @@ void dns_build_truncate(struct dns_build *b);
 size_t dns_build_finish(struct dns_build *b);
 
 /* ------------------------------------------------------------------------------------------ */
+/* TSIG (tsig.c, RFC 8945): the parsing that signed transfers and updates will build on.      */
+
+/* TSIG error codes (RFC 8945 §3, the extended rcodes 16-18 and 22). */
+enum dns_tsig_error {
+	DNS_TSIG_BADSIG = 16,
+	DNS_TSIG_BADKEY = 17,
+	DNS_TSIG_BADTIME = 18,
+	DNS_TSIG_BADTRUNC = 22,
+};
+
+/* A parsed TSIG record; mac and other point into the message (borrowed). */
+struct dns_tsig {
+	size_t off;                 /* offset of the TSIG RR (its owner name) in the message */
+	uint8_t key[DNS_NAME_MAX];  /* key name, decompressed, case as sent */
+	uint8_t alg[DNS_NAME_MAX];  /* algorithm name, e.g. hmac-sha256. */
+	uint64_t time_signed;       /* 48-bit seconds since the epoch */
+	uint16_t fudge;
+	uint16_t mac_len;
+	const uint8_t *mac;
+	uint16_t orig_id;
+	uint16_t error;
+	uint16_t other_len;
+	const uint8_t *other;
+};
+
+/*
+ * Walks every section of pkt and reports the last RR: *off (its owner's offset) and *type.
+ * Returns 1 when there is one, 0 when the message has no RR, TDNS_ETRUNC when it is cut short.
+ */
+int dns_msg_last_rr(const uint8_t *pkt, size_t len, size_t *off, uint16_t *type);
+
+/*
+ * Parses the TSIG RR at pkt[off] (RFC 8945 §4.2: class ANY, TTL 0).  TDNS_OK or
+ * TDNS_EMALFORMED.
+ */
+int dns_tsig_parse(const uint8_t *pkt, size_t len, size_t off, struct dns_tsig *t);
+
+/*
+ * Finds the TSIG of a message: it must be the last RR of the additional section (RFC 8945
+ * §5.1).  Returns 1 with *t filled, 0 when the message is not signed, or a negative status
+ * when the last RR is a TSIG that cannot be parsed (the message is then FORMERR).
+ */
+int dns_tsig_find(const uint8_t *pkt, size_t len, struct dns_tsig *t);
+
+/*
+ * Appends an unsigned TSIG RR (MAC size 0, RFC 8945 §5.3.2) with error to the finished reply
+ * msg of len octets: key, algorithm, time signed, fudge and original ID echo req; BADTIME
+ * also carries now.  Returns the new length, or 0 (msg unchanged) when it would pass limit.
+ */
+size_t dns_tsig_append_unsigned(uint8_t *msg, size_t len, size_t limit,
+				const struct dns_tsig *req, uint16_t error, uint64_t now);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Server identity (ident.c): CH TXT id.server./version.server., EDNS NSID (RFC 5001).          */
+
+/* What the server tells about itself; empty strings and nsid_len 0 mean "off". */
+struct dns_ident {
+	char identity[256];   /* id.server. and hostname.bind. (CH TXT) */
+	char version[256];    /* version.server. and version.bind. (CH TXT) */
+	uint8_t nsid[255];    /* the NSID option's payload */
+	size_t nsid_len;
+};
+
+/*
+ * Fills id from the config values (NULL or "" = off); nsid is text or "hex:HEX".  TDNS_OK, or
+ * TDNS_ECONFIG with the reason in err.
+ */
+int dns_ident_init(struct dns_ident *id, const char *identity, const char *version,
+		   const char *nsid, char *err, size_t errlen);
+
+/*
+ * Answers the queries that are about the server rather than about zones, before the query
+ * pipeline: a TSIG-signed message gets NOTAUTH with an unsigned TSIG carrying BADKEY (no keys
+ * are configured; RFC 8945 §5.2.1), an uninterpretable TSIG FORMERR, and CH TXT queries for
+ * id.server., hostname.bind., version.server. and version.bind. the configured text when
+ * there is one.  Returns true with the reply in out (*outlen octets, *rcode) when it
+ * answered; false leaves the query to the pipeline (REFUSED for CH, as without identity).
+ */
+bool dns_ident_answer(const struct dns_ident *id, const uint8_t *pkt, size_t len, uint8_t *out,
+		      size_t cap, bool stream, size_t udp_max, int *rcode, size_t *outlen);
+
+/*
+ * Adds the NSID option (RFC 5001 §2.3) to the finished reply out (outlen octets, OPT last)
+ * when the query pkt asked for it and an NSID is configured, within the client's size limit.
+ * Returns the new length (outlen when nothing was added).
+ */
+size_t dns_ident_nsid(const struct dns_ident *id, const uint8_t *pkt, size_t len, uint8_t *out,
+		      size_t outlen, size_t cap, bool stream, size_t udp_max);
+
+/* ------------------------------------------------------------------------------------------ */
 /* Zone files (zonefile.c): RFC 1035 §5 master files plus $TTL, $INCLUDE and $GENERATE.        */
 
 /* One RR read from a zone file; everything is borrowed for the duration of the callback. */

@@ -216,6 +216,7 @@ struct net_settings {
 	char doh_path[256];       /* [doh] path */
 	struct filter_acl proxies; /* [doh] trusted-proxies */
 	struct net_tls *tls;      /* certificates for DoT and DoH; NULL when neither listens */
+	struct dns_ident ident;   /* [server] identity, version, nsid (issue 14) */
 };
 
 /* udp.c: allocates w's batch buffers; TDNS_OK or TDNS_ENOMEM. */

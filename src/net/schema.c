@@ -128,6 +128,69 @@ static const struct cfg_key server_tcp_keys[] = {
 
 const struct cfg_table net_schema_server_tcp = { .section = "server", .keys = server_tcp_keys };
 
+/* [server] identity and version: one CH TXT string, so at most 255 octets. */
+static int
+check_ident_text(const char *value, char *err, size_t errlen)
+{
+	if (strlen(value) > 255) {
+		snprintf(err, errlen, "text of %zu octets is too long; expected at most 255 (one "
+			 "TXT string), or nothing for off", strlen(value));
+		return TDNS_ECONFIG;
+	}
+	return TDNS_OK;
+}
+
+/* [server] nsid: TEXT or hex:HEX, 1-255 octets (RFC 5001 §2.3). */
+static int
+check_nsid(const char *value, char *err, size_t errlen)
+{
+	if (strncmp(value, "hex:", 4) == 0) {
+		const char *h = value + 4;
+		bool ok = strlen(h) > 0 && strlen(h) % 2 == 0 && strlen(h) <= 510;
+		for (const char *p = h; ok && *p != '\0'; p++) {
+			ok = strchr("0123456789abcdefABCDEF", *p) != NULL;
+		}
+		if (!ok) {
+			snprintf(err, errlen, "invalid nsid '%s'; expected hex: followed by 1-255 "
+				 "octets as pairs of hex digits", value);
+			return TDNS_ECONFIG;
+		}
+	} else if (strlen(value) > 255) {
+		snprintf(err, errlen, "nsid of %zu octets is too long; expected at most 255",
+			 strlen(value));
+		return TDNS_ECONFIG;
+	}
+	return TDNS_OK;
+}
+
+static const struct cfg_key server_ident_keys[] = {
+	{
+		.key = "identity", .def = "",
+		.help = "text answered to CH TXT id.server. and hostname.bind. queries (at most "
+			"255 octets); empty: those queries are REFUSED",
+		.type = CFG_STR, .flags = CFG_KEY_EMPTY_NULL, .check = check_ident_text,
+		.offset = offsetof(struct cfg, identity),
+	},
+	{
+		.key = "version", .def = "",
+		.help = "text answered to CH TXT version.server. and version.bind. queries (at "
+			"most 255 octets); empty: those queries are REFUSED",
+		.type = CFG_STR, .flags = CFG_KEY_EMPTY_NULL, .check = check_ident_text,
+		.offset = offsetof(struct cfg, version),
+	},
+	{
+		.key = "nsid", .def = "",
+		.help = "EDNS NSID (RFC 5001) sent to clients that ask: TEXT or hex:HEX, at most "
+			"255 octets; empty: no NSID",
+		.type = CFG_STR, .flags = CFG_KEY_EMPTY_NULL, .check = check_nsid,
+		.offset = offsetof(struct cfg, nsid),
+	},
+	{ .key = NULL },
+};
+
+const struct cfg_table net_schema_server_ident = { .section = "server",
+						   .keys = server_ident_keys };
+
 #define TLS_FILE .type = CFG_PATH, .what = "file name", .expect = "an absolute path or nothing"
 
 static const struct cfg_key tls_keys[] = {

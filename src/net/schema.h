@@ -16,6 +16,8 @@
  */
 extern const struct cfg_table net_schema_server;
 extern const struct cfg_table net_schema_server_tcp;
+/* identity, version and nsid (issue 14): what the server says about itself, after serial-policy */
+extern const struct cfg_table net_schema_server_ident;
 extern const struct cfg_table net_schema_tls;
 extern const struct cfg_table net_schema_dot;
 extern const struct cfg_table net_schema_doh;

@@ -290,6 +290,12 @@ net_server_new(const struct cfg *c, unsigned nworkers, const struct net_handler 
 	snprintf(s->set.doh_path, sizeof(s->set.doh_path), "%s",
 		 c->doh_path != NULL ? c->doh_path : "/dns-query");
 	char msg[256];
+	if (dns_ident_init(&s->set.ident, c->identity, c->version, c->nsid, msg, sizeof(msg)) !=
+	    TDNS_OK) {
+		snprintf(err, errlen, "[server] %s", msg);
+		net_server_free(s);
+		return TDNS_ECONFIG;
+	}
 	if (filter_acl_parse(c->doh_trusted_proxies != NULL ? c->doh_trusted_proxies : "",
 			     &s->set.proxies, msg, sizeof(msg)) != TDNS_OK) {
 		snprintf(err, errlen, "[doh] trusted-proxies: %s", msg);

@@ -703,12 +703,30 @@ zone_override(const struct zone *z, const struct dns_query *q, struct query_pend
 	return false;
 }
 
+static size_t
+query_pipeline(struct query_worker *w, const uint8_t *pkt, size_t len, uint8_t *out, size_t cap,
+	       const struct net_client *cl, int *rcode);
+
 /* The handler's query entry (struct net_handler): see there for the results. */
 static size_t
 worker_query(void *wctx, const uint8_t *pkt, size_t len, uint8_t *out, size_t cap,
 	     const struct net_client *cl, int *rcode)
 {
 	struct query_worker *w = wctx;
+	/* Issue 14 hook: TSIG, CH identity and NSID around the pipeline (src/dns/ident.c). */
+	const struct dns_ident *id = &w->net->set->ident;
+	size_t udp_max = w->net->set->udp_max, n;
+	if (dns_ident_answer(id, pkt, len, out, cap, cl->stream, udp_max, rcode, &n)) {
+		return n;
+	}
+	n = query_pipeline(w, pkt, len, out, cap, cl, rcode);
+	return n > 0 ? dns_ident_nsid(id, pkt, len, out, n, cap, cl->stream, udp_max) : n;
+}
+
+static size_t
+query_pipeline(struct query_worker *w, const uint8_t *pkt, size_t len, uint8_t *out, size_t cap,
+	       const struct net_client *cl, int *rcode)
+{
 	const struct net_settings *set = w->net->set;
 	bool tcp = cl->stream;
 	struct resolver_conf *rc = w->fwd != NULL ? resolver_fwd_conf(w->fwd) : NULL;

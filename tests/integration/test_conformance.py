@@ -2,6 +2,7 @@
 """Issue 14: conformance points found by outside checks, each checked against Knot or dnspython."""
 import os
 import shutil
+import socket
 import subprocess
 import time
 
@@ -12,6 +13,9 @@ import dns.query
 import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
+import dns.rrset
+import dns.tsig
+import dns.edns
 import dns.zone
 import pytest
 
@@ -227,3 +231,184 @@ def test_bad_new_type_rdata_is_reported_by_file_and_line(make_server, tmp_path):
     assert out.returncode != 0
     assert "bad.zone:5: " in out.stdout + out.stderr
     assert "EUI48 address must be 6 hex pairs" in out.stdout + out.stderr
+
+
+# ---- points 1, 2, 7, 9: answers compared with Knot ----
+
+POINTS = """$ORIGIN example.
+$TTL 300
+""" + SOA + """olddn DNAME web.example.
+web A 192.0.2.2
+web AAAA 2001:db8::2
+svc HTTPS 1 . alpn=h2
+svc A 192.0.2.9
+svc2 HTTPS 1 web.example. alpn=h2
+svc3 SVCB 0 web.example.
+svc4 HTTPS 1 out.example.net. alpn=h2
+"""
+
+
+def summary(r):
+    def section(s):
+        return sorted((rs.name.to_text(), rs.rdtype, rs.ttl,
+                       tuple(sorted(rd.to_text() for rd in rs))) for rs in s)
+    return {"rcode": r.rcode(), "aa": bool(r.flags & dns.flags.AA),
+            "answer": section(r.answer), "authority": section(r.authority)}
+
+
+@pytest.fixture
+def pair(make_server, knot_factory):
+    srv = make_server(zones={"example": POINTS})
+    return srv, knot_factory({"example": POINTS})
+
+
+def test_dname_answers_qtype_cname_with_the_synthesised_cname_like_knot(pair):
+    srv, kport = pair
+    # RFC 6672 §3.2: the synthesised CNAME is the answer; no NXDOMAIN, no SOA.
+    for name in ("a.b.olddn.example.", "web.olddn.example.", "x.olddn.example."):
+        mine = ask(srv.port, name, "CNAME")
+        assert summary(mine) == summary(ask(kport, name, "CNAME")), name
+        assert mine.rcode() == dns.rcode.NOERROR and not mine.authority
+        assert [rs.rdtype for rs in mine.answer] == [dns.rdatatype.DNAME, dns.rdatatype.CNAME]
+    # Other types still follow the CNAME (the chain the old behaviour applied to every type).
+    r = ask(srv.port, "web.olddn.example.", "A")
+    assert summary(r) == summary(ask(kport, "web.olddn.example.", "A"))
+
+
+def test_transfers_over_udp_are_notimp_like_knot(pair):
+    srv, kport = pair
+    for qtype in ("AXFR", "IXFR"):
+        q = dns.message.make_query("example.", qtype)
+        if qtype == "IXFR":
+            q.authority.append(dns.rrset.from_text("example.", 0, "IN", "SOA",
+                                                   "ns.example. hm.example. 0 2 3 4 5"))
+        mine = dns.query.udp(q, "127.0.0.1", port=srv.port, timeout=3)
+        assert mine.rcode() == dns.rcode.NOTIMP, qtype
+        if qtype == "AXFR":
+            ref = dns.query.udp(q, "127.0.0.1", port=kport, timeout=3)
+            assert ref.rcode() == mine.rcode()
+    # Over TCP nothing changed: no transfers are allowed yet.
+    assert ask(srv.port, "example.", "AXFR", tcp=True).rcode() == dns.rcode.REFUSED
+
+
+def tsig_query(name, keyname="k1."):
+    q = dns.message.make_query(name, "A", use_edns=0)
+    q.use_tsig(dns.tsig.Key(keyname, "c2VjcmV0c2VjcmV0", "hmac-sha256"))
+    return q
+
+
+def test_tsig_with_an_unknown_key_gets_notauth_badkey_unsigned_like_knot(pair):
+    srv, kport = pair
+    for port in (srv.port, kport):
+        for tcp in (False, True):
+            q = tsig_query("ns.example.")
+            sock = dns.query.tcp if tcp else dns.query.udp
+            with pytest.raises(dns.tsig.PeerBadKey):
+                sock(q, "127.0.0.1", port=port, timeout=3)
+    # The reply itself: NOTAUTH, the TSIG last with error BADKEY and no MAC (RFC 8945 §5.3.2).
+    q = tsig_query("ns.example.")
+    wire = q.to_wire()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(3)
+    s.sendto(wire, ("127.0.0.1", srv.port))
+    reply = s.recv(65535)
+    s.close()
+    assert reply[:2] == wire[:2] and reply[3] & 0x0f == dns.rcode.NOTAUTH
+    tail = reply[-(16 + len(b"\x0bhmac-sha256\x00")):]
+    assert tail[:13] == b"\x0bhmac-sha256\x00"
+    assert tail[13 + 8:13 + 10] == b"\x00\x00"                      # MAC size 0
+    assert tail[13 + 12:13 + 14] == (17).to_bytes(2, "big")          # BADKEY
+
+
+def test_svcb_targets_in_the_zone_get_their_addresses_in_additional(pair):
+    srv, kport = pair
+    # RFC 9460 §4.1: as Knot does for an in-zone TargetName...
+    r = ask(srv.port, "svc2.example.", "HTTPS")
+    ref = ask(kport, "svc2.example.", "HTTPS")
+    assert sorted(rs.to_text() for rs in r.additional if rs.rdtype != dns.rdatatype.OPT) == \
+        sorted(rs.to_text() for rs in ref.additional if rs.rdtype != dns.rdatatype.OPT)
+    assert {rs.rdtype for rs in r.additional} >= {dns.rdatatype.A, dns.rdatatype.AAAA}
+    # ...also in AliasMode (SVCB 0 web.example.)...
+    r = ask(srv.port, "svc3.example.", "SVCB")
+    assert any(rs.name.to_text() == "web.example." for rs in r.additional)
+    # ...and the owner's own addresses when TargetName is "." (RFC 9460 §2.5.2).
+    r = ask(srv.port, "svc.example.", "HTTPS")
+    assert [rs.to_text() for rs in r.additional if rs.rdtype == dns.rdatatype.A] == \
+        ["svc.example. 300 IN A 192.0.2.9"]
+    # A target outside our zones adds nothing.
+    r = ask(srv.port, "svc4.example.", "HTTPS")
+    assert [rs for rs in r.additional if rs.rdtype != dns.rdatatype.OPT] == []
+
+
+# ---- point 8: identity, version, NSID ----
+
+def test_identity_version_and_nsid_answer_when_configured(make_server):
+    srv = make_server(zones={"example": POINTS},
+                      server_extra="identity = ns1.test\nversion = tdns test\n"
+                                   "nsid = hex:6e7331\n")
+    for name, want in (("id.server.", "ns1.test"), ("hostname.bind.", "ns1.test"),
+                       ("version.server.", "tdns test"), ("VERSION.BIND.", "tdns test")):
+        q = dns.message.make_query(name, "TXT", "CH")
+        r = dns.query.udp(q, "127.0.0.1", port=srv.port, timeout=3)
+        assert r.rcode() == dns.rcode.NOERROR and r.flags & dns.flags.AA, name
+        assert [rd.strings for rd in r.answer[0]] == [(want.encode(),)], name
+        assert r.answer[0].rdclass == dns.rdataclass.CH
+    q = dns.message.make_query("authors.bind.", "TXT", "CH")
+    assert dns.query.udp(q, "127.0.0.1", port=srv.port, timeout=3).rcode() == \
+        dns.rcode.REFUSED
+    # RFC 5001: NSID only to those who ask, on any answer.
+    q = dns.message.make_query("ns.example.", "A", use_edns=0,
+                               options=[dns.edns.GenericOption(dns.edns.NSID, b"")])
+    for tcp in (False, True):
+        r = (dns.query.tcp if tcp else dns.query.udp)(q, "127.0.0.1", port=srv.port, timeout=3)
+        assert [o.data for o in r.options if o.otype == dns.edns.NSID] == [b"ns1"]
+        assert r.answer
+    r = ask(srv.port, "ns.example.", "A")
+    assert not [o for o in r.options if o.otype == dns.edns.NSID]
+    out = subprocess.run(["kdig", "@127.0.0.1", "-p", str(srv.port), "+nsid", "ns.example."],
+                         capture_output=True, text=True, timeout=10)
+    assert 'NSID: 6E7331 "ns1"' in out.stdout
+
+
+def test_identity_is_off_by_default(make_server):
+    srv = make_server(zones={"example": POINTS})
+    for name in ("id.server.", "version.bind."):
+        q = dns.message.make_query(name, "TXT", "CH")
+        assert dns.query.udp(q, "127.0.0.1", port=srv.port, timeout=3).rcode() == \
+            dns.rcode.REFUSED
+    q = dns.message.make_query("ns.example.", "A", use_edns=0,
+                               options=[dns.edns.GenericOption(dns.edns.NSID, b"")])
+    r = dns.query.udp(q, "127.0.0.1", port=srv.port, timeout=3)
+    assert not [o for o in r.options if o.otype == dns.edns.NSID]
+
+
+def test_bad_identity_keys_stop_start_up_with_file_and_line(make_server):
+    srv = make_server(zones={"example": POINTS}, start=False,
+                      server_extra="nsid = hex:6e7\n")
+    out = subprocess.run([srv.binary, "-t", "-c", srv.conf], capture_output=True, text=True,
+                         timeout=10)
+    assert out.returncode != 0
+    assert "tdnsd.conf:" in out.stderr and "invalid nsid 'hex:6e7'" in out.stderr
+
+
+# ---- points 4 and 6: zone-file reading ----
+
+def test_ttl_with_the_top_bit_set_loads_capped_with_a_warning(make_server):
+    zone = "$ORIGIN example.\n$TTL 300\n" + SOA + "big 4294967295 A 192.0.2.7\n"
+    srv = make_server(zones={"example": zone})
+    r = ask(srv.port, "big.example.", "A")
+    assert r.answer[0].ttl == 2147483647
+    assert "example.zone:6: TTL '4294967295' is above 2147483647" in srv.log()
+
+
+def test_include_file_names_have_their_escapes_decoded(make_server, tmp_path):
+    srv = make_server(start=False)
+    (tmp_path / "zone(part.db").write_text("inc A 192.0.2.8\n")
+    main = tmp_path / "main.zone"
+    main.write_text("$ORIGIN example.\n$TTL 300\n" + SOA + '$INCLUDE "zone\\040part.db"\n')
+    out = srv.cli("zone", "check", str(main), "example.")
+    assert out.returncode == 0, out.stdout + out.stderr
+    # Knot's checker reads the same file the same way.
+    k = subprocess.run(["kzonecheck", "-o", "example.", str(main)], capture_output=True,
+                       text=True, timeout=30)
+    assert k.returncode == 0, k.stdout + k.stderr

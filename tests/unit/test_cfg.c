@@ -446,7 +446,7 @@ test_unknown_keys_name_the_section_and_the_expected_keys(void **state)
 	expect_error("[server]\nlisten = 127.0.0.1\n\n\n\n\nfoo = 1\n", 7,
 		     "unknown key 'foo' in section [server]; expected one of: listen, workers, "
 		     "state-dir, user, tcp-idle-timeout, tcp-max-connections, udp-max-payload, "
-		     "serial-policy");
+		     "serial-policy, identity, version, nsid");
 	expect_error("[log]\nquery-log = off\n", 2,
 		     "unknown key 'query-log' in section [log] (not supported by this release "
 		     "yet); expected one of: level");
@@ -457,7 +457,7 @@ test_unknown_keys_name_the_section_and_the_expected_keys(void **state)
 	expect_error("[server]\nWorkers = 2\n", 2,
 		     "unknown key 'Workers' in section [server]; expected one of: listen, "
 		     "workers, state-dir, user, tcp-idle-timeout, tcp-max-connections, "
-		     "udp-max-payload, serial-policy");
+		     "udp-max-payload, serial-policy, identity, version, nsid");
 	expect_error("# no section yet\nworkers = 2\n", 2,
 		     "key 'workers' outside any section; expected a [section] line first");
 }
@@ -957,7 +957,8 @@ test_set_invalid_value_leaves_the_file_untouched(void **state)
 			 "unknown configuration key 'log.lvl'; expected one of: server.listen, "
 			 "server.workers, server.state-dir, server.user, server.tcp-idle-timeout, "
 			 "server.tcp-max-connections, server.udp-max-payload, "
-			 "server.serial-policy, control.socket, control.group, log.level, "
+			 "server.serial-policy, server.identity, server.version, server.nsid, "
+			 "control.socket, control.group, log.level, "
 			 "recursion.mode, recursion.allow, recursion.root-hints, "
 			 "recursion.qname-minimisation, recursion.max-depth, recursion.max-queries, "
 			 "recursion.max-time-ms, recursion.case-randomisation, "
