@@ -552,6 +552,17 @@ bool dns_ident_answer(const struct dns_ident *id, const uint8_t *pkt, size_t len
 size_t dns_ident_nsid(const struct dns_ident *id, const uint8_t *pkt, size_t len, uint8_t *out,
 		      size_t outlen, size_t cap, bool stream, size_t udp_max);
 
+/* True when an NSID is configured and the query pkt carries the NSID option (RFC 5001 §2.1). */
+bool dns_ident_nsid_asked(const struct dns_ident *id, const uint8_t *pkt, size_t len);
+
+/*
+ * The second half of dns_ident_nsid, for replies built later (deferred resolver answers):
+ * appends the NSID option to the OPT that ends the reply out, within limit.  Returns the new
+ * length (outlen when nothing was added).
+ */
+size_t dns_ident_nsid_put(const struct dns_ident *id, uint8_t *out, size_t outlen,
+			  size_t limit);
+
 /* ------------------------------------------------------------------------------------------ */
 /* Zone files (zonefile.c): RFC 1035 §5 master files plus $TTL, $INCLUDE and $GENERATE.        */
 

@@ -197,32 +197,35 @@ dns_ident_answer(const struct dns_ident *id, const uint8_t *pkt, size_t len, uin
 	return true;
 }
 
-size_t
-dns_ident_nsid(const struct dns_ident *id, const uint8_t *pkt, size_t len, uint8_t *out,
-	       size_t outlen, size_t cap, bool stream, size_t udp_max)
+bool
+dns_ident_nsid_asked(const struct dns_ident *id, const uint8_t *pkt, size_t len)
 {
-	if (id->nsid_len == 0 || outlen < DNS_HDR_LEN || tdns_get16(pkt + 10) == 0) {
-		return outlen;
+	if (id->nsid_len == 0 || len < DNS_HDR_LEN || tdns_get16(pkt + 10) == 0) {
+		return false;
 	}
 	struct dns_query q;
 	if (dns_query_parse(pkt, len, &q) < 0 || !q.edns.present || q.edns_count != 1) {
-		return outlen;
+		return false;
 	}
 	/* RFC 5001 §2.1: the client asks with an NSID option (empty payload). */
-	bool asked = false;
 	for (size_t p = 0; p + 4 <= q.edns.options_len;) {
-		uint16_t code = tdns_get16(q.edns.options + p);
-		size_t ol = tdns_get16(q.edns.options + p + 2);
-		asked = asked || code == OPT_CODE_NSID;
-		p += 4 + ol;
+		if (tdns_get16(q.edns.options + p) == OPT_CODE_NSID) {
+			return true;
+		}
+		p += 4 + (size_t)tdns_get16(q.edns.options + p + 2);
 	}
+	return false;
+}
+
+size_t
+dns_ident_nsid_put(const struct dns_ident *id, uint8_t *out, size_t outlen, size_t limit)
+{
 	size_t off;
 	uint16_t type;
-	if (!asked || dns_msg_last_rr(out, outlen, &off, &type) != 1 || type != DNS_TYPE_OPT ||
-	    out[off] != 0) {
+	if (id->nsid_len == 0 || dns_msg_last_rr(out, outlen, &off, &type) != 1 ||
+	    type != DNS_TYPE_OPT || out[off] != 0) {
 		return outlen;
 	}
-	size_t limit = reply_limit(&q, stream, udp_max, cap);
 	size_t add = 4 + id->nsid_len;
 	size_t rdlen = tdns_get16(out + off + 9);
 	if (outlen > limit || limit - outlen < add || rdlen + add > UINT16_MAX) {
@@ -234,4 +237,16 @@ dns_ident_nsid(const struct dns_ident *id, const uint8_t *pkt, size_t len, uint8
 	memcpy(out + outlen + 4, id->nsid, id->nsid_len);
 	tdns_put16(out + off + 9, (uint16_t)(rdlen + add));
 	return outlen + add;
+}
+
+size_t
+dns_ident_nsid(const struct dns_ident *id, const uint8_t *pkt, size_t len, uint8_t *out,
+	       size_t outlen, size_t cap, bool stream, size_t udp_max)
+{
+	if (!dns_ident_nsid_asked(id, pkt, len)) {
+		return outlen;
+	}
+	struct dns_query q;
+	(void)dns_query_parse(pkt, len, &q);
+	return dns_ident_nsid_put(id, out, outlen, reply_limit(&q, stream, udp_max, cap));
 }

@@ -13,6 +13,7 @@ struct query_worker {
 	struct net_worker *net;
 	const struct zone_set *zs;   /* current zones; replaced only by query_publish_zones */
 	struct resolver_fwd *fwd;    /* the worker's forwarder (issue 4) */
+	bool nsid_asked;             /* issue 14: the current query asked for NSID */
 };
 
 /* ------------------------------------------------------------------------------------------ */
@@ -49,6 +50,7 @@ struct query_pending {
 	enum stats_transport transport;
 	enum stats_kind kind;         /* FORWARDED, or RECURSIVE for the iterator (issue 5) */
 	bool aname;                   /* an ANAME query: key is the target, reply authoritative */
+	bool nsid;                    /* issue 14 hook: the client asked for NSID */
 	uint32_t aname_ttl;           /* the least TTL on the way to the target (ANAME, CNAMEs) */
 };
 
@@ -504,6 +506,7 @@ pending_defer(struct query_worker *w, const struct query_pending *p,
 		return;
 	}
 	*d = *p;
+	d->nsid = w->nsid_asked; /* issue 14 hook */
 	d->start = w->net->qstart;
 	d->tcp = tcp;
 	d->transport = cl->transport;
@@ -634,6 +637,9 @@ pending_done(void *arg, void *result)
 	uint8_t *out = w->net->tcp_out + 2;
 	size_t rlen = p->aname ? aname_reply(p, out, DNS_MSG_MAX, res, &rcode)
 			       : pending_reply(p, out, DNS_MSG_MAX, res, &rcode, &prefetch);
+	/* Issue 14 hook: NSID on deferred replies too (RFC 5001). */
+	rlen = rlen > 0 && p->nsid ? dns_ident_nsid_put(&w->net->set->ident, out, rlen, p->limit)
+				   : rlen;
 	count_reply(w, p, rlen > 0 ? rcode : -1);
 	if (rlen > 0) {
 		stats_note_query(w->net->sw, p->peerlen > 0 ? (const struct sockaddr *)&p->peer : NULL,
@@ -719,8 +725,10 @@ worker_query(void *wctx, const uint8_t *pkt, size_t len, uint8_t *out, size_t ca
 	if (dns_ident_answer(id, pkt, len, out, cap, cl->stream, udp_max, rcode, &n)) {
 		return n;
 	}
+	w->nsid_asked = dns_ident_nsid_asked(id, pkt, len);
 	n = query_pipeline(w, pkt, len, out, cap, cl, rcode);
-	return n > 0 ? dns_ident_nsid(id, pkt, len, out, n, cap, cl->stream, udp_max) : n;
+	return n > 0 && w->nsid_asked ? dns_ident_nsid(id, pkt, len, out, n, cap, cl->stream,
+						       udp_max) : n;
 }
 
 static size_t

@@ -412,3 +412,21 @@ def test_include_file_names_have_their_escapes_decoded(make_server, tmp_path):
     k = subprocess.run(["kzonecheck", "-o", "example.", str(main)], capture_output=True,
                        text=True, timeout=30)
     assert k.returncode == 0, k.stdout + k.stderr
+
+
+def test_nsid_on_answers_the_resolver_defers(make_server):
+    from upstreams import FakeUpstream
+    up = FakeUpstream(["fwd.test. 300 IN SOA ns.fwd.test. h.fwd.test. 1 2 3 4 5",
+                       "www.fwd.test. 300 IN A 192.0.2.44"])
+    try:
+        srv = make_server(zones={"example": POINTS}, server_extra="nsid = tdns-1\n",
+                          extra="[recursion]\nmode = forward\nallow = 127.0.0.0/8\n\n"
+                                "[forwarders]\nservers = %s\n" % up.url)
+        q = dns.message.make_query("www.fwd.test.", "A", use_edns=0,
+                                   options=[dns.edns.GenericOption(dns.edns.NSID, b"")])
+        for _ in range(2):  # first deferred to the upstream, then from the cache
+            r = dns.query.udp(q, "127.0.0.1", port=srv.port, timeout=3)
+            assert r.answer and r.answer[0][0].to_text() == "192.0.2.44"
+            assert [o.data for o in r.options if o.otype == dns.edns.NSID] == [b"tdns-1"]
+    finally:
+        up.stop()
