@@ -502,8 +502,9 @@ int dns_tsig_parse(const uint8_t *pkt, size_t len, size_t off, struct dns_tsig *
 
 /*
  * Finds the TSIG of a message: it must be the last RR of the additional section (RFC 8945
- * §5.1).  Returns 1 with *t filled, 0 when the message is not signed, or a negative status
- * when the last RR is a TSIG that cannot be parsed (the message is then FORMERR).
+ * §5.1).  Returns 1 with *t filled, 0 when the message is not signed, TDNS_ETRUNC when the
+ * message is cut short, or TDNS_EMALFORMED when a TSIG is not last or cannot be parsed (the
+ * message is then FORMERR).
  */
 int dns_tsig_find(const uint8_t *pkt, size_t len, struct dns_tsig *t);
 

@@ -152,6 +152,9 @@ dns_ident_answer(const struct dns_ident *id, const uint8_t *pkt, size_t len, uin
 						    id->version[0] == '\0'))) {
 		return false; /* the common case: nothing for us */
 	}
+	if (tr == TDNS_ETRUNC) {
+		return false; /* the pipeline answers a message cut short */
+	}
 	struct dns_query q;
 	int prc = dns_query_parse(pkt, len, &q);
 	if (prc < 0 || cap < DNS_HDR_LEN) {

@@ -1647,9 +1647,9 @@ wire_apl(const uint8_t *p, size_t n, struct out *o)
 
 /* RFC 4025 §2.5, RFC 8777 §4.2.3: the gateway or relay whose kind octet 1 of rdata gives. */
 static int
-put_gateway(struct pctx *c, const struct dns_tok *t, const char *label)
+put_gateway(struct pctx *c, const struct dns_tok *t, const char *label, unsigned mask)
 {
-	unsigned gt = c->b.len > 1 ? c->b.p[1] & 0x7f : 255;
+	unsigned gt = c->b.len > 1 ? c->b.p[1] & mask : 255;
 	switch (gt) {
 	case 0:
 		if (t->len != 1 || t->s[0] != '.') {
@@ -1682,9 +1682,9 @@ put_gateway(struct pctx *c, const struct dns_tok *t, const char *label)
 
 /* Wire size of the gateway at rd[off] (type from rd[1]); 0 if malformed. */
 static size_t
-gateway_len(const uint8_t *rd, size_t rdlen, size_t off)
+gateway_len(const uint8_t *rd, size_t rdlen, size_t off, unsigned mask)
 {
-	unsigned gt = rdlen > 1 ? rd[1] & 0x7f : 255;
+	unsigned gt = rdlen > 1 ? rd[1] & mask : 255;
 	size_t left = rdlen >= off ? rdlen - off : 0;
 	switch (gt) {
 	case 0:
@@ -1703,9 +1703,9 @@ gateway_len(const uint8_t *rd, size_t rdlen, size_t off)
 }
 
 static void
-o_gateway(struct out *o, const uint8_t *rd, size_t off, size_t len)
+o_gateway(struct out *o, const uint8_t *rd, size_t off, size_t len, unsigned mask)
 {
-	unsigned gt = rd[1] & 0x7f;
+	unsigned gt = rd[1] & mask;
 	o_item(o);
 	if (gt == 0) {
 		o_putc(o, '.');
@@ -1961,7 +1961,8 @@ put_field(struct pctx *c, const struct dns_field *f)
 	case DNS_F_ILNP64:
 		return put_ilnp64(c, t, label);
 	case DNS_F_GATEWAY:
-		return put_gateway(c, t, label);
+	case DNS_F_RELAY:
+		return put_gateway(c, t, label, f->kind == DNS_F_RELAY ? 0x7f : 0xff);
 	case DNS_F_AMTTYPE:
 		return put_amttype(c, t);
 	case DNS_F_SCHEME:
@@ -2408,12 +2409,14 @@ wire_fields(const struct dns_rrtype *rt, const uint8_t *rd, size_t rdlen, struct
 			}
 			tdns_rd_bytes(&r, left);
 			break;
-		case DNS_F_GATEWAY: {
-			size_t gl = gateway_len(rd, rdlen, r.pos);
+		case DNS_F_GATEWAY:
+		case DNS_F_RELAY: {
+			unsigned mask = f->kind == DNS_F_RELAY ? 0x7f : 0xff;
+			size_t gl = gateway_len(rd, rdlen, r.pos, mask);
 			if (gl == 0) {
 				return false;
 			}
-			o_gateway(o, rd, r.pos, gl);
+			o_gateway(o, rd, r.pos, gl, mask);
 			if (gl != SIZE_MAX) {
 				tdns_rd_bytes(&r, gl);
 			}

@@ -51,7 +51,7 @@ static const struct dns_rrtype rrtypes[] = {
 	[21] = { "RT", DNS_RRF_DECOMPRESS | DNS_RRF_CANON,
 		 { F(DNS_F_U16, "preference"), F(DNS_F_NAME, "intermediate host") } },
 	[19] = { "X25", 0, { F(DNS_F_STR, "PSDN address") } },
-	[23] = { "NSAP-PTR", DNS_RRF_CANON, { F(DNS_F_NAME, "owner") } },
+	[23] = { "NSAP-PTR", 0, { F(DNS_F_NAME, "owner") } },
 	/* RFC 2535 §4.1 (RFC 2931 SIG(0)); RFC 3597 §4 lets its signer name be compressed. */
 	[24] = { "SIG", DNS_RRF_DECOMPRESS | DNS_RRF_CANON,
 		 { F(DNS_F_TYPE, "type covered"), F(DNS_F_ALG, "algorithm"),
@@ -188,7 +188,7 @@ static const struct dns_rrtype rrtypes[] = {
 	[262] = { "WALLET", 0, { F(DNS_F_STRS, "currency and address") } },
 	[260] = { "AMTRELAY", 0,
 		  { F(DNS_F_U8, "precedence"), F(DNS_F_AMTTYPE, "discovery optional and type"),
-		    F(DNS_F_GATEWAY, "relay") } },
+		    F(DNS_F_RELAY, "relay") } },
 };
 
 #define NTYPES (sizeof(rrtypes) / sizeof(rrtypes[0]))

@@ -34,8 +34,9 @@ enum dns_fkind {
 	DNS_F_EUI64,    /* 8 octets as xx-xx-xx-xx-xx-xx-xx-xx (RFC 7043 §4.2) */
 	DNS_F_ILNP64,   /* 8 octets as four 16-bit hex groups x:x:x:x (RFC 6742 §2.1) */
 	DNS_F_APL,      /* rest: [!]afi:address/prefix items (RFC 3123 §5) */
-	DNS_F_GATEWAY,  /* IPSECKEY gateway / AMTRELAY relay; its type is the low 7 bits of
-			   rdata octet 1: 0 none ".", 1 IPv4, 2 IPv6, 3 name (RFC 4025 §2.5) */
+	DNS_F_GATEWAY,  /* IPSECKEY gateway; its type is rdata octet 1: 0 none ".", 1 IPv4,
+			   2 IPv6, 3 name (RFC 4025 §2.5) */
+	DNS_F_RELAY,    /* AMTRELAY relay: the same, typed by the low 7 bits of octet 1 */
 	DNS_F_AMTTYPE,  /* AMTRELAY "D type" as two tokens into one octet (RFC 8777 §4.2) */
 	DNS_F_HIP,      /* whole rdata: pk-alg HIT public-key [rendezvous...] (RFC 8005 §5) */
 	DNS_F_SCHEME,   /* DSYNC u8 scheme: number or NOTIFY (RFC 9859 §2.1) */

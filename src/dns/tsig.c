@@ -30,8 +30,9 @@ skip_name(const uint8_t *pkt, size_t len, size_t *pos)
 	return false;
 }
 
-int
-dns_msg_last_rr(const uint8_t *pkt, size_t len, size_t *off, uint16_t *type)
+/* dns_msg_last_rr; *tsigs counts the TSIG RRs met before the last one. */
+static int
+last_rr(const uint8_t *pkt, size_t len, size_t *off, uint16_t *type, unsigned *tsigs)
 {
 	if (len < DNS_HDR_LEN) {
 		return TDNS_ETRUNC;
@@ -47,7 +48,11 @@ dns_msg_last_rr(const uint8_t *pkt, size_t len, size_t *off, uint16_t *type)
 	}
 	*off = 0;
 	*type = 0;
+	*tsigs = 0;
 	for (unsigned i = 0; i < rrs; i++) {
+		if (i > 0 && *type == DNS_TYPE_TSIG) {
+			(*tsigs)++;
+		}
 		size_t start = pos;
 		if (!skip_name(pkt, len, &pos) || len - pos < 10) {
 			return TDNS_ETRUNC;
@@ -63,6 +68,13 @@ dns_msg_last_rr(const uint8_t *pkt, size_t len, size_t *off, uint16_t *type)
 		*type = t;
 	}
 	return rrs > 0 ? 1 : 0;
+}
+
+int
+dns_msg_last_rr(const uint8_t *pkt, size_t len, size_t *off, uint16_t *type)
+{
+	unsigned tsigs;
+	return last_rr(pkt, len, off, type, &tsigs);
 }
 
 int
@@ -125,12 +137,16 @@ dns_tsig_find(const uint8_t *pkt, size_t len, struct dns_tsig *t)
 	}
 	size_t off;
 	uint16_t type;
-	int r = dns_msg_last_rr(pkt, len, &off, &type);
+	unsigned tsigs;
+	int r = last_rr(pkt, len, &off, &type, &tsigs);
 	if (r < 0) {
 		return r;
 	}
+	if (tsigs > 0) {
+		/* RFC 8945 §5.1: a TSIG anywhere but last makes the message FORMERR. */
+		return TDNS_EMALFORMED;
+	}
 	if (r == 0 || type != DNS_TYPE_TSIG) {
-		/* A TSIG anywhere else is FORMERR; dns_query_parse does not look for one there. */
 		return 0;
 	}
 	r = dns_tsig_parse(pkt, len, off, t);

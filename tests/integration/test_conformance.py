@@ -318,6 +318,18 @@ def test_tsig_with_an_unknown_key_gets_notauth_badkey_unsigned_like_knot(pair):
     assert tail[:13] == b"\x0bhmac-sha256\x00"
     assert tail[13 + 8:13 + 10] == b"\x00\x00"                      # MAC size 0
     assert tail[13 + 12:13 + 14] == (17).to_bytes(2, "big")          # BADKEY
+    # RFC 8945 §5.1: a TSIG that is not the last record is FORMERR, as Knot says too.
+    q = tsig_query("ns.example.")
+    wire = bytearray(q.to_wire())
+    wire[11] += 1
+    wire += b"\x00\x00\x29\x04\xd0\x00\x00\x00\x00\x00\x00"
+    for port in (srv.port, kport):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(3)
+        s.sendto(bytes(wire), ("127.0.0.1", port))
+        reply = s.recv(65535)
+        s.close()
+        assert reply[3] & 0x0f == dns.rcode.FORMERR, port
 
 
 def test_svcb_targets_in_the_zone_get_their_addresses_in_additional(pair):

@@ -490,6 +490,7 @@ test_round_trip_types_of_issue_14(void **state)
 	bad("IPSECKEY", "10 1 2 2001:db8::1 AA==", "IPSECKEY gateway of type 1 must be an IPv4");
 	bad("IPSECKEY", "10 0 2 host. AA==", "IPSECKEY gateway must be '.' for type 0");
 	bad("IPSECKEY", "10 4 2 . AA==", "IPSECKEY gateway type must be 0-3, got 4");
+	bad("IPSECKEY", "10 129 2 192.0.2.1 AA==", "IPSECKEY gateway type must be 0-3, got 129");
 	bad("AMTRELAY", "10 2 1 192.0.2.1", "AMTRELAY discovery optional must be 0 or 1");
 	bad("HIP", "2 AB", "HIP rdata ends early: public key expected");
 	bad("DHCID", "", "DHCID rdata ends early");

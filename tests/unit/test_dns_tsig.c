@@ -66,6 +66,12 @@ test_tsig_that_cannot_be_parsed_is_an_error(void **state)
 	assert_int_equal(dns_tsig_find(pkt, len, &t), TDNS_EMALFORMED);
 	len = unhex(signed_query, pkt);
 	assert_int_equal(dns_tsig_find(pkt, len - 1, &t), TDNS_ETRUNC);
+	/* RFC 8945 §5.1: a TSIG followed by another record is FORMERR. */
+	len = unhex(signed_query, pkt);
+	const uint8_t opt[] = { 0, 0, 41, 4, 208, 0, 0, 0, 0, 0, 0 };
+	memcpy(pkt + len, opt, sizeof(opt));
+	pkt[11] = 2;
+	assert_int_equal(dns_tsig_find(pkt, len + sizeof(opt), &t), TDNS_EMALFORMED);
 }
 
 static void
