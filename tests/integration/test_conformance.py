@@ -245,6 +245,9 @@ svc A 192.0.2.9
 svc2 HTTPS 1 web.example. alpn=h2
 svc3 SVCB 0 web.example.
 svc4 HTTPS 1 out.example.net. alpn=h2
+svc5 HTTPS 1 . alpn="h2,h3\\\\\\\\" port=443
+svc6 HTTPS 1 . alpn=f\\\\\\\\oo\\\\,bar,h2
+svc7 SVCB 1 . key7=/dns-query{?dns} alpn=h2
 """
 
 
@@ -330,6 +333,40 @@ def test_tsig_with_an_unknown_key_gets_notauth_badkey_unsigned_like_knot(pair):
         reply = s.recv(65535)
         s.close()
         assert reply[3] & 0x0f == dns.rcode.FORMERR, port
+
+
+def test_svcb_value_lists_with_escapes_match_knot_and_dnspython(pair):
+    srv, kport = pair
+    ref = dns.zone.from_text(POINTS, "example.", relativize=False)
+    for name, rdtype in (("svc5.example.", "HTTPS"), ("svc6.example.", "HTTPS"),
+                         ("svc7.example.", "SVCB")):
+        mine = wire_set(ask(srv.port, name, rdtype), name, rdtype)
+        assert mine == wire_set(ask(kport, name, rdtype), name, rdtype), name
+        assert mine == sorted(rd.to_digestable() for rd in ref.find_rdataset(name, rdtype))
+    # RFC 9460 Appendix A: the protocol ids are h2 and h3\ (one trailing backslash).
+    r = ask(srv.port, "svc5.example.", "HTTPS")
+    assert r.answer[0][0].params[1].ids == (b"h2", b"h3\\")
+
+
+def test_svcb_strictness_matches_rfc_9460_and_9461(make_server, tmp_path):
+    srv = make_server(start=False)
+    cases = [("1 . ALPN=h2", "unknown HTTPS SvcParam key 'ALPN'"),
+             ('1 . alpn="h2\\\\"', "HTTPS alpn ends in a lone backslash"),
+             ('1 . dohpath=""', "HTTPS SvcParam 'dohpath' needs a value"),
+             ("1 . dohpath=/q", 'HTTPS dohpath must contain the "dns" variable'),
+             ("1 . key65535", "HTTPS SvcParam key65535 is reserved (RFC 9460 §14.3.2)"),
+             ("1 . mandatory=port alpn=h2", "HTTPS mandatory lists port, which the record "
+                                             "does not have")]
+    for rdata, want in cases:
+        path = tmp_path / "s.zone"
+        path.write_text("$ORIGIN example.\n$TTL 300\n" + SOA + "s HTTPS " + rdata + "\n")
+        out = srv.cli("zone", "check", str(path), "example.")
+        assert out.returncode != 0, rdata
+        assert "s.zone:6: " + want in out.stdout + out.stderr, (rdata, out.stdout + out.stderr)
+        k = subprocess.run(["kzonecheck", "-o", "example.", str(path)], capture_output=True,
+                           text=True, timeout=30)
+        if "ALPN" in rdata or "mandatory" in rdata:
+            assert k.returncode != 0, rdata  # Knot refuses these too
 
 
 def test_svcb_targets_in_the_zone_get_their_addresses_in_additional(pair):
