@@ -723,7 +723,7 @@ worker_query(void *wctx, const uint8_t *pkt, size_t len, uint8_t *out, size_t ca
 	const struct dns_ident *id = &w->net->set->ident;
 	size_t udp_max = w->net->set->udp_max, n;
 	if (dns_ident_answer(id, pkt, len, out, cap, cl->stream, udp_max, rcode, &n)) {
-		return n;
+		return dns_ident_nsid(id, pkt, len, out, n, cap, cl->stream, udp_max);
 	}
 	w->nsid_asked = dns_ident_nsid_asked(id, pkt, len);
 	n = query_pipeline(w, pkt, len, out, cap, cl, rcode);
