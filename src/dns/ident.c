@@ -36,14 +36,15 @@ dns_ident_init(struct dns_ident *id, const char *identity, const char *version,
 		const char *h = nsid + 4;
 		size_t n = strlen(h);
 		if (n == 0 || n % 2 != 0 || n / 2 > sizeof(id->nsid)) {
-			snprintf(err, errlen, "nsid hex:HEX needs 1-%zu octets as pairs of hex digits",
-				 sizeof(id->nsid));
+			snprintf(err, errlen, "nsid hex:HEX needs 1-%zu octets as pairs of hex "
+				 "digits", sizeof(id->nsid));
 			return TDNS_ECONFIG;
 		}
 		for (size_t i = 0; i < n; i += 2) {
 			int a = hexdigit(h[i]), b = hexdigit(h[i + 1]);
 			if (a < 0 || b < 0) {
-				snprintf(err, errlen, "nsid hex:HEX has a bad hex digit in '%s'", h);
+				snprintf(err, errlen, "nsid hex:HEX has a bad hex digit in '%s'",
+					 h);
 				return TDNS_ECONFIG;
 			}
 			id->nsid[i / 2] = (uint8_t)(a << 4 | b);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Rdata codecs: text <-> wire for every type in the rrtype table, RFC 3597, checks, order. */
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1839,6 +1840,181 @@ put_scheme(struct pctx *c, const struct dns_tok *t)
 	return TDNS_OK;
 }
 
+/* RFC 1706 §5: "0x" and an even number of hex digits, with dots anywhere between them. */
+static int
+put_nsap(struct pctx *c)
+{
+	const struct dns_tok *t = next_tok(c);
+	if (t == NULL) {
+		return missing(c, "NSAP address");
+	}
+	if (c->i < c->ntok || t->len < 3 || t->s[0] != '0' || (t->s[1] | 0x20) != 'x') {
+		goto bad;
+	}
+	int hi = -1;
+	for (size_t k = 2; k < t->len; k++) {
+		if (t->s[k] == '.') {
+			continue;
+		}
+		int v = hexval(t->s[k]);
+		if (v < 0) {
+			goto bad;
+		}
+		if (hi < 0) {
+			hi = v;
+		} else {
+			tdns_buf_u8(&c->b, (uint8_t)(hi << 4 | v));
+			hi = -1;
+		}
+	}
+	if (hi < 0) {
+		return TDNS_OK;
+	}
+bad:
+	return fail(c, TDNS_EBADRDATA, "NSAP address must be 0x and pairs of hex digits, as in "
+		    "0x47.0005.80.005a00, got '%.*s'", TOK(t));
+}
+
+/* RFC 1035 §3.4.2: the protocol as a number or its name. */
+static int
+put_wksproto(struct pctx *c, const struct dns_tok *t)
+{
+	uint64_t v;
+	if (t->len == 3 && strncasecmp(t->s, "tcp", 3) == 0) {
+		v = 6;
+	} else if (t->len == 3 && strncasecmp(t->s, "udp", 3) == 0) {
+		v = 17;
+	} else if (!parse_num(t->s, t->len, 255, &v)) {
+		return fail(c, TDNS_EBADRDATA, "WKS protocol must be 0-255, tcp or udp, got '%.*s'",
+			    TOK(t));
+	}
+	tdns_buf_u8(&c->b, (uint8_t)v);
+	return TDNS_OK;
+}
+
+/* Ports by number or by service name (getservbyname_r for the record's protocol). */
+static int
+put_wksmap(struct pctx *c)
+{
+	uint8_t bits[8192];
+	size_t used = 0;
+	memset(bits, 0, sizeof(bits));
+	const char *proto = c->b.len > 4 && c->b.p[4] == 17 ? "udp" : "tcp";
+	const struct dns_tok *t;
+	while ((t = next_tok(c)) != NULL) {
+		uint64_t port;
+		if (!parse_num(t->s, t->len, 65535, &port)) {
+			char name[64];
+			struct servent se, *res = NULL;
+			char sbuf[1024];
+			if (t->len >= sizeof(name)) {
+				goto bad;
+			}
+			memcpy(name, t->s, t->len);
+			name[t->len] = '\0';
+			if (getservbyname_r(name, proto, &se, sbuf, sizeof(sbuf), &res) != 0 ||
+			    res == NULL) {
+				goto bad;
+			}
+			port = ntohs((uint16_t)res->s_port);
+		}
+		bits[port >> 3] |= (uint8_t)(0x80 >> (port & 7));
+		if (port / 8 + 1 > used) {
+			used = port / 8 + 1;
+		}
+		continue;
+bad:
+		return fail(c, TDNS_EBADRDATA, "WKS service must be a port 0-65535 or a service "
+			    "name, got '%.*s'", TOK(t));
+	}
+	/* Trailing zero octets are left out, as BIND writes the bitmap. */
+	tdns_buf_bytes(&c->b, bits, used);
+	return TDNS_OK;
+}
+
+static bool
+wire_wksmap(const uint8_t *p, size_t n, struct out *o)
+{
+	for (size_t k = 0; k < n; k++) {
+		for (int bit = 0; bit < 8; bit++) {
+			if (p[k] & (0x80 >> bit)) {
+				o_item(o);
+				o_fmt(o, "%zu", k * 8 + (size_t)bit);
+			}
+		}
+	}
+	return true;
+}
+
+/* RFC 2874 §3.1.1: prefix length, the address bits after it, and the prefix name if any. */
+static int
+put_a6(struct pctx *c)
+{
+	const struct dns_tok *pl = next_tok(c), *addr = next_tok(c);
+	uint64_t plen;
+	if (addr == NULL) {
+		return missing(c, pl == NULL ? "prefix length" : "address suffix");
+	}
+	if (!parse_num(pl->s, pl->len, 128, &plen)) {
+		return fail(c, TDNS_EBADRDATA, "A6 prefix length must be 0-128, got '%.*s'",
+			    TOK(pl));
+	}
+	uint8_t bin[16] = { 0 };
+	char a[64];
+	size_t l = addr->len < sizeof(a) - 1 ? addr->len : sizeof(a) - 1;
+	memcpy(a, addr->s, l);
+	a[l] = '\0';
+	if (plen == 128 && l == 1 && a[0] == '.') {
+		/* no suffix: some zone files write "." for it */
+	} else if (addr->len >= sizeof(a) || inet_pton(AF_INET6, a, bin) != 1) {
+		return fail(c, TDNS_EBADRDATA, "bad A6 address suffix '%.*s'", TOK(addr));
+	}
+	tdns_buf_u8(&c->b, (uint8_t)plen);
+	size_t skip = (size_t)plen / 8;
+	tdns_buf_bytes(&c->b, bin + skip, 16 - skip);
+	if (plen > 0) {
+		const struct dns_tok *t = next_tok(c);
+		if (t == NULL) {
+			return missing(c, "prefix name");
+		}
+		return put_name(c, t, "prefix name");
+	}
+	return TDNS_OK;
+}
+
+static bool
+wire_a6(const uint8_t *p, size_t n, struct out *o)
+{
+	if (n < 1 || p[0] > 128) {
+		return false;
+	}
+	size_t plen = p[0], sl = 16 - plen / 8;
+	if (n < 1 + sl) {
+		return false;
+	}
+	uint8_t bin[16] = { 0 };
+	memcpy(bin + 16 - sl, p + 1, sl);
+	char a[INET6_ADDRSTRLEN];
+	inet_ntop(AF_INET6, bin, a, sizeof(a));
+	o_item(o);
+	o_fmt(o, "%zu %s", plen, a);
+	size_t pos = 1 + sl;
+	if (plen == 0) {
+		return pos == n;
+	}
+	int l = dns_name_check(p + pos, n - pos);
+	if (l < 0 || pos + (size_t)l != n) {
+		return false;
+	}
+	if (!o->dry) {
+		char txt[DNS_NAME_TEXT_MAX];
+		dns_name_to_text(p + pos, txt, sizeof(txt));
+		o_item(o);
+		o_str(o, txt);
+	}
+	return true;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Text -> wire                                                                                */
 
@@ -1879,6 +2055,24 @@ put_field(struct pctx *c, const struct dns_field *f)
 		return put_apl(c);
 	case DNS_F_HIP:
 		return put_hip(c);
+	case DNS_F_NSAP:
+		return put_nsap(c);
+	case DNS_F_WKSMAP:
+		return put_wksmap(c);
+	case DNS_F_A6:
+		return put_a6(c);
+	case DNS_F_STROPT:
+		t = next_tok(c);
+		return t != NULL ? put_cstr(c, t, label) : TDNS_OK;
+	case DNS_F_B64DASH: {
+		size_t nt = c->ntok - c->i;
+		const struct dns_tok *d = c->toks + c->i;
+		c->i = c->ntok;
+		if (nt == 1 && d->len == 1 && d->s[0] == '-') {
+			return TDNS_OK; /* no data */
+		}
+		return put_b64_tokens(c, d, nt, label, 1);
+	}
 	default:
 		break;
 	}
@@ -1967,6 +2161,8 @@ put_field(struct pctx *c, const struct dns_field *f)
 		return put_amttype(c, t);
 	case DNS_F_SCHEME:
 		return put_scheme(c, t);
+	case DNS_F_WKSPROTO:
+		return put_wksproto(c, t);
 	case DNS_F_A:
 	case DNS_F_AAAA: {
 		bool v4 = f->kind == DNS_F_A;
@@ -2422,6 +2618,50 @@ wire_fields(const struct dns_rrtype *rt, const uint8_t *rd, size_t rdlen, struct
 			}
 			break;
 		}
+		case DNS_F_WKSPROTO: {
+			uint8_t v = tdns_rd_u8(&r);
+			o_item(o);
+			o_fmt(o, "%u", v);
+			break;
+		}
+		case DNS_F_WKSMAP:
+		case DNS_F_A6:
+			if (f->kind == DNS_F_A6 ? !wire_a6(p, left, o) : !wire_wksmap(p, left, o)) {
+				return false;
+			}
+			tdns_rd_bytes(&r, left);
+			break;
+		case DNS_F_STROPT:
+			if (left > 0) {
+				uint8_t l = tdns_rd_u8(&r);
+				const uint8_t *s = tdns_rd_bytes(&r, l);
+				if (s == NULL) {
+					return false;
+				}
+				o_item(o);
+				o_cstr(o, s, l);
+			}
+			break;
+		case DNS_F_NSAP:
+			if (left == 0) {
+				return false;
+			}
+			o_item(o);
+			o_str(o, "0x");
+			for (size_t k = 0; k < left; k++) {
+				o_fmt(o, "%02x", p[k]);
+			}
+			tdns_rd_bytes(&r, left);
+			break;
+		case DNS_F_B64DASH:
+			o_item(o);
+			if (left == 0) {
+				o_putc(o, '-');
+			} else {
+				o_b64(o, p, left);
+			}
+			tdns_rd_bytes(&r, left);
+			break;
 		case DNS_F_AMTTYPE: {
 			uint8_t v = tdns_rd_u8(&r);
 			o_item(o);

@@ -50,7 +50,12 @@ static const struct dns_rrtype rrtypes[] = {
 		 { F(DNS_F_U16, "subtype"), F(DNS_F_NAME, "hostname") } },
 	[21] = { "RT", DNS_RRF_DECOMPRESS | DNS_RRF_CANON,
 		 { F(DNS_F_U16, "preference"), F(DNS_F_NAME, "intermediate host") } },
+	[11] = { "WKS", 0,
+		 { F(DNS_F_A, "address"), F(DNS_F_WKSPROTO, "protocol"),
+		   F(DNS_F_WKSMAP, "services") } },
 	[19] = { "X25", 0, { F(DNS_F_STR, "PSDN address") } },
+	[20] = { "ISDN", 0, { F(DNS_F_STR, "ISDN address"), F(DNS_F_STROPT, "subaddress") } },
+	[22] = { "NSAP", 0, { F(DNS_F_NSAP, "NSAP") } },
 	[23] = { "NSAP-PTR", 0, { F(DNS_F_NAME, "owner") } },
 	/* RFC 2535 §4.1 (RFC 2931 SIG(0)); RFC 3597 §4 lets its signer name be compressed. */
 	[24] = { "SIG", DNS_RRF_DECOMPRESS | DNS_RRF_CANON,
@@ -63,6 +68,10 @@ static const struct dns_rrtype rrtypes[] = {
 	[25] = { "KEY", 0,
 		 { F(DNS_F_U16, "flags"), F(DNS_F_U8, "protocol"), F(DNS_F_ALG, "algorithm"),
 		   F(DNS_F_B64, "public key") } },
+	/* RFC 1712: three decimal strings; like BIND we keep them as written. */
+	[27] = { "GPOS", 0,
+		 { F(DNS_F_STR, "longitude"), F(DNS_F_STR, "latitude"),
+		   F(DNS_F_STR, "altitude") } },
 	[DNS_TYPE_AAAA] = { "AAAA", 0, { F(DNS_F_AAAA, "address") } },
 	[DNS_TYPE_LOC] = { "LOC", 0, { F(DNS_F_LOC, "location") } },
 	[30] = { "NXT", DNS_RRF_DECOMPRESS | DNS_RRF_CANON | DNS_RRF_WIREONLY | DNS_RRF_NOTEXT,
@@ -85,6 +94,7 @@ static const struct dns_rrtype rrtypes[] = {
 		 { F(DNS_F_CERTTYPE, "certificate type"), F(DNS_F_U16, "key tag"),
 		   F(DNS_F_ALG, "algorithm"), F(DNS_F_B64, "certificate") } },
 	[DNS_TYPE_DNAME] = { "DNAME", DNS_RRF_CANON, { F(DNS_F_NAME, "target") } },
+	[38] = { "A6", 0, { F(DNS_F_A6, "A6 address") } },
 	[DNS_TYPE_OPT] = { "OPT", DNS_RRF_META, { F(DNS_F_END, NULL) } },
 	[42] = { "APL", 0, { F(DNS_F_APL, "address prefix list") } },
 	[DNS_TYPE_DS] = { "DS", 0,
@@ -182,6 +192,10 @@ static const struct dns_rrtype rrtypes[] = {
 			   { F(DNS_F_U8, "flags"), F(DNS_F_TAG, "tag"),
 			     F(DNS_F_TEXT, "value") } },
 	[258] = { "AVC", 0, { F(DNS_F_STRS, "text") } },
+	/* draft-durand-doa-over-dns, as BIND reads it. */
+	[259] = { "DOA", 0,
+		  { F(DNS_F_U32, "enterprise"), F(DNS_F_U32, "type"), F(DNS_F_U8, "location"),
+		    F(DNS_F_STR, "media type"), F(DNS_F_B64DASH, "data") } },
 	/* RFC 9606 §4: the same form as TXT. */
 	[261] = { "RESINFO", 0, { F(DNS_F_STRS, "key-value pairs") } },
 	/* IANA WALLET template (2023): the same form as TXT. */

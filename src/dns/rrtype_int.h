@@ -40,6 +40,12 @@ enum dns_fkind {
 	DNS_F_AMTTYPE,  /* AMTRELAY "D type" as two tokens into one octet (RFC 8777 §4.2) */
 	DNS_F_HIP,      /* whole rdata: pk-alg HIT public-key [rendezvous...] (RFC 8005 §5) */
 	DNS_F_SCHEME,   /* DSYNC u8 scheme: number or NOTIFY (RFC 9859 §2.1) */
+	DNS_F_STROPT,   /* rest: an optional <character-string> (ISDN subaddress) */
+	DNS_F_NSAP,     /* rest: "0x" then hex, dots allowed between digits (RFC 1706 §5) */
+	DNS_F_WKSPROTO, /* u8 IP protocol: number, tcp or udp (RFC 1035 §3.4.2) */
+	DNS_F_WKSMAP,   /* rest: ports (numbers or service names) as a bitmap */
+	DNS_F_A6,       /* whole rdata: prefix length, address suffix, prefix name (RFC 2874) */
+	DNS_F_B64DASH,  /* rest: base64, or "-" for none (DOA data) */
 };
 
 struct dns_field {

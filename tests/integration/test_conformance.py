@@ -56,6 +56,10 @@ amt1 AMTRELAY 10 1 1 203.0.113.15
 amt2 AMTRELAY 10 0 2 2001:db8::15
 amt3 AMTRELAY 128 1 3 amtrelays.example.com.
 px PX 10 a.example. b.example.
+gpos GPOS -32.6882 116.8652 10.0
+isdn ISDN "150862028003217" "004"
+nsap NSAP 0x47.0005.80.005a00.0000.0001.e133.ffffff000161.00
+wks WKS 10.0.0.1 6 25 80 443
 """ % ("AwEAAbdxyhNuSutc5EMzxTs9LBPCIkOFH8cIvM4p9+LrV4e19WzK00+CI6zBCQTdtWsuxKbWIy87UOoJTwkU"
        "s7lBu+Upr1gsNrut79ryra+bSRGQb1slImA8YVJyuIDsj7kwzG7jnERNqnWxZ48AWkskmdHaVDP4BcelrTI3"
        "rMXdXF5D")  # RFC 8005 §5: the public key is one base64 token
@@ -72,6 +76,8 @@ mb MB mbox.example.
 resinfo RESINFO qnamemin exterr=15,16,17 "infourl=https://resolver.example.com/guide"
 wallet WALLET "BTC" "bc1q"
 dsync DSYNC CDS NOTIFY 5359 cds-scanner.example.net.
+a6 A6 64 ::1234:5678:9abc:def0 subnet.example.
+doa DOA 0 1 2 "" aHR0cHM6Ly93d3cuaXNjLm9yZy8=
 """
 # dnspython 2.3 reads these only in RFC 3597 form.
 DNSPY_SKIP = {"KEY", "SIG"}
@@ -198,7 +204,8 @@ def test_every_new_type_loads_and_answers_the_wire_form_of_dnspython_and_knot(ma
         if rdtype in KNOT_TYPES:
             assert mine == wire_set(ask(kport, name, rdtype), name, rdtype), (name, rdtype)
     numbers = {"TA": 32768, "RKEY": 57, "TALINK": 58, "UINFO": 100, "UID": 101, "GID": 102,
-               "EID": 31, "NIMLOC": 32, "MB": 7, "RESINFO": 261, "WALLET": 262, "DSYNC": 66}
+               "EID": 31, "NIMLOC": 32, "MB": 7, "RESINFO": 261, "WALLET": 262, "DSYNC": 66,
+               "A6": 38, "DOA": 259}
     for name, rdtype in records(TDNS_ONLY):
         r = ask(srv.port, name, numbers[rdtype])
         assert r.rcode() == dns.rcode.NOERROR and r.answer, (name, rdtype)
@@ -210,7 +217,7 @@ def test_every_new_type_loads_and_answers_the_wire_form_of_dnspython_and_knot(ma
                                         if l.split()[3] not in
                                         ("KEY", "SIG", "TA", "RKEY", "TALINK", "UINFO", "UID",
                                          "GID", "EID", "NIMLOC", "MB", "RESINFO", "WALLET",
-                                         "DSYNC")),
+                                         "DSYNC", "A6", "DOA")),
                               "example.", relativize=False)
     for name, rdtype in records(dnspy):
         assert back.find_rdataset(name, rdtype) == ref.find_rdataset(name, rdtype), (name, rdtype)

@@ -467,6 +467,35 @@ test_round_trip_types_of_issue_14(void **state)
 	round_trip("DSYNC", "CDS NOTIFY 5359 cds-scanner.example.net.",
 		   "CDS NOTIFY 5359 cds-scanner.example.net.",
 		   "003b0114ef0b6364732d7363616e6e6572076578616d706c65036e657400");
+	/* golden wire of GPOS, ISDN, NSAP, WKS from dnspython 2.3; A6, DOA by their layouts */
+	round_trip("GPOS", "-32.6882 116.8652 10.0", "\"-32.6882\" \"116.8652\" \"10.0\"",
+		   "082d33322e36383832083131362e383635320431302e30");
+	round_trip("ISDN", "\"150862028003217\" \"004\"", "\"150862028003217\" \"004\"",
+		   "0f31353038363230323830303332313703303034");
+	round_trip("ISDN", "150862028003217", "\"150862028003217\"",
+		   "0f313530383632303238303033323137");
+	round_trip("NSAP", "0x47.0005.80.005a00.0000.0001.e133.ffffff000161.00",
+		   "0x47000580005a0000000001e133ffffff00016100",
+		   "47000580005a0000000001e133ffffff00016100");
+	round_trip("WKS", "10.0.0.1 tcp 25 80 443", "10.0.0.1 6 25 80 443",
+		   "0a000001060000004000000000000080000000000000000000000000000000000000000000"
+		   "000000000000000000000000000000000000000000000010");
+	round_trip("A6", "64 ::1234:5678:9abc:def0 subnet.example.",
+		   "64 ::1234:5678:9abc:def0 subnet.example.",
+		   "40123456789abcdef0067375626e6574076578616d706c6500");
+	round_trip("A6", "0 2001:db8::1", "0 2001:db8::1", "0020010db8000000000000000000000001");
+	round_trip("A6", "128 . sub", "128 :: sub.example.", "8003737562076578616d706c6500");
+	round_trip("DOA", "0 1 2 \"\" aHR0cHM6Ly93d3cuaXNjLm9yZy8=",
+		   "0 1 2 \"\" aHR0cHM6Ly93d3cuaXNjLm9yZy8=",
+		   "0000000000000001020068747470733a2f2f7777772e6973632e6f72672f");
+	round_trip("DOA", "1 2 3 \"text/plain\" -", "1 2 3 \"text/plain\" -",
+		   "0000000100000002030a746578742f706c61696e");
+	bad("NSAP", "47.0005", "NSAP address must be 0x and pairs of hex digits");
+	bad("NSAP", "0x470", "NSAP address must be 0x and pairs of hex digits");
+	bad("WKS", "10.0.0.1 tcp nosuchservice", "WKS service must be a port 0-65535 or a service");
+	bad("WKS", "10.0.0.1 icmp 1", "WKS protocol must be 0-255, tcp or udp");
+	bad("A6", "129 ::1 x.", "A6 prefix length must be 0-128");
+	bad("A6", "64 ::1", "A6 rdata ends early: prefix name expected");
 	/* obsolete mail types: read by name as BIND does, written in RFC 3597 form */
 	round_trip("MD", "m", "\\# 11 016D076578616D706C6500", "016d076578616d706c6500");
 	round_trip("MF", "m", "\\# 11 016D076578616D706C6500", "016d076578616d706c6500");
@@ -512,7 +541,8 @@ test_table_has_round_trip_for_every_known_type(void **state)
 		"X25", "NSAP-PTR", "SIG", "KEY", "PX", "EID",
 		"NIMLOC", "CERT", "APL", "IPSECKEY", "DHCID", "HIP", "NINFO", "RKEY", "TALINK",
 		"CSYNC", "DSYNC", "UINFO", "UID", "GID", "NID", "L32", "L64", "LP", "EUI48",
-		"EUI64", "AVC", "AMTRELAY", "RESINFO", "WALLET", "TA", "DLV",
+		"EUI64", "AVC", "AMTRELAY", "RESINFO", "WALLET", "TA", "DLV", "GPOS", "ISDN",
+		"NSAP", "WKS", "A6", "DOA",
 	};
 	size_t ncov = sizeof(covered) / sizeof(covered[0]), known = 0;
 	for (unsigned t = 0; t < 65536; t++) {
