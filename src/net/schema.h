@@ -16,7 +16,7 @@
  */
 extern const struct cfg_table net_schema_server;
 extern const struct cfg_table net_schema_server_tcp;
-/* identity, version and nsid (issue 14): what the server says about itself, after serial-policy */
+/* identity, version and nsid (issue 14): what the server tells about itself */
 extern const struct cfg_table net_schema_server_ident;
 extern const struct cfg_table net_schema_tls;
 extern const struct cfg_table net_schema_dot;
