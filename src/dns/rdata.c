@@ -2390,6 +2390,30 @@ dns_rdata_from_text(uint16_t type, const struct dns_tok *toks, size_t ntok,
 /* ------------------------------------------------------------------------------------------ */
 /* Wire -> text, and wire checks (the same walk without output)                                */
 
+/* The writer of a field kind that takes the rest of the rdata (wire_fields' last cases). */
+typedef bool (*rest_writer_fn)(const uint8_t *p, size_t n, struct out *o);
+
+static rest_writer_fn
+rest_writer(unsigned kind)
+{
+	switch (kind) {
+	case DNS_F_BITMAP:
+		return wire_bitmap;
+	case DNS_F_LOC:
+		return wire_loc;
+	case DNS_F_SVCPARAMS:
+		return wire_svcparams;
+	case DNS_F_APL:
+		return wire_apl;
+	case DNS_F_HIP:
+		return wire_hip;
+	case DNS_F_WKSMAP:
+		return wire_wksmap;
+	default:
+		return wire_a6;
+	}
+}
+
 static bool
 wire_fields(const struct dns_rrtype *rt, const uint8_t *rd, size_t rdlen, struct out *o)
 {
@@ -2521,24 +2545,6 @@ wire_fields(const struct dns_rrtype *rt, const uint8_t *rd, size_t rdlen, struct
 			o_b32hex(o, s, l);
 			break;
 		}
-		case DNS_F_BITMAP:
-			if (!wire_bitmap(p, left, o)) {
-				return false;
-			}
-			tdns_rd_bytes(&r, left);
-			break;
-		case DNS_F_LOC:
-			if (!wire_loc(p, left, o)) {
-				return false;
-			}
-			tdns_rd_bytes(&r, left);
-			break;
-		case DNS_F_SVCPARAMS:
-			if (!wire_svcparams(p, left, o)) {
-				return false;
-			}
-			tdns_rd_bytes(&r, left);
-			break;
 		case DNS_F_TAG: {
 			uint8_t l = tdns_rd_u8(&r);
 			const uint8_t *s = tdns_rd_bytes(&r, l);
@@ -2593,18 +2599,6 @@ wire_fields(const struct dns_rrtype *rt, const uint8_t *rd, size_t rdlen, struct
 			      tdns_get16(a + 4), tdns_get16(a + 6));
 			break;
 		}
-		case DNS_F_APL:
-			if (!wire_apl(p, left, o)) {
-				return false;
-			}
-			tdns_rd_bytes(&r, left);
-			break;
-		case DNS_F_HIP:
-			if (!wire_hip(p, left, o)) {
-				return false;
-			}
-			tdns_rd_bytes(&r, left);
-			break;
 		case DNS_F_GATEWAY:
 		case DNS_F_RELAY: {
 			unsigned mask = f->kind == DNS_F_RELAY ? 0x7f : 0xff;
@@ -2624,9 +2618,15 @@ wire_fields(const struct dns_rrtype *rt, const uint8_t *rd, size_t rdlen, struct
 			o_fmt(o, "%u", v);
 			break;
 		}
+		case DNS_F_BITMAP:
+		case DNS_F_LOC:
+		case DNS_F_SVCPARAMS:
+		case DNS_F_APL:
+		case DNS_F_HIP:
 		case DNS_F_WKSMAP:
 		case DNS_F_A6:
-			if (f->kind == DNS_F_A6 ? !wire_a6(p, left, o) : !wire_wksmap(p, left, o)) {
+			/* A field that takes the rest of the rdata: its own writer, then all of it. */
+			if (!rest_writer(f->kind)(p, left, o)) {
 				return false;
 			}
 			tdns_rd_bytes(&r, left);

@@ -534,6 +534,27 @@ pending_defer(struct query_worker *w, const struct query_pending *p,
 }
 
 /*
+ * A deferred query's header and question from the parsed query q: ID, QR with the opcode,
+ * RD and CD copied (RFC 4035 §3.1.6; RA is the reply builder's), EDNS and DO, and the size
+ * the reply may take over this transport.
+ */
+static void
+pending_init(struct query_pending *p, struct query_worker *w, const struct dns_query *q,
+	     bool edns, bool tcp)
+{
+	memset(p, 0, sizeof(*p));
+	p->w = w;
+	p->id = q->id;
+	p->flags = DNS_FLAG_QR | (q->flags & (QUERY_OPCODE_MASK | DNS_FLAG_RD | DNS_FLAG_CD));
+	memcpy(p->qname, q->qname, q->qname_len);
+	p->qtype = q->qtype;
+	p->qclass = q->qclass;
+	p->edns = edns;
+	p->do_bit = edns && q->edns.do_bit;
+	p->limit = query_reply_limit(q, tcp, w->net->set->udp_max);
+}
+
+/*
  * An A or AAAA query for a name of our zones that has an ANAME (and no rrset of that type):
  * the target's addresses are answered as the name's own (Technitium's ANAME; issue 5).  A
  * target in our zones is answered from them at once; one outside them comes from the cache,
@@ -566,20 +587,8 @@ aname_query(struct query_worker *w, const uint8_t *pkt, size_t len, uint8_t *out
 	    q.edns_count > 1 || (q.edns.present && q.edns.version > 0)) {
 		return false;
 	}
-	const struct net_settings *set = w->net->set;
-	bool tcp = cl->stream;
 	struct query_pending p;
-	memset(&p, 0, sizeof(p));
-	p.w = w;
-	p.id = q.id;
-	/* RFC 4035 §3.1.6: CD is copied; RA is not offered on authoritative data. */
-	p.flags = DNS_FLAG_QR | (q.flags & (QUERY_OPCODE_MASK | DNS_FLAG_RD | DNS_FLAG_CD));
-	memcpy(p.qname, q.qname, q.qname_len);
-	p.qtype = q.qtype;
-	p.qclass = q.qclass;
-	p.edns = q.edns.present;
-	p.do_bit = p.edns && q.edns.do_bit;
-	p.limit = query_reply_limit(&q, tcp, set->udp_max);
+	pending_init(&p, w, &q, q.edns.present, cl->stream);
 	p.kind = STATS_KIND_AUTHORITATIVE;
 	p.aname = true;
 	p.aname_ttl = an->ttl;
@@ -615,7 +624,7 @@ aname_query(struct query_worker *w, const uint8_t *pkt, size_t len, uint8_t *out
 				    "ANAME target outside local zones and recursion off", rcode);
 		return true;
 	}
-	pending_defer(w, &p, cl, tcp, servers, iterate, rcode);
+	pending_defer(w, &p, cl, cl->stream, servers, iterate, rcode);
 	*rlen = 0;
 	return true;
 }
@@ -775,16 +784,7 @@ query_pipeline(struct query_worker *w, const uint8_t *pkt, size_t len, uint8_t *
 		return query_answer_parsed(w->zs, &q, prc, out, cap, tcp, set->udp_max, rcode);
 	}
 	struct query_pending p;
-	memset(&p, 0, sizeof(p));
-	p.w = w;
-	p.id = q.id;
-	p.flags = DNS_FLAG_QR | (q.flags & (QUERY_OPCODE_MASK | DNS_FLAG_RD | DNS_FLAG_CD));
-	memcpy(p.qname, q.qname, q.qname_len);
-	p.qtype = q.qtype;
-	p.qclass = q.qclass;
-	p.edns = edns;
-	p.do_bit = edns && q.edns.do_bit;
-	p.limit = query_reply_limit(&q, tcp, set->udp_max);
+	pending_init(&p, w, &q, edns, tcp);
 	uint8_t target[DNS_NAME_MAX];
 	memcpy(target, q.qname, q.qname_len);
 	if (z != NULL && fz != NULL && dns_name_eq(z->apex, fz->zone_apex) &&
