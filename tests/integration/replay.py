@@ -197,6 +197,8 @@ class ScriptedServer:
     def __init__(self, addr, rules, expand):
         self.addr, self.rules, self.expand = addr, rules, expand
         self.asked = []
+        # (source address, transport) of every query, for [recursion] outgoing-address.
+        self.sources = []
         self.stopping = threading.Event()
         self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.udp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -241,6 +243,7 @@ class ScriptedServer:
         udp_loop(self.udp, self.stopping, self._datagram)
 
     def _datagram(self, wire, peer):
+        self.sources.append((peer[0], "udp"))
         out = self.answer(wire, "udp")
         if out is not None:
             send_udp(self.udp, out, peer, self.stopping)
@@ -251,6 +254,7 @@ class ScriptedServer:
     def _serve_tcp(self, conn):
         conn.settimeout(5)
         try:
+            self.sources.append((conn.getpeername()[0], "tcp"))
             while True:
                 wire = read_dns_tcp(conn)
                 if wire is None:
