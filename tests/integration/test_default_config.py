@@ -102,14 +102,15 @@ class Isolated:
         lines.append('exec "$@"')
         return "\n".join(lines)
 
-    def run(self, *args, wait=True):
-        """tdnsd ARGS (never -c) in the namespaces: a Popen whose PID is tdnsd's own, as unshare
-        and sh exec it; with wait, its exit status and output."""
+    def run(self, *args, wait=True, command=None, env=None):
+        """tdnsd ARGS (never -c), or the command argv, in the namespaces: a Popen whose PID
+        becomes tdnsd's own, as unshare, sh (and the command) exec it; with wait, its exit
+        status and output."""
         self.log = open(self.log_path, "ab")
         argv = ["unshare", "-m", "-n", "--propagation", "private", "sh", "-c", self.script(),
-                "sh", tdnsd_path()] + list(args)
+                "sh"] + (command or [tdnsd_path()]) + list(args)
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.log,
-                                     stderr=subprocess.STDOUT)
+                                     stderr=subprocess.STDOUT, env=env)
         if wait:
             rc = self.proc.wait(DEADLINE)
             self.log.close()
