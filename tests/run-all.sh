@@ -4,6 +4,9 @@
 # check, fuzzing, make distcheck.  Exits non-zero when any phase fails.
 #   tests/run-all.sh               run everything
 #   tests/run-all.sh --print-deps  print the Debian packages the build and the tests need
+#   tests/run-all.sh --print-missing   print those of them that are not installed
+#   tests/run-all.sh --stop-peer-services PKG...   stop and disable the services that installing
+#                                  PKG started (only nsd, unbound and knot; see stop_peer_services)
 # Environment: JOBS (make -j, default nproc), FUZZ_SECONDS (per fuzz target, default 30),
 # SKIP_PHASES (space-separated phase names to skip when iterating locally: asan fuzz distcheck).
 set -u
@@ -15,11 +18,58 @@ libclang-rt-14-dev python3 python3-dnspython python3-pytest knot-dnsutils bind9-
 bind9-utils knot-dnssecutils dnsperf nsd knot ldnsutils iproute2 procps ca-certificates openssl
 curl tmux unbound python3-h2 nginx-light"
 
-if [ "${1:-}" = "--print-deps" ]; then
+# The test peers whose Debian packages start a service on installation, on port 53 of every
+# address (NSD) or of 127.0.0.1 and ::1 (unbound, knot): where the recursion tests run their
+# own servers (127.R.x.y:53) and the tests their own unbound, NSD and knotd.
+PEER_SERVICES="nsd unbound knot"
+
+# The packages of DEPS that are not installed.
+missing_deps() {
+	for p in $DEPS; do
+		if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed'; then
+			printf '%s ' "$p"
+		fi
+	done
+}
+
+# Stops and disables the systemd services of those packages among $* that are test peers.
+# Callers pass only the packages they have just installed: a server that was installed before
+# is the administrator's and is left alone.  Without systemd, apt starts no service.
+stop_peer_services() {
+	if [ ! -d /run/systemd/system ] || ! command -v systemctl >/dev/null 2>&1; then
+		return 0
+	fi
+	for p in "$@"; do
+		case " $PEER_SERVICES " in
+		*" $p "*) ;;
+		*) continue ;;
+		esac
+		if systemctl cat "$p.service" >/dev/null 2>&1; then
+			echo "stopping and disabling $p.service: installing $p started it on port 53," \
+				"which the tests need"
+			systemctl stop "$p.service" || echo "systemctl stop $p.service failed"
+			systemctl disable "$p.service" || echo "systemctl disable $p.service failed"
+		fi
+	done
+}
+
+case "${1:-}" in
+--print-deps)
 	# shellcheck disable=SC2086
 	echo $DEPS
 	exit 0
-fi
+	;;
+--print-missing)
+	missing_deps
+	echo
+	exit 0
+	;;
+--stop-peer-services)
+	shift
+	stop_peer_services "$@"
+	exit 0
+	;;
+esac
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
@@ -99,12 +149,7 @@ show_pytest_summary() {
 
 # ---- phase: dependencies
 phase "dependencies"
-missing=""
-for p in $DEPS; do
-	if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed'; then
-		missing="$missing $p"
-	fi
-done
+missing=$(missing_deps)
 if [ -n "$missing" ]; then
 	if [ "$(id -u)" = 0 ]; then
 		echo "installing:$missing"
@@ -114,6 +159,8 @@ if [ -n "$missing" ]; then
 			echo "apt-get failed"
 			exit 1
 		fi
+		# shellcheck disable=SC2086
+		stop_peer_services $missing
 	else
 		echo "missing Debian packages:$missing"
 		echo "install them as root: apt-get install -y$missing"

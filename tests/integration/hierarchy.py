@@ -431,8 +431,12 @@ def check_port53(addr):
                         "and need root or CAP_NET_BIND_SERVICE: binding %s:53: %s" % (addr, e),
                         pytrace=False)
         except OSError as e:
-            pytest.fail("cannot bind %s:53 for the test hierarchy: %s" % (addr, e),
-                        pytrace=False)
+            # Installing nsd, unbound or knot on a systemd machine starts it on port 53 (NSD
+            # on every address); .ci/run and tests/run-all.sh stop the ones they installed.
+            pytest.fail("cannot bind %s:53 for the test hierarchy: %s; is another DNS server "
+                        "listening on port 53 of every address (ss -lnup 'sport = 53')? A "
+                        "service that apt started (nsd, unbound, knot) can be stopped with "
+                        "systemctl disable --now NAME" % (addr, e), pytrace=False)
         finally:
             s.close()
 
