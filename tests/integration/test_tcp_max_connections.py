@@ -101,6 +101,19 @@ def open_idle(srv, count, seen):
     return socks
 
 
+def newcomer_evicts(srv, victim, keep, seen):
+    """A new connection at the limit is answered after tdnsd closed victim, the least recently
+    active idle one; the connections in keep still answer.  Returns the new connection."""
+    new = connect(srv)
+    assert ask_on(new, "ns1.example.com") == ["192.0.2.53"]
+    assert closed_by_peer(victim)
+    wait_count(srv, LIMIT, seen)
+    for s in keep + [new]:
+        assert ask_on(s, "web.example.com") == ["192.0.2.80"]
+    assert max(seen) <= LIMIT, seen
+    return new
+
+
 def test_limit_plus_one_closes_the_least_recently_active_idle_connection(make_server):
     srv = make_server(zones=STANDARD_ZONES, workers=1,
                       server_extra="tcp-max-connections = %d" % LIMIT)
@@ -108,13 +121,7 @@ def test_limit_plus_one_closes_the_least_recently_active_idle_connection(make_se
     socks = open_idle(srv, LIMIT, seen)
     # The first one becomes the most recently active: the second is now the oldest idle one.
     assert ask_on(socks[0], "ns1.example.com") == ["192.0.2.53"]
-    extra = connect(srv)
-    assert ask_on(extra, "mail.example.com") == ["192.0.2.25"]
-    assert closed_by_peer(socks[1])
-    wait_count(srv, LIMIT, seen)
-    for s in (socks[0], socks[2], extra):
-        assert ask_on(s, "web.example.com") == ["192.0.2.80"]
-    assert max(seen) <= LIMIT, seen
+    extra = newcomer_evicts(srv, socks[1], [socks[0], socks[2]], seen)
     totals = wait_counter(srv, "tcp_evicted", 1)
     assert (totals["tcp_evicted"], totals["tcp_refused"]) == (1, 0), totals
     for s in socks + [extra]:
@@ -149,13 +156,7 @@ def test_limit_plus_one_is_refused_when_no_connection_is_idle(make_server):
     totals = wait_counter(srv, "tcp_refused", 1)
     assert (totals["tcp_refused"], totals["tcp_evicted"]) == (1, 0), totals
     # Idle again, so a new connection gets in by closing the least recently active: the first.
-    again = connect(srv)
-    assert ask_on(again, "ns1.example.com") == ["192.0.2.53"]
-    assert closed_by_peer(socks[0])
-    wait_count(srv, LIMIT, seen)
-    for s in (socks[1], socks[2], again):
-        assert ask_on(s, "web.example.com") == ["192.0.2.80"]
-    assert max(seen) <= LIMIT, seen
+    again = newcomer_evicts(srv, socks[0], socks[1:], seen)
     for s in socks + [extra, again]:
         s.close()
 
