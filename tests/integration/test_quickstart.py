@@ -10,7 +10,7 @@ import re
 import time
 
 from conftest import tdnsd_path
-from test_default_config import DEADLINE, flags_of, isolated, status_of  # noqa: F401
+from test_default_config import flags_of, isolated, status_of  # noqa: F401
 
 SRCDIR = os.environ.get("TDNS_SRCDIR") or os.path.abspath(
     os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
