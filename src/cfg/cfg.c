@@ -618,18 +618,37 @@ cfg_value_text(const struct cfg *c, const struct cfg_key *k, size_t inst)
 /* ------------------------------------------------------------------------------------------ */
 /* The loader                                                                                   */
 
+/* One physical line of the file, as the reader holds it. */
+struct phys {
+	char *buf;                /* getline buffer */
+	size_t cap;
+	char *text;               /* after a BOM and the leading blanks */
+	size_t len;               /* of text, with its line ending */
+	size_t textlen;           /* of text, without its line ending */
+	unsigned line;
+	bool indented;
+};
+
 struct loader {
 	const char *path;
 	FILE *fp;
-	char *buf;                /* getline buffer */
-	size_t bufcap;
+	struct phys cur;          /* the line handed to inih last */
+	struct phys ahead;        /* the line read ahead to see where a value ends */
+	bool have_ahead;
+	unsigned nread;           /* physical lines read */
 	unsigned line;            /* of the line inih is working on */
+	unsigned *phys_of;        /* the physical line of each line handed to inih */
+	size_t nlogical;
+	char *cont;               /* continuation lines of the current key line, joined */
+	size_t contlen;
+	size_t contcap;
 	struct cfg *c;
 	const char *sect;         /* the current section's table name, NULL before the first */
 	const struct cfg_named *named; /* its named-section description, NULL for a plain one */
 	void *base;               /* what its keys fill: c or the current instance */
 	const struct cfg_key *keys; /* cfg_keys() */
 	unsigned *seen;           /* line where each key was set, 0 = not yet */
+	char **acc;               /* the value of each list key so far, for repetitions */
 	int status;               /* first error, TDNS_OK while none */
 	unsigned err_line;
 	char msg[768];
@@ -820,6 +839,8 @@ begin_named(struct loader *ld, const struct cfg_table *t, const char *name)
 	for (size_t i = 0; ld->keys[i].key != NULL; i++) {
 		if (strcmp(ld->keys[i].section, t->section) == 0) {
 			ld->seen[i] = 0;
+			free(ld->acc[i]);
+			ld->acc[i] = NULL;
 		}
 	}
 	ld->sect = t->section;
@@ -827,25 +848,18 @@ begin_named(struct loader *ld, const struct cfg_table *t, const char *name)
 	ld->base = inst;
 }
 
-/* A "[...]" line; called by the reader because inih only reports key = value lines. */
-static void
-begin_section(struct loader *ld, char *name)
+/*
+ * The table of the section named name ("server", "zone example.com"), or NULL; for a named
+ * section *inst gets the NAME part (possibly empty).
+ */
+static const struct cfg_table *
+section_table(const char *name, const char **inst)
 {
-	while (*name == ' ' || *name == '\t') {
-		name++;
-	}
-	size_t len = strlen(name);
-	while (len > 0 && (name[len - 1] == ' ' || name[len - 1] == '\t')) {
-		name[--len] = '\0';
-	}
 	for (const struct cfg_table *const *t = SCHEMA.tables; *t != NULL; t++) {
 		const char *word = (*t)->section;
 		size_t wlen = strlen(word);
 		if ((*t)->named == NULL && strcmp(name, word) == 0) {
-			ld->sect = word;
-			ld->named = NULL;
-			ld->base = ld->c;
-			return;
+			return *t;
 		}
 		if ((*t)->named != NULL && strncmp(name, word, wlen) == 0 &&
 		    (name[wlen] == '\0' || name[wlen] == ' ' || name[wlen] == '\t')) {
@@ -853,9 +867,65 @@ begin_section(struct loader *ld, char *name)
 			while (*name == ' ' || *name == '\t') {
 				name++;
 			}
-			begin_named(ld, *t, name);
-			return;
+			*inst = name;
+			return *t;
 		}
+	}
+	return NULL;
+}
+
+/* Removes the blanks around s in place; returns where it now starts. */
+static char *
+trim(char *s)
+{
+	while (*s == ' ' || *s == '\t') {
+		s++;
+	}
+	size_t len = strlen(s);
+	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t')) {
+		s[--len] = '\0';
+	}
+	return s;
+}
+
+/*
+ * The name of a "[name]" line (text[0] == '['), trimmed, into out; false when not a header.
+ * As in inih: ']' ends the name unless a ';' after a blank comes first.
+ */
+static bool
+header_text(const char *text, size_t len, char *out, size_t cap)
+{
+	for (size_t i = 1; i < len; i++) {
+		if (text[i] == ';' && (text[i - 1] == ' ' || text[i - 1] == '\t')) {
+			return false;
+		}
+		if (text[i] == ']') {
+			size_t n = i - 1 < cap ? i - 1 : cap - 1;
+			memcpy(out, text + 1, n);
+			out[n] = '\0';
+			char *t = trim(out);
+			memmove(out, t, strlen(t) + 1);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A "[...]" line; called by the reader because inih only reports key = value lines. */
+static void
+begin_section(struct loader *ld, char *name)
+{
+	const char *inst = NULL;
+	const struct cfg_table *t = section_table(name, &inst);
+	if (t != NULL && t->named == NULL) {
+		ld->sect = t->section;
+		ld->named = NULL;
+		ld->base = ld->c;
+		return;
+	}
+	if (t != NULL) {
+		begin_named(ld, t, inst);
+		return;
 	}
 	char sections[512];
 	list_sections(sections, sizeof(sections));
@@ -864,10 +934,148 @@ begin_section(struct loader *ld, char *name)
 	     "", sections);
 }
 
+bool
+cfg_key_is_list(const struct cfg_key *k)
+{
+	return k->type == CFG_LISTEN || k->type == CFG_ADDRS || (k->flags & CFG_KEY_LIST);
+}
+
+/* The key of section named by a "key = value" line (inih splits at the first '=' or ':'). */
+static const struct cfg_key *
+line_key(const char *section, const char *text, size_t len)
+{
+	size_t n = 0;
+	while (n < len && text[n] != '=' && text[n] != ':') {
+		n++;
+	}
+	if (n == len) {
+		return NULL;
+	}
+	while (n > 0 && (text[n - 1] == ' ' || text[n - 1] == '\t')) {
+		n--;
+	}
+	for (const struct cfg_key *k = cfg_keys(); k->key != NULL; k++) {
+		if (strcmp(k->section, section) == 0 && strlen(k->key) == n &&
+		    memcmp(k->key, text, n) == 0) {
+			return k;
+		}
+	}
+	return NULL;
+}
+
+bool
+cfg_line_continues(const char *section, const char *text, size_t len, bool indented)
+{
+	if (!indented || section == NULL || len == 0 || text[0] == ';' || text[0] == '#') {
+		return false;
+	}
+	char name[512];
+	const char *inst;
+	if (text[0] == '[' && header_text(text, len, name, sizeof(name)) &&
+	    section_table(name, &inst) != NULL) {
+		return false;
+	}
+	return line_key(section, text, len) == NULL;
+}
+
+/* Reads the next physical line into p; false at the end of the file or on an error. */
+static bool
+read_phys(struct loader *ld, struct phys *p)
+{
+	ssize_t n = getline(&p->buf, &p->cap, ld->fp);
+	if (n < 0) {
+		if (ferror(ld->fp)) {
+			int e = errno;
+			ld->line = ld->nread + 1;
+			fail(ld, TDNS_EIO, "cannot read: %s", strerror(e));
+		}
+		return false;
+	}
+	p->line = ++ld->nread;
+	char *s = p->buf;
+	if (p->line == 1 && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
+		s += 3;
+	}
+	p->indented = *s == ' ' || *s == '\t';
+	while (*s == ' ' || *s == '\t') {
+		s++;
+	}
+	p->text = s;
+	p->len = (size_t)n - (size_t)(s - p->buf);
+	p->textlen = p->len;
+	while (p->textlen > 0 && (s[p->textlen - 1] == '\n' || s[p->textlen - 1] == '\r')) {
+		p->textlen--;
+	}
+	return true;
+}
+
+/* Appends the item text of the continuation line p to ld->cont, ", " between items. */
+static void
+add_continuation(struct loader *ld, const struct phys *p)
+{
+	size_t len = p->textlen;
+	/* inih's inline comments: a ';' after a blank ends the value. */
+	for (size_t i = 1; i < len; i++) {
+		if (p->text[i] == ';' && (p->text[i - 1] == ' ' || p->text[i - 1] == '\t')) {
+			len = i;
+		}
+	}
+	while (len > 0 && (p->text[len - 1] == ' ' || p->text[len - 1] == '\t')) {
+		len--;
+	}
+	if (len > 0 && p->text[len - 1] == ',') {
+		len--;
+	}
+	if (len == 0) {
+		return;
+	}
+	if (ld->contlen + len + 3 > ld->contcap) {
+		ld->contcap = (ld->contlen + len + 3) * 2;
+		ld->cont = tdns_xrealloc(ld->cont, ld->contcap);
+	}
+	if (ld->contlen > 0) {
+		memcpy(ld->cont + ld->contlen, ", ", 2);
+		ld->contlen += 2;
+	}
+	memcpy(ld->cont + ld->contlen, p->text, len);
+	ld->contlen += len;
+	ld->cont[ld->contlen] = '\0';
+}
+
 /*
- * The ini_reader: hands inih one physical line per call, so inih's line numbers are ours, and
- * notices section headers.  Leading blanks are removed because inih would take an indented
- * line for the continuation of the previous value, which is never what a tdnsd.conf means.
+ * After the key line ld->cur: reads ahead the lines that continue its value (skipping the
+ * comments among them) into ld->cont, and keeps the first line that does not in ld->ahead.
+ */
+static void
+read_continuations(struct loader *ld)
+{
+	const struct cfg_key *k = line_key(ld->sect, ld->cur.text, ld->cur.textlen);
+	ld->contlen = 0;
+	while (ld->status == TDNS_OK && read_phys(ld, &ld->ahead)) {
+		const struct phys *a = &ld->ahead;
+		if (a->textlen > 0 && (a->text[0] == ';' || a->text[0] == '#')) {
+			continue;
+		}
+		if (!cfg_line_continues(ld->sect, a->text, a->textlen, a->indented)) {
+			ld->have_ahead = true;
+			return;
+		}
+		if (k != NULL && !cfg_key_is_list(k)) {
+			ld->line = a->line;
+			fail(ld, TDNS_ECONFIG, "indented line continues the value of '%s', which "
+			     "takes one value; expected 'key = value' (only a list continues on "
+			     "indented lines)", k->key);
+			return;
+		}
+		add_continuation(ld, a);
+	}
+}
+
+/*
+ * The ini_reader: hands inih one line per call, the physical line number of each kept in
+ * ld->phys_of, and notices section headers.  Leading blanks are removed because inih would
+ * take an indented line for the continuation of the previous value: the reader joins the
+ * continuation lines of a list itself (ld->cont), with no limit on the value's length.
  */
 static char *
 reader(char *str, int num, void *stream)
@@ -876,51 +1084,37 @@ reader(char *str, int num, void *stream)
 	if (ld->status != TDNS_OK) {
 		return NULL;
 	}
-	ssize_t n = getline(&ld->buf, &ld->bufcap, ld->fp);
-	if (n < 0) {
-		if (ferror(ld->fp)) {
-			int e = errno;
-			ld->line++;
-			fail(ld, TDNS_EIO, "cannot read: %s", strerror(e));
-		}
+	if (ld->have_ahead) {
+		struct phys t = ld->cur;
+		ld->cur = ld->ahead;
+		ld->ahead = t;
+		ld->have_ahead = false;
+	} else if (!read_phys(ld, &ld->cur)) {
 		return NULL;
 	}
-	ld->line++;
-	char *s = ld->buf;
-	if (ld->line == 1 && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
-		s += 3;
-	}
-	while (*s == ' ' || *s == '\t') {
-		s++;
-	}
-	size_t len = (size_t)n - (size_t)(s - ld->buf);
+	const struct phys *p = &ld->cur;
+	ld->line = p->line;
+	ld->contlen = 0;
 	/* inih reads fgets-style: the line, its newline and the NUL must fit in num. */
-	if (num < 3 || len + 1 > (size_t)num) {
-		fail(ld, TDNS_ECONFIG, "line too long; expected at most %d characters", num - 2);
+	if (num < 3 || p->len + 1 > (size_t)num) {
+		fail(ld, TDNS_ECONFIG, "line too long; expected at most %d characters (a list "
+		     "continues on indented lines)", num - 2);
 		return NULL;
 	}
-	memcpy(str, s, len + 1);
+	memcpy(str, p->text, p->len + 1);
+	ld->phys_of = tdns_xrealloc(ld->phys_of, (ld->nlogical + 1) * sizeof(*ld->phys_of));
+	ld->phys_of[ld->nlogical++] = p->line;
 
+	char name[512];
 	if (str[0] == '[') {
-		/* As in inih: ']' ends the name unless a ';' after a blank comes first. */
-		for (char *p = str + 1; *p != '\0'; p++) {
-			if (*p == ';' && (p[-1] == ' ' || p[-1] == '\t')) {
-				break;
-			}
-			if (*p == ']') {
-				char name[512];
-				size_t nlen = (size_t)(p - str - 1);
-				if (nlen >= sizeof(name)) {
-					nlen = sizeof(name) - 1;
-				}
-				memcpy(name, str + 1, nlen);
-				name[nlen] = '\0';
-				begin_section(ld, name);
-				break;
-			}
+		if (header_text(str, p->textlen, name, sizeof(name))) {
+			begin_section(ld, name);
 		}
+	} else if (ld->sect != NULL && p->textlen > 0 && str[0] != ';' && str[0] != '#') {
+		read_continuations(ld);
+		ld->line = p->line;
 	}
-	return str;
+	return ld->status == TDNS_OK ? str : NULL;
 }
 
 static int
@@ -957,14 +1151,49 @@ handler(void *user, const char *section, const char *name, const char *value)
 		     " (not supported by this release yet)" : "", keys);
 		return 0;
 	}
-	if (ld->seen[idx] != 0) {
+	bool list = cfg_key_is_list(k);
+	if (ld->seen[idx] != 0 && !list) {
 		fail(ld, TDNS_ECONFIG, "duplicate key '%s' in section [%s] (first at line %u); "
 		     "expected each key once", name, label, ld->seen[idx]);
 		return 0;
 	}
-	ld->seen[idx] = ld->line;
+	if (ld->seen[idx] == 0) {
+		ld->seen[idx] = ld->line;
+	}
+	/* The key line's items, then those of its continuation lines, then as a repetition. */
+	const char *parts[3] = { ld->seen[idx] != ld->line ? ld->acc[idx] : NULL, value,
+				 ld->contlen > 0 ? ld->cont : NULL };
+	char *full = NULL;
+	size_t fulllen = 0;
+	for (size_t i = 0; i < 3; i++) {
+		size_t len = parts[i] != NULL ? strlen(parts[i]) : 0;
+		if (i == 1 && ld->contlen > 0 && len > 0 && parts[i][len - 1] == ',') {
+			len--;            /* "allow = 10.0.0.0/8," before continuation lines */
+		}
+		if (len == 0 && (i != 1 || parts[0] != NULL)) {
+			continue;
+		}
+		full = tdns_xrealloc(full, fulllen + len + 3);
+		if (fulllen > 0) {
+			memcpy(full + fulllen, ", ", 2);
+			fulllen += 2;
+		}
+		memcpy(full + fulllen, parts[i], len);
+		fulllen += len;
+		full[fulllen] = '\0';
+	}
+	if (full == NULL) {
+		full = tdns_xstrdup("");
+	}
 	char msg[512];
-	if (k->parse(k, ld->c, (char *)ld->base + k->offset, value, msg, sizeof(msg)) != TDNS_OK) {
+	int rc = k->parse(k, ld->c, (char *)ld->base + k->offset, full, msg, sizeof(msg));
+	if (list) {
+		free(ld->acc[idx]);
+		ld->acc[idx] = full;
+	} else {
+		free(full);
+	}
+	if (rc != TDNS_OK) {
 		fail(ld, TDNS_ECONFIG, "%s", msg);
 		return 0;
 	}
@@ -1042,8 +1271,12 @@ cfg_load(const char *path, struct cfg **out, char *err, size_t errlen)
 		nkeys++;
 	}
 	ld.seen = tdns_xcalloc(nkeys, sizeof(*ld.seen));
+	ld.acc = tdns_xcalloc(nkeys, sizeof(*ld.acc));
 	ld.c = c;
 	int line = ini_parse_stream(reader, &ld, handler, &ld);
+	if (line > 0 && (size_t)line <= ld.nlogical) {
+		line = (int)ld.phys_of[line - 1];   /* inih counts the lines it was handed */
+	}
 	if (line > 0 && (ld.status == TDNS_OK || (unsigned)line < ld.err_line)) {
 		snprintf(msg, sizeof(msg), "%s:%d: syntax error; expected 'key = value' or "
 			 "'[section]'", path, line);
@@ -1061,7 +1294,14 @@ out:
 	if (ld.fp != NULL) {
 		fclose(ld.fp);
 	}
-	free(ld.buf);
+	free(ld.cur.buf);
+	free(ld.ahead.buf);
+	free(ld.cont);
+	free(ld.phys_of);
+	for (size_t i = 0; ld.acc != NULL && ld.keys[i].key != NULL; i++) {
+		free(ld.acc[i]);
+	}
+	free(ld.acc);
 	free(ld.seen);
 	if (rc != TDNS_OK) {
 		copy_err(err, errlen, msg);

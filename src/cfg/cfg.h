@@ -172,6 +172,24 @@ struct cfg_key {
 #define CFG_KEY_EMPTY_NULL 0x8u   /* STR: an empty value is stored as NULL */
 #define CFG_KEY_AUTO 0x10u        /* UINT: "auto" is stored as 0 */
 #define CFG_KEY_EMPTY_OK 0x20u    /* LISTEN: an empty list (the listener is off) */
+#define CFG_KEY_LIST 0x40u        /* STR, CUSTOM: a comma-separated list (see cfg_key_is_list) */
+
+/*
+ * Whether k takes a comma-separated list (LISTEN and ADDRS keys, and those flagged
+ * CFG_KEY_LIST).  Only a list may continue on indented lines, and a list key given again in
+ * one section appends to its value; a repeated single-valued key is refused.
+ */
+bool cfg_key_is_list(const struct cfg_key *k);
+
+/*
+ * Whether a physical line continues the value of the key line above it in section ("server",
+ * "zone"): it is indented (indented), and its text (text, len: from its first non-blank
+ * character, line ending excluded) is neither blank, nor a comment, nor a header of a known
+ * section, nor a line naming a key of section before its '=' or ':'.  Comment lines between
+ * the continuation lines of a value are skipped; a blank line ends the value.  Shared by the
+ * loader and the writer so that both see the same lines as one value.
+ */
+bool cfg_line_continues(const char *section, const char *text, size_t len, bool indented);
 
 /*
  * Repeated named sections ("[zone NAME]", later "[tsig NAME]"): each instance is a struct of
@@ -249,13 +267,15 @@ size_t cfg_instances(const struct cfg *c, const char *section, size_t i, const c
  * containing dots ("zone.example.com.file").
  *
  * cfg_write_set changes key to value in the INI file at path, in place: the value on the
- * key's line is replaced (its trailing comment kept); an absent key is inserted after its
- * commented-out example in the section, else after the section's last key, else after the
- * section header; an absent section is appended.  Every other byte is kept.  The result is
- * written to a temporary file in the same directory and loaded with cfg_load before it
- * replaces the file (fsync, rename, directory fsync).  TDNS_OK; TDNS_EINVAL for an unknown
- * key or a value that cannot be written on one line; TDNS_ECONFIG when the changed file
- * would not load ("path:line: ..." in err, the file untouched); TDNS_EIO.
+ * key's line is replaced (its trailing comment kept), with the continuation lines of the old
+ * value and, for a list key given more than once in the section, its other lines; a list too
+ * long for about 100 columns is written one item per indented line; an absent key is
+ * inserted after its commented-out example in the section, else after the section's last
+ * key, else after the section header; an absent section is appended.  Every other byte is
+ * kept.  The result is written to a temporary file in the same directory and loaded with
+ * cfg_load before it replaces the file (fsync, rename, directory fsync).  TDNS_OK;
+ * TDNS_EINVAL for an unknown key or a value with a line break; TDNS_ECONFIG when the
+ * changed file would not load ("path:line: ..." in err, the file untouched); TDNS_EIO.
  */
 int cfg_write_set(const char *path, const char *key, const char *value, char *err,
 		  size_t errlen);

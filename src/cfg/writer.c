@@ -306,10 +306,54 @@ split_lines(const char *text, size_t len, size_t *nlines)
 	return lines;
 }
 
+/* A list longer than this on its key line is written one item per indented line. */
+#define WRAP_COLUMNS 100
+
+/*
+ * Writes value for key k starting at column, then after (the rest of the key line: its
+ * comment and line ending).  A list that would pass WRAP_COLUMNS is written in the continued
+ * form the loader joins: its first item on the key line, then one item per indented line,
+ * each but the last followed by a comma.
+ */
+static void
+put_value(struct out *o, const struct cfg_key *k, size_t column, const char *value,
+	  const char *after, size_t afterlen, const char *eol)
+{
+	if (!cfg_key_is_list(k) || column + strlen(value) <= WRAP_COLUMNS) {
+		puts_(o, value);
+		put(o, after, afterlen);
+		return;
+	}
+	char *copy = tdns_xstrdup(value);
+	char *p = copy;
+	bool more;
+	bool first = true;
+	do {
+		char *item = cfg_list_next(&p, &more);
+		if (!first) {
+			puts_(o, "    ");
+		}
+		puts_(o, item);
+		if (more) {
+			puts_(o, ",");
+		}
+		if (!first) {
+			puts_(o, eol);
+			continue;
+		}
+		first = false;
+		put(o, after, afterlen);
+		if (afterlen == 0 || after[afterlen - 1] != '\n') {
+			puts_(o, eol);    /* the key line was the file's last, without a line ending */
+		}
+	} while (more);
+	free(copy);
+}
+
 /* Replaces the value of the key line l (separator at text[sep]), keeping a trailing comment. */
 static void
-replace_value(struct out *o, const char *text, const struct line *l, size_t sep,
-	      const char *value)
+replace_value(struct out *o, const struct cfg_key *k, const char *text, const struct line *l,
+	      size_t sep, const char *value, const char *eol)
 {
 	size_t vstart = sep + 1;
 	while (vstart < l->end && blank(text[vstart])) {
@@ -328,13 +372,12 @@ replace_value(struct out *o, const char *text, const struct line *l, size_t sep,
 		vend--;
 	}
 	put(o, text + l->start, vstart - l->start);
-	puts_(o, value);
 	if (value[0] == '\0' && comment < l->end) {
 		/* "key = ; comment" would read back as the value "; comment": drop the comment. */
 		put(o, text + l->end, l->start + l->len - l->end);
 		return;
 	}
-	put(o, text + vend, l->start + l->len - vend);
+	put_value(o, k, vstart - l->start, value, text + vend, l->start + l->len - vend, eol);
 }
 
 /* The line ending the file uses: that of its first line, else "\n". */
@@ -348,12 +391,11 @@ eol_of(const char *text, const struct line *lines, size_t n)
 }
 
 static void
-put_key_line(struct out *o, const char *key, const char *value, const char *eol)
+put_key_line(struct out *o, const struct cfg_key *k, const char *value, const char *eol)
 {
-	puts_(o, key);
+	puts_(o, k->key);
 	puts_(o, value[0] != '\0' ? " = " : " =");
-	puts_(o, value);
-	puts_(o, eol);
+	put_value(o, k, strlen(k->key) + 3, value, eol, strlen(eol), eol);
 }
 
 /*
@@ -373,15 +415,27 @@ rewrite(const char *text, size_t len, const struct keyref *r, const char *value)
 	size_t found = SIZE_MAX, sep = 0, example = SIZE_MAX, last_key = SIZE_MAX;
 	size_t header = SIZE_MAX;
 	char name[1024 + 40];
+	/* Which value the lines below a key line continue: none, another key's, the key's. */
+	enum { RUN_NONE, RUN_OTHER, RUN_KEY } run = RUN_NONE;
+	bool *drop = tdns_xcalloc(n + 1, sizeof(*drop));
 
 	for (size_t i = 0; i < n; i++) {
 		const struct line *l = &lines[i];
 		const char *s = text + l->content;
 		size_t slen = l->end - l->content;
 		if (slen == 0) {
+			run = RUN_NONE;   /* a blank line ends a value */
+			continue;
+		}
+		if (in && run != RUN_NONE && cfg_line_continues(r->k->section, s, slen,
+								l->content > l->start)) {
+			/* A continuation line of a value: of the key's, it goes with the old value. */
+			drop[i] = run == RUN_KEY;
+			last_key = i;
 			continue;
 		}
 		if (s[0] == '[') {
+			run = RUN_NONE;
 			if (header_name(s, slen, name, sizeof(name))) {
 				in = section_is(name, r);
 				in_example = in;
@@ -412,9 +466,15 @@ rewrite(const char *text, size_t len, const struct keyref *r, const char *value)
 			continue;
 		}
 		size_t ksep;
-		if (line_key_is(s, slen, key, &ksep) && found == SIZE_MAX) {
-			found = i;
-			sep = l->content + ksep;
+		run = RUN_OTHER;
+		if (line_key_is(s, slen, key, &ksep)) {
+			/* A list key given again in the section: the new value replaces them all. */
+			run = RUN_KEY;
+			drop[i] = found != SIZE_MAX;
+			if (found == SIZE_MAX) {
+				found = i;
+				sep = l->content + ksep;
+			}
 		}
 		last_key = i;
 	}
@@ -425,7 +485,10 @@ rewrite(const char *text, size_t len, const struct keyref *r, const char *value)
 	for (size_t i = 0; i < n; i++) {
 		const struct line *l = &lines[i];
 		if (i == found) {
-			replace_value(&o, text, l, sep, value);
+			replace_value(&o, r->k, text, l, sep, value, eol);
+			continue;
+		}
+		if (drop[i]) {
 			continue;
 		}
 		put(&o, text + l->start, l->len);
@@ -433,7 +496,7 @@ rewrite(const char *text, size_t len, const struct keyref *r, const char *value)
 			if (l->end == l->start + l->len) {
 				puts_(&o, eol);   /* the last line had no line ending */
 			}
-			put_key_line(&o, key, value, eol);
+			put_key_line(&o, r->k, value, eol);
 		}
 	}
 	if (found == SIZE_MAX && after == SIZE_MAX) {
@@ -451,8 +514,9 @@ rewrite(const char *text, size_t len, const struct keyref *r, const char *value)
 		}
 		puts_(&o, "]");
 		puts_(&o, eol);
-		put_key_line(&o, key, value, eol);
+		put_key_line(&o, r->k, value, eol);
 	}
+	free(drop);
 	free(lines);
 	return o.p;
 }

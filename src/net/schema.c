@@ -258,7 +258,7 @@ static const struct cfg_key doh_keys[] = {
 		.key = "trusted-proxies", .def = "127.0.0.0/8, ::1",
 		.help = "proxies (CIDR list) whose X-Real-IP or X-Forwarded-For header names the "
 			"client on the http-listen addresses",
-		.type = CFG_STR, .check = check_trusted_proxies,
+		.type = CFG_STR, .check = check_trusted_proxies, .flags = CFG_KEY_LIST,
 		.offset = offsetof(struct cfg, doh_trusted_proxies),
 	},
 	{ .key = NULL },

@@ -62,7 +62,7 @@ static const struct cfg_key recursion_keys[] = {
 		       "100.64.0.0/10, fc00::/7, fe80::/10",
 		.help = "clients (CIDR list) whose queries for names outside our zones are "
 			"resolved; others get REFUSED with EDE 18",
-		.type = CFG_STR, .check = check_allow,
+		.type = CFG_STR, .check = check_allow, .flags = CFG_KEY_LIST,
 		.offset = offsetof(struct cfg, recursion_allow),
 	},
 	{
@@ -150,7 +150,8 @@ static const struct cfg_key forwarders_keys[] = {
 		.key = "servers", .def = "",
 		.help = "upstream servers: udp://, tcp://, tls://NAME[:PORT][#ADDR], https://, "
 			"https+json:// URLs, comma-separated",
-		.type = CFG_STR, .check = check_servers, .offset = offsetof(struct cfg, forwarders),
+		.type = CFG_STR, .check = check_servers, .flags = CFG_KEY_LIST,
+		.offset = offsetof(struct cfg, forwarders),
 	},
 	{
 		.key = "mode", .def = "concurrent",

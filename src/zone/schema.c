@@ -85,7 +85,7 @@ static const struct cfg_key zone_keys[] = {
 		.key = "forwarders", .def = "",
 		.help = "type forwarder: server URLs for names in the zone, or this-server "
 			"(the [forwarders] of the server)",
-		.type = CFG_STR, .check = check_forwarders,
+		.type = CFG_STR, .check = check_forwarders, .flags = CFG_KEY_LIST,
 		.offset = offsetof(struct cfg_zone, forwarders),
 	},
 	{

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* libFuzzer target for the INI configuration loader (cfg_load through inih). */
+/* libFuzzer target for the INI configuration loader (cfg_load: its reader, which joins the
+ * continuation lines of lists, and inih). */
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>

@@ -197,6 +197,29 @@ def test_config_set_rewrites_the_file_keeping_comments_and_reloads(make_server, 
     assert s.query("example.com", "SOA").rcode() == dns.rcode.NOERROR
 
 
+def test_config_set_writes_a_long_list_continued_and_reads_it_back(make_server, sockdir):
+    # Issue 15: 60 networks do not fit on one 198-character line; config set continues the
+    # list on indented lines, and the daemon (live and after a restart) reads the same value.
+    s = start(make_server, sockdir)
+    nets = ", ".join("198.18.%d.0/24" % i for i in range(59)) + ", 127.0.0.0/8"
+    cli_ok(s, "config", "set", "recursion.allow", nets)
+    text = read(s.conf).decode()
+    assert "\nallow = 198.18.0.0/24,\n    198.18.1.0/24,\n" in text
+    assert "\n    127.0.0.0/8\n" in text
+    assert max(len(line) for line in text.splitlines()) <= 100
+    assert cli_ok(s, "config", "get", "recursion.allow")["value"] == nets
+    s.stop()
+    s.start()
+    deadline = time.monotonic() + 10
+    while not os.path.exists(s.sock) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert cli_ok(s, "config", "get", "recursion.allow")["value"] == nets
+    # A short value replaces every line of the long one.
+    cli_ok(s, "config", "set", "recursion.allow", "127.0.0.0/8, ::1")
+    after = read(s.conf).decode()
+    assert "\nallow = 127.0.0.0/8, ::1\n" in after and "198.18." not in after
+
+
 def test_config_set_zone_file_changes_the_zones_answers(make_server, sockdir):
     s = start(make_server, sockdir)
     assert a_of(s.query("example.com", "A")) == ["192.0.2.1"]

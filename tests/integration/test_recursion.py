@@ -338,6 +338,30 @@ def test_recursion_refused_outside_allow(make_resolver):
     assert 18 in ede_codes(r), answer_text(r)
 
 
+def sixty_networks(last):
+    """An allow list of 60 networks over indented continuation lines (issue 15), the last
+    being last: a mix of one and two items per line, with and without trailing commas."""
+    nets = ["198.18.%d.0/24" % i for i in range(59)] + [last]
+    lines = []
+    for i in range(0, 60, 2):
+        pair = nets[i:i + 2]
+        lines.append(", ".join(pair) + ("," if i % 4 == 0 and i < 58 else ""))
+    return "\n    ".join([""] + lines)
+
+
+def test_recursion_allow_list_of_sixty_networks_on_continuation_lines(make_resolver):
+    need_tdnsd()
+    res = make_resolver(allow=sixty_networks("127.0.0.0/8"))
+    with open(res.server.conf) as f:
+        assert max(len(line) for line in f.read().splitlines()) < 80
+    r = res.query("www.example.test.")
+    assert r.rcode() == dns.rcode.NOERROR and r.answer, answer_text(r)
+    # The client's network is the last item: without it the same list refuses.
+    res = make_resolver(allow=sixty_networks("192.0.2.0/24"))
+    r = res.query("www.example.test.")
+    assert r.rcode() == dns.rcode.REFUSED, answer_text(r)
+
+
 def test_answers_and_negative_answers_are_cached(hier, resolver):
     first = {}
     for name, rdtype in (("www.alias.test.", "A"), ("nothere.example.test.", "A"),

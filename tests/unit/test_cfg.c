@@ -593,9 +593,107 @@ test_syntax_errors_name_their_line(void **state)
 	expect_error("[server]\njunk\nworkers = 0\n", 2, want);
 	expect_error("[server]\nworkers = 0\njunk\n", 2,
 		     "invalid workers '0'; expected 'auto' or a number 1..64");
-	/* An indented line is a line of its own, never the continuation of a value. */
-	expect_error("[server]\nlisten = 127.0.0.1,\n    [::1]\n", 2,
+	/* Lines handed on after continuation lines keep their own numbers. */
+	expect_error("[server]\nlisten = 127.0.0.1:5300,\n  ; comment\n    [::1]:5300\njunk\n",
+		     5, want);
+	expect_error("[server]\nlisten = 127.0.0.1,\n\n    [::1]\n", 2,
 		     "empty address in the listen list; " LISTEN_EXPECT);
+}
+
+/* "10.N.M.0/24, ..." of n networks into buf. */
+static void
+networks(char *buf, size_t cap, unsigned n, const char *sep)
+{
+	size_t off = 0;
+	buf[0] = '\0';
+	for (unsigned i = 0; i < n; i++) {
+		off += (size_t)snprintf(buf + off, cap - off, "%s10.%u.%u.0/24", i ? sep : "",
+					i / 256, i % 256);
+	}
+}
+
+static void
+test_list_keys_continue_on_indented_lines(void **state)
+{
+	(void)state;
+	struct cfg *c = NULL;
+	char err[512];
+	assert_int_equal(load_text("[server]\nlisten = 127.0.0.1:5300,\n    [::1]:5300\n"
+				   "  workers = 2\n", &c, err, sizeof(err)), TDNS_OK);
+	assert_int_equal(c->nlisten, 2);
+	assert_string_equal(c->listen[1].text, "[::1]:5300");
+	assert_int_equal(c->workers, 2);
+	cfg_free(c);
+
+	/* One item or more per line, with or without a trailing comma, comments among them. */
+	assert_int_equal(load_text("[recursion]\n"
+				   "allow = 10.0.0.0/8,\n"
+				   "    192.168.0.0/16, 172.16.0.0/12 ; private\n"
+				   "; 127.0.0.0/8,\n"
+				   "\t100.64.0.0/10,\n"
+				   "    fc00::/7\n"
+				   "qname-minimisation = no\n"
+				   "[forwarders]\nservers =\n  udp://127.0.0.1:5301,\n"
+				   "  udp://[::1]:5301,\n", &c, err, sizeof(err)), TDNS_OK);
+	assert_string_equal(c->recursion_allow, "10.0.0.0/8, 192.168.0.0/16, 172.16.0.0/12, "
+			    "100.64.0.0/10, fc00::/7");
+	assert_int_equal(c->qname_min, 0);
+	assert_string_equal(c->forwarders, "udp://127.0.0.1:5301, udp://[::1]:5301");
+	cfg_free(c);
+
+	/* No limit on the joined value, nor on a continuation line. */
+	char items[2048];
+	char text[4096];
+	char want[2048];
+	networks(items, sizeof(items), 60, ",\n    ");
+	snprintf(text, sizeof(text), "[recursion]\nallow =\n    %s\n", items);
+	assert_int_equal(load_text(text, &c, err, sizeof(err)), TDNS_OK);
+	networks(want, sizeof(want), 60, ", ");
+	assert_true(strlen(want) > 700);
+	assert_string_equal(c->recursion_allow, want);
+	cfg_free(c);
+	networks(items, sizeof(items), 30, ", ");
+	snprintf(text, sizeof(text), "[recursion]\nallow = ::1,\n  %s\n", items);
+	assert_int_equal(load_text(text, &c, err, sizeof(err)), TDNS_OK);
+	assert_true(strlen(c->recursion_allow) > 400);
+	cfg_free(c);
+}
+
+static void
+test_repeated_list_keys_append_and_single_values_refuse_continuations(void **state)
+{
+	(void)state;
+	struct cfg *c = NULL;
+	char err[512];
+	assert_int_equal(load_text("[recursion]\nallow = 10.0.0.0/8\nqname-minimisation = no\n"
+				   "allow = ::1,\n    fc00::/7\n"
+				   "[server]\nlisten = 127.0.0.1:5300\nlisten = [::1]:5300\n"
+				   "[zone a.example]\ntype = stub\nprimaries = 192.0.2.1\n"
+				   "primaries = 192.0.2.2\n"
+				   "[zone b.example]\ntype = stub\nprimaries = 192.0.2.3\n",
+				   &c, err, sizeof(err)), TDNS_OK);
+	assert_string_equal(c->recursion_allow, "10.0.0.0/8, ::1, fc00::/7");
+	assert_int_equal(c->nlisten, 2);
+	assert_string_equal(c->zones[0].primaries, "192.0.2.1, 192.0.2.2");
+	assert_string_equal(c->zones[1].primaries, "192.0.2.3");
+	cfg_free(c);
+
+	/* The repeated list is checked whole, and its errors name the repeating line. */
+	expect_error("[server]\nlisten = 127.0.0.1:5300\nworkers = 2\nlisten = 127.0.0.1:5300\n",
+		     4, "listen address 127.0.0.1:5300 is listed twice; expected each address "
+		     "once");
+	expect_error("[server]\nworkers = 2\n    3\n", 3,
+		     "indented line continues the value of 'workers', which takes one value; "
+		     "expected 'key = value' (only a list continues on indented lines)");
+	expect_error("[zone a.example]\nfile = /a\n\t/b\n", 3,
+		     "indented line continues the value of 'file', which takes one value; "
+		     "expected 'key = value' (only a list continues on indented lines)");
+	/* An indented known header is a header, an indented key line a key line. */
+	assert_int_equal(load_text("[server]\nlisten = 127.0.0.1:5300,\n  [::1]:5300\n"
+				   "  [log]\n  level = debug\n", &c, err, sizeof(err)), TDNS_OK);
+	assert_int_equal(c->nlisten, 2);
+	assert_int_equal(c->log_level, TDNS_LOG_DEBUG);
+	cfg_free(c);
 }
 
 static void
@@ -861,6 +959,53 @@ test_set_replaces_the_value_and_keeps_every_other_byte(void **state)
 		   "127.0.0.1:5300, [::1]:5300",
 		   "[server]\r\nlisten = 127.0.0.1:5300, [::1]:5300\r\n");
 	expect_set("[server]\nworkers = 2", "server.workers", "auto", "[server]\nworkers = auto");
+}
+
+static void
+test_set_writes_long_lists_continued_and_replaces_every_line_of_the_old_value(void **state)
+{
+	(void)state;
+	/* The old value's continuation lines and repetitions go; comments among them stay. */
+	expect_set("[recursion]\nallow = 10.0.0.0/8, ; nets\n    ::1\n; keep\n  fc00::/7\n"
+		   "qname-minimisation = no\nallow = 192.0.2.0/24\n[server]\nworkers = 2\n",
+		   "recursion.allow", "127.0.0.0/8",
+		   "[recursion]\nallow = 127.0.0.0/8 ; nets\n; keep\nqname-minimisation = no\n"
+		   "[server]\nworkers = 2\n");
+
+	char value[2048];
+	char want[4096];
+	char items[2048];
+	networks(value, sizeof(value), 60, ", ");
+	networks(items, sizeof(items), 60, ",\n    ");
+	/* The first item stays on the key line, before its comment. */
+	memmove(items + strlen("10.0.0.0/24,"), items + strlen("10.0.0.0/24,\n"),
+		strlen(items + strlen("10.0.0.0/24,\n")) + 1);
+	snprintf(want, sizeof(want), "[recursion]\nallow = 10.0.0.0/24, ; nets\n%s\n"
+		 "[server]\nworkers = 2\n", items + strlen("10.0.0.0/24,"));
+	expect_set("[recursion]\nallow = ::1 ; nets\n[server]\nworkers = 2\n",
+		   "recursion.allow", value, want);
+	struct cfg *c = NULL;
+	char err[256];
+	assert_int_equal(cfg_load(conf, &c, err, sizeof(err)), TDNS_OK);
+	assert_string_equal(c->recursion_allow, value);
+	cfg_free(c);
+	char *text = read_all(conf);
+	for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+		assert_true(strlen(line) <= 100);
+	}
+	free(text);
+
+	/* An absent long list is inserted in the continued form too, and read back. */
+	write_file(conf, "[recursion]\nqname-minimisation = no\n");
+	assert_int_equal(cfg_write_set(conf, "recursion.allow", value, err, sizeof(err)),
+			 TDNS_OK);
+	text = read_all(conf);
+	assert_non_null(strstr(text, "allow = 10.0.0.0/24,\n    10.0.1.0/24,\n"));
+	assert_non_null(strstr(text, "    10.0.59.0/24\n"));
+	free(text);
+	assert_int_equal(cfg_load(conf, &c, err, sizeof(err)), TDNS_OK);
+	assert_string_equal(c->recursion_allow, value);
+	cfg_free(c);
 }
 
 static void
@@ -1778,6 +1923,11 @@ main(void)
 		cmocka_unit_test(test_duplicate_and_invalid_zones_fail_with_file_line),
 		cmocka_unit_test(test_syntax_errors_name_their_line),
 		cmocka_unit_test(test_overlong_line_fails_with_file_line),
+		cmocka_unit_test(test_list_keys_continue_on_indented_lines),
+		cmocka_unit_test(
+			test_repeated_list_keys_append_and_single_values_refuse_continuations),
+		cmocka_unit_test(
+		    test_set_writes_long_lists_continued_and_replaces_every_line_of_the_old_value),
 		cmocka_unit_test(test_missing_file_is_an_io_error_naming_the_file),
 		cmocka_unit_test(test_serial_policy_and_control_keys_are_parsed),
 		cmocka_unit_test(test_bad_serial_policy_and_control_values_fail_with_file_line),
