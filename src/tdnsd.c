@@ -693,11 +693,46 @@ env_status(void *daemon)
 			 "state_dir", d->cfg->state_dir);
 }
 
+/* The resident set size of the process from /proc/self/statm, 0 when unknown. */
+static uint64_t
+process_rss(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	unsigned long long size = 0, resident = 0;
+	if (f == NULL) {
+		return 0;
+	}
+	int n = fscanf(f, "%llu %llu", &size, &resident);
+	fclose(f);
+	long page = sysconf(_SC_PAGESIZE);
+	return n == 2 && page > 0 ? (uint64_t)resident * (uint64_t)page : 0;
+}
+
+/*
+ * The stats reply, with "memory": the bytes the cache counts against [cache] max-size (its
+ * entries as the allocator holds them, its index and structures) beside the process's RSS,
+ * so that an operator sees both as the process sees them (issue 15).
+ */
 static json_t *
 env_stats(void *daemon)
 {
 	struct daemon *d = daemon;
-	return d->stats != NULL ? stats_recorder_json(d->stats) : NULL;
+	json_t *data = d->stats != NULL ? stats_recorder_json(d->stats) : NULL;
+	if (data == NULL || !json_is_object(data)) {
+		return data;
+	}
+	json_t *mem = json_pack("{s:I}", "rss_bytes", (json_int_t)process_rss());
+	if (d->cache != NULL) {
+		struct cache_stats st;
+		cache_stats(d->cache, &st);
+		json_object_set_new(mem, "cache_bytes", json_integer((json_int_t)st.bytes));
+		json_object_set_new(mem, "cache_index_bytes",
+				    json_integer((json_int_t)st.index_bytes));
+		json_object_set_new(mem, "cache_max_bytes", json_integer((json_int_t)st.max_bytes));
+		json_object_set_new(mem, "cache_entries", json_integer((json_int_t)st.entries));
+	}
+	json_object_set_new(data, "memory", mem);
+	return data;
 }
 
 /* The socket path of c ([control] socket, else the default). */

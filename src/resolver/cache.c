@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Resolver cache: sharded, byte-bounded response cache with CLOCK eviction, RFC 2308, RFC 8767. */
+#include <malloc.h>
 #include <pthread.h>
 #include <stdalign.h>
 #include <stdatomic.h>
@@ -62,7 +63,8 @@ struct shard {
 	struct entry **buckets;
 	size_t nbuckets;
 	size_t count;
-	size_t bytes;
+	size_t bytes;             /* what the entries and the index take from the allocator */
+	size_t index_bytes;       /* of which the bucket and heap arrays */
 	size_t budget;
 	struct entry *hand;
 	struct entry **heap;
@@ -78,10 +80,31 @@ struct cache {
 	unsigned shard_bits;
 	uint8_t hash_key[DNS_SIPHASH_KEY_LEN]; /* secret: names that collide cannot be chosen */
 	size_t max_bytes;
+	size_t fixed_bytes;       /* the cache and shard structures, counted against max_bytes */
 	uint32_t min_ttl, max_ttl, neg_max_ttl, stale_ttl;
 	uint32_t servfail_ttl;
 	uint32_t prefetch_hits;
 };
+
+/*
+ * What an allocation really takes from the allocator (issue 15): its usable size, which
+ * includes the rounding up to the allocator's granule, and the chunk header glibc keeps in
+ * front of it.  Counting requested sizes instead let the cache's RSS reach 4x max-size.
+ */
+static size_t
+alloc_bytes(const void *p)
+{
+	return p != NULL ? malloc_usable_size((void *)p) + sizeof(size_t) : 0;
+}
+
+/* Recounts the bucket and heap arrays of s after one of them was reallocated. */
+static void
+shard_index_recount(struct shard *s)
+{
+	size_t now = alloc_bytes(s->buckets) + alloc_bytes(s->heap);
+	s->bytes = s->bytes - s->index_bytes + now;
+	s->index_bytes = now;
+}
 
 /* ---- keys and hashing --------------------------------------------------------------------- */
 
@@ -335,6 +358,7 @@ shard_grow(struct shard *s)
 	free(s->buckets);
 	s->buckets = nb;
 	s->nbuckets = n;
+	shard_index_recount(s);
 }
 
 /* Links e in; the caller made room and reserved a heap slot. */
@@ -398,6 +422,7 @@ cache_new(size_t max_bytes, unsigned nshards, uint32_t min_ttl, uint32_t max_ttl
 	c->neg_max_ttl = neg_max_ttl;
 	c->stale_ttl = stale_ttl;
 	c->prefetch_hits = CACHE_DEFAULT_PREFETCH_HITS;
+	c->fixed_bytes = alloc_bytes(c);
 	/* Issue 13: a keyed PRF keeps an outsider from choosing names that share one chain. */
 	dns_siphash_key_new(c->hash_key);
 	size_t sz = sizeof(struct shard) * nshards;
@@ -407,9 +432,11 @@ cache_new(size_t max_bytes, unsigned nshards, uint32_t min_ttl, uint32_t max_ttl
 		return NULL;
 	}
 	memset(c->shards, 0, sz);
+	c->fixed_bytes += alloc_bytes(c->shards);
+	size_t share = max_bytes > c->fixed_bytes ? (max_bytes - c->fixed_bytes) / nshards : 0;
 	for (unsigned i = 0; i < nshards; i++) {
 		struct shard *s = &c->shards[i];
-		s->budget = max_bytes / nshards;
+		s->budget = share;
 		s->nbuckets = INITIAL_BUCKETS;
 		s->buckets = calloc(INITIAL_BUCKETS, sizeof(*s->buckets));
 		if (s->buckets == NULL || pthread_mutex_init(&s->lock, NULL) != 0) {
@@ -419,6 +446,7 @@ cache_new(size_t max_bytes, unsigned nshards, uint32_t min_ttl, uint32_t max_ttl
 			cache_free(c);
 			return NULL;
 		}
+		shard_index_recount(s);
 	}
 	return c;
 }
@@ -664,11 +692,20 @@ cache_store_msg(struct cache *c, const struct dns_msg *m, const struct cache_key
 		}
 		e->nrr[rr->section - 1]++;
 	}
-	struct entry *shrunk = realloc(e, sizeof(*e) + e->data_len);
-	if (shrunk != NULL) {
-		e = shrunk;
+	/*
+	 * A copy of exactly the size built, not realloc in place: shrinking leaves behind a
+	 * remainder too small for the next entry's build buffer, and those remainders held
+	 * more memory than the entries (issue 15).
+	 */
+	struct entry *exact = malloc(sizeof(*e) + e->data_len);
+	if (exact == NULL) {
+		free(e);
+		return TDNS_ENOMEM;
 	}
-	e->size = (uint32_t)(sizeof(*e) + e->data_len);
+	memcpy(exact, e, sizeof(*e) + e->data_len);
+	free(e);
+	e = exact;
+	e->size = (uint32_t)alloc_bytes(e);
 	atomic_init(&e->refs, 1);
 
 	uint64_t nh = name_hash(c, k->name);
@@ -690,13 +727,23 @@ cache_store_msg(struct cache *c, const struct dns_msg *m, const struct cache_key
 		}
 		s->heap = nh2;
 		s->heap_cap = ncap;
+		shard_index_recount(s);
 	}
 	struct entry *old = shard_find(s, e->hash, k);
 	if (old != NULL) {
 		shard_remove(s, old, &grave);
 	}
 	shard_reap(c, s, now, REAP_PER_STORE, &grave);
-	shard_make_room(c, s, e->size, now, &grave);
+	/* The bucket array doubles when the count passes it: room for that too. */
+	size_t need = e->size;
+	if (s->count + 1 > s->nbuckets) {
+		need += s->nbuckets * sizeof(*s->buckets);
+	}
+	if (s->index_bytes + need > s->budget) {
+		rc = TDNS_ESPACE;     /* even an empty shard could not hold it */
+		goto unlock;
+	}
+	shard_make_room(c, s, need, now, &grave);
 	shard_insert(s, e);
 unlock:
 	pthread_mutex_unlock(&s->lock);
@@ -923,11 +970,14 @@ cache_stats(struct cache *c, struct cache_stats *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->max_bytes = c->max_bytes;
+	st->bytes = c->fixed_bytes;
+	st->index_bytes = c->fixed_bytes;
 	for (unsigned i = 0; i < c->nshards; i++) {
 		struct shard *s = &c->shards[i];
 		pthread_mutex_lock(&s->lock);
 		st->entries += s->count;
 		st->bytes += s->bytes;
+		st->index_bytes += s->index_bytes;
 		st->hits += s->hits;
 		st->stale_hits += s->stale_hits;
 		st->misses += s->misses;

@@ -78,8 +78,10 @@ void cache_key_init(struct cache_key *k, const uint8_t *qname, uint16_t qtype, u
 int64_t cache_now(void);
 
 /*
- * Creates a cache of at most max_bytes (entries, keys and record data counted; the budget is
- * split evenly across shards).  nshards is rounded up to a power of two (0 means
+ * Creates a cache of at most max_bytes: what every entry takes from the allocator (its
+ * usable size and chunk header, not just the bytes asked for), the bucket and expiry-heap
+ * arrays and the cache's own structures are counted; the budget is split evenly across
+ * shards.  nshards is rounded up to a power of two (0 means
  * CACHE_DEFAULT_SHARDS; at most CACHE_MAX_SHARDS).  TTLs, in seconds:
  *   min_ttl, max_ttl  clamp of positive answers (each record's TTL and the entry's lifetime),
  *   neg_max_ttl       cap of negative answers (RFC 2308 §5; 0 disables negative caching),
@@ -189,7 +191,7 @@ struct cache_walk_item {
 	int64_t ttl_left;     /* seconds to expiry; negative when stale */
 	uint32_t ttl;         /* the entry's lifetime when stored */
 	uint32_t hits;        /* since stored */
-	size_t size;          /* bytes accounted */
+	size_t size;          /* bytes accounted: the allocation with the allocator's overhead */
 	size_t nrr;           /* records in answer + authority + additional */
 };
 
@@ -206,7 +208,8 @@ int cache_walk(struct cache *c, const uint8_t *name, int64_t now, cache_walk_cb 
 /* Counters summed over shards (each shard read under its lock, so nearly a snapshot). */
 struct cache_stats {
 	uint64_t entries;
-	uint64_t bytes;
+	uint64_t bytes;       /* counted against max_bytes: entries, index and structures */
+	uint64_t index_bytes; /* of which the bucket and heap arrays and the structures */
 	uint64_t max_bytes;
 	uint64_t hits;        /* fresh hits */
 	uint64_t stale_hits;  /* answers served stale */

@@ -746,15 +746,20 @@ probe_host(struct cache *c, unsigned i, int64_t now)
 	return cache_lookup(c, &k, now, NULL, 0, NULL);
 }
 
-/* Bytes one store_host entry takes. */
+/*
+ * The max_bytes of a one-shard cache that holds exactly n store_host entries: the entries
+ * with the allocator's overhead, the index and the cache's structures are all counted.
+ */
 static size_t
-host_entry_size(void)
+room_for(unsigned n)
 {
 	struct cache *c = cache_new(1 << 20, 1, 0, 86400, 3600, 0);
-	store_host(c, 0, 300, T0);
-	size_t n = stats(c).bytes;
+	for (unsigned i = 0; i < n; i++) {
+		store_host(c, i, 300, T0);
+	}
+	size_t bytes = stats(c).bytes;
 	cache_free(c);
-	return n;
+	return bytes;
 }
 
 static void
@@ -775,12 +780,53 @@ test_eviction_keeps_bytes_under_budget(void **state)
 	cache_free(c);
 }
 
+static int
+chunk_cb(void *ctx, const struct cache_walk_item *it)
+{
+	size_t *bytes = ctx;
+	/* glibc hands out whole chunks of 16 bytes, header included: that is what is counted. */
+	assert_int_equal(it->size % (2 * sizeof(size_t)), 0);
+	*bytes += it->size;
+	return 0;
+}
+
+static void
+test_accounted_bytes_include_allocator_overhead_and_the_index(void **state)
+{
+	(void)state;
+	/* Issue 15: max-size bounds what the cache really takes, not what it asked for. */
+	struct cache *c = cache_new(1 << 22, 1, 0, 86400, 3600, 0);
+	for (unsigned i = 0; i < 1000; i++) {
+		store_host(c, i, 3600, T0);
+	}
+	struct cache_stats st = stats(c);
+	assert_int_equal(st.entries, 1000);
+	size_t entries = 0;
+	assert_int_equal(cache_walk(c, NULL, T0, chunk_cb, &entries), 0);
+	/* The bucket array has a slot per entry at least, and so has the expiry heap. */
+	assert_true(st.index_bytes >= 2 * 1000 * sizeof(void *));
+	assert_int_equal(entries + st.index_bytes, st.bytes);
+	cache_free(c);
+
+	/* Eviction keeps the whole, index included, within max-size, with many shards too. */
+	size_t max = 64 * 1024;
+	c = cache_new(max, 16, 0, 86400, 3600, 0);
+	for (unsigned i = 0; i < 5000; i++) {
+		store_host(c, i, 3600, T0);
+		st = stats(c);
+		assert_true(st.bytes <= max);
+	}
+	assert_true(st.evictions > 0);
+	assert_true(st.bytes > max / 2);
+	assert_true(st.index_bytes > 16 * 2 * 64 * sizeof(void *));
+	cache_free(c);
+}
+
 static void
 test_eviction_takes_dead_entries_first(void **state)
 {
 	(void)state;
-	size_t one = host_entry_size();
-	struct cache *c = cache_new(4 * one, 1, 0, 86400, 3600, 0);
+	struct cache *c = cache_new(room_for(4), 1, 0, 86400, 3600, 0);
 	store_host(c, 0, 3600, T0);
 	store_host(c, 1, 10, T0); /* dead from T0 + 10 */
 	store_host(c, 2, 3600, T0);
@@ -800,8 +846,7 @@ static void
 test_clock_gives_recently_hit_entries_a_second_chance(void **state)
 {
 	(void)state;
-	size_t one = host_entry_size();
-	struct cache *c = cache_new(4 * one, 1, 0, 86400, 3600, 0);
+	struct cache *c = cache_new(room_for(4), 1, 0, 86400, 3600, 0);
 	for (unsigned i = 0; i < 4; i++) {
 		store_host(c, i, 3600, T0);
 	}
@@ -884,7 +929,7 @@ test_flush_removes_everything(void **state)
 	assert_int_equal(cache_flush(c), 100);
 	struct cache_stats st = stats(c);
 	assert_int_equal(st.entries, 0);
-	assert_int_equal(st.bytes, 0);
+	assert_int_equal(st.bytes, st.index_bytes); /* the index stays */
 	assert_int_equal(probe_host(c, 5, T0), CACHE_MISS);
 	store_host(c, 5, 300, T0); /* still usable */
 	assert_int_equal(probe_host(c, 5, T0), CACHE_HIT);
@@ -934,7 +979,7 @@ test_walk_lists_live_entries_at_or_below_a_name(void **state)
 	struct walk_acc acc = { 0 };
 	assert_int_equal(cache_walk(c, NULL, T0, walk_cb, &acc), 0);
 	assert_int_equal(acc.n, 12);
-	assert_int_equal(acc.bytes, stats(c).bytes);
+	assert_int_equal(acc.bytes + stats(c).index_bytes, stats(c).bytes);
 	assert_true(acc.saw_nx);
 
 	uint8_t n[DNS_NAME_MAX];
@@ -1109,7 +1154,7 @@ test_four_threads_store_and_look_up_concurrently(void **state)
 	struct walk_acc acc = { 0 };
 	assert_int_equal(cache_walk(c, NULL, INT64_MIN / 2, walk_cb, &acc), 0);
 	assert_int_equal(acc.n, st.entries);
-	assert_int_equal(acc.bytes, st.bytes);
+	assert_int_equal(acc.bytes + st.index_bytes, st.bytes);
 	cache_free(c);
 }
 
@@ -1138,6 +1183,7 @@ main(void)
 		cmocka_unit_test(test_stale_nxdomain_is_served_with_its_rcode),
 		cmocka_unit_test(test_prefetch_told_once_for_popular_entry_close_to_expiry),
 		cmocka_unit_test(test_eviction_keeps_bytes_under_budget),
+		cmocka_unit_test(test_accounted_bytes_include_allocator_overhead_and_the_index),
 		cmocka_unit_test(test_eviction_takes_dead_entries_first),
 		cmocka_unit_test(test_clock_gives_recently_hit_entries_a_second_chance),
 		cmocka_unit_test(test_entry_larger_than_a_shard_is_refused),
