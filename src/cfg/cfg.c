@@ -178,6 +178,20 @@ cfg_parse_listen(const char *s, uint16_t default_port, struct cfg_listen *l)
 	return listen_parse(s, default_port, l, &why);
 }
 
+/* Removes the blanks around s in place; returns where it now starts. */
+static char *
+trim(char *s)
+{
+	while (*s == ' ' || *s == '\t') {
+		s++;
+	}
+	size_t len = strlen(s);
+	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t')) {
+		s[--len] = '\0';
+	}
+	return s;
+}
+
 char *
 cfg_list_next(char **cursor, bool *more)
 {
@@ -190,14 +204,7 @@ cfg_list_next(char **cursor, bool *more)
 	} else {
 		*cursor = s + strlen(s);
 	}
-	while (*s == ' ' || *s == '\t') {
-		s++;
-	}
-	size_t len = strlen(s);
-	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t')) {
-		s[--len] = '\0';
-	}
-	return s;
+	return trim(s);
 }
 
 /*
@@ -872,20 +879,6 @@ section_table(const char *name, const char **inst)
 		}
 	}
 	return NULL;
-}
-
-/* Removes the blanks around s in place; returns where it now starts. */
-static char *
-trim(char *s)
-{
-	while (*s == ' ' || *s == '\t') {
-		s++;
-	}
-	size_t len = strlen(s);
-	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t')) {
-		s[--len] = '\0';
-	}
-	return s;
 }
 
 /*
