@@ -344,7 +344,7 @@ put_value(struct out *o, const struct cfg_key *k, size_t column, const char *val
 		first = false;
 		put(o, after, afterlen);
 		if (afterlen == 0 || after[afterlen - 1] != '\n') {
-			puts_(o, eol);    /* the key line was the file's last, without a line ending */
+			puts_(o, eol);    /* the key line was the file's last, with no ending */
 		}
 	} while (more);
 	free(copy);
@@ -429,7 +429,7 @@ rewrite(const char *text, size_t len, const struct keyref *r, const char *value)
 		}
 		if (in && run != RUN_NONE && cfg_line_continues(r->k->section, s, slen,
 								l->content > l->start)) {
-			/* A continuation line of a value: of the key's, it goes with the old value. */
+			/* A continuation line: of the key's value, it goes with that value. */
 			drop[i] = run == RUN_KEY;
 			last_key = i;
 			continue;
@@ -468,7 +468,7 @@ rewrite(const char *text, size_t len, const struct keyref *r, const char *value)
 		size_t ksep;
 		run = RUN_OTHER;
 		if (line_key_is(s, slen, key, &ksep)) {
-			/* A list key given again in the section: the new value replaces them all. */
+			/* A list key given again: the new value replaces every one. */
 			run = RUN_KEY;
 			drop[i] = found != SIZE_MAX;
 			if (found == SIZE_MAX) {
