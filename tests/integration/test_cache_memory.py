@@ -2,10 +2,9 @@
 """The cache's max-size bounds the memory it really takes (issue 15): a forwarder with
 [cache] max-size = 8M, fed 300,000 distinct names by dnsperf from a wildcard zone served by a
 second tdnsd, grows its RSS by at most 1.5 x max-size once its fixed structures are filled,
-and `tdns-cli stats` reports the cache's counted bytes beside the process RSS.  The long run (millions of
-names, figures per step) is tests/bench/cache_memory.py."""
+and `tdns-cli stats` reports the cache's counted bytes beside the process RSS.  The long run
+(millions of names, figures per step) is tests/bench/cache_memory.py."""
 import json
-import os
 import subprocess
 
 import dns.rcode
