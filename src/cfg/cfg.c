@@ -646,6 +646,7 @@ struct loader {
 	unsigned line;            /* of the line inih is working on */
 	unsigned *phys_of;        /* the physical line of each line handed to inih */
 	size_t nlogical;
+	size_t phys_cap;
 	char *cont;               /* continuation lines of the current key line, joined */
 	size_t contlen;
 	size_t contcap;
@@ -1011,6 +1012,7 @@ add_continuation(struct loader *ld, const struct phys *p)
 	for (size_t i = 1; i < len; i++) {
 		if (p->text[i] == ';' && (p->text[i - 1] == ' ' || p->text[i - 1] == '\t')) {
 			len = i;
+			break;
 		}
 	}
 	while (len > 0 && (p->text[len - 1] == ' ' || p->text[len - 1] == '\t')) {
@@ -1095,7 +1097,10 @@ reader(char *str, int num, void *stream)
 		return NULL;
 	}
 	memcpy(str, p->text, p->len + 1);
-	ld->phys_of = tdns_xrealloc(ld->phys_of, (ld->nlogical + 1) * sizeof(*ld->phys_of));
+	if (ld->nlogical == ld->phys_cap) {
+		ld->phys_cap = ld->phys_cap ? ld->phys_cap * 2 : 64;
+		ld->phys_of = tdns_xrealloc(ld->phys_of, ld->phys_cap * sizeof(*ld->phys_of));
+	}
 	ld->phys_of[ld->nlogical++] = p->line;
 
 	char name[512];

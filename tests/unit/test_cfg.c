@@ -628,7 +628,7 @@ test_list_keys_continue_on_indented_lines(void **state)
 	/* One item or more per line, with or without a trailing comma, comments among them. */
 	assert_int_equal(load_text("[recursion]\n"
 				   "allow = 10.0.0.0/8,\n"
-				   "    192.168.0.0/16, 172.16.0.0/12 ; private\n"
+				   "    192.168.0.0/16, 172.16.0.0/12 ; private ; really\n"
 				   "; 127.0.0.0/8,\n"
 				   "\t100.64.0.0/10,\n"
 				   "    fc00::/7\n"
