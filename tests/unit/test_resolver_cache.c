@@ -746,12 +746,9 @@ probe_host(struct cache *c, unsigned i, int64_t now)
 	return cache_lookup(c, &k, now, NULL, 0, NULL);
 }
 
-/*
- * The max_bytes of a one-shard cache that holds exactly n store_host entries: the entries
- * with the allocator's overhead, the index and the cache's structures are all counted.
- */
+/* What a one-shard cache counts with n store_host entries, index and structures included. */
 static size_t
-room_for(unsigned n)
+counted_with(unsigned n)
 {
 	struct cache *c = cache_new(1 << 20, 1, 0, 86400, 3600, 0);
 	for (unsigned i = 0; i < n; i++) {
@@ -760,6 +757,18 @@ room_for(unsigned n)
 	size_t bytes = stats(c).bytes;
 	cache_free(c);
 	return bytes;
+}
+
+/*
+ * The max_bytes of a one-shard cache that holds n store_host entries and not one more.  Half
+ * an entry of slack: the allocator may hand out a chunk a granule or two larger than asked
+ * (when what is left of a free chunk would be too small to keep), and that is counted.
+ */
+static size_t
+room_for(unsigned n)
+{
+	size_t with = counted_with(n);
+	return with + (counted_with(n + 1) - with) / 2;
 }
 
 static void
