@@ -444,10 +444,7 @@ resolver_fwd_query(struct resolver_fwd *f, const struct cache_key *k,
 	}
 	struct fwd_req *r = calloc(1, sizeof(*r));
 	if (r == NULL) {
-		if (conf != NULL) {
-			(void)cache_inflight_end(conf->cache, &ikey);
-		}
-		/* Out of memory: the waiter is not called; its client simply gets no answer. */
+		iter_fail_unstarted(f->iter, conf, &ikey, w);
 		return;
 	}
 	r->f = f;
@@ -460,12 +457,9 @@ resolver_fwd_query(struct resolver_fwd *f, const struct cache_key *k,
 	LIST_INSERT_HEAD(&f->reqs, r, link);
 	r->later = event_new(f->base, -1, 0, later_cb, r);
 	if (r->later == NULL) {
-		/* Cannot even fail asynchronously: drop quietly, as for out of memory. */
 		LIST_REMOVE(r, link);
-		if (r->inflight) {
-			(void)cache_inflight_end(conf->cache, &ikey);
-		}
 		req_free(r);
+		iter_fail_unstarted(f->iter, conf, &ikey, w);
 		return;
 	}
 	if (conf == NULL || servers == NULL || !build_query(r)) {

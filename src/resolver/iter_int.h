@@ -26,6 +26,16 @@ struct it_state *iter_state_new(struct event_base *base);
 /* Ends every request (waiters get RESOLVER_SHUTDOWN) and frees s.  Accepts NULL. */
 void iter_state_free(struct it_state *s);
 
+/*
+ * The way out of a request (iterator or forwarder) that could not be set up for lack of
+ * memory: ends the in-flight record of ikey when the caller registered one (conf not NULL) and
+ * answers w (may be NULL) and every waiter queued on it with RESOLVER_FAIL, EDE 0 "out of
+ * memory", from s's event loop, so that no client waits forever and no connection stays
+ * pinned.  Needs no memory: s's event is allocated up front.
+ */
+void iter_fail_unstarted(struct it_state *s, struct resolver_conf *conf,
+			 const struct cache_key *ikey, struct cache_waiter *w);
+
 /* resolver_iter_query on s with conf (referenced for the request); wid as for the forwarder. */
 void iter_query(struct it_state *s, struct resolver_conf *conf, unsigned wid,
 		const struct cache_key *k, struct cache_waiter *w);

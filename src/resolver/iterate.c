@@ -214,6 +214,8 @@ struct it_state {
 	struct it_req_list reqs;
 	struct iter_infra infra;
 	const struct zone_set *const *zsp; /* the worker's current zones (local root) */
+	struct cache_waiter *orphans; /* waiters refused for lack of memory (iter_fail_unstarted) */
+	struct event *orphan_ev;     /* answers them from the event loop; allocated up front */
 	uint8_t scratch[SCRATCH];
 };
 
@@ -1467,6 +1469,56 @@ task_answer(struct it_task *t, struct it_xfer *x, const uint8_t *pkt, size_t len
 
 /* ---- the worker's iterator ---------------------------------------------------------------- */
 
+/* Calls every waiter of list with the status, and no answer. */
+static void
+orphans_answer(struct cache_waiter *list, int status)
+{
+	struct resolver_result res = {
+		.status = status,
+		.ede = DNS_EDE_OTHER,
+		.upstream_rcode = -1,
+		.ede_text = status == RESOLVER_FAIL ? "out of memory" : NULL,
+	};
+	while (list != NULL) {
+		struct cache_waiter *next = list->next;
+		list->fn(list->arg, &res);
+		list = next;
+	}
+}
+
+static void
+orphans_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct it_state *s = arg;
+	(void)fd;
+	(void)what;
+	/* Detached first: a waiter may start new queries, which may fail again. */
+	struct cache_waiter *list = s->orphans;
+	s->orphans = NULL;
+	orphans_answer(list, RESOLVER_FAIL);
+}
+
+void
+iter_fail_unstarted(struct it_state *s, struct resolver_conf *conf, const struct cache_key *ikey,
+		    struct cache_waiter *w)
+{
+	struct cache_waiter *list = conf != NULL ? cache_inflight_end(conf->cache, ikey) : NULL;
+	if (w != NULL) {
+		w->next = list;
+		list = w;
+	}
+	if (list == NULL) {
+		return;
+	}
+	struct cache_waiter *last = list;
+	while (last->next != NULL) {
+		last = last->next;
+	}
+	last->next = s->orphans;
+	s->orphans = list;
+	event_active(s->orphan_ev, 0, 0);
+}
+
 struct it_state *
 iter_state_new(struct event_base *base)
 {
@@ -1477,6 +1529,11 @@ iter_state_new(struct event_base *base)
 	s->base = base;
 	LIST_INIT(&s->reqs);
 	iter_infra_init(&s->infra);
+	s->orphan_ev = event_new(base, -1, 0, orphans_cb, s);
+	if (s->orphan_ev == NULL) {
+		free(s);
+		return NULL;
+	}
 	return s;
 }
 
@@ -1507,6 +1564,10 @@ iter_state_free(struct it_state *s)
 		}
 		req_deliver(r);
 	}
+	struct cache_waiter *list = s->orphans;
+	s->orphans = NULL;
+	orphans_answer(list, RESOLVER_SHUTDOWN);
+	event_free(s->orphan_ev);
 	free(s);
 }
 
@@ -1522,9 +1583,7 @@ iter_query(struct it_state *s, struct resolver_conf *conf, unsigned wid,
 	}
 	struct it_req *r = calloc(1, sizeof(*r));
 	if (r == NULL) {
-		if (conf != NULL) {
-			(void)cache_inflight_end(conf->cache, &ikey);
-		}
+		iter_fail_unstarted(s, conf, &ikey, w);
 		return;
 	}
 	r->s = s;
@@ -1539,12 +1598,9 @@ iter_query(struct it_state *s, struct resolver_conf *conf, unsigned wid,
 	r->deadline = evtimer_new(s->base, deadline_cb, r);
 	r->top = calloc(1, sizeof(*r->top));
 	if (r->later == NULL || r->deadline == NULL || r->top == NULL) {
-		/* Cannot even fail asynchronously: drop quietly, as for out of memory. */
 		LIST_REMOVE(r, link);
-		if (r->inflight) {
-			(void)cache_inflight_end(conf->cache, &ikey);
-		}
 		req_free(r);
+		iter_fail_unstarted(s, conf, &ikey, w);
 		return;
 	}
 	if (r->ic == NULL) {

@@ -244,7 +244,8 @@ struct cache_waiter {
  * the first (w is not queued) and false when one is running (w, unless NULL, is queued and
  * must stay valid until cache_inflight_end returns it or cache_inflight_cancel removes it).
  * On out of memory it returns true without a record, so the caller simply queries upstream
- * itself (cache_inflight_end then returns NULL).
+ * itself (cache_inflight_end then returns NULL, or the waiters of an identical query begun
+ * meanwhile, which the caller answers with its result): no waiter is ever dropped.
  */
 bool cache_inflight_begin(struct cache *c, const struct cache_key *k, struct cache_waiter *w);
 
@@ -432,8 +433,9 @@ enum resolver_status {
 struct resolver_result {
 	int status;                  /* enum resolver_status */
 	const struct dns_msg *msg;   /* RESOLVER_OK: the sanitised answer, valid during fn */
-	uint16_t ede;                /* RESOLVER_FAIL: DNS_EDE_NO_REACHABLE_AUTHORITY or
-					DNS_EDE_NETWORK_ERROR */
+	uint16_t ede;                /* RESOLVER_FAIL: DNS_EDE_NO_REACHABLE_AUTHORITY,
+					DNS_EDE_NETWORK_ERROR, or DNS_EDE_OTHER with the text
+					"out of memory" */
 	int upstream_rcode;          /* RESOLVER_FAIL: the last rcode an upstream gave, or -1 */
 	const char *ede_text;        /* RESOLVER_FAIL: EDE text (static), or NULL for the default */
 };
@@ -460,7 +462,8 @@ struct resolver_conf *resolver_fwd_conf(const struct resolver_fwd *f);
 
 /*
  * Resolves k through servers (of f's configuration) and calls w->fn(w->arg, struct
- * resolver_result *) on the worker's thread, never from inside this call.  Identical
+ * resolver_result *) on the worker's thread, never from inside this call, exactly once, also
+ * when memory runs out (RESOLVER_FAIL, EDE 0 "out of memory").  Identical
  * outstanding queries of the worker are coalesced (cache_inflight_*).  w may be NULL (a
  * prefetch: the answer only refreshes the cache).  w stays the caller's memory and must stay
  * valid until fn is called.
