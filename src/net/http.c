@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -19,6 +20,9 @@
 
 #define H2_STREAMS_MAX 100   /* concurrent streams we allow a client (RFC 9113 §6.5.2) */
 #define H2_PATH_MAX 16384    /* longest :path kept */
+#define H2_WINDOW 4096       /* initial stream window we announce: a POST body's first bytes */
+#define H2_BUFFER_MAX 65536  /* unfinished request bodies one connection may hold (octets) */
+#define H2_RESETS_MAX 100    /* RST_STREAMs a client may send per second (CVE-2023-44487) */
 #define H1_QUEUE_MAX 32      /* pipelined HTTP/1.1 requests answered in order at most */
 #define LINGER_SECS 2        /* time to read what a client still sends after our last reply */
 #define READ_HIGH (2 * (DOH_HEAD_MAX + DOH_BODY_MAX))
@@ -75,6 +79,9 @@ struct net_http_conn {
 	bool lingering;               /* our side is shut; reading what is left, then close */
 	bool continued;               /* HTTP/1.1: 100 Continue sent for the request at hand */
 	bool freeing;                 /* being closed: nghttp2 callbacks do nothing */
+	size_t buffered;              /* HTTP/2: octets of request bodies held, <= H2_BUFFER_MAX */
+	time_t reset_sec;             /* HTTP/2: the second the client's resets are counted in */
+	unsigned resets;              /* HTTP/2: RST_STREAMs received in reset_sec */
 };
 
 static void conn_process(struct net_http_conn *c);
@@ -108,6 +115,16 @@ req_free(struct req *r)
 	free(r);
 }
 
+/* Frees r's request body, which its connection no longer holds. */
+static void
+req_drop_body(struct req *r)
+{
+	r->c->buffered -= r->body_len;
+	free(r->body);
+	r->body = NULL;
+	r->body_len = 0;
+}
+
 /* Takes r off its connection's list; a waiting request lives on until its reply comes. */
 static void
 req_detach(struct req *r)
@@ -115,6 +132,7 @@ req_detach(struct req *r)
 	struct net_http_conn *c = r->c;
 	TAILQ_REMOVE(&c->reqs, r, link);
 	c->nreqs--;
+	req_drop_body(r);
 	if (r->waiting) {
 		r->gone = true;
 		return;
@@ -530,6 +548,8 @@ h2_request(struct net_http_conn *c, struct req *r)
 		};
 		req_run(r, &d);
 	}
+	/* The query is decoded (or refused): the body's octets are free for other streams. */
+	req_drop_body(r);
 	if (r->ready) {
 		h2_respond(c, r);
 	}
@@ -603,34 +623,77 @@ h2_header_cb(nghttp2_session *s, const nghttp2_frame *frame, const uint8_t *name
 	return 0;
 }
 
-/* RFC 8484 §4.1: the body is at most one DNS message; more gets 413 at once. */
+/*
+ * RFC 8484 §4.1: the body is at most one DNS message; more gets 413 at once.  Without
+ * automatic window updates the window reopens only for what is consumed here: kept or dropped,
+ * every octet is consumed, but no connection holds more than H2_BUFFER_MAX octets of unfinished
+ * bodies; the stream whose data would pass that is refused (RFC 9113 §8.7, REFUSED_STREAM).
+ */
 static int
 h2_data_cb(nghttp2_session *s, uint8_t flags, int32_t stream, const uint8_t *data, size_t len,
 	   void *user)
 {
 	struct net_http_conn *c = user;
 	(void)flags;
+	(void)nghttp2_session_consume(s, stream, len);
 	struct req *r = nghttp2_session_get_stream_user_data(s, stream);
 	if (r == NULL || r->ready || r->waiting) {
 		return 0;
 	}
-	uint8_t *nb = r->body_len + len <= DOH_BODY_MAX ? realloc(r->body, r->body_len + len)
-							  : NULL;
-	if (nb == NULL) {
+	if (r->body_len + len > DOH_BODY_MAX) {
 		r->too_large = true;
 		h2_request(c, r);
+		return 0;
+	}
+	uint8_t *nb = c->buffered + len <= H2_BUFFER_MAX ? realloc(r->body, r->body_len + len)
+							 : NULL;
+	if (nb == NULL) {
+		c->w->stats.http_errors++;
+		req_drop_body(r);
+		r->ready = true; /* ignore the rest; the reset closes the stream */
+		(void)nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, stream,
+						NGHTTP2_REFUSED_STREAM);
 		return 0;
 	}
 	memcpy(nb + r->body_len, data, len);
 	r->body = nb;
 	r->body_len += len;
+	c->buffered += len;
 	return 0;
+}
+
+/*
+ * Counts a stream reset by the client; past H2_RESETS_MAX in one second (the "rapid reset"
+ * attack, CVE-2023-44487: streams opened and cancelled at once, each costing us a query) the
+ * connection ends with GOAWAY ENHANCE_YOUR_CALM.  False then.
+ */
+static bool
+h2_reset_counted(struct net_http_conn *c)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec != c->reset_sec) {
+		c->reset_sec = now.tv_sec;
+		c->resets = 0;
+	}
+	if (++c->resets <= H2_RESETS_MAX) {
+		return true;
+	}
+	tdns_info("doh: a client reset more than %d streams in a second: closing its connection",
+		  H2_RESETS_MAX);
+	(void)nghttp2_session_terminate_session(c->h2, NGHTTP2_ENHANCE_YOUR_CALM);
+	c->base.closing = true;
+	return false;
 }
 
 static int
 h2_frame_cb(nghttp2_session *s, const nghttp2_frame *frame, void *user)
 {
 	struct net_http_conn *c = user;
+	if (frame->hd.type == NGHTTP2_RST_STREAM) {
+		(void)h2_reset_counted(c);
+		return 0;
+	}
 	if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) {
 		return 0;
 	}
@@ -672,7 +735,15 @@ h2_start(struct net_http_conn *c)
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, h2_data_cb);
 	nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, h2_frame_cb);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cbs, h2_close_cb);
-	int rv = nghttp2_session_server_new(&c->h2, cbs, c);
+	nghttp2_option *opt;
+	if (nghttp2_option_new(&opt) != 0) {
+		nghttp2_session_callbacks_del(cbs);
+		return false;
+	}
+	/* Windows reopen only for the request data h2_data_cb consumed. */
+	nghttp2_option_set_no_auto_window_update(opt, 1);
+	int rv = nghttp2_session_server_new2(&c->h2, cbs, c, opt);
+	nghttp2_option_del(opt);
 	nghttp2_session_callbacks_del(cbs);
 	if (rv != 0) {
 		c->h2 = NULL;
@@ -681,6 +752,7 @@ h2_start(struct net_http_conn *c)
 	nghttp2_settings_entry iv[] = {
 		{ NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, H2_STREAMS_MAX },
 		{ NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, 2 * H2_PATH_MAX },
+		{ NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, H2_WINDOW },
 	};
 	return nghttp2_submit_settings(c->h2, NGHTTP2_FLAG_NONE, iv,
 				       sizeof(iv) / sizeof(iv[0])) == 0;

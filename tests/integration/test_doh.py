@@ -24,6 +24,7 @@ import dns.rcode
 import dns.rdatatype
 import h2.config
 import h2.connection
+import h2.errors
 import h2.events
 import pytest
 
@@ -450,6 +451,94 @@ def test_h2_protocol_errors_get_goaway_and_close(doh, bad):
     assert struct.unpack("!I", goaway[3][4:8])[0] != 0  # an error code, not NO_ERROR
     assert closed
     # Others are served as before.
+    assert_www_answer(*doh.curl(url=doh.url + "?dns=" + b64(wire("www.example.com"))))
+
+
+H2_BUFFER_MAX = 65536  # octets of unfinished request bodies tdnsd holds per connection
+
+
+def test_unfinished_h2_bodies_are_bounded_per_connection(doh):
+    """100 streams each send as much of a POST body as the windows allow and never end it.
+    tdnsd holds at most H2_BUFFER_MAX octets of them and refuses (REFUSED_STREAM) the streams
+    whose data would pass that; with automatic window updates every stream could send 64 KB,
+    about 6 MB per connection."""
+    s, conn = h2_connect(doh)
+    target = 60000  # per stream: under the 64 KB body limit, so no stream gets 413
+    sent = {}
+    for _ in range(100):
+        sid = conn.get_next_available_stream_id()
+        conn.send_headers(sid, [(":method", "POST"), (":scheme", "https"),
+                                (":authority", TLS_NAME), (":path", "/dns-query"),
+                                ("content-type", CTYPE)])
+        sent[sid] = 0
+    s.sendall(conn.data_to_send())
+    s.settimeout(10)
+    refused = set()
+    deadline = time.monotonic() + 120
+    while not all(sid in refused or n >= target for sid, n in sent.items()):
+        assert time.monotonic() < deadline, (len(refused), sum(sent.values()))
+        progressed = False
+        for sid in sent:
+            if sid in refused or sent[sid] >= target:
+                continue
+            n = min(target - sent[sid], conn.local_flow_control_window(sid),
+                    conn.max_outbound_frame_size)
+            if n > 0:
+                conn.send_data(sid, b"\0" * n)
+                sent[sid] += n
+                progressed = True
+        s.sendall(conn.data_to_send())
+        if progressed:
+            continue
+        data = s.recv(65536)  # window updates and resets; a timeout fails the test
+        assert data, "the server closed the connection"
+        for ev in conn.receive_data(data):
+            if isinstance(ev, h2.events.StreamReset):
+                assert ev.error_code == h2.errors.ErrorCodes.REFUSED_STREAM
+                refused.add(ev.stream_id)
+        s.sendall(conn.data_to_send())
+    held = sum(n for sid, n in sent.items() if sid not in refused)
+    assert held <= H2_BUFFER_MAX, (held, len(refused))
+    assert len(refused) >= 90
+    # The connection itself still answers.
+    sid = conn.get_next_available_stream_id()
+    conn.send_headers(sid, [(":method", "GET"), (":scheme", "https"), (":authority", TLS_NAME),
+                            (":path", "/dns-query?dns=" + b64(wire("www.example.com")))],
+                      end_stream=True)
+    s.sendall(conn.data_to_send())
+    ok = None
+    while ok is None:
+        data = s.recv(65536)
+        assert data
+        for ev in conn.receive_data(data):
+            if isinstance(ev, h2.events.ResponseReceived) and ev.stream_id == sid:
+                ok = dict(ev.headers)[b":status"]
+        s.sendall(conn.data_to_send())
+    assert ok == b"200"
+    s.close()
+
+
+def test_rapid_reset_flood_gets_goaway_while_others_are_served(doh):
+    """CVE-2023-44487: streams opened and reset at once.  250 of them (more than the 100 a
+    second tdnsd allows, fewer than the 1,000 nghttp2's own limiter, where it has one, lets
+    through) end the connection with GOAWAY ENHANCE_YOUR_CALM; others are served."""
+    s, conn = h2_connect(doh)
+    path = "/dns-query?dns=" + b64(wire("www.example.com"))
+    for _ in range(250):
+        sid = conn.get_next_available_stream_id()
+        conn.send_headers(sid, [(":method", "GET"), (":scheme", "https"),
+                                (":authority", TLS_NAME), (":path", path)], end_stream=True)
+        conn.reset_stream(sid, error_code=h2.errors.ErrorCodes.CANCEL)
+    flood = conn.data_to_send()
+    assert len(flood) < 16000  # one TLS record: read at once, so the close is a clean one
+    s.sendall(flood)
+    # The GOAWAY comes at once; the 10 s idle timeout would close without one.
+    data, closed = recv_all(s, timeout=8.0)
+    s.close()
+    goaway = [f for f in frames(data) if f[0] == 0x7]  # data starts at the server's SETTINGS
+    assert goaway, "no GOAWAY after 250 streams reset at once"
+    assert struct.unpack("!I", goaway[0][3][4:8])[0] == 0xb  # ENHANCE_YOUR_CALM
+    assert closed
     assert_www_answer(*doh.curl(url=doh.url + "?dns=" + b64(wire("www.example.com"))))
 
 
