@@ -3,10 +3,8 @@
 #include "config.h"
 
 #include <errno.h>
-#include <grp.h>
 #include <limits.h>
 #include <poll.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -419,30 +417,43 @@ client_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 }
 
-/* Whether uid (whose primary group is gid) belongs to group. */
+/*
+ * Whether the peer on fd, whose primary group is gid, holds group: its credentials as the
+ * kernel recorded them at connect() (SO_PEERGROUPS, Linux 4.13), never the group database,
+ * whose lookups (NSS: LDAP, sssd...) could block the main loop and need not match what the
+ * process really holds.
+ */
 static bool
-in_group(uid_t uid, gid_t gid, gid_t group)
+peer_in_group(int fd, gid_t gid, gid_t group)
 {
 	if (gid == group) {
 		return true;
 	}
-	struct passwd pwbuf, *pw = NULL;
-	char buf[4096];
-	if (getpwuid_r(uid, &pwbuf, buf, sizeof(buf), &pw) != 0 || pw == NULL) {
-		return false;
+#ifdef SO_PEERGROUPS
+	gid_t some[64];
+	gid_t *groups = some;
+	socklen_t len = sizeof(some);
+	int rc = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len);
+	if (rc != 0 && errno == ERANGE && (groups = malloc(len)) != NULL) {
+		/* More groups than fit: len now says how many there are. */
+		rc = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len);
 	}
-	gid_t groups[256];
-	int n = (int)(sizeof(groups) / sizeof(groups[0]));
-	if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0) {
-		/* More groups than fit: check the ones we got. */
-		n = (int)(sizeof(groups) / sizeof(groups[0]));
+	bool found = false;
+	if (rc != 0 || groups == NULL) {
+		tdns_warn("control: cannot read the peer's groups: %s",
+			  groups == NULL ? "out of memory" : strerror(errno));
 	}
-	for (int i = 0; i < n; i++) {
-		if (groups[i] == group) {
-			return true;
-		}
+	for (size_t i = 0; rc == 0 && groups != NULL && i < len / sizeof(gid_t); i++) {
+		found = found || groups[i] == group;
 	}
+	if (groups != some) {
+		free(groups);
+	}
+	return found;
+#else
+	(void)fd;
 	return false;
+#endif
 }
 
 static void
@@ -481,7 +492,7 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, i
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 	/* The socket mode is the first gate; this is the second (DESIGN.md "Control protocol"). */
 	bool allowed = cred.uid == 0 || cred.uid == geteuid() ||
-		       (s->group != (gid_t)-1 && in_group(cred.uid, cred.gid, s->group));
+		       (s->group != (gid_t)-1 && peer_in_group(fd, cred.gid, s->group));
 	if (!allowed) {
 		tdns_notice("control: refused peer uid %u gid %u pid %d", (unsigned)cred.uid,
 			    (unsigned)cred.gid, (int)cred.pid);

@@ -201,9 +201,9 @@ def test_the_socket_has_mode_0660(srv):
 CHILD = textwrap.dedent("""
     import json, os, socket, struct, sys
     gid = int(sys.argv[2])
-    os.setgroups([])
+    os.setgroups([int(g) for g in sys.argv[4].split(",") if g])
     os.setgid(gid)
-    os.setuid(65534)
+    os.setuid(int(sys.argv[3]))
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(10)
     try:
@@ -225,14 +225,16 @@ CHILD = textwrap.dedent("""
 """)
 
 
-def as_other_user(path, gid=65534):
-    """Runs the hello as uid 65534 (and gid) in a child process; returns what it saw."""
+def as_other_user(path, gid=65534, uid=65534, groups=()):
+    """Runs the hello as uid (and gid, and supplementary groups) in a child process; returns
+    what it saw."""
     if os.geteuid() != 0:
         pytest.fail("this test changes uid and must run as root", pytrace=False)
     # The child's working directory is one uid 65534 can enter (the suite's is 0700).
     reachable = world_dir()
     try:
-        out = subprocess.run([sys.executable, "-c", CHILD, path, str(gid)], capture_output=True,
+        out = subprocess.run([sys.executable, "-c", CHILD, path, str(gid), str(uid),
+                              ",".join(str(g) for g in groups)], capture_output=True,
                              text=True, timeout=30, cwd=reachable)
     finally:
         shutil.rmtree(reachable, ignore_errors=True)
@@ -275,6 +277,31 @@ def test_members_of_the_control_group_are_accepted(make_server):
     got = as_other_user(srv.control, gid=65534)
     assert got["reply"]["ok"] is True, got
     assert got["closed"] is False
+
+
+def nogroup_server(make_server):
+    srv = make_server(zones=STANDARD_ZONES, start=False)
+    srv.write_config(open(srv.conf).read().replace("[control]\n", "[control]\ngroup = nogroup\n"))
+    srv.start()
+    os.chmod(srv.control_dir, 0o755)
+    return srv
+
+
+@pytest.mark.changes_uid
+def test_the_control_group_is_checked_in_the_peers_credentials_not_the_group_database(
+        make_server):
+    srv = nogroup_server(make_server)
+    # uid 4242 has no passwd entry, so no group database knows it; its process holds nogroup
+    # as a supplementary group (SO_PEERGROUPS), which is what counts.
+    got = as_other_user(srv.control, gid=4242, uid=4242, groups=[65534])
+    assert got.get("reply", {}).get("ok") is True, got
+    # nobody is in nogroup by the database (its primary group), but this process dropped it;
+    # the socket's mode is opened wide so that only the credentials check decides.
+    os.chmod(srv.control, 0o666)
+    got = as_other_user(srv.control, gid=4242, uid=65534)
+    assert got["reply"]["ok"] is False, got
+    assert got["reply"]["error"]["id"] == "EACCES"
+    assert "refused peer uid 65534 gid 4242" in srv.log()
 
 
 def test_a_stale_socket_left_by_a_killed_daemon_is_replaced(srv):
