@@ -305,8 +305,17 @@ exchange(int fd, const char *path, json_t *req, int timeout_ms, json_t **reply)
 {
 	char err[512];
 	if (ctl_frame_send(fd, req) != TDNS_OK) {
+		int e = errno;
+		/* The daemon may have said why before it hung up (a request too big, say). */
+		if ((e == EPIPE || e == ECONNRESET) &&
+		    ctl_frame_recv(fd, reply, 1000, err, sizeof(err)) == TDNS_OK &&
+		    json_is_boolean(json_object_get(*reply, "ok"))) {
+			return CLI_EXIT_OK;
+		}
+		json_decref(*reply);
+		*reply = NULL;
 		fprintf(stderr, "tdns-cli: %s: cannot send the request: %s\n", path,
-			strerror(errno));
+			e == EPIPE ? "the daemon closed the connection" : strerror(e));
 		return CLI_EXIT_UNREACHABLE;
 	}
 	int rc = ctl_frame_recv(fd, reply, timeout_ms, err, sizeof(err));

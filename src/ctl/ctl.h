@@ -46,7 +46,10 @@ int ctl_frame_encode(const json_t *doc, uint8_t **out, size_t *outlen);
  */
 int ctl_frame_decode(const uint8_t *payload, size_t len, json_t **out, char *err, size_t errlen);
 
-/* Blocking write of a whole frame to fd (EINTR handled).  TDNS_OK or TDNS_EIO. */
+/*
+ * Blocking write of a whole frame to fd (EINTR handled; a socket whose peer hung up raises no
+ * SIGPIPE).  TDNS_OK, or TDNS_EIO with errno set (EPIPE: the peer closed).
+ */
 int ctl_frame_send(int fd, const json_t *doc);
 
 /*

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "ctl/ctl.h"
@@ -69,7 +70,11 @@ ctl_frame_send(int fd, const json_t *doc)
 	size_t off = 0;
 	int rc = TDNS_OK;
 	while (off < len) {
-		ssize_t n = write(fd, frame + off, len - off);
+		/* A peer that hung up is an error to report (EPIPE), not a SIGPIPE that kills us. */
+		ssize_t n = send(fd, frame + off, len - off, MSG_NOSIGNAL);
+		if (n < 0 && errno == ENOTSOCK) {
+			n = write(fd, frame + off, len - off);
+		}
 		if (n < 0 && errno == EINTR) {
 			continue;
 		}

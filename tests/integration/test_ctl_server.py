@@ -122,6 +122,38 @@ def test_unreachable_daemon_exits_3_with_the_socket_and_reason(tmp_path):
     assert r.stderr.startswith("tdns-cli: cannot connect to /dev/null: ")
 
 
+def test_a_daemon_hanging_up_mid_request_makes_the_cli_exit_3_not_die_of_sigpipe(tmp_path):
+    """A fake daemon answers the hello, then closes while tdns-cli is still writing a request
+    bigger than the socket buffer: the write fails with EPIPE, which must be exit 3 with a
+    message, not death by SIGPIPE (returncode -13)."""
+    import socket
+    import struct
+    import threading
+    path = str(tmp_path / "fake.sock")
+    lst = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    lst.bind(path)
+    lst.listen(1)
+
+    def fake():
+        c, _ = lst.accept()
+        (n,) = struct.unpack(">I", c.recv(4, socket.MSG_WAITALL))
+        c.recv(n, socket.MSG_WAITALL)
+        body = json.dumps({"ok": True, "data": {"protocol": 1, "server": "fake"}}).encode()
+        c.sendall(struct.pack(">I", len(body)) + body)
+        # Hang up unread once the request starts: most of its 1.8 MB is still to be written.
+        c.recv(4, socket.MSG_WAITALL)
+        c.close()
+    t = threading.Thread(target=fake, daemon=True)
+    t.start()
+    rdata = ["x" * 60000] * 30  # 1.8 MB of arguments: far more than a socket buffer holds
+    r = cli("-s", path, "record", "add", "example.com", "big", "TXT", *rdata)
+    t.join(10)
+    lst.close()
+    assert r.returncode == 3, (r.returncode, r.stderr)
+    assert r.stderr == ("tdns-cli: %s: cannot send the request: the daemon closed the "
+                        "connection\n" % path)
+
+
 @pytest.mark.parametrize("args,msg", [
     (["frobnicate"], "unknown command 'frobnicate'"),
     (["zone"], "'zone' needs one of: list, create"),
