@@ -1013,6 +1013,11 @@ cli_ctl_run(const struct cli_opts *o, const struct ctl_cmd *cmd, int argc, char 
 		rc = refused(o, reply);
 		goto out;
 	}
+	const char *warning = json_string_value(json_object_get(reply, "warning"));
+	if (warning != NULL) {
+		/* Done, with a caveat (a zone file that may not survive a crash): exit 0. */
+		fprintf(stderr, "tdns-cli: warning: %s\n", warning);
+	}
 	if (cmd->flags & CTL_CMD_STREAM) {
 		rc = follow(o, fd, path);
 	} else if (o->json && strcmp(cmd->name, "zone export") != 0) {

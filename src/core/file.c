@@ -42,12 +42,16 @@ tdns_fsync_parent(const char *path)
 		*slash = '\0';
 	}
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int saved = errno;
 	free(dir);
 	if (fd < 0) {
+		errno = saved;
 		return TDNS_EIO;
 	}
 	/* A rename is durable only once the directory entry is on disk. */
 	int rc = fsync(fd) == 0 ? TDNS_OK : TDNS_EIO;
+	saved = errno;
 	close(fd);
+	errno = saved; /* fsync's reason, not close's */
 	return rc;
 }

@@ -327,17 +327,24 @@ ctl_zone_commit(struct ctl_req *req, const struct ctl_zone_ref *zr, struct zone 
 		}
 	}
 	/* DESIGN.md "Persistence": on disk (fsynced, renamed) before it is acknowledged. */
-	rc = zone_write(z, zr->file);
-	int saved = errno;
+	int err = 0;
+	rc = zone_write(z, zr->file, &err);
 	zone_free(z);
 	if (rc != TDNS_OK) {
 		zone_set_free(set);
-		const char *why = rc == TDNS_EIO ? strerror(saved) : tdns_status_msg(rc);
+		const char *why = err != 0 ? strerror(err) : tdns_status_msg(rc);
 		return ctl_zone_fail(req, rc, "cannot write zone file %s: %s; nothing changed",
 				     zr->file, why);
 	}
 	if (set != NULL) {
 		req->env->publish(req->env->daemon, set);
+	}
+	if (err != 0) {
+		/* The new file is in place and served: committed, but maybe not across a crash. */
+		snprintf(req->warning, sizeof(req->warning), "zone %.255s: %.500s was replaced, but its "
+			 "directory could not be synced (%s): the change may not survive a crash",
+			 zr->name, zr->file, strerror(err));
+		tdns_warn("%s", req->warning);
 	}
 	return TDNS_OK;
 }

@@ -179,6 +179,8 @@ struct ctl_req {
 	json_t *data;             /* set by the handler on success (owned by the request) */
 	int status;               /* set by the handler on failure ... */
 	char err[1024];           /* ... with a message for people */
+	char warning[1024];       /* on success, something people must know: the reply's
+				     "warning" member ("" for none) */
 };
 
 /* Handler: fills req->data and returns TDNS_OK, or sets req->err and returns the status. */

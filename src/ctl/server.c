@@ -294,7 +294,11 @@ handle_request(struct ctl_client *c, json_t *doc)
 		}
 	}
 	if (rc == TDNS_OK) {
-		client_send(c, ctl_reply_ok(req.data), false);
+		json_t *reply = ctl_reply_ok(req.data);
+		if (reply != NULL && req.warning[0] != '\0') {
+			json_object_set_new(reply, "warning", json_string(req.warning));
+		}
+		client_send(c, reply, false);
 	} else {
 		json_decref(req.data);
 		client_send(c, ctl_reply_error(rc, req.err[0] != '\0' ? req.err : NULL), false);

@@ -511,8 +511,9 @@ zone_to_text(const struct zone *z, size_t *len)
 }
 
 int
-zone_write(const struct zone *z, const char *path)
+zone_write(const struct zone *z, const char *path, int *errnum)
 {
+	*errnum = 0;
 	size_t plen = strlen(path);
 	char *tmp = malloc(plen + 5);
 	FILE *f = NULL;
@@ -525,11 +526,13 @@ zone_write(const struct zone *z, const char *path)
 	memcpy(tmp + plen, ".tmp", 5);
 	f = fopen(tmp, "w");
 	if (f == NULL) {
+		*errnum = errno;
 		goto out;
 	}
 	setvbuf(f, NULL, _IOFBF, 1 << 16);
 	rc = write_text(f, z);
 	if (rc != TDNS_OK || fflush(f) != 0 || fsync(fileno(f)) != 0) {
+		*errnum = errno;
 		rc = rc != TDNS_OK ? rc : TDNS_EIO;
 		goto out;
 	}
@@ -537,9 +540,14 @@ zone_write(const struct zone *z, const char *path)
 	int crc = fclose(f);
 	f = NULL;
 	if (crc != 0 || rename(tmp, path) != 0) {
+		*errnum = errno;
 		goto out;
 	}
-	rc = tdns_fsync_parent(path);
+	/* Replaced: from here on the change is made, whatever the directory fsync says. */
+	rc = TDNS_OK;
+	if (tdns_fsync_parent(path) != TDNS_OK) {
+		*errnum = errno != 0 ? errno : EIO;
+	}
 out:
 	if (f != NULL) {
 		fclose(f);

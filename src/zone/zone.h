@@ -130,9 +130,12 @@ int zone_load_forwarder(const uint8_t *apex, const char *path, struct zone **out
 
 /*
  * Writes the zone as a canonical zone file ($ORIGIN, then names in canonical order, SOA
- * first) to path via a temporary file, fsync and rename.  TDNS_OK or TDNS_EIO.
+ * first) to path via a temporary file, fsync and rename, then fsyncs path's directory.
+ * TDNS_ENOMEM, or TDNS_EIO with *errnum the errno where it failed: path was not replaced.
+ * TDNS_OK: path holds the zone; *errnum is 0, or the errno of the directory fsync that failed
+ * (the rename is done but may not survive a crash).
  */
-int zone_write(const struct zone *z, const char *path);
+int zone_write(const struct zone *z, const char *path, int *errnum);
 
 /*
  * The same canonical zone-file text as zone_write writes, in a malloc'd NUL-terminated

@@ -2,7 +2,9 @@
 """tdns-cli record commands against a real tdnsd: list, add, delete, update; answers right
 after every change, SOA serial policies, durability (kill -9) and concurrent editors."""
 import datetime
+import shutil
 import signal
+import subprocess
 import threading
 import time
 
@@ -10,7 +12,7 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
-from helpers import cli_ok as ok, cli_refused as refused
+from helpers import cli_json, cli_ok as ok, cli_refused as refused
 from helpers import file_bytes, zone_tools_accept
 
 SMALL = """$ORIGIN example.com.
@@ -90,6 +92,64 @@ def test_record_add_is_answered_at_once_and_bumps_the_serial(srv):
     path = srv.zone_path("example.com")
     assert b"2001:db8::7" in file_bytes(path)
     zone_tools_accept("example.com", path)
+
+
+FSYNC_SHIM = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* fsync of a directory fails with EIO while the file $TDNS_TEST_FAIL_DIR_FSYNC exists. */
+int
+fsync(int fd)
+{
+	int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
+	const char *flag = getenv("TDNS_TEST_FAIL_DIR_FSYNC");
+	struct stat st;
+	if (flag != NULL && access(flag, F_OK) == 0 && fstat(fd, &st) == 0 &&
+	    S_ISDIR(st.st_mode)) {
+		errno = EIO;
+		return -1;
+	}
+	return real(fd);
+}
+"""
+
+
+def test_a_zone_edit_whose_directory_fsync_fails_is_committed_with_a_warning(
+        make_server, tmp_path, monkeypatch):
+    # The new zone file is in place once renamed: a failing directory fsync makes the change
+    # possibly not durable, not undone; "nothing changed" would be a lie.
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("no C compiler for the fsync shim")
+    shim = str(tmp_path / "failfsync.so")
+    src = tmp_path / "failfsync.c"
+    src.write_text(FSYNC_SHIM)
+    subprocess.run([cc, "-shared", "-fPIC", "-o", shim, str(src), "-ldl"], check=True)
+    flag = tmp_path / "fail-dir-fsync"
+    monkeypatch.setenv("LD_PRELOAD", shim)
+    monkeypatch.setenv("TDNS_TEST_FAIL_DIR_FSYNC", str(flag))
+    srv = make_server(zones={"example.com": SMALL})
+    monkeypatch.delenv("LD_PRELOAD")  # only the daemon runs with the shim
+    r = srv.cli("record", "add", "example.com", "new", "A", "192.0.2.7")
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    flag.write_text("")
+    r = srv.cli("record", "add", "example.com", "new2", "A", "192.0.2.8")
+    path = srv.zone_path("example.com")
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ("tdns-cli: warning: zone example.com.: %s was replaced, but its "
+                        "directory could not be synced (Input/output error): the change may "
+                        "not survive a crash\n" % path)
+    assert rrset(srv, "new2.example.com.") == (dns.rcode.NOERROR, ["192.0.2.8"], 3600)
+    assert b"192.0.2.8" in file_bytes(path)
+    assert "directory could not be synced (Input/output error)" in srv.log()
+    rc, doc, _ = cli_json(srv, "record", "add", "example.com", "new3", "A", "192.0.2.9")
+    assert rc == 0 and doc["ok"] is True and doc["data"]["changed"] is True
+    assert "could not be synced" in doc["warning"]
 
 
 def test_record_add_takes_a_leading_ttl_only_when_the_rest_is_valid_rdata(srv):
