@@ -592,6 +592,7 @@ reload(struct daemon *d, char *msg, size_t msglen)
 	d->zones = set;
 	cfg_free(d->cfg);
 	d->cfg = nc;
+	ctl_server_set_timeout(d->ctl, nc->control_timeout);
 	struct stats_counters st;
 	net_server_stats(d->srv, &st);
 	snprintf(msg, msglen, "reload done in %.1f ms: %zu zones served (%u loaded, %u kept "
@@ -822,6 +823,7 @@ ctl_start(struct daemon *d)
 		tdns_err("%s; running without the control socket", err);
 		return;
 	}
+	ctl_server_set_timeout(d->ctl, d->cfg->control_timeout);
 	tdns_info("control socket %s", path);
 }
 

@@ -47,6 +47,7 @@ struct cfg {
 	/* [control]: ctl/schema.c */
 	char *control_socket;     /* Unix socket path (default CTL_DEFAULT_SOCKET) */
 	char *control_group;      /* NULL: only root and the daemon's user may connect */
+	unsigned control_timeout; /* seconds a control client may idle after its hello */
 	/* [log]: src/daemon-cfg.c */
 	int log_level;            /* enum tdns_log_level */
 	/* [recursion], [forwarders], [cache]: resolver/schema.c */

@@ -206,6 +206,13 @@ const struct ctl_stream_handler *ctl_stream_handler_table(void);
 int ctl_server_new(struct event_base *base, const char *path, gid_t group, struct ctl_env *env,
 		   struct ctl_server **out, char *err, size_t errlen);
 
+/*
+ * Sets how long (seconds, > 0; 300 until set) a client greeted from now on may stay idle, or
+ * not read its replies, before it is closed ([control] timeout); a request must also arrive
+ * whole within 10 s (or that timeout, if shorter) of its first bytes.  Accepts NULL.
+ */
+void ctl_server_set_timeout(struct ctl_server *s, unsigned secs);
+
 /* Closes every client and the socket (unlinking it); accepts NULL. */
 void ctl_server_free(struct ctl_server *s);
 

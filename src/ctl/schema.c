@@ -43,6 +43,13 @@ static const struct cfg_key control_keys[] = {
 		.type = CFG_STR, .check = check_group, .flags = CFG_KEY_EMPTY_NULL,
 		.offset = offsetof(struct cfg, control_group),
 	},
+	{
+		.key = "timeout", .def = "300",
+		.help = "seconds a control connection may stay idle after its hello, and at most "
+			"10 a request may take to arrive whole (1..86400)",
+		.type = CFG_UINT, .min = 1, .max = 86400, .expect = "a number of seconds",
+		.offset = offsetof(struct cfg, control_timeout),
+	},
 	{ .key = NULL },
 };
 

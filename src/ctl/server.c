@@ -30,6 +30,8 @@
 #define CTL_FLUSH_MS 2000
 /* A peer must say hello within this many seconds. */
 #define CTL_HELLO_TIMEOUT 10
+/* A request must arrive whole within this many seconds of its first byte (or the timeout). */
+#define CTL_FRAME_TIMEOUT 10
 /* After a last reply, how long we read and discard what the peer still sends. */
 #define CTL_DRAIN_TIMEOUT 2
 /* A client with this much unread reply data is not read from until it catches up. */
@@ -57,6 +59,7 @@ struct ctl_client {
 	bool draining;            /* last reply sent; discarding input until the peer closes */
 	bool streaming;           /* stream.h is set: requests are discarded */
 	struct ctl_stream stream;
+	struct event *frame_timer; /* runs while a request has arrived in part */
 };
 
 struct ctl_server {
@@ -65,6 +68,7 @@ struct ctl_server {
 	struct ctl_env *env;
 	char *path;
 	gid_t group;
+	unsigned timeout;         /* [control] timeout: idle seconds allowed after the hello */
 	struct net_conn_set clients;
 };
 
@@ -85,6 +89,10 @@ client_close(struct net_conn *base)
 	struct ctl_client *c = (struct ctl_client *)base;
 	if (c->streaming && c->stream.h != NULL) {
 		c->stream.h->close(c->stream.state);
+	}
+	if (c->frame_timer != NULL) {
+		event_free(c->frame_timer);
+		c->frame_timer = NULL;
 	}
 }
 
@@ -219,7 +227,9 @@ handle_hello(struct ctl_client *c, json_t *args)
 		return;
 	}
 	c->hello = true;
-	bufferevent_set_timeouts(c->base.bev, NULL, NULL);
+	/* Idle (nothing to read) or not reading its replies for that long: the client is gone. */
+	const struct timeval tv = { c->srv->timeout, 0 };
+	bufferevent_set_timeouts(c->base.bev, &tv, &tv);
 	client_send(c, ctl_reply_ok(json_pack("{s:i, s:s}", "protocol", CTL_PROTOCOL_VERSION,
 					      "server", "tdnsd " PACKAGE_VERSION)), false);
 }
@@ -291,6 +301,9 @@ handle_request(struct ctl_client *c, json_t *doc)
 		} else {
 			c->stream.h = h;
 			c->streaming = true;
+			/* A follower sends nothing more; only its not reading times it out. */
+			const struct timeval tv = { c->srv->timeout, 0 };
+			bufferevent_set_timeouts(c->base.bev, NULL, &tv);
 		}
 	}
 	if (rc == TDNS_OK) {
@@ -315,6 +328,48 @@ out:
 /* Connections                                                                                  */
 
 static void
+frame_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctl_client *c = arg;
+	(void)fd;
+	(void)what;
+	tdns_info("control: uid %u: a request did not arrive whole within %u s; closing",
+		  (unsigned)c->uid, c->srv->timeout < CTL_FRAME_TIMEOUT ? c->srv->timeout
+									: CTL_FRAME_TIMEOUT);
+	client_free(c);
+}
+
+/*
+ * A request that has arrived in part must be complete within CTL_FRAME_TIMEOUT of when we saw
+ * its first bytes: the read timeout restarts with every byte, so a client trickling one byte at
+ * a time would otherwise hold its connection for ever.
+ */
+static void
+frame_deadline(struct ctl_client *c)
+{
+	bool partial = !c->base.closing && !c->draining && !c->streaming &&
+		       evbuffer_get_length(bufferevent_get_input(c->base.bev)) > 0;
+	if (!partial) {
+		if (c->frame_timer != NULL) {
+			event_del(c->frame_timer);
+		}
+		return;
+	}
+	if (c->frame_timer == NULL) {
+		c->frame_timer = evtimer_new(c->srv->base, frame_timeout_cb, c);
+		if (c->frame_timer == NULL) {
+			return; /* the idle timeout still applies */
+		}
+	}
+	if (!evtimer_pending(c->frame_timer, NULL)) {
+		unsigned secs = c->srv->timeout < CTL_FRAME_TIMEOUT ? c->srv->timeout
+								 : CTL_FRAME_TIMEOUT;
+		const struct timeval tv = { secs, 0 };
+		evtimer_add(c->frame_timer, &tv);
+	}
+}
+
+static void
 client_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct ctl_client *c = arg;
@@ -334,7 +389,7 @@ client_read_cb(struct bufferevent *bev, void *arg)
 		}
 		size_t have = evbuffer_get_length(in);
 		if (have < 4) {
-			return;
+			break;
 		}
 		uint8_t hdr[4];
 		evbuffer_copyout(in, hdr, sizeof(hdr));
@@ -351,7 +406,7 @@ client_read_cb(struct bufferevent *bev, void *arg)
 		if (have < 4 + (size_t)len) {
 			/* Read no more than the rest of this frame before it is handled. */
 			bufferevent_setwatermark(bev, EV_READ, 0, 4 + (size_t)len);
-			return;
+			break;
 		}
 		bufferevent_setwatermark(bev, EV_READ, 0, 0);
 		const uint8_t *p = evbuffer_pullup(in, 4 + (ssize_t)len);
@@ -372,7 +427,9 @@ client_read_cb(struct bufferevent *bev, void *arg)
 	}
 	if (c->failed) {
 		client_free(c);
+		return;
 	}
+	frame_deadline(c);
 }
 
 /*
@@ -671,6 +728,7 @@ ctl_server_new(struct event_base *base, const char *path, gid_t group, struct ct
 	s->env = env;
 	s->path = p;
 	s->group = group;
+	s->timeout = 300;
 	net_conn_set_init(&s->clients);
 	s->lev = evconnlistener_new(base, accept_cb, s,
 				    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
@@ -687,6 +745,14 @@ nomem:
 	free(p);
 	free(s);
 	return TDNS_EIO;
+}
+
+void
+ctl_server_set_timeout(struct ctl_server *s, unsigned secs)
+{
+	if (s != NULL && secs > 0) {
+		s->timeout = secs; /* clients greeted from now on */
+	}
 }
 
 static long long

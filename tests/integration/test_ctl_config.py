@@ -83,7 +83,7 @@ def test_config_show_lists_every_key_with_its_running_value(make_server, sockdir
     assert sec["server"]["workers"] == "1"
     assert sec["server"]["serial-policy"] == "increment"
     assert sec["server"]["udp-max-payload"] == "1232"
-    assert sec["control"] == {"socket": s.sock, "group": ""}
+    assert sec["control"] == {"socket": s.sock, "group": "", "timeout": "300"}
     assert sec["log"] == {"level": "info"}
     assert sec["zone example.com"] == {"type": "primary",
                                        "file": os.path.join(s.dir, "example.com.zone"),

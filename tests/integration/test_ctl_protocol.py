@@ -304,6 +304,55 @@ def test_the_control_group_is_checked_in_the_peers_credentials_not_the_group_dat
     assert "refused peer uid 65534 gid 4242" in srv.log()
 
 
+def short_timeout_server(make_server):
+    srv = make_server(zones=STANDARD_ZONES, start=False)
+    srv.write_config(open(srv.conf).read().replace("[control]\n", "[control]\ntimeout = 2\n"))
+    srv.start()
+    return srv
+
+
+def closed_within(s, seconds, trickle=b""):
+    """Whether the daemon closes s within seconds, sending one byte of trickle every 0.5 s
+    meanwhile (so that the connection is never idle for long)."""
+    import select
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if trickle:
+            s.sendall(trickle[:1])
+            trickle = trickle[1:]
+        if select.select([s], [], [], 0.5)[0]:
+            try:
+                if s.recv(65536) == b"":
+                    return True
+            except ConnectionResetError:
+                return True
+    return False
+
+
+def test_an_idle_control_connection_is_closed_after_the_timeout(make_server):
+    srv = short_timeout_server(make_server)
+    s = hello(srv)
+    assert ask(s, {"command": "status"})["ok"] is True
+    start = time.monotonic()
+    assert closed_within(s, 20), "an idle control client was kept past [control] timeout = 2"
+    assert time.monotonic() - start >= 1.5
+    s.close()
+    # Others still get in.
+    s = hello(srv)
+    s.close()
+
+
+def test_a_control_request_trickling_in_is_closed_after_the_frame_deadline(make_server):
+    # One byte every half second never leaves the connection idle for 2 s: only the
+    # deadline from the request's first byte ends it.
+    srv = short_timeout_server(make_server)
+    s = hello(srv)
+    req = frame({"command": "status", "args": {"pad": "x" * 40}})
+    assert closed_within(s, 20, trickle=req), "a request trickling in held the connection"
+    s.close()
+    assert "did not arrive whole within 2 s" in srv.log()
+
+
 def test_a_stale_socket_left_by_a_killed_daemon_is_replaced(srv):
     srv.signal(signal.SIGKILL)
     srv.proc.wait()

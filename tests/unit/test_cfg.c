@@ -784,7 +784,7 @@ test_bad_serial_policy_and_control_values_fail_with_file_line(void **state)
 		     "invalid control group 'a b'; expected a group name (letters, digits, '_', "
 		     "'.', '-'), or nothing");
 	expect_error("[control]\nuser = x\n", 2,
-		     "unknown key 'user' in section [control]; expected one of: socket, group");
+		     "unknown key 'user' in section [control]; expected one of: socket, group, timeout");
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -872,7 +872,7 @@ test_get_refuses_unknown_keys_and_zones(void **state)
 		snprintf(want, sizeof(want), "unknown configuration key '%s'; expected one of: "
 			 "server.listen, server.workers, ", bad[i]);
 		assert_memory_equal(err, want, strlen(want));
-		assert_non_null(strstr(err, ", control.socket, control.group, log.level, "
+		assert_non_null(strstr(err, ", control.socket, control.group, control.timeout, log.level, "
 				       "recursion.mode, "));
 		assert_non_null(strstr(err, ", cache.prefetch, tls.certificate, "));
 		assert_non_null(strstr(err, ", doh.trusted-proxies, zone.NAME.type, "
@@ -1103,7 +1103,7 @@ test_set_invalid_value_leaves_the_file_untouched(void **state)
 			 "server.workers, server.state-dir, server.user, server.tcp-idle-timeout, "
 			 "server.tcp-max-connections, server.udp-max-payload, "
 			 "server.serial-policy, server.identity, server.version, server.nsid, "
-			 "control.socket, control.group, log.level, "
+			 "control.socket, control.group, control.timeout, log.level, "
 			 "recursion.mode, recursion.allow, recursion.root-hints, "
 			 "recursion.qname-minimisation, recursion.max-depth, recursion.max-queries, "
 			 "recursion.max-time-ms, recursion.case-randomisation, "
