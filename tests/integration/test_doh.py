@@ -403,20 +403,26 @@ def test_oversized_h2_body_is_refused_and_the_connection_lives_on(doh):
                 status = dict(ev.headers)[b":status"]
     assert status == b"413"
     # The same connection still answers.
+    assert h2_get_status(s, conn) == b"200"
+    s.close()
+
+
+def h2_get_status(s, conn):
+    """The status of a GET for www.example.com on an open h2 connection."""
     sid = conn.get_next_available_stream_id()
     conn.send_headers(sid, [(":method", "GET"), (":scheme", "https"), (":authority", TLS_NAME),
                             (":path", "/dns-query?dns=" + b64(wire("www.example.com")))],
                       end_stream=True)
     s.sendall(conn.data_to_send())
-    ok = None
-    while ok is None:
+    status = None
+    while status is None:
         data = s.recv(65536)
         assert data
         for ev in conn.receive_data(data):
             if isinstance(ev, h2.events.ResponseReceived) and ev.stream_id == sid:
-                ok = dict(ev.headers)[b":status"]
-    assert ok == b"200"
-    s.close()
+                status = dict(ev.headers)[b":status"]
+        s.sendall(conn.data_to_send())
+    return status
 
 
 def frames(data):
@@ -501,20 +507,7 @@ def test_unfinished_h2_bodies_are_bounded_per_connection(doh):
     assert held <= H2_BUFFER_MAX, (held, len(refused))
     assert len(refused) >= 90
     # The connection itself still answers.
-    sid = conn.get_next_available_stream_id()
-    conn.send_headers(sid, [(":method", "GET"), (":scheme", "https"), (":authority", TLS_NAME),
-                            (":path", "/dns-query?dns=" + b64(wire("www.example.com")))],
-                      end_stream=True)
-    s.sendall(conn.data_to_send())
-    ok = None
-    while ok is None:
-        data = s.recv(65536)
-        assert data
-        for ev in conn.receive_data(data):
-            if isinstance(ev, h2.events.ResponseReceived) and ev.stream_id == sid:
-                ok = dict(ev.headers)[b":status"]
-        s.sendall(conn.data_to_send())
-    assert ok == b"200"
+    assert h2_get_status(s, conn) == b"200"
     s.close()
 
 
