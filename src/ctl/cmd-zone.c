@@ -341,9 +341,10 @@ ctl_zone_commit(struct ctl_req *req, const struct ctl_zone_ref *zr, struct zone 
 	}
 	if (err != 0) {
 		/* The new file is in place and served: committed, but maybe not across a crash. */
-		snprintf(req->warning, sizeof(req->warning), "zone %.255s: %.500s was replaced, but its "
-			 "directory could not be synced (%s): the change may not survive a crash",
-			 zr->name, zr->file, strerror(err));
+		snprintf(req->warning, sizeof(req->warning),
+			 "zone %.255s: %.500s was replaced, but its directory could not be synced "
+			 "(%s): the change may not survive a crash", zr->name, zr->file,
+			 strerror(err));
 		tdns_warn("%s", req->warning);
 	}
 	return TDNS_OK;

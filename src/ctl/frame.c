@@ -70,7 +70,7 @@ ctl_frame_send(int fd, const json_t *doc)
 	size_t off = 0;
 	int rc = TDNS_OK;
 	while (off < len) {
-		/* A peer that hung up is an error to report (EPIPE), not a SIGPIPE that kills us. */
+		/* A peer that hung up is an error to report (EPIPE), not a SIGPIPE to die of. */
 		ssize_t n = send(fd, frame + off, len - off, MSG_NOSIGNAL);
 		if (n < 0 && errno == ENOTSOCK) {
 			n = write(fd, frame + off, len - off);

@@ -784,7 +784,8 @@ test_bad_serial_policy_and_control_values_fail_with_file_line(void **state)
 		     "invalid control group 'a b'; expected a group name (letters, digits, '_', "
 		     "'.', '-'), or nothing");
 	expect_error("[control]\nuser = x\n", 2,
-		     "unknown key 'user' in section [control]; expected one of: socket, group, timeout");
+		     "unknown key 'user' in section [control]; expected one of: socket, group, "
+		     "timeout");
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -872,8 +873,8 @@ test_get_refuses_unknown_keys_and_zones(void **state)
 		snprintf(want, sizeof(want), "unknown configuration key '%s'; expected one of: "
 			 "server.listen, server.workers, ", bad[i]);
 		assert_memory_equal(err, want, strlen(want));
-		assert_non_null(strstr(err, ", control.socket, control.group, control.timeout, log.level, "
-				       "recursion.mode, "));
+		assert_non_null(strstr(err, ", control.socket, control.group, control.timeout, "
+				       "log.level, recursion.mode, "));
 		assert_non_null(strstr(err, ", cache.prefetch, tls.certificate, "));
 		assert_non_null(strstr(err, ", doh.trusted-proxies, zone.NAME.type, "
 				       "zone.NAME.file, zone.NAME.forwarders, "

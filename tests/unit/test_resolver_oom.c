@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Allocation failures during whole resolutions (issue 13): every waiter is answered, nothing leaks. */
+/* Allocation failures in whole resolutions (issue 13): every waiter answered, nothing leaked. */
 #include "config.h"
 
 #include <stdarg.h>
