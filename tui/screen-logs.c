@@ -285,6 +285,7 @@ logs_enter(struct tui *t)
 struct view {
 	const struct line **v;
 	int n;
+	int held;   /* lines that passed the filter but wait for the end of the pause */
 };
 
 static void
@@ -293,15 +294,19 @@ view_build(struct logs *l, struct view *out)
 	const struct ring *r = &l->ring[l->view];
 	out->v = tdns_xcalloc(r->n ? r->n : 1, sizeof(*out->v));
 	out->n = 0;
+	out->held = 0;
+	bool holding = false;   /* from the first line newer than the pause on */
 	for (size_t i = 0; i < r->n; i++) {
 		const struct line *ln = ring_at(r, i);
-		if (l->paused && ln->seq > l->pause_seq) {
-			break;
-		}
+		holding = holding || (l->paused && ln->seq > l->pause_seq);
 		if (l->filter[0] != '\0' && strstr(ln->text, l->filter) == NULL) {
 			continue;
 		}
-		out->v[out->n++] = ln;
+		if (holding) {
+			out->held++;
+		} else {
+			out->v[out->n++] = ln;
+		}
 	}
 }
 
@@ -491,6 +496,9 @@ logs_draw(struct tui *t, WINDOW *w, int y, int h, int wd)
 	x += tui_putf(w, y, x, wd - x, A_NORMAL, "  %d lines", v.n);
 	if (l->paused) {
 		x += tui_put(w, y, x, wd - x, tui_attr(TUI_ERROR), "  PAUSED");
+		if (v.held > 0) {
+			x += tui_putf(w, y, x, wd - x, tui_attr(TUI_ERROR), ", %d new", v.held);
+		}
 	}
 	if (l->filter[0] != '\0') {
 		x += tui_putf(w, y, x, wd - x, A_NORMAL, "  filter \"%s\"", l->filter);

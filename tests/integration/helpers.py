@@ -467,3 +467,34 @@ def zone_tools_accept(origin, path):
     assert r.returncode == 0, r.stdout + r.stderr
     r = subprocess.run(["kzonecheck", "-o", origin, path], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+# ---- waiting for events ------------------------------------------------------------------------
+
+# Deadlines for events the tests wait for: at least five times what they take on an idle machine,
+# so that a machine whose cores are busy with other work does not fail the suite.
+WAIT_SHORT = 5.0    # an answer, a log line, a control reply: milliseconds when idle
+WAIT_LONG = 15.0    # a reload, a counter published once a second, a redraw
+
+
+def wait_for(probe, timeout=WAIT_SHORT, what="the condition", log=lambda: "", step=0.02):
+    """Polls probe() until it returns a true value and returns that value; fails the test with
+    what and log() when timeout seconds pass first.  Exceptions from probe propagate."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = probe()
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            pytest.fail("%s did not happen within %.1f s\n%s" % (what, timeout, log()),
+                        pytrace=False)
+        time.sleep(step)
+
+
+def vm_rss_kib(pid):
+    """The resident set size of process pid in KiB (VmRSS in /proc/PID/status)."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmRSS for pid %d" % pid)

@@ -15,7 +15,7 @@ import time
 import pytest
 
 from conftest import STANDARD_ZONES
-from helpers import recv_exact, world_dir
+from helpers import recv_exact, vm_rss_kib, wait_for, world_dir
 
 HELLO = {"command": "hello", "args": {"protocol": 1, "client": "pytest"}}
 
@@ -380,17 +380,60 @@ def test_a_second_daemon_does_not_steal_a_live_socket(make_server):
     s.close()
 
 
-def test_a_client_that_does_not_read_its_replies_is_paused_not_buffered_without_bound(srv):
+def test_a_client_that_does_not_read_its_replies_is_paused_not_buffered_without_bound(
+        make_server, monkeypatch):
     import threading
+    # In a sanitizer build, freed memory kept in ASan's quarantine would count as resident.
+    monkeypatch.setenv("ASAN_OPTIONS", os.environ.get(
+        "ASAN_OPTIONS", "abort_on_error=0:detect_leaks=1") + ":quarantine_size_mb=0")
+    srv = make_server(zones=STANDARD_ZONES)
     s = hello(srv)
-    n = 6000  # about 2 MB of status replies: more than the daemon queues for one client
-    t = threading.Thread(target=s.sendall, args=(frame({"command": "status"}) * n,))
+    for _ in range(20):  # the daemon's allocations for status replies, before the baseline
+        assert ask(s, {"command": "status"})["ok"] is True
+    reply_size = len(frame(ask(s, {"command": "status"})))
+    rss_before = vm_rss_kib(srv.pid)
+    # 40000 requests (1 MB) whose replies take far more than the daemon may queue for one
+    # client (1 MiB) and than the kernel holds: unbounded, tens of MB.  The kernel holds a few
+    # hundred kB of the requests, so a daemon that stops reading blocks the sender early.
+    n, batch = 40000, 100
+    assert n * reply_size > 10 * 1024 * 1024, reply_size
+    sent = [0]
+
+    def sender():
+        for _ in range(n // batch):
+            s.sendall(frame({"command": "status"}) * batch)
+            sent[0] += batch
+
+    t = threading.Thread(target=sender, daemon=True)
     t.start()
     # Meanwhile another client is served.
     other = hello(srv)
     assert ask(other, {"command": "status"})["ok"] is True
     other.close()
-    time.sleep(1)  # let the daemon fill its queue for s and stop reading from it
+
+    # The daemon stops reading: the sender makes no progress for a while (or, broken, it
+    # sends everything).  Progress within 2 s counts as reading.
+    last, quiet_since = -1, time.monotonic()
+
+    def stalled_or_done():
+        nonlocal last, quiet_since
+        now = sent[0]
+        if not t.is_alive():
+            return True
+        if now != last:
+            last, quiet_since = now, time.monotonic()
+        return time.monotonic() - quiet_since >= 2.0
+
+    wait_for(stalled_or_done, timeout=60, what="the sender stalling or finishing",
+             step=0.05)
+    rss_paused = vm_rss_kib(srv.pid)
+    # The output queue (1 MiB) and what was read before the pause, with room for the
+    # allocator; unbounded, the replies to what was sent would take more.
+    queued_kib = rss_paused - rss_before
+    assert queued_kib < 4 * 1024, "daemon RSS grew by %d KiB (%d requests sent)" \
+        % (queued_kib, sent[0])
+    assert t.is_alive() and sent[0] < n, \
+        "the daemon read all %d requests while their replies were not read" % n
     got = 0
     while got < n:
         r = recv(s)

@@ -11,6 +11,7 @@ import time
 import pytest
 
 from conftest import STANDARD_ZONES, tdns_cli_path
+from helpers import WAIT_LONG, wait_for
 
 
 def cli(*args, env=None):
@@ -38,9 +39,30 @@ def test_status_prints_key_value_lines(srv):
     assert lines["zones"] == "2"
     assert "127.0.0.1:%d" % srv.port in lines["listeners"]
     assert "[::1]:%d" % srv.port in lines["listeners"]
-    assert int(lines["uptime_seconds"]) >= 0
-    assert float(lines["queries_per_second"]) >= 0
+    # Whole seconds since the daemon started: not more than the process has lived.
+    assert 0 <= int(lines["uptime_seconds"]) <= process_age(srv.pid) + 1, lines
+    # The mean of the last per-second samples: only the readiness probes were sent.
+    assert 0 <= float(lines["queries_per_second"]) <= int(lines["queries"]), lines
     assert lines["config"] == os.path.realpath(srv.conf)
+
+
+def process_age(pid):
+    """Seconds since process pid started (/proc/PID/stat field 22, in clock ticks)."""
+    with open("/proc/%d/stat" % pid) as f:
+        start = int(f.read().rsplit(")", 1)[1].split()[19]) / os.sysconf("SC_CLK_TCK")
+    with open("/proc/uptime") as f:
+        return float(f.read().split()[0]) - start
+
+
+def test_uptime_counts_seconds_since_the_start(srv):
+    def uptime():
+        return json.loads(srv.cli("--json", "status").stdout)["data"]["uptime_seconds"]
+    first = uptime()
+    # The daemon cannot have started before its process did.
+    assert 0 <= first <= process_age(srv.pid) + 1
+    later = wait_for(lambda: (lambda u: u if u >= first + 2 else None)(uptime()),
+                     timeout=WAIT_LONG, what="the uptime growing by 2 s", step=0.2)
+    assert later <= process_age(srv.pid) + 1
 
 
 def test_status_json_is_the_whole_reply_document(srv):
@@ -63,14 +85,15 @@ def test_status_json_is_the_whole_reply_document(srv):
 def test_status_counts_queries(srv):
     for _ in range(5):
         srv.query("www.example.com", "A")
-    # The workers' counters are sampled once a second.
-    deadline = time.monotonic() + 5
-    while True:
+    # The workers publish their counters once a second; besides the test's 5 queries, only
+    # the readiness probes (". SOA") are counted.
+    def counted():
         d = json.loads(srv.cli("--json", "status").stdout)["data"]
-        if d["queries"] >= 5 and d["queries_per_second"] > 0:
-            break
-        assert time.monotonic() < deadline, d
-        time.sleep(0.2)
+        probes = json.loads(srv.cli("--json", "stats").stdout)["data"]["qtypes"].get("SOA", 0)
+        return (d, probes) if d["queries"] >= 5 + probes and d["queries_per_second"] > 0 \
+            else None
+    d, probes = wait_for(counted, timeout=WAIT_LONG, what="5 queries in the status", step=0.2)
+    assert d["queries"] == 5 + probes, (d, probes)
 
 
 def test_stats_replies_with_counters(srv):

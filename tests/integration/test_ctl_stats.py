@@ -11,6 +11,7 @@ import dns.rcode
 import pytest
 
 from conftest import EXAMPLE_COM, tdns_cli_path
+from helpers import WAIT_LONG, wait_for
 
 # What the test sends: (name, type, transport, rcode), each `count` times.
 QUERIES = [
@@ -31,9 +32,7 @@ def ctl_server(make_server):
     s = make_server(zones={"example.com": EXAMPLE_COM}, workers=2,
                     extra="[control]\nsocket = %s\n" % sock)
     s.sock = sock
-    deadline = time.monotonic() + 10
-    while not os.path.exists(sock) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for(lambda: os.path.exists(sock), what="the control socket")
     yield s
     shutil.rmtree(d, ignore_errors=True)
 
@@ -50,48 +49,38 @@ def stats(s, json_out=True):
     return doc["data"]
 
 
-def settled(s, want=None, timeout=10.0):
-    """Stats once the workers' counters stop moving (and reach want queries, if given)."""
-    deadline = time.monotonic() + timeout
-    prev = stats(s)
-    while time.monotonic() < deadline:
-        # Workers publish their counters once a second.
-        time.sleep(1.2)
-        cur = stats(s)
-        q = cur["totals"]["queries"]
-        if q == prev["totals"]["queries"] and (want is None or q >= want):
-            return cur
-        prev = cur
-    pytest.fail("stats did not settle: %s" % json.dumps(prev["totals"]))
+def published(s, cond, what):
+    """The first stats reply for which cond(reply) holds; workers publish their counters once
+    a second, so this waits for the publication itself, up to WAIT_LONG."""
+    return wait_for(lambda: (lambda cur: cur if cond(cur) else None)(stats(s)),
+                    timeout=WAIT_LONG, what=what, step=0.1)
+
+
+def probes(cur):
+    """The readiness probes counted so far (". SOA", REFUSED over UDP; the test sends no SOA
+    query).  Each worker publishes its counters as one snapshot, so one reply counts a probe
+    everywhere or nowhere."""
+    return cur["qtypes"].get("SOA", 0)
 
 
 def test_stats_count_queries_by_rcode_qtype_and_transport(ctl_server):
     s = ctl_server
-    base = settled(s)
-    # Only the readiness probe (". SOA", REFUSED, UDP) may have been counted so far.
-    assert set(base["qtypes"]) <= {"SOA"}
     for name, rdtype, transport, rcode, count in QUERIES:
         for _ in range(count):
             r = s.query(name, rdtype, tcp=transport == "tcp")
             assert r.rcode() == dns.rcode.from_text(rcode)
-    cur = settled(s, base["totals"]["queries"] + TOTAL)
-
-    def d(section, key):
-        return cur[section].get(key, 0) - base[section].get(key, 0)
-
-    assert d("totals", "queries") == TOTAL
-    assert d("transports", "udp") == 10 and d("totals", "udp") == 10
-    assert d("transports", "tcp") == 7 and d("totals", "tcp") == 7
-    assert d("totals", "tcp_accepted") == 7
-    assert d("rcodes", "NOERROR") == 11
-    assert d("rcodes", "NXDOMAIN") == 4
-    assert d("rcodes", "REFUSED") == 2
-    assert d("qtypes", "A") == 6
-    assert d("qtypes", "AAAA") == 3
-    assert d("qtypes", "TXT") == 2
-    assert d("qtypes", "MX") == 4
-    assert d("qtypes", "CAA") == 2
-    assert sum(cur["qtypes"].values()) == cur["totals"]["queries"] - cur["totals"]["dropped"]
+    cur = published(s, lambda c: c["totals"]["queries"] - probes(c) >= TOTAL,
+                    "the test's %d queries in the stats" % TOTAL)
+    p = probes(cur)
+    assert p >= 1, cur["qtypes"]
+    assert cur["totals"]["queries"] == TOTAL + p
+    assert cur["transports"]["udp"] == 10 + p and cur["totals"]["udp"] == 10 + p
+    assert cur["transports"]["tcp"] == 7 and cur["totals"]["tcp"] == 7
+    assert cur["totals"]["tcp_accepted"] == 7
+    assert cur["totals"]["dropped"] == 0
+    assert cur["rcodes"] == {"NOERROR": 11, "NXDOMAIN": 4, "REFUSED": 2 + p}, cur["rcodes"]
+    assert cur["qtypes"] == {"A": 6, "AAAA": 3, "TXT": 2, "MX": 4, "CAA": 2, "SOA": p}, \
+        cur["qtypes"]
 
     # The per-minute series adds up to the counters: the test's queries are all in it.
     pm = cur["per_minute"]
@@ -99,17 +88,19 @@ def test_stats_count_queries_by_rcode_qtype_and_transport(ctl_server):
     assert [m["t"] % 60 for m in pm] == [0] * len(pm)
     assert sum(m["rcodes"].get("NXDOMAIN", 0) for m in pm) == 4
     assert sum(m["tcp"] for m in pm) == 7
-    assert sum(m["queries"] for m in pm) >= TOTAL
+    assert sum(m["queries"] for m in pm) == TOTAL + p
 
-    # The per-second series has one sample a second and, a moment later, the queries.
-    time.sleep(1.5)
-    cur = stats(s)
+    # The per-second series has one sample a second and, once sampled, the queries.
+    cur = published(s, lambda c: sum(x["queries"] for x in c["per_second"]) >= TOTAL + p,
+                    "the queries in the per-second series")
     ps = cur["per_second"]
     assert 1 <= len(ps) <= 300
-    assert sum(p["queries"] for p in ps) >= TOTAL
-    ts = [p["t"] for p in ps]
+    assert sum(x["queries"] for x in ps) == TOTAL + p == cur["totals"]["queries"]
+    ts = [x["t"] for x in ps]
     assert ts == sorted(ts) and ts[-1] <= time.time() + 1
-    assert cur["totals"]["qps"] >= 0
+    # qps: the mean of the last 10 samples (all of them, fewer after start).
+    last = ps[-10:]
+    assert cur["totals"]["qps"] == pytest.approx(sum(x["queries"] for x in last) / len(last))
 
     text = stats(s, json_out=False)
     assert "NXDOMAIN" in text and "REFUSED" in text and "CAA" in text
@@ -117,14 +108,13 @@ def test_stats_count_queries_by_rcode_qtype_and_transport(ctl_server):
 
 def test_stats_qps_follows_the_query_rate(ctl_server):
     s = ctl_server
-    settled(s)
-    end = time.monotonic() + 3
-    n = 0
-    while time.monotonic() < end:
+    n = 300
+    for _ in range(n):
         s.query("www.example.com", "A")
-        n += 1
-    time.sleep(1.5)
-    cur = stats(s)
-    # Averaged over the last 10 s (fewer right after start): at least a fraction of the rate.
-    assert cur["totals"]["qps"] > 0
-    assert cur["totals"]["qps"] <= n
+    # Once the per-second samples hold the queries, qps is their mean over the last 10 s
+    # (fewer right after start): more than 0, at most all of them in one second.
+    cur = published(s, lambda c: sum(x["queries"] for x in c["per_second"]) >= n,
+                    "the queries in the per-second series")
+    assert 0 < cur["totals"]["qps"] <= cur["totals"]["queries"]
+    last = cur["per_second"][-10:]
+    assert cur["totals"]["qps"] == pytest.approx(sum(x["queries"] for x in last) / len(last))

@@ -180,6 +180,8 @@ struct slow_writer {
 	int fd;
 	const uint8_t *data;
 	size_t len;
+	size_t written; /* octets written; the main thread asserts it (cmocka asserts there only) */
+	int err;        /* errno of a failed write, 0 when none failed */
 };
 
 /* Writes one byte at a time with pauses, so the reader sees many partial reads. */
@@ -187,8 +189,11 @@ static void *
 slow_write(void *arg)
 {
 	struct slow_writer *w = arg;
-	for (size_t i = 0; i < w->len; i++) {
-		assert_int_equal(write(w->fd, w->data + i, 1), 1);
+	for (; w->written < w->len; w->written++) {
+		if (write(w->fd, w->data + w->written, 1) != 1) {
+			w->err = errno ? errno : EIO;
+			break;
+		}
 		usleep(200);
 	}
 	return NULL;
@@ -209,8 +214,11 @@ test_frame_recv_reassembles_partial_reads(void **state)
 	assert_int_equal(pthread_create(&t, NULL, slow_write, &w), 0);
 	json_t *got = NULL;
 	char err[128];
-	assert_int_equal(ctl_frame_recv(sv[1], &got, 5000, err, sizeof(err)), TDNS_OK);
+	int rc = ctl_frame_recv(sv[1], &got, 5000, err, sizeof(err));
 	pthread_join(t, NULL);
+	assert_int_equal(w.err, 0);
+	assert_int_equal(w.written, len);
+	assert_int_equal(rc, TDNS_OK);
 	assert_true(json_equal(doc, got));
 	json_decref(got);
 	json_decref(doc);

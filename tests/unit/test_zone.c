@@ -1521,6 +1521,15 @@ test_load_mem_checks_the_zone_and_reports_name_and_line(void **state)
 	assert_non_null(strstr(err, "CNAME and other data"));
 }
 
+/* Milliseconds of CPU time the calling thread has used. */
+static double
+thread_cpu_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 static void
 test_clone_of_a_100k_record_zone_is_fast_and_complete(void **state)
 {
@@ -1533,6 +1542,8 @@ test_clone_of_a_100k_record_zone_is_fast_and_complete(void **state)
 	static const uint8_t ns[] = { 2, 'n', 's', 0 };
 	assert_int_equal(zone_add_rr(z, apex, DNS_TYPE_SOA, 60, soa, sizeof(soa)), TDNS_OK);
 	assert_int_equal(zone_add_rr(z, apex, DNS_TYPE_NS, 60, ns, sizeof(ns)), TDNS_OK);
+	/* CPU time of this thread, not wall time: other processes on a busy machine do not count. */
+	double build_ms = thread_cpu_ms();
 	for (unsigned i = 0; i < 100000; i++) {
 		char text[64];
 		snprintf(text, sizeof(text), "h%u.big.test.", i);
@@ -1540,15 +1551,17 @@ test_clone_of_a_100k_record_zone_is_fast_and_complete(void **state)
 		uint8_t rd[4] = { 10, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i };
 		assert_int_equal(zone_add_rr(z, n, DNS_TYPE_A, 60, rd, 4), TDNS_OK);
 	}
+	build_ms = thread_cpu_ms() - build_ms;
 	assert_int_equal(zone_check(z, NULL, NULL), TDNS_OK);
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	double clone_ms = thread_cpu_ms();
 	struct zone *c = zone_clone(z);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	clone_ms = thread_cpu_ms() - clone_ms;
 	assert_non_null(c);
-	double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
-	/* Generous for sanitizer builds; a plain build takes a few milliseconds. */
-	assert_true(ms < 500.0);
+	/* Fast means a copy of the built structure in linear time, cheaper than adding the records
+	 * one by one (about half of it, sanitizers or not); a clone that re-inserts or searches
+	 * per record costs more. */
+	print_message("build %.1f ms, clone %.1f ms of CPU\n", build_ms, clone_ms);
+	assert_true(clone_ms < build_ms);
 	assert_int_equal(c->nrecords, 100002);
 	assert_int_equal(c->nnodes, 100001);
 	name("h99999.big.test.", n);
