@@ -8,7 +8,9 @@
 #   tests/run-all.sh --stop-peer-services PKG...   stop and disable the services that installing
 #                                  PKG started (only nsd, unbound and knot; see stop_peer_services)
 # Environment: JOBS (make -j, default nproc), FUZZ_SECONDS (per fuzz target, default 30),
-# SKIP_PHASES (space-separated phase names to skip when iterating locally: asan fuzz distcheck).
+# SKIP_PHASES (space-separated phase names to skip when iterating locally: asan fuzz distcheck),
+# BUSY_LOOPS (CPU busy loops that run beside the gcc make check, default 2: the suite must pass
+# while both cores of a small machine are busy with other work; 0 turns them off).
 set -u
 
 # Everything the build, the tests and the benchmarks use; .ci/run installs exactly this list.
@@ -147,6 +149,33 @@ show_pytest_summary() {
 	fi
 }
 
+# The busy loops of the gcc check stage, by PID; ended when the stage ends and on any exit.
+busy_pids=""
+
+busy_start() {
+	i=0
+	while [ "$i" -lt "${BUSY_LOOPS:-2}" ]; do
+		sh -c 'while :; do :; done' &
+		busy_pids="$busy_pids $!"
+		i=$((i + 1))
+	done
+	if [ -n "$busy_pids" ]; then
+		echo "busy loops beside the tests (BUSY_LOOPS=${BUSY_LOOPS:-2}): PIDs$busy_pids"
+	fi
+}
+
+busy_stop() {
+	for p in $busy_pids; do
+		kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	busy_pids=""
+}
+
+trap busy_stop EXIT
+trap 'busy_stop; exit 130' INT
+trap 'busy_stop; exit 143' TERM
+
 # ---- phase: dependencies
 phase "dependencies"
 missing=$(missing_deps)
@@ -180,10 +209,14 @@ fi
 ok autoreconf
 
 # ---- phase: build + make check
-phase "build/ (gcc, --enable-werror): configure, make, make check"
+phase "build/ (gcc, --enable-werror): configure, make, make check (${BUSY_LOOPS:-2} busy loops)"
 mkdir -p build
 if (cd build && ../configure --enable-werror && make -j"$JOBS"); then
-	if (cd build && make -j"$JOBS" check); then
+	busy_start
+	(cd build && make -j"$JOBS" check)
+	rc=$?
+	busy_stop
+	if [ "$rc" -eq 0 ]; then
 		show_pytest_summary build
 		ok check
 	else
