@@ -21,6 +21,7 @@ import dns.rdatatype
 import pytest
 
 import hierarchy
+from helpers import WAIT_LONG, wait_for
 from test_dot import dot, frame, pki, read_reply, tls_connect  # noqa: F401 (fixtures)
 from test_forwarder import ask, ede_codes, start
 from upstreams import FakeUpstream
@@ -277,7 +278,8 @@ def test_forward_target_resolved_then_cached(make_server, fake, tcp):
     want = addrs(upstream(fake, "www.fake.test.", "A"))
     assert addrs(r) == want == ["192.0.2.1", "192.0.2.2"]
     # Within the TTL: from the cache, no new upstream query, the TTL counting down.
-    time.sleep(1.1)
+    wait_for(lambda: only_rrset(query(srv, "aname.test.", tcp=tcp)).ttl < rrset.ttl,
+             timeout=WAIT_LONG, what="the TTL counting down", step=0.2)
     for again in (query(srv, "aname.test.", tcp=tcp), query(srv, "ANAME.test.", tcp=not tcp)):
         assert addrs(again) == want and again.flags & dns.flags.AA
         assert only_rrset(again).ttl < rrset.ttl
@@ -431,8 +433,9 @@ def test_recursive_target_resolved_then_cached(make_server, hier, tcp):
     want = addrs(nsd_answer(hier, "www.example.test.", "A", "example"))
     assert addrs(r) == want == ["192.0.2.80"]
     m = hier.mark()
-    time.sleep(1.1)
-    again = query(srv, "aname.test.", tcp=not tcp)
+    again = wait_for(lambda: (lambda x: x if only_rrset(x).ttl < rrset.ttl else None)(
+        query(srv, "aname.test.", tcp=not tcp)), timeout=WAIT_LONG,
+        what="the TTL counting down", step=0.2)
     assert addrs(again) == want and only_rrset(again).ttl < rrset.ttl
     assert not hier.queries(m), hier.queries(m)
 

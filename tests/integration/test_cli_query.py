@@ -456,7 +456,8 @@ def test_silent_server_times_out_after_time_times_tries(auth):
     elapsed = time.monotonic() - t0
     assert r.returncode == 3
     assert "timed out" in r.stderr
-    assert 1.8 < elapsed < 6
+    # Two tries of 1 s each: not less, and the upper bound is loose.
+    assert 1.8 < elapsed < 15
     assert [t for t, _, _ in auth.seen] == ["udp", "udp"]
 
 
