@@ -19,7 +19,7 @@ import dns.rcode
 import pytest
 
 from conftest import server_with_ports
-from helpers import Daemon, start_retrying, wait_tcp
+from helpers import WAIT_LONG, Daemon, start_retrying, wait_tcp
 from upstreams import Pki, openssl
 
 SRCDIR = os.environ.get("TDNS_SRCDIR") or os.path.join(os.path.dirname(__file__), "..", "..")
@@ -189,7 +189,7 @@ def curl_post(ng, pki, name, source, version="--http2", headers=()):
     return dns.message.from_wire(r.stdout)
 
 
-def entries_for(s, name, n, timeout=5.0):
+def entries_for(s, name, n, timeout=WAIT_LONG):
     """The query-log entries for NAME, once there are at least N of them."""
     deadline = time.monotonic() + timeout
     while True:
@@ -275,7 +275,7 @@ def test_nginx_keeps_its_upstream_connection_alive(front):
     for i in range(n):
         # A new client connection (and TLS handshake) to nginx each time.
         curl_post(ng, pki, "www.example.com", "127.0.0.%d" % (20 + i), "--http1.1")
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + WAIT_LONG
     while True:
         totals = cli_json(s, "stats")["totals"]
         if totals["doh"] >= n or time.monotonic() > deadline:
@@ -470,7 +470,7 @@ def test_certbot_hook_output_serves_dot_and_rotates_without_restart(make_server,
         assert second != first
         r = run_hook(lineage, tdns_dir, **env)
         assert r.returncode == 0, r.stderr
-        deadline = time.monotonic() + 8
+        deadline = time.monotonic() + WAIT_LONG
         while peer_der(dot.port, pki.ca) != second:
             assert time.monotonic() < deadline, "new certificate not served:\n" + s.log()
             time.sleep(0.2)

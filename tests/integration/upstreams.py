@@ -229,6 +229,7 @@ class FakeUpstream:
         self.behaviours = {}
         self.drop_all = False
         self.queries = []
+        self.answered = []   # qnames (lower-cased text) of the replies sent, in order
         self.mutex = threading.Lock()
         self.stopping = threading.Event()
         self.udp.settimeout(0.2)
@@ -369,6 +370,15 @@ class FakeUpstream:
 
     def _sendto(self, wire, peer):
         send_udp(self.udp, wire, peer, self.stopping)
+        self._note_sent(wire)
+
+    def _note_sent(self, wire):
+        try:
+            name = dns.message.from_wire(wire).question[0].name.to_text().lower()
+        except (dns.exception.DNSException, IndexError):
+            return
+        with self.mutex:
+            self.answered.append(name)
 
     def _tcp_loop(self):
         accept_loop(self.tcp, self.stopping, self._accepted)
@@ -388,7 +398,8 @@ class FakeUpstream:
                 try:
                     send_dns_tcp(conn, wire)
                 except OSError:
-                    pass
+                    return
+            self._note_sent(wire)
         try:
             conn.settimeout(None)
             while not self.stopping.is_set():
