@@ -9,7 +9,6 @@ upstreams.py counts what it is asked) or the iterator (the NSD tree of hierarchy
 addresses are checked against what the upstream itself answers for the target."""
 import os
 import subprocess
-import time
 
 import dns.edns
 import dns.flags
