@@ -58,6 +58,8 @@ struct cfg {
 	unsigned max_depth;       /* referrals followed for one client query */
 	unsigned max_queries;     /* upstream queries one client query may cause */
 	unsigned max_time_ms;     /* wall time one client query may take */
+	unsigned max_outstanding; /* client queries a worker resolves at once (issue 13) */
+	unsigned jostle_timeout;  /* ms after which the oldest of them may be dropped for a new one */
 	unsigned case_random;     /* 0 or 1: 0x20 case randomisation of upstream qnames */
 	char *outgoing_address;   /* source addresses of upstream queries, as written; "" = any */
 	char *forwarders;         /* server URL list as written (checked by client_server_parse) */

@@ -7,6 +7,7 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/event.h>
 
 #include "net/net.h"
 
@@ -15,6 +16,7 @@ net_conn_set_init(struct net_conn_set *set)
 {
 	TAILQ_INIT(&set->list);
 	set->n = 0;
+	set->ndead = 0;
 }
 
 void
@@ -39,6 +41,51 @@ net_conn_set_idle(struct net_conn *c, unsigned secs)
 	struct timeval idle = { .tv_sec = secs, .tv_usec = 0 };
 	const struct timeval *tv = secs > 0 ? &idle : NULL;
 	bufferevent_set_timeouts(c->bev, tv, tv);
+	c->msg_secs = secs;
+}
+
+static void
+deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	/* The message did not arrive whole in time: a slow or stalled client leaves. */
+	net_conn_close(arg);
+}
+
+void
+net_conn_msg_begin(struct net_conn *c)
+{
+	if (c->dead || c->in_msg || c->msg_secs == 0) {
+		return;
+	}
+	if (c->deadline == NULL) {
+		c->deadline = evtimer_new(bufferevent_get_base(c->bev), deadline_cb, c);
+		if (c->deadline == NULL) {
+			return; /* out of memory: the idle timeout still applies */
+		}
+	}
+	struct timeval tv = { .tv_sec = c->msg_secs, .tv_usec = 0 };
+	if (evtimer_add(c->deadline, &tv) != 0) {
+		return;
+	}
+	c->in_msg = true;
+	clock_gettime(CLOCK_MONOTONIC, &c->msg_start);
+}
+
+void
+net_conn_msg_end(struct net_conn *c)
+{
+	if (c->in_msg) {
+		evtimer_del(c->deadline);
+		c->in_msg = false;
+	}
+}
+
+unsigned
+net_conn_count(const struct net_conn_set *set)
+{
+	return set->n + set->ndead;
 }
 
 void
@@ -81,6 +128,9 @@ void
 net_conn_unref(struct net_conn *c)
 {
 	if (--c->refs == 0) {
+		if (c->counted_dead) {
+			c->set->ndead--;
+		}
 		c->ops->free(c);
 	}
 }
@@ -94,11 +144,21 @@ net_conn_close(struct net_conn *c)
 	TAILQ_REMOVE(&c->set->list, c, link);
 	c->set->n--;
 	c->dead = true;
+	if (c->deadline != NULL) {
+		event_free(c->deadline);
+		c->deadline = NULL;
+	}
+	c->in_msg = false;
 	if (c->ops->close != NULL) {
 		c->ops->close(c);
 	}
 	bufferevent_free(c->bev);
 	c->bev = NULL;
+	if (c->refs > 1) {
+		/* Its deferred replies still cost memory and resolver work: count it until then. */
+		c->counted_dead = true;
+		c->set->ndead++;
+	}
 	/* Deferred replies still holding c keep it; the last of them frees it. */
 	net_conn_unref(c);
 }
@@ -114,6 +174,30 @@ net_conn_evict_idle(struct net_conn_set *set)
 		}
 	}
 	return false;
+}
+
+static struct net_conn *
+oldest_in(struct net_conn_set *set, struct net_conn *best)
+{
+	struct net_conn *c;
+	TAILQ_FOREACH(c, &set->list, link) {
+		if (!c->in_msg) {
+			continue;
+		}
+		if (best == NULL || c->msg_start.tv_sec < best->msg_start.tv_sec ||
+		    (c->msg_start.tv_sec == best->msg_start.tv_sec &&
+		     c->msg_start.tv_nsec < best->msg_start.tv_nsec)) {
+			best = c;
+		}
+	}
+	return best;
+}
+
+struct net_conn *
+net_conn_oldest_incomplete(struct net_conn_set *a, struct net_conn_set *b)
+{
+	struct net_conn *best = oldest_in(a, NULL);
+	return b != NULL ? oldest_in(b, best) : best;
 }
 
 void

@@ -7,8 +7,10 @@
 #include <stddef.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <time.h>
 
 struct bufferevent;
+struct event;
 struct net_conn;
 
 /*
@@ -33,7 +35,15 @@ TAILQ_HEAD(net_conn_list, net_conn);
 struct net_conn_set {
 	struct net_conn_list list;
 	unsigned n;
+	unsigned ndead;               /* closed but still held by deferred replies */
 };
+
+/*
+ * Deferred replies one stream connection may have outstanding (RFC 7766 §6.2.1.1 lets a
+ * client pipeline; nothing obliges us to read without bound).  At the cap the connection
+ * stops reading and resumes as replies go out, as an HTTP/2 client is refused streams.
+ */
+#define NET_CONN_PENDING_MAX 100
 
 /*
  * One stream connection.  It is reference-counted: the open connection holds one reference
@@ -51,6 +61,11 @@ struct net_conn {
 	bool paused;                  /* reading stopped until the client reads its replies */
 	bool closing;                 /* no new requests: close once the replies are written */
 	bool eof;                     /* the client closed its sending side */
+	bool counted_dead;            /* closed with replies pending: in set->ndead */
+	struct event *deadline;       /* the current message's deadline, or NULL */
+	bool in_msg;                  /* deadline armed: a message is begun and unfinished */
+	unsigned msg_secs;            /* seconds a message may take (0: no deadline) */
+	struct timespec msg_start;    /* CLOCK_MONOTONIC when the current message began */
 	struct sockaddr_storage peer; /* the client (empty for a Unix socket) */
 	socklen_t peerlen;
 };
@@ -66,8 +81,25 @@ void net_conn_set_init(struct net_conn_set *set);
 void net_conn_init(struct net_conn *c, struct net_conn_set *set, const struct net_conn_ops *ops,
 		   struct bufferevent *bev, const struct sockaddr *peer, socklen_t peerlen);
 
-/* Sets both timeouts of c's bufferevent to secs (the idle timeout); 0 turns them off. */
+/*
+ * Sets both timeouts of c's bufferevent to secs (the idle timeout) and the time a message may
+ * take from its first octet (net_conn_msg_begin) to the same; 0 turns them off.
+ */
 void net_conn_set_idle(struct net_conn *c, unsigned secs);
+
+/*
+ * Slowloris (issue 13): a message (a frame, a request head, a TLS handshake) has begun.  The
+ * first call arms a deadline of the idle timeout from now; later calls do not move it, so a
+ * client that sends one octet at a time cannot hold the connection.  When it passes, c is
+ * closed.  Does nothing without a timeout or once c is closed.
+ */
+void net_conn_msg_begin(struct net_conn *c);
+
+/* The message is complete (or the server owes the client something): disarms the deadline. */
+void net_conn_msg_end(struct net_conn *c);
+
+/* Connections of set, open or closed with replies pending: what the connection limit counts. */
+unsigned net_conn_count(const struct net_conn_set *set);
 
 /* Marks activity: c moves to the tail of its set.  Does nothing once c is closed. */
 void net_conn_touch(struct net_conn *c);
@@ -92,13 +124,21 @@ void net_conn_unref(struct net_conn *c);
 
 /*
  * Closes c: takes it off its set, runs ops->close, frees the bufferevent (closing the
- * socket), marks it dead and drops the open connection's reference.  Idempotent.  c may be
- * freed on return unless the caller holds a reference.
+ * socket), marks it dead and drops the open connection's reference.  Until its last deferred
+ * reply drops the last reference it still counts in net_conn_count, so closing and
+ * reconnecting does not get round the connection limit.  Idempotent.  c may be freed on
+ * return unless the caller holds a reference.
  */
 void net_conn_close(struct net_conn *c);
 
 /* Closes the least recently active idle connection of set; false when none is idle. */
 bool net_conn_evict_idle(struct net_conn_set *set);
+
+/*
+ * The connection of the sets a and b (b may be NULL) whose unfinished message began first,
+ * or NULL when none has one.  The caller closes it to make room (slowloris, issue 13).
+ */
+struct net_conn *net_conn_oldest_incomplete(struct net_conn_set *a, struct net_conn_set *b);
 
 /* Closes every connection of set (at shutdown). */
 void net_conn_close_all(struct net_conn_set *set);

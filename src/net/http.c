@@ -871,6 +871,16 @@ conn_process(struct net_http_conn *c)
 	if (conn_finish(c)) {
 		return;
 	}
+	/*
+	 * Slowloris (issue 13): behind TLS and nghttp2 the octets of a request are not seen one by
+	 * one, so its deadline runs from the moment the connection waits for the client, and
+	 * stops while the server owes it replies.  Incoming octets do not move it.
+	 */
+	if (!c->base.paused && net_conn_pending(&c->base) == 0 && out_len(c) == 0) {
+		net_conn_msg_begin(&c->base);
+	} else {
+		net_conn_msg_end(&c->base);
+	}
 	if (c->base.closing || c->base.eof || c->base.paused) {
 		bufferevent_disable(c->base.bev, EV_READ);
 	} else {
@@ -979,6 +989,7 @@ net_http_conn_new(struct net_worker *w, struct bufferevent *bev, enum net_stream
 		     filter_acl_match(&set->proxies, (const struct sockaddr *)&c->base.peer);
 	bufferevent_setcb(bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
 	net_conn_set_idle(&c->base, set->tcp_idle);
+	net_conn_msg_begin(&c->base); /* the TLS handshake and the first request */
 	bufferevent_setwatermark(bev, EV_READ, 0, READ_HIGH);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 }

@@ -322,6 +322,9 @@ xfer_detach(struct net_out_query *x)
 	}
 }
 
+/* UDP sockets of this thread's queries (NET_OUT_UDP_MAX); each event base has one thread. */
+static _Thread_local unsigned udp_open;
+
 static void
 xfer_free(struct net_out_query *x)
 {
@@ -333,6 +336,7 @@ xfer_free(struct net_out_query *x)
 	}
 	if (x->fd >= 0) {
 		close(x->fd);
+		udp_open--;
 	}
 	xfer_detach(x);
 	if (x->h2 != NULL) {
@@ -1411,12 +1415,18 @@ net_out_send(struct net_out_peer *p, const uint8_t *q, size_t qlen, unsigned fla
 		x->id = (uint16_t)randombytes_uniform(65536);
 		tdns_put16(x->q, x->id);
 		x->tries = p->o.udp_tries - 1;
+		if (udp_open >= NET_OUT_UDP_MAX) {
+			p->err_status = fmt_err(p->err, CLIENT_ENET,
+						"%u UDP queries already open", udp_open);
+			goto fail;
+		}
 		x->fd = udp_socket(p);
 		if (x->fd < 0) {
 			comm_error(p, p->err, strerror(errno));
 			p->err_status = CLIENT_ENET;
 			goto fail;
 		}
+		udp_open++;
 		x->ev = event_new(p->base, x->fd, EV_READ | EV_PERSIST, udp_read_cb, x);
 		if (x->ev == NULL || event_add(x->ev, NULL) != 0) {
 			p->err_status = fmt_err(p->err, CLIENT_ENET, "out of memory");

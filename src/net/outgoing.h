@@ -85,6 +85,14 @@ typedef void (*net_out_cb)(void *arg, const struct net_out_result *r);
 #define NET_OUT_STREAM 0x1u
 
 /*
+ * UDP queries open at once per thread (each has its own socket on a random port, RFC 5452
+ * §9.2).  Beyond it net_out_send fails at once (CLIENT_ENET), so a flood of queries that miss
+ * the cache cannot take every descriptor of the process (issue 13).  With [recursion]
+ * max-outstanding at its default a worker stays well below it.
+ */
+#define NET_OUT_UDP_MAX 4096
+
+/*
  * A client TLS context: TLS 1.2 at least (RFC 8996), peers verified against ca_file (a PEM
  * bundle) or the system store unless insecure, and sessions kept by the peers for resumption.
  * Returns NULL with OpenSSL's reason in err when the CA certificates cannot be loaded.  Free

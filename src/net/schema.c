@@ -113,7 +113,8 @@ static const struct cfg_key server_tcp_keys[] = {
 	{
 		.key = "tcp-max-connections", .def = "1024",
 		.help = "open TCP connections per worker (1..65535); at the limit a new one closes "
-			"the least recently active idle one, or is refused when none is idle",
+			"the least recently active idle one, else the slowest unfinished one, or is "
+			"refused",
 		.type = CFG_UINT, .min = 1, .max = 65535, .expect = "a number",
 		.offset = offsetof(struct cfg, tcp_max_connections),
 	},

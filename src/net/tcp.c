@@ -78,6 +78,26 @@ static void *conn_keep(const struct net_client *cl);
 static void conn_deliver(void *handle, const uint8_t *msg, size_t len);
 
 /*
+ * Slowloris (issue 13): the deadline of a message runs from its first octet, whatever comes
+ * after.  Plain TCP sees the frame's octets: a new frame begins when one was taken (took) and
+ * octets are left.  DoT sees only whole TLS records, so there the deadline runs from the
+ * moment the connection waits for the client.  It is off while the server owes replies.
+ */
+static void
+message_deadline(struct tcp_conn *c, bool took)
+{
+	struct net_conn *b = &c->base;
+	bool waits = !b->paused && net_conn_pending(b) == 0 && net_conn_out_len(b) == 0;
+	size_t avail = evbuffer_get_length(bufferevent_get_input(b->bev));
+	if (c->transport == STATS_TRANSPORT_DOT ? !waits : (b->paused || avail == 0 || took)) {
+		net_conn_msg_end(b);
+	}
+	if (c->transport == STATS_TRANSPORT_DOT ? waits : (!b->paused && avail > 0)) {
+		net_conn_msg_begin(b);
+	}
+}
+
+/*
  * Answers every complete message in the input buffer (RFC 7766 §6.2.1.1 pipelining), stops
  * reading while too many replies wait for the client, and closes once a connection is done.
  * Returns false if the connection was freed.
@@ -90,9 +110,15 @@ conn_process(struct tcp_conn *c)
 	struct evbuffer *in = bufferevent_get_input(b->bev);
 	struct evbuffer *out = bufferevent_get_output(b->bev);
 	b->paused = false;
+	bool took = false;
 	while (!b->closing) {
 		if (evbuffer_get_length(out) >= NET_TCP_OUT_HIGH) {
 			/* The client does not read its replies: stop reading until it does. */
+			b->paused = true;
+			break;
+		}
+		if (net_conn_pending(b) >= NET_CONN_PENDING_MAX) {
+			/* Issue 13: enough deferred replies; read on as they go out (conn_deliver). */
 			b->paused = true;
 			break;
 		}
@@ -111,6 +137,7 @@ conn_process(struct tcp_conn *c)
 			break;
 		}
 		evbuffer_drain(in, 2);
+		took = true;
 		if (evbuffer_remove(in, w->tcp_in, mlen) != (int)mlen) {
 			b->closing = true;
 			break;
@@ -142,6 +169,7 @@ conn_process(struct tcp_conn *c)
 			}
 		}
 	}
+	message_deadline(c, took);
 	if (b->closing || b->eof) {
 		/* Whatever is left half-sent by the client is never answered. */
 		bufferevent_disable(b->bev, EV_READ);
@@ -182,9 +210,8 @@ static void
 conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct tcp_conn *c = arg;
-	(void)bev;
 	if ((what & BEV_EVENT_CONNECTED) != 0) {
-		/* The TLS handshake of a DoT connection is done. */
+		/* The TLS handshake of a DoT connection is done; its deadline goes on. */
 		c->handshaken = true;
 		return;
 	}
@@ -201,6 +228,15 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		 */
 		c->base.eof = true;
 		(void)conn_process(c);
+		return;
+	}
+	if ((what & BEV_EVENT_TIMEOUT) != 0 && (what & BEV_EVENT_READING) != 0 &&
+	    net_conn_pending(&c->base) > 0) {
+		/*
+		 * RFC 7766 §6.2.3: a connection with queries outstanding is not idle.  Their
+		 * resolution is bounded in time, and an unfinished message by its own deadline.
+		 */
+		bufferevent_enable(bev, EV_READ);
 		return;
 	}
 	/* Errors and the idle timeout (RFC 7766 §6.2.3) close the connection. */
@@ -226,6 +262,10 @@ conn_start(struct net_worker *w, struct bufferevent *bev, enum net_stream_kind k
 	 * never completes (RFC 7858 §3.4 lets servers close idle or stalled sessions).
 	 */
 	net_conn_set_idle(&c->base, w->set->tcp_idle);
+	if (kind == NET_STREAM_DOT) {
+		/* The handshake is the first message: a client that stalls in it leaves. */
+		net_conn_msg_begin(&c->base);
+	}
 	/* Never buffer more than one maximal message plus its length beyond what we parse. */
 	bufferevent_setwatermark(bev, EV_READ, 0, 4 * (2 + DNS_MSG_MAX));
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
@@ -238,11 +278,22 @@ net_tcp_accept_cb(struct evconnlistener *l, int fd, struct sockaddr *sa, int sal
 	struct net_worker *w = nl->w;
 	const struct net_settings *set = w->set;
 	(void)l;
-	/* One limit for all stream kinds; an idle connection of any kind makes room. */
-	if (w->conns.n + w->http_conns.n >= set->tcp_max) {
-		if (net_conn_evict_idle(&w->conns) || net_conn_evict_idle(&w->http_conns)) {
+	/*
+	 * One limit for all stream kinds, closed connections still owed replies included; an
+	 * idle connection of any kind makes room, else the one whose unfinished message began
+	 * first (a slow or stalled client: issue 13).
+	 */
+	if (net_conn_count(&w->conns) + net_conn_count(&w->http_conns) >= set->tcp_max) {
+		struct net_conn *slow = NULL;
+		if (net_conn_evict_idle(&w->conns) || net_conn_evict_idle(&w->http_conns) ||
+		    (slow = net_conn_oldest_incomplete(&w->conns, &w->http_conns)) != NULL) {
+			if (slow != NULL) {
+				net_conn_close(slow);
+			}
 			w->stats.tcp_evicted++;
-		} else {
+		}
+		if (net_conn_count(&w->conns) + net_conn_count(&w->http_conns) >= set->tcp_max) {
+			/* Closed ones still owed replies hold their slots. */
 			w->stats.tcp_refused++;
 			close(fd);
 			return;
@@ -322,5 +373,15 @@ conn_deliver(void *handle, const uint8_t *msg, size_t len)
 	/* Closes a connection that was only waiting for this answer (the write callback will). */
 	if ((b->closing || b->eof) && net_conn_pending(b) == 0 && net_conn_out_len(b) == 0) {
 		net_conn_close(b);
+		return;
+	}
+	if (b->paused && !b->closing && !b->eof && net_conn_pending(b) < NET_CONN_PENDING_MAX &&
+	    net_conn_out_len(b) < NET_TCP_OUT_HIGH) {
+		/*
+		 * Below the cap again: read on from the event loop, not from inside the resolver
+		 * that called us (bufferevent_trigger with deferred callbacks).
+		 */
+		bufferevent_trigger(b->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS |
+						   BEV_TRIG_DEFER_CALLBACKS);
 	}
 }

@@ -4,9 +4,14 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
+#include <time.h>
 
 #include "filter/filter.h"
 #include "query/query_int.h"
+
+struct query_pending;
+TAILQ_HEAD(query_pending_list, query_pending);
 
 /* A worker's query state, beside its listeners (struct query_worker). */
 struct query_worker {
@@ -14,6 +19,8 @@ struct query_worker {
 	const struct zone_set *zs;   /* current zones; replaced only by query_publish_zones */
 	struct resolver_fwd *fwd;    /* the worker's forwarder (issue 4) */
 	bool nsid_asked;             /* issue 14: the current query asked for NSID */
+	/* Issue 13: deferred queries, oldest first, at most [recursion] max-outstanding. */
+	struct query_pending_list outstanding;
 };
 
 /* ------------------------------------------------------------------------------------------ */
@@ -25,6 +32,7 @@ struct query_worker {
 /* One query on the resolver path: what the reply needs, now or when the answer arrives. */
 struct query_pending {
 	struct cache_waiter waiter;
+	TAILQ_ENTRY(query_pending) link; /* in w->outstanding while deferred */
 	struct query_worker *w;
 	struct cache_key key;         /* the name resolved: qname, or the override's target */
 	uint16_t id;
@@ -490,20 +498,80 @@ packet_question(const uint8_t *pkt, size_t len, const uint8_t **qname)
 
 static void pending_done(void *arg, void *result);
 
+#define BUSY_TEXT "server busy: too many outstanding queries"
+#define JOSTLED_TEXT "dropped for newer queries: too many outstanding"
+
+static int64_t
+ms_since(const struct timespec *t0)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)(now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/*
+ * Issue 13, Unbound's jostling: whether one more query may be deferred.  Below
+ * max-outstanding, yes.  At it, the oldest outstanding query makes room if it has run longer
+ * than jostle-timeout (it is answered SERVFAIL with EDE 0 now, and its resolution stops unless
+ * another client waits for it); else the new query is turned away.
+ */
+static bool
+pending_admit(struct query_worker *w)
+{
+	const struct resolver_conf *rc = resolver_fwd_conf(w->fwd);
+	struct query_pending *old = TAILQ_FIRST(&w->outstanding);
+	if (rc == NULL || old == NULL || w->net->stats.outstanding < rc->max_outstanding) {
+		return true;
+	}
+	if (ms_since(&old->start) < (int64_t)rc->jostle_ms ||
+	    !resolver_fwd_cancel(w->fwd, &old->key, &old->waiter)) {
+		w->net->stats.busy_refused++;
+		return false;
+	}
+	w->net->stats.jostled++;
+	struct resolver_result res = {
+		.status = RESOLVER_FAIL,
+		.ede = DNS_EDE_OTHER,
+		.upstream_rcode = -1,
+		.ede_text = JOSTLED_TEXT,
+	};
+	pending_done(old, &res);
+	return true;
+}
+
+/* A reply to p now: rc (REFUSED, SERVFAIL) with EDE (ede, text). */
+static size_t
+reply_error(struct query_pending *p, uint8_t *out, size_t cap, int rc, uint16_t ede,
+	    const char *text, int *rcode)
+{
+	struct dns_build b;
+	pending_start(p, &b, out, cap);
+	dns_build_rcode(&b, rc);
+	dns_build_ede(&b, ede, text);
+	*rcode = rc;
+	return dns_build_finish(&b);
+}
+
 /*
  * Hands a copy of p to the resolver (the iterator, else the forwarder with servers) for
  * p->key; the reply goes to cl when it answers: on its TCP or DoT connection (kept alive by a
  * pending count), through its deliver callback (DoH), or from its UDP socket to its address.
+ * Returns 0 then (*rcode NET_RCODE_DEFERRED, or -1 out of memory), or the length of the
+ * SERVFAIL written into out (cap octets) when the worker has too many queries outstanding.
  */
-static void
-pending_defer(struct query_worker *w, const struct query_pending *p,
-	      const struct net_client *cl, bool tcp, const struct resolver_servers *servers,
-	      bool iterate, int *rcode)
+static size_t
+pending_defer(struct query_worker *w, struct query_pending *p, const struct net_client *cl,
+	      bool tcp, const struct resolver_servers *servers, bool iterate, uint8_t *out,
+	      size_t cap, int *rcode)
 {
+	if (!pending_admit(w)) {
+		/* RFC 8914 §4.1: EDE 0 with a text; no code of the registry says "overloaded". */
+		return reply_error(p, out, cap, DNS_RCODE_SERVFAIL, DNS_EDE_OTHER, BUSY_TEXT, rcode);
+	}
 	struct query_pending *d = malloc(sizeof(*d));
 	if (d == NULL) {
 		*rcode = -1;
-		return;
+		return 0;
 	}
 	*d = *p;
 	d->nsid = w->nsid_asked; /* issue 14 hook */
@@ -523,14 +591,17 @@ pending_defer(struct query_worker *w, const struct query_pending *p,
 	if (d->handle == NULL) {
 		free(d);
 		*rcode = -1;
-		return;
+		return 0;
 	}
+	TAILQ_INSERT_TAIL(&w->outstanding, d, link);
+	w->net->stats.outstanding++;
 	if (iterate) {
 		resolver_iter_query(w->fwd, &d->key, &d->waiter);
 	} else {
 		resolver_fwd_query(w->fwd, &d->key, servers, &d->waiter);
 	}
 	*rcode = NET_RCODE_DEFERRED;
+	return 0;
 }
 
 /*
@@ -624,8 +695,7 @@ aname_query(struct query_worker *w, const uint8_t *pkt, size_t len, uint8_t *out
 				    "ANAME target outside local zones and recursion off", rcode);
 		return true;
 	}
-	pending_defer(w, &p, cl, cl->stream, servers, iterate, rcode);
-	*rlen = 0;
+	*rlen = pending_defer(w, &p, cl, cl->stream, servers, iterate, out, cap, rcode);
 	return true;
 }
 
@@ -636,6 +706,8 @@ pending_done(void *arg, void *result)
 	struct query_pending *p = arg;
 	const struct resolver_result *res = result;
 	struct query_worker *w = p->w;
+	TAILQ_REMOVE(&w->outstanding, p, link);
+	w->net->stats.outstanding--;
 	if (res->status == RESOLVER_SHUTDOWN) {
 		p->deliver(p->handle, NULL, 0);
 		free(p);
@@ -660,17 +732,6 @@ pending_done(void *arg, void *result)
 	free(p);
 }
 
-/* REFUSED with EDE 18: recursion is not offered to this client (RFC 8914 §5.18). */
-static size_t
-refuse_prohibited(struct query_pending *p, uint8_t *out, size_t cap, int *rcode)
-{
-	struct dns_build b;
-	pending_start(p, &b, out, cap);
-	dns_build_rcode(&b, DNS_RCODE_REFUSED);
-	dns_build_ede(&b, DNS_EDE_PROHIBITED, "recursion not allowed");
-	*rcode = DNS_RCODE_REFUSED;
-	return dns_build_finish(&b);
-}
 
 /*
  * In a forwarder zone whose file we serve, the records at qname override what is forwarded
@@ -812,7 +873,9 @@ query_pipeline(struct query_worker *w, const uint8_t *pkt, size_t len, uint8_t *
 		return query_answer_parsed(w->zs, &q, prc, out, cap, tcp, set->udp_max, rcode);
 	}
 	if (cl->peer == NULL || !filter_acl_match(&rc->allow, cl->peer)) {
-		return refuse_prohibited(&p, out, cap, rcode);
+		/* RFC 8914 §5.18: recursion is not offered to this client. */
+		return reply_error(&p, out, cap, DNS_RCODE_REFUSED, DNS_EDE_PROHIBITED,
+				   "recursion not allowed", rcode);
 	}
 	unsigned kflags = (p.do_bit ? CACHE_KEY_DO : 0) | ((q.flags & DNS_FLAG_CD) ? CACHE_KEY_CD : 0);
 	cache_key_init(&p.key, target, q.qtype, q.qclass, kflags);
@@ -830,8 +893,7 @@ query_pipeline(struct query_worker *w, const uint8_t *pkt, size_t len, uint8_t *
 		w->net->qkind = STATS_KIND_CACHED;
 		return rlen;
 	}
-	pending_defer(w, &p, cl, tcp, servers, iterate, rcode);
-	return 0;
+	return pending_defer(w, &p, cl, tcp, servers, iterate, out, cap, rcode);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -846,6 +908,7 @@ worker_new(void *arg, struct net_worker *nw)
 		return NULL;
 	}
 	w->net = nw;
+	TAILQ_INIT(&w->outstanding);
 	w->fwd = resolver_fwd_new(nw->base, nw->id);
 	if (w->fwd == NULL) {
 		free(w);

@@ -121,6 +121,13 @@ cache_key_init(struct cache_key *k, const uint8_t *qname, uint16_t qtype, uint16
 	k->qclass = qclass;
 }
 
+bool
+cache_key_eq(const struct cache_key *a, const struct cache_key *b)
+{
+	return a->name_len == b->name_len && a->flags == b->flags && a->qtype == b->qtype &&
+	       a->qclass == b->qclass && memcmp(a->name, b->name, a->name_len) == 0;
+}
+
 int64_t
 cache_now(void)
 {
@@ -997,9 +1004,7 @@ inflight_slot(struct shard *s, uint64_t h, const struct cache_key *k)
 	struct inflight **pp = &s->inflight[h & (INFLIGHT_BUCKETS - 1)];
 	while (*pp != NULL) {
 		const struct inflight *f = *pp;
-		if (f->hash == h && f->key.qtype == k->qtype && f->key.qclass == k->qclass &&
-		    f->key.flags == k->flags && f->key.name_len == k->name_len &&
-		    memcmp(f->key.name, k->name, k->name_len) == 0) {
+		if (f->hash == h && cache_key_eq(&f->key, k)) {
 			break;
 		}
 		pp = &(*pp)->next;
@@ -1058,6 +1063,27 @@ cache_inflight_end(struct cache *c, const struct cache_key *k)
 	pthread_mutex_unlock(&s->lock);
 	free(f);
 	return list;
+}
+
+struct cache_waiter *
+cache_inflight_pop(struct cache *c, const struct cache_key *k)
+{
+	uint64_t nh = name_hash(c, k->name);
+	uint64_t h = key_hash(nh, k);
+	struct shard *s = shard_of(c, nh);
+	struct cache_waiter *w = NULL;
+	pthread_mutex_lock(&s->lock);
+	struct inflight *f = *inflight_slot(s, h, k);
+	if (f != NULL && f->head != NULL) {
+		w = f->head;
+		f->head = w->next;
+		if (f->head == NULL) {
+			f->tail = &f->head;
+		}
+		w->next = NULL;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return w;
 }
 
 bool

@@ -374,6 +374,8 @@ resolver_conf_new(const struct cfg *c, const struct zone_set *zs, struct cache *
 	rc->forward_mode = c->forward_mode;
 	rc->timeout_ms = c->forward_timeout ? c->forward_timeout : 2000;
 	rc->prefetch = c->cache_prefetch != 0;
+	rc->max_outstanding = c->max_outstanding ? c->max_outstanding : 1024;
+	rc->jostle_ms = c->jostle_timeout;
 	rc->cache = cache;
 	rc->fwd_sig = resolver_fwd_signature(zs);
 	char msg[256];

@@ -41,6 +41,12 @@ void iter_query(struct it_state *s, struct resolver_conf *conf, unsigned wid,
 		const struct cache_key *k, struct cache_waiter *w);
 
 /*
+ * resolver_fwd_cancel for the iterator's requests: ikey is the in-flight key (with the
+ * worker's bits); true when w was taken back.
+ */
+bool iter_cancel(struct it_state *s, const struct cache_key *ikey, struct cache_waiter *w);
+
+/*
  * The next name to send under RFC 9156 §3: the ancestor of qname with one label more than
  * base (the zone cut, or the last minimised name sent), written into out.  Returns false (out
  * = qname) when base is qname already or not an ancestor of it.

@@ -1571,6 +1571,32 @@ iter_state_free(struct it_state *s)
 	free(s);
 }
 
+bool
+iter_cancel(struct it_state *s, const struct cache_key *ikey, struct cache_waiter *w)
+{
+	struct it_req *r;
+	LIST_FOREACH(r, &s->reqs, link) {
+		if (r->inflight && cache_key_eq(&r->ikey, ikey) &&
+		    cache_inflight_cancel(r->conf->cache, ikey, w)) {
+			return true;
+		}
+		if (r->first != w) {
+			continue;
+		}
+		r->first = r->inflight ? cache_inflight_pop(r->conf->cache, &r->ikey) : NULL;
+		if (r->first == NULL) {
+			/* Nobody else waits: the whole resolution stops (its tasks, exchanges, timers). */
+			LIST_REMOVE(r, link);
+			if (r->inflight) {
+				(void)cache_inflight_end(r->conf->cache, &r->ikey);
+			}
+			req_free(r);
+		}
+		return true;
+	}
+	return false;
+}
+
 void
 iter_query(struct it_state *s, struct resolver_conf *conf, unsigned wid,
 	   const struct cache_key *k, struct cache_waiter *w)

@@ -74,6 +74,9 @@ struct cache_key {
 void cache_key_init(struct cache_key *k, const uint8_t *qname, uint16_t qtype, uint16_t qclass,
 		    unsigned flags);
 
+/* Whether a and b are the same key (name, type, class and flags). */
+bool cache_key_eq(const struct cache_key *a, const struct cache_key *b);
+
 /* CLOCK_MONOTONIC in whole seconds: the "now" to pass to the functions below in production. */
 int64_t cache_now(void);
 
@@ -258,6 +261,12 @@ struct cache_waiter *cache_inflight_end(struct cache *c, const struct cache_key 
 /* Removes w from k's waiter list (a client that gave up); true if it was queued. */
 bool cache_inflight_cancel(struct cache *c, const struct cache_key *k, struct cache_waiter *w);
 
+/*
+ * Removes and returns the first waiter queued on k's record (NULL if none or no record): the
+ * one that takes over when the query's own waiter gives up (resolver_fwd_cancel).
+ */
+struct cache_waiter *cache_inflight_pop(struct cache *c, const struct cache_key *k);
+
 /* ------------------------------------------------------------------------------------------ */
 /* Forwarder (forward.c, upstream.c; added by the forwarder helper, issue 4).                  */
 /*                                                                                             */
@@ -378,6 +387,8 @@ struct resolver_conf {
 	void *tls_ctx;            /* SSL_CTX for tls:// servers, NULL when none */
 	char *fwd_sig;            /* the FWD records it was built from (resolver_fwd_signature) */
 	struct resolver_iter_conf *iter; /* mode recursive: the iterator's settings, else NULL */
+	unsigned max_outstanding; /* client queries a worker resolves at once (issue 13) */
+	unsigned jostle_ms;       /* age after which the oldest may be dropped for a new one */
 	struct resolver_stubs *stubs; /* the daemon's stub zones (borrowed, outlives every conf;
 					 set by the daemon before publishing), or NULL */
 };
@@ -470,6 +481,17 @@ struct resolver_conf *resolver_fwd_conf(const struct resolver_fwd *f);
  */
 void resolver_fwd_query(struct resolver_fwd *f, const struct cache_key *k,
 			const struct resolver_servers *servers, struct cache_waiter *w);
+
+/*
+ * Takes waiter w, given earlier with k to resolver_fwd_query or resolver_iter_query, back
+ * (a client jostled out by a newer one, issue 13): true when w was found and will never be
+ * called.  A queued waiter is unlinked; the waiter a request runs for hands the request to the
+ * next one queued, and a request left without waiters is stopped (its exchanges cancelled, its
+ * sockets closed), so that the work of a query given up ends with it.  False when w is not
+ * known (already being answered): it will still be called.  Worker thread only.
+ */
+bool resolver_fwd_cancel(struct resolver_fwd *f, const struct cache_key *k,
+			 struct cache_waiter *w);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Iterator (iterate.c; issue 5): resolution from the root on the worker's event base.        */

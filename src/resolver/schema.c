@@ -101,6 +101,23 @@ static const struct cfg_key recursion_keys[] = {
 		.offset = offsetof(struct cfg, max_time_ms),
 	},
 	{
+		/* Unbound's num-queries-per-thread; BIND's recursive-clients. */
+		.key = "max-outstanding", .def = "1024",
+		.help = "client queries each worker resolves at once (1..65536); when full, the "
+			"oldest is dropped if older than jostle-timeout, else the new one (SERVFAIL, "
+			"EDE 0)",
+		.type = CFG_UINT, .min = 1, .max = 65536, .expect = "a number of queries",
+		.offset = offsetof(struct cfg, max_outstanding),
+	},
+	{
+		/* Unbound's jostle-timeout. */
+		.key = "jostle-timeout", .def = "200",
+		.help = "milliseconds after which the oldest outstanding query may make room for a "
+			"new one when max-outstanding is reached (0..120000)",
+		.type = CFG_UINT, .min = 0, .max = 120000, .expect = "a number of milliseconds",
+		.offset = offsetof(struct cfg, jostle_timeout),
+	},
+	{
 		.key = "case-randomisation", .def = "no",
 		.help = "yes: randomise the case of names sent to other servers (0x20) and require "
 			"answers to echo it exactly",

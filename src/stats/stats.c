@@ -139,6 +139,9 @@ stats_counters_add(struct stats_counters *a, const struct stats_counters *b)
 	a->tls_accepted += b->tls_accepted;
 	a->tls_failed += b->tls_failed;
 	a->http_errors += b->http_errors;
+	a->outstanding += b->outstanding;
+	a->jostled += b->jostled;
+	a->busy_refused += b->busy_refused;
 	for (size_t i = 0; i < STATS_RCODES; i++) {
 		a->rcode[i] += b->rcode[i];
 	}
@@ -853,7 +856,7 @@ stats_recorder_json(const struct stats_recorder *r)
 	r->src.totals(r->src.arg, &now);
 
 	json_t *totals = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
-				   " s:I, s:f}",
+				   " s:I, s:I, s:I, s:I, s:f}",
 				   "queries", (json_int_t)now.queries,
 				   "udp", (json_int_t)now.udp,
 				   "tcp", (json_int_t)now.tcp,
@@ -867,6 +870,9 @@ stats_recorder_json(const struct stats_recorder *r)
 				   "tcp_accepted", (json_int_t)now.tcp_accepted,
 				   "tcp_refused", (json_int_t)now.tcp_refused,
 				   "tcp_evicted", (json_int_t)now.tcp_evicted,
+				   "outstanding", (json_int_t)now.outstanding,
+				   "jostled", (json_int_t)now.jostled,
+				   "busy_refused", (json_int_t)now.busy_refused,
 				   "qps", stats_recorder_qps(r));
 	json_t *per_second = json_array();
 	for (size_t i = 0; i < r->nsec; i++) {

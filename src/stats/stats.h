@@ -37,6 +37,9 @@ struct stats_counters {
 	uint64_t tls_accepted;    /* DoT and DoH connections accepted (also in tcp_accepted) */
 	uint64_t tls_failed;      /* TLS handshakes that failed */
 	uint64_t http_errors;     /* DoH requests answered with an HTTP error status */
+	uint64_t outstanding;     /* client queries being resolved now (a gauge; issue 13) */
+	uint64_t jostled;         /* outstanding queries dropped for newer ones (SERVFAIL) */
+	uint64_t busy_refused;    /* new queries turned away, the worker full (SERVFAIL) */
 	uint64_t rcode[STATS_RCODES];
 	uint64_t qtype[STATS_QTYPES]; /* answered queries by the type of their question */
 };
