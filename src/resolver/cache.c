@@ -1086,6 +1086,27 @@ cache_inflight_pop(struct cache *c, const struct cache_key *k)
 	return w;
 }
 
+enum cache_take_back
+cache_inflight_take_back(struct cache *c, const struct cache_key *rkey,
+			 struct cache_waiter **first, const struct cache_key *k,
+			 struct cache_waiter *w)
+{
+	if (c != NULL && cache_key_eq(rkey, k) && cache_inflight_cancel(c, k, w)) {
+		return CACHE_TAKE_OK; /* queued behind another client's query: simply unlinked */
+	}
+	if (*first != w) {
+		return CACHE_TAKE_NONE;
+	}
+	*first = c != NULL ? cache_inflight_pop(c, rkey) : NULL;
+	if (*first != NULL) {
+		return CACHE_TAKE_OK;
+	}
+	if (c != NULL) {
+		(void)cache_inflight_end(c, rkey);
+	}
+	return CACHE_TAKE_LAST;
+}
+
 bool
 cache_inflight_cancel(struct cache *c, const struct cache_key *k, struct cache_waiter *w)
 {

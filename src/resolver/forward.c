@@ -477,23 +477,16 @@ resolver_fwd_cancel(struct resolver_fwd *f, const struct cache_key *k, struct ca
 	ikey.flags = (uint8_t)(ikey.flags | ((f->wid & 0x3fu) << 2));
 	struct fwd_req *r;
 	LIST_FOREACH(r, &f->reqs, link) {
-		if (r->inflight && cache_key_eq(&r->ikey, &ikey) &&
-		    cache_inflight_cancel(r->conf->cache, &ikey, w)) {
-			return true; /* queued behind another client's query: simply unlinked */
-		}
-		if (r->first != w) {
-			continue;
-		}
-		r->first = r->inflight ? cache_inflight_pop(r->conf->cache, &r->ikey) : NULL;
-		if (r->first == NULL) {
+		enum cache_take_back t = cache_inflight_take_back(
+			r->inflight ? r->conf->cache : NULL, &r->ikey, &r->first, &ikey, w);
+		if (t == CACHE_TAKE_LAST) {
 			/* Nobody else waits: stop the exchanges now (the sockets close with them). */
 			LIST_REMOVE(r, link);
-			if (r->inflight) {
-				(void)cache_inflight_end(r->conf->cache, &r->ikey);
-			}
 			req_free(r);
 		}
-		return true;
+		if (t != CACHE_TAKE_NONE) {
+			return true;
+		}
 	}
 	return iter_cancel(f->iter, &ikey, w);
 }

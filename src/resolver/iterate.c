@@ -1576,23 +1576,16 @@ iter_cancel(struct it_state *s, const struct cache_key *ikey, struct cache_waite
 {
 	struct it_req *r;
 	LIST_FOREACH(r, &s->reqs, link) {
-		if (r->inflight && cache_key_eq(&r->ikey, ikey) &&
-		    cache_inflight_cancel(r->conf->cache, ikey, w)) {
-			return true;
-		}
-		if (r->first != w) {
-			continue;
-		}
-		r->first = r->inflight ? cache_inflight_pop(r->conf->cache, &r->ikey) : NULL;
-		if (r->first == NULL) {
+		enum cache_take_back t = cache_inflight_take_back(
+			r->inflight ? r->conf->cache : NULL, &r->ikey, &r->first, ikey, w);
+		if (t == CACHE_TAKE_LAST) {
 			/* Nobody else waits: the whole resolution stops (its tasks, exchanges, timers). */
 			LIST_REMOVE(r, link);
-			if (r->inflight) {
-				(void)cache_inflight_end(r->conf->cache, &r->ikey);
-			}
 			req_free(r);
 		}
-		return true;
+		if (t != CACHE_TAKE_NONE) {
+			return true;
+		}
 	}
 	return false;
 }

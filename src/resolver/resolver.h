@@ -267,6 +267,22 @@ bool cache_inflight_cancel(struct cache *c, const struct cache_key *k, struct ca
  */
 struct cache_waiter *cache_inflight_pop(struct cache *c, const struct cache_key *k);
 
+/* What cache_inflight_take_back did. */
+enum cache_take_back {
+	CACHE_TAKE_NONE = 0,  /* w is not this request's */
+	CACHE_TAKE_OK = 1,    /* w taken back; the request goes on for its other waiters */
+	CACHE_TAKE_LAST = 2,  /* w was its last waiter: record ended, the caller stops the request */
+};
+
+/*
+ * For a request under in-flight key rkey (c NULL: the request has no record) whose own waiter
+ * is *first: takes waiter w of key k back.  A w queued on the record is unlinked; w == *first
+ * is replaced by the first queued waiter, and with none the record is ended.
+ */
+enum cache_take_back cache_inflight_take_back(struct cache *c, const struct cache_key *rkey,
+					      struct cache_waiter **first,
+					      const struct cache_key *k, struct cache_waiter *w);
+
 /* ------------------------------------------------------------------------------------------ */
 /* Forwarder (forward.c, upstream.c; added by the forwarder helper, issue 4).                  */
 /*                                                                                             */

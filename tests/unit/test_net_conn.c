@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests for src/net/conn.c: the stream-connection base's LRU set and reference counts. */
+/* Unit tests for src/net/conn.c: the stream-connection base's LRU set, reference counts, limits. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -185,6 +185,54 @@ test_queued_output_is_not_idle(void **state)
 	assert_false(net_conn_evict_idle(&f->set));
 }
 
+/* Issue 13: closing with replies pending does not free the connection's slot. */
+static void
+test_closed_connection_counts_until_its_last_reply(void **state)
+{
+	struct fixture *f = *state;
+	struct test_conn *a = make_conn(f), *b = make_conn(f);
+	net_conn_ref(&a->base);
+	net_conn_ref(&a->base);
+	assert_int_equal(net_conn_count(&f->set), 2);
+	net_conn_close(&a->base);
+	net_conn_close(&b->base);
+	assert_int_equal(f->set.n, 0);
+	assert_int_equal(net_conn_count(&f->set), 1); /* a still owes two replies */
+	net_conn_unref(&a->base);
+	assert_int_equal(net_conn_count(&f->set), 1);
+	net_conn_unref(&a->base);
+	assert_int_equal(net_conn_count(&f->set), 0);
+	assert_int_equal(f->freed, 2);
+}
+
+/* Issue 13: the deadline of a message runs from its first octet and is not moved after. */
+static void
+test_message_deadline_closes_a_slow_connection_and_is_not_rearmed(void **state)
+{
+	struct fixture *f = *state;
+	struct test_conn *slow = make_conn(f), *done = make_conn(f), *later = make_conn(f);
+	net_conn_set_idle(&slow->base, 1);
+	net_conn_set_idle(&done->base, 1);
+	net_conn_set_idle(&later->base, 1);
+	assert_null(net_conn_oldest_incomplete(&f->set, NULL));
+	net_conn_msg_begin(&slow->base);
+	net_conn_msg_begin(&done->base);
+	struct timespec first = slow->base.msg_start;
+	net_conn_msg_begin(&slow->base); /* more octets of the same message */
+	assert_int_equal(slow->base.msg_start.tv_nsec, first.tv_nsec);
+	net_conn_msg_end(&done->base);   /* its message completed */
+	net_conn_msg_begin(&later->base);
+	assert_ptr_equal(net_conn_oldest_incomplete(&f->set, NULL), &slow->base);
+	/* After a second the unfinished messages' connections are closed; the other stays. */
+	struct timeval tv = { .tv_sec = 1, .tv_usec = 500000 };
+	event_base_loopexit(f->base, &tv);
+	event_base_dispatch(f->base);
+	assert_int_equal(f->freed, 2);
+	assert_int_equal(f->set.n, 1);
+	assert_ptr_equal(TAILQ_FIRST(&f->set.list), &done->base);
+	assert_null(net_conn_oldest_incomplete(&f->set, NULL));
+}
+
 #define TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -196,6 +244,8 @@ main(void)
 		TEST(test_open_connection_survives_its_replies),
 		TEST(test_evict_takes_the_least_recently_active_idle_connection),
 		TEST(test_queued_output_is_not_idle),
+		TEST(test_closed_connection_counts_until_its_last_reply),
+		TEST(test_message_deadline_closes_a_slow_connection_and_is_not_rearmed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1061,6 +1061,40 @@ test_inflight_coalesces_identical_queries(void **state)
 	cache_free(c); /* frees the open record */
 }
 
+/* A request's waiter given up (issue 13 jostling): a queued one takes over, or the record ends. */
+static void
+test_inflight_take_back_hands_the_request_on_or_ends_it(void **state)
+{
+	(void)state;
+	struct cache *c = cache_new(1 << 20, 4, 0, 86400, 3600, 0);
+	struct cache_key k, other;
+	key(&k, "www.example.com.", DNS_TYPE_A, 0);
+	key(&other, "www.example.net.", DNS_TYPE_A, 0);
+	struct cache_waiter own = { 0 }, q1 = { 0 }, q2 = { 0 }, stranger = { 0 };
+	struct cache_waiter *first = &own;
+	assert_true(cache_inflight_begin(c, &k, &own));
+	assert_false(cache_inflight_begin(c, &k, &q1));
+	assert_false(cache_inflight_begin(c, &k, &q2));
+	/* Not this request's waiter, nor its key's. */
+	assert_int_equal(cache_inflight_take_back(c, &k, &first, &other, &stranger),
+			 CACHE_TAKE_NONE);
+	assert_int_equal(cache_inflight_take_back(c, &k, &first, &k, &stranger), CACHE_TAKE_NONE);
+	/* A queued waiter is unlinked; the request's own is replaced by the first queued. */
+	assert_int_equal(cache_inflight_take_back(c, &k, &first, &k, &q2), CACHE_TAKE_OK);
+	assert_int_equal(cache_inflight_take_back(c, &k, &first, &k, &own), CACHE_TAKE_OK);
+	assert_ptr_equal(first, &q1);
+	assert_int_equal(stats(c).inflight, 1);
+	/* The last one: the record is ended, the caller stops the request. */
+	assert_int_equal(cache_inflight_take_back(c, &k, &first, &k, &q1), CACHE_TAKE_LAST);
+	assert_null(first);
+	assert_int_equal(stats(c).inflight, 0);
+	/* Without a record (out of memory at begin), only the request's own waiter is known. */
+	first = &own;
+	assert_int_equal(cache_inflight_take_back(NULL, &k, &first, &k, &own), CACHE_TAKE_LAST);
+	assert_null(cache_inflight_pop(c, &k));
+	cache_free(c);
+}
+
 /* ---- threads ------------------------------------------------------------------------------ */
 
 struct worker {
@@ -1216,6 +1250,7 @@ main(void)
 		cmocka_unit_test(test_flush_removes_everything),
 		cmocka_unit_test(test_walk_lists_live_entries_at_or_below_a_name),
 		cmocka_unit_test(test_inflight_coalesces_identical_queries),
+		cmocka_unit_test(test_inflight_take_back_hands_the_request_on_or_ends_it),
 		cmocka_unit_test(test_four_threads_store_and_look_up_concurrently),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
