@@ -21,6 +21,8 @@ struct query_worker {
 	bool nsid_asked;             /* issue 14: the current query asked for NSID */
 	/* Issue 13: deferred queries, oldest first, at most [recursion] max-outstanding. */
 	struct query_pending_list outstanding;
+	unsigned noutstanding;
+	bool jostling;               /* answering a jostled query (its transport may ask more) */
 };
 
 /* ------------------------------------------------------------------------------------------ */
@@ -520,10 +522,11 @@ pending_admit(struct query_worker *w)
 {
 	const struct resolver_conf *rc = resolver_fwd_conf(w->fwd);
 	struct query_pending *old = TAILQ_FIRST(&w->outstanding);
-	if (rc == NULL || old == NULL || w->net->stats.outstanding < rc->max_outstanding) {
+	if (rc == NULL || old == NULL || w->noutstanding < rc->max_outstanding) {
 		return true;
 	}
-	if (ms_since(&old->start) < (int64_t)rc->jostle_ms ||
+	/* Not while answering a jostled query: its transport may read more (DoH) right away. */
+	if (w->jostling || ms_since(&old->start) < (int64_t)rc->jostle_ms ||
 	    !resolver_fwd_cancel(w->fwd, &old->key, &old->waiter)) {
 		w->net->stats.busy_refused++;
 		return false;
@@ -535,7 +538,14 @@ pending_admit(struct query_worker *w)
 		.upstream_rcode = -1,
 		.ede_text = JOSTLED_TEXT,
 	};
+	w->jostling = true;
 	pending_done(old, &res);
+	w->jostling = false;
+	/* A query its transport read meanwhile may have taken the slot. */
+	if (w->noutstanding >= rc->max_outstanding) {
+		w->net->stats.busy_refused++;
+		return false;
+	}
 	return true;
 }
 
@@ -594,7 +604,7 @@ pending_defer(struct query_worker *w, struct query_pending *p, const struct net_
 		return 0;
 	}
 	TAILQ_INSERT_TAIL(&w->outstanding, d, link);
-	w->net->stats.outstanding++;
+	w->net->stats.outstanding = ++w->noutstanding;
 	if (iterate) {
 		resolver_iter_query(w->fwd, &d->key, &d->waiter);
 	} else {
@@ -707,7 +717,7 @@ pending_done(void *arg, void *result)
 	const struct resolver_result *res = result;
 	struct query_worker *w = p->w;
 	TAILQ_REMOVE(&w->outstanding, p, link);
-	w->net->stats.outstanding--;
+	w->net->stats.outstanding = --w->noutstanding;
 	if (res->status == RESOLVER_SHUTDOWN) {
 		p->deliver(p->handle, NULL, 0);
 		free(p);

@@ -22,6 +22,9 @@ import urllib.request
 import dns.message
 import dns.query
 import dns.rcode
+import h2.config
+import h2.connection
+import h2.events
 import pytest
 
 from conftest import server_with_ports
@@ -297,16 +300,67 @@ def test_tcp_pipeline_of_40000_queries_stays_bounded(any_target):
     assert t["outstanding"] <= 1024
 
 
+def h2_flood(port, deadline, base):
+    """One HTTP/2 connection that keeps 100 DoH queries for random names open until the
+    deadline, as the abusing client (X-Real-IP through the trusted-proxy listener)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=1)
+    conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+    conn.initiate_connection()
+    n = 0
+
+    def open_stream():
+        nonlocal n
+        w = random_query(base + n)[2:]
+        n += 1
+        arg = base64.urlsafe_b64encode(w).rstrip(b"=").decode()
+        conn.send_headers(conn.get_next_available_stream_id(),
+                          [(":method", "GET"), (":scheme", "http"), (":authority", "x"),
+                           (":path", "/dns-query?dns=" + arg), ("x-real-ip", ABUSER)],
+                          end_stream=True)
+
+    try:
+        for _ in range(100):
+            open_stream()
+        while time.monotonic() < deadline:
+            s.sendall(conn.data_to_send())
+            try:
+                data = s.recv(65536)
+            except socket.timeout:
+                continue
+            if not data:
+                return
+            for ev in conn.receive_data(data):
+                if isinstance(ev, (h2.events.StreamEnded, h2.events.StreamReset)):
+                    open_stream()
+                elif isinstance(ev, h2.events.DataReceived):
+                    conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+    except Exception:  # noqa: BLE001 - the server may close an abusive connection
+        pass
+    finally:
+        s.close()
+
+
 def test_many_pipelining_connections_are_bounded_by_max_outstanding(target):
-    """200 connections pipeline 200 queries each: the worker resolves at most max-outstanding
-    at once, jostling the oldest (or turning new ones away) beyond it."""
+    """200 TCP connections pipeline 200 queries each and 10 HTTP/2 connections keep 100 DoH
+    queries open: the worker resolves at most max-outstanding at once, jostling the oldest
+    (or turning new ones away) beyond it."""
     conns = []
     for c in range(200):
         s = abuser_socket()
         s.connect(("127.0.0.1", target.srv.port))
         conns.append({"sock": s, "data": b"".join(random_query(c * 1000 + i)
                                                   for i in range(200)), "pos": 0})
-    t = flood(target, lambda deadline: pump(conns, deadline))
+
+    def body(deadline):
+        h2s = [threading.Thread(target=h2_flood, args=(target.http_port, deadline, i << 20),
+                                daemon=True) for i in range(1, 11)]
+        for t in h2s:
+            t.start()
+        pump(conns, deadline)
+        for t in h2s:
+            t.join(timeout=30)
+
+    t = flood(target, body)
     for c in conns:
         c["sock"].close()
     print("connections: stats %s" % t)
