@@ -182,6 +182,7 @@ struct net_worker {
 	unsigned id;
 	pthread_t thread;
 	bool started;
+	bool stopping;             /* being freed: its event loop runs no more */
 	struct event_base *base;
 	struct event *switch_ev;   /* activated by net_server_run_all from the main thread */
 	struct net_udp *udp;       /* one per listen address */

@@ -229,6 +229,7 @@ static void
 worker_free(struct net_worker *w)
 {
 	/* First: deferred replies still hold connections, which then close normally. */
+	w->stopping = true;
 	if (w->qctx != NULL) {
 		w->handler->worker_free(w->qctx);
 		w->qctx = NULL;

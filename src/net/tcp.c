@@ -375,11 +375,12 @@ conn_deliver(void *handle, const uint8_t *msg, size_t len)
 		net_conn_close(b);
 		return;
 	}
-	if (b->paused && !b->closing && !b->eof && net_conn_pending(b) < NET_CONN_PENDING_MAX &&
-	    net_conn_out_len(b) < NET_TCP_OUT_HIGH) {
+	if (b->paused && !b->closing && !b->eof && !c->w->stopping &&
+	    net_conn_pending(b) < NET_CONN_PENDING_MAX && net_conn_out_len(b) < NET_TCP_OUT_HIGH) {
 		/*
 		 * Below the cap again: read on from the event loop, not from inside the resolver
-		 * that called us (bufferevent_trigger with deferred callbacks).
+		 * that called us (bufferevent_trigger with deferred callbacks, which hold the
+		 * bufferevent until they run: never once the loop has stopped).
 		 */
 		bufferevent_trigger(b->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS |
 						   BEV_TRIG_DEFER_CALLBACKS);

@@ -33,6 +33,9 @@ from helpers import cli_ok, lock_file
 SECONDS = float(os.environ.get("ABUSE_SECONDS", "8"))
 BOUND_RSS_GROWTH = 64 * 1024 * 1024
 BOUND_FDS = 2000
+# The good client's patience per query: the floods keep the one worker busy, the more so in a
+# sanitizer build on a loaded machine.
+GOOD_TIMEOUT = 4
 ABUSER = "127.0.0.2"
 ZONE = ("$ORIGIN good.test.\n$TTL 300\n@ SOA ns h 1 60 60 600 60\n@ NS ns\n"
         "ns A 127.0.0.1\nwww A 192.0.2.1\n")
@@ -187,14 +190,14 @@ class GoodClient(threading.Thread):
         q = dns.message.make_query("www.good.test.", "A")
         srv = self.target.srv
         if how == "udp":
-            r = dns.query.udp(q, "127.0.0.1", port=srv.port, timeout=2)
+            r = dns.query.udp(q, "127.0.0.1", port=srv.port, timeout=GOOD_TIMEOUT)
         elif how == "tcp":
-            r = dns.query.tcp(q, "127.0.0.1", port=srv.port, timeout=2)
+            r = dns.query.tcp(q, "127.0.0.1", port=srv.port, timeout=GOOD_TIMEOUT)
         else:
             q.id = 0
             arg = base64.urlsafe_b64encode(q.to_wire()).rstrip(b"=").decode()
             url = "http://127.0.0.1:%d/dns-query?dns=%s" % (self.target.http_port, arg)
-            with urllib.request.urlopen(url, timeout=2) as resp:
+            with urllib.request.urlopen(url, timeout=GOOD_TIMEOUT) as resp:
                 r = dns.message.from_wire(resp.read())
         return r.rcode() == dns.rcode.NOERROR and len(r.answer) == 1
 
@@ -218,9 +221,9 @@ class GoodClient(threading.Thread):
     def check(self):
         print("good client answered %s, failed %s" % (self.ok, self.failed))
         for how in self.ok:
-            assert self.ok[how] >= 3, (how, self.ok, self.failed)
+            assert self.ok[how] >= 2, (how, self.ok, self.failed)
             # A loaded machine may lose one now and then; a starved client loses most.
-            assert self.failed[how] <= max(2, self.ok[how] // 10), (how, self.ok, self.failed)
+            assert self.failed[how] <= max(1, self.ok[how] // 5), (how, self.ok, self.failed)
 
 
 def random_query(i):
