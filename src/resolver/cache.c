@@ -1045,15 +1045,23 @@ cache_inflight_begin(struct cache *c, const struct cache_key *k, struct cache_wa
 	return first;
 }
 
+/* k's shard, locked (*sp: the caller unlocks it), and the slot of k's in-flight record. */
+static struct inflight **
+inflight_locked(struct cache *c, const struct cache_key *k, struct shard **sp)
+{
+	uint64_t nh = name_hash(c, k->name);
+	struct shard *s = shard_of(c, nh);
+	pthread_mutex_lock(&s->lock);
+	*sp = s;
+	return inflight_slot(s, key_hash(nh, k), k);
+}
+
 struct cache_waiter *
 cache_inflight_end(struct cache *c, const struct cache_key *k)
 {
-	uint64_t nh = name_hash(c, k->name);
-	uint64_t h = key_hash(nh, k);
-	struct shard *s = shard_of(c, nh);
 	struct cache_waiter *list = NULL;
-	pthread_mutex_lock(&s->lock);
-	struct inflight **pp = inflight_slot(s, h, k);
+	struct shard *s;
+	struct inflight **pp = inflight_locked(c, k, &s);
 	struct inflight *f = *pp;
 	if (f != NULL) {
 		*pp = f->next;
@@ -1068,12 +1076,9 @@ cache_inflight_end(struct cache *c, const struct cache_key *k)
 struct cache_waiter *
 cache_inflight_pop(struct cache *c, const struct cache_key *k)
 {
-	uint64_t nh = name_hash(c, k->name);
-	uint64_t h = key_hash(nh, k);
-	struct shard *s = shard_of(c, nh);
 	struct cache_waiter *w = NULL;
-	pthread_mutex_lock(&s->lock);
-	struct inflight *f = *inflight_slot(s, h, k);
+	struct shard *s;
+	struct inflight *f = *inflight_locked(c, k, &s);
 	if (f != NULL && f->head != NULL) {
 		w = f->head;
 		f->head = w->next;
@@ -1110,12 +1115,9 @@ cache_inflight_take_back(struct cache *c, const struct cache_key *rkey,
 bool
 cache_inflight_cancel(struct cache *c, const struct cache_key *k, struct cache_waiter *w)
 {
-	uint64_t nh = name_hash(c, k->name);
-	uint64_t h = key_hash(nh, k);
-	struct shard *s = shard_of(c, nh);
 	bool found = false;
-	pthread_mutex_lock(&s->lock);
-	struct inflight *f = *inflight_slot(s, h, k);
+	struct shard *s;
+	struct inflight *f = *inflight_locked(c, k, &s);
 	if (f != NULL) {
 		for (struct cache_waiter **wp = &f->head; *wp != NULL; wp = &(*wp)->next) {
 			if (*wp == w) {
