@@ -428,6 +428,16 @@ def send_dns_tcp(conn, wire):
     conn.sendall(struct.pack("!H", len(wire)) + wire)
 
 
+def closed_by_peer(sock):
+    """True when the server closes sock (EOF or reset) before the deadline, with no data."""
+    try:
+        return sock.recv(1024) == b""
+    except ConnectionResetError:
+        return True
+    except (socket.timeout, TimeoutError):
+        return False
+
+
 # ---- tdns-cli --json against a test's server, zone files --------------------------------------
 
 def cli_json(srv, *args):

@@ -14,7 +14,7 @@ import dns.name
 import dns.rcode
 import pytest
 
-from helpers import cli_ok, send_dns_tcp
+from helpers import cli_ok, closed_by_peer, send_dns_tcp
 
 ZONE = ("$ORIGIN good.test.\n$TTL 300\n@ SOA ns h 1 60 60 600 60\n@ NS ns\nns A 127.0.0.1\n"
         "www A 192.0.2.1\n")
@@ -116,14 +116,29 @@ def test_closed_connections_with_replies_pending_still_count_against_the_limit(m
     # Four closed connections still owe replies: a fifth is turned away at once.
     s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
     send_dns_tcp(s, query_wire("www.good.test."))
-    s.settimeout(10)
-    try:
-        data = s.recv(2)
-    except (ConnectionResetError, socket.timeout):
-        data = b""
-    assert data == b""
+    assert closed_by_peer(s)
     s.close()
     wait_for(lambda: totals(srv)["tcp_refused"] >= 1, 20, "the refusal counted")
+
+
+def test_limit_plus_one_is_refused_when_every_connection_waits_for_replies(make_server,
+                                                                          silent):
+    """Connections with queries outstanding are neither idle nor slow: a newcomer at the
+    limit is refused, and they keep their slots."""
+    srv = forwarding(make_server, silent, server_extra="tcp-max-connections = 4\n")
+    socks = []
+    for i in range(4):
+        socks.append(socket.create_connection(("127.0.0.1", srv.port), timeout=10))
+        send_dns_tcp(socks[-1], query_wire("w%d.slow.example." % i))
+        wait_for(lambda: totals(srv)["outstanding"] >= i + 1, 20, "query outstanding")
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+    send_dns_tcp(s, query_wire("www.good.test."))
+    assert closed_by_peer(s)
+    s.close()
+    wait_for(lambda: totals(srv)["tcp_refused"] >= 1, 20, "the refusal counted")
+    assert totals(srv)["tcp_evicted"] == 0
+    for c in socks:
+        c.close()
 
 
 def ede_of(r):

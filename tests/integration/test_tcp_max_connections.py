@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """[server] tcp-max-connections over plain TCP (issue 21): at the limit, a new connection closes
-the least recently active idle one (tdnsd(8)), or is refused when none is idle, and the daemon
+the least recently active idle one (tdnsd(8)), else the one whose unfinished message began
+first (issue 13), and the daemon
 never holds more than the limit: counted in /proc/PID/fd and /proc/net/tcp, and in the
 tcp_evicted / tcp_refused counters of `tdns-cli stats`."""
 import os
@@ -12,7 +13,7 @@ import dns.message
 import dns.rcode
 
 from conftest import STANDARD_ZONES
-from helpers import cli_ok, read_dns_tcp, send_dns_tcp
+from helpers import cli_ok, closed_by_peer, read_dns_tcp, send_dns_tcp
 
 LIMIT = 3
 DEADLINE = 15.0
@@ -56,16 +57,6 @@ def ask_on(sock, name):
     r = dns.message.from_wire(read_dns_tcp(sock))
     assert r.rcode() == dns.rcode.NOERROR, r
     return sorted(rd.address for rrset in r.answer for rd in rrset)
-
-
-def closed_by_peer(sock):
-    """True when the server closes sock (EOF or reset) before the deadline, with no data."""
-    try:
-        return sock.recv(1024) == b""
-    except ConnectionResetError:
-        return True
-    except (socket.timeout, TimeoutError):
-        return False
 
 
 def wait_count(srv, want, seen):
@@ -128,35 +119,33 @@ def test_limit_plus_one_closes_the_least_recently_active_idle_connection(make_se
         s.close()
 
 
-def test_limit_plus_one_is_refused_when_no_connection_is_idle(make_server):
+def test_limit_plus_one_closes_the_slowest_unfinished_connection_when_none_is_idle(make_server):
+    """Issue 13 (slowloris): with no idle connection, the one whose unfinished message began
+    first makes room; the others complete their queries.  (Refusal, when every connection
+    waits for replies instead, is in test_limits.py.)"""
     srv = make_server(zones=STANDARD_ZONES, workers=1,
                       server_extra="tcp-max-connections = %d" % LIMIT)
     seen = []
     socks = open_idle(srv, LIMIT, seen)
-    # Half a query on each: buffered input that is not a whole message keeps them busy.
+    # Half a query on each, one after the other: buffered input that is not a whole message
+    # keeps them from being idle, and the first one's message began first.
     wire = dns.message.make_query("web.example.com", "A").to_wire()
     framed = struct.pack("!H", len(wire)) + wire
     for s in socks:
         s.sendall(framed[:7])
-    # Wait until tdnsd has read them (its receive queues are empty), so that the connection
-    # below finds them busy.
-    deadline = time.monotonic() + DEADLINE
-    while any(daemon_tcp_sockets(srv.pid, srv.port)):
-        assert time.monotonic() < deadline, "tdnsd did not read the half queries"
-        time.sleep(0.02)
-    extra = connect(srv)
-    assert closed_by_peer(extra)
-    wait_count(srv, LIMIT, seen)
-    # The busy connections were kept and complete their queries.
-    for s in socks:
+        # Wait until tdnsd has read it (its receive queues are empty).
+        deadline = time.monotonic() + DEADLINE
+        while any(daemon_tcp_sockets(srv.pid, srv.port)):
+            assert time.monotonic() < deadline, "tdnsd did not read the half query"
+            time.sleep(0.02)
+    extra = newcomer_evicts(srv, socks[0], [], seen)
+    # The other unfinished connections were kept and complete their queries.
+    for s in socks[1:]:
         s.sendall(framed[7:])
         r = dns.message.from_wire(read_dns_tcp(s))
         assert sorted(rd.address for rrset in r.answer for rd in rrset) == ["192.0.2.80"], r
     assert max(seen) <= LIMIT, seen
-    totals = wait_counter(srv, "tcp_refused", 1)
-    assert (totals["tcp_refused"], totals["tcp_evicted"]) == (1, 0), totals
-    # Idle again, so a new connection gets in by closing the least recently active: the first.
-    again = newcomer_evicts(srv, socks[0], socks[1:], seen)
-    for s in socks + [extra, again]:
+    totals = wait_counter(srv, "tcp_evicted", 1)
+    assert (totals["tcp_evicted"], totals["tcp_refused"]) == (1, 0), totals
+    for s in socks + [extra]:
         s.close()
-
