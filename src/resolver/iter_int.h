@@ -41,8 +41,9 @@ void iter_query(struct it_state *s, struct resolver_conf *conf, unsigned wid,
 		const struct cache_key *k, struct cache_waiter *w);
 
 /*
- * resolver_fwd_cancel for the iterator's requests: ikey is the in-flight key (with the
- * worker's bits); true when w was taken back.
+ * resolver_fwd_cancel for the iterator's requests and its orphan list (waiters refused for lack
+ * of memory, not yet answered): ikey is the in-flight key (with the worker's bits); true when
+ * w was taken back.
  */
 bool iter_cancel(struct it_state *s, const struct cache_key *ikey, struct cache_waiter *w);
 

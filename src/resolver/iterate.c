@@ -1587,6 +1587,14 @@ iter_cancel(struct it_state *s, const struct cache_key *ikey, struct cache_waite
 			return true;
 		}
 	}
+	/* A waiter refused for lack of memory waits in the orphan list for its SERVFAIL. */
+	for (struct cache_waiter **pp = &s->orphans; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == w) {
+			*pp = w->next;
+			w->next = NULL;
+			return true;
+		}
+	}
 	return false;
 }
 
