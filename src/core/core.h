@@ -228,6 +228,24 @@ bool tdns_write_all(int fd, const void *mem, size_t n);
  */
 int tdns_fsync_parent(const char *path);
 
+/* CLOCK_MONOTONIC in microseconds: for deadlines and durations, never for wall-clock time. */
+int64_t tdns_mono_us(void);
+
+/* CLOCK_MONOTONIC in milliseconds. */
+long long tdns_mono_ms(void);
+
+/* The value of one hex digit (either case), or -1 if c is not one. */
+int tdns_hex_value(char c);
+
+/*
+ * Cuts the next item off a comma-separated list that the caller owns and may write to:
+ * *rest points at what is left of the list; the comma after the item becomes a NUL, *rest moves
+ * past it (NULL after the last item) and the item is returned trimmed of spaces and tabs (it
+ * may be empty).  Usage: for (char *rest = copy; rest != NULL;) { char *item =
+ * tdns_list_next(&rest); ... }.
+ */
+char *tdns_list_next(char **rest);
+
 /* Log levels, in syslog order. */
 enum tdns_log_level {
 	TDNS_LOG_ERR = 3,
@@ -248,6 +266,9 @@ void tdns_log_set_level(enum tdns_log_level level);
 
 /* Parses "err", "warning", "notice", "info", "debug"; -1 if unknown. */
 int tdns_log_level_parse(const char *s);
+
+/* The name of a level as tdns_log_level_parse reads it ("err" ... "debug"); "info" if unknown. */
+const char *tdns_log_level_name(int level);
 
 /*
  * Writes a duration of ms milliseconds for people into buf and returns buf: whole

@@ -39,6 +39,15 @@ tdns_log_set_level(enum tdns_log_level level)
 	atomic_store(&log_level, (int)level);
 }
 
+const char *
+tdns_log_level_name(int level)
+{
+	if (level < TDNS_LOG_ERR || level > TDNS_LOG_DEBUG) {
+		return "info";
+	}
+	return level_names[level];
+}
+
 int
 tdns_log_level_parse(const char *s)
 {

@@ -88,14 +88,6 @@ ctl_frame_send(int fd, const json_t *doc)
 	return rc;
 }
 
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Reads exactly len bytes, waiting until deadline (< 0: forever).  TDNS_OK, TDNS_EAGAIN on
  * timeout, TDNS_EIO on error or end of stream (message in err).
@@ -107,7 +99,7 @@ read_full(int fd, uint8_t *buf, size_t len, long long deadline, char *err, size_
 	while (off < len) {
 		int wait = -1;
 		if (deadline >= 0) {
-			long long left = deadline - mono_ms();
+			long long left = deadline - tdns_mono_ms();
 			if (left <= 0) {
 				snprintf(err, errlen, "timed out waiting for the reply");
 				return TDNS_EAGAIN;
@@ -147,7 +139,7 @@ int
 ctl_frame_recv(int fd, json_t **out, int timeout_ms, char *err, size_t errlen)
 {
 	*out = NULL;
-	long long deadline = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
+	long long deadline = timeout_ms < 0 ? -1 : tdns_mono_ms() + timeout_ms;
 	uint8_t hdr[4];
 	int rc = read_full(fd, hdr, sizeof(hdr), deadline, err, errlen);
 	if (rc != TDNS_OK) {

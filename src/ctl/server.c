@@ -755,14 +755,6 @@ ctl_server_set_timeout(struct ctl_server *s, unsigned secs)
 	}
 }
 
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Writes what is still queued for c, waiting at most until deadline (the last replies).  The
  * bufferevent owns the draining of its output, so the bytes are copied, not removed.
@@ -775,7 +767,7 @@ client_flush(struct ctl_client *c, long long deadline)
 	size_t len = evbuffer_get_length(outb), off = 0;
 	const uint8_t *p = len > 0 ? evbuffer_pullup(outb, -1) : NULL;
 	while (p != NULL && off < len) {
-		long long left = deadline - mono_ms();
+		long long left = deadline - tdns_mono_ms();
 		if (left <= 0) {
 			return;
 		}
@@ -807,7 +799,7 @@ ctl_server_free(struct ctl_server *s)
 	if (s->lev != NULL) {
 		evconnlistener_free(s->lev);
 	}
-	long long deadline = mono_ms() + CTL_FLUSH_MS;
+	long long deadline = tdns_mono_ms() + CTL_FLUSH_MS;
 	struct net_conn *b;
 	while ((b = TAILQ_FIRST(&s->clients.list)) != NULL) {
 		client_flush((struct ctl_client *)b, deadline);

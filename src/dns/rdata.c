@@ -18,21 +18,6 @@ static const char b64dig[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 static const char b32hdig[] = "0123456789ABCDEFGHIJKLMNOPQRSTUV";
 
 static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'F') {
-		return c - 'A' + 10;
-	}
-	return -1;
-}
-
-static int
 b64val(char c)
 {
 	const char *p = c ? strchr(b64dig, c) : NULL;
@@ -373,7 +358,7 @@ put_hex_rest(struct pctx *c, const char *label, size_t min)
 	const struct dns_tok *t;
 	while ((t = next_tok(c)) != NULL) {
 		for (size_t k = 0; k < t->len; k++) {
-			int v = hexval(t->s[k]);
+			int v = tdns_hex_value(t->s[k]);
 			if (v < 0) {
 				return fail(c, TDNS_EBADRDATA,
 					    "bad hex digit '%c' in %s %s, expected 0-9 a-f",
@@ -415,7 +400,7 @@ hex_token(struct pctx *c, const struct dns_tok *t, uint8_t *tmp, size_t cap, con
 			    cap);
 	}
 	for (size_t k = 0; k < t->len; k += 2) {
-		int a = hexval(t->s[k]), b = hexval(t->s[k + 1]);
+		int a = tdns_hex_value(t->s[k]), b = tdns_hex_value(t->s[k + 1]);
 		if (a < 0 || b < 0) {
 			return fail(c, TDNS_EBADRDATA, "bad hex in %s %s '%.*s'", c->tname, label,
 				    TOK(t));
@@ -1523,7 +1508,7 @@ put_eui(struct pctx *c, const struct dns_tok *t, size_t n)
 	}
 	for (size_t k = 0; k < n; k++) {
 		const char *p = t->s + k * 3;
-		int a = hexval(p[0]), b = hexval(p[1]);
+		int a = tdns_hex_value(p[0]), b = tdns_hex_value(p[1]);
 		if (a < 0 || b < 0 || (k + 1 < n && p[2] != '-')) {
 			goto bad;
 		}
@@ -1545,8 +1530,8 @@ put_ilnp64(struct pctx *c, const struct dns_tok *t, const char *label)
 	size_t g = 0, i = 0;
 	while (g < 4) {
 		unsigned v = 0, nd = 0;
-		while (i < t->len && hexval(t->s[i]) >= 0 && nd < 5) {
-			v = v << 4 | (unsigned)hexval(t->s[i]);
+		while (i < t->len && tdns_hex_value(t->s[i]) >= 0 && nd < 5) {
+			v = v << 4 | (unsigned)tdns_hex_value(t->s[i]);
 			i++;
 			nd++;
 		}
@@ -1856,7 +1841,7 @@ put_nsap(struct pctx *c)
 		if (t->s[k] == '.') {
 			continue;
 		}
-		int v = hexval(t->s[k]);
+		int v = tdns_hex_value(t->s[k]);
 		if (v < 0) {
 			goto bad;
 		}

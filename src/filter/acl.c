@@ -83,22 +83,11 @@ filter_acl_parse(const char *text, struct filter_acl *acl, char *err, size_t err
 {
 	struct filter_acl n = { NULL, 0 };
 	char *copy = tdns_xstrdup(text);
-	char *p = copy;
 	int rc = TDNS_OK;
-	for (;;) {
-		char *comma = strchr(p, ',');
-		if (comma != NULL) {
-			*comma = '\0';
-		}
-		while (*p == ' ' || *p == '\t') {
-			p++;
-		}
-		size_t len = strlen(p);
-		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t')) {
-			p[--len] = '\0';
-		}
-		if (len == 0 || strcmp(p, "none") == 0) {
-			if (comma != NULL || n.n > 0) {
+	for (char *rest = copy; rest != NULL;) {
+		char *p = tdns_list_next(&rest);
+		if (*p == '\0' || strcmp(p, "none") == 0) {
+			if (rest != NULL || n.n > 0) {
 				snprintf(err, errlen, "empty item in the address list; %s, "
 					 "separated by commas", CIDR_EXPECT);
 				rc = TDNS_EINVAL;
@@ -112,10 +101,6 @@ filter_acl_parse(const char *text, struct filter_acl *acl, char *err, size_t err
 			}
 			n.n++;
 		}
-		if (comma == NULL) {
-			break;
-		}
-		p = comma + 1;
 	}
 	filter_acl_clear(acl);
 	*acl = n;

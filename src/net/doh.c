@@ -57,21 +57,6 @@ doh_accept_json(const char *value, size_t len)
 	return json && !wire;
 }
 
-static int
-hex_digit(char ch)
-{
-	if (ch >= '0' && ch <= '9') {
-		return ch - '0';
-	}
-	if (ch >= 'a' && ch <= 'f') {
-		return ch - 'a' + 10;
-	}
-	if (ch >= 'A' && ch <= 'F') {
-		return ch - 'A' + 10;
-	}
-	return -1;
-}
-
 /* RFC 3986 §2.1: percent-decodes s into out (cap bytes, NUL added); false if malformed. */
 static bool
 pct_decode(struct doh_str s, char *out, size_t cap, size_t *outlen)
@@ -85,8 +70,8 @@ pct_decode(struct doh_str s, char *out, size_t cap, size_t *outlen)
 			out[n++] = s.s[i];
 			continue;
 		}
-		int hi = i + 2 < s.len ? hex_digit(s.s[i + 1]) : -1;
-		int lo = hi >= 0 ? hex_digit(s.s[i + 2]) : -1;
+		int hi = i + 2 < s.len ? tdns_hex_value(s.s[i + 1]) : -1;
+		int lo = hi >= 0 ? tdns_hex_value(s.s[i + 2]) : -1;
 		if (lo < 0 || (hi == 0 && lo == 0)) {
 			return false;
 		}

@@ -133,14 +133,6 @@ is_h2(enum client_proto p)
 	return p == CLIENT_HTTPS || p == CLIENT_HTTPS_JSON;
 }
 
-static int64_t
-now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static int
 fmt_err(char *buf, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -379,7 +371,7 @@ xfer_end(struct net_out_query *x, int status, const uint8_t *pkt, size_t len, co
 		.status = status,
 		.pkt = status == CLIENT_OK ? pkt : NULL,
 		.len = status == CLIENT_OK ? len : 0,
-		.rtt_us = now_us() - x->t0_us,
+		.rtt_us = tdns_mono_us() - x->t0_us,
 		.err = err != NULL ? err : "",
 		.proto = x->stream ? (p->srv.proto == CLIENT_UDP ? CLIENT_TCP : p->srv.proto)
 				   : CLIENT_UDP,
@@ -434,7 +426,7 @@ xfer_timeout_cb(evutil_socket_t fd, short what, void *arg)
 		const struct timeval tv = { .tv_sec = x->timeout_ms / 1000,
 					    .tv_usec = (x->timeout_ms % 1000) * 1000 };
 		if (send(x->fd, x->q, x->qlen, 0) >= 0) {
-			x->t0_us = now_us();
+			x->t0_us = tdns_mono_us();
 			event_add(x->timer, &tv);
 			return;
 		}
@@ -1410,7 +1402,7 @@ net_out_send(struct net_out_peer *p, const uint8_t *q, size_t qlen, unsigned fla
 		p->err_status = fmt_err(p->err, CLIENT_ENET, "out of memory");
 		goto fail;
 	}
-	x->t0_us = now_us();
+	x->t0_us = tdns_mono_us();
 	if (!stream) {
 		x->id = (uint16_t)randombytes_uniform(65536);
 		tdns_put16(x->q, x->id);

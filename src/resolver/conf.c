@@ -21,27 +21,12 @@ static int
 each_item(const char *list, int (*fn)(void *ctx, const char *item), void *ctx)
 {
 	char *copy = tdns_xstrdup(list);
-	char *p = copy;
 	int rc = TDNS_OK;
-	while (rc == TDNS_OK) {
-		char *comma = strchr(p, ',');
-		if (comma != NULL) {
-			*comma = '\0';
-		}
-		while (*p == ' ' || *p == '\t') {
-			p++;
-		}
-		size_t len = strlen(p);
-		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t')) {
-			p[--len] = '\0';
-		}
-		if (len > 0) {
+	for (char *rest = copy; rc == TDNS_OK && rest != NULL;) {
+		char *p = tdns_list_next(&rest);
+		if (*p != '\0') {
 			rc = fn(ctx, p);
 		}
-		if (comma == NULL) {
-			break;
-		}
-		p = comma + 1;
 	}
 	free(copy);
 	return rc;

@@ -15,14 +15,6 @@
 /* How long a server stays lame for a zone. */
 #define LAME_SEC 120
 
-int64_t
-iter_now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static size_t
 addr_len(const struct resolver_addr *a)
 {
@@ -96,14 +88,14 @@ iter_infra_timeout(struct iter_infra *in, const struct resolver_addr *a)
 		 * timeout per query (the NXNS and slow-drip class of attacks).
 		 */
 		unsigned sec = e->timeouts * 2 > 60 ? 60 : e->timeouts * 2;
-		e->down_until_us = iter_now_us() + (int64_t)sec * 1000000;
+		e->down_until_us = tdns_mono_us() + (int64_t)sec * 1000000;
 	}
 }
 
 bool
 iter_infra_down(struct iter_infra *in, const struct resolver_addr *a)
 {
-	return iter_infra_get(in, a)->down_until_us > iter_now_us();
+	return iter_infra_get(in, a)->down_until_us > tdns_mono_us();
 }
 
 unsigned
@@ -128,7 +120,7 @@ iter_infra_lame_set(struct iter_infra *in, const struct resolver_addr *a, const 
 {
 	uint64_t k = lame_key(in, a, zone);
 	in->lame[k % ITER_LAME_SLOTS].key = k;
-	in->lame[k % ITER_LAME_SLOTS].until_us = iter_now_us() + (int64_t)LAME_SEC * 1000000;
+	in->lame[k % ITER_LAME_SLOTS].until_us = tdns_mono_us() + (int64_t)LAME_SEC * 1000000;
 }
 
 bool
@@ -136,5 +128,5 @@ iter_infra_lame(struct iter_infra *in, const struct resolver_addr *a, const uint
 {
 	uint64_t k = lame_key(in, a, zone);
 	return in->lame[k % ITER_LAME_SLOTS].key == k &&
-	       in->lame[k % ITER_LAME_SLOTS].until_us > iter_now_us();
+	       in->lame[k % ITER_LAME_SLOTS].until_us > tdns_mono_us();
 }

@@ -133,9 +133,6 @@ struct iter_infra {
 /* Makes in an empty table with a fresh secret hash key. */
 void iter_infra_init(struct iter_infra *in);
 
-/* The monotonic clock in microseconds, the time base of the table. */
-int64_t iter_now_us(void);
-
 /*
  * The entry of a in in; a new address takes its slot over with an unknown RTT.  The pointer
  * is valid until the next call for another address.

@@ -903,7 +903,7 @@ task_send(struct it_task *t)
 		t->ns[t->cur_ns].tried |= (uint8_t)(1u << t->cur_addr);
 		return SEND_SKIP;
 	}
-	x->t0_us = iter_now_us();
+	x->t0_us = tdns_mono_us();
 	t->x = x;
 	return SEND_OK;
 }
@@ -1344,7 +1344,7 @@ task_answer(struct it_task *t, struct it_xfer *x, const uint8_t *pkt, size_t len
 {
 	struct it_req *r = t->req;
 	if (x->addr.family != 0) {
-		double ms = (double)(iter_now_us() - x->t0_us) / 1000.0;
+		double ms = (double)(tdns_mono_us() - x->t0_us) / 1000.0;
 		iter_infra_rtt(&r->s->infra, &x->addr, ms);
 	}
 	bool was_tcp = x->tcp;

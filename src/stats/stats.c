@@ -429,14 +429,6 @@ static const char *const transport_names[STATS_TRANSPORTS] = {
 	[STATS_TRANSPORT_DOH] = "doh",
 };
 
-static const char *const level_names[] = {
-	[TDNS_LOG_ERR] = "err",
-	[TDNS_LOG_WARNING] = "warning",
-	[TDNS_LOG_NOTICE] = "notice",
-	[TDNS_LOG_INFO] = "info",
-	[TDNS_LOG_DEBUG] = "debug",
-};
-
 static const char *
 addr_text(int family, const uint8_t *addr, char *buf, size_t len)
 {
@@ -479,8 +471,7 @@ qentry_json(const struct stats_qentry *e)
 static json_t *
 sentry_json(const struct stats_sentry *e)
 {
-	const char *level = e->level >= TDNS_LOG_ERR && e->level <= TDNS_LOG_DEBUG
-				    ? level_names[e->level] : "info";
+	const char *level = tdns_log_level_name(e->level);
 	/* Log lines may quote bytes from the network; jansson wants UTF-8. */
 	json_t *msg = json_string(e->msg);
 	if (msg == NULL) {

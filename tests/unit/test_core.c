@@ -130,6 +130,26 @@ test_ms_text_uses_microseconds_below_a_millisecond(void **state)
 	assert_string_equal(tdns_ms_text(135.2, buf, sizeof(buf)), "135 ms");
 }
 
+static void
+test_list_next_trims_items_and_keeps_empty_ones(void **state)
+{
+	(void)state;
+	char list[] = " a ,\tb\t,, c";
+	const char *want[] = { "a", "b", "", "c" };
+	size_t n = 0;
+	for (char *rest = list; rest != NULL; n++) {
+		assert_true(n < 4);
+		assert_string_equal(tdns_list_next(&rest), want[n]);
+	}
+	assert_int_equal(n, 4);
+	assert_int_equal(tdns_hex_value('7'), 7);
+	assert_int_equal(tdns_hex_value('b'), 11);
+	assert_int_equal(tdns_hex_value('F'), 15);
+	assert_int_equal(tdns_hex_value('g'), -1);
+	assert_string_equal(tdns_log_level_name(TDNS_LOG_WARNING), "warning");
+	assert_string_equal(tdns_log_level_name(0), "info");
+}
+
 int
 main(void)
 {
@@ -141,6 +161,7 @@ main(void)
 		cmocka_unit_test(test_region_allocations_are_aligned_and_survive_until_reset),
 		cmocka_unit_test(test_log_level_names_parse),
 		cmocka_unit_test(test_ms_text_uses_microseconds_below_a_millisecond),
+		cmocka_unit_test(test_list_next_trims_items_and_keeps_empty_ones),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
