@@ -5,25 +5,13 @@
 #include <string.h>
 
 #include "dns/dns.h"
+#include "fuzz.h"
 #include "net/doh.h"
 
 /*
  * Built by tests/fuzz/run.sh with src/net/doh.c and src/net/http1.c; run as
  *   FUZZ_SECONDS=60 FUZZ_TARGETS=fuzz_http sh tests/fuzz/run.sh
  */
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define require(cond) require_at((cond), #cond, __LINE__)
-
-static void
-require_at(bool cond, const char *what, int line)
-{
-	if (!cond) {
-		fprintf(stderr, "fuzz_http.c:%d: property violated: %s\n", line, what);
-		abort();
-	}
-}
 
 static bool
 inside(struct doh_str s, const char *buf, size_t len)

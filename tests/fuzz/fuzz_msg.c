@@ -4,26 +4,13 @@
 #include <string.h>
 
 #include "dns/dns.h"
+#include "fuzz.h"
 
 /*
  * Build from a build directory with clang -g -O1 -fsanitize=fuzzer,address,undefined
  * -I../src -I. and every .c file in the src core and dns folders, then run
  *   ./fuzz_msg -dict=../tests/fuzz/msg.dict -max_total_time=60 CORPUS_DIR
  */
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* A property that must hold for every input; a violation is a bug, so crash loudly. */
-#define require(cond) require_at((cond), #cond, __LINE__)
-
-static void
-require_at(bool cond, const char *what, int line)
-{
-	if (!cond) {
-		fprintf(stderr, "fuzz_msg.c:%d: property violated: %s\n", line, what);
-		abort();
-	}
-}
 
 /*
  * The rebuilt rdata must mean the same: equal after decompression (names compared as

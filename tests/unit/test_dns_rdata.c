@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "dns/dns.h"
+#include "unit.h"
 
 /*
  * A small tokenizer standing in for the zone-file reader: white space separates tokens,
@@ -84,18 +85,6 @@ parse(const char *type, const char *text, uint8_t *wire, size_t cap, size_t *len
 				   errlen);
 }
 
-static size_t
-unhex(const char *h, uint8_t *out)
-{
-	size_t n = 0;
-	for (; h[0] != '\0' && h[1] != '\0'; h += 2) {
-		unsigned v;
-		sscanf(h, "%2x", &v);
-		out[n++] = (uint8_t)v;
-	}
-	return n;
-}
-
 /* Text -> wire (compared with golden hex when given) -> text (compared) -> same wire. */
 static void
 round_trip(const char *type, const char *in, const char *want_text, const char *golden_hex)
@@ -109,7 +98,7 @@ round_trip(const char *type, const char *in, const char *want_text, const char *
 		fail_msg("%s '%s': %d %s", type, in, r, err);
 	}
 	if (golden_hex != NULL) {
-		size_t gl = unhex(golden_hex, gold);
+		size_t gl = unit_unhex(golden_hex, gold);
 		if (gl != len || memcmp(gold, wire, gl) != 0) {
 			fail_msg("%s '%s': wire differs from golden", type, in);
 		}

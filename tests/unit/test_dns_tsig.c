@@ -10,18 +10,7 @@
 #include <cmocka.h>
 
 #include "dns/dns.h"
-
-static size_t
-unhex(const char *h, uint8_t *out)
-{
-	size_t n = 0;
-	for (; h[0] != '\0' && h[1] != '\0'; h += 2) {
-		unsigned v;
-		sscanf(h, "%2x", &v);
-		out[n++] = (uint8_t)v;
-	}
-	return n;
-}
+#include "unit.h"
 
 /* ns.example. A signed by dnspython 2.3 with key k1. (hmac-sha256) at 1700000000, fudge 300. */
 static const char signed_query[] =
@@ -34,7 +23,7 @@ test_tsig_find_parses_the_last_record(void **state)
 {
 	(void)state;
 	uint8_t pkt[512];
-	size_t len = unhex(signed_query, pkt);
+	size_t len = unit_unhex(signed_query, pkt);
 	struct dns_tsig t;
 	assert_int_equal(dns_tsig_find(pkt, len, &t), 1);
 	assert_int_equal(t.off, 28);
@@ -57,17 +46,17 @@ test_tsig_that_cannot_be_parsed_is_an_error(void **state)
 {
 	(void)state;
 	uint8_t pkt[512];
-	size_t len = unhex(signed_query, pkt);
+	size_t len = unit_unhex(signed_query, pkt);
 	struct dns_tsig t;
 	pkt[28 + 4 + 4] = 1; /* class IN instead of ANY (RFC 8945 §4.2) */
 	assert_int_equal(dns_tsig_find(pkt, len, &t), TDNS_EMALFORMED);
-	len = unhex(signed_query, pkt);
+	len = unit_unhex(signed_query, pkt);
 	pkt[len - 1] = 1; /* other length 1, no data */
 	assert_int_equal(dns_tsig_find(pkt, len, &t), TDNS_EMALFORMED);
-	len = unhex(signed_query, pkt);
+	len = unit_unhex(signed_query, pkt);
 	assert_int_equal(dns_tsig_find(pkt, len - 1, &t), TDNS_ETRUNC);
 	/* RFC 8945 §5.1: a TSIG followed by another record is FORMERR. */
-	len = unhex(signed_query, pkt);
+	len = unit_unhex(signed_query, pkt);
 	const uint8_t opt[] = { 0, 0, 41, 4, 208, 0, 0, 0, 0, 0, 0 };
 	memcpy(pkt + len, opt, sizeof(opt));
 	pkt[11] = 2;
@@ -79,7 +68,7 @@ test_unsigned_badkey_reply_echoes_the_request(void **state)
 {
 	(void)state;
 	uint8_t pkt[512], out[512];
-	size_t len = unhex(signed_query, pkt);
+	size_t len = unit_unhex(signed_query, pkt);
 	struct dns_ident id;
 	char err[128];
 	assert_int_equal(dns_ident_init(&id, NULL, NULL, NULL, err, sizeof(err)), TDNS_OK);
@@ -89,7 +78,7 @@ test_unsigned_badkey_reply_echoes_the_request(void **state)
 	assert_int_equal(rcode, DNS_RCODE_NOTAUTH);
 	/* RFC 8945 §5.2.1 and §5.3.2: NOTAUTH, the question, an unsigned TSIG with BADKEY. */
 	uint8_t want[512];
-	size_t wl = unhex("123481090001000000000001026e73076578616d706c650000010001026b310000fa00ff"
+	size_t wl = unit_unhex("123481090001000000000001026e73076578616d706c650000010001026b310000fa00ff"
 			  "00000000001d0b686d61632d7368613235360000006553f100012c000012340011"
 			  "0000", want);
 	assert_int_equal(n, wl);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "dns/dns.h"
+#include "unit.h"
 
 /* ---- helpers ---- */
 
@@ -77,17 +78,7 @@ coll_free(struct coll *c)
 	free(c);
 }
 
-static const uint8_t *
-wire(const char *text)
-{
-	static uint8_t buf[8][DNS_NAME_MAX];
-	static int k;
-	uint8_t *out = buf[k++ % 8];
-	assert_true(dns_name_from_text(text, strlen(text), NULL, out) > 0);
-	return out;
-}
-
-#define ORIGIN wire("example.com.")
+#define ORIGIN unit_name("example.com.")
 
 /* Reads text as "t.zone" with origin example.com. and default TTL 86400. */
 static int
@@ -126,7 +117,7 @@ check_rr(const struct coll *c, size_t i, const char *owner, uint16_t type, uint3
 {
 	assert_true(i < c->n);
 	const struct rec *r = &c->r[i];
-	const uint8_t *o = wire(owner);
+	const uint8_t *o = unit_name(owner);
 	if (!dns_name_eq(r->owner, o) || dns_name_len(r->owner) != dns_name_len(o)) {
 		char t[DNS_NAME_TEXT_MAX];
 		dns_name_to_text(r->owner, t, sizeof(t));
@@ -301,9 +292,9 @@ test_at_sign_relative_and_absolute_names(void **state)
 		"Sub.Dom 1 CNAME @\n"
 		"abs.example.org. 1 A 192.0.2.1\n", c);
 	assert_int_equal(c->n, 4);
-	check_rr(c, 0, "example.com.", DNS_TYPE_NS, 1, wire("ns1.example.com."), 17);
-	check_rr(c, 1, "example.com.", DNS_TYPE_NS, 1, wire("ns2.example.net."), 17);
-	check_rr(c, 2, "Sub.Dom.example.com.", DNS_TYPE_CNAME, 1, wire("example.com."), 13);
+	check_rr(c, 0, "example.com.", DNS_TYPE_NS, 1, unit_name("ns1.example.com."), 17);
+	check_rr(c, 1, "example.com.", DNS_TYPE_NS, 1, unit_name("ns2.example.net."), 17);
+	check_rr(c, 2, "Sub.Dom.example.com.", DNS_TYPE_CNAME, 1, unit_name("example.com."), 13);
 	check_rr(c, 3, "abs.example.org.", DNS_TYPE_A, 1, A1, 4);
 	coll_free(c);
 }
@@ -411,7 +402,7 @@ test_origin_directive_is_relative_to_current_origin(void **state)
 	assert_int_equal(c->n, 3);
 	check_rr(c, 0, "www.sub.example.com.", DNS_TYPE_A, 1, A1, 4);
 	check_rr(c, 1, "deeper.sub.example.com.", DNS_TYPE_A, 1, A2, 4);
-	check_rr(c, 2, "x.example.net.", DNS_TYPE_CNAME, 1, wire("y.example.net."), 15);
+	check_rr(c, 2, "x.example.net.", DNS_TYPE_CNAME, 1, unit_name("y.example.net."), 15);
 	coll_free(c);
 }
 
@@ -429,8 +420,8 @@ test_generate_substitutes_iterator_with_step(void **state)
 	check_rr(c, 2, "host-10.example.com.", DNS_TYPE_A, 60, a10, 4);
 	assert_int_equal(c->r[2].line, 1);
 	/* no TTL on the second $GENERATE: the last explicit one */
-	check_rr(c, 3, "1.rev.example.com.", DNS_TYPE_PTR, 60, wire("host1.example.com."), 19);
-	check_rr(c, 4, "2.rev.example.com.", DNS_TYPE_PTR, 60, wire("host2.example.com."), 19);
+	check_rr(c, 3, "1.rev.example.com.", DNS_TYPE_PTR, 60, unit_name("host1.example.com."), 19);
+	check_rr(c, 4, "2.rev.example.com.", DNS_TYPE_PTR, 60, unit_name("host2.example.com."), 19);
 	assert_int_equal(c->r[4].line, 2);
 	coll_free(c);
 }
@@ -445,10 +436,10 @@ test_generate_modifiers_offset_width_and_bases(void **state)
 		"$GENERATE 7-7 ${0} 1 PTR ${3,0}\n", c);
 	assert_int_equal(c->n, 3);
 	check_rr(c, 0, "d0250.example.com.", DNS_TYPE_CNAME, 1,
-		 wire("o377.x100.XFF.example.com."), 27);
+		 unit_name("o377.x100.XFF.example.com."), 27);
 	/* nibble form: least significant nibble first; width counts the dots */
-	check_rr(c, 1, "2.1.example.com.", DNS_TYPE_PTR, 1, wire("2.1.0.example.com."), 19);
-	check_rr(c, 2, "7.example.com.", DNS_TYPE_PTR, 1, wire("10.example.com."), 16);
+	check_rr(c, 1, "2.1.example.com.", DNS_TYPE_PTR, 1, unit_name("2.1.0.example.com."), 19);
+	check_rr(c, 2, "7.example.com.", DNS_TYPE_PTR, 1, unit_name("10.example.com."), 16);
 	coll_free(c);
 }
 

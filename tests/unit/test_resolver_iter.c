@@ -16,19 +16,9 @@
 #include <unistd.h>
 
 #include "resolver/iter_int.h"
+#include "unit.h"
 
 /* ---- helpers ------------------------------------------------------------------------------ */
-
-static const uint8_t *
-N(const char *text)
-{
-	/* Eight rotating buffers, so one call can use several names. */
-	static uint8_t bufs[8][DNS_NAME_MAX];
-	static unsigned next;
-	uint8_t *out = bufs[next++ % 8];
-	assert_true(dns_name_from_text(text, strlen(text), NULL, out) > 0);
-	return out;
-}
 
 /* A response being built: header, question, records, then parsed into msg. */
 struct resp {
@@ -41,7 +31,7 @@ static void
 resp_start(struct resp *r, const char *qname, uint16_t qtype, uint16_t flags, int rcode)
 {
 	dns_build_init(&r->b, r->wire, sizeof(r->wire), sizeof(r->wire), 1, DNS_FLAG_QR | flags);
-	assert_int_equal(dns_build_question(&r->b, N(qname), qtype, DNS_CLASS_IN), TDNS_OK);
+	assert_int_equal(dns_build_question(&r->b, unit_name(qname), qtype, DNS_CLASS_IN), TDNS_OK);
 	dns_build_rcode(&r->b, rcode);
 }
 
@@ -49,10 +39,10 @@ static void
 resp_name_rr(struct resp *r, int section, const char *owner, uint16_t type, const char *target)
 {
 	uint8_t rd[DNS_NAME_MAX];
-	const uint8_t *t = N(target);
+	const uint8_t *t = unit_name(target);
 	size_t len = dns_name_len(t);
 	memcpy(rd, t, len);
-	assert_int_equal(dns_build_rr(&r->b, section, N(owner), type, DNS_CLASS_IN, 3600, rd, len),
+	assert_int_equal(dns_build_rr(&r->b, section, unit_name(owner), type, DNS_CLASS_IN, 3600, rd, len),
 			 TDNS_OK);
 }
 
@@ -61,7 +51,7 @@ resp_a(struct resp *r, int section, const char *owner, const char *ip)
 {
 	uint8_t rd[4];
 	assert_int_equal(inet_pton(AF_INET, ip, rd), 1);
-	assert_int_equal(dns_build_rr(&r->b, section, N(owner), DNS_TYPE_A, DNS_CLASS_IN, 3600, rd,
+	assert_int_equal(dns_build_rr(&r->b, section, unit_name(owner), DNS_TYPE_A, DNS_CLASS_IN, 3600, rd,
 				      4), TDNS_OK);
 }
 
@@ -69,7 +59,7 @@ static void
 resp_soa(struct resp *r, const char *zone)
 {
 	uint8_t rd[2 * DNS_NAME_MAX + 20];
-	const uint8_t *m = N("ns.invalid.");
+	const uint8_t *m = unit_name("ns.invalid.");
 	size_t len = dns_name_len(m);
 	memcpy(rd, m, len);
 	memcpy(rd + len, m, dns_name_len(m));
@@ -77,7 +67,7 @@ resp_soa(struct resp *r, const char *zone)
 	memset(rd + len, 0, 20);
 	rd[len + 19] = 60;
 	len += 20;
-	assert_int_equal(dns_build_rr(&r->b, DNS_SECTION_AUTHORITY, N(zone), DNS_TYPE_SOA,
+	assert_int_equal(dns_build_rr(&r->b, DNS_SECTION_AUTHORITY, unit_name(zone), DNS_TYPE_SOA,
 				      DNS_CLASS_IN, 3600, rd, len), TDNS_OK);
 }
 
@@ -93,8 +83,8 @@ static enum iter_kind
 classify(struct resp *r, const char *zone, const char *sname, uint16_t stype, uint8_t *cut)
 {
 	uint8_t z[DNS_NAME_MAX], s[DNS_NAME_MAX];
-	memcpy(z, N(zone), dns_name_len(N(zone)));
-	memcpy(s, N(sname), dns_name_len(N(sname)));
+	memcpy(z, unit_name(zone), dns_name_len(unit_name(zone)));
+	memcpy(s, unit_name(sname), dns_name_len(unit_name(sname)));
 	enum iter_kind k = iter_classify(resp_parse(r), z, s, stype, cut);
 	dns_msg_clear(&r->msg);
 	return k;
@@ -110,8 +100,8 @@ test_builtin_hints_are_the_13_iana_root_servers_with_both_addresses(void **state
 	char err[512];
 	assert_int_equal(resolver_hints_load(NULL, &h, err, sizeof(err)), TDNS_OK);
 	assert_int_equal(h.nns, 13);
-	assert_true(dns_name_eq(h.ns[0].name, N("a.root-servers.net.")));
-	assert_true(dns_name_eq(h.ns[12].name, N("m.root-servers.net.")));
+	assert_true(dns_name_eq(h.ns[0].name, unit_name("a.root-servers.net.")));
+	assert_true(dns_name_eq(h.ns[12].name, unit_name("m.root-servers.net.")));
 	for (size_t i = 0; i < h.nns; i++) {
 		assert_int_equal(h.ns[i].naddr, 2);
 		assert_int_equal(h.ns[i].addr[0].family, AF_INET);
@@ -197,19 +187,19 @@ test_minimisation_adds_one_label_at_a_time_down_to_the_full_name(void **state)
 	(void)state;
 	uint8_t out[DNS_NAME_MAX];
 	const char *qname = "a.b.example.test.";
-	assert_true(iter_min_next(N(qname), N("."), out));
-	assert_true(dns_name_eq(out, N("test.")));
-	assert_true(iter_min_next(N(qname), N("test."), out));
-	assert_true(dns_name_eq(out, N("example.test.")));
-	assert_true(iter_min_next(N(qname), N("example.test."), out));
-	assert_true(dns_name_eq(out, N("b.example.test.")));
-	assert_true(iter_min_next(N(qname), N("b.example.test."), out));
-	assert_true(dns_name_eq(out, N(qname)));
+	assert_true(iter_min_next(unit_name(qname), unit_name("."), out));
+	assert_true(dns_name_eq(out, unit_name("test.")));
+	assert_true(iter_min_next(unit_name(qname), unit_name("test."), out));
+	assert_true(dns_name_eq(out, unit_name("example.test.")));
+	assert_true(iter_min_next(unit_name(qname), unit_name("example.test."), out));
+	assert_true(dns_name_eq(out, unit_name("b.example.test.")));
+	assert_true(iter_min_next(unit_name(qname), unit_name("b.example.test."), out));
+	assert_true(dns_name_eq(out, unit_name(qname)));
 	/* At the name itself, or from a base that is not an ancestor: the full name. */
-	assert_false(iter_min_next(N(qname), N(qname), out));
-	assert_true(dns_name_eq(out, N(qname)));
-	assert_false(iter_min_next(N(qname), N("other.test."), out));
-	assert_true(dns_name_eq(out, N(qname)));
+	assert_false(iter_min_next(unit_name(qname), unit_name(qname), out));
+	assert_true(dns_name_eq(out, unit_name(qname)));
+	assert_false(iter_min_next(unit_name(qname), unit_name("other.test."), out));
+	assert_true(dns_name_eq(out, unit_name(qname)));
 }
 
 static void
@@ -217,7 +207,7 @@ test_minimisation_keeps_the_case_of_the_question(void **state)
 {
 	(void)state;
 	uint8_t out[DNS_NAME_MAX];
-	assert_true(iter_min_next(N("WWW.Example.TEST."), N("test."), out));
+	assert_true(iter_min_next(unit_name("WWW.Example.TEST."), unit_name("test."), out));
 	assert_memory_equal(out, "\7Example\4TEST\0", 14);
 }
 
@@ -234,7 +224,7 @@ test_referral_to_a_zone_below_is_a_referral_with_its_cut(void **state)
 	resp_a(&r, DNS_SECTION_ADDITIONAL, "ns1.example.test.", "127.0.0.2");
 	assert_int_equal(classify(&r, "test.", "www.example.test.", DNS_TYPE_A, cut),
 			 ITER_REFERRAL);
-	assert_true(dns_name_eq(cut, N("example.test.")));
+	assert_true(dns_name_eq(cut, unit_name("example.test.")));
 }
 
 static void
@@ -388,14 +378,14 @@ test_glue_only_for_the_delegations_ns_names_inside_the_delegated_zone(void **sta
 {
 	(void)state;
 	uint8_t ns[2][DNS_NAME_MAX];
-	memcpy(ns[0], N("ns1.example.test."), dns_name_len(N("ns1.example.test.")));
-	memcpy(ns[1], N("ns.other.test."), dns_name_len(N("ns.other.test.")));
+	memcpy(ns[0], unit_name("ns1.example.test."), dns_name_len(unit_name("ns1.example.test.")));
+	memcpy(ns[1], unit_name("ns.other.test."), dns_name_len(unit_name("ns.other.test.")));
 	const uint8_t (*names)[DNS_NAME_MAX] = (const uint8_t (*)[DNS_NAME_MAX])ns;
-	assert_true(iter_glue_ok(N("NS1.example.test."), N("example.test."), names, 2));
+	assert_true(iter_glue_ok(unit_name("NS1.example.test."), unit_name("example.test."), names, 2));
 	/* Out of bailiwick of the delegation, though an NS name: looked up, not trusted. */
-	assert_false(iter_glue_ok(N("ns.other.test."), N("example.test."), names, 2));
+	assert_false(iter_glue_ok(unit_name("ns.other.test."), unit_name("example.test."), names, 2));
 	/* In bailiwick but not an NS name of the delegation. */
-	assert_false(iter_glue_ok(N("www.example.test."), N("example.test."), names, 2));
+	assert_false(iter_glue_ok(unit_name("www.example.test."), unit_name("example.test."), names, 2));
 }
 
 int
