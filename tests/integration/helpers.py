@@ -27,6 +27,9 @@ import tempfile
 import threading
 import time
 
+import dns.exception
+import dns.flags
+import dns.message
 import dns.rdatatype
 import pytest
 
@@ -242,14 +245,7 @@ class Daemon:
         return self.proc.pid
 
     def log(self):
-        text = ""
-        for name in self.log_files:
-            try:
-                with open(os.path.join(self.dir, name), errors="replace") as f:
-                    text += f.read()
-            except OSError:
-                pass
-        return text
+        return read_logs(self.dir, self.log_files)
 
     def check_alive(self):
         """Raises PortClash or fails the test when the process exited during start-up."""
@@ -416,6 +412,37 @@ def rrsets(section):
     return out
 
 
+def answer_summary(r):
+    """What two servers' answers to one query must agree on, for oracle comparisons: rcode, AA
+    and the answer and authority sections (sorted, with TTLs, rdata as text)."""
+    def section(s):
+        return sorted((rs.name.to_text(), rs.rdtype, rs.ttl,
+                       tuple(sorted(rd.to_text() for rd in rs))) for rs in s)
+    return {"rcode": r.rcode(), "aa": bool(r.flags & dns.flags.AA),
+            "answer": section(r.answer), "authority": section(r.authority)}
+
+
+def parse_query(wire):
+    """The DNS message in wire, or None when it does not parse or has no question (a helper
+    server ignores those)."""
+    try:
+        q = dns.message.from_wire(wire)
+    except dns.exception.DNSException:
+        return None
+    return q if q.question else None
+
+
+def make_reply(q, flags):
+    """A response to the query message q with flags added (AA for an authoritative server, RA
+    for a recursive one) and, when q has EDNS, an OPT record echoing DO with a 1232-byte
+    payload."""
+    r = dns.message.make_response(q)
+    r.flags |= flags
+    if q.edns >= 0:
+        r.use_edns(0, q.ednsflags & dns.flags.DO, 1232)
+    return r
+
+
 def read_dns_tcp(conn):
     """One length-prefixed DNS message from a TCP stream, or None at its end."""
     hdr = recv_exact(conn, 2)
@@ -436,6 +463,56 @@ def closed_by_peer(sock):
         return True
     except (socket.timeout, TimeoutError):
         return False
+
+
+def port53_sockets(addr, backlog, udp_reuse=False):
+    """(udp, tcp): the sockets of a helper server on port 53 of addr, the TCP one listening
+    with backlog, both with the short timeout that udp_loop and accept_loop need.  udp_reuse
+    sets SO_REUSEADDR on the UDP socket too (the TCP one always has it)."""
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    if udp_reuse:
+        udp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    udp.bind((addr, 53))
+    udp.settimeout(0.2)
+    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    tcp.bind((addr, 53))
+    tcp.listen(backlog)
+    tcp.settimeout(0.2)
+    return udp, tcp
+
+
+def serve_dns_tcp(conn, on_query):
+    """Serves one accepted TCP connection of a helper server, then closes it: reads
+    length-prefixed DNS messages until the peer closes, an OSError, or on_query(wire) returns
+    None; sends each reply that on_query returns (b"": no reply, keep reading)."""
+    conn.settimeout(5)
+    try:
+        while True:
+            wire = read_dns_tcp(conn)
+            if wire is None:
+                return
+            out = on_query(wire)
+            if out is None:
+                return
+            if out:
+                send_dns_tcp(conn, out)
+    except OSError:
+        return
+    finally:
+        conn.close()
+
+
+def read_logs(directory, names):
+    """The text of the files names in directory, one after the other; missing ones are skipped."""
+    text = ""
+    for name in names:
+        try:
+            with open(os.path.join(directory, name), errors="replace") as f:
+                text += f.read()
+        except OSError:
+            pass
+    return text
 
 
 # ---- tdns-cli --json against a test's server, zone files --------------------------------------

@@ -57,8 +57,8 @@ import dns.rdatatype
 import dns.rrset
 import pytest
 
-from helpers import (Daemon, accept_loop, later, lock_file, read_dns_tcp,
-                     recv_exact as _recv_exact, send_dns_tcp, send_udp, spawn, start_retrying,
+from helpers import (Daemon, accept_loop, later, lock_file, parse_query, port53_sockets, read_logs,
+                     recv_exact as _recv_exact, send_udp, serve_dns_tcp, spawn, start_retrying,
                      udp_loop, unbound_server_lines)
 
 NSD = shutil.which("nsd") or "/usr/sbin/nsd"
@@ -131,11 +131,8 @@ class QueryLog:
         self.entries = []
 
     def add(self, server, wire, proto, port=None):
-        try:
-            q = dns.message.from_wire(wire)
-        except dns.exception.DNSException:
-            return
-        if not q.question:
+        q = parse_query(wire)
+        if q is None:
             return
         with self.mutex:
             self.entries.append(Query(len(self.entries), server, q.question[0].name.to_text(),
@@ -257,13 +254,7 @@ class SilentServer:
 
     def __init__(self, addr, label, log):
         self.addr, self.label, self.log = addr, label, log
-        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.udp.bind((addr, 53))
-        self.udp.settimeout(0.2)
-        self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.tcp.bind((addr, 53))
-        self.tcp.listen(64)
+        self.udp, self.tcp = port53_sockets(addr, 64)
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._loop, daemon=True)
         self.thread.start()
@@ -310,16 +301,12 @@ class ScriptedServer(SilentServer):
                 self.rrsets[key] = rr
         self.names = {k[0] for k in self.rrsets}
         super().__init__(addr, label, log)
-        self.tcp.settimeout(0.2)
         self.tcp_thread = threading.Thread(target=self._tcp_loop, daemon=True)
         self.tcp_thread.start()
 
     def answer(self, wire):
-        try:
-            q = dns.message.from_wire(wire)
-        except dns.exception.DNSException:
-            return None
-        if not q.question:
+        q = parse_query(wire)
+        if q is None:
             return None
         r = dns.message.make_response(q)
         r.flags |= dns.flags.AA
@@ -371,20 +358,11 @@ class ScriptedServer(SilentServer):
         accept_loop(self.tcp, self.stopping, lambda conn: spawn(self._serve_tcp, conn))
 
     def _serve_tcp(self, conn):
-        conn.settimeout(5)
-        try:
-            while True:
-                data = read_dns_tcp(conn)
-                if data is None:
-                    return
-                self.log.add(self.label, data, "tcp", conn.getpeername()[1])
-                r = self.answer(data)
-                if r is not None:
-                    send_dns_tcp(conn, r.to_wire())
-        except OSError:
-            return
-        finally:
-            conn.close()
+        def on_query(data):
+            self.log.add(self.label, data, "tcp", conn.getpeername()[1])
+            r = self.answer(data)
+            return b"" if r is None else r.to_wire()
+        serve_dns_tcp(conn, on_query)
 
     def stop(self):
         super().stop()
@@ -487,14 +465,7 @@ class Nsd:
                                      stdout=self.out, stderr=subprocess.STDOUT)
 
     def log(self):
-        text = ""
-        for f in ("stderr.log", "nsd.log"):
-            try:
-                with open(os.path.join(self.dir, f), errors="replace") as fh:
-                    text += fh.read()
-            except OSError:
-                pass
-        return text
+        return read_logs(self.dir, ("stderr.log", "nsd.log"))
 
     def wait_ready(self, deadline):
         zone = next(iter(self.zones))

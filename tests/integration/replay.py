@@ -35,7 +35,6 @@ In RDATA, '@X.Y' stands for the address 127.R.X.Y.  A question that no rule matc
 REFUSED, as from a server that does not serve the zone.  Each server logs the questions it got.
 """
 import os
-import socket
 import threading
 
 import dns.flags
@@ -46,7 +45,8 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
-from helpers import accept_loop, read_dns_tcp, send_dns_tcp, send_udp, spawn, udp_loop
+from helpers import (accept_loop, parse_query, port53_sockets, send_udp, serve_dns_tcp, spawn,
+                     udp_loop)
 
 SECTIONS = ("answer", "authority", "additional")
 
@@ -200,26 +200,15 @@ class ScriptedServer:
         # (source address, transport) of every query, for [recursion] outgoing-address.
         self.sources = []
         self.stopping = threading.Event()
-        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.udp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.udp.bind((addr, 53))
-        self.udp.settimeout(0.2)
-        self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.tcp.bind((addr, 53))
-        self.tcp.listen(16)
-        self.tcp.settimeout(0.2)
+        self.udp, self.tcp = port53_sockets(addr, 16, udp_reuse=True)
         self.threads = [threading.Thread(target=self._udp_loop, daemon=True),
                         threading.Thread(target=self._tcp_loop, daemon=True)]
         for t in self.threads:
             t.start()
 
     def answer(self, wire, transport):
-        try:
-            q = dns.message.from_wire(wire)
-        except dns.exception.DNSException:
-            return None
-        if not q.question:
+        q = parse_query(wire)
+        if q is None:
             return None
         qname, qtype = q.question[0].name, q.question[0].rdtype
         self.asked.append((qname.to_text().lower(), dns.rdatatype.to_text(qtype), transport))
@@ -252,21 +241,12 @@ class ScriptedServer:
         accept_loop(self.tcp, self.stopping, lambda conn: spawn(self._serve_tcp, conn))
 
     def _serve_tcp(self, conn):
-        conn.settimeout(5)
         try:
             self.sources.append((conn.getpeername()[0], "tcp"))
-            while True:
-                wire = read_dns_tcp(conn)
-                if wire is None:
-                    return
-                out = self.answer(wire, "tcp")
-                if out is None:
-                    return
-                send_dns_tcp(conn, out)
         except OSError:
-            return
-        finally:
             conn.close()
+            return
+        serve_dns_tcp(conn, lambda wire: self.answer(wire, "tcp"))
 
     def stop(self):
         self.stopping.set()

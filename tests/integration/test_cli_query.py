@@ -21,7 +21,7 @@ import dns.zone
 import pytest
 
 from conftest import SANITIZER_MARKS, PortLock
-from helpers import bind_locked, recv_exact
+from helpers import bind_locked, make_reply, recv_exact
 
 CLI = os.environ.get("TDNS_CLI", "tdns-cli")
 
@@ -77,10 +77,7 @@ class AuthServer:
 
     # -- answers --
     def lookup(self, q):
-        r = dns.message.make_response(q)
-        r.flags |= dns.flags.AA
-        if q.edns >= 0:
-            r.use_edns(0, q.ednsflags & dns.flags.DO, 1232)
+        r = make_reply(q, dns.flags.AA)
         qname, rdtype = q.question[0].name, q.question[0].rdtype
         if qname.labels[0] == b"ede":
             r.set_rcode(dns.rcode.REFUSED)

@@ -11,7 +11,7 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
-from helpers import WAIT_SHORT, recv_exact
+from helpers import WAIT_SHORT, read_dns_tcp, recv_exact
 
 FORMERR = 1
 QUESTION = b"\x07example\x03com\x00" + struct.pack("!HH", 6, 1)   # example.com SOA IN
@@ -194,13 +194,6 @@ def tcp_connect(server, timeout=3.0):
     return s
 
 
-def tcp_read_msg(s):
-    ln = recv_exact(s, 2)
-    if ln is None:
-        return None
-    return recv_exact(s, struct.unpack("!H", ln)[0])
-
-
 def closed_or_silent(s):
     """True when the server closes the connection, or answers a valid query sent next on it
     and that answer is the first message it sends (so it sent none to what came before)."""
@@ -208,7 +201,7 @@ def closed_or_silent(s):
     q = header(qid=PROBE_ID) + QUESTION
     try:
         s.sendall(struct.pack("!H", len(q)) + q)
-        first = tcp_read_msg(s)
+        first = read_dns_tcp(s)
     except (ConnectionResetError, BrokenPipeError):
         return True
     if first is None:
@@ -222,7 +215,7 @@ def test_tcp_slow_partial_writes_get_a_full_answer(server):
         for b in struct.pack("!H", len(q)) + q:
             s.sendall(bytes([b]))
             time.sleep(0.02)
-        r = dns.message.from_wire(tcp_read_msg(s))
+        r = dns.message.from_wire(read_dns_tcp(s))
     assert r.rcode() == dns.rcode.NOERROR and len(r.answer) == 2
 
 
@@ -249,7 +242,7 @@ def test_tcp_short_message_gets_no_answer(server):
 def test_tcp_formerr_for_header_only_query(server):
     with tcp_connect(server) as s:
         s.sendall(b"\x00\x0c" + header(qid=0x7777))
-        reply = tcp_read_msg(s)
+        reply = read_dns_tcp(s)
     assert reply is not None
     h = parse_header(reply)
     assert h["qr"] == 1 and h["id"] == 0x7777 and h["rcode"] == FORMERR
@@ -268,13 +261,13 @@ def test_tcp_valid_query_after_formerr_on_same_connection(server):
     with tcp_connect(server) as s:
         bad = header(qid=0x5555, qd=2) + QUESTION + QUESTION
         s.sendall(struct.pack("!H", len(bad)) + bad)
-        first = tcp_read_msg(s)
+        first = read_dns_tcp(s)
         assert first is not None and parse_header(first)["rcode"] == FORMERR
         # The server may keep the connection (then it answers the next query) or close it
         # after the error (RFC 7766 leaves this open); it must not answer wrongly.
         try:
             s.sendall(struct.pack("!H", len(good)) + good)
-            reply = tcp_read_msg(s)
+            reply = read_dns_tcp(s)
         except (BrokenPipeError, ConnectionResetError):
             reply = None
         if reply is not None:

@@ -14,7 +14,6 @@ import subprocess
 import threading
 import time
 
-import dns.exception
 import dns.flags
 import dns.message
 import dns.name
@@ -25,7 +24,7 @@ import dns.rdatatype
 import dns.rrset
 import pytest
 
-from helpers import (Daemon, accept_loop, bind_locked, later, read_dns_tcp,
+from helpers import (Daemon, accept_loop, bind_locked, later, make_reply, parse_query, read_dns_tcp,
                      send_dns_tcp, send_udp, spawn, start_retrying, udp_loop,
                      unbound_server_lines)
 
@@ -288,10 +287,7 @@ class FakeUpstream:
         return best
 
     def _synthesize(self, q):
-        r = dns.message.make_response(q)
-        r.flags |= dns.flags.RA
-        if q.edns >= 0:
-            r.use_edns(0, q.ednsflags & dns.flags.DO, 1232)
+        r = make_reply(q, dns.flags.RA)
         qname, rdtype = q.question[0].name, q.question[0].rdtype
         with self.mutex:
             zone = self._zone_of(qname)
@@ -318,11 +314,8 @@ class FakeUpstream:
 
     def _replies(self, data, transport):
         """[(delay, wire)] to send for one query."""
-        try:
-            q = dns.message.from_wire(data)
-        except dns.exception.DNSException:
-            return []
-        if not q.question:
+        q = parse_query(data)
+        if q is None:
             return []
         qname = q.question[0].name
         with self.mutex:
