@@ -9,33 +9,16 @@
 set -eu
 # shellcheck source=tests/bench/lib.sh
 . "$(dirname "$0")/lib.sh"
-top=$(cd "$(dirname "$0")/../.." && pwd)
 SECS=${BENCH_SECONDS:-10}
 ROUNDS=${BENCH_ROUNDS:-3}
 NAMES=${BENCH_NAMES:-12000}
 lock_ports 3 "${BENCH_PORT:-}"
-TDNSD=${TDNSD:-$top/build/tdnsd}
 ZONE=bench.example
 SERVERS=${BENCH_SERVERS:-tdnsd nsd knot}
-SERVER_CPU=0
-CLIENT_CPU=1
 
-for tool in dnsperf nsd knotd dig taskset; do
-	if ! command -v "$tool" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$tool" ]; then
-		echo "auth.sh: $tool not found (apt-get install dnsperf nsd knot bind9-dnsutils util-linux)"
-		exit 1
-	fi
-done
-if [[ " $SERVERS " == *" tdnsd "* ]] && [ ! -x "$TDNSD" ]; then
-	echo "auth.sh: $TDNSD not built (set TDNSD)"
-	exit 1
-fi
-if [ "$(nproc)" -lt 2 ]; then
-	SERVER_CPU=0
-	CLIENT_CPU=0
-	echo "auth.sh: one CPU only: server and client share it, figures are indicative"
-fi
-PATH=$PATH:/usr/sbin
+need_tools "dnsperf nsd knot bind9-dnsutils util-linux" dnsperf nsd knotd dig taskset
+need_tdnsd "$SERVERS"
+share_one_cpu
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tdns-bench.XXXXXX")
 declare -A PID PORTOF
@@ -83,23 +66,6 @@ echo "auth.sh: zone $(wc -l <"$tmp/$ZONE.zone") lines, $(grep -c . "$tmp/queries
 # ---- server configs
 auth_configs warning
 
-wait_ready() {
-	local s=$1
-	for _ in $(seq 1 600); do
-		if ! kill -0 "${PID[$s]}" 2>/dev/null; then
-			echo "auth.sh: $s exited during start-up"
-			cat "$tmp/$s.log" 2>/dev/null
-			return 1
-		fi
-		if [ -n "$(dig +short +time=1 +tries=1 -p "${PORTOF[$s]}" @127.0.0.1 "$ZONE" SOA)" ]; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	echo "auth.sh: $s did not answer within 60 s"
-	return 1
-}
-
 start() {
 	local s=$1
 	case $s in
@@ -108,45 +74,26 @@ start() {
 	knot) taskset -c "$SERVER_CPU" knotd -c "$tmp/knot/knot.conf" >"$tmp/$s.log" 2>&1 & ;;
 	esac
 	PID[$s]=$!
-	wait_ready "$s"
+	wait_ready "$s" "$ZONE" SOA
 }
 
 for s in $SERVERS; do
 	start "$s"
 done
-hz=$(getconf CLK_TCK)
 
 # ---- rounds: the servers alternate so that drifts of the machine hit all of them alike
-declare -A Q CPU LAT QPS CODES
-for s in $SERVERS; do
-	Q[$s]=0
-	CPU[$s]=0
-	LAT[$s]=0
-	QPS[$s]=0
-done
+totals_init "$SERVERS"
 for r in $(seq 1 "$ROUNDS"); do
 	for s in $SERVERS; do
 		c0=$(cpu_ticks "${PID[$s]}")
 		taskset -c "$CLIENT_CPU" dnsperf -s 127.0.0.1 -p "${PORTOF[$s]}" -d "$tmp/queries" \
 			-c 8 -T 1 -l "$SECS" -t 2 >"$tmp/perf.$s.$r" 2>&1 || true
 		c1=$(cpu_ticks "${PID[$s]}")
-		done_q=$(awk '/Queries completed:/ {print $3}' "$tmp/perf.$s.$r")
-		qps=$(awk '/Queries per second:/ {print $4}' "$tmp/perf.$s.$r")
-		lat=$(awk '/Average Latency/ {print $4}' "$tmp/perf.$s.$r")
-		lost=$(awk '/Queries lost:/ {print $3}' "$tmp/perf.$s.$r")
-		if [ -z "$done_q" ] || [ -z "$qps" ]; then
-			echo "auth.sh: dnsperf against $s failed:"
-			cat "$tmp/perf.$s.$r"
-			exit 1
-		fi
-		CODES[$s]=$(sed -n 's/^ *Response codes: *//p' "$tmp/perf.$s.$r")
+		perf_read "$tmp/perf.$s.$r" "$s" || perf_failed "$tmp/perf.$s.$r" "dnsperf against $s"
 		printf 'round %d %-6s %9.0f qps  completed %8d  lost %6s  cpu %6.2f s  lat %.3f ms\n' \
-			"$r" "$s" "$qps" "$done_q" "$lost" "$(echo "$c0 $c1 $hz" | awk '{print ($2-$1)/$3}')" \
+			"$r" "$s" "$qps" "$done_q" "$lost" "$(ticks_s $((c1 - c0)))" \
 			"$(echo "$lat" | awk '{print $1 * 1000}')"
-		Q[$s]=$((Q[$s] + done_q))
-		CPU[$s]=$((CPU[$s] + c1 - c0))
-		LAT[$s]=$(echo "${LAT[$s]} $lat" | awk '{print $1 + $2}')
-		QPS[$s]=$(echo "${QPS[$s]} $qps" | awk '{print $1 + $2}')
+		totals_add "$s" $((c1 - c0))
 	done
 done
 
@@ -154,13 +101,10 @@ done
 echo
 echo "auth.sh: $ROUNDS rounds x $SECS s, dnsperf -c 8 -T 1 on CPU $CLIENT_CPU, servers on CPU $SERVER_CPU"
 printf '%-6s %10s %10s %10s %12s %10s %10s\n' server qps lat_ms cpu_s q/cpu_s rss_peak_MB pss_MB
-declare -A QPC
 for s in $SERVERS; do
-	QPC[$s]=$(echo "${Q[$s]} ${CPU[$s]} $hz" | awk '{ if ($2 > 0) printf "%.0f", $1 / ($2 / $3); else print 0 }')
-	printf '%-6s %10.0f %10.3f %10.2f %12s %10.1f %10.1f\n' "$s" \
-		"$(echo "${QPS[$s]} $ROUNDS" | awk '{print $1 / $2}')" \
-		"$(echo "${LAT[$s]} $ROUNDS" | awk '{print $1 / $2 * 1000}')" \
-		"$(echo "${CPU[$s]} $hz" | awk '{print $1 / $2}')" "${QPC[$s]}" \
+	totals_average "$s"
+	printf '%-6s %10.0f %10.3f %10.2f %12s %10.1f %10.1f\n' "$s" "${AVGQ[$s]}" "${AVGL[$s]}" \
+		"$(ticks_s "${CPU[$s]}")" "${QPC[$s]}" \
 		"$(mem_kb "${PID[$s]}" VmHWM | awk '{print $1 / 1024}')" \
 		"$(mem_kb "${PID[$s]}" Pss | awk '{print $1 / 1024}')"
 done
@@ -173,6 +117,5 @@ for other in nsd knot; do
 	if [ -z "${QPC[tdnsd]:-}" ] || [ -z "${QPC[$other]:-}" ]; then
 		continue
 	fi
-	printf 'tdnsd/%s queries per CPU-second: %s\n' "$other" \
-		"$(echo "${QPC[tdnsd]} ${QPC[$other]}" | awk '{ if ($2 > 0) printf "%.2f", $1 / $2; else print "n/a" }')"
+	printf 'tdnsd/%s queries per CPU-second: %s\n' "$other" "$(ratio "${QPC[tdnsd]}" "${QPC[$other]}")"
 done

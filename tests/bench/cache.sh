@@ -12,37 +12,20 @@
 set -eu
 # shellcheck source=tests/bench/lib.sh
 . "$(dirname "$0")/lib.sh"
-top=$(cd "$(dirname "$0")/../.." && pwd)
 SECS=${BENCH_SECONDS:-10}
 ROUNDS=${BENCH_ROUNDS:-3}
 NAMES=${BENCH_NAMES:-10000}
 lock_ports 4 "${BENCH_PORT:-}"
-TDNSD=${TDNSD:-$top/build/tdnsd}
 ZONE=cache.bench.example
 SERVERS=${BENCH_SERVERS:-tdnsd unbound kresd}
-SERVER_CPU=0
-CLIENT_CPU=1
-PATH=$PATH:/usr/sbin
 
-for tool in dnsperf unbound dig taskset; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "cache.sh: $tool not found (apt-get install dnsperf unbound bind9-dnsutils util-linux)"
-		exit 1
-	fi
-done
+need_tools "dnsperf unbound bind9-dnsutils util-linux" dnsperf unbound dig taskset
 if [[ " $SERVERS " == *" kresd "* ]] && ! command -v kresd >/dev/null 2>&1; then
 	echo "cache.sh: kresd not found (apt-get install knot-resolver): left out"
 	SERVERS=$(echo "$SERVERS" | sed 's/\bkresd\b//')
 fi
-if [[ " $SERVERS " == *" tdnsd "* ]] && [ ! -x "$TDNSD" ]; then
-	echo "cache.sh: $TDNSD not built (set TDNSD)"
-	exit 1
-fi
-if [ "$(nproc)" -lt 2 ]; then
-	SERVER_CPU=0
-	CLIENT_CPU=0
-	echo "cache.sh: one CPU only: server and client share it, figures are indicative"
-fi
+need_tdnsd "$SERVERS"
+share_one_cpu
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tdns-cache-bench.XXXXXX")
 declare -A PID PORTOF
@@ -138,24 +121,6 @@ policy.add(policy.all(policy.FORWARD({'127.0.0.1@${PORTOF[backend]}'})))
 log_level('warning')
 EOF
 
-wait_ready() {
-	local s=$1
-	for _ in $(seq 1 300); do
-		if ! kill -0 "${PID[$s]}" 2>/dev/null; then
-			echo "cache.sh: $s exited during start-up"
-			cat "$tmp/$s.log" 2>/dev/null
-			return 1
-		fi
-		if [ -n "$(dig +short +time=1 +tries=1 -p "${PORTOF[$s]}" @127.0.0.1 "h1.$ZONE" A)" ]; then
-			return 0
-		fi
-		sleep 0.2
-	done
-	echo "cache.sh: $s did not answer h1.$ZONE within 60 s"
-	cat "$tmp/$s.log" 2>/dev/null
-	return 1
-}
-
 start() {
 	local s=$1 cpu=$SERVER_CPU
 	case $s in
@@ -167,7 +132,7 @@ start() {
 		>"$tmp/$s.log" 2>&1 </dev/null & ;;
 	esac
 	PID[$s]=$!
-	wait_ready "$s"
+	wait_ready "$s" "h1.$ZONE" A
 }
 
 perf() { # server, query file, seconds, output, extra args...
@@ -181,23 +146,18 @@ start backend
 for s in $SERVERS; do
 	start "$s"
 done
-hz=$(getconf CLK_TCK)
 
 # A process that died, or answers other than NOERROR for a name that exists, end the run:
 # figures from a broken server mean nothing.
 check() {
 	local s=$1 p=${PORTOF[$1]} st
 	for t in backend "$s"; do
-		if ! kill -0 "${PID[$t]}" 2>/dev/null; then
-			echo "cache.sh: $t (PID ${PID[$t]}) is gone; its log:"
-			cat "$tmp/$t.log" "$tmp/$t/unbound.log" 2>/dev/null | tail -20
-			exit 1
-		fi
+		server_alive "$t" "(PID ${PID[$t]}) is gone; its log:" || exit 1
 	done
 	st=$(dig +time=2 +tries=1 -p "$p" @127.0.0.1 "h1.$ZONE" A | sed -n 's/.*status: \([A-Z]*\),.*/\1/p')
 	if [ "$st" != NOERROR ]; then
 		echo "cache.sh: $s answers h1.$ZONE with '${st:-nothing}'; its log:"
-		cat "$tmp/$s.log" "$tmp/$s/unbound.log" 2>/dev/null | tail -20
+		server_log "$s"
 		exit 1
 	fi
 }
@@ -212,12 +172,9 @@ for s in $SERVERS; do
 done
 
 # ---- rounds: the servers alternate so that drifts of the machine hit all of them alike
-declare -A Q CPU LAT QPS CODES BCPU
+totals_init "$SERVERS"
+declare -A BCPU
 for s in $SERVERS; do
-	Q[$s]=0
-	CPU[$s]=0
-	LAT[$s]=0
-	QPS[$s]=0
 	BCPU[$s]=0
 done
 for r in $(seq 1 "$ROUNDS"); do
@@ -228,24 +185,12 @@ for r in $(seq 1 "$ROUNDS"); do
 		perf "$s" "$tmp/queries" "$SECS" "$tmp/perf.$s.$r"
 		c1=$(cpu_ticks "${PID[$s]}")
 		b1=$(cpu_ticks "${PID[backend]}")
-		done_q=$(awk '/Queries completed:/ {print $3}' "$tmp/perf.$s.$r")
-		qps=$(awk '/Queries per second:/ {print $4}' "$tmp/perf.$s.$r")
-		lat=$(awk '/Average Latency/ {print $4}' "$tmp/perf.$s.$r")
-		lost=$(awk '/Queries lost:/ {print $3}' "$tmp/perf.$s.$r")
-		if [ -z "$done_q" ] || [ -z "$qps" ]; then
-			echo "cache.sh: dnsperf against $s failed:"
-			cat "$tmp/perf.$s.$r"
-			exit 1
-		fi
-		CODES[$s]=$(sed -n 's/^ *Response codes: *//p' "$tmp/perf.$s.$r")
+		perf_read "$tmp/perf.$s.$r" "$s" || perf_failed "$tmp/perf.$s.$r" "dnsperf against $s"
 		printf 'round %d %-7s %9.0f qps  completed %8d  lost %6s  cpu %6.2f s  lat %.3f ms\n' \
-			"$r" "$s" "$qps" "$done_q" "$lost" "$(echo "$c0 $c1 $hz" | awk '{print ($2-$1)/$3}')" \
+			"$r" "$s" "$qps" "$done_q" "$lost" "$(ticks_s $((c1 - c0)))" \
 			"$(echo "$lat" | awk '{print $1 * 1000}')"
-		Q[$s]=$((Q[$s] + done_q))
-		CPU[$s]=$((CPU[$s] + c1 - c0))
+		totals_add "$s" $((c1 - c0))
 		BCPU[$s]=$((BCPU[$s] + b1 - b0))
-		LAT[$s]=$(echo "${LAT[$s]} $lat" | awk '{print $1 + $2}')
-		QPS[$s]=$(echo "${QPS[$s]} $qps" | awk '{print $1 + $2}')
 	done
 done
 
@@ -255,16 +200,13 @@ echo "cache.sh: $ROUNDS rounds x $SECS s of cache hits, dnsperf -c 8 -T 1 on CPU
 	"resolvers on CPU $SERVER_CPU"
 printf '%-7s %10s %10s %10s %12s %12s %10s %14s\n' server qps lat_ms cpu_s q/cpu_s \
 	rss_peak_MB rss_MB backend_cpu_s
-declare -A QPC AVGQ AVGL
 for s in $SERVERS; do
-	QPC[$s]=$(echo "${Q[$s]} ${CPU[$s]} $hz" | awk '{ if ($2 > 0) printf "%.0f", $1 / ($2 / $3); else print 0 }')
-	AVGQ[$s]=$(echo "${QPS[$s]} $ROUNDS" | awk '{printf "%.0f", $1 / $2}')
-	AVGL[$s]=$(echo "${LAT[$s]} $ROUNDS" | awk '{printf "%.3f", $1 / $2 * 1000}')
+	totals_average "$s"
 	printf '%-7s %10s %10s %10.2f %12s %12.1f %10.1f %14.2f\n' "$s" "${AVGQ[$s]}" "${AVGL[$s]}" \
-		"$(echo "${CPU[$s]} $hz" | awk '{print $1 / $2}')" "${QPC[$s]}" \
+		"$(ticks_s "${CPU[$s]}")" "${QPC[$s]}" \
 		"$(mem_kb "${PID[$s]}" VmHWM | awk '{print $1 / 1024}')" \
 		"$(mem_kb "${PID[$s]}" VmRSS | awk '{print $1 / 1024}')" \
-		"$(echo "${BCPU[$s]} $hz" | awk '{print $1 / $2}')"
+		"$(ticks_s "${BCPU[$s]}")"
 done
 echo
 for s in $SERVERS; do
@@ -277,7 +219,6 @@ for other in unbound kresd; do
 		continue
 	fi
 	printf 'tdnsd/%s: qps %s, queries per CPU-second %s, latency %s\n' "$other" \
-		"$(echo "${AVGQ[tdnsd]} ${AVGQ[$other]}" | awk '{ if ($2 > 0) printf "%.2f", $1 / $2; else print "n/a" }')" \
-		"$(echo "${QPC[tdnsd]} ${QPC[$other]}" | awk '{ if ($2 > 0) printf "%.2f", $1 / $2; else print "n/a" }')" \
-		"$(echo "${AVGL[tdnsd]} ${AVGL[$other]}" | awk '{ if ($2 > 0) printf "%.2f", $1 / $2; else print "n/a" }')"
+		"$(ratio "${AVGQ[tdnsd]}" "${AVGQ[$other]}")" "$(ratio "${QPC[tdnsd]}" "${QPC[$other]}")" \
+		"$(ratio "${AVGL[tdnsd]}" "${AVGL[$other]}")"
 done

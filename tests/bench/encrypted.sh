@@ -14,7 +14,6 @@
 set -eu
 # shellcheck source=tests/bench/lib.sh
 . "$(dirname "$0")/lib.sh"
-top=$(cd "$(dirname "$0")/../.." && pwd)
 SECS=${BENCH_SECONDS:-10}
 ROUNDS=${BENCH_ROUNDS:-3}
 NAMES=${BENCH_NAMES:-2000}
@@ -23,34 +22,18 @@ OUTSTANDING=${BENCH_OUTSTANDING:-256}
 METHOD=${BENCH_DOH_METHOD:-GET}
 TRANSPORTS=${BENCH_TRANSPORTS:-dot doh}
 lock_ports 6 "${BENCH_PORT:-}"
-TDNSD=${TDNSD:-$top/build/tdnsd}
 ZONE=enc.bench.example
 SERVERS=${BENCH_SERVERS:-tdnsd unbound}
-SERVER_CPU=0
-CLIENT_CPU=1
-PATH=$PATH:/usr/sbin
 
-for tool in dnsperf unbound dig kdig openssl taskset; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "encrypted.sh: $tool not found (apt-get install dnsperf unbound bind9-dnsutils" \
-			"knot-dnsutils openssl util-linux)"
-		exit 1
-	fi
-done
-if [[ " $SERVERS " == *" tdnsd "* ]] && [ ! -x "$TDNSD" ]; then
-	echo "encrypted.sh: $TDNSD not built (set TDNSD)"
-	exit 1
-fi
+need_tools "dnsperf unbound bind9-dnsutils knot-dnsutils openssl util-linux" \
+	dnsperf unbound dig kdig openssl taskset
+need_tdnsd "$SERVERS"
 if [[ " $SERVERS " == *" unbound "* ]] && [[ " $TRANSPORTS " == *" doh "* ]] &&
 	! unbound -V 2>&1 | grep -q nghttp2; then
 	echo "encrypted.sh: this unbound has no nghttp2 (no DoH): unbound is measured over DoT only"
 	NO_UNBOUND_DOH=1
 fi
-if [ "$(nproc)" -lt 2 ]; then
-	SERVER_CPU=0
-	CLIENT_CPU=0
-	echo "encrypted.sh: one CPU only: server and client share it, figures are indicative"
-fi
+share_one_cpu
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tdns-enc-bench.XXXXXX")
 declare -A PID PORTOF
@@ -154,24 +137,6 @@ EOF
 	printf 'remote-control:\n  control-enable: no\n'
 } >"$tmp/unbound/unbound.conf"
 
-wait_ready() {
-	local s=$1
-	for _ in $(seq 1 300); do
-		if ! kill -0 "${PID[$s]}" 2>/dev/null; then
-			echo "encrypted.sh: $s exited during start-up"
-			cat "$tmp/$s.log" "$tmp/$s/unbound.log" 2>/dev/null | tail -20
-			return 1
-		fi
-		if [ -n "$(dig +short +time=1 +tries=1 -p "${PORTOF[$s]}" @127.0.0.1 "h1.$ZONE" A)" ]
-		then
-			return 0
-		fi
-		sleep 0.2
-	done
-	echo "encrypted.sh: $s did not answer h1.$ZONE within 60 s"
-	return 1
-}
-
 start() {
 	local s=$1
 	case $s in
@@ -180,18 +145,14 @@ start() {
 		>"$tmp/$s.log" 2>&1 & ;;
 	esac
 	PID[$s]=$!
-	wait_ready "$s"
+	wait_ready "$s" "h1.$ZONE" A
 }
 
 # Whether server $1 answers over transport $2 (kdig, no certificate check): a server that is
 # gone or answers wrongly stops the run, as figures from it would mean nothing.
 check() {
 	local s=$1 t=$2 opt out
-	if ! kill -0 "${PID[$s]}" 2>/dev/null; then
-		echo "encrypted.sh: $s (PID ${PID[$s]}) is gone; its log:"
-		cat "$tmp/$s.log" "$tmp/$s/unbound.log" 2>/dev/null | tail -20
-		exit 1
-	fi
+	server_alive "$s" "(PID ${PID[$s]}) is gone; its log:" || exit 1
 	case $t in
 	dot) opt=+tls ;;
 	doh) opt=+https=/dns-query ;;
@@ -201,7 +162,7 @@ check() {
 	if ! echo "$out" | grep -q 'status: NOERROR'; then
 		echo "encrypted.sh: $s over $t does not answer h1.$ZONE:"
 		echo "$out" | tail -5
-		cat "$tmp/$s.log" "$tmp/$s/unbound.log" 2>/dev/null | tail -20
+		server_log "$s"
 		exit 1
 	fi
 }
@@ -219,7 +180,6 @@ perf() { # server, transport, output
 for s in $SERVERS; do
 	start "$s"
 done
-hz=$(getconf CLK_TCK)
 
 # Server/transport pairs to measure.
 PAIRS=
@@ -234,13 +194,7 @@ for t in $TRANSPORTS; do
 done
 
 # ---- rounds: the servers alternate so that drifts of the machine hit all of them alike
-declare -A Q CPU LAT QPS CODES
-for p in $PAIRS; do
-	Q[$p]=0
-	CPU[$p]=0
-	LAT[$p]=0
-	QPS[$p]=0
-done
+totals_init "$PAIRS"
 for r in $(seq 1 "$ROUNDS"); do
 	for p in $PAIRS; do
 		s=${p%.*}
@@ -249,27 +203,14 @@ for r in $(seq 1 "$ROUNDS"); do
 		c0=$(cpu_ticks "${PID[$s]}")
 		perf "$s" "$t" "$tmp/perf.$p.$r"
 		c1=$(cpu_ticks "${PID[$s]}")
-		done_q=$(awk '/Queries completed:/ {print $3}' "$tmp/perf.$p.$r")
-		qps=$(awk '/Queries per second:/ {print $4}' "$tmp/perf.$p.$r")
-		# The first Average Latency is the queries'; the second (Connection Statistics) is
-		# the time to set up connections.
-		lat=$(awk '/Average Latency/ {print $4; exit}' "$tmp/perf.$p.$r")
-		lost=$(awk '/Queries lost:/ {print $3}' "$tmp/perf.$p.$r")
-		reconn=$(awk '/Reconnections:/ {print $2}' "$tmp/perf.$p.$r")
-		if [ -z "$done_q" ] || [ -z "$qps" ] || [ "$done_q" = 0 ]; then
-			echo "encrypted.sh: dnsperf -m $t against $s failed:"
-			cat "$tmp/perf.$p.$r"
-			exit 1
+		if ! perf_read "$tmp/perf.$p.$r" "$p" || [ "$done_q" = 0 ]; then
+			perf_failed "$tmp/perf.$p.$r" "dnsperf -m $t against $s"
 		fi
-		CODES[$p]=$(sed -n 's/^ *Response codes: *//p' "$tmp/perf.$p.$r")
+		reconn=$(awk '/Reconnections:/ {print $2}' "$tmp/perf.$p.$r")
 		printf 'round %d %-7s %-3s %9.0f qps  completed %8d  lost %6s  reconn %4s  cpu %6.2f s' \
-			"$r" "$s" "$t" "$qps" "$done_q" "$lost" "${reconn:-0}" \
-			"$(echo "$c0 $c1 $hz" | awk '{print ($2-$1)/$3}')"
+			"$r" "$s" "$t" "$qps" "$done_q" "$lost" "${reconn:-0}" "$(ticks_s $((c1 - c0)))"
 		printf '  lat %.3f ms\n' "$(echo "$lat" | awk '{print $1 * 1000}')"
-		Q[$p]=$((Q[$p] + done_q))
-		CPU[$p]=$((CPU[$p] + c1 - c0))
-		LAT[$p]=$(echo "${LAT[$p]} $lat" | awk '{print $1 + $2}')
-		QPS[$p]=$(echo "${QPS[$p]} $qps" | awk '{print $1 + $2}')
+		totals_add "$p" $((c1 - c0))
 	done
 done
 
@@ -278,16 +219,12 @@ echo
 echo "encrypted.sh: $ROUNDS rounds x $SECS s, dnsperf -c $CLIENTS -q $OUTSTANDING -T 1 on CPU" \
 	"$CLIENT_CPU (DoH: HTTP/2, $METHOD), servers with one worker on CPU $SERVER_CPU"
 printf '%-7s %-4s %10s %10s %10s %12s %12s\n' server mode qps lat_ms cpu_s q/cpu_s rss_peak_MB
-declare -A QPC AVGQ AVGL
 for p in $PAIRS; do
 	s=${p%.*}
 	t=${p#*.}
-	QPC[$p]=$(echo "${Q[$p]} ${CPU[$p]} $hz" |
-		awk '{ if ($2 > 0) printf "%.0f", $1 / ($2 / $3); else print 0 }')
-	AVGQ[$p]=$(echo "${QPS[$p]} $ROUNDS" | awk '{printf "%.0f", $1 / $2}')
-	AVGL[$p]=$(echo "${LAT[$p]} $ROUNDS" | awk '{printf "%.3f", $1 / $2 * 1000}')
+	totals_average "$p"
 	printf '%-7s %-4s %10s %10s %10.2f %12s %12.1f\n' "$s" "$t" "${AVGQ[$p]}" "${AVGL[$p]}" \
-		"$(echo "${CPU[$p]} $hz" | awk '{print $1 / $2}')" "${QPC[$p]}" \
+		"$(ticks_s "${CPU[$p]}")" "${QPC[$p]}" \
 		"$(mem_kb "${PID[$s]}" VmHWM | awk '{print $1 / 1024}')"
 done
 echo "(rss_peak_MB: the server's peak over the whole run, all transports)"
@@ -301,10 +238,7 @@ for t in $TRANSPORTS; do
 		continue
 	fi
 	printf 'tdnsd/unbound %s: qps %s, queries per CPU-second %s, latency %s\n' "$t" \
-		"$(echo "${AVGQ[tdnsd.$t]} ${AVGQ[unbound.$t]}" |
-			awk '{ if ($2 > 0) printf "%.2f", $1 / $2; else print "n/a" }')" \
-		"$(echo "${QPC[tdnsd.$t]} ${QPC[unbound.$t]}" |
-			awk '{ if ($2 > 0) printf "%.2f", $1 / $2; else print "n/a" }')" \
-		"$(echo "${AVGL[tdnsd.$t]} ${AVGL[unbound.$t]}" |
-			awk '{ if ($2 > 0) printf "%.2f", $1 / $2; else print "n/a" }')"
+		"$(ratio "${AVGQ[tdnsd.$t]}" "${AVGQ[unbound.$t]}")" \
+		"$(ratio "${QPC[tdnsd.$t]}" "${QPC[unbound.$t]}")" \
+		"$(ratio "${AVGL[tdnsd.$t]}" "${AVGL[unbound.$t]}")"
 done

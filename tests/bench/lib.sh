@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # SPDX-License-Identifier: MIT
 # Shared by the benchmark scripts (sourced): process trees, CPU time and memory from /proc,
-# and the clean-up of the servers a script started, by PID.  Bash.
+# the clean-up of the servers a script started, by PID, port locks, server configs, start-up
+# and health checks, and the reading and totalling of dnsperf reports.  Bash.
 
 # $1 and its descendants, one PID a line.
 tree() {
@@ -205,4 +206,151 @@ socket = $tmp/tdnsd/ctl.sock
 [log]
 level = warning
 EOF
+}
+
+# ---- what every benchmark script shares: its name, the tree, the tools it needs
+
+# The script's name for its messages ("auth.sh"), the top of the source tree and the tdnsd to
+# measure (TDNSD, default: build/tdnsd); the servers of Debian live in /usr/sbin.
+ME=$(basename "$0")
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+TDNSD=${TDNSD:-$top/build/tdnsd}
+PATH=$PATH:/usr/sbin
+# Clock ticks a second, the unit of cpu_ticks.
+hz=$(getconf CLK_TCK)
+# Pinning: the servers measured on CPU 0, the load generator on CPU 1 (see share_one_cpu).
+# shellcheck disable=SC2034 # for the sourcing script
+SERVER_CPU=0
+CLIENT_CPU=1
+
+# Ends the script unless every command named after $1 is found; $1 lists the Debian packages
+# that provide them, for the message.
+need_tools() {
+	local pkgs=$1 tool
+	shift
+	for tool in "$@"; do
+		if ! command -v "$tool" >/dev/null 2>&1; then
+			echo "$ME: $tool not found (apt-get install $pkgs)"
+			exit 1
+		fi
+	done
+}
+
+# Ends the script when the servers to measure ($1, a list) include tdnsd and $TDNSD is not built.
+need_tdnsd() {
+	if [[ " $1 " == *" tdnsd "* ]] && [ ! -x "$TDNSD" ]; then
+		echo "$ME: $TDNSD not built (set TDNSD)"
+		exit 1
+	fi
+}
+
+# On a machine with one CPU, servers and load generator share it, with a note saying so.
+# shellcheck disable=SC2034 # for the sourcing script
+share_one_cpu() {
+	if [ "$(nproc)" -lt 2 ]; then
+		SERVER_CPU=0
+		CLIENT_CPU=0
+		echo "$ME: one CPU only: server and client share it, figures are indicative"
+	fi
+}
+
+# ---- servers: start-up and health
+
+# The last 20 lines of server $1's logs ($tmp/$1.log and, for unbound, $tmp/$1/unbound.log).
+server_log() {
+	cat "$tmp/$1.log" "$tmp/$1/unbound.log" 2>/dev/null | tail -20
+}
+
+# Whether server $1's process (PID[$1]) still runs; when it does not, says so ($2: how) with its
+# log.
+server_alive() {
+	if kill -0 "${PID[$1]}" 2>/dev/null; then
+		return 0
+	fi
+	echo "$ME: $1 $2"
+	server_log "$1"
+	return 1
+}
+
+# Waits up to 60 s for server $1 (127.0.0.1 port PORTOF[$1]) to answer the dig question in the
+# remaining arguments (name and type) with anything; fails with its log when it exits first or
+# never answers.
+wait_ready() {
+	local s=$1
+	shift
+	for _ in $(seq 1 300); do
+		server_alive "$s" "exited during start-up" || return 1
+		if [ -n "$(dig +short +time=1 +tries=1 -p "${PORTOF[$s]}" @127.0.0.1 "$@")" ]; then
+			return 0
+		fi
+		sleep 0.2
+	done
+	echo "$ME: $s did not answer $* within 60 s"
+	server_log "$s"
+	return 1
+}
+
+# ---- dnsperf rounds: reading a report, totals over the rounds, ratios
+
+# Reads dnsperf's report $1 into done_q (queries completed), qps, lat (the queries' average
+# latency in seconds; a second "Average Latency", of connection set-up, is not it) and lost,
+# and its response codes into CODES[$2]; false when the report has no figures.
+# shellcheck disable=SC2034 # the figures are for the sourcing script
+perf_read() {
+	done_q=$(awk '/Queries completed:/ {print $3}' "$1")
+	qps=$(awk '/Queries per second:/ {print $4}' "$1")
+	lat=$(awk '/Average Latency/ {print $4; exit}' "$1")
+	lost=$(awk '/Queries lost:/ {print $3}' "$1")
+	CODES[$2]=$(sed -n 's/^ *Response codes: *//p' "$1")
+	[ -n "$done_q" ] && [ -n "$qps" ]
+}
+
+# Ends the script after a failed dnsperf run: $2 says which, then the report $1.
+perf_failed() {
+	echo "$ME: $2 failed:"
+	cat "$1"
+	exit 1
+}
+
+# Sets the totals Q (queries), CPU (ticks), LAT and QPS (sums over the rounds) of every key in
+# the list $1 to 0; CODES holds each key's last response codes.
+# shellcheck disable=SC2034 # CODES is for the sourcing script
+totals_init() {
+	declare -gA Q CPU LAT QPS CODES
+	local k
+	for k in $1; do
+		Q[$k]=0
+		CPU[$k]=0
+		LAT[$k]=0
+		QPS[$k]=0
+	done
+}
+
+# Adds the round just read by perf_read and the $2 CPU ticks it cost to the totals of $1.
+totals_add() {
+	Q[$1]=$((Q[$1] + done_q))
+	CPU[$1]=$((CPU[$1] + $2))
+	LAT[$1]=$(echo "${LAT[$1]} $lat" | awk '{print $1 + $2}')
+	QPS[$1]=$(echo "${QPS[$1]} $qps" | awk '{print $1 + $2}')
+}
+
+# From the totals of $1 over ROUNDS rounds: QPC[$1] (queries per CPU-second), AVGQ[$1] (qps)
+# and AVGL[$1] (latency in ms).
+# shellcheck disable=SC2034 # the averages are for the sourcing script
+totals_average() {
+	declare -gA QPC AVGQ AVGL
+	QPC[$1]=$(echo "${Q[$1]} ${CPU[$1]} $hz" |
+		awk '{ if ($2 > 0) printf "%.0f", $1 / ($2 / $3); else print 0 }')
+	AVGQ[$1]=$(echo "${QPS[$1]} $ROUNDS" | awk '{printf "%.0f", $1 / $2}')
+	AVGL[$1]=$(echo "${LAT[$1]} $ROUNDS" | awk '{printf "%.3f", $1 / $2 * 1000}')
+}
+
+# $1 / $2 with two decimals, "n/a" when $2 is 0.
+ratio() {
+	echo "$1 $2" | awk '{ if ($2 > 0) printf "%.2f", $1 / $2; else print "n/a" }'
+}
+
+# CPU seconds from $1 ticks.
+ticks_s() {
+	echo "$1 $hz" | awk '{print $1 / $2}'
 }

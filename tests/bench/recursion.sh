@@ -15,7 +15,6 @@
 set -eu
 # shellcheck source=tests/bench/lib.sh
 . "$(dirname "$0")/lib.sh"
-top=$(cd "$(dirname "$0")/../.." && pwd)
 NAMES=${BENCH_NAMES:-10000}
 ZONES=${BENCH_ZONES:-100}
 ROUNDS=${BENCH_ROUNDS:-3}
@@ -27,22 +26,10 @@ if ! lock_name "block-$NET"; then
 	exit 1
 fi
 lock_ports 2 "${BENCH_PORT:-}"
-TDNSD=${TDNSD:-$top/build/tdnsd}
-SERVER_CPU=0
-CLIENT_CPU=1
-PATH=$PATH:/usr/sbin
 
-for tool in dnsperf unbound nsd nsd-control dig taskset; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "recursion.sh: $tool not found" \
-			"(apt-get install dnsperf unbound nsd bind9-dnsutils util-linux)"
-		exit 1
-	fi
-done
-if [ ! -x "$TDNSD" ]; then
-	echo "recursion.sh: $TDNSD not built (set TDNSD)"
-	exit 1
-fi
+need_tools "dnsperf unbound nsd bind9-dnsutils util-linux" \
+	dnsperf unbound nsd nsd-control dig taskset
+need_tdnsd "tdnsd unbound"
 if [ "$(id -u)" -ne 0 ]; then
 	echo "recursion.sh: the authoritative servers listen on port 53 of $NET.x.y: run as root"
 	exit 1
@@ -203,7 +190,6 @@ done
 wait_answer nsd-root "$NET.0.1" 53 . +norec
 wait_answer nsd-tld "$NET.1.1" 53 test. +norec
 wait_answer nsd-leaf "$NET.2.1" 53 "z$((ZONES - 1)).test." +norec
-hz=$(getconf CLK_TCK)
 
 declare -A TIME QPS UPQ CPU CODES
 for s in tdnsd unbound; do
@@ -252,7 +238,7 @@ for r in $(seq 1 "$ROUNDS"); do
 		up=$((u1 - u0))
 		printf 'round %d %-7s %6.3f s %8.0f names/s %6d upstream queries (%.2f/name) cpu %.2f s\n' \
 			"$r" "$s" "$secs" "$qps" "$up" "$(echo "$up $NAMES" | awk '{print $1 / $2}')" \
-			"$(echo "$c0 $c1 $hz" | awk '{print ($2 - $1) / $3}')"
+			"$(ticks_s $((c1 - c0)))"
 		TIME[$s]=$(echo "${TIME[$s]} $secs" | awk '{print $1 + $2}')
 		QPS[$s]=$(echo "${QPS[$s]} $qps" | awk '{print $1 + $2}')
 		UPQ[$s]=$((UPQ[$s] + up))
@@ -274,7 +260,6 @@ for s in tdnsd unbound; do
 	printf '%-8s %10s %12s %16s %10s\n' "$s" "${MT[$s]}" "${MQ[$s]}" "${MU[$s]}" "${MC[$s]}"
 done
 echo
-ratio() { echo "$1 $2" | awk '{ if ($2 > 0) printf "%.2f", $1 / $2; else print "n/a" }'; }
 printf 'tdnsd/unbound: time %s, names/s %s, upstream queries per name %s, cpu %s\n' \
 	"$(ratio "${MT[tdnsd]}" "${MT[unbound]}")" "$(ratio "${MQ[tdnsd]}" "${MQ[unbound]}")" \
 	"$(ratio "${MU[tdnsd]}" "${MU[unbound]}")" "$(ratio "${MC[tdnsd]}" "${MC[unbound]}")"

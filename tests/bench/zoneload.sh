@@ -8,27 +8,16 @@
 set -eu
 # shellcheck source=tests/bench/lib.sh
 . "$(dirname "$0")/lib.sh"
-top=$(cd "$(dirname "$0")/../.." && pwd)
 RECORDS=${ZONELOAD_RECORDS:-1000000}
 ROUNDS=${ZONELOAD_ROUNDS:-1}
 LIMIT=${ZONELOAD_TIMEOUT:-300}
 SERVERS=${ZONELOAD_SERVERS:-tdnsd knot nsd}
 lock_ports 3 "${ZONELOAD_PORT:-}"
-TDNSD=${TDNSD:-$top/build/tdnsd}
 ZONE=load.example
 SERIAL=2024010101
-PATH=$PATH:/usr/sbin
 
-for tool in nsd knotd kdig dig; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "zoneload.sh: $tool not found (apt-get install nsd knot knot-dnsutils bind9-dnsutils)"
-		exit 1
-	fi
-done
-if [[ " $SERVERS " == *" tdnsd "* ]] && [ ! -x "$TDNSD" ]; then
-	echo "zoneload.sh: $TDNSD not built (set TDNSD)"
-	exit 1
-fi
+need_tools "nsd knot knot-dnsutils bind9-dnsutils" nsd knotd kdig dig
+need_tdnsd "$SERVERS"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tdns-zoneload.XXXXXX")
 pid=""
