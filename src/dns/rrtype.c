@@ -270,6 +270,26 @@ prefixed_number(const char *s, size_t len, const char *prefix)
 	return v > 65535 ? -1 : (int)v;
 }
 
+/* Whether the table name n (NULL: a gap in the table) is s, len bytes, in any case. */
+static bool
+name_is(const char *n, const char *s, size_t len)
+{
+	return n != NULL && strlen(n) == len && strncasecmp(n, s, len) == 0;
+}
+
+/* names[code] when the table of n names has one, else prefix and the number in buf (16 bytes). */
+static const char *
+name_or_number(const char *const *names, size_t n, int code, const char *prefix, char *buf)
+{
+	if (code >= 0 && (size_t)code < n && names[code] != NULL) {
+		return names[code];
+	}
+	snprintf(buf, 16, "%s%d", prefix, code);
+	return buf;
+}
+
+#define NNAMES(names) (sizeof(names) / sizeof(names[0]))
+
 const char *
 dns_type_to_text(uint16_t type, char *buf)
 {
@@ -286,20 +306,17 @@ int
 dns_type_from_text(const char *s, size_t len)
 {
 	for (size_t i = 0; i < NTYPES; i++) {
-		const char *n = rrtypes[i].name;
-		if (n != NULL && strlen(n) == len && strncasecmp(n, s, len) == 0) {
+		if (name_is(rrtypes[i].name, s, len)) {
 			return (int)i;
 		}
 	}
 	for (size_t i = 0; i < NHIGH; i++) {
-		const char *n = high_types[i].name;
-		if (strlen(n) == len && strncasecmp(n, s, len) == 0) {
+		if (name_is(high_types[i].name, s, len)) {
 			return (int)(HIGH_FIRST + i);
 		}
 	}
 	for (size_t i = 0; i < NPRIVATE; i++) {
-		const char *n = private_types[i].name;
-		if (n != NULL && strlen(n) == len && strncasecmp(n, s, len) == 0) {
+		if (name_is(private_types[i].name, s, len)) {
 			return (int)(PRIVATE_FIRST + i);
 		}
 	}
@@ -317,19 +334,14 @@ static const char *const class_names[] = {
 const char *
 dns_class_to_text(uint16_t rclass, char *buf)
 {
-	if (rclass < sizeof(class_names) / sizeof(class_names[0]) && class_names[rclass]) {
-		return class_names[rclass];
-	}
-	snprintf(buf, 16, "CLASS%u", (unsigned)rclass);
-	return buf;
+	return name_or_number(class_names, NNAMES(class_names), rclass, "CLASS", buf);
 }
 
 int
 dns_class_from_text(const char *s, size_t len)
 {
-	for (size_t i = 0; i < sizeof(class_names) / sizeof(class_names[0]); i++) {
-		const char *n = class_names[i];
-		if (n != NULL && strlen(n) == len && strncasecmp(n, s, len) == 0) {
+	for (size_t i = 0; i < NNAMES(class_names); i++) {
+		if (name_is(class_names[i], s, len)) {
 			return (int)i;
 		}
 	}
@@ -368,12 +380,7 @@ static const char *const rcode_names[] = {
 const char *
 dns_rcode_to_text(int rcode, char *buf)
 {
-	if (rcode >= 0 && (size_t)rcode < sizeof(rcode_names) / sizeof(rcode_names[0]) &&
-	    rcode_names[rcode]) {
-		return rcode_names[rcode];
-	}
-	snprintf(buf, 16, "RCODE%d", rcode);
-	return buf;
+	return name_or_number(rcode_names, NNAMES(rcode_names), rcode, "RCODE", buf);
 }
 
 static const char *const opcode_names[] = {
@@ -388,12 +395,7 @@ static const char *const opcode_names[] = {
 const char *
 dns_opcode_to_text(int opcode, char *buf)
 {
-	if (opcode >= 0 && (size_t)opcode < sizeof(opcode_names) / sizeof(opcode_names[0]) &&
-	    opcode_names[opcode]) {
-		return opcode_names[opcode];
-	}
-	snprintf(buf, 16, "OPCODE%d", opcode);
-	return buf;
+	return name_or_number(opcode_names, NNAMES(opcode_names), opcode, "OPCODE", buf);
 }
 
 bool
