@@ -381,6 +381,15 @@ int dns_msg_parse(const uint8_t *pkt, size_t len, struct dns_msg *m);
 void dns_msg_clear(struct dns_msg *m);
 
 /*
+ * Walks the name of the first question of pkt without parsing anything else, for the paths
+ * that only peek at a packet: returns the offset of the name's root label, which is len or
+ * more when the packet ends first, or -1 when pkt is shorter than a header or a label is not
+ * a plain one (RFC 1035 §4.1.2: a question name is not compressed).  The caller checks
+ * qdcount and that what it reads after the name is within len.
+ */
+int dns_msg_question_end(const uint8_t *pkt, size_t len);
+
+/*
  * Finds the first EDE option in an OPT options area; returns true and sets *code and the text
  * (borrowed, not NUL-terminated) when found.
  */

@@ -66,17 +66,11 @@ dns_ident_init(struct dns_ident *id, const char *identity, const char *version,
 static int
 question_class(const uint8_t *pkt, size_t len)
 {
-	if (len < DNS_HDR_LEN || tdns_get16(pkt + 4) == 0) {
+	int end = dns_msg_question_end(pkt, len);
+	if (end < 0 || tdns_get16(pkt + 4) == 0 || (size_t)end + 4 >= len) {
 		return -1;
 	}
-	size_t pos = DNS_HDR_LEN;
-	while (pos < len && pkt[pos] != 0) {
-		if (pkt[pos] > 63) {
-			return -1;
-		}
-		pos += 1u + pkt[pos];
-	}
-	return pos + 4 < len ? tdns_get16(pkt + pos + 3) : -1;
+	return tdns_get16(pkt + end + 3);
 }
 
 static size_t

@@ -314,6 +314,22 @@ fail:
 	return rc;
 }
 
+int
+dns_msg_question_end(const uint8_t *pkt, size_t len)
+{
+	if (len < DNS_HDR_LEN) {
+		return -1;
+	}
+	size_t pos = DNS_HDR_LEN;
+	while (pos < len && pkt[pos] != 0) {
+		if (pkt[pos] > 63) {
+			return -1;
+		}
+		pos += 1u + pkt[pos];
+	}
+	return (int)pos;
+}
+
 void
 dns_msg_clear(struct dns_msg *m)
 {

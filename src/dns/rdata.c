@@ -235,56 +235,53 @@ parse_num(const char *s, size_t len, uint64_t max, uint64_t *v)
 	return true;
 }
 
-/* TTL with optional units, RFC 2308 style as BIND writes it ("1w2d3h4m5s", "3600"). */
-static bool
-parse_ttl(const char *s, size_t len, uint32_t *out)
+int
+dns_ttl_units(const char *s, size_t len, uint32_t *out)
 {
-	uint64_t total = 0, cur = 0;
+	uint64_t total = 0, num = 0;
 	bool digits = false, units = false;
+
 	if (len == 0) {
-		return false;
+		return DNS_TTL_BAD;
 	}
 	for (size_t i = 0; i < len; i++) {
-		char ch = s[i];
-		if (ch >= '0' && ch <= '9') {
-			cur = cur * 10 + (uint64_t)(ch - '0');
-			if (cur > UINT32_MAX) {
-				return false;
+		char c = s[i];
+		if (c >= '0' && c <= '9') {
+			num = num * 10 + (uint64_t)(c - '0');
+			if (num > UINT32_MAX) {
+				return DNS_TTL_HUGE;
 			}
 			digits = true;
 			continue;
 		}
-		uint64_t m;
-		switch (ch | 0x20) {
-		case 's': m = 1; break;
-		case 'm': m = 60; break;
-		case 'h': m = 3600; break;
-		case 'd': m = 86400; break;
-		case 'w': m = 604800; break;
-		default: return false;
-		}
 		if (!digits) {
-			return false;
+			return DNS_TTL_BAD;
 		}
-		total += cur * m;
-		cur = 0;
+		uint64_t mult;
+		switch (c) {
+		case 'w': case 'W': mult = 604800; break;
+		case 'd': case 'D': mult = 86400; break;
+		case 'h': case 'H': mult = 3600; break;
+		case 'm': case 'M': mult = 60; break;
+		case 's': case 'S': mult = 1; break;
+		default: return DNS_TTL_BAD;
+		}
+		total += num * mult;
+		if (total > UINT32_MAX) {
+			return DNS_TTL_HUGE;
+		}
+		num = 0;
 		digits = false;
 		units = true;
-		if (total > UINT32_MAX) {
-			return false;
-		}
 	}
 	if (digits) {
 		if (units) {
-			return false; /* "1h30" is ambiguous */
+			return DNS_TTL_BAD;  /* "1h30": every number needs a unit once units are used */
 		}
-		total += cur;
-	}
-	if (total > UINT32_MAX) {
-		return false;
+		total = num;
 	}
 	*out = (uint32_t)total;
-	return true;
+	return total > DNS_TTL_MAX ? DNS_TTL_RANGE : DNS_TTL_OK;
 }
 
 /*
@@ -2087,8 +2084,10 @@ put_field(struct pctx *c, const struct dns_field *f)
 		return TDNS_OK;
 	}
 	case DNS_F_TTL: {
+		/* A TTL field holds 32 bits (RFC 2181 §8's 31 apply to the TTLs of records). */
 		uint32_t ttl;
-		if (!parse_ttl(t->s, t->len, &ttl)) {
+		int r = dns_ttl_units(t->s, t->len, &ttl);
+		if (r != DNS_TTL_OK && r != DNS_TTL_RANGE) {
 			return fail(c, TDNS_EBADRDATA,
 				    "%s %s must be 0-4294967295 seconds or a TTL like 1h30m, "
 				    "got '%.*s'", c->tname, label, TOK(t));

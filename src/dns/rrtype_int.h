@@ -73,4 +73,20 @@ struct dns_rrtype {
 /* Entry for type, or NULL when the table has no entry (unknown type). */
 const struct dns_rrtype *dns_rrtype_find(uint16_t type);
 
+/* RFC 2181 §8: the TTL of a record is 31 bits. */
+#define DNS_TTL_MAX 0x7fffffffu
+
+/*
+ * What dns_ttl_units finds (rdata.c): RANGE is above DNS_TTL_MAX but within 32 bits (RFC 2181
+ * §8 caps it), HUGE beyond 32 bits.
+ */
+enum dns_ttl_result { DNS_TTL_OK, DNS_TTL_BAD, DNS_TTL_RANGE, DNS_TTL_HUGE };
+
+/*
+ * Parses a TTL: RFC 1035 §5.1 decimal seconds, or BIND's units (1w2d3h4m5s, any case), for
+ * zone files and for the rdata fields that hold a TTL.  Sets *out (to the 32-bit value, also
+ * for DNS_TTL_RANGE) and returns an enum dns_ttl_result.
+ */
+int dns_ttl_units(const char *s, size_t len, uint32_t *out);
+
 #endif

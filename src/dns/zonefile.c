@@ -12,11 +12,11 @@
 #include <unistd.h>
 
 #include "dns/dns.h"
+#include "dns/rrtype_int.h"
 
 #define ZF_INCLUDE_DEPTH 16
 #define ZF_GENERATE_MAX 65536   /* iterations of one $GENERATE */
 #define ZF_GEN_WIDTH_MAX 255
-#define ZF_TTL_MAX 0x7fffffffu   /* RFC 2181 §8: TTLs are 31-bit */
 #define ZF_QUOTE_MAX 200          /* how much of a token an error message repeats */
 #define ZF_TYPE_CACHE 8
 
@@ -159,66 +159,31 @@ zf_name_error(struct zf *z, const struct zf_src *f, unsigned line, const struct 
 		       t->s);
 }
 
-/* ---- TTLs ---- */
-
-/* TTL_RANGE: above 2^31-1 but within 32 bits (capped); TTL_HUGE: beyond 32 bits. */
-enum { TTL_OK, TTL_BAD, TTL_RANGE, TTL_HUGE };
-
-/* RFC 1035 §5.1 decimal seconds, or BIND's units (1w2d3h4m5s, any case). */
+/*
+ * $ORIGIN NAME, or $INCLUDE FILE NAME: the token t becomes the origin, read relative to the
+ * current one when it is relative (RFC 1035 §5.1).
+ */
 static int
-ttl_parse(const char *s, size_t len, uint32_t *out)
+zf_set_origin(struct zf *z, const struct zf_src *f, unsigned line, const struct dns_tok *t)
 {
-	uint64_t total = 0, num = 0;
-	bool digits = false, units = false;
-
-	if (len == 0) {
-		return TTL_BAD;
+	uint8_t o[DNS_NAME_MAX];
+	int n = dns_name_from_text(t->s, t->len, z->have_origin ? z->origin : NULL, o);
+	if (n < 0) {
+		return zf_name_error(z, f, line, t, n);
 	}
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		if (c >= '0' && c <= '9') {
-			num = num * 10 + (uint64_t)(c - '0');
-			if (num > UINT32_MAX) {
-				return TTL_HUGE;
-			}
-			digits = true;
-			continue;
-		}
-		if (!digits) {
-			return TTL_BAD;
-		}
-		uint64_t mult;
-		switch (c) {
-		case 'w': case 'W': mult = 604800; break;
-		case 'd': case 'D': mult = 86400; break;
-		case 'h': case 'H': mult = 3600; break;
-		case 'm': case 'M': mult = 60; break;
-		case 's': case 'S': mult = 1; break;
-		default: return TTL_BAD;
-		}
-		total += num * mult;
-		if (total > UINT32_MAX) {
-			return TTL_HUGE;
-		}
-		num = 0;
-		digits = false;
-		units = true;
-	}
-	if (digits) {
-		if (units) {
-			return TTL_BAD;  /* "1h30": every number needs a unit once units are used */
-		}
-		total = num;
-	}
-	*out = (uint32_t)total;
-	return total > ZF_TTL_MAX ? TTL_RANGE : TTL_OK;
+	memcpy(z->origin, o, (size_t)n);
+	z->have_origin = true;
+	z->origin_gen++;
+	return TDNS_OK;
 }
+
+/* ---- TTLs ---- */
 
 int
 dns_ttl_parse(const char *s, size_t len, uint32_t *out)
 {
 	uint32_t v;
-	if (ttl_parse(s, len, &v) != TTL_OK) {
+	if (dns_ttl_units(s, len, &v) != DNS_TTL_OK) {
 		return TDNS_EBADTEXT;
 	}
 	*out = v;
@@ -229,23 +194,23 @@ static int
 zf_ttl(struct zf *z, const struct zf_src *f, unsigned line, const struct dns_tok *t,
        uint32_t *out)
 {
-	int r = t->quoted ? TTL_BAD : ttl_parse(t->s, t->len, out);
-	if (r == TTL_RANGE) {
+	int r = t->quoted ? DNS_TTL_BAD : dns_ttl_units(t->s, t->len, out);
+	if (r == DNS_TTL_RANGE) {
 		/*
 		 * RFC 2181 §8: a TTL with the top bit set is out of range.  As BIND does, load
 		 * the record with the largest TTL allowed and say so, rather than fail the zone.
 		 */
 		tdns_warn("%s:%u: TTL '%.*s' is above 2147483647 (RFC 2181 §8), capped to "
 			  "2147483647", f->name, line, qlen(t->len), t->s);
-		*out = ZF_TTL_MAX;
+		*out = DNS_TTL_MAX;
 		return TDNS_OK;
 	}
-	if (r == TTL_HUGE) {
+	if (r == DNS_TTL_HUGE) {
 		return zf_fail(z, f, line, TDNS_EZONEFILE,
 			       "TTL '%.*s' is out of range: expected at most 2147483647 seconds "
 			       "(RFC 2181 §8)", qlen(t->len), t->s);
 	}
-	if (r != TTL_OK) {
+	if (r != DNS_TTL_OK) {
 		return zf_fail(z, f, line, TDNS_EZONEFILE,
 			       "bad TTL '%.*s': expected seconds or units w d h m s", qlen(t->len),
 			       t->s);
@@ -772,15 +737,10 @@ directive_include(struct zf *z, struct zf_src *f, int depth)
 	memcpy(saved_owner, z->owner, sizeof(saved_owner));
 
 	if (z->ntok == 3) {
-		uint8_t o[DNS_NAME_MAX];
-		int r = dns_name_from_text(z->toks[2].s, z->toks[2].len,
-					   z->have_origin ? z->origin : NULL, o);
-		if (r < 0) {
-			return zf_name_error(z, f, line, &z->toks[2], r);
+		int r = zf_set_origin(z, f, line, &z->toks[2]);
+		if (r != TDNS_OK) {
+			return r;
 		}
-		memcpy(z->origin, o, (size_t)r);
-		z->have_origin = true;
-		z->origin_gen++;
 	}
 
 	struct zf_src inc;
@@ -1127,17 +1087,7 @@ directive(struct zf *z, struct zf_src *f, int depth)
 			return zf_fail(z, f, line, TDNS_EZONEFILE,
 				       "$ORIGIN needs exactly one name");
 		}
-		/* A relative $ORIGIN is relative to the current origin (RFC 1035 §5.1). */
-		uint8_t o[DNS_NAME_MAX];
-		int n = dns_name_from_text(z->toks[1].s, z->toks[1].len,
-					   z->have_origin ? z->origin : NULL, o);
-		if (n < 0) {
-			return zf_name_error(z, f, line, &z->toks[1], n);
-		}
-		memcpy(z->origin, o, (size_t)n);
-		z->have_origin = true;
-		z->origin_gen++;
-		return TDNS_OK;
+		return zf_set_origin(z, f, line, &z->toks[1]);
 	}
 	if (IS("$TTL")) {
 		if (z->ntok != 2) {

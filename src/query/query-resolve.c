@@ -481,21 +481,13 @@ aname_reply(struct query_pending *p, uint8_t *out, size_t cap, const struct reso
 static int
 packet_question(const uint8_t *pkt, size_t len, const uint8_t **qname)
 {
-	if (len < DNS_HDR_LEN || tdns_get16(pkt + 4) != 1) {
-		return -1;
-	}
-	size_t pos = DNS_HDR_LEN;
-	while (pos < len && pkt[pos] != 0) {
-		if (pkt[pos] > 63) {
-			return -1;
-		}
-		pos += 1u + pkt[pos];
-	}
-	if (pos + 2 >= len || pos + 1 - DNS_HDR_LEN > DNS_NAME_MAX) {
+	int end = dns_msg_question_end(pkt, len);
+	if (end < 0 || tdns_get16(pkt + 4) != 1 || (size_t)end + 2 >= len ||
+	    (size_t)end + 1 - DNS_HDR_LEN > DNS_NAME_MAX) {
 		return -1;
 	}
 	*qname = pkt + DNS_HDR_LEN;
-	return tdns_get16(pkt + pos + 1);
+	return tdns_get16(pkt + end + 1);
 }
 
 static void pending_done(void *arg, void *result);

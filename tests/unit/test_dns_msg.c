@@ -801,6 +801,23 @@ test_build_tiny_buffer_fails_cleanly(void **state)
 	assert_int_equal(dns_build_finish(&b), 0);
 }
 
+static void
+test_question_end_walks_plain_labels_only(void **state)
+{
+	(void)state;
+	/* Header, then "a.example." and type and class. */
+	static const uint8_t q[] = { 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 'a', 7, 'e', 'x', 'a',
+				     'm', 'p', 'l', 'e', 0, 0, 1, 0, 1 };
+	assert_int_equal(dns_msg_question_end(q, sizeof(q)), 22);
+	/* Cut inside the name: the walk stops at or past the end. */
+	assert_true(dns_msg_question_end(q, 16) >= 16);
+	assert_int_equal(dns_msg_question_end(q, DNS_HDR_LEN - 1), -1);
+	uint8_t ptr[sizeof(q)];
+	memcpy(ptr, q, sizeof(q));
+	ptr[DNS_HDR_LEN] = 0xc0;
+	assert_int_equal(dns_msg_question_end(ptr, sizeof(ptr)), -1);
+}
+
 int
 main(void)
 {
@@ -842,6 +859,7 @@ main(void)
 		cmocka_unit_test(test_build_compression_table_capped),
 		cmocka_unit_test(test_build_then_query_parse_round_trip),
 		cmocka_unit_test(test_build_tiny_buffer_fails_cleanly),
+		cmocka_unit_test(test_question_end_walks_plain_labels_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
