@@ -237,15 +237,6 @@ long long tdns_mono_ms(void);
 /* The value of one hex digit (either case), or -1 if c is not one. */
 int tdns_hex_value(char c);
 
-/*
- * Cuts the next item off a comma-separated list that the caller owns and may write to:
- * *rest points at what is left of the list; the comma after the item becomes a NUL, *rest moves
- * past it (NULL after the last item) and the item is returned trimmed of spaces and tabs (it
- * may be empty).  Usage: for (char *rest = copy; rest != NULL;) { char *item =
- * tdns_list_next(&rest); ... }.
- */
-char *tdns_list_next(char **rest);
-
 /* Log levels, in syslog order. */
 enum tdns_log_level {
 	TDNS_LOG_ERR = 3,

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Small helpers shared across folders: the monotonic clock, hex digits, comma-separated lists. */
-#include <string.h>
+/* Small helpers shared across folders: the monotonic clock and hex digits. */
 #include <time.h>
 
 #include "core/core.h"
@@ -34,25 +33,4 @@ tdns_hex_value(char c)
 		return c - 'A' + 10;
 	}
 	return -1;
-}
-
-char *
-tdns_list_next(char **rest)
-{
-	char *p = *rest;
-	char *comma = strchr(p, ',');
-	if (comma != NULL) {
-		*comma = '\0';
-		*rest = comma + 1;
-	} else {
-		*rest = NULL;
-	}
-	while (*p == ' ' || *p == '\t') {
-		p++;
-	}
-	size_t len = strlen(p);
-	while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t')) {
-		p[--len] = '\0';
-	}
-	return p;
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cfg/cfg.h"
 #include "core/core.h"
 #include "filter/filter.h"
 
@@ -84,10 +85,11 @@ filter_acl_parse(const char *text, struct filter_acl *acl, char *err, size_t err
 	struct filter_acl n = { NULL, 0 };
 	char *copy = tdns_xstrdup(text);
 	int rc = TDNS_OK;
-	for (char *rest = copy; rest != NULL;) {
-		char *p = tdns_list_next(&rest);
+	bool more = true;
+	for (char *rest = copy; more;) {
+		char *p = cfg_list_next(&rest, &more);
 		if (*p == '\0' || strcmp(p, "none") == 0) {
-			if (rest != NULL || n.n > 0) {
+			if (more || n.n > 0) {
 				snprintf(err, errlen, "empty item in the address list; %s, "
 					 "separated by commas", CIDR_EXPECT);
 				rc = TDNS_EINVAL;

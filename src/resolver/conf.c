@@ -22,8 +22,9 @@ each_item(const char *list, int (*fn)(void *ctx, const char *item), void *ctx)
 {
 	char *copy = tdns_xstrdup(list);
 	int rc = TDNS_OK;
-	for (char *rest = copy; rc == TDNS_OK && rest != NULL;) {
-		char *p = tdns_list_next(&rest);
+	bool more = true;
+	for (char *rest = copy; rc == TDNS_OK && more;) {
+		char *p = cfg_list_next(&rest, &more);
 		if (*p != '\0') {
 			rc = fn(ctx, p);
 		}
