@@ -227,6 +227,16 @@ int net_udp_buffers_new(struct net_worker *w, size_t udp_max);
 void net_udp_buffers_free(struct net_worker *w);
 
 /*
+ * socket.c: a non-blocking, close-on-exec socket of type (SOCK_DGRAM, SOCK_STREAM) for a
+ * listener on addr, with SO_REUSEPORT (one socket per worker) and, for IPv6, IPV6_V6ONLY; not
+ * bound yet.  Returns the fd or -1 with errno set.
+ */
+int net_socket_open(const struct sockaddr *addr, int type);
+
+/* socket.c: closes fd after a failed set-up, keeping errno for the caller; returns -1. */
+int net_socket_fail(int fd);
+
+/*
  * udp.c: opens and binds one UDP socket for addr with SO_REUSEPORT (and IPV6_V6ONLY, and
  * packet info for wildcard addresses).  Returns the fd or -1 with errno set.
  */

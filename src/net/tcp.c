@@ -22,28 +22,16 @@
 int
 net_tcp_socket(const struct sockaddr *addr, socklen_t addrlen)
 {
-	int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = net_socket_open(addr, SOCK_STREAM);
 	if (fd < 0) {
 		return -1;
 	}
 	int on = 1;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) < 0) {
-		goto fail;
-	}
-	if (addr->sa_family == AF_INET6 &&
-	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) < 0) {
-		goto fail;
-	}
-	if (bind(fd, addr, addrlen) < 0 || listen(fd, 256) < 0) {
-		goto fail;
+	    bind(fd, addr, addrlen) < 0 || listen(fd, 256) < 0) {
+		return net_socket_fail(fd);
 	}
 	return fd;
-fail:;
-	int saved = errno;
-	close(fd);
-	errno = saved;
-	return -1;
 }
 
 /* One TCP or DoT connection (RFC 7766, RFC 7858) on the stream-connection base. */
@@ -187,18 +175,12 @@ conn_process(struct tcp_conn *c)
 	return true;
 }
 
+/*
+ * Both the read callback and the write callback, called when the output buffer has drained
+ * completely (low watermark 0): either may let the connection take its next query.
+ */
 static void
-conn_read_cb(struct bufferevent *bev, void *arg)
-{
-	struct tcp_conn *c = arg;
-	(void)bev;
-	net_conn_touch(&c->base);
-	(void)conn_process(c);
-}
-
-/* Called when the output buffer has drained completely (low watermark 0). */
-static void
-conn_write_cb(struct bufferevent *bev, void *arg)
+conn_io_cb(struct bufferevent *bev, void *arg)
 {
 	struct tcp_conn *c = arg;
 	(void)bev;
@@ -256,7 +238,7 @@ conn_start(struct net_worker *w, struct bufferevent *bev, enum net_stream_kind k
 	c->w = w;
 	c->transport = kind == NET_STREAM_DOT ? STATS_TRANSPORT_DOT : STATS_TRANSPORT_TCP;
 	net_conn_init(&c->base, &w->conns, &conn_ops, bev, sa, salen);
-	bufferevent_setcb(bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+	bufferevent_setcb(bev, conn_io_cb, conn_io_cb, conn_event_cb, c);
 	/*
 	 * tcp-idle-timeout = 0 turns the timeout off.  It also bounds a TLS handshake that
 	 * never completes (RFC 7858 §3.4 lets servers close idle or stalled sessions).

@@ -96,46 +96,47 @@ is_wildcard(const struct sockaddr *addr)
 int
 net_udp_socket(const struct sockaddr *addr, socklen_t addrlen, bool *wildcard)
 {
-	int fd = socket(addr->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = net_socket_open(addr, SOCK_DGRAM);
 	if (fd < 0) {
 		return -1;
 	}
 	int on = 1;
 	*wildcard = is_wildcard(addr);
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) < 0) {
-		goto fail;
-	}
-	if (addr->sa_family == AF_INET6 &&
-	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) < 0) {
-		goto fail;
-	}
 	if (*wildcard) {
 		/* We need the destination address of each query to answer from it. */
 		int rc = addr->sa_family == AF_INET
 				 ? setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on))
 				 : setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on));
 		if (rc < 0) {
-			goto fail;
+			return net_socket_fail(fd);
 		}
 	}
 	/* A bigger receive buffer absorbs bursts; the kernel may cap it, which is fine. */
 	int rcvbuf = 1 << 20;
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (bind(fd, addr, addrlen) < 0) {
-		goto fail;
+		return net_socket_fail(fd);
 	}
 	return fd;
-fail:;
-	int saved = errno;
-	close(fd);
-	errno = saved;
-	return -1;
 }
 
 /*
  * Turns the packet info received with a query into the control message that makes the reply
  * leave from the same address.  Returns the control length to send, 0 if there was none.
  */
+/* Writes one control message (level, type, len bytes of data) at ctl; returns its space. */
+static size_t
+put_cmsg(uint8_t *ctl, int level, int type, const void *data, size_t len)
+{
+	struct cmsghdr *o = (struct cmsghdr *)(void *)ctl;
+	memset(ctl, 0, CMSG_SPACE(len));
+	o->cmsg_level = level;
+	o->cmsg_type = type;
+	o->cmsg_len = CMSG_LEN(len);
+	memcpy(CMSG_DATA(o), data, len);
+	return CMSG_SPACE(len);
+}
+
 static size_t
 reply_pktinfo(const struct msghdr *rm, uint8_t *ctl)
 {
@@ -147,25 +148,13 @@ reply_pktinfo(const struct msghdr *rm, uint8_t *ctl)
 			/* Source: the address the query was sent to; the route picks the link. */
 			pi.ipi_spec_dst = pi.ipi_addr;
 			pi.ipi_ifindex = 0;
-			struct cmsghdr *o = (struct cmsghdr *)(void *)ctl;
-			memset(ctl, 0, CMSG_SPACE(sizeof(pi)));
-			o->cmsg_level = IPPROTO_IP;
-			o->cmsg_type = IP_PKTINFO;
-			o->cmsg_len = CMSG_LEN(sizeof(pi));
-			memcpy(CMSG_DATA(o), &pi, sizeof(pi));
-			return CMSG_SPACE(sizeof(pi));
+			return put_cmsg(ctl, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
 		}
 		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
 			struct in6_pktinfo pi;
 			/* Keep the interface index: link-local sources need it. */
 			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-			struct cmsghdr *o = (struct cmsghdr *)(void *)ctl;
-			memset(ctl, 0, CMSG_SPACE(sizeof(pi)));
-			o->cmsg_level = IPPROTO_IPV6;
-			o->cmsg_type = IPV6_PKTINFO;
-			o->cmsg_len = CMSG_LEN(sizeof(pi));
-			memcpy(CMSG_DATA(o), &pi, sizeof(pi));
-			return CMSG_SPACE(sizeof(pi));
+			return put_cmsg(ctl, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof(pi));
 		}
 	}
 	return 0;
