@@ -171,15 +171,24 @@ join_words(const json_t *words)
  * zone files too), then reloads, so a bad value changes nothing and the reload cannot fail
  * on the file's syntax.  data: {"key", "value" (as the reloaded server now has it), "file"}.
  */
+const char *
+ctl_config_file(struct ctl_req *req, const char *what)
+{
+	const char *path = req->env->cfg_path(req->env->daemon);
+	if (path == NULL) {
+		snprintf(req->err, sizeof(req->err), "tdnsd runs with the built-in defaults, "
+			 "without a configuration file; start it with -c FILE to change %s", what);
+	}
+	return path;
+}
+
 int
 ctl_cmd_config_set(struct ctl_req *req)
 {
 	struct ctl_env *env = req->env;
-	const char *path = env->cfg_path(env->daemon);
+	const char *path = ctl_config_file(req, "settings");
 	const char *key = json_string_value(json_object_get(req->args, "key"));
 	if (path == NULL) {
-		snprintf(req->err, sizeof(req->err), "tdnsd runs with the built-in defaults, "
-			 "without a configuration file; start it with -c FILE to change settings");
 		return TDNS_EINVAL;
 	}
 	char *value = join_words(json_object_get(req->args, "value"));

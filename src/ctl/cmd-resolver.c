@@ -216,11 +216,9 @@ static int
 forwarder_change(struct ctl_req *req, bool add)
 {
 	struct ctl_env *env = req->env;
-	const char *path = env->cfg_path(env->daemon);
+	const char *path = ctl_config_file(req, "forwarders");
 	const char *url = json_string_value(json_object_get(req->args, "url"));
 	if (path == NULL) {
-		snprintf(req->err, sizeof(req->err), "tdnsd runs with the built-in defaults, "
-			 "without a configuration file; start it with -c FILE to change forwarders");
 		return TDNS_EINVAL;
 	}
 	if (url == NULL) {

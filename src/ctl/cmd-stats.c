@@ -35,34 +35,39 @@ recorder(struct ctl_req *req)
 	return r;
 }
 
-/* The integer argument name, default def, within 1..max; -1 with a message if outside. */
-static long long
-count_arg(struct ctl_req *req, const char *name, long long def, long long max)
+/*
+ * For the commands that show the last entries of something: the --count argument (default
+ * def, within 1..max) in *n and the daemon's recorder in *r.  TDNS_OK, or TDNS_EINVAL (count
+ * outside) or TDNS_EAGAIN (no statistics) with a message in req.
+ */
+static int
+count_and_recorder(struct ctl_req *req, long long def, long long max, size_t *n,
+		   struct stats_recorder **r)
 {
-	json_t *v = json_object_get(req->args, name);
-	if (v == NULL) {
-		return def;
+	json_t *v = json_object_get(req->args, "count");
+	long long c = v != NULL ? (long long)json_integer_value(v) : def;
+	if (c < 1 || c > max) {
+		snprintf(req->err, sizeof(req->err), "--count must be between 1 and %lld", max);
+		return TDNS_EINVAL;
 	}
-	long long n = (long long)json_integer_value(v);
-	if (n < 1 || n > max) {
-		snprintf(req->err, sizeof(req->err), "--%s must be between 1 and %lld", name, max);
-		return -1;
+	*r = recorder(req);
+	if (*r == NULL) {
+		return TDNS_EAGAIN;
 	}
-	return n;
+	*n = (size_t)c;
+	return TDNS_OK;
 }
 
 int
 ctl_cmd_stats_top(struct ctl_req *req)
 {
-	long long n = count_arg(req, "count", TOP_DEFAULT, TOP_MAX);
-	if (n < 0) {
-		return TDNS_EINVAL;
+	size_t n;
+	struct stats_recorder *r;
+	int rc = count_and_recorder(req, TOP_DEFAULT, TOP_MAX, &n, &r);
+	if (rc != TDNS_OK) {
+		return rc;
 	}
-	struct stats_recorder *r = recorder(req);
-	if (r == NULL) {
-		return TDNS_EAGAIN;
-	}
-	req->data = stats_recorder_top_json(r, (size_t)n);
+	req->data = stats_recorder_top_json(r, n);
 	return req->data != NULL ? TDNS_OK : TDNS_ENOMEM;
 }
 
@@ -80,17 +85,15 @@ which_logs(struct ctl_req *req, bool *queries, bool *server)
 int
 ctl_cmd_log_show(struct ctl_req *req)
 {
-	long long n = count_arg(req, "count", LOG_DEFAULT, LOG_MAX);
-	if (n < 0) {
-		return TDNS_EINVAL;
-	}
-	struct stats_recorder *r = recorder(req);
-	if (r == NULL) {
-		return TDNS_EAGAIN;
+	size_t n;
+	struct stats_recorder *r;
+	int rc = count_and_recorder(req, LOG_DEFAULT, LOG_MAX, &n, &r);
+	if (rc != TDNS_OK) {
+		return rc;
 	}
 	bool queries, server;
 	which_logs(req, &queries, &server);
-	req->data = stats_recorder_log_json(r, (size_t)n, queries, server);
+	req->data = stats_recorder_log_json(r, n, queries, server);
 	return req->data != NULL ? TDNS_OK : TDNS_ENOMEM;
 }
 

@@ -75,6 +75,13 @@ int ctl_cmd_record_delete(struct ctl_req *req);
 int ctl_cmd_record_update(struct ctl_req *req);
 
 /* cmd-config.c */
+
+/*
+ * The daemon's configuration file, for the commands that change it; NULL, with a message in
+ * req saying that what (e.g. "settings") cannot change, when tdnsd runs without one.
+ */
+const char *ctl_config_file(struct ctl_req *req, const char *what);
+
 int ctl_cmd_config_show(struct ctl_req *req);
 int ctl_cmd_config_get(struct ctl_req *req);
 int ctl_cmd_config_set(struct ctl_req *req);
