@@ -854,6 +854,27 @@ render_forwarder_list(const json_t *data)
 	}
 }
 
+/*
+ * The commands whose data has a renderer of its own, used when the data has the shape it
+ * expects: any data, an object, or an object with the array member rows.
+ */
+struct renderer {
+	const char *command;
+	bool any;         /* any data at all */
+	const char *rows; /* the array member it needs; NULL (and not any): an object */
+	void (*render)(const json_t *data);
+};
+
+static const struct renderer renderers[] = {
+	{ .command = "record list", .any = true, .render = render_records },
+	{ .command = "cache list", .rows = "entries", .render = render_cache_list },
+	{ .command = "forwarder list", .rows = "forwarders", .render = render_forwarder_list },
+	{ .command = "stats top", .render = render_top },
+	{ .command = "log show", .rows = "entries", .render = render_log },
+	{ .command = "stats", .render = render_stats },
+	{ .command = "config show", .render = render_config },
+};
+
 static int
 render(const struct ctl_cmd *cmd, const json_t *data, const char *out_file)
 {
@@ -873,33 +894,14 @@ render(const struct ctl_cmd *cmd, const json_t *data, const char *out_file)
 		}
 		return CLI_EXIT_OK;
 	}
-	if (strcmp(name, "record list") == 0) {
-		render_records(data);
-		return CLI_EXIT_OK;
-	}
-	if (strcmp(name, "cache list") == 0 && rows_of(data, "entries") != NULL) {
-		render_cache_list(data);
-		return CLI_EXIT_OK;
-	}
-	if (strcmp(name, "forwarder list") == 0 && rows_of(data, "forwarders") != NULL) {
-		render_forwarder_list(data);
-		return CLI_EXIT_OK;
-	}
-	if (strcmp(name, "stats top") == 0 && json_is_object(data)) {
-		render_top(data);
-		return CLI_EXIT_OK;
-	}
-	if (strcmp(name, "log show") == 0 && rows_of(data, "entries") != NULL) {
-		render_log(data);
-		return CLI_EXIT_OK;
-	}
-	if (strcmp(name, "stats") == 0 && json_is_object(data)) {
-		render_stats(data);
-		return CLI_EXIT_OK;
-	}
-	if (strcmp(name, "config show") == 0 && json_is_object(data)) {
-		render_config(data);
-		return CLI_EXIT_OK;
+	for (size_t i = 0; i < sizeof(renderers) / sizeof(renderers[0]); i++) {
+		const struct renderer *r = &renderers[i];
+		if (strcmp(name, r->command) == 0 &&
+		    (r->any || (r->rows != NULL ? rows_of(data, r->rows) != NULL
+						 : json_is_object(data)))) {
+			r->render(data);
+			return CLI_EXIT_OK;
+		}
 	}
 	if (strcmp(name, "config get") == 0 && json_is_object(data) &&
 	    json_object_get(data, "value") != NULL) {
