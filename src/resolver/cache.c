@@ -1012,16 +1012,25 @@ inflight_slot(struct shard *s, uint64_t h, const struct cache_key *k)
 	return pp;
 }
 
+/* Locks the shard that holds k and returns it, with k's hash (the in-flight table's) in *h. */
+static struct shard *
+inflight_lock(struct cache *c, const struct cache_key *k, uint64_t *h)
+{
+	uint64_t nh = name_hash(c, k->name);
+	*h = key_hash(nh, k);
+	struct shard *s = shard_of(c, nh);
+	pthread_mutex_lock(&s->lock);
+	return s;
+}
+
 bool
 cache_inflight_begin(struct cache *c, const struct cache_key *k, struct cache_waiter *w)
 {
-	uint64_t nh = name_hash(c, k->name);
-	uint64_t h = key_hash(nh, k);
-	struct shard *s = shard_of(c, nh);
 	/* Allocated before the lock, freed again if a query is already running. */
 	struct inflight *f = malloc(sizeof(*f));
 	bool first = true;
-	pthread_mutex_lock(&s->lock);
+	uint64_t h;
+	struct shard *s = inflight_lock(c, k, &h);
 	struct inflight **pp = inflight_slot(s, h, k);
 	if (*pp != NULL) {
 		first = false;
@@ -1049,11 +1058,9 @@ cache_inflight_begin(struct cache *c, const struct cache_key *k, struct cache_wa
 static struct inflight **
 inflight_locked(struct cache *c, const struct cache_key *k, struct shard **sp)
 {
-	uint64_t nh = name_hash(c, k->name);
-	struct shard *s = shard_of(c, nh);
-	pthread_mutex_lock(&s->lock);
-	*sp = s;
-	return inflight_slot(s, key_hash(nh, k), k);
+	uint64_t h;
+	*sp = inflight_lock(c, k, &h);
+	return inflight_slot(*sp, h, k);
 }
 
 struct cache_waiter *
