@@ -30,6 +30,24 @@ add_str(struct stats_top *t, const char *key)
 	stats_top_add(t, key, strlen(key), 1);
 }
 
+/* Adds key n times, one at a time, as n queries for it would. */
+static void
+add_times(struct stats_top *t, const char *key, int n)
+{
+	for (int i = 0; i < n; i++) {
+		add_str(t, key);
+	}
+}
+
+/* A table of cap counters over nkeys key slots; fails the test if it cannot be made. */
+static struct stats_top *
+top_new(size_t cap, size_t nkeys)
+{
+	struct stats_top *t = stats_top_new(cap, nkeys);
+	assert_non_null(t);
+	return t;
+}
+
 static bool
 item_is(const struct stats_top_item *it, const char *key)
 {
@@ -40,11 +58,8 @@ static void
 test_counts_are_exact_while_keys_fit(void **state)
 {
 	(void)state;
-	struct stats_top *t = stats_top_new(16, 32);
-	assert_non_null(t);
-	for (int i = 0; i < 100; i++) {
-		add_str(t, "a");
-	}
+	struct stats_top *t = top_new(16, 32);
+	add_times(t, "a", 100);
 	for (int i = 0; i < 30; i++) {
 		add_str(t, "b");
 		add_str(t, "c");
@@ -79,8 +94,7 @@ test_skewed_stream_gives_the_exact_top_ten(void **state)
 	enum { HEAVY = 10, CAP = 128 };
 	uint64_t truth[HEAVY] = { 0 };
 	/* Weights 20, 19, ..., 11 out of 155 heavy "tickets". */
-	struct stats_top *t = stats_top_new(CAP, 64);
-	assert_non_null(t);
+	struct stats_top *t = top_new(CAP, 64);
 	uint64_t noise = 0;
 	for (int i = 0; i < 200000; i++) {
 		char key[64];
@@ -129,8 +143,7 @@ static void
 test_memory_stays_bounded_under_a_flood_of_new_keys(void **state)
 {
 	(void)state;
-	struct stats_top *t = stats_top_new(64, 260);
-	assert_non_null(t);
+	struct stats_top *t = top_new(64, 260);
 	size_t mem = stats_top_memory(t);
 	assert_true(mem < 64 * 400 + 4096);
 	for (int i = 0; i < 100000; i++) {
@@ -160,14 +173,9 @@ static void
 test_halving_decays_counts_and_drops_ones(void **state)
 {
 	(void)state;
-	struct stats_top *t = stats_top_new(8, 16);
-	assert_non_null(t);
-	for (int i = 0; i < 10; i++) {
-		add_str(t, "ten");
-	}
-	for (int i = 0; i < 3; i++) {
-		add_str(t, "three");
-	}
+	struct stats_top *t = top_new(8, 16);
+	add_times(t, "ten", 10);
+	add_times(t, "three", 3);
 	add_str(t, "one");
 	stats_top_halve(t);
 	assert_int_equal(stats_top_size(t), 2);
@@ -192,8 +200,7 @@ static void
 test_keys_longer_than_keymax_are_cut(void **state)
 {
 	(void)state;
-	struct stats_top *t = stats_top_new(4, 4);
-	assert_non_null(t);
+	struct stats_top *t = top_new(4, 4);
 	add_str(t, "abcdef");
 	add_str(t, "abcdxyz");
 	struct stats_top_item items[4];
