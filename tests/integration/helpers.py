@@ -105,6 +105,13 @@ class PortLock:
             os.close(self.fd)
             self.fd = None
 
+    # "with PortLock() as lock:" releases it at the end of the block.
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.release()
+
 
 class PortClash(Exception):
     """A server could not bind a port at start-up because something else holds it."""

@@ -244,12 +244,20 @@ def test_https_post_and_get_against_unbound(env):
         assert "(HTTPS)" in r.stdout and "ALPN h2" in r.stdout
 
 
-def test_https_get_uses_unpadded_base64url_and_sni(env):
+def short_doh_query(env, flag):
+    """tdns-cli query www.dns.test +short over the test's DoH server with flag (+https,
+    +https-get); checks the answer and returns the (headers, body) of the request it sent."""
     pki, _, doh = env
     before = len(doh.requests)
-    r = run("query", "www.dns.test", *tls_args(pki, doh.port), "+https-get", "+short")
+    r = run("query", "www.dns.test", *tls_args(pki, doh.port), flag, "+short")
     assert r.returncode == 0 and r.stdout == "192.0.2.7\n", r.stderr
-    _, headers, _ = doh.requests[before]
+    _, headers, body = doh.requests[before]
+    return headers, body
+
+
+def test_https_get_uses_unpadded_base64url_and_sni(env):
+    _, _, doh = env
+    headers, _ = short_doh_query(env, "+https-get")
     assert headers[":method"] == "GET"
     assert headers["accept"] == "application/dns-message"
     assert headers[":authority"] == "%s:%d" % (NAME, doh.port)
@@ -261,11 +269,7 @@ def test_https_get_uses_unpadded_base64url_and_sni(env):
 
 
 def test_https_post_sends_dns_message_body(env):
-    pki, _, doh = env
-    before = len(doh.requests)
-    r = run("query", "www.dns.test", *tls_args(pki, doh.port), "+https", "+short")
-    assert r.returncode == 0 and r.stdout == "192.0.2.7\n", r.stderr
-    _, headers, body = doh.requests[before]
+    headers, body = short_doh_query(env, "+https")
     assert headers[":method"] == "POST" and headers[":path"] == "/dns-query"
     assert headers["content-type"] == "application/dns-message"
     assert dns.message.from_wire(body).id == 0

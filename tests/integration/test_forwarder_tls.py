@@ -91,24 +91,20 @@ def test_doh_json_upstream_answers_match_unbound(make_server, env):
 def test_dot_and_a_dead_plain_upstream_together(make_server, env):
     # Mixed transports in one list: the DoT one answers while the UDP one is a closed port.
     pki, ub = env
-    dead = PortLock()
-    try:
+    with PortLock() as dead:
         srv = start_tls(make_server, ["udp://127.0.0.1:%d" % dead.port,
                                       "tls://%s:%d#127.0.0.1" % (TLS_NAME, ub.tls_port)], pki.ca)
         for name, rdtype in UNBOUND_CASES:
             want = ub.query(name, rdtype)
             got = forwarded_ok(ask(srv, name, rdtype), want.rcode())
             assert rrsets(got.answer) == rrsets(want.answer), (name, rdtype, got)
-    finally:
-        dead.release()
 
 
 def test_conditional_forwarder_zone_over_dot(make_server, env):
     # A forwarder zone's servers may use any transport; the default forwarder is a closed port,
     # so only the zone's DoT server can answer.
     pki, ub = env
-    dead = PortLock()
-    try:
+    with PortLock() as dead:
         zone = ("[zone example.test]\ntype = forwarder\nfile = example.test.zone\n"
                 "forwarders = tls://%s:%d#127.0.0.1\n" % (TLS_NAME, ub.tls_port))
         srv = start(make_server, ["udp://127.0.0.1:%d" % dead.port], timeout=2000,
@@ -121,8 +117,6 @@ def test_conditional_forwarder_zone_over_dot(make_server, env):
         # The zone's own record overrides (unbound has no such name).
         r = forwarded_ok(ask(srv, "override.example.test."), aa=None)
         assert addresses(r) == ["192.0.2.123"]
-    finally:
-        dead.release()
 
 
 def test_doh_upstream_with_the_dns_uri_template_uses_get(make_server, env):
