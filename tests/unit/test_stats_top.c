@@ -54,6 +54,14 @@ item_is(const struct stats_top_item *it, const char *key)
 	return it->keylen == strlen(key) && memcmp(it->key, key, it->keylen) == 0;
 }
 
+/* Checks that items[i], as stats_top_list gave it, is key with count. */
+static void
+expect_item(const struct stats_top_item *items, size_t i, const char *key, uint64_t count)
+{
+	assert_true(item_is(&items[i], key));
+	assert_int_equal(items[i].count, count);
+}
+
 static void
 test_counts_are_exact_while_keys_fit(void **state)
 {
@@ -68,12 +76,9 @@ test_counts_are_exact_while_keys_fit(void **state)
 	struct stats_top_item items[16];
 	size_t n = stats_top_list(t, items, 16);
 	assert_int_equal(n, 3);
-	assert_true(item_is(&items[0], "a"));
-	assert_int_equal(items[0].count, 100);
-	assert_true(item_is(&items[1], "c"));
-	assert_int_equal(items[1].count, 31);
-	assert_true(item_is(&items[2], "b"));
-	assert_int_equal(items[2].count, 30);
+	expect_item(items, 0, "a", 100);
+	expect_item(items, 1, "c", 31);
+	expect_item(items, 2, "b", 30);
 	for (size_t i = 0; i < n; i++) {
 		assert_int_equal(items[i].error, 0);
 	}
@@ -182,17 +187,14 @@ test_halving_decays_counts_and_drops_ones(void **state)
 	struct stats_top_item items[8];
 	size_t n = stats_top_list(t, items, 8);
 	assert_int_equal(n, 2);
-	assert_true(item_is(&items[0], "ten"));
-	assert_int_equal(items[0].count, 5);
-	assert_true(item_is(&items[1], "three"));
-	assert_int_equal(items[1].count, 1);
+	expect_item(items, 0, "ten", 5);
+	expect_item(items, 1, "three", 1);
 	/* Still a working sketch afterwards: the table and heap were rebuilt. */
 	add_str(t, "three");
 	add_str(t, "new");
 	n = stats_top_list(t, items, 8);
 	assert_int_equal(n, 3);
-	assert_true(item_is(&items[1], "three"));
-	assert_int_equal(items[1].count, 2);
+	expect_item(items, 1, "three", 2);
 	stats_top_free(t);
 }
 
@@ -205,8 +207,7 @@ test_keys_longer_than_keymax_are_cut(void **state)
 	add_str(t, "abcdxyz");
 	struct stats_top_item items[4];
 	assert_int_equal(stats_top_list(t, items, 4), 1);
-	assert_true(item_is(&items[0], "abcd"));
-	assert_int_equal(items[0].count, 2);
+	expect_item(items, 0, "abcd", 2);
 	assert_null(stats_top_new(0, 4));
 	assert_null(stats_top_new(4, STATS_TOP_KEY_MAX + 1));
 	stats_top_free(t);
