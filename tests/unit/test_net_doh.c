@@ -178,9 +178,17 @@ static const uint8_t QUERY[] = {
 #define QUERY_B64 "AAABAAABAAAAAAAAA3d3dwdleGFtcGxlA2NvbQAAAQAB"
 #define QUERY32_B64 "AAABAAABAAAAAAAAA3d3dwdleGFtcGxlA2NvbQAAAQA"
 
+/* What the last decode() produced: the wire query and the format of the answer asked for. */
+static struct {
+	uint8_t wire[DOH_BODY_MAX];
+	size_t len;
+	enum doh_format fmt;
+} got;
+
+/* Decodes one request (json: Accept prefers JSON) into got; the HTTP status, 0 if fine. */
 static int
 decode(const char *method, const char *target, const char *ctype, const uint8_t *body,
-       size_t blen, bool json, uint8_t *out, size_t *outlen, enum doh_format *fmt)
+       size_t blen, bool json)
 {
 	struct doh_request r = {
 		.method = { method, strlen(method) },
@@ -190,153 +198,134 @@ decode(const char *method, const char *target, const char *ctype, const uint8_t 
 		.body = body,
 		.body_len = blen,
 	};
-	return doh_request_decode(&r, "/dns-query", out, DOH_BODY_MAX, outlen, fmt);
+	return doh_request_decode(&r, "/dns-query", got.wire, DOH_BODY_MAX, &got.len, &got.fmt);
+}
+
+/* A GET of target without a body, as a browser or curl sends it. */
+static int
+get(const char *target)
+{
+	return decode("GET", target, NULL, NULL, 0, false);
+}
+
+/* Every target in the NULL-terminated list is refused with status. */
+static void
+expect_get_status(const char *const *targets, int status)
+{
+	for (size_t i = 0; targets[i] != NULL; i++) {
+		if (get(targets[i]) != status) {
+			fail_msg("GET %s: want %d, got %d", targets[i], status, get(targets[i]));
+		}
+	}
 }
 
 static void
 test_get_dns_param_decodes_base64url(void **state)
 {
 	(void)state;
-	static uint8_t out[DOH_BODY_MAX];
-	size_t n;
-	enum doh_format fmt;
-	assert_int_equal(decode("GET", "/dns-query?dns=" QUERY_B64, NULL, NULL, 0, false, out, &n,
-				&fmt), 0);
-	assert_int_equal(n, sizeof(QUERY));
-	assert_memory_equal(out, QUERY, sizeof(QUERY));
-	assert_int_equal(fmt, DOH_FORMAT_WIRE);
+	assert_int_equal(get("/dns-query?dns=" QUERY_B64), 0);
+	assert_int_equal(got.len, sizeof(QUERY));
+	assert_memory_equal(got.wire, QUERY, sizeof(QUERY));
+	assert_int_equal(got.fmt, DOH_FORMAT_WIRE);
 	/* Other parameters around it are ignored. */
-	assert_int_equal(decode("GET", "/dns-query?ct=x&dns=" QUERY_B64 "&z", NULL, NULL, 0, false,
-				out, &n, &fmt), 0);
-	assert_int_equal(n, sizeof(QUERY));
+	assert_int_equal(get("/dns-query?ct=x&dns=" QUERY_B64 "&z"), 0);
+	assert_int_equal(got.len, sizeof(QUERY));
 }
 
 static void
 test_base64url_padding_is_tolerated(void **state)
 {
 	(void)state;
-	static uint8_t out[DOH_BODY_MAX];
-	size_t n;
-	enum doh_format fmt;
 	/* 32 octets need one '=' of padding, sent plain or percent-encoded. */
-	assert_int_equal(decode("GET", "/dns-query?dns=" QUERY32_B64 "=", NULL, NULL, 0, false,
-				out, &n, &fmt), 0);
-	assert_int_equal(n, 32);
-	assert_int_equal(decode("GET", "/dns-query?dns=" QUERY32_B64 "%3D", NULL, NULL, 0, false,
-				out, &n, &fmt), 0);
-	assert_int_equal(n, 32);
-	assert_int_equal(decode("GET", "/dns-query?dns=" QUERY32_B64, NULL, NULL, 0, false, out,
-				&n, &fmt), 0);
-	assert_memory_equal(out, QUERY, 32);
+	assert_int_equal(get("/dns-query?dns=" QUERY32_B64 "="), 0);
+	assert_int_equal(got.len, 32);
+	assert_int_equal(get("/dns-query?dns=" QUERY32_B64 "%3D"), 0);
+	assert_int_equal(got.len, 32);
+	assert_int_equal(get("/dns-query?dns=" QUERY32_B64), 0);
+	assert_memory_equal(got.wire, QUERY, 32);
 }
 
 static void
 test_bad_base64_and_missing_param_are_400(void **state)
 {
 	(void)state;
-	static uint8_t out[DOH_BODY_MAX];
-	size_t n;
-	enum doh_format fmt;
-	/* '+' and '/' belong to standard base64, not to base64url. */
-	assert_int_equal(decode("GET", "/dns-query?dns=AAAB+AAB/AAAAAAAA", NULL, NULL, 0, false,
-				out, &n, &fmt), 400);
-	assert_int_equal(decode("GET", "/dns-query?dns=A", NULL, NULL, 0, false, out, &n, &fmt),
-			 400);
-	assert_int_equal(decode("GET", "/dns-query?dns=", NULL, NULL, 0, false, out, &n, &fmt),
-			 400);
-	assert_int_equal(decode("GET", "/dns-query", NULL, NULL, 0, false, out, &n, &fmt), 400);
-	assert_int_equal(decode("GET", "/dns-query?dns=%zz", NULL, NULL, 0, false, out, &n, &fmt),
-			 400);
-	/* Decodes, but is shorter than a DNS header. */
-	assert_int_equal(decode("GET", "/dns-query?dns=AAAB", NULL, NULL, 0, false, out, &n, &fmt),
-			 400);
+	static const char *const bad[] = {
+		/* '+' and '/' belong to standard base64, not to base64url. */
+		"/dns-query?dns=AAAB+AAB/AAAAAAAA",
+		"/dns-query?dns=A",
+		"/dns-query?dns=",
+		"/dns-query",
+		"/dns-query?dns=%zz",
+		/* Decodes, but is shorter than a DNS header. */
+		"/dns-query?dns=AAAB",
+		NULL,
+	};
+	expect_get_status(bad, 400);
 }
 
 static void
 test_response_instead_of_query_is_400(void **state)
 {
 	(void)state;
-	static uint8_t out[DOH_BODY_MAX];
 	uint8_t resp[sizeof(QUERY)];
 	memcpy(resp, QUERY, sizeof(QUERY));
 	resp[2] |= 0x80;
-	size_t n;
-	enum doh_format fmt;
 	assert_int_equal(decode("POST", "/dns-query", "application/dns-message", resp,
-				sizeof(resp), false, out, &n, &fmt), 400);
+				sizeof(resp), false), 400);
 }
 
 static void
 test_post_takes_the_body_as_the_query(void **state)
 {
 	(void)state;
-	static uint8_t out[DOH_BODY_MAX];
-	size_t n;
-	enum doh_format fmt;
 	assert_int_equal(decode("POST", "/dns-query", "application/dns-message; charset=x", QUERY,
-				sizeof(QUERY), false, out, &n, &fmt), 0);
-	assert_int_equal(n, sizeof(QUERY));
-	assert_memory_equal(out, QUERY, n);
-	assert_int_equal(fmt, DOH_FORMAT_WIRE);
+				sizeof(QUERY), false), 0);
+	assert_int_equal(got.len, sizeof(QUERY));
+	assert_memory_equal(got.wire, QUERY, got.len);
+	assert_int_equal(got.fmt, DOH_FORMAT_WIRE);
 	assert_int_equal(decode("POST", "/dns-query", "Application/DNS-Message", QUERY,
-				sizeof(QUERY), true, out, &n, &fmt), 0);
-	assert_int_equal(fmt, DOH_FORMAT_JSON);
+				sizeof(QUERY), true), 0);
+	assert_int_equal(got.fmt, DOH_FORMAT_JSON);
 }
 
 static void
 test_wrong_content_type_is_415(void **state)
 {
 	(void)state;
-	static uint8_t out[DOH_BODY_MAX];
-	size_t n;
-	enum doh_format fmt;
 	assert_int_equal(decode("POST", "/dns-query", "application/x-www-form-urlencoded", QUERY,
-				sizeof(QUERY), false, out, &n, &fmt), 415);
-	assert_int_equal(decode("POST", "/dns-query", NULL, QUERY, sizeof(QUERY), false, out, &n,
-				&fmt), 415);
+				sizeof(QUERY), false), 415);
+	assert_int_equal(decode("POST", "/dns-query", NULL, QUERY, sizeof(QUERY), false), 415);
 }
 
 static void
 test_oversized_body_is_413(void **state)
 {
 	(void)state;
-	static uint8_t out[DOH_BODY_MAX], body[DOH_BODY_MAX + 1];
-	size_t n;
-	enum doh_format fmt;
+	static uint8_t body[DOH_BODY_MAX + 1];
 	memcpy(body, QUERY, sizeof(QUERY));
 	assert_int_equal(decode("POST", "/dns-query", "application/dns-message", body,
-				sizeof(body), false, out, &n, &fmt), 413);
+				sizeof(body), false), 413);
 }
 
 static void
 test_wrong_path_is_404_and_other_methods_405(void **state)
 {
 	(void)state;
-	static uint8_t out[DOH_BODY_MAX];
-	size_t n;
-	enum doh_format fmt;
-	assert_int_equal(decode("GET", "/resolve?dns=" QUERY_B64, NULL, NULL, 0, false, out, &n,
-				&fmt), 404);
-	assert_int_equal(decode("GET", "/dns-query/x?dns=" QUERY_B64, NULL, NULL, 0, false, out,
-				&n, &fmt), 404);
+	assert_int_equal(get("/resolve?dns=" QUERY_B64), 404);
+	assert_int_equal(get("/dns-query/x?dns=" QUERY_B64), 404);
 	assert_int_equal(decode("PUT", "/dns-query", "application/dns-message", QUERY,
-				sizeof(QUERY), false, out, &n, &fmt), 405);
-	assert_int_equal(decode("HEAD", "/dns-query?dns=" QUERY_B64, NULL, NULL, 0, false, out,
-				&n, &fmt), 405);
+				sizeof(QUERY), false), 405);
+	assert_int_equal(decode("HEAD", "/dns-query?dns=" QUERY_B64, NULL, NULL, 0, false), 405);
 }
 
 static void
 test_json_api_builds_the_query(void **state)
 {
 	(void)state;
-	static uint8_t out[DOH_BODY_MAX];
-	size_t n;
-	enum doh_format fmt;
-	assert_int_equal(decode("GET", "/dns-query?name=www.example.com&type=AAAA&do=1&cd=true",
-				NULL, NULL, 0, false, out, &n, &fmt), 0);
-	assert_int_equal(fmt, DOH_FORMAT_JSON);
+	assert_int_equal(get("/dns-query?name=www.example.com&type=AAAA&do=1&cd=true"), 0);
+	assert_int_equal(got.fmt, DOH_FORMAT_JSON);
 	struct dns_msg m;
-	assert_int_equal(dns_msg_parse(out, n, &m), TDNS_OK);
+	assert_int_equal(dns_msg_parse(got.wire, got.len, &m), TDNS_OK);
 	assert_int_equal(m.id, 0);
 	assert_true(m.flags & DNS_FLAG_RD);
 	assert_true(m.flags & DNS_FLAG_CD);
@@ -348,16 +337,14 @@ test_json_api_builds_the_query(void **state)
 	assert_true(dns_name_eq(m.qname, want));
 	dns_msg_clear(&m);
 	/* Type by number, percent-encoded name, A by default. */
-	assert_int_equal(decode("GET", "/dns-query?name=w%77w.example.com.&type=28", NULL, NULL, 0,
-				false, out, &n, &fmt), 0);
-	assert_int_equal(dns_msg_parse(out, n, &m), TDNS_OK);
+	assert_int_equal(get("/dns-query?name=w%77w.example.com.&type=28"), 0);
+	assert_int_equal(dns_msg_parse(got.wire, got.len, &m), TDNS_OK);
 	assert_int_equal(m.qtype, 28);
 	assert_false(m.edns.do_bit);
 	assert_false(m.flags & DNS_FLAG_CD);
 	dns_msg_clear(&m);
-	assert_int_equal(decode("GET", "/dns-query?name=example.com", NULL, NULL, 0, false, out,
-				&n, &fmt), 0);
-	assert_int_equal(dns_msg_parse(out, n, &m), TDNS_OK);
+	assert_int_equal(get("/dns-query?name=example.com"), 0);
+	assert_int_equal(dns_msg_parse(got.wire, got.len, &m), TDNS_OK);
 	assert_int_equal(m.qtype, DNS_TYPE_A);
 	dns_msg_clear(&m);
 }
@@ -366,19 +353,16 @@ static void
 test_json_api_bad_name_or_type_is_400(void **state)
 {
 	(void)state;
-	static uint8_t out[DOH_BODY_MAX];
-	size_t n;
-	enum doh_format fmt;
-	assert_int_equal(decode("GET", "/dns-query?name=a&type=NOSUCHTYPE", NULL, NULL, 0, false,
-				out, &n, &fmt), 400);
-	assert_int_equal(decode("GET", "/dns-query?name=a&type=70000", NULL, NULL, 0, false, out,
-				&n, &fmt), 400);
-	assert_int_equal(decode("GET", "/dns-query?name=", NULL, NULL, 0, false, out, &n, &fmt),
-			 400);
-	/* A label of 68 octets (RFC 1035 §2.3.4: 63 at most). */
-	const char *longlabel = "/dns-query?name=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-				"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com";
-	assert_int_equal(decode("GET", longlabel, NULL, NULL, 0, false, out, &n, &fmt), 400);
+	static const char *const bad[] = {
+		"/dns-query?name=a&type=NOSUCHTYPE",
+		"/dns-query?name=a&type=70000",
+		"/dns-query?name=",
+		/* A label of 68 octets (RFC 1035 §2.3.4: 63 at most). */
+		"/dns-query?name=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com",
+		NULL,
+	};
+	expect_get_status(bad, 400);
 }
 
 static void
@@ -391,12 +375,8 @@ test_accept_header_picks_json_only_when_preferred(void **state)
 	assert_false(doh_accept_json("application/dns-json, application/dns-message", 45));
 	assert_false(doh_accept_json("*/*", 3));
 	assert_false(doh_accept_json("", 0));
-	static uint8_t out[DOH_BODY_MAX];
-	size_t n;
-	enum doh_format fmt;
-	assert_int_equal(decode("GET", "/dns-query?dns=" QUERY_B64, NULL, NULL, 0, true, out, &n,
-				&fmt), 0);
-	assert_int_equal(fmt, DOH_FORMAT_JSON);
+	assert_int_equal(decode("GET", "/dns-query?dns=" QUERY_B64, NULL, NULL, 0, true), 0);
+	assert_int_equal(got.fmt, DOH_FORMAT_JSON);
 }
 
 /* ---- replies ---- */
@@ -546,6 +526,20 @@ test_status_texts(void **state)
 
 /* DoH-JSON answers read back into wire form (doh_json_to_wire), moved from test_net_client.c. */
 
+/* Converts a DoH-JSON answer with query ID id into out and parses it into m; returns its length. */
+static size_t
+json_to_msg(const char *json, uint16_t id, uint8_t *out, size_t cap, struct dns_msg *m)
+{
+	char err[256] = "";
+	size_t len = doh_json_to_wire(json, strlen(json), id, out, cap, err, sizeof(err));
+	if (len == 0) {
+		fail_msg("doh_json_to_wire: %s", err);
+	}
+	memset(m, 0, sizeof(*m));
+	assert_int_equal(dns_msg_parse(out, len, m), TDNS_OK);
+	return len;
+}
+
 static void
 test_json_answer_becomes_a_wire_message(void **state)
 {
@@ -562,12 +556,8 @@ test_json_answer_becomes_a_wire_message(void **state)
 		"\"data\":\"v=spf1 -all\"}],"
 		"\"Comment\":\"ignored\"}";
 	uint8_t out[4096], rd[512];
-	char err[256] = "";
-	size_t len = doh_json_to_wire(json, strlen(json), 0, out, sizeof(out), err,
-				      sizeof(err));
-	assert_true(len > 0);
-	struct dns_msg m = { 0 };
-	assert_int_equal(dns_msg_parse(out, len, &m), TDNS_OK);
+	struct dns_msg m;
+	size_t len = json_to_msg(json, 0, out, sizeof(out), &m);
 	assert_int_equal(m.id, 0);
 	assert_true(m.flags & DNS_FLAG_QR);
 	assert_true(m.flags & DNS_FLAG_RD);
@@ -604,12 +594,8 @@ test_json_nxdomain_keeps_status_and_authority(void **state)
 		"\"Authority\":[{\"name\":\"example.\",\"type\":6,\"TTL\":900,\"data\":"
 		"\"ns.example. host.example. 1 7200 3600 1209600 300\"}]}";
 	uint8_t out[4096];
-	char err[256];
-	size_t len = doh_json_to_wire(json, strlen(json), 7, out, sizeof(out), err,
-				      sizeof(err));
-	assert_true(len > 0);
-	struct dns_msg m = { 0 };
-	assert_int_equal(dns_msg_parse(out, len, &m), TDNS_OK);
+	struct dns_msg m;
+	(void)json_to_msg(json, 7, out, sizeof(out), &m);
 	assert_int_equal(m.id, 7);
 	assert_int_equal(m.rcode, DNS_RCODE_NXDOMAIN);
 	assert_true(m.flags & DNS_FLAG_AD);
