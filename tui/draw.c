@@ -312,6 +312,19 @@ tui_reply_unknown(const json_t *reply)
 	return tui_reply_is(reply, "EUNKNOWNCMD");
 }
 
+void
+tui_reply_keep(const json_t *reply, json_t **slot, char *err, size_t errlen, const char *what)
+{
+	if (json_is_true(json_object_get(reply, "ok"))) {
+		json_decref(*slot);
+		*slot = json_incref(json_object_get(reply, "data"));
+		err[0] = '\0';
+	} else if (!tui_reply_is(reply, "EIO")) {
+		snprintf(err, errlen, "%s%s%s", what != NULL ? what : "", what != NULL ? ": " : "",
+			 tui_reply_error(reply));
+	}
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Text fields                                                                                  */
 

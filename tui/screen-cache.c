@@ -68,15 +68,11 @@ static void
 list_reply(void *ctx, json_t *reply)
 {
 	struct cache *c = C(ctx);
-	if (json_is_true(json_object_get(reply, "ok"))) {
-		json_decref(c->data);
-		c->data = json_incref(json_object_get(reply, "data"));
-		c->err[0] = '\0';
-	} else if (tui_reply_unknown(reply)) {
+	if (tui_reply_unknown(reply)) {
 		c->unknown = true;
-	} else if (!tui_reply_is(reply, "EIO")) {
-		snprintf(c->err, sizeof(c->err), "%s", tui_reply_error(reply));
+		return;
 	}
+	tui_reply_keep(reply, &c->data, c->err, sizeof(c->err), NULL);
 }
 
 static void

@@ -56,13 +56,7 @@ static void
 show_reply(void *ctx, json_t *reply)
 {
 	struct settings *s = S(ctx);
-	if (json_is_true(json_object_get(reply, "ok"))) {
-		json_decref(s->data);
-		s->data = json_incref(json_object_get(reply, "data"));
-		s->err[0] = '\0';
-	} else if (!tui_reply_is(reply, "EIO")) {
-		snprintf(s->err, sizeof(s->err), "config show: %s", tui_reply_error(reply));
-	}
+	tui_reply_keep(reply, &s->data, s->err, sizeof(s->err), "config show");
 }
 
 static void

@@ -78,26 +78,14 @@ static void
 zone_list_reply(void *ctx, json_t *reply)
 {
 	struct zones *z = Z(ctx);
-	if (json_is_true(json_object_get(reply, "ok"))) {
-		json_decref(z->zones);
-		z->zones = json_incref(json_object_get(reply, "data"));
-		z->zerr[0] = '\0';
-	} else if (!tui_reply_is(reply, "EIO")) {
-		snprintf(z->zerr, sizeof(z->zerr), "zone list: %s", tui_reply_error(reply));
-	}
+	tui_reply_keep(reply, &z->zones, z->zerr, sizeof(z->zerr), "zone list");
 }
 
 static void
 record_list_reply(void *ctx, json_t *reply)
 {
 	struct zones *z = Z(ctx);
-	if (json_is_true(json_object_get(reply, "ok"))) {
-		json_decref(z->records);
-		z->records = json_incref(json_object_get(reply, "data"));
-		z->rerr[0] = '\0';
-	} else if (!tui_reply_is(reply, "EIO")) {
-		snprintf(z->rerr, sizeof(z->rerr), "%s", tui_reply_error(reply));
-	}
+	tui_reply_keep(reply, &z->records, z->rerr, sizeof(z->rerr), NULL);
 }
 
 static void

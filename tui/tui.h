@@ -167,6 +167,14 @@ bool tui_reply_is(const json_t *reply, const char *id);
 /* True when the reply says the daemon does not know the command (EUNKNOWNCMD). */
 bool tui_reply_unknown(const json_t *reply);
 
+/*
+ * For the replies that feed a screen: the data of an ok reply replaces *slot (which holds a
+ * reference) and clears err; an error other than EIO (a dropped connection, which the status
+ * line shows already) goes to err as "what: message", or the message alone when what is NULL.
+ */
+void tui_reply_keep(const json_t *reply, json_t **slot, char *err, size_t errlen,
+		    const char *what);
+
 /* A one-line text field. */
 struct tui_input {
 	char buf[512];
