@@ -89,13 +89,22 @@ value_text(const json_t *v, char *buf, size_t len)
  * The lines to show: "[section]" headings and "key = value" rows from "keys" (SECTION.KEY)
  * grouped by section, or from "sections" when the daemon sends only those.
  */
+/* Appends the line "key = value" to out, the key padded to width. */
+static void
+add_setting(json_t *out, int width, const char *key, const json_t *value)
+{
+	char line[4200], val[4096];
+	value_text(value, val, sizeof(val));
+	snprintf(line, sizeof(line), "%-*s = %s", width, key, val);
+	json_array_append_new(out, json_string(line));
+}
+
 static json_t *
 build_lines(const json_t *data)
 {
 	json_t *out = json_array();
 	const json_t *keys = json_object_get(data, "keys");
 	const json_t *secs = json_object_get(data, "sections");
-	char line[4200], val[4096];
 	if (json_is_object(secs)) {
 		const char *sec;
 		const json_t *kv;
@@ -103,32 +112,27 @@ build_lines(const json_t *data)
 			if (json_array_size(out) > 0) {
 				json_array_append_new(out, json_string(""));
 			}
-			snprintf(line, sizeof(line), "[%s]", sec);
-			json_array_append_new(out, json_string(line));
+			char head[4200];
+			snprintf(head, sizeof(head), "[%s]", sec);
+			json_array_append_new(out, json_string(head));
 			const char *k;
 			const json_t *v;
 			json_object_foreach((json_t *)kv, k, v) {
-				value_text(v, val, sizeof(val));
-				snprintf(line, sizeof(line), "%-24s = %s", k, val);
-				json_array_append_new(out, json_string(line));
+				add_setting(out, 24, k, v);
 			}
 		}
 	} else if (json_is_array(keys)) {
 		size_t i;
 		const json_t *e;
 		json_array_foreach(keys, i, e) {
-			value_text(json_object_get(e, "value"), val, sizeof(val));
 			const char *k = json_string_value(json_object_get(e, "key"));
-			snprintf(line, sizeof(line), "%-32s = %s", k != NULL ? k : "?", val);
-			json_array_append_new(out, json_string(line));
+			add_setting(out, 32, k != NULL ? k : "?", json_object_get(e, "value"));
 		}
 	} else if (json_is_object(data)) {
 		const char *k;
 		const json_t *v;
 		json_object_foreach((json_t *)data, k, v) {
-			value_text(v, val, sizeof(val));
-			snprintf(line, sizeof(line), "%-32s = %s", k, val);
-			json_array_append_new(out, json_string(line));
+			add_setting(out, 32, k, v);
 		}
 	}
 	return out;
