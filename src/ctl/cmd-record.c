@@ -520,8 +520,13 @@ rec_read_one(struct ctl_req *req, struct rec *r, const struct zone **cur, struct
 	return rc;
 }
 
-int
-ctl_cmd_record_add(struct ctl_req *req)
+/*
+ * record add (update false) adds one record to its RRset, at the RRset's TTL unless one is
+ * given; record update (update true) makes the RRset that one record.  Neither writes when
+ * the zone holds that already (the serial stays); add says so with "exists".
+ */
+static int
+rec_put(struct ctl_req *req, bool update)
 {
 	struct rec r = { .type = 0 };
 	const struct zone *cur;
@@ -532,19 +537,25 @@ ctl_cmd_record_add(struct ctl_req *req)
 	}
 	uint32_t old_serial = ctl_zone_serial(cur);
 	const struct zone_rrset *rs = find_rrset(cur, r.owner, r.type);
-	if (rs != NULL && rrset_holds(rs, r.type, r.rd, r.rdlen) &&
-	    (!r.has_ttl || rs->ttl == r.ttl)) {
+	bool there = rs != NULL && rrset_holds(rs, r.type, r.rd, r.rdlen) &&
+		     (update ? rs->count == 1 && rs->ttl == r.ttl : !r.has_ttl || rs->ttl == r.ttl);
+	if (there) {
 		/* Already there: nothing to write, and the serial stays (no change to announce). */
 		req->data = change_data(&r, old_serial, false);
-		json_object_set_new(req->data, "exists", json_true());
+		if (!update) {
+			json_object_set_new(req->data, "exists", json_true());
+		}
 		goto out;
 	}
 	rc = rec_writable(req, &r, cur, &loaded, &z);
 	if (rc != TDNS_OK) {
 		goto out;
 	}
+	if (update) {
+		(void)zone_remove_rr(z, r.owner, r.type, NULL, 0);
+	}
 	rc = zone_add_rr(z, r.owner, r.type, r.ttl, r.rd, r.rdlen);
-	if (rc == TDNS_OK && r.has_ttl) {
+	if (rc == TDNS_OK && !update && r.has_ttl) {
 		rc = retime_rrset(z, r.owner, r.type, r.ttl);
 	}
 	if (rc != TDNS_OK) {
@@ -552,11 +563,11 @@ ctl_cmd_record_add(struct ctl_req *req)
 		rc = ctl_zone_fail(req, rc, "cannot add the record: %s", tdns_status_msg(rc));
 		goto out;
 	}
-	if (!r.has_ttl) {
+	if (!update && !r.has_ttl) {
 		r.ttl = find_rrset(z, r.owner, r.type)->ttl;
 	}
 	rc = rec_commit(req, &r, z, old_serial);
-	if (rc == TDNS_OK) {
+	if (rc == TDNS_OK && !update) {
 		json_object_set_new(req->data, "exists", json_false());
 	}
 out:
@@ -566,38 +577,15 @@ out:
 }
 
 int
+ctl_cmd_record_add(struct ctl_req *req)
+{
+	return rec_put(req, false);
+}
+
+int
 ctl_cmd_record_update(struct ctl_req *req)
 {
-	struct rec r = { .type = 0 };
-	const struct zone *cur;
-	struct zone *loaded = NULL, *z = NULL;
-	int rc = rec_read_one(req, &r, &cur, &loaded);
-	if (rc != TDNS_OK) {
-		goto out;
-	}
-	uint32_t old_serial = ctl_zone_serial(cur);
-	const struct zone_rrset *rs = find_rrset(cur, r.owner, r.type);
-	if (rs != NULL && rs->count == 1 && rrset_holds(rs, r.type, r.rd, r.rdlen) &&
-	    rs->ttl == r.ttl) {
-		req->data = change_data(&r, old_serial, false);
-		goto out;
-	}
-	rc = rec_writable(req, &r, cur, &loaded, &z);
-	if (rc != TDNS_OK) {
-		goto out;
-	}
-	(void)zone_remove_rr(z, r.owner, r.type, NULL, 0);
-	rc = zone_add_rr(z, r.owner, r.type, r.ttl, r.rd, r.rdlen);
-	if (rc != TDNS_OK) {
-		zone_free(z);
-		rc = ctl_zone_fail(req, rc, "cannot add the record: %s", tdns_status_msg(rc));
-		goto out;
-	}
-	rc = rec_commit(req, &r, z, old_serial);
-out:
-	zone_free(loaded);
-	rec_free(&r);
-	return rc;
+	return rec_put(req, true);
 }
 
 int
