@@ -134,10 +134,13 @@ static void
 test_hex_value_and_log_level_name(void **state)
 {
 	(void)state;
-	assert_int_equal(tdns_hex_value('7'), 7);
-	assert_int_equal(tdns_hex_value('b'), 11);
-	assert_int_equal(tdns_hex_value('F'), 15);
-	assert_int_equal(tdns_hex_value('g'), -1);
+	static const struct {
+		char c;
+		int value;
+	} hex[] = { { '7', 7 }, { 'b', 11 }, { 'F', 15 }, { 'g', -1 } };
+	for (size_t i = 0; i < sizeof(hex) / sizeof(hex[0]); i++) {
+		assert_int_equal(tdns_hex_value(hex[i].c), hex[i].value);
+	}
 	assert_string_equal(tdns_log_level_name(TDNS_LOG_WARNING), "warning");
 	assert_string_equal(tdns_log_level_name(0), "info");
 }
