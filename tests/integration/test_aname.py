@@ -39,16 +39,19 @@ alias  900  CNAME www
 hop1   900  CNAME alias
 """
 
+# The start of both aname.test zones (local targets, and forwarded ones further down).
 # SOA TTL 3600, minimum 300: NODATA at the apex carries the SOA with TTL 300.
-ANAME_TEST = """$ORIGIN aname.test.
+ANAME_APEX = """$ORIGIN aname.test.
 $TTL 3600
 @      3600 IN SOA ns.aname.test. hostmaster.aname.test. 1 7200 3600 1209600 300
 @           NS    ns
 @           MX    10 mail
-@      600  ANAME www.target.test.
-@           TXT   "v=spf1 -all"
 ns          A     192.0.2.53
 mail        A     192.0.2.25
+"""
+
+ANAME_TEST = ANAME_APEX + """@      600  ANAME www.target.test.
+@           TXT   "v=spf1 -all"
 short  120  ANAME www.target.test.
 chain       ANAME hop1.target.test.
 nx          ANAME nothere.target.test.
@@ -231,14 +234,7 @@ FAKE = [
     "dead.fake.test. 300 IN A 192.0.2.4",
 ]
 
-FWD_ANAME = """$ORIGIN aname.test.
-$TTL 3600
-@      3600 IN SOA ns.aname.test. hostmaster.aname.test. 1 7200 3600 1209600 300
-@           NS    ns
-@           MX    10 mail
-@      600  ANAME www.fake.test.
-ns          A     192.0.2.53
-mail        A     192.0.2.25
+FWD_ANAME = ANAME_APEX + """@      600  ANAME www.fake.test.
 cn          ANAME alias.fake.test.
 nx     60   ANAME nothere.fake.test.
 dead        ANAME dead.fake.test.
