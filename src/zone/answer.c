@@ -439,8 +439,9 @@ zone_answer(const struct zone_set *s, const struct dns_query *q, struct dns_buil
 	}
 	const struct zone *z = zone_for(&a, q->qname);
 	if (z == NULL) {
-		/* Not authoritative for the name and no recursion here. */
+		/* Not authoritative for the name, no recursion here: EDE 20 (RFC 8914 §5.20). */
 		a.rcode = DNS_RCODE_REFUSED;
+		dns_build_ede(b, DNS_EDE_NOT_AUTHORITATIVE, NULL);
 		finish(&a, false, info);
 		return;
 	}

@@ -147,6 +147,10 @@ def test_name_outside_every_zone_is_refused(server):
         assert r.rcode() == REFUSED, name
         assert not aa(r)
         assert r.answer == []
+        # RFC 8914 §5.20, as Knot and NSD say it.
+        r = server.query(name, A, edns=0)
+        assert [o.code for o in r.options if o.otype == dns.edns.EDE] == \
+            [dns.edns.EDECode.NOT_AUTHORITATIVE], name
 
 
 # ---------------------------------------------------------------- CNAME and DNAME
