@@ -174,22 +174,21 @@ dns_ident_answer(const struct dns_ident *id, const uint8_t *pkt, size_t len, uin
 		return false; /* the pipeline answers FORMERR, NOTIMP and BADVERS */
 	}
 	const char *text = ident_text(id, q.qname);
-	if (text == NULL) {
-		return false; /* REFUSED by the pipeline, as without identity */
+	if (text == NULL || (q.qtype != DNS_TYPE_TXT && q.qtype != DNS_TYPE_ANY)) {
+		/* REFUSED by the pipeline, as without identity; Knot and NSD refuse other types. */
+		return false;
 	}
+	/* No AA: no zone holds these names (RFC 1035 §4.1.1), and neither Knot nor NSD sets it. */
 	struct dns_build b;
 	start(&b, &q, out, cap, limit, udp_max);
-	dns_build_set_flags(&b, DNS_FLAG_AA, 0);
 	*rcode = DNS_RCODE_NOERROR;
-	if (q.qtype == DNS_TYPE_TXT || q.qtype == DNS_TYPE_ANY) {
-		uint8_t rd[256];
-		size_t n = strlen(text);
-		rd[0] = (uint8_t)n;
-		memcpy(rd + 1, text, n);
-		if (dns_build_rr(&b, DNS_SECTION_ANSWER, q.qname, DNS_TYPE_TXT, DNS_CLASS_CH, 0, rd,
-				 n + 1) != TDNS_OK) {
-			dns_build_truncate(&b);
-		}
+	uint8_t rd[256];
+	size_t n = strlen(text);
+	rd[0] = (uint8_t)n;
+	memcpy(rd + 1, text, n);
+	if (dns_build_rr(&b, DNS_SECTION_ANSWER, q.qname, DNS_TYPE_TXT, DNS_CLASS_CH, 0, rd,
+			 n + 1) != TDNS_OK) {
+		dns_build_truncate(&b);
 	}
 	*outlen = dns_build_finish(&b);
 	return true;

@@ -115,7 +115,8 @@ test_identity_answers_ch_txt_only_when_configured(void **state)
 	struct dns_msg m;
 	memset(&m, 0, sizeof(m));
 	assert_int_equal(dns_msg_parse(out, n, &m), TDNS_OK);
-	assert_true(m.flags & DNS_FLAG_AA);
+	/* As Knot and NSD: no zone holds the name, so no AA. */
+	assert_false(m.flags & DNS_FLAG_AA);
 	assert_int_equal(m.nrr, 1);
 	assert_int_equal(m.rrs[0].type, DNS_TYPE_TXT);
 	assert_int_equal(m.rrs[0].rclass, DNS_CLASS_CH);
@@ -126,6 +127,11 @@ test_identity_answers_ch_txt_only_when_configured(void **state)
 			4, 'b', 'i', 'n', 'd', 0, 0, 16, 0, 3 };
 	assert_false(dns_ident_answer(&id, v, sizeof(v), out, sizeof(out), false, 1232, &rcode,
 				      &n));
+	/* Other types are refused by the pipeline, as Knot and NSD do. */
+	q[sizeof(q) - 3] = 1;
+	assert_false(dns_ident_answer(&id, q, sizeof(q), out, sizeof(out), false, 1232, &rcode,
+				      &n));
+	q[sizeof(q) - 3] = 16;
 	/* Class IN is never ours. */
 	q[sizeof(q) - 1] = 1;
 	assert_false(dns_ident_answer(&id, q, sizeof(q), out, sizeof(out), false, 1232, &rcode,
