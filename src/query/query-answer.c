@@ -52,8 +52,8 @@ query_answer_parsed(const struct zone_set *zs, const struct dns_query *q, int rc
 		/* RFC 6891 §6.1.3: we implement version 0 only, which our OPT states. */
 		rc = DNS_RCODE_BADVERS;
 	}
-	/* Issue 14 hook: AXFR and IXFR over UDP are NOTIMP (RFC 5936 §4.2; as BIND, Knot, NSD). */
-	rc = rc == DNS_RCODE_NOERROR && !tcp && dns_type_is_xfr(q->qtype) ? DNS_RCODE_NOTIMP : rc;
+	/* AXFR over UDP is NOTIMP (RFC 5936 §4.2; BIND, Knot, NSD too); IXFR is not (RFC 1995). */
+	rc = rc == DNS_RCODE_NOERROR && !tcp && q->qtype == DNS_TYPE_AXFR ? DNS_RCODE_NOTIMP : rc;
 	if (rc != DNS_RCODE_NOERROR) {
 		/* FORMERR, NOTIMP, BADVERS: the header, the question when we have one, no data. */
 		if (q->qname_len > 0) {

@@ -428,12 +428,16 @@ zone_answer(const struct zone_set *s, const struct dns_query *q, struct dns_buil
 		finish(&a, false, info);
 		return;
 	}
-	if (q->qtype == DNS_TYPE_AXFR || q->qtype == DNS_TYPE_IXFR) {
+	if (dns_type_is_xfr(q->qtype)) {
 		/*
-		 * No transfers (yet); BIND answers REFUSED when they are not allowed.  Over UDP the
-		 * caller answers NOTIMP first (RFC 5936 §4.2, as BIND, Knot and NSD do).
+		 * No transfers (yet).  For a zone we serve REFUSED, as BIND and NSD answer when
+		 * they are not allowed; for any other name NOTAUTH, not authoritative for a zone
+		 * of that name (RFC 2136 §2.2), as Knot and NSD answer.  AXFR over UDP got NOTIMP
+		 * before this (RFC 5936 §4.2); IXFR over UDP is defined (RFC 1995 §2).
 		 */
-		a.rcode = DNS_RCODE_REFUSED;
+		const struct zone *z = zone_set_match(s, q->qname);
+		bool apex = z != NULL && dns_name_eq(q->qname, z->apex);
+		a.rcode = apex ? DNS_RCODE_REFUSED : DNS_RCODE_NOTAUTH;
 		finish(&a, false, info);
 		return;
 	}

@@ -278,20 +278,23 @@ def test_dname_answers_qtype_cname_with_the_synthesised_cname_like_knot(pair):
     assert answer_summary(r) == answer_summary(ask(kport, "web.olddn.example.", "A"))
 
 
-def test_transfers_over_udp_are_notimp_like_knot(pair):
+def test_axfr_over_udp_is_notimp_like_knot_and_ixfr_is_refused(pair):
     srv, kport = pair
-    for qtype in ("AXFR", "IXFR"):
-        q = dns.message.make_query("example.", qtype)
-        if qtype == "IXFR":
-            q.authority.append(dns.rrset.from_text("example.", 0, "IN", "SOA",
-                                                   "ns.example. hm.example. 0 2 3 4 5"))
-        mine = dns.query.udp(q, "127.0.0.1", port=srv.port, timeout=3)
-        assert mine.rcode() == dns.rcode.NOTIMP, qtype
-        if qtype == "AXFR":
-            ref = dns.query.udp(q, "127.0.0.1", port=kport, timeout=3)
-            assert ref.rcode() == mine.rcode()
-    # Over TCP nothing changed: no transfers are allowed yet.
+    q = dns.message.make_query("example.", "AXFR")
+    mine = dns.query.udp(q, "127.0.0.1", port=srv.port, timeout=3)
+    assert mine.rcode() == dns.rcode.NOTIMP
+    assert dns.query.udp(q, "127.0.0.1", port=kport, timeout=3).rcode() == mine.rcode()
+    # RFC 1995 §2 defines IXFR over UDP: refused like any transfer (NSD answers so too), not
+    # NOTIMP; for a name that is no zone of ours NOTAUTH, as Knot and NSD answer.
+    for name, rcode in (("example.", dns.rcode.REFUSED), ("ns.example.", dns.rcode.NOTAUTH),
+                        ("example.org.", dns.rcode.NOTAUTH)):
+        q = dns.message.make_query(name, "IXFR")
+        q.authority.append(dns.rrset.from_text(name, 0, "IN", "SOA",
+                                               "ns.example. hm.example. 0 2 3 4 5"))
+        assert dns.query.udp(q, "127.0.0.1", port=srv.port, timeout=3).rcode() == rcode, name
+    # Over TCP: no transfers are allowed yet.
     assert ask(srv.port, "example.", "AXFR", tcp=True).rcode() == dns.rcode.REFUSED
+    assert ask(srv.port, "ns.example.", "AXFR", tcp=True).rcode() == dns.rcode.NOTAUTH
 
 
 def tsig_query(name, keyname="k1."):
