@@ -13,11 +13,14 @@ lists the few places where the comparison deliberately looks at less than the wh
 import collections
 import os
 import shutil
+import socket
+import struct
 
 import dns.edns
 import dns.flags
 import dns.message
 import dns.name
+import dns.opcode
 import dns.query
 import dns.rdataclass
 import dns.rdatatype
@@ -26,7 +29,7 @@ import dns.zone
 import pytest
 
 from conftest import RFC4592, STANDARD_ZONES
-from helpers import Daemon, start_retrying
+from helpers import Daemon, recv_exact, start_retrying
 
 KEY = ("pvPS3/oIUjYMiA4khArd8HbHkYONqJweZVwEd+H2h5Cd8dHF6nPaDgpCdwwPUS9OQmBr/0v0PDdpZzojmd6W/w==")
 SHA256 = "F9C7AF7EBCBF098B9F5F37361D1B168BB2E5B98D930CEEF0F055377A8C94DB61"
@@ -129,6 +132,10 @@ NORMALISE = """
 - A UDP reply with TC: RFC 2181 §9 lets a server send whatever part fits, so the sections are not
   compared; the header, the OPT record and the EDE codes are, and the query is asked again over TCP
   where the whole reply is compared.
+- The rcode of a NOTIFY: tdnsd has no secondary zones and does not implement the opcode, so it
+  answers NOTIMP (RFC 1035 §4.1.1); Knot and NSD implement it and turn away a NOTIFY from a
+  server that is not a primary of theirs (NOTAUTH, REFUSED, or NXDOMAIN for no zone).  Each of
+  those rcodes means the NOTIFY is not acted on, and is compared as such.
 - The text of CH TXT replies (version.bind, id.server): each server names itself there.
 - Addresses in the additional section for a target in another zone tdnsd serves (an MX, SRV or
   NS target there): tdnsd takes them from any zone it is authoritative for (RFC 1034 §4.3.2 step
@@ -144,49 +151,58 @@ NORMALISE = """
 """.strip()
 
 
-class Knot(Daemon):
-    """knotd serving ZONES on a locked loopback port."""
+class Reference(Daemon):
+    """A reference server serving ZONES on a locked loopback port: subclasses give the package
+    that installs it, its configuration (config_lines) and its command line (argv)."""
 
-    name = "knotd"
+    package = None
 
     def __init__(self, d):
         super().__init__(str(d))
-        self.knotd = shutil.which("knotd") or "/usr/sbin/knotd"
-        assert os.access(self.knotd, os.X_OK), "knotd (Debian package knot) is required"
+        self.binary = shutil.which(self.name) or "/usr/sbin/" + self.name
+        assert os.access(self.binary, os.X_OK), \
+            "%s (Debian package %s) is required" % (self.name, self.package)
         start_retrying(self.start)
 
     def start(self):
         self.port = self.lock_ports()[0]
+        for name, text in ZONES.items():
+            with open(os.path.join(self.dir, name + ".zone"), "w") as f:
+                f.write(text)
+        conf = os.path.join(self.dir, self.package + ".conf")
+        with open(conf, "w") as f:
+            f.write("\n".join(self.config_lines()) + "\n")
+        self.launch(self.argv(conf))
+        self.wait_until(lambda: serves_all(self.port))
+
+
+class Knot(Reference):
+    """knotd with one worker of each kind."""
+
+    name, package = "knotd", "knot"
+
+    def config_lines(self):
         d = self.dir
         conf = ["server:", "    rundir: \"%s\"" % d, "    listen: 127.0.0.1@%d" % self.port,
                 "    udp-workers: 1", "    tcp-workers: 1", "    background-workers: 1",
                 "database:", "    storage: \"%s\"" % d, "log:", "  - target: stderr",
                 "    any: warning", "zone:"]
-        for name, text in ZONES.items():
-            with open(os.path.join(d, name + ".zone"), "w") as f:
-                f.write(text)
+        for name in ZONES:
             conf += ["  - domain: %s" % name, "    file: \"%s/%s.zone\"" % (d, name),
                      "    storage: \"%s\"" % d]
-        with open(os.path.join(d, "knot.conf"), "w") as f:
-            f.write("\n".join(conf) + "\n")
-        self.launch([self.knotd, "-c", os.path.join(d, "knot.conf")])
-        self.wait_until(lambda: serves_all(self.port))
+        return conf
+
+    def argv(self, conf):
+        return [self.binary, "-c", conf]
 
 
-class Nsd(Daemon):
-    """nsd serving ZONES on a locked loopback port, in the foreground, without privilege drop."""
+class Nsd(Reference):
+    """nsd in the foreground, without privilege drop, with its default answer options."""
 
-    name = "nsd"
+    name, package = "nsd", "nsd"
     log_files = ("stderr.log", "nsd.log")
 
-    def __init__(self, d):
-        super().__init__(str(d))
-        self.nsd = shutil.which("nsd") or "/usr/sbin/nsd"
-        assert os.access(self.nsd, os.X_OK), "nsd (Debian package nsd) is required"
-        start_retrying(self.start)
-
-    def start(self):
-        self.port = self.lock_ports()[0]
+    def config_lines(self):
         d = self.dir
         # Debian's NSD limits response rates by default, which would drop most of these queries.
         conf = ["server:", "  ip-address: 127.0.0.1@%d" % self.port, "  do-ip6: no",
@@ -196,14 +212,12 @@ class Nsd(Daemon):
                 '  zonelistfile: "%s/zone.list"' % d, "  server-count: 1",
                 "  rrl-ratelimit: 0", "  refuse-any: no", "remote-control:",
                 "  control-enable: no"]
-        for name, text in ZONES.items():
-            with open(os.path.join(d, name + ".zone"), "w") as f:
-                f.write(text)
+        for name in ZONES:
             conf += ["zone:", '  name: "%s"' % name, '  zonefile: "%s.zone"' % name]
-        with open(os.path.join(d, "nsd.conf"), "w") as f:
-            f.write("\n".join(conf) + "\n")
-        self.launch([self.nsd, "-d", "-c", os.path.join(d, "nsd.conf")])
-        self.wait_until(lambda: serves_all(self.port))
+        return conf
+
+    def argv(self, conf):
+        return [self.binary, "-d", "-c", conf]
 
 
 def serves_all(port):
@@ -246,11 +260,12 @@ CHOSEN = [
     ("www.dname-out.rich.test", "A"), ("www.dname-ext.rich.test", "A"),
 ]
 
-Query = collections.namedtuple("Query", "name rdtype rdclass edns payload do rd tcp")
+Query = collections.namedtuple("Query", "name rdtype rdclass edns payload do rd tcp opcode option")
 
 
-def query(name, rdtype, rdclass="IN", edns=0, payload=1232, do=False, rd=False, tcp=False):
-    return Query(str(name), rdtype, rdclass, edns, payload, do, rd, tcp)
+def query(name, rdtype, rdclass="IN", edns=0, payload=1232, do=False, rd=False, tcp=False,
+          opcode="QUERY", option=None):
+    return Query(str(name), rdtype, rdclass, edns, payload, do, rd, tcp, opcode, option)
 
 
 def zone_names():
@@ -329,6 +344,19 @@ def generated_queries():
     for name in ["version.bind", "id.server", "hostname.bind", "version.server"]:
         qs += [query(name, "TXT", rdclass="CH"), query(name, "A", rdclass="CH"),
                query(name, "ANY", rdclass="CH"), query(name.upper(), "TXT", rdclass="CH")]
+    # Meta and DNSSEC types on unsigned zones, transfers over UDP and TCP, other opcodes, EDNS
+    # options the servers do not implement (an unassigned code, and NSID with none set).
+    for t in ["AXFR", "IXFR", "MAILA", "MAILB", "RRSIG", "NSEC", "NSEC3PARAM", "OPT", "TYPE0",
+              "TYPE65535"]:
+        qs += [query("rich.test", t), query("www.rich.test", t)]
+    for name in ["rich.test", "www.rich.test", "example.org"]:
+        qs += [query(name, "AXFR", tcp=True), query(name, "IXFR", tcp=True)]
+    for opcode in ["IQUERY", "STATUS", "NOTIFY", "UPDATE"]:
+        qs += [query("rich.test", "SOA", opcode=opcode), query("nx.rich.test", "A", opcode=opcode),
+               query("example.org", "SOA", opcode=opcode)]
+    for option in [65001, 3]:
+        qs += [query("www.rich.test", "A", option=option), query("example.org", "A", option=option),
+               query("nx.rich.test", "A", option=option, edns=None)]
     qs += [query("rich.test", "SOA", rdclass="CH"), query("www.rich.test", "A", rdclass="HS"),
            query("www.rich.test", "A", rdclass="ANY")]
     return list(dict.fromkeys(qs))
@@ -350,12 +378,18 @@ def rrset_keys(section):
                    tuple(sorted(rd.to_text() for rd in rs))) for rs in section)
 
 
+NOTIFY_NOT_ACTED_ON = ("NOTIMP", "NOTAUTH", "REFUSED", "NXDOMAIN")
+
+
 def summary(q, r):
     """The fields compared, with NORMALISE applied."""
     s = {"rcode": dns.rcode.to_text(r.rcode()),
+         "opcode": dns.opcode.to_text(r.opcode()),
          "flags": dns.flags.to_text(r.flags),
          "question": [(rs.name.to_text(), dns.rdatatype.to_text(rs.rdtype)) for rs in r.question],
          "opt": None, "ede": []}
+    if r.opcode() == dns.opcode.NOTIFY and s["rcode"] in NOTIFY_NOT_ACTED_ON:
+        s["rcode"] = "/".join(NOTIFY_NOT_ACTED_ON)
     if r.edns >= 0:
         s["opt"] = (r.edns, bool(r.ednsflags & dns.flags.DO), r.payload)
         s["ede"] = sorted(o.code for o in r.options if o.otype == dns.edns.EDE)
@@ -383,14 +417,39 @@ def lower(keys):
 
 def ask(q, port):
     m = dns.message.make_query(q.name, q.rdtype, q.rdclass, use_edns=False)
+    m.set_opcode(dns.opcode.from_text(q.opcode))
     if q.edns is not None:
         # Set afterwards: dnspython 2.3's make_query turns use_edns=1 into version 0.
-        m.use_edns(q.edns, ednsflags=dns.flags.DO if q.do else 0, payload=q.payload)
+        options = [dns.edns.GenericOption(q.option, b"")] if q.option is not None else []
+        m.use_edns(q.edns, ednsflags=dns.flags.DO if q.do else 0, payload=q.payload,
+                   options=options)
     if not q.rd:
         m.flags &= ~dns.flags.RD
+    # Not dns.query.udp()/tcp(): they reject replies without the question (other opcodes).
+    wire = m.to_wire()
     if q.tcp:
-        return dns.query.tcp(m, "127.0.0.1", port=port, timeout=5)
-    return dns.query.udp(m, "127.0.0.1", port=port, timeout=5)
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(struct.pack("!H", len(wire)) + wire)
+            return parse(recv_exact(sock, struct.unpack("!H", recv_exact(sock, 2))[0]))
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(5)
+        sock.connect(("127.0.0.1", port))
+        sock.send(wire)
+        while True:
+            reply = sock.recv(65535)
+            if reply[:2] == wire[:2]:
+                return parse(reply)
+
+
+def parse(wire):
+    """wire as a dnspython Message, whatever its opcode: dnspython reads an UPDATE reply's
+    sections as zone, prerequisites and updates, so it is parsed as QUERY and then given its
+    opcode back."""
+    opcode = dns.opcode.from_flags(struct.unpack("!H", wire[2:4])[0])
+    wire = wire[:2] + bytes([wire[2] & 0x87]) + wire[3:]
+    m = dns.message.from_wire(wire)
+    m.set_opcode(opcode)
+    return m
 
 
 def compare(q, mine, refs):
