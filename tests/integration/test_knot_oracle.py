@@ -316,8 +316,8 @@ def fits(text):
 
 def generated_queries():
     """Every name of every zone with every type it holds and PROBES, ANY, a child and a sibling
-    name that do not exist, and one mixed-case spelling; then the EDNS, transport and class
-    cases below."""
+    name that do not exist, and one mixed-case spelling; the same types at names a wildcard
+    synthesises; then the EDNS, transport and class cases below."""
     qs = []
     for origin, names in zone_names().items():
         for name, types in sorted(names.items()):
@@ -328,6 +328,11 @@ def generated_queries():
             child = "nx." + name.to_text()
             if fits(child):
                 qs.append(query(child, "A"))
+            if name.labels[0] == b"*":
+                # Every type (held or not) at a name the wildcard synthesises, and below it.
+                synth = "synth." + name.parent().to_text()
+                for t in sorted(types | set(PROBES) | {"ANY"}):
+                    qs += [query(synth, t), query("a.b." + synth, t)]
             if name != origin:
                 label = name.labels[0].decode()
                 sibling = "nx-%s.%s" % (label, name.parent().to_text())
