@@ -235,6 +235,8 @@ net_conn_query(struct net_worker *w, const uint8_t *pkt, size_t len, uint8_t *ou
 		stats_count_qtype(&w->stats, pkt, len);
 		stats_note_packet(w->sw, cl->peer, pkt, len, *rcode, w->qkind, cl->transport,
 				  &w->qstart);
+	} else {
+		stats_note_dropped(w->sw, &w->qstart);
 	}
 	return rlen;
 }

@@ -53,6 +53,7 @@ switch_cb(evutil_socket_t fd, short what, void *arg)
 	pthread_mutex_lock(&s->lock);
 	s->run_fn(w->qctx, s->run_arg);
 	w->stats_shown = w->stats;
+	stats_worker_read(w->sw, &w->stats_shown);
 	s->acks++;
 	pthread_cond_broadcast(&s->cond);
 	pthread_mutex_unlock(&s->lock);
@@ -68,6 +69,7 @@ stats_cb(evutil_socket_t fd, short what, void *arg)
 	struct net_worker *w = arg;
 	pthread_mutex_lock(&w->srv->lock);
 	w->stats_shown = w->stats;
+	stats_worker_read(w->sw, &w->stats_shown);
 	pthread_mutex_unlock(&w->srv->lock);
 	if (w->id == 0 && w->srv->set.tls != NULL) {
 		/* A renewed certificate (certbot) is picked up within a second or so. */
@@ -447,7 +449,14 @@ net_server_stats(struct net_server *s, struct stats_counters *total)
 	pthread_mutex_lock(&s->lock);
 	for (unsigned i = 0; i < s->nworkers; i++) {
 		const struct net_worker *w = &s->workers[i];
-		stats_counters_add(total, s->running ? &w->stats_shown : &w->stats);
+		if (s->running) {
+			stats_counters_add(total, &w->stats_shown);
+			continue;
+		}
+		/* Stopped workers: their notes are final, read them now. */
+		struct stats_counters c = w->stats;
+		stats_worker_read(w->sw, &c);
+		stats_counters_add(total, &c);
 	}
 	pthread_mutex_unlock(&s->lock);
 }
@@ -464,11 +473,26 @@ source_totals(void *arg, struct stats_counters *out)
 	net_server_stats(arg, out);
 }
 
+static void
+nothing(void *wctx, void *arg)
+{
+	(void)wctx;
+	(void)arg;
+}
+
+static void
+source_refresh(void *arg)
+{
+	/* Each worker copies its counters as it acknowledges (switch_cb). */
+	net_server_run_all(arg, nothing, NULL);
+}
+
 void
 net_server_stats_source(struct net_server *s, struct stats_source *out)
 {
 	*out = (struct stats_source){
-		.nworkers = s->nworkers, .worker = source_worker, .totals = source_totals, .arg = s,
+		.nworkers = s->nworkers, .worker = source_worker, .totals = source_totals,
+		.refresh = source_refresh, .arg = s,
 	};
 }
 

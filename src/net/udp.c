@@ -230,6 +230,7 @@ net_udp_read_cb(int fd, short what, void *arg)
 		/* Oversized datagrams are cut by the kernel; a port of 0 cannot be answered. */
 		if ((rm->msg_flags & MSG_TRUNC) != 0 || source_port_zero(&w->peer[i])) {
 			stats_count_rcode(&w->stats, -1);
+			stats_note_dropped(w->sw, &w->qstart);
 			continue;
 		}
 		uint8_t *out = w->sbuf + (size_t)nout * w->sbuf_size;
@@ -253,6 +254,8 @@ net_udp_read_cb(int fd, short what, void *arg)
 			stats_count_qtype(&w->stats, w->riov[i].iov_base, w->rmsg[i].msg_len);
 			stats_note_packet(w->sw, cl.peer, w->riov[i].iov_base, w->rmsg[i].msg_len,
 					  rcode, w->qkind, STATS_TRANSPORT_UDP, &w->qstart);
+		} else {
+			stats_note_dropped(w->sw, &w->qstart);
 		}
 		if (rlen == 0) {
 			continue;

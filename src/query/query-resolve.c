@@ -728,6 +728,8 @@ pending_done(void *arg, void *result)
 		stats_note_query(w->net->sw, p->peerlen > 0 ? (const struct sockaddr *)&p->peer : NULL,
 				 p->qname, p->qtype, rcode, p->kind, p->transport,
 				 &p->start);
+	} else {
+		stats_note_dropped(w->net->sw, &p->start);
 	}
 	/* Through the transport: framed on its connection, a DoH response, or a datagram. */
 	p->deliver(p->handle, rlen > 0 ? out : NULL, rlen);

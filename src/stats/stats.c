@@ -29,14 +29,15 @@
 #define LOG_SHOW_MAX 10000        /* most entries `log show` returns */
 #define DNS_HDR 12                /* octets of the DNS header, RFC 1035 §4.1.1 */
 
+/* One second of the series, every worker's counts merged: queries by arrival second. */
 struct second {
-	int64_t t;
-	uint64_t queries;
+	int64_t s;                /* CLOCK_MONOTONIC second */
+	uint64_t n[STATS_SERIES];
 };
 
 struct minute {
 	int64_t t;                /* start of the minute */
-	uint64_t queries;
+	uint64_t n[STATS_SERIES]; /* the minute's final seconds (younger ones are added on output) */
 	uint64_t udp;
 	uint64_t tcp;
 	uint64_t rcode[STATS_RCODES];
@@ -73,8 +74,10 @@ struct stats_recorder {
 	uint64_t slog_cursor;
 	struct follower_list followers;
 	struct stats_counters last;    /* totals at the last sample */
-	struct second sec[SECONDS]; /* ring: sec[(sec_head + i) % SECONDS], i < nsec */
-	size_t sec_head, nsec;
+	struct second sec[SECONDS]; /* by monotonic second: sec[s % SECONDS] */
+	int64_t off;              /* unix time minus CLOCK_MONOTONIC, whole seconds, from start */
+	int64_t first;            /* the monotonic second the recorder started in */
+	int64_t frozen;           /* seconds up to this one are final and in their minute */
 	struct minute min[MINUTES]; /* ring of completed minutes, likewise */
 	size_t min_head, nmin;
 	struct minute cur;        /* the minute being filled */
@@ -148,6 +151,12 @@ stats_counters_add(struct stats_counters *a, const struct stats_counters *b)
 	for (size_t i = 0; i < STATS_QTYPES; i++) {
 		a->qtype[i] += b->qtype[i];
 	}
+	for (size_t i = 0; i < STATS_KINDS; i++) {
+		a->kind[i] += b->kind[i];
+	}
+	a->nxdomain += b->nxdomain;
+	a->servfail += b->servfail;
+	a->refused += b->refused;
 }
 
 struct stats_worker *
@@ -184,6 +193,69 @@ bump(_Atomic uint64_t *c)
 {
 	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
 			      memory_order_relaxed);
+}
+
+/*
+ * Counts one query in series entry idx of the second it arrived in (arrival), or of now when
+ * it arrived too long ago for the ring.  Only the worker writes: resetting a slot is a seqlock
+ * write (sec -1, then the zeroes, then the second) so that readers never take a stale count.
+ */
+static void
+count_second(struct stats_worker *sw, int64_t arrival, int64_t now, unsigned idx)
+{
+	int64_t s = now - arrival < STATS_SEC_LIVE && arrival <= now ? arrival : now;
+	struct stats_sec_slot *slot = &sw->sec[(uint64_t)s % STATS_SEC_SLOTS];
+	if (atomic_load_explicit(&slot->sec, memory_order_relaxed) != s) {
+		atomic_store_explicit(&slot->sec, -1, memory_order_relaxed);
+		atomic_thread_fence(memory_order_release);
+		for (size_t i = 0; i < STATS_SERIES; i++) {
+			atomic_store_explicit(&slot->n[i], 0, memory_order_relaxed);
+		}
+		atomic_store_explicit(&slot->sec, s, memory_order_release);
+	}
+	bump(&slot->n[idx]);
+}
+
+bool
+stats_worker_second(const struct stats_worker *sw, int64_t sec, uint64_t out[STATS_SERIES])
+{
+	const struct stats_sec_slot *slot = &sw->sec[(uint64_t)sec % STATS_SEC_SLOTS];
+	int64_t before = atomic_load_explicit(&slot->sec, memory_order_acquire);
+	for (size_t i = 0; i < STATS_SERIES; i++) {
+		out[i] = atomic_load_explicit(&slot->n[i], memory_order_relaxed);
+	}
+	atomic_thread_fence(memory_order_acquire);
+	int64_t after = atomic_load_explicit(&slot->sec, memory_order_relaxed);
+	if (before != after || before < 0 || before > sec) {
+		memset(out, 0, STATS_SERIES * sizeof(*out));
+		return false;
+	}
+	if (before < sec) {
+		/* The slot still holds an older second: nothing arrived in this one. */
+		memset(out, 0, STATS_SERIES * sizeof(*out));
+	}
+	return true;
+}
+
+void
+stats_note_dropped(struct stats_worker *sw, const struct timespec *start)
+{
+	if (sw == NULL) {
+		return;
+	}
+	count_second(sw, (int64_t)start->tv_sec, (int64_t)start->tv_sec, STATS_SERIES_DROPPED);
+}
+
+void
+stats_worker_read(const struct stats_worker *sw, struct stats_counters *c)
+{
+	for (size_t k = 0; k < STATS_KINDS; k++) {
+		c->kind[k] = sw != NULL ? atomic_load_explicit(&sw->kind[k], memory_order_relaxed)
+					: 0;
+	}
+	c->nxdomain = sw != NULL ? atomic_load_explicit(&sw->nxdomain, memory_order_relaxed) : 0;
+	c->servfail = sw != NULL ? atomic_load_explicit(&sw->servfail, memory_order_relaxed) : 0;
+	c->refused = sw != NULL ? atomic_load_explicit(&sw->refused, memory_order_relaxed) : 0;
 }
 
 unsigned
@@ -247,6 +319,9 @@ stats_note_query(struct stats_worker *sw, const struct sockaddr *client, const u
 		bump(&sw->refused);
 	}
 	bump(&sw->lat[stats_lat_bucket(ms)]);
+	unsigned idx = rcode == DNS_RCODE_SERVFAIL ? STATS_SERIES_FAILED
+		       : kind < STATS_KINDS ? (unsigned)kind : STATS_KIND_AUTHORITATIVE;
+	count_second(sw, (int64_t)start->tv_sec, (int64_t)now.tv_sec, idx);
 
 	struct stats_qentry entry, *e = &entry;
 	e->t = (double)now.tv_sec + (double)now.tv_nsec / 1e9 + sw->clock_offset;
@@ -315,7 +390,6 @@ delta(uint64_t now, uint64_t before)
 static void
 minute_add(struct minute *m, const struct stats_counters *now, const struct stats_counters *before)
 {
-	m->queries += delta(now->queries, before->queries);
 	m->udp += delta(now->udp, before->udp);
 	m->tcp += delta(now->tcp, before->tcp);
 	for (size_t i = 0; i < STATS_RCODES; i++) {
@@ -323,17 +397,77 @@ minute_add(struct minute *m, const struct stats_counters *now, const struct stat
 	}
 }
 
-static void
-push_second(struct stats_recorder *r, int64_t t, uint64_t queries)
+static int64_t
+mono_now(void)
 {
-	size_t slot = (r->sec_head + r->nsec) % SECONDS;
-	if (r->nsec == SECONDS) {
-		r->sec_head = (r->sec_head + 1) % SECONDS;
-	} else {
-		r->nsec++;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+/* Second s of the series, NULL when it was never merged (the recorder's thread stalled). */
+static const struct second *
+second_at(const struct stats_recorder *r, int64_t s)
+{
+	const struct second *x = &r->sec[(uint64_t)s % SECONDS];
+	return x->s == s && s >= r->first ? x : NULL;
+}
+
+/* The minute (completed or current) that unix second t belongs to; NULL if not kept. */
+static struct minute *
+minute_of(struct stats_recorder *r, int64_t t)
+{
+	int64_t start = t - t % 60;
+	if (r->cur.t == start) {
+		return &r->cur;
 	}
-	r->sec[slot].t = t;
-	r->sec[slot].queries = queries;
+	for (size_t i = r->nmin; i-- > 0;) {
+		struct minute *m = &r->min[(r->min_head + i) % MINUTES];
+		if (m->t == start) {
+			return m;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Merges the workers' seconds that may still change (the last STATS_SEC_LIVE, up to now) into
+ * the series, then moves the seconds that can no longer change into their minute.  Each query
+ * counts in the second it arrived, whichever tick reads it.
+ */
+static void
+merge(struct stats_recorder *r, int64_t now)
+{
+	int64_t from = now - STATS_SEC_LIVE;
+	from = from > r->first ? from : r->first;
+	for (int64_t s = from; s <= now; s++) {
+		struct second sum = { .s = s };
+		bool ok = true;
+		for (unsigned w = 0; ok && w < r->nworkers; w++) {
+			uint64_t n[STATS_SERIES];
+			if (r->sw[w] == NULL) {
+				continue;
+			}
+			ok = stats_worker_second(r->sw[w], s, n);
+			for (size_t i = 0; i < STATS_SERIES; i++) {
+				sum.n[i] += n[i];
+			}
+		}
+		if (ok) {
+			r->sec[(uint64_t)s % SECONDS] = sum;
+		}
+	}
+	if (from - 1 - r->frozen > SECONDS) {
+		r->frozen = from - 1 - SECONDS;
+	}
+	for (int64_t s = r->frozen + 1; s < from; s++) {
+		const struct second *x = second_at(r, s);
+		struct minute *m = x != NULL ? minute_of(r, s + r->off) : NULL;
+		for (size_t i = 0; m != NULL && i < STATS_SERIES; i++) {
+			m->n[i] += x->n[i];
+		}
+		r->frozen = s;
+	}
 }
 
 static void
@@ -375,10 +509,11 @@ push_lat(struct stats_recorder *r)
 	lat_now(r, &r->lat[slot]);
 }
 
-/* One sample: the delta since the previous one goes to the rings. */
+/* One sample at monotonic second now: counters into the minute, workers' seconds merged. */
 static void
-sample(struct stats_recorder *r, int64_t t)
+sample(struct stats_recorder *r, int64_t now_mono)
 {
+	int64_t t = now_mono + r->off;
 	struct stats_counters now;
 	memset(&now, 0, sizeof(now));
 	r->src.totals(r->src.arg, &now);
@@ -390,8 +525,8 @@ sample(struct stats_recorder *r, int64_t t)
 		memset(&r->cur, 0, sizeof(r->cur));
 		r->cur.t = start;
 	}
-	push_second(r, t, delta(now.queries, r->last.queries));
 	minute_add(&r->cur, &now, &r->last);
+	merge(r, now_mono);
 	r->last = now;
 	push_lat(r);
 	if (t - r->top_epoch >= TOP_DECAY) {
@@ -408,18 +543,22 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	sample(arg, (int64_t)time(NULL));
+	sample(arg, mono_now());
 }
 
 /* ------------------------------------------------------------------------------------------ */
 /* Entries as JSON                                                                              */
 
-static const char *const kind_names[STATS_KINDS] = {
+
+/* The kinds of answer (enum stats_kind), then the rest of the per-second series. */
+static const char *const series_names[STATS_SERIES] = {
 	[STATS_KIND_AUTHORITATIVE] = "authoritative",
 	[STATS_KIND_CACHED] = "cached",
 	[STATS_KIND_FORWARDED] = "forwarded",
 	[STATS_KIND_RECURSIVE] = "recursive",
 	[STATS_KIND_BLOCKED] = "blocked",
+	[STATS_SERIES_FAILED] = "failed",
+	[STATS_SERIES_DROPPED] = "dropped",
 };
 
 static const char *const transport_names[STATS_TRANSPORTS] = {
@@ -462,7 +601,7 @@ qentry_json(const struct stats_qentry *e)
 			 "name", qname_text(e->qname, e->qname_len, name, sizeof(name)),
 			 "qtype", dns_type_to_text(e->qtype, type),
 			 "rcode", dns_rcode_to_text(e->rcode, rcode),
-			 "kind", e->kind < STATS_KINDS ? kind_names[e->kind] : "?",
+			 "kind", e->kind < STATS_KINDS ? series_names[e->kind] : "?",
 			 "transport", e->transport < STATS_TRANSPORTS
 					      ? transport_names[e->transport] : "?",
 			 "ms", (double)e->ms);
@@ -671,7 +810,13 @@ stats_recorder_new(struct event_base *base, const struct stats_source *src)
 	r->slog_cursor = sl != NULL ? stats_slog_head(sl) : 0;
 	/* Counting starts now: what the workers counted before is the first minute's base. */
 	src->totals(src->arg, &r->last);
-	int64_t t = (int64_t)time(NULL);
+	struct timespec real, mono;
+	clock_gettime(CLOCK_REALTIME, &real);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	r->first = (int64_t)mono.tv_sec;
+	r->frozen = r->first - 1;
+	r->off = (int64_t)real.tv_sec - r->first + (real.tv_nsec >= mono.tv_nsec ? 0 : -1);
+	int64_t t = r->first + r->off;
 	r->cur.t = t - t % 60;
 	r->top_epoch = t;
 	push_lat(r);
@@ -727,15 +872,20 @@ stats_recorder_get(void)
 double
 stats_recorder_qps(const struct stats_recorder *r)
 {
-	size_t n = r->nsec < QPS_WINDOW ? r->nsec : QPS_WINDOW;
-	if (n == 0) {
+	/* The complete seconds only: the current one has just begun. */
+	int64_t now = mono_now();
+	int64_t from = now - QPS_WINDOW > r->first ? now - QPS_WINDOW : r->first;
+	if (from >= now) {
 		return 0.0;
 	}
 	uint64_t sum = 0;
-	for (size_t i = r->nsec - n; i < r->nsec; i++) {
-		sum += r->sec[(r->sec_head + i) % SECONDS].queries;
+	for (int64_t s = from; s < now; s++) {
+		const struct second *x = second_at(r, s);
+		for (size_t i = 0; x != NULL && i < STATS_SERIES; i++) {
+			sum += x->n[i];
+		}
 	}
-	return (double)sum / (double)n;
+	return (double)sum / (double)(now - from);
 }
 
 /* {"NOERROR": n, ...} for the nonzero rcode counters. */
@@ -770,37 +920,42 @@ qtypes_json(const uint64_t *qtype)
 	return o;
 }
 
+/* {"t": t, "queries": sum, "authoritative": n, ..., "failed": n, "dropped": n} */
 static json_t *
-minute_json(const struct minute *m)
+series_json(int64_t t, const uint64_t *n)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:o}", "t", (json_int_t)m->t, "queries",
-			 (json_int_t)m->queries, "udp", (json_int_t)m->udp, "tcp",
-			 (json_int_t)m->tcp, "rcodes", rcodes_json(m->rcode));
+	uint64_t sum = 0;
+	for (size_t i = 0; i < STATS_SERIES; i++) {
+		sum += n[i];
+	}
+	json_t *o = json_pack("{s:I, s:I}", "t", (json_int_t)t, "queries", (json_int_t)sum);
+	for (size_t i = 0; i < STATS_SERIES; i++) {
+		json_object_set_new(o, series_names[i], json_integer((json_int_t)n[i]));
+	}
+	return o;
 }
 
 static json_t *
-kinds_json(const struct stats_recorder *r)
+minute_json(const struct minute *m)
 {
-	uint64_t kind[STATS_KINDS] = { 0 }, nx = 0, sf = 0, ref = 0;
-	for (unsigned w = 0; w < r->nworkers; w++) {
-		struct stats_worker *sw = r->sw[w];
-		if (sw == NULL) {
-			continue;
-		}
-		for (size_t k = 0; k < STATS_KINDS; k++) {
-			kind[k] += atomic_load_explicit(&sw->kind[k], memory_order_relaxed);
-		}
-		nx += atomic_load_explicit(&sw->nxdomain, memory_order_relaxed);
-		sf += atomic_load_explicit(&sw->servfail, memory_order_relaxed);
-		ref += atomic_load_explicit(&sw->refused, memory_order_relaxed);
-	}
+	json_t *o = series_json(m->t, m->n);
+	json_object_set_new(o, "udp", json_integer((json_int_t)m->udp));
+	json_object_set_new(o, "tcp", json_integer((json_int_t)m->tcp));
+	json_object_set_new(o, "rcodes", rcodes_json(m->rcode));
+	return o;
+}
+
+/* The kinds of the snapshot c: the same moment as its queries and dropped. */
+static json_t *
+kinds_json(const struct stats_counters *c)
+{
 	json_t *o = json_object();
 	for (size_t k = 0; k < STATS_KINDS; k++) {
-		json_object_set_new(o, kind_names[k], json_integer((json_int_t)kind[k]));
+		json_object_set_new(o, series_names[k], json_integer((json_int_t)c->kind[k]));
 	}
-	json_object_set_new(o, "nxdomain", json_integer((json_int_t)nx));
-	json_object_set_new(o, "servfail", json_integer((json_int_t)sf));
-	json_object_set_new(o, "refused", json_integer((json_int_t)ref));
+	json_object_set_new(o, "nxdomain", json_integer((json_int_t)c->nxdomain));
+	json_object_set_new(o, "servfail", json_integer((json_int_t)c->servfail));
+	json_object_set_new(o, "refused", json_integer((json_int_t)c->refused));
 	return o;
 }
 
@@ -840,8 +995,12 @@ latency_json(const struct stats_recorder *r)
 }
 
 json_t *
-stats_recorder_json(const struct stats_recorder *r)
+stats_recorder_json(struct stats_recorder *r)
 {
+	/* One snapshot for every figure: each worker copies its counters at one moment. */
+	if (r->src.refresh != NULL) {
+		r->src.refresh(r->src.arg);
+	}
 	struct stats_counters now;
 	memset(&now, 0, sizeof(now));
 	r->src.totals(r->src.arg, &now);
@@ -865,25 +1024,44 @@ stats_recorder_json(const struct stats_recorder *r)
 				   "jostled", (json_int_t)now.jostled,
 				   "busy_refused", (json_int_t)now.busy_refused,
 				   "qps", stats_recorder_qps(r));
+	int64_t mono = mono_now();
+	merge(r, mono);
+	/* Complete seconds only: the current one would show a fraction of the rate. */
 	json_t *per_second = json_array();
-	for (size_t i = 0; i < r->nsec; i++) {
-		const struct second *s = &r->sec[(r->sec_head + i) % SECONDS];
-		json_array_append_new(per_second, json_pack("{s:I, s:I}", "t", (json_int_t)s->t,
-							    "queries",
-							    (json_int_t)s->queries));
-	}
-	json_t *per_minute = json_array();
-	for (size_t i = 0; i < r->nmin; i++) {
-		json_array_append_new(per_minute,
-				      minute_json(&r->min[(r->min_head + i) % MINUTES]));
+	int64_t from = mono - SECONDS > r->first ? mono - SECONDS : r->first;
+	for (int64_t s = from; s < mono; s++) {
+		static const uint64_t zero[STATS_SERIES];
+		const struct second *x = second_at(r, s);
+		json_array_append_new(per_second, series_json(s + r->off, x != NULL ? x->n : zero));
 	}
 	/*
-	 * The current minute, with what was counted since the last sample, so that the series
-	 * adds up to the totals of the last hour at any moment.
+	 * The minutes with the seconds not yet final added, and the current minute with what was
+	 * counted since the last sample, so that the series adds up to the last hour's totals.
 	 */
-	struct minute cur = r->cur;
-	minute_add(&cur, &now, &r->last);
-	json_array_append_new(per_minute, minute_json(&cur));
+	struct minute mins[MINUTES + 1];
+	size_t nm = 0;
+	for (size_t i = 0; i < r->nmin; i++) {
+		mins[nm++] = r->min[(r->min_head + i) % MINUTES];
+	}
+	mins[nm] = r->cur;
+	minute_add(&mins[nm++], &now, &r->last);
+	for (int64_t s = r->frozen + 1; s <= mono; s++) {
+		const struct second *x = second_at(r, s);
+		int64_t start = (s + r->off) - (s + r->off) % 60;
+		for (size_t i = nm; x != NULL && i-- > 0;) {
+			if (mins[i].t != start) {
+				continue;
+			}
+			for (size_t k = 0; k < STATS_SERIES; k++) {
+				mins[i].n[k] += x->n[k];
+			}
+			break;
+		}
+	}
+	json_t *per_minute = json_array();
+	for (size_t i = 0; i < nm; i++) {
+		json_array_append_new(per_minute, minute_json(&mins[i]));
+	}
 
 	return json_pack("{s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:o, s:o, s:o, s:o}",
 			 "totals", totals,
@@ -891,7 +1069,7 @@ stats_recorder_json(const struct stats_recorder *r)
 			 "qtypes", qtypes_json(now.qtype),
 			 "transports", "udp", (json_int_t)now.udp, "tcp", (json_int_t)now.tcp,
 			 "dot", (json_int_t)now.dot, "doh", (json_int_t)now.doh,
-			 "kinds", kinds_json(r),
+			 "kinds", kinds_json(&now),
 			 "latency_ms", latency_json(r),
 			 "per_second", per_second,
 			 "per_minute", per_minute);

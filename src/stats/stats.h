@@ -23,6 +23,16 @@ struct stats_worker;
 /* qtypes 0..258 (up to CAA and AVC) counted one by one, the rest in the last slot */
 #define STATS_QTYPES 260
 
+/* Where an answer came from (the "kind" of a query-log entry, and the `stats` kinds). */
+enum stats_kind {
+	STATS_KIND_AUTHORITATIVE, /* from our zones, or refused/failed by us without upstream */
+	STATS_KIND_CACHED,        /* from the resolver cache */
+	STATS_KIND_FORWARDED,     /* from a forwarder upstream */
+	STATS_KIND_RECURSIVE,     /* from our own recursion */
+	STATS_KIND_BLOCKED,       /* by a block list */
+	STATS_KINDS
+};
+
 struct stats_counters {
 	uint64_t queries;         /* messages that got a reply or were dropped */
 	uint64_t udp;             /* queries received over UDP */
@@ -42,6 +52,12 @@ struct stats_counters {
 	uint64_t busy_refused;    /* new queries turned away, the worker full (SERVFAIL) */
 	uint64_t rcode[STATS_RCODES];
 	uint64_t qtype[STATS_QTYPES]; /* answered queries by the type of their question */
+	/*
+	 * From the worker's query notes, copied by stats_worker_read at the same moment as the
+	 * rest, so that queries == dropped + the sum of kind[] in every snapshot.
+	 */
+	uint64_t kind[STATS_KINDS];
+	uint64_t nxdomain, servfail, refused;
 };
 
 /* Adds every counter of b to a. */
@@ -67,23 +83,18 @@ struct stats_source {
 	unsigned nworkers;
 	/* Worker i's query notes, valid while the recorder lives. */
 	struct stats_worker *(*worker)(void *arg, unsigned i);
-	/* The counters of every worker summed into *out (zeroed by the callee). */
+	/*
+	 * The counters of every worker summed into *out (zeroed by the callee): each worker's
+	 * copy of its counters, all taken by the worker at one moment, at most a second old.
+	 */
 	void (*totals)(void *arg, struct stats_counters *out);
+	/* Optional: has every worker copy its counters now; returns once all have. */
+	void (*refresh)(void *arg);
 	void *arg;
 };
 
 /* ------------------------------------------------------------------------------------------ */
 /* The worker side: one struct stats_worker per worker thread, written only by that thread.    */
-
-/* Where an answer came from (the "kind" of a query-log entry, and the `stats` kinds). */
-enum stats_kind {
-	STATS_KIND_AUTHORITATIVE, /* from our zones, or refused/failed by us without upstream */
-	STATS_KIND_CACHED,        /* from the resolver cache */
-	STATS_KIND_FORWARDED,     /* from a forwarder upstream */
-	STATS_KIND_RECURSIVE,     /* from our own recursion */
-	STATS_KIND_BLOCKED,       /* by a block list */
-	STATS_KINDS
-};
 
 enum stats_transport {
 	STATS_TRANSPORT_UDP,
@@ -104,6 +115,29 @@ enum stats_transport {
 struct stats_qring;
 
 /*
+ * The per-second series splits queries by answer: the kinds above, then SERVFAIL answers
+ * whatever their source (not counted under a kind), then dropped queries.  The entries add up
+ * to every query the worker received.
+ */
+#define STATS_SERIES_FAILED STATS_KINDS
+#define STATS_SERIES_DROPPED (STATS_KINDS + 1)
+#define STATS_SERIES (STATS_KINDS + 2)
+
+/*
+ * Seconds of the per-second series a worker keeps, by the second (CLOCK_MONOTONIC) in which
+ * each query arrived.  A reply later than STATS_SEC_SLOTS - 4 seconds counts in the second it
+ * was sent instead; readers merge a second while it is younger than that.
+ */
+#define STATS_SEC_SLOTS 64
+#define STATS_SEC_LIVE (STATS_SEC_SLOTS - 4)
+
+/* One second of a worker's series; sec is -1 while the worker reuses the slot. */
+struct stats_sec_slot {
+	_Atomic int64_t sec;
+	_Atomic uint64_t n[STATS_SERIES];
+};
+
+/*
  * A worker's counters and query ring.  The worker writes with relaxed atomic stores and the
  * main thread reads at any time: the query path takes no lock and allocates nothing.
  */
@@ -112,6 +146,7 @@ struct stats_worker {
 	_Atomic uint64_t nxdomain, servfail, refused;
 	_Atomic uint64_t lat[STATS_LAT_BUCKETS];
 	struct stats_qring *ring;
+	struct stats_sec_slot sec[STATS_SEC_SLOTS]; /* by arrival second, sec % STATS_SEC_SLOTS */
 	/* The worker's own: unix time minus CLOCK_MONOTONIC, refreshed once a second. */
 	int64_t clock_sec;
 	double clock_offset;
@@ -139,6 +174,26 @@ void stats_note_packet(struct stats_worker *sw, const struct sockaddr *client,
 		       const uint8_t *pkt, size_t len, int rcode, enum stats_kind kind,
 		       enum stats_transport transport, const struct timespec *start);
 
+/*
+ * Counts one query that got no answer (runt, response, oversized, or no reply could be built)
+ * in the per-second series, in the second of start (CLOCK_MONOTONIC).  sw NULL does nothing.
+ */
+void stats_note_dropped(struct stats_worker *sw, const struct timespec *start);
+
+/*
+ * Any thread: copies the worker's series of monotonic second sec into out (zeros when the
+ * worker saw no query then).  false when the slot was being reused or already holds a later
+ * second (sec is older than STATS_SEC_LIVE): out is then not to be trusted.
+ */
+bool stats_worker_second(const struct stats_worker *sw, int64_t sec, uint64_t out[STATS_SERIES]);
+
+/*
+ * The worker's thread (or any thread once the worker stopped): copies its kind, nxdomain,
+ * servfail and refused counts into c, so that a snapshot of c taken at the same moment is
+ * consistent.  sw NULL zeroes them.
+ */
+void stats_worker_read(const struct stats_worker *sw, struct stats_counters *c);
+
 /* Bucket of the latency histogram for ms. */
 unsigned stats_lat_bucket(double ms);
 
@@ -161,8 +216,9 @@ int stats_slog_capture(void);
 
 /*
  * Starts sampling the counters of src (copied) once a second on base (the daemon's main
- * event base): per-second series for the last 5 minutes and per-minute series for the last
- * hour, of queries by rcode, qtype and transport; latency over the last minute.  Ten times a
+ * event base): the workers' per-second series merged second by second for the last 5 minutes
+ * and per-minute series for the last hour (answers by kind, and by rcode and transport);
+ * latency over the last minute.  Ten times a
  * second it reads the workers' query rings into the heavy-hitter sketches (whose counts are
  * halved every hour) and passes new entries to followers.  One recorder per process: it is
  * also what stats_recorder_get returns.  Caller frees with stats_recorder_free.  NULL on out
@@ -176,7 +232,7 @@ void stats_recorder_free(struct stats_recorder *r);
 /* The daemon's recorder (the one created last and not yet freed), or NULL. */
 struct stats_recorder *stats_recorder_get(void);
 
-/* Queries per second averaged over the last 10 seconds (fewer right after start). */
+/* Queries per second averaged over the last 10 complete seconds (fewer right after start). */
 double stats_recorder_qps(const struct stats_recorder *r);
 
 /*
@@ -186,10 +242,14 @@ double stats_recorder_qps(const struct stats_recorder *r);
  * "nxdomain": n, "servfail": n, "refused": n} (each answer counts once by where it came from,
  * and once more under nxdomain/servfail/refused when it has that rcode), "latency_ms":
  * {"p50", "p90", "p99", "samples"} over the last minute, "per_second": [{"t": unix time,
- * "queries": n}, ...], "per_minute": [{"t": ..., "queries": n, "rcodes": {...}}, ...]}.
- * New reference owned by the caller.
+ * "queries": n, "authoritative": n, "cached", "forwarded", "recursive", "blocked", "failed",
+ * "dropped"}, ...] for the complete seconds of the last 5 minutes, each query in the second it
+ * arrived (queries is the sum of the others), "per_minute": [{the same, "udp", "tcp",
+ * "rcodes": {...}}, ...] for the last hour, the current minute last}.  totals, rcodes, qtypes,
+ * transports and kinds come from one snapshot (the source's refresh, then its totals), so
+ * queries = dropped + the five kinds.  New reference owned by the caller.
  */
-json_t *stats_recorder_json(const struct stats_recorder *r);
+json_t *stats_recorder_json(struct stats_recorder *r);
 
 /*
  * The `stats top` reply: {"clients": [{"key": "127.0.0.1", "count": n, "error": e}],

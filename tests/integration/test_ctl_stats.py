@@ -1,12 +1,16 @@
 # SPDX-License-Identifier: MIT
 """tdns-cli stats: counters by rcode, qtype and transport, and the per-second/minute series."""
 import json
+import math
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
+import threading
 import time
 
+import dns.message
 import dns.rcode
 import pytest
 
@@ -118,3 +122,116 @@ def test_stats_qps_follows_the_query_rate(ctl_server):
     assert 0 < cur["totals"]["qps"] <= cur["totals"]["queries"]
     last = cur["per_second"][-10:]
     assert cur["totals"]["qps"] == pytest.approx(sum(x["queries"] for x in last) / len(last))
+
+
+def send_paced(s, rate, seconds):
+    """Sends A queries over UDP at rate per second for whole monotonic seconds, without waiting
+    for the answers; returns {monotonic second: queries sent in it} for the seconds filled."""
+    q = dns.message.make_query("www.example.com", "A").to_wire()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setblocking(False)
+    sent = {}
+    try:
+        # Start on a second boundary so that every second sent in is a full one.
+        start = math.floor(time.monotonic()) + 1
+        while time.monotonic() < start:
+            time.sleep(0.005)
+        i = 0
+        while True:
+            due = start + i / rate
+            if due >= start + seconds:
+                break
+            now = time.monotonic()
+            if now < due:
+                time.sleep(due - now)
+            sock.sendto(q, (s.addr, s.port))
+            sec = math.floor(time.monotonic())
+            sent[sec] = sent.get(sec, 0) + 1
+            i += 1
+            try:
+                while True:
+                    sock.recv(4096)
+            except BlockingIOError:
+                pass
+    finally:
+        sock.close()
+    return sent
+
+
+def test_stats_per_second_counts_each_query_in_the_second_it_arrived(ctl_server):
+    s = ctl_server
+    settled(s)
+    rate, seconds = 500, 5
+    sent = send_paced(s, rate, seconds)
+    last = max(sent)
+    # The daemon labels monotonic second m with unix time m + floor(realtime - monotonic).
+    off = math.floor(time.time() - time.monotonic())
+    deadline = time.monotonic() + 30
+    while True:
+        ps = stats(s)["per_second"]
+        got = {p["t"]: p["queries"] for p in ps}
+        if max(got, default=0) >= last + off + 1 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    # The offset's fraction may round the other way in the daemon: take the best alignment.
+    errors = []
+    for shift in (0, -1, 1):
+        bad = ["second %d: sent %d, series %d" % (m, n, got.get(m + off + shift, 0))
+               for m, n in sorted(sent.items())
+               if abs(got.get(m + off + shift, 0) - n) > max(25, n // 10)]
+        errors.append(bad)
+    best = min(errors, key=len)
+    assert not best, "per_second does not follow the paced load:\n%s\nseries %s" % (
+        "\n".join(best), [p["queries"] for p in ps[-seconds - 3:]])
+    # The kinds split every second: here all answers come from the zone.
+    for p in ps:
+        assert p["queries"] == sum(p[k] for k in KINDS + ("failed", "dropped"))
+    assert sum(p["authoritative"] for p in ps) >= sum(sent.values())
+
+
+KINDS = ("authoritative", "cached", "forwarded", "recursive", "blocked")
+
+
+def test_stats_totals_and_kinds_come_from_one_snapshot_under_load(ctl_server):
+    s = ctl_server
+    settled(s)
+    stop = threading.Event()
+
+    def load():
+        q = dns.message.make_query("www.example.com", "A").to_wire()
+        nx = dns.message.make_query("nx.example.com", "A").to_wire()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.setblocking(False)
+        i = 0
+        while not stop.is_set():
+            sock.sendto(nx if i % 5 == 0 else q, (s.addr, s.port))
+            i += 1
+            try:
+                while True:
+                    sock.recv(4096)
+            except BlockingIOError:
+                pass
+            if i % 100 == 0:
+                time.sleep(0.001)
+        sock.close()
+
+    threads = [threading.Thread(target=load) for _ in range(2)]
+    for t in threads:
+        t.start()
+    try:
+        moved = 0
+        prev = None
+        for _ in range(8):
+            d = stats(s)
+            tot, kinds = d["totals"], d["kinds"]
+            # Every query is either dropped or answered by exactly one kind.
+            assert tot["queries"] == tot["dropped"] + sum(kinds[k] for k in KINDS), (tot, kinds)
+            assert sum(d["qtypes"].values()) == tot["queries"] - tot["dropped"]
+            if prev is not None and tot["queries"] > prev:
+                moved += 1
+            prev = tot["queries"]
+        assert moved > 0, "the load did not reach the daemon"
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()

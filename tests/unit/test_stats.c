@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests for src/stats/stats.c: the per-second series and the recorder's one snapshot. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+#include <event2/event.h>
+
+#include "core/core.h"
+#include "dns/dns.h"
+#include "stats/stats.h"
+
+static const uint8_t QNAME[] = "\3www\7example\3com";
+
+static struct timespec
+mono_ago(int seconds)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec -= seconds;
+	return ts;
+}
+
+static void
+note(struct stats_worker *sw, int rcode, enum stats_kind kind, const struct timespec *start)
+{
+	stats_note_query(sw, NULL, QNAME, DNS_TYPE_A, rcode, kind, STATS_TRANSPORT_UDP, start);
+}
+
+static void
+test_series_counts_each_query_in_the_second_it_arrived(void **state)
+{
+	(void)state;
+	struct stats_worker *sw = stats_worker_new();
+	assert_non_null(sw);
+	/* Answered now, arrived three seconds ago (a slow upstream): counted back then. */
+	struct timespec old = mono_ago(3), now = mono_ago(0);
+	note(sw, DNS_RCODE_NOERROR, STATS_KIND_FORWARDED, &old);
+	note(sw, DNS_RCODE_NOERROR, STATS_KIND_AUTHORITATIVE, &now);
+	note(sw, DNS_RCODE_SERVFAIL, STATS_KIND_RECURSIVE, &now);
+	note(sw, DNS_RCODE_NXDOMAIN, STATS_KIND_CACHED, &now);
+	stats_note_dropped(sw, &now);
+	uint64_t n[STATS_SERIES];
+	assert_true(stats_worker_second(sw, old.tv_sec, n));
+	assert_int_equal(n[STATS_KIND_FORWARDED], 1);
+	uint64_t sum = 0;
+	for (size_t i = 0; i < STATS_SERIES; i++) {
+		sum += n[i];
+	}
+	assert_int_equal(sum, 1);
+	assert_true(stats_worker_second(sw, now.tv_sec, n));
+	assert_int_equal(n[STATS_KIND_AUTHORITATIVE], 1);
+	assert_int_equal(n[STATS_KIND_CACHED], 1);          /* NXDOMAIN is an answer */
+	assert_int_equal(n[STATS_KIND_RECURSIVE], 0);       /* SERVFAIL counts as failed */
+	assert_int_equal(n[STATS_SERIES_FAILED], 1);
+	assert_int_equal(n[STATS_SERIES_DROPPED], 1);
+	/* A second in between saw nothing. */
+	assert_true(stats_worker_second(sw, old.tv_sec + 1, n));
+	assert_int_equal(n[STATS_KIND_FORWARDED] + n[STATS_KIND_AUTHORITATIVE], 0);
+	stats_worker_free(sw);
+}
+
+static void
+test_series_reply_later_than_the_ring_counts_when_sent(void **state)
+{
+	(void)state;
+	struct stats_worker *sw = stats_worker_new();
+	assert_non_null(sw);
+	struct timespec ancient = mono_ago(STATS_SEC_SLOTS * 2), now = mono_ago(0);
+	note(sw, DNS_RCODE_NOERROR, STATS_KIND_RECURSIVE, &ancient);
+	uint64_t n[STATS_SERIES];
+	/* (The clock may have moved on to the next second since now was read.) */
+	assert_true(stats_worker_second(sw, now.tv_sec, n));
+	if (n[STATS_KIND_RECURSIVE] == 0) {
+		assert_true(stats_worker_second(sw, now.tv_sec + 1, n));
+	}
+	assert_int_equal(n[STATS_KIND_RECURSIVE], 1);
+	/* The slot of a second reused by a later one is no longer that second's. */
+	struct timespec later = now;
+	later.tv_sec += STATS_SEC_SLOTS;
+	stats_note_dropped(sw, &later); /* dropped queries count at their arrival */
+	assert_false(stats_worker_second(sw, now.tv_sec, n));
+	stats_worker_free(sw);
+}
+
+/* A fake server: two workers and a snapshot of counters fixed by the test. */
+struct fake {
+	struct stats_worker *sw[2];
+	struct stats_counters snap;
+	unsigned refreshed;
+};
+
+static struct stats_worker *
+fake_worker(void *arg, unsigned i)
+{
+	return ((struct fake *)arg)->sw[i];
+}
+
+static void
+fake_totals(void *arg, struct stats_counters *out)
+{
+	*out = ((struct fake *)arg)->snap;
+}
+
+static void
+fake_refresh(void *arg)
+{
+	struct fake *f = arg;
+	/* What a worker does when asked: copy its counters and its notes at one moment. */
+	memset(&f->snap, 0, sizeof(f->snap));
+	for (unsigned w = 0; w < 2; w++) {
+		struct stats_counters c;
+		memset(&c, 0, sizeof(c));
+		stats_worker_read(f->sw[w], &c);
+		for (size_t k = 0; k < STATS_KINDS; k++) {
+			c.queries += c.kind[k];
+		}
+		stats_counters_add(&f->snap, &c);
+	}
+	f->refreshed++;
+}
+
+static long long
+get(const json_t *o, const char *a, const char *b)
+{
+	return json_integer_value(json_object_get(json_object_get(o, a), b));
+}
+
+static void
+test_recorder_takes_every_figure_from_one_snapshot(void **state)
+{
+	(void)state;
+	struct fake f;
+	memset(&f, 0, sizeof(f));
+	f.sw[0] = stats_worker_new();
+	f.sw[1] = stats_worker_new();
+	struct event_base *base = event_base_new();
+	assert_non_null(base);
+	struct stats_source src = { .nworkers = 2, .worker = fake_worker, .totals = fake_totals,
+				    .arg = &f };
+	struct stats_recorder *r = stats_recorder_new(base, &src);
+	assert_non_null(r);
+	struct timespec now = mono_ago(0);
+	for (int i = 0; i < 7; i++) {
+		note(f.sw[i % 2], DNS_RCODE_NOERROR, STATS_KIND_AUTHORITATIVE, &now);
+	}
+	/* Without a refresh the snapshot is the (empty) one the source holds, kinds included. */
+	json_t *j = stats_recorder_json(r);
+	assert_int_equal(get(j, "totals", "queries"), 0);
+	assert_int_equal(get(j, "kinds", "authoritative"), 0);
+	/* The series merges both workers' seconds: the current minute has all seven. */
+	json_t *pm = json_object_get(j, "per_minute");
+	long long sum = 0;
+	for (size_t i = 0; i < json_array_size(pm); i++) {
+		sum += json_integer_value(json_object_get(json_array_get(pm, i), "queries"));
+	}
+	assert_int_equal(sum, 7);
+	json_decref(j);
+
+	src.refresh = fake_refresh;
+	stats_recorder_free(r);
+	r = stats_recorder_new(base, &src);
+	assert_non_null(r);
+	j = stats_recorder_json(r);
+	assert_int_equal(f.refreshed, 1);
+	assert_int_equal(get(j, "totals", "queries"), 7);
+	assert_int_equal(get(j, "kinds", "authoritative"), 7);
+	json_decref(j);
+	stats_recorder_free(r);
+	event_base_free(base);
+	stats_worker_free(f.sw[0]);
+	stats_worker_free(f.sw[1]);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_series_counts_each_query_in_the_second_it_arrived),
+		cmocka_unit_test(test_series_reply_later_than_the_ring_counts_when_sent),
+		cmocka_unit_test(test_recorder_takes_every_figure_from_one_snapshot),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
