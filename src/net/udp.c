@@ -11,9 +11,10 @@
 
 #include "net/net.h"
 
-/* Room for one packet-info control message of either family. */
-#define CTL_SIZE (CMSG_SPACE(sizeof(struct in6_pktinfo)) > CMSG_SPACE(sizeof(struct in_pktinfo)) \
-		  ? CMSG_SPACE(sizeof(struct in6_pktinfo)) : CMSG_SPACE(sizeof(struct in_pktinfo)))
+/* Room for one packet-info control message of either family and the kernel's timestamp. */
+#define CTL_SIZE ((CMSG_SPACE(sizeof(struct in6_pktinfo)) > CMSG_SPACE(sizeof(struct in_pktinfo)) \
+		   ? CMSG_SPACE(sizeof(struct in6_pktinfo)) : CMSG_SPACE(sizeof(struct in_pktinfo))) \
+		  + CMSG_SPACE(sizeof(struct timespec)))
 /* Control buffers are spaced so each one stays aligned for struct cmsghdr. */
 #define CTL_STRIDE ((CTL_SIZE + 15) & ~(size_t)15)
 /* Room for the packet-info control message of a deferred reply. */
@@ -111,6 +112,11 @@ net_udp_socket(const struct sockaddr *addr, socklen_t addrlen, bool *wildcard)
 			return net_socket_fail(fd);
 		}
 	}
+	/*
+	 * The kernel stamps each datagram as it arrives: the stats count a query in that second
+	 * and its latency includes the wait in the socket buffer.  Without it, the read time.
+	 */
+	(void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
 	/* A bigger receive buffer absorbs bursts; the kernel may cap it, which is fine. */
 	int rcvbuf = 1 << 20;
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
@@ -120,10 +126,6 @@ net_udp_socket(const struct sockaddr *addr, socklen_t addrlen, bool *wildcard)
 	return fd;
 }
 
-/*
- * Turns the packet info received with a query into the control message that makes the reply
- * leave from the same address.  Returns the control length to send, 0 if there was none.
- */
 /* Writes one control message (level, type, len bytes of data) at ctl; returns its space. */
 static size_t
 put_cmsg(uint8_t *ctl, int level, int type, const void *data, size_t len)
@@ -137,6 +139,38 @@ put_cmsg(uint8_t *ctl, int level, int type, const void *data, size_t len)
 	return CMSG_SPACE(len);
 }
 
+/*
+ * When the datagram rm arrived on CLOCK_MONOTONIC: the kernel's stamp moved by the offset of
+ * the two clocks at now/real, never later than now; now without a stamp.
+ */
+static struct timespec
+arrival(const struct msghdr *rm, const struct timespec *now, const struct timespec *real)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(rm); c != NULL;
+	     c = CMSG_NXTHDR((struct msghdr *)rm, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS) {
+			continue;
+		}
+		struct timespec ts;
+		memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+		int64_t ns = ((int64_t)ts.tv_sec - real->tv_sec) * 1000000000 +
+			     (ts.tv_nsec - real->tv_nsec);
+		if (ns >= 0) {
+			return *now;
+		}
+		int64_t at = (int64_t)now->tv_sec * 1000000000 + now->tv_nsec + ns;
+		if (at < 0) {
+			return *now;
+		}
+		return (struct timespec){ .tv_sec = at / 1000000000, .tv_nsec = at % 1000000000 };
+	}
+	return *now;
+}
+
+/*
+ * Turns the packet info received with a query into the control message that makes the reply
+ * leave from the same address.  Returns the control length to send, 0 if there was none.
+ */
 static size_t
 reply_pktinfo(const struct msghdr *rm, uint8_t *ctl)
 {
@@ -210,8 +244,8 @@ net_udp_read_cb(int fd, short what, void *arg)
 		m->msg_namelen = sizeof(w->peer[i]);
 		m->msg_iov = &w->riov[i];
 		m->msg_iovlen = 1;
-		m->msg_control = u->wildcard ? w->rctl + (size_t)i * CTL_STRIDE : NULL;
-		m->msg_controllen = u->wildcard ? CTL_STRIDE : 0;
+		m->msg_control = w->rctl + (size_t)i * CTL_STRIDE;
+		m->msg_controllen = CTL_STRIDE;
 		m->msg_flags = 0;
 	}
 	int n = recvmmsg(fd, w->rmsg, NET_UDP_BATCH, MSG_DONTWAIT, NULL);
@@ -221,11 +255,14 @@ net_udp_read_cb(int fd, short what, void *arg)
 		}
 		return;
 	}
-	/* One clock read per batch: the latency of a query includes its wait in the batch. */
-	clock_gettime(CLOCK_MONOTONIC, &w->qstart);
+	/* Two clock reads per batch: now, and the offset of the kernel's stamps (CLOCK_REALTIME). */
+	struct timespec now, real;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	clock_gettime(CLOCK_REALTIME, &real);
 	unsigned nout = 0;
 	for (int i = 0; i < n; i++) {
 		struct msghdr *rm = &w->rmsg[i].msg_hdr;
+		w->qstart = arrival(rm, &now, &real);
 		w->stats.udp++;
 		/* Oversized datagrams are cut by the kernel; a port of 0 cannot be answered. */
 		if ((rm->msg_flags & MSG_TRUNC) != 0 || source_port_zero(&w->peer[i])) {
