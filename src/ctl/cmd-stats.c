@@ -2,8 +2,12 @@
 /* Control commands about traffic: stats, stats top, log show and the log follow stream. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
 #include "ctl/cmd.h"
+#include "dns/dns.h"
+#include "filter/filter.h"
 #include "stats/stats.h"
 
 #define TOP_DEFAULT 10
@@ -67,19 +71,88 @@ ctl_cmd_stats_top(struct ctl_req *req)
 	if (rc != TDNS_OK) {
 		return rc;
 	}
-	req->data = stats_recorder_top_json(r, n);
+	/* A duration as in zone files ("5m", "1h", "90s"), or "all". */
+	uint32_t range = 0;
+	const char *rt = json_string_value(json_object_get(req->args, "range"));
+	if (rt != NULL && strcmp(rt, "all") != 0 &&
+	    (dns_ttl_parse(rt, strlen(rt), &range) != TDNS_OK || range < 15 ||
+	     range > STATS_TOP_RANGE_MAX)) {
+		snprintf(req->err, sizeof(req->err), "--range must be all or a duration from 15s to "
+			 "1h, like 1m, 5m or 1h; got \"%s\"", rt);
+		return TDNS_EINVAL;
+	}
+	req->data = stats_recorder_top_json(r, n, (int64_t)range);
 	return req->data != NULL ? TDNS_OK : TDNS_ENOMEM;
 }
 
-/* Which logs --queries and --server select: neither flag means both. */
-static void
-which_logs(struct ctl_req *req, bool *queries, bool *server)
+/*
+ * Which logs --queries and --server select: neither flag means both, or only the query log
+ * when a filter is given.  Reads the filter options into f; TDNS_EINVAL with a message in req
+ * when one is not understood.
+ */
+static int
+which_logs(struct ctl_req *req, bool *queries, bool *server, struct stats_log_filter *f)
 {
+	memset(f, 0, sizeof(*f));
+	const char *client = json_string_value(json_object_get(req->args, "client"));
+	const char *name = json_string_value(json_object_get(req->args, "name"));
+	const char *type = json_string_value(json_object_get(req->args, "type"));
+	const char *rcode = json_string_value(json_object_get(req->args, "rcode"));
+	if (client != NULL) {
+		struct filter_cidr c;
+		char why[160];
+		if (filter_cidr_parse(client, &c, why, sizeof(why)) != TDNS_OK) {
+			snprintf(req->err, sizeof(req->err), "--client: %s", why);
+			return TDNS_EINVAL;
+		}
+		f->family = c.family;
+		f->prefix = c.prefix;
+		memcpy(f->addr, c.addr, sizeof(f->addr));
+	}
+	if (name != NULL) {
+		/* "example.com" and "example.com." alike: relative to the root. */
+		static const uint8_t root[1] = { 0 };
+		uint8_t wire[DNS_NAME_MAX];
+		if (dns_name_from_text(name, strlen(name), root, wire) < 0) {
+			snprintf(req->err, sizeof(req->err), "--name: \"%s\" is not a domain name",
+				 name);
+			return TDNS_EINVAL;
+		}
+		dns_name_lower(wire);
+		dns_name_to_text(wire, f->name, sizeof(f->name));
+	}
+	if (type != NULL) {
+		int t = dns_type_from_text(type, strlen(type));
+		if (t < 0) {
+			snprintf(req->err, sizeof(req->err), "--type: \"%s\" is not an RR type "
+				 "(A, AAAA, MX, TYPE65, ...)", type);
+			return TDNS_EINVAL;
+		}
+		char buf[16];
+		snprintf(f->qtype, sizeof(f->qtype), "%s", dns_type_to_text((uint16_t)t, buf));
+	}
+	if (rcode != NULL) {
+		/* Names as dns_rcode_to_text writes them, or RCODEn. */
+		for (int rc = 0; rc < 4096 && f->rcode[0] == '\0'; rc++) {
+			char buf[16];
+			const char *text = dns_rcode_to_text(rc, buf);
+			if (strcasecmp(text, rcode) == 0) {
+				snprintf(f->rcode, sizeof(f->rcode), "%s", text);
+			}
+		}
+		if (f->rcode[0] == '\0') {
+			snprintf(req->err, sizeof(req->err), "--rcode: \"%s\" is not an rcode "
+				 "(NOERROR, NXDOMAIN, SERVFAIL, REFUSED, ...)", rcode);
+			return TDNS_EINVAL;
+		}
+	}
 	*queries = json_is_true(json_object_get(req->args, "queries"));
 	*server = json_is_true(json_object_get(req->args, "server"));
 	if (!*queries && !*server) {
-		*queries = *server = true;
+		*queries = true;
+		*server = !stats_log_filter_active(f);
 	}
+	return TDNS_OK;
 }
 
 int
@@ -92,19 +165,27 @@ ctl_cmd_log_show(struct ctl_req *req)
 		return rc;
 	}
 	bool queries, server;
-	which_logs(req, &queries, &server);
-	req->data = stats_recorder_log_json(r, n, queries, server);
+	struct stats_log_filter f;
+	rc = which_logs(req, &queries, &server, &f);
+	if (rc != TDNS_OK) {
+		return rc;
+	}
+	req->data = stats_recorder_log_json(r, n, queries, server, &f);
 	return req->data != NULL ? TDNS_OK : TDNS_ENOMEM;
 }
 
 int
 ctl_cmd_log_follow(struct ctl_req *req)
 {
+	bool queries, server;
+	struct stats_log_filter f;
+	int rc = which_logs(req, &queries, &server, &f);
+	if (rc != TDNS_OK) {
+		return rc;
+	}
 	if (recorder(req) == NULL) {
 		return TDNS_EAGAIN;
 	}
-	bool queries, server;
-	which_logs(req, &queries, &server);
 	req->data = json_pack("{s:b, s:b}", "queries", queries, "server", server);
 	return req->data != NULL ? TDNS_OK : TDNS_ENOMEM;
 }
@@ -140,10 +221,14 @@ ctl_cmd_log_follow_open(struct ctl_req *req, struct ctl_stream *st)
 		return NULL;
 	}
 	bool queries, server;
-	which_logs(req, &queries, &server);
+	struct stats_log_filter f;
+	if (which_logs(req, &queries, &server, &f) != TDNS_OK) {
+		free(fw);
+		return NULL;
+	}
 	fw->r = r;
 	fw->st = st;
-	fw->f = stats_recorder_follow(r, queries, server, follow_cb, fw);
+	fw->f = stats_recorder_follow(r, queries, server, &f, follow_cb, fw);
 	if (fw->f == NULL) {
 		free(fw);
 		return NULL;

@@ -92,6 +92,9 @@ static const struct ctl_arg args_config_set[] = {
 static const struct ctl_arg args_stats_top[] = {
 	{ .name = "count", .type = CTL_ARG_INT, .optional = true, .option = true,
 	  .help = "entries in each list (default 10)" },
+	{ .name = "range", .type = CTL_ARG_STRING, .optional = true, .option = true,
+	  .help = "only the queries of the last 1m, 5m, 1h (any duration from 15s to 1h), or all "
+		  "since start (the default)" },
 	{ .name = NULL },
 };
 
@@ -102,6 +105,14 @@ static const struct ctl_arg args_log_show[] = {
 	  .help = "only the query log" },
 	{ .name = "server", .type = CTL_ARG_FLAG, .optional = true, .option = true,
 	  .help = "only the server log" },
+	{ .name = "client", .type = CTL_ARG_STRING, .optional = true, .option = true,
+	  .help = "only queries from this address or prefix (ADDR or ADDR/LEN)" },
+	{ .name = "name", .type = CTL_ARG_STRING, .optional = true, .option = true,
+	  .help = "only queries for this name or names below it" },
+	{ .name = "type", .type = CTL_ARG_STRING, .optional = true, .option = true,
+	  .help = "only queries of this type (A, AAAA, ...)" },
+	{ .name = "rcode", .type = CTL_ARG_STRING, .optional = true, .option = true,
+	  .help = "only answers with this rcode (NOERROR, NXDOMAIN, SERVFAIL, ...)" },
 	{ .name = NULL },
 };
 
@@ -110,6 +121,14 @@ static const struct ctl_arg args_log_follow[] = {
 	  .help = "only the query log" },
 	{ .name = "server", .type = CTL_ARG_FLAG, .optional = true, .option = true,
 	  .help = "only the server log" },
+	{ .name = "client", .type = CTL_ARG_STRING, .optional = true, .option = true,
+	  .help = "only queries from this address or prefix (ADDR or ADDR/LEN)" },
+	{ .name = "name", .type = CTL_ARG_STRING, .optional = true, .option = true,
+	  .help = "only queries for this name or names below it" },
+	{ .name = "type", .type = CTL_ARG_STRING, .optional = true, .option = true,
+	  .help = "only queries of this type (A, AAAA, ...)" },
+	{ .name = "rcode", .type = CTL_ARG_STRING, .optional = true, .option = true,
+	  .help = "only answers with this rcode (NOERROR, NXDOMAIN, SERVFAIL, ...)" },
 	{ .name = NULL },
 };
 
@@ -169,7 +188,8 @@ const struct ctl_cmd ctl_cmds[] = {
 	{ .name = "stats", .help = "counters by rcode, qtype and transport; per-minute series "
 				   "for the last hour" },
 	{ .name = "stats top", .args = args_stats_top,
-	  .help = "top clients, names and blocked names since start (halved every hour)" },
+	  .help = "top clients, names and blocked names since start (halved every hour) or over "
+		  "a recent range" },
 	{ .name = "log show", .args = args_log_show,
 	  .help = "recent query log entries and server log lines, oldest first" },
 	{ .name = "log follow", .args = args_log_follow, .flags = CTL_CMD_STREAM,

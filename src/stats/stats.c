@@ -5,7 +5,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -26,6 +28,16 @@
 #define TOP_NAMES 2048
 #define TOP_BLOCKED 1024
 #define TOP_DECAY 3600            /* seconds between halvings of the sketches */
+/*
+ * Top lists over a recent range: sketches per slot of time, merged on request.  Ranges up to
+ * 5 minutes use 15-second slots, longer ones up to an hour 5-minute slots (one more slot than
+ * the range holds: the current one is partial).
+ */
+#define TOP_FINE_SPAN 15
+#define TOP_FINE_SLOTS 21
+#define TOP_COARSE_SPAN 300
+#define TOP_COARSE_SLOTS 13
+#define TOP_SLOT_SHIFT 3          /* a slot's sketches hold 1/8 of the all-time ones */
 #define LOG_SHOW_MAX 10000        /* most entries `log show` returns */
 #define DNS_HDR 12                /* octets of the DNS header, RFC 1035 §4.1.1 */
 
@@ -48,11 +60,35 @@ struct lat_snap {
 	uint64_t b[STATS_LAT_BUCKETS];
 };
 
+/* The heavy-hitter lists: clients, names with their type, blocked names. */
+enum top_what { TOP_CLIENT, TOP_NAME, TOP_BLOCKED_NAME, TOP_WHATS };
+
+static const struct {
+	size_t cap, keymax;
+} top_shape[TOP_WHATS] = {
+	[TOP_CLIENT] = { TOP_CLIENTS, 17 },             /* family, then 4 or 16 bytes */
+	[TOP_NAME] = { TOP_NAMES, DNS_NAME_MAX + 2 },  /* wire name, then the qtype */
+	[TOP_BLOCKED_NAME] = { TOP_BLOCKED, DNS_NAME_MAX },
+};
+
+struct top_set {
+	int64_t start;            /* unix time the slot starts (ring slots only) */
+	struct stats_top *t[TOP_WHATS];
+};
+
+/* Slots of span seconds: slot[(start / span) % n]. */
+struct top_ring {
+	int64_t span;
+	size_t n;
+	struct top_set *slot;
+};
+
 struct stats_follower {
 	TAILQ_ENTRY(stats_follower) link;
 	bool queries, server;
 	stats_follow_fn fn;
 	void *arg;
+	struct stats_log_filter filter;
 	uint64_t dropped;         /* not yet reported with a "dropped" entry */
 };
 
@@ -67,7 +103,8 @@ struct stats_recorder {
 	uint64_t *cursor;         /* per worker: next ring entry to read */
 	uint64_t lost;            /* ring entries overwritten before they were read */
 	struct stats_qentry *chunk; /* DRAIN_CHUNK entries */
-	struct stats_top *top_clients, *top_names, *top_blocked;
+	struct top_set top;       /* since start, halved every TOP_DECAY */
+	struct top_ring fine, coarse;
 	int64_t top_epoch;        /* last halving (start time at first) */
 	struct lat_snap lat[LAT_WINDOW + 1]; /* ring of per-second snapshots */
 	size_t lat_head, nlat;
@@ -531,9 +568,9 @@ sample(struct stats_recorder *r, int64_t now_mono)
 	push_lat(r);
 	if (t - r->top_epoch >= TOP_DECAY) {
 		/* Old heavy hitters fade: what counted an hour ago counts half. */
-		stats_top_halve(r->top_clients);
-		stats_top_halve(r->top_names);
-		stats_top_halve(r->top_blocked);
+		for (size_t i = 0; i < TOP_WHATS; i++) {
+			stats_top_halve(r->top.t[i]);
+		}
 		r->top_epoch = t;
 	}
 }
@@ -661,16 +698,82 @@ sort_entries(json_t *arr)
 /* ------------------------------------------------------------------------------------------ */
 /* Draining the rings                                                                           */
 
-/* Counts one entry in the sketches. */
+/* Allocates the sketches of set, each holding 1 >> shift of the all-time ones. */
+static bool
+top_set_init(struct top_set *set, unsigned shift)
+{
+	bool ok = true;
+	for (size_t i = 0; i < TOP_WHATS; i++) {
+		set->t[i] = stats_top_new(top_shape[i].cap >> shift, top_shape[i].keymax);
+		ok = ok && set->t[i] != NULL;
+	}
+	return ok;
+}
+
+static void
+top_set_fini(struct top_set *set)
+{
+	for (size_t i = 0; i < TOP_WHATS; i++) {
+		stats_top_free(set->t[i]);
+	}
+}
+
+static bool
+top_ring_init(struct top_ring *ring, int64_t span, size_t n)
+{
+	ring->span = span;
+	ring->n = n;
+	ring->slot = calloc(n, sizeof(*ring->slot));
+	bool ok = ring->slot != NULL;
+	for (size_t i = 0; ok && i < n; i++) {
+		ok = top_set_init(&ring->slot[i], TOP_SLOT_SHIFT);
+	}
+	return ok;
+}
+
+static void
+top_ring_fini(struct top_ring *ring)
+{
+	for (size_t i = 0; ring->slot != NULL && i < ring->n; i++) {
+		top_set_fini(&ring->slot[i]);
+	}
+	free(ring->slot);
+}
+
+/* The slot of ring for unix time t, emptied if it held an older slot; NULL if t is too old. */
+static struct top_set *
+top_ring_slot(struct top_ring *ring, int64_t t)
+{
+	int64_t start = t - t % ring->span;
+	struct top_set *set = &ring->slot[(uint64_t)(start / ring->span) % ring->n];
+	if (set->start > start) {
+		return NULL;
+	}
+	if (set->start < start) {
+		for (size_t i = 0; i < TOP_WHATS; i++) {
+			stats_top_clear(set->t[i]);
+		}
+		set->start = start;
+	}
+	return set;
+}
+
+/* Counts one entry in the sketches since start and in its slot of each ring. */
 static void
 top_count(struct stats_recorder *r, const struct stats_qentry *e)
 {
+	struct top_set *sets[] = { &r->top, top_ring_slot(&r->fine, (int64_t)e->t),
+				   top_ring_slot(&r->coarse, (int64_t)e->t) };
 	uint8_t key[STATS_TOP_KEY_MAX];
 	if (e->family == AF_INET || e->family == AF_INET6) {
 		key[0] = e->family;
 		size_t alen = e->family == AF_INET ? 4 : 16;
 		memcpy(key + 1, e->addr, alen);
-		stats_top_add(r->top_clients, key, 1 + alen, 1);
+		for (size_t i = 0; i < 3; i++) {
+			if (sets[i] != NULL) {
+				stats_top_add(sets[i]->t[TOP_CLIENT], key, 1 + alen, 1);
+			}
+		}
 	}
 	if (e->qname_len == 0) {
 		return;
@@ -682,11 +785,16 @@ top_count(struct stats_recorder *r, const struct stats_qentry *e)
 			key[i] = (uint8_t)(key[i] - 'A' + 'a');
 		}
 	}
-	if (e->kind == STATS_KIND_BLOCKED) {
-		stats_top_add(r->top_blocked, key, e->qname_len, 1);
-	}
 	tdns_put16(key + e->qname_len, e->qtype);
-	stats_top_add(r->top_names, key, e->qname_len + 2u, 1);
+	for (size_t i = 0; i < 3; i++) {
+		if (sets[i] == NULL) {
+			continue;
+		}
+		if (e->kind == STATS_KIND_BLOCKED) {
+			stats_top_add(sets[i]->t[TOP_BLOCKED_NAME], key, e->qname_len, 1);
+		}
+		stats_top_add(sets[i]->t[TOP_NAME], key, e->qname_len + 2u, 1);
+	}
 }
 
 /* Passes entry to f, after the "dropped" notice it is owed. */
@@ -762,7 +870,8 @@ drain(struct stats_recorder *r)
 		json_array_foreach(batch, i, e) {
 			const char *type = json_string_value(json_object_get(e, "type"));
 			bool q = type != NULL && strcmp(type, "query") == 0;
-			if ((q && f->queries) || (!q && f->server)) {
+			if (((q && f->queries) || (!q && f->server)) &&
+			    stats_log_filter_match(&f->filter, e)) {
 				deliver(f, e);
 			}
 		}
@@ -795,11 +904,10 @@ stats_recorder_new(struct event_base *base, const struct stats_source *src)
 	r->sw = calloc(r->nworkers ? r->nworkers : 1, sizeof(*r->sw));
 	r->cursor = calloc(r->nworkers ? r->nworkers : 1, sizeof(*r->cursor));
 	r->chunk = calloc(DRAIN_CHUNK, sizeof(*r->chunk));
-	r->top_clients = stats_top_new(TOP_CLIENTS, 17);
-	r->top_names = stats_top_new(TOP_NAMES, DNS_NAME_MAX + 2);
-	r->top_blocked = stats_top_new(TOP_BLOCKED, DNS_NAME_MAX);
-	if (r->sw == NULL || r->cursor == NULL || r->chunk == NULL || r->top_clients == NULL ||
-	    r->top_names == NULL || r->top_blocked == NULL) {
+	bool tops = top_set_init(&r->top, 0);
+	tops = top_ring_init(&r->fine, TOP_FINE_SPAN, TOP_FINE_SLOTS) && tops;
+	tops = top_ring_init(&r->coarse, TOP_COARSE_SPAN, TOP_COARSE_SLOTS) && tops;
+	if (r->sw == NULL || r->cursor == NULL || r->chunk == NULL || !tops) {
 		stats_recorder_free(r);
 		return NULL;
 	}
@@ -854,9 +962,9 @@ stats_recorder_free(struct stats_recorder *r)
 	if (r->drain_timer != NULL) {
 		event_free(r->drain_timer);
 	}
-	stats_top_free(r->top_clients);
-	stats_top_free(r->top_names);
-	stats_top_free(r->top_blocked);
+	top_set_fini(&r->top);
+	top_ring_fini(&r->fine);
+	top_ring_fini(&r->coarse);
 	free(r->chunk);
 	free(r->cursor);
 	free(r->sw);
@@ -1078,8 +1186,6 @@ stats_recorder_json(struct stats_recorder *r)
 /* ------------------------------------------------------------------------------------------ */
 /* Top lists and logs                                                                           */
 
-enum top_what { TOP_CLIENT, TOP_NAME, TOP_BLOCKED_NAME };
-
 static json_t *
 top_list_json(const struct stats_top *t, size_t count, enum top_what what)
 {
@@ -1121,22 +1227,135 @@ top_list_json(const struct stats_top *t, size_t count, enum top_what what)
 	return arr;
 }
 
-json_t *
-stats_recorder_top_json(struct stats_recorder *r, size_t count)
+/*
+ * Adds every slot of ring that overlaps the last range seconds before now into out (sketches
+ * of the all-time shape); returns the seconds they cover.
+ */
+static int64_t
+top_merge(const struct top_ring *ring, int64_t now, int64_t range, struct top_set *out)
 {
-	drain(r);
-	return json_pack("{s:o, s:o, s:o, s:s, s:I, s:I}",
-			 "clients", top_list_json(r->top_clients, count, TOP_CLIENT),
-			 "names", top_list_json(r->top_names, count, TOP_NAME),
-			 "blocked", top_list_json(r->top_blocked, count, TOP_BLOCKED_NAME),
-			 "window", "since start, counts halved every hour",
-			 "total", (json_int_t)stats_top_total(r->top_names),
-			 "lost", (json_int_t)r->lost);
+	int64_t oldest = now;
+	size_t max = top_shape[TOP_NAME].cap;
+	struct stats_top_item *items = malloc(max * sizeof(*items));
+	for (size_t s = 0; items != NULL && s < ring->n; s++) {
+		const struct top_set *set = &ring->slot[s];
+		if (set->start == 0 || set->start + ring->span <= now - range || set->start > now) {
+			continue;
+		}
+		oldest = set->start < oldest ? set->start : oldest;
+		for (size_t i = 0; i < TOP_WHATS; i++) {
+			size_t n = stats_top_list(set->t[i], items, max);
+			for (size_t k = 0; k < n; k++) {
+				stats_top_add(out->t[i], items[k].key, items[k].keylen,
+					      items[k].count);
+			}
+		}
+	}
+	free(items);
+	return now - oldest;
 }
 
 json_t *
-stats_recorder_log_json(struct stats_recorder *r, size_t count, bool queries, bool server)
+stats_recorder_top_json(struct stats_recorder *r, size_t count, int64_t range)
 {
+	drain(r);
+	struct top_set merged = { 0 };
+	const struct top_set *set = &r->top;
+	char window[96] = "since start, counts halved every hour";
+	int64_t covered = -1;
+	if (range > 0) {
+		if (!top_set_init(&merged, 0)) {
+			top_set_fini(&merged);
+			return NULL;
+		}
+		int64_t now = (int64_t)time(NULL);
+		const struct top_ring *ring = range <= TOP_FINE_SPAN * (TOP_FINE_SLOTS - 1)
+						      ? &r->fine : &r->coarse;
+		covered = top_merge(ring, now, range, &merged);
+		snprintf(window, sizeof(window), "last %lld s (slots of %lld s)", (long long)range,
+			 (long long)ring->span);
+		set = &merged;
+	}
+	json_t *o = json_pack("{s:o, s:o, s:o, s:s, s:I, s:I}",
+			      "clients", top_list_json(set->t[TOP_CLIENT], count, TOP_CLIENT),
+			      "names", top_list_json(set->t[TOP_NAME], count, TOP_NAME),
+			      "blocked", top_list_json(set->t[TOP_BLOCKED_NAME], count,
+						       TOP_BLOCKED_NAME),
+			      "window", window,
+			      "total", (json_int_t)stats_top_total(set->t[TOP_NAME]),
+			      "lost", (json_int_t)r->lost);
+	if (o != NULL && range > 0) {
+		json_object_set_new(o, "range_seconds", json_integer((json_int_t)range));
+		json_object_set_new(o, "covered_seconds", json_integer((json_int_t)covered));
+	}
+	top_set_fini(&merged);
+	return o;
+}
+
+bool
+stats_log_filter_active(const struct stats_log_filter *f)
+{
+	return f != NULL && (f->family != 0 || f->name[0] != '\0' || f->qtype[0] != '\0' ||
+			     f->rcode[0] != '\0');
+}
+
+/* Whether the client address text is inside the prefix of f. */
+static bool
+client_match(const struct stats_log_filter *f, const char *text)
+{
+	uint8_t a[16];
+	if (text == NULL || inet_pton(f->family, text, a) != 1) {
+		return false;
+	}
+	size_t whole = f->prefix / 8u;
+	if (memcmp(a, f->addr, whole) != 0) {
+		return false;
+	}
+	unsigned rest = f->prefix % 8u;
+	uint8_t mask = (uint8_t)(0xff << (8 - rest));
+	return rest == 0 || (a[whole] & mask) == (f->addr[whole] & mask);
+}
+
+/* Whether name (text, any case) is want (lower case) or below it. */
+static bool
+name_match(const char *want, const char *name)
+{
+	if (name == NULL) {
+		return false;
+	}
+	if (strcmp(want, ".") == 0) {
+		return true;
+	}
+	size_t n = strlen(name), w = strlen(want);
+	return n >= w && strcasecmp(name + n - w, want) == 0 && (n == w || name[n - w - 1] == '.');
+}
+
+bool
+stats_log_filter_match(const struct stats_log_filter *f, const json_t *e)
+{
+	if (!stats_log_filter_active(f)) {
+		return true;
+	}
+	const char *type = json_string_value(json_object_get(e, "type"));
+	if (type == NULL || strcmp(type, "query") != 0) {
+		return false;
+	}
+	const char *qtype = json_string_value(json_object_get(e, "qtype"));
+	const char *rcode = json_string_value(json_object_get(e, "rcode"));
+	return (f->family == 0 ||
+		client_match(f, json_string_value(json_object_get(e, "client")))) &&
+	       (f->name[0] == '\0' ||
+		name_match(f->name, json_string_value(json_object_get(e, "name")))) &&
+	       (f->qtype[0] == '\0' || (qtype != NULL && strcasecmp(qtype, f->qtype) == 0)) &&
+	       (f->rcode[0] == '\0' || (rcode != NULL && strcasecmp(rcode, f->rcode) == 0));
+}
+
+json_t *
+stats_recorder_log_json(struct stats_recorder *r, size_t count, bool queries, bool server,
+			const struct stats_log_filter *filter)
+{
+	bool narrow = stats_log_filter_active(filter);
+	server = server && !narrow;
 	if (count > LOG_SHOW_MAX) {
 		count = LOG_SHOW_MAX;
 	}
@@ -1145,16 +1364,22 @@ stats_recorder_log_json(struct stats_recorder *r, size_t count, bool queries, bo
 		return NULL;
 	}
 	if (queries && count > 0) {
-		struct stats_qentry *buf = malloc(count * sizeof(*buf));
+		/* A filter looks through each worker's whole ring for the count it passes. */
+		size_t want = narrow ? STATS_QLOG_ENTRIES : count;
+		struct stats_qentry *buf = malloc(want * sizeof(*buf));
 		for (unsigned w = 0; buf != NULL && w < r->nworkers; w++) {
 			if (r->sw[w] == NULL) {
 				continue;
 			}
 			uint64_t head = stats_qring_head(r->sw[w]->ring);
-			uint64_t from = head > count ? head - count : 0;
-			size_t n = stats_qring_read(r->sw[w]->ring, &from, buf, count, NULL);
+			uint64_t from = head > want ? head - want : 0;
+			size_t n = stats_qring_read(r->sw[w]->ring, &from, buf, want, NULL);
 			for (size_t i = 0; i < n; i++) {
-				json_array_append_new(entries, qentry_json(&buf[i]));
+				json_t *e = qentry_json(&buf[i]);
+				if (stats_log_filter_match(filter, e)) {
+					json_array_append(entries, e);
+				}
+				json_decref(e);
 			}
 		}
 		free(buf);
@@ -1185,8 +1410,8 @@ stats_recorder_log_json(struct stats_recorder *r, size_t count, bool queries, bo
 }
 
 struct stats_follower *
-stats_recorder_follow(struct stats_recorder *r, bool queries, bool server, stats_follow_fn fn,
-		      void *arg)
+stats_recorder_follow(struct stats_recorder *r, bool queries, bool server,
+		      const struct stats_log_filter *filter, stats_follow_fn fn, void *arg)
 {
 	struct stats_follower *f = calloc(1, sizeof(*f));
 	if (f == NULL) {
@@ -1198,6 +1423,9 @@ stats_recorder_follow(struct stats_recorder *r, bool queries, bool server, stats
 	f->server = server;
 	f->fn = fn;
 	f->arg = arg;
+	if (filter != NULL) {
+		f->filter = *filter;
+	}
 	TAILQ_INSERT_TAIL(&r->followers, f, link);
 	return f;
 }

@@ -257,18 +257,44 @@ json_t *stats_recorder_json(struct stats_recorder *r);
  * "window": "...", "total": n, "lost": n}: the count largest of each, largest first, from
  * every query since start with counts halved every hour.  count may exceed the true count by
  * at most error.  Reads the rings first, so queries answered before the call are included.
- * New reference.
+ * range > 0 (seconds, at most STATS_TOP_RANGE_MAX) counts only the queries answered in about
+ * the last range seconds instead: slots of 15 s up to 5 minutes, of 5 minutes beyond, so the
+ * window starts up to one slot earlier (the reply adds "range_seconds" and "covered_seconds");
+ * counts and errors are then sums over the slots (a key a slot dropped counts less there).
+ * New reference; NULL on out of memory.
  */
-json_t *stats_recorder_top_json(struct stats_recorder *r, size_t count);
+json_t *stats_recorder_top_json(struct stats_recorder *r, size_t count, int64_t range);
+
+/* The longest range stats_recorder_top_json takes: an hour. */
+#define STATS_TOP_RANGE_MAX 3600
+
+/*
+ * Which query entries `log show` and `log follow` pass: each member that is set narrows.
+ * Server lines never pass an active filter.
+ */
+struct stats_log_filter {
+	int family;               /* client prefix: AF_INET or AF_INET6; 0 = any client */
+	uint8_t prefix;           /* bits of addr that must match */
+	uint8_t addr[16];
+	char name[1025];          /* "example.com.": that name and the names below it; "" any */
+	char qtype[16];           /* "AAAA" as dns_type_to_text writes it; "" any */
+	char rcode[16];           /* "NXDOMAIN" as dns_rcode_to_text writes it; "" any */
+};
+
+/* Whether f (NULL allowed) narrows anything. */
+bool stats_log_filter_active(const struct stats_log_filter *f);
+
+/* Whether the entry e (as passed to followers or listed by `log show`) passes f (NULL: all). */
+bool stats_log_filter_match(const struct stats_log_filter *f, const json_t *e);
 
 /*
  * The `log show` reply: {"entries": [...]} with the count most recent query entries
  * ({"type": "query", "t", "client", "name", "qtype", "rcode", "kind", "transport", "ms"})
- * and/or server lines ({"type": "server", "t", "level", "message"}), oldest first.
- * New reference.
+ * that pass filter (NULL: all), and/or server lines ({"type": "server", "t", "level",
+ * "message"}), oldest first.  New reference.
  */
 json_t *stats_recorder_log_json(struct stats_recorder *r, size_t count, bool queries,
-				bool server);
+				bool server, const struct stats_log_filter *filter);
 
 /*
  * A follower gets every new query entry and/or server line as a JSON object (borrowed for the
@@ -282,8 +308,12 @@ typedef bool (*stats_follow_fn)(void *arg, json_t *entry);
 
 struct stats_follower;
 
-/* Adds a follower; NULL on out of memory.  Remove it with stats_recorder_unfollow. */
+/*
+ * Adds a follower that gets the entries passing filter (copied; NULL: all); NULL on out of
+ * memory.  Remove it with stats_recorder_unfollow.
+ */
 struct stats_follower *stats_recorder_follow(struct stats_recorder *r, bool queries, bool server,
+					     const struct stats_log_filter *filter,
 					     stats_follow_fn fn, void *arg);
 
 /* Removes and frees f; accepts NULL. */

@@ -46,6 +46,9 @@ void stats_top_add(struct stats_top *t, const void *key, size_t keylen, uint64_t
  */
 size_t stats_top_list(const struct stats_top *t, struct stats_top_item *out, size_t max);
 
+/* Forgets every key and the total (memory stays allocated). */
+void stats_top_clear(struct stats_top *t);
+
 /* Halves every counter (decay); counters that reach zero are dropped. */
 void stats_top_halve(struct stats_top *t);
 

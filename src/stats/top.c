@@ -275,6 +275,14 @@ stats_top_list(const struct stats_top *t, struct stats_top_item *out, size_t max
 }
 
 void
+stats_top_clear(struct stats_top *t)
+{
+	memset(t->tab, 0xff, (t->tabmask + 1) * sizeof(*t->tab));
+	t->used = 0;
+	t->total = 0;
+}
+
+void
 stats_top_halve(struct stats_top *t)
 {
 	/* Rebuilt from scratch: it runs once an hour, and dropping counters reorders everything. */

@@ -352,3 +352,79 @@ def test_forwarded_and_cached_answers_are_logged_with_their_kind(make_server):
         assert {"key": "a.fake.test. A", "count": 2, "error": 0} in top["names"]
     finally:
         f.release()
+
+
+def test_stats_top_range_counts_the_recent_queries(live):
+    s = live
+    send_known_clients(s)
+    for rng in ("1m", "5m", "1h", "all"):
+        top = cli_json(s, "stats", "top", "--range", rng, "--count", "20")
+        clients = {c["key"]: c["count"] for c in top["clients"]}
+        assert clients["127.0.0.2"] == 8 and clients["127.0.0.5"] == 1, (rng, top)
+        names = {n["key"]: n["count"] for n in top["names"]}
+        assert names["www.example.com. A"] == sum(CLIENTS.values())
+        assert top["blocked"] == []
+        if rng != "all":
+            want = {"1m": 60, "5m": 300, "1h": 3600}[rng]
+            assert top["range_seconds"] == want
+            assert 0 <= top["covered_seconds"] <= want + 300
+        else:
+            assert "range_seconds" not in top
+    r = s.cli("stats", "top", "--range", "5m")
+    assert r.returncode == 0 and "last 300 s" in r.stdout and "127.0.0.2" in r.stdout
+    for bad in ("2h", "5", "soon", "0s"):
+        r = s.cli("stats", "top", "--range", bad)
+        assert r.returncode == 1 and "--range" in r.stderr, (bad, r.stderr)
+
+
+def test_log_show_filters_by_client_name_type_and_rcode(live):
+    s = live
+    send_known_clients(s)
+    assert ask(s, "nx.example.com", "AAAA", source="127.0.0.3").rcode() == dns.rcode.NXDOMAIN
+    assert ask(s, "mail.example.com", "MX", source="127.0.0.4").rcode() == dns.rcode.NOERROR
+    assert ask(s, "example.org", "TXT", source="127.0.0.4").rcode() == dns.rcode.REFUSED
+
+    def show(*args):
+        return cli_json(s, "log", "show", "--count", "1000", *args)["entries"]
+
+    e = show("--client", "127.0.0.3")
+    assert len(e) == 5 + 1 and {x["client"] for x in e} == {"127.0.0.3"}
+    e = show("--client", "127.0.0.0/30")       # .0 .. .3 (.1: the readiness probe)
+    assert {"127.0.0.2", "127.0.0.3"} <= {x["client"] for x in e} <= {"127.0.0.1", "127.0.0.2",
+                                                                       "127.0.0.3"}
+    e = show("--name", "EXAMPLE.com")          # the name and those below it, any case
+    assert {x["name"] for x in e} == {"www.example.com.", "nx.example.com.",
+                                      "mail.example.com."}
+    e = show("--type", "mx")
+    assert [x["name"] for x in e] == ["mail.example.com."]
+    e = show("--rcode", "nxdomain")
+    assert [(x["name"], x["qtype"]) for x in e] == [("nx.example.com.", "AAAA")]
+    e = show("--client", "127.0.0.4", "--rcode", "REFUSED")
+    assert [x["name"] for x in e] == ["example.org."]
+    # A filter applies to queries: server lines are left out.
+    assert all(x["type"] == "query" for x in show("--client", "127.0.0.4"))
+    r = s.cli("log", "show", "--type", "MX")
+    assert r.returncode == 0 and r.stdout.count("\n") == 1 and "mail.example.com." in r.stdout
+    for opt, bad in (("--client", "300.1.1.1"), ("--name", "a..b"), ("--type", "NOPE"),
+                     ("--rcode", "SOMETIMES")):
+        r = s.cli("log", "show", opt, bad)
+        assert r.returncode == 1 and opt in r.stderr, (opt, r.stderr)
+
+
+def test_log_follow_filters_while_it_follows(live):
+    s = live
+    f = Follower(s, "--rcode", "NXDOMAIN", "--client", "127.0.0.3")
+    try:
+        f.wait_for(lambda l: "ready.example.com." in l,
+                   poke=lambda: ask(s, "ready.example.com", "A", source="127.0.0.3"))
+        ask(s, "www.example.com", "A", source="127.0.0.3")          # NOERROR: filtered out
+        ask(s, "nx1.example.com", "A", source="127.0.0.2")          # other client
+        ask(s, "nx2.example.com", "A", source="127.0.0.3")          # passes
+        line, seen = f.wait_for(lambda l: "nx2.example.com." in l)
+        for x in seen:
+            e = json.loads(x)
+            assert e["rcode"] == "NXDOMAIN" and e["client"] == "127.0.0.3", x
+    finally:
+        f.stop()
+    r = s.cli("log", "follow", "--type", "BOGUS")
+    assert r.returncode == 1 and "--type" in r.stderr

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
 
 #include <cmocka.h>
 #include <event2/event.h>
@@ -14,6 +15,7 @@
 #include "core/core.h"
 #include "dns/dns.h"
 #include "stats/stats.h"
+#include "stats/stats_int.h"
 
 static const uint8_t QNAME[] = "\3www\7example\3com";
 
@@ -177,6 +179,114 @@ test_recorder_takes_every_figure_from_one_snapshot(void **state)
 	stats_worker_free(f.sw[1]);
 }
 
+/* Puts a query from 192.0.2.last, answered age seconds ago, in sw's ring. */
+static void
+put_query(struct stats_worker *sw, uint8_t last, int age)
+{
+	struct stats_qentry e;
+	memset(&e, 0, sizeof(e));
+	e.t = (double)time(NULL) - age;
+	e.family = AF_INET;
+	const uint8_t addr[4] = { 192, 0, 2, last };
+	memcpy(e.addr, addr, 4);
+	e.qname_len = sizeof(QNAME);
+	memcpy(e.qname, QNAME, sizeof(QNAME));
+	e.qtype = DNS_TYPE_A;
+	stats_qring_put(sw->ring, &e);
+}
+
+/* The count of key in the list member of a `stats top` reply, 0 when absent. */
+static long long
+top_count(const json_t *top, const char *member, const char *key)
+{
+	size_t i;
+	const json_t *e;
+	json_array_foreach(json_object_get(top, member), i, e) {
+		if (strcmp(json_string_value(json_object_get(e, "key")), key) == 0) {
+			return json_integer_value(json_object_get(e, "count"));
+		}
+	}
+	return 0;
+}
+
+static void
+test_top_range_counts_only_the_recent_queries(void **state)
+{
+	(void)state;
+	struct fake f;
+	memset(&f, 0, sizeof(f));
+	f.sw[0] = stats_worker_new();
+	f.sw[1] = stats_worker_new();
+	struct event_base *base = event_base_new();
+	struct stats_source src = { .nworkers = 2, .worker = fake_worker, .totals = fake_totals,
+				    .arg = &f };
+	struct stats_recorder *r = stats_recorder_new(base, &src);
+	assert_non_null(r);
+	for (int i = 0; i < 3; i++) {
+		put_query(f.sw[0], 1, 0);        /* now */
+	}
+	for (int i = 0; i < 5; i++) {
+		put_query(f.sw[1], 2, 240);      /* four minutes ago */
+	}
+	for (int i = 0; i < 7; i++) {
+		put_query(f.sw[1], 3, 1800);     /* half an hour ago */
+	}
+	static const struct {
+		int64_t range;
+		long long c1, c2, c3;
+	} want[] = {
+		{ 60, 3, 0, 0 }, { 300, 3, 5, 0 }, { 3600, 3, 5, 7 }, { 0, 3, 5, 7 },
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		json_t *top = stats_recorder_top_json(r, 10, want[i].range);
+		assert_non_null(top);
+		assert_int_equal(top_count(top, "clients", "192.0.2.1"), want[i].c1);
+		assert_int_equal(top_count(top, "clients", "192.0.2.2"), want[i].c2);
+		assert_int_equal(top_count(top, "clients", "192.0.2.3"), want[i].c3);
+		assert_int_equal(top_count(top, "names", "www.example.com. A"),
+				 want[i].c1 + want[i].c2 + want[i].c3);
+		json_decref(top);
+	}
+	stats_recorder_free(r);
+	event_base_free(base);
+	stats_worker_free(f.sw[0]);
+	stats_worker_free(f.sw[1]);
+}
+
+static void
+test_log_filter_matches_client_prefix_name_below_type_and_rcode(void **state)
+{
+	(void)state;
+	json_t *e = json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "query", "client", "10.1.2.3",
+			      "name", "WWW.Example.com.", "qtype", "AAAA", "rcode", "NXDOMAIN");
+	json_t *line = json_pack("{s:s, s:s}", "type", "server", "message", "hello");
+	struct stats_log_filter f;
+	memset(&f, 0, sizeof(f));
+	assert_false(stats_log_filter_active(&f));
+	assert_true(stats_log_filter_match(&f, line));
+	f.family = AF_INET;
+	f.prefix = 12;
+	const uint8_t net[4] = { 10, 0, 0, 0 };
+	memcpy(f.addr, net, 4);
+	assert_true(stats_log_filter_match(&f, e));       /* 10.1/12 holds 10.1.2.3 */
+	assert_false(stats_log_filter_match(&f, line));   /* server lines never pass */
+	f.addr[1] = 16;
+	assert_false(stats_log_filter_match(&f, e));      /* 10.16.0.0/12 does not */
+	memset(&f, 0, sizeof(f));
+	strcpy(f.name, "example.com.");
+	assert_true(stats_log_filter_match(&f, e));
+	strcpy(f.name, "ample.com.");                     /* a label boundary is needed */
+	assert_false(stats_log_filter_match(&f, e));
+	strcpy(f.name, "www.example.com.");
+	strcpy(f.qtype, "AAAA");
+	strcpy(f.rcode, "NXDOMAIN");
+	assert_true(stats_log_filter_match(&f, e));
+	strcpy(f.rcode, "NOERROR");
+	assert_false(stats_log_filter_match(&f, e));
+	json_decref(e);
+	json_decref(line);
+}
+
 int
 main(void)
 {
@@ -184,6 +294,8 @@ main(void)
 		cmocka_unit_test(test_series_counts_each_query_in_the_second_it_arrived),
 		cmocka_unit_test(test_series_reply_later_than_the_ring_counts_when_sent),
 		cmocka_unit_test(test_recorder_takes_every_figure_from_one_snapshot),
+		cmocka_unit_test(test_top_range_counts_only_the_recent_queries),
+		cmocka_unit_test(test_log_filter_matches_client_prefix_name_below_type_and_rcode),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
