@@ -15,7 +15,19 @@
 #define STATUS_EVERY_MS 5000
 #define TOP_COUNT 10
 
+/* What the charts show: every query, or the answers of one kind (k cycles). */
+static const char *const chart_series[] = {
+	"queries", "authoritative", "cached", "forwarded", "recursive", "blocked", "failed",
+};
+#define NSERIES (sizeof(chart_series) / sizeof(chart_series[0]))
+
+/* The ranges of the top lists (t cycles): `stats top --range`. */
+static const char *const top_ranges[] = { "all", "1m", "5m", "1h" };
+#define NRANGES (sizeof(top_ranges) / sizeof(top_ranges[0]))
+
 struct dash {
+	size_t series;     /* index in chart_series */
+	size_t range;      /* index in top_ranges */
 	json_t *stats;     /* the last `stats` data, NULL before one came */
 	json_t *top;       /* the last `stats top` data */
 	json_t *status;    /* the last `status` data */
@@ -103,8 +115,11 @@ dash_tick(struct tui *t)
 		d->next_stats = now + STATS_EVERY_MS;
 	}
 	if (!d->top_unknown && now >= d->next_top && !tui_conn_pending(t->conn, "top")) {
-		tui_conn_request(t->conn, "stats top", json_pack("{s:i}", "count", TOP_COUNT),
-				 "top", top_reply, t);
+		json_t *args = json_pack("{s:i}", "count", TOP_COUNT);
+		if (d->range > 0) {
+			json_object_set_new(args, "range", json_string(top_ranges[d->range]));
+		}
+		tui_conn_request(t->conn, "stats top", args, "top", top_reply, t);
 		d->next_top = now + TOP_EVERY_MS;
 	}
 	if (now >= d->next_status && !tui_conn_pending(t->conn, "status")) {
@@ -129,8 +144,25 @@ static bool
 dash_key(struct tui *t, int ch, bool fkey)
 {
 	(void)fkey;
+	struct dash *d = D(t);
 	if (ch == 'r') {
 		dash_enter(t);
+		return true;
+	}
+	if (ch == 'k') {
+		d->series = (d->series + 1) % NSERIES;
+		tui_message(t, false, "charts: %s", d->series == 0 ? "every query"
+								   : chart_series[d->series]);
+		return true;
+	}
+	if (ch == 't') {
+		/* The lists shown are of the old range until the new one comes: ask now. */
+		d->range = (d->range + 1) % NRANGES;
+		json_decref(d->top);
+		d->top = NULL;
+		d->next_top = 0;
+		tui_message(t, false, "top lists: %s%s", d->range > 0 ? "last " : "since start",
+			    d->range > 0 ? top_ranges[d->range] : "");
 		return true;
 	}
 	return false;
@@ -164,7 +196,7 @@ span_text(long long sec, char *buf, size_t len)
  */
 static void
 draw_chart(WINDOW *w, int y, int x, int h, int wd, const json_t *series, int step,
-	   const char *what)
+	   const char *what, const char *kind)
 {
 	size_t n = json_array_size(series);
 	double *v = tdns_xcalloc(n ? n : 1, sizeof(double));
@@ -172,7 +204,7 @@ draw_chart(WINDOW *w, int y, int x, int h, int wd, const json_t *series, int ste
 	long long now = (long long)time(NULL);
 	for (size_t i = 0; i < n; i++) {
 		const json_t *e = json_array_get(series, i);
-		double q = (double)json_integer_value(json_object_get(e, "queries"));
+		double q = (double)json_integer_value(json_object_get(e, kind));
 		double secs = step;
 		long long t0 = json_integer_value(json_object_get(e, "t"));
 		if (i + 1 == n && step > 1 && t0 > 0 && now - t0 < step) {
@@ -181,11 +213,16 @@ draw_chart(WINDOW *w, int y, int x, int h, int wd, const json_t *series, int ste
 		v[i] = q / secs;
 		max = v[i] > max ? v[i] : max;
 	}
-	char title[128], span[32];
-	if (series == NULL) {
-		snprintf(title, sizeof(title), "Queries/s, %s: -", what);
+	char title[128], span[32], label[32];
+	if (strcmp(kind, "queries") == 0) {
+		snprintf(label, sizeof(label), "Queries/s");
 	} else {
-		snprintf(title, sizeof(title), "Queries/s, %s  max %.1f", what, max);
+		snprintf(label, sizeof(label), "%c%s/s", kind[0] - 'a' + 'A', kind + 1);
+	}
+	if (series == NULL) {
+		snprintf(title, sizeof(title), "%s, %s: -", label, what);
+	} else {
+		snprintf(title, sizeof(title), "%s, %s  max %.1f", label, what, max);
 	}
 	tui_put(w, y, x, wd, tui_attr(TUI_HEADER), title);
 	int per = tui_chart(w, y + 1, x, h, wd, v, n);
@@ -343,8 +380,9 @@ dash_draw(struct tui *t, WINDOW *w, int y, int h, int wd)
 	int lw = (wd - 2) / 2, rw = wd - 2 - lw - 1;
 	const json_t *ps = json_object_get(d->stats, "per_second");
 	const json_t *pm = json_object_get(d->stats, "per_minute");
-	draw_chart(w, y + 1, 0, ch, lw, ps, 1, "recent");
-	draw_chart(w, y + 1, lw + 2, ch, rw, pm, 60, "last hour");
+	const char *kind = chart_series[d->series];
+	draw_chart(w, y + 1, 0, ch, lw, ps, 1, "recent", kind);
+	draw_chart(w, y + 1, lw + 2, ch, rw, pm, 60, "last hour", kind);
 	int py = y + 1 + ch + 2 + 1;
 	int ph = 9;
 	int left = y + h - py;
@@ -355,13 +393,20 @@ dash_draw(struct tui *t, WINDOW *w, int y, int h, int wd)
 	draw_kinds(w, py, 0, ph, c1, d->stats);
 	draw_latency_transports(w, py, c1 + 2, ph, c2, d->stats);
 	const json_t *top = d->top_unknown ? NULL : d->top;
-	draw_top(w, py, c1 + c2 + 4, ph, c3, "Top clients", top, "clients");
+	char tc[40], tn[40], tb[40];
+	snprintf(tc, sizeof(tc), "Top clients%s%s", d->range > 0 ? ", last " : "",
+		 d->range > 0 ? top_ranges[d->range] : "");
+	snprintf(tn, sizeof(tn), "Top names%s%s", d->range > 0 ? ", last " : "",
+		 d->range > 0 ? top_ranges[d->range] : "");
+	snprintf(tb, sizeof(tb), "Top blocked%s%s", d->range > 0 ? ", last " : "",
+		 d->range > 0 ? top_ranges[d->range] : "");
+	draw_top(w, py, c1 + c2 + 4, ph, c3, tc, top, "clients");
 	int by = py + ph;
 	int bh = y + h - by;
 	if (bh >= 2) {
 		int n1 = (wd - 2) / 2;
-		draw_top(w, by, 0, bh, n1, "Top names", top, "names");
-		draw_top(w, by, n1 + 2, bh, wd - n1 - 2, "Top blocked", top, "blocked");
+		draw_top(w, by, 0, bh, n1, tn, top, "names");
+		draw_top(w, by, n1 + 2, bh, wd - n1 - 2, tb, top, "blocked");
 	}
 }
 
@@ -375,6 +420,9 @@ dash_typing(struct tui *t)
 static const char *const dash_help[] = {
 	"Dashboard: refreshed every second from `stats`, `stats top` and `status`.",
 	"r            ask the daemon again now",
+	"k            charts: every query, or one kind of answer (authoritative, cached,",
+	"             forwarded, recursive, blocked, failed = SERVFAIL), in turn",
+	"t            top lists: since start, or the last 1 min, 5 min, 1 h, in turn",
 	"Charts: queries per second, the newest on the right; a column averages",
 	"several seconds (or minutes) when the window is narrow.",
 	"A \"-\" means the daemon does not report that number.",
@@ -383,7 +431,7 @@ static const char *const dash_help[] = {
 
 const struct tui_screen tui_screen_dash = {
 	.name = "Dashboard",
-	.keys = "1-5 Screens|r Refresh",
+	.keys = "1-5 Screens|k Kind|t Range|r Refresh",
 	.help = dash_help,
 	.init = dash_init,
 	.fini = dash_fini,

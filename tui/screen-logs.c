@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "core/core.h"
+#include "stats/stats.h"
 #include "tui/tui.h"
 
 #define RING_LINES 5000
@@ -21,6 +22,7 @@ enum { TYPING_NONE, TYPING_FILTER, TYPING_SEARCH };
 struct line {
 	unsigned long long seq;
 	char *text;
+	json_t *fields;     /* a query's {"type", "client", "name", "qtype", "rcode"}, or NULL */
 };
 
 struct ring {
@@ -42,6 +44,10 @@ struct logs {
 	int typing;
 	struct tui_input in;
 	char filter[512], search[512];
+	/* The filter parsed: client:, name:, type:, rcode: fields, and the rest as text. */
+	struct stats_log_filter ff;
+	char ftext[512];
+	char ferr[256];
 	unsigned long long match_seq;   /* the current search match, 0: none */
 	char err[256];
 	int rows;                       /* lines shown at the last draw (for paging) */
@@ -58,6 +64,7 @@ ring_clear(struct ring *r)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		free(r->v[(r->head + i) % RING_LINES].text);
+		json_decref(r->v[(r->head + i) % RING_LINES].fields);
 	}
 	r->head = r->n = 0;
 	r->last_t = 0;
@@ -69,17 +76,20 @@ ring_at(const struct ring *r, size_t i)
 	return &r->v[(r->head + i) % RING_LINES];
 }
 
+/* Appends a line of text with its fields (owned from now on; NULL for none). */
 static void
-ring_push(struct logs *l, struct ring *r, const char *text)
+ring_push(struct logs *l, struct ring *r, const char *text, json_t *fields)
 {
 	if (r->n == RING_LINES) {
 		free(r->v[r->head].text);
+		json_decref(r->v[r->head].fields);
 		r->head = (r->head + 1) % RING_LINES;
 		r->n--;
 	}
 	struct line *ln = &r->v[(r->head + r->n) % RING_LINES];
 	ln->seq = ++l->next_seq;
 	ln->text = tdns_xstrdup(text);
+	ln->fields = fields;
 	r->n++;
 }
 
@@ -116,7 +126,7 @@ add_entry(struct logs *l, const json_t *e, bool merge)
 	if (strcmp(type, "dropped") == 0) {
 		snprintf(line, sizeof(line), "--- %lld entries dropped: the stream was too fast "
 			 "---", (long long)json_integer_value(json_object_get(e, "count")));
-		ring_push(l, &l->ring[VIEW_QUERIES], line);
+		ring_push(l, &l->ring[VIEW_QUERIES], line, NULL);
 		return;
 	}
 	int view = strcmp(type, "query") == 0 ? VIEW_QUERIES
@@ -145,7 +155,11 @@ add_entry(struct logs *l, const json_t *e, bool merge)
 	} else {
 		snprintf(line, sizeof(line), "%s %-7s %s", ts, str(e, "level"), str(e, "message"));
 	}
-	ring_push(l, r, line);
+	json_t *fields = view != VIEW_QUERIES ? NULL
+			 : json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "query", "client",
+				     str(e, "client"), "name", str(e, "name"), "qtype",
+				     str(e, "qtype"), "rcode", str(e, "rcode"));
+	ring_push(l, r, line, fields);
 }
 
 static void
@@ -282,6 +296,50 @@ logs_enter(struct tui *t)
 /* ------------------------------------------------------------------------------------------ */
 /* The view: the lines of the current log that pass the filter (and the pause)                  */
 
+/*
+ * Splits the filter into client:, name:, type: and rcode: words (the query log's fields, as
+ * `log show --client` etc. take them) and the rest, a text the lines must hold.
+ */
+static void
+filter_parse(struct logs *l)
+{
+	memset(&l->ff, 0, sizeof(l->ff));
+	l->ftext[0] = l->ferr[0] = '\0';
+	char buf[sizeof(l->filter)];
+	snprintf(buf, sizeof(buf), "%s", l->filter);
+	bool fields = false;
+	size_t tl = 0;
+	for (char *save = NULL, *w = strtok_r(buf, " ", &save); w != NULL;
+	     w = strtok_r(NULL, " ", &save)) {
+		char *colon = strchr(w, ':');
+		static const char *const keys[] = { "client", "name", "type", "rcode" };
+		size_t k = 0;
+		for (; colon != NULL && k < 4; k++) {
+			if ((size_t)(colon - w) == strlen(keys[k]) &&
+			    strncmp(w, keys[k], strlen(keys[k])) == 0) {
+				break;
+			}
+		}
+		if (colon != NULL && k < 4) {
+			fields = true;
+			char why[200];
+			if (colon[1] != '\0' &&
+			    stats_log_filter_parse(&l->ff, keys[k], colon + 1, why, sizeof(why)) !=
+			    TDNS_OK) {
+				snprintf(l->ferr, sizeof(l->ferr), "%s: %s", keys[k], why);
+			}
+			continue;
+		}
+		tl += (size_t)snprintf(l->ftext + tl, sizeof(l->ftext) - tl, "%s%s",
+				       tl > 0 ? " " : "", w);
+		tl = tl < sizeof(l->ftext) ? tl : sizeof(l->ftext) - 1;
+	}
+	if (!fields) {
+		/* Plain text, spaces and all, as before fields existed. */
+		snprintf(l->ftext, sizeof(l->ftext), "%s", l->filter);
+	}
+}
+
 struct view {
 	const struct line **v;
 	int n;
@@ -299,7 +357,11 @@ view_build(struct logs *l, struct view *out)
 	for (size_t i = 0; i < r->n; i++) {
 		const struct line *ln = ring_at(r, i);
 		holding = holding || (l->paused && ln->seq > l->pause_seq);
-		if (l->filter[0] != '\0' && strstr(ln->text, l->filter) == NULL) {
+		if (l->ftext[0] != '\0' && strstr(ln->text, l->ftext) == NULL) {
+			continue;
+		}
+		if (l->view == VIEW_QUERIES && stats_log_filter_active(&l->ff) &&
+		    (ln->fields == NULL || !stats_log_filter_match(&l->ff, ln->fields))) {
 			continue;
 		}
 		if (holding) {
@@ -332,7 +394,7 @@ static void
 search_step(struct tui *t, int dir)
 {
 	struct logs *l = L(t);
-	const char *s = l->search[0] != '\0' ? l->search : l->filter;
+	const char *s = l->search[0] != '\0' ? l->search : l->ftext;
 	if (s[0] == '\0') {
 		tui_message(t, true, "no search text: press s to type one");
 		return;
@@ -384,6 +446,7 @@ logs_key(struct tui *t, int ch, bool fkey)
 		} else if (r == TUI_INPUT_CHANGED || r == TUI_INPUT_ENTER) {
 			/* The filter applies as it is typed; Enter closes the field. */
 			snprintf(dst, sizeof(l->filter), "%s", l->in.buf);
+			filter_parse(l);
 			l->scroll = 0;
 			if (r == TUI_INPUT_ENTER) {
 				int was = l->typing;
@@ -455,6 +518,7 @@ logs_key(struct tui *t, int ch, bool fkey)
 	}
 	case TUI_ESC:
 		l->filter[0] = l->search[0] = '\0';
+		filter_parse(l);
 		resume(l);
 		return true;
 	default:
@@ -501,7 +565,8 @@ logs_draw(struct tui *t, WINDOW *w, int y, int h, int wd)
 		}
 	}
 	if (l->filter[0] != '\0') {
-		x += tui_putf(w, y, x, wd - x, A_NORMAL, "  filter \"%s\"", l->filter);
+		x += tui_putf(w, y, x, wd - x, l->ferr[0] != '\0' ? tui_attr(TUI_ERROR) : A_NORMAL,
+			      "  filter \"%s\"", l->filter);
 	}
 	if (l->search[0] != '\0') {
 		tui_putf(w, y, x, wd - x, A_NORMAL, "  search \"%s\"", l->search);
@@ -522,6 +587,8 @@ logs_draw(struct tui *t, WINDOW *w, int y, int h, int wd)
 		note = "disconnected, retrying";
 	} else if (l->err[0] != '\0') {
 		note = l->err;
+	} else if (l->ferr[0] != '\0') {
+		note = l->ferr;
 	} else if (v.n == 0) {
 		note = l->filter[0] != '\0' ? "no line matches the filter" : "no entries yet";
 	}
@@ -533,7 +600,7 @@ logs_draw(struct tui *t, WINDOW *w, int y, int h, int wd)
 	int maxscroll = v.n - rows > 0 ? v.n - rows : 0;
 	l->scroll = l->scroll > maxscroll ? maxscroll : l->scroll;
 	int end = v.n - l->scroll, start = end - rows > 0 ? end - rows : 0;
-	const char *hl = l->search[0] != '\0' ? l->search : l->filter;
+	const char *hl = l->search[0] != '\0' ? l->search : l->ftext;
 	for (int i = start; i < end; i++) {
 		draw_line(w, top + (i - start), wd, v.v[i]->text, hl,
 			  l->match_seq != 0 && v.v[i]->seq == l->match_seq);
@@ -549,7 +616,9 @@ logs_draw(struct tui *t, WINDOW *w, int y, int h, int wd)
 static const char *const logs_help[] = {
 	"Logs: the daemon's query log and server log as they happen (`log follow`).",
 	"Tab          switch between the query log and the server log",
-	"/            filter: show only lines holding the text (as you type; Enter)",
+	"/            filter: show only lines holding the text (as you type; Enter);",
+	"             client:ADDR[/LEN] name:NAME type:TYPE rcode:RCODE match those",
+	"             fields of a query (a name also matches the names below it)",
 	"s            search text: highlighted; Enter jumps to the newest match",
 	"n / N        the previous (older) / next (newer) match",
 	"p, space     pause / resume; scrolling up pauses too",

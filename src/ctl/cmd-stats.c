@@ -3,11 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "ctl/cmd.h"
 #include "dns/dns.h"
-#include "filter/filter.h"
 #include "stats/stats.h"
 
 #define TOP_DEFAULT 10
@@ -94,55 +92,12 @@ static int
 which_logs(struct ctl_req *req, bool *queries, bool *server, struct stats_log_filter *f)
 {
 	memset(f, 0, sizeof(*f));
-	const char *client = json_string_value(json_object_get(req->args, "client"));
-	const char *name = json_string_value(json_object_get(req->args, "name"));
-	const char *type = json_string_value(json_object_get(req->args, "type"));
-	const char *rcode = json_string_value(json_object_get(req->args, "rcode"));
-	if (client != NULL) {
-		struct filter_cidr c;
-		char why[160];
-		if (filter_cidr_parse(client, &c, why, sizeof(why)) != TDNS_OK) {
-			snprintf(req->err, sizeof(req->err), "--client: %s", why);
-			return TDNS_EINVAL;
-		}
-		f->family = c.family;
-		f->prefix = c.prefix;
-		memcpy(f->addr, c.addr, sizeof(f->addr));
-	}
-	if (name != NULL) {
-		/* "example.com" and "example.com." alike: relative to the root. */
-		static const uint8_t root[1] = { 0 };
-		uint8_t wire[DNS_NAME_MAX];
-		if (dns_name_from_text(name, strlen(name), root, wire) < 0) {
-			snprintf(req->err, sizeof(req->err), "--name: \"%s\" is not a domain name",
-				 name);
-			return TDNS_EINVAL;
-		}
-		dns_name_lower(wire);
-		dns_name_to_text(wire, f->name, sizeof(f->name));
-	}
-	if (type != NULL) {
-		int t = dns_type_from_text(type, strlen(type));
-		if (t < 0) {
-			snprintf(req->err, sizeof(req->err), "--type: \"%s\" is not an RR type "
-				 "(A, AAAA, MX, TYPE65, ...)", type);
-			return TDNS_EINVAL;
-		}
-		char buf[16];
-		snprintf(f->qtype, sizeof(f->qtype), "%s", dns_type_to_text((uint16_t)t, buf));
-	}
-	if (rcode != NULL) {
-		/* Names as dns_rcode_to_text writes them, or RCODEn. */
-		for (int rc = 0; rc < 4096 && f->rcode[0] == '\0'; rc++) {
-			char buf[16];
-			const char *text = dns_rcode_to_text(rc, buf);
-			if (strcasecmp(text, rcode) == 0) {
-				snprintf(f->rcode, sizeof(f->rcode), "%s", text);
-			}
-		}
-		if (f->rcode[0] == '\0') {
-			snprintf(req->err, sizeof(req->err), "--rcode: \"%s\" is not an rcode "
-				 "(NOERROR, NXDOMAIN, SERVFAIL, REFUSED, ...)", rcode);
+	static const char *const keys[] = { "client", "name", "type", "rcode" };
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *v = json_string_value(json_object_get(req->args, keys[i]));
+		char why[200];
+		if (v != NULL && stats_log_filter_parse(f, keys[i], v, why, sizeof(why)) != TDNS_OK) {
+			snprintf(req->err, sizeof(req->err), "--%s: %s", keys[i], why);
 			return TDNS_EINVAL;
 		}
 	}

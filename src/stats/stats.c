@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -1290,64 +1289,6 @@ stats_recorder_top_json(struct stats_recorder *r, size_t count, int64_t range)
 	}
 	top_set_fini(&merged);
 	return o;
-}
-
-bool
-stats_log_filter_active(const struct stats_log_filter *f)
-{
-	return f != NULL && (f->family != 0 || f->name[0] != '\0' || f->qtype[0] != '\0' ||
-			     f->rcode[0] != '\0');
-}
-
-/* Whether the client address text is inside the prefix of f. */
-static bool
-client_match(const struct stats_log_filter *f, const char *text)
-{
-	uint8_t a[16];
-	if (text == NULL || inet_pton(f->family, text, a) != 1) {
-		return false;
-	}
-	size_t whole = f->prefix / 8u;
-	if (memcmp(a, f->addr, whole) != 0) {
-		return false;
-	}
-	unsigned rest = f->prefix % 8u;
-	uint8_t mask = (uint8_t)(0xff << (8 - rest));
-	return rest == 0 || (a[whole] & mask) == (f->addr[whole] & mask);
-}
-
-/* Whether name (text, any case) is want (lower case) or below it. */
-static bool
-name_match(const char *want, const char *name)
-{
-	if (name == NULL) {
-		return false;
-	}
-	if (strcmp(want, ".") == 0) {
-		return true;
-	}
-	size_t n = strlen(name), w = strlen(want);
-	return n >= w && strcasecmp(name + n - w, want) == 0 && (n == w || name[n - w - 1] == '.');
-}
-
-bool
-stats_log_filter_match(const struct stats_log_filter *f, const json_t *e)
-{
-	if (!stats_log_filter_active(f)) {
-		return true;
-	}
-	const char *type = json_string_value(json_object_get(e, "type"));
-	if (type == NULL || strcmp(type, "query") != 0) {
-		return false;
-	}
-	const char *qtype = json_string_value(json_object_get(e, "qtype"));
-	const char *rcode = json_string_value(json_object_get(e, "rcode"));
-	return (f->family == 0 ||
-		client_match(f, json_string_value(json_object_get(e, "client")))) &&
-	       (f->name[0] == '\0' ||
-		name_match(f->name, json_string_value(json_object_get(e, "name")))) &&
-	       (f->qtype[0] == '\0' || (qtype != NULL && strcasecmp(qtype, f->qtype) == 0)) &&
-	       (f->rcode[0] == '\0' || (rcode != NULL && strcasecmp(rcode, f->rcode) == 0));
 }
 
 json_t *

@@ -281,6 +281,14 @@ struct stats_log_filter {
 	char rcode[16];           /* "NXDOMAIN" as dns_rcode_to_text writes it; "" any */
 };
 
+/*
+ * Sets one member of f from text: key "client" (ADDR or ADDR/LEN), "name" (any case, with
+ * or without the final dot), "type" (A, aaaa, TYPE65) or "rcode" (NXDOMAIN, RCODE11).
+ * TDNS_OK, or TDNS_EINVAL with what was wrong and what was expected in err.
+ */
+int stats_log_filter_parse(struct stats_log_filter *f, const char *key, const char *value,
+			   char *err, size_t errlen);
+
 /* Whether f (NULL allowed) narrows anything. */
 bool stats_log_filter_active(const struct stats_log_filter *f);
 

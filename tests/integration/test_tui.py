@@ -655,3 +655,142 @@ def test_resize_redraws_at_the_new_size(make_server, tmux):
     lines = t.lines()
     assert lines[0].rstrip().endswith("tdnsd 0.1.0") or "tdnsd" in lines[0]
     assert "h Help" in lines[39], lines[39]
+
+
+def start_sized(tmux, s, size):
+    """tdns-tui on s, started at 80x24 (where start_tui sees the whole tab line), then sized."""
+    t = tmux()
+    t.start_tui("-s", s.control)
+    if size != (80, 24):
+        t.run("resize-window", "-x", str(size[0]), "-y", str(size[1]))
+        t.wait_for(lambda x: len(x.rstrip("\n").split("\n")) <= size[1] and
+                   max(len(ln) for ln in x.split("\n")) <= size[0] and "1 Dash" in x,
+                   what="the %dx%d screen" % size)
+    return t
+
+
+def dash_number(screen, label):
+    """The integer at the end of the dashboard row "label ..... N", or None."""
+    v = row_value(screen, label)
+    return int(v) if v is not None and v.isdigit() else None
+
+
+def test_dashboard_frame_takes_every_figure_from_one_snapshot_under_load(make_server, tmux):
+    s = make_server(zones=STANDARD_ZONES, workers=2)
+    t = tmux()
+    t.start_tui("-s", s.control)
+    t.wait_text("tdnsd ")
+    stop = threading.Event()
+
+    def load():
+        q = dns.message.make_query("www.example.com", "A").to_wire()
+        nx = dns.message.make_query("nx.example.com", "A").to_wire()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.setblocking(False)
+        i = 0
+        while not stop.is_set():
+            sock.sendto(nx if i % 4 == 0 else q, (s.addr, s.port))
+            i += 1
+            try:
+                while True:
+                    sock.recv(4096)
+            except BlockingIOError:
+                pass
+            if i % 100 == 0:
+                time.sleep(0.001)
+        sock.close()
+
+    th = threading.Thread(target=load)
+    th.start()
+    try:
+        frames = 0
+        seen = set()
+        deadline = time.monotonic() + 60
+        while frames < 5 and time.monotonic() < deadline:
+            screen = t.screen()
+            m = re.search(r"Queries (\d+) .*dropped (\d+)", screen)
+            kinds = [dash_number(screen, k) for k in
+                     ("authoritative", "cached", "forwarded", "recursive", "blocked")]
+            if m is None or None in kinds or int(m.group(1)) in seen or int(m.group(1)) < 50:
+                time.sleep(0.3)
+                continue
+            seen.add(int(m.group(1)))
+            frames += 1
+            # One frame, one snapshot: every query is dropped or answered by one kind.
+            assert int(m.group(1)) == int(m.group(2)) + sum(kinds), screen
+        assert frames == 5, "the dashboard did not move under load:\n" + t.screen()
+    finally:
+        stop.set()
+        th.join()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (40, 12)])
+def test_dashboard_charts_by_kind_and_top_lists_by_range(make_server, tmux, size):
+    s = make_server(zones=STANDARD_ZONES)
+    t = start_sized(tmux, s, size)
+    t.wait_text("Queries/s")
+    send_queries(s, "www.example.com", "A", 10)
+    t.keys("k")
+    screen = t.wait_text("Authoritative/s")
+    assert "charts: authoritative" in screen, screen
+    for kind in ("Cached/s", "Forwarded/s", "Recursive/s", "Blocked/s", "Failed/s"):
+        t.keys("k")
+        t.wait_text(kind)
+    t.keys("k")
+    t.wait_text("charts: every query")
+    t.wait_text("Queries/s")
+    t.keys("t")
+    t.wait_text("top lists: last 1m")
+    if size[1] >= 24:
+        screen = t.wait_text("Top clients, last 1m")
+        t.wait_for(lambda x: "127.0.0.1" in x, what="the client in the last minute's list")
+    for rng in ("5m", "1h"):
+        t.keys("t")
+        t.wait_text("top lists: last " + rng)
+    t.keys("t")
+    t.wait_text("top lists: since start")
+    # Every row of the screen fits its width.
+    assert all(len(line) <= size[0] for line in t.lines()), t.screen()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (40, 12)])
+def test_logs_screen_filters_by_client_name_type_and_rcode_while_following(make_server, tmux,
+                                                                            size):
+    s = make_server(zones=STANDARD_ZONES)
+    t = start_sized(tmux, s, size)
+    t.keys("2")
+    t.wait_text("Query log")
+    send_queries(s, "nx1.example.com", "A", 1)
+    send_queries(s, "www.example.com", "TXT", 1)
+    t.wait_text("www.example.com")
+    t.keys("/")
+    t.type("rcode:nxdomain")
+    t.keys("Enter")
+    screen = t.wait_for(lambda x: "www.example.com" not in x and "nx1.example.com" in x,
+                        what="only the NXDOMAIN lines")
+    # (Names are cut at 40 columns: look for them without the final dot.)
+    # While it follows: new lines that pass come, the others do not.
+    send_queries(s, "www.example.com", "A", 1)
+    send_queries(s, "nx2.example.com", "A", 1)
+    screen = t.wait_text("nx2.example.com")
+    assert "www.example.com" not in screen, screen
+    # Fields combine: a type and a name (and those below it).
+    t.keys("/")
+    t.keys("C-u")
+    t.type("type:TXT name:example.COM")
+    t.keys("Enter")
+    screen = t.wait_for(lambda x: "www.example.com" in x and "nx1.example.com" not in x,
+                        what="only the TXT line")
+    t.keys("/")
+    t.keys("C-u")
+    t.type("client:127.0.0.9")
+    t.keys("Enter")
+    t.wait_text("no line matches the filter")
+    t.keys("/")
+    t.keys("C-u")
+    t.type("type:BOGUS")
+    t.keys("Enter")
+    t.wait_text("not an RR type")
+    t.keys("Escape")
+    t.wait_text("nx1.example.com")
+    assert all(len(line) <= size[0] for line in t.lines()), t.screen()
