@@ -98,37 +98,30 @@ static const struct ctl_arg args_stats_top[] = {
 	{ .name = NULL },
 };
 
+/* The options of log show and log follow: which log, and the query-log filters. */
+#define LOG_ARGS \
+	{ .name = "queries", .type = CTL_ARG_FLAG, .optional = true, .option = true, \
+	  .help = "only the query log" }, \
+	{ .name = "server", .type = CTL_ARG_FLAG, .optional = true, .option = true, \
+	  .help = "only the server log" }, \
+	{ .name = "client", .type = CTL_ARG_STRING, .optional = true, .option = true, \
+	  .help = "only queries from this address or prefix (ADDR or ADDR/LEN)" }, \
+	{ .name = "name", .type = CTL_ARG_STRING, .optional = true, .option = true, \
+	  .help = "only queries for this name or names below it" }, \
+	{ .name = "type", .type = CTL_ARG_STRING, .optional = true, .option = true, \
+	  .help = "only queries of this type (A, AAAA, ...)" }, \
+	{ .name = "rcode", .type = CTL_ARG_STRING, .optional = true, .option = true, \
+	  .help = "only answers with this rcode (NOERROR, NXDOMAIN, SERVFAIL, ...)" },
+
 static const struct ctl_arg args_log_show[] = {
 	{ .name = "count", .type = CTL_ARG_INT, .optional = true, .option = true,
 	  .help = "most recent entries to show (default 50)" },
-	{ .name = "queries", .type = CTL_ARG_FLAG, .optional = true, .option = true,
-	  .help = "only the query log" },
-	{ .name = "server", .type = CTL_ARG_FLAG, .optional = true, .option = true,
-	  .help = "only the server log" },
-	{ .name = "client", .type = CTL_ARG_STRING, .optional = true, .option = true,
-	  .help = "only queries from this address or prefix (ADDR or ADDR/LEN)" },
-	{ .name = "name", .type = CTL_ARG_STRING, .optional = true, .option = true,
-	  .help = "only queries for this name or names below it" },
-	{ .name = "type", .type = CTL_ARG_STRING, .optional = true, .option = true,
-	  .help = "only queries of this type (A, AAAA, ...)" },
-	{ .name = "rcode", .type = CTL_ARG_STRING, .optional = true, .option = true,
-	  .help = "only answers with this rcode (NOERROR, NXDOMAIN, SERVFAIL, ...)" },
+	LOG_ARGS
 	{ .name = NULL },
 };
 
 static const struct ctl_arg args_log_follow[] = {
-	{ .name = "queries", .type = CTL_ARG_FLAG, .optional = true, .option = true,
-	  .help = "only the query log" },
-	{ .name = "server", .type = CTL_ARG_FLAG, .optional = true, .option = true,
-	  .help = "only the server log" },
-	{ .name = "client", .type = CTL_ARG_STRING, .optional = true, .option = true,
-	  .help = "only queries from this address or prefix (ADDR or ADDR/LEN)" },
-	{ .name = "name", .type = CTL_ARG_STRING, .optional = true, .option = true,
-	  .help = "only queries for this name or names below it" },
-	{ .name = "type", .type = CTL_ARG_STRING, .optional = true, .option = true,
-	  .help = "only queries of this type (A, AAAA, ...)" },
-	{ .name = "rcode", .type = CTL_ARG_STRING, .optional = true, .option = true,
-	  .help = "only answers with this rcode (NOERROR, NXDOMAIN, SERVFAIL, ...)" },
+	LOG_ARGS
 	{ .name = NULL },
 };
 

@@ -592,3 +592,41 @@ def vm_rss_kib(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     raise RuntimeError("no VmRSS for pid %d" % pid)
+
+
+def drain_udp(sock):
+    """Reads and drops every datagram waiting on the non-blocking sock."""
+    try:
+        while True:
+            sock.recv(4096)
+    except BlockingIOError:
+        pass
+
+
+class UdpLoad:
+    """Queries (wire forms, in turn) sent to addr:port from a thread as fast as it can, without
+    waiting for the answers, until stop(): a load that moves the daemon's counters."""
+
+    def __init__(self, addr, port, wires, threads=1):
+        self.stopping = threading.Event()
+        self.threads = [threading.Thread(target=self._run, args=(addr, port, wires))
+                        for _ in range(threads)]
+        for t in self.threads:
+            t.start()
+
+    def _run(self, addr, port, wires):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.setblocking(False)
+        i = 0
+        while not self.stopping.is_set():
+            sock.sendto(wires[i % len(wires)], (addr, port))
+            i += 1
+            drain_udp(sock)
+            if i % 100 == 0:
+                time.sleep(0.001)   # leave the daemon some of the CPU
+        sock.close()
+
+    def stop(self):
+        self.stopping.set()
+        for t in self.threads:
+            t.join()

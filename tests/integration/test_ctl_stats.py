@@ -7,7 +7,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 
 import dns.message
@@ -15,7 +14,7 @@ import dns.rcode
 import pytest
 
 from conftest import EXAMPLE_COM, tdns_cli_path
-from helpers import WAIT_LONG, wait_for
+from helpers import WAIT_LONG, UdpLoad, drain_udp, wait_for
 
 # What the test sends: (name, type, transport, rcode), each `count` times.
 QUERIES = [
@@ -148,11 +147,7 @@ def send_paced(s, rate, seconds):
             sec = math.floor(time.monotonic())
             sent[sec] = sent.get(sec, 0) + 1
             i += 1
-            try:
-                while True:
-                    sock.recv(4096)
-            except BlockingIOError:
-                pass
+            drain_udp(sock)
     finally:
         sock.close()
     return sent
@@ -195,29 +190,9 @@ KINDS = ("authoritative", "cached", "forwarded", "recursive", "blocked")
 def test_stats_totals_and_kinds_come_from_one_snapshot_under_load(ctl_server):
     s = ctl_server
     settled(s)
-    stop = threading.Event()
-
-    def load():
-        q = dns.message.make_query("www.example.com", "A").to_wire()
-        nx = dns.message.make_query("nx.example.com", "A").to_wire()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        sock.setblocking(False)
-        i = 0
-        while not stop.is_set():
-            sock.sendto(nx if i % 5 == 0 else q, (s.addr, s.port))
-            i += 1
-            try:
-                while True:
-                    sock.recv(4096)
-            except BlockingIOError:
-                pass
-            if i % 100 == 0:
-                time.sleep(0.001)
-        sock.close()
-
-    threads = [threading.Thread(target=load) for _ in range(2)]
-    for t in threads:
-        t.start()
+    q = dns.message.make_query("www.example.com", "A").to_wire()
+    nx = dns.message.make_query("nx.example.com", "A").to_wire()
+    load = UdpLoad(s.addr, s.port, [nx, q, q, q, q], threads=2)
     try:
         moved = 0
         prev = None
@@ -232,6 +207,4 @@ def test_stats_totals_and_kinds_come_from_one_snapshot_under_load(ctl_server):
             prev = tot["queries"]
         assert moved > 0, "the load did not reach the daemon"
     finally:
-        stop.set()
-        for t in threads:
-            t.join()
+        load.stop()

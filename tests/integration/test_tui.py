@@ -18,7 +18,7 @@ import dns.rcode
 import pytest
 
 from conftest import EXAMPLE_NET, SANITIZER_MARKS, STANDARD_ZONES, tdns_cli_path
-from helpers import WAIT_LONG, accept_loop, read_exact, spawn, wait_for
+from helpers import WAIT_LONG, UdpLoad, accept_loop, read_exact, spawn, wait_for
 from upstreams import FakeUpstream
 
 BLOCKS = "\u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588"
@@ -680,28 +680,9 @@ def test_dashboard_frame_takes_every_figure_from_one_snapshot_under_load(make_se
     t = tmux()
     t.start_tui("-s", s.control)
     t.wait_text("tdnsd ")
-    stop = threading.Event()
-
-    def load():
-        q = dns.message.make_query("www.example.com", "A").to_wire()
-        nx = dns.message.make_query("nx.example.com", "A").to_wire()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        sock.setblocking(False)
-        i = 0
-        while not stop.is_set():
-            sock.sendto(nx if i % 4 == 0 else q, (s.addr, s.port))
-            i += 1
-            try:
-                while True:
-                    sock.recv(4096)
-            except BlockingIOError:
-                pass
-            if i % 100 == 0:
-                time.sleep(0.001)
-        sock.close()
-
-    th = threading.Thread(target=load)
-    th.start()
+    q = dns.message.make_query("www.example.com", "A").to_wire()
+    nx = dns.message.make_query("nx.example.com", "A").to_wire()
+    load = UdpLoad(s.addr, s.port, [nx, q, q, q])
     try:
         frames = 0
         seen = set()
@@ -720,8 +701,7 @@ def test_dashboard_frame_takes_every_figure_from_one_snapshot_under_load(make_se
             assert int(m.group(1)) == int(m.group(2)) + sum(kinds), screen
         assert frames == 5, "the dashboard did not move under load:\n" + t.screen()
     finally:
-        stop.set()
-        th.join()
+        load.stop()
 
 
 @pytest.mark.parametrize("size", [(80, 24), (40, 12)])

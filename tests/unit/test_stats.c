@@ -93,6 +93,7 @@ test_series_reply_later_than_the_ring_counts_when_sent(void **state)
 /* A fake server: two workers and a snapshot of counters fixed by the test. */
 struct fake {
 	struct stats_worker *sw[2];
+	struct event_base *base;
 	struct stats_counters snap;
 	unsigned refreshed;
 };
@@ -127,6 +128,35 @@ fake_refresh(void *arg)
 	f->refreshed++;
 }
 
+/*
+ * A recorder reading f's two workers (through its refresh or not), with the workers and the
+ * event base made at the first call (f zeroed before).
+ */
+static struct stats_recorder *
+fake_start(struct fake *f, bool refresh)
+{
+	if (f->base == NULL) {
+		f->sw[0] = stats_worker_new();
+		f->sw[1] = stats_worker_new();
+		f->base = event_base_new();
+	}
+	assert_non_null(f->base);
+	struct stats_source src = { .nworkers = 2, .worker = fake_worker, .totals = fake_totals,
+				    .refresh = refresh ? fake_refresh : NULL, .arg = f };
+	struct stats_recorder *r = stats_recorder_new(f->base, &src);
+	assert_non_null(r);
+	return r;
+}
+
+static void
+fake_stop(struct fake *f, struct stats_recorder *r)
+{
+	stats_recorder_free(r);
+	event_base_free(f->base);
+	stats_worker_free(f->sw[0]);
+	stats_worker_free(f->sw[1]);
+}
+
 static long long
 get(const json_t *o, const char *a, const char *b)
 {
@@ -139,14 +169,7 @@ test_recorder_takes_every_figure_from_one_snapshot(void **state)
 	(void)state;
 	struct fake f;
 	memset(&f, 0, sizeof(f));
-	f.sw[0] = stats_worker_new();
-	f.sw[1] = stats_worker_new();
-	struct event_base *base = event_base_new();
-	assert_non_null(base);
-	struct stats_source src = { .nworkers = 2, .worker = fake_worker, .totals = fake_totals,
-				    .arg = &f };
-	struct stats_recorder *r = stats_recorder_new(base, &src);
-	assert_non_null(r);
+	struct stats_recorder *r = fake_start(&f, false);
 	struct timespec now = mono_ago(0);
 	for (int i = 0; i < 7; i++) {
 		note(f.sw[i % 2], DNS_RCODE_NOERROR, STATS_KIND_AUTHORITATIVE, &now);
@@ -163,20 +186,15 @@ test_recorder_takes_every_figure_from_one_snapshot(void **state)
 	}
 	assert_int_equal(sum, 7);
 	json_decref(j);
-
-	src.refresh = fake_refresh;
+	/* A recorder that refreshes takes the workers' notes into its snapshot. */
 	stats_recorder_free(r);
-	r = stats_recorder_new(base, &src);
-	assert_non_null(r);
+	r = fake_start(&f, true);
 	j = stats_recorder_json(r);
 	assert_int_equal(f.refreshed, 1);
 	assert_int_equal(get(j, "totals", "queries"), 7);
 	assert_int_equal(get(j, "kinds", "authoritative"), 7);
 	json_decref(j);
-	stats_recorder_free(r);
-	event_base_free(base);
-	stats_worker_free(f.sw[0]);
-	stats_worker_free(f.sw[1]);
+	fake_stop(&f, r);
 }
 
 /* Puts a query from 192.0.2.last, answered age seconds ago, in sw's ring. */
@@ -215,13 +233,7 @@ test_top_range_counts_only_the_recent_queries(void **state)
 	(void)state;
 	struct fake f;
 	memset(&f, 0, sizeof(f));
-	f.sw[0] = stats_worker_new();
-	f.sw[1] = stats_worker_new();
-	struct event_base *base = event_base_new();
-	struct stats_source src = { .nworkers = 2, .worker = fake_worker, .totals = fake_totals,
-				    .arg = &f };
-	struct stats_recorder *r = stats_recorder_new(base, &src);
-	assert_non_null(r);
+	struct stats_recorder *r = fake_start(&f, false);
 	for (int i = 0; i < 3; i++) {
 		put_query(f.sw[0], 1, 0);        /* now */
 	}
@@ -247,10 +259,7 @@ test_top_range_counts_only_the_recent_queries(void **state)
 				 want[i].c1 + want[i].c2 + want[i].c3);
 		json_decref(top);
 	}
-	stats_recorder_free(r);
-	event_base_free(base);
-	stats_worker_free(f.sw[0]);
-	stats_worker_free(f.sw[1]);
+	fake_stop(&f, r);
 }
 
 static void
