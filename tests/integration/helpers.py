@@ -604,26 +604,29 @@ def drain_udp(sock):
 
 
 class UdpLoad:
-    """Queries (wire forms, in turn) sent to addr:port from a thread as fast as it can, without
-    waiting for the answers, until stop(): a load that moves the daemon's counters."""
+    """Queries (wire forms, in turn) sent to addr:port from each of threads at rate per second
+    (a load that keeps the daemon's counters moving without taking every core of a shared
+    machine), without waiting for the answers, until stop()."""
 
-    def __init__(self, addr, port, wires, threads=1):
+    def __init__(self, addr, port, wires, threads=1, rate=2000):
         self.stopping = threading.Event()
-        self.threads = [threading.Thread(target=self._run, args=(addr, port, wires))
+        self.threads = [threading.Thread(target=self._run, args=(addr, port, wires, rate))
                         for _ in range(threads)]
         for t in self.threads:
             t.start()
 
-    def _run(self, addr, port, wires):
+    def _run(self, addr, port, wires, rate):
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         sock.setblocking(False)
+        start = time.monotonic()
         i = 0
         while not self.stopping.is_set():
             sock.sendto(wires[i % len(wires)], (addr, port))
             i += 1
             drain_udp(sock)
-            if i % 100 == 0:
-                time.sleep(0.001)   # leave the daemon some of the CPU
+            ahead = start + i / rate - time.monotonic()
+            if ahead > 0.002:
+                time.sleep(ahead)
         sock.close()
 
     def stop(self):
