@@ -155,7 +155,7 @@ def send_paced(s, rate, seconds):
 
 def test_stats_per_second_counts_each_query_in_the_second_it_arrived(ctl_server):
     s = ctl_server
-    settled(s)
+    published(s, lambda c: probes(c) >= 1, "the readiness probe in the stats")
     rate, seconds = 500, 5
     sent = send_paced(s, rate, seconds)
     last = max(sent)
@@ -189,7 +189,7 @@ KINDS = ("authoritative", "cached", "forwarded", "recursive", "blocked")
 
 def test_stats_totals_and_kinds_come_from_one_snapshot_under_load(ctl_server):
     s = ctl_server
-    settled(s)
+    published(s, lambda c: probes(c) >= 1, "the readiness probe in the stats")
     q = dns.message.make_query("www.example.com", "A").to_wire()
     nx = dns.message.make_query("nx.example.com", "A").to_wire()
     load = UdpLoad(s.addr, s.port, [nx, q, q, q, q], threads=2)
