@@ -545,14 +545,10 @@ push_lat(struct stats_recorder *r)
 	lat_now(r, &r->lat[slot]);
 }
 
-/* One sample at monotonic second now: counters into the minute, workers' seconds merged. */
+/* Starts the minute that unix second t belongs to, if it is not the current one. */
 static void
-sample(struct stats_recorder *r, int64_t now_mono)
+roll_minute(struct stats_recorder *r, int64_t t)
 {
-	int64_t t = now_mono + r->off;
-	struct stats_counters now;
-	memset(&now, 0, sizeof(now));
-	r->src.totals(r->src.arg, &now);
 	int64_t start = t - t % 60;
 	if (start != r->cur.t) {
 		if (r->cur.t != 0) {
@@ -561,6 +557,17 @@ sample(struct stats_recorder *r, int64_t now_mono)
 		memset(&r->cur, 0, sizeof(r->cur));
 		r->cur.t = start;
 	}
+}
+
+/* One sample at monotonic second now: counters into the minute, workers' seconds merged. */
+static void
+sample(struct stats_recorder *r, int64_t now_mono)
+{
+	int64_t t = now_mono + r->off;
+	struct stats_counters now;
+	memset(&now, 0, sizeof(now));
+	r->src.totals(r->src.arg, &now);
+	roll_minute(r, t);
 	minute_add(&r->cur, &now, &r->last);
 	merge(r, now_mono);
 	r->last = now;
@@ -1132,6 +1139,11 @@ stats_recorder_json(struct stats_recorder *r)
 				   "busy_refused", (json_int_t)now.busy_refused,
 				   "qps", stats_recorder_qps(r));
 	int64_t mono = mono_now();
+	/*
+	 * A minute may have begun since the last sample (or, right after start, since the recorder
+	 * was made): its seconds need their own entry, not to be lost for want of one.
+	 */
+	roll_minute(r, mono + r->off);
 	merge(r, mono);
 	/* Complete seconds only: the current one would show a fraction of the rate. */
 	json_t *per_second = json_array();
