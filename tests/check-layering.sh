@@ -22,9 +22,9 @@ import tempfile
 # The contract (../shared/DESIGN.md, BRIEF.md): a folder may include its own headers and those
 # of folders with a lower rank, never one of the same rank or above.
 # "top" is the files directly in src/ (tdnsd.c and the daemon's own parts next to it).
-RANKS = {"core": 0, "dns": 1, "cfg": 1, "crypto": 2, "filter": 2, "stats": 2, "net": 3,
+RANKS = {"core": 0, "dns": 1, "cfg": 1, "crypto": 2, "dnssec": 2, "filter": 2, "block": 2, "stats": 2, "net": 3,
          "zone": 4, "resolver": 5, "query": 6, "ctl": 7, "top": 8}
-ORDER = ("core < dns, cfg < crypto, filter, stats < net < zone < resolver < query < ctl < top "
+ORDER = ("core < dns, cfg < crypto, dnssec, filter, block, stats < net < zone < resolver < query < ctl < top "
          "(src/*.c: tdnsd.c)")
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 
