@@ -5,7 +5,6 @@ import os
 import shutil
 import subprocess
 
-import pytest
 
 CLI = os.environ.get("TDNS_CLI", "tdns-cli")
 

@@ -10,14 +10,11 @@ check that a trusted proxy's X-Forwarded-For / X-Real-IP is the client the recur
 the query log see."""
 import base64
 import json
-import os
 import socket
 import ssl
 import struct
 import subprocess
-import threading
 import time
-import urllib.parse
 
 import dns.message
 import dns.rcode

@@ -11,7 +11,7 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
-from helpers import WAIT_SHORT, read_dns_tcp, recv_exact
+from helpers import WAIT_SHORT, read_dns_tcp
 
 FORMERR = 1
 QUESTION = b"\x07example\x03com\x00" + struct.pack("!HH", 6, 1)   # example.com SOA IN
