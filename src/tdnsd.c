@@ -524,6 +524,23 @@ cfg_has_zone(const struct cfg *c, const uint8_t *apex)
 	return false;
 }
 
+/* The gid of [control] group gname, (gid_t)-1 (logged) when it is unset or unknown. */
+static gid_t
+control_gid(const char *gname)
+{
+	if (gname == NULL || gname[0] == '\0') {
+		return (gid_t)-1;
+	}
+	errno = 0;
+	struct group *gr = getgrnam(gname);
+	if (gr == NULL) {
+		tdns_err("control: unknown group %s%s%s; only root and the daemon's user may connect",
+			 gname, errno ? ": " : "", errno ? strerror(errno) : "");
+		return (gid_t)-1;
+	}
+	return gr->gr_gid;
+}
+
 /*
  * Re-reads the configuration and every zone (SIGHUP, `config reload`).  TDNS_OK with a summary
  * in msg, or the status with the reason in msg; on failure nothing changed.
@@ -593,6 +610,10 @@ reload(struct daemon *d, char *msg, size_t msglen)
 	cfg_free(d->cfg);
 	d->cfg = nc;
 	ctl_server_set_timeout(d->ctl, nc->control_timeout);
+	if (ctl_server_set_group(d->ctl, control_gid(nc->control_group), err, sizeof(err)) !=
+	    TDNS_OK) {
+		tdns_err("reload: %s; the control socket keeps its group", err);
+	}
 	struct stats_counters st;
 	net_server_stats(d->srv, &st);
 	snprintf(msg, msglen, "reload done in %.1f ms: %zu zones served (%u loaded, %u kept "
@@ -804,19 +825,7 @@ ctl_start(struct daemon *d)
 		.cache = env_cache,
 		.resolver = env_resolver,
 	};
-	gid_t group = (gid_t)-1;
-	const char *gname = d->cfg->control_group;
-	if (gname != NULL && gname[0] != '\0') {
-		errno = 0;
-		struct group *gr = getgrnam(gname);
-		if (gr == NULL) {
-			tdns_err("control: unknown group %s%s%s; only root and the daemon's user "
-				 "may connect", gname, errno ? ": " : "",
-				 errno ? strerror(errno) : "");
-		} else {
-			group = gr->gr_gid;
-		}
-	}
+	gid_t group = control_gid(d->cfg->control_group);
 	char err[512];
 	const char *path = control_path(d->cfg);
 	if (ctl_server_new(d->base, path, group, &d->env, &d->ctl, err, sizeof(err)) != TDNS_OK) {

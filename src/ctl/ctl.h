@@ -213,6 +213,13 @@ int ctl_server_new(struct event_base *base, const char *path, gid_t group, struc
  */
 void ctl_server_set_timeout(struct ctl_server *s, unsigned secs);
 
+/*
+ * Gives the socket to group ((gid_t)-1: none besides root and the daemon's user; [control]
+ * group at reload): its file's group changes, and clients connecting from now on are checked
+ * against it.  TDNS_OK, or TDNS_EIO with the reason in err (nothing changed).  Accepts NULL.
+ */
+int ctl_server_set_group(struct ctl_server *s, gid_t group, char *err, size_t errlen);
+
 /* Closes every client and the socket (unlinking it); accepts NULL. */
 void ctl_server_free(struct ctl_server *s);
 

@@ -755,6 +755,22 @@ ctl_server_set_timeout(struct ctl_server *s, unsigned secs)
 	}
 }
 
+int
+ctl_server_set_group(struct ctl_server *s, gid_t group, char *err, size_t errlen)
+{
+	if (s == NULL || group == s->group) {
+		return TDNS_OK;
+	}
+	/* Without a group the file goes back to the daemon's own, as a fresh socket has it. */
+	gid_t file_group = group != (gid_t)-1 ? group : getegid();
+	if (chown(s->path, (uid_t)-1, file_group) != 0) {
+		snprintf(err, errlen, "control socket %s: %s", s->path, strerror(errno));
+		return TDNS_EIO;
+	}
+	s->group = group;
+	return TDNS_OK;
+}
+
 /*
  * Writes what is still queued for c, waiting at most until deadline (the last replies).  The
  * bufferevent owns the draining of its output, so the bytes are copied, not removed.

@@ -304,6 +304,29 @@ def test_the_control_group_is_checked_in_the_peers_credentials_not_the_group_dat
     assert "refused peer uid 65534 gid 4242" in srv.log()
 
 
+@pytest.mark.changes_uid
+def test_a_reload_gives_the_socket_to_a_new_control_group_and_takes_it_back(make_server):
+    srv = make_server(zones=STANDARD_ZONES)
+    os.chmod(srv.control_dir, 0o755)
+    plain = open(srv.conf).read()
+    assert as_other_user(srv.control, gid=65534) == {"connect_error": 13}
+    srv.write_config(plain.replace("[control]\n", "[control]\ngroup = nogroup\n"))
+    assert srv.cli("config", "reload").returncode == 0
+    st = os.lstat(srv.control)
+    assert st.st_gid == 65534 and stat.S_IMODE(st.st_mode) == 0o660
+    got = as_other_user(srv.control, gid=65534)
+    assert got["reply"]["ok"] is True, got
+    # Without the key the group goes back to the daemon's, and members are refused again,
+    # by the file's mode and by the credentials check alike.
+    srv.write_config(plain)
+    assert srv.cli("config", "reload").returncode == 0
+    assert os.lstat(srv.control).st_gid == os.getegid()
+    assert as_other_user(srv.control, gid=65534) == {"connect_error": 13}
+    os.chmod(srv.control, 0o666)
+    got = as_other_user(srv.control, gid=65534)
+    assert got["reply"]["ok"] is False and got["reply"]["error"]["id"] == "EACCES", got
+
+
 def short_timeout_server(make_server):
     srv = make_server(zones=STANDARD_ZONES, start=False)
     srv.write_config(open(srv.conf).read().replace("[control]\n", "[control]\ntimeout = 2\n"))
