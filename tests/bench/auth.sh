@@ -9,8 +9,6 @@
 set -eu
 # shellcheck source=tests/bench/lib.sh
 . "$(dirname "$0")/lib.sh"
-SECS=${BENCH_SECONDS:-10}
-ROUNDS=${BENCH_ROUNDS:-3}
 NAMES=${BENCH_NAMES:-12000}
 lock_ports 3 "${BENCH_PORT:-}"
 ZONE=bench.example
@@ -20,14 +18,7 @@ need_tools "dnsperf nsd knot bind9-dnsutils util-linux" dnsperf nsd knotd dig ta
 need_tdnsd "$SERVERS"
 share_one_cpu
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/tdns-bench.XXXXXX")
-declare -A PID PORTOF
-PORTOF[tdnsd]=$PORT
-PORTOF[nsd]=$((PORT + 1))
-PORTOF[knot]=$((PORT + 2))
-
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_setup tdns-bench tdnsd nsd knot
 
 # ---- zone and queries
 echo "auth.sh: generating $ZONE with $NAMES names and the query file"
@@ -48,19 +39,14 @@ awk -v n="$NAMES" -v zone="$ZONE" 'BEGIN {
 
 # 100,000 queries, fixed seed: 40 % A, 15 % AAAA, 10 % MX, 10 % TXT, 10 % NXDOMAIN,
 # 8 % wildcard, 7 % CNAME.
-awk -v n="$NAMES" -v zone="$ZONE" 'BEGIN {
-	srand(42)
-	for (q = 0; q < 100000; q++) {
-		r = rand() * 100; i = int(rand() * n)
+query_mix "$tmp/queries" '
 		if (r < 40) printf "h%d.%s A\n", i, zone
 		else if (r < 55) printf "h%d.%s AAAA\n", i - i % 2, zone
 		else if (r < 65) printf "h%d.%s MX\n", i - i % 5, zone
 		else if (r < 75) printf "h%d.%s TXT\n", i - i % 4, zone
 		else if (r < 85) printf "nx%d.%s A\n", i, zone
 		else if (r < 93) printf "w%d.wild.%s A\n", i, zone
-		else printf "alias%d.%s A\n", i - i % 10, zone
-	}
-}' >"$tmp/queries"
+		else printf "alias%d.%s A\n", i - i % 10, zone'
 echo "auth.sh: zone $(wc -l <"$tmp/$ZONE.zone") lines, $(grep -c . "$tmp/queries") queries"
 
 # ---- server configs
@@ -89,11 +75,7 @@ for r in $(seq 1 "$ROUNDS"); do
 		taskset -c "$CLIENT_CPU" dnsperf -s 127.0.0.1 -p "${PORTOF[$s]}" -d "$tmp/queries" \
 			-c 8 -T 1 -l "$SECS" -t 2 >"$tmp/perf.$s.$r" 2>&1 || true
 		c1=$(cpu_ticks "${PID[$s]}")
-		perf_read "$tmp/perf.$s.$r" "$s" || perf_failed "$tmp/perf.$s.$r" "dnsperf against $s"
-		printf 'round %d %-6s %9.0f qps  completed %8d  lost %6s  cpu %6.2f s  lat %.3f ms\n' \
-			"$r" "$s" "$qps" "$done_q" "$lost" "$(ticks_s $((c1 - c0)))" \
-			"$(echo "$lat" | awk '{print $1 * 1000}')"
-		totals_add "$s" $((c1 - c0))
+		round_done "$r" "$s" $((c1 - c0)) 6
 	done
 done
 
@@ -105,17 +87,13 @@ for s in $SERVERS; do
 	totals_average "$s"
 	printf '%-6s %10.0f %10.3f %10.2f %12s %10.1f %10.1f\n' "$s" "${AVGQ[$s]}" "${AVGL[$s]}" \
 		"$(ticks_s "${CPU[$s]}")" "${QPC[$s]}" \
-		"$(mem_kb "${PID[$s]}" VmHWM | awk '{print $1 / 1024}')" \
-		"$(mem_kb "${PID[$s]}" Pss | awk '{print $1 / 1024}')"
+		"$(mem_mb "${PID[$s]}" VmHWM)" \
+		"$(mem_mb "${PID[$s]}" Pss)"
 done
 echo
-for s in $SERVERS; do
-	printf '%-6s response codes: %s\n' "$s" "${CODES[$s]}"
-done
+codes_lines "$SERVERS" 6 "response codes"
 echo
 for other in nsd knot; do
-	if [ -z "${QPC[tdnsd]:-}" ] || [ -z "${QPC[$other]:-}" ]; then
-		continue
-	fi
+	both_measured tdnsd "$other" || continue
 	printf 'tdnsd/%s queries per CPU-second: %s\n' "$other" "$(ratio "${QPC[tdnsd]}" "${QPC[$other]}")"
 done

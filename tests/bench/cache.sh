@@ -12,8 +12,6 @@
 set -eu
 # shellcheck source=tests/bench/lib.sh
 . "$(dirname "$0")/lib.sh"
-SECS=${BENCH_SECONDS:-10}
-ROUNDS=${BENCH_ROUNDS:-3}
 NAMES=${BENCH_NAMES:-10000}
 lock_ports 4 "${BENCH_PORT:-}"
 ZONE=cache.bench.example
@@ -27,15 +25,7 @@ fi
 need_tdnsd "$SERVERS"
 share_one_cpu
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/tdns-cache-bench.XXXXXX")
-declare -A PID PORTOF
-PORTOF[tdnsd]=$PORT
-PORTOF[unbound]=$((PORT + 1))
-PORTOF[kresd]=$((PORT + 2))
-PORTOF[backend]=$((PORT + 3))
-
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_setup tdns-cache-bench tdnsd unbound kresd backend
 
 # ---- backend data and queries
 # NAMES names with A, every second one AAAA, every fourth TXT; 1,000 names that do not exist.
@@ -75,16 +65,11 @@ awk -v n="$NAMES" -v zone="$ZONE" 'BEGIN {
 	}
 	for (i = 0; i < 1000; i++) printf "nx%d.%s A\n", i, zone
 }' >"$tmp/warm"
-awk -v n="$NAMES" -v zone="$ZONE" 'BEGIN {
-	srand(42)
-	for (q = 0; q < 100000; q++) {
-		r = rand() * 100; i = int(rand() * n)
+query_mix "$tmp/queries" '
 		if (r < 50) printf "h%d.%s A\n", i, zone
 		else if (r < 70) printf "h%d.%s AAAA\n", i - i % 2, zone
 		else if (r < 85) printf "h%d.%s TXT\n", i - i % 4, zone
-		else printf "nx%d.%s A\n", int(rand() * 1000), zone
-	}
-}' >"$tmp/queries"
+		else printf "nx%d.%s A\n", int(rand() * 1000), zone'
 echo "cache.sh: $(grep -c . "$tmp/warm") distinct questions, $(grep -c . "$tmp/queries") queries"
 
 # ---- resolver configs: one worker, a large cache, no prefetch, no DNSSEC validation
@@ -185,11 +170,7 @@ for r in $(seq 1 "$ROUNDS"); do
 		perf "$s" "$tmp/queries" "$SECS" "$tmp/perf.$s.$r"
 		c1=$(cpu_ticks "${PID[$s]}")
 		b1=$(cpu_ticks "${PID[backend]}")
-		perf_read "$tmp/perf.$s.$r" "$s" || perf_failed "$tmp/perf.$s.$r" "dnsperf against $s"
-		printf 'round %d %-7s %9.0f qps  completed %8d  lost %6s  cpu %6.2f s  lat %.3f ms\n' \
-			"$r" "$s" "$qps" "$done_q" "$lost" "$(ticks_s $((c1 - c0)))" \
-			"$(echo "$lat" | awk '{print $1 * 1000}')"
-		totals_add "$s" $((c1 - c0))
+		round_done "$r" "$s" $((c1 - c0)) 7
 		BCPU[$s]=$((BCPU[$s] + b1 - b0))
 	done
 done
@@ -204,20 +185,16 @@ for s in $SERVERS; do
 	totals_average "$s"
 	printf '%-7s %10s %10s %10.2f %12s %12.1f %10.1f %14.2f\n' "$s" "${AVGQ[$s]}" "${AVGL[$s]}" \
 		"$(ticks_s "${CPU[$s]}")" "${QPC[$s]}" \
-		"$(mem_kb "${PID[$s]}" VmHWM | awk '{print $1 / 1024}')" \
-		"$(mem_kb "${PID[$s]}" VmRSS | awk '{print $1 / 1024}')" \
+		"$(mem_mb "${PID[$s]}" VmHWM)" \
+		"$(mem_mb "${PID[$s]}" VmRSS)" \
 		"$(ticks_s "${BCPU[$s]}")"
 done
 echo
-for s in $SERVERS; do
-	printf '%-7s response codes (last round): %s\n' "$s" "${CODES[$s]}"
-done
+codes_lines "$SERVERS" 7 "response codes (last round)"
 echo "(backend_cpu_s: CPU the backend used during that resolver's rounds; near 0 = cache hits)"
 echo
 for other in unbound kresd; do
-	if [ -z "${QPC[tdnsd]:-}" ] || [ -z "${QPC[$other]:-}" ]; then
-		continue
-	fi
+	both_measured tdnsd "$other" || continue
 	printf 'tdnsd/%s: qps %s, queries per CPU-second %s, latency %s\n' "$other" \
 		"$(ratio "${AVGQ[tdnsd]}" "${AVGQ[$other]}")" "$(ratio "${QPC[tdnsd]}" "${QPC[$other]}")" \
 		"$(ratio "${AVGL[tdnsd]}" "${AVGL[$other]}")"

@@ -14,8 +14,6 @@
 set -eu
 # shellcheck source=tests/bench/lib.sh
 . "$(dirname "$0")/lib.sh"
-SECS=${BENCH_SECONDS:-10}
-ROUNDS=${BENCH_ROUNDS:-3}
 NAMES=${BENCH_NAMES:-2000}
 CLIENTS=${BENCH_CLIENTS:-64}
 OUTSTANDING=${BENCH_OUTSTANDING:-256}
@@ -35,17 +33,7 @@ if [[ " $SERVERS " == *" unbound "* ]] && [[ " $TRANSPORTS " == *" doh "* ]] &&
 fi
 share_one_cpu
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/tdns-enc-bench.XXXXXX")
-declare -A PID PORTOF
-PORTOF[tdnsd]=$PORT
-PORTOF[tdnsd.dot]=$((PORT + 1))
-PORTOF[tdnsd.doh]=$((PORT + 2))
-PORTOF[unbound]=$((PORT + 3))
-PORTOF[unbound.dot]=$((PORT + 4))
-PORTOF[unbound.doh]=$((PORT + 5))
-
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_setup tdns-enc-bench tdnsd tdnsd.dot tdnsd.doh unbound unbound.dot unbound.doh
 
 # ---- certificate: self-signed P-256 (dnsperf does not verify certificates)
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$tmp/key.pem" \
@@ -75,15 +63,10 @@ BEGIN {
 		if (i % 2 == 0) rr("h" i, sprintf("AAAA 2001:db8::%x:%x", int(i / 65536), i % 65536))
 	}
 }'
-awk -v n="$NAMES" -v zone="$ZONE" 'BEGIN {
-	srand(42)
-	for (q = 0; q < 100000; q++) {
-		r = rand() * 100; i = int(rand() * n)
+query_mix "$tmp/queries" '
 		if (r < 60) printf "h%d.%s A\n", i, zone
 		else if (r < 90) printf "h%d.%s AAAA\n", i - i % 2, zone
-		else printf "nx%d.%s A\n", i, zone
-	}
-}' >"$tmp/queries"
+		else printf "nx%d.%s A\n", i, zone'
 
 # ---- server configs: one worker each, enough TCP connections for every client
 cat >"$tmp/tdnsd/tdnsd.conf" <<EOF
@@ -225,18 +208,14 @@ for p in $PAIRS; do
 	totals_average "$p"
 	printf '%-7s %-4s %10s %10s %10.2f %12s %12.1f\n' "$s" "$t" "${AVGQ[$p]}" "${AVGL[$p]}" \
 		"$(ticks_s "${CPU[$p]}")" "${QPC[$p]}" \
-		"$(mem_kb "${PID[$s]}" VmHWM | awk '{print $1 / 1024}')"
+		"$(mem_mb "${PID[$s]}" VmHWM)"
 done
 echo "(rss_peak_MB: the server's peak over the whole run, all transports)"
 echo
-for p in $PAIRS; do
-	printf '%-11s response codes (last round): %s\n' "$p" "${CODES[$p]}"
-done
+codes_lines "$PAIRS" 11 "response codes (last round)"
 echo
 for t in $TRANSPORTS; do
-	if [ -z "${QPC[tdnsd.$t]:-}" ] || [ -z "${QPC[unbound.$t]:-}" ]; then
-		continue
-	fi
+	both_measured "tdnsd.$t" "unbound.$t" || continue
 	printf 'tdnsd/unbound %s: qps %s, queries per CPU-second %s, latency %s\n' "$t" \
 		"$(ratio "${AVGQ[tdnsd.$t]}" "${AVGQ[unbound.$t]}")" \
 		"$(ratio "${QPC[tdnsd.$t]}" "${QPC[unbound.$t]}")" \

@@ -37,6 +37,11 @@ mem_kb() {
 	echo "$t"
 }
 
+# mem_kb in MB.
+mem_mb() {
+	mem_kb "$1" "$2" | awk '{print $1 / 1024}'
+}
+
 # Ends the servers in the associative array PID (only those this script started) and removes
 # the directory $tmp.  Scripts install it with: trap cleanup EXIT.
 cleanup() {
@@ -48,6 +53,22 @@ cleanup() {
 		wait "${PID[$s]}" 2>/dev/null || true
 	done
 	rm -rf "${tmp:?}"
+}
+
+# Makes the scratch directory $tmp ($1.XXXXXX under TMPDIR), declares PID and PORTOF, gives
+# the servers named after $1 consecutive ports from PORT (see lock_ports) in PORTOF, and
+# installs cleanup on exit.
+bench_setup() {
+	local prefix=$1 i=0 s
+	shift
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/$prefix.XXXXXX")
+	declare -gA PID PORTOF
+	for s in "$@"; do
+		PORTOF[$s]=$((PORT + i))
+		i=$((i + 1))
+	done
+	trap cleanup EXIT
+	trap 'exit 130' INT TERM
 }
 
 # The lock directory the integration tests' PortLock uses (tests/integration/helpers.py): one
@@ -216,6 +237,10 @@ ME=$(basename "$0")
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 TDNSD=${TDNSD:-$top/build/tdnsd}
 PATH=$PATH:/usr/sbin
+# The dnsperf benchmarks' rounds and seconds a run (zoneload.sh sets its own ROUNDS).
+# shellcheck disable=SC2034 # for the sourcing script
+SECS=${BENCH_SECONDS:-10}
+ROUNDS=${BENCH_ROUNDS:-3}
 # Clock ticks a second, the unit of cpu_ticks.
 hz=$(getconf CLK_TCK)
 # Pinning: the servers measured on CPU 0, the load generator on CPU 1 (see share_one_cpu).
@@ -292,6 +317,19 @@ wait_ready() {
 
 # ---- dnsperf rounds: reading a report, totals over the rounds, ratios
 
+# Writes 100,000 queries for names of $ZONE to the file $1, the same every run (a fixed seed):
+# the awk statements $2 print each one from r (0 to 100: the kind of query), i (0 to NAMES - 1:
+# the name) and zone.
+query_mix() {
+	awk -v n="$NAMES" -v zone="$ZONE" 'BEGIN {
+	srand(42)
+	for (q = 0; q < 100000; q++) {
+		r = rand() * 100; i = int(rand() * n)
+'"$2"'
+	}
+}' >"$1"
+}
+
 # Reads dnsperf's report $1 into done_q (queries completed), qps, lat (the queries' average
 # latency in seconds; a second "Average Latency", of connection set-up, is not it) and lost,
 # and its response codes into CODES[$2]; false when the report has no figures.
@@ -310,6 +348,17 @@ perf_failed() {
 	echo "$ME: $2 failed:"
 	cat "$1"
 	exit 1
+}
+
+# Reads dnsperf's report of round $1 against server $2 ($tmp/perf.$2.$1), prints the round's
+# line (the server in a column $4 wide) and adds it and the $3 CPU ticks it cost to the totals
+# of $2; ends the script when the report has no figures.
+round_done() {
+	perf_read "$tmp/perf.$2.$1" "$2" || perf_failed "$tmp/perf.$2.$1" "dnsperf against $2"
+	printf "round %d %-${4}s %9.0f qps  completed %8d  lost %6s  cpu %6.2f s  lat %.3f ms\n" \
+		"$1" "$2" "$qps" "$done_q" "$lost" "$(ticks_s "$3")" \
+		"$(echo "$lat" | awk '{print $1 * 1000}')"
+	totals_add "$2" "$3"
 }
 
 # Sets the totals Q (queries), CPU (ticks), LAT and QPS (sums over the rounds) of every key in
@@ -343,6 +392,20 @@ totals_average() {
 		awk '{ if ($2 > 0) printf "%.0f", $1 / ($2 / $3); else print 0 }')
 	AVGQ[$1]=$(echo "${QPS[$1]} $ROUNDS" | awk '{printf "%.0f", $1 / $2}')
 	AVGL[$1]=$(echo "${LAT[$1]} $ROUNDS" | awk '{printf "%.3f", $1 / $2 * 1000}')
+}
+
+# Prints the last response codes of every key in the list $1, the key in a column $2 wide,
+# after the words $3.
+codes_lines() {
+	local k
+	for k in $1; do
+		printf "%-${2}s %s: %s\n" "$k" "$3" "${CODES[$k]}"
+	done
+}
+
+# True when both $1 and $2 have totals (QPC), so that tdnsd can be compared with the other.
+both_measured() {
+	[ -n "${QPC[$1]:-}" ] && [ -n "${QPC[$2]:-}" ]
 }
 
 # $1 / $2 with two decimals, "n/a" when $2 is 0.

@@ -17,7 +17,6 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 NAMES=${BENCH_NAMES:-10000}
 ZONES=${BENCH_ZONES:-100}
-ROUNDS=${BENCH_ROUNDS:-3}
 CLIENTS=${BENCH_CLIENTS:-10}
 # The address block is locked like the integration tests' (tests/integration/hierarchy.py).
 NET=127.${BENCH_NET:-77}
@@ -39,11 +38,7 @@ if [ "$(nproc)" -lt 2 ]; then
 	echo "recursion.sh: one CPU only: resolver, servers and client share it"
 fi
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/tdns-rec-bench.XXXXXX")
-declare -A PID
-
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_setup tdns-rec-bench
 
 # ---- the tree: root on .0.1, test. on .1.1, the ZONES zones z<k>.test on .2.1; every name
 # below a zone is asked once (70 % plain A, 10 % three labels deep, 10 % CNAME into the next
