@@ -9,19 +9,17 @@
 
 #include "fault_alloc.h"
 
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t n);
-char *__real_strdup(const char *s);
-struct event *__real_event_new(struct event_base *base, evutil_socket_t fd, short what,
-			       event_callback_fn cb, void *arg);
-
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t size);
-void *__wrap_realloc(void *p, size_t n);
-char *__wrap_strdup(const char *s);
-struct event *__wrap_event_new(struct event_base *base, evutil_socket_t fd, short what,
-			       event_callback_fn cb, void *arg);
+/* The real function (__real_) and this file's replacement (__wrap_) of each wrapped one. */
+#define FAULT_WRAP(ret, name, params) \
+	ret __real_##name params; \
+	ret __wrap_##name params;
+FAULT_WRAP(void *, malloc, (size_t n))
+FAULT_WRAP(void *, calloc, (size_t n, size_t size))
+FAULT_WRAP(void *, realloc, (void *p, size_t n))
+FAULT_WRAP(char *, strdup, (const char *s))
+FAULT_WRAP(struct event *, event_new, (struct event_base *base, evutil_socket_t fd, short what,
+				       event_callback_fn cb, void *arg))
+#undef FAULT_WRAP
 
 /* The test is single-threaded while armed. */
 static size_t fault_target; /* 0: disarmed */

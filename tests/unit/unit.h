@@ -35,4 +35,19 @@ unit_unhex(const char *h, uint8_t *out)
 	return n;
 }
 
+/* An input that must be refused (in), and words that the error message must hold (why). */
+struct unit_refusal {
+	const char *in;
+	const char *why;
+};
+
+/* Fails the test unless the error message err, given for the input in, holds why. */
+static inline void
+unit_says(const char *in, const char *err, const char *why)
+{
+	if (strstr(err, why) == NULL) {
+		fail_msg("%s: '%s' does not say '%s'", in, err, why);
+	}
+}
+
 #endif
