@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "dns/dns.h"
+#include "unit.h"
 
 /* Parses an absolute or origin-relative text name; fails the test on error. */
 static int
@@ -66,14 +67,45 @@ test_unpack_chained_pointers(void **state)
 	assert_memory_equal(out, want, sizeof(want));
 }
 
+/* dns_name_unpack of the name at pos in the len octets of pkt: its length or its error. */
+static int
+unpack_at(const uint8_t *pkt, size_t len, size_t pos)
+{
+	uint8_t out[DNS_NAME_MAX];
+	return dns_name_unpack(pkt, len, &pos, out);
+}
+
+/* Writes a label of len octets c at pkt + n; returns the offset after it. */
+static size_t
+put_label(uint8_t *pkt, size_t n, uint8_t len, char c)
+{
+	pkt[n++] = len;
+	memset(pkt + n, c, len);
+	return n + len;
+}
+
+/*
+ * Writes at pkt three labels of 63 'a' then one of last octets c and the root; returns the
+ * length of that name.
+ */
+static size_t
+long_name(uint8_t *pkt, uint8_t last, char c)
+{
+	size_t n = 0;
+	for (int i = 0; i < 3; i++) {
+		n = put_label(pkt, n, 63, 'a');
+	}
+	n = put_label(pkt, n, last, c);
+	pkt[n++] = 0;
+	return n;
+}
+
 static void
 test_unpack_rejects_pointer_to_itself(void **state)
 {
 	(void)state;
 	const uint8_t pkt[] = { 0, 0, 0xc0, 0x02 };
-	uint8_t out[DNS_NAME_MAX];
-	size_t pos = 2;
-	assert_int_equal(dns_name_unpack(pkt, sizeof(pkt), &pos, out), TDNS_ELOOP);
+	assert_int_equal(unpack_at(pkt, sizeof(pkt), 2), TDNS_ELOOP);
 }
 
 static void
@@ -82,13 +114,10 @@ test_unpack_rejects_loop_through_earlier_labels(void **state)
 	(void)state;
 	/* 0: label "a" then a pointer back to 0: points backwards but loops forever. */
 	const uint8_t pkt[] = { 1, 'a', 0xc0, 0x00 };
-	uint8_t out[DNS_NAME_MAX];
-	size_t pos = 0;
-	assert_int_equal(dns_name_unpack(pkt, sizeof(pkt), &pos, out), TDNS_ELOOP);
+	assert_int_equal(unpack_at(pkt, sizeof(pkt), 0), TDNS_ELOOP);
 	/* two pointers pointing at each other */
 	const uint8_t pkt2[] = { 0xc0, 0x02, 0xc0, 0x00 };
-	pos = 2;
-	assert_int_equal(dns_name_unpack(pkt2, sizeof(pkt2), &pos, out), TDNS_ELOOP);
+	assert_int_equal(unpack_at(pkt2, sizeof(pkt2), 2), TDNS_ELOOP);
 }
 
 static void
@@ -96,9 +125,7 @@ test_unpack_rejects_forward_pointer(void **state)
 {
 	(void)state;
 	const uint8_t pkt[] = { 0xc0, 0x02, 0 };
-	uint8_t out[DNS_NAME_MAX];
-	size_t pos = 0;
-	assert_int_equal(dns_name_unpack(pkt, sizeof(pkt), &pos, out), TDNS_ELOOP);
+	assert_int_equal(unpack_at(pkt, sizeof(pkt), 0), TDNS_ELOOP);
 }
 
 static void
@@ -106,13 +133,10 @@ test_unpack_rejects_pointer_past_end(void **state)
 {
 	(void)state;
 	const uint8_t pkt[] = { 0, 0xc0, 0x40 };
-	uint8_t out[DNS_NAME_MAX];
-	size_t pos = 1;
-	assert_int_equal(dns_name_unpack(pkt, sizeof(pkt), &pos, out), TDNS_ELOOP);
+	assert_int_equal(unpack_at(pkt, sizeof(pkt), 1), TDNS_ELOOP);
 	/* a pointer cut in half */
 	const uint8_t pkt2[] = { 0, 0xc0 };
-	pos = 1;
-	assert_int_equal(dns_name_unpack(pkt2, sizeof(pkt2), &pos, out), TDNS_ETRUNC);
+	assert_int_equal(unpack_at(pkt2, sizeof(pkt2), 1), TDNS_ETRUNC);
 }
 
 static void
@@ -120,12 +144,9 @@ test_unpack_rejects_truncated_label(void **state)
 {
 	(void)state;
 	const uint8_t pkt[] = { 5, 'a', 'b' };
-	uint8_t out[DNS_NAME_MAX];
-	size_t pos = 0;
-	assert_int_equal(dns_name_unpack(pkt, sizeof(pkt), &pos, out), TDNS_ETRUNC);
+	assert_int_equal(unpack_at(pkt, sizeof(pkt), 0), TDNS_ETRUNC);
 	const uint8_t pkt2[] = { 1, 'a' }; /* no root label */
-	pos = 0;
-	assert_int_equal(dns_name_unpack(pkt2, sizeof(pkt2), &pos, out), TDNS_ETRUNC);
+	assert_int_equal(unpack_at(pkt2, sizeof(pkt2), 0), TDNS_ETRUNC);
 }
 
 static void
@@ -134,11 +155,8 @@ test_unpack_rejects_extended_label_types(void **state)
 	(void)state;
 	const uint8_t pkt[] = { 0x41, 0, 0 };
 	const uint8_t pkt2[] = { 0x80, 0, 0 };
-	uint8_t out[DNS_NAME_MAX];
-	size_t pos = 0;
-	assert_int_equal(dns_name_unpack(pkt, sizeof(pkt), &pos, out), TDNS_EMALFORMED);
-	pos = 0;
-	assert_int_equal(dns_name_unpack(pkt2, sizeof(pkt2), &pos, out), TDNS_EMALFORMED);
+	assert_int_equal(unpack_at(pkt, sizeof(pkt), 0), TDNS_EMALFORMED);
+	assert_int_equal(unpack_at(pkt2, sizeof(pkt2), 0), TDNS_EMALFORMED);
 }
 
 static void
@@ -146,28 +164,16 @@ test_unpack_accepts_255_octets_and_rejects_256(void **state)
 {
 	(void)state;
 	uint8_t pkt[300];
-	uint8_t out[DNS_NAME_MAX];
 	/* 3 labels of 63 + 1 label of 61 = 4*1 + 189 + 61 + root = 255 */
-	size_t n = 0;
-	for (int i = 0; i < 3; i++) {
-		pkt[n++] = 63;
-		memset(pkt + n, 'a', 63);
-		n += 63;
-	}
-	pkt[n++] = 61;
-	memset(pkt + n, 'b', 61);
-	n += 61;
-	pkt[n++] = 0;
+	size_t n = long_name(pkt, 61, 'b');
 	assert_int_equal(n, 255);
-	size_t pos = 0;
-	assert_int_equal(dns_name_unpack(pkt, n, &pos, out), 255);
+	assert_int_equal(unpack_at(pkt, n, 0), 255);
 	assert_int_equal(dns_name_check(pkt, n), 255);
 
 	pkt[192] = 62; /* grow the last label by one: 256 octets */
 	memset(pkt + 193, 'b', 62);
 	pkt[255] = 0;
-	pos = 0;
-	assert_int_equal(dns_name_unpack(pkt, 256, &pos, out), TDNS_ENAMELONG);
+	assert_int_equal(unpack_at(pkt, 256, 0), TDNS_ENAMELONG);
 	assert_int_equal(dns_name_check(pkt, 256), TDNS_ENAMELONG);
 }
 
@@ -177,25 +183,11 @@ test_unpack_length_limit_counts_decompressed_octets(void **state)
 	(void)state;
 	/* 200-octet name at 0, then a 60-octet label + pointer: 261 octets once expanded. */
 	uint8_t pkt[300];
-	size_t n = 0;
-	for (int i = 0; i < 3; i++) {
-		pkt[n++] = 63;
-		memset(pkt + n, 'a', 63);
-		n += 63;
-	}
-	pkt[n++] = 7;
-	memset(pkt + n, 'c', 7);
-	n += 7;
-	pkt[n++] = 0;
-	size_t start = n;
-	pkt[n++] = 60;
-	memset(pkt + n, 'd', 60);
-	n += 60;
+	size_t start = long_name(pkt, 7, 'c');
+	size_t n = put_label(pkt, start, 60, 'd');
 	pkt[n++] = 0xc0;
 	pkt[n++] = 0;
-	uint8_t out[DNS_NAME_MAX];
-	size_t pos = start;
-	assert_int_equal(dns_name_unpack(pkt, n, &pos, out), TDNS_ENAMELONG);
+	assert_int_equal(unpack_at(pkt, n, start), TDNS_ENAMELONG);
 }
 
 static void
@@ -376,18 +368,12 @@ static void
 test_eq_ignores_ascii_case_only(void **state)
 {
 	(void)state;
-	uint8_t a[DNS_NAME_MAX], b[DNS_NAME_MAX], c[DNS_NAME_MAX];
-	name("WwW.ExAmPle.", NULL, a);
-	name("www.example.", NULL, b);
-	name("www.example.com.", NULL, c);
+	const uint8_t *a = unit_name("WwW.ExAmPle."), *b = unit_name("www.example.");
 	assert_true(dns_name_eq(a, b));
-	assert_false(dns_name_eq(a, c));
+	assert_false(dns_name_eq(a, unit_name("www.example.com.")));
 	assert_int_equal(dns_name_cmp(a, b), 0);
 	/* 0xc0 vs 0xe0 differ by the "case bit" but are not letters */
-	uint8_t d[DNS_NAME_MAX], e[DNS_NAME_MAX];
-	name("\\192.", NULL, d);
-	name("\\224.", NULL, e);
-	assert_false(dns_name_eq(d, e));
+	assert_false(dns_name_eq(unit_name("\\192."), unit_name("\\224.")));
 	assert_true(dns_name_hash(a, 7) == dns_name_hash(b, 7));
 }
 
@@ -395,14 +381,11 @@ static void
 test_hash_depends_on_seed_and_label_boundaries(void **state)
 {
 	(void)state;
-	uint8_t a[DNS_NAME_MAX], b[DNS_NAME_MAX];
-	name("a.bc.", NULL, a);
-	name("ab.c.", NULL, b);
+	const uint8_t *a = unit_name("a.bc."), *b = unit_name("ab.c.");
 	assert_true(dns_name_hash(a, 1) != dns_name_hash(b, 1));
 	assert_true(dns_name_hash(a, 1) != dns_name_hash(a, 2));
-	uint8_t l1[DNS_NAME_MAX], l2[DNS_NAME_MAX];
-	name("a-rather-long-name-over-several-words.example.COM.", NULL, l1);
-	name("A-RATHER-LONG-NAME-OVER-SEVERAL-WORDS.EXAMPLE.com.", NULL, l2);
+	const uint8_t *l1 = unit_name("a-rather-long-name-over-several-words.example.COM.");
+	const uint8_t *l2 = unit_name("A-RATHER-LONG-NAME-OVER-SEVERAL-WORDS.EXAMPLE.com.");
 	assert_true(dns_name_hash(l1, 99) == dns_name_hash(l2, 99));
 }
 

@@ -40,6 +40,23 @@ parse_ok(struct filter_acl *acl, const char *text)
 	}
 }
 
+/* Fails the test unless acl matches each of the nin addresses in and none of the nout in out. */
+static void
+expect_matches(const struct filter_acl *acl, const char *const *in, size_t nin,
+	       const char *const *out, size_t nout)
+{
+	for (size_t i = 0; i < nin; i++) {
+		if (!match(acl, in[i])) {
+			fail_msg("%s not matched", in[i]);
+		}
+	}
+	for (size_t i = 0; i < nout; i++) {
+		if (match(acl, out[i])) {
+			fail_msg("%s matched", out[i]);
+		}
+	}
+}
+
 static void
 test_cidr_parse_clears_host_bits_and_defaults_to_a_host_prefix(void **state)
 {
@@ -103,16 +120,8 @@ test_default_allow_list_matches_loopback_and_private_networks_only(void **state)
 		"11.0.0.1", "::2", "2001:db8::1", "fec0::1", "::ffff:8.8.8.8", "::",
 		"0.0.0.0",
 	};
-	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
-		if (!match(&acl, in[i])) {
-			fail_msg("%s not matched", in[i]);
-		}
-	}
-	for (size_t i = 0; i < sizeof(out) / sizeof(out[0]); i++) {
-		if (match(&acl, out[i])) {
-			fail_msg("%s matched", out[i]);
-		}
-	}
+	expect_matches(&acl, in, sizeof(in) / sizeof(in[0]), out,
+		       sizeof(out) / sizeof(out[0]));
 	filter_acl_clear(&acl);
 	assert_int_equal(acl.n, 0);
 }
@@ -123,14 +132,14 @@ test_prefix_lengths_that_are_not_octet_multiples_match_exactly(void **state)
 	(void)state;
 	struct filter_acl acl = { NULL, 0 };
 	parse_ok(&acl, "192.0.2.64/27,2001:db8:0:4::/62");
-	assert_true(match(&acl, "192.0.2.64"));
-	assert_true(match(&acl, "192.0.2.95"));
-	assert_false(match(&acl, "192.0.2.63"));
-	assert_false(match(&acl, "192.0.2.96"));
-	assert_true(match(&acl, "2001:db8:0:4::5"));
-	assert_true(match(&acl, "2001:db8:0:7:ffff::5"));
-	assert_false(match(&acl, "2001:db8:0:8::5"));
-	assert_false(match(&acl, "2001:db8:0:3::5"));
+	static const char *const in[] = {
+		"192.0.2.64", "192.0.2.95", "2001:db8:0:4::5", "2001:db8:0:7:ffff::5",
+	};
+	static const char *const out[] = {
+		"192.0.2.63", "192.0.2.96", "2001:db8:0:8::5", "2001:db8:0:3::5",
+	};
+	expect_matches(&acl, in, sizeof(in) / sizeof(in[0]), out,
+		       sizeof(out) / sizeof(out[0]));
 	filter_acl_clear(&acl);
 }
 

@@ -123,7 +123,8 @@ test_bad_specs_are_refused_with_a_reason(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct client_server s;
 		char err[256] = "";
-		assert_int_equal(client_server_parse(bad[i].in, &s, err, sizeof(err)), CLIENT_EINVAL);
+		assert_int_equal(client_server_parse(bad[i].in, &s, err, sizeof(err)),
+				 CLIENT_EINVAL);
 		unit_says(bad[i].in, err, bad[i].why);
 		unit_says(bad[i].in, err, bad[i].in);
 	}

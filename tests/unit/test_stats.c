@@ -167,8 +167,7 @@ static void
 test_recorder_takes_every_figure_from_one_snapshot(void **state)
 {
 	(void)state;
-	struct fake f;
-	memset(&f, 0, sizeof(f));
+	struct fake f = { 0 };
 	struct stats_recorder *r = fake_start(&f, false);
 	struct timespec now = mono_ago(0);
 	for (int i = 0; i < 7; i++) {
@@ -231,8 +230,7 @@ static void
 test_top_range_counts_only_the_recent_queries(void **state)
 {
 	(void)state;
-	struct fake f;
-	memset(&f, 0, sizeof(f));
+	struct fake f = { 0 };
 	struct stats_recorder *r = fake_start(&f, false);
 	for (int i = 0; i < 3; i++) {
 		put_query(f.sw[0], 1, 0);        /* now */
