@@ -195,38 +195,60 @@ test_edns_version_1_gets_badvers_with_version_0_opt(void **state)
 	assert_int_equal(f->m.count[DNS_SECTION_QUESTION], 1);
 }
 
+/*
+ * Asks big.example.com TXT over UDP with EDNS size edns (0: no OPT) of a server whose UDP
+ * maximum is udp_max: the reply is truncated (TC) to at most limit octets.
+ */
+static void
+expect_truncated(struct fixture *f, uint16_t edns, size_t udp_max, size_t limit)
+{
+	make_query(f, "big.example.com.", DNS_TYPE_TXT, 0, edns, false);
+	size_t n = run(f, false, udp_max);
+	assert_true(n > 0 && n <= limit);
+	assert_true(f->m.flags & DNS_FLAG_TC);
+}
+
+/*
+ * Asks big.example.com TXT with EDNS size edns (0: no OPT), over TCP or over UDP of a server
+ * whose UDP maximum is udp_max: the whole answer comes, not truncated.
+ */
+static void
+expect_whole(struct fixture *f, uint16_t edns, bool tcp, size_t udp_max)
+{
+	make_query(f, "big.example.com.", DNS_TYPE_TXT, 0, edns, false);
+	size_t n = run(f, tcp, udp_max);
+	assert_true(n >= BIG_MIN);
+	assert_false(f->m.flags & DNS_FLAG_TC);
+}
+
+/* query_answer's result for qname A with the header flags, over UDP; its rcode in *rcode. */
+static size_t
+answer_rcode(struct fixture *f, const char *qname, uint16_t flags, int *rcode)
+{
+	make_query(f, qname, DNS_TYPE_A, flags, 0, false);
+	return query_answer(f->zs, f->q, f->qlen, f->out, sizeof(f->out), false, 1232, rcode);
+}
+
 static void
 test_udp_without_edns_is_limited_to_512_and_truncated(void **state)
 {
 	struct fixture *f = *state;
-	make_query(f, "big.example.com.", DNS_TYPE_TXT, 0, 0, false);
-	size_t n = run(f, false, 1232);
-	assert_true(n > 0 && n <= DNS_UDP_MIN);
-	assert_true(f->m.flags & DNS_FLAG_TC);
+	expect_truncated(f, 0, 1232, DNS_UDP_MIN);
 }
 
 static void
 test_udp_limit_is_client_size_when_below_udp_max(void **state)
 {
 	struct fixture *f = *state;
-	make_query(f, "big.example.com.", DNS_TYPE_TXT, 0, 800, false);
-	size_t n = run(f, false, 4096);
-	assert_true(n > 0 && n <= 800);
-	assert_true(f->m.flags & DNS_FLAG_TC);
+	expect_truncated(f, 800, 4096, 800);
 }
 
 static void
 test_udp_limit_is_udp_max_when_client_offers_more(void **state)
 {
 	struct fixture *f = *state;
-	make_query(f, "big.example.com.", DNS_TYPE_TXT, 0, 4096, false);
-	size_t n = run(f, false, 1232);
-	assert_true(n > 0 && n <= 1232);
-	assert_true(f->m.flags & DNS_FLAG_TC);
-	make_query(f, "big.example.com.", DNS_TYPE_TXT, 0, 4096, false);
-	n = run(f, false, 4096);
-	assert_true(n >= BIG_MIN);
-	assert_false(f->m.flags & DNS_FLAG_TC);
+	expect_truncated(f, 4096, 1232, 1232);
+	expect_whole(f, 4096, false, 4096);
 }
 
 static void
@@ -245,10 +267,7 @@ static void
 test_tcp_reply_is_not_truncated(void **state)
 {
 	struct fixture *f = *state;
-	make_query(f, "big.example.com.", DNS_TYPE_TXT, 0, 0, false);
-	size_t n = run(f, true, 1232);
-	assert_true(n >= BIG_MIN);
-	assert_false(f->m.flags & DNS_FLAG_TC);
+	expect_whole(f, 0, true, 1232);
 	assert_int_equal(f->m.count[DNS_SECTION_ANSWER], 15);
 }
 
@@ -271,17 +290,11 @@ test_answer_rcode_is_reported_for_stats(void **state)
 {
 	struct fixture *f = *state;
 	int rcode = 99;
-	make_query(f, "nope.example.com.", DNS_TYPE_A, 0, 0, false);
-	assert_true(query_answer(f->zs, f->q, f->qlen, f->out, sizeof(f->out), false, 1232,
-				 &rcode) > 0);
+	assert_true(answer_rcode(f, "nope.example.com.", 0, &rcode) > 0);
 	assert_int_equal(rcode, DNS_RCODE_NXDOMAIN);
-	make_query(f, "www.example.org.", DNS_TYPE_A, 0, 0, false);
-	assert_true(query_answer(f->zs, f->q, f->qlen, f->out, sizeof(f->out), false, 1232,
-				 &rcode) > 0);
+	assert_true(answer_rcode(f, "www.example.org.", 0, &rcode) > 0);
 	assert_int_equal(rcode, DNS_RCODE_REFUSED);
-	make_query(f, "www.example.com.", DNS_TYPE_A, DNS_FLAG_QR, 0, false);
-	assert_int_equal(query_answer(f->zs, f->q, f->qlen, f->out, sizeof(f->out), false,
-				      1232, &rcode), 0);
+	assert_int_equal(answer_rcode(f, "www.example.com.", DNS_FLAG_QR, &rcode), 0);
 	assert_int_equal(rcode, -1);
 
 	struct stats_counters st;
