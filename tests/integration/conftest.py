@@ -334,6 +334,13 @@ MID_TXT = "".join('mid TXT "%03d%s"\n' % (i, "m" * 197) for i in range(4))
 HUGE_TXT = "".join('huge TXT "%03d%s"\n' % (i, "h" * 197) for i in range(200))
 LONG_TARGET = "%s.%s.%s.example.net." % ("a" * 63, "b" * 63, "c" * 60)
 
+def small_zone(origin, www, ttl=3600, ns="ns1", soa="1 7200 3600 1209600 300"):
+    """The text of a six-line zone: origin (absolute) with default TTL ttl, its SOA (serial and
+    timers soa), one name server ns at 192.0.2.53 and www at the address www."""
+    return ("$ORIGIN %s\n$TTL %d\n@ IN SOA %s.%s hostmaster.%s %s\n@ NS %s\n%s A 192.0.2.53\n"
+            "www A %s\n" % (origin, ttl, ns, origin, origin, soa, ns, ns, www))
+
+
 # SOA TTL 3600, minimum 300: negative answers carry the SOA with TTL 300 (RFC 2308 §3).
 EXAMPLE_COM = """$ORIGIN example.com.
 $TTL 3600

@@ -179,6 +179,24 @@ def read_exact(sock, n):
     return buf
 
 
+def ctl_frame(doc):
+    """The control-protocol frame of the JSON document doc: a 32-bit big-endian length, then it."""
+    body = json.dumps(doc).encode()
+    return struct.pack(">I", len(body)) + body
+
+
+def ctl_recv(sock):
+    """One control-protocol reply document from sock, or None when the daemon closed the
+    connection before its header; a connection closed in the middle of a frame fails the test."""
+    hdr = recv_exact(sock, 4)
+    if hdr is None:
+        return None
+    (n,) = struct.unpack(">I", hdr)
+    body = recv_exact(sock, n)
+    assert body is not None, "connection closed in the middle of a frame"
+    return json.loads(body)
+
+
 def wait_tcp(port, proc=None, what="server", log=lambda: "", timeout=15.0, host="127.0.0.1"):
     """Waits until host:port accepts TCP; fails the test with log() when proc exits or on timeout.
     Raises PortClash when proc exited because its port was taken."""
@@ -398,6 +416,15 @@ def accept_loop(sock, stopping, on_conn):
         except OSError:
             return
         on_conn(conn)
+
+
+def unix_listener(path, backlog):
+    """A Unix stream socket listening on path, with the short timeout accept_loop needs."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.bind(path)
+    sock.listen(backlog)
+    sock.settimeout(0.2)
+    return sock
 
 
 def send_udp(sock, wire, peer, stopping):

@@ -59,7 +59,7 @@ import pytest
 
 from helpers import (Daemon, accept_loop, later, lock_file, parse_query, port53_sockets, read_logs,
                      recv_exact as _recv_exact, send_udp, serve_dns_tcp, spawn, start_retrying,
-                     udp_loop, unbound_server_lines)
+                     udp_loop, unbound_server_lines, unix_listener)
 
 NSD = shutil.which("nsd") or "/usr/sbin/nsd"
 UNBOUND = shutil.which("unbound") or "/usr/sbin/unbound"
@@ -167,10 +167,7 @@ class DnstapCollector:
     def __init__(self, path, log):
         self.path = path
         self.log = log
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.bind(path)
-        self.sock.listen(32)
-        self.sock.settimeout(0.2)
+        self.sock = unix_listener(path, 32)
         self.stopping = threading.Event()
         self.conns = []
         self.threads = [threading.Thread(target=self._accept_loop, daemon=True)]
@@ -530,30 +527,25 @@ def build_zones(a):
            "test. 86400 IN NS ns1.nic.test.",
            "ns1.nic.test. 86400 IN A %s" % a(1, 1),
            "a.root.test. 86400 IN A %s" % a(0, 1),
-           "b.root.test. 86400 IN A %s" % a(0, 2),
-           "example.test. 3600 IN NS ns1.example.test.",
-           "example.test. 3600 IN NS ns2.example.test.",
-           "ns1.example.test. 3600 IN A %s" % a(2, 1),
-           "ns2.example.test. 3600 IN A %s" % a(2, 2),
-           # No glue: ns.hosts.example.test is in another zone, the resolver must look it up.
-           "glueless.test. 3600 IN NS ns.hosts.example.test.",
-           "alias.test. 3600 IN NS ns1.alias.test.",
-           "ns1.alias.test. 3600 IN A %s" % a(4, 1),
-           "half.test. 3600 IN NS a.half.test.",
-           "half.test. 3600 IN NS b.half.test.",
-           "a.half.test. 3600 IN A %s" % a(6, 1),
-           "b.half.test. 3600 IN A %s" % a(4, 1),
-           "victim.test. 3600 IN NS ns1.victim.test.",
-           "ns1.victim.test. 3600 IN A %s" % a(5, 1),
-           "slow.test. 3600 IN NS ns1.slow.test.",
-           "ns1.slow.test. 3600 IN A %s" % a(6, 1),
-           "alllame.test. 3600 IN NS ns1.alllame.test.",
-           "ns1.alllame.test. 3600 IN A %s" % a(2, 2)]
-    for label, (x, y, zone, _, _) in scripted_servers(a).items():
-        tld.append("%s 3600 IN NS ns1.%s" % (zone, zone))
-        tld.append("ns1.%s 3600 IN A %s" % (zone, a(x, y)))
+           "b.root.test. 86400 IN A %s" % a(0, 2)]
+    # Delegations: (zone, ((server, glue address or None), ...)).
+    delegations = [("example.test.", (("ns1.example.test.", a(2, 1)),
+                                      ("ns2.example.test.", a(2, 2)))),
+                   # No glue: ns.hosts.example.test is in another zone, the resolver must look
+                   # it up.
+                   ("glueless.test.", (("ns.hosts.example.test.", None),)),
+                   ("alias.test.", (("ns1.alias.test.", a(4, 1)),)),
+                   ("half.test.", (("a.half.test.", a(6, 1)), ("b.half.test.", a(4, 1)))),
+                   ("victim.test.", (("ns1.victim.test.", a(5, 1)),)),
+                   ("slow.test.", (("ns1.slow.test.", a(6, 1)),)),
+                   ("alllame.test.", (("ns1.alllame.test.", a(2, 2)),))]
+    delegations += [(zone, (("ns1." + zone, a(x, y)),))
+                    for x, y, zone, _, _ in scripted_servers(a).values()]
     # rtt.test's far server (ns1, above) comes first in the zone file, the near one last.
-    tld += ["rtt.test. 3600 IN NS ns2.rtt.test.", "ns2.rtt.test. 3600 IN A %s" % a(4, 1)]
+    delegations.append(("rtt.test.", (("ns2.rtt.test.", a(4, 1)),)))
+    for zone, servers in delegations:
+        tld += ["%s 3600 IN NS %s" % (zone, ns) for ns, _ in servers]
+        tld += ["%s 3600 IN A %s" % (ns, addr) for ns, addr in servers if addr]
     # NXNS (Afek et al. 2020): one referral naming many servers that all have to be looked up.
     for i in range(NXNS_NAMES):
         tld.append("nxns.test. 3600 IN NS n%d.victim.test." % i)

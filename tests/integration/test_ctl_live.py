@@ -5,7 +5,6 @@ import re
 import queue
 import signal
 import socket
-import struct
 import subprocess
 import threading
 import time
@@ -16,7 +15,7 @@ import dns.rcode
 import pytest
 
 from conftest import EXAMPLE_COM, tdns_cli_path
-from helpers import recv_exact
+from helpers import ctl_frame as frame, ctl_recv as read_frame
 
 # Known clients on loopback (all of 127/8 is local on Linux), each sending a known number of
 # queries for www.example.com A.
@@ -232,19 +231,6 @@ def test_log_follow_ends_when_the_daemon_stops(live):
     assert s.stop() == 0
     f.proc.wait(10)
     assert f.proc.returncode == 0
-
-
-def frame(doc):
-    b = json.dumps(doc).encode()
-    return struct.pack("!I", len(b)) + b
-
-
-def read_frame(sock):
-    hdr = recv_exact(sock, 4)
-    if hdr is None:
-        return None
-    body = recv_exact(sock, struct.unpack("!I", hdr)[0])
-    return None if body is None else json.loads(body)
 
 
 def test_log_follow_slow_client_gets_a_dropped_notice_and_never_blocks(live):

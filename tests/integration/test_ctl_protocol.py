@@ -15,25 +15,9 @@ import time
 import pytest
 
 from conftest import STANDARD_ZONES
-from helpers import recv_exact, vm_rss_kib, wait_for, world_dir
+from helpers import ctl_frame as frame, ctl_recv as recv, vm_rss_kib, wait_for, world_dir
 
 HELLO = {"command": "hello", "args": {"protocol": 1, "client": "pytest"}}
-
-
-def frame(doc):
-    body = json.dumps(doc).encode()
-    return struct.pack(">I", len(body)) + body
-
-
-def recv(s):
-    """One reply document, or None when the daemon closed the connection."""
-    hdr = recv_exact(s, 4)
-    if hdr is None:
-        return None
-    (n,) = struct.unpack(">I", hdr)
-    body = recv_exact(s, n)
-    assert body is not None, "connection closed in the middle of a frame"
-    return json.loads(body)
 
 
 def connect(server):
@@ -93,32 +77,27 @@ def test_a_command_before_the_hello_gets_ehello_and_is_closed(srv):
     assert_closed(s)
 
 
+def assert_body_gets_eframe_and_close(s, body):
+    """Sends body, framed, on s; the daemon answers EFRAME and closes the connection."""
+    s.sendall(struct.pack(">I", len(body)) + body)
+    assert error_id(recv(s)) == "EFRAME"
+    assert_closed(s)
+
+
 def test_malformed_json_gets_eframe_and_close_while_another_client_keeps_working(srv):
     good = hello(srv)
-    bad = connect(srv)
-    body = b'{"command": "status", '
-    bad.sendall(struct.pack(">I", len(body)) + body)
-    assert error_id(recv(bad)) == "EFRAME"
-    assert_closed(bad)
+    assert_body_gets_eframe_and_close(connect(srv), b'{"command": "status", ')
     r = ask(good, {"command": "status"})
     assert r["ok"] is True
     good.close()
 
 
 def test_a_json_document_that_is_not_an_object_gets_eframe(srv):
-    s = connect(srv)
-    body = b'["hello"]'
-    s.sendall(struct.pack(">I", len(body)) + body)
-    assert error_id(recv(s)) == "EFRAME"
-    assert_closed(s)
+    assert_body_gets_eframe_and_close(connect(srv), b'["hello"]')
 
 
 def test_duplicate_members_are_malformed(srv):
-    s = connect(srv)
-    body = b'{"command": "hello", "command": "status"}'
-    s.sendall(struct.pack(">I", len(body)) + body)
-    assert error_id(recv(s)) == "EFRAME"
-    assert_closed(s)
+    assert_body_gets_eframe_and_close(connect(srv), b'{"command": "hello", "command": "status"}')
 
 
 def test_oversized_length_gets_eframe_and_close_while_another_client_keeps_working(srv):

@@ -10,16 +10,11 @@ import dns.rdatatype
 import dns.zone
 import pytest
 
+from conftest import small_zone
 from helpers import cli_json as run, cli_ok as ok, cli_refused as refused
 from helpers import file_bytes, zone_tools_accept as check_with_bind_and_knot
 
-SMALL = """$ORIGIN example.com.
-$TTL 3600
-@       IN SOA ns1.example.com. hostmaster.example.com. 2024010101 7200 3600 1209600 300
-@          NS  ns1
-ns1        A   192.0.2.53
-www        A   192.0.2.80
-"""
+SMALL = small_zone("example.com.", "192.0.2.80", soa="2024010101 7200 3600 1209600 300")
 
 
 def answer(srv, name, rdtype="A"):
@@ -208,7 +203,7 @@ def test_zone_export_is_canonical_zone_file_text(srv, tmp_path):
 
 
 def test_zone_import_replaces_contents_and_keeps_the_serial_growing(srv, tmp_path):
-    new = SMALL.replace("www        A   192.0.2.80", "web        A   192.0.2.81")
+    new = SMALL.replace("www A 192.0.2.80", "web A 192.0.2.81")
     f = tmp_path / "new.zone"
     f.write_text(new)
     data = ok(srv, "zone", "import", "example.com", str(f))
@@ -247,7 +242,7 @@ def test_zone_import_of_invalid_text_changes_nothing(srv, tmp_path):
     f.write_text(SMALL + "www CNAME elsewhere.test.\n")
     msg = refused(srv, "ECNAME", "zone", "import", "example.com", str(f))
     assert "CNAME and other data" in msg
-    f.write_text(SMALL.replace("@          NS  ns1\n", ""))
+    f.write_text(SMALL.replace("@ NS ns1\n", ""))
     refused(srv, "ENOAPEXNS", "zone", "import", "example.com", str(f))
     f.write_text(SMALL + "www.other.test. A 192.0.2.1\n")
     refused(srv, "EOUTOFZONE", "zone", "import", "example.com", str(f))

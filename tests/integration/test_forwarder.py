@@ -22,20 +22,14 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
-from conftest import PortLock
+from conftest import PortLock, small_zone
 from helpers import WAIT_LONG, WAIT_SHORT, cli_json, cli_ok  # noqa: F401 (test_forwarder_zones
 from helpers import wait_for as wait_until                     # imports cli_* from here)
 from upstreams import UNBOUND, FakeUpstream, Unbound, require
 
 # An authoritative zone served next to the forwarder: start-up is detected with it (a
 # forwarded query would depend on the upstreams), and the ACL must not touch it.
-LOCAL_TEST = """$ORIGIN local.test.
-$TTL 300
-@    IN SOA ns.local.test. hostmaster.local.test. 1 3600 600 86400 60
-@       NS  ns
-ns      A   192.0.2.53
-www     A   192.0.2.99
-"""
+LOCAL_TEST = small_zone("local.test.", "192.0.2.99", ttl=300, ns="ns", soa="1 3600 600 86400 60")
 
 # Zones of the fake upstreams.  neg-a: SOA TTL 2 < MINIMUM; neg-b: MINIMUM 2 < SOA TTL, so a
 # negative answer lives 2 s in both (RFC 2308 §5).
@@ -716,6 +710,17 @@ GOOGLE_UPSTREAM = [
 ]
 
 
+def assert_google_cname_answer(srv):
+    """srv answers www.google.test. A with the zone's own CNAME, then the forwarded address of
+    its target (GOOGLE_UPSTREAM); returns the reply."""
+    r = forwarded_ok(ask(srv, "www.google.test."), aa=None)
+    assert rrsets(r.answer) == [
+        ("forcesafesearch.google.test.", dns.rdatatype.A, ["216.239.38.120"]),
+        ("www.google.test.", dns.rdatatype.CNAME, ["forcesafesearch.google.test."]),
+    ], r
+    return r
+
+
 def test_conditional_forwarder_zone_with_an_overriding_cname(make_server, fakes):
     default, google = fakes("default"), fakes("google")
     google.add(*GOOGLE_UPSTREAM)
@@ -725,11 +730,7 @@ def test_conditional_forwarder_zone_with_an_overriding_cname(make_server, fakes)
                 files={"google.test": GOOGLE_TEST_FILE})
 
     # The zone's own CNAME, then the forwarded address of its target.
-    r = forwarded_ok(ask(srv, "www.google.test."), aa=None)
-    assert rrsets(r.answer) == [
-        ("forcesafesearch.google.test.", dns.rdatatype.A, ["216.239.38.120"]),
-        ("www.google.test.", dns.rdatatype.CNAME, ["forcesafesearch.google.test."]),
-    ], r
+    r = assert_google_cname_answer(srv)
     assert r.answer[0].name.to_text() == "www.google.test."   # the CNAME comes first
     r = forwarded_ok(ask(srv, "www.google.test.", "AAAA"), aa=None)
     assert addresses(r) == ["2001:4860:4802:32::78"]

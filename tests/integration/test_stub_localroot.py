@@ -133,6 +133,16 @@ def test_without_the_stub_zone_the_name_does_not_exist(hier, make_server):
     assert r.rcode() == dns.rcode.NXDOMAIN, r.to_text()
 
 
+def assert_answered_by(hier, s, name, address, asked, not_asked):
+    """s answers name A with address, having asked the NSD asked and not the NSD not_asked."""
+    mark = hier.mark()
+    r = rquery(s, name)
+    assert rrsets(r.answer) == {(name, "A"): {address}}, r.to_text()
+    got = hier.queries(mark)
+    assert (name, "A") in names_asked(got, asked), got
+    assert (name, "A") not in names_asked(got, not_asked), got
+
+
 def test_stub_zone_is_refreshed_on_the_soa_refresh_timer(hier, make_server, extra_nsds):
     # Two servers of the zone: the primary (ns1), and ns2 which the NS set names later.
     prim = extra_nsds("stub2p", 11, 1,
@@ -140,12 +150,7 @@ def test_stub_zone_is_refreshed_on_the_soa_refresh_timer(hier, make_server, extr
     extra_nsds("stub2s", 11, 2, {STUB: stub_zone_text(hier, 11, "ns2", 2, (2, 1, 600), ns_y=2)})
     s = make_server(extra=recursive_config(hier, stub_section(hier.a(11, 1))), ipv6=False)
     wait_log(s, r"stub zone stubbed\.test\.: 1 name server ")
-    mark = hier.mark()
-    r = rquery(s, "n1." + STUB)
-    assert rrsets(r.answer) == {("n1." + STUB, "A"): {"192.0.2.121"}}, r.to_text()
-    got = hier.queries(mark)
-    assert ("n1." + STUB, "A") in names_asked(got, "stub2p"), got
-    assert ("n1." + STUB, "A") not in names_asked(got, "stub2s"), got
+    assert_answered_by(hier, s, "n1." + STUB, "192.0.2.121", "stub2p", "stub2s")
     # The primary's NS set now names ns2 only (serial 2).
     prim.reload({STUB: stub_zone_text(hier, 11, "ns2", 2, (2, 1, 600), ns_y=2)})
     deadline = time.monotonic() + 10
@@ -159,12 +164,7 @@ def test_stub_zone_is_refreshed_on_the_soa_refresh_timer(hier, make_server, extr
     # Two refreshes later (every 2 s) tdnsd certainly holds the new set.
     before = len(wait_log(s, r"stub zone stubbed\.test\.: 1 name server "))
     wait_log(s, r"stub zone stubbed\.test\.: 1 name server ", count=before + 2, timeout=15)
-    mark = hier.mark()
-    r = rquery(s, "n2." + STUB)
-    assert rrsets(r.answer) == {("n2." + STUB, "A"): {"192.0.2.122"}}, r.to_text()
-    got = hier.queries(mark)
-    assert ("n2." + STUB, "A") in names_asked(got, "stub2s"), got
-    assert ("n2." + STUB, "A") not in names_asked(got, "stub2p"), got
+    assert_answered_by(hier, s, "n2." + STUB, "192.0.2.122", "stub2s", "stub2p")
 
 
 def test_expired_stub_zone_falls_back_to_iteration_from_the_root(hier, make_server,

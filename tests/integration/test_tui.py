@@ -1,11 +1,11 @@
 # SPDX-License-Identifier: MIT
 """tdns-tui driven inside tmux (send-keys, capture-pane) against a running tdnsd."""
+import contextlib
 import json
 import os
 import re
 import shutil
 import signal
-import socket
 import struct
 import subprocess
 import tempfile
@@ -17,21 +17,15 @@ import dns.query
 import dns.rcode
 import pytest
 
-from conftest import EXAMPLE_NET, SANITIZER_MARKS, STANDARD_ZONES, tdns_cli_path
-from helpers import WAIT_LONG, UdpLoad, accept_loop, read_exact, spawn, wait_for
+from conftest import EXAMPLE_NET, SANITIZER_MARKS, STANDARD_ZONES, small_zone, tdns_cli_path
+from helpers import WAIT_LONG, UdpLoad, accept_loop, read_exact, spawn, unix_listener, wait_for
 from upstreams import FakeUpstream
 
 BLOCKS = "\u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588"
 TABS = "1 Dashboard  2 Logs  3 Zones  4 Cache  5 Settings"
 
 # Small enough that every record fits on one 80x24 screen.
-SMALL_COM = """$ORIGIN example.com.
-$TTL 3600
-@    IN SOA ns1.example.com. hostmaster.example.com. 1 7200 3600 1209600 300
-@       NS    ns1
-ns1     A     192.0.2.53
-www     A     192.0.2.80
-"""
+SMALL_COM = small_zone("example.com.", "192.0.2.80")
 
 
 def tui_path():
@@ -88,6 +82,19 @@ class Tmux:
 
     def type(self, text):
         self.run("send-keys", "-l", text)
+
+    def prompt(self, key, text, clear=False):
+        """Opens the prompt of key, empties it first when clear, types text and sends it."""
+        self.keys(key)
+        if clear:
+            self.keys("C-u")
+        self.type(text)
+        self.keys("Enter")
+
+    def press(self, key, needle):
+        """Sends key and waits for needle on the screen, which it returns."""
+        self.keys(key)
+        return self.wait_text(needle)
 
     def display(self, fmt):
         return self.run("display-message", "-p", fmt).stdout.strip()
@@ -252,37 +259,29 @@ def test_logs_screen_follows_filters_searches_and_pauses(make_server, tmux):
     s = make_server(zones=STANDARD_ZONES)
     t = tmux()
     t.start_tui("-s", s.control)
-    t.keys("2")
-    t.wait_text("Query log")
+    t.press("2", "Query log")
     send_queries(s, "logged.example.com", "TXT", 2)
     send_queries(s, "www.example.com", "A", 2)
     screen = t.wait_text("logged.example.com.")
     assert "www.example.com." in screen
     assert "NXDOMAIN" in screen
     # Filter: only the lines holding the text.
-    t.keys("/")
-    t.type("logged")
-    t.keys("Enter")
+    t.prompt("/", "logged")
     screen = t.wait_text('filter "logged"')
     assert "logged.example.com." in screen and "www.example.com." not in screen, screen
     # Pause: new entries wait until resumed.
     t.keys("Escape")
     t.wait_for(lambda x: "filter" not in x, what="the filter cleared")
-    t.keys("p")
-    t.wait_text("PAUSED")
+    t.press("p", "PAUSED")
     send_queries(s, "afterpause.example.com", "A", 1)
     # The TUI has the new entry (it counts it as held), and does not show it.
     screen = t.wait_text("PAUSED, 1 new")
     assert "afterpause" not in screen, screen
-    t.keys("p")
-    t.wait_text("afterpause.example.com.")
+    t.press("p", "afterpause.example.com.")
     # Search: n jumps to the newest match and pauses there.
-    t.keys("s")
-    t.type("logged")
-    t.keys("Enter")
+    t.prompt("s", "logged")
     t.wait_text('search "logged"')
-    t.keys("n")
-    screen = t.wait_text("PAUSED")
+    screen = t.press("n", "PAUSED")
     assert "logged.example.com." in screen
     # The server log is the other view.
     t.keys("Escape", "Tab")
@@ -293,37 +292,31 @@ def test_zones_form_adds_edits_and_deletes_records_the_server_answers(make_serve
     s = make_server(zones={"example.com": SMALL_COM, "example.net": EXAMPLE_NET})
     t = tmux()
     t.start_tui("-s", s.control)
-    t.keys("3")
-    screen = t.wait_text("example.net.")
+    screen = t.press("3", "example.net.")
     names = [ln.split()[0] for ln in t.lines()[3:] if ln.strip().startswith("example.")]
     assert "example.com." in names, screen
     for _ in range(names.index("example.com.")):
         t.keys("Down")
-    t.keys("Enter")
-    t.wait_text("Zone example.com.:")
+    t.press("Enter", "Zone example.com.:")
     t.wait_text("192.0.2.80")
     # A bad address is caught in the form itself, with the zone file's reason.
-    t.keys("a")
-    t.wait_text("Add record in example.com.")
+    t.press("a", "Add record in example.com.")
     t.type("other.example.org.")
     t.keys("Tab", "Tab")
     t.type("300")
     t.keys("Tab")
     t.type("192.0.2")
-    t.keys("Enter")
-    screen = t.wait_text("Error:")
+    screen = t.press("Enter", "Error:")
     assert "bad A rdata: bad IPv4 address '192.0.2'" in screen, screen
     # What only the daemon knows comes back from it and is shown in the form too.
     t.type(".123")
-    t.keys("Enter")
-    screen = t.wait_text("outside zone")
+    screen = t.press("Enter", "outside zone")
     assert "Error: name other.example.org. is outside zone example.com." in screen, screen
     assert s.query("tuiadd.example.com", "A").rcode() == dns.rcode.NXDOMAIN
     # Fixed: saved, and the server answers it.
     t.keys("Up", "Up", "Up", "C-u")
     t.type("tuiadd")
-    t.keys("Enter")
-    t.wait_text("added tuiadd.example.com. A 192.0.2.123")
+    t.press("Enter", "added tuiadd.example.com. A 192.0.2.123")
     t.wait_for(lambda x: re.search(r"(?m)^tuiadd\.example\.com\. +300 A +192\.0\.2\.123", x),
                what="the new record in the list")
     r = s.query("tuiadd.example.com", "A")
@@ -331,20 +324,16 @@ def test_zones_form_adds_edits_and_deletes_records_the_server_answers(make_serve
     assert r.answer[0].ttl == 300
     # Edit the only record of its rrset: replaced in one step (record update).
     select_row(t, "tuiadd.example.com.")
-    t.keys("e")
-    t.wait_text("Edit record in example.com.")
+    t.press("e", "Edit record in example.com.")
     t.keys("C-u")
     t.type("192.0.2.124")
-    t.keys("Enter")
-    t.wait_text("changed tuiadd.example.com. A 192.0.2.124 (serial")
+    t.press("Enter", "changed tuiadd.example.com. A 192.0.2.124 (serial")
     assert answers(s, "tuiadd.example.com") == ["192.0.2.124"]
     # With a second record in the rrset (added by tdns-cli), an edit changes only its record.
     assert s.cli("record", "add", "example.com", "tuiadd", "A", "192.0.2.200").returncode == 0
-    t.keys("r")
-    t.wait_text("192.0.2.200")
+    t.press("r", "192.0.2.200")
     select_row(t, "192.0.2.124")
-    t.keys("e")
-    t.wait_text("Edit record in example.com.")
+    t.press("e", "Edit record in example.com.")
     t.keys("C-u")
     t.type("192.0.2.126")
     t.keys("Enter")
@@ -355,10 +344,8 @@ def test_zones_form_adds_edits_and_deletes_records_the_server_answers(make_serve
     assert answers(s, "tuiadd.example.com") == ["192.0.2.126", "192.0.2.200"]
     # Delete one record after the question.
     select_row(t, "192.0.2.126")
-    t.keys("d")
-    t.wait_text("Delete tuiadd.example.com. A 192.0.2.126? (y/n)")
-    t.keys("y")
-    t.wait_text("deleted tuiadd.example.com. A 192.0.2.126")
+    t.press("d", "Delete tuiadd.example.com. A 192.0.2.126? (y/n)")
+    t.press("y", "deleted tuiadd.example.com. A 192.0.2.126")
     assert answers(s, "tuiadd.example.com") == ["192.0.2.200"]
     # The same state as tdns-cli sees it.
     listed = cli_json(s, "record", "list", "example.com", "tuiadd")
@@ -405,23 +392,16 @@ def test_cache_screen_browses_looks_up_and_flushes(make_server, tmux):
         assert "www.other.test." in screen, screen
         assert "mail.remote.test." in screen and "www.remote.test." in screen
         # Look up: the entries at and below a name.
-        t.keys("/")
-        t.type("remote.test")
-        t.keys("Enter")
+        t.prompt("/", "remote.test")
         screen = t.wait_text("Cache at and below remote.test: 2 entries")
         assert "www.other.test." not in screen
         # Flush only after the question; "n" keeps everything.
-        t.keys("Escape")
-        t.wait_text("Cache: 3 entries")
-        t.keys("f")
-        t.wait_text("Flush the whole cache? (y/n)")
-        t.keys("n")
-        t.wait_text("cancelled")
+        t.press("Escape", "Cache: 3 entries")
+        t.press("f", "Flush the whole cache? (y/n)")
+        t.press("n", "cancelled")
         assert cli_json(s, "cache", "list")["data"]["total"] == 3
-        t.keys("f")
-        t.wait_text("Flush the whole cache? (y/n)")
-        t.keys("y")
-        t.wait_text("Cache: 0 entries")
+        t.press("f", "Flush the whole cache? (y/n)")
+        t.press("y", "Cache: 0 entries")
         assert cli_json(s, "cache", "list")["data"]["entries"] == []
     finally:
         up.stop()
@@ -434,10 +414,7 @@ class FakeDaemon:
     def __init__(self, path, silent=False):
         self.path = path
         self.silent = silent
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.bind(path)
-        self.sock.listen(8)
-        self.sock.settimeout(0.2)
+        self.sock = unix_listener(path, 8)
         self.stopping = threading.Event()
         self.commands = []
         self.thread = threading.Thread(target=self._accept, daemon=True)
@@ -477,40 +454,41 @@ class FakeDaemon:
         self.sock.close()
 
 
-def test_missing_commands_and_fields_show_as_dash_or_not_available(tmux):
+@contextlib.contextmanager
+def tui_on_fake_daemon(tmux, sock, silent=False):
+    """A TUI (the Tmux, yielded with the FakeDaemon) connected to a FakeDaemon on socket sock."""
     t = tmux()
-    fake = FakeDaemon(os.path.join(t.dir, "fake.sock"))
+    fake = FakeDaemon(os.path.join(t.dir, sock), silent=silent)
     try:
         t.start_tui("-s", fake.path)
+        yield t, fake
+    finally:
+        fake.stop()
+
+
+def test_missing_commands_and_fields_show_as_dash_or_not_available(tmux):
+    with tui_on_fake_daemon(tmux, "fake.sock") as (t, fake):
         screen = t.wait_text("Queries 4242")
         assert "fakedaemon 9.9" in screen
         assert row_value(screen, "authoritative") == "-", screen
         assert row_value(screen, "NXDOMAIN") == "-", screen
         assert row_value(screen, "p99") == "-", screen
-        t.keys("2")
-        t.wait_text("log not available in this daemon")
-        t.keys("4")
-        t.wait_text("cache not available in this daemon")
-        t.keys("5")
-        t.wait_text("config show: unknown command: config show")
-        t.keys("q")
-        t.wait_text("TUI-EXIT=0")
+        t.press("2", "log not available in this daemon")
+        t.press("4", "cache not available in this daemon")
+        t.press("5", "config show: unknown command: config show")
+        t.press("q", "TUI-EXIT=0")
         assert "log follow" in fake.commands and "stats top" in fake.commands
-    finally:
-        fake.stop()
 
 
 def test_settings_screen_shows_the_running_configuration(make_server, tmux):
     s = make_server(zones=STANDARD_ZONES)
     t = tmux()
     t.start_tui("-s", s.control)
-    t.keys("5")
-    screen = t.wait_text("[server]")
+    screen = t.press("5", "[server]")
     assert "Running configuration" in screen and "read-only" in screen
     assert re.search(r"listen\s+= 127\.0\.0\.1:%d" % s.port, screen), screen
     # Scrolls to the end: the zones come last.
-    t.keys("End")
-    t.wait_text("[zone example.net]")
+    t.press("End", "[zone example.net]")
 
 
 def test_display_survives_a_daemon_restart(make_server, tmux):
@@ -540,8 +518,7 @@ def test_socket_is_found_from_the_config_file_then_the_environment(make_server, 
     t.wait_text("tdnsd ")
     t.keys("5")
     t.wait_text("socket" + " " * 19 + "= " + s.control)
-    t.keys("q")
-    t.wait_text("TUI-EXIT=0")
+    t.press("q", "TUI-EXIT=0")
     t.run("send-keys", "clear", "Enter")
     t.start_tui(env="TDNS_SOCKET=%s" % s.control)
     t.wait_text("tdnsd ")
@@ -556,14 +533,12 @@ def test_q_quits_and_restores_the_terminal(make_server, tmux):
     t = tmux()
     t.start_tui("-s", s.control)
     assert t.display("#{alternate_on}") == "1"
-    t.keys("q")
-    screen = t.wait_text("TUI-EXIT=0")
+    screen = t.press("q", "TUI-EXIT=0")
     assert TABS not in screen
     assert t.display("#{alternate_on}") == "0"
     # The shell is back and works.
     t.type("echo back-in-$((6*7))")
-    t.keys("Enter")
-    t.wait_text("back-in-42")
+    t.press("Enter", "back-in-42")
 
 
 def test_sigterm_and_a_missing_daemon_restore_the_terminal(tmux):
@@ -577,10 +552,7 @@ def test_sigterm_and_a_missing_daemon_restore_the_terminal(tmux):
 
 
 def test_a_hung_daemon_never_blocks_the_keyboard(tmux):
-    t = tmux()
-    fake = FakeDaemon(os.path.join(t.dir, "hung.sock"), silent=True)
-    try:
-        t.start_tui("-s", fake.path)
+    with tui_on_fake_daemon(tmux, "hung.sock", silent=True) as (t, fake):
         # One hello on each of its two connections (requests, log follow).
         wait_for(lambda: fake.commands.count("hello") == 2, what="the TUI's hellos")
         # The hellos are never answered: still "disconnected", and every key works while they
@@ -594,8 +566,6 @@ def test_a_hung_daemon_never_blocks_the_keyboard(tmux):
         assert fake.commands.count("hello") == 2, fake.commands
         t.keys("Escape", "q")
         t.wait_text("TUI-EXIT=0")
-    finally:
-        fake.stop()
 
 
 def test_ctrl_c_quits_and_restores_the_terminal(make_server, tmux):
@@ -603,8 +573,7 @@ def test_ctrl_c_quits_and_restores_the_terminal(make_server, tmux):
     t = tmux()
     t.start_tui("-s", s.control)
     t.wait_text("tdnsd ")
-    t.keys("C-c")
-    t.wait_text("TUI-EXIT=130")
+    t.press("C-c", "TUI-EXIT=130")
     assert t.display("#{alternate_on}") == "0"
 
 
@@ -620,12 +589,9 @@ def test_record_form_shows_every_field_its_error_and_whole_hints_at_any_size(mak
         t.wait_for(lambda x: len(x.rstrip("\n").split("\n")) <= size[1] and
                    max(len(ln) for ln in x.split("\n")) <= size[0] and "1 Dash" in x,
                    what="the %dx%d screen" % size)
-    t.keys("3")
-    t.wait_text("example.com.")
-    t.keys("Enter")
-    t.wait_text("www.example.com.")
-    t.keys("a")
-    screen = t.wait_text("Add record")
+    t.press("3", "example.com.")
+    t.press("Enter", "www.example.com.")
+    screen = t.press("a", "Add record")
     # The Name hint, whole (wrapped on a narrow screen): every word of it is on the screen.
     hint = "relative name, @ for the apex, or absolute with a final dot"
     assert all(word in screen for word in hint.split()), screen
@@ -634,8 +600,7 @@ def test_record_form_shows_every_field_its_error_and_whole_hints_at_any_size(mak
     t.type("www2")
     t.keys("Tab", "Tab", "Tab")  # the type is A already; the TTL stays empty
     t.type("192.0.2")
-    t.keys("Enter")
-    screen = t.wait_text("Error:")
+    screen = t.press("Enter", "Error:")
     for label in ("Name", "Type", "TTL", "Rdata"):
         assert re.search(r"(?m)^.*\b%s\b" % label, screen), (label, screen)
     assert "bad IPv4" in screen or size[0] < 80, screen
@@ -711,25 +676,21 @@ def test_dashboard_charts_by_kind_and_top_lists_by_range(make_server, tmux, size
     t = start_sized(tmux, s, size)
     t.wait_text("Queries/s")
     send_queries(s, "www.example.com", "A", 10)
-    t.keys("k")
-    screen = t.wait_text("Authoritative/s")
+    screen = t.press("k", "Authoritative/s")
     assert "charts: authoritative" in screen, screen
     for kind in ("Cached/s", "Forwarded/s", "Recursive/s", "Blocked/s", "Failed/s"):
         t.keys("k")
         t.wait_text(kind)
-    t.keys("k")
-    t.wait_text("charts: every query")
+    t.press("k", "charts: every query")
     t.wait_text("Queries/s")
-    t.keys("t")
-    t.wait_text("top lists: last 1m")
+    t.press("t", "top lists: last 1m")
     if size[1] >= 24:
         screen = t.wait_text("Top clients, last 1m")
         t.wait_for(lambda x: "127.0.0.1" in x, what="the client in the last minute's list")
     for rng in ("5m", "1h"):
         t.keys("t")
         t.wait_text("top lists: last " + rng)
-    t.keys("t")
-    t.wait_text("top lists: since start")
+    t.press("t", "top lists: since start")
     # Every row of the screen fits its width.
     assert all(len(line) <= size[0] for line in t.lines()), t.screen()
 
@@ -739,14 +700,11 @@ def test_logs_screen_filters_by_client_name_type_and_rcode_while_following(make_
                                                                             size):
     s = make_server(zones=STANDARD_ZONES)
     t = start_sized(tmux, s, size)
-    t.keys("2")
-    t.wait_text("Query log")
+    t.press("2", "Query log")
     send_queries(s, "nx1.example.com", "A", 1)
     send_queries(s, "www.example.com", "TXT", 1)
     t.wait_text("www.example.com")
-    t.keys("/")
-    t.type("rcode:nxdomain")
-    t.keys("Enter")
+    t.prompt("/", "rcode:nxdomain")
     screen = t.wait_for(lambda x: "www.example.com" not in x and "nx1.example.com" in x,
                         what="only the NXDOMAIN lines")
     # (Names are cut at 40 columns: look for them without the final dot.)
@@ -756,22 +714,12 @@ def test_logs_screen_filters_by_client_name_type_and_rcode_while_following(make_
     screen = t.wait_text("nx2.example.com")
     assert "www.example.com" not in screen, screen
     # Fields combine: a type and a name (and those below it).
-    t.keys("/")
-    t.keys("C-u")
-    t.type("type:TXT name:example.COM")
-    t.keys("Enter")
+    t.prompt("/", "type:TXT name:example.COM", clear=True)
     screen = t.wait_for(lambda x: "www.example.com" in x and "nx1.example.com" not in x,
                         what="only the TXT line")
-    t.keys("/")
-    t.keys("C-u")
-    t.type("client:127.0.0.9")
-    t.keys("Enter")
+    t.prompt("/", "client:127.0.0.9", clear=True)
     t.wait_text("no line matches the filter")
-    t.keys("/")
-    t.keys("C-u")
-    t.type("type:BOGUS")
-    t.keys("Enter")
+    t.prompt("/", "type:BOGUS", clear=True)
     t.wait_text("not an RR type")
-    t.keys("Escape")
-    t.wait_text("nx1.example.com")
+    t.press("Escape", "nx1.example.com")
     assert all(len(line) <= size[0] for line in t.lines()), t.screen()
