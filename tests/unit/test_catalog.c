@@ -62,13 +62,44 @@ write_file(const char *path, const char *text)
 	fclose(f);
 }
 
+/* The catalog of d, loaded; fails the test when the load does. */
+static struct zone_catalog *
+load_ok(const struct dir *d)
+{
+	struct zone_catalog *c = NULL;
+	char err[512];
+	if (zone_catalog_load(d->path, &c, err, sizeof(err)) != TDNS_OK) {
+		fail_msg("load: %s", err);
+	}
+	return c;
+}
+
+/* Puts the entry that entry() makes into c; returns zone_catalog_put's status. */
+static int
+put(struct zone_catalog *c, struct zone_catalog_entry *e, const char *name, const char *file,
+    bool runtime, bool disabled)
+{
+	entry(e, name, file, runtime, disabled);
+	return zone_catalog_put(c, e);
+}
+
+/* Writes text as d's catalog file: loading it fails as malformed, with why in the message. */
+static void
+load_fails(const struct dir *d, const char *text, const char *why)
+{
+	struct zone_catalog *c = NULL;
+	char err[512];
+	write_file(d->file, text);
+	assert_int_equal(zone_catalog_load(d->path, &c, err, sizeof(err)), TDNS_EMALFORMED);
+	assert_null(c);
+	assert_non_null(strstr(err, why));
+}
+
 static void
 test_missing_file_is_an_empty_catalog(void **state)
 {
 	struct dir *d = *state;
-	struct zone_catalog *c = NULL;
-	char err[512];
-	assert_int_equal(zone_catalog_load(d->path, &c, err, sizeof(err)), TDNS_OK);
+	struct zone_catalog *c = load_ok(d);
 	assert_int_equal(zone_catalog_count(c), 0);
 	assert_null(zone_catalog_get(c, 0));
 	assert_int_equal(access(d->file, F_OK), -1);
@@ -80,14 +111,10 @@ static void
 test_put_persists_entries_that_a_new_load_reads_back(void **state)
 {
 	struct dir *d = *state;
-	struct zone_catalog *c = NULL;
-	char err[512];
-	assert_int_equal(zone_catalog_load(d->path, &c, err, sizeof(err)), TDNS_OK);
+	struct zone_catalog *c = load_ok(d);
 	struct zone_catalog_entry e;
-	entry(&e, "example.org.", "/srv/example.org.zone", true, false);
-	assert_int_equal(zone_catalog_put(c, &e), TDNS_OK);
-	entry(&e, "example.com.", "/etc/example.com.zone", false, true);
-	assert_int_equal(zone_catalog_put(c, &e), TDNS_OK);
+	assert_int_equal(put(c, &e, "example.org.", "/srv/example.org.zone", true, false), TDNS_OK);
+	assert_int_equal(put(c, &e, "example.com.", "/etc/example.com.zone", false, true), TDNS_OK);
 	assert_int_equal(zone_catalog_count(c), 2);
 	/* Only the new file is left: the temporary one was renamed. */
 	assert_int_equal(access(d->file, F_OK), 0);
@@ -96,7 +123,7 @@ test_put_persists_entries_that_a_new_load_reads_back(void **state)
 	assert_int_equal(access(tmp, F_OK), -1);
 	zone_catalog_free(c);
 
-	assert_int_equal(zone_catalog_load(d->path, &c, err, sizeof(err)), TDNS_OK);
+	c = load_ok(d);
 	assert_int_equal(zone_catalog_count(c), 2);
 	uint8_t apex[DNS_NAME_MAX];
 	assert_true(dns_name_from_text("EXAMPLE.ORG.", 12, NULL, apex) > 0);
@@ -118,16 +145,11 @@ static void
 test_put_replaces_and_remove_deletes_an_entry(void **state)
 {
 	struct dir *d = *state;
-	struct zone_catalog *c = NULL;
-	char err[512];
-	assert_int_equal(zone_catalog_load(d->path, &c, err, sizeof(err)), TDNS_OK);
+	struct zone_catalog *c = load_ok(d);
 	struct zone_catalog_entry e;
-	entry(&e, "a.test.", "/x/a.zone", true, false);
-	assert_int_equal(zone_catalog_put(c, &e), TDNS_OK);
-	entry(&e, "b.test.", "/x/b.zone", true, false);
-	assert_int_equal(zone_catalog_put(c, &e), TDNS_OK);
-	entry(&e, "A.test.", "/x/a.zone", true, true);
-	assert_int_equal(zone_catalog_put(c, &e), TDNS_OK);
+	assert_int_equal(put(c, &e, "a.test.", "/x/a.zone", true, false), TDNS_OK);
+	assert_int_equal(put(c, &e, "b.test.", "/x/b.zone", true, false), TDNS_OK);
+	assert_int_equal(put(c, &e, "A.test.", "/x/a.zone", true, true), TDNS_OK);
 	assert_int_equal(zone_catalog_count(c), 2);
 	assert_true(zone_catalog_get(c, 0)->disabled);
 	assert_int_equal(zone_catalog_remove(c, e.apex), TDNS_OK);
@@ -135,7 +157,7 @@ test_put_replaces_and_remove_deletes_an_entry(void **state)
 	assert_int_equal(zone_catalog_count(c), 1);
 	assert_string_equal(zone_catalog_get(c, 0)->name, "b.test.");
 	zone_catalog_free(c);
-	assert_int_equal(zone_catalog_load(d->path, &c, err, sizeof(err)), TDNS_OK);
+	c = load_ok(d);
 	assert_int_equal(zone_catalog_count(c), 1);
 	assert_string_equal(zone_catalog_get(c, 0)->name, "b.test.");
 	assert_null(zone_catalog_find(c, e.apex));
@@ -146,25 +168,21 @@ static void
 test_failed_write_changes_neither_file_nor_memory(void **state)
 {
 	struct dir *d = *state;
-	struct zone_catalog *c = NULL;
-	char err[512];
-	assert_int_equal(zone_catalog_load(d->path, &c, err, sizeof(err)), TDNS_OK);
+	struct zone_catalog *c = load_ok(d);
 	struct zone_catalog_entry e;
-	entry(&e, "a.test.", "/x/a.zone", true, false);
-	assert_int_equal(zone_catalog_put(c, &e), TDNS_OK);
+	assert_int_equal(put(c, &e, "a.test.", "/x/a.zone", true, false), TDNS_OK);
 	/* A directory where the temporary file goes makes the write fail (also as root). */
 	char tmp[128];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", d->file);
 	assert_int_equal(mkdir(tmp, 0700), 0);
-	entry(&e, "b.test.", "/x/b.zone", true, false);
-	assert_int_equal(zone_catalog_put(c, &e), TDNS_EIO);
+	assert_int_equal(put(c, &e, "b.test.", "/x/b.zone", true, false), TDNS_EIO);
 	entry(&e, "a.test.", NULL, true, false);
 	assert_int_equal(zone_catalog_remove(c, e.apex), TDNS_EIO);
 	assert_int_equal(zone_catalog_count(c), 1);
 	assert_string_equal(zone_catalog_get(c, 0)->name, "a.test.");
 	assert_int_equal(rmdir(tmp), 0);
 	zone_catalog_free(c);
-	assert_int_equal(zone_catalog_load(d->path, &c, err, sizeof(err)), TDNS_OK);
+	c = load_ok(d);
 	assert_int_equal(zone_catalog_count(c), 1);
 	zone_catalog_free(c);
 }
@@ -182,26 +200,13 @@ test_corrupt_file_fails_with_path_line_and_reason(void **state)
 	snprintf(want, sizeof(want), "%s:3: not valid JSON", d->file);
 	assert_true(strncmp(err, want, strlen(want)) == 0);
 
-	write_file(d->file,
-		   "{\"version\": 1, \"zones\": [{\"name\": \"a.test.\", \"runtime\": 1}]}");
-	assert_int_equal(zone_catalog_load(d->path, &c, err, sizeof(err)), TDNS_EMALFORMED);
-	assert_non_null(strstr(err, "zone 0: missing or wrong \"runtime\""));
-
-	write_file(d->file, "{\"version\": 2, \"zones\": []}");
-	assert_int_equal(zone_catalog_load(d->path, &c, err, sizeof(err)), TDNS_EMALFORMED);
-	assert_non_null(strstr(err, "unsupported version 2"));
-
-	write_file(d->file, "[]");
-	assert_int_equal(zone_catalog_load(d->path, &c, err, sizeof(err)), TDNS_EMALFORMED);
-
-	write_file(d->file, "{\"version\": 1, \"zones\": [{\"name\": \"a.test\"}, "
-			    "{\"name\": \"A.TEST.\"}]}");
-	assert_int_equal(zone_catalog_load(d->path, &c, err, sizeof(err)), TDNS_EMALFORMED);
-	assert_non_null(strstr(err, "listed twice"));
-
-	write_file(d->file, "{\"version\": 1, \"zones\": [{\"name\": \"a..b\"}]}");
-	assert_int_equal(zone_catalog_load(d->path, &c, err, sizeof(err)), TDNS_EMALFORMED);
-	assert_non_null(strstr(err, "bad name 'a..b'"));
+	load_fails(d, "{\"version\": 1, \"zones\": [{\"name\": \"a.test.\", \"runtime\": 1}]}",
+		   "zone 0: missing or wrong \"runtime\"");
+	load_fails(d, "{\"version\": 2, \"zones\": []}", "unsupported version 2");
+	load_fails(d, "[]", "");
+	load_fails(d, "{\"version\": 1, \"zones\": [{\"name\": \"a.test\"}, "
+		   "{\"name\": \"A.TEST.\"}]}", "listed twice");
+	load_fails(d, "{\"version\": 1, \"zones\": [{\"name\": \"a..b\"}]}", "bad name 'a..b'");
 }
 
 static void
@@ -218,22 +223,19 @@ test_unreadable_catalog_is_an_io_error(void **state)
 	assert_int_equal(rmdir(d->file), 0);
 }
 
+/* Every test gets a fresh directory. */
+#define TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_missing_file_is_an_empty_catalog, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(
-			test_put_persists_entries_that_a_new_load_reads_back, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_put_replaces_and_remove_deletes_an_entry,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_failed_write_changes_neither_file_nor_memory,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_corrupt_file_fails_with_path_line_and_reason,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unreadable_catalog_is_an_io_error, setup,
-						teardown),
+		TEST(test_missing_file_is_an_empty_catalog),
+		TEST(test_put_persists_entries_that_a_new_load_reads_back),
+		TEST(test_put_replaces_and_remove_deletes_an_entry),
+		TEST(test_failed_write_changes_neither_file_nor_memory),
+		TEST(test_corrupt_file_fails_with_path_line_and_reason),
+		TEST(test_unreadable_catalog_is_an_io_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
