@@ -17,6 +17,7 @@
 struct dir {
 	char path[64];
 	char file[96];
+	struct zone_catalog_entry e; /* the test's scratch entry, filled by put() */
 };
 
 static int
@@ -74,13 +75,13 @@ load_ok(const struct dir *d)
 	return c;
 }
 
-/* Puts the entry that entry() makes into c; returns zone_catalog_put's status. */
+/* Puts the entry that entry() makes in d->e into c; returns zone_catalog_put's status. */
 static int
-put(struct zone_catalog *c, struct zone_catalog_entry *e, const char *name, const char *file,
-    bool runtime, bool disabled)
+put(struct zone_catalog *c, struct dir *d, const char *name, const char *file, bool runtime,
+    bool disabled)
 {
-	entry(e, name, file, runtime, disabled);
-	return zone_catalog_put(c, e);
+	entry(&d->e, name, file, runtime, disabled);
+	return zone_catalog_put(c, &d->e);
 }
 
 /* Writes text as d's catalog file: loading it fails as malformed, with why in the message. */
@@ -112,9 +113,9 @@ test_put_persists_entries_that_a_new_load_reads_back(void **state)
 {
 	struct dir *d = *state;
 	struct zone_catalog *c = load_ok(d);
-	struct zone_catalog_entry e;
-	assert_int_equal(put(c, &e, "example.org.", "/srv/example.org.zone", true, false), TDNS_OK);
-	assert_int_equal(put(c, &e, "example.com.", "/etc/example.com.zone", false, true), TDNS_OK);
+	assert_int_equal(put(c, d, "example.org.", "/srv/example.org.zone", true, false), TDNS_OK);
+	assert_int_equal(zone_catalog_count(c), 1);
+	assert_int_equal(put(c, d, "example.com.", "/etc/example.com.zone", false, true), TDNS_OK);
 	assert_int_equal(zone_catalog_count(c), 2);
 	/* Only the new file is left: the temporary one was renamed. */
 	assert_int_equal(access(d->file, F_OK), 0);
@@ -146,21 +147,20 @@ test_put_replaces_and_remove_deletes_an_entry(void **state)
 {
 	struct dir *d = *state;
 	struct zone_catalog *c = load_ok(d);
-	struct zone_catalog_entry e;
-	assert_int_equal(put(c, &e, "a.test.", "/x/a.zone", true, false), TDNS_OK);
-	assert_int_equal(put(c, &e, "b.test.", "/x/b.zone", true, false), TDNS_OK);
-	assert_int_equal(put(c, &e, "A.test.", "/x/a.zone", true, true), TDNS_OK);
+	assert_int_equal(put(c, d, "a.test.", "/x/a.zone", true, false), TDNS_OK);
+	assert_int_equal(put(c, d, "b.test.", "/x/b.zone", true, false), TDNS_OK);
+	assert_int_equal(put(c, d, "A.test.", "/x/a.zone", true, true), TDNS_OK);
 	assert_int_equal(zone_catalog_count(c), 2);
 	assert_true(zone_catalog_get(c, 0)->disabled);
-	assert_int_equal(zone_catalog_remove(c, e.apex), TDNS_OK);
-	assert_int_equal(zone_catalog_remove(c, e.apex), TDNS_ENOENT);
+	assert_int_equal(zone_catalog_remove(c, d->e.apex), TDNS_OK);
+	assert_int_equal(zone_catalog_remove(c, d->e.apex), TDNS_ENOENT);
 	assert_int_equal(zone_catalog_count(c), 1);
 	assert_string_equal(zone_catalog_get(c, 0)->name, "b.test.");
 	zone_catalog_free(c);
 	c = load_ok(d);
 	assert_int_equal(zone_catalog_count(c), 1);
 	assert_string_equal(zone_catalog_get(c, 0)->name, "b.test.");
-	assert_null(zone_catalog_find(c, e.apex));
+	assert_null(zone_catalog_find(c, d->e.apex));
 	zone_catalog_free(c);
 }
 
@@ -169,15 +169,14 @@ test_failed_write_changes_neither_file_nor_memory(void **state)
 {
 	struct dir *d = *state;
 	struct zone_catalog *c = load_ok(d);
-	struct zone_catalog_entry e;
-	assert_int_equal(put(c, &e, "a.test.", "/x/a.zone", true, false), TDNS_OK);
+	assert_int_equal(put(c, d, "a.test.", "/x/a.zone", true, false), TDNS_OK);
 	/* A directory where the temporary file goes makes the write fail (also as root). */
 	char tmp[128];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", d->file);
 	assert_int_equal(mkdir(tmp, 0700), 0);
-	assert_int_equal(put(c, &e, "b.test.", "/x/b.zone", true, false), TDNS_EIO);
-	entry(&e, "a.test.", NULL, true, false);
-	assert_int_equal(zone_catalog_remove(c, e.apex), TDNS_EIO);
+	assert_int_equal(put(c, d, "b.test.", "/x/b.zone", true, false), TDNS_EIO);
+	entry(&d->e, "a.test.", NULL, true, false);
+	assert_int_equal(zone_catalog_remove(c, d->e.apex), TDNS_EIO);
 	assert_int_equal(zone_catalog_count(c), 1);
 	assert_string_equal(zone_catalog_get(c, 0)->name, "a.test.");
 	assert_int_equal(rmdir(tmp), 0);
