@@ -25,6 +25,7 @@ struct resp {
 	uint8_t wire[4096];
 	struct dns_build b;
 	struct dns_msg msg;
+	uint8_t cut[DNS_NAME_MAX]; /* the zone cut classify() found */
 };
 
 static void
@@ -80,12 +81,12 @@ resp_parse(struct resp *r)
 }
 
 static enum iter_kind
-classify(struct resp *r, const char *zone, const char *sname, uint16_t stype, uint8_t *cut)
+classify(struct resp *r, const char *zone, const char *sname, uint16_t stype)
 {
 	uint8_t z[DNS_NAME_MAX], s[DNS_NAME_MAX];
 	memcpy(z, unit_name(zone), dns_name_len(unit_name(zone)));
 	memcpy(s, unit_name(sname), dns_name_len(unit_name(sname)));
-	enum iter_kind k = iter_classify(resp_parse(r), z, s, stype, cut);
+	enum iter_kind k = iter_classify(resp_parse(r), z, s, stype, r->cut);
 	dns_msg_clear(&r->msg);
 	return k;
 }
@@ -218,13 +219,11 @@ test_referral_to_a_zone_below_is_a_referral_with_its_cut(void **state)
 {
 	(void)state;
 	struct resp r;
-	uint8_t cut[DNS_NAME_MAX];
 	resp_start(&r, "www.example.test.", DNS_TYPE_A, 0, DNS_RCODE_NOERROR);
 	resp_name_rr(&r, DNS_SECTION_AUTHORITY, "example.test.", DNS_TYPE_NS, "ns1.example.test.");
 	resp_a(&r, DNS_SECTION_ADDITIONAL, "ns1.example.test.", "127.0.0.2");
-	assert_int_equal(classify(&r, "test.", "www.example.test.", DNS_TYPE_A, cut),
-			 ITER_REFERRAL);
-	assert_true(dns_name_eq(cut, unit_name("example.test.")));
+	assert_int_equal(classify(&r, "test.", "www.example.test.", DNS_TYPE_A), ITER_REFERRAL);
+	assert_true(dns_name_eq(r.cut, unit_name("example.test.")));
 }
 
 static void
@@ -232,18 +231,17 @@ test_upward_or_sideways_referral_is_lame(void **state)
 {
 	(void)state;
 	struct resp r;
-	uint8_t cut[DNS_NAME_MAX];
 	/* NS of the zone itself (or above): no progress, RFC 1034 §5.3.3 step 4 lame. */
 	resp_start(&r, "www.example.test.", DNS_TYPE_A, 0, DNS_RCODE_NOERROR);
 	resp_name_rr(&r, DNS_SECTION_AUTHORITY, "test.", DNS_TYPE_NS, "ns1.nic.test.");
-	assert_int_equal(classify(&r, "test.", "www.example.test.", DNS_TYPE_A, cut), ITER_LAME);
+	assert_int_equal(classify(&r, "test.", "www.example.test.", DNS_TYPE_A), ITER_LAME);
 	resp_start(&r, "www.example.test.", DNS_TYPE_A, 0, DNS_RCODE_NOERROR);
 	resp_name_rr(&r, DNS_SECTION_AUTHORITY, ".", DNS_TYPE_NS, "a.root.test.");
-	assert_int_equal(classify(&r, "test.", "www.example.test.", DNS_TYPE_A, cut), ITER_LAME);
+	assert_int_equal(classify(&r, "test.", "www.example.test.", DNS_TYPE_A), ITER_LAME);
 	/* A delegation of a name that is not an ancestor of the question. */
 	resp_start(&r, "www.example.test.", DNS_TYPE_A, 0, DNS_RCODE_NOERROR);
 	resp_name_rr(&r, DNS_SECTION_AUTHORITY, "other.test.", DNS_TYPE_NS, "ns.other.test.");
-	assert_int_equal(classify(&r, "test.", "www.example.test.", DNS_TYPE_A, cut), ITER_LAME);
+	assert_int_equal(classify(&r, "test.", "www.example.test.", DNS_TYPE_A), ITER_LAME);
 }
 
 static void
@@ -251,16 +249,13 @@ test_records_outside_the_servers_zone_are_ignored(void **state)
 {
 	(void)state;
 	struct resp r;
-	uint8_t cut[DNS_NAME_MAX];
 	/* A server of example.test may not delegate or answer for names of other.test. */
 	resp_start(&r, "www.other.test.", DNS_TYPE_A, DNS_FLAG_AA, DNS_RCODE_NOERROR);
 	resp_a(&r, DNS_SECTION_ANSWER, "www.other.test.", "192.0.2.1");
-	assert_int_equal(classify(&r, "example.test.", "www.other.test.", DNS_TYPE_A, cut),
-			 ITER_NODATA);
+	assert_int_equal(classify(&r, "example.test.", "www.other.test.", DNS_TYPE_A), ITER_NODATA);
 	resp_start(&r, "www.other.test.", DNS_TYPE_A, 0, DNS_RCODE_NOERROR);
 	resp_name_rr(&r, DNS_SECTION_AUTHORITY, "other.test.", DNS_TYPE_NS, "ns.evil.test.");
-	assert_int_equal(classify(&r, "example.test.", "www.other.test.", DNS_TYPE_A, cut),
-			 ITER_LAME);
+	assert_int_equal(classify(&r, "example.test.", "www.other.test.", DNS_TYPE_A), ITER_LAME);
 }
 
 static void
@@ -268,22 +263,21 @@ test_authoritative_answer_nxdomain_and_nodata(void **state)
 {
 	(void)state;
 	struct resp r;
-	uint8_t cut[DNS_NAME_MAX];
 	resp_start(&r, "www.example.test.", DNS_TYPE_A, DNS_FLAG_AA, DNS_RCODE_NOERROR);
 	resp_a(&r, DNS_SECTION_ANSWER, "www.example.test.", "192.0.2.1");
-	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A, cut),
+	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A),
 			 ITER_ANSWER);
 	resp_start(&r, "www.example.test.", DNS_TYPE_A, DNS_FLAG_AA, DNS_RCODE_NOERROR);
 	resp_name_rr(&r, DNS_SECTION_ANSWER, "www.example.test.", DNS_TYPE_CNAME, "x.other.test.");
-	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A, cut),
+	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A),
 			 ITER_ANSWER);
 	resp_start(&r, "nope.example.test.", DNS_TYPE_A, DNS_FLAG_AA, DNS_RCODE_NXDOMAIN);
 	resp_soa(&r, "example.test.");
-	assert_int_equal(classify(&r, "example.test.", "nope.example.test.", DNS_TYPE_A, cut),
+	assert_int_equal(classify(&r, "example.test.", "nope.example.test.", DNS_TYPE_A),
 			 ITER_NXDOMAIN);
 	resp_start(&r, "www.example.test.", DNS_TYPE_AAAA, DNS_FLAG_AA, DNS_RCODE_NOERROR);
 	resp_soa(&r, "example.test.");
-	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_AAAA, cut),
+	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_AAAA),
 			 ITER_NODATA);
 }
 
@@ -292,13 +286,10 @@ test_bad_rcodes_are_lame(void **state)
 {
 	(void)state;
 	struct resp r;
-	uint8_t cut[DNS_NAME_MAX];
 	resp_start(&r, "www.example.test.", DNS_TYPE_A, 0, DNS_RCODE_REFUSED);
-	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A, cut),
-			 ITER_LAME);
+	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A), ITER_LAME);
 	resp_start(&r, "www.example.test.", DNS_TYPE_A, DNS_FLAG_AA, DNS_RCODE_SERVFAIL);
-	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A, cut),
-			 ITER_LAME);
+	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A), ITER_LAME);
 }
 
 /* Issue 20: as Unbound takes them, answers of a server chosen for the zone need no AA. */
@@ -307,34 +298,32 @@ test_answers_without_aa_count(void **state)
 {
 	(void)state;
 	struct resp r;
-	uint8_t cut[DNS_NAME_MAX];
 	resp_start(&r, "www.example.test.", DNS_TYPE_A, 0, DNS_RCODE_NOERROR);
 	resp_a(&r, DNS_SECTION_ANSWER, "www.example.test.", "192.0.2.1");
-	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A, cut),
+	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A),
 			 ITER_ANSWER);
 	/* The root's priming answer without AA. */
 	resp_start(&r, ".", DNS_TYPE_NS, 0, DNS_RCODE_NOERROR);
 	resp_name_rr(&r, DNS_SECTION_ANSWER, ".", DNS_TYPE_NS, "a.root.test.");
-	assert_int_equal(classify(&r, ".", ".", DNS_TYPE_NS, cut), ITER_ANSWER);
+	assert_int_equal(classify(&r, ".", ".", DNS_TYPE_NS), ITER_ANSWER);
 	/* An empty NOERROR, and NXDOMAIN without an SOA. */
 	resp_start(&r, "www.example.test.", DNS_TYPE_A, 0, DNS_RCODE_NOERROR);
-	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A, cut),
+	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A),
 			 ITER_NODATA);
 	resp_start(&r, "www.example.test.", DNS_TYPE_A, 0, DNS_RCODE_NXDOMAIN);
-	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A, cut),
+	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A),
 			 ITER_NXDOMAIN);
 	/* Data without AA beside a delegation below the zone is a referral. */
 	resp_start(&r, "www.sub.example.test.", DNS_TYPE_A, 0, DNS_RCODE_NOERROR);
 	resp_a(&r, DNS_SECTION_ANSWER, "www.sub.example.test.", "192.0.2.1");
 	resp_name_rr(&r, DNS_SECTION_AUTHORITY, "sub.example.test.", DNS_TYPE_NS,
 		     "ns.sub.example.test.");
-	assert_int_equal(classify(&r, "example.test.", "www.sub.example.test.", DNS_TYPE_A, cut),
+	assert_int_equal(classify(&r, "example.test.", "www.sub.example.test.", DNS_TYPE_A),
 			 ITER_REFERRAL);
 	/* The zone's own NS set without AA, no data, no SOA: a referral to itself. */
 	resp_start(&r, "www.example.test.", DNS_TYPE_A, 0, DNS_RCODE_NOERROR);
 	resp_name_rr(&r, DNS_SECTION_AUTHORITY, "example.test.", DNS_TYPE_NS, "ns.example.test.");
-	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A, cut),
-			 ITER_LAME);
+	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A), ITER_LAME);
 }
 
 /* RA without AA: the server recursed for us; whatever it says is not the zone's. */
@@ -343,19 +332,18 @@ test_recursor_answers_are_recursion_lame(void **state)
 {
 	(void)state;
 	struct resp r;
-	uint8_t cut[DNS_NAME_MAX];
 	resp_start(&r, "www.example.test.", DNS_TYPE_A, DNS_FLAG_RA, DNS_RCODE_NOERROR);
 	resp_a(&r, DNS_SECTION_ANSWER, "www.example.test.", "192.0.2.1");
-	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A, cut),
+	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A),
 			 ITER_REC_LAME);
 	resp_start(&r, "www.example.test.", DNS_TYPE_A, DNS_FLAG_RA, DNS_RCODE_NXDOMAIN);
-	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A, cut),
+	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A),
 			 ITER_REC_LAME);
 	/* An authoritative server that also offers recursion answers with AA and RA. */
 	resp_start(&r, "www.example.test.", DNS_TYPE_A, DNS_FLAG_RA | DNS_FLAG_AA,
 		   DNS_RCODE_NOERROR);
 	resp_a(&r, DNS_SECTION_ANSWER, "www.example.test.", "192.0.2.1");
-	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A, cut),
+	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A),
 			 ITER_ANSWER);
 }
 
@@ -364,10 +352,9 @@ test_dname_above_the_question_is_an_answer(void **state)
 {
 	(void)state;
 	struct resp r;
-	uint8_t cut[DNS_NAME_MAX];
 	resp_start(&r, "www.old.alias.test.", DNS_TYPE_A, DNS_FLAG_AA, DNS_RCODE_NOERROR);
 	resp_name_rr(&r, DNS_SECTION_ANSWER, "old.alias.test.", DNS_TYPE_DNAME, "example.test.");
-	assert_int_equal(classify(&r, "alias.test.", "www.old.alias.test.", DNS_TYPE_A, cut),
+	assert_int_equal(classify(&r, "alias.test.", "www.old.alias.test.", DNS_TYPE_A),
 			 ITER_ANSWER);
 }
 
