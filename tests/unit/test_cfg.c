@@ -149,6 +149,18 @@ assert_defaults(const struct cfg *c)
 /* ------------------------------------------------------------------------------------------ */
 /* Defaults and values                                                                          */
 
+/* The configuration without a file, the defaults; fails the test when it does not load. */
+static struct cfg *
+load_defaults(void)
+{
+	struct cfg *c = NULL;
+	char err[512];
+	if (cfg_load(NULL, &c, err, sizeof(err)) != TDNS_OK) {
+		fail_msg("defaults: %s", err);
+	}
+	return c;
+}
+
 static void
 test_no_file_gives_defaults_listening_on_loopback_port_53(void **state)
 {
@@ -1013,28 +1025,36 @@ static void
 test_set_inserts_an_absent_key_into_its_section(void **state)
 {
 	(void)state;
-	/* After the section's last key, before the blank line and the comments that follow. */
-	expect_set("[server]\nworkers = 2\nuser = tdns\n\n# logging\n[log]\nlevel = info\n",
-		   "server.udp-max-payload", "1400",
-		   "[server]\nworkers = 2\nuser = tdns\nudp-max-payload = 1400\n\n# logging\n"
-		   "[log]\nlevel = info\n");
-	/* After its commented-out example, which documents it. */
-	expect_set("[server]\n# Threads.\n; workers = auto\n\n# User.\nuser = tdns\n",
-		   "server.workers", "2",
-		   "[server]\n# Threads.\n; workers = auto\nworkers = 2\n\n# User.\nuser = tdns\n");
-	/* Right after the header of a section without keys. */
-	expect_set("[log]\n\n# nothing yet\n", "log.level", "debug",
-		   "[log]\nlevel = debug\n\n# nothing yet\n");
-	/* CRLF files get CRLF lines; a last line without a line ending gets one. */
-	expect_set("[server]\r\nworkers = 2\r\n[log]\r\nlevel = info", "log.level", "err",
-		   "[server]\r\nworkers = 2\r\n[log]\r\nlevel = err");
-	expect_set("[server]\r\nworkers = 2", "server.user", "tdns",
-		   "[server]\r\nworkers = 2\r\nuser = tdns\r\n");
-	/* A commented-out example of another (commented-out) section is not used. */
-	expect_set("[log]\n; level = info\n; [zone example.com]\n; file = example.com.zone\n"
-		   "[zone example.com]\ntype = primary\n", "zone.example.com.file", "x.zone",
-		   "[log]\n; level = info\n; [zone example.com]\n; file = example.com.zone\n"
-		   "[zone example.com]\ntype = primary\nfile = x.zone\n");
+	static const struct {
+		const char *before, *key, *value, *after;
+	} cases[] = {
+		/* After the section's last key, before the blank line and the comments after it. */
+		{ "[server]\nworkers = 2\nuser = tdns\n\n# logging\n[log]\nlevel = info\n",
+		  "server.udp-max-payload", "1400",
+		  "[server]\nworkers = 2\nuser = tdns\nudp-max-payload = 1400\n\n# logging\n"
+		  "[log]\nlevel = info\n" },
+		/* After its commented-out example, which documents it. */
+		{ "[server]\n# Threads.\n; workers = auto\n\n# User.\nuser = tdns\n",
+		  "server.workers", "2",
+		  "[server]\n# Threads.\n; workers = auto\nworkers = 2\n\n# User.\n"
+		  "user = tdns\n" },
+		/* Right after the header of a section without keys. */
+		{ "[log]\n\n# nothing yet\n", "log.level", "debug",
+		  "[log]\nlevel = debug\n\n# nothing yet\n" },
+		/* CRLF files get CRLF lines; a last line without a line ending gets one. */
+		{ "[server]\r\nworkers = 2\r\n[log]\r\nlevel = info", "log.level", "err",
+		  "[server]\r\nworkers = 2\r\n[log]\r\nlevel = err" },
+		{ "[server]\r\nworkers = 2", "server.user", "tdns",
+		  "[server]\r\nworkers = 2\r\nuser = tdns\r\n" },
+		/* A commented-out example of another (commented-out) section is not used. */
+		{ "[log]\n; level = info\n; [zone example.com]\n; file = example.com.zone\n"
+		  "[zone example.com]\ntype = primary\n", "zone.example.com.file", "x.zone",
+		  "[log]\n; level = info\n; [zone example.com]\n; file = example.com.zone\n"
+		  "[zone example.com]\ntype = primary\nfile = x.zone\n" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		expect_set(cases[i].before, cases[i].key, cases[i].value, cases[i].after);
+	}
 }
 
 static void
@@ -1644,10 +1664,8 @@ static void
 test_resolver_keys_default_to_recursion_and_a_256m_cache(void **state)
 {
 	(void)state;
-	struct cfg *c = NULL;
-	char err[512];
 	/* DESIGN.md: without a file, a caching recursive resolver for private networks. */
-	assert_int_equal(cfg_load(NULL, &c, err, sizeof(err)), TDNS_OK);
+	struct cfg *c = load_defaults();
 	assert_int_equal(c->recursion_mode, CFG_RECURSION_RECURSIVE);
 	assert_string_equal(c->recursion_allow, "127.0.0.0/8, ::1, 10.0.0.0/8, 172.16.0.0/12, "
 			    "192.168.0.0/16, 100.64.0.0/10, fc00::/7, fe80::/10");
@@ -1668,9 +1686,7 @@ static void
 test_iterator_keys_default_to_builtin_hints_minimisation_and_limits(void **state)
 {
 	(void)state;
-	struct cfg *c = NULL;
-	char err[512];
-	assert_int_equal(cfg_load(NULL, &c, err, sizeof(err)), TDNS_OK);
+	struct cfg *c = load_defaults();
 	assert_string_equal(c->root_hints, "");
 	assert_int_equal(c->qname_min, 1);
 	assert_int_equal(c->max_depth, 30);
