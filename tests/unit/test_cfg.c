@@ -149,16 +149,24 @@ assert_defaults(const struct cfg *c)
 /* ------------------------------------------------------------------------------------------ */
 /* Defaults and values                                                                          */
 
-/* The configuration without a file, the defaults; fails the test when it does not load. */
-static struct cfg *
-load_defaults(void)
+/* Setup of the tests that read the defaults: *state is the configuration without a file. */
+static int
+setup_defaults(void **state)
 {
 	struct cfg *c = NULL;
 	char err[512];
 	if (cfg_load(NULL, &c, err, sizeof(err)) != TDNS_OK) {
 		fail_msg("defaults: %s", err);
 	}
-	return c;
+	*state = c;
+	return 0;
+}
+
+static int
+teardown_defaults(void **state)
+{
+	cfg_free(*state);
+	return 0;
 }
 
 static void
@@ -1663,9 +1671,8 @@ test_man_page_documents_exactly_the_keys_of_the_tables_in_their_order(void **sta
 static void
 test_resolver_keys_default_to_recursion_and_a_256m_cache(void **state)
 {
-	(void)state;
 	/* DESIGN.md: without a file, a caching recursive resolver for private networks. */
-	struct cfg *c = load_defaults();
+	const struct cfg *c = *state;
 	assert_int_equal(c->recursion_mode, CFG_RECURSION_RECURSIVE);
 	assert_string_equal(c->recursion_allow, "127.0.0.0/8, ::1, 10.0.0.0/8, 172.16.0.0/12, "
 			    "192.168.0.0/16, 100.64.0.0/10, fc00::/7, fe80::/10");
@@ -1678,15 +1685,13 @@ test_resolver_keys_default_to_recursion_and_a_256m_cache(void **state)
 	assert_int_equal(c->cache_neg_max_ttl, 3600);
 	assert_int_equal(c->cache_serve_stale, 86400);
 	assert_int_equal(c->cache_prefetch, 1);
-	cfg_free(c);
 }
 
 /* Issue 5: the iterator's keys. */
 static void
 test_iterator_keys_default_to_builtin_hints_minimisation_and_limits(void **state)
 {
-	(void)state;
-	struct cfg *c = load_defaults();
+	const struct cfg *c = *state;
 	assert_string_equal(c->root_hints, "");
 	assert_int_equal(c->qname_min, 1);
 	assert_int_equal(c->max_depth, 30);
@@ -1694,7 +1699,6 @@ test_iterator_keys_default_to_builtin_hints_minimisation_and_limits(void **state
 	assert_int_equal(c->max_time_ms, 10000);
 	assert_int_equal(c->case_random, 0);
 	assert_string_equal(c->outgoing_address, "");
-	cfg_free(c);
 }
 
 static void
@@ -1912,8 +1916,10 @@ main(void)
 {
 	cfg_use_schema(&cfg_schema);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_resolver_keys_default_to_recursion_and_a_256m_cache),
-		cmocka_unit_test(test_iterator_keys_default_to_builtin_hints_minimisation_and_limits),
+		cmocka_unit_test_setup_teardown(test_resolver_keys_default_to_recursion_and_a_256m_cache,
+						setup_defaults, teardown_defaults),
+		cmocka_unit_test_setup_teardown(test_iterator_keys_default_to_builtin_hints_minimisation_and_limits,
+						setup_defaults, teardown_defaults),
 		cmocka_unit_test(test_iterator_keys_are_parsed_and_shown),
 		cmocka_unit_test(
 			test_iterator_keys_reject_bad_values_and_bad_hints_files_with_file_and_line),
