@@ -33,6 +33,18 @@ static const uint8_t golden_query[] = {
 	0x00, 0x0a, 0x00, 0x08, 1, 2, 3, 4, 5, 6, 7, 8,
 };
 
+/* A copy of golden_query that a test changes, with room for one more octet. */
+static uint8_t patched[sizeof(golden_query) + 1];
+
+/* Copies golden_query into patched and sets patched[at] to value; returns the length. */
+static size_t
+golden_with(size_t at, uint8_t value)
+{
+	memcpy(patched, golden_query, sizeof(golden_query));
+	patched[at] = value;
+	return at < sizeof(golden_query) ? sizeof(golden_query) : at + 1;
+}
+
 static void
 test_query_parse_golden_edns_query(void **state)
 {
@@ -63,17 +75,15 @@ static void
 test_query_parse_records_small_udp_size_and_version_as_sent(void **state)
 {
 	(void)state;
-	uint8_t pkt[sizeof(golden_query)];
-	memcpy(pkt, golden_query, sizeof(pkt));
 	/* udp size 100, version 1, ext rcode 0, DO clear, one z bit */
 	size_t opt = 12 + 17 + 4;
-	pkt[opt + 3] = 0x00;
-	pkt[opt + 4] = 100;
-	pkt[opt + 6] = 1;
-	pkt[opt + 7] = 0x00;
-	pkt[opt + 8] = 0x01;
+	size_t len = golden_with(opt + 3, 0x00);
+	patched[opt + 4] = 100;
+	patched[opt + 6] = 1;
+	patched[opt + 7] = 0x00;
+	patched[opt + 8] = 0x01;
 	struct dns_query q;
-	assert_int_equal(dns_query_parse(pkt, sizeof(pkt), &q), DNS_RCODE_NOERROR);
+	assert_int_equal(dns_query_parse(patched, len, &q), DNS_RCODE_NOERROR);
 	assert_int_equal(q.edns.udp_size, 100);
 	assert_int_equal(q.edns.version, 1);
 	assert_false(q.edns.do_bit);
@@ -107,11 +117,9 @@ static void
 test_query_parse_drops_responses(void **state)
 {
 	(void)state;
-	uint8_t pkt[sizeof(golden_query)];
-	memcpy(pkt, golden_query, sizeof(pkt));
-	pkt[2] |= 0x80;
 	struct dns_query q;
-	assert_int_equal(dns_query_parse(pkt, sizeof(pkt), &q), -1);
+	size_t len = golden_with(2, golden_query[2] | 0x80); /* QR */
+	assert_int_equal(dns_query_parse(patched, len, &q), -1);
 }
 
 static void
@@ -132,45 +140,39 @@ static void
 test_query_parse_qdcount_not_one_is_formerr(void **state)
 {
 	(void)state;
-	uint8_t pkt[sizeof(golden_query)];
-	memcpy(pkt, golden_query, sizeof(pkt));
 	struct dns_query q;
-	pkt[5] = 0;
-	assert_int_equal(dns_query_parse(pkt, sizeof(pkt), &q), DNS_RCODE_FORMERR);
-	pkt[5] = 2;
-	assert_int_equal(dns_query_parse(pkt, sizeof(pkt), &q), DNS_RCODE_FORMERR);
+	size_t len = golden_with(5, 0);
+	assert_int_equal(dns_query_parse(patched, len, &q), DNS_RCODE_FORMERR);
+	patched[5] = 2;
+	assert_int_equal(dns_query_parse(patched, len, &q), DNS_RCODE_FORMERR);
 }
 
 static void
 test_query_parse_other_opcode_is_notimp_with_question(void **state)
 {
 	(void)state;
-	uint8_t pkt[sizeof(golden_query)];
-	memcpy(pkt, golden_query, sizeof(pkt));
-	pkt[2] = (uint8_t)(DNS_OPCODE_UPDATE << 3);
+	size_t len = golden_with(2, (uint8_t)(DNS_OPCODE_UPDATE << 3));
 	struct dns_query q;
-	assert_int_equal(dns_query_parse(pkt, sizeof(pkt), &q), DNS_RCODE_NOTIMP);
+	assert_int_equal(dns_query_parse(patched, len, &q), DNS_RCODE_NOTIMP);
 	assert_int_equal(q.qname_len, 17);
 	assert_int_equal(q.qtype, DNS_TYPE_A);
 	/* NOTIMP even when the rest would be FORMERR */
-	pkt[7] = 0xff;
-	assert_int_equal(dns_query_parse(pkt, sizeof(pkt), &q), DNS_RCODE_NOTIMP);
+	patched[7] = 0xff;
+	assert_int_equal(dns_query_parse(patched, len, &q), DNS_RCODE_NOTIMP);
 }
 
 static void
 test_query_parse_other_opcode_keeps_edns_for_the_reply(void **state)
 {
 	(void)state;
-	uint8_t pkt[sizeof(golden_query)];
-	memcpy(pkt, golden_query, sizeof(pkt));
-	pkt[2] = (uint8_t)((pkt[2] & 0x87) | (DNS_OPCODE_STATUS << 3));
+	size_t len = golden_with(2, (uint8_t)((golden_query[2] & 0x87) | (DNS_OPCODE_STATUS << 3)));
 	struct dns_query q;
-	assert_int_equal(dns_query_parse(pkt, sizeof(pkt), &q), DNS_RCODE_NOTIMP);
+	assert_int_equal(dns_query_parse(patched, len, &q), DNS_RCODE_NOTIMP);
 	assert_true(q.edns.present); /* RFC 6891 §7: the NOTIMP reply carries an OPT too */
 	assert_int_equal(q.edns.udp_size, 4096);
 	/* a malformed rest leaves the reply without EDNS rather than half-parsed */
-	pkt[sizeof(pkt) - 13] = 0xff;
-	assert_int_equal(dns_query_parse(pkt, sizeof(pkt), &q), DNS_RCODE_NOTIMP);
+	patched[len - 13] = 0xff;
+	assert_int_equal(dns_query_parse(patched, len, &q), DNS_RCODE_NOTIMP);
 	assert_false(q.edns.present);
 }
 
@@ -219,31 +221,26 @@ static void
 test_query_parse_huge_counts_are_formerr(void **state)
 {
 	(void)state;
-	uint8_t pkt[sizeof(golden_query)];
-	memcpy(pkt, golden_query, sizeof(pkt));
-	pkt[6] = 0xff;
-	pkt[7] = 0xff;
+	size_t len = golden_with(6, 0xff);
+	patched[7] = 0xff;
 	struct dns_query q;
-	assert_int_equal(dns_query_parse(pkt, sizeof(pkt), &q), DNS_RCODE_FORMERR);
+	assert_int_equal(dns_query_parse(patched, len, &q), DNS_RCODE_FORMERR);
 	assert_int_equal(q.qname_len, 17); /* the question still serves the reply */
 	struct dns_msg m;
-	assert_int_equal(dns_msg_parse(pkt, sizeof(pkt), &m), TDNS_ETRUNC);
+	assert_int_equal(dns_msg_parse(patched, len, &m), TDNS_ETRUNC);
 	assert_null(m.rrs);
 	/* one more additional than present: 11 octets short */
-	memcpy(pkt, golden_query, sizeof(pkt));
-	pkt[11] = 2;
-	assert_int_equal(dns_query_parse(pkt, sizeof(pkt), &q), DNS_RCODE_FORMERR);
+	len = golden_with(11, 2);
+	assert_int_equal(dns_query_parse(patched, len, &q), DNS_RCODE_FORMERR);
 }
 
 static void
 test_query_parse_rdlen_past_end_is_formerr(void **state)
 {
 	(void)state;
-	uint8_t pkt[sizeof(golden_query)];
-	memcpy(pkt, golden_query, sizeof(pkt));
-	pkt[12 + 17 + 4 + 10] = 13; /* OPT rdlen one more than present */
+	size_t len = golden_with(12 + 17 + 4 + 10, 13); /* OPT rdlen one more than present */
 	struct dns_query q;
-	assert_int_equal(dns_query_parse(pkt, sizeof(pkt), &q), DNS_RCODE_FORMERR);
+	assert_int_equal(dns_query_parse(patched, len, &q), DNS_RCODE_FORMERR);
 }
 
 static void
@@ -291,11 +288,9 @@ test_query_parse_bad_option_tlv_is_formerr(void **state)
 {
 	(void)state;
 	/* option claims 9 data octets where 8 follow */
-	uint8_t pkt[sizeof(golden_query)];
-	memcpy(pkt, golden_query, sizeof(pkt));
-	pkt[sizeof(pkt) - 9] = 9;
+	size_t len = golden_with(sizeof(golden_query) - 9, 9);
 	struct dns_query q;
-	assert_int_equal(dns_query_parse(pkt, sizeof(pkt), &q), DNS_RCODE_FORMERR);
+	assert_int_equal(dns_query_parse(patched, len, &q), DNS_RCODE_FORMERR);
 	/* options area of 3 octets: too short for a code and a length */
 	const uint8_t stub[] = { 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 1,
 				 0, 0, 41, 4, 0xd0, 0, 0, 0, 0, 0, 3, 0, 10, 0 };
@@ -308,13 +303,11 @@ static void
 test_query_parse_trailing_junk_is_formerr(void **state)
 {
 	(void)state;
-	uint8_t pkt[sizeof(golden_query) + 1];
-	memcpy(pkt, golden_query, sizeof(golden_query));
-	pkt[sizeof(golden_query)] = 0;
+	size_t len = golden_with(sizeof(golden_query), 0);
 	struct dns_query q;
-	assert_int_equal(dns_query_parse(pkt, sizeof(pkt), &q), DNS_RCODE_FORMERR);
+	assert_int_equal(dns_query_parse(patched, len, &q), DNS_RCODE_FORMERR);
 	struct dns_msg m;
-	assert_int_equal(dns_msg_parse(pkt, sizeof(pkt), &m), TDNS_EMALFORMED);
+	assert_int_equal(dns_msg_parse(patched, len, &m), TDNS_EMALFORMED);
 }
 
 static void
