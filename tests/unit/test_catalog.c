@@ -18,7 +18,21 @@ struct dir {
 	char path[64];
 	char file[96];
 	struct zone_catalog_entry e; /* the test's scratch entry, filled by put() */
+	struct zone_catalog *c;      /* the catalog as loaded last, by setup or reload() */
 };
+
+/* Loads d's catalog again into d->c (freeing the one before); fails the test if it fails. */
+static struct zone_catalog *
+reload(struct dir *d)
+{
+	char err[512];
+	zone_catalog_free(d->c);
+	d->c = NULL;
+	if (zone_catalog_load(d->path, &d->c, err, sizeof(err)) != TDNS_OK) {
+		fail_msg("load: %s", err);
+	}
+	return d->c;
+}
 
 static int
 setup(void **state)
@@ -27,6 +41,7 @@ setup(void **state)
 	snprintf(d->path, sizeof(d->path), "/tmp/tdns-test-catalog-XXXXXX");
 	assert_non_null(mkdtemp(d->path));
 	snprintf(d->file, sizeof(d->file), "%s/catalog.json", d->path);
+	reload(d);
 	*state = d;
 	return 0;
 }
@@ -38,6 +53,7 @@ teardown(void **state)
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d->path);
 	assert_int_equal(system(cmd), 0);
+	zone_catalog_free(d->c);
 	free(d);
 	return 0;
 }
@@ -63,25 +79,12 @@ write_file(const char *path, const char *text)
 	fclose(f);
 }
 
-/* The catalog of d, loaded; fails the test when the load does. */
-static struct zone_catalog *
-load_ok(const struct dir *d)
-{
-	struct zone_catalog *c = NULL;
-	char err[512];
-	if (zone_catalog_load(d->path, &c, err, sizeof(err)) != TDNS_OK) {
-		fail_msg("load: %s", err);
-	}
-	return c;
-}
-
-/* Puts the entry that entry() makes in d->e into c; returns zone_catalog_put's status. */
+/* Puts the entry that entry() makes in d->e into d->c; returns zone_catalog_put's status. */
 static int
-put(struct zone_catalog *c, struct dir *d, const char *name, const char *file, bool runtime,
-    bool disabled)
+put(struct dir *d, const char *name, const char *file, bool runtime, bool disabled)
 {
 	entry(&d->e, name, file, runtime, disabled);
-	return zone_catalog_put(c, &d->e);
+	return zone_catalog_put(d->c, &d->e);
 }
 
 /* Writes text as d's catalog file: loading it fails as malformed, with why in the message. */
@@ -100,11 +103,9 @@ static void
 test_missing_file_is_an_empty_catalog(void **state)
 {
 	struct dir *d = *state;
-	struct zone_catalog *c = load_ok(d);
-	assert_int_equal(zone_catalog_count(c), 0);
-	assert_null(zone_catalog_get(c, 0));
+	assert_int_equal(zone_catalog_count(d->c), 0);
+	assert_null(zone_catalog_get(d->c, 0));
 	assert_int_equal(access(d->file, F_OK), -1);
-	zone_catalog_free(c);
 	zone_catalog_free(NULL);
 }
 
@@ -112,78 +113,69 @@ static void
 test_put_persists_entries_that_a_new_load_reads_back(void **state)
 {
 	struct dir *d = *state;
-	struct zone_catalog *c = load_ok(d);
-	assert_int_equal(put(c, d, "example.org.", "/srv/example.org.zone", true, false), TDNS_OK);
-	assert_int_equal(zone_catalog_count(c), 1);
-	assert_int_equal(put(c, d, "example.com.", "/etc/example.com.zone", false, true), TDNS_OK);
-	assert_int_equal(zone_catalog_count(c), 2);
+	assert_int_equal(put(d, "example.org.", "/srv/example.org.zone", true, false), TDNS_OK);
+	assert_int_equal(zone_catalog_count(d->c), 1);
+	assert_int_equal(put(d, "example.com.", "/etc/example.com.zone", false, true), TDNS_OK);
+	assert_int_equal(zone_catalog_count(d->c), 2);
 	/* Only the new file is left: the temporary one was renamed. */
 	assert_int_equal(access(d->file, F_OK), 0);
 	char tmp[128];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", d->file);
 	assert_int_equal(access(tmp, F_OK), -1);
-	zone_catalog_free(c);
 
-	c = load_ok(d);
-	assert_int_equal(zone_catalog_count(c), 2);
+	reload(d);
+	assert_int_equal(zone_catalog_count(d->c), 2);
 	uint8_t apex[DNS_NAME_MAX];
 	assert_true(dns_name_from_text("EXAMPLE.ORG.", 12, NULL, apex) > 0);
-	const struct zone_catalog_entry *got = zone_catalog_find(c, apex);
+	const struct zone_catalog_entry *got = zone_catalog_find(d->c, apex);
 	assert_non_null(got);
 	assert_string_equal(got->name, "example.org.");
 	assert_string_equal(got->type, "primary");
 	assert_string_equal(got->file, "/srv/example.org.zone");
 	assert_true(got->runtime);
 	assert_false(got->disabled);
-	got = zone_catalog_get(c, 1);
+	got = zone_catalog_get(d->c, 1);
 	assert_string_equal(got->name, "example.com.");
 	assert_false(got->runtime);
 	assert_true(got->disabled);
-	zone_catalog_free(c);
 }
 
 static void
 test_put_replaces_and_remove_deletes_an_entry(void **state)
 {
 	struct dir *d = *state;
-	struct zone_catalog *c = load_ok(d);
-	assert_int_equal(put(c, d, "a.test.", "/x/a.zone", true, false), TDNS_OK);
-	assert_int_equal(put(c, d, "b.test.", "/x/b.zone", true, false), TDNS_OK);
-	assert_int_equal(put(c, d, "A.test.", "/x/a.zone", true, true), TDNS_OK);
-	assert_int_equal(zone_catalog_count(c), 2);
-	assert_true(zone_catalog_get(c, 0)->disabled);
-	assert_int_equal(zone_catalog_remove(c, d->e.apex), TDNS_OK);
-	assert_int_equal(zone_catalog_remove(c, d->e.apex), TDNS_ENOENT);
-	assert_int_equal(zone_catalog_count(c), 1);
-	assert_string_equal(zone_catalog_get(c, 0)->name, "b.test.");
-	zone_catalog_free(c);
-	c = load_ok(d);
-	assert_int_equal(zone_catalog_count(c), 1);
-	assert_string_equal(zone_catalog_get(c, 0)->name, "b.test.");
-	assert_null(zone_catalog_find(c, d->e.apex));
-	zone_catalog_free(c);
+	assert_int_equal(put(d, "a.test.", "/x/a.zone", true, false), TDNS_OK);
+	assert_int_equal(put(d, "b.test.", "/x/b.zone", true, false), TDNS_OK);
+	assert_int_equal(put(d, "A.test.", "/x/a.zone", true, true), TDNS_OK);
+	assert_int_equal(zone_catalog_count(d->c), 2);
+	assert_true(zone_catalog_get(d->c, 0)->disabled);
+	assert_int_equal(zone_catalog_remove(d->c, d->e.apex), TDNS_OK);
+	assert_int_equal(zone_catalog_remove(d->c, d->e.apex), TDNS_ENOENT);
+	assert_int_equal(zone_catalog_count(d->c), 1);
+	assert_string_equal(zone_catalog_get(d->c, 0)->name, "b.test.");
+	reload(d);
+	assert_int_equal(zone_catalog_count(d->c), 1);
+	assert_string_equal(zone_catalog_get(d->c, 0)->name, "b.test.");
+	assert_null(zone_catalog_find(d->c, d->e.apex));
 }
 
 static void
 test_failed_write_changes_neither_file_nor_memory(void **state)
 {
 	struct dir *d = *state;
-	struct zone_catalog *c = load_ok(d);
-	assert_int_equal(put(c, d, "a.test.", "/x/a.zone", true, false), TDNS_OK);
+	assert_int_equal(put(d, "a.test.", "/x/a.zone", true, false), TDNS_OK);
 	/* A directory where the temporary file goes makes the write fail (also as root). */
 	char tmp[128];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", d->file);
 	assert_int_equal(mkdir(tmp, 0700), 0);
-	assert_int_equal(put(c, d, "b.test.", "/x/b.zone", true, false), TDNS_EIO);
+	assert_int_equal(put(d, "b.test.", "/x/b.zone", true, false), TDNS_EIO);
 	entry(&d->e, "a.test.", NULL, true, false);
-	assert_int_equal(zone_catalog_remove(c, d->e.apex), TDNS_EIO);
-	assert_int_equal(zone_catalog_count(c), 1);
-	assert_string_equal(zone_catalog_get(c, 0)->name, "a.test.");
+	assert_int_equal(zone_catalog_remove(d->c, d->e.apex), TDNS_EIO);
+	assert_int_equal(zone_catalog_count(d->c), 1);
+	assert_string_equal(zone_catalog_get(d->c, 0)->name, "a.test.");
 	assert_int_equal(rmdir(tmp), 0);
-	zone_catalog_free(c);
-	c = load_ok(d);
-	assert_int_equal(zone_catalog_count(c), 1);
-	zone_catalog_free(c);
+	reload(d);
+	assert_int_equal(zone_catalog_count(d->c), 1);
 }
 
 static void
