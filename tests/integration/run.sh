@@ -2,11 +2,13 @@
 # SPDX-License-Identifier: MIT
 # Runs the pytest integration suite; make check calls it with TDNSD, TDNS_CLI and TDNS_SRCDIR set.
 # Works from a VPATH build and under make distcheck: nothing is written next to the sources.
+# TDNS_SUITE names another folder of tests/ to run with the same fixtures (tests/abuse/run.sh).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 srcdir=${TDNS_SRCDIR:-$(cd "$here/../.." && pwd)}
-tests="$srcdir/tests/integration"
-[ -d "$tests" ] || tests=$here
+suite=${TDNS_SUITE:-integration}
+tests="$srcdir/tests/$suite"
+[ -d "$tests" ] || tests=$(cd "$here/../$suite" && pwd)
 
 # Outside make check, fall back to a build/ directory next to the sources.
 if [ -z "${TDNSD:-}" ] && [ -x "$srcdir/build/tdnsd" ]; then
@@ -17,11 +19,13 @@ fi
 : "${TDNSD:?TDNSD must name the tdnsd binary}"
 export TDNSD TDNS_CLI TDNS_TUI TDNS_SRCDIR
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/tdns-it.XXXXXX") || exit 99
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/tdns-$suite.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
-# No bytecode or pytest cache next to the (possibly read-only) sources.
+# No bytecode or pytest cache next to the (possibly read-only) sources; the fixtures and
+# helpers of tests/integration importable from every suite.
 PYTHONDONTWRITEBYTECODE=1
-export PYTHONDONTWRITEBYTECODE
+PYTHONPATH="$srcdir/tests/integration${PYTHONPATH:+:$PYTHONPATH}"
+export PYTHONDONTWRITEBYTECODE PYTHONPATH
 cd "$tmp" || exit 99
 /usr/bin/python3 -m pytest -q -p no:cacheprovider --basetemp="$tmp/pt" \
 	--rootdir="$tests" "$tests" "$@"
