@@ -19,7 +19,8 @@ fi
 : "${TDNSD:?TDNSD must name the tdnsd binary}"
 export TDNSD TDNS_CLI TDNS_TUI TDNS_SRCDIR
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/tdns-$suite.XXXXXX") || exit 99
+# A short name: tests write paths below it into config lines they keep under 80 columns.
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/tdns-${TDNS_SUITE:-it}.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 # No bytecode or pytest cache next to the (possibly read-only) sources; the fixtures and
 # helpers of tests/integration importable from every suite.
