@@ -227,41 +227,43 @@ test_frame_recv_reassembles_partial_reads(void **state)
 	close(sv[1]);
 }
 
+/*
+ * Writes the n octets at bytes into one end of a new socket pair (closing that end after them
+ * when eof) and returns ctl_frame_recv's status on the other within timeout_ms; *got as it
+ * leaves it.
+ */
+static int
+recv_of(const void *bytes, size_t n, bool eof, int timeout_ms, json_t **got)
+{
+	int sv[2];
+	char err[128];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(write(sv[0], bytes, n), (ssize_t)n);
+	if (eof) {
+		close(sv[0]);
+	}
+	int rc = ctl_frame_recv(sv[1], got, timeout_ms, err, sizeof(err));
+	if (!eof) {
+		close(sv[0]);
+	}
+	close(sv[1]);
+	return rc;
+}
+
 static void
 test_frame_recv_reports_timeout_close_and_oversize(void **state)
 {
 	(void)state;
-	int sv[2];
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	json_t *got = (json_t *)1;
-	char err[128];
 	/* Half a header, then silence: a timeout, not a hang. */
-	assert_int_equal(write(sv[0], "\0\0", 2), 2);
-	assert_int_equal(ctl_frame_recv(sv[1], &got, 50, err, sizeof(err)), TDNS_EAGAIN);
+	assert_int_equal(recv_of("\0\0", 2, false, 50, &got), TDNS_EAGAIN);
 	assert_null(got);
-	close(sv[0]);
-	close(sv[1]);
-
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	const uint8_t huge[4] = { 0xff, 0xff, 0xff, 0xff };
-	assert_int_equal(write(sv[0], huge, 4), 4);
-	assert_int_equal(ctl_frame_recv(sv[1], &got, 1000, err, sizeof(err)), TDNS_ERANGE);
-	close(sv[0]);
-	close(sv[1]);
-
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(recv_of(huge, sizeof(huge), false, 1000, &got), TDNS_ERANGE);
 	const uint8_t part[6] = { 0, 0, 0, 10, '{', '}' };
-	assert_int_equal(write(sv[0], part, sizeof(part)), (ssize_t)sizeof(part));
-	close(sv[0]);
-	assert_int_equal(ctl_frame_recv(sv[1], &got, 1000, err, sizeof(err)), TDNS_EIO);
-	close(sv[1]);
-
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(recv_of(part, sizeof(part), true, 1000, &got), TDNS_EIO);
 	const uint8_t notjson[7] = { 0, 0, 0, 3, 'a', 'b', 'c' };
-	assert_int_equal(write(sv[0], notjson, sizeof(notjson)), (ssize_t)sizeof(notjson));
-	assert_int_equal(ctl_frame_recv(sv[1], &got, 1000, err, sizeof(err)), TDNS_EMALFORMED);
-	close(sv[0]);
-	close(sv[1]);
+	assert_int_equal(recv_of(notjson, sizeof(notjson), false, 1000, &got), TDNS_EMALFORMED);
 }
 
 static void
@@ -437,6 +439,82 @@ test_server_socket_has_mode_0660_in_a_created_directory(void **state)
 	assert_int_equal(st.st_mode & 07777, 0750);
 }
 
+/*
+ * Sends the request text on fd and expects the error reply of the stable id, with word in its
+ * message unless word is NULL.
+ */
+static void
+expect_error_naming(int fd, const char *text, const char *id, const char *word)
+{
+	json_t *r = ask(fd, text);
+	assert_string_equal(error_id(r), id);
+	if (word != NULL) {
+		const json_t *msg = json_object_get(json_object_get(r, "error"), "message");
+		assert_non_null(strstr(json_string_value(msg), word));
+	}
+	json_decref(r);
+}
+
+/* Sends the request text on fd and expects the error reply of the stable id. */
+static void
+expect_error(int fd, const char *text, const char *id)
+{
+	expect_error_naming(fd, text, id, NULL);
+}
+
+/* A new connection that has said hello (the reply is not looked at). */
+static int
+hello_client(const struct srv_fixture *f)
+{
+	int fd = client(f);
+	json_decref(ask(fd, HELLO));
+	return fd;
+}
+
+/* On a new connection, sends the request text and expects the error id, then the close. */
+static void
+expect_error_then_close(const struct srv_fixture *f, const char *text, const char *id)
+{
+	int fd = client(f);
+	expect_error(fd, text, id);
+	assert_closed(fd);
+	close(fd);
+}
+
+/* The next reply on fd; fails the test when none comes within 5 s. */
+static json_t *
+reply(int fd)
+{
+	json_t *r = NULL;
+	char err[256];
+	if (ctl_frame_recv(fd, &r, 5000, err, sizeof(err)) != TDNS_OK) {
+		fail_msg("no reply: %s", err);
+	}
+	return r;
+}
+
+/* On a new connection, writes the n octets at bytes and expects EFRAME, then the close. */
+static void
+expect_eframe_then_close(const struct srv_fixture *f, const void *bytes, size_t n)
+{
+	int fd = client(f);
+	assert_int_equal(write(fd, bytes, n), (ssize_t)n);
+	json_t *r = reply(fd);
+	assert_string_equal(error_id(r), "EFRAME");
+	json_decref(r);
+	assert_closed(fd);
+	close(fd);
+}
+
+/* Sends the request text on fd and expects a successful reply. */
+static void
+expect_ok(int fd, const char *text)
+{
+	json_t *r = ask(fd, text);
+	assert_true(json_is_true(json_object_get(r, "ok")));
+	json_decref(r);
+}
+
 static void
 test_server_answers_hello_then_status(void **state)
 {
@@ -460,57 +538,31 @@ test_server_answers_hello_then_status(void **state)
 static void
 test_server_requires_hello_first(void **state)
 {
-	struct srv_fixture *f = *state;
-	int fd = client(f);
-	json_t *r = ask(fd, "{\"command\":\"status\"}");
-	assert_string_equal(error_id(r), "EHELLO");
-	json_decref(r);
-	assert_closed(fd);
-	close(fd);
+	expect_error_then_close(*state, "{\"command\":\"status\"}", "EHELLO");
 }
 
 static void
 test_server_refuses_another_protocol_version(void **state)
 {
-	struct srv_fixture *f = *state;
-	int fd = client(f);
-	json_t *r = ask(fd, "{\"command\":\"hello\",\"args\":{\"protocol\":99}}");
-	assert_string_equal(error_id(r), "EPROTO");
-	json_decref(r);
-	assert_closed(fd);
-	close(fd);
+	expect_error_then_close(*state, "{\"command\":\"hello\",\"args\":{\"protocol\":99}}",
+				"EPROTO");
 }
 
 static void
 test_server_keeps_the_connection_after_unknown_command_and_bad_args(void **state)
 {
 	struct srv_fixture *f = *state;
-	int fd = client(f);
-	json_decref(ask(fd, HELLO));
-	json_t *r = ask(fd, "{\"command\":\"zone frobnicate\"}");
-	assert_string_equal(error_id(r), "EUNKNOWNCMD");
-	json_decref(r);
-	r = ask(fd, "{\"command\":\"status\",\"args\":{\"bogus\":1}}");
-	assert_string_equal(error_id(r), "EARGS");
-	assert_non_null(strstr(json_string_value(json_object_get(json_object_get(r, "error"),
-								 "message")), "bogus"));
-	json_decref(r);
+	int fd = hello_client(f);
+	expect_error(fd, "{\"command\":\"zone frobnicate\"}", "EUNKNOWNCMD");
+	expect_error_naming(fd, "{\"command\":\"status\",\"args\":{\"bogus\":1}}", "EARGS",
+			    "bogus");
 	/* Wrong types and missing required arguments name the argument. */
-	r = ask(fd, "{\"command\":\"zone show\",\"args\":{\"name\":5}}");
-	assert_string_equal(error_id(r), "EARGS");
-	assert_non_null(strstr(json_string_value(json_object_get(json_object_get(r, "error"),
-								 "message")), "name"));
-	json_decref(r);
-	r = ask(fd, "{\"command\":\"zone show\",\"args\":{}}");
-	assert_string_equal(error_id(r), "EARGS");
-	json_decref(r);
-	r = ask(fd, "{\"command\":\"record add\",\"args\":{\"zone\":\"a.\",\"name\":\"b\","
-		    "\"type\":\"A\",\"rdata\":[1]}}");
-	assert_string_equal(error_id(r), "EARGS");
-	json_decref(r);
-	r = ask(fd, "{\"command\":\"status\"}");
-	assert_true(json_is_true(json_object_get(r, "ok")));
-	json_decref(r);
+	expect_error_naming(fd, "{\"command\":\"zone show\",\"args\":{\"name\":5}}", "EARGS",
+			    "name");
+	expect_error(fd, "{\"command\":\"zone show\",\"args\":{}}", "EARGS");
+	expect_error(fd, "{\"command\":\"record add\",\"args\":{\"zone\":\"a.\",\"name\":\"b\","
+		     "\"type\":\"A\",\"rdata\":[1]}}", "EARGS");
+	expect_ok(fd, "{\"command\":\"status\"}");
 	close(fd);
 }
 
@@ -518,40 +570,21 @@ static void
 test_server_closes_oversized_and_malformed_frames_but_serves_others(void **state)
 {
 	struct srv_fixture *f = *state;
-	int good = client(f);
-	json_decref(ask(good, HELLO));
+	int good = hello_client(f);
 
-	int bad = client(f);
 	const uint8_t huge[4] = { 0xff, 0xff, 0xff, 0xff };
-	assert_int_equal(write(bad, huge, 4), 4);
-	json_t *r = NULL;
-	char err[256];
-	assert_int_equal(ctl_frame_recv(bad, &r, 5000, err, sizeof(err)), TDNS_OK);
-	assert_string_equal(error_id(r), "EFRAME");
-	json_decref(r);
-	assert_closed(bad);
-	close(bad);
-
-	bad = client(f);
+	expect_eframe_then_close(f, huge, sizeof(huge));
 	const uint8_t junk[9] = { 0, 0, 0, 5, '{', 'x', 'y', 'z', '!' };
-	assert_int_equal(write(bad, junk, sizeof(junk)), (ssize_t)sizeof(junk));
-	assert_int_equal(ctl_frame_recv(bad, &r, 5000, err, sizeof(err)), TDNS_OK);
-	assert_string_equal(error_id(r), "EFRAME");
-	json_decref(r);
-	assert_closed(bad);
-	close(bad);
+	expect_eframe_then_close(f, junk, sizeof(junk));
 
-	r = ask(good, "{\"command\":\"status\"}");
-	assert_true(json_is_true(json_object_get(r, "ok")));
-	json_decref(r);
+	expect_ok(good, "{\"command\":\"status\"}");
 	close(good);
 }
 
 static void
 test_server_reassembles_a_request_split_across_writes(void **state)
 {
-	struct srv_fixture *f = *state;
-	int fd = client(f);
+	int fd = client(*state);
 	json_t *hello = json_loads(HELLO, 0, NULL);
 	uint8_t *frame;
 	size_t len;
@@ -560,9 +593,7 @@ test_server_reassembles_a_request_split_across_writes(void **state)
 	struct slow_writer w = { .fd = fd, .data = frame, .len = len };
 	slow_write(&w);
 	free(frame);
-	json_t *r = NULL;
-	char err[256];
-	assert_int_equal(ctl_frame_recv(fd, &r, 5000, err, sizeof(err)), TDNS_OK);
+	json_t *r = reply(fd);
 	assert_true(json_is_true(json_object_get(r, "ok")));
 	json_decref(r);
 	close(fd);
@@ -572,11 +603,8 @@ static void
 test_server_stop_replies_and_asks_the_daemon_to_stop(void **state)
 {
 	struct srv_fixture *f = *state;
-	int fd = client(f);
-	json_decref(ask(fd, HELLO));
-	json_t *r = ask(fd, "{\"command\":\"server stop\"}");
-	assert_true(json_is_true(json_object_get(r, "ok")));
-	json_decref(r);
+	int fd = hello_client(f);
+	expect_ok(fd, "{\"command\":\"server stop\"}");
 	assert_int_equal(f->daemon.stops, 1);
 	close(fd);
 }
@@ -590,9 +618,7 @@ test_server_survives_a_client_leaving_mid_request(void **state)
 	assert_int_equal(write(fd, part, sizeof(part)), (ssize_t)sizeof(part));
 	close(fd);
 	fd = client(f);
-	json_t *r = ask(fd, HELLO);
-	assert_true(json_is_true(json_object_get(r, "ok")));
-	json_decref(r);
+	expect_ok(fd, HELLO);
 	close(fd);
 }
 
