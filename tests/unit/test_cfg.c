@@ -70,6 +70,27 @@ load_text(const char *text, struct cfg **c, char *err, size_t errlen)
 	return cfg_load(conf, c, err, errlen);
 }
 
+/* Writes text to the test's tdnsd.conf and returns it loaded; fails the test if it is refused. */
+static struct cfg *
+loaded(const char *text)
+{
+	struct cfg *c = NULL;
+	char err[1024];
+	if (load_text(text, &c, err, sizeof(err)) != TDNS_OK) {
+		fail_msg("refused: %s", err);
+	}
+	return c;
+}
+
+/* loaded() of the text that the format fmt makes of value. */
+static struct cfg *
+loaded_with(const char *fmt, const char *value)
+{
+	char text[512];
+	snprintf(text, sizeof(text), fmt, value);
+	return loaded(text);
+}
+
 /* Loads text, which must fail with TDNS_ECONFIG and exactly "CONF:" + line + ": " + msg. */
 static void
 expect_error(const char *text, unsigned line, const char *msg)
@@ -188,14 +209,11 @@ static void
 test_empty_file_and_empty_sections_give_defaults(void **state)
 {
 	(void)state;
-	struct cfg *c = NULL;
-	char err[256];
-	assert_int_equal(load_text("", &c, err, sizeof(err)), TDNS_OK);
+	struct cfg *c = loaded("");
 	assert_string_equal(c->path, conf);
 	assert_defaults(c);
 	cfg_free(c);
-	assert_int_equal(load_text("# comment\n; other comment\n\n[server]\n[log]\n", &c, err,
-				   sizeof(err)), TDNS_OK);
+	c = loaded("# comment\n; other comment\n\n[server]\n[log]\n");
 	assert_defaults(c);
 	cfg_free(c);
 }
@@ -204,19 +222,16 @@ static void
 test_every_server_and_log_key_is_parsed(void **state)
 {
 	(void)state;
-	struct cfg *c = NULL;
-	char err[256];
-	int rc = load_text("[server]\n"
-			   "listen = 192.0.2.1, [2001:db8::5]:5300 ,0.0.0.0:5301,[::], ::1\n"
-			   "workers = 64\n"
-			   "state-dir = /srv/tdns\n"
-			   "user = tdns\n"
-			   "tcp-idle-timeout = 3600\n"
-			   "tcp-max-connections = 7\n"
-			   "udp-max-payload = 4096\n"
-			   "[log]\n"
-			   "level = debug\n", &c, err, sizeof(err));
-	assert_int_equal(rc, TDNS_OK);
+	struct cfg *c = loaded("[server]\n"
+			       "listen = 192.0.2.1, [2001:db8::5]:5300 ,0.0.0.0:5301,[::], ::1\n"
+			       "workers = 64\n"
+			       "state-dir = /srv/tdns\n"
+			       "user = tdns\n"
+			       "tcp-idle-timeout = 3600\n"
+			       "tcp-max-connections = 7\n"
+			       "udp-max-payload = 4096\n"
+			       "[log]\n"
+			       "level = debug\n");
 	assert_int_equal(c->nlisten, 5);
 	assert_string_equal(c->listen[0].text, "192.0.2.1:53");
 	assert_string_equal(c->listen[1].text, "[2001:db8::5]:5300");
@@ -249,8 +264,7 @@ test_range_limits_are_accepted(void **state)
 	assert_int_equal(c->tcp_max_connections, 65535);
 	assert_int_equal(c->udp_max_payload, 512);
 	cfg_free(c);
-	assert_int_equal(load_text("[server]\nworkers = auto\nuser =\n", &c, err, sizeof(err)),
-			 TDNS_OK);
+	c = loaded("[server]\nworkers = auto\nuser =\n");
 	assert_int_equal(c->workers, 0);
 	assert_true(c->user == NULL || c->user[0] == '\0');
 	cfg_free(c);
@@ -266,11 +280,7 @@ test_every_log_level_name_is_parsed(void **state)
 		{ "debug", TDNS_LOG_DEBUG },
 	};
 	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
-		char text[64];
-		struct cfg *c = NULL;
-		char err[256];
-		snprintf(text, sizeof(text), "[log]\nlevel = %s\n", levels[i].name);
-		assert_int_equal(load_text(text, &c, err, sizeof(err)), TDNS_OK);
+		struct cfg *c = loaded_with("[log]\nlevel = %s\n", levels[i].name);
 		assert_int_equal(c->log_level, levels[i].level);
 		cfg_free(c);
 	}
@@ -280,16 +290,13 @@ static void
 test_comments_blanks_crlf_bom_and_indentation_are_tolerated(void **state)
 {
 	(void)state;
-	struct cfg *c = NULL;
-	char err[256];
-	int rc = load_text("\xEF\xBB\xBF# sample\r\n"
-			   "  [server]   ; the server\r\n"
-			   "\tworkers = 4 ; four threads\r\n"
-			   "   listen=127.0.0.1:5300\r\n"
-			   "\r\n"
-			   "[log]\n"
-			   "level = notice", &c, err, sizeof(err));
-	assert_int_equal(rc, TDNS_OK);
+	struct cfg *c = loaded("\xEF\xBB\xBF# sample\r\n"
+			       "  [server]   ; the server\r\n"
+			       "\tworkers = 4 ; four threads\r\n"
+			       "   listen=127.0.0.1:5300\r\n"
+			       "\r\n"
+			       "[log]\n"
+			       "level = notice");
 	assert_int_equal(c->workers, 4);
 	assert_int_equal(c->nlisten, 1);
 	assert_string_equal(c->listen[0].text, "127.0.0.1:5300");
@@ -301,20 +308,17 @@ static void
 test_zone_section_gets_defaults_and_file_relative_to_state_dir(void **state)
 {
 	(void)state;
-	struct cfg *c = NULL;
-	char err[256];
 	/* state-dir comes after the zone: relative files are resolved once the file is read. */
-	int rc = load_text("[zone Example.COM.]\n"
-			   "\n"
-			   "[zone example.net]\n"
-			   "type = primary\n"
-			   "file = nets/example.net.db\n"
-			   "[zone example.org]\n"
-			   "file = /etc/tdns/org.zone\n"
-			   "[zone .]\n"
-			   "[server]\n"
-			   "state-dir = /srv/tdns//\n", &c, err, sizeof(err));
-	assert_int_equal(rc, TDNS_OK);
+	struct cfg *c = loaded("[zone Example.COM.]\n"
+			       "\n"
+			       "[zone example.net]\n"
+			       "type = primary\n"
+			       "file = nets/example.net.db\n"
+			       "[zone example.org]\n"
+			       "file = /etc/tdns/org.zone\n"
+			       "[zone .]\n"
+			       "[server]\n"
+			       "state-dir = /srv/tdns//\n");
 	assert_string_equal(c->state_dir, "/srv/tdns");
 	assert_int_equal(c->nzones, 4);
 
@@ -494,10 +498,7 @@ test_unknown_sections_fail_even_when_empty(void **state)
 	expect_error("[zoneexample.com]\n", 1,
 		     "unknown section [zoneexample.com]; expected one of: [server], [control], [log], [recursion], [forwarders], [cache], [tls], [dot], [doh], [zone NAME]");
 	/* The sections of the encrypted listeners exist now, empty or not (issue 6). */
-	struct cfg *c = NULL;
-	char err[512];
-	assert_int_equal(load_text("[server]\n[tls]\n[dot]\n[doh]\n", &c, err, sizeof(err)),
-			 TDNS_OK);
+	struct cfg *c = loaded("[server]\n[tls]\n[dot]\n[doh]\n");
 	assert_int_equal(c->ndot_listen, 0);
 	assert_int_equal(c->ndoh_listen, 0);
 	assert_string_equal(c->doh_path, "/dns-query");
@@ -508,13 +509,11 @@ static void
 test_encrypted_listeners_take_their_own_default_ports(void **state)
 {
 	(void)state;
-	struct cfg *c = NULL;
-	char err[512];
-	assert_int_equal(load_text("[tls]\ncertificate = /etc/tdns/server.pfx\n"
-				   "password-file = /etc/tdns/pw\n[dot]\nlisten = 127.0.0.1, [::1]:8853\n"
-				   "[doh]\nlisten = 127.0.0.1\nhttp-listen = 127.0.0.1\n"
-				   "path = /q\ntrusted-proxies = 10.0.0.0/8\n", &c, err, sizeof(err)),
-			 TDNS_OK);
+	struct cfg *c = loaded("[tls]\ncertificate = /etc/tdns/server.pfx\n"
+			       "password-file = /etc/tdns/pw\n"
+			       "[dot]\nlisten = 127.0.0.1, [::1]:8853\n"
+			       "[doh]\nlisten = 127.0.0.1\nhttp-listen = 127.0.0.1\n"
+			       "path = /q\ntrusted-proxies = 10.0.0.0/8\n");
 	assert_int_equal(c->ndot_listen, 2);
 	assert_string_equal(c->dot_listen[0].text, "127.0.0.1:853");
 	assert_string_equal(c->dot_listen[1].text, "[::1]:8853");
@@ -541,6 +540,7 @@ test_encrypted_listeners_take_their_own_default_ports(void **state)
 		     "[IPV6]:PORT separated by commas, port 1..65535");
 
 	/* An encrypted listener without a certificate is an error of the whole file. */
+	char err[512];
 	assert_int_equal(load_text("[dot]\nlisten = 127.0.0.1\n", &c, err, sizeof(err)),
 			 TDNS_ECONFIG);
 	char want[512];
@@ -636,25 +636,23 @@ static void
 test_list_keys_continue_on_indented_lines(void **state)
 {
 	(void)state;
-	struct cfg *c = NULL;
-	char err[512];
-	assert_int_equal(load_text("[server]\nlisten = 127.0.0.1:5300,\n    [::1]:5300\n"
-				   "  workers = 2\n", &c, err, sizeof(err)), TDNS_OK);
+	struct cfg *c = loaded("[server]\nlisten = 127.0.0.1:5300,\n    [::1]:5300\n"
+			       "  workers = 2\n");
 	assert_int_equal(c->nlisten, 2);
 	assert_string_equal(c->listen[1].text, "[::1]:5300");
 	assert_int_equal(c->workers, 2);
 	cfg_free(c);
 
 	/* One item or more per line, with or without a trailing comma, comments among them. */
-	assert_int_equal(load_text("[recursion]\n"
-				   "allow = 10.0.0.0/8,\n"
-				   "    192.168.0.0/16, 172.16.0.0/12 ; private ; really\n"
-				   "; 127.0.0.0/8,\n"
-				   "\t100.64.0.0/10,\n"
-				   "    fc00::/7\n"
-				   "qname-minimisation = no\n"
-				   "[forwarders]\nservers =\n  udp://127.0.0.1:5301,\n"
-				   "  udp://[::1]:5301,\n", &c, err, sizeof(err)), TDNS_OK);
+	c = loaded("[recursion]\n"
+		   "allow = 10.0.0.0/8,\n"
+		   "    192.168.0.0/16, 172.16.0.0/12 ; private ; really\n"
+		   "; 127.0.0.0/8,\n"
+		   "\t100.64.0.0/10,\n"
+		   "    fc00::/7\n"
+		   "qname-minimisation = no\n"
+		   "[forwarders]\nservers =\n  udp://127.0.0.1:5301,\n"
+		   "  udp://[::1]:5301,\n");
 	assert_string_equal(c->recursion_allow, "10.0.0.0/8, 192.168.0.0/16, 172.16.0.0/12, "
 			    "100.64.0.0/10, fc00::/7");
 	assert_int_equal(c->qname_min, 0);
@@ -667,14 +665,14 @@ test_list_keys_continue_on_indented_lines(void **state)
 	char want[2048];
 	networks(items, sizeof(items), 60, ",\n    ");
 	snprintf(text, sizeof(text), "[recursion]\nallow =\n    %s\n", items);
-	assert_int_equal(load_text(text, &c, err, sizeof(err)), TDNS_OK);
+	c = loaded(text);
 	networks(want, sizeof(want), 60, ", ");
 	assert_true(strlen(want) > 700);
 	assert_string_equal(c->recursion_allow, want);
 	cfg_free(c);
 	networks(items, sizeof(items), 30, ", ");
 	snprintf(text, sizeof(text), "[recursion]\nallow = ::1,\n  %s\n", items);
-	assert_int_equal(load_text(text, &c, err, sizeof(err)), TDNS_OK);
+	c = loaded(text);
 	assert_true(strlen(c->recursion_allow) > 400);
 	cfg_free(c);
 }
@@ -709,8 +707,8 @@ test_repeated_list_keys_append_and_single_values_refuse_continuations(void **sta
 		     "indented line continues the value of 'file', which takes one value; "
 		     "expected 'key = value' (only a list continues on indented lines)");
 	/* An indented known header is a header, an indented key line a key line. */
-	assert_int_equal(load_text("[server]\nlisten = 127.0.0.1:5300,\n  [::1]:5300\n"
-				   "  [log]\n  level = debug\n", &c, err, sizeof(err)), TDNS_OK);
+	c = loaded("[server]\nlisten = 127.0.0.1:5300,\n  [::1]:5300\n"
+		   "  [log]\n  level = debug\n");
 	assert_int_equal(c->nlisten, 2);
 	assert_int_equal(c->log_level, TDNS_LOG_DEBUG);
 	cfg_free(c);
@@ -761,22 +759,16 @@ test_serial_policy_and_control_keys_are_parsed(void **state)
 		{ "unixtime", CFG_SERIAL_UNIXTIME },
 	};
 	for (size_t i = 0; i < sizeof(policies) / sizeof(policies[0]); i++) {
-		char text[128];
-		struct cfg *c = NULL;
-		char err[256];
-		snprintf(text, sizeof(text), "[server]\nserial-policy = %s\n", policies[i].name);
-		assert_int_equal(load_text(text, &c, err, sizeof(err)), TDNS_OK);
+		struct cfg *c = loaded_with("[server]\nserial-policy = %s\n", policies[i].name);
 		assert_int_equal(c->serial_policy, policies[i].policy);
 		cfg_free(c);
 	}
-	struct cfg *c = NULL;
-	char err[256];
-	assert_int_equal(load_text("[control]\nsocket = /tmp/tdns test/ctl.sock\n"
-				   "group = tdns-admin\n", &c, err, sizeof(err)), TDNS_OK);
+	struct cfg *c = loaded("[control]\nsocket = /tmp/tdns test/ctl.sock\n"
+			       "group = tdns-admin\n");
 	assert_string_equal(c->control_socket, "/tmp/tdns test/ctl.sock");
 	assert_string_equal(c->control_group, "tdns-admin");
 	cfg_free(c);
-	assert_int_equal(load_text("[control]\ngroup =\n", &c, err, sizeof(err)), TDNS_OK);
+	c = loaded("[control]\ngroup =\n");
 	assert_null(c->control_group);
 	cfg_free(c);
 }
@@ -815,9 +807,7 @@ static void
 test_every_key_has_a_text_form_equal_to_its_default(void **state)
 {
 	(void)state;
-	struct cfg *c = NULL;
-	char err[256];
-	assert_int_equal(load_text("[zone example.com]\n", &c, err, sizeof(err)), TDNS_OK);
+	struct cfg *c = loaded("[zone example.com]\n");
 	for (size_t i = 0; cfg_keys()[i].key != NULL; i++) {
 		const struct cfg_key *k = &cfg_keys()[i];
 		char *v = cfg_value_text(c, k, 0);
@@ -831,6 +821,7 @@ test_every_key_has_a_text_form_equal_to_its_default(void **state)
 		free(v);
 	}
 	char *v = NULL;
+	char err[256];
 	assert_int_equal(cfg_get(c, "zone.example.com.file", &v, err, sizeof(err)), TDNS_OK);
 	assert_string_equal(v, LOCALSTATEDIR "/lib/tdns/example.com.zone");
 	free(v);
@@ -879,7 +870,7 @@ test_get_refuses_unknown_keys_and_zones(void **state)
 	struct cfg *c = NULL;
 	char err[1024];
 	char *v = (char *)1;
-	assert_int_equal(load_text("[zone example.com]\n", &c, err, sizeof(err)), TDNS_OK);
+	c = loaded("[zone example.com]\n");
 	static const char *const bad[] = {
 		"log.lvl", "log", "level", "server.listen.x", "zone.file", "zone.example.com.level",
 		"recursion.recursive", "", ".", "log.",
@@ -1322,9 +1313,7 @@ test_every_default_written_explicitly_gives_the_defaults(void **state)
 		}
 		snprintf(text + off, sizeof(text) - off, "%s = %s\n", k->key, k->def);
 	}
-	struct cfg *c = NULL;
-	char err[256];
-	assert_int_equal(load_text(text, &c, err, sizeof(err)), TDNS_OK);
+	struct cfg *c = loaded(text);
 	assert_defaults(c);
 	cfg_free(c);
 
@@ -1337,7 +1326,7 @@ test_every_default_written_explicitly_gives_the_defaults(void **state)
 			snprintf(text + off, sizeof(text) - off, "%s = %s\n", k->key, k->def);
 		}
 	}
-	assert_int_equal(load_text(text, &c, err, sizeof(err)), TDNS_OK);
+	c = loaded(text);
 	assert_int_equal(c->nzones, 1);
 	assert_string_equal(c->zones[0].type, "primary");
 	cfg_free(c);
@@ -1439,17 +1428,13 @@ test_sample_zone_example_uncommented_loads_the_example_zone(void **state)
 	char *full = malloc(strlen(text) + 256);
 	assert_non_null(full);
 	snprintf(full, strlen(text) + 256, "%s\n[server]\nstate-dir = %s/etc\n", text, SRCDIR);
-	struct cfg *c = NULL;
-	char err[512];
-	int rc = load_text(full, &c, err, sizeof(err));
-	if (rc != TDNS_OK) {
-		fail_msg("%s", err);
-	}
+	struct cfg *c = loaded(full);
 	assert_int_equal(c->nzones, 1);
 	assert_string_equal(c->zones[0].file, SRCDIR "/etc/example.com.zone");
 
 	struct zone *z = NULL;
-	rc = zone_load(c->zones[0].apex, c->zones[0].file, &z, err, sizeof(err));
+	char err[512];
+	int rc = zone_load(c->zones[0].apex, c->zones[0].file, &z, err, sizeof(err));
 	if (rc != TDNS_OK) {
 		fail_msg("%s", err);
 	}
@@ -1778,20 +1763,15 @@ static void
 test_resolver_keys_are_parsed(void **state)
 {
 	(void)state;
-	struct cfg *c = NULL;
-	char err[512];
-	int rc = load_text("[recursion]\nmode = forward\nallow = 192.0.2.0/24, 2001:db8::/32\n"
-			   "[forwarders]\nservers = udp://127.0.0.1:5399, tls://dns.example#192.0.2.1\n"
-			   "mode = sequential\ntimeout = 750\nca-file = /etc/ssl/ca.pem\n"
-			   "[cache]\nmax-size = 64M\nmin-ttl = 5\nmax-ttl = 3600\n"
-			   "negative-max-ttl = 60\nserve-stale = 0\nprefetch = no\n"
-			   "[zone corp.example]\ntype = forwarder\n"
-			   "forwarders = tcp://10.0.0.53\n"
-			   "[zone google.com]\ntype = forwarder\nforwarders = this-server\n",
-			   &c, err, sizeof(err));
-	if (rc != TDNS_OK) {
-		fail_msg("%s", err);
-	}
+	struct cfg *c = loaded("[recursion]\nmode = forward\nallow = 192.0.2.0/24, 2001:db8::/32\n"
+			       "[forwarders]\n"
+			       "servers = udp://127.0.0.1:5399, tls://dns.example#192.0.2.1\n"
+			       "mode = sequential\ntimeout = 750\nca-file = /etc/ssl/ca.pem\n"
+			       "[cache]\nmax-size = 64M\nmin-ttl = 5\nmax-ttl = 3600\n"
+			       "negative-max-ttl = 60\nserve-stale = 0\nprefetch = no\n"
+			       "[zone corp.example]\ntype = forwarder\n"
+			       "forwarders = tcp://10.0.0.53\n"
+			       "[zone google.com]\ntype = forwarder\nforwarders = this-server\n");
 	assert_int_equal(c->recursion_mode, CFG_RECURSION_FORWARD);
 	assert_string_equal(c->recursion_allow, "192.0.2.0/24, 2001:db8::/32");
 	assert_string_equal(c->forwarders, "udp://127.0.0.1:5399, tls://dns.example#192.0.2.1");
@@ -1809,6 +1789,7 @@ test_resolver_keys_are_parsed(void **state)
 	assert_string_equal(c->zones[0].forwarders, "tcp://10.0.0.53");
 	assert_string_equal(c->zones[1].forwarders, "this-server");
 	char *v = NULL;
+	char err[512];
 	assert_int_equal(cfg_get(c, "cache.max-size", &v, err, sizeof(err)), TDNS_OK);
 	assert_string_equal(v, "64M");
 	free(v);
@@ -1859,8 +1840,7 @@ test_resolver_settings_that_contradict_each_other_fail(void **state)
 		 "expected at least one server URL, or mode = off", conf);
 	assert_string_equal(err, want);
 	/* Without a forwarders key, the FWD records of the zone's file name the servers. */
-	assert_int_equal(load_text("[zone a.example]\ntype = forwarder\n", &c, err, sizeof(err)),
-			 TDNS_OK);
+	c = loaded("[zone a.example]\ntype = forwarder\n");
 	assert_string_equal(c->zones[0].forwarders, "");
 	cfg_free(c);
 	assert_int_equal(load_text("[zone a.example]\nforwarders = udp://192.0.2.1\n", &c, err,
@@ -1878,22 +1858,19 @@ static void
 test_stub_zones_take_primaries_and_need_them(void **state)
 {
 	(void)state;
-	struct cfg *c = NULL;
-	char err[512];
-	assert_int_equal(load_text("[zone stub.example]\ntype = stub\n"
-				   "primaries = 192.0.2.53, 2001:db8::53\n", &c, err, sizeof(err)),
-			 TDNS_OK);
+	struct cfg *c = loaded("[zone stub.example]\ntype = stub\n"
+			       "primaries = 192.0.2.53, 2001:db8::53\n");
 	assert_string_equal(c->zones[0].type, "stub");
 	assert_string_equal(c->zones[0].primaries, "192.0.2.53, 2001:db8::53");
 	char *v = NULL;
+	char err[512];
 	assert_int_equal(cfg_get(c, "zone.stub.example.primaries", &v, err, sizeof(err)),
 			 TDNS_OK);
 	assert_string_equal(v, "192.0.2.53, 2001:db8::53");
 	free(v);
 	cfg_free(c);
 	c = NULL;
-	assert_int_equal(load_text("[zone a.example]\nfile = /a\n", &c, err, sizeof(err)),
-			 TDNS_OK);
+	c = loaded("[zone a.example]\nfile = /a\n");
 	assert_string_equal(c->zones[0].primaries, "");
 	cfg_free(c);
 	c = NULL;
@@ -1916,10 +1893,12 @@ main(void)
 {
 	cfg_use_schema(&cfg_schema);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_resolver_keys_default_to_recursion_and_a_256m_cache,
-						setup_defaults, teardown_defaults),
-		cmocka_unit_test_setup_teardown(test_iterator_keys_default_to_builtin_hints_minimisation_and_limits,
-						setup_defaults, teardown_defaults),
+		cmocka_unit_test_setup_teardown(
+			test_resolver_keys_default_to_recursion_and_a_256m_cache,
+			setup_defaults, teardown_defaults),
+		cmocka_unit_test_setup_teardown(
+			test_iterator_keys_default_to_builtin_hints_minimisation_and_limits,
+			setup_defaults, teardown_defaults),
 		cmocka_unit_test(test_iterator_keys_are_parsed_and_shown),
 		cmocka_unit_test(
 			test_iterator_keys_reject_bad_values_and_bad_hints_files_with_file_and_line),
