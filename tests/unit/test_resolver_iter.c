@@ -91,6 +91,38 @@ classify(struct resp *r, const char *zone, const char *sname, uint16_t stype)
 	return k;
 }
 
+/*
+ * The kind that a server of zone gives a NOERROR reply without AA to qname A holding only
+ * owner NS target in its authority section.
+ */
+static enum iter_kind
+ns_reply_kind(const char *zone, const char *qname, const char *owner, const char *target)
+{
+	struct resp r;
+	resp_start(&r, qname, DNS_TYPE_A, 0, DNS_RCODE_NOERROR);
+	resp_name_rr(&r, DNS_SECTION_AUTHORITY, owner, DNS_TYPE_NS, target);
+	return classify(&r, zone, qname, DNS_TYPE_A);
+}
+
+/* The kind that a server of zone gives a NOERROR reply with flags answering qname A with ip. */
+static enum iter_kind
+a_reply_kind(const char *zone, const char *qname, uint16_t flags, const char *ip)
+{
+	struct resp r;
+	resp_start(&r, qname, DNS_TYPE_A, flags, DNS_RCODE_NOERROR);
+	resp_a(&r, DNS_SECTION_ANSWER, qname, ip);
+	return classify(&r, zone, qname, DNS_TYPE_A);
+}
+
+/* The kind that a server of zone gives a reply to qname A with flags and rcode and no records. */
+static enum iter_kind
+bare_reply_kind(const char *zone, const char *qname, uint16_t flags, int rcode)
+{
+	struct resp r;
+	resp_start(&r, qname, DNS_TYPE_A, flags, rcode);
+	return classify(&r, zone, qname, DNS_TYPE_A);
+}
+
 /* ---- root hints --------------------------------------------------------------------------- */
 
 static void
@@ -230,32 +262,25 @@ static void
 test_upward_or_sideways_referral_is_lame(void **state)
 {
 	(void)state;
-	struct resp r;
 	/* NS of the zone itself (or above): no progress, RFC 1034 §5.3.3 step 4 lame. */
-	resp_start(&r, "www.example.test.", DNS_TYPE_A, 0, DNS_RCODE_NOERROR);
-	resp_name_rr(&r, DNS_SECTION_AUTHORITY, "test.", DNS_TYPE_NS, "ns1.nic.test.");
-	assert_int_equal(classify(&r, "test.", "www.example.test.", DNS_TYPE_A), ITER_LAME);
-	resp_start(&r, "www.example.test.", DNS_TYPE_A, 0, DNS_RCODE_NOERROR);
-	resp_name_rr(&r, DNS_SECTION_AUTHORITY, ".", DNS_TYPE_NS, "a.root.test.");
-	assert_int_equal(classify(&r, "test.", "www.example.test.", DNS_TYPE_A), ITER_LAME);
+	assert_int_equal(ns_reply_kind("test.", "www.example.test.", "test.", "ns1.nic.test."),
+			 ITER_LAME);
+	assert_int_equal(ns_reply_kind("test.", "www.example.test.", ".", "a.root.test."),
+			 ITER_LAME);
 	/* A delegation of a name that is not an ancestor of the question. */
-	resp_start(&r, "www.example.test.", DNS_TYPE_A, 0, DNS_RCODE_NOERROR);
-	resp_name_rr(&r, DNS_SECTION_AUTHORITY, "other.test.", DNS_TYPE_NS, "ns.other.test.");
-	assert_int_equal(classify(&r, "test.", "www.example.test.", DNS_TYPE_A), ITER_LAME);
+	assert_int_equal(ns_reply_kind("test.", "www.example.test.", "other.test.",
+				       "ns.other.test."), ITER_LAME);
 }
 
 static void
 test_records_outside_the_servers_zone_are_ignored(void **state)
 {
 	(void)state;
-	struct resp r;
 	/* A server of example.test may not delegate or answer for names of other.test. */
-	resp_start(&r, "www.other.test.", DNS_TYPE_A, DNS_FLAG_AA, DNS_RCODE_NOERROR);
-	resp_a(&r, DNS_SECTION_ANSWER, "www.other.test.", "192.0.2.1");
-	assert_int_equal(classify(&r, "example.test.", "www.other.test.", DNS_TYPE_A), ITER_NODATA);
-	resp_start(&r, "www.other.test.", DNS_TYPE_A, 0, DNS_RCODE_NOERROR);
-	resp_name_rr(&r, DNS_SECTION_AUTHORITY, "other.test.", DNS_TYPE_NS, "ns.evil.test.");
-	assert_int_equal(classify(&r, "example.test.", "www.other.test.", DNS_TYPE_A), ITER_LAME);
+	assert_int_equal(a_reply_kind("example.test.", "www.other.test.", DNS_FLAG_AA, "192.0.2.1"),
+			 ITER_NODATA);
+	assert_int_equal(ns_reply_kind("example.test.", "www.other.test.", "other.test.",
+				       "ns.evil.test."), ITER_LAME);
 }
 
 static void
@@ -263,10 +288,8 @@ test_authoritative_answer_nxdomain_and_nodata(void **state)
 {
 	(void)state;
 	struct resp r;
-	resp_start(&r, "www.example.test.", DNS_TYPE_A, DNS_FLAG_AA, DNS_RCODE_NOERROR);
-	resp_a(&r, DNS_SECTION_ANSWER, "www.example.test.", "192.0.2.1");
-	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A),
-			 ITER_ANSWER);
+	assert_int_equal(a_reply_kind("example.test.", "www.example.test.", DNS_FLAG_AA,
+				      "192.0.2.1"), ITER_ANSWER);
 	resp_start(&r, "www.example.test.", DNS_TYPE_A, DNS_FLAG_AA, DNS_RCODE_NOERROR);
 	resp_name_rr(&r, DNS_SECTION_ANSWER, "www.example.test.", DNS_TYPE_CNAME, "x.other.test.");
 	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A),
@@ -285,11 +308,10 @@ static void
 test_bad_rcodes_are_lame(void **state)
 {
 	(void)state;
-	struct resp r;
-	resp_start(&r, "www.example.test.", DNS_TYPE_A, 0, DNS_RCODE_REFUSED);
-	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A), ITER_LAME);
-	resp_start(&r, "www.example.test.", DNS_TYPE_A, DNS_FLAG_AA, DNS_RCODE_SERVFAIL);
-	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A), ITER_LAME);
+	assert_int_equal(bare_reply_kind("example.test.", "www.example.test.", 0,
+					 DNS_RCODE_REFUSED), ITER_LAME);
+	assert_int_equal(bare_reply_kind("example.test.", "www.example.test.", DNS_FLAG_AA,
+					 DNS_RCODE_SERVFAIL), ITER_LAME);
 }
 
 /* Issue 20: as Unbound takes them, answers of a server chosen for the zone need no AA. */
@@ -298,21 +320,17 @@ test_answers_without_aa_count(void **state)
 {
 	(void)state;
 	struct resp r;
-	resp_start(&r, "www.example.test.", DNS_TYPE_A, 0, DNS_RCODE_NOERROR);
-	resp_a(&r, DNS_SECTION_ANSWER, "www.example.test.", "192.0.2.1");
-	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A),
+	assert_int_equal(a_reply_kind("example.test.", "www.example.test.", 0, "192.0.2.1"),
 			 ITER_ANSWER);
 	/* The root's priming answer without AA. */
 	resp_start(&r, ".", DNS_TYPE_NS, 0, DNS_RCODE_NOERROR);
 	resp_name_rr(&r, DNS_SECTION_ANSWER, ".", DNS_TYPE_NS, "a.root.test.");
 	assert_int_equal(classify(&r, ".", ".", DNS_TYPE_NS), ITER_ANSWER);
 	/* An empty NOERROR, and NXDOMAIN without an SOA. */
-	resp_start(&r, "www.example.test.", DNS_TYPE_A, 0, DNS_RCODE_NOERROR);
-	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A),
-			 ITER_NODATA);
-	resp_start(&r, "www.example.test.", DNS_TYPE_A, 0, DNS_RCODE_NXDOMAIN);
-	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A),
-			 ITER_NXDOMAIN);
+	assert_int_equal(bare_reply_kind("example.test.", "www.example.test.", 0,
+					 DNS_RCODE_NOERROR), ITER_NODATA);
+	assert_int_equal(bare_reply_kind("example.test.", "www.example.test.", 0,
+					 DNS_RCODE_NXDOMAIN), ITER_NXDOMAIN);
 	/* Data without AA beside a delegation below the zone is a referral. */
 	resp_start(&r, "www.sub.example.test.", DNS_TYPE_A, 0, DNS_RCODE_NOERROR);
 	resp_a(&r, DNS_SECTION_ANSWER, "www.sub.example.test.", "192.0.2.1");
@@ -321,9 +339,8 @@ test_answers_without_aa_count(void **state)
 	assert_int_equal(classify(&r, "example.test.", "www.sub.example.test.", DNS_TYPE_A),
 			 ITER_REFERRAL);
 	/* The zone's own NS set without AA, no data, no SOA: a referral to itself. */
-	resp_start(&r, "www.example.test.", DNS_TYPE_A, 0, DNS_RCODE_NOERROR);
-	resp_name_rr(&r, DNS_SECTION_AUTHORITY, "example.test.", DNS_TYPE_NS, "ns.example.test.");
-	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A), ITER_LAME);
+	assert_int_equal(ns_reply_kind("example.test.", "www.example.test.", "example.test.",
+				       "ns.example.test."), ITER_LAME);
 }
 
 /* RA without AA: the server recursed for us; whatever it says is not the zone's. */
@@ -331,19 +348,13 @@ static void
 test_recursor_answers_are_recursion_lame(void **state)
 {
 	(void)state;
-	struct resp r;
-	resp_start(&r, "www.example.test.", DNS_TYPE_A, DNS_FLAG_RA, DNS_RCODE_NOERROR);
-	resp_a(&r, DNS_SECTION_ANSWER, "www.example.test.", "192.0.2.1");
-	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A),
-			 ITER_REC_LAME);
-	resp_start(&r, "www.example.test.", DNS_TYPE_A, DNS_FLAG_RA, DNS_RCODE_NXDOMAIN);
-	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A),
-			 ITER_REC_LAME);
+	assert_int_equal(a_reply_kind("example.test.", "www.example.test.", DNS_FLAG_RA,
+				      "192.0.2.1"), ITER_REC_LAME);
+	assert_int_equal(bare_reply_kind("example.test.", "www.example.test.", DNS_FLAG_RA,
+					 DNS_RCODE_NXDOMAIN), ITER_REC_LAME);
 	/* An authoritative server that also offers recursion answers with AA and RA. */
-	resp_start(&r, "www.example.test.", DNS_TYPE_A, DNS_FLAG_RA | DNS_FLAG_AA,
-		   DNS_RCODE_NOERROR);
-	resp_a(&r, DNS_SECTION_ANSWER, "www.example.test.", "192.0.2.1");
-	assert_int_equal(classify(&r, "example.test.", "www.example.test.", DNS_TYPE_A),
+	assert_int_equal(a_reply_kind("example.test.", "www.example.test.",
+				      DNS_FLAG_RA | DNS_FLAG_AA, "192.0.2.1"),
 			 ITER_ANSWER);
 }
 
