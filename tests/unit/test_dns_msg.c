@@ -22,6 +22,24 @@ name(const char *s, uint8_t *out)
 	return n;
 }
 
+/* dns_query_parse's result for the len octets at pkt. */
+static int
+query_rcode(const uint8_t *pkt, size_t len)
+{
+	struct dns_query q;
+	return dns_query_parse(pkt, len, &q);
+}
+
+/* dns_msg_parse's status for the len octets at pkt (what it parsed is freed). */
+static int
+msg_status(const uint8_t *pkt, size_t len)
+{
+	struct dns_msg m;
+	int rc = dns_msg_parse(pkt, len, &m);
+	dns_msg_clear(&m);
+	return rc;
+}
+
 /* ---- query parser ---------------------------------------------------------------------- */
 
 /* dig +dnssec +cookie www.Example.com A: RD, EDNS 4096, DO, one COOKIE option. */
@@ -108,18 +126,16 @@ static void
 test_query_parse_drops_short_packets(void **state)
 {
 	(void)state;
-	struct dns_query q;
-	assert_int_equal(dns_query_parse(golden_query, 0, &q), -1);
-	assert_int_equal(dns_query_parse(golden_query, 11, &q), -1);
+	assert_int_equal(query_rcode(golden_query, 0), -1);
+	assert_int_equal(query_rcode(golden_query, 11), -1);
 }
 
 static void
 test_query_parse_drops_responses(void **state)
 {
 	(void)state;
-	struct dns_query q;
 	size_t len = golden_with(2, golden_query[2] | 0x80); /* QR */
-	assert_int_equal(dns_query_parse(patched, len, &q), -1);
+	assert_int_equal(query_rcode(patched, len), -1);
 }
 
 static void
@@ -140,11 +156,10 @@ static void
 test_query_parse_qdcount_not_one_is_formerr(void **state)
 {
 	(void)state;
-	struct dns_query q;
 	size_t len = golden_with(5, 0);
-	assert_int_equal(dns_query_parse(patched, len, &q), DNS_RCODE_FORMERR);
+	assert_int_equal(query_rcode(patched, len), DNS_RCODE_FORMERR);
 	patched[5] = 2;
-	assert_int_equal(dns_query_parse(patched, len, &q), DNS_RCODE_FORMERR);
+	assert_int_equal(query_rcode(patched, len), DNS_RCODE_FORMERR);
 }
 
 static void
@@ -181,10 +196,8 @@ test_query_parse_compression_loop_is_formerr(void **state)
 {
 	(void)state;
 	const uint8_t pkt[] = { 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 0x0c, 0, 1, 0, 1 };
-	struct dns_query q;
-	assert_int_equal(dns_query_parse(pkt, sizeof(pkt), &q), DNS_RCODE_FORMERR);
-	struct dns_msg m;
-	assert_int_equal(dns_msg_parse(pkt, sizeof(pkt), &m), TDNS_ELOOP);
+	assert_int_equal(query_rcode(pkt, sizeof(pkt)), DNS_RCODE_FORMERR);
+	assert_int_equal(msg_status(pkt, sizeof(pkt)), TDNS_ELOOP);
 }
 
 static void
@@ -194,13 +207,11 @@ test_query_parse_pointer_past_end_is_formerr(void **state)
 	/* answer owner points to 0x3fff, far past the 45-octet packet */
 	const uint8_t pkt[] = { 0, 1, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, W_EXAMPLE_COM, 0, 1, 0, 1,
 				0xff, 0xff, 0, 1, 0, 1, 0, 0, 0, 0, 0, 4, 1, 2, 3, 4 };
-	struct dns_query q;
-	assert_int_equal(dns_query_parse(pkt, sizeof(pkt), &q), DNS_RCODE_FORMERR);
+	assert_int_equal(query_rcode(pkt, sizeof(pkt)), DNS_RCODE_FORMERR);
 	/* a pointer cut after its first octet */
 	const uint8_t cut[] = { 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 3, 'w', 'w', 'w', 0xc0 };
-	assert_int_equal(dns_query_parse(cut, sizeof(cut), &q), DNS_RCODE_FORMERR);
-	struct dns_msg m;
-	assert_int_equal(dns_msg_parse(cut, sizeof(cut), &m), TDNS_ETRUNC);
+	assert_int_equal(query_rcode(cut, sizeof(cut)), DNS_RCODE_FORMERR);
+	assert_int_equal(msg_status(cut, sizeof(cut)), TDNS_ETRUNC);
 }
 
 static void
@@ -210,8 +221,7 @@ test_query_parse_forward_pointer_is_formerr(void **state)
 	/* answer owner points to its own rdata, which lies after it */
 	const uint8_t pkt[] = { 0, 1, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, W_EXAMPLE_COM, 0, 1, 0, 1,
 				0xc0, 31, 0, 1, 0, 1, 0, 0, 0, 0, 0, 1, 0 };
-	struct dns_query q;
-	assert_int_equal(dns_query_parse(pkt, sizeof(pkt), &q), DNS_RCODE_FORMERR);
+	assert_int_equal(query_rcode(pkt, sizeof(pkt)), DNS_RCODE_FORMERR);
 	struct dns_msg m;
 	assert_int_equal(dns_msg_parse(pkt, sizeof(pkt), &m), TDNS_ELOOP);
 	assert_null(m.rrs);
@@ -239,8 +249,7 @@ test_query_parse_rdlen_past_end_is_formerr(void **state)
 {
 	(void)state;
 	size_t len = golden_with(12 + 17 + 4 + 10, 13); /* OPT rdlen one more than present */
-	struct dns_query q;
-	assert_int_equal(dns_query_parse(patched, len, &q), DNS_RCODE_FORMERR);
+	assert_int_equal(query_rcode(patched, len), DNS_RCODE_FORMERR);
 }
 
 static void
@@ -253,8 +262,7 @@ test_query_parse_two_opts_are_formerr(void **state)
 	struct dns_query q;
 	assert_int_equal(dns_query_parse(pkt, sizeof(pkt), &q), DNS_RCODE_FORMERR);
 	assert_int_equal(q.edns_count, 2);
-	struct dns_msg m;
-	assert_int_equal(dns_msg_parse(pkt, sizeof(pkt), &m), TDNS_EMALFORMED);
+	assert_int_equal(msg_status(pkt, sizeof(pkt)), TDNS_EMALFORMED);
 	/* the same with one OPT is fine */
 	uint8_t one[sizeof(pkt) - 11];
 	memcpy(one, pkt, sizeof(one));
@@ -269,8 +277,7 @@ test_query_parse_opt_not_root_is_formerr(void **state)
 	(void)state;
 	const uint8_t pkt[] = { 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, W_EXAMPLE_COM, 0, 1, 0, 1,
 				0xc0, 12, 0, 41, 4, 0xd0, 0, 0, 0, 0, 0, 0 };
-	struct dns_query q;
-	assert_int_equal(dns_query_parse(pkt, sizeof(pkt), &q), DNS_RCODE_FORMERR);
+	assert_int_equal(query_rcode(pkt, sizeof(pkt)), DNS_RCODE_FORMERR);
 }
 
 static void
@@ -279,8 +286,7 @@ test_query_parse_opt_outside_additional_is_formerr(void **state)
 	(void)state;
 	const uint8_t pkt[] = { 0, 1, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, W_EXAMPLE_COM, 0, 1, 0, 1,
 				0, 0, 41, 4, 0xd0, 0, 0, 0, 0, 0, 0 };
-	struct dns_query q;
-	assert_int_equal(dns_query_parse(pkt, sizeof(pkt), &q), DNS_RCODE_FORMERR);
+	assert_int_equal(query_rcode(pkt, sizeof(pkt)), DNS_RCODE_FORMERR);
 }
 
 static void
@@ -289,14 +295,12 @@ test_query_parse_bad_option_tlv_is_formerr(void **state)
 	(void)state;
 	/* option claims 9 data octets where 8 follow */
 	size_t len = golden_with(sizeof(golden_query) - 9, 9);
-	struct dns_query q;
-	assert_int_equal(dns_query_parse(patched, len, &q), DNS_RCODE_FORMERR);
+	assert_int_equal(query_rcode(patched, len), DNS_RCODE_FORMERR);
 	/* options area of 3 octets: too short for a code and a length */
 	const uint8_t stub[] = { 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 1,
 				 0, 0, 41, 4, 0xd0, 0, 0, 0, 0, 0, 3, 0, 10, 0 };
-	assert_int_equal(dns_query_parse(stub, sizeof(stub), &q), DNS_RCODE_FORMERR);
-	struct dns_msg m;
-	assert_int_equal(dns_msg_parse(stub, sizeof(stub), &m), TDNS_EMALFORMED);
+	assert_int_equal(query_rcode(stub, sizeof(stub)), DNS_RCODE_FORMERR);
+	assert_int_equal(msg_status(stub, sizeof(stub)), TDNS_EMALFORMED);
 }
 
 static void
@@ -304,10 +308,8 @@ test_query_parse_trailing_junk_is_formerr(void **state)
 {
 	(void)state;
 	size_t len = golden_with(sizeof(golden_query), 0);
-	struct dns_query q;
-	assert_int_equal(dns_query_parse(patched, len, &q), DNS_RCODE_FORMERR);
-	struct dns_msg m;
-	assert_int_equal(dns_msg_parse(patched, len, &m), TDNS_EMALFORMED);
+	assert_int_equal(query_rcode(patched, len), DNS_RCODE_FORMERR);
+	assert_int_equal(msg_status(patched, len), TDNS_EMALFORMED);
 }
 
 static void
@@ -318,8 +320,7 @@ test_query_parse_tsig_not_last_is_formerr(void **state)
 	const uint8_t pkt[] = { 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 2, 0, 0, 1, 0, 1,
 				0, 0, 250, 0, 255, 0, 0, 0, 0, 0, 0,
 				0, 0, 41, 4, 0xd0, 0, 0, 0, 0, 0, 0 };
-	struct dns_query q;
-	assert_int_equal(dns_query_parse(pkt, sizeof(pkt), &q), DNS_RCODE_FORMERR);
+	assert_int_equal(query_rcode(pkt, sizeof(pkt)), DNS_RCODE_FORMERR);
 }
 
 /* ---- full parser ------------------------------------------------------------------------ */
