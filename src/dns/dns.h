@@ -295,6 +295,13 @@ const uint8_t *dns_rdata_target(uint16_t type, const uint8_t *rd, size_t rdlen);
 int dns_rdata_cmp(uint16_t type, const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
 
 /*
+ * Lower-cases, in place, the names inside rdata of the types whose names RFC 4034 §6.2 (as
+ * amended by RFC 6840 §5.1: not NSEC, but RRSIG) puts in lower case for the canonical form
+ * that DNSSEC signs; other types and the label length octets are left alone.
+ */
+void dns_rdata_canonical(uint16_t type, uint8_t *rd, size_t rdlen);
+
+/*
  * Formats one RR as a zone-file line (no newline): "owner TTL CLASS TYPE rdata".  Returns the
  * length or TDNS_ESPACE.
  */

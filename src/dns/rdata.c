@@ -2920,6 +2920,22 @@ dns_rdata_cmp(uint16_t type, const uint8_t *a, size_t alen, const uint8_t *b, si
 	return alen < blen ? -1 : alen > blen ? 1 : 0;
 }
 
+void
+dns_rdata_canonical(uint16_t type, uint8_t *rd, size_t rdlen)
+{
+	const struct dns_rrtype *rt = dns_rrtype_find(type);
+	if (rt == NULL || !(rt->flags & DNS_RRF_CANON)) {
+		return;
+	}
+	size_t rg[4][2];
+	size_t n = name_ranges(rt, rd, rdlen, rg, 4);
+	for (size_t k = 0; k < n; k++) {
+		for (size_t i = rg[k][0]; i < rg[k][1]; i++) {
+			rd[i] = canon_byte(rd, i, rg + k, 1);
+		}
+	}
+}
+
 int
 dns_rr_to_text(const uint8_t *owner, uint16_t type, uint16_t rclass, uint32_t ttl,
 	       const uint8_t *rd, size_t rdlen, char *out, size_t cap)

@@ -1,0 +1,439 @@
+/* SPDX-License-Identifier: MIT */
+/* dnssec: DNSSEC primitives (key tags, DS digests, RRSIG verification, NSEC/NSEC3 proofs). */
+#ifndef TDNS_DNSSEC_H
+#define TDNS_DNSSEC_H
+
+/*
+ * Pure functions over rdata the caller holds (uncompressed wire form, as dns_rdata_unpack
+ * gives it): no cache, no network, no clock.  Crypto goes through OpenSSL's libcrypto.  The
+ * validator state machine (chain of trust, answer classification, caching of the verdict) is
+ * built on these in src/resolver.
+ *
+ * Work bounds (KeyTrap, CVE-2023-50387; NSEC3 closest encloser, CVE-2023-50868): every
+ * signature verification and every NSEC3 hash is charged to a struct dnssec_budget the caller
+ * passes; a call that would overspend returns DNSSEC_BUDGET without doing the work.  Give one
+ * budget to everything done for one client query.
+ *
+ * Times are 32-bit seconds since the epoch as in RRSIG (RFC 4034 §3.1.5), compared with
+ * serial-number arithmetic (RFC 1982), so the caller passes (uint32_t)time(NULL).
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/core.h"
+#include "dns/dns.h"
+
+/* ------------------------------------------------------------------------------------------ */
+/* Results                                                                                     */
+
+/*
+ * Outcome of a check.  Only DNSSEC_OK proves anything.  UNSUPPORTED_* make the zone insecure,
+ * not bogus (RFC 4035 §5.2, RFC 6840 §5.2, RFC 8624); everything from BOGUS to MALFORMED
+ * makes the data bogus; BUDGET and ERROR leave it indeterminate (SERVFAIL).
+ */
+enum dnssec_result {
+	DNSSEC_OK = 0,
+	DNSSEC_BOGUS,              /* signature or digest does not match, or no proof found */
+	DNSSEC_EXPIRED,            /* RRSIG expiration (plus skew) is in the past */
+	DNSSEC_NOT_YET_VALID,      /* RRSIG inception (minus skew) is in the future */
+	DNSSEC_KEY_MISMATCH,       /* key tag, algorithm, owner/signer or zone-key flag differ */
+	DNSSEC_MALFORMED,          /* rdata does not parse, or fields contradict each other */
+	DNSSEC_UNSUPPORTED_ALG,    /* DNSKEY/RRSIG algorithm we do not validate */
+	DNSSEC_UNSUPPORTED_DIGEST, /* DS digest type we do not compute */
+	DNSSEC_UNSUPPORTED_NSEC3,  /* NSEC3 hash algorithm unknown or iterations above the cap */
+	DNSSEC_BUDGET,             /* the work budget would be exceeded; nothing was done */
+	DNSSEC_ERROR,              /* out of memory or a libcrypto failure */
+};
+
+/* Short stable id for logs and control replies ("ok", "bogus", "expired", ...).  Never NULL. */
+const char *dnssec_result_str(enum dnssec_result r);
+
+/*
+ * The Extended DNS Error (RFC 8914) a failure maps onto: 1 unsupported algorithm, 2 unsupported
+ * digest, 7 expired, 8 not yet valid, 6 for the other bogus results, 5 (indeterminate) for
+ * BUDGET and ERROR; -1 for DNSSEC_OK and DNSSEC_UNSUPPORTED_NSEC3 (insecure needs no EDE).
+ */
+int dnssec_result_ede(enum dnssec_result r);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Work budget                                                                                 */
+
+/* Defaults a validator may start from: per client query. */
+#define DNSSEC_BUDGET_VERIFY_DEFAULT 32   /* signature verifications */
+#define DNSSEC_BUDGET_HASH_DEFAULT 1500   /* NSEC3 SHA-1 computations (each iteration is one) */
+
+/*
+ * Caps on crypto work.  *_max are the limits, *_used what has been spent; the caller reads
+ * the counters for statistics.  A failing verification counts like a passing one (that is
+ * what KeyTrap exploits).  An NSEC3 name hash costs iterations + 1.
+ */
+struct dnssec_budget {
+	uint32_t verify_max;
+	uint32_t verify_used;
+	uint32_t hash_max;
+	uint32_t hash_used;
+};
+
+/* Sets the limits and zeroes the counters. */
+void dnssec_budget_init(struct dnssec_budget *b, uint32_t verify_max, uint32_t hash_max);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Algorithms and digests (RFC 8624)                                                           */
+
+enum dnssec_alg {
+	DNSSEC_ALG_RSASHA1 = 5,
+	DNSSEC_ALG_RSASHA1_NSEC3_SHA1 = 7,
+	DNSSEC_ALG_RSASHA256 = 8,
+	DNSSEC_ALG_RSASHA512 = 10,
+	DNSSEC_ALG_ECDSAP256SHA256 = 13,
+	DNSSEC_ALG_ECDSAP384SHA384 = 14,
+	DNSSEC_ALG_ED25519 = 15,
+	DNSSEC_ALG_ED448 = 16,
+};
+
+enum dnssec_digest {
+	DNSSEC_DIGEST_SHA1 = 1,
+	DNSSEC_DIGEST_SHA256 = 2,
+	DNSSEC_DIGEST_SHA384 = 4,
+};
+
+#define DNSSEC_DIGEST_MAX 48    /* SHA-384 */
+#define DNSSEC_NSEC3_HASH_LEN 20 /* SHA-1, the only NSEC3 hash (RFC 5155 §11) */
+#define DNSSEC_NSEC3_ITER_MAX 150 /* RFC 9276 §3.2: above this, treat the zone as insecure */
+
+/*
+ * True when RRSIGs of this algorithm can be verified here (the eight of enum dnssec_alg, and
+ * the libcrypto in use provides them).  A zone whose DS set names only other algorithms is
+ * insecure (RFC 4035 §5.2).
+ */
+bool dnssec_alg_supported(uint8_t alg);
+
+/* True for the DS digest types computed here (SHA-1, SHA-256, SHA-384). */
+bool dnssec_digest_supported(uint8_t digest);
+
+/* Octets of a digest type's output, 0 when unsupported. */
+size_t dnssec_digest_len(uint8_t digest);
+
+/* ------------------------------------------------------------------------------------------ */
+/* DNSKEY and DS (key.c)                                                                       */
+
+#define DNSSEC_DNSKEY_ZONE 0x0100   /* Zone Key flag, RFC 4034 §2.1.1 */
+#define DNSSEC_DNSKEY_REVOKE 0x0080 /* RFC 5011 §3 */
+#define DNSSEC_DNSKEY_SEP 0x0001    /* Secure Entry Point */
+
+/* A DNSKEY rdata split into fields; pub points into the rdata (borrowed). */
+struct dnssec_dnskey {
+	uint16_t flags;
+	uint8_t protocol;     /* must be 3 (RFC 4034 §2.1.2) */
+	uint8_t alg;
+	const uint8_t *pub;
+	size_t pub_len;
+};
+
+/* Splits DNSKEY rdata (at least 4 octets and a key); TDNS_OK or TDNS_EMALFORMED. */
+int dnssec_dnskey_parse(const uint8_t *rd, size_t rdlen, struct dnssec_dnskey *k);
+
+/* Key tag of DNSKEY rdata (RFC 4034 Appendix B, with B.1 for algorithm 1). */
+uint16_t dnssec_key_tag(const uint8_t *rd, size_t rdlen);
+
+/* A DS rdata split into fields; digest points into the rdata (borrowed). */
+struct dnssec_ds {
+	uint16_t key_tag;
+	uint8_t alg;
+	uint8_t digest_type;
+	const uint8_t *digest;
+	size_t digest_len;
+};
+
+/* Splits DS rdata (4 octets and a non-empty digest); TDNS_OK or TDNS_EMALFORMED. */
+int dnssec_ds_parse(const uint8_t *rd, size_t rdlen, struct dnssec_ds *ds);
+
+/*
+ * Computes the DS digest of a DNSKEY (RFC 4034 §5.1.4: digest over the lower-cased owner
+ * name and the DNSKEY rdata) into out (DNSSEC_DIGEST_MAX octets), length in *outlen.
+ * Returns DNSSEC_OK, DNSSEC_UNSUPPORTED_DIGEST, DNSSEC_MALFORMED or DNSSEC_ERROR.
+ */
+enum dnssec_result dnssec_ds_digest(const uint8_t *owner, const uint8_t *dnskey, size_t dnskey_len,
+				    uint8_t digest_type, uint8_t *out, size_t *outlen);
+
+/*
+ * Does the DS record (rdata ds) authenticate the DNSKEY (rdata dnskey) owned by owner?
+ * Checks key tag and algorithm first (DNSSEC_KEY_MISMATCH, no digest computed), that the
+ * key has the Zone Key flag and protocol 3 (DNSSEC_KEY_MISMATCH), then the digest in constant
+ * time (DNSSEC_BOGUS).  DNSSEC_UNSUPPORTED_DIGEST or DNSSEC_UNSUPPORTED_ALG when the DS
+ * cannot be used: the caller ignores it (RFC 6840 §5.2), and when no usable DS is left
+ * treats the child zone as insecure.
+ */
+enum dnssec_result dnssec_ds_match(const uint8_t *owner, const uint8_t *ds, size_t ds_len,
+				   const uint8_t *dnskey, size_t dnskey_len);
+
+/*
+ * A DNSKEY parsed for verification: its owner, fields, tag and libcrypto key, built once
+ * and reused for every RRSIG it checks (the parse is the costly part for RSA).  Immutable
+ * after dnssec_key_new, so one key may be used by several threads at once.  The caller owns
+ * it (a validator keeps these beside its cached DNSKEY RRsets) and frees it with
+ * dnssec_key_free.
+ */
+struct dnssec_key;
+
+/*
+ * Parses DNSKEY rdata owned by owner into *out.  Returns DNSSEC_OK, DNSSEC_UNSUPPORTED_ALG
+ * (unknown algorithm: the key is simply unusable), DNSSEC_MALFORMED (the public key does not
+ * decode for its algorithm, e.g. an RSA exponent longer than the key, a point off the curve)
+ * or DNSSEC_ERROR (out of memory).  *out is set only on DNSSEC_OK.
+ */
+enum dnssec_result dnssec_key_new(const uint8_t *owner, const uint8_t *rd, size_t rdlen,
+				  struct dnssec_key **out);
+
+/* Frees a key; NULL is fine. */
+void dnssec_key_free(struct dnssec_key *k);
+
+/* The key's tag, algorithm, flags and owner (borrowed for the key's lifetime). */
+uint16_t dnssec_key_tag_of(const struct dnssec_key *k);
+uint8_t dnssec_key_alg(const struct dnssec_key *k);
+uint16_t dnssec_key_flags(const struct dnssec_key *k);
+const uint8_t *dnssec_key_owner(const struct dnssec_key *k);
+
+/* ------------------------------------------------------------------------------------------ */
+/* RRSIG (verify.c)                                                                            */
+
+/* An RRSIG rdata split into fields; signer and sig point into the rdata (borrowed). */
+struct dnssec_rrsig {
+	uint16_t type_covered;
+	uint8_t alg;
+	uint8_t labels;
+	uint32_t orig_ttl;
+	uint32_t expiration;
+	uint32_t inception;
+	uint16_t key_tag;
+	const uint8_t *signer;   /* uncompressed name, as signed (case kept) */
+	size_t signer_len;
+	const uint8_t *sig;
+	size_t sig_len;
+	const uint8_t *rd;       /* the whole rdata */
+	size_t rdlen;
+};
+
+/* Splits RRSIG rdata; TDNS_OK or TDNS_EMALFORMED (short, bad signer name, no signature). */
+int dnssec_rrsig_parse(const uint8_t *rd, size_t rdlen, struct dnssec_rrsig *s);
+
+/*
+ * Checks the validity window (RFC 4035 §5.3.1) at now with skew seconds of tolerance on
+ * both ends, in serial-number arithmetic: DNSSEC_OK, DNSSEC_EXPIRED or DNSSEC_NOT_YET_VALID.
+ * An inception after the expiration is DNSSEC_MALFORMED.
+ */
+enum dnssec_result dnssec_rrsig_time(const struct dnssec_rrsig *s, uint32_t now, uint32_t skew);
+
+/*
+ * Could key have made s?  Signer name equals the key's owner, algorithm and key tag equal,
+ * the key has the Zone Key flag and protocol 3 (RFC 4035 §5.3.1).  Cheap: use it to pick
+ * candidate keys before dnssec_rrsig_verify.
+ */
+bool dnssec_rrsig_key_matches(const struct dnssec_rrsig *s, const struct dnssec_key *k);
+
+/* One rdata of an RRset (uncompressed wire form). */
+struct dnssec_rdata {
+	const uint8_t *rd;
+	size_t len;
+};
+
+/* An RRset as received: owner (case as received), type, class and its rdatas in any order. */
+struct dnssec_rrset {
+	const uint8_t *owner;
+	uint16_t type;
+	uint16_t rclass;
+	const struct dnssec_rdata *rdata;
+	size_t count;
+};
+
+/* What a successful verification tells the validator beyond "ok". */
+struct dnssec_verify_info {
+	bool wildcard;                  /* the RRset was expanded from a wildcard (RFC 4035 §5.3.4) */
+	uint8_t source[DNS_NAME_MAX];   /* then the wildcard name, "*.<closest encloser>" */
+	uint8_t closest[DNS_NAME_MAX];  /* and the closest encloser: the wildcard's parent */
+	uint32_t ttl_max;               /* min(original TTL, expiration - now): cap for the
+					   RRset's TTL in the cache (RFC 4035 §5.3.3) */
+};
+
+/* Signers may not sign RRsets bigger than this many rdatas (a validator's sanity bound). */
+#define DNSSEC_RRSET_MAX 512
+
+/*
+ * Verifies that RRSIG s, made with key, signs set (RFC 4034 §3.1.8.1, RFC 4035 §5.3), in
+ * this order, cheapest first:
+ *   DNSSEC_MALFORMED      type covered differs from set->type, the labels field exceeds the
+ *                         owner's labels (not counting a leading "*"), the owner is not at
+ *                         or below the signer, more than DNSSEC_RRSET_MAX rdatas, or an
+ *                         rdata too long for the canonical form;
+ *   DNSSEC_KEY_MISMATCH   dnssec_rrsig_key_matches fails;
+ *   DNSSEC_NOT_YET_VALID / DNSSEC_EXPIRED   from dnssec_rrsig_time(s, now, skew);
+ *   DNSSEC_BUDGET         budget->verify_used would pass verify_max (budget may be NULL:
+ *                         no limit);
+ *   DNSSEC_BOGUS          the signature does not verify over the canonical RRset (owner
+ *                         lower-cased or rebuilt as the wildcard, original TTL, rdatas
+ *                         with names lower-cased per dns_rdata_canonical, sorted, duplicates
+ *                         removed);
+ *   DNSSEC_ERROR          out of memory or libcrypto failure;
+ *   DNSSEC_OK             info (may be NULL) filled in.
+ */
+enum dnssec_result dnssec_rrsig_verify(const struct dnssec_rrset *set,
+				       const struct dnssec_rrsig *s, const struct dnssec_key *key,
+				       uint32_t now, uint32_t skew, struct dnssec_budget *budget,
+				       struct dnssec_verify_info *info);
+
+/* ------------------------------------------------------------------------------------------ */
+/* NSEC (nsec.c, RFC 4034 §4, RFC 4035 §5.4)                                                    */
+
+/* An NSEC rdata split; next and bitmap point into the rdata (borrowed). */
+struct dnssec_nsec {
+	const uint8_t *next;      /* next owner name, case as signed */
+	const uint8_t *bitmap;    /* type bitmap windows */
+	size_t bitmap_len;
+};
+
+/* Splits NSEC rdata and checks the bitmap's windows; TDNS_OK or TDNS_EMALFORMED. */
+int dnssec_nsec_parse(const uint8_t *rd, size_t rdlen, struct dnssec_nsec *n);
+
+/*
+ * True when the type bitmap (RFC 4034 §4.1.2 windows, as in NSEC and NSEC3) lists type.  A
+ * malformed bitmap lists nothing.
+ */
+bool dnssec_bitmap_has(const uint8_t *bitmap, size_t len, uint16_t type);
+
+/*
+ * True when the NSEC at owner with next name next covers name: owner < name < next in
+ * canonical order (RFC 4034 §6.1), or, for the last NSEC of the zone (next <= owner, next
+ * being the apex), owner < name and name is at or below next.  A name equal to owner is
+ * matched, not covered.
+ */
+bool dnssec_nsec_covers(const uint8_t *owner, const uint8_t *next, const uint8_t *name);
+
+/*
+ * True when the NSEC at owner with bitmap proves that name has no RRset of qtype (NODATA,
+ * RFC 4035 §5.4): owner equals name, the bitmap has neither qtype nor CNAME, and the NSEC
+ * is not the parent side of a delegation (NS without SOA) unless qtype is DS, nor, for DS,
+ * the child's apex (SOA set; RFC 6840 §4.4).
+ */
+bool dnssec_nsec_nodata(const uint8_t *owner, const struct dnssec_nsec *n, const uint8_t *name,
+			uint16_t qtype);
+
+/*
+ * Closest encloser of name that an NSEC covering it shows (RFC 4592 §3.3.1 applied to
+ * RFC 4035 §5.4): the longer of the common ancestors of name with owner and with next.
+ * Writes it into out (DNS_NAME_MAX octets) and returns its length.
+ */
+size_t dnssec_nsec_closest_encloser(const uint8_t *owner, const uint8_t *next,
+				    const uint8_t *name, uint8_t *out);
+
+/*
+ * Writes "*." + parent into out (DNS_NAME_MAX octets): the wildcard whose absence or use
+ * must be proved for names below parent.  Returns its length, or 0 when it would be longer
+ * than DNS_NAME_MAX.
+ */
+size_t dnssec_wildcard_name(const uint8_t *parent, uint8_t *out);
+
+/* ------------------------------------------------------------------------------------------ */
+/* NSEC3 (nsec3.c, RFC 5155 §8)                                                                 */
+
+#define DNSSEC_NSEC3_OPTOUT 0x01
+
+/* An NSEC3 rdata split; salt, next and bitmap point into the rdata (borrowed). */
+struct dnssec_nsec3 {
+	uint8_t alg;              /* 1 = SHA-1 */
+	uint8_t flags;            /* DNSSEC_NSEC3_OPTOUT */
+	uint16_t iterations;
+	const uint8_t *salt;
+	uint8_t salt_len;
+	const uint8_t *next;      /* next hashed owner, raw hash octets */
+	uint8_t next_len;
+	const uint8_t *bitmap;
+	size_t bitmap_len;
+};
+
+/* Splits NSEC3 rdata and checks the bitmap; TDNS_OK or TDNS_EMALFORMED. */
+int dnssec_nsec3_parse(const uint8_t *rd, size_t rdlen, struct dnssec_nsec3 *n);
+
+/*
+ * True when this NSEC3 may be used in a proof: hash algorithm 1, flags 0 or opt-out only
+ * (RFC 5155 §8.2), iterations at most DNSSEC_NSEC3_ITER_MAX (RFC 9276 §3.2).  A response
+ * whose NSEC3 records all fail this makes the answer insecure, not bogus.
+ */
+bool dnssec_nsec3_usable(const struct dnssec_nsec3 *n);
+
+/*
+ * Hashes name (RFC 5155 §5: SHA-1 of the lower-cased wire name and salt, then iterations
+ * more times over the hash and salt) into out (DNSSEC_NSEC3_HASH_LEN octets).  Charges
+ * iterations + 1 to budget->hash_used (budget may be NULL: no limit).  Returns DNSSEC_OK,
+ * DNSSEC_UNSUPPORTED_NSEC3 (alg not 1, or iterations > DNSSEC_NSEC3_ITER_MAX: nothing
+ * computed), DNSSEC_BUDGET (nothing computed) or DNSSEC_ERROR.
+ */
+enum dnssec_result dnssec_nsec3_hash(const uint8_t *name, uint8_t alg, uint16_t iterations,
+				     const uint8_t *salt, size_t salt_len,
+				     struct dnssec_budget *budget, uint8_t *out);
+
+/*
+ * Decodes the hash in the first label of an NSEC3 owner name (base32hex, RFC 4648 §7, case
+ * ignored) into out (DNSSEC_NSEC3_HASH_LEN octets).  Returns its length, or 0 when the label
+ * is not a base32hex SHA-1 hash.
+ */
+size_t dnssec_nsec3_owner_hash(const uint8_t *owner, uint8_t *out);
+
+/*
+ * True when the NSEC3 whose owner hash is owner_hash covers hash: owner_hash < hash <
+ * n->next, or, for the last NSEC3 of the chain (next <= owner_hash), hash > owner_hash or
+ * hash < next.  Hashes are DNSSEC_NSEC3_HASH_LEN octets.
+ */
+bool dnssec_nsec3_covers(const uint8_t *owner_hash, const struct dnssec_nsec3 *n,
+			 const uint8_t *hash);
+
+/* One NSEC3 RR of a response: owner name and rdata (both borrowed). */
+struct dnssec_nsec3_rr {
+	const uint8_t *owner;
+	const uint8_t *rd;
+	size_t rdlen;
+};
+
+/* Index meaning "none" in the results below. */
+#define DNSSEC_NONE SIZE_MAX
+
+/*
+ * Hashes name with the parameters of the NSEC3 set (those of the first usable record; records
+ * with other parameters, unusable ones and owners outside zone are ignored, RFC 5155 §8.2)
+ * and reports which record matches it (*match) and which covers it (*cover), DNSSEC_NONE
+ * for neither.  Returns DNSSEC_OK, DNSSEC_UNSUPPORTED_NSEC3 (no usable record: insecure),
+ * DNSSEC_BUDGET or DNSSEC_ERROR.
+ */
+enum dnssec_result dnssec_nsec3_find(const uint8_t *name, const uint8_t *zone,
+				     const struct dnssec_nsec3_rr *set, size_t n,
+				     struct dnssec_budget *budget, size_t *match, size_t *cover);
+
+/* The closest encloser proof of RFC 5155 §8.3 (and what §8.4-8.7 build on). */
+struct dnssec_nsec3_proof {
+	uint8_t closest[DNS_NAME_MAX]; /* closest encloser (== qname when qname_matched) */
+	const uint8_t *next_closer;    /* suffix of qname one label longer than closest, or NULL
+					  when qname_matched */
+	size_t ce_match;               /* index of the NSEC3 that matches closest */
+	size_t nc_cover;               /* index of the NSEC3 that covers next_closer, or
+					  DNSSEC_NONE when qname_matched */
+	bool qname_matched;            /* an NSEC3 matches qname itself (NODATA case) */
+	bool opt_out;                  /* the NSEC3 covering next_closer has the opt-out flag:
+					  an insecure delegation may exist (RFC 5155 §8.6) */
+};
+
+/*
+ * Finds the closest encloser of qname inside zone from the NSEC3 set: walks from qname up to
+ * zone, hashing each ancestor, until one has a matching NSEC3, then checks that the next
+ * closer name is covered.  Returns DNSSEC_OK with *p filled; DNSSEC_BOGUS when no proof is
+ * there (no ancestor matches, the next closer is not covered, or the matching closest
+ * encloser is a delegation the NSEC3 says is insecure: NS without SOA, or has DNAME,
+ * RFC 5155 §8.3 and RFC 6840 §4.1); DNSSEC_UNSUPPORTED_NSEC3 (insecure); DNSSEC_MALFORMED
+ * (qname not under zone); DNSSEC_BUDGET (the hashes would pass the budget) or DNSSEC_ERROR.
+ */
+enum dnssec_result dnssec_nsec3_closest_encloser(const uint8_t *qname, const uint8_t *zone,
+						 const struct dnssec_nsec3_rr *set, size_t n,
+						 struct dnssec_budget *budget,
+						 struct dnssec_nsec3_proof *p);
+
+#endif

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/* Private to src/dnssec: the algorithm table and the parts of a parsed key verify.c needs. */
+#ifndef TDNS_DNSSEC_INT_H
+#define TDNS_DNSSEC_INT_H
+
+#include <openssl/evp.h>
+
+#include "dnssec/dnssec.h"
+
+enum dnssec_keykind {
+	DNSSEC_KT_RSA,   /* RFC 3110, RFC 5702: PKCS#1 v1.5 over the digest md */
+	DNSSEC_KT_EC,    /* RFC 6605: r|s of size octets each, over the digest md */
+	DNSSEC_KT_EDDSA, /* RFC 8080: pure EdDSA, public key of size octets */
+};
+
+struct dnssec_algdef {
+	uint8_t alg;
+	uint8_t kind;     /* enum dnssec_keykind */
+	const char *md;   /* OpenSSL digest name; NULL for EdDSA */
+	size_t size;      /* EC coordinate or EdDSA public key octets */
+};
+
+/* The table entry for a DNSSEC algorithm, NULL when it is not supported. */
+const struct dnssec_algdef *dnssec_algdef(uint8_t alg);
+
+/* True when a key may sign zone data: Zone Key flag and protocol 3 (RFC 4034 §2.1). */
+bool dnssec_key_usable(const struct dnssec_key *k);
+
+/* The libcrypto key, borrowed for the key's lifetime. */
+EVP_PKEY *dnssec_key_pkey(const struct dnssec_key *k);
+
+/* True when a type bitmap has well-formed windows (RFC 4034 §4.1.2). */
+bool dnssec_bitmap_valid(const uint8_t *bm, size_t len);
+
+#endif
