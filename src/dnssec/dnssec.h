@@ -250,7 +250,7 @@ struct dnssec_rrset {
 
 /* What a successful verification tells the validator beyond "ok". */
 struct dnssec_verify_info {
-	bool wildcard;                  /* the RRset was expanded from a wildcard (RFC 4035 §5.3.4) */
+	bool wildcard;                  /* expanded from a wildcard (RFC 4035 §5.3.4) */
 	uint8_t source[DNS_NAME_MAX];   /* then the wildcard name, "*.<closest encloser>" */
 	uint8_t closest[DNS_NAME_MAX];  /* and the closest encloser: the wildcard's parent */
 	uint32_t ttl_max;               /* min(original TTL, expiration - now): cap for the

@@ -235,7 +235,8 @@ dnssec_ds_match(const uint8_t *owner, const uint8_t *ds, size_t ds_len, const ui
 	}
 	uint8_t dig[DNSSEC_DIGEST_MAX];
 	size_t dlen;
-	enum dnssec_result r = dnssec_ds_digest(owner, dnskey, dnskey_len, d.digest_type, dig, &dlen);
+	enum dnssec_result r = dnssec_ds_digest(owner, dnskey, dnskey_len, d.digest_type, dig,
+						&dlen);
 	if (r != DNSSEC_OK) {
 		return r;
 	}
@@ -270,6 +271,8 @@ pkey_from_params(const char *type, OSSL_PARAM_BLD *bld)
 	return pkey;
 }
 
+#define RSA_EXP_BITS_MAX 35
+
 /* RFC 3110 §2: exponent length (1 octet, or 0 and 2 octets), exponent, modulus. */
 static EVP_PKEY *
 rsa_key(const uint8_t *p, size_t len)
@@ -298,7 +301,11 @@ rsa_key(const uint8_t *p, size_t len)
 	BIGNUM *n = BN_bin2bn(p + off + elen, (int)mlen, NULL);
 	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
 	EVP_PKEY *pkey = NULL;
-	if (e != NULL && n != NULL && bld != NULL &&
+	/*
+	 * A huge public exponent makes every verification as slow as signing: a cheap way to
+	 * burn a validator's CPU.  Real keys use 3 or 65537; cap at 35 bits as BIND does.
+	 */
+	if (e != NULL && n != NULL && bld != NULL && BN_num_bits(e) <= RSA_EXP_BITS_MAX &&
 	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) == 1 &&
 	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) == 1) {
 		pkey = pkey_from_params("RSA", bld);

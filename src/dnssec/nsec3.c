@@ -10,7 +10,7 @@
 int
 dnssec_nsec3_parse(const uint8_t *rd, size_t rdlen, struct dnssec_nsec3 *n)
 {
-	/* RFC 5155 §3.2: alg, flags, iterations, salt length + salt, hash length + hash, bitmap. */
+	/* RFC 5155 §3.2: alg, flags, iterations, salt len + salt, hash len + hash, bitmap. */
 	if (rdlen < 5 || rdlen - 5 < rd[4]) {
 		return TDNS_EMALFORMED;
 	}
@@ -53,12 +53,13 @@ dnssec_nsec3_hash(const uint8_t *name, uint8_t alg, uint16_t iterations, const u
 	}
 	uint32_t cost = (uint32_t)iterations + 1;
 	if (budget != NULL) {
-		if (budget->hash_used > budget->hash_max || budget->hash_max - budget->hash_used < cost) {
+		if (budget->hash_used > budget->hash_max ||
+		    budget->hash_max - budget->hash_used < cost) {
 			return DNSSEC_BUDGET;
 		}
 		budget->hash_used += cost;
 	}
-	/* RFC 5155 §5: IH(salt, x, 0) = H(x || salt), IH(salt, x, k) = H(IH(salt, x, k-1) || salt). */
+	/* RFC 5155 §5: IH(salt, x, 0) = H(x | salt), IH(salt, x, k) = H(IH(.., k-1) | salt). */
 	uint8_t buf[DNS_NAME_MAX + 255];
 	size_t nlen = dns_name_len(name);
 	memcpy(buf, name, nlen);

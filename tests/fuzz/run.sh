@@ -48,7 +48,7 @@ trap 'exit 130' INT TERM
 # The library sources the targets link: libtdns (the same files as libtdns.a), no libevent.
 libsrc=""
 for f in "$top"/src/core/*.c "$top"/src/dns/*.c "$top"/src/zone/*.c "$top"/src/cfg/*.c \
-	"$top"/src/ctl/frame.c "$top"/src/ctl/commands.c "$top"/src/filter/*.c \
+	"$top"/src/ctl/frame.c "$top"/src/ctl/commands.c "$top"/src/filter/*.c "$top"/src/dnssec/*.c \
 	"$top"/src/net/client.c "$top"/src/net/doh.c "$top"/src/net/http1.c \
 	"$top"/src/resolver/cache.c "$top"/src/resolver/hints.c \
 	"$top"/src/net/schema.c "$top"/src/resolver/schema.c "$top"/src/ctl/schema.c \

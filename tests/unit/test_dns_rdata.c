@@ -825,6 +825,33 @@ test_canonical_rdata_order(void **state)
 	assert_int_equal(dns_rdata_cmp(DNS_TYPE_A, x, 4, x, 4), 0);
 }
 
+/* dns_rdata_canonical lowers exactly what dns_rdata_cmp compares in lower case. */
+static void
+test_canonical_rdata_lowers_names_in_place(void **state)
+{
+	(void)state;
+	uint8_t a[512], b[512];
+	size_t al, bl;
+	char err[128];
+	static const char *const cases[][3] = {
+		{ "MX", "10 MAIL.Example.NET.", "10 mail.example.net." },
+		{ "SOA", "NS.X. Host.X. 1 2 3 4 5", "ns.x. host.x. 1 2 3 4 5" },
+		{ "RRSIG", "A 8 2 300 1 0 1 EXAMPLE. AAAA", "A 8 2 300 1 0 1 example. AAAA" },
+		{ "SRV", "0 0 53 NS.Example.", "0 0 53 ns.example." },
+		{ "NSEC", "A.example. A", "A.example. A" },   /* RFC 6840 §5.1 */
+		{ "TXT", "ABC", "ABC" },
+		{ "HINFO", "CPU OS", "CPU OS" },               /* strings, not names */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint16_t type = (uint16_t)dns_type_from_text(cases[i][0], strlen(cases[i][0]));
+		parse(cases[i][0], cases[i][1], a, sizeof(a), &al, err, sizeof(err));
+		parse(cases[i][0], cases[i][2], b, sizeof(b), &bl, err, sizeof(err));
+		dns_rdata_canonical(type, a, al);
+		assert_int_equal(al, bl);
+		assert_memory_equal(a, b, al);
+	}
+}
+
 static void
 test_rr_to_text_line(void **state)
 {
@@ -916,6 +943,7 @@ main(void)
 		cmocka_unit_test(test_check_rejects_bad_wire),
 		cmocka_unit_test(test_target_of_ns_mx_srv),
 		cmocka_unit_test(test_canonical_rdata_order),
+		cmocka_unit_test(test_canonical_rdata_lowers_names_in_place),
 		cmocka_unit_test(test_rr_to_text_line),
 		cmocka_unit_test(test_type_class_rcode_opcode_names),
 	};
