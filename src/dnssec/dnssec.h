@@ -314,7 +314,9 @@ bool dnssec_nsec_covers(const uint8_t *owner, const uint8_t *next, const uint8_t
  * True when the NSEC at owner with bitmap proves that name has no RRset of qtype (NODATA,
  * RFC 4035 §5.4): owner equals name, the bitmap has neither qtype nor CNAME, and the NSEC
  * is not the parent side of a delegation (NS without SOA) unless qtype is DS, nor, for DS,
- * the child's apex (SOA set; RFC 6840 §4.4).
+ * the child's apex (SOA set; RFC 6840 §4.4).  Also true when name is an empty non-terminal:
+ * the NSEC covers it and its next name lies below it (RFC 4035 §3.1.3.2).  A wildcard
+ * NODATA is this at the wildcard's owner plus a proof that qname does not exist.
  */
 bool dnssec_nsec_nodata(const uint8_t *owner, const struct dnssec_nsec *n, const uint8_t *name,
 			uint16_t qtype);

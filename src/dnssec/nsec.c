@@ -66,7 +66,11 @@ bool
 dnssec_nsec_nodata(const uint8_t *owner, const struct dnssec_nsec *n, const uint8_t *name,
 		   uint16_t qtype)
 {
-	if (!dns_name_eq(owner, name) || dnssec_bitmap_has(n->bitmap, n->bitmap_len, qtype) ||
+	if (!dns_name_eq(owner, name)) {
+		/* An empty non-terminal has no NSEC: the one before it points below it. */
+		return dnssec_nsec_covers(owner, n->next, name) && dns_name_is_sub(n->next, name);
+	}
+	if (dnssec_bitmap_has(n->bitmap, n->bitmap_len, qtype) ||
 	    dnssec_bitmap_has(n->bitmap, n->bitmap_len, DNS_TYPE_CNAME)) {
 		return false;
 	}

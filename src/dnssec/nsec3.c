@@ -64,11 +64,16 @@ dnssec_nsec3_hash(const uint8_t *name, uint8_t alg, uint16_t iterations, const u
 	size_t nlen = dns_name_len(name);
 	memcpy(buf, name, nlen);
 	dns_name_lower(buf);
-	memcpy(buf + nlen, salt, salt_len);
+	if (salt_len > 0) {
+		memcpy(buf + nlen, salt, salt_len);
+	}
 	SHA1(buf, nlen + salt_len, out);
 	for (uint16_t i = 0; i < iterations; i++) {
+		/* The salt stays behind the hash once copied there. */
 		memcpy(buf, out, DNSSEC_NSEC3_HASH_LEN);
-		memcpy(buf + DNSSEC_NSEC3_HASH_LEN, salt, salt_len);
+		if (salt_len > 0 && i == 0) {
+			memcpy(buf + DNSSEC_NSEC3_HASH_LEN, salt, salt_len);
+		}
 		SHA1(buf, DNSSEC_NSEC3_HASH_LEN + salt_len, out);
 	}
 	return DNSSEC_OK;

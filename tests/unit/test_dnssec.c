@@ -127,23 +127,44 @@ signing_key(const struct tzone *z, const struct dnssec_rrsig *s)
 	return NULL;
 }
 
+/* One signed RRset of a loaded zone: its rdatas, its first RRSIG and the key that made it. */
+struct signed_set {
+	uint8_t owner[DNS_NAME_MAX];
+	struct dnssec_rdata rd[16];
+	struct dnssec_rrsig s;
+	const struct dnssec_key *k;
+	struct dnssec_rrset set;  /* owner, type, class IN, rd */
+};
+
+/* Fills x with the RRset owner/type of z (borrowing z's rdata); fails the test if unsigned. */
+static void
+signed_set(struct signed_set *x, const struct tzone *z, const char *owner, uint16_t type)
+{
+	memcpy(x->owner, unit_name(owner), DNS_NAME_MAX);
+	size_t cnt = rrset(z, x->owner, type, x->rd, 16);
+	assert_true(cnt > 0);
+	rrsig(z, x->owner, type, &x->s);
+	x->k = signing_key(z, &x->s);
+	assert_non_null(x->k);
+	x->set = (struct dnssec_rrset){ x->owner, type, DNS_CLASS_IN, x->rd, cnt };
+}
+
+/* Verifies x at now without skew or budget. */
+static enum dnssec_result
+verify_set(const struct signed_set *x, uint32_t now, struct dnssec_verify_info *info)
+{
+	return dnssec_rrsig_verify(&x->set, &x->s, x->k, now, 0, NULL, info);
+}
+
 /* Verifies the RRset at owner/type of z with its first RRSIG, presented under name. */
 static enum dnssec_result
 verify_as(const struct tzone *z, const char *owner, uint16_t type, const char *name,
 	  uint32_t now, struct dnssec_verify_info *info)
 {
-	struct dnssec_rdata rd[16];
-	struct dnssec_rrsig s;
-	uint8_t o[DNS_NAME_MAX], n[DNS_NAME_MAX];
-	memcpy(o, unit_name(owner), DNS_NAME_MAX);
-	memcpy(n, unit_name(name), DNS_NAME_MAX);
-	size_t cnt = rrset(z, o, type, rd, 16);
-	assert_true(cnt > 0);
-	rrsig(z, o, type, &s);
-	const struct dnssec_key *k = signing_key(z, &s);
-	assert_non_null(k);
-	struct dnssec_rrset set = { n, type, DNS_CLASS_IN, rd, cnt };
-	return dnssec_rrsig_verify(&set, &s, k, now, 0, NULL, info);
+	struct signed_set x;
+	signed_set(&x, z, owner, type);
+	memcpy(x.owner, unit_name(name), DNS_NAME_MAX);
+	return verify_set(&x, now, info);
 }
 
 static const char *const zones[][2] = {
@@ -209,17 +230,14 @@ test_names_in_rdata_are_lowercased_and_order_does_not_matter(void **state)
 	assert_int_equal(verify_as(&z, "up.alg8.test.", DNS_TYPE_CNAME, "UP.alg8.test.", NOW, NULL),
 			 DNSSEC_OK);
 	/* Reversed and duplicated rdatas make the same canonical RRset (RFC 4034 §6.3). */
-	struct dnssec_rdata rd[4];
-	struct dnssec_rrsig s;
-	const uint8_t *www = unit_name("www.alg8.test.");
-	assert_int_equal(rrset(&z, www, DNS_TYPE_A, rd, 4), 2);
-	rd[2] = rd[0];
-	rd[0] = rd[1];
-	rd[1] = rd[2];
-	rrsig(&z, www, DNS_TYPE_A, &s);
-	struct dnssec_rrset set = { www, DNS_TYPE_A, DNS_CLASS_IN, rd, 3 };
-	assert_int_equal(dnssec_rrsig_verify(&set, &s, signing_key(&z, &s), NOW, 0, NULL, NULL),
-			 DNSSEC_OK);
+	struct signed_set x;
+	signed_set(&x, &z, "www.alg8.test.", DNS_TYPE_A);
+	assert_int_equal(x.set.count, 2);
+	x.rd[2] = x.rd[0];
+	x.rd[0] = x.rd[1];
+	x.rd[1] = x.rd[2];
+	x.set.count = 3;
+	assert_int_equal(verify_set(&x, NOW, NULL), DNSSEC_OK);
 	unload(&z);
 }
 
@@ -232,14 +250,12 @@ test_flipped_byte_in_data_or_signature_is_bogus(void **state)
 		load(&z, zones[zi][0], zones[zi][1]);
 		char owner[64];
 		snprintf(owner, sizeof(owner), "www.%s", zones[zi][1]);
-		uint8_t o[DNS_NAME_MAX];
-		memcpy(o, unit_name(owner), DNS_NAME_MAX);
-		struct dnssec_rdata rd[4];
-		struct dnssec_rrsig s;
-		size_t cnt = rrset(&z, o, DNS_TYPE_A, rd, 4);
-		rrsig(&z, o, DNS_TYPE_A, &s);
-		const struct dnssec_key *k = signing_key(&z, &s);
-		struct dnssec_rrset set = { o, DNS_TYPE_A, DNS_CLASS_IN, rd, cnt };
+		struct signed_set x;
+		signed_set(&x, &z, owner, DNS_TYPE_A);
+		struct dnssec_rrset set = x.set;
+		struct dnssec_rdata *rd = x.rd;
+		struct dnssec_rrsig s = x.s;
+		const struct dnssec_key *k = x.k;
 		assert_int_equal(dnssec_rrsig_verify(&set, &s, k, NOW, 0, NULL, NULL), DNSSEC_OK);
 
 		uint8_t a[4];
@@ -308,39 +324,34 @@ test_signature_window_with_skew(void **state)
 	(void)state;
 	struct tzone z;
 	load(&z, "alg13.signed", "alg13.test.");
-	const uint8_t *www = unit_name("www.alg13.test.");
-	struct dnssec_rdata rd[4];
-	struct dnssec_rrsig s;
-	size_t cnt = rrset(&z, www, DNS_TYPE_A, rd, 4);
-	rrsig(&z, www, DNS_TYPE_A, &s);
-	assert_int_equal(s.inception, INCEPTION);
-	assert_int_equal(s.expiration, EXPIRATION);
-	const struct dnssec_key *k = signing_key(&z, &s);
-	struct dnssec_rrset set = { www, DNS_TYPE_A, DNS_CLASS_IN, rd, cnt };
+	struct signed_set x;
+	signed_set(&x, &z, "www.alg13.test.", DNS_TYPE_A);
+	assert_int_equal(x.s.inception, INCEPTION);
+	assert_int_equal(x.s.expiration, EXPIRATION);
 	struct dnssec_verify_info info;
-	assert_int_equal(dnssec_rrsig_verify(&set, &s, k, INCEPTION - 1, 0, NULL, NULL),
+	assert_int_equal(dnssec_rrsig_verify(&x.set, &x.s, x.k, INCEPTION - 1, 0, NULL, NULL),
 			 DNSSEC_NOT_YET_VALID);
-	assert_int_equal(dnssec_rrsig_verify(&set, &s, k, INCEPTION - 60, 60, NULL, NULL),
+	assert_int_equal(dnssec_rrsig_verify(&x.set, &x.s, x.k, INCEPTION - 60, 60, NULL, NULL),
 			 DNSSEC_OK);
-	assert_int_equal(dnssec_rrsig_verify(&set, &s, k, INCEPTION - 61, 60, NULL, NULL),
+	assert_int_equal(dnssec_rrsig_verify(&x.set, &x.s, x.k, INCEPTION - 61, 60, NULL, NULL),
 			 DNSSEC_NOT_YET_VALID);
-	assert_int_equal(dnssec_rrsig_verify(&set, &s, k, INCEPTION, 0, NULL, NULL), DNSSEC_OK);
-	assert_int_equal(dnssec_rrsig_verify(&set, &s, k, EXPIRATION, 0, NULL, &info), DNSSEC_OK);
+	assert_int_equal(dnssec_rrsig_verify(&x.set, &x.s, x.k, INCEPTION, 0, NULL, NULL), DNSSEC_OK);
+	assert_int_equal(dnssec_rrsig_verify(&x.set, &x.s, x.k, EXPIRATION, 0, NULL, &info), DNSSEC_OK);
 	assert_int_equal(info.ttl_max, 0);
-	assert_int_equal(dnssec_rrsig_verify(&set, &s, k, EXPIRATION + 1, 0, NULL, NULL),
+	assert_int_equal(dnssec_rrsig_verify(&x.set, &x.s, x.k, EXPIRATION + 1, 0, NULL, NULL),
 			 DNSSEC_EXPIRED);
-	assert_int_equal(dnssec_rrsig_verify(&set, &s, k, EXPIRATION + 60, 60, NULL, NULL),
+	assert_int_equal(dnssec_rrsig_verify(&x.set, &x.s, x.k, EXPIRATION + 60, 60, NULL, NULL),
 			 DNSSEC_OK);
-	assert_int_equal(dnssec_rrsig_verify(&set, &s, k, EXPIRATION + 61, 60, NULL, NULL),
+	assert_int_equal(dnssec_rrsig_verify(&x.set, &x.s, x.k, EXPIRATION + 61, 60, NULL, NULL),
 			 DNSSEC_EXPIRED);
 	/* The TTL cap: the original TTL, or what is left of the window when that is less. */
-	assert_int_equal(dnssec_rrsig_verify(&set, &s, k, NOW, 0, NULL, &info), DNSSEC_OK);
+	assert_int_equal(dnssec_rrsig_verify(&x.set, &x.s, x.k, NOW, 0, NULL, &info), DNSSEC_OK);
 	assert_int_equal(info.ttl_max, 3600);
-	assert_int_equal(dnssec_rrsig_verify(&set, &s, k, EXPIRATION - 100, 0, NULL, &info),
+	assert_int_equal(dnssec_rrsig_verify(&x.set, &x.s, x.k, EXPIRATION - 100, 0, NULL, &info),
 			 DNSSEC_OK);
 	assert_int_equal(info.ttl_max, 100);
 	/* Serial arithmetic: a clock past 2106 (wrapped) is still after 2035. */
-	struct dnssec_rrsig w = s;
+	struct dnssec_rrsig w = x.s;
 	w.inception = 0xfffff000u;
 	w.expiration = 0x00001000u;
 	assert_int_equal(dnssec_rrsig_time(&w, 0x00000010u, 0), DNSSEC_OK);
@@ -358,13 +369,11 @@ test_wrong_key_is_a_mismatch(void **state)
 	(void)state;
 	struct tzone z;
 	load(&z, "alg15.signed", "alg15.test.");
-	const uint8_t *www = unit_name("www.alg15.test.");
-	struct dnssec_rdata rd[4];
-	struct dnssec_rrsig s;
-	size_t cnt = rrset(&z, www, DNS_TYPE_A, rd, 4);
-	rrsig(&z, www, DNS_TYPE_A, &s);
-	struct dnssec_rrset set = { www, DNS_TYPE_A, DNS_CLASS_IN, rd, cnt };
-	const struct dnssec_key *k = signing_key(&z, &s);
+	struct signed_set x;
+	signed_set(&x, &z, "www.alg15.test.", DNS_TYPE_A);
+	const struct dnssec_rrset set = x.set;
+	struct dnssec_rrsig s = x.s;
+	const struct dnssec_key *k = x.k;
 	const struct dnssec_key *other = z.keys[0] == k ? z.keys[1] : z.keys[0];
 	assert_int_equal(dnssec_rrsig_verify(&set, &s, other, NOW, 0, NULL, NULL),
 			 DNSSEC_KEY_MISMATCH);
@@ -404,25 +413,20 @@ test_verification_budget_counts_failures_too(void **state)
 	(void)state;
 	struct tzone z;
 	load(&z, "alg13.signed", "alg13.test.");
-	const uint8_t *www = unit_name("www.alg13.test.");
-	struct dnssec_rdata rd[4];
-	struct dnssec_rrsig s;
-	size_t cnt = rrset(&z, www, DNS_TYPE_A, rd, 4);
-	rrsig(&z, www, DNS_TYPE_A, &s);
-	const struct dnssec_key *k = signing_key(&z, &s);
-	struct dnssec_rrset set = { www, DNS_TYPE_A, DNS_CLASS_IN, rd, cnt };
+	struct signed_set x;
+	signed_set(&x, &z, "www.alg13.test.", DNS_TYPE_A);
 	struct dnssec_budget b;
 	dnssec_budget_init(&b, 3, 0);
-	assert_int_equal(dnssec_rrsig_verify(&set, &s, k, NOW, 0, &b, NULL), DNSSEC_OK);
-	set.rclass = DNS_CLASS_CH;
-	assert_int_equal(dnssec_rrsig_verify(&set, &s, k, NOW, 0, &b, NULL), DNSSEC_BOGUS);
-	set.rclass = DNS_CLASS_IN;
+	assert_int_equal(dnssec_rrsig_verify(&x.set, &x.s, x.k, NOW, 0, &b, NULL), DNSSEC_OK);
+	x.set.rclass = DNS_CLASS_CH;
+	assert_int_equal(dnssec_rrsig_verify(&x.set, &x.s, x.k, NOW, 0, &b, NULL), DNSSEC_BOGUS);
+	x.set.rclass = DNS_CLASS_IN;
 	/* Key mismatches and expired signatures cost no crypto and are not charged. */
-	assert_int_equal(dnssec_rrsig_verify(&set, &s, k, EXPIRATION + 1, 0, &b, NULL),
+	assert_int_equal(dnssec_rrsig_verify(&x.set, &x.s, x.k, EXPIRATION + 1, 0, &b, NULL),
 			 DNSSEC_EXPIRED);
 	assert_int_equal(b.verify_used, 2);
-	assert_int_equal(dnssec_rrsig_verify(&set, &s, k, NOW, 0, &b, NULL), DNSSEC_OK);
-	assert_int_equal(dnssec_rrsig_verify(&set, &s, k, NOW, 0, &b, NULL), DNSSEC_BUDGET);
+	assert_int_equal(dnssec_rrsig_verify(&x.set, &x.s, x.k, NOW, 0, &b, NULL), DNSSEC_OK);
+	assert_int_equal(dnssec_rrsig_verify(&x.set, &x.s, x.k, NOW, 0, &b, NULL), DNSSEC_BUDGET);
 	assert_int_equal(b.verify_used, 3);
 	unload(&z);
 }
@@ -658,6 +662,11 @@ test_nsec_covers_matches_and_nodata(void **state)
 	assert_true(dnssec_nsec_covers(owner, n.next, w));
 	assert_true(dnssec_nsec_nodata(owner, &n, owner, DNS_TYPE_A));
 	assert_false(dnssec_nsec_nodata(owner, &n, owner, DNS_TYPE_DS));
+	/* It also shows that the empty non-terminals above a.b.c.deep exist, with no data. */
+	assert_true(dnssec_nsec_nodata(owner, &n, unit_name("deep.alg13.test."), DNS_TYPE_A));
+	assert_true(dnssec_nsec_nodata(owner, &n, unit_name("b.c.deep.alg13.test."), DNS_TYPE_A));
+	assert_false(dnssec_nsec_nodata(owner, &n, unit_name("x.deep.alg13.test."), DNS_TYPE_A));
+	assert_false(dnssec_nsec_nodata(owner, &n, unit_name("a.alg13.test."), DNS_TYPE_A));
 
 	/* sub -> Up: the next name in mixed case still orders canonically. */
 	nsec_at(&z, "sub.alg13.test.", &n);
