@@ -283,6 +283,24 @@ enum dnssec_result dnssec_rrsig_verify(const struct dnssec_rrset *set,
 				       uint32_t now, uint32_t skew, struct dnssec_budget *budget,
 				       struct dnssec_verify_info *info);
 
+/*
+ * Verifies set with any of its RRSIGs (sigs: rdatas of the RRSIGs at set->owner; those
+ * covering other types are skipped) under any of keys, stopping at the first success: the
+ * loop a validator runs for every RRset.  Only pairs that pass dnssec_rrsig_key_matches
+ * and the time check are charged to budget.  Returns DNSSEC_OK with info filled (and
+ * *used, when not NULL, the index of the RRSIG in sigs that verified), DNSSEC_BUDGET as
+ * soon as the budget runs out, else the most telling failure, in this order: BOGUS (a
+ * matching key's signature failed), EXPIRED, NOT_YET_VALID, MALFORMED, KEY_MISMATCH (no
+ * key fits any RRSIG: EDE 9 DNSKEY Missing is then the validator's call), UNSUPPORTED_ALG
+ * (every RRSIG uses an algorithm not supported here), and BOGUS when sigs holds no RRSIG
+ * for the type (EDE 10 RRSIGs Missing, the validator's call too).
+ */
+enum dnssec_result dnssec_rrset_verify(const struct dnssec_rrset *set,
+				       const struct dnssec_rdata *sigs, size_t nsig,
+				       struct dnssec_key *const *keys, size_t nkeys, uint32_t now,
+				       uint32_t skew, struct dnssec_budget *budget,
+				       struct dnssec_verify_info *info, size_t *used);
+
 /* ------------------------------------------------------------------------------------------ */
 /* NSEC (nsec.c, RFC 4034 §4, RFC 4035 §5.4)                                                    */
 

@@ -275,3 +275,78 @@ dnssec_rrsig_verify(const struct dnssec_rrset *set, const struct dnssec_rrsig *s
 	}
 	return r;
 }
+
+/* How much a failure tells, for dnssec_rrset_verify: higher wins. */
+static int
+failure_rank(enum dnssec_result r)
+{
+	switch (r) {
+	case DNSSEC_BOGUS:
+		return 6;
+	case DNSSEC_EXPIRED:
+		return 5;
+	case DNSSEC_NOT_YET_VALID:
+		return 4;
+	case DNSSEC_MALFORMED:
+		return 3;
+	case DNSSEC_KEY_MISMATCH:
+		return 2;
+	case DNSSEC_UNSUPPORTED_ALG:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+enum dnssec_result
+dnssec_rrset_verify(const struct dnssec_rrset *set, const struct dnssec_rdata *sigs, size_t nsig,
+		    struct dnssec_key *const *keys, size_t nkeys, uint32_t now, uint32_t skew,
+		    struct dnssec_budget *budget, struct dnssec_verify_info *info, size_t *used)
+{
+	enum dnssec_result worst = DNSSEC_OK;
+	bool any = false;
+	for (size_t i = 0; i < nsig; i++) {
+		struct dnssec_rrsig s;
+		enum dnssec_result r;
+		const uint8_t *rd = sigs[i].rd;
+		if (sigs[i].len < 2 || (uint16_t)(rd[0] << 8 | rd[1]) != set->type) {
+			continue;
+		}
+		any = true;
+		if (dnssec_rrsig_parse(sigs[i].rd, sigs[i].len, &s) != TDNS_OK) {
+			r = DNSSEC_MALFORMED;
+		} else if (!dnssec_alg_supported(s.alg)) {
+			r = DNSSEC_UNSUPPORTED_ALG;
+		} else {
+			r = DNSSEC_KEY_MISMATCH;
+			for (size_t k = 0; k < nkeys && r != DNSSEC_OK; k++) {
+				if (!dnssec_rrsig_key_matches(&s, keys[k])) {
+					continue;
+				}
+				/* KeyTrap: colliding tags are tried in turn, each one charged. */
+				enum dnssec_result kr;
+				kr = dnssec_rrsig_verify(set, &s, keys[k], now, skew, budget, info);
+				if (kr == DNSSEC_OK || kr == DNSSEC_BUDGET || kr == DNSSEC_ERROR) {
+					r = kr;
+					break;
+				}
+				if (failure_rank(kr) > failure_rank(r)) {
+					r = kr;
+				}
+			}
+		}
+		if (r == DNSSEC_OK) {
+			if (used != NULL) {
+				*used = i;
+			}
+			return DNSSEC_OK;
+		}
+		if (r == DNSSEC_BUDGET || r == DNSSEC_ERROR) {
+			return r;
+		}
+		if (worst == DNSSEC_OK || failure_rank(r) > failure_rank(worst)) {
+			worst = r;
+		}
+	}
+	return any ? worst : DNSSEC_BOGUS;
+}

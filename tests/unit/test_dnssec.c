@@ -149,11 +149,19 @@ signed_set(struct signed_set *x, const struct tzone *z, const char *owner, uint1
 	x->set = (struct dnssec_rrset){ x->owner, type, DNS_CLASS_IN, x->rd, cnt };
 }
 
+/* Verifies x at now with skew, without budget. */
+static enum dnssec_result
+verify_at(const struct signed_set *x, uint32_t now, uint32_t skew,
+	  struct dnssec_verify_info *info)
+{
+	return dnssec_rrsig_verify(&x->set, &x->s, x->k, now, skew, NULL, info);
+}
+
 /* Verifies x at now without skew or budget. */
 static enum dnssec_result
 verify_set(const struct signed_set *x, uint32_t now, struct dnssec_verify_info *info)
 {
-	return dnssec_rrsig_verify(&x->set, &x->s, x->k, now, 0, NULL, info);
+	return verify_at(x, now, 0, info);
 }
 
 /* Verifies the RRset at owner/type of z with its first RRSIG, presented under name. */
@@ -329,28 +337,21 @@ test_signature_window_with_skew(void **state)
 	assert_int_equal(x.s.inception, INCEPTION);
 	assert_int_equal(x.s.expiration, EXPIRATION);
 	struct dnssec_verify_info info;
-	assert_int_equal(dnssec_rrsig_verify(&x.set, &x.s, x.k, INCEPTION - 1, 0, NULL, NULL),
-			 DNSSEC_NOT_YET_VALID);
-	assert_int_equal(dnssec_rrsig_verify(&x.set, &x.s, x.k, INCEPTION - 60, 60, NULL, NULL),
-			 DNSSEC_OK);
-	assert_int_equal(dnssec_rrsig_verify(&x.set, &x.s, x.k, INCEPTION - 61, 60, NULL, NULL),
-			 DNSSEC_NOT_YET_VALID);
-	assert_int_equal(dnssec_rrsig_verify(&x.set, &x.s, x.k, INCEPTION, 0, NULL, NULL), DNSSEC_OK);
-	assert_int_equal(dnssec_rrsig_verify(&x.set, &x.s, x.k, EXPIRATION, 0, NULL, &info), DNSSEC_OK);
+	assert_int_equal(verify_at(&x, INCEPTION - 1, 0, NULL), DNSSEC_NOT_YET_VALID);
+	assert_int_equal(verify_at(&x, INCEPTION - 60, 60, NULL), DNSSEC_OK);
+	assert_int_equal(verify_at(&x, INCEPTION - 61, 60, NULL), DNSSEC_NOT_YET_VALID);
+	assert_int_equal(verify_at(&x, INCEPTION, 0, NULL), DNSSEC_OK);
+	assert_int_equal(verify_at(&x, EXPIRATION, 0, &info), DNSSEC_OK);
 	assert_int_equal(info.ttl_max, 0);
-	assert_int_equal(dnssec_rrsig_verify(&x.set, &x.s, x.k, EXPIRATION + 1, 0, NULL, NULL),
-			 DNSSEC_EXPIRED);
-	assert_int_equal(dnssec_rrsig_verify(&x.set, &x.s, x.k, EXPIRATION + 60, 60, NULL, NULL),
-			 DNSSEC_OK);
-	assert_int_equal(dnssec_rrsig_verify(&x.set, &x.s, x.k, EXPIRATION + 61, 60, NULL, NULL),
-			 DNSSEC_EXPIRED);
+	assert_int_equal(verify_at(&x, EXPIRATION + 1, 0, NULL), DNSSEC_EXPIRED);
+	assert_int_equal(verify_at(&x, EXPIRATION + 60, 60, NULL), DNSSEC_OK);
+	assert_int_equal(verify_at(&x, EXPIRATION + 61, 60, NULL), DNSSEC_EXPIRED);
 	/* The TTL cap: the original TTL, or what is left of the window when that is less. */
-	assert_int_equal(dnssec_rrsig_verify(&x.set, &x.s, x.k, NOW, 0, NULL, &info), DNSSEC_OK);
+	assert_int_equal(verify_at(&x, NOW, 0, &info), DNSSEC_OK);
 	assert_int_equal(info.ttl_max, 3600);
-	assert_int_equal(dnssec_rrsig_verify(&x.set, &x.s, x.k, EXPIRATION - 100, 0, NULL, &info),
-			 DNSSEC_OK);
+	assert_int_equal(verify_at(&x, EXPIRATION - 100, 0, &info), DNSSEC_OK);
 	assert_int_equal(info.ttl_max, 100);
-	/* Serial arithmetic: a clock past 2106 (wrapped) is still after 2035. */
+	/* Serial arithmetic (RFC 1982): a window across the 2106 wrap of 32-bit time. */
 	struct dnssec_rrsig w = x.s;
 	w.inception = 0xfffff000u;
 	w.expiration = 0x00001000u;
@@ -428,6 +429,65 @@ test_verification_budget_counts_failures_too(void **state)
 	assert_int_equal(dnssec_rrsig_verify(&x.set, &x.s, x.k, NOW, 0, &b, NULL), DNSSEC_OK);
 	assert_int_equal(dnssec_rrsig_verify(&x.set, &x.s, x.k, NOW, 0, &b, NULL), DNSSEC_BUDGET);
 	assert_int_equal(b.verify_used, 3);
+	unload(&z);
+}
+
+static void
+test_rrset_verify_tries_every_rrsig_and_key(void **state)
+{
+	(void)state;
+	struct tzone z;
+	load(&z, "alg14.signed", "alg14.test.");
+	struct signed_set x;
+	signed_set(&x, &z, "www.alg14.test.", DNS_TYPE_A);
+	/* Every RRSIG at the owner: those of A, AAAA and NSEC. */
+	struct dnssec_rdata sigs[8];
+	size_t nsig = rrset(&z, x.owner, DNS_TYPE_RRSIG, sigs, 8);
+	assert_true(nsig >= 3);
+	struct dnssec_key *keys[2] = { z.keys[0], z.keys[1] };
+	struct dnssec_verify_info info;
+	struct dnssec_budget b;
+	size_t used = DNSSEC_NONE;
+	dnssec_budget_init(&b, 1, 0);
+	assert_int_equal(dnssec_rrset_verify(&x.set, sigs, nsig, keys, 2, NOW, 0, &b, &info, &used),
+			 DNSSEC_OK);
+	assert_int_equal(sigs[used].rd[1], DNS_TYPE_A);
+	assert_int_equal(b.verify_used, 1);
+	/* The budget is spent: nothing more is verified. */
+	assert_int_equal(dnssec_rrset_verify(&x.set, sigs, nsig, keys, 2, NOW, 0, &b, &info, NULL),
+			 DNSSEC_BUDGET);
+	/* Only the other key: DNSKEY missing rather than bogus. */
+	struct dnssec_key *other[1] = { z.keys[0] == x.k ? z.keys[1] : z.keys[0] };
+	assert_int_equal(dnssec_rrset_verify(&x.set, sigs, nsig, other, 1, NOW, 0, NULL, &info,
+					     NULL),
+			 DNSSEC_KEY_MISMATCH);
+	assert_int_equal(dnssec_rrset_verify(&x.set, sigs, nsig, keys, 2, EXPIRATION + 1, 0, NULL,
+					     &info, NULL),
+			 DNSSEC_EXPIRED);
+	assert_int_equal(dnssec_rrset_verify(&x.set, sigs, nsig, keys, 2, INCEPTION - 1, 0, NULL,
+					     &info, NULL),
+			 DNSSEC_NOT_YET_VALID);
+	x.set.rclass = DNS_CLASS_CH;
+	assert_int_equal(dnssec_rrset_verify(&x.set, sigs, nsig, keys, 2, NOW, 0, NULL, &info,
+					     NULL),
+			 DNSSEC_BOGUS);
+	x.set.rclass = DNS_CLASS_IN;
+	/* No RRSIG for the type at all. */
+	x.set.type = DNS_TYPE_MX;
+	assert_int_equal(dnssec_rrset_verify(&x.set, sigs, nsig, keys, 2, NOW, 0, NULL, &info,
+					     NULL),
+			 DNSSEC_BOGUS);
+	x.set.type = DNS_TYPE_A;
+	/* An algorithm nobody supports: insecure, not bogus. */
+	uint8_t copy[8][256];
+	for (size_t i = 0; i < nsig; i++) {
+		memcpy(copy[i], sigs[i].rd, sigs[i].len);
+		copy[i][2] = 253;
+		sigs[i].rd = copy[i];
+	}
+	assert_int_equal(dnssec_rrset_verify(&x.set, sigs, nsig, keys, 2, NOW, 0, NULL, &info,
+					     NULL),
+			 DNSSEC_UNSUPPORTED_ALG);
 	unload(&z);
 }
 
@@ -943,6 +1003,7 @@ main(void)
 		cmocka_unit_test(test_signature_window_with_skew),
 		cmocka_unit_test(test_wrong_key_is_a_mismatch),
 		cmocka_unit_test(test_verification_budget_counts_failures_too),
+		cmocka_unit_test(test_rrset_verify_tries_every_rrsig_and_key),
 		cmocka_unit_test(test_unsupported_and_malformed_keys),
 		cmocka_unit_test(test_result_strings_and_ede),
 		cmocka_unit_test(test_key_tags_and_ds_digests_match_the_tools),
