@@ -443,13 +443,18 @@ struct dnssec_nsec3_proof {
 };
 
 /*
- * Finds the closest encloser of qname inside zone from the NSEC3 set: walks from qname up to
- * zone, hashing each ancestor, until one has a matching NSEC3, then checks that the next
- * closer name is covered.  Returns DNSSEC_OK with *p filled; DNSSEC_BOGUS when no proof is
- * there (no ancestor matches, the next closer is not covered, or the matching closest
- * encloser is a delegation the NSEC3 says is insecure: NS without SOA, or has DNAME,
- * RFC 5155 §8.3 and RFC 6840 §4.1); DNSSEC_UNSUPPORTED_NSEC3 (insecure); DNSSEC_MALFORMED
- * (qname not under zone); DNSSEC_BUDGET (the hashes would pass the budget) or DNSSEC_ERROR.
+ * Finds the closest encloser of qname inside zone from the NSEC3 set (RFC 5155 §8.3): walks
+ * from qname up to zone, hashing each name (so a long qname costs one hash per label: give
+ * a budget), until one has a matching NSEC3, then checks that the next closer name is
+ * covered.  When qname itself matches, that is the result (qname_matched; the caller reads
+ * the bitmap of set[ce_match] for NODATA, or for DS at a delegation, RFC 5155 §8.5-8.6).
+ * Returns DNSSEC_OK with *p filled; DNSSEC_BOGUS when no proof is there (no name matches,
+ * the next closer is not covered, or the closest encloser's NSEC3 has DNAME, or NS without
+ * SOA: the parent side of a cut cannot deny names below it); DNSSEC_UNSUPPORTED_NSEC3 (no
+ * usable record: insecure, RFC 9276); DNSSEC_MALFORMED (qname not under zone);
+ * DNSSEC_BUDGET (a hash would pass the budget) or DNSSEC_ERROR.  To finish an NXDOMAIN
+ * proof, hash "*." + closest with dnssec_nsec3_find and require a cover (§8.4); for a
+ * wildcard answer, use info.closest from the RRSIG and require the next closer covered.
  */
 enum dnssec_result dnssec_nsec3_closest_encloser(const uint8_t *qname, const uint8_t *zone,
 						 const struct dnssec_nsec3_rr *set, size_t n,
