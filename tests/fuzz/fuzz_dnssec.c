@@ -62,6 +62,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			require(dns_name_len(s.signer) == s.signer_len);
 			(void)dnssec_rrsig_time(&s, 1893456000u, 300);
 		}
+		/* The canonical form RRSIGs sign: any type over any rdata, in place. */
+		if (len >= 2) {
+			uint16_t type = (uint16_t)(rd[0] << 8 | rd[1]);
+			dns_rdata_canonical(type, rd + 2, len - 2);
+			require(rd[0] << 8 == (type & 0xff00) && rd[1] == (type & 0xff));
+		}
 		break;
 	}
 	case 2: {
