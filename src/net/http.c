@@ -16,6 +16,7 @@
 #include <openssl/ssl.h>
 
 #include "net/doh.h"
+#include "net/h2.h"
 #include "net/net.h"
 
 #define H2_STREAMS_MAX 100   /* concurrent streams we allow a client (RFC 9113 §6.5.2) */
@@ -485,20 +486,8 @@ h2_body_cb(nghttp2_session *s, int32_t stream, uint8_t *buf, size_t length,
 	(void)s;
 	(void)stream;
 	(void)user;
-	size_t n = r->resp_len - r->resp_sent;
-	if (n > length) {
-		n = length;
-	}
-	memcpy(buf, r->resp + r->resp_sent, n);
-	r->resp_sent += n;
-	if (r->resp_sent == r->resp_len) {
-		*data_flags |= NGHTTP2_DATA_FLAG_EOF;
-	}
-	return (ssize_t)n;
+	return net_h2_body_read(buf, length, data_flags, r->resp, r->resp_len, &r->resp_sent);
 }
-
-#define NV(n, v)                                                                              \
-	{ (uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, strlen(v), NGHTTP2_NV_FLAG_NONE }
 
 /* Submits r's response on its stream; sent by the next h2_send. */
 static void
@@ -513,11 +502,11 @@ h2_respond(struct net_http_conn *c, struct req *r)
 		snprintf(cache, sizeof(cache), "no-store");
 	}
 	nghttp2_nv nva[] = {
-		NV(":status", status),
-		NV("content-type", r->ctype_out),
-		NV("content-length", clen),
-		NV("cache-control", cache),
-		NV("allow", "GET, POST"),
+		NET_H2_NV(":status", status),
+		NET_H2_NV("content-type", r->ctype_out),
+		NET_H2_NV("content-length", clen),
+		NET_H2_NV("cache-control", cache),
+		NET_H2_NV("allow", "GET, POST"),
 	};
 	size_t nnv = sizeof(nva) / sizeof(nva[0]) - (r->status == 405 ? 0 : 1);
 	nghttp2_data_provider prd = { .source.ptr = r, .read_callback = h2_body_cb };

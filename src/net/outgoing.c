@@ -29,6 +29,7 @@
 #include "core/core.h"
 #include "dns/dns.h"
 #include "net/doh.h"
+#include "net/h2.h"
 #include "net/outgoing.h"
 
 /* A stream connection with nothing outstanding is closed after this long (RFC 7766 §6.2.3). */
@@ -1025,20 +1026,8 @@ h2_read_body(nghttp2_session *s, int32_t sid, uint8_t *buf, size_t length, uint3
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 	}
 	struct out_h2 *h = x->h2;
-	size_t n = x->qlen - h->body_sent;
-	if (n > length) {
-		n = length;
-	}
-	memcpy(buf, x->q + h->body_sent, n);
-	h->body_sent += n;
-	if (h->body_sent == x->qlen) {
-		*data_flags |= NGHTTP2_DATA_FLAG_EOF;
-	}
-	return (ssize_t)n;
+	return net_h2_body_read(buf, length, data_flags, x->q, x->qlen, &h->body_sent);
 }
-
-#define NV(n, v)                                                                              \
-	{ (uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, strlen(v), NGHTTP2_NV_FLAG_NONE }
 
 /*
  * Opens x's stream: POST of the wire query (DoH), GET with ?dns= when the server's URL ends in
@@ -1072,14 +1061,14 @@ h2_submit(struct out_conn *c, struct net_out_query *x, char *err)
 	snprintf(clen, sizeof(clen), "%zu", x->qlen);
 	const char *type = json ? "application/dns-json" : "application/dns-message";
 	nghttp2_nv nva[] = {
-		NV(":method", get ? "GET" : "POST"),
-		NV(":scheme", "https"),
-		NV(":authority", authority),
-		NV(":path", path),
-		NV("accept", type),
-		NV("user-agent", "tdns/" PACKAGE_VERSION),
-		NV("content-type", type),
-		NV("content-length", clen),
+		NET_H2_NV(":method", get ? "GET" : "POST"),
+		NET_H2_NV(":scheme", "https"),
+		NET_H2_NV(":authority", authority),
+		NET_H2_NV(":path", path),
+		NET_H2_NV("accept", type),
+		NET_H2_NV("user-agent", "tdns/" PACKAGE_VERSION),
+		NET_H2_NV("content-type", type),
+		NET_H2_NV("content-length", clen),
 	};
 	size_t nnv = sizeof(nva) / sizeof(nva[0]) - (get ? 2 : 0);
 	nghttp2_data_provider prd = { .source.ptr = NULL, .read_callback = h2_read_body };
