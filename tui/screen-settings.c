@@ -142,37 +142,17 @@ static bool
 settings_key(struct tui *t, int ch, bool fkey)
 {
 	struct settings *s = S(t);
-	int page = s->rows > 1 ? s->rows - 1 : 1;
-	if (fkey) {
-		switch (ch) {
-		case KEY_UP:
-			s->top--;
-			break;
-		case KEY_DOWN:
-			s->top++;
-			break;
-		case KEY_PPAGE:
-			s->top -= page;
-			break;
-		case KEY_NPAGE:
-			s->top += page;
-			break;
-		case KEY_HOME:
-			s->top = 0;
-			break;
-		case KEY_END:
-			s->top = 1 << 30;
-			break;
-		default:
-			return false;
-		}
+	if (!fkey && ch == ' ') {
+		s->top += s->rows > 1 ? s->rows - 1 : 1;
 		return true;
 	}
-	if (ch == 'j' || ch == 'k' || ch == ' ') {
-		s->top += ch == 'j' ? 1 : ch == 'k' ? -1 : page;
+	/* The first line shown moves as a list's selection would; drawing keeps it in range. */
+	struct tui_list l = { .sel = s->top };
+	if (tui_list_key(&l, 1 << 30, s->rows, ch, fkey)) {
+		s->top = l.sel;
 		return true;
 	}
-	if (ch == 'r') {
+	if (!fkey && ch == 'r') {
 		s->next = 0;
 		return true;
 	}

@@ -227,24 +227,27 @@ edit_add_reply(void *ctx, json_t *reply)
 	}
 }
 
+/* The reply to an add or an update: the message "what ...", or the error in the form. */
+static void
+form_reply(struct tui *t, const json_t *reply, const char *what)
+{
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		form_fail(t, "", reply);
+		return;
+	}
+	form_done(t, what, reply);
+}
+
 static void
 add_reply(void *ctx, json_t *reply)
 {
-	if (!json_is_true(json_object_get(reply, "ok"))) {
-		form_fail(ctx, "", reply);
-		return;
-	}
-	form_done(ctx, "added", reply);
+	form_reply(ctx, reply, "added");
 }
 
 static void
 update_reply(void *ctx, json_t *reply)
 {
-	if (!json_is_true(json_object_get(reply, "ok"))) {
-		form_fail(ctx, "", reply);
-		return;
-	}
-	form_done(ctx, "changed", reply);
+	form_reply(ctx, reply, "changed");
 }
 
 static bool
