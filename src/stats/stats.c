@@ -1002,34 +1002,25 @@ stats_recorder_qps(const struct stats_recorder *r)
 	return (double)sum / (double)(now - from);
 }
 
-/* {"NOERROR": n, ...} for the nonzero rcode counters. */
+/*
+ * {"NOERROR": n, ...} for the nonzero counters v[0..n-1], indexed by rcode (or by qtype when
+ * !rcodes); the last counts all the others, as "other".
+ */
 static json_t *
-rcodes_json(const uint64_t *rcode)
+counters_json(const uint64_t *v, int n, bool rcodes)
 {
 	json_t *o = json_object();
-	for (int i = 0; i < STATS_RCODES; i++) {
-		if (rcode[i] == 0) {
+	for (int i = 0; i < n; i++) {
+		if (v[i] == 0) {
 			continue;
 		}
 		char buf[16];
-		const char *name = i == STATS_RCODES - 1 ? "other" : dns_rcode_to_text(i, buf);
-		json_object_set_new(o, name, json_integer((json_int_t)rcode[i]));
-	}
-	return o;
-}
-
-static json_t *
-qtypes_json(const uint64_t *qtype)
-{
-	json_t *o = json_object();
-	for (int i = 0; i < STATS_QTYPES; i++) {
-		if (qtype[i] == 0) {
-			continue;
+		const char *name = "other";
+		if (i < n - 1) {
+			name = rcodes ? dns_rcode_to_text(i, buf)
+				      : dns_type_to_text((uint16_t)i, buf);
 		}
-		char buf[16];
-		const char *name = i == STATS_QTYPES - 1 ? "other"
-							     : dns_type_to_text((uint16_t)i, buf);
-		json_object_set_new(o, name, json_integer((json_int_t)qtype[i]));
+		json_object_set_new(o, name, json_integer((json_int_t)v[i]));
 	}
 	return o;
 }
@@ -1055,7 +1046,7 @@ minute_json(const struct minute *m)
 	json_t *o = series_json(m->t, m->n);
 	json_object_set_new(o, "udp", json_integer((json_int_t)m->udp));
 	json_object_set_new(o, "tcp", json_integer((json_int_t)m->tcp));
-	json_object_set_new(o, "rcodes", rcodes_json(m->rcode));
+	json_object_set_new(o, "rcodes", counters_json(m->rcode, STATS_RCODES, true));
 	return o;
 }
 
@@ -1184,8 +1175,8 @@ stats_recorder_json(struct stats_recorder *r)
 
 	return json_pack("{s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:o, s:o, s:o, s:o}",
 			 "totals", totals,
-			 "rcodes", rcodes_json(now.rcode),
-			 "qtypes", qtypes_json(now.qtype),
+			 "rcodes", counters_json(now.rcode, STATS_RCODES, true),
+			 "qtypes", counters_json(now.qtype, STATS_QTYPES, false),
 			 "transports", "udp", (json_int_t)now.udp, "tcp", (json_int_t)now.tcp,
 			 "dot", (json_int_t)now.dot, "doh", (json_int_t)now.doh,
 			 "kinds", kinds_json(&now),
