@@ -159,6 +159,13 @@ size_t dns_name_len(const uint8_t *name);
 int dns_name_check(const uint8_t *mem, size_t len);
 
 /*
+ * Reads one octet of presentation text at s[*i] (i < len): a plain character, or an RFC 1035
+ * §5.1 escape (\X, or \DDD with exactly three decimal digits, at most 255).  Advances *i past
+ * it and returns the octet, or -1 for a broken escape (*i unchanged).
+ */
+int dns_text_octet(const char *s, size_t len, size_t *i);
+
+/*
  * Parses the text form of a name (RFC 1035 §5.1: \X and \DDD escapes) from s[0..slen).  "@"
  * is origin; a name without a trailing dot is relative to origin (TDNS_ERELATIVE if origin is
  * NULL).  Writes the wire form into out (DNS_NAME_MAX bytes); returns its length or

@@ -119,6 +119,35 @@ digit(char c)
 }
 
 int
+dns_text_octet(const char *s, size_t len, size_t *i)
+{
+	size_t k = *i;
+	if (s[k] != '\\') {
+		*i = k + 1;
+		return (uint8_t)s[k];
+	}
+	if (k + 1 >= len) {
+		return -1;
+	}
+	int d0 = digit(s[k + 1]);
+	if (d0 < 0) {
+		*i = k + 2;
+		return (uint8_t)s[k + 1];
+	}
+	/* RFC 1035 §5.1: \DDD is exactly three decimal digits. */
+	if (k + 3 >= len) {
+		return -1;
+	}
+	int d1 = digit(s[k + 2]);
+	int d2 = digit(s[k + 3]);
+	if (d1 < 0 || d2 < 0 || d0 * 100 + d1 * 10 + d2 > 255) {
+		return -1;
+	}
+	*i = k + 4;
+	return d0 * 100 + d1 * 10 + d2;
+}
+
+int
 dns_name_from_text(const char *s, size_t slen, const uint8_t *origin, uint8_t *out)
 {
 	if (slen == 0) {
@@ -160,35 +189,9 @@ dns_name_from_text(const char *s, size_t slen, const uint8_t *origin, uint8_t *o
 			tmp[n++] = 0;
 			continue;
 		}
-		uint8_t v;
-		if (c == '\\') {
-			if (i + 1 >= slen) {
-				return TDNS_EBADTEXT;
-			}
-			int d0 = digit(s[i + 1]);
-			if (d0 >= 0) {
-				/* RFC 1035 §5.1: \DDD is exactly three decimal digits. */
-				if (i + 3 >= slen) {
-					return TDNS_EBADTEXT;
-				}
-				int d1 = digit(s[i + 2]);
-				int d2 = digit(s[i + 3]);
-				if (d1 < 0 || d2 < 0) {
-					return TDNS_EBADTEXT;
-				}
-				int val = d0 * 100 + d1 * 10 + d2;
-				if (val > 255) {
-					return TDNS_EBADTEXT;
-				}
-				v = (uint8_t)val;
-				i += 4;
-			} else {
-				v = (uint8_t)s[i + 1];
-				i += 2;
-			}
-		} else {
-			v = (uint8_t)c;
-			i++;
+		int v = dns_text_octet(s, slen, &i);
+		if (v < 0) {
+			return TDNS_EBADTEXT;
 		}
 		if (tmp[lab] == DNS_LABEL_MAX) {
 			return TDNS_ELABELLONG;
@@ -196,7 +199,7 @@ dns_name_from_text(const char *s, size_t slen, const uint8_t *origin, uint8_t *o
 		if (n >= DNS_NAME_MAX) {
 			return TDNS_ENAMELONG;
 		}
-		tmp[n++] = v;
+		tmp[n++] = (uint8_t)v;
 		tmp[lab]++;
 	}
 	if (!absolute && tmp[lab] == 0) {

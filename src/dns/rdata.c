@@ -293,37 +293,14 @@ cstr_decode(const char *s, size_t len, uint8_t *out, size_t cap)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < len;) {
-		uint8_t v;
-		if (s[i] == '\\') {
-			if (i + 1 >= len) {
-				return -1;
-			}
-			if (s[i + 1] >= '0' && s[i + 1] <= '9') {
-				if (i + 3 >= len) {
-					return -1;
-				}
-				if (s[i + 2] < '0' || s[i + 2] > '9' || s[i + 3] < '0' ||
-				    s[i + 3] > '9') {
-					return -1;
-				}
-				int d = (s[i + 1] - '0') * 100 + (s[i + 2] - '0') * 10 +
-					(s[i + 3] - '0');
-				if (d > 255) {
-					return -1;
-				}
-				v = (uint8_t)d;
-				i += 4;
-			} else {
-				v = (uint8_t)s[i + 1];
-				i += 2;
-			}
-		} else {
-			v = (uint8_t)s[i++];
+		int v = dns_text_octet(s, len, &i);
+		if (v < 0) {
+			return -1;
 		}
 		if (n >= cap) {
 			return -2;
 		}
-		out[n++] = v;
+		out[n++] = (uint8_t)v;
 	}
 	return (long)n;
 }
