@@ -73,41 +73,6 @@ struct query_result {
 	const struct query_info *info;
 };
 
-/* RFC 8914 §5.2 (IANA "Extended DNS Error Codes"): names for the printed INFO-CODEs. */
-static const char *const ede_names[] = {
-	[DNS_EDE_OTHER] = "Other Error",
-	[DNS_EDE_UNSUPPORTED_DNSKEY_ALG] = "Unsupported DNSKEY Algorithm",
-	[DNS_EDE_UNSUPPORTED_DS_DIGEST] = "Unsupported DS Digest Type",
-	[DNS_EDE_STALE_ANSWER] = "Stale Answer",
-	[DNS_EDE_FORGED_ANSWER] = "Forged Answer",
-	[DNS_EDE_DNSSEC_INDETERMINATE] = "DNSSEC Indeterminate",
-	[DNS_EDE_DNSSEC_BOGUS] = "DNSSEC Bogus",
-	[DNS_EDE_SIGNATURE_EXPIRED] = "Signature Expired",
-	[DNS_EDE_SIGNATURE_NOT_YET_VALID] = "Signature Not Yet Valid",
-	[DNS_EDE_DNSKEY_MISSING] = "DNSKEY Missing",
-	[DNS_EDE_RRSIGS_MISSING] = "RRSIGs Missing",
-	[DNS_EDE_NO_ZONE_KEY_BIT] = "No Zone Key Bit Set",
-	[DNS_EDE_NSEC_MISSING] = "NSEC Missing",
-	[DNS_EDE_CACHED_ERROR] = "Cached Error",
-	[DNS_EDE_NOT_READY] = "Not Ready",
-	[DNS_EDE_BLOCKED] = "Blocked",
-	[DNS_EDE_CENSORED] = "Censored",
-	[DNS_EDE_FILTERED] = "Filtered",
-	[DNS_EDE_PROHIBITED] = "Prohibited",
-	[DNS_EDE_STALE_NXDOMAIN] = "Stale NXDomain Answer",
-	[DNS_EDE_NOT_AUTHORITATIVE] = "Not Authoritative",
-	[DNS_EDE_NOT_SUPPORTED] = "Not Supported",
-	[DNS_EDE_NO_REACHABLE_AUTHORITY] = "No Reachable Authority",
-	[DNS_EDE_NETWORK_ERROR] = "Network Error",
-	[DNS_EDE_INVALID_DATA] = "Invalid Data",
-	[25] = "Signature Expired before Valid",
-	[26] = "Too Early",
-	[27] = "Unsupported NSEC3 Iterations Value",
-	[28] = "Unable to conform to policy",
-	[29] = "Synthesized",
-	[30] = "Invalid Query Type",
-};
-
 /* RFC 6891 option codes printed by name (IANA "DNS EDNS0 Option Codes"). */
 #define OPT_NSID 3
 #define OPT_COOKIE 10
@@ -522,10 +487,8 @@ print_opt(FILE *f, const struct dns_edns *e)
 		if (code == DNS_OPT_CODE_EDE && olen >= 2) {
 			/* RFC 8914 §2: INFO-CODE, then optional EXTRA-TEXT. */
 			uint16_t info = tdns_get16(d);
-			const char *name = info < sizeof(ede_names) / sizeof(ede_names[0]) &&
-						   ede_names[info] != NULL ? ede_names[info]
-									   : "Unknown";
-			fprintf(f, "; EDE: %u (%s)", info, name);
+			const char *name = dns_ede_name(info);
+			fprintf(f, "; EDE: %u (%s)", info, name != NULL ? name : "Unknown");
 			if (olen > 2) {
 				fputs(": (", f);
 				print_escaped(f, d + 2, olen - 2);
@@ -906,8 +869,8 @@ print_json(FILE *f, const struct client_server *srv,
 			uint16_t info = tdns_get16(d);
 			jw_open(&w, NULL, '{');
 			jw_int(&w, "code", info);
-			if (info < sizeof(ede_names) / sizeof(ede_names[0]) && ede_names[info]) {
-				jw_cstr(&w, "name", ede_names[info]);
+			if (dns_ede_name(info) != NULL) {
+				jw_cstr(&w, "name", dns_ede_name(info));
 			}
 			jw_str(&w, "text", d + 2, olen - 2);
 			jw_close(&w, '}');

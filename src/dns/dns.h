@@ -236,6 +236,9 @@ const char *dns_class_to_text(uint16_t rclass, char *buf);
 /* Parses a class mnemonic or "CLASSnnn"; returns the class or -1. */
 int dns_class_from_text(const char *s, size_t len);
 
+/* The RFC 8914 §5.2 name of an EDE INFO-CODE ("Stale Answer"), or NULL when it has none. */
+const char *dns_ede_name(uint16_t code);
+
 /* "NOERROR", "FORMERR", ... or "RCODEnnn" in buf (16 bytes). */
 const char *dns_rcode_to_text(int rcode, char *buf);
 

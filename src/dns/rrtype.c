@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The RR type table (mnemonics and rdata field lists), and class, rcode and opcode names. */
+/* The RR type table (mnemonics and rdata field lists), and class, rcode, EDE and opcode names. */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -353,6 +353,47 @@ dns_class_from_text(const char *s, size_t len)
 		return DNS_CLASS_HS;
 	}
 	return prefixed_number(s, len, "CLASS");
+}
+
+/* RFC 8914 §5.2 (IANA "Extended DNS Error Codes"): names for the printed INFO-CODEs. */
+static const char *const ede_names[] = {
+	[DNS_EDE_OTHER] = "Other Error",
+	[DNS_EDE_UNSUPPORTED_DNSKEY_ALG] = "Unsupported DNSKEY Algorithm",
+	[DNS_EDE_UNSUPPORTED_DS_DIGEST] = "Unsupported DS Digest Type",
+	[DNS_EDE_STALE_ANSWER] = "Stale Answer",
+	[DNS_EDE_FORGED_ANSWER] = "Forged Answer",
+	[DNS_EDE_DNSSEC_INDETERMINATE] = "DNSSEC Indeterminate",
+	[DNS_EDE_DNSSEC_BOGUS] = "DNSSEC Bogus",
+	[DNS_EDE_SIGNATURE_EXPIRED] = "Signature Expired",
+	[DNS_EDE_SIGNATURE_NOT_YET_VALID] = "Signature Not Yet Valid",
+	[DNS_EDE_DNSKEY_MISSING] = "DNSKEY Missing",
+	[DNS_EDE_RRSIGS_MISSING] = "RRSIGs Missing",
+	[DNS_EDE_NO_ZONE_KEY_BIT] = "No Zone Key Bit Set",
+	[DNS_EDE_NSEC_MISSING] = "NSEC Missing",
+	[DNS_EDE_CACHED_ERROR] = "Cached Error",
+	[DNS_EDE_NOT_READY] = "Not Ready",
+	[DNS_EDE_BLOCKED] = "Blocked",
+	[DNS_EDE_CENSORED] = "Censored",
+	[DNS_EDE_FILTERED] = "Filtered",
+	[DNS_EDE_PROHIBITED] = "Prohibited",
+	[DNS_EDE_STALE_NXDOMAIN] = "Stale NXDomain Answer",
+	[DNS_EDE_NOT_AUTHORITATIVE] = "Not Authoritative",
+	[DNS_EDE_NOT_SUPPORTED] = "Not Supported",
+	[DNS_EDE_NO_REACHABLE_AUTHORITY] = "No Reachable Authority",
+	[DNS_EDE_NETWORK_ERROR] = "Network Error",
+	[DNS_EDE_INVALID_DATA] = "Invalid Data",
+	[25] = "Signature Expired before Valid",
+	[26] = "Too Early",
+	[27] = "Unsupported NSEC3 Iterations Value",
+	[28] = "Unable to conform to policy",
+	[29] = "Synthesized",
+	[30] = "Invalid Query Type",
+};
+
+const char *
+dns_ede_name(uint16_t code)
+{
+	return code < NNAMES(ede_names) ? ede_names[code] : NULL;
 }
 
 static const char *const rcode_names[] = {
