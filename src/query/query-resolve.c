@@ -281,14 +281,12 @@ aname_at(const struct zone *z, const uint8_t *qname, uint16_t qtype)
 static bool
 aname_target(const struct zone_rrset *an, uint8_t *target)
 {
-	const uint8_t *rd;
-	uint16_t rdlen;
-	zone_rdata_next(an->data, &rd, &rdlen);
-	int tl = dns_name_check(rd, rdlen);
-	if (tl < 0) {
+	size_t tl;
+	const uint8_t *rd = zone_rrset_target(an, &tl);
+	if (rd == NULL) {
 		return false;
 	}
-	memcpy(target, rd, (size_t)tl);
+	memcpy(target, rd, tl);
 	return true;
 }
 

@@ -178,14 +178,9 @@ at_node(struct ans *a, const struct zone *z, const struct zone_node *n, const ui
 		if (!put_rrset(a, DNS_SECTION_ANSWER, owner, cname)) {
 			return STEP_DONE;
 		}
-		const uint8_t *rd;
-		uint16_t rdlen;
-		zone_rdata_next(cname->data, &rd, &rdlen);
-		if (dns_name_check(rd, rdlen) < 0) {
-			return STEP_DONE;
-		}
-		*next = rd;
-		return STEP_FOLLOW;
+		size_t tlen;
+		*next = zone_rrset_target(cname, &tlen);
+		return *next != NULL ? STEP_FOLLOW : STEP_DONE;
 	}
 	return nodata(a, z);
 }
@@ -203,21 +198,19 @@ dname(struct ans *a, const struct zone_node *n, const uint8_t *sname, size_t pre
 	if (!put_rrset(a, DNS_SECTION_ANSWER, sname + prefix, r)) {
 		return STEP_DONE;
 	}
-	const uint8_t *rd;
-	uint16_t rdlen;
-	zone_rdata_next(r->data, &rd, &rdlen);
-	int tlen = dns_name_check(rd, rdlen);
-	if (tlen < 0) {
+	size_t tlen;
+	const uint8_t *rd = zone_rrset_target(r, &tlen);
+	if (rd == NULL) {
 		return STEP_DONE;
 	}
-	if (prefix + (size_t)tlen > DNS_NAME_MAX) {
+	if (prefix + tlen > DNS_NAME_MAX) {
 		/* RFC 6672 §2.2: the substituted name would be too long. */
 		a->rcode = DNS_RCODE_YXDOMAIN;
 		return STEP_DONE;
 	}
 	memcpy(synth, sname, prefix);
-	memcpy(synth + prefix, rd, (size_t)tlen);
-	size_t slen = prefix + (size_t)tlen;
+	memcpy(synth + prefix, rd, tlen);
+	size_t slen = prefix + tlen;
 	int rc = dns_build_rr(a->b, DNS_SECTION_ANSWER, sname, DNS_TYPE_CNAME, DNS_CLASS_IN,
 			      r->ttl, synth, slen);
 	if (rc != TDNS_OK) {

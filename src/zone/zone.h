@@ -74,6 +74,24 @@ zone_rdata_next(const uint8_t *p, const uint8_t **rd, uint16_t *rdlen)
 	return p + 2 + *rdlen;
 }
 
+/*
+ * The name held by the first rdata of a one-name rrset (CNAME, DNAME, ANAME), borrowed from
+ * the zone, with its length in *len; NULL when that rdata is not a valid name.
+ */
+static inline const uint8_t *
+zone_rrset_target(const struct zone_rrset *r, size_t *len)
+{
+	const uint8_t *rd;
+	uint16_t rdlen;
+	zone_rdata_next(r->data, &rd, &rdlen);
+	int n = dns_name_check(rd, rdlen);
+	if (n < 0) {
+		return NULL;
+	}
+	*len = (size_t)n;
+	return rd;
+}
+
 /* New empty zone for apex (wire).  Caller frees with zone_free.  NULL on out of memory. */
 struct zone *zone_new(const uint8_t *apex);
 
