@@ -20,6 +20,26 @@ static const uint8_t lower_tab[256] = {
 #undef L1
 };
 
+/*
+ * Checks the label whose length octet c stands at pos in a message of len octets, once the
+ * name so far is namelen octets: TDNS_EMALFORMED for label types other than 00 (RFC 6891 §5
+ * retired the extended ones, 01 and 10), TDNS_ENAMELONG, TDNS_ETRUNC, or TDNS_OK.
+ */
+static int
+label_check(uint8_t c, size_t namelen, size_t pos, size_t len)
+{
+	if (c & 0xc0) {
+		return TDNS_EMALFORMED;
+	}
+	if (namelen + 1 + c > DNS_NAME_MAX) {
+		return TDNS_ENAMELONG;
+	}
+	if (pos + 1 + c > len) {
+		return TDNS_ETRUNC;
+	}
+	return TDNS_OK;
+}
+
 int
 dns_name_unpack(const uint8_t *pkt, size_t pktlen, size_t *pos, uint8_t *out)
 {
@@ -55,15 +75,9 @@ dns_name_unpack(const uint8_t *pkt, size_t pktlen, size_t *pos, uint8_t *out)
 			seg = target;
 			continue;
 		}
-		if (c & 0xc0) {
-			/* 01 and 10 label types: RFC 6891 §5 retired the extended label types. */
-			return TDNS_EMALFORMED;
-		}
-		if (n + 1 + c > DNS_NAME_MAX) {
-			return TDNS_ENAMELONG;
-		}
-		if (p + 1 + c > pktlen) {
-			return TDNS_ETRUNC;
+		int rc = label_check(c, n, p, pktlen);
+		if (rc != TDNS_OK) {
+			return rc;
 		}
 		memcpy(out + n, pkt + p, 1 + (size_t)c);
 		n += 1 + (size_t)c;
@@ -94,16 +108,11 @@ dns_name_check(const uint8_t *mem, size_t len)
 		if (p >= len) {
 			return TDNS_ETRUNC;
 		}
+		/* Compression pointers have no place in stored rdata either. */
 		uint8_t c = mem[p];
-		if (c & 0xc0) {
-			/* Compression pointers or extended labels have no place in stored rdata. */
-			return TDNS_EMALFORMED;
-		}
-		if (p + 1 + c > DNS_NAME_MAX) {
-			return TDNS_ENAMELONG;
-		}
-		if (p + 1 + c > len) {
-			return TDNS_ETRUNC;
+		int rc = label_check(c, p, p, len);
+		if (rc != TDNS_OK) {
+			return rc;
 		}
 		p += 1 + (size_t)c;
 		if (c == 0) {
