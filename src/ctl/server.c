@@ -96,15 +96,8 @@ client_close(struct net_conn *base)
 	}
 }
 
-static void
-client_release(struct net_conn *base)
-{
-	free(base);
-}
-
 static const struct net_conn_ops client_ops = {
 	.close = client_close,
-	.free = client_release,
 };
 
 /* Closes c (its socket, its stream) and frees it: nothing holds a control client longer. */

@@ -2,6 +2,7 @@
 /* The stream-connection base: LRU set, idle test, eviction and the reference-counted lifetime. */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -131,7 +132,11 @@ net_conn_unref(struct net_conn *c)
 		if (c->counted_dead) {
 			c->set->ndead--;
 		}
-		c->ops->free(c);
+		if (c->ops->free != NULL) {
+			c->ops->free(c);
+		} else {
+			free(c);
+		}
 	}
 }
 

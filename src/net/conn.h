@@ -23,7 +23,10 @@ struct net_conn_ops {
 	 * close_notify, the HTTP/2 session, open streams, a control stream); may be NULL.
 	 */
 	void (*close)(struct net_conn *c);
-	/* Frees the structure that embeds c, once it is closed and the last reference gone. */
+	/*
+	 * Frees the structure that embeds c, once it is closed and the last reference gone; NULL
+	 * when that is a plain free() of c (the structure begins with c and owns nothing more).
+	 */
 	void (*free)(struct net_conn *c);
 	/* Whether nothing is half-done at the protocol's level (NULL: nothing to add). */
 	bool (*idle)(const struct net_conn *c);

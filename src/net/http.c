@@ -306,12 +306,6 @@ conn_close(struct net_conn *base)
 	}
 }
 
-static void
-conn_free(struct net_conn *base)
-{
-	free(base);
-}
-
 /* Idle for HTTP: no request in progress either. */
 static bool
 conn_idle(const struct net_conn *base)
@@ -321,7 +315,6 @@ conn_idle(const struct net_conn *base)
 
 static const struct net_conn_ops conn_ops = {
 	.close = conn_close,
-	.free = conn_free,
 	.idle = conn_idle,
 };
 

@@ -51,15 +51,8 @@ conn_close(struct net_conn *base)
 	}
 }
 
-static void
-conn_free(struct net_conn *base)
-{
-	free(base);
-}
-
 static const struct net_conn_ops conn_ops = {
 	.close = conn_close,
-	.free = conn_free,
 };
 
 static void *conn_keep(const struct net_client *cl);
