@@ -548,3 +548,14 @@ tui_list_fit(struct tui_list *l, int n, int h)
 		l->top = n - h > 0 ? n - h : 0;
 	}
 }
+
+attr_t
+tui_list_row(WINDOW *w, int y, int wd, const struct tui_list *l, int i)
+{
+	if (i != l->sel) {
+		return A_NORMAL;
+	}
+	attr_t a = tui_attr(TUI_SELECTED);
+	tui_fill(w, y, 0, 1, wd, a);
+	return a;
+}

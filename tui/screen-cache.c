@@ -310,10 +310,7 @@ draw_table(struct cache *c, WINDOW *w, int y, int h, int wd, const json_t *rows)
 	tui_list_fit(&c->sel, n, rows_h);
 	for (int i = c->sel.top; i < n && i - c->sel.top < rows_h; i++) {
 		int ry = y + 1 + i - c->sel.top;
-		attr_t a = i == c->sel.sel ? tui_attr(TUI_SELECTED) : A_NORMAL;
-		if (i == c->sel.sel) {
-			tui_fill(w, ry, 0, 1, wd, a);
-		}
+		attr_t a = tui_list_row(w, ry, wd, &c->sel, i);
 		x = 0;
 		for (int j = 0; j < ncols && x < wd; j++) {
 			char buf[512];

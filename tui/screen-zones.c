@@ -611,6 +611,26 @@ zones_key(struct tui *t, int ch, bool fkey)
 	}
 }
 
+/*
+ * Under the title on line y: the column headings hdr, then err, or when there is none the
+ * note (NULL: none) over the empty rows.  Returns the first line for rows; an error line
+ * takes one from *rows_h.
+ */
+static int
+draw_list_head(WINDOW *w, int y, int wd, const char *hdr, const char *err, const char *note,
+	       int *rows_h)
+{
+	tui_put(w, y + 1, 0, wd, tui_attr(TUI_HEADER), hdr);
+	int top = y + 2;
+	if (err[0] != '\0') {
+		tui_put(w, top++, 0, wd, tui_attr(TUI_ERROR), err);
+		(*rows_h)--;
+	} else if (note != NULL) {
+		tui_put(w, top, 0, wd, tui_attr(TUI_DIM), note);
+	}
+	return top;
+}
+
 static void
 draw_zone_list(struct tui *t, WINDOW *w, int y, int h, int wd)
 {
@@ -621,17 +641,14 @@ draw_zone_list(struct tui *t, WINDOW *w, int y, int h, int wd)
 	char hdr[256];
 	snprintf(hdr, sizeof(hdr), "%-28s %-9s %-9s %10s %8s  %s", "NAME", "TYPE", "STATE",
 		 "SERIAL", "RECORDS", "SOURCE");
-	tui_put(w, y + 1, 0, wd, tui_attr(TUI_HEADER), hdr);
-	int top = y + 2, rows_h = h - 2;
-	if (z->zerr[0] != '\0') {
-		tui_put(w, top++, 0, wd, tui_attr(TUI_ERROR), z->zerr);
-		rows_h--;
-	} else if (z->zones == NULL) {
-		tui_put(w, top, 0, wd, tui_attr(TUI_DIM),
-			tui_conn_up(t->conn) ? "loading..." : "disconnected, retrying");
+	const char *note = NULL;
+	if (z->zones == NULL) {
+		note = tui_conn_up(t->conn) ? "loading..." : "disconnected, retrying";
 	} else if (n == 0) {
-		tui_put(w, top, 0, wd, tui_attr(TUI_DIM), "no zones (tdns-cli zone create NAME)");
+		note = "no zones (tdns-cli zone create NAME)";
 	}
+	int rows_h = h - 2;
+	int top = draw_list_head(w, y, wd, hdr, z->zerr, note, &rows_h);
 	z->rows = rows_h;
 	tui_list_fit(&z->zl, n, rows_h);
 	for (int i = z->zl.top; i < n && i - z->zl.top < rows_h; i++) {
@@ -643,11 +660,7 @@ draw_zone_list(struct tui *t, WINDOW *w, int y, int h, int wd)
 			 tui_num(json_object_get(e, "records"), 0, recs, sizeof(recs)),
 			 member(e, "source"));
 		int ry = top + i - z->zl.top;
-		attr_t a = i == z->zl.sel ? tui_attr(TUI_SELECTED) : A_NORMAL;
-		if (i == z->zl.sel) {
-			tui_fill(w, ry, 0, 1, wd, a);
-		}
-		tui_put(w, ry, 0, wd, a, line);
+		tui_put(w, ry, 0, wd, tui_list_row(w, ry, wd, &z->zl, i), line);
 	}
 }
 
@@ -660,14 +673,9 @@ draw_records(struct tui *t, WINDOW *w, int y, int h, int wd)
 	tui_putf(w, y, 0, wd, tui_attr(TUI_HEADER), "Zone %s: %d records", z->zone, n);
 	char hdr[256];
 	snprintf(hdr, sizeof(hdr), "%-30s %7s %-6s %s", "NAME", "TTL", "TYPE", "RDATA");
-	tui_put(w, y + 1, 0, wd, tui_attr(TUI_HEADER), hdr);
-	int top = y + 2, rows_h = h - 3;
-	if (z->rerr[0] != '\0') {
-		tui_put(w, top++, 0, wd, tui_attr(TUI_ERROR), z->rerr);
-		rows_h--;
-	} else if (z->records == NULL) {
-		tui_put(w, top, 0, wd, tui_attr(TUI_DIM), "loading...");
-	}
+	int rows_h = h - 3;
+	int top = draw_list_head(w, y, wd, hdr, z->rerr, z->records == NULL ? "loading..." : NULL,
+				 &rows_h);
 	z->rows = rows_h;
 	tui_list_fit(&z->rl, n, rows_h);
 	for (int i = z->rl.top; i < n && i - z->rl.top < rows_h; i++) {
@@ -677,11 +685,7 @@ draw_records(struct tui *t, WINDOW *w, int y, int h, int wd)
 			 tui_num(json_object_get(e, "ttl"), 0, ttl, sizeof(ttl)), member(e, "type"),
 			 member(e, "rdata"));
 		int ry = top + i - z->rl.top;
-		attr_t a = i == z->rl.sel ? tui_attr(TUI_SELECTED) : A_NORMAL;
-		if (i == z->rl.sel) {
-			tui_fill(w, ry, 0, 1, wd, a);
-		}
-		tui_put(w, ry, 0, wd, a, line);
+		tui_put(w, ry, 0, wd, tui_list_row(w, ry, wd, &z->rl, i), line);
 	}
 	if (z->confirm) {
 		tui_putf(w, y + h - 1, 0, wd, tui_attr(TUI_ERROR) | A_REVERSE,

@@ -206,6 +206,12 @@ bool tui_list_key(struct tui_list *l, int n, int page, int ch, bool fkey);
 /* Keeps the selection inside [0, n) and visible in h rows. */
 void tui_list_fit(struct tui_list *l, int n, int h);
 
+/*
+ * For row i of l shown on line y: the selected row is filled across wd columns and gets the
+ * selection's attributes, which are returned; other rows get A_NORMAL.
+ */
+attr_t tui_list_row(WINDOW *w, int y, int wd, const struct tui_list *l, int i);
+
 /* ------------------------------------------------------------------------------------------ */
 /* The application and its screens (tdns-tui.c, screen-*.c)                                     */
 
