@@ -256,24 +256,12 @@ fail:
 static int
 socket_path(const struct cli_opts *o, char **out)
 {
-	if (o->socket != NULL) {
-		*out = tdns_xstrdup(o->socket);
-		return CLI_EXIT_OK;
+	char err[1024];
+	*out = ctl_schema_socket_path(o->socket, o->config, err, sizeof(err));
+	if (*out == NULL) {
+		fprintf(stderr, "tdns-cli: %s\n", err);
+		return CLI_EXIT_USAGE;
 	}
-	if (o->config != NULL) {
-		struct cfg *c = NULL;
-		char err[1024];
-		if (cfg_load(o->config, &c, err, sizeof(err)) != TDNS_OK) {
-			fprintf(stderr, "tdns-cli: %s\n", err);
-			return CLI_EXIT_USAGE;
-		}
-		*out = tdns_xstrdup(c->control_socket != NULL ? c->control_socket
-							       : CTL_DEFAULT_SOCKET);
-		cfg_free(c);
-		return CLI_EXIT_OK;
-	}
-	const char *env = getenv("TDNS_SOCKET");
-	*out = tdns_xstrdup(env != NULL && env[0] != '\0' ? env : CTL_DEFAULT_SOCKET);
 	return CLI_EXIT_OK;
 }
 

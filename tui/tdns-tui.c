@@ -340,29 +340,6 @@ usage(FILE *f)
 		CTL_DEFAULT_SOCKET);
 }
 
-/* -s, else -c FILE's [control] socket, else $TDNS_SOCKET, else the default (as tdns-cli). */
-static char *
-socket_path(const char *sock, const char *config)
-{
-	if (sock != NULL) {
-		return tdns_xstrdup(sock);
-	}
-	if (config != NULL) {
-		struct cfg *c = NULL;
-		char err[1024];
-		if (cfg_load(config, &c, err, sizeof(err)) != TDNS_OK) {
-			fprintf(stderr, "tdns-tui: %s\n", err);
-			return NULL;
-		}
-		char *p = tdns_xstrdup(c->control_socket != NULL ? c->control_socket
-								  : CTL_DEFAULT_SOCKET);
-		cfg_free(c);
-		return p;
-	}
-	const char *env = getenv("TDNS_SOCKET");
-	return tdns_xstrdup(env != NULL && env[0] != '\0' ? env : CTL_DEFAULT_SOCKET);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -410,8 +387,10 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	char *path = socket_path(sock, config);
+	char err[1024];
+	char *path = ctl_schema_socket_path(sock, config, err, sizeof(err));
 	if (path == NULL) {
+		fprintf(stderr, "tdns-tui: %s\n", err);
 		return 2;
 	}
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {

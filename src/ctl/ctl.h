@@ -231,4 +231,12 @@ struct cfg_table;
  */
 extern const struct cfg_table ctl_schema_control;
 
+/*
+ * The control socket a client uses (schema.c; tdns-cli and tdns-tui): sock when given, else
+ * the [control] socket of the config file config, else $TDNS_SOCKET, else CTL_DEFAULT_SOCKET.
+ * Returns a malloc'd path the caller frees, or NULL with the reason in err (the config file
+ * does not load, or out of memory).
+ */
+char *ctl_schema_socket_path(const char *sock, const char *config, char *err, size_t errlen);
+
 #endif

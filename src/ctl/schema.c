@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* ctl schema: the [control] section table. */
+/* ctl schema: the [control] section table, and where clients find the control socket. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/un.h>
 
 #include "cfg/cfg.h"
@@ -54,3 +56,25 @@ static const struct cfg_key control_keys[] = {
 };
 
 const struct cfg_table ctl_schema_control = { .section = "control", .keys = control_keys };
+
+char *
+ctl_schema_socket_path(const char *sock, const char *config, char *err, size_t errlen)
+{
+	const char *path = sock;
+	struct cfg *c = NULL;
+	if (path == NULL && config != NULL) {
+		if (cfg_load(config, &c, err, errlen) != TDNS_OK) {
+			return NULL;
+		}
+		path = c->control_socket;
+	} else if (path == NULL) {
+		path = getenv("TDNS_SOCKET");
+		path = path != NULL && path[0] == '\0' ? NULL : path;
+	}
+	char *p = strdup(path != NULL ? path : CTL_DEFAULT_SOCKET);
+	cfg_free(c);
+	if (p == NULL) {
+		snprintf(err, errlen, "out of memory");
+	}
+	return p;
+}
