@@ -410,13 +410,6 @@ dash_draw(struct tui *t, WINDOW *w, int y, int h, int wd)
 	}
 }
 
-static bool
-dash_typing(struct tui *t)
-{
-	(void)t;
-	return false;
-}
-
 static const char *const dash_help[] = {
 	"Dashboard: refreshed every second from `stats`, `stats top` and `status`.",
 	"r            ask the daemon again now",
@@ -439,6 +432,5 @@ const struct tui_screen tui_screen_dash = {
 	.tick = dash_tick,
 	.draw = dash_draw,
 	.key = dash_key,
-	.typing = dash_typing,
 	.conn_state = dash_conn_state,
 };

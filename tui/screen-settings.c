@@ -195,13 +195,6 @@ settings_draw(struct tui *t, WINDOW *w, int y, int h, int wd)
 	json_decref(lines);
 }
 
-static bool
-settings_typing(struct tui *t)
-{
-	(void)t;
-	return false;
-}
-
 static const char *const settings_help[] = {
 	"Settings: the running configuration from `config show`, read-only.",
 	"Change it with `tdns-cli config set SECTION.KEY VALUE` (comments kept).",
@@ -220,6 +213,5 @@ const struct tui_screen tui_screen_settings = {
 	.tick = settings_tick,
 	.draw = settings_draw,
 	.key = settings_key,
-	.typing = settings_typing,
 	.conn_state = settings_conn_state,
 };

@@ -238,7 +238,8 @@ struct tui_screen {
 	void (*tick)(struct tui *t);      /* every loop turn: send due requests */
 	void (*draw)(struct tui *t, WINDOW *w, int y, int h, int wd);
 	bool (*key)(struct tui *t, int ch, bool fkey);  /* true when used */
-	bool (*typing)(struct tui *t);    /* a text field has the keys: no global keys */
+	/* True while a text field has the keys (no global keys then); NULL: never. */
+	bool (*typing)(struct tui *t);
 	void (*conn_state)(struct tui *t, bool up);  /* the connection went up or down */
 };
 
