@@ -461,4 +461,119 @@ enum dnssec_result dnssec_nsec3_closest_encloser(const uint8_t *qname, const uin
 						 struct dnssec_budget *budget,
 						 struct dnssec_nsec3_proof *p);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Trust anchors (anchor.c)                                                                    */
+
+/*
+ * A set of trust anchors: DS and DNSKEY records by owner name, as the root of every chain of
+ * trust.  Owned by the caller; read-only use (lookups) may be shared between threads.
+ */
+struct dnssec_anchors;
+
+/* The anchors of one owner name (all borrowed from the set, valid until it is freed). */
+struct dnssec_anchor_set {
+	const uint8_t *owner;              /* lower-cased */
+	const struct dnssec_rdata *ds;     /* DS rdatas */
+	size_t nds;
+	const struct dnssec_rdata *keys;   /* DNSKEY rdatas */
+	size_t nkeys;
+};
+
+/* An empty set, or NULL when out of memory. */
+struct dnssec_anchors *dnssec_anchors_new(void);
+
+/* Frees a set; NULL is fine. */
+void dnssec_anchors_free(struct dnssec_anchors *a);
+
+/*
+ * Adds one anchor (a copy; an rdata already there is not added twice).  type is DNS_TYPE_DS
+ * or DNS_TYPE_DNSKEY (else TDNS_EINVAL); rdata that does not split as its type is
+ * TDNS_EBADRDATA.  TDNS_OK or TDNS_ENOMEM otherwise.
+ */
+int dnssec_anchors_add(struct dnssec_anchors *a, const uint8_t *owner, uint16_t type,
+		       const uint8_t *rd, size_t rdlen);
+
+/*
+ * Adds the built-in root anchors: the DS records (SHA-256) of the root KSKs with key tags
+ * 20326 and 38696 as IANA publishes them.  TDNS_OK or TDNS_ENOMEM.
+ */
+int dnssec_anchors_add_root(struct dnssec_anchors *a);
+
+/*
+ * Reads a trust anchor file in the format of Unbound's trust-anchor-file: zone-file syntax
+ * (comments, parentheses, $ORIGIN, $TTL; relative names are relative to the root) holding DS
+ * and DNSKEY records only.  Returns TDNS_OK; TDNS_EIO when the file cannot be read;
+ * TDNS_EZONEFILE for a syntax error; TDNS_EINVAL for a record of another type and
+ * TDNS_EBADRDATA for a DS or DNSKEY whose rdata does not split (err->msg says "file:line:
+ * why" in every case; err may be NULL).  Anchors read before the error stay in the set.
+ */
+int dnssec_anchors_load(struct dnssec_anchors *a, const char *path, struct dns_zf_error *err);
+
+/* The same over text of len octets; name stands for the file in error messages. */
+int dnssec_anchors_load_mem(struct dnssec_anchors *a, const char *text, size_t len,
+			    const char *name, struct dns_zf_error *err);
+
+/* Number of anchor records in the set. */
+size_t dnssec_anchors_count(const struct dnssec_anchors *a);
+
+/*
+ * The closest anchor of name: the anchors of the deepest owner at or above name (the start
+ * of its chain of trust).  Fills *out and returns true, or returns false when no anchor owner
+ * encloses name (the name is then insecure, RFC 4035 §4.3).
+ */
+bool dnssec_anchors_closest(const struct dnssec_anchors *a, const uint8_t *name,
+			    struct dnssec_anchor_set *out);
+
+/* ------------------------------------------------------------------------------------------ */
+/* DNSKEY RRset against DS records or anchors (keyset.c)                                       */
+
+/* What a chain of trust says of a zone's keys (RFC 4035 §4.3). */
+enum dnssec_security {
+	DNSSEC_SECURE,        /* the DNSKEY RRset is authenticated */
+	DNSSEC_INSECURE,      /* no DS/anchor can be used here: the zone is unsigned for us */
+	DNSSEC_BOGUS_KEYS,    /* the DS/anchors should authenticate the keys and do not */
+	DNSSEC_INDETERMINATE, /* budget exhausted or libcrypto/memory failure: SERVFAIL */
+};
+
+/* The verdict of dnssec_keyset_verify. */
+struct dnssec_keyset_verdict {
+	enum dnssec_security security;
+	enum dnssec_result result; /* DNSSEC_OK when secure, else the reason */
+	int ede;                   /* RFC 8914 code for the reason, -1 when secure */
+	size_t key;                /* secure: index in the DNSKEY set of the trusted key that
+				      signed it; else DNSSEC_NONE */
+	struct dnssec_verify_info info; /* secure: of the verifying RRSIG (ttl_max) */
+};
+
+/*
+ * Authenticates a zone's DNSKEY RRset (keys, with sigs the RRSIG rdatas at its owner) from
+ * the DS RRset of the parent (ds, nds) and/or trust-anchor DNSKEYs (anchor_keys,
+ * nanchor_keys; a DS anchor is passed as ds): one of the DNSKEYs must be trusted, i.e. match
+ * a usable DS (dnssec_ds_match) or equal an anchor DNSKEY, have the Zone Key flag and
+ * protocol 3 and not the REVOKE flag (RFC 5011 §2.1; the SEP flag is ignored, RFC 4034
+ * §2.1.1), and sign the DNSKEY RRset (dnssec_rrset_verify with budget).
+ *
+ * A DS is usable when its algorithm and digest type are supported; a SHA-1 DS is ignored when
+ * a supported SHA-256 DS with the same key tag and algorithm is present (RFC 4509 §3).  With
+ * DS records but none usable and no anchor keys, the zone is INSECURE (RFC 4035 §5.2, RFC
+ * 6840 §5.2) with result UNSUPPORTED_DIGEST (EDE 2) or UNSUPPORTED_ALG (EDE 1).
+ *
+ * BOGUS_KEYS results: DNSSEC_BOGUS (EDE 6) when a DS names a key by tag and algorithm but no
+ * digest matches; DNSSEC_KEY_MISMATCH (EDE 9 DNSKEY Missing) when no DNSKEY fits any usable
+ * DS or anchor (also when the only one that does is revoked, and when every anchor key is
+ * revoked); DNSSEC_MALFORMED (EDE 6) when no DS or anchor key splits; otherwise the failure of the
+ * self-signature: DNSSEC_BOGUS, EXPIRED (7), NOT_YET_VALID (8), MALFORMED (6), or
+ * KEY_MISMATCH with EDE 10 RRSIGs Missing when no RRSIG was made by a trusted key.  An empty
+ * ds and anchor_keys is BOGUS_KEYS with DNSSEC_MALFORMED (the caller must prove the absence
+ * of a DS with NSEC/NSEC3 instead).  INDETERMINATE: DNSSEC_BUDGET or DNSSEC_ERROR (EDE 5).
+ * Returns v->security.
+ */
+enum dnssec_security dnssec_keyset_verify(const struct dnssec_rrset *keys,
+					  const struct dnssec_rdata *sigs, size_t nsig,
+					  const struct dnssec_rdata *ds, size_t nds,
+					  const struct dnssec_rdata *anchor_keys,
+					  size_t nanchor_keys, uint32_t now, uint32_t skew,
+					  struct dnssec_budget *budget,
+					  struct dnssec_keyset_verdict *v);
+
 #endif

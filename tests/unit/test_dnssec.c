@@ -992,6 +992,388 @@ test_nsec3_without_opt_out(void **state)
 	assert_int_equal(dnssec_nsec3_parse(nohash, sizeof(nohash), &x), TDNS_EMALFORMED);
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* Trust anchors                                                                               */
+
+static void
+test_root_anchors_match_the_published_root_keys(void **state)
+{
+	(void)state;
+	struct dnssec_anchors *a = dnssec_anchors_new();
+	assert_non_null(a);
+	assert_int_equal(dnssec_anchors_add_root(a), TDNS_OK);
+	assert_int_equal(dnssec_anchors_count(a), 2);
+	struct dnssec_anchor_set set;
+	assert_true(dnssec_anchors_closest(a, unit_name("www.Example.COM."), &set));
+	assert_true(dns_name_eq(set.owner, unit_name(".")));
+	assert_int_equal(set.nds, 2);
+	assert_int_equal(set.nkeys, 0);
+	static const uint16_t tags[2] = { 20326, 38696 };
+	for (size_t i = 0; i < 2; i++) {
+		struct dnssec_ds d;
+		assert_int_equal(dnssec_ds_parse(set.ds[i].rd, set.ds[i].len, &d), TDNS_OK);
+		assert_int_equal(d.key_tag, tags[i]);
+		assert_int_equal(d.alg, DNSSEC_ALG_RSASHA256);
+		assert_int_equal(d.digest_type, DNSSEC_DIGEST_SHA256);
+		assert_int_equal(d.digest_len, 32);
+	}
+
+	/* The KSKs as Debian's dns-root-data has them (an Unbound anchor file of DNSKEYs): each
+	   has the tag of one built-in DS and that DS's digest. */
+	struct dnssec_anchors *keys = dnssec_anchors_new();
+	struct dns_zf_error err;
+	assert_int_equal(dnssec_anchors_load(keys, DATA "root.key", &err), TDNS_OK);
+	struct dnssec_anchor_set ks;
+	assert_true(dnssec_anchors_closest(keys, unit_name("org."), &ks));
+	assert_int_equal(ks.nds, 0);
+	assert_int_equal(ks.nkeys, 2);
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(dnssec_key_tag(ks.keys[i].rd, ks.keys[i].len), tags[i]);
+		for (size_t j = 0; j < 2; j++) {
+			assert_int_equal(dnssec_ds_match(ks.owner, set.ds[j].rd, set.ds[j].len,
+							 ks.keys[i].rd, ks.keys[i].len),
+					 i == j ? DNSSEC_OK : DNSSEC_KEY_MISMATCH);
+		}
+	}
+	/* Adding them again changes nothing. */
+	assert_int_equal(dnssec_anchors_add_root(a), TDNS_OK);
+	assert_int_equal(dnssec_anchors_count(a), 2);
+	dnssec_anchors_free(keys);
+	dnssec_anchors_free(a);
+	dnssec_anchors_free(NULL);
+}
+
+/* An anchor file in Unbound's format: comments, $TTL, $ORIGIN, parentheses over lines. */
+static const char anchor_file[] =
+	"; trust anchors for the tests\n"
+	"$TTL 3600\n"
+	"$ORIGIN test.\n"
+	"alg13 IN DS 7919 13 2 F603EFC5A4F8127693426DF61D895947EA5709FD0D26E00F6B856B88F7E1F297\n"
+	"alg13.test. 3600 IN DNSKEY 257 3 13 ( ; the KSK\n"
+	"\tcq4lZXkVh9Ky95H6WDcASFd5WMpmz6MP1CAt9YIkhhymoLK2Dbgf4YlcFQcKL3C7\n"
+	"\tTcsfcZIVoj+sWSqJWditbg== ) ; {id = 7919}\n"
+	"sub.ALG13 DS 12345 8 2 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF\n"
+	"\n"
+	"alg13.test. IN DS 7919 13 2 (F603EFC5A4F8127693426DF61D895947\n"
+	"\tEA5709FD0D26E00F6B856B88F7E1F297)\n";
+
+static void
+test_anchor_file_and_closest_anchor(void **state)
+{
+	(void)state;
+	struct dnssec_anchors *a = dnssec_anchors_new();
+	struct dns_zf_error err;
+	assert_int_equal(dnssec_anchors_load_mem(a, anchor_file, strlen(anchor_file), "t.anchors",
+						 &err),
+			 TDNS_OK);
+	assert_int_equal(dnssec_anchors_count(a), 3); /* the repeated DS is one */
+	struct dnssec_anchor_set set;
+	assert_true(dnssec_anchors_closest(a, unit_name("www.ALG13.test."), &set));
+	assert_true(dns_name_eq(set.owner, unit_name("alg13.test.")));
+	assert_int_equal(set.nds, 1);
+	assert_int_equal(set.nkeys, 1);
+	assert_int_equal(dnssec_key_tag(set.keys[0].rd, set.keys[0].len), 7919);
+	assert_true(dnssec_anchors_closest(a, unit_name("alg13.test."), &set));
+	assert_int_equal(set.nkeys, 1);
+	assert_true(dnssec_anchors_closest(a, unit_name("a.b.sub.alg13.test."), &set));
+	assert_true(dns_name_eq(set.owner, unit_name("sub.alg13.test.")));
+	assert_int_equal(set.nds, 1);
+	assert_int_equal(set.nkeys, 0);
+	assert_false(dnssec_anchors_closest(a, unit_name("test."), &set));
+	assert_false(dnssec_anchors_closest(a, unit_name("."), &set));
+	assert_false(dnssec_anchors_closest(a, unit_name("salg13.test."), &set));
+	/* The root anchors enclose everything else. */
+	assert_int_equal(dnssec_anchors_add_root(a), TDNS_OK);
+	assert_true(dnssec_anchors_closest(a, unit_name("x.test."), &set));
+	assert_int_equal(set.owner[0], 0);
+	assert_true(dnssec_anchors_closest(a, unit_name("x.sub.alg13.test."), &set));
+	assert_true(dns_name_eq(set.owner, unit_name("sub.alg13.test.")));
+	dnssec_anchors_free(a);
+}
+
+/* A SHA-256 digest's worth of hex. */
+#define D32 "0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF"
+
+static void
+test_anchor_file_errors_name_the_line(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text;
+		int rc;
+		unsigned line;
+		const char *why;
+	} bad[] = {
+		{ "; ok\nx.test. DS 1 8 2 " D32 "\nx.test. 3600 IN A 192.0.2.1\n", TDNS_EINVAL, 3,
+		  "A record in a trust anchor file" },
+		{ "$ORIGIN test.\n\nns NS ns.test.\n", TDNS_EINVAL, 3, "NS record" },
+		{ "x.test. DS 1 8 2 " D32 "\n\nx.test. DNSKEY 257 3\n", TDNS_EZONEFILE, 3, "" },
+		{ "x.test. DS 1 8 2\n", TDNS_EZONEFILE, 1, "" },
+		{ "x.test. DS 1 8 2 ZZ\n", TDNS_EZONEFILE, 1, "" },
+		{ "x.test. DNSKEY 257 3 8 (\n AwEAAa==\n", TDNS_EZONEFILE, 1, "" },
+		{ "x.test. DNSKEY 257 3 8 AwEAAa== )\n", TDNS_EZONEFILE, 1, "" },
+		{ "\n\n\n\nx.test. IN TYPE43 \\# 3 000102\n", TDNS_EZONEFILE, 5,
+		  "not valid DS rdata" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct dnssec_anchors *a = dnssec_anchors_new();
+		struct dns_zf_error err;
+		int rc = dnssec_anchors_load_mem(a, bad[i].text, strlen(bad[i].text), "bad.anchors",
+						 &err);
+		if (rc != bad[i].rc || err.line != bad[i].line) {
+			fail_msg("%zu: rc %d line %u (%s)", i, rc, err.line, err.msg);
+		}
+		char where[32];
+		snprintf(where, sizeof(where), "bad.anchors:%u: ", bad[i].line);
+		unit_says(bad[i].text, err.msg, where);
+		unit_says(bad[i].text, err.msg, bad[i].why);
+		dnssec_anchors_free(a);
+	}
+	struct dnssec_anchors *a = dnssec_anchors_new();
+	struct dns_zf_error err;
+	assert_int_equal(dnssec_anchors_load(a, DATA "no-such.anchors", &err), TDNS_EIO);
+	unit_says("missing file", err.msg, "no-such.anchors");
+	assert_int_equal(dnssec_anchors_load(a, DATA "no-such.anchors", NULL), TDNS_EIO);
+	/* Direct additions check the type and the rdata too. */
+	const uint8_t rd[] = { 1, 2, 3 };
+	assert_int_equal(dnssec_anchors_add(a, unit_name("x."), DNS_TYPE_A, rd, 3), TDNS_EINVAL);
+	assert_int_equal(dnssec_anchors_add(a, unit_name("x."), DNS_TYPE_DS, rd, 3),
+			 TDNS_EBADRDATA);
+	assert_int_equal(dnssec_anchors_add(a, unit_name("x."), DNS_TYPE_DNSKEY, rd, 3),
+			 TDNS_EBADRDATA);
+	assert_int_equal(dnssec_anchors_count(a), 0);
+	dnssec_anchors_free(a);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* DNSKEY RRset against DS records and anchors                                                 */
+
+/* A zone's DNSKEY RRset, the RRSIGs at its apex and the DS records gen.sh made for it. */
+struct tkeys {
+	struct tzone z, ds;
+	uint8_t apex[DNS_NAME_MAX];
+	struct dnssec_rdata keys[4], sigs[16], dsrd[4];
+	size_t nsig, nds;
+	struct dnssec_rrset set;
+};
+
+static void
+keys_load(struct tkeys *k, const char *zone, const char *origin)
+{
+	char file[64];
+	snprintf(file, sizeof(file), "%s.signed", zone);
+	load(&k->z, file, origin);
+	snprintf(file, sizeof(file), "%s.ds", zone);
+	load(&k->ds, file, origin);
+	memcpy(k->apex, unit_name(origin), DNS_NAME_MAX);
+	size_t n = rrset(&k->z, k->apex, DNS_TYPE_DNSKEY, k->keys, 4);
+	k->set = (struct dnssec_rrset){ k->apex, DNS_TYPE_DNSKEY, DNS_CLASS_IN, k->keys, n };
+	k->nsig = rrset(&k->z, k->apex, DNS_TYPE_RRSIG, k->sigs, 16);
+	k->nds = rrset(&k->ds, k->apex, DNS_TYPE_DS, k->dsrd, 4);
+}
+
+static void
+keys_unload(struct tkeys *k)
+{
+	unload(&k->ds);
+	unload(&k->z);
+}
+
+/* Runs dnssec_keyset_verify with the DS records ds and checks the verdict. */
+static void
+keys_expect(const struct tkeys *k, const struct dnssec_rdata *ds, size_t nds,
+	    const struct dnssec_rdata *anchors, size_t nanchors, enum dnssec_security sec,
+	    enum dnssec_result r, int ede)
+{
+	struct dnssec_keyset_verdict v;
+	struct dnssec_budget b;
+	dnssec_budget_init(&b, DNSSEC_BUDGET_VERIFY_DEFAULT, DNSSEC_BUDGET_HASH_DEFAULT);
+	enum dnssec_security got = dnssec_keyset_verify(&k->set, k->sigs, k->nsig, ds, nds, anchors,
+							nanchors, NOW, 300, &b, &v);
+	if (got != sec || v.result != r || v.ede != ede) {
+		fail_msg("security %d result %s ede %d, expected %d %s %d", got,
+			 dnssec_result_str(v.result), v.ede, sec, dnssec_result_str(r), ede);
+	}
+	assert_int_equal(v.security, got);
+	if (sec == DNSSEC_SECURE) {
+		struct dnssec_dnskey dk;
+		assert_true(v.key < k->set.count);
+		assert_int_equal(dnssec_dnskey_parse(k->keys[v.key].rd, k->keys[v.key].len, &dk),
+				 TDNS_OK);
+		assert_true(dk.flags & DNSSEC_DNSKEY_SEP);
+		assert_int_equal(v.info.ttl_max, 3600);
+		assert_int_equal(b.verify_used, 1);
+	} else {
+		assert_int_equal(v.key, DNSSEC_NONE);
+	}
+}
+
+/* A copy of rd into buf with octet at changed to val. */
+static struct dnssec_rdata
+patched(const struct dnssec_rdata *rd, uint8_t *buf, size_t at, uint8_t val)
+{
+	memcpy(buf, rd->rd, rd->len);
+	buf[at] = val;
+	return (struct dnssec_rdata){ buf, rd->len };
+}
+
+static void
+test_keyset_secure_from_ds_and_digest_rules(void **state)
+{
+	(void)state;
+	struct tkeys k;
+	keys_load(&k, "alg13", "alg13.test.");
+	assert_int_equal(k.nds, 3); /* SHA-1, SHA-256, SHA-384 */
+	const struct dnssec_rdata sha1 = k.dsrd[0], sha256 = k.dsrd[1];
+	assert_int_equal(sha1.rd[3], DNSSEC_DIGEST_SHA1);
+	assert_int_equal(sha256.rd[3], DNSSEC_DIGEST_SHA256);
+	for (size_t i = 0; i < 3; i++) {
+		keys_expect(&k, &k.dsrd[i], 1, NULL, 0, DNSSEC_SECURE, DNSSEC_OK, -1);
+	}
+	keys_expect(&k, k.dsrd, 3, NULL, 0, DNSSEC_SECURE, DNSSEC_OK, -1);
+
+	/* A flipped digest octet: bogus, EDE 6. */
+	uint8_t b1[64], b2[64], b3[64];
+	size_t last = sha256.len - 1;
+	struct dnssec_rdata bad256 = patched(&sha256, b1, last, sha256.rd[last] ^ 1);
+	keys_expect(&k, &bad256, 1, NULL, 0, DNSSEC_BOGUS_KEYS, DNSSEC_BOGUS, 6);
+	/* RFC 4509 §3: beside a SHA-256 DS for the same key, the SHA-1 DS is ignored... */
+	struct dnssec_rdata pair[2] = { sha1, bad256 };
+	keys_expect(&k, pair, 2, NULL, 0, DNSSEC_BOGUS_KEYS, DNSSEC_BOGUS, 6);
+	/* ...but not beside a SHA-256 DS for another key. */
+	pair[1] = patched(&sha256, b2, 1, (uint8_t)(sha256.rd[1] + 1));
+	keys_expect(&k, pair, 2, NULL, 0, DNSSEC_SECURE, DNSSEC_OK, -1);
+
+	/* A DS for a key that is not there: DNSKEY Missing. */
+	keys_expect(&k, &pair[1], 1, NULL, 0, DNSSEC_BOGUS_KEYS, DNSSEC_KEY_MISMATCH, 9);
+	struct tkeys other;
+	keys_load(&other, "optout", "optout.test.");
+	keys_expect(&k, other.dsrd, other.nds, NULL, 0, DNSSEC_BOGUS_KEYS, DNSSEC_KEY_MISMATCH, 9);
+	keys_unload(&other);
+
+	/* Only unsupported algorithms or digests: insecure (RFC 6840 §5.2). */
+	struct dnssec_rdata unalg = patched(&sha256, b2, 2, 253);
+	keys_expect(&k, &unalg, 1, NULL, 0, DNSSEC_INSECURE, DNSSEC_UNSUPPORTED_ALG, 1);
+	struct dnssec_rdata undig = patched(&sha256, b3, 3, 3); /* GOST */
+	keys_expect(&k, &undig, 1, NULL, 0, DNSSEC_INSECURE, DNSSEC_UNSUPPORTED_DIGEST, 2);
+	struct dnssec_rdata both[3] = { unalg, undig, sha256 };
+	keys_expect(&k, both, 2, NULL, 0, DNSSEC_INSECURE, DNSSEC_UNSUPPORTED_DIGEST, 2);
+	/* One usable DS among them is enough, and then a mismatch is bogus, not insecure. */
+	keys_expect(&k, both, 3, NULL, 0, DNSSEC_SECURE, DNSSEC_OK, -1);
+	both[2] = bad256;
+	keys_expect(&k, both, 3, NULL, 0, DNSSEC_BOGUS_KEYS, DNSSEC_BOGUS, 6);
+	/* Nothing at all proves nothing. */
+	keys_expect(&k, NULL, 0, NULL, 0, DNSSEC_BOGUS_KEYS, DNSSEC_MALFORMED, 6);
+	keys_unload(&k);
+}
+
+static void
+test_keyset_self_signature_required(void **state)
+{
+	(void)state;
+	struct tkeys k;
+	keys_load(&k, "alg13", "alg13.test.");
+	const struct dnssec_rdata *ds = &k.dsrd[1];
+	/* Without the RRSIG over the DNSKEY RRset (the others at the apex stay): EDE 10. */
+	struct dnssec_rdata kept[16];
+	size_t n = 0, at = DNSSEC_NONE;
+	for (size_t i = 0; i < k.nsig; i++) {
+		struct dnssec_rrsig s;
+		assert_int_equal(dnssec_rrsig_parse(k.sigs[i].rd, k.sigs[i].len, &s), TDNS_OK);
+		if (s.type_covered != DNS_TYPE_DNSKEY) {
+			kept[n++] = k.sigs[i];
+		} else {
+			at = i;
+		}
+	}
+	assert_int_not_equal(at, DNSSEC_NONE);
+	const struct dnssec_rdata dnskey_sig = k.sigs[at];
+	memcpy(k.sigs, kept, n * sizeof(kept[0]));
+	size_t nsig = k.nsig;
+	k.nsig = n;
+	keys_expect(&k, ds, 1, NULL, 0, DNSSEC_BOGUS_KEYS, DNSSEC_BOGUS, 10);
+	k.nsig = 0;
+	keys_expect(&k, ds, 1, NULL, 0, DNSSEC_BOGUS_KEYS, DNSSEC_BOGUS, 10);
+
+	/* Signed by the ZSK only (its RRSIG over the SOA passed off as one over the DNSKEYs,
+	   so the key tag is the ZSK's): no RRSIG of the trusted key, EDE 10. */
+	uint8_t zbuf[512];
+	struct dnssec_rdata zsig = patched(&kept[0], zbuf, 0, 0);
+	zbuf[1] = DNS_TYPE_DNSKEY;
+	k.sigs[0] = zsig;
+	k.nsig = 1;
+	keys_expect(&k, ds, 1, NULL, 0, DNSSEC_BOGUS_KEYS, DNSSEC_KEY_MISMATCH, 10);
+
+	/* The KSK's signature with a flipped octet: bogus, EDE 6. */
+	uint8_t sbuf[512];
+	size_t in_sig = dnskey_sig.len - 5;
+	k.sigs[0] = patched(&dnskey_sig, sbuf, in_sig, dnskey_sig.rd[in_sig] ^ 4);
+	keys_expect(&k, ds, 1, NULL, 0, DNSSEC_BOGUS_KEYS, DNSSEC_BOGUS, 6);
+
+	/* Expired (2040), and the budget. */
+	k.sigs[0] = dnskey_sig;
+	struct dnssec_keyset_verdict v;
+	assert_int_equal(dnssec_keyset_verify(&k.set, k.sigs, 1, ds, 1, NULL, 0, 2208988800u, 300,
+					      NULL, &v),
+			 DNSSEC_BOGUS_KEYS);
+	assert_int_equal(v.result, DNSSEC_EXPIRED);
+	assert_int_equal(v.ede, 7);
+	struct dnssec_budget b;
+	dnssec_budget_init(&b, 0, 0);
+	assert_int_equal(dnssec_keyset_verify(&k.set, k.sigs, 1, ds, 1, NULL, 0, NOW, 300, &b, &v),
+			 DNSSEC_INDETERMINATE);
+	assert_int_equal(v.result, DNSSEC_BUDGET);
+	assert_int_equal(v.ede, 5);
+	k.nsig = nsig;
+	keys_unload(&k);
+}
+
+static void
+test_keyset_from_anchors_and_revoked_keys(void **state)
+{
+	(void)state;
+	struct tkeys k;
+	keys_load(&k, "alg13", "alg13.test.");
+	struct dnssec_anchors *a = dnssec_anchors_new();
+	assert_int_equal(dnssec_anchors_load_mem(a, anchor_file, strlen(anchor_file), "t", NULL),
+			 TDNS_OK);
+	struct dnssec_anchor_set set;
+	assert_true(dnssec_anchors_closest(a, k.apex, &set));
+	keys_expect(&k, set.ds, set.nds, set.keys, set.nkeys, DNSSEC_SECURE, DNSSEC_OK, -1);
+	/* A DNSKEY anchor alone, and a DNSKEY anchor that is not in the zone. */
+	keys_expect(&k, NULL, 0, set.keys, 1, DNSSEC_SECURE, DNSSEC_OK, -1);
+	uint8_t kb[256];
+	struct dnssec_rdata other = patched(&set.keys[0], kb, 10, set.keys[0].rd[10] ^ 1);
+	keys_expect(&k, NULL, 0, &other, 1, DNSSEC_BOGUS_KEYS, DNSSEC_KEY_MISMATCH, 9);
+	/* An anchor key of an unsupported algorithm: insecure. */
+	kb[3] = 253;
+	keys_expect(&k, NULL, 0, &other, 1, DNSSEC_INSECURE, DNSSEC_UNSUPPORTED_ALG, 1);
+	dnssec_anchors_free(a);
+	keys_unload(&k);
+
+	/* BIND's revoked KSK signs the DNSKEY RRset and has a matching DS, yet is not used. */
+	keys_load(&k, "revoked", "revoked.test.");
+	assert_int_equal(k.nds, 1);
+	size_t rev = DNSSEC_NONE;
+	for (size_t i = 0; i < k.set.count; i++) {
+		struct dnssec_dnskey dk;
+		assert_int_equal(dnssec_dnskey_parse(k.keys[i].rd, k.keys[i].len, &dk), TDNS_OK);
+		if (dk.flags & DNSSEC_DNSKEY_REVOKE) {
+			rev = i;
+		}
+	}
+	assert_int_not_equal(rev, DNSSEC_NONE);
+	assert_int_equal(dnssec_ds_match(k.apex, k.dsrd[0].rd, k.dsrd[0].len, k.keys[rev].rd,
+					 k.keys[rev].len),
+			 DNSSEC_OK);
+	assert_int_equal(dnssec_rrset_verify(&k.set, k.sigs, k.nsig, k.z.keys, k.z.nkeys, NOW, 300,
+					     NULL, NULL, NULL),
+			 DNSSEC_OK);
+	keys_expect(&k, k.dsrd, 1, NULL, 0, DNSSEC_BOGUS_KEYS, DNSSEC_KEY_MISMATCH, 9);
+	keys_expect(&k, NULL, 0, &k.keys[rev], 1, DNSSEC_BOGUS_KEYS, DNSSEC_KEY_MISMATCH, 9);
+	keys_unload(&k);
+}
+
 int
 main(void)
 {
@@ -1013,6 +1395,12 @@ main(void)
 		cmocka_unit_test(test_nsec3_iteration_cap_and_hash_budget),
 		cmocka_unit_test(test_nsec3_closest_encloser_and_opt_out),
 		cmocka_unit_test(test_nsec3_without_opt_out),
+		cmocka_unit_test(test_root_anchors_match_the_published_root_keys),
+		cmocka_unit_test(test_anchor_file_and_closest_anchor),
+		cmocka_unit_test(test_anchor_file_errors_name_the_line),
+		cmocka_unit_test(test_keyset_secure_from_ds_and_digest_rules),
+		cmocka_unit_test(test_keyset_self_signature_required),
+		cmocka_unit_test(test_keyset_from_anchors_and_revoked_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

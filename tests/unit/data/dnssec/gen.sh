@@ -62,6 +62,23 @@ zone_text $z >"$work/$z.zone"
 cp "$work/$z.signed" optout.signed
 cp "$work/$z.ds" optout.ds
 
+# BIND, a KSK with the REVOKE flag (RFC 5011) that still signs the DNSKEY RRset, and the DS
+# of the revoked key (from ldns-key2ds: dnssec-dsfromkey skips revoked keys): everything
+# matches but the key must not be trusted.
+z=revoked.test.
+zone_text $z >"$work/$z.zone"
+(cd "$work" && ksk=$(dnssec-keygen -q -f KSK -a ECDSAP256SHA256 $z) &&
+	ksk=$(dnssec-revoke -r "$ksk.key") && ksk=$(basename "$ksk" .key) &&
+	zsk=$(dnssec-keygen -q -a ECDSAP256SHA256 $z) &&
+	cat "$ksk.key" "$zsk.key" >>"$z.zone" &&
+	dnssec-signzone -q -P -A -s $inc -e $exp -o $z -f "$z.signed" "$z.zone" "$ksk" "$zsk" \
+		>/dev/null && ldns-key2ds -n -2 "$ksk.key" >"$z.ds")
+cp "$work/$z.signed" revoked.signed
+cp "$work/$z.ds" revoked.ds
+
+# The root KSKs from Debian's dns-root-data, to check the built-in root anchors against.
+cp /usr/share/dns/root.key root.key
+
 # NSEC3 hashes: "name iterations salt hash" (RFC 5155 Appendix A's example zone and our own).
 hash() {
 	if [ "$3" = - ]; then s=""; else s="-s $3"; fi

@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: MIT */
+/* A zone's DNSKEY RRset authenticated from its parent's DS records or from trust anchors. */
+#include <string.h>
+
+#include "dnssec/dnssec.h"
+
+/* Why the DS and anchor records that cannot be used were left out. */
+struct keyset_scan {
+	bool unsup_alg;
+	bool unsup_digest;
+	bool malformed;
+	size_t usable;
+};
+
+/*
+ * True when ds[i] can authenticate a key: it splits, its algorithm and digest are supported,
+ * and it is not a SHA-1 DS beside a SHA-256 DS for the same key (RFC 4509 §3).
+ */
+static bool
+keyset_ds_usable(const struct dnssec_rdata *ds, size_t nds, size_t i, struct keyset_scan *sc)
+{
+	struct dnssec_ds d, e;
+	if (dnssec_ds_parse(ds[i].rd, ds[i].len, &d) != TDNS_OK) {
+		sc->malformed = true;
+		return false;
+	}
+	if (!dnssec_alg_supported(d.alg)) {
+		sc->unsup_alg = true;
+		return false;
+	}
+	if (!dnssec_digest_supported(d.digest_type)) {
+		sc->unsup_digest = true;
+		return false;
+	}
+	if (d.digest_type != DNSSEC_DIGEST_SHA1) {
+		return true;
+	}
+	for (size_t j = 0; j < nds; j++) {
+		if (dnssec_ds_parse(ds[j].rd, ds[j].len, &e) == TDNS_OK &&
+		    e.digest_type == DNSSEC_DIGEST_SHA256 && e.key_tag == d.key_tag &&
+		    e.alg == d.alg && e.digest_len == dnssec_digest_len(DNSSEC_DIGEST_SHA256)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* True when the DNSKEY rdata may be trusted at all: Zone Key, protocol 3, not revoked. */
+static bool
+keyset_key_usable(const uint8_t *rd, size_t len, struct keyset_scan *sc)
+{
+	struct dnssec_dnskey k;
+	if (dnssec_dnskey_parse(rd, len, &k) != TDNS_OK) {
+		if (sc != NULL) {
+			sc->malformed = true;
+		}
+		return false;
+	}
+	if (k.protocol != 3 ||
+	    !(k.flags & DNSSEC_DNSKEY_ZONE) || (k.flags & DNSSEC_DNSKEY_REVOKE)) {
+		return false;
+	}
+	if (!dnssec_alg_supported(k.alg)) {
+		if (sc != NULL) {
+			sc->unsup_alg = true;
+		}
+		return false;
+	}
+	return true;
+}
+
+/* True when keys->rdata[k] matches a usable DS (*digest_bad set when a digest differed). */
+static bool
+keyset_trusted(const struct dnssec_rrset *keys, size_t k, const struct dnssec_rdata *ds,
+	       size_t nds, const struct dnssec_rdata *anchor_keys, size_t nanchor_keys,
+	       bool *digest_bad)
+{
+	const struct dnssec_rdata *rd = &keys->rdata[k];
+	if (!keyset_key_usable(rd->rd, rd->len, NULL)) {
+		return false;
+	}
+	struct keyset_scan sc = { 0 };
+	for (size_t j = 0; j < nds; j++) {
+		if (!keyset_ds_usable(ds, nds, j, &sc)) {
+			continue;
+		}
+		enum dnssec_result r = dnssec_ds_match(keys->owner, ds[j].rd, ds[j].len, rd->rd,
+						       rd->len);
+		if (r == DNSSEC_OK) {
+			return true;
+		}
+		if (r == DNSSEC_BOGUS) {
+			*digest_bad = true;
+		}
+	}
+	for (size_t j = 0; j < nanchor_keys; j++) {
+		const struct dnssec_rdata *a = &anchor_keys[j];
+		if (a->len == rd->len && memcmp(a->rd, rd->rd, rd->len) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Order of the self-signature failures, most telling last (as in dnssec_rrset_verify). */
+static int
+keyset_rank(enum dnssec_result r)
+{
+	switch (r) {
+	case DNSSEC_BOGUS:
+		return 5;
+	case DNSSEC_EXPIRED:
+		return 4;
+	case DNSSEC_NOT_YET_VALID:
+		return 3;
+	case DNSSEC_MALFORMED:
+		return 2;
+	case DNSSEC_KEY_MISMATCH:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* True when sigs holds an RRSIG covering DNSKEY. */
+static bool
+keyset_has_rrsig(const struct dnssec_rdata *sigs, size_t nsig)
+{
+	struct dnssec_rrsig s;
+	for (size_t i = 0; i < nsig; i++) {
+		if (dnssec_rrsig_parse(sigs[i].rd, sigs[i].len, &s) == TDNS_OK &&
+		    s.type_covered == DNS_TYPE_DNSKEY) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static enum dnssec_security
+keyset_set(struct dnssec_keyset_verdict *v, enum dnssec_security sec, enum dnssec_result r,
+	   int ede)
+{
+	v->security = sec;
+	v->result = r;
+	v->ede = ede;
+	return sec;
+}
+
+enum dnssec_security
+dnssec_keyset_verify(const struct dnssec_rrset *keys, const struct dnssec_rdata *sigs,
+		     size_t nsig, const struct dnssec_rdata *ds, size_t nds,
+		     const struct dnssec_rdata *anchor_keys, size_t nanchor_keys, uint32_t now,
+		     uint32_t skew, struct dnssec_budget *budget, struct dnssec_keyset_verdict *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->key = DNSSEC_NONE;
+	if (nds == 0 && nanchor_keys == 0) {
+		return keyset_set(v, DNSSEC_BOGUS_KEYS, DNSSEC_MALFORMED, DNS_EDE_DNSSEC_BOGUS);
+	}
+
+	/* Is anything usable?  If not, and only for want of support, the zone is insecure. */
+	struct keyset_scan sc = { 0 };
+	for (size_t j = 0; j < nds; j++) {
+		sc.usable += keyset_ds_usable(ds, nds, j, &sc);
+	}
+	for (size_t j = 0; j < nanchor_keys; j++) {
+		sc.usable += keyset_key_usable(anchor_keys[j].rd, anchor_keys[j].len, &sc);
+	}
+	if (sc.usable == 0) {
+		if (sc.unsup_digest) {
+			return keyset_set(v, DNSSEC_INSECURE, DNSSEC_UNSUPPORTED_DIGEST,
+					  DNS_EDE_UNSUPPORTED_DS_DIGEST);
+		}
+		if (sc.unsup_alg) {
+			return keyset_set(v, DNSSEC_INSECURE, DNSSEC_UNSUPPORTED_ALG,
+					  DNS_EDE_UNSUPPORTED_DNSKEY_ALG);
+		}
+		if (sc.malformed) {
+			return keyset_set(v, DNSSEC_BOGUS_KEYS, DNSSEC_MALFORMED,
+					  DNS_EDE_DNSSEC_BOGUS);
+		}
+		return keyset_set(v, DNSSEC_BOGUS_KEYS, DNSSEC_KEY_MISMATCH,
+				  DNS_EDE_DNSKEY_MISSING);
+	}
+
+	bool digest_bad = false, trusted_any = false;
+	enum dnssec_result fail = DNSSEC_KEY_MISMATCH;
+	for (size_t k = 0; k < keys->count; k++) {
+		if (!keyset_trusted(keys, k, ds, nds, anchor_keys, nanchor_keys, &digest_bad)) {
+			continue;
+		}
+		trusted_any = true;
+		struct dnssec_key *key = NULL;
+		enum dnssec_result r = dnssec_key_new(keys->owner, keys->rdata[k].rd,
+						      keys->rdata[k].len, &key);
+		if (r == DNSSEC_OK) {
+			r = dnssec_rrset_verify(keys, sigs, nsig, &key, 1, now, skew, budget,
+						&v->info, NULL);
+			dnssec_key_free(key);
+		}
+		if (r == DNSSEC_OK) {
+			v->key = k;
+			return keyset_set(v, DNSSEC_SECURE, DNSSEC_OK, -1);
+		}
+		if (r == DNSSEC_BUDGET || r == DNSSEC_ERROR) {
+			return keyset_set(v, DNSSEC_INDETERMINATE, r, dnssec_result_ede(r));
+		}
+		if (keyset_rank(r) > keyset_rank(fail)) {
+			fail = r;
+		}
+	}
+	if (!trusted_any) {
+		if (digest_bad) {
+			return keyset_set(v, DNSSEC_BOGUS_KEYS, DNSSEC_BOGUS, DNS_EDE_DNSSEC_BOGUS);
+		}
+		return keyset_set(v, DNSSEC_BOGUS_KEYS, DNSSEC_KEY_MISMATCH,
+				  DNS_EDE_DNSKEY_MISSING);
+	}
+	if (fail == DNSSEC_KEY_MISMATCH || !keyset_has_rrsig(sigs, nsig)) {
+		return keyset_set(v, DNSSEC_BOGUS_KEYS, fail, DNS_EDE_RRSIGS_MISSING);
+	}
+	return keyset_set(v, DNSSEC_BOGUS_KEYS, fail, dnssec_result_ede(fail));
+}
