@@ -554,7 +554,7 @@ struct dnssec_keyset_verdict {
  * §2.1.1), and sign the DNSKEY RRset (dnssec_rrset_verify with budget).
  *
  * A DS is usable when its algorithm and digest type are supported; a SHA-1 DS is ignored when
- * a supported SHA-256 DS with the same key tag and algorithm is present (RFC 4509 §3).  With
+ * a SHA-256 DS of a supported algorithm is in the set (RFC 4509 §3; Unbound alike).  With
  * DS records but none usable and no anchor keys, the zone is INSECURE (RFC 4035 §5.2, RFC
  * 6840 §5.2) with result UNSUPPORTED_DIGEST (EDE 2) or UNSUPPORTED_ALG (EDE 1).
  *

@@ -14,7 +14,7 @@ struct keyset_scan {
 
 /*
  * True when ds[i] can authenticate a key: it splits, its algorithm and digest are supported,
- * and it is not a SHA-1 DS beside a SHA-256 DS for the same key (RFC 4509 §3).
+ * and it is not a SHA-1 DS in a set that holds a SHA-256 one (RFC 4509 §3).
  */
 static bool
 keyset_ds_usable(const struct dnssec_rdata *ds, size_t nds, size_t i, struct keyset_scan *sc)
@@ -37,8 +37,8 @@ keyset_ds_usable(const struct dnssec_rdata *ds, size_t nds, size_t i, struct key
 	}
 	for (size_t j = 0; j < nds; j++) {
 		if (dnssec_ds_parse(ds[j].rd, ds[j].len, &e) == TDNS_OK &&
-		    e.digest_type == DNSSEC_DIGEST_SHA256 && e.key_tag == d.key_tag &&
-		    e.alg == d.alg && e.digest_len == dnssec_digest_len(DNSSEC_DIGEST_SHA256)) {
+		    e.digest_type == DNSSEC_DIGEST_SHA256 && dnssec_alg_supported(e.alg) &&
+		    e.digest_len == dnssec_digest_len(DNSSEC_DIGEST_SHA256)) {
 			return false;
 		}
 	}

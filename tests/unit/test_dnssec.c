@@ -1237,12 +1237,20 @@ test_keyset_secure_from_ds_and_digest_rules(void **state)
 	size_t last = sha256.len - 1;
 	struct dnssec_rdata bad256 = patched(&sha256, b1, last, sha256.rd[last] ^ 1);
 	keys_expect(&k, &bad256, 1, NULL, 0, DNSSEC_BOGUS_KEYS, DNSSEC_BOGUS, 6);
-	/* RFC 4509 §3: beside a SHA-256 DS for the same key, the SHA-1 DS is ignored... */
+	/*
+	 * RFC 4509 §3: a SHA-1 DS is ignored when the set holds a SHA-256 DS (with a supported
+	 * algorithm), whichever key that one names, as Unbound does (val_favorite_ds_algo): the
+	 * bad SHA-256 DS decides...
+	 */
 	struct dnssec_rdata pair[2] = { sha1, bad256 };
 	keys_expect(&k, pair, 2, NULL, 0, DNSSEC_BOGUS_KEYS, DNSSEC_BOGUS, 6);
-	/* ...but not beside a SHA-256 DS for another key. */
+	/* ...and so does a SHA-256 DS for another key. */
 	pair[1] = patched(&sha256, b2, 1, (uint8_t)(sha256.rd[1] + 1));
+	keys_expect(&k, pair, 2, NULL, 0, DNSSEC_BOGUS_KEYS, DNSSEC_KEY_MISMATCH, 9);
+	/* A SHA-256 DS of an unsupported algorithm does not count: the SHA-1 DS stands. */
+	pair[1] = patched(&sha256, b2, 2, 253);
 	keys_expect(&k, pair, 2, NULL, 0, DNSSEC_SECURE, DNSSEC_OK, -1);
+	pair[1] = patched(&sha256, b2, 1, (uint8_t)(sha256.rd[1] + 1));
 
 	/* A DS for a key that is not there: DNSKEY Missing. */
 	keys_expect(&k, &pair[1], 1, NULL, 0, DNSSEC_BOGUS_KEYS, DNSSEC_KEY_MISMATCH, 9);
