@@ -5,6 +5,7 @@
 
 #include "cfg/cfg.h"
 #include "core/core.h"
+#include "crypto/crypto.h"
 #include "ctl/ctl.h"
 #include "net/schema.h"
 #include "resolver/resolver.h"
@@ -94,6 +95,7 @@ static const struct cfg_table *const tables[] = {
 	&net_schema_tls,
 	&net_schema_dot,
 	&net_schema_doh,
+	&crypto_schema_tsig,
 	&zone_schema_zone,
 	NULL,
 };

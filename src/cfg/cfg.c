@@ -492,6 +492,9 @@ value_text(const struct cfg *c, const struct cfg_key *k, const void *base)
 	case CFG_PATH:
 	case CFG_ADDRS: {
 		const char *s = *(char *const *)field;
+		if ((k->flags & CFG_KEY_SECRET) && s != NULL && s[0] != '\0') {
+			return tdns_xstrdup("(secret)");
+		}
 		return tdns_xstrdup(s != NULL ? s : "");
 	}
 	case CFG_UINT:

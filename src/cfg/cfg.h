@@ -21,6 +21,8 @@ struct cfg_listen {
 
 /* A [zone NAME] section: defined by its owner, zone/zone.h. */
 struct cfg_zone;
+/* A [tsig NAME] section: defined by its owner, crypto/crypto.h. */
+struct cfg_tsig;
 
 /*
  * The whole configuration; every field holds its default when the key is absent.  cfg only
@@ -84,6 +86,9 @@ struct cfg {
 	size_t nhttp_listen;
 	char *doh_path;           /* "/dns-query" */
 	char *doh_trusted_proxies; /* CIDR list (filter_acl_parse) of proxies on http-listen */
+	/* [tsig NAME]: crypto/schema.c, one struct cfg_tsig (crypto/crypto.h) per section */
+	struct cfg_tsig *tsigs;
+	size_t ntsigs;
 	/* [zone NAME]: zone/schema.c, one struct cfg_zone (zone/zone.h) per section */
 	struct cfg_zone *zones;
 	size_t nzones;
@@ -176,6 +181,7 @@ struct cfg_key {
 #define CFG_KEY_AUTO 0x10u        /* UINT: "auto" is stored as 0 */
 #define CFG_KEY_EMPTY_OK 0x20u    /* LISTEN: an empty list (the listener is off) */
 #define CFG_KEY_LIST 0x40u        /* STR, CUSTOM: a comma-separated list (see cfg_key_is_list) */
+#define CFG_KEY_SECRET 0x80u      /* STR: a set value is shown as "(secret)", never as itself */
 
 /*
  * Whether k takes a comma-separated list (LISTEN and ADDRS keys, and those flagged

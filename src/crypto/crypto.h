@@ -83,7 +83,7 @@ void crypto_tsig_clear(struct crypto_tsig_ctx *ctx);
 
 /*
  * Server side, RFC 8945 §5.2: checks the TSIG t (found by dns_tsig_find) of the request pkt
- * against the nkeys keys.  Returns TDNS_OK with *error 0 (the request is good) or a TSIG
+ * against key, the key of t's name (NULL when there is none).  Returns TDNS_OK with *error 0 (the request is good) or a TSIG
  * error: DNS_TSIG_BADKEY (no key of that name and algorithm), DNS_TSIG_BADSIG (the MAC does
  * not match), DNS_TSIG_BADTIME (signed more than fudge away from now), DNS_TSIG_BADTRUNC (a
  * MAC shorter than we accept; our policy is the full length).  TDNS_EMALFORMED when the MAC
@@ -91,9 +91,9 @@ void crypto_tsig_clear(struct crypto_tsig_ctx *ctx);
  * (for BADTIME and BADTRUNC too, whose replies are signed) and the request's MAC, ready to
  * sign the reply.
  */
-int crypto_tsig_verify_request(struct crypto_tsig_ctx *ctx, const struct crypto_tsig_key *keys,
-			       size_t nkeys, const uint8_t *pkt, size_t len,
-			       const struct dns_tsig *t, uint64_t now, uint16_t *error);
+int crypto_tsig_verify_request(struct crypto_tsig_ctx *ctx, const struct crypto_tsig_key *key,
+			       const uint8_t *pkt, const struct dns_tsig *t, uint64_t now,
+			       uint16_t *error);
 
 /*
  * Signs the finished message msg[0..len) with ctx's key, appending a TSIG RR (error, and for
@@ -117,5 +117,31 @@ size_t crypto_tsig_sign(struct crypto_tsig_ctx *ctx, uint8_t *msg, size_t len, s
  */
 int crypto_tsig_verify_reply(struct crypto_tsig_ctx *ctx, const uint8_t *pkt, size_t len,
 			     bool stream, uint64_t now, uint16_t *error, bool *sig);
+
+/* ------------------------------------------------------------------------------------------ */
+/* [tsig NAME] sections (schema.c): the keys the server signs and verifies with.                */
+
+/*
+ * One [tsig NAME] section.  The secret is never shown: `config show` and `config get` print
+ * "(secret)" for it (CFG_KEY_SECRET), and no message quotes it.
+ */
+struct cfg_tsig {
+	char *name;               /* the key's name as written */
+	unsigned algorithm;       /* enum crypto_tsig_alg */
+	char *secret;             /* base64 as written, or "" when secret-file gives it */
+	char *secret_file;        /* absolute, or relative to state-dir; "" when secret is given */
+	char *src_file;           /* config file and line of the section, for errors */
+	unsigned src_line;
+	struct crypto_tsig_key key; /* filled once the section is complete */
+};
+
+struct cfg_table;
+
+/* The [tsig NAME] table (RFC 8945 keys), listed in cfg_schema by src/daemon-cfg.c. */
+extern const struct cfg_table crypto_schema_tsig;
+
+/* The key of c's [tsig NAME] sections named name (wire form, any case); NULL if none. */
+const struct crypto_tsig_key *crypto_tsig_key_find(const struct cfg_tsig *keys, size_t nkeys,
+						   const uint8_t *name);
 
 #endif

@@ -262,20 +262,17 @@ time_ok(const struct dns_tsig *t, uint64_t now)
 }
 
 int
-crypto_tsig_verify_request(struct crypto_tsig_ctx *ctx, const struct crypto_tsig_key *keys,
-			   size_t nkeys, const uint8_t *pkt, size_t len,
-			   const struct dns_tsig *t, uint64_t now, uint16_t *error)
+crypto_tsig_verify_request(struct crypto_tsig_ctx *ctx, const struct crypto_tsig_key *key,
+			   const uint8_t *pkt, const struct dns_tsig *t, uint64_t now,
+			   uint16_t *error)
 {
-	(void)len;
 	ctx->key = NULL;
 	ctx->mac_len = 0;
 	ctx->nmsg = 0;
 	/* §5.2.1: the key must be known by name and algorithm. */
-	for (size_t i = 0; i < nkeys && ctx->key == NULL; i++) {
-		int a = dns_name_eq(t->key, keys[i].name) ? (int)keys[i].alg : -1;
-		if (a >= 0 && dns_name_eq(t->alg, algs[a].wire)) {
-			ctx->key = &keys[i];
-		}
+	if (key != NULL && dns_name_eq(t->key, key->name) &&
+	    dns_name_eq(t->alg, algs[key->alg].wire)) {
+		ctx->key = key;
 	}
 	if (ctx->key == NULL) {
 		*error = DNS_TSIG_BADKEY;

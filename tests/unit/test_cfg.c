@@ -19,6 +19,7 @@
 
 #include "cfg/cfg.h"
 #include "core/core.h"
+#include "crypto/crypto.h"
 #include "resolver/resolver.h"
 #include "zone/zone.h"
 
@@ -492,11 +493,11 @@ test_unknown_sections_fail_even_when_empty(void **state)
 	(void)state;
 	expect_error("[log]\nlevel = info\n[ dnssec ]\nvalidation = yes\n", 3,
 		     "unknown section [dnssec] (not supported by this release yet); expected "
-		     "one of: [server], [control], [log], [recursion], [forwarders], [cache], [tls], [dot], [doh], [zone NAME]");
+		     "one of: [server], [control], [log], [recursion], [forwarders], [cache], [tls], [dot], [doh], [tsig NAME], [zone NAME]");
 	expect_error("[servers]\n", 1,
-		     "unknown section [servers]; expected one of: [server], [control], [log], [recursion], [forwarders], [cache], [tls], [dot], [doh], [zone NAME]");
+		     "unknown section [servers]; expected one of: [server], [control], [log], [recursion], [forwarders], [cache], [tls], [dot], [doh], [tsig NAME], [zone NAME]");
 	expect_error("[zoneexample.com]\n", 1,
-		     "unknown section [zoneexample.com]; expected one of: [server], [control], [log], [recursion], [forwarders], [cache], [tls], [dot], [doh], [zone NAME]");
+		     "unknown section [zoneexample.com]; expected one of: [server], [control], [log], [recursion], [forwarders], [cache], [tls], [dot], [doh], [tsig NAME], [zone NAME]");
 	/* The sections of the encrypted listeners exist now, empty or not (issue 6). */
 	struct cfg *c = loaded("[server]\n[tls]\n[dot]\n[doh]\n");
 	assert_int_equal(c->ndot_listen, 0);
@@ -801,20 +802,88 @@ test_bad_serial_policy_and_control_values_fail_with_file_line(void **state)
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* [tsig NAME] (crypto/schema.c)                                                                */
+
+static void
+test_tsig_sections_load_keys_from_secret_or_secret_file(void **state)
+{
+	(void)state;
+	char key_file[160], text[512], err[512];
+	snprintf(key_file, sizeof(key_file), "%s/k.secret", tmpdir);
+	write_file(key_file, "c2VjcmV0LWtleS1m\nb3ItdGRucy10c2lnLXRlc3Rz\n");
+	assert_int_equal(chmod(key_file, 0600), 0);
+	snprintf(text, sizeof(text), "[tsig Transfer-Key.]\nalgorithm = hmac-sha512\n"
+		 "secret = YWJj\n\n[tsig other]\nsecret-file = %s\n", key_file);
+	struct cfg *c = loaded(text);
+	assert_int_equal(c->ntsigs, 2);
+	const struct crypto_tsig_key *k =
+		crypto_tsig_key_find(c->tsigs, c->ntsigs, (const uint8_t *)"\014transfer-key");
+	assert_non_null(k);
+	assert_int_equal(k->alg, CRYPTO_TSIG_HMAC_SHA512);
+	assert_int_equal(k->secret_len, 3);
+	k = crypto_tsig_key_find(c->tsigs, c->ntsigs, (const uint8_t *)"\005OTHER");
+	assert_non_null(k);
+	assert_int_equal(k->alg, CRYPTO_TSIG_HMAC_SHA256);
+	assert_int_equal(k->secret_len, 30);
+	assert_memory_equal(k->secret, "secret-key-for-tdns-tsig-tests", 30);
+	/* The secret is never shown, by config show nor by config get. */
+	char *v = NULL;
+	assert_int_equal(cfg_get(c, "tsig.transfer-key.secret", &v, err, sizeof(err)), TDNS_OK);
+	assert_string_equal(v, "(secret)");
+	free(v);
+	assert_int_equal(cfg_get(c, "tsig.other.secret-file", &v, err, sizeof(err)), TDNS_OK);
+	assert_string_equal(v, key_file);
+	free(v);
+	cfg_free(c);
+
+	/* A secret file others may read is refused at the section's line. */
+	assert_int_equal(chmod(key_file, 0644), 0);
+	snprintf(text, sizeof(text), "[server]\n\n[tsig other]\nsecret-file = %s\n", key_file);
+	char msg[512];
+	snprintf(msg, sizeof(msg), "tsig 'other': secret-file %s has mode 0644; expected a "
+		 "regular file of mode 0600 (chmod 600 %s)", key_file, key_file);
+	expect_error(text, 3, msg);
+	unlink(key_file);
+	snprintf(msg, sizeof(msg), "tsig 'other': cannot read secret-file %s: No such file or "
+		 "directory; expected a file holding the secret in base64", key_file);
+	expect_error(text, 3, msg);
+}
+
+static void
+test_tsig_sections_refuse_bad_keys_without_quoting_the_secret(void **state)
+{
+	(void)state;
+	expect_error("[tsig k]\nalgorithm = hmac-sha224\nsecret = YWJj\n", 2,
+		     "invalid algorithm 'hmac-sha224'; expected hmac-sha256, hmac-sha384, "
+		     "hmac-sha512, hmac-sha1, hmac-md5 or hmac-md5.sig-alg.reg.int");
+	expect_error("[tsig k]\n", 1, "tsig 'k' has no secret; expected secret = BASE64 or "
+		     "secret-file = FILE");
+	expect_error("[tsig k]\nsecret = YWJj\nsecret-file = /x\n", 1, "tsig 'k' has both "
+		     "secret and secret-file; expected secret = BASE64 or secret-file = FILE");
+	expect_error("[tsig k]\nsecret = not!base64\n", 1, "tsig 'k': the secret is not valid; "
+		     "expected 1-512 octets in base64");
+	expect_error("[tsig k]\nsecret = YWJj\n[tsig K.]\nsecret = YWJj\n", 3,
+		     "duplicate tsig 'K.' (first at line 1); expected each tsig once");
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* cfg_get and cfg_value_text                                                                   */
 
 static void
 test_every_key_has_a_text_form_equal_to_its_default(void **state)
 {
 	(void)state;
-	struct cfg *c = loaded("[zone example.com]\n");
+	/* A [tsig] section needs its secret, which is shown as "(secret)", never as itself. */
+	struct cfg *c = loaded("[tsig k]\nsecret = YWJj\n[zone example.com]\n");
 	for (size_t i = 0; cfg_keys()[i].key != NULL; i++) {
 		const struct cfg_key *k = &cfg_keys()[i];
 		char *v = cfg_value_text(c, k, 0);
 		if (v == NULL) {
 			fail_msg("[%s] %s has no text form", k->section, k->key);
 		}
-		if (!(k->flags & CFG_KEY_DERIVED) && strcmp(v, k->def) != 0) {
+		if (k->flags & CFG_KEY_SECRET) {
+			assert_string_equal(v, "(secret)");
+		} else if (!(k->flags & CFG_KEY_DERIVED) && strcmp(v, k->def) != 0) {
 			fail_msg("[%s] %s shows '%s', its default is '%s'", k->section, k->key, v,
 				 k->def);
 		}
@@ -868,7 +937,7 @@ test_get_refuses_unknown_keys_and_zones(void **state)
 {
 	(void)state;
 	struct cfg *c = NULL;
-	char err[1024];
+	char err[2048];
 	char *v = (char *)1;
 	c = loaded("[zone example.com]\n");
 	static const char *const bad[] = {
@@ -887,7 +956,8 @@ test_get_refuses_unknown_keys_and_zones(void **state)
 		assert_non_null(strstr(err, ", control.socket, control.group, control.timeout, "
 				       "log.level, recursion.mode, "));
 		assert_non_null(strstr(err, ", cache.prefetch, tls.certificate, "));
-		assert_non_null(strstr(err, ", doh.trusted-proxies, zone.NAME.type, "
+		assert_non_null(strstr(err, ", doh.trusted-proxies, tsig.NAME.algorithm, "
+				       "tsig.NAME.secret, tsig.NAME.secret-file, zone.NAME.type, "
 				       "zone.NAME.file, zone.NAME.forwarders, "
 				       "zone.NAME.primaries"));
 	}
@@ -1133,6 +1203,7 @@ test_set_invalid_value_leaves_the_file_untouched(void **state)
 			 "cache.max-ttl, cache.negative-max-ttl, cache.serve-stale, "
 			 "cache.prefetch, tls.certificate, tls.key, tls.password-file, "
 			 "dot.listen, doh.listen, doh.http-listen, doh.path, doh.trusted-proxies, "
+			 "tsig.NAME.algorithm, tsig.NAME.secret, tsig.NAME.secret-file, "
 			 "zone.NAME.type, zone.NAME.file, zone.NAME.forwarders, "
 			 "zone.NAME.primaries");
 	expect_set_error(before, "server.user", "a\nb", TDNS_EINVAL,
@@ -1238,7 +1309,8 @@ test_every_key_has_default_help_parser_and_known_section(void **state)
 			    strcmp(k->section, "recursion") == 0 ||
 			    strcmp(k->section, "forwarders") == 0 ||
 			    strcmp(k->section, "cache") == 0 || strcmp(k->section, "tls") == 0 ||
-			    strcmp(k->section, "dot") == 0 || strcmp(k->section, "doh") == 0);
+			    strcmp(k->section, "dot") == 0 || strcmp(k->section, "doh") == 0 ||
+			    strcmp(k->section, "tsig") == 0);
 		assert_non_null(k->def);
 		assert_non_null(k->help);
 		assert_true(strlen(k->help) > 10);
@@ -1302,8 +1374,8 @@ test_every_default_written_explicitly_gives_the_defaults(void **state)
 	const char *sect = "";
 	for (size_t i = 0; cfg_keys()[i].key != NULL; i++) {
 		const struct cfg_key *k = &cfg_keys()[i];
-		if (strcmp(k->section, "zone") == 0) {
-			continue;
+		if (cfg_named_table(k->section) != NULL) {
+			continue; /* named sections: below for zones, tests of their own otherwise */
 		}
 		size_t off = strlen(text);
 		if (strcmp(sect, k->section) != 0) {
@@ -1934,6 +2006,8 @@ main(void)
 		cmocka_unit_test(test_missing_file_is_an_io_error_naming_the_file),
 		cmocka_unit_test(test_serial_policy_and_control_keys_are_parsed),
 		cmocka_unit_test(test_bad_serial_policy_and_control_values_fail_with_file_line),
+		cmocka_unit_test(test_tsig_sections_load_keys_from_secret_or_secret_file),
+		cmocka_unit_test(test_tsig_sections_refuse_bad_keys_without_quoting_the_secret),
 		cmocka_unit_test(test_every_key_has_a_text_form_equal_to_its_default),
 		cmocka_unit_test(test_get_shows_values_in_the_form_a_file_uses),
 		cmocka_unit_test(test_get_refuses_unknown_keys_and_zones),
