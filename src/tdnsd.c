@@ -57,6 +57,7 @@ struct daemon {
 	double started_ms;        /* now_ms() at start, for the uptime */
 	struct cache *cache;      /* the answer cache shared by the workers (issue 4) */
 	struct resolver_conf *rconf; /* forwarding setup published to the workers */
+	struct zone_xfr_conf *xfr; /* allow-transfer and TSIG keys published to the workers */
 };
 
 /* Counts of one zone-set build, for the log. */
@@ -596,10 +597,24 @@ reload(struct daemon *d, char *msg, size_t msglen)
 		cfg_free(nc);
 		return rc;
 	}
+	struct zone_xfr_conf *nxfr = NULL;
+	rc = zone_xfr_conf_new(nc, &nxfr, err, sizeof(err));
+	if (rc != TDNS_OK) {
+		tdns_err("reload: %s; keeping the running configuration and zones", err);
+		snprintf(msg, msglen, "%s; keeping the running configuration and zones", err);
+		resolver_conf_unref(nrc);
+		zone_set_free(set);
+		cfg_free(nc);
+		return rc;
+	}
 	nrc->stubs = d->stubs;
 	query_publish_resolver(d->srv, nrc);
 	resolver_conf_unref(d->rconf);
 	d->rconf = nrc;
+	/* Running transfers keep copies of their keys: the old settings go at once. */
+	query_publish_xfr(d->srv, nxfr);
+	zone_xfr_conf_free(d->xfr);
+	d->xfr = nxfr;
 	if (d->stubs != NULL) {
 		resolver_stubs_configure(d->stubs, nc, d->base);
 	}
@@ -942,6 +957,11 @@ run(struct daemon *d)
 	}
 	d->rconf->stubs = d->stubs;
 	query_publish_resolver(d->srv, d->rconf);
+	if (zone_xfr_conf_new(c, &d->xfr, err, sizeof(err)) != TDNS_OK) {
+		startup_error(d, "%s", err);
+		return 1;
+	}
+	query_publish_xfr(d->srv, d->xfr);
 	prepare_control_dir(d->cfg);
 	if (drop_privileges(d, d->cfg->user) != TDNS_OK) {
 		return 1;
@@ -1091,6 +1111,7 @@ main(int argc, char **argv)
 out:
 	net_server_free(d.srv);
 	resolver_conf_unref(d.rconf);
+	zone_xfr_conf_free(d.xfr);
 	cache_free(d.cache);
 	zone_set_free(d.zones);
 	zone_catalog_free(d.catalog);

@@ -52,6 +52,9 @@ const uint8_t *crypto_tsig_alg_wire(enum crypto_tsig_alg alg);
 /* Octets of alg's full MAC. */
 size_t crypto_tsig_mac_size(enum crypto_tsig_alg alg);
 
+/* Octets the TSIG RR that crypto_tsig_sign appends with key takes (NULL: 0), with error. */
+size_t crypto_tsig_size(const struct crypto_tsig_key *key, uint16_t error);
+
 /*
  * Fills key: name (text, absolute or relative to the root), alg, and the secret decoded from
  * base64 (blanks allowed).  TDNS_OK; TDNS_EBADTEXT for a bad name; TDNS_EINVAL for a secret

@@ -65,6 +65,17 @@ crypto_tsig_mac_size(enum crypto_tsig_alg alg)
 	return algs[alg].size;
 }
 
+size_t
+crypto_tsig_size(const struct crypto_tsig_key *key, uint16_t error)
+{
+	if (key == NULL) {
+		return 0;
+	}
+	/* Owner, type to rdlength, algorithm, timers and MAC size, MAC, ID to other length. */
+	return dns_name_len(key->name) + 10 + dns_name_len(algs[key->alg].wire) + 10 +
+	       algs[key->alg].size + 6 + (error == DNS_TSIG_BADTIME ? 6 : 0);
+}
+
 int
 crypto_tsig_key_init(struct crypto_tsig_key *key, const char *name, enum crypto_tsig_alg alg,
 		     const char *secret_b64)
@@ -321,7 +332,7 @@ crypto_tsig_sign(struct crypto_tsig_ctx *ctx, uint8_t *msg, size_t len, size_t l
 		other_len = 6;
 	}
 	size_t rdlen = al + 10 + ms + 6 + other_len;
-	if (len < DNS_HDR_LEN || len > limit || limit - len < kl + 10 + rdlen ||
+	if (len < DNS_HDR_LEN || len > limit || limit - len < crypto_tsig_size(key, error) ||
 	    tdns_get16(msg + 10) == UINT16_MAX) {
 		return 0;
 	}

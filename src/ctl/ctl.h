@@ -178,7 +178,7 @@ struct ctl_req {
 	gid_t gid;
 	json_t *data;             /* set by the handler on success (owned by the request) */
 	int status;               /* set by the handler on failure ... */
-	char err[1024];           /* ... with a message for people */
+	char err[2048];           /* ... with a message for people */
 	char warning[1024];       /* on success, something people must know: the reply's
 				     "warning" member ("" for none) */
 };

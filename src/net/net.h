@@ -40,6 +40,30 @@ typedef void (*net_deliver_fn)(void *handle, const uint8_t *msg, size_t len);
  */
 typedef void *(*net_keep_fn)(const struct net_client *cl);
 
+/*
+ * A reply of many messages (a zone transfer, RFC 5936) that a stream transport pulls as its
+ * output drains, so that a large one neither fills memory nor holds the worker.
+ */
+struct net_feed {
+	/*
+	 * Writes the next message into out (at most cap octets); returns its length (0: nothing
+	 * more to send, or a failure that ends the connection) and sets *more when others
+	 * follow.  Called on the worker's thread.
+	 */
+	size_t (*next)(void *arg, uint8_t *out, size_t cap, bool *more);
+	/* Frees arg, once the last message is out or the connection has closed. */
+	void (*free)(void *arg);
+	void *arg;
+};
+
+/*
+ * Hands f to the client's connection, which sends its messages in order, reading no further
+ * requests until the last is out; the feed counts as a deferred reply of that connection
+ * (the connection limits see it, idle eviction skips it).  Returns false when the connection
+ * cannot take it (f->free is then not called: the caller still owns f->arg).
+ */
+typedef bool (*net_feed_fn)(const struct net_client *cl, const struct net_feed *f);
+
 /* Where a query came from, and how its transport answers it later. */
 struct net_client {
 	const struct sockaddr *peer;  /* for ACLs, stats and logs (a proxy's client for DoH) */
@@ -48,6 +72,7 @@ struct net_client {
 	bool stream;                  /* TCP, DoT or DoH: replies up to 65535 octets */
 	net_keep_fn keep;             /* the transport's reply callbacks */
 	net_deliver_fn deliver;
+	net_feed_fn feed;             /* TCP and DoT: multi-message replies; NULL elsewhere */
 	void *ctx;                    /* the transport's own, for keep */
 };
 

@@ -40,7 +40,18 @@ struct tcp_conn {
 	struct net_worker *w;
 	enum stats_transport transport; /* TCP or DOT */
 	bool handshaken;              /* DoT: the TLS handshake is done */
+	bool feeding;                 /* feed holds a multi-message reply (and a reference) */
+	struct net_feed feed;
 };
+
+/* The feed is over: frees it and drops the reference it held (c stays open). */
+static void
+feed_end(struct tcp_conn *c)
+{
+	c->feeding = false;
+	c->feed.free(c->feed.arg);
+	net_conn_unref(&c->base);
+}
 
 static void
 conn_close(struct net_conn *base)
@@ -48,6 +59,10 @@ conn_close(struct net_conn *base)
 	struct tcp_conn *c = (struct tcp_conn *)base;
 	if (c->handshaken) {
 		net_tls_close_notify(base->bev);
+	}
+	if (c->feeding) {
+		/* The client left in the middle of a transfer. */
+		feed_end(c);
 	}
 }
 
@@ -57,6 +72,38 @@ static const struct net_conn_ops conn_ops = {
 
 static void *conn_keep(const struct net_client *cl);
 static void conn_deliver(void *handle, const uint8_t *msg, size_t len);
+static bool conn_feed(const struct net_client *cl, const struct net_feed *f);
+
+/*
+ * Writes messages of the feed until the output holds NET_TCP_OUT_HIGH octets: the rest comes
+ * when the client has read them (the write callback), so a transfer of any size takes one
+ * buffer's worth of memory and the worker serves other connections in between.  False when
+ * the feed failed and the connection must close.
+ */
+static bool
+feed_fill(struct tcp_conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->base.bev);
+	uint8_t *buf = c->w->tcp_out;
+	while (c->feeding && evbuffer_get_length(out) < NET_TCP_OUT_HIGH) {
+		bool more = false;
+		size_t n = c->feed.next(c->feed.arg, buf + 2, DNS_MSG_MAX, &more);
+		if (n > 0) {
+			tdns_put16(buf, (uint16_t)n);
+			if (evbuffer_add(out, buf, 2 + n) != 0) {
+				more = false;
+				n = 0;
+			}
+		}
+		if (!more) {
+			feed_end(c);
+			if (n == 0) {
+				return false;
+			}
+		}
+	}
+	return true;
+}
 
 /*
  * Slowloris (issue 13): the deadline of a message runs from its first octet, whatever comes
@@ -93,6 +140,15 @@ conn_process(struct tcp_conn *c)
 	b->paused = false;
 	bool took = false;
 	while (!b->closing) {
+		if (c->feeding && !feed_fill(c)) {
+			b->closing = true;
+			break;
+		}
+		if (c->feeding) {
+			/* RFC 5936 §4.2: later requests wait until the transfer is out. */
+			b->paused = true;
+			break;
+		}
 		if (evbuffer_get_length(out) >= NET_TCP_OUT_HIGH) {
 			/* The client does not read its replies: stop reading until it does. */
 			b->paused = true;
@@ -131,6 +187,7 @@ conn_process(struct tcp_conn *c)
 			.stream = true,
 			.keep = conn_keep,
 			.deliver = conn_deliver,
+			.feed = conn_feed,
 			.ctx = c,
 		};
 		size_t rlen = net_conn_query(w, w->tcp_in, mlen, w->tcp_out + 2, DNS_MSG_MAX, &cl,
@@ -319,6 +376,20 @@ conn_keep(const struct net_client *cl)
 	struct tcp_conn *c = cl->ctx;
 	net_conn_ref(&c->base);
 	return c;
+}
+
+/* The client's feed callback: the connection sends f's messages before reading on. */
+static bool
+conn_feed(const struct net_client *cl, const struct net_feed *f)
+{
+	struct tcp_conn *c = cl->ctx;
+	if (c->feeding || c->base.dead) {
+		return false;
+	}
+	c->feed = *f;
+	c->feeding = true;
+	net_conn_ref(&c->base);
+	return true;
 }
 
 /*

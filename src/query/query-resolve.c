@@ -17,6 +17,7 @@ TAILQ_HEAD(query_pending_list, query_pending);
 struct query_worker {
 	struct net_worker *net;
 	const struct zone_set *zs;   /* current zones; replaced only by query_publish_zones */
+	const struct zone_xfr_conf *xfr; /* allow-transfer and TSIG keys (query_publish_xfr) */
 	struct resolver_fwd *fwd;    /* the worker's forwarder (issue 4) */
 	bool nsid_asked;             /* issue 14: the current query asked for NSID */
 	/* Issue 13: deferred queries, oldest first, at most [recursion] max-outstanding. */
@@ -791,9 +792,13 @@ worker_query(void *wctx, const uint8_t *pkt, size_t len, uint8_t *out, size_t ca
 	     const struct net_client *cl, int *rcode)
 {
 	struct query_worker *w = wctx;
-	/* Issue 14 hook: TSIG, CH identity and NSID around the pipeline (src/dns/ident.c). */
-	const struct dns_ident *id = &w->net->set->ident;
 	size_t udp_max = w->net->set->udp_max, n;
+	/* Issue 17: signed queries and zone transfers (query-xfr.c). */
+	if (query_xfr(w->zs, w->xfr, w->net, pkt, len, out, cap, cl, rcode, &n)) {
+		return n;
+	}
+	/* Issue 14 hook: CH identity and NSID around the pipeline (src/dns/ident.c). */
+	const struct dns_ident *id = &w->net->set->ident;
 	if (dns_ident_answer(id, pkt, len, out, cap, cl->stream, udp_max, rcode, &n)) {
 		return dns_ident_nsid(id, pkt, len, out, n, cap, cl->stream, udp_max);
 	}
@@ -953,6 +958,20 @@ query_publish_zones(struct net_server *s, const struct zone_set *zs)
 {
 	/* The set is only read by the workers; the cast carries it through void *. */
 	net_server_run_all(s, set_zones, (void *)zs);
+}
+
+static void
+set_xfr(void *wctx, void *arg)
+{
+	struct query_worker *w = wctx;
+	w->xfr = arg;
+}
+
+void
+query_publish_xfr(struct net_server *s, const struct zone_xfr_conf *xc)
+{
+	/* Read-only on the workers; running transfers keep copies of what they use. */
+	net_server_run_all(s, set_xfr, (void *)xc);
 }
 
 static void

@@ -65,4 +65,10 @@ void query_publish_zones(struct net_server *s, const struct zone_set *zs);
  */
 void query_publish_resolver(struct net_server *s, struct resolver_conf *rc);
 
+/*
+ * Makes xc (allow-transfer lists and TSIG keys) the one every worker uses; blocks until all
+ * have switched, so the previous one may be freed on return.  xc is borrowed until then.
+ */
+void query_publish_xfr(struct net_server *s, const struct zone_xfr_conf *xc);
+
 #endif

@@ -21,4 +21,16 @@ size_t query_reply_limit(const struct dns_query *q, bool tcp, size_t udp_max);
 size_t query_answer_parsed(const struct zone_set *zs, const struct dns_query *q, int rc,
 			   uint8_t *out, size_t cap, bool tcp, size_t udp_max, int *rcode);
 
+/*
+ * query-xfr.c: a query carrying a TSIG, or an AXFR/IXFR.  Checks the TSIG with the keys of xc
+ * (RFC 8945 §5.2: NOTAUTH with BADKEY, BADSIG, BADTIME or BADTRUNC when it fails), answers a
+ * good signed query from zs with a signed reply, and a transfer request by the zone's
+ * allow-transfer: REFUSED (logged), or the zone streamed through cl->feed (*rcode
+ * NET_RCODE_DEFERRED).  Returns true with the reply in out[0..*rlen) when it answered; false
+ * leaves the message to the rest of the pipeline.
+ */
+bool query_xfr(const struct zone_set *zs, const struct zone_xfr_conf *xc, struct net_worker *nw,
+	       const uint8_t *pkt, size_t len, uint8_t *out, size_t cap,
+	       const struct net_client *cl, int *rcode, size_t *rlen);
+
 #endif

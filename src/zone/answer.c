@@ -423,10 +423,12 @@ zone_answer(const struct zone_set *s, const struct dns_query *q, struct dns_buil
 	}
 	if (dns_type_is_xfr(q->qtype)) {
 		/*
-		 * No transfers (yet).  For a zone we serve REFUSED, as BIND and NSD answer when
-		 * they are not allowed; for any other name NOTAUTH, not authoritative for a zone
-		 * of that name (RFC 2136 §2.2), as Knot and NSD answer.  AXFR over UDP got NOTIMP
-		 * before this (RFC 5936 §4.2); IXFR over UDP is defined (RFC 1995 §2).
+		 * Transfers are streamed by the query layer (query-xfr.c, xfr.c) before this;
+		 * answered from here, no transfer is allowed.  For a zone we serve REFUSED, as
+		 * BIND and NSD answer when they are not allowed; for any other name NOTAUTH, not
+		 * authoritative for a zone of that name (RFC 2136 §2.2), as Knot and NSD answer.
+		 * AXFR over UDP got NOTIMP before this (RFC 5936 §4.2); IXFR over UDP is defined
+		 * (RFC 1995 §2).
 		 */
 		const struct zone *z = zone_set_match(s, q->qname);
 		bool apex = z != NULL && dns_name_eq(q->qname, z->apex);

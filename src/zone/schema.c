@@ -67,6 +67,44 @@ check_forwarders(const char *value, char *err, size_t errlen)
 	return net_schema_check_servers(value, true, err, errlen);
 }
 
+static int
+check_allow_transfer(const char *value, char *err, size_t errlen)
+{
+	uint8_t (*keys)[DNS_NAME_MAX];
+	size_t nkeys;
+	char why[256];
+	if (zone_xfr_parse_allow(value, NULL, &keys, &nkeys, why, sizeof(why)) != TDNS_OK) {
+		snprintf(err, errlen, "invalid allow-transfer: %s; expected CIDR prefixes and "
+			 "key NAME items", why);
+		return TDNS_ECONFIG;
+	}
+	return TDNS_OK;
+}
+
+/* Every "key NAME" of allow-transfer names a [tsig NAME] section (loaded before zones). */
+static int
+check_transfer_keys(const struct cfg *c, const struct cfg_zone *z, char *err, size_t errlen)
+{
+	struct filter_acl acl = { 0 };
+	uint8_t (*keys)[DNS_NAME_MAX] = NULL;
+	size_t nkeys = 0;
+	char why[256];
+	int rc = zone_xfr_parse_allow(z->allow_transfer, &acl, &keys, &nkeys, why, sizeof(why));
+	for (size_t i = 0; rc == TDNS_OK && i < nkeys; i++) {
+		if (crypto_tsig_key_find(c->tsigs, c->ntsigs, keys[i]) == NULL) {
+			char name[DNS_NAME_TEXT_MAX];
+			dns_name_to_text(keys[i], name, sizeof(name));
+			snprintf(err, errlen, "%s:%u: zone '%s': allow-transfer names key %s, which "
+				 "has no [tsig %s] section; expected a configured key", z->src_file,
+				 z->src_line, z->name, name, name);
+			rc = TDNS_ECONFIG;
+		}
+	}
+	filter_acl_clear(&acl);
+	free(keys);
+	return rc;
+}
+
 static const struct cfg_key zone_keys[] = {
 	{
 		.key = "type", .def = "primary",
@@ -94,6 +132,13 @@ static const struct cfg_key zone_keys[] = {
 			"zone's SOA, NS and glue",
 		.type = CFG_ADDRS, .what = "primary", .expect = "IPv4 or IPv6 addresses (port 53)",
 		.offset = offsetof(struct cfg_zone, primaries),
+	},
+	{
+		.key = "allow-transfer", .def = "",
+		.help = "who may transfer the zone (AXFR, IXFR): CIDR prefixes and key NAME items "
+			"naming [tsig NAME] sections; empty: nobody",
+		.type = CFG_STR, .check = check_allow_transfer, .flags = CFG_KEY_LIST,
+		.offset = offsetof(struct cfg_zone, allow_transfer),
 	},
 	{ .key = NULL },
 };
@@ -174,6 +219,9 @@ zone_finish(struct cfg *c, void *inst, char *err, size_t errlen)
 		snprintf(err, errlen, "%s:%u: zone '%s' forwards to this-server, but [forwarders] "
 			 "servers is empty; expected server URLs", z->src_file, z->src_line,
 			 z->name);
+		return TDNS_ECONFIG;
+	}
+	if (check_transfer_keys(c, z, err, errlen) != TDNS_OK) {
 		return TDNS_ECONFIG;
 	}
 	if (z->file == NULL && default_zone_file(z, err, errlen) != TDNS_OK) {

@@ -358,8 +358,8 @@ zone_free(struct zone *z)
 	if (z == NULL) {
 		return;
 	}
-	if (z->refs > 1) {
-		z->refs--;
+	/* A worker streaming a transfer may drop the last reference (zone_xfr_free). */
+	if (__atomic_sub_fetch(&z->refs, 1, __ATOMIC_ACQ_REL) > 0) {
 		return;
 	}
 	struct zone_mem *m = z->mem;
@@ -378,7 +378,7 @@ struct zone *
 zone_ref(struct zone *z)
 {
 	if (z != NULL) {
-		z->refs++;
+		__atomic_add_fetch(&z->refs, 1, __ATOMIC_RELAXED);
 	}
 	return z;
 }

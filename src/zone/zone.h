@@ -8,7 +8,10 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "cfg/cfg.h"
+#include "crypto/crypto.h"
 #include "dns/dns.h"
+#include "filter/filter.h"
 
 /*
  * Data model.  A zone is a hash table of nodes keyed by the lower-cased owner name; every
@@ -53,7 +56,7 @@ struct zone {
 	uint32_t serial;
 	uint64_t seed;
 	void *mem;                   /* allocator state owned by the zone */
-	unsigned refs;               /* references (zone_ref / zone_free); main thread only */
+	unsigned refs;               /* references (zone_ref / zone_free), atomic */
 	bool forwarder;              /* a conditional forwarder zone (issue 4): its FWD records
 					name the servers, its other records override them */
 	/*
@@ -176,7 +179,8 @@ int zone_walk(const struct zone *z, int (*cb)(void *ctx, const struct zone_node 
  * Zones are reference-counted so that a new zone set can share every unchanged zone with the
  * set it replaces (run-time changes copy only the zone they change).  zone_new returns a zone
  * with one reference; zone_free drops one and frees the zone when none is left.  Counts are
- * changed on the main thread only (workers never take references).
+ * atomic: a worker takes a reference to a zone of its current set to stream a transfer
+ * across later sets, and may drop the last one.
  */
 struct zone *zone_ref(struct zone *z);
 
@@ -292,6 +296,69 @@ void zone_answer(const struct zone_set *s, const struct dns_query *q, struct dns
 		 struct zone_answer_info *info);
 
 /* ------------------------------------------------------------------------------------------ */
+/* Outgoing transfers (xfr.c, RFC 5936): allow-transfer, and a zone as a stream of messages.    */
+
+/* The allow-transfer lists of every configured zone and the [tsig NAME] keys, for workers. */
+struct zone_xfr_conf;
+
+/*
+ * Parses an allow-transfer value: CIDR prefixes into acl (NULL: check only) and "key NAME"
+ * items into *keys (an array of *nkeys canonical names, caller frees; NULL when acl is
+ * NULL).  TDNS_OK, or TDNS_EINVAL with the bad item in err.
+ */
+int zone_xfr_parse_allow(const char *text, struct filter_acl *acl,
+			 uint8_t (**keys)[DNS_NAME_MAX], size_t *nkeys, char *err, size_t errlen);
+
+/*
+ * Builds the transfer settings of c (copies: c may be freed afterwards).  TDNS_OK, or
+ * TDNS_ECONFIG with why in err.  Caller frees *out with zone_xfr_conf_free.
+ */
+int zone_xfr_conf_new(const struct cfg *c, struct zone_xfr_conf **out, char *err, size_t errlen);
+
+/* Frees xc (its copies of the secrets wiped); accepts NULL. */
+void zone_xfr_conf_free(struct zone_xfr_conf *xc);
+
+/* The key named name (wire, any case), or NULL; borrowed from xc. */
+const struct crypto_tsig_key *zone_xfr_conf_key(const struct zone_xfr_conf *xc,
+						 const uint8_t *name);
+
+/*
+ * Whether the zone at apex may be transferred to peer (may be NULL) by a request that was
+ * signed with key (NULL: unsigned or not verified): the address is in the zone's
+ * allow-transfer, or the key is named there.  False for zones without allow-transfer.
+ */
+bool zone_xfr_allowed(const struct zone_xfr_conf *xc, const uint8_t *apex,
+		      const struct sockaddr *peer, const struct crypto_tsig_key *key);
+
+/* One outgoing AXFR (or IXFR answered AXFR-style, RFC 1995 §4): a cursor over a zone version. */
+struct zone_xfr;
+
+/*
+ * Starts the transfer of z for the query q (its ID, question and RD are echoed), taking a
+ * reference to z, so that the version sent lives on when a new set replaces it.  NULL when
+ * out of memory or z has no SOA.  Free with zone_xfr_free.
+ */
+struct zone_xfr *zone_xfr_new(const struct zone *z, const struct dns_query *q);
+
+/*
+ * Writes the next message of the transfer into out (at most limit octets, >= 512; keep room
+ * for a TSIG): the first carries the question and starts with the SOA, the last ends with
+ * it (RFC 5936 §2.2), names compressed within each message.  Returns its length and sets
+ * *more when messages follow; 0 when the transfer is over or failed.
+ */
+size_t zone_xfr_next(struct zone_xfr *x, uint8_t *out, size_t limit, bool *more);
+
+/* Records and messages written so far (both SOA copies count), for logs. */
+size_t zone_xfr_records(const struct zone_xfr *x);
+unsigned zone_xfr_messages(const struct zone_xfr *x);
+
+/* The zone being sent (borrowed). */
+const struct zone *zone_xfr_zone(const struct zone_xfr *x);
+
+/* Ends the transfer and drops its zone reference (possibly the last); accepts NULL. */
+void zone_xfr_free(struct zone_xfr *x);
+
+/* ------------------------------------------------------------------------------------------ */
 /* Configuration (schema.c): the [zone NAME] sections and [server] serial-policy                */
 
 /* A [zone NAME] section, one instance of the named table zone_schema_zone. */
@@ -311,6 +378,11 @@ struct cfg_zone {
 	 * comma-separated; "" for other zone types.
 	 */
 	char *primaries;
+	/*
+	 * Who may transfer the zone (RFC 5936 §4): CIDR prefixes and "key NAME" items naming a
+	 * [tsig NAME], comma-separated; "" (the default) lets nobody.
+	 */
+	char *allow_transfer;
 	char *src_file;           /* config file and line of the section, for errors */
 	unsigned src_line;
 };

@@ -477,7 +477,7 @@ test_unknown_keys_name_the_section_and_the_expected_keys(void **state)
 		     "yet); expected one of: level");
 	expect_error("[zone example.com]\nmasters = 192.0.2.1\n", 2,
 		     "unknown key 'masters' in section [zone example.com]; expected one of: "
-		     "type, file, forwarders, primaries");
+		     "type, file, forwarders, primaries, allow-transfer");
 	/* Keys are case-sensitive, as documented. */
 	expect_error("[server]\nWorkers = 2\n", 2,
 		     "unknown key 'Workers' in section [server]; expected one of: listen, "
@@ -959,7 +959,7 @@ test_get_refuses_unknown_keys_and_zones(void **state)
 		assert_non_null(strstr(err, ", doh.trusted-proxies, tsig.NAME.algorithm, "
 				       "tsig.NAME.secret, tsig.NAME.secret-file, zone.NAME.type, "
 				       "zone.NAME.file, zone.NAME.forwarders, "
-				       "zone.NAME.primaries"));
+				       "zone.NAME.primaries, zone.NAME.allow-transfer"));
 	}
 	assert_int_equal(cfg_get(c, "zone.example.org.file", &v, err, sizeof(err)),
 			 TDNS_ENOZONE);
@@ -1007,7 +1007,7 @@ static void
 expect_set_error(const char *before, const char *key, const char *value, int status,
 		 const char *msg)
 {
-	char err[1024];
+	char err[2048];
 	write_file(conf, before);
 	size_t entries = dir_entries();
 	assert_int_equal(cfg_write_set(conf, key, value, err, sizeof(err)), status);
@@ -1205,7 +1205,7 @@ test_set_invalid_value_leaves_the_file_untouched(void **state)
 			 "dot.listen, doh.listen, doh.http-listen, doh.path, doh.trusted-proxies, "
 			 "tsig.NAME.algorithm, tsig.NAME.secret, tsig.NAME.secret-file, "
 			 "zone.NAME.type, zone.NAME.file, zone.NAME.forwarders, "
-			 "zone.NAME.primaries");
+			 "zone.NAME.primaries, zone.NAME.allow-transfer");
 	expect_set_error(before, "server.user", "a\nb", TDNS_EINVAL,
 			 "invalid value for server.user: a line break; expected one line");
 	expect_set_error(before, "server.user", "tdns ; x", TDNS_EINVAL,
