@@ -321,8 +321,7 @@ crypto_tsig_sign(struct crypto_tsig_ctx *ctx, uint8_t *msg, size_t len, size_t l
 		 uint64_t now, uint16_t error)
 {
 	const struct crypto_tsig_key *key = ctx->key;
-	const uint8_t *alg = algs[key->alg].wire;
-	size_t kl = dns_name_len(key->name), al = dns_name_len(alg), ms = algs[key->alg].size;
+	size_t ms = algs[key->alg].size;
 	/* §5.2.3: BADTIME tells the client our time in Other Data. */
 	uint8_t other[6];
 	uint16_t other_len = 0;
@@ -331,9 +330,7 @@ crypto_tsig_sign(struct crypto_tsig_ctx *ctx, uint8_t *msg, size_t len, size_t l
 		tdns_put32(other + 2, (uint32_t)now);
 		other_len = 6;
 	}
-	size_t rdlen = al + 10 + ms + 6 + other_len;
-	if (len < DNS_HDR_LEN || len > limit || limit - len < crypto_tsig_size(key, error) ||
-	    tdns_get16(msg + 10) == UINT16_MAX) {
+	if (len < DNS_HDR_LEN || len > limit || limit - len < crypto_tsig_size(key, error)) {
 		return 0;
 	}
 	/* A request has no prior MAC; a reply's later messages sign the timers only (§5.3.1). */
@@ -350,31 +347,21 @@ crypto_tsig_sign(struct crypto_tsig_ctx *ctx, uint8_t *msg, size_t len, size_t l
 	if (!ok || maclen != ms) {
 		return 0;
 	}
-	uint8_t *p = msg + len;
-	memcpy(p, key->name, kl);
-	p += kl;
-	tdns_put16(p, DNS_TYPE_TSIG);
-	tdns_put16(p + 2, DNS_CLASS_ANY);
-	tdns_put32(p + 4, 0);
-	tdns_put16(p + 8, (uint16_t)rdlen);
-	p += 10;
-	memcpy(p, alg, al);
-	p += al;
-	tdns_put16(p, (uint16_t)(now >> 32));
-	tdns_put32(p + 2, (uint32_t)now);
-	tdns_put16(p + 6, ctx->fudge);
-	tdns_put16(p + 8, (uint16_t)ms);
-	memcpy(p + 10, mac, ms);
-	p += 10 + ms;
-	tdns_put16(p, tdns_get16(msg)); /* original ID: the message's own */
-	tdns_put16(p + 2, error);
-	tdns_put16(p + 4, other_len);
-	memcpy(p + 6, other, other_len);
-	tdns_put16(msg + 10, (uint16_t)(tdns_get16(msg + 10) + 1));
+	struct dns_tsig t = {
+		.time_signed = now, .fudge = ctx->fudge, .mac_len = (uint16_t)ms, .mac = mac,
+		.orig_id = tdns_get16(msg), /* the message's own ID */
+		.error = error, .other_len = other_len, .other = other,
+	};
+	memcpy(t.key, key->name, dns_name_len(key->name));
+	memcpy(t.alg, algs[key->alg].wire, dns_name_len(algs[key->alg].wire));
+	size_t n = dns_tsig_append(msg, len, limit, &t);
+	if (n == 0) {
+		return 0;
+	}
 	memcpy(ctx->mac, mac, ms);
 	ctx->mac_len = ms;
 	ctx->nmsg += request ? 0 : 1;
-	return len + kl + 10 + rdlen;
+	return n;
 }
 
 int

@@ -535,6 +535,13 @@ int dns_tsig_parse(const uint8_t *pkt, size_t len, size_t off, struct dns_tsig *
 int dns_tsig_find(const uint8_t *pkt, size_t len, struct dns_tsig *t);
 
 /*
+ * Appends the TSIG RR t (owner t->key, rdata from the other fields; key and algorithm names
+ * written as they are) to the finished message msg of len octets and counts it in ARCOUNT.
+ * Returns the new length, or 0 (msg unchanged) when it would pass limit.
+ */
+size_t dns_tsig_append(uint8_t *msg, size_t len, size_t limit, const struct dns_tsig *t);
+
+/*
  * Appends an unsigned TSIG RR (MAC size 0, RFC 8945 §5.3.2) with error to the finished reply
  * msg of len octets: key, algorithm, time signed, fudge and original ID echo req; BADTIME
  * also carries now.  Returns the new length, or 0 (msg unchanged) when it would pass limit.

@@ -154,39 +154,55 @@ dns_tsig_find(const uint8_t *pkt, size_t len, struct dns_tsig *t)
 }
 
 size_t
-dns_tsig_append_unsigned(uint8_t *msg, size_t len, size_t limit, const struct dns_tsig *req,
-			 uint16_t error, uint64_t now)
+dns_tsig_append(uint8_t *msg, size_t len, size_t limit, const struct dns_tsig *t)
 {
-	size_t kl = dns_name_len(req->key), al = dns_name_len(req->alg);
-	/* BADTIME carries the server's time in Other Data (RFC 8945 §5.2.3). */
-	size_t other = error == DNS_TSIG_BADTIME ? 6 : 0;
-	size_t need = kl + 10 + al + 16 + other;
-	if (len < DNS_HDR_LEN || len > limit || limit - len < need ||
+	size_t kl = dns_name_len(t->key), al = dns_name_len(t->alg);
+	size_t rdlen = al + 16 + (size_t)t->mac_len + t->other_len;
+	if (len < DNS_HDR_LEN || len > limit || limit - len < kl + 10 + rdlen ||
 	    tdns_get16(msg + 10) == UINT16_MAX) {
 		return 0;
 	}
 	uint8_t *p = msg + len;
-	memcpy(p, req->key, kl);
+	memcpy(p, t->key, kl);
 	p += kl;
 	tdns_put16(p, DNS_TYPE_TSIG);
 	tdns_put16(p + 2, DNS_CLASS_ANY);
 	tdns_put32(p + 4, 0);
-	tdns_put16(p + 8, (uint16_t)(al + 16 + other));
+	tdns_put16(p + 8, (uint16_t)rdlen);
 	p += 10;
-	memcpy(p, req->alg, al);
+	memcpy(p, t->alg, al);
 	p += al;
-	/* RFC 8945 §5.3.2: an unsigned error reply echoes the request's time and fudge. */
-	tdns_put16(p, (uint16_t)(req->time_signed >> 32));
-	tdns_put32(p + 2, (uint32_t)req->time_signed);
-	tdns_put16(p + 6, req->fudge);
-	tdns_put16(p + 8, 0); /* MAC size: unsigned */
-	tdns_put16(p + 10, req->orig_id);
-	tdns_put16(p + 12, error);
-	tdns_put16(p + 14, (uint16_t)other);
-	if (other > 0) {
-		tdns_put16(p + 16, (uint16_t)(now >> 32));
-		tdns_put32(p + 18, (uint32_t)now);
-	}
+	tdns_put16(p, (uint16_t)(t->time_signed >> 32));
+	tdns_put32(p + 2, (uint32_t)t->time_signed);
+	tdns_put16(p + 6, t->fudge);
+	tdns_put16(p + 8, t->mac_len);
+	memcpy(p + 10, t->mac, t->mac_len);
+	p += 10 + t->mac_len;
+	tdns_put16(p, t->orig_id);
+	tdns_put16(p + 2, t->error);
+	tdns_put16(p + 4, t->other_len);
+	memcpy(p + 6, t->other, t->other_len);
 	tdns_put16(msg + 10, (uint16_t)(tdns_get16(msg + 10) + 1));
-	return len + need;
+	return len + kl + 10 + rdlen;
+}
+
+size_t
+dns_tsig_append_unsigned(uint8_t *msg, size_t len, size_t limit, const struct dns_tsig *req,
+			 uint16_t error, uint64_t now)
+{
+	/* RFC 8945 §5.3.2: an unsigned error reply echoes the request's time and fudge. */
+	struct dns_tsig t = *req;
+	uint8_t other[6];
+	t.mac_len = 0;
+	t.mac = NULL;
+	t.error = error;
+	t.other_len = 0;
+	t.other = other;
+	if (error == DNS_TSIG_BADTIME) {
+		/* BADTIME carries the server's time in Other Data (RFC 8945 §5.2.3). */
+		tdns_put16(other, (uint16_t)(now >> 32));
+		tdns_put32(other + 2, (uint32_t)now);
+		t.other_len = 6;
+	}
+	return dns_tsig_append(msg, len, limit, &t);
 }

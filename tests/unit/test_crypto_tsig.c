@@ -233,6 +233,24 @@ serve_axfr(struct crypto_tsig_ctx *ctx, const struct crypto_tsig_key *key, uint8
 	assert_int_equal(error, 0);
 }
 
+/*
+ * The client of the dnspython AXFR request: key is k1 (HMAC-SHA256), cl holds the request's
+ * MAC, ready for the reply stream.
+ */
+static void
+axfr_client(struct crypto_tsig_ctx *cl, struct crypto_tsig_key *key)
+{
+	key_for(key, CRYPTO_TSIG_HMAC_SHA256);
+	uint8_t q[512];
+	size_t qlen;
+	struct crypto_tsig_ctx srv;
+	serve_axfr(&srv, key, q, &qlen);
+	crypto_tsig_init(cl, key);
+	memcpy(cl->mac, srv.mac, srv.mac_len);
+	cl->mac_len = srv.mac_len;
+	crypto_tsig_clear(&srv);
+}
+
 static void
 test_tsig_stream_every_message_signed_matches_dnspython(void **state)
 {
@@ -265,44 +283,36 @@ test_tsig_stream_every_message_signed_matches_dnspython(void **state)
 	crypto_tsig_clear(&cl);
 }
 
+/* Verifies the stream message hex (its last octet flipped when flip); returns the error. */
+static uint16_t
+stream_verify(struct crypto_tsig_ctx *cl, const char *hex, bool flip, bool *sig)
+{
+	uint8_t r[512];
+	size_t rlen = unit_unhex(hex, r);
+	r[rlen - 1] ^= flip ? 1 : 0;
+	uint16_t error = 99;
+	assert_int_equal(crypto_tsig_verify_reply(cl, r, rlen, true, NOW, &error, sig), 0);
+	return error;
+}
+
 static void
 test_tsig_stream_accepts_unsigned_messages_between_signed_ones(void **state)
 {
 	(void)state;
 	struct crypto_tsig_key key;
-	key_for(&key, CRYPTO_TSIG_HMAC_SHA256);
-	uint8_t q[512], r[512];
-	size_t qlen;
-	struct crypto_tsig_ctx srv, cl;
-	serve_axfr(&srv, &key, q, &qlen); /* only to get the request MAC */
-	crypto_tsig_init(&cl, &key);
-	memcpy(cl.mac, srv.mac, srv.mac_len);
-	cl.mac_len = srv.mac_len;
-	crypto_tsig_clear(&srv);
-	uint16_t error;
+	struct crypto_tsig_ctx cl;
+	axfr_client(&cl, &key);
 	bool sig;
 	/* The first message must be signed. */
-	size_t rlen = unit_unhex(stream_unsigned, r);
-	assert_int_equal(crypto_tsig_verify_reply(&cl, r, rlen, true, NOW, &error, &sig), 0);
-	assert_int_equal(error, DNS_TSIG_BADSIG);
-	rlen = unit_unhex(axfr_stream[0], r);
-	assert_int_equal(crypto_tsig_verify_reply(&cl, r, rlen, true, NOW, &error, &sig), 0);
-	assert_int_equal(error, 0);
-	rlen = unit_unhex(stream_unsigned, r);
-	assert_int_equal(crypto_tsig_verify_reply(&cl, r, rlen, true, NOW, &error, &sig), 0);
-	assert_int_equal(error, 0);
+	assert_int_equal(stream_verify(&cl, stream_unsigned, false, &sig), DNS_TSIG_BADSIG);
+	assert_int_equal(stream_verify(&cl, axfr_stream[0], false, &sig), 0);
+	assert_int_equal(stream_verify(&cl, stream_unsigned, false, &sig), 0);
 	assert_false(sig);
-	rlen = unit_unhex(stream_after_unsigned, r);
-	assert_int_equal(crypto_tsig_verify_reply(&cl, r, rlen, true, NOW, &error, &sig), 0);
-	assert_int_equal(error, 0);
+	assert_int_equal(stream_verify(&cl, stream_after_unsigned, false, &sig), 0);
 	assert_true(sig);
 	/* A flipped octet in the unsigned part makes the next MAC fail. */
-	rlen = unit_unhex(stream_unsigned, r);
-	r[rlen - 1] ^= 1;
-	assert_int_equal(crypto_tsig_verify_reply(&cl, r, rlen, true, NOW, &error, &sig), 0);
-	rlen = unit_unhex(stream_after_unsigned, r);
-	assert_int_equal(crypto_tsig_verify_reply(&cl, r, rlen, true, NOW, &error, &sig), 0);
-	assert_int_equal(error, DNS_TSIG_BADSIG);
+	assert_int_equal(stream_verify(&cl, stream_unsigned, true, &sig), 0);
+	assert_int_equal(stream_verify(&cl, stream_after_unsigned, false, &sig), DNS_TSIG_BADSIG);
 	crypto_tsig_clear(&cl);
 }
 
@@ -311,30 +321,21 @@ test_tsig_stream_refuses_a_hundredth_unsigned_message(void **state)
 {
 	(void)state;
 	struct crypto_tsig_key key;
-	key_for(&key, CRYPTO_TSIG_HMAC_SHA256);
-	uint8_t q[512], r[512];
-	size_t qlen;
-	struct crypto_tsig_ctx srv, cl;
-	serve_axfr(&srv, &key, q, &qlen);
-	crypto_tsig_init(&cl, &key);
-	memcpy(cl.mac, srv.mac, srv.mac_len);
-	cl.mac_len = srv.mac_len;
-	crypto_tsig_clear(&srv);
-	uint16_t error;
+	struct crypto_tsig_ctx cl;
+	axfr_client(&cl, &key);
 	bool sig;
-	size_t rlen = unit_unhex(axfr_stream[0], r);
-	assert_int_equal(crypto_tsig_verify_reply(&cl, r, rlen, true, NOW, &error, &sig), 0);
-	rlen = unit_unhex(stream_unsigned, r);
+	assert_int_equal(stream_verify(&cl, axfr_stream[0], false, &sig), 0);
 	for (unsigned i = 0; i < CRYPTO_TSIG_UNSIGNED_MAX; i++) {
-		assert_int_equal(crypto_tsig_verify_reply(&cl, r, rlen, true, NOW, &error, &sig), 0);
-		assert_int_equal(error, 0);
+		assert_int_equal(stream_verify(&cl, stream_unsigned, false, &sig), 0);
 	}
-	assert_int_equal(crypto_tsig_verify_reply(&cl, r, rlen, true, NOW, &error, &sig), 0);
-	assert_int_equal(error, DNS_TSIG_BADSIG);
+	assert_int_equal(stream_verify(&cl, stream_unsigned, false, &sig), DNS_TSIG_BADSIG);
 	/* Outside a stream an unsigned reply to a signed request is refused at once. */
 	struct crypto_tsig_ctx one;
 	crypto_tsig_init(&one, &key);
 	one.mac_len = 32;
+	uint8_t r[512];
+	size_t rlen = unit_unhex(stream_unsigned, r);
+	uint16_t error;
 	assert_int_equal(crypto_tsig_verify_reply(&one, r, rlen, false, NOW, &error, &sig), 0);
 	assert_int_equal(error, DNS_TSIG_BADSIG);
 	crypto_tsig_clear(&one);
