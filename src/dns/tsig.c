@@ -194,7 +194,7 @@ dns_tsig_append_unsigned(uint8_t *msg, size_t len, size_t limit, const struct dn
 	struct dns_tsig t = *req;
 	uint8_t other[6];
 	t.mac_len = 0;
-	t.mac = NULL;
+	t.mac = other; /* no octet read: memcpy wants a pointer even for none */
 	t.error = error;
 	t.other_len = 0;
 	t.other = other;
