@@ -107,17 +107,25 @@ key(struct cache_key *k, const char *qname, uint16_t qtype, unsigned flags)
 	cache_key_init(k, q, qtype, DNS_CLASS_IN, flags);
 }
 
+/* Stores a response with header flags hflags under the key of qname/qtype with kflags. */
+static int
+store_ex(struct cache *c, const char *qname, uint16_t qtype, int rcode, uint16_t hflags,
+	 unsigned kflags, const struct rrspec *rrs, size_t n, int64_t now)
+{
+	struct resp r;
+	resp_make(&r, qname, qtype, rcode, hflags, rrs, n);
+	struct cache_key k;
+	key(&k, qname, qtype, kflags);
+	int rc = cache_store_msg(c, &r.m, &k, now);
+	dns_msg_clear(&r.m);
+	return rc;
+}
+
 static int
 store(struct cache *c, const char *qname, uint16_t qtype, int rcode, const struct rrspec *rrs,
       size_t n, int64_t now)
 {
-	struct resp r;
-	resp_make(&r, qname, qtype, rcode, 0, rrs, n);
-	struct cache_key k;
-	key(&k, qname, qtype, 0);
-	int rc = cache_store_msg(c, &r.m, &k, now);
-	dns_msg_clear(&r.m);
-	return rc;
+	return store_ex(c, qname, qtype, rcode, 0, 0, rrs, n, now);
 }
 
 /* A client's reply built from the cache and parsed back. */
@@ -178,6 +186,30 @@ reply_clear(struct reply *r)
 	dns_msg_clear(&r->m);
 }
 
+/*
+ * Looks qname/qtype up at now with lflags and fails unless the result is res and, when section
+ * is not 0, the first record of that section has the TTL ttl.
+ */
+static void
+expect_lookup(struct cache *c, const char *qname, uint16_t qtype, int64_t now, unsigned lflags,
+	      enum cache_result res, int section, uint32_t ttl)
+{
+	struct reply r;
+	lookup(c, &r, qname, qtype, now, lflags);
+	assert_int_equal(r.res, res);
+	if (section != 0) {
+		assert_int_equal(rr_at(&r, section, 0)->ttl, ttl);
+	}
+	reply_clear(&r);
+}
+
+/* Fails unless looking qname/qtype up at now with lflags is a miss. */
+static void
+expect_miss(struct cache *c, const char *qname, uint16_t qtype, int64_t now, unsigned lflags)
+{
+	expect_lookup(c, qname, qtype, now, lflags, CACHE_MISS, 0, 0);
+}
+
 static struct cache_stats
 stats(struct cache *c)
 {
@@ -203,12 +235,9 @@ test_positive_answer_is_returned_with_aa_cleared(void **state)
 	(void)state;
 	struct cache *c = cache_new(1 << 20, 4, 0, 86400, 3600, 0);
 	assert_non_null(c);
-	struct resp up;
-	resp_make(&up, "www.example.com.", DNS_TYPE_A, DNS_RCODE_NOERROR, DNS_FLAG_AA, www_a, 1);
-	struct cache_key k;
-	key(&k, "www.example.com.", DNS_TYPE_A, 0);
-	assert_int_equal(cache_store_msg(c, &up.m, &k, T0), TDNS_OK);
-	dns_msg_clear(&up.m);
+	assert_int_equal(store_ex(c, "www.example.com.", DNS_TYPE_A, DNS_RCODE_NOERROR, DNS_FLAG_AA,
+				  0, www_a, 1, T0),
+			 TDNS_OK);
 
 	struct reply r;
 	lookup(c, &r, "www.example.com.", DNS_TYPE_A, T0, 0);
@@ -257,18 +286,13 @@ test_quiet_lookups_count_in_no_statistic(void **state)
 	(void)state;
 	struct cache *c = cache_new(1 << 20, 4, 0, 86400, 3600, 0);
 	struct reply r;
-	lookup(c, &r, "www.example.com.", DNS_TYPE_A, T0, CACHE_LOOKUP_QUIET);
-	assert_int_equal(r.res, CACHE_MISS);
-	reply_clear(&r);
+	expect_miss(c, "www.example.com.", DNS_TYPE_A, T0, CACHE_LOOKUP_QUIET);
 	lookup(c, &r, "www.example.com.", DNS_TYPE_A, T0, CACHE_LOOKUP_ALLOW_STALE |
 	       CACHE_LOOKUP_QUIET);
 	reply_clear(&r);
-	struct resp up;
-	resp_make(&up, "www.example.com.", DNS_TYPE_A, DNS_RCODE_NOERROR, DNS_FLAG_AA, www_a, 1);
-	struct cache_key k;
-	key(&k, "www.example.com.", DNS_TYPE_A, 0);
-	assert_int_equal(cache_store_msg(c, &up.m, &k, T0), TDNS_OK);
-	dns_msg_clear(&up.m);
+	assert_int_equal(store_ex(c, "www.example.com.", DNS_TYPE_A, DNS_RCODE_NOERROR, DNS_FLAG_AA,
+				  0, www_a, 1, T0),
+			 TDNS_OK);
 	for (int i = 0; i < 3; i++) {
 		lookup(c, &r, "www.example.com.", DNS_TYPE_A, T0, CACHE_LOOKUP_QUIET);
 		assert_int_equal(r.res, CACHE_HIT);
@@ -299,13 +323,10 @@ test_ttl_decays_and_entry_expires(void **state)
 	assert_int_equal(rr_at(&r, DNS_SECTION_ANSWER, 0)->ttl, 200);
 	assert_int_equal(r.info.ttl_left, 200);
 	reply_clear(&r);
-	lookup(c, &r, "www.example.com.", DNS_TYPE_A, T0 + 299, 0);
-	assert_int_equal(r.res, CACHE_HIT);
-	assert_int_equal(rr_at(&r, DNS_SECTION_ANSWER, 0)->ttl, 1);
-	reply_clear(&r);
-	lookup(c, &r, "www.example.com.", DNS_TYPE_A, T0 + 300, CACHE_LOOKUP_ALLOW_STALE);
-	assert_int_equal(r.res, CACHE_MISS); /* no stale window configured */
-	reply_clear(&r);
+	expect_lookup(c, "www.example.com.", DNS_TYPE_A, T0 + 299, 0, CACHE_HIT, DNS_SECTION_ANSWER,
+		      1);
+	/* no stale window configured */
+	expect_miss(c, "www.example.com.", DNS_TYPE_A, T0 + 300, CACHE_LOOKUP_ALLOW_STALE);
 	struct cache_stats st = stats(c);
 	assert_int_equal(st.entries, 0);
 	assert_int_equal(st.expired, 1);
@@ -326,19 +347,14 @@ test_ttl_clamped_to_min_and_max(void **state)
 	assert_int_equal(store(c, "short.example.", DNS_TYPE_A, 0, shortttl, 1, T0), TDNS_OK);
 	assert_int_equal(store(c, "long.example.", DNS_TYPE_A, 0, longttl, 1, T0), TDNS_OK);
 	struct reply r;
-	lookup(c, &r, "short.example.", DNS_TYPE_A, T0 + 10, 0);
-	assert_int_equal(r.res, CACHE_HIT); /* lives min_ttl, not 5 s */
-	assert_int_equal(rr_at(&r, DNS_SECTION_ANSWER, 0)->ttl, 50);
-	reply_clear(&r);
-	lookup(c, &r, "short.example.", DNS_TYPE_A, T0 + 60, 0);
-	assert_int_equal(r.res, CACHE_MISS);
-	reply_clear(&r);
+	/* lives min_ttl, not 5 s */
+	expect_lookup(c, "short.example.", DNS_TYPE_A, T0 + 10, 0, CACHE_HIT, DNS_SECTION_ANSWER,
+		      50);
+	expect_miss(c, "short.example.", DNS_TYPE_A, T0 + 60, 0);
 	lookup(c, &r, "long.example.", DNS_TYPE_A, T0, 0);
 	assert_int_equal(rr_at(&r, DNS_SECTION_ANSWER, 0)->ttl, 3600);
 	reply_clear(&r);
-	lookup(c, &r, "long.example.", DNS_TYPE_A, T0 + 3600, 0);
-	assert_int_equal(r.res, CACHE_MISS);
-	reply_clear(&r);
+	expect_miss(c, "long.example.", DNS_TYPE_A, T0 + 3600, 0);
 	assert_null(cache_new(1 << 20, 4, 100, 10, 10, 0)); /* min above max */
 	cache_free(c);
 }
@@ -375,9 +391,7 @@ test_entry_lives_as_long_as_shortest_answer_ttl(void **state)
 	name("web.example.net.", want);
 	assert_true(dns_name_eq(target, want));
 	reply_clear(&r);
-	lookup(c, &r, "www.example.com.", DNS_TYPE_A, T0 + 60, 0);
-	assert_int_equal(r.res, CACHE_MISS);
-	reply_clear(&r);
+	expect_miss(c, "www.example.com.", DNS_TYPE_A, T0 + 60, 0);
 	cache_free(c);
 }
 
@@ -405,17 +419,14 @@ test_do_bit_is_part_of_the_key(void **state)
 {
 	(void)state;
 	struct cache *c = cache_new(1 << 20, 4, 0, 86400, 3600, 0);
-	struct resp up;
-	resp_make(&up, "www.example.com.", DNS_TYPE_A, 0, DNS_FLAG_AD, www_a, 1);
 	struct cache_key k;
 	key(&k, "www.example.com.", DNS_TYPE_A, CACHE_KEY_DO | 0x80);
 	assert_int_equal(k.flags, CACHE_KEY_DO); /* unknown bits dropped */
-	assert_int_equal(cache_store_msg(c, &up.m, &k, T0), TDNS_OK);
-	dns_msg_clear(&up.m);
+	assert_int_equal(store_ex(c, "www.example.com.", DNS_TYPE_A, 0, DNS_FLAG_AD,
+				  CACHE_KEY_DO | 0x80, www_a, 1, T0),
+			 TDNS_OK);
+	expect_miss(c, "www.example.com.", DNS_TYPE_A, T0, 0);
 	struct reply r;
-	lookup(c, &r, "www.example.com.", DNS_TYPE_A, T0, 0);
-	assert_int_equal(r.res, CACHE_MISS);
-	reply_clear(&r);
 	lookup_ex(c, &r, "www.example.com.", DNS_TYPE_A, CACHE_KEY_DO | CACHE_KEY_CD, T0, 0, 8192);
 	assert_int_equal(r.res, CACHE_MISS);
 	reply_clear(&r);
@@ -495,9 +506,7 @@ test_nxdomain_cached_for_soa_minimum(void **state)
 	assert_int_equal(soa->type, DNS_TYPE_SOA);
 	assert_int_equal(soa->ttl, 200);
 	reply_clear(&r);
-	lookup(c, &r, "nope.example.com.", DNS_TYPE_A, T0 + 300, 0);
-	assert_int_equal(r.res, CACHE_MISS);
-	reply_clear(&r);
+	expect_miss(c, "nope.example.com.", DNS_TYPE_A, T0 + 300, 0);
 	cache_free(c);
 }
 
@@ -528,9 +537,7 @@ test_negative_ttl_is_soa_ttl_when_smaller_and_capped(void **state)
 	assert_int_equal(r.info.ttl_left, 120); /* neg_max_ttl */
 	assert_int_equal(rr_at(&r, DNS_SECTION_AUTHORITY, 0)->ttl, 120);
 	reply_clear(&r);
-	lookup(c, &r, "b.example.com.", DNS_TYPE_A, T0 + 120, 0);
-	assert_int_equal(r.res, CACHE_MISS);
-	reply_clear(&r);
+	expect_miss(c, "b.example.com.", DNS_TYPE_A, T0 + 120, 0);
 	cache_free(c);
 }
 
@@ -551,9 +558,7 @@ test_nodata_cached_with_soa(void **state)
 	assert_int_equal(rr_at(&r, DNS_SECTION_AUTHORITY, 0)->ttl, 299);
 	reply_clear(&r);
 	/* Another type at the name is another key. */
-	lookup(c, &r, "www.example.com.", DNS_TYPE_A, T0 + 1, 0);
-	assert_int_equal(r.res, CACHE_MISS);
-	reply_clear(&r);
+	expect_miss(c, "www.example.com.", DNS_TYPE_A, T0 + 1, 0);
 	cache_free(c);
 }
 
@@ -611,12 +616,9 @@ test_zero_ttl_refused_and_truncated_answers_not_cached(void **state)
 	assert_int_equal(store(c, "z.example.", DNS_TYPE_A, 0, zero, 1, T0), TDNS_ENOENT);
 	assert_int_equal(store(c, "r.example.", DNS_TYPE_A, DNS_RCODE_REFUSED, NULL, 0, T0),
 			 TDNS_ENOENT);
-	struct resp up;
-	resp_make(&up, "www.example.com.", DNS_TYPE_A, 0, DNS_FLAG_TC, www_a, 1);
-	struct cache_key k;
-	key(&k, "www.example.com.", DNS_TYPE_A, 0);
-	assert_int_equal(cache_store_msg(c, &up.m, &k, T0), TDNS_ENOENT);
-	dns_msg_clear(&up.m);
+	assert_int_equal(store_ex(c, "www.example.com.", DNS_TYPE_A, 0, DNS_FLAG_TC, 0, www_a, 1,
+				  T0),
+			 TDNS_ENOENT);
 	assert_int_equal(stats(c).entries, 0);
 	cache_free(c);
 }
@@ -637,10 +639,8 @@ test_servfail_cached_only_briefly_when_enabled(void **state)
 	assert_int_equal(r.m.rcode, DNS_RCODE_SERVFAIL);
 	reply_clear(&r);
 	/* A remembered failure is never served stale. */
-	lookup(c, &r, "sf.example.", DNS_TYPE_A, T0 + CACHE_SERVFAIL_TTL_MAX,
-	       CACHE_LOOKUP_ALLOW_STALE);
-	assert_int_equal(r.res, CACHE_MISS);
-	reply_clear(&r);
+	expect_miss(c, "sf.example.", DNS_TYPE_A, T0 + CACHE_SERVFAIL_TTL_MAX,
+		    CACHE_LOOKUP_ALLOW_STALE);
 	cache_free(c);
 }
 
@@ -653,21 +653,16 @@ test_stale_answer_within_window_has_ttl_30(void **state)
 	struct cache *c = cache_new(1 << 20, 4, 0, 86400, 3600, 1000);
 	assert_int_equal(store(c, "www.example.com.", DNS_TYPE_A, 0, www_a, 1, T0), TDNS_OK);
 	struct reply r;
-	lookup(c, &r, "www.example.com.", DNS_TYPE_A, T0 + 300, 0);
-	assert_int_equal(r.res, CACHE_MISS); /* stale needs the caller's consent */
-	reply_clear(&r);
+	/* stale needs the caller's consent */
+	expect_miss(c, "www.example.com.", DNS_TYPE_A, T0 + 300, 0);
 	lookup(c, &r, "www.example.com.", DNS_TYPE_A, T0 + 300, CACHE_LOOKUP_ALLOW_STALE);
 	assert_int_equal(r.res, CACHE_STALE);
 	assert_int_equal(r.info.ttl_left, 0);
 	assert_int_equal(rr_at(&r, DNS_SECTION_ANSWER, 0)->ttl, CACHE_STALE_TTL_OUT);
 	reply_clear(&r);
-	lookup(c, &r, "www.example.com.", DNS_TYPE_A, T0 + 1299, CACHE_LOOKUP_ALLOW_STALE);
-	assert_int_equal(r.res, CACHE_STALE);
-	assert_int_equal(rr_at(&r, DNS_SECTION_ANSWER, 0)->ttl, 30);
-	reply_clear(&r);
-	lookup(c, &r, "www.example.com.", DNS_TYPE_A, T0 + 1300, CACHE_LOOKUP_ALLOW_STALE);
-	assert_int_equal(r.res, CACHE_MISS);
-	reply_clear(&r);
+	expect_lookup(c, "www.example.com.", DNS_TYPE_A, T0 + 1299, CACHE_LOOKUP_ALLOW_STALE,
+		      CACHE_STALE, DNS_SECTION_ANSWER, 30);
+	expect_miss(c, "www.example.com.", DNS_TYPE_A, T0 + 1300, CACHE_LOOKUP_ALLOW_STALE);
 	struct cache_stats st = stats(c);
 	assert_int_equal(st.stale_hits, 2);
 	assert_int_equal(st.entries, 0);
