@@ -117,7 +117,8 @@ check_rr(const struct coll *c, size_t i, const char *owner, uint16_t type, uint3
 {
 	assert_true(i < c->n);
 	const struct rec *r = &c->r[i];
-	const uint8_t *o = unit_name(owner);
+	uint8_t o[DNS_NAME_MAX]; /* not unit_name(): a table of want_rr may hold its buffers */
+	assert_true(dns_name_from_text(owner, strlen(owner), NULL, o) > 0);
 	if (!dns_name_eq(r->owner, o) || dns_name_len(r->owner) != dns_name_len(o)) {
 		char t[DNS_NAME_TEXT_MAX];
 		dns_name_to_text(r->owner, t, sizeof(t));
@@ -129,6 +130,66 @@ check_rr(const struct coll *c, size_t i, const char *owner, uint16_t type, uint3
 	assert_int_equal(r->ttl, ttl);
 	assert_int_equal(r->rdlen, rdlen);
 	assert_memory_equal(r->rd, rd, rdlen);
+}
+
+/* One record that a zone text must give: owner, type, TTL and rdata (class IN). */
+struct want_rr {
+	const char *owner;
+	uint16_t type;
+	uint32_t ttl;
+	const void *rd;
+	size_t rdlen;
+};
+
+/* Fails unless c holds exactly the n records of w, in that order. */
+static void
+check_rrs(const struct coll *c, const struct want_rr *w, size_t n)
+{
+	assert_int_equal(c->n, n);
+	for (size_t i = 0; i < n; i++) {
+		check_rr(c, i, w[i].owner, w[i].type, w[i].ttl, w[i].rd, w[i].rdlen);
+	}
+}
+
+/* Loads text as load_ok() does and checks that it gives the n records of w; the caller frees. */
+static struct coll *
+loaded(const char *text, const struct want_rr *w, size_t n)
+{
+	struct coll *c = coll_new();
+	load_ok(text, c);
+	check_rrs(c, w, n);
+	return c;
+}
+
+#define LOADED(text, w) loaded((text), (w), sizeof(w) / sizeof((w)[0]))
+
+/* Reads the zone file at path with default TTL 3600 into a new collection; the caller frees. */
+static struct coll *
+read_ok(const char *path)
+{
+	struct coll *c = coll_new();
+	struct dns_zf_error err;
+	int rc = dns_zonefile_read(path, ORIGIN, 3600, collect, c, &err);
+	if (rc != TDNS_OK) {
+		fail_msg("%s", err.msg);
+	}
+	return c;
+}
+
+/*
+ * Reads the zone file name in directory dir, expects the status rc and returns how many records
+ * came before the error, whose message and place are left in err.
+ */
+static size_t
+read_fails(const char *dir, const char *name, int rc, struct dns_zf_error *err)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	struct coll *c = coll_new();
+	assert_int_equal(dns_zonefile_read(path, ORIGIN, 3600, collect, c, err), rc);
+	size_t n = c->n;
+	coll_free(c);
+	return n;
 }
 
 static const uint8_t A1[] = { 192, 0, 2, 1 };
@@ -180,20 +241,22 @@ static void
 test_reads_soa_and_address_records_with_rdata(void **state)
 {
 	(void)state;
-	struct coll *c = coll_new();
-	load_ok("@ 3600 IN SOA ns1 hostmaster.example.com. 2024010101 7200 3600 1209600 300\n"
-		"www 300 IN A 192.0.2.1\n"
-		"www 300 IN AAAA 2001:db8::1\n", c);
-	assert_int_equal(c->n, 3);
 	const uint8_t soa[] = { 3, 'n', 's', '1', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o',
 				'm', 0, 10, 'h', 'o', 's', 't', 'm', 'a', 's', 't', 'e', 'r', 7,
 				'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0,
 				0x78, 0xa3, 0xf1, 0x75, 0, 0, 0x1c, 0x20, 0, 0, 0x0e, 0x10,
 				0, 0x12, 0x75, 0, 0, 0, 0x01, 0x2c };
-	check_rr(c, 0, "example.com.", DNS_TYPE_SOA, 3600, soa, sizeof(soa));
-	check_rr(c, 1, "www.example.com.", DNS_TYPE_A, 300, A1, 4);
 	const uint8_t aaaa[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
-	check_rr(c, 2, "www.example.com.", DNS_TYPE_AAAA, 300, aaaa, 16);
+	const struct want_rr w[] = {
+		{ "example.com.", DNS_TYPE_SOA, 3600, soa, sizeof(soa) },
+		{ "www.example.com.", DNS_TYPE_A, 300, A1, 4 },
+		{ "www.example.com.", DNS_TYPE_AAAA, 300, aaaa, 16 },
+	};
+	static const char text[] =
+		"@ 3600 IN SOA ns1 hostmaster.example.com. 2024010101 7200 3600 1209600 300\n"
+		"www 300 IN A 192.0.2.1\n"
+		"www 300 IN AAAA 2001:db8::1\n";
+	struct coll *c = LOADED(text, w);
 	assert_string_equal(c->r[2].file, "t.zone");
 	assert_int_equal(c->r[0].line, 1);
 	assert_int_equal(c->r[2].line, 3);
@@ -204,21 +267,21 @@ static void
 test_ttl_and_class_in_either_order_or_omitted(void **state)
 {
 	(void)state;
-	struct coll *c = coll_new();
-	load_ok("a 300 IN A 192.0.2.1\n"
-		"b IN 301 A 192.0.2.1\n"
-		"c in 302 a 192.0.2.1\n"
-		"d 303 A 192.0.2.1\n"
-		"e IN A 192.0.2.1\n"
-		"f CLASS1 1h A 192.0.2.1\n", c);
-	assert_int_equal(c->n, 6);
-	check_rr(c, 0, "a.example.com.", DNS_TYPE_A, 300, A1, 4);
-	check_rr(c, 1, "b.example.com.", DNS_TYPE_A, 301, A1, 4);
-	check_rr(c, 2, "c.example.com.", DNS_TYPE_A, 302, A1, 4);
-	check_rr(c, 3, "d.example.com.", DNS_TYPE_A, 303, A1, 4);
-	/* no TTL and no $TTL: the last explicit TTL */
-	check_rr(c, 4, "e.example.com.", DNS_TYPE_A, 303, A1, 4);
-	check_rr(c, 5, "f.example.com.", DNS_TYPE_A, 3600, A1, 4);
+	const struct want_rr w[] = {
+		{ "a.example.com.", DNS_TYPE_A, 300, A1, 4 },
+		{ "b.example.com.", DNS_TYPE_A, 301, A1, 4 },
+		{ "c.example.com.", DNS_TYPE_A, 302, A1, 4 },
+		{ "d.example.com.", DNS_TYPE_A, 303, A1, 4 },
+		/* no TTL and no $TTL: the last explicit TTL */
+		{ "e.example.com.", DNS_TYPE_A, 303, A1, 4 },
+		{ "f.example.com.", DNS_TYPE_A, 3600, A1, 4 },
+	};
+	struct coll *c = LOADED("a 300 IN A 192.0.2.1\n"
+				"b IN 301 A 192.0.2.1\n"
+				"c in 302 a 192.0.2.1\n"
+				"d 303 A 192.0.2.1\n"
+				"e IN A 192.0.2.1\n"
+				"f CLASS1 1h A 192.0.2.1\n", w);
 	coll_free(c);
 }
 
@@ -248,20 +311,20 @@ static void
 test_blank_owner_repeats_previous_owner(void **state)
 {
 	(void)state;
-	struct coll *c = coll_new();
-	load_ok("www 300 A 192.0.2.1\n"
-		"\t300 A 192.0.2.2\n"
-		"    MX 10 mail\n"
-		"\n"
-		"; a comment line keeps the owner too\n"
-		"  TXT \"x\"\n", c);
-	assert_int_equal(c->n, 4);
-	check_rr(c, 0, "www.example.com.", DNS_TYPE_A, 300, A1, 4);
-	check_rr(c, 1, "www.example.com.", DNS_TYPE_A, 300, A2, 4);
 	const uint8_t mx[] = { 0, 10, 4, 'm', 'a', 'i', 'l', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e',
 			       3, 'c', 'o', 'm', 0 };
-	check_rr(c, 2, "www.example.com.", DNS_TYPE_MX, 300, mx, sizeof(mx));
-	check_rr(c, 3, "www.example.com.", DNS_TYPE_TXT, 300, "\001x", 2);
+	const struct want_rr w[] = {
+		{ "www.example.com.", DNS_TYPE_A, 300, A1, 4 },
+		{ "www.example.com.", DNS_TYPE_A, 300, A2, 4 },
+		{ "www.example.com.", DNS_TYPE_MX, 300, mx, sizeof(mx) },
+		{ "www.example.com.", DNS_TYPE_TXT, 300, "\001x", 2 },
+	};
+	struct coll *c = LOADED("www 300 A 192.0.2.1\n"
+				"\t300 A 192.0.2.2\n"
+				"    MX 10 mail\n"
+				"\n"
+				"; a comment line keeps the owner too\n"
+				"  TXT \"x\"\n", w);
 	assert_int_equal(c->r[3].line, 6);
 	coll_free(c);
 }
@@ -270,13 +333,13 @@ static void
 test_only_a_token_in_column_zero_is_the_owner(void **state)
 {
 	(void)state;
-	struct coll *c = coll_new();
+	const struct want_rr w[] = {
+		{ "3600.example.com.", DNS_TYPE_A, 86400, A1, 4 },
+		{ "3600.example.com.", DNS_TYPE_A, 60, A2, 4 },
+	};
 	/* A number in column 0 is an owner, not a TTL; after a blank it is a TTL. */
-	load_ok("3600 A 192.0.2.1\n"
-		" 60 A 192.0.2.2\n", c);
-	assert_int_equal(c->n, 2);
-	check_rr(c, 0, "3600.example.com.", DNS_TYPE_A, 86400, A1, 4);
-	check_rr(c, 1, "3600.example.com.", DNS_TYPE_A, 60, A2, 4);
+	struct coll *c = LOADED("3600 A 192.0.2.1\n"
+				" 60 A 192.0.2.2\n", w);
 	coll_free(c);
 	/* With leading blanks the first token is read as TTL, class or type. */
 	load_err("a 1 A 192.0.2.1\n b IN A 192.0.2.1\n", 2, "t.zone:2: unknown RR type 'b'");
@@ -286,16 +349,16 @@ static void
 test_at_sign_relative_and_absolute_names(void **state)
 {
 	(void)state;
-	struct coll *c = coll_new();
-	load_ok("@ 1 NS ns1\n"
-		"@ 1 NS ns2.example.net.\n"
-		"Sub.Dom 1 CNAME @\n"
-		"abs.example.org. 1 A 192.0.2.1\n", c);
-	assert_int_equal(c->n, 4);
-	check_rr(c, 0, "example.com.", DNS_TYPE_NS, 1, unit_name("ns1.example.com."), 17);
-	check_rr(c, 1, "example.com.", DNS_TYPE_NS, 1, unit_name("ns2.example.net."), 17);
-	check_rr(c, 2, "Sub.Dom.example.com.", DNS_TYPE_CNAME, 1, unit_name("example.com."), 13);
-	check_rr(c, 3, "abs.example.org.", DNS_TYPE_A, 1, A1, 4);
+	const struct want_rr w[] = {
+		{ "example.com.", DNS_TYPE_NS, 1, unit_name("ns1.example.com."), 17 },
+		{ "example.com.", DNS_TYPE_NS, 1, unit_name("ns2.example.net."), 17 },
+		{ "Sub.Dom.example.com.", DNS_TYPE_CNAME, 1, unit_name("example.com."), 13 },
+		{ "abs.example.org.", DNS_TYPE_A, 1, A1, 4 },
+	};
+	struct coll *c = LOADED("@ 1 NS ns1\n"
+				"@ 1 NS ns2.example.net.\n"
+				"Sub.Dom 1 CNAME @\n"
+				"abs.example.org. 1 A 192.0.2.1\n", w);
 	coll_free(c);
 }
 
@@ -331,14 +394,14 @@ static void
 test_quoted_strings_keep_semicolons_spaces_and_escapes(void **state)
 {
 	(void)state;
-	struct coll *c = coll_new();
-	load_ok("t 1 TXT \"a;b c\" \"q\\\"q\" ; comment \"not a string\n"
-		"u 1 TXT \"(x)\" plain\n", c);
-	assert_int_equal(c->n, 2);
 	const uint8_t txt[] = { 5, 'a', ';', 'b', ' ', 'c', 3, 'q', '"', 'q' };
-	check_rr(c, 0, "t.example.com.", DNS_TYPE_TXT, 1, txt, sizeof(txt));
 	const uint8_t txt2[] = { 3, '(', 'x', ')', 5, 'p', 'l', 'a', 'i', 'n' };
-	check_rr(c, 1, "u.example.com.", DNS_TYPE_TXT, 1, txt2, sizeof(txt2));
+	const struct want_rr w[] = {
+		{ "t.example.com.", DNS_TYPE_TXT, 1, txt, sizeof(txt) },
+		{ "u.example.com.", DNS_TYPE_TXT, 1, txt2, sizeof(txt2) },
+	};
+	struct coll *c = LOADED("t 1 TXT \"a;b c\" \"q\\\"q\" ; comment \"not a string\n"
+				"u 1 TXT \"(x)\" plain\n", w);
 	coll_free(c);
 }
 
@@ -363,11 +426,11 @@ static void
 test_crlf_line_endings_and_missing_final_newline(void **state)
 {
 	(void)state;
-	struct coll *c = coll_new();
-	load_ok("a 1 A 192.0.2.1\r\n\r\nb 1 A 192.0.2.2", c);
-	assert_int_equal(c->n, 2);
-	check_rr(c, 0, "a.example.com.", DNS_TYPE_A, 1, A1, 4);
-	check_rr(c, 1, "b.example.com.", DNS_TYPE_A, 1, A2, 4);
+	const struct want_rr w[] = {
+		{ "a.example.com.", DNS_TYPE_A, 1, A1, 4 },
+		{ "b.example.com.", DNS_TYPE_A, 1, A2, 4 },
+	};
+	struct coll *c = LOADED("a 1 A 192.0.2.1\r\n\r\nb 1 A 192.0.2.2", w);
 	assert_int_equal(c->r[1].line, 3);
 	coll_free(c);
 }
@@ -376,13 +439,13 @@ static void
 test_type_nnn_and_rfc3597_rdata(void **state)
 {
 	(void)state;
-	struct coll *c = coll_new();
-	load_ok("x 1 TYPE65300 \\# 3 abcdef\n"
-		"y 1 type1 \\# 4 C0000201\n", c);
-	assert_int_equal(c->n, 2);
 	const uint8_t raw[] = { 0xab, 0xcd, 0xef };
-	check_rr(c, 0, "x.example.com.", 65300, 1, raw, 3);
-	check_rr(c, 1, "y.example.com.", DNS_TYPE_A, 1, A1, 4);
+	const struct want_rr w[] = {
+		{ "x.example.com.", 65300, 1, raw, 3 },
+		{ "y.example.com.", DNS_TYPE_A, 1, A1, 4 },
+	};
+	struct coll *c = LOADED("x 1 TYPE65300 \\# 3 abcdef\n"
+				"y 1 type1 \\# 4 C0000201\n", w);
 	coll_free(c);
 }
 
@@ -392,17 +455,17 @@ static void
 test_origin_directive_is_relative_to_current_origin(void **state)
 {
 	(void)state;
-	struct coll *c = coll_new();
-	load_ok("$ORIGIN sub\n"
-		"www 1 A 192.0.2.1\n"
-		"$ORIGIN deeper\n"
-		"@ 1 A 192.0.2.2\n"
-		"$ORIGIN example.net.\n"
-		"x 1 CNAME y\n", c);
-	assert_int_equal(c->n, 3);
-	check_rr(c, 0, "www.sub.example.com.", DNS_TYPE_A, 1, A1, 4);
-	check_rr(c, 1, "deeper.sub.example.com.", DNS_TYPE_A, 1, A2, 4);
-	check_rr(c, 2, "x.example.net.", DNS_TYPE_CNAME, 1, unit_name("y.example.net."), 15);
+	const struct want_rr w[] = {
+		{ "www.sub.example.com.", DNS_TYPE_A, 1, A1, 4 },
+		{ "deeper.sub.example.com.", DNS_TYPE_A, 1, A2, 4 },
+		{ "x.example.net.", DNS_TYPE_CNAME, 1, unit_name("y.example.net."), 15 },
+	};
+	struct coll *c = LOADED("$ORIGIN sub\n"
+				"www 1 A 192.0.2.1\n"
+				"$ORIGIN deeper\n"
+				"@ 1 A 192.0.2.2\n"
+				"$ORIGIN example.net.\n"
+				"x 1 CNAME y\n", w);
 	coll_free(c);
 }
 
@@ -430,16 +493,18 @@ static void
 test_generate_modifiers_offset_width_and_bases(void **state)
 {
 	(void)state;
-	struct coll *c = coll_new();
-	load_ok("$GENERATE 255-255 d${-5,4,d} 1 CNAME o${0,0,o}.x${1,3,x}.X${0,0,X}\n"
+	const struct want_rr w[] = {
+		{ "d0250.example.com.", DNS_TYPE_CNAME, 1,
+		  unit_name("o377.x100.XFF.example.com."), 27 },
+		/* nibble form: least significant nibble first; width counts the dots */
+		{ "2.1.example.com.", DNS_TYPE_PTR, 1, unit_name("2.1.0.example.com."), 19 },
+		{ "7.example.com.", DNS_TYPE_PTR, 1, unit_name("10.example.com."), 16 },
+	};
+	static const char text[] =
+		"$GENERATE 255-255 d${-5,4,d} 1 CNAME o${0,0,o}.x${1,3,x}.X${0,0,X}\n"
 		"$GENERATE 18-18 ${0,0,n} 1 PTR ${0,5,N}\n"
-		"$GENERATE 7-7 ${0} 1 PTR ${3,0}\n", c);
-	assert_int_equal(c->n, 3);
-	check_rr(c, 0, "d0250.example.com.", DNS_TYPE_CNAME, 1,
-		 unit_name("o377.x100.XFF.example.com."), 27);
-	/* nibble form: least significant nibble first; width counts the dots */
-	check_rr(c, 1, "2.1.example.com.", DNS_TYPE_PTR, 1, unit_name("2.1.0.example.com."), 19);
-	check_rr(c, 2, "7.example.com.", DNS_TYPE_PTR, 1, unit_name("10.example.com."), 16);
+		"$GENERATE 7-7 ${0} 1 PTR ${3,0}\n";
+	struct coll *c = LOADED(text, w);
 	coll_free(c);
 }
 
@@ -577,18 +642,15 @@ test_include_resolves_relative_path_and_restores_origin_and_owner(void **state)
 	char main_path[512];
 	snprintf(main_path, sizeof(main_path), "%s/main.zone", t.path);
 
-	struct coll *c = coll_new();
-	struct dns_zf_error err;
-	int rc = dns_zonefile_read(main_path, ORIGIN, 3600, collect, c, &err);
-	if (rc != TDNS_OK) {
-		fail_msg("%s", err.msg);
-	}
-	assert_int_equal(c->n, 5);
-	check_rr(c, 0, "www.example.com.", DNS_TYPE_A, 300, A1, 4);
-	check_rr(c, 1, "in1.lab.example.com.", DNS_TYPE_A, 300, A1, 4);
-	check_rr(c, 2, "lab.example.com.", DNS_TYPE_TXT, 300, "\004deep", 5);
-	check_rr(c, 3, "www.example.com.", DNS_TYPE_A, 300, A2, 4);
-	check_rr(c, 4, "tail.example.com.", DNS_TYPE_A, 300, A1, 4);
+	const struct want_rr w[] = {
+		{ "www.example.com.", DNS_TYPE_A, 300, A1, 4 },
+		{ "in1.lab.example.com.", DNS_TYPE_A, 300, A1, 4 },
+		{ "lab.example.com.", DNS_TYPE_TXT, 300, "\004deep", 5 },
+		{ "www.example.com.", DNS_TYPE_A, 300, A2, 4 },
+		{ "tail.example.com.", DNS_TYPE_A, 300, A1, 4 },
+	};
+	struct coll *c = read_ok(main_path);
+	check_rrs(c, w, 5);
 	char want[512];
 	snprintf(want, sizeof(want), "%s/sub/inc.zone", t.path);
 	assert_string_equal(c->r[1].file, want);
@@ -614,15 +676,12 @@ test_include_file_name_escapes_are_decoded(void **state)
 	write_file(t.path, "a2 b.db", "y A 192.0.2.2\n");
 	char main_path[512];
 	snprintf(main_path, sizeof(main_path), "%s/main.zone", t.path);
-	struct coll *c = coll_new();
-	struct dns_zf_error err;
-	int rc = dns_zonefile_read(main_path, ORIGIN, 3600, collect, c, &err);
-	if (rc != TDNS_OK) {
-		fail_msg("%s", err.msg);
-	}
-	assert_int_equal(c->n, 2);
-	check_rr(c, 0, "x.example.com.", DNS_TYPE_A, 3600, A1, 4);
-	check_rr(c, 1, "y.example.com.", DNS_TYPE_A, 3600, A2, 4);
+	const struct want_rr w[] = {
+		{ "x.example.com.", DNS_TYPE_A, 3600, A1, 4 },
+		{ "y.example.com.", DNS_TYPE_A, 3600, A2, 4 },
+	};
+	struct coll *c = read_ok(main_path);
+	check_rrs(c, w, 2);
 	coll_free(c);
 	const char *names[] = { "main.zone", "zone(part.db", "a2 b.db", NULL };
 	tmp_remove(&t, names);
@@ -638,48 +697,33 @@ test_include_errors_carry_the_included_file_and_line(void **state)
 	write_file(t.path, "bad.zone", "ok A 192.0.2.1\n\nbad AAA ::1\n");
 	write_file(t.path, "missing.zone", "a A 192.0.2.1\n\n$INCLUDE nothere.zone\n");
 	write_file(t.path, "loop.zone", "a A 192.0.2.1\n$INCLUDE loop.zone\n");
-	char p[512];
 	char want[1024];
 	struct dns_zf_error err;
 
-	struct coll *c = coll_new();
-	snprintf(p, sizeof(p), "%s/main.zone", t.path);
-	assert_int_equal(dns_zonefile_read(p, ORIGIN, 3600, collect, c, &err), TDNS_EZONEFILE);
+	assert_int_equal(read_fails(t.path, "main.zone", TDNS_EZONEFILE, &err), 2);
 	snprintf(want, sizeof(want), "%s/bad.zone:3: unknown RR type 'AAA'", t.path);
 	assert_string_equal(err.msg, want);
 	assert_int_equal(err.line, 3);
 	snprintf(want, sizeof(want), "%s/bad.zone", t.path);
 	assert_string_equal(err.file, want);
-	assert_int_equal(c->n, 2);
-	coll_free(c);
 
-	c = coll_new();
-	snprintf(p, sizeof(p), "%s/missing.zone", t.path);
-	assert_int_equal(dns_zonefile_read(p, ORIGIN, 3600, collect, c, &err), TDNS_EIO);
+	read_fails(t.path, "missing.zone", TDNS_EIO, &err);
 	snprintf(want, sizeof(want),
 		 "%s/missing.zone:3: cannot read $INCLUDE file '%s/nothere.zone': No such file "
 		 "or directory", t.path, t.path);
 	assert_string_equal(err.msg, want);
 	assert_int_equal(err.line, 3);
-	coll_free(c);
 
 	/* A file including itself stops at the depth limit instead of recursing forever. */
-	c = coll_new();
-	snprintf(p, sizeof(p), "%s/loop.zone", t.path);
-	assert_int_equal(dns_zonefile_read(p, ORIGIN, 3600, collect, c, &err), TDNS_EZONEFILE);
+	assert_int_equal(read_fails(t.path, "loop.zone", TDNS_EZONEFILE, &err), 17);
 	snprintf(want, sizeof(want), "%s/loop.zone:2: $INCLUDE nested too deeply: at most 16 "
 		 "levels", t.path);
 	assert_string_equal(err.msg, want);
-	assert_int_equal(c->n, 17);
-	coll_free(c);
 
-	c = coll_new();
-	snprintf(p, sizeof(p), "%s/absent.zone", t.path);
-	assert_int_equal(dns_zonefile_read(p, ORIGIN, 3600, collect, c, &err), TDNS_EIO);
-	snprintf(want, sizeof(want), "%s: cannot read zone file: No such file or directory", p);
+	assert_int_equal(read_fails(t.path, "absent.zone", TDNS_EIO, &err), 0);
+	snprintf(want, sizeof(want), "%s/absent.zone: cannot read zone file: No such file or "
+		 "directory", t.path);
 	assert_string_equal(err.msg, want);
-	assert_int_equal(c->n, 0);
-	coll_free(c);
 
 	const char *names[] = { "main.zone", "bad.zone", "missing.zone", "loop.zone", NULL };
 	tmp_remove(&t, names);
