@@ -186,6 +186,28 @@ reply_clear(struct reply *r)
 	dns_msg_clear(&r->m);
 }
 
+/* Stores as store() does and fails unless the cache took the response. */
+static void
+stored(struct cache *c, const char *qname, uint16_t qtype, int rcode, const struct rrspec *rrs,
+       size_t n, int64_t now)
+{
+	assert_int_equal(store(c, qname, qtype, rcode, rrs, n, now), TDNS_OK);
+}
+
+/*
+ * Looks qname/qtype up into r at now with lflags and fails unless the result is res and the
+ * reply a negative one with rcode; the caller checks more and clears r.
+ */
+static void
+lookup_negative(struct cache *c, struct reply *r, const char *qname, uint16_t qtype, int64_t now,
+		unsigned lflags, enum cache_result res, int rcode)
+{
+	lookup(c, r, qname, qtype, now, lflags);
+	assert_int_equal(r->res, res);
+	assert_int_equal(r->m.rcode, rcode);
+	assert_true(r->info.negative);
+}
+
 /*
  * Looks qname/qtype up at now with lflags and fails unless the result is res and, when section
  * is not 0, the first record of that section has the TTL ttl.
@@ -316,7 +338,7 @@ test_ttl_decays_and_entry_expires(void **state)
 {
 	(void)state;
 	struct cache *c = cache_new(1 << 20, 4, 0, 86400, 3600, 0);
-	assert_int_equal(store(c, "www.example.com.", DNS_TYPE_A, 0, www_a, 1, T0), TDNS_OK);
+	stored(c, "www.example.com.", DNS_TYPE_A, 0, www_a, 1, T0);
 	struct reply r;
 	lookup(c, &r, "www.example.com.", DNS_TYPE_A, T0 + 100, 0);
 	assert_int_equal(r.res, CACHE_HIT);
@@ -344,8 +366,8 @@ test_ttl_clamped_to_min_and_max(void **state)
 	const struct rrspec longttl[] = {
 		{ DNS_SECTION_ANSWER, "long.example.", DNS_TYPE_A, 86400, "192.0.2.6" },
 	};
-	assert_int_equal(store(c, "short.example.", DNS_TYPE_A, 0, shortttl, 1, T0), TDNS_OK);
-	assert_int_equal(store(c, "long.example.", DNS_TYPE_A, 0, longttl, 1, T0), TDNS_OK);
+	stored(c, "short.example.", DNS_TYPE_A, 0, shortttl, 1, T0);
+	stored(c, "long.example.", DNS_TYPE_A, 0, longttl, 1, T0);
 	struct reply r;
 	/* lives min_ttl, not 5 s */
 	expect_lookup(c, "short.example.", DNS_TYPE_A, T0 + 10, 0, CACHE_HIT, DNS_SECTION_ANSWER,
@@ -371,7 +393,7 @@ test_entry_lives_as_long_as_shortest_answer_ttl(void **state)
 		{ DNS_SECTION_AUTHORITY, "example.net.", DNS_TYPE_NS, 7200, "ns.example.net." },
 		{ DNS_SECTION_ADDITIONAL, "ns.example.net.", DNS_TYPE_A, 10, "192.0.2.53" },
 	};
-	assert_int_equal(store(c, "www.example.com.", DNS_TYPE_A, 0, chain, 4, T0), TDNS_OK);
+	stored(c, "www.example.com.", DNS_TYPE_A, 0, chain, 4, T0);
 	struct reply r;
 	lookup(c, &r, "www.example.com.", DNS_TYPE_A, T0 + 30, 0);
 	assert_int_equal(r.res, CACHE_HIT);
@@ -403,7 +425,7 @@ test_qname_case_ignored_and_reply_keeps_question_case(void **state)
 	const struct rrspec mixed[] = {
 		{ DNS_SECTION_ANSWER, "WWW.Example.COM.", DNS_TYPE_A, 300, "192.0.2.1" },
 	};
-	assert_int_equal(store(c, "WWW.Example.COM.", DNS_TYPE_A, 0, mixed, 1, T0), TDNS_OK);
+	stored(c, "WWW.Example.COM.", DNS_TYPE_A, 0, mixed, 1, T0);
 	struct reply r;
 	lookup(c, &r, "www.eXample.com.", DNS_TYPE_A, T0, 0);
 	assert_int_equal(r.res, CACHE_HIT);
@@ -446,8 +468,8 @@ test_storing_again_replaces_the_entry(void **state)
 	const struct rrspec second[] = {
 		{ DNS_SECTION_ANSWER, "www.example.com.", DNS_TYPE_A, 900, "192.0.2.99" },
 	};
-	assert_int_equal(store(c, "www.example.com.", DNS_TYPE_A, 0, www_a, 1, T0), TDNS_OK);
-	assert_int_equal(store(c, "www.example.com.", DNS_TYPE_A, 0, second, 1, T0 + 10), TDNS_OK);
+	stored(c, "www.example.com.", DNS_TYPE_A, 0, www_a, 1, T0);
+	stored(c, "www.example.com.", DNS_TYPE_A, 0, second, 1, T0 + 10);
 	assert_int_equal(stats(c).entries, 1);
 	struct reply r;
 	lookup(c, &r, "www.example.com.", DNS_TYPE_A, T0 + 10, 0);
@@ -467,7 +489,7 @@ test_answer_that_does_not_fit_sets_tc(void **state)
 		many[i] = (struct rrspec){ DNS_SECTION_ANSWER, "txt.example.", DNS_TYPE_TXT, 300,
 					   "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" };
 	}
-	assert_int_equal(store(c, "txt.example.", DNS_TYPE_TXT, 0, many, 40, T0), TDNS_OK);
+	stored(c, "txt.example.", DNS_TYPE_TXT, 0, many, 40, T0);
 	struct reply r;
 	lookup_ex(c, &r, "txt.example.", DNS_TYPE_TXT, 0, T0, 0, 512);
 	assert_int_equal(r.res, CACHE_HIT);
@@ -490,14 +512,10 @@ test_nxdomain_cached_for_soa_minimum(void **state)
 {
 	(void)state;
 	struct cache *c = cache_new(1 << 20, 4, 0, 86400, 86400, 0);
-	assert_int_equal(store(c, "nope.example.com.", DNS_TYPE_A, DNS_RCODE_NXDOMAIN, nx_soa, 1,
-			       T0),
-			 TDNS_OK);
+	stored(c, "nope.example.com.", DNS_TYPE_A, DNS_RCODE_NXDOMAIN, nx_soa, 1, T0);
 	struct reply r;
-	lookup(c, &r, "nope.example.com.", DNS_TYPE_A, T0 + 100, 0);
-	assert_int_equal(r.res, CACHE_HIT);
-	assert_int_equal(r.m.rcode, DNS_RCODE_NXDOMAIN);
-	assert_true(r.info.negative);
+	lookup_negative(c, &r, "nope.example.com.", DNS_TYPE_A, T0 + 100, 0,
+			CACHE_HIT, DNS_RCODE_NXDOMAIN);
 	assert_int_equal(r.info.rcode, DNS_RCODE_NXDOMAIN);
 	assert_int_equal(count(&r, DNS_SECTION_ANSWER), 0);
 	assert_int_equal(count(&r, DNS_SECTION_AUTHORITY), 1);
@@ -519,15 +537,12 @@ test_negative_ttl_is_soa_ttl_when_smaller_and_capped(void **state)
 		{ DNS_SECTION_AUTHORITY, "example.com.", DNS_TYPE_SOA, 60,
 		  "ns1.example.com. host.example.com. 1 7200 900 1209600 300" },
 	};
-	assert_int_equal(store(c, "a.example.com.", DNS_TYPE_A, DNS_RCODE_NXDOMAIN, soa60, 1, T0),
-			 TDNS_OK);
+	stored(c, "a.example.com.", DNS_TYPE_A, DNS_RCODE_NXDOMAIN, soa60, 1, T0);
 	const struct rrspec soa_big[] = {
 		{ DNS_SECTION_AUTHORITY, "example.com.", DNS_TYPE_SOA, 86400,
 		  "ns1.example.com. host.example.com. 1 7200 900 1209600 86400" },
 	};
-	assert_int_equal(store(c, "b.example.com.", DNS_TYPE_A, DNS_RCODE_NXDOMAIN, soa_big, 1,
-			       T0),
-			 TDNS_OK);
+	stored(c, "b.example.com.", DNS_TYPE_A, DNS_RCODE_NXDOMAIN, soa_big, 1, T0);
 	struct reply r;
 	lookup(c, &r, "a.example.com.", DNS_TYPE_A, T0, 0);
 	assert_int_equal(r.info.ttl_left, 60);
@@ -546,14 +561,10 @@ test_nodata_cached_with_soa(void **state)
 {
 	(void)state;
 	struct cache *c = cache_new(1 << 20, 4, 0, 86400, 3600, 0);
-	assert_int_equal(store(c, "www.example.com.", DNS_TYPE_AAAA, DNS_RCODE_NOERROR, nx_soa, 1,
-			       T0),
-			 TDNS_OK);
+	stored(c, "www.example.com.", DNS_TYPE_AAAA, DNS_RCODE_NOERROR, nx_soa, 1, T0);
 	struct reply r;
-	lookup(c, &r, "www.example.com.", DNS_TYPE_AAAA, T0 + 1, 0);
-	assert_int_equal(r.res, CACHE_HIT);
-	assert_int_equal(r.m.rcode, DNS_RCODE_NOERROR);
-	assert_true(r.info.negative);
+	lookup_negative(c, &r, "www.example.com.", DNS_TYPE_AAAA, T0 + 1, 0,
+			CACHE_HIT, DNS_RCODE_NOERROR);
 	assert_int_equal(count(&r, DNS_SECTION_ANSWER), 0);
 	assert_int_equal(rr_at(&r, DNS_SECTION_AUTHORITY, 0)->ttl, 299);
 	reply_clear(&r);
@@ -572,7 +583,7 @@ test_cname_to_nodata_is_negative_and_bounded_by_cname(void **state)
 		{ DNS_SECTION_AUTHORITY, "example.org.", DNS_TYPE_SOA, 3600,
 		  "ns.example.org. host.example.org. 1 7200 900 1209600 300" },
 	};
-	assert_int_equal(store(c, "www.example.com.", DNS_TYPE_AAAA, 0, chain, 2, T0), TDNS_OK);
+	stored(c, "www.example.com.", DNS_TYPE_AAAA, 0, chain, 2, T0);
 	struct reply r;
 	lookup(c, &r, "www.example.com.", DNS_TYPE_AAAA, T0, 0);
 	assert_int_equal(r.res, CACHE_HIT);
@@ -631,8 +642,7 @@ test_servfail_cached_only_briefly_when_enabled(void **state)
 	assert_int_equal(store(c, "sf.example.", DNS_TYPE_A, DNS_RCODE_SERVFAIL, NULL, 0, T0),
 			 TDNS_ENOENT);
 	cache_set_servfail_ttl(c, 600); /* capped at CACHE_SERVFAIL_TTL_MAX */
-	assert_int_equal(store(c, "sf.example.", DNS_TYPE_A, DNS_RCODE_SERVFAIL, NULL, 0, T0),
-			 TDNS_OK);
+	stored(c, "sf.example.", DNS_TYPE_A, DNS_RCODE_SERVFAIL, NULL, 0, T0);
 	struct reply r;
 	lookup(c, &r, "sf.example.", DNS_TYPE_A, T0 + CACHE_SERVFAIL_TTL_MAX - 1, 0);
 	assert_int_equal(r.res, CACHE_HIT);
@@ -651,7 +661,7 @@ test_stale_answer_within_window_has_ttl_30(void **state)
 {
 	(void)state;
 	struct cache *c = cache_new(1 << 20, 4, 0, 86400, 3600, 1000);
-	assert_int_equal(store(c, "www.example.com.", DNS_TYPE_A, 0, www_a, 1, T0), TDNS_OK);
+	stored(c, "www.example.com.", DNS_TYPE_A, 0, www_a, 1, T0);
 	struct reply r;
 	/* stale needs the caller's consent */
 	expect_miss(c, "www.example.com.", DNS_TYPE_A, T0 + 300, 0);
@@ -674,14 +684,10 @@ test_stale_nxdomain_is_served_with_its_rcode(void **state)
 {
 	(void)state;
 	struct cache *c = cache_new(1 << 20, 4, 0, 86400, 3600, 1000);
-	assert_int_equal(store(c, "nope.example.com.", DNS_TYPE_A, DNS_RCODE_NXDOMAIN, nx_soa, 1,
-			       T0),
-			 TDNS_OK);
+	stored(c, "nope.example.com.", DNS_TYPE_A, DNS_RCODE_NXDOMAIN, nx_soa, 1, T0);
 	struct reply r;
-	lookup(c, &r, "nope.example.com.", DNS_TYPE_A, T0 + 400, CACHE_LOOKUP_ALLOW_STALE);
-	assert_int_equal(r.res, CACHE_STALE);
-	assert_int_equal(r.m.rcode, DNS_RCODE_NXDOMAIN);
-	assert_true(r.info.negative);
+	lookup_negative(c, &r, "nope.example.com.", DNS_TYPE_A, T0 + 400, CACHE_LOOKUP_ALLOW_STALE,
+			CACHE_STALE, DNS_RCODE_NXDOMAIN);
 	assert_int_equal(rr_at(&r, DNS_SECTION_AUTHORITY, 0)->ttl, 30);
 	reply_clear(&r);
 	cache_free(c);
@@ -697,8 +703,8 @@ test_prefetch_told_once_for_popular_entry_close_to_expiry(void **state)
 	const struct rrspec rare[] = {
 		{ DNS_SECTION_ANSWER, "rare.example.", DNS_TYPE_A, 300, "192.0.2.2" },
 	};
-	assert_int_equal(store(c, "www.example.com.", DNS_TYPE_A, 0, www_a, 1, T0), TDNS_OK);
-	assert_int_equal(store(c, "rare.example.", DNS_TYPE_A, 0, rare, 1, T0), TDNS_OK);
+	stored(c, "www.example.com.", DNS_TYPE_A, 0, www_a, 1, T0);
+	stored(c, "rare.example.", DNS_TYPE_A, 0, rare, 1, T0);
 	struct reply r;
 	for (int i = 0; i < 3; i++) {
 		lookup(c, &r, "www.example.com.", DNS_TYPE_A, T0 + 10, 0);
@@ -728,7 +734,7 @@ store_host(struct cache *c, unsigned i, uint32_t ttl, int64_t now)
 	const struct rrspec rr[] = {
 		{ DNS_SECTION_ANSWER, qn, DNS_TYPE_A, ttl, "192.0.2.1" },
 	};
-	assert_int_equal(store(c, qn, DNS_TYPE_A, 0, rr, 1, now), TDNS_OK);
+	stored(c, qn, DNS_TYPE_A, 0, rr, 1, now);
 }
 
 static enum cache_result
@@ -921,9 +927,9 @@ test_delete_removes_every_type_at_the_name_only(void **state)
 	const struct rrspec sub[] = {
 		{ DNS_SECTION_ANSWER, "a.www.example.com.", DNS_TYPE_A, 300, "192.0.2.3" },
 	};
-	assert_int_equal(store(c, "www.example.com.", DNS_TYPE_A, 0, www_a, 1, T0), TDNS_OK);
-	assert_int_equal(store(c, "www.example.com.", DNS_TYPE_AAAA, 0, aaaa, 1, T0), TDNS_OK);
-	assert_int_equal(store(c, "a.www.example.com.", DNS_TYPE_A, 0, sub, 1, T0), TDNS_OK);
+	stored(c, "www.example.com.", DNS_TYPE_A, 0, www_a, 1, T0);
+	stored(c, "www.example.com.", DNS_TYPE_AAAA, 0, aaaa, 1, T0);
+	stored(c, "a.www.example.com.", DNS_TYPE_A, 0, sub, 1, T0);
 	uint8_t n[DNS_NAME_MAX];
 	name("WWW.example.COM.", n);
 	assert_int_equal(cache_delete(c, n), 2);
@@ -988,10 +994,8 @@ test_walk_lists_live_entries_at_or_below_a_name(void **state)
 {
 	(void)state;
 	struct cache *c = cache_new(1 << 20, 8, 0, 86400, 3600, 100);
-	assert_int_equal(store(c, "www.example.com.", DNS_TYPE_A, 0, www_a, 1, T0), TDNS_OK);
-	assert_int_equal(store(c, "nope.example.com.", DNS_TYPE_A, DNS_RCODE_NXDOMAIN, nx_soa, 1,
-			       T0),
-			 TDNS_OK);
+	stored(c, "www.example.com.", DNS_TYPE_A, 0, www_a, 1, T0);
+	stored(c, "nope.example.com.", DNS_TYPE_A, DNS_RCODE_NXDOMAIN, nx_soa, 1, T0);
 	for (unsigned i = 0; i < 10; i++) {
 		store_host(c, i, 30, T0);
 	}
