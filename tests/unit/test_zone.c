@@ -519,19 +519,27 @@ problem_cb(void *ctx, int status, const char *msg)
 	p->n++;
 }
 
+/* Fails unless zone_check of the zone text at origin returns status and reports exactly why. */
+static void
+check_fails(const char *origin, const char *text, int status, const char *why)
+{
+	struct zone *z = zone_text(origin, text);
+	struct problems p = { .n = 0 };
+	assert_int_equal(zone_check(z, problem_cb, &p), status);
+	assert_string_equal(p.text, why);
+	zone_free(z);
+}
+
 static void
 test_check_reports_missing_soa_and_apex_ns(void **state)
 {
 	(void)state;
-	struct zone *z = zone_text("example.com.", "$ORIGIN example.com.\nwww 60 A 192.0.2.1\n");
-	struct problems p = { .n = 0 };
-	assert_int_equal(zone_check(z, problem_cb, &p), TDNS_ENOSOA);
-	assert_string_equal(p.text, "ENOSOA: no SOA record at the zone apex\n"
-				    "ENOAPEXNS: no NS records at the zone apex");
-	zone_free(z);
+	check_fails("example.com.", "$ORIGIN example.com.\nwww 60 A 192.0.2.1\n", TDNS_ENOSOA,
+		    "ENOSOA: no SOA record at the zone apex\n"
+		    "ENOAPEXNS: no NS records at the zone apex");
 
-	z = zone_text("example.com.", "$ORIGIN example.com.\n"
-				      "@ 60 SOA ns hm 1 2 3 4 5\n");
+	struct zone *z = zone_text("example.com.", "$ORIGIN example.com.\n"
+						   "@ 60 SOA ns hm 1 2 3 4 5\n");
 	assert_int_equal(zone_check(z, NULL, NULL), TDNS_ENOAPEXNS);
 	assert_int_equal(z->serial, 1);
 	zone_free(z);
@@ -548,41 +556,36 @@ static void
 test_check_rejects_cname_beside_other_data_but_not_dnssec(void **state)
 {
 	(void)state;
-	struct zone *z = zone_text("example.com.",
-				   "$ORIGIN example.com.\n"
-				   "@ 60 SOA ns hm 1 2 3 4 5\n"
-				   "@ 60 NS ns.example.net.\n"
-				   "www 60 CNAME example.net.\n"
-				   "www 60 NSEC zzz.example.com. CNAME RRSIG NSEC\n"
-				   "bad 60 CNAME example.net.\n"
-				   "bad 60 A 192.0.2.1\n");
-	struct problems p = { .n = 0 };
-	assert_int_equal(zone_check(z, problem_cb, &p), TDNS_ECNAME);
-	assert_string_equal(p.text, "ECNAME: bad.example.com. has a CNAME and other data (A)");
-	zone_free(z);
+	check_fails("example.com.",
+		    "$ORIGIN example.com.\n"
+		    "@ 60 SOA ns hm 1 2 3 4 5\n"
+		    "@ 60 NS ns.example.net.\n"
+		    "www 60 CNAME example.net.\n"
+		    "www 60 NSEC zzz.example.com. CNAME RRSIG NSEC\n"
+		    "bad 60 CNAME example.net.\n"
+		    "bad 60 A 192.0.2.1\n",
+		    TDNS_ECNAME, "ECNAME: bad.example.com. has a CNAME and other data (A)");
 }
 
 static void
 test_check_requires_glue_for_in_zone_servers_below_cuts(void **state)
 {
 	(void)state;
-	struct zone *z = zone_text("example.com.",
-				   "$ORIGIN example.com.\n"
-				   "@ 60 SOA ns hm 1 2 3 4 5\n"
-				   /* not below a cut: no glue needed */
-				   "@ 60 NS ns\n"
-				   /* below its own cut, then below another cut: glue needed */
-				   "sub 60 NS ns.sub\n"
-				   "sub 60 NS ns.other\n"
-				   /* out of zone: no glue possible */
-				   "sub 60 NS ns.example.net.\n"
-				   "other 60 NS ns.other\n"
-				   "ns.other 60 AAAA 2001:db8::1\n");
-	struct problems p = { .n = 0 };
-	assert_int_equal(zone_check(z, problem_cb, &p), TDNS_ENOGLUE);
-	assert_string_equal(p.text, "ENOGLUE: NS ns.sub.example.com. of sub.example.com. has no "
-				    "glue address record (A or AAAA)");
-	zone_free(z);
+	check_fails("example.com.",
+		    "$ORIGIN example.com.\n"
+		    "@ 60 SOA ns hm 1 2 3 4 5\n"
+		    /* not below a cut: no glue needed */
+		    "@ 60 NS ns\n"
+		    /* below its own cut, then below another cut: glue needed */
+		    "sub 60 NS ns.sub\n"
+		    "sub 60 NS ns.other\n"
+		    /* out of zone: no glue possible */
+		    "sub 60 NS ns.example.net.\n"
+		    "other 60 NS ns.other\n"
+		    "ns.other 60 AAAA 2001:db8::1\n",
+		    TDNS_ENOGLUE,
+		    "ENOGLUE: NS ns.sub.example.com. of sub.example.com. has no glue address record "
+		    "(A or AAAA)");
 }
 
 static void
