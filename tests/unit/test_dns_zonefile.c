@@ -163,16 +163,22 @@ loaded(const char *text, const struct want_rr *w, size_t n)
 
 #define LOADED(text, w) loaded((text), (w), sizeof(w) / sizeof((w)[0]))
 
-/* Reads the zone file at path with default TTL 3600 into a new collection; the caller frees. */
+/*
+ * Reads the zone file name in directory dir with default TTL 3600 into a new collection and
+ * checks that it gives the n records of w; the caller frees.
+ */
 static struct coll *
-read_ok(const char *path)
+read_ok(const char *dir, const char *name, const struct want_rr *w, size_t n)
 {
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	struct coll *c = coll_new();
 	struct dns_zf_error err;
 	int rc = dns_zonefile_read(path, ORIGIN, 3600, collect, c, &err);
 	if (rc != TDNS_OK) {
 		fail_msg("%s", err.msg);
 	}
+	check_rrs(c, w, n);
 	return c;
 }
 
@@ -639,8 +645,6 @@ test_include_resolves_relative_path_and_restores_origin_and_owner(void **state)
 		   "in1 A 192.0.2.1\n"
 		   "$INCLUDE deeper.zone\n");
 	write_file(t.path, "sub/deeper.zone", "@ TXT \"deep\"\n");
-	char main_path[512];
-	snprintf(main_path, sizeof(main_path), "%s/main.zone", t.path);
 
 	const struct want_rr w[] = {
 		{ "www.example.com.", DNS_TYPE_A, 300, A1, 4 },
@@ -649,15 +653,15 @@ test_include_resolves_relative_path_and_restores_origin_and_owner(void **state)
 		{ "www.example.com.", DNS_TYPE_A, 300, A2, 4 },
 		{ "tail.example.com.", DNS_TYPE_A, 300, A1, 4 },
 	};
-	struct coll *c = read_ok(main_path);
-	check_rrs(c, w, 5);
+	struct coll *c = read_ok(t.path, "main.zone", w, 5);
 	char want[512];
 	snprintf(want, sizeof(want), "%s/sub/inc.zone", t.path);
 	assert_string_equal(c->r[1].file, want);
 	assert_int_equal(c->r[1].line, 1);
 	snprintf(want, sizeof(want), "%s/sub/deeper.zone", t.path);
 	assert_string_equal(c->r[2].file, want);
-	assert_string_equal(c->r[4].file, main_path);
+	snprintf(want, sizeof(want), "%s/main.zone", t.path);
+	assert_string_equal(c->r[4].file, want);
 	assert_int_equal(c->r[4].line, 5);
 	coll_free(c);
 	const char *names[] = { "main.zone", "sub/inc.zone", "sub/deeper.zone", "sub", NULL };
@@ -674,15 +678,11 @@ test_include_file_name_escapes_are_decoded(void **state)
 	write_file(t.path, "main.zone", "$INCLUDE \"zone\\040part.db\"\n$INCLUDE a\\050\\ b.db\n");
 	write_file(t.path, "zone(part.db", "x A 192.0.2.1\n");
 	write_file(t.path, "a2 b.db", "y A 192.0.2.2\n");
-	char main_path[512];
-	snprintf(main_path, sizeof(main_path), "%s/main.zone", t.path);
 	const struct want_rr w[] = {
 		{ "x.example.com.", DNS_TYPE_A, 3600, A1, 4 },
 		{ "y.example.com.", DNS_TYPE_A, 3600, A2, 4 },
 	};
-	struct coll *c = read_ok(main_path);
-	check_rrs(c, w, 2);
-	coll_free(c);
+	coll_free(read_ok(t.path, "main.zone", w, 2));
 	const char *names[] = { "main.zone", "zone(part.db", "a2 b.db", NULL };
 	tmp_remove(&t, names);
 }
