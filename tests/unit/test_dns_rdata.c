@@ -787,38 +787,47 @@ test_target_of_ns_mx_srv(void **state)
 	assert_null(dns_rdata_target(DNS_TYPE_SRV, srv, 6));
 }
 
+/* The sign (-1, 0 or 1) of dns_rdata_cmp of the rdata a and b of type, read from text. */
+static int
+cmp_sign(const char *type, const char *a, const char *b)
+{
+	uint8_t wa[512], wb[512];
+	size_t al, bl;
+	char err[128];
+	assert_int_equal(parse(type, a, wa, sizeof(wa), &al, err, sizeof(err)), TDNS_OK);
+	assert_int_equal(parse(type, b, wb, sizeof(wb), &bl, err, sizeof(err)), TDNS_OK);
+	int r = dns_rdata_cmp((uint16_t)type_of(type), wa, al, wb, bl);
+	return (r > 0) - (r < 0);
+}
+
 static void
 test_canonical_rdata_order(void **state)
 {
 	(void)state;
-	uint8_t a[512], b[512];
-	size_t al, bl;
-	char err[128];
-	/* names in NS compare case-insensitively (RFC 4034 §6.2) */
-	parse("NS", "NS1.Example.", a, sizeof(a), &al, err, sizeof(err));
-	parse("NS", "ns1.example.", b, sizeof(b), &bl, err, sizeof(err));
-	assert_int_equal(dns_rdata_cmp(DNS_TYPE_NS, a, al, b, bl), 0);
-	/* but TXT is compared as octets */
-	parse("TXT", "ABC", a, sizeof(a), &al, err, sizeof(err));
-	parse("TXT", "abc", b, sizeof(b), &bl, err, sizeof(err));
-	assert_true(dns_rdata_cmp(DNS_TYPE_TXT, a, al, b, bl) < 0);
-	/* shorter first when one is a prefix of the other */
-	parse("TXT", "abc", a, sizeof(a), &al, err, sizeof(err));
-	parse("TXT", "abc d", b, sizeof(b), &bl, err, sizeof(err));
-	assert_true(dns_rdata_cmp(DNS_TYPE_TXT, a, al, b, bl) < 0);
-	assert_true(dns_rdata_cmp(DNS_TYPE_TXT, b, bl, a, al) > 0);
-	/* MX: preference first, then the lower-cased exchange */
-	parse("MX", "10 B.example.", a, sizeof(a), &al, err, sizeof(err));
-	parse("MX", "10 a.example.", b, sizeof(b), &bl, err, sizeof(err));
-	assert_true(dns_rdata_cmp(DNS_TYPE_MX, a, al, b, bl) > 0);
-	/* RRSIG signer is lowered; the signature is not */
-	parse("RRSIG", "A 8 2 300 1 0 1 EXAMPLE. AAAA", a, sizeof(a), &al, err, sizeof(err));
-	parse("RRSIG", "A 8 2 300 1 0 1 example. AAAA", b, sizeof(b), &bl, err, sizeof(err));
-	assert_int_equal(dns_rdata_cmp(DNS_TYPE_RRSIG, a, al, b, bl), 0);
-	/* RFC 6840 §5.1: NSEC next names keep their case */
-	parse("NSEC", "A.example. A", a, sizeof(a), &al, err, sizeof(err));
-	parse("NSEC", "a.example. A", b, sizeof(b), &bl, err, sizeof(err));
-	assert_true(dns_rdata_cmp(DNS_TYPE_NSEC, a, al, b, bl) < 0);
+	static const struct {
+		const char *type, *a, *b;
+		int sign;
+	} cases[] = {
+		/* names in NS compare case-insensitively (RFC 4034 §6.2) */
+		{ "NS", "NS1.Example.", "ns1.example.", 0 },
+		/* but TXT is compared as octets */
+		{ "TXT", "ABC", "abc", -1 },
+		/* shorter first when one is a prefix of the other */
+		{ "TXT", "abc", "abc d", -1 },
+		{ "TXT", "abc d", "abc", 1 },
+		/* MX: preference first, then the lower-cased exchange */
+		{ "MX", "10 B.example.", "10 a.example.", 1 },
+		/* RRSIG signer is lowered; the signature is not */
+		{ "RRSIG", "A 8 2 300 1 0 1 EXAMPLE. AAAA", "A 8 2 300 1 0 1 example. AAAA", 0 },
+		/* RFC 6840 §5.1: NSEC next names keep their case */
+		{ "NSEC", "A.example. A", "a.example. A", -1 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (cmp_sign(cases[i].type, cases[i].a, cases[i].b) != cases[i].sign) {
+			fail_msg("%s '%s' vs '%s': expected %d", cases[i].type, cases[i].a,
+				 cases[i].b, cases[i].sign);
+		}
+	}
 	/* A records */
 	const uint8_t x[] = { 10, 0, 0, 1 }, y[] = { 10, 0, 0, 2 };
 	assert_true(dns_rdata_cmp(DNS_TYPE_A, x, 4, y, 4) < 0);
