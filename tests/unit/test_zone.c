@@ -584,8 +584,8 @@ test_check_requires_glue_for_in_zone_servers_below_cuts(void **state)
 		    "other 60 NS ns.other\n"
 		    "ns.other 60 AAAA 2001:db8::1\n",
 		    TDNS_ENOGLUE,
-		    "ENOGLUE: NS ns.sub.example.com. of sub.example.com. has no glue address record "
-		    "(A or AAAA)");
+		    "ENOGLUE: NS ns.sub.example.com. of sub.example.com. has no glue address "
+		    "record (A or AAAA)");
 }
 
 static void
@@ -833,7 +833,7 @@ test_cname_chain_crosses_into_other_zone_of_the_set(void **state)
 		{ "cross.example.com.", DNS_TYPE_A, DNS_RCODE_NOERROR, 1,
 		  "cross.example.com. 3600 IN CNAME www.example.org.\n"
 		  "www.example.org. 3600 IN A 198.51.100.1", NULL, NULL },
-		/* RFC 6604: the rcode describes the last name of the chain, with that zone's SOA. */
+		/* RFC 6604: the rcode describes the last name of the chain, with its zone's SOA. */
 		{ "crossnx.example.com.", DNS_TYPE_A, DNS_RCODE_NXDOMAIN, 1,
 		  "crossnx.example.com. 3600 IN CNAME nothere.example.org.", soa_org_neg, NULL },
 	};
@@ -1103,7 +1103,8 @@ test_any_returns_a_single_rrset(void **state)
 		/* A CNAME matches ANY itself and is not followed. */
 		{ "alias.example.com.", DNS_TYPE_ANY, NOCHECK, NOCHECK,
 		  "alias.example.com. 3600 IN CNAME www.example.com.", NULL, NULL },
-		{ "nope.example.com.", DNS_TYPE_ANY, DNS_RCODE_NXDOMAIN, NOCHECK, NULL, NULL, NULL },
+		{ "nope.example.com.", DNS_TYPE_ANY, DNS_RCODE_NXDOMAIN, NOCHECK, NULL, NULL,
+		  NULL },
 	};
 	EXPECT(s, w);
 	zone_set_free(s);
