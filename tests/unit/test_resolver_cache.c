@@ -249,14 +249,29 @@ static const struct rrspec nx_soa[] = {
 	  "ns1.example.com. host.example.com. 1 7200 900 1209600 300" },
 };
 
+/* The cache most tests use: 1 MiB in 4 shards, TTLs 0 s to 1 day, negative to 1 h, no stale. */
+static int
+cache_setup(void **state)
+{
+	*state = cache_new(1 << 20, 4, 0, 86400, 3600, 0);
+	return *state != NULL ? 0 : -1;
+}
+
+static int
+cache_teardown(void **state)
+{
+	cache_free(*state);
+	return 0;
+}
+
+#define CACHE_TEST(f) cmocka_unit_test_setup_teardown(f, cache_setup, cache_teardown)
+
 /* ---- positive answers and TTLs ------------------------------------------------------------ */
 
 static void
 test_positive_answer_is_returned_with_aa_cleared(void **state)
 {
-	(void)state;
-	struct cache *c = cache_new(1 << 20, 4, 0, 86400, 3600, 0);
-	assert_non_null(c);
+	struct cache *c = *state;
 	assert_int_equal(store_ex(c, "www.example.com.", DNS_TYPE_A, DNS_RCODE_NOERROR, DNS_FLAG_AA,
 				  0, www_a, 1, T0),
 			 TDNS_OK);
@@ -283,14 +298,12 @@ test_positive_answer_is_returned_with_aa_cleared(void **state)
 	assert_int_equal(st.entries, 1);
 	assert_int_equal(st.hits, 1);
 	assert_true(st.bytes > 0);
-	cache_free(c);
 }
 
 static void
 test_miss_leaves_builder_untouched_and_counts(void **state)
 {
-	(void)state;
-	struct cache *c = cache_new(1 << 20, 4, 0, 86400, 3600, 0);
+	struct cache *c = *state;
 	struct reply r;
 	lookup(c, &r, "nothere.example.", DNS_TYPE_A, T0, CACHE_LOOKUP_ALLOW_STALE);
 	assert_int_equal(r.res, CACHE_MISS);
@@ -298,15 +311,13 @@ test_miss_leaves_builder_untouched_and_counts(void **state)
 	assert_true(r.m.flags & DNS_FLAG_AA); /* the caller's header as it was */
 	reply_clear(&r);
 	assert_int_equal(stats(c).misses, 1);
-	cache_free(c);
 }
 
 /* Issue 15: a client query is one hit or one miss; the resolver's own re-reads count nowhere. */
 static void
 test_quiet_lookups_count_in_no_statistic(void **state)
 {
-	(void)state;
-	struct cache *c = cache_new(1 << 20, 4, 0, 86400, 3600, 0);
+	struct cache *c = *state;
 	struct reply r;
 	expect_miss(c, "www.example.com.", DNS_TYPE_A, T0, CACHE_LOOKUP_QUIET);
 	lookup(c, &r, "www.example.com.", DNS_TYPE_A, T0, CACHE_LOOKUP_ALLOW_STALE |
@@ -330,14 +341,12 @@ test_quiet_lookups_count_in_no_statistic(void **state)
 	st = stats(c);
 	assert_int_equal(st.hits, 1);
 	assert_int_equal(st.misses, 0);
-	cache_free(c);
 }
 
 static void
 test_ttl_decays_and_entry_expires(void **state)
 {
-	(void)state;
-	struct cache *c = cache_new(1 << 20, 4, 0, 86400, 3600, 0);
+	struct cache *c = *state;
 	stored(c, "www.example.com.", DNS_TYPE_A, 0, www_a, 1, T0);
 	struct reply r;
 	lookup(c, &r, "www.example.com.", DNS_TYPE_A, T0 + 100, 0);
@@ -352,7 +361,6 @@ test_ttl_decays_and_entry_expires(void **state)
 	struct cache_stats st = stats(c);
 	assert_int_equal(st.entries, 0);
 	assert_int_equal(st.expired, 1);
-	cache_free(c);
 }
 
 static void
@@ -384,8 +392,7 @@ test_ttl_clamped_to_min_and_max(void **state)
 static void
 test_entry_lives_as_long_as_shortest_answer_ttl(void **state)
 {
-	(void)state;
-	struct cache *c = cache_new(1 << 20, 4, 0, 86400, 3600, 0);
+	struct cache *c = *state;
 	const struct rrspec chain[] = {
 		{ DNS_SECTION_ANSWER, "www.example.com.", DNS_TYPE_CNAME, 3600,
 		  "web.example.net." },
@@ -414,14 +421,12 @@ test_entry_lives_as_long_as_shortest_answer_ttl(void **state)
 	assert_true(dns_name_eq(target, want));
 	reply_clear(&r);
 	expect_miss(c, "www.example.com.", DNS_TYPE_A, T0 + 60, 0);
-	cache_free(c);
 }
 
 static void
 test_qname_case_ignored_and_reply_keeps_question_case(void **state)
 {
-	(void)state;
-	struct cache *c = cache_new(1 << 20, 4, 0, 86400, 3600, 0);
+	struct cache *c = *state;
 	const struct rrspec mixed[] = {
 		{ DNS_SECTION_ANSWER, "WWW.Example.COM.", DNS_TYPE_A, 300, "192.0.2.1" },
 	};
@@ -433,14 +438,12 @@ test_qname_case_ignored_and_reply_keeps_question_case(void **state)
 	int n = name("www.eXample.com.", want);
 	assert_memory_equal(rr_at(&r, DNS_SECTION_ANSWER, 0)->owner, want, (size_t)n);
 	reply_clear(&r);
-	cache_free(c);
 }
 
 static void
 test_do_bit_is_part_of_the_key(void **state)
 {
-	(void)state;
-	struct cache *c = cache_new(1 << 20, 4, 0, 86400, 3600, 0);
+	struct cache *c = *state;
 	struct cache_key k;
 	key(&k, "www.example.com.", DNS_TYPE_A, CACHE_KEY_DO | 0x80);
 	assert_int_equal(k.flags, CACHE_KEY_DO); /* unknown bits dropped */
@@ -457,14 +460,12 @@ test_do_bit_is_part_of_the_key(void **state)
 	assert_true(r.m.flags & DNS_FLAG_AD); /* AD kept from the stored response */
 	assert_true(r.m.edns.do_bit);
 	reply_clear(&r);
-	cache_free(c);
 }
 
 static void
 test_storing_again_replaces_the_entry(void **state)
 {
-	(void)state;
-	struct cache *c = cache_new(1 << 20, 4, 0, 86400, 3600, 0);
+	struct cache *c = *state;
 	const struct rrspec second[] = {
 		{ DNS_SECTION_ANSWER, "www.example.com.", DNS_TYPE_A, 900, "192.0.2.99" },
 	};
@@ -476,14 +477,12 @@ test_storing_again_replaces_the_entry(void **state)
 	assert_int_equal(rr_at(&r, DNS_SECTION_ANSWER, 0)->ttl, 900);
 	assert_int_equal(r.pkt[rr_at(&r, DNS_SECTION_ANSWER, 0)->rdata_off + 3], 99);
 	reply_clear(&r);
-	cache_free(c);
 }
 
 static void
 test_answer_that_does_not_fit_sets_tc(void **state)
 {
-	(void)state;
-	struct cache *c = cache_new(1 << 20, 4, 0, 86400, 3600, 0);
+	struct cache *c = *state;
 	struct rrspec many[40];
 	for (size_t i = 0; i < 40; i++) {
 		many[i] = (struct rrspec){ DNS_SECTION_ANSWER, "txt.example.", DNS_TYPE_TXT, 300,
@@ -502,7 +501,6 @@ test_answer_that_does_not_fit_sets_tc(void **state)
 	assert_false(r.info.truncated);
 	assert_int_equal(count(&r, DNS_SECTION_ANSWER), 40);
 	reply_clear(&r);
-	cache_free(c);
 }
 
 /* ---- negative caching, RFC 2308 ----------------------------------------------------------- */
@@ -559,8 +557,7 @@ test_negative_ttl_is_soa_ttl_when_smaller_and_capped(void **state)
 static void
 test_nodata_cached_with_soa(void **state)
 {
-	(void)state;
-	struct cache *c = cache_new(1 << 20, 4, 0, 86400, 3600, 0);
+	struct cache *c = *state;
 	stored(c, "www.example.com.", DNS_TYPE_AAAA, DNS_RCODE_NOERROR, nx_soa, 1, T0);
 	struct reply r;
 	lookup_negative(c, &r, "www.example.com.", DNS_TYPE_AAAA, T0 + 1, 0,
@@ -570,14 +567,12 @@ test_nodata_cached_with_soa(void **state)
 	reply_clear(&r);
 	/* Another type at the name is another key. */
 	expect_miss(c, "www.example.com.", DNS_TYPE_A, T0 + 1, 0);
-	cache_free(c);
 }
 
 static void
 test_cname_to_nodata_is_negative_and_bounded_by_cname(void **state)
 {
-	(void)state;
-	struct cache *c = cache_new(1 << 20, 4, 0, 86400, 3600, 0);
+	struct cache *c = *state;
 	const struct rrspec chain[] = {
 		{ DNS_SECTION_ANSWER, "www.example.com.", DNS_TYPE_CNAME, 100, "web.example.org." },
 		{ DNS_SECTION_AUTHORITY, "example.org.", DNS_TYPE_SOA, 3600,
@@ -591,14 +586,12 @@ test_cname_to_nodata_is_negative_and_bounded_by_cname(void **state)
 	assert_int_equal(r.info.ttl_left, 100); /* the CNAME's TTL is shorter than the SOA's */
 	assert_int_equal(count(&r, DNS_SECTION_ANSWER), 1);
 	reply_clear(&r);
-	cache_free(c);
 }
 
 static void
 test_negative_without_soa_is_not_cached(void **state)
 {
-	(void)state;
-	struct cache *c = cache_new(1 << 20, 4, 0, 86400, 3600, 0);
+	struct cache *c = *state;
 	assert_int_equal(store(c, "x.example.com.", DNS_TYPE_A, DNS_RCODE_NXDOMAIN, NULL, 0, T0),
 			 TDNS_ENOENT);
 	const struct rrspec referral[] = {
@@ -613,14 +606,12 @@ test_negative_without_soa_is_not_cached(void **state)
 	assert_int_equal(store(c, "z.example.com.", DNS_TYPE_A, DNS_RCODE_NXDOMAIN, other, 1, T0),
 			 TDNS_ENOENT);
 	assert_int_equal(stats(c).entries, 0);
-	cache_free(c);
 }
 
 static void
 test_zero_ttl_refused_and_truncated_answers_not_cached(void **state)
 {
-	(void)state;
-	struct cache *c = cache_new(1 << 20, 4, 0, 86400, 3600, 0);
+	struct cache *c = *state;
 	const struct rrspec zero[] = {
 		{ DNS_SECTION_ANSWER, "z.example.", DNS_TYPE_A, 0, "192.0.2.1" },
 	};
@@ -631,7 +622,6 @@ test_zero_ttl_refused_and_truncated_answers_not_cached(void **state)
 				  T0),
 			 TDNS_ENOENT);
 	assert_int_equal(stats(c).entries, 0);
-	cache_free(c);
 }
 
 static void
@@ -698,8 +688,7 @@ test_stale_nxdomain_is_served_with_its_rcode(void **state)
 static void
 test_prefetch_told_once_for_popular_entry_close_to_expiry(void **state)
 {
-	(void)state;
-	struct cache *c = cache_new(1 << 20, 4, 0, 86400, 3600, 0);
+	struct cache *c = *state;
 	const struct rrspec rare[] = {
 		{ DNS_SECTION_ANSWER, "rare.example.", DNS_TYPE_A, 300, "192.0.2.2" },
 	};
@@ -721,7 +710,6 @@ test_prefetch_told_once_for_popular_entry_close_to_expiry(void **state)
 	assert_int_equal(r.res, CACHE_HIT);
 	assert_false(r.info.prefetch); /* one hit is not popular */
 	reply_clear(&r);
-	cache_free(c);
 }
 
 /* ---- bounds and eviction ------------------------------------------------------------------ */
@@ -1031,8 +1019,7 @@ test_walk_lists_live_entries_at_or_below_a_name(void **state)
 static void
 test_inflight_coalesces_identical_queries(void **state)
 {
-	(void)state;
-	struct cache *c = cache_new(1 << 20, 4, 0, 86400, 3600, 0);
+	struct cache *c = *state;
 	struct cache_key k, other;
 	key(&k, "www.example.com.", DNS_TYPE_A, 0);
 	key(&other, "www.example.com.", DNS_TYPE_A, CACHE_KEY_DO);
@@ -1056,16 +1043,14 @@ test_inflight_coalesces_identical_queries(void **state)
 	assert_null(cache_inflight_end(c, &k));
 	assert_null(cache_inflight_end(c, &other));
 	assert_int_equal(stats(c).inflight, 0);
-	assert_true(cache_inflight_begin(c, &k, NULL)); /* a new round */
-	cache_free(c); /* frees the open record */
+	assert_true(cache_inflight_begin(c, &k, NULL)); /* a new round: cache_teardown frees it */
 }
 
 /* A request's waiter given up (issue 13 jostling): a queued one takes over, or the record ends. */
 static void
 test_inflight_take_back_hands_the_request_on_or_ends_it(void **state)
 {
-	(void)state;
-	struct cache *c = cache_new(1 << 20, 4, 0, 86400, 3600, 0);
+	struct cache *c = *state;
 	struct cache_key k, other;
 	key(&k, "www.example.com.", DNS_TYPE_A, 0);
 	key(&other, "www.example.net.", DNS_TYPE_A, 0);
@@ -1091,7 +1076,6 @@ test_inflight_take_back_hands_the_request_on_or_ends_it(void **state)
 	first = &own;
 	assert_int_equal(cache_inflight_take_back(NULL, &k, &first, &k, &own), CACHE_TAKE_LAST);
 	assert_null(cache_inflight_pop(c, &k));
-	cache_free(c);
 }
 
 /* ---- threads ------------------------------------------------------------------------------ */
@@ -1219,26 +1203,26 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_positive_answer_is_returned_with_aa_cleared),
-		cmocka_unit_test(test_miss_leaves_builder_untouched_and_counts),
-		cmocka_unit_test(test_quiet_lookups_count_in_no_statistic),
-		cmocka_unit_test(test_ttl_decays_and_entry_expires),
+		CACHE_TEST(test_positive_answer_is_returned_with_aa_cleared),
+		CACHE_TEST(test_miss_leaves_builder_untouched_and_counts),
+		CACHE_TEST(test_quiet_lookups_count_in_no_statistic),
+		CACHE_TEST(test_ttl_decays_and_entry_expires),
 		cmocka_unit_test(test_ttl_clamped_to_min_and_max),
-		cmocka_unit_test(test_entry_lives_as_long_as_shortest_answer_ttl),
-		cmocka_unit_test(test_qname_case_ignored_and_reply_keeps_question_case),
-		cmocka_unit_test(test_do_bit_is_part_of_the_key),
-		cmocka_unit_test(test_storing_again_replaces_the_entry),
-		cmocka_unit_test(test_answer_that_does_not_fit_sets_tc),
+		CACHE_TEST(test_entry_lives_as_long_as_shortest_answer_ttl),
+		CACHE_TEST(test_qname_case_ignored_and_reply_keeps_question_case),
+		CACHE_TEST(test_do_bit_is_part_of_the_key),
+		CACHE_TEST(test_storing_again_replaces_the_entry),
+		CACHE_TEST(test_answer_that_does_not_fit_sets_tc),
 		cmocka_unit_test(test_nxdomain_cached_for_soa_minimum),
 		cmocka_unit_test(test_negative_ttl_is_soa_ttl_when_smaller_and_capped),
-		cmocka_unit_test(test_nodata_cached_with_soa),
-		cmocka_unit_test(test_cname_to_nodata_is_negative_and_bounded_by_cname),
-		cmocka_unit_test(test_negative_without_soa_is_not_cached),
-		cmocka_unit_test(test_zero_ttl_refused_and_truncated_answers_not_cached),
+		CACHE_TEST(test_nodata_cached_with_soa),
+		CACHE_TEST(test_cname_to_nodata_is_negative_and_bounded_by_cname),
+		CACHE_TEST(test_negative_without_soa_is_not_cached),
+		CACHE_TEST(test_zero_ttl_refused_and_truncated_answers_not_cached),
 		cmocka_unit_test(test_servfail_cached_only_briefly_when_enabled),
 		cmocka_unit_test(test_stale_answer_within_window_has_ttl_30),
 		cmocka_unit_test(test_stale_nxdomain_is_served_with_its_rcode),
-		cmocka_unit_test(test_prefetch_told_once_for_popular_entry_close_to_expiry),
+		CACHE_TEST(test_prefetch_told_once_for_popular_entry_close_to_expiry),
 		cmocka_unit_test(test_eviction_keeps_bytes_under_budget),
 		cmocka_unit_test(test_accounted_bytes_include_allocator_overhead_and_the_index),
 		cmocka_unit_test(test_eviction_takes_dead_entries_first),
@@ -1248,8 +1232,8 @@ main(void)
 		cmocka_unit_test(test_delete_removes_every_type_at_the_name_only),
 		cmocka_unit_test(test_flush_removes_everything),
 		cmocka_unit_test(test_walk_lists_live_entries_at_or_below_a_name),
-		cmocka_unit_test(test_inflight_coalesces_identical_queries),
-		cmocka_unit_test(test_inflight_take_back_hands_the_request_on_or_ends_it),
+		CACHE_TEST(test_inflight_coalesces_identical_queries),
+		CACHE_TEST(test_inflight_take_back_hands_the_request_on_or_ends_it),
 		cmocka_unit_test(test_four_threads_store_and_look_up_concurrently),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
