@@ -226,6 +226,37 @@ static const char soa_com_neg[] =
 static const char soa_org_neg[] =
 	"example.org. 60 IN SOA ns.example.org. admin.example.org. 1 3600 600 86400 3600";
 
+/* Fixtures: the zone set of example.com., of example.com. and example.org., of RFC 4592's zone. */
+static int
+setup_com(void **state)
+{
+	*state = set_of("example.com.", zone_com, NULL, NULL);
+	return 0;
+}
+
+static int
+setup_com_org(void **state)
+{
+	*state = set_of("example.com.", zone_com, "example.org.", zone_org);
+	return 0;
+}
+
+static int
+setup_rfc4592(void **state)
+{
+	*state = set_of("example.", zone_rfc4592, NULL, NULL);
+	return 0;
+}
+
+static int
+set_teardown(void **state)
+{
+	zone_set_free(*state);
+	return 0;
+}
+
+#define ZONE_TEST(f, setup) cmocka_unit_test_setup_teardown(f, setup, set_teardown)
+
 /* An rcode or AA value that a struct want leaves unchecked. */
 #define NOCHECK (-1)
 
@@ -787,8 +818,7 @@ test_written_zone_reloads_identically_and_passes_bind_and_knot(void **state)
 static void
 test_exact_answer_is_authoritative_with_qname_case(void **state)
 {
-	(void)state;
-	struct zone_set *s = set_of("example.com.", zone_com, NULL, NULL);
+	struct zone_set *s = *state;
 	const struct want w = { "WWW.Example.COM.", DNS_TYPE_A, DNS_RCODE_NOERROR, 1,
 				"WWW.Example.COM. 3600 IN A 192.0.2.80\n"
 				"WWW.Example.COM. 3600 IN A 192.0.2.81", "", "" };
@@ -798,14 +828,12 @@ test_exact_answer_is_authoritative_with_qname_case(void **state)
 	assert_int_equal(r->pkt[r->len - 16], 0xc0);
 	assert_int_equal(r->pkt[r->len - 15], 12);
 	reply_free(r);
-	zone_set_free(s);
 }
 
 static void
 test_cname_chain_is_followed_inside_the_zone(void **state)
 {
-	(void)state;
-	struct zone_set *s = set_of("example.com.", zone_com, NULL, NULL);
+	struct zone_set *s = *state;
 	const struct want w[] = {
 		{ "chain1.example.com.", DNS_TYPE_A, DNS_RCODE_NOERROR, 1,
 		  "chain1.example.com. 3600 IN CNAME chain2.example.com.\n"
@@ -821,14 +849,12 @@ test_cname_chain_is_followed_inside_the_zone(void **state)
 		  "alias.example.com. 3600 IN CNAME www.example.com.", soa_com_neg, NULL },
 	};
 	EXPECT(s, w);
-	zone_set_free(s);
 }
 
 static void
 test_cname_chain_crosses_into_other_zone_of_the_set(void **state)
 {
-	(void)state;
-	struct zone_set *s = set_of("example.com.", zone_com, "example.org.", zone_org);
+	struct zone_set *s = *state;
 	const struct want w[] = {
 		{ "cross.example.com.", DNS_TYPE_A, DNS_RCODE_NOERROR, 1,
 		  "cross.example.com. 3600 IN CNAME www.example.org.\n"
@@ -838,34 +864,29 @@ test_cname_chain_crosses_into_other_zone_of_the_set(void **state)
 		  "crossnx.example.com. 3600 IN CNAME nothere.example.org.", soa_org_neg, NULL },
 	};
 	EXPECT(s, w);
-	zone_set_free(s);
 }
 
 static void
 test_cname_to_foreign_name_is_the_answer(void **state)
 {
-	(void)state;
-	struct zone_set *s = set_of("example.com.", zone_com, NULL, NULL);
+	struct zone_set *s = *state;
 	const struct want w[] = {
 		{ "outside.example.com.", DNS_TYPE_A, DNS_RCODE_NOERROR, 1,
 		  "outside.example.com. 3600 IN CNAME www.elsewhere.test.", "", NULL },
 	};
 	EXPECT(s, w);
-	zone_set_free(s);
 }
 
 static void
 test_cname_loop_stops(void **state)
 {
-	(void)state;
-	struct zone_set *s = set_of("example.com.", zone_com, NULL, NULL);
+	struct zone_set *s = *state;
 	const struct want w[] = {
 		{ "loop1.example.com.", DNS_TYPE_A, DNS_RCODE_NOERROR, NOCHECK,
 		  "loop1.example.com. 3600 IN CNAME loop2.example.com.\n"
 		  "loop2.example.com. 3600 IN CNAME loop1.example.com.", NULL, NULL },
 	};
 	EXPECT(s, w);
-	zone_set_free(s);
 }
 
 static void
@@ -893,8 +914,7 @@ test_cname_chain_length_is_limited(void **state)
 static void
 test_dname_answers_with_synthesised_cname(void **state)
 {
-	(void)state;
-	struct zone_set *s = set_of("example.com.", zone_com, "example.org.", zone_org);
+	struct zone_set *s = *state;
 	const struct want w[] = {
 		{ "WWW.dn.example.com.", DNS_TYPE_A, DNS_RCODE_NOERROR, 1,
 		  "dn.example.com. 3600 IN DNAME example.org.\n"
@@ -906,7 +926,6 @@ test_dname_answers_with_synthesised_cname(void **state)
 		{ "dn.example.com.", DNS_TYPE_A, NOCHECK, NOCHECK, "", soa_com_neg, NULL },
 	};
 	EXPECT(s, w);
-	zone_set_free(s);
 }
 
 static void
@@ -934,8 +953,7 @@ test_dname_overflow_gives_yxdomain(void **state)
 static void
 test_wildcard_synthesis_follows_rfc4592_examples(void **state)
 {
-	(void)state;
-	struct zone_set *s = set_of("example.", zone_rfc4592, NULL, NULL);
+	struct zone_set *s = *state;
 	const struct want w[] = {
 		/* RFC 4592 §2.2.1: answers synthesised from "*.example." */
 		{ "host3.example.", DNS_TYPE_MX, DNS_RCODE_NOERROR, 1,
@@ -959,14 +977,12 @@ test_wildcard_synthesis_follows_rfc4592_examples(void **state)
 		  "*.example. 3600 IN TXT \"this is a wildcard\"", NULL, NULL },
 	};
 	EXPECT(s, w);
-	zone_set_free(s);
 }
 
 static void
 test_wildcard_does_not_match_existing_empty_non_terminal(void **state)
 {
-	(void)state;
-	struct zone_set *s = set_of("example.", zone_rfc4592, NULL, NULL);
+	struct zone_set *s = *state;
 	const struct want w[] = {
 		/* host2.example. and _tcp.host2.example. exist as empty non-terminals. */
 		{ "host2.example.", DNS_TYPE_TXT, DNS_RCODE_NOERROR, NOCHECK, "", "~ SOA ", NULL },
@@ -976,14 +992,12 @@ test_wildcard_does_not_match_existing_empty_non_terminal(void **state)
 		  NULL },
 	};
 	EXPECT(s, w);
-	zone_set_free(s);
 }
 
 static void
 test_wildcard_cname_is_followed_with_qname_owner(void **state)
 {
-	(void)state;
-	struct zone_set *s = set_of("example.com.", zone_com, NULL, NULL);
+	struct zone_set *s = *state;
 	const struct want w[] = {
 		{ "Any.Thing.wc.example.com.", DNS_TYPE_A, DNS_RCODE_NOERROR, 1,
 		  "Any.Thing.wc.example.com. 3600 IN CNAME www.example.com.\n"
@@ -994,14 +1008,12 @@ test_wildcard_cname_is_followed_with_qname_owner(void **state)
 		  "mail.example.com. 3600 IN A 192.0.2.25" },
 	};
 	EXPECT(s, w);
-	zone_set_free(s);
 }
 
 static void
 test_referral_has_ns_and_glue_and_no_aa(void **state)
 {
-	(void)state;
-	struct zone_set *s = set_of("example.com.", zone_com, NULL, NULL);
+	struct zone_set *s = *state;
 	const char *names[] = { "host.sub.example.com.", "sub.example.com.",
 				"deep.er.sub.example.com." };
 	for (size_t i = 0; i < 3; i++) {
@@ -1020,14 +1032,12 @@ test_referral_has_ns_and_glue_and_no_aa(void **state)
 	struct reply *r = asked(s, &ns);
 	assert_int_equal(r->m.count[DNS_SECTION_AUTHORITY], 2);
 	reply_free(r);
-	zone_set_free(s);
 }
 
 static void
 test_ds_at_cut_is_answered_by_the_parent(void **state)
 {
-	(void)state;
-	struct zone_set *s = set_of("example.com.", zone_com, NULL, NULL);
+	struct zone_set *s = *state;
 	const struct want ds = { "sub.example.com.", DNS_TYPE_DS, DNS_RCODE_NOERROR, 1,
 				 "~sub.example.com. 3600 IN DS 12345 8 2 ", NULL, NULL };
 	struct reply *r = asked(s, &ds);
@@ -1045,7 +1055,6 @@ test_ds_at_cut_is_answered_by_the_parent(void **state)
 	r = asked(s, &below);
 	assert_int_equal(r->m.count[DNS_SECTION_AUTHORITY], 2);
 	reply_free(r);
-	zone_set_free(s);
 }
 
 static void
@@ -1071,8 +1080,7 @@ test_ds_for_child_apex_comes_from_parent_zone_in_set(void **state)
 static void
 test_negative_answers_carry_soa_with_rfc2308_ttl(void **state)
 {
-	(void)state;
-	struct zone_set *s = set_of("example.com.", zone_com, "example.org.", zone_org);
+	struct zone_set *s = *state;
 	const struct want w[] = {
 		/* SOA TTL 3600, MINIMUM 300: the negative TTL is 300. */
 		{ "nope.example.com.", DNS_TYPE_A, DNS_RCODE_NXDOMAIN, 1, "", soa_com_neg, NULL },
@@ -1086,14 +1094,12 @@ test_negative_answers_carry_soa_with_rfc2308_ttl(void **state)
 		  NULL },
 	};
 	EXPECT(s, w);
-	zone_set_free(s);
 }
 
 static void
 test_any_returns_a_single_rrset(void **state)
 {
-	(void)state;
-	struct zone_set *s = set_of("example.com.", zone_com, NULL, NULL);
+	struct zone_set *s = *state;
 	const struct want w[] = {
 		{ "example.com.", DNS_TYPE_ANY, DNS_RCODE_NOERROR, 1,
 		  "example.com. 3600 IN SOA ns1.example.com. hostmaster.example.com. 2024010101 "
@@ -1107,14 +1113,12 @@ test_any_returns_a_single_rrset(void **state)
 		  NULL },
 	};
 	EXPECT(s, w);
-	zone_set_free(s);
 }
 
 static void
 test_additional_addresses_for_mx_srv_and_ns_targets(void **state)
 {
-	(void)state;
-	struct zone_set *s = set_of("example.com.", zone_com, "example.org.", zone_org);
+	struct zone_set *s = *state;
 	const struct want w[] = {
 		{ "example.com.", DNS_TYPE_MX, NOCHECK, NOCHECK,
 		  "example.com. 3600 IN MX 10 mail.example.com.\n"
@@ -1135,14 +1139,12 @@ test_additional_addresses_for_mx_srv_and_ns_targets(void **state)
 		  "mxcut.example.com. 3600 IN MX 10 ns.sub.example.com.", NULL, "" },
 	};
 	EXPECT(s, w);
-	zone_set_free(s);
 }
 
 static void
 test_refused_outside_zones_and_for_other_classes_and_transfers(void **state)
 {
-	(void)state;
-	struct zone_set *s = set_of("example.com.", zone_com, NULL, NULL);
+	struct zone_set *s = *state;
 	const struct want net = { "www.example.net.", DNS_TYPE_A, DNS_RCODE_REFUSED, 0, NULL, NULL,
 				  NULL };
 	struct reply *r = asked(s, &net);
@@ -1163,7 +1165,6 @@ test_refused_outside_zones_and_for_other_classes_and_transfers(void **state)
 	assert_int_equal(r->info.rcode, DNS_RCODE_NOERROR);
 	assert_int_equal(r->m.count[DNS_SECTION_ANSWER], 2);
 	reply_free(r);
-	zone_set_free(s);
 }
 
 static void
@@ -1581,24 +1582,25 @@ main(void)
 		cmocka_unit_test(test_load_reports_out_of_zone_record_with_file_and_line),
 		cmocka_unit_test(test_load_reports_syntax_errors_and_check_failures),
 		cmocka_unit_test(test_written_zone_reloads_identically_and_passes_bind_and_knot),
-		cmocka_unit_test(test_exact_answer_is_authoritative_with_qname_case),
-		cmocka_unit_test(test_cname_chain_is_followed_inside_the_zone),
-		cmocka_unit_test(test_cname_chain_crosses_into_other_zone_of_the_set),
-		cmocka_unit_test(test_cname_to_foreign_name_is_the_answer),
-		cmocka_unit_test(test_cname_loop_stops),
+		ZONE_TEST(test_exact_answer_is_authoritative_with_qname_case, setup_com),
+		ZONE_TEST(test_cname_chain_is_followed_inside_the_zone, setup_com),
+		ZONE_TEST(test_cname_chain_crosses_into_other_zone_of_the_set, setup_com_org),
+		ZONE_TEST(test_cname_to_foreign_name_is_the_answer, setup_com),
+		ZONE_TEST(test_cname_loop_stops, setup_com),
 		cmocka_unit_test(test_cname_chain_length_is_limited),
-		cmocka_unit_test(test_dname_answers_with_synthesised_cname),
+		ZONE_TEST(test_dname_answers_with_synthesised_cname, setup_com_org),
 		cmocka_unit_test(test_dname_overflow_gives_yxdomain),
-		cmocka_unit_test(test_wildcard_synthesis_follows_rfc4592_examples),
-		cmocka_unit_test(test_wildcard_does_not_match_existing_empty_non_terminal),
-		cmocka_unit_test(test_wildcard_cname_is_followed_with_qname_owner),
-		cmocka_unit_test(test_referral_has_ns_and_glue_and_no_aa),
-		cmocka_unit_test(test_ds_at_cut_is_answered_by_the_parent),
+		ZONE_TEST(test_wildcard_synthesis_follows_rfc4592_examples, setup_rfc4592),
+		ZONE_TEST(test_wildcard_does_not_match_existing_empty_non_terminal, setup_rfc4592),
+		ZONE_TEST(test_wildcard_cname_is_followed_with_qname_owner, setup_com),
+		ZONE_TEST(test_referral_has_ns_and_glue_and_no_aa, setup_com),
+		ZONE_TEST(test_ds_at_cut_is_answered_by_the_parent, setup_com),
 		cmocka_unit_test(test_ds_for_child_apex_comes_from_parent_zone_in_set),
-		cmocka_unit_test(test_negative_answers_carry_soa_with_rfc2308_ttl),
-		cmocka_unit_test(test_any_returns_a_single_rrset),
-		cmocka_unit_test(test_additional_addresses_for_mx_srv_and_ns_targets),
-		cmocka_unit_test(test_refused_outside_zones_and_for_other_classes_and_transfers),
+		ZONE_TEST(test_negative_answers_carry_soa_with_rfc2308_ttl, setup_com_org),
+		ZONE_TEST(test_any_returns_a_single_rrset, setup_com),
+		ZONE_TEST(test_additional_addresses_for_mx_srv_and_ns_targets, setup_com_org),
+		ZONE_TEST(test_refused_outside_zones_and_for_other_classes_and_transfers,
+			  setup_com),
 		cmocka_unit_test(test_truncation_sets_tc_when_answer_does_not_fit),
 		cmocka_unit_test(test_zone_ref_keeps_zone_alive_until_last_reference_is_dropped),
 		cmocka_unit_test(test_sets_share_zones_and_each_set_drops_its_own_reference),
