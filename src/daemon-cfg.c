@@ -6,8 +6,10 @@
 #include "cfg/cfg.h"
 #include "core/core.h"
 #include "crypto/crypto.h"
+#include "block/block.h"
 #include "ctl/ctl.h"
 #include "net/schema.h"
+#include "query/query.h"
 #include "resolver/resolver.h"
 #include "zone/zone.h"
 
@@ -95,6 +97,8 @@ static const struct cfg_table *const tables[] = {
 	&net_schema_tls,
 	&net_schema_dot,
 	&net_schema_doh,
+	&block_schema_blocking,
+	&query_schema_blocking,
 	&crypto_schema_tsig,
 	&zone_schema_zone,
 	NULL,

@@ -19,6 +19,7 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
+#include "block/block.h"
 #include "cfg/cfg.h"
 #include "core/core.h"
 #include "ctl/ctl.h"
@@ -58,6 +59,7 @@ struct daemon {
 	struct cache *cache;      /* the answer cache shared by the workers (issue 4) */
 	struct resolver_conf *rconf; /* forwarding setup published to the workers */
 	struct zone_xfr_conf *xfr; /* allow-transfer and TSIG keys published to the workers */
+	struct query_blocking *blocking; /* block lists published to the workers (issue 18) */
 };
 
 /* Counts of one zone-set build, for the log. */
@@ -543,6 +545,83 @@ control_gid(const char *gname)
 }
 
 /*
+ * Builds the table of c's [blocking] lists and allow-lists (issue 18), off the query path: the
+ * workers keep the previous table until it is published.  NULL when blocking is off, or on
+ * out of memory (logged).
+ */
+static struct block_table *
+load_block_lists(const struct cfg *c)
+{
+	if (!c->blocking_enabled) {
+		return NULL;
+	}
+	double t0 = now_ms();
+	struct block_build *b = block_build_new();
+	int rc = b != NULL ? TDNS_OK : TDNS_ENOMEM;
+	for (int allow = 0; allow <= 1 && rc == TDNS_OK; allow++) {
+		char *copy = tdns_xstrdup(allow ? c->blocking_allow_lists : c->blocking_lists);
+		char *cur = copy;
+		bool more = copy[0] != '\0';
+		while (more && rc == TDNS_OK) {
+			char *item = cfg_list_next(&cur, &more);
+			rc = block_build_add_file(b, item, allow);
+		}
+		free(copy);
+	}
+	struct block_table *t = NULL;
+	if (rc == TDNS_OK) {
+		rc = block_build_finish(b, &t);
+	} else {
+		block_build_free(b);
+	}
+	if (rc != TDNS_OK) {
+		tdns_err("block lists: %s; blocking only the custom names", tdns_status_msg(rc));
+		return NULL;
+	}
+	size_t n;
+	const struct block_list_info *li = block_table_lists(t, &n);
+	size_t malformed = 0;
+	for (size_t i = 0; i < n; i++) {
+		malformed += li[i].malformed;
+	}
+	tdns_info("block lists: %zu blocked and %zu allowed names from %zu lists (%zu malformed "
+		  "lines skipped) in %.1f ms", block_table_count(t, false), block_table_count(t, true),
+		  n, malformed, now_ms() - t0);
+	return t;
+}
+
+/*
+ * Publishes the blocking of c with the tables lists and custom (references taken) to the
+ * workers and frees the previous one.  TDNS_OK, or the status with the reason in err.
+ */
+static int
+publish_blocking(struct daemon *d, const struct cfg *c, struct block_table *lists,
+		 struct block_table *custom, char *err, size_t errlen)
+{
+	struct query_blocking *qb = NULL;
+	int rc = query_blocking_new(c, lists, custom, &qb, err, errlen);
+	if (rc != TDNS_OK) {
+		return rc;
+	}
+	/* Blocks until every worker has switched, so nobody uses the old one after it. */
+	query_publish_blocking(d->srv, qb);
+	query_blocking_free(d->blocking);
+	d->blocking = qb;
+	return TDNS_OK;
+}
+
+/* The custom names' table of c's state directory; NULL on out of memory (logged). */
+static struct block_table *
+load_block_custom(const struct cfg *c)
+{
+	struct block_table *t = NULL;
+	if (block_custom_load(c->state_dir, &t) != TDNS_OK) {
+		tdns_err("custom block names: out of memory; not used");
+	}
+	return t;
+}
+
+/*
  * Re-reads the configuration and every zone (SIGHUP, `config reload`).  TDNS_OK with a summary
  * in msg, or the status with the reason in msg; on failure nothing changed.
  */
@@ -622,6 +701,14 @@ reload(struct daemon *d, char *msg, size_t msglen)
 	query_publish_zones(d->srv, set);
 	zone_set_free(d->zones);
 	d->zones = set;
+	/* Issue 18: the lists are read again and swapped in whole. */
+	struct block_table *lists = load_block_lists(nc);
+	struct block_table *custom = load_block_custom(nc);
+	if (publish_blocking(d, nc, lists, custom, err, sizeof(err)) != TDNS_OK) {
+		tdns_err("reload: blocking: %s; keeping the previous block lists", err);
+	}
+	block_table_unref(lists);
+	block_table_unref(custom);
 	cfg_free(d->cfg);
 	d->cfg = nc;
 	ctl_server_set_timeout(d->ctl, nc->control_timeout);
@@ -805,6 +892,29 @@ prepare_control_dir(const struct cfg *c)
 	}
 }
 
+static const struct query_blocking *
+env_blocking(void *daemon)
+{
+	return ((struct daemon *)daemon)->blocking;
+}
+
+static int
+env_blocking_custom_changed(void *daemon, char *err, size_t errlen)
+{
+	struct daemon *d = daemon;
+	struct block_table *custom = load_block_custom(d->cfg);
+	if (custom == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return TDNS_ENOMEM;
+	}
+	/* The configured lists are shared with the running blocking, not read again. */
+	struct block_table *lists = d->blocking != NULL ? query_blocking_table(d->blocking, false)
+							: NULL;
+	int rc = publish_blocking(d, d->cfg, lists, custom, err, errlen);
+	block_table_unref(custom);
+	return rc;
+}
+
 static struct cache *
 env_cache(void *daemon)
 {
@@ -839,6 +949,8 @@ ctl_start(struct daemon *d)
 		.stats = env_stats,
 		.cache = env_cache,
 		.resolver = env_resolver,
+		.blocking = env_blocking,
+		.blocking_custom_changed = env_blocking_custom_changed,
 	};
 	gid_t group = control_gid(d->cfg->control_group);
 	char err[512];
@@ -980,6 +1092,14 @@ run(struct daemon *d)
 		}
 	}
 	query_publish_zones(d->srv, d->zones);
+	struct block_table *blists = load_block_lists(c), *bcustom = load_block_custom(c);
+	int brc = publish_blocking(d, c, blists, bcustom, err, sizeof(err));
+	block_table_unref(blists);
+	block_table_unref(bcustom);
+	if (brc != TDNS_OK) {
+		startup_error(d, "blocking: %s", err);
+		goto out;
+	}
 	if (net_server_start(d->srv) != TDNS_OK) {
 		startup_error(d, "cannot start the worker threads");
 		goto out;
@@ -1110,6 +1230,7 @@ main(int argc, char **argv)
 	}
 out:
 	net_server_free(d.srv);
+	query_blocking_free(d.blocking);
 	resolver_conf_unref(d.rconf);
 	zone_xfr_conf_free(d.xfr);
 	cache_free(d.cache);

@@ -89,6 +89,13 @@ struct cfg {
 	/* [tsig NAME]: crypto/schema.c, one struct cfg_tsig (crypto/crypto.h) per section */
 	struct cfg_tsig *tsigs;
 	size_t ntsigs;
+	/* [blocking]: block/schema.c (enabled .. ttl), query/schema.c (bypass); issue 18 */
+	unsigned blocking_enabled; /* 0 or 1 */
+	char *blocking_lists;     /* absolute file names, comma-separated, as written */
+	char *blocking_allow_lists;
+	char *blocking_mode;      /* as written (block_mode_parse) */
+	unsigned blocking_ttl;    /* seconds */
+	char *blocking_bypass;    /* CIDR list as written (filter_acl_parse) */
 	/* [zone NAME]: zone/schema.c, one struct cfg_zone (zone/zone.h) per section */
 	struct cfg_zone *zones;
 	size_t nzones;

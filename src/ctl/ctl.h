@@ -126,6 +126,8 @@ struct resolver_conf;
  * runs on the main thread, as do all handlers, so control commands are serialised: two
  * clients editing one zone are applied one after the other.
  */
+struct query_blocking;
+
 struct ctl_env {
 	void *daemon;
 	/* The running configuration and the file it came from (NULL: embedded defaults). */
@@ -164,6 +166,13 @@ struct ctl_env {
 	 */
 	const struct ctl_handler *handlers;
 	const struct ctl_stream_handler *stream_handlers;
+	/*
+	 * Issue 18: the blocking the workers use (borrowed until the next publish; NULL before
+	 * any), and the rebuild and publication of the custom names' table after `block|allow
+	 * add|remove` changed their files: TDNS_OK, or a status with the reason in err.
+	 */
+	const struct query_blocking *(*blocking)(void *daemon);
+	int (*blocking_custom_changed)(void *daemon, char *err, size_t errlen);
 };
 
 struct ctl_handler;

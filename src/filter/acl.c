@@ -80,6 +80,19 @@ filter_cidr_parse(const char *text, struct filter_cidr *out, char *err, size_t e
 }
 
 int
+filter_acl_check(const char *value, const char *what, char *err, size_t errlen)
+{
+	struct filter_acl acl = { NULL, 0 };
+	char msg[256];
+	if (filter_acl_parse(value, &acl, msg, sizeof(msg)) != TDNS_OK) {
+		snprintf(err, errlen, "invalid %s list: %s", what, msg);
+		return TDNS_ECONFIG;
+	}
+	filter_acl_clear(&acl);
+	return TDNS_OK;
+}
+
+int
 filter_acl_parse(const char *text, struct filter_acl *acl, char *err, size_t errlen)
 {
 	struct filter_acl n = { NULL, 0 };

@@ -38,6 +38,12 @@ int filter_cidr_parse(const char *text, struct filter_cidr *out, char *err, size
  */
 int filter_acl_parse(const char *text, struct filter_acl *acl, char *err, size_t errlen);
 
+/*
+ * Config check of a CIDR list key (what: "allow", "bypass"): TDNS_OK, or TDNS_ECONFIG with
+ * "invalid WHAT list: why" in err.
+ */
+int filter_acl_check(const char *value, const char *what, char *err, size_t errlen);
+
 /* Frees the prefixes of acl and empties it; accepts an empty acl. */
 void filter_acl_clear(struct filter_acl *acl);
 

@@ -18,6 +18,7 @@ struct query_worker {
 	struct net_worker *net;
 	const struct zone_set *zs;   /* current zones; replaced only by query_publish_zones */
 	const struct zone_xfr_conf *xfr; /* allow-transfer and TSIG keys (query_publish_xfr) */
+	const struct query_blocking *blk; /* issue 18; replaced only by query_publish_blocking */
 	struct resolver_fwd *fwd;    /* the worker's forwarder (issue 4) */
 	bool nsid_asked;             /* issue 14: the current query asked for NSID */
 	/* Issue 13: deferred queries, oldest first, at most [recursion] max-outstanding. */
@@ -816,6 +817,13 @@ query_pipeline(struct query_worker *w, const uint8_t *pkt, size_t len, uint8_t *
 	bool tcp = cl->stream;
 	struct resolver_conf *rc = w->fwd != NULL ? resolver_fwd_conf(w->fwd) : NULL;
 	w->net->qkind = STATS_KIND_AUTHORITATIVE;
+	size_t blen;
+	if (query_blocking_enabled(w->blk) &&
+	    query_blocking_answer(w->blk, pkt, len, out, cap, cl, set->udp_max, rcode, &blen)) {
+		/* Issue 18: before zones and resolver, so a listed name never leaves the server. */
+		w->net->qkind = STATS_KIND_BLOCKED;
+		return blen;
+	}
 	if (w->fwd != NULL) {
 		/* Issue 5: the iterator answers root steps from a local root zone among these. */
 		resolver_fwd_set_zones(w->fwd, &w->zs);
@@ -972,6 +980,20 @@ query_publish_xfr(struct net_server *s, const struct zone_xfr_conf *xc)
 {
 	/* Read-only on the workers; running transfers keep copies of what they use. */
 	net_server_run_all(s, set_xfr, (void *)xc);
+}
+
+static void
+set_blocking(void *wctx, void *arg)
+{
+	struct query_worker *w = wctx;
+	w->blk = arg;
+}
+
+void
+query_publish_blocking(struct net_server *s, const struct query_blocking *qb)
+{
+	/* Only read by the workers; the cast carries it through void *. */
+	net_server_run_all(s, set_blocking, (void *)qb);
 }
 
 static void

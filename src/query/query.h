@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "block/block.h"
 #include "cfg/cfg.h"
 #include "core/core.h"
 #include "dns/dns.h"
@@ -70,5 +71,48 @@ void query_publish_resolver(struct net_server *s, struct resolver_conf *rc);
  * have switched, so the previous one may be freed on return.  xc is borrowed until then.
  */
 void query_publish_xfr(struct net_server *s, const struct zone_xfr_conf *xc);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Blocking (query-block.c, issue 18): block lists, bypass, answers by [blocking] mode.        */
+
+/* What the workers block with: the tables, the policy and the bypass networks of a config. */
+struct query_blocking;
+
+/*
+ * Makes the blocking of c ([blocking] enabled, mode, ttl, bypass) with the tables lists (the
+ * configured lists) and custom (the custom names), either NULL; a reference is taken on each.
+ * TDNS_OK, or TDNS_ECONFIG / TDNS_EINVAL / TDNS_ENOMEM with the reason in err.  Free with
+ * query_blocking_free (after it is no longer published).
+ */
+int query_blocking_new(const struct cfg *c, struct block_table *lists, struct block_table *custom,
+		       struct query_blocking **out, char *err, size_t errlen);
+
+/* Frees qb and drops its table references; accepts NULL. */
+void query_blocking_free(struct query_blocking *qb);
+
+/* Whether qb blocks at all ([blocking] enabled); false for NULL. */
+bool query_blocking_enabled(const struct query_blocking *qb);
+
+/* The configured lists' table (custom false) or the custom names' one; borrowed, maybe NULL. */
+struct block_table *query_blocking_table(const struct query_blocking *qb, bool custom);
+
+/*
+ * What the workers decide for qname asked by client (NULL: no client): block_lookup's
+ * verdict and hit over both tables; *bypassed says the client is in [blocking] bypass (and
+ * so never blocked, whatever the verdict).  `tdns-cli block check` uses it.
+ */
+enum block_verdict query_blocking_check(const struct query_blocking *qb, const uint8_t *qname,
+					const struct sockaddr *client, struct block_hit *hit,
+					bool *bypassed);
+
+/*
+ * Publishes qb (NULL: nothing blocked) the way query_publish_zones publishes zones: every
+ * worker switches between two queries, and on return none refers to the previous one, which
+ * the caller may free.  Before net_server_start it only records qb.
+ */
+void query_publish_blocking(struct net_server *s, const struct query_blocking *qb);
+
+/* The [blocking] keys owned by query: bypass. */
+extern const struct cfg_table query_schema_blocking;
 
 #endif

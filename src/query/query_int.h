@@ -33,4 +33,15 @@ bool query_xfr(const struct zone_set *zs, const struct zone_xfr_conf *xc, struct
 	       const uint8_t *pkt, size_t len, uint8_t *out, size_t cap,
 	       const struct net_client *cl, int *rcode, size_t *rlen);
 
+/*
+ * Blocking step of the pipeline (query-block.c): when the query in pkt[0..len) asks for a
+ * name that qb blocks for client cl (or the Firefox canary), writes the reply by qb's mode
+ * into out (cap octets), its length into *rlen and its rcode into *rcode, and returns true.
+ * False when the query goes on through the pipeline (not blocked, bypassed, not a plain IN
+ * query).
+ */
+bool query_blocking_answer(const struct query_blocking *qb, const uint8_t *pkt, size_t len,
+			   uint8_t *out, size_t cap, const struct net_client *cl, size_t udp_max,
+			   int *rcode, size_t *rlen);
+
 #endif

@@ -20,14 +20,7 @@ static const struct cfg_enum recursion_modes[] = {
 static int
 check_allow(const char *value, char *err, size_t errlen)
 {
-	struct filter_acl acl = { NULL, 0 };
-	char msg[256];
-	if (filter_acl_parse(value, &acl, msg, sizeof(msg)) != TDNS_OK) {
-		snprintf(err, errlen, "invalid allow list: %s", msg);
-		return TDNS_ECONFIG;
-	}
-	filter_acl_clear(&acl);
-	return TDNS_OK;
+	return filter_acl_check(value, "allow", err, errlen);
 }
 
 /* A bad hints file stops start-up (and `tdnsd -t`) here, with its own file:line. */

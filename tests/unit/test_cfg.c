@@ -493,11 +493,11 @@ test_unknown_sections_fail_even_when_empty(void **state)
 	(void)state;
 	expect_error("[log]\nlevel = info\n[ dnssec ]\nvalidation = yes\n", 3,
 		     "unknown section [dnssec] (not supported by this release yet); expected "
-		     "one of: [server], [control], [log], [recursion], [forwarders], [cache], [tls], [dot], [doh], [tsig NAME], [zone NAME]");
+		     "one of: [server], [control], [log], [recursion], [forwarders], [cache], [tls], [dot], [doh], [blocking], [tsig NAME], [zone NAME]");
 	expect_error("[servers]\n", 1,
-		     "unknown section [servers]; expected one of: [server], [control], [log], [recursion], [forwarders], [cache], [tls], [dot], [doh], [tsig NAME], [zone NAME]");
+		     "unknown section [servers]; expected one of: [server], [control], [log], [recursion], [forwarders], [cache], [tls], [dot], [doh], [blocking], [tsig NAME], [zone NAME]");
 	expect_error("[zoneexample.com]\n", 1,
-		     "unknown section [zoneexample.com]; expected one of: [server], [control], [log], [recursion], [forwarders], [cache], [tls], [dot], [doh], [tsig NAME], [zone NAME]");
+		     "unknown section [zoneexample.com]; expected one of: [server], [control], [log], [recursion], [forwarders], [cache], [tls], [dot], [doh], [blocking], [tsig NAME], [zone NAME]");
 	/* The sections of the encrypted listeners exist now, empty or not (issue 6). */
 	struct cfg *c = loaded("[server]\n[tls]\n[dot]\n[doh]\n");
 	assert_int_equal(c->ndot_listen, 0);
@@ -937,7 +937,7 @@ test_get_refuses_unknown_keys_and_zones(void **state)
 {
 	(void)state;
 	struct cfg *c = NULL;
-	char err[2048];
+	char err[2048]; /* the list of every key */
 	char *v = (char *)1;
 	c = loaded("[zone example.com]\n");
 	static const char *const bad[] = {
@@ -956,7 +956,9 @@ test_get_refuses_unknown_keys_and_zones(void **state)
 		assert_non_null(strstr(err, ", control.socket, control.group, control.timeout, "
 				       "log.level, recursion.mode, "));
 		assert_non_null(strstr(err, ", cache.prefetch, tls.certificate, "));
-		assert_non_null(strstr(err, ", doh.trusted-proxies, tsig.NAME.algorithm, "
+		assert_non_null(strstr(err, ", doh.trusted-proxies, blocking.enabled, "
+				       "blocking.lists, blocking.allow-lists, blocking.mode, "
+				       "blocking.ttl, blocking.bypass, tsig.NAME.algorithm, "
 				       "tsig.NAME.secret, tsig.NAME.secret-file, zone.NAME.type, "
 				       "zone.NAME.file, zone.NAME.forwarders, "
 				       "zone.NAME.primaries, zone.NAME.allow-transfer"));
@@ -1007,7 +1009,7 @@ static void
 expect_set_error(const char *before, const char *key, const char *value, int status,
 		 const char *msg)
 {
-	char err[2048];
+	char err[2048]; /* the list of every key */
 	write_file(conf, before);
 	size_t entries = dir_entries();
 	assert_int_equal(cfg_write_set(conf, key, value, err, sizeof(err)), status);
@@ -1203,6 +1205,8 @@ test_set_invalid_value_leaves_the_file_untouched(void **state)
 			 "cache.max-ttl, cache.negative-max-ttl, cache.serve-stale, "
 			 "cache.prefetch, tls.certificate, tls.key, tls.password-file, "
 			 "dot.listen, doh.listen, doh.http-listen, doh.path, doh.trusted-proxies, "
+			 "blocking.enabled, blocking.lists, blocking.allow-lists, blocking.mode, "
+			 "blocking.ttl, blocking.bypass, "
 			 "tsig.NAME.algorithm, tsig.NAME.secret, tsig.NAME.secret-file, "
 			 "zone.NAME.type, zone.NAME.file, zone.NAME.forwarders, "
 			 "zone.NAME.primaries, zone.NAME.allow-transfer");
@@ -1310,7 +1314,8 @@ test_every_key_has_default_help_parser_and_known_section(void **state)
 			    strcmp(k->section, "forwarders") == 0 ||
 			    strcmp(k->section, "cache") == 0 || strcmp(k->section, "tls") == 0 ||
 			    strcmp(k->section, "dot") == 0 || strcmp(k->section, "doh") == 0 ||
-			    strcmp(k->section, "tsig") == 0);
+			    strcmp(k->section, "tsig") == 0 ||
+			    strcmp(k->section, "blocking") == 0);
 		assert_non_null(k->def);
 		assert_non_null(k->help);
 		assert_true(strlen(k->help) > 10);

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+/* block: block and allow lists of names by the million (issue 18), their parsers and lookup. */
+#ifndef TDNS_BLOCK_H
+#define TDNS_BLOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cfg/cfg.h"
+#include "core/core.h"
+#include "dns/dns.h"
+
+/*
+ * The structure.  A block table is one open-addressing hash set (linear probing, load factor at
+ * most 3/4) of 16-octet slots: a 64-bit fingerprint of the lower-cased wire name, the line it
+ * came from and the index of its list.  The fingerprint is SipHash-2-4 under a key drawn at
+ * random for each table (dns_name_siphash), with its lowest bit saying block (1) or allow (0),
+ * so the same name may be both.  No name text is kept: 1,000,000 names take about 21 MB
+ * (16 octets / 0.75), where a sorted arena of reversed names needs 12 octets of index plus
+ * the name itself (about 25 octets for a typical list entry), and the build is one pass of
+ * hashing and inserting with no sort.  A lookup hashes the question name and each of its
+ * parent suffixes (a blocked name blocks its subdomains) and probes about two slots for each.
+ * Two different names share a fingerprint with probability 2^-63 per pair; with a million
+ * names a query is wrongly matched with probability below 10^-12, and because the key is
+ * secret and fresh per table nobody can pick names that collide on purpose.
+ *
+ * Tables are built off the query path (block_build_*) and never change once built; the
+ * daemon publishes them to the workers and frees an old one only after every worker has let
+ * go of it (query_publish_blocking), so queries never wait for a reload.
+ */
+struct block_table;
+struct block_build;
+
+/* At most this many lists (files) in one table. */
+#define BLOCK_MAX_LISTS 4096
+/* Malformed lines logged one by one for each list; the rest are only counted. */
+#define BLOCK_LOG_MALFORMED 10
+
+/* What one list contributed to a table, for `block list` and the log. */
+struct block_list_info {
+	char *name;               /* the file as configured */
+	bool allow;               /* an allow list (names never blocked) */
+	size_t names;             /* names taken from it (duplicates included) */
+	size_t malformed;         /* lines skipped */
+	int status;               /* TDNS_OK, or why the file could not be read (TDNS_EIO) */
+};
+
+/* Which entry decided a lookup. */
+struct block_hit {
+	const char *list;         /* the list's name, borrowed from the table */
+	unsigned line;            /* 1-based line in that list */
+	size_t offset;            /* the matching entry is qname + offset (a suffix of it) */
+};
+
+enum block_verdict {
+	BLOCK_NONE = 0,           /* on no list */
+	BLOCK_BLOCKED,            /* the name or a parent is blocked and none is allowed */
+	BLOCK_ALLOWED,            /* the name or a parent is on an allow list (beats any block) */
+};
+
+/* ------------------------------------------------------------------------------------------ */
+/* Parsing (parse.c)                                                                             */
+
+/* Receives one name of a line: wire form, lower case; allow for an exception (@@||name^). */
+typedef void (*block_name_fn)(void *arg, const uint8_t *name, size_t len, bool allow);
+
+/*
+ * Parses one line of a list (no line ending) in whichever format it is written: a hosts-file
+ * line ("0.0.0.0 ads.example.com [more names]"), a plain name ("ads.example.com"), or an
+ * Adblock Plus rule ("||ads.example.com^", exception "@@||ads.example.com^").  Blank lines,
+ * comments ('#', '!') and ABP headers ("[Adblock Plus 2.0]") give no name, and so do the
+ * hosts-file boilerplate names (localhost, broadcasthost, ...).  Calls fn once per name.
+ * Returns the number of names (0 or more), or -1 for a malformed line with the reason in why.
+ */
+int block_parse_line(const char *line, size_t len, block_name_fn fn, void *arg, char *why,
+		     size_t whylen);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Building and looking up (table.c)                                                            */
+
+/* A new, empty builder; NULL on out of memory.  Free with block_build_free. */
+struct block_build *block_build_new(void);
+
+/* Frees a builder that was not finished; accepts NULL. */
+void block_build_free(struct block_build *b);
+
+/*
+ * Adds the lines of text[0..len) as the list name (used in messages and hits); allow makes
+ * every name of it an allow entry (an allow list), else only "@@" rules are.  Malformed lines
+ * are skipped, counted and the first BLOCK_LOG_MALFORMED logged as "name:line: why".  TDNS_OK,
+ * TDNS_ENOMEM, or TDNS_ERANGE past BLOCK_MAX_LISTS lists.
+ */
+int block_build_add_text(struct block_build *b, const char *name, const char *text, size_t len,
+			 bool allow);
+
+/*
+ * The same for the file at path (the list's name).  A file that cannot be read is recorded
+ * in the list's info with TDNS_EIO and logged; the build goes on without it.  TDNS_OK,
+ * TDNS_ENOMEM, TDNS_ERANGE.
+ */
+int block_build_add_file(struct block_build *b, const char *path, bool allow);
+
+/*
+ * Turns the builder into a table (the builder is freed in every case).  *out gets the table
+ * with one reference, freed with block_table_unref.  TDNS_OK or TDNS_ENOMEM.
+ */
+int block_build_finish(struct block_build *b, struct block_table **out);
+
+/* Takes one more reference to t (not NULL); returns t.  Atomic: any thread may call it. */
+struct block_table *block_table_ref(struct block_table *t);
+
+/* Drops a reference; the last one frees the table.  Accepts NULL. */
+void block_table_unref(struct block_table *t);
+
+/* Distinct entries of t: names blocked and allowed (a name on several lists counts once). */
+size_t block_table_count(const struct block_table *t, bool allow);
+
+/* The lists of t and their count; borrowed for the life of t. */
+const struct block_list_info *block_table_lists(const struct block_table *t, size_t *n);
+
+/*
+ * Looks up qname (wire form, any case) and its parents in the tables (NULL entries are
+ * skipped): BLOCK_ALLOWED when any of them is allowed in any table, else BLOCK_BLOCKED when
+ * one is blocked (hit tells the most specific entry: list, line and which suffix), else
+ * BLOCK_NONE.  hit may be NULL.  Reads only; safe from any number of threads at once.
+ */
+enum block_verdict block_lookup(const struct block_table *const *tables, size_t ntables,
+				const uint8_t *qname, struct block_hit *hit);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Responses ([blocking] mode) and the schema (schema.c)                                        */
+
+enum block_mode {
+	BLOCK_MODE_NXDOMAIN = 0,  /* NXDOMAIN with the synthetic SOA */
+	BLOCK_MODE_NODATA,        /* NOERROR, no answer, the synthetic SOA */
+	BLOCK_MODE_NULL,          /* A 0.0.0.0 / AAAA ::, NODATA for other types */
+	BLOCK_MODE_ADDRESS,       /* the configured addresses, NODATA for the missing family */
+	BLOCK_MODE_REFUSED,       /* REFUSED */
+};
+
+#define BLOCK_MAX_ADDRS 8
+
+/* How blocked names are answered: [blocking] mode and ttl, parsed. */
+struct block_policy {
+	enum block_mode mode;
+	size_t n4, n6;
+	uint8_t a4[BLOCK_MAX_ADDRS][4];
+	uint8_t a6[BLOCK_MAX_ADDRS][16];
+	uint32_t ttl;             /* of answers and of the synthetic SOA (its minimum too) */
+};
+
+/*
+ * Parses a mode: "nxdomain", "nodata", "null", "refused" or "address:IP[,IP...]" (at most
+ * BLOCK_MAX_ADDRS of each family) into p (ttl untouched).  TDNS_OK or TDNS_ECONFIG with
+ * "what was wrong; expected what" in err.
+ */
+int block_mode_parse(const char *text, struct block_policy *p, char *err, size_t errlen);
+
+/* The [blocking] keys owned by block: enabled, lists, allow-lists, mode, ttl. */
+extern const struct cfg_table block_schema_blocking;
+
+/* ------------------------------------------------------------------------------------------ */
+/* Custom names of `tdns-cli block|allow add|remove` (custom.c), kept in the state directory  */
+
+/*
+ * The file of the custom block (allow false) or allow names under state_dir:
+ * STATE/blocking-custom-block.txt or STATE/blocking-custom-allow.txt.  Caller frees.
+ */
+char *block_custom_path(const char *state_dir, bool allow);
+
+/*
+ * Adds (add true) or removes name (text, any case, trailing dot optional) to or from the
+ * custom list of state_dir: the file is rewritten to a temporary file, fsynced and renamed
+ * before this returns.  TDNS_OK; TDNS_EINVAL for a bad name (why says what); TDNS_EEXIST when
+ * adding a name already there; TDNS_ENOENT when removing one that is not; TDNS_EIO.
+ */
+int block_custom_edit(const char *state_dir, bool allow, bool add, const char *name, char *why,
+		      size_t whylen);
+
+/*
+ * The custom names of state_dir as a NULL-terminated array of strings (lower case, no
+ * trailing dot), in file order; NULL on out of memory.  A missing file is an empty list.
+ * Caller frees with block_custom_names_free.
+ */
+char **block_custom_names(const char *state_dir, bool allow);
+
+/* Frees what block_custom_names returned; accepts NULL. */
+void block_custom_names_free(char **names);
+
+/*
+ * Builds the table of the custom names of state_dir (both files; the block file as list
+ * "custom block", the allow file as "custom allow").  TDNS_OK or TDNS_ENOMEM.
+ */
+int block_custom_load(const char *state_dir, struct block_table **out);
+
+#endif

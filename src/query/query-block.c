@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: MIT */
+/* Blocking in the query pipeline (issue 18): block lists, bypass, answers by mode, the canary. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "filter/filter.h"
+#include "query/query_int.h"
+
+/* The Firefox canary domain: NXDOMAIN tells Firefox not to turn on its own DoH. */
+static const uint8_t canary[] = "\x13use-application-dns\x03net";
+
+struct query_blocking {
+	bool enabled;
+	struct block_policy policy;
+	struct filter_acl bypass;
+	struct block_table *tables[2]; /* the configured lists, the custom names */
+};
+
+int
+query_blocking_new(const struct cfg *c, struct block_table *lists, struct block_table *custom,
+		   struct query_blocking **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	struct query_blocking *qb = calloc(1, sizeof(*qb));
+	if (qb == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return TDNS_ENOMEM;
+	}
+	qb->enabled = c->blocking_enabled != 0;
+	qb->policy.ttl = c->blocking_ttl;
+	int rc = block_mode_parse(c->blocking_mode, &qb->policy, err, errlen);
+	if (rc == TDNS_OK) {
+		rc = filter_acl_parse(c->blocking_bypass, &qb->bypass, err, errlen);
+	}
+	if (rc != TDNS_OK) {
+		free(qb);
+		return rc;
+	}
+	qb->tables[0] = lists != NULL ? block_table_ref(lists) : NULL;
+	qb->tables[1] = custom != NULL ? block_table_ref(custom) : NULL;
+	*out = qb;
+	return TDNS_OK;
+}
+
+void
+query_blocking_free(struct query_blocking *qb)
+{
+	if (qb == NULL) {
+		return;
+	}
+	filter_acl_clear(&qb->bypass);
+	block_table_unref(qb->tables[0]);
+	block_table_unref(qb->tables[1]);
+	free(qb);
+}
+
+bool
+query_blocking_enabled(const struct query_blocking *qb)
+{
+	return qb != NULL && qb->enabled;
+}
+
+struct block_table *
+query_blocking_table(const struct query_blocking *qb, bool custom)
+{
+	return qb->tables[custom ? 1 : 0];
+}
+
+enum block_verdict
+query_blocking_check(const struct query_blocking *qb, const uint8_t *qname,
+		     const struct sockaddr *client, struct block_hit *hit, bool *bypassed)
+{
+	*bypassed = client != NULL && filter_acl_match(&qb->bypass, client);
+	return block_lookup((const struct block_table *const *)qb->tables, 2, qname, hit);
+}
+
+/* The synthetic zone's SOA at owner: RFC 2308 §5, its minimum is the negative TTL. */
+static void
+add_soa(struct dns_build *b, const uint8_t *owner, uint32_t ttl)
+{
+	static const uint8_t rname[] = "\12hostmaster\7invalid";
+	uint8_t rd[DNS_NAME_MAX + sizeof(rname) + 20];
+	size_t olen = dns_name_len(owner);
+	memcpy(rd, owner, olen);
+	memcpy(rd + olen, rname, sizeof(rname));
+	size_t off = olen + sizeof(rname);
+	const uint32_t times[5] = { 1, 3600, 600, 86400, ttl };
+	for (size_t i = 0; i < 5; i++) {
+		tdns_put32(rd + off, times[i]);
+		off += 4;
+	}
+	(void)dns_build_rr(b, DNS_SECTION_AUTHORITY, owner, DNS_TYPE_SOA, DNS_CLASS_IN, ttl, rd,
+			   off);
+}
+
+/* A list's file name without its directories, for the EDE text. */
+static const char *
+base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash != NULL ? slash + 1 : path;
+}
+
+bool
+query_blocking_answer(const struct query_blocking *qb, const uint8_t *pkt, size_t len,
+		      uint8_t *out, size_t cap, const struct net_client *cl, size_t udp_max,
+		      int *rcode, size_t *rlen)
+{
+	struct dns_query q;
+	if (dns_query_parse(pkt, len, &q) != DNS_RCODE_NOERROR || q.qclass != DNS_CLASS_IN ||
+	    (q.edns.present && (q.edns_count != 1 || q.edns.version > 0)) ||
+	    (dns_type_is_meta(q.qtype) && q.qtype != DNS_TYPE_ANY)) {
+		/* Errors, transfers and the rest are answered by the pipeline as ever. */
+		return false;
+	}
+	struct block_hit hit = { NULL, 0, 0 };
+	bool is_canary = dns_name_eq(q.qname, canary);
+	if (!is_canary) {
+		if (cl->peer != NULL && filter_acl_match(&qb->bypass, cl->peer)) {
+			return false;
+		}
+		if (block_lookup((const struct block_table *const *)qb->tables, 2, q.qname,
+				 &hit) != BLOCK_BLOCKED) {
+			return false;
+		}
+	}
+	size_t limit = query_reply_limit(&q, cl->stream, udp_max);
+	struct dns_build b;
+	dns_build_init(&b, out, cap, limit < cap ? limit : cap, q.id,
+		       DNS_FLAG_QR | DNS_FLAG_RA | (q.flags & (DNS_FLAG_RD | DNS_FLAG_CD)));
+	if (q.edns.present) {
+		uint16_t size = udp_max > DNS_MSG_MAX ? DNS_MSG_MAX : (uint16_t)udp_max;
+		dns_build_edns(&b, size < DNS_UDP_MIN ? DNS_UDP_MIN : size, q.edns.do_bit);
+	}
+	(void)dns_build_question(&b, q.qname, q.qtype, q.qclass);
+	const struct block_policy *p = &qb->policy;
+	if (is_canary) {
+		/* Not a block of a listed name: the signal Firefox looks for, nothing more. */
+		*rcode = DNS_RCODE_NXDOMAIN;
+		dns_build_rcode(&b, *rcode);
+		add_soa(&b, q.qname, p->ttl);
+		*rlen = dns_build_finish(&b);
+		return true;
+	}
+	char text[64];
+	snprintf(text, sizeof(text), "blocked by %s:%u", base_name(hit.list), hit.line);
+	/* RFC 8914 §5.16: the server's own policy blocked the name. */
+	dns_build_ede(&b, DNS_EDE_BLOCKED, text);
+	*rcode = p->mode == BLOCK_MODE_NXDOMAIN ? DNS_RCODE_NXDOMAIN
+		 : p->mode == BLOCK_MODE_REFUSED ? DNS_RCODE_REFUSED : DNS_RCODE_NOERROR;
+	dns_build_rcode(&b, *rcode);
+	size_t nans = 0;
+	if (p->mode == BLOCK_MODE_NULL || p->mode == BLOCK_MODE_ADDRESS) {
+		static const uint8_t zero[16];
+		bool v4 = q.qtype == DNS_TYPE_A;
+		bool v6 = q.qtype == DNS_TYPE_AAAA;
+		bool null = p->mode == BLOCK_MODE_NULL;
+		size_t n = v4 ? (null ? 1 : p->n4) : v6 ? (null ? 1 : p->n6) : 0;
+		for (size_t i = 0; i < n; i++) {
+			const uint8_t *rd = null ? zero : v4 ? p->a4[i] : p->a6[i];
+			if (dns_build_rr(&b, DNS_SECTION_ANSWER, q.qname, q.qtype, DNS_CLASS_IN,
+					 p->ttl, rd, v4 ? 4 : 16) == TDNS_OK) {
+				nans++;
+			}
+		}
+	}
+	if (nans == 0 && p->mode != BLOCK_MODE_REFUSED) {
+		/* NXDOMAIN or NODATA: the SOA of a synthetic zone at the listed name. */
+		add_soa(&b, q.qname + hit.offset, p->ttl);
+	}
+	*rlen = dns_build_finish(&b);
+	return true;
+}
