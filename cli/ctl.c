@@ -842,6 +842,57 @@ render_forwarder_list(const json_t *data)
 	}
 }
 
+/* `block list`, `allow list`: the custom names one a line, then the lists with their counts. */
+static void
+render_block_list(const json_t *data)
+{
+	static const char *const cols[] = { "list", "names", "malformed", "status", NULL };
+	const json_t *custom = rows_of(data, "custom"), *lists = rows_of(data, "lists");
+	printf("blocking: %s; %lld distinct names on the lists\n",
+	       json_is_true(json_object_get(data, "enabled")) ? "on" : "off",
+	       (long long)json_integer_value(json_object_get(data, "distinct_names")));
+	printf("custom names: %s\n", json_array_size(custom) > 0 ? "" : "none");
+	size_t i;
+	const json_t *v;
+	json_array_foreach(custom, i, v) {
+		printf("  %s\n", json_string_value(v) != NULL ? json_string_value(v) : "?");
+	}
+	if (json_array_size(lists) > 0) {
+		printf("\n");
+		print_table(lists, cols);
+	}
+}
+
+/* `block check`: one sentence; the exit code says blocked (0) or not (1), see cli_ctl_run. */
+static void
+render_block_check(const json_t *data)
+{
+	const char *name = member(data, "name");
+	const char *verdict = member(data, "verdict");
+	const json_t *line = json_object_get(data, "line");
+	char by[2048] = "";
+	if (line != NULL) {
+		snprintf(by, sizeof(by), " by %s line %lld (entry %s)", member(data, "list"),
+			 (long long)json_integer_value(line), member(data, "entry"));
+	}
+	if (!json_is_true(json_object_get(data, "enabled"))) {
+		printf("%s is not blocked: blocking is off%s%s\n", name,
+		       strcmp(verdict, "none") != 0 ? "; it would be " : "",
+		       strcmp(verdict, "none") != 0 ? verdict : "");
+	} else if (json_is_true(json_object_get(data, "canary"))) {
+		printf("%s is blocked: the Firefox canary answers NXDOMAIN\n", name);
+	} else if (json_is_true(json_object_get(data, "bypassed"))) {
+		printf("%s is not blocked for client %s: the client is in bypass\n", name,
+		       member(data, "client"));
+	} else if (strcmp(verdict, "blocked") == 0) {
+		printf("%s is blocked%s\n", name, by);
+	} else if (strcmp(verdict, "allowed") == 0) {
+		printf("%s is not blocked: allowed%s\n", name, by);
+	} else {
+		printf("%s is not blocked: on no list\n", name);
+	}
+}
+
 /*
  * The commands whose data has a renderer of its own, used when the data has the shape it
  * expects: any data, an object, or an object with the array member rows.
@@ -861,6 +912,9 @@ static const struct renderer renderers[] = {
 	{ .command = "log show", .rows = "entries", .render = render_log },
 	{ .command = "stats", .render = render_stats },
 	{ .command = "config show", .render = render_config },
+	{ .command = "block list", .rows = "lists", .render = render_block_list },
+	{ .command = "allow list", .rows = "lists", .render = render_block_list },
+	{ .command = "block check", .render = render_block_check },
 };
 
 static int
@@ -1018,6 +1072,11 @@ cli_ctl_run(const struct cli_opts *o, const struct ctl_cmd *cmd, int argc, char 
 		rc = CLI_EXIT_OK;
 	} else {
 		rc = render(cmd, json_object_get(reply, "data"), out_file);
+	}
+	if (rc == CLI_EXIT_OK && strcmp(cmd->name, "block check") == 0 &&
+	    !json_is_true(json_object_get(json_object_get(reply, "data"), "blocked"))) {
+		/* Like grep: 0 when blocked, 1 when not, so scripts can test it. */
+		rc = CLI_EXIT_FAILED;
 	}
 	if (fflush(stdout) != 0) {
 		fprintf(stderr, "tdns-cli: standard output: %s\n", strerror(errno));

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pthread.h>
 #include <limits.h>
 #include <pwd.h>
 #include <signal.h>
@@ -590,6 +591,44 @@ load_block_lists(const struct cfg *c)
 	return t;
 }
 
+/* A build of the block lists on a thread of its own, beside the reload's zone loading. */
+struct block_job {
+	const struct cfg *c;
+	struct block_table *lists;
+	pthread_t thread;
+	bool threaded;
+};
+
+static void *
+block_job_run(void *arg)
+{
+	struct block_job *j = arg;
+	j->lists = load_block_lists(j->c);
+	return NULL;
+}
+
+/* Starts building c's lists; on a thread when one can be made, else at once. */
+static void
+block_job_start(struct block_job *j, const struct cfg *c)
+{
+	*j = (struct block_job){ .c = c };
+	j->threaded = pthread_create(&j->thread, NULL, block_job_run, j) == 0;
+	if (!j->threaded) {
+		j->lists = load_block_lists(c);
+	}
+}
+
+/* Waits for the build; returns its table (the caller's reference, maybe NULL). */
+static struct block_table *
+block_job_finish(struct block_job *j)
+{
+	if (j->threaded) {
+		(void)pthread_join(j->thread, NULL);
+		j->threaded = false;
+	}
+	return j->lists;
+}
+
 /*
  * Publishes the blocking of c with the tables lists and custom (references taken) to the
  * workers and frees the previous one.  TDNS_OK, or the status with the reason in err.
@@ -658,11 +697,15 @@ reload(struct daemon *d, char *msg, size_t msglen)
 	    nc->cache_serve_stale != d->cfg->cache_serve_stale) {
 		tdns_warn("reload: [cache] changes need a restart");
 	}
+	/* Issue 18: the block lists are read again off the main thread while zones load. */
+	struct block_job job;
+	block_job_start(&job, nc);
 	struct load_sum sum;
 	struct zone_set *set = load_zones(nc, d->catalog, d->zones, &sum);
 	if (set == NULL) {
 		tdns_err("reload: out of memory; keeping the running zones");
 		snprintf(msg, msglen, "out of memory; keeping the running configuration and zones");
+		block_table_unref(block_job_finish(&job));
 		cfg_free(nc);
 		return TDNS_ENOMEM;
 	}
@@ -673,6 +716,7 @@ reload(struct daemon *d, char *msg, size_t msglen)
 		tdns_err("reload: %s; keeping the running configuration and zones", err);
 		snprintf(msg, msglen, "%s; keeping the running configuration and zones", err);
 		zone_set_free(set);
+		block_table_unref(block_job_finish(&job));
 		cfg_free(nc);
 		return rc;
 	}
@@ -701,8 +745,8 @@ reload(struct daemon *d, char *msg, size_t msglen)
 	query_publish_zones(d->srv, set);
 	zone_set_free(d->zones);
 	d->zones = set;
-	/* Issue 18: the lists are read again and swapped in whole. */
-	struct block_table *lists = load_block_lists(nc);
+	/* The new lists are swapped in whole: a query sees the old table or the new one. */
+	struct block_table *lists = block_job_finish(&job);
 	struct block_table *custom = load_block_custom(nc);
 	if (publish_blocking(d, nc, lists, custom, err, sizeof(err)) != TDNS_OK) {
 		tdns_err("reload: blocking: %s; keeping the previous block lists", err);

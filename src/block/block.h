@@ -32,6 +32,12 @@
 struct block_table;
 struct block_build;
 
+/*
+ * The Firefox canary domain use-application-dns.net in wire form: while blocking is on it
+ * answers NXDOMAIN, which tells Firefox not to turn on its own DNS over HTTPS.
+ */
+#define BLOCK_CANARY ((const uint8_t *)"\x13use-application-dns\x03net")
+
 /* At most this many lists (files) in one table. */
 #define BLOCK_MAX_LISTS 4096
 /* Malformed lines logged one by one for each list; the rest are only counted. */

@@ -25,9 +25,8 @@ need_cache(struct ctl_req *req)
 	return c;
 }
 
-/* Parses the "name" argument into wire form; false with req->err set. */
-static bool
-arg_name(struct ctl_req *req, uint8_t *out)
+bool
+ctl_cmd_arg_name(struct ctl_req *req, uint8_t *out)
 {
 	static const uint8_t root[1] = { 0 };
 	const char *text = json_string_value(json_object_get(req->args, "name"));
@@ -87,7 +86,7 @@ ctl_cmd_cache_list(struct ctl_req *req)
 	}
 	uint8_t name[DNS_NAME_MAX];
 	bool have = json_object_get(req->args, "name") != NULL;
-	if (have && !arg_name(req, name)) {
+	if (have && !ctl_cmd_arg_name(req, name)) {
 		return TDNS_EINVAL;
 	}
 	struct list_ctx l = { .arr = json_array() };
@@ -120,7 +119,7 @@ ctl_cmd_cache_delete(struct ctl_req *req)
 		return TDNS_ENOENT;
 	}
 	uint8_t name[DNS_NAME_MAX];
-	if (!arg_name(req, name)) {
+	if (!ctl_cmd_arg_name(req, name)) {
 		return TDNS_EINVAL;
 	}
 	req->data = json_pack("{s:I}", "removed", (json_int_t)cache_delete(c, name));

@@ -56,6 +56,18 @@ int ctl_cmd_log_follow(struct ctl_req *req);
 void *ctl_cmd_log_follow_open(struct ctl_req *req, struct ctl_stream *st);
 void ctl_cmd_log_follow_close(void *state);
 
+/* cmd-resolver.c: parses the "name" argument into wire form; false with req->err set. */
+bool ctl_cmd_arg_name(struct ctl_req *req, uint8_t *out);
+
+/* cmd-block.c (issue 18) */
+int ctl_cmd_block_add(struct ctl_req *req);
+int ctl_cmd_block_remove(struct ctl_req *req);
+int ctl_cmd_block_list(struct ctl_req *req);
+int ctl_cmd_block_check(struct ctl_req *req);
+int ctl_cmd_allow_add(struct ctl_req *req);
+int ctl_cmd_allow_remove(struct ctl_req *req);
+int ctl_cmd_allow_list(struct ctl_req *req);
+
 /* cmd-zone.c */
 int ctl_cmd_zone_list(struct ctl_req *req);
 int ctl_cmd_zone_create(struct ctl_req *req);

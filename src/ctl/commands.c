@@ -142,6 +142,18 @@ static const struct ctl_arg args_forwarder_url[] = {
 	{ .name = NULL },
 };
 
+static const struct ctl_arg args_block_name[] = {
+	{ .name = "name", .type = CTL_ARG_STRING, .help = "domain name; its subdomains follow it" },
+	{ .name = NULL },
+};
+
+static const struct ctl_arg args_block_check[] = {
+	{ .name = "name", .type = CTL_ARG_STRING, .help = "domain name to check" },
+	{ .name = "client", .type = CTL_ARG_STRING, .optional = true, .option = true,
+	  .help = "client address (IPv4 or IPv6) asking; [blocking] bypass applies to it" },
+	{ .name = NULL },
+};
+
 const struct ctl_cmd ctl_cmds[] = {
 	{ .name = "status", .help = "version, uptime, workers, listeners, zones, queries per second" },
 	{ .name = "zone list", .help = "list the zones with type, state, serial and record count" },
@@ -200,6 +212,21 @@ const struct ctl_cmd ctl_cmds[] = {
 	  .help = "add a server to [forwarders] servers (the file is rewritten), then reload" },
 	{ .name = "forwarder remove", .args = args_forwarder_url, .flags = CTL_CMD_MUTATES,
 	  .help = "remove a server from [forwarders] servers, then reload" },
+	{ .name = "block add", .args = args_block_name, .flags = CTL_CMD_MUTATES,
+	  .help = "block a name and its subdomains (kept in the state directory)" },
+	{ .name = "block remove", .args = args_block_name, .flags = CTL_CMD_MUTATES,
+	  .help = "remove a name added with block add" },
+	{ .name = "block list",
+	  .help = "list the names added with block add, and the block lists with their counts" },
+	{ .name = "block check", .args = args_block_check,
+	  .help = "say whether a name is blocked, by which list and line; exit 0 when blocked, "
+		  "1 when not" },
+	{ .name = "allow add", .args = args_block_name, .flags = CTL_CMD_MUTATES,
+	  .help = "never block a name and its subdomains (kept in the state directory)" },
+	{ .name = "allow remove", .args = args_block_name, .flags = CTL_CMD_MUTATES,
+	  .help = "remove a name added with allow add" },
+	{ .name = "allow list",
+	  .help = "list the names added with allow add, and the allow lists with their counts" },
 	{ .name = NULL },
 };
 

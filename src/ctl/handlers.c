@@ -33,6 +33,13 @@ const struct ctl_handler ctl_handlers[] = {
 	{ .name = "forwarder list", .fn = ctl_cmd_forwarder_list },
 	{ .name = "forwarder add", .fn = ctl_cmd_forwarder_add },
 	{ .name = "forwarder remove", .fn = ctl_cmd_forwarder_remove },
+	{ .name = "block add", .fn = ctl_cmd_block_add },
+	{ .name = "block remove", .fn = ctl_cmd_block_remove },
+	{ .name = "block list", .fn = ctl_cmd_block_list },
+	{ .name = "block check", .fn = ctl_cmd_block_check },
+	{ .name = "allow add", .fn = ctl_cmd_allow_add },
+	{ .name = "allow remove", .fn = ctl_cmd_allow_remove },
+	{ .name = "allow list", .fn = ctl_cmd_allow_list },
 	{ .name = NULL, .fn = NULL },
 };
 

@@ -9,9 +9,6 @@
 #include "filter/filter.h"
 #include "query/query_int.h"
 
-/* The Firefox canary domain: NXDOMAIN tells Firefox not to turn on its own DoH. */
-static const uint8_t canary[] = "\x13use-application-dns\x03net";
-
 struct query_blocking {
 	bool enabled;
 	struct block_policy policy;
@@ -117,7 +114,7 @@ query_blocking_answer(const struct query_blocking *qb, const uint8_t *pkt, size_
 		return false;
 	}
 	struct block_hit hit = { NULL, 0, 0 };
-	bool is_canary = dns_name_eq(q.qname, canary);
+	bool is_canary = dns_name_eq(q.qname, BLOCK_CANARY);
 	if (!is_canary) {
 		if (cl->peer != NULL && filter_acl_match(&qb->bypass, cl->peer)) {
 			return false;

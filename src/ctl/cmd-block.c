@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+/* Control commands of blocking (issue 18): block|allow add, remove, list; block check. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "block/block.h"
+#include "ctl/cmd.h"
+#include "query/query.h"
+
+static const struct query_blocking *
+blocking(struct ctl_req *req)
+{
+	return req->env->blocking != NULL ? req->env->blocking(req->env->daemon) : NULL;
+}
+
+/* `block|allow add|remove NAME`: the file first (durable), then the workers' table. */
+static int
+edit(struct ctl_req *req, bool allow, bool add)
+{
+	const char *name = json_string_value(json_object_get(req->args, "name"));
+	const struct cfg *c = req->env->cfg(req->env->daemon);
+	if (req->env->blocking_custom_changed == NULL || c->state_dir == NULL) {
+		snprintf(req->err, sizeof(req->err), "this tdnsd keeps no custom block names");
+		return TDNS_ENOENT;
+	}
+	int rc = block_custom_edit(c->state_dir, allow, add, name, req->err, sizeof(req->err));
+	if (rc != TDNS_OK) {
+		return rc;
+	}
+	rc = req->env->blocking_custom_changed(req->env->daemon, req->err, sizeof(req->err));
+	if (rc != TDNS_OK) {
+		return rc;
+	}
+	if (!c->blocking_enabled) {
+		snprintf(req->warning, sizeof(req->warning), "blocking is off ([blocking] enabled "
+			 "= no): the name is kept but nothing is blocked");
+	}
+	req->data = json_pack("{s:s, s:s, s:s}", "name", name, "list", allow ? "allow" : "block",
+			      "action", add ? "added" : "removed");
+	return TDNS_OK;
+}
+
+int
+ctl_cmd_block_add(struct ctl_req *req)
+{
+	return edit(req, false, true);
+}
+
+int
+ctl_cmd_block_remove(struct ctl_req *req)
+{
+	return edit(req, false, false);
+}
+
+int
+ctl_cmd_allow_add(struct ctl_req *req)
+{
+	return edit(req, true, true);
+}
+
+int
+ctl_cmd_allow_remove(struct ctl_req *req)
+{
+	return edit(req, true, false);
+}
+
+/* `block|allow list`: the custom names, then the configured lists of that kind. */
+static int
+list(struct ctl_req *req, bool allow)
+{
+	const struct cfg *c = req->env->cfg(req->env->daemon);
+	const struct query_blocking *qb = blocking(req);
+	json_t *custom = json_array(), *lists = json_array();
+	char **names = c->state_dir != NULL ? block_custom_names(c->state_dir, allow) : NULL;
+	for (size_t i = 0; names != NULL && names[i] != NULL; i++) {
+		json_array_append_new(custom, json_string(names[i]));
+	}
+	block_custom_names_free(names);
+	const struct block_table *t = qb != NULL ? query_blocking_table(qb, false) : NULL;
+	size_t n = 0;
+	const struct block_list_info *li = t != NULL ? block_table_lists(t, &n) : NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (li[i].allow != allow) {
+			continue;
+		}
+		json_array_append_new(lists, json_pack("{s:s, s:I, s:I, s:s}", "list", li[i].name,
+						       "names", (json_int_t)li[i].names,
+						       "malformed", (json_int_t)li[i].malformed,
+						       "status", li[i].status == TDNS_OK ? "ok"
+						       : tdns_status_msg(li[i].status)));
+	}
+	req->data = json_pack("{s:b, s:o, s:o, s:I}", "enabled", query_blocking_enabled(qb),
+			      "custom", custom, "lists", lists, "distinct_names",
+			      (json_int_t)(t != NULL ? block_table_count(t, allow) : 0));
+	return TDNS_OK;
+}
+
+int
+ctl_cmd_block_list(struct ctl_req *req)
+{
+	return list(req, false);
+}
+
+int
+ctl_cmd_allow_list(struct ctl_req *req)
+{
+	return list(req, true);
+}
+
+int
+ctl_cmd_block_check(struct ctl_req *req)
+{
+	uint8_t name[DNS_NAME_MAX];
+	if (!ctl_cmd_arg_name(req, name)) {
+		return TDNS_EINVAL;
+	}
+	const char *client = json_string_value(json_object_get(req->args, "client"));
+	struct sockaddr_storage ss;
+	memset(&ss, 0, sizeof(ss));
+	if (client != NULL) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+		if (inet_pton(AF_INET, client, &s4->sin_addr) == 1) {
+			s4->sin_family = AF_INET;
+		} else if (inet_pton(AF_INET6, client, &s6->sin6_addr) == 1) {
+			s6->sin6_family = AF_INET6;
+		} else {
+			snprintf(req->err, sizeof(req->err), "invalid client address '%s'; expected "
+				 "an IPv4 or IPv6 address", client);
+			return TDNS_EINVAL;
+		}
+	}
+	const struct query_blocking *qb = blocking(req);
+	bool enabled = query_blocking_enabled(qb), bypassed = false;
+	struct block_hit hit = { NULL, 0, 0 };
+	enum block_verdict v = qb != NULL
+			       ? query_blocking_check(qb, name, client != NULL ? (struct sockaddr *)&ss
+								     : NULL, &hit, &bypassed)
+			       : BLOCK_NONE;
+	static const char *const verdicts[] = {
+		[BLOCK_NONE] = "none", [BLOCK_BLOCKED] = "blocked", [BLOCK_ALLOWED] = "allowed",
+	};
+	char text[DNS_NAME_TEXT_MAX], entry[DNS_NAME_TEXT_MAX] = "";
+	(void)dns_name_to_text(name, text, sizeof(text));
+	if (hit.list != NULL) {
+		(void)dns_name_to_text(name + hit.offset, entry, sizeof(entry));
+	}
+	bool canary = dns_name_eq(name, BLOCK_CANARY);
+	json_t *d = json_pack("{s:s, s:b, s:s, s:b, s:b, s:b}", "name", text, "blocked",
+			      enabled && ((v == BLOCK_BLOCKED && !bypassed) || canary), "verdict",
+			      verdicts[v], "enabled", enabled, "bypassed", bypassed, "canary",
+			      canary);
+	if (hit.list != NULL) {
+		json_object_set_new(d, "list", json_string(hit.list));
+		json_object_set_new(d, "line", json_integer(hit.line));
+		json_object_set_new(d, "entry", json_string(entry));
+	}
+	if (client != NULL) {
+		json_object_set_new(d, "client", json_string(client));
+	}
+	req->data = d;
+	return TDNS_OK;
+}

@@ -1,0 +1,209 @@
+# SPDX-License-Identifier: MIT
+"""Blocking (issue 18): block and allow lists, each mode with EDE 15, subdomains, bypass by client
+address, the Firefox canary, reload swapping the lists, custom names kept across a restart."""
+import json
+import os
+import subprocess
+
+import dns.edns
+import dns.message
+import dns.query
+import dns.rcode
+import dns.rdatatype
+import pytest
+
+from helpers import WAIT_LONG, wait_for
+
+LIST = """# a hosts file, a domain list and Adblock rules mixed, one malformed line
+0.0.0.0 ads.example.com
+127.0.0.1 tracker.test pixel.test
+||adblock.test^
+@@||fine.adblock.test^
+plain.test
+this line is malformed
+"""
+
+ALLOW = "good.ads.example.com\n"
+
+
+def blocking_conf(srv_dir, mode="nxdomain", extra=""):
+    lists = os.path.join(srv_dir, "block.txt")
+    allow = os.path.join(srv_dir, "allow.txt")
+    return ("[blocking]\nenabled = yes\nlists = %s\nallow-lists = %s\nmode = %s\nttl = 30\n%s"
+            % (lists, allow, mode, extra))
+
+
+@pytest.fixture
+def blocking_server(make_server, tmp_path):
+    """A server that blocks with LIST and ALLOW; make(mode=..., extra=...) starts one."""
+    def make(mode="nxdomain", extra=""):
+        d = tmp_path / ("lists-%s" % len(os.listdir(tmp_path)))
+        d.mkdir()
+        (d / "block.txt").write_text(LIST)
+        (d / "allow.txt").write_text(ALLOW)
+        srv = make_server(extra=blocking_conf(str(d), mode, extra))
+        srv.lists = str(d)
+        return srv
+    return make
+
+
+def ede_codes(r):
+    return [o.code for o in r.options if o.otype == dns.edns.EDE]
+
+
+def dig(srv, name, rdtype="A", source=None):
+    argv = ["dig", "@127.0.0.1", "-p", str(srv.port), "+time=3", "+tries=1", name, rdtype]
+    if source:
+        argv[1:1] = ["-b", source]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=30).stdout
+
+
+def test_nxdomain_mode_answers_with_ede_15_and_the_soa_of_a_synthetic_zone(blocking_server):
+    srv = blocking_server("nxdomain")
+    r = srv.query("ads.example.com", edns=0)
+    assert r.rcode() == dns.rcode.NXDOMAIN
+    assert ede_codes(r) == [15]
+    soa = r.authority[0]
+    assert soa.rdtype == dns.rdatatype.SOA and soa.name.to_text() == "ads.example.com."
+    assert soa.ttl == 30 and soa[0].minimum == 30
+    out = dig(srv, "ads.example.com")
+    assert "status: NXDOMAIN" in out
+    assert "EDE: 15 (Blocked)" in out, out
+    # The log says what was loaded, and where the malformed line is.
+    assert "block.txt:7: several words" in srv.log()
+    assert "5 blocked and 2 allowed names" in srv.log()
+
+
+@pytest.mark.parametrize("mode, rcode, a, aaaa", [
+    ("nodata", dns.rcode.NOERROR, None, None),
+    ("null", dns.rcode.NOERROR, "0.0.0.0", "::"),
+    ("address:192.0.2.7,2001:db8::7", dns.rcode.NOERROR, "192.0.2.7", "2001:db8::7"),
+    ("address:192.0.2.7", dns.rcode.NOERROR, "192.0.2.7", None),
+    ("refused", dns.rcode.REFUSED, None, None),
+])
+def test_each_mode_answers_blocked_names_as_configured(blocking_server, mode, rcode, a, aaaa):
+    srv = blocking_server(mode)
+    for rdtype, want in (("A", a), ("AAAA", aaaa), ("MX", None)):
+        r = srv.query("x.tracker.test", rdtype, edns=0)
+        assert r.rcode() == rcode, (mode, rdtype)
+        assert ede_codes(r) == [15], (mode, rdtype)
+        if want is not None:
+            assert [rd.to_text() for rrs in r.answer for rd in rrs] == [want]
+            assert r.answer[0].ttl == 30
+            assert not r.authority
+        else:
+            assert not r.answer
+            # Negative answers carry the synthetic SOA, refusals nothing.
+            assert len(r.authority) == (0 if mode == "refused" else 1), (mode, rdtype)
+        out = dig(srv, "x.tracker.test", rdtype)
+        assert "EDE: 15 (Blocked)" in out, out
+        assert "status: %s" % dns.rcode.to_text(rcode) in out
+
+
+def test_subdomains_are_blocked_and_allow_entries_win(blocking_server):
+    srv = blocking_server()
+    for name in ("ads.example.com", "deep.sub.ads.example.com", "ADS.Example.COM",
+                 "pixel.test", "x.adblock.test", "plain.test"):
+        assert srv.query(name).rcode() == dns.rcode.NXDOMAIN, name
+    # The allow list and the @@ exception beat the blocks above them; parents stay open.
+    for name in ("good.ads.example.com", "x.good.ads.example.com", "fine.adblock.test",
+                 "example.com", "test", "xads.example.com"):
+        assert srv.query(name).rcode() == dns.rcode.REFUSED, name
+
+
+def test_bypass_clients_are_never_blocked(blocking_server):
+    srv = blocking_server(extra="bypass = 127.0.0.2/32\n")
+    assert "status: NXDOMAIN" in dig(srv, "ads.example.com", source="127.0.0.1")
+    out = dig(srv, "ads.example.com", source="127.0.0.2")
+    assert "status: REFUSED" in out and "EDE: 15" not in out, out
+    q = dns.message.make_query("ads.example.com", "A")
+    r = dns.query.udp(q, "127.0.0.1", port=srv.port, timeout=3, source="127.0.0.2")
+    assert r.rcode() == dns.rcode.REFUSED
+    r = srv.cli("block", "check", "ads.example.com", "--client", "127.0.0.2")
+    assert r.returncode == 1 and "bypass" in r.stdout, r
+    r = srv.cli("block", "check", "ads.example.com", "--client", "127.0.0.1")
+    assert r.returncode == 0, r
+
+
+def test_firefox_canary_answers_nxdomain_only_while_blocking_is_enabled(make_server, tmp_path):
+    srv = make_server(extra="[blocking]\nenabled = yes\n")
+    r = srv.query("use-application-dns.net")
+    assert r.rcode() == dns.rcode.NXDOMAIN
+    assert r.authority[0].rdtype == dns.rdatatype.SOA
+    off = make_server(extra="[blocking]\nenabled = no\n")
+    assert off.query("use-application-dns.net").rcode() == dns.rcode.REFUSED
+
+
+def test_blocked_answers_are_counted_in_stats(blocking_server):
+    srv = blocking_server()
+    for _ in range(3):
+        srv.query("ads.example.com")
+
+    def blocked():
+        d = json.loads(srv.cli("--json", "stats").stdout)["data"]
+        return d["kinds"]["blocked"] >= 3
+    wait_for(blocked, timeout=WAIT_LONG, what="3 blocked answers in the stats")
+
+
+def test_reload_swaps_the_lists(blocking_server):
+    srv = blocking_server()
+    assert srv.query("ads.example.com").rcode() == dns.rcode.NXDOMAIN
+    with open(os.path.join(srv.lists, "block.txt"), "w") as f:
+        f.write("||newly.test^\n")
+    srv.reload()
+    wait_for(lambda: srv.query("ads.example.com").rcode() == dns.rcode.REFUSED,
+             timeout=WAIT_LONG, what="the old list gone after SIGHUP", log=srv.log)
+    assert srv.query("a.newly.test").rcode() == dns.rcode.NXDOMAIN
+    # The same through the control socket.
+    with open(os.path.join(srv.lists, "block.txt"), "w") as f:
+        f.write("0.0.0.0 again.test\n")
+    r = srv.cli("config", "reload")
+    assert r.returncode == 0, r.stderr
+    assert srv.query("again.test").rcode() == dns.rcode.NXDOMAIN
+    assert srv.query("a.newly.test").rcode() == dns.rcode.REFUSED
+
+
+def test_custom_block_and_allow_names_survive_a_restart(blocking_server):
+    srv = blocking_server()
+    r = srv.cli("block", "add", "Custom.Test.")
+    assert r.returncode == 0, r.stderr
+    assert srv.query("www.custom.test").rcode() == dns.rcode.NXDOMAIN
+    assert srv.cli("block", "add", "custom.test").returncode == 1
+    assert srv.cli("block", "add", "bad name").returncode == 1
+    assert srv.cli("allow", "add", "ads.example.com").returncode == 0
+    assert srv.query("ads.example.com").rcode() == dns.rcode.REFUSED
+    r = srv.cli("block", "check", "www.custom.test")
+    assert r.returncode == 0 and "custom block line 1" in r.stdout, r.stdout
+    doc = json.loads(srv.cli("--json", "block", "check", "www.custom.test").stdout)["data"]
+    assert doc["blocked"] is True and doc["list"] == "custom block" and doc["line"] == 1
+    assert doc["entry"] == "custom.test."
+    r = srv.cli("block", "check", "ads.example.com")
+    assert r.returncode == 1 and "allowed by custom allow line 1" in r.stdout, r.stdout
+    r = srv.cli("block", "check", "tracker.test")
+    assert r.returncode == 0 and "block.txt line 3" in r.stdout, r.stdout
+    r = srv.cli("block", "list")
+    assert r.returncode == 0 and "custom.test" in r.stdout and "block.txt" in r.stdout, r.stdout
+    d = json.loads(srv.cli("--json", "allow", "list").stdout)["data"]
+    assert d["custom"] == ["ads.example.com"]
+    assert [l["list"] for l in d["lists"]] == [os.path.join(srv.lists, "allow.txt")]
+    # Written before the reply: a restart keeps them.
+    srv.stop()
+    srv.start()
+    assert srv.query("www.custom.test").rcode() == dns.rcode.NXDOMAIN
+    assert srv.query("ads.example.com").rcode() == dns.rcode.REFUSED
+    assert srv.cli("allow", "remove", "ads.example.com").returncode == 0
+    assert srv.query("ads.example.com").rcode() == dns.rcode.NXDOMAIN
+    assert srv.cli("allow", "remove", "ads.example.com").returncode == 1
+    assert srv.cli("block", "remove", "custom.test").returncode == 0
+    assert srv.query("www.custom.test").rcode() == dns.rcode.REFUSED
+
+
+def test_bad_blocking_config_stops_start_up_with_file_and_line(make_server):
+    for extra, what in (("mode = drop\n", "invalid blocking mode 'drop'"),
+                        ("lists = relative.txt\n", "invalid list 'relative.txt'"),
+                        ("bypass = 10.0.0.0/40\n", "invalid bypass list")):
+        srv = make_server(extra="[blocking]\n" + extra, start=False)
+        r = subprocess.run([srv.binary, "-t", "-c", srv.conf], capture_output=True, text=True,
+                           timeout=30)
+        assert r.returncode != 0
+        assert "tdnsd.conf:" in r.stderr and what in r.stderr, r.stderr
