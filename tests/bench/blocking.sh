@@ -21,14 +21,7 @@ need_tools "bind9-dnsutils" dig
 need_tdnsd "$SERVERS"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tdns-blocking.XXXXXX")
-pid=""
-cleanup() {
-	if [ -n "$pid" ]; then
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	fi
-	rm -rf "$tmp"
-}
+declare -A PID=() # the server running now, ended by lib.sh's cleanup
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -97,10 +90,10 @@ now_ms() {
 	date +%s%3N
 }
 
-# Starts server $1 with config $2 (big or empty), polls name $3 until NXDOMAIN; sets LOAD_MS
-# and RSS_KB.
+# Starts server $1 with config $2 (big or empty), polls name $3 until NXDOMAIN; sets LOAD_MS,
+# CPU_MS (the server's CPU time until then: on a busy machine the fairer figure) and RSS_KB.
 measure() {
-	local s=$1 which=$2 name=$3 t0 status
+	local s=$1 which=$2 name=$3 t0 status pid
 	t0=$(now_ms)
 	case $s in
 	tdnsd) "$TDNSD" -f -c "$tmp/tdnsd-$which.conf" >"$tmp/$s.log" 2>&1 & ;;
@@ -108,6 +101,7 @@ measure() {
 	dnsmasq) dnsmasq -k -C "$tmp/dnsmasq-$which.conf" >"$tmp/$s.log" 2>&1 & ;;
 	esac
 	pid=$!
+	PID[$s]=$pid
 	while :; do
 		status=$(dig +time=1 +tries=1 -p "${PORTOF[$s]}" @127.0.0.1 "$name" A 2>/dev/null |
 			sed -n 's/.*status: \([A-Z]*\).*/\1/p' || true)
@@ -125,25 +119,27 @@ measure() {
 		sleep 0.02
 	done
 	LOAD_MS=$(($(now_ms) - t0))
+	CPU_MS=$(($(cpu_ticks "$pid") * 1000 / $(getconf CLK_TCK)))
 	sleep 0.5
 	RSS_KB=$(mem_kb "$pid" VmRSS)
 	kill "$pid"
 	wait "$pid" 2>/dev/null || true
-	pid=""
+	unset 'PID[$s]'
 }
 
-declare -A TIME EXTRA
+declare -A TIME CPU EXTRA
 for s in $SERVERS; do
 	measure "$s" empty use-application-dns.net
 	base=$RSS_KB
 	measure "$s" big "$LAST"
 	TIME[$s]=$LOAD_MS
+	CPU[$s]=$CPU_MS
 	EXTRA[$s]=$((RSS_KB - base))
 	if [ "$s" = tdnsd ]; then
 		grep -o 'block lists: .*' "$tmp/tdnsd.log" || true
 	fi
-	printf '%-8s last name blocked after %7.2f s, extra RSS %8.1f MB (%.1f bytes/name)\n' "$s" \
-		"$(echo "$LOAD_MS" | awk '{print $1 / 1000}')" \
+	printf '%-8s last name blocked after %7.2f s (%.2f s of CPU), extra RSS %8.1f MB (%.1f bytes/name)\n' \
+		"$s" "$(echo "$LOAD_MS" | awk '{print $1 / 1000}')" "$(echo "$CPU_MS" | awk '{print $1 / 1000}')" \
 		"$(echo "${EXTRA[$s]}" | awk '{print $1 / 1024}')" \
 		"$(echo "${EXTRA[$s]} $NAMES" | awk '{print $1 * 1024 / $2}')"
 done
@@ -152,7 +148,8 @@ for other in unbound dnsmasq; do
 	if [ -z "${TIME[tdnsd]:-}" ] || [ -z "${TIME[$other]:-}" ]; then
 		continue
 	fi
-	printf 'tdnsd/%s: time %s, extra RSS %s\n' "$other" \
+	printf 'tdnsd/%s: time %s, CPU %s, extra RSS %s\n' "$other" \
 		"$(echo "${TIME[tdnsd]} ${TIME[$other]}" | awk '{printf "%.2f", $1 / $2}')" \
+		"$(echo "${CPU[tdnsd]} ${CPU[$other]}" | awk '{printf "%.2f", $1 / ($2 > 0 ? $2 : 1)}')" \
 		"$(echo "${EXTRA[tdnsd]} ${EXTRA[$other]}" | awk '{printf "%.2f", $1 / ($2 > 0 ? $2 : 1)}')"
 done
