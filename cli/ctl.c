@@ -848,8 +848,13 @@ render_block_list(const json_t *data)
 {
 	static const char *const cols[] = { "list", "names", "malformed", "status", NULL };
 	const json_t *custom = rows_of(data, "custom"), *lists = rows_of(data, "lists");
-	printf("blocking: %s; %lld distinct names on the lists\n",
-	       json_is_true(json_object_get(data, "enabled")) ? "on" : "off",
+	json_int_t paused = json_integer_value(json_object_get(data, "paused_seconds"));
+	if (paused > 0) {
+		printf("blocking: paused for %lld s more", (long long)paused);
+	} else {
+		printf("blocking: %s", json_is_true(json_object_get(data, "enabled")) ? "on" : "off");
+	}
+	printf("; %lld distinct names on the lists\n",
 	       (long long)json_integer_value(json_object_get(data, "distinct_names")));
 	printf("custom names: %s\n", json_array_size(custom) > 0 ? "" : "none");
 	size_t i;
@@ -875,7 +880,12 @@ render_block_check(const json_t *data)
 		snprintf(by, sizeof(by), " by %s line %lld (entry %s)", member(data, "list"),
 			 (long long)json_integer_value(line), member(data, "entry"));
 	}
-	if (!json_is_true(json_object_get(data, "enabled"))) {
+	if (json_integer_value(json_object_get(data, "paused_seconds")) > 0) {
+		printf("%s is not blocked: blocking is paused for %lld s more%s%s\n", name,
+		       (long long)json_integer_value(json_object_get(data, "paused_seconds")),
+		       strcmp(verdict, "none") != 0 ? "; it would be " : "",
+		       strcmp(verdict, "none") != 0 ? verdict : "");
+	} else if (!json_is_true(json_object_get(data, "enabled"))) {
 		printf("%s is not blocked: blocking is off%s%s\n", name,
 		       strcmp(verdict, "none") != 0 ? "; it would be " : "",
 		       strcmp(verdict, "none") != 0 ? verdict : "");

@@ -61,6 +61,8 @@ struct daemon {
 	struct resolver_conf *rconf; /* forwarding setup published to the workers */
 	struct zone_xfr_conf *xfr; /* allow-transfer and TSIG keys published to the workers */
 	struct query_blocking *blocking; /* block lists published to the workers (issue 18) */
+	struct event *pause_ev;   /* ends a `block pause`; NULL until the first */
+	long long pause_end_ms;   /* tdns_mono_ms() when a pause ends; 0: not paused */
 };
 
 /* Counts of one zone-set build, for the log. */
@@ -638,7 +640,7 @@ publish_blocking(struct daemon *d, const struct cfg *c, struct block_table *list
 		 struct block_table *custom, char *err, size_t errlen)
 {
 	struct query_blocking *qb = NULL;
-	int rc = query_blocking_new(c, lists, custom, &qb, err, errlen);
+	int rc = query_blocking_new(c, lists, custom, d->pause_end_ms != 0, &qb, err, errlen);
 	if (rc != TDNS_OK) {
 		return rc;
 	}
@@ -959,6 +961,66 @@ env_blocking_custom_changed(void *daemon, char *err, size_t errlen)
 	return rc;
 }
 
+/* Publishes the running tables again (after a pause began or ended). */
+static void
+republish_blocking(struct daemon *d)
+{
+	char err[512];
+	struct block_table *lists = NULL, *custom = NULL;
+	if (d->blocking != NULL) {
+		lists = query_blocking_table(d->blocking, false);
+		custom = query_blocking_table(d->blocking, true);
+	}
+	if (publish_blocking(d, d->cfg, lists, custom, err, sizeof(err)) != TDNS_OK) {
+		tdns_err("blocking: %s", err);
+	}
+}
+
+static void
+pause_end_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct daemon *d = arg;
+	d->pause_end_ms = 0;
+	republish_blocking(d);
+	tdns_notice("blocking resumed: the pause is over");
+}
+
+static long
+env_blocking_pause(void *daemon, long seconds, char *err, size_t errlen)
+{
+	struct daemon *d = daemon;
+	if (seconds > 0) {
+		if (d->pause_ev == NULL && (d->pause_ev = evtimer_new(d->base, pause_end_cb, d)) ==
+		    NULL) {
+			snprintf(err, errlen, "out of memory");
+			return TDNS_ENOMEM;
+		}
+		struct timeval tv = { .tv_sec = seconds };
+		if (evtimer_add(d->pause_ev, &tv) != 0) {
+			snprintf(err, errlen, "cannot set the timer that ends the pause");
+			return TDNS_ENOMEM;
+		}
+		bool was = d->pause_end_ms != 0;
+		d->pause_end_ms = tdns_mono_ms() + seconds * 1000LL;
+		if (!was) {
+			republish_blocking(d);
+		}
+		tdns_notice("blocking paused for %ld s", seconds);
+	} else if (seconds == 0 && d->pause_end_ms != 0) {
+		evtimer_del(d->pause_ev);
+		d->pause_end_ms = 0;
+		republish_blocking(d);
+		tdns_notice("blocking resumed");
+	}
+	if (d->pause_end_ms == 0) {
+		return 0;
+	}
+	long long left = (d->pause_end_ms - tdns_mono_ms() + 999) / 1000;
+	return left > 0 ? (long)left : 1;
+}
+
 static struct cache *
 env_cache(void *daemon)
 {
@@ -995,6 +1057,7 @@ ctl_start(struct daemon *d)
 		.resolver = env_resolver,
 		.blocking = env_blocking,
 		.blocking_custom_changed = env_blocking_custom_changed,
+		.blocking_pause = env_blocking_pause,
 	};
 	gid_t group = control_gid(d->cfg->control_group);
 	char err[512];
@@ -1282,6 +1345,9 @@ out:
 	zone_catalog_free(d.catalog);
 	/* After the workers (net_server_free), before the base its events live on. */
 	resolver_stubs_free(d.stubs);
+	if (d.pause_ev != NULL) {
+		event_free(d.pause_ev);
+	}
 	if (d.base != NULL) {
 		event_base_free(d.base);
 	}

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "block/block.h"
@@ -15,6 +16,16 @@ static const struct query_blocking *
 blocking(struct ctl_req *req)
 {
 	return req->env->blocking != NULL ? req->env->blocking(req->env->daemon) : NULL;
+}
+
+/* Seconds a `block pause` still lasts; 0 when blocking is not paused. */
+static long
+paused_left(struct ctl_req *req)
+{
+	char err[256];
+	long left = req->env->blocking_pause != NULL
+		    ? req->env->blocking_pause(req->env->daemon, -1, err, sizeof(err)) : 0;
+	return left > 0 ? left : 0;
 }
 
 /* `block|allow add|remove NAME`: the file first (durable), then the workers' table. */
@@ -93,8 +104,9 @@ list(struct ctl_req *req, bool allow)
 						       "status", li[i].status == TDNS_OK ? "ok"
 						       : tdns_status_msg(li[i].status)));
 	}
-	req->data = json_pack("{s:b, s:o, s:o, s:I}", "enabled", query_blocking_enabled(qb),
-			      "custom", custom, "lists", lists, "distinct_names",
+	req->data = json_pack("{s:b, s:I, s:o, s:o, s:I}", "enabled", query_blocking_enabled(qb),
+			      "paused_seconds", (json_int_t)paused_left(req), "custom", custom,
+			      "lists", lists, "distinct_names",
 			      (json_int_t)(t != NULL ? block_table_count(t, allow) : 0));
 	return TDNS_OK;
 }
@@ -162,6 +174,77 @@ ctl_cmd_block_check(struct ctl_req *req)
 	if (client != NULL) {
 		json_object_set_new(d, "client", json_string(client));
 	}
+	json_object_set_new(d, "paused_seconds", json_integer(paused_left(req)));
 	req->data = d;
 	return TDNS_OK;
+}
+
+/* "900", "15m", "2h", "1d": seconds, 1 .. 7 days; -1 when text is none of these. */
+static long
+parse_duration(const char *text)
+{
+	char *end;
+	long n = strtol(text, &end, 10);
+	long unit = 1;
+	if (end == text || n <= 0) {
+		return -1;
+	}
+	if (*end != '\0') {
+		switch (*end) {
+		case 's':
+			break;
+		case 'm':
+			unit = 60;
+			break;
+		case 'h':
+			unit = 3600;
+			break;
+		case 'd':
+			unit = 86400;
+			break;
+		default:
+			return -1;
+		}
+		if (end[1] != '\0') {
+			return -1;
+		}
+	}
+	return n <= 7 * 86400 / unit ? n * unit : -1;
+}
+
+/* `block pause DURATION` (seconds > 0) and `block resume` (0). */
+static int
+pause_resume(struct ctl_req *req, long seconds)
+{
+	if (req->env->blocking_pause == NULL) {
+		snprintf(req->err, sizeof(req->err), "this tdnsd cannot pause blocking");
+		return TDNS_ENOENT;
+	}
+	long left = req->env->blocking_pause(req->env->daemon, seconds, req->err,
+					     sizeof(req->err));
+	if (left < 0) {
+		return (int)left;
+	}
+	req->data = json_pack("{s:b, s:I}", "paused", left > 0, "paused_seconds",
+			      (json_int_t)left);
+	return TDNS_OK;
+}
+
+int
+ctl_cmd_block_pause(struct ctl_req *req)
+{
+	const char *text = json_string_value(json_object_get(req->args, "duration"));
+	long seconds = text != NULL ? parse_duration(text) : -1;
+	if (seconds < 0) {
+		snprintf(req->err, sizeof(req->err), "invalid duration '%s'; expected seconds or a "
+			 "number with s, m, h or d (such as 15m), at most 7d", text ? text : "");
+		return TDNS_EINVAL;
+	}
+	return pause_resume(req, seconds);
+}
+
+int
+ctl_cmd_block_resume(struct ctl_req *req)
+{
+	return pause_resume(req, 0);
 }

@@ -154,6 +154,12 @@ static const struct ctl_arg args_block_check[] = {
 	{ .name = NULL },
 };
 
+static const struct ctl_arg args_block_pause[] = {
+	{ .name = "duration", .type = CTL_ARG_STRING,
+	  .help = "how long: seconds, or a number with s, m, h or d (15m); at most 7d" },
+	{ .name = NULL },
+};
+
 const struct ctl_cmd ctl_cmds[] = {
 	{ .name = "status", .help = "version, uptime, workers, listeners, zones, queries per second" },
 	{ .name = "zone list", .help = "list the zones with type, state, serial and record count" },
@@ -221,6 +227,9 @@ const struct ctl_cmd ctl_cmds[] = {
 	{ .name = "block check", .args = args_block_check,
 	  .help = "say whether a name is blocked, by which list and line; exit 0 when blocked, "
 		  "1 when not" },
+	{ .name = "block pause", .args = args_block_pause, .flags = CTL_CMD_MUTATES,
+	  .help = "block nothing for a while (not kept across a restart)" },
+	{ .name = "block resume", .flags = CTL_CMD_MUTATES, .help = "end a pause now" },
 	{ .name = "allow add", .args = args_block_name, .flags = CTL_CMD_MUTATES,
 	  .help = "never block a name and its subdomains (kept in the state directory)" },
 	{ .name = "allow remove", .args = args_block_name, .flags = CTL_CMD_MUTATES,

@@ -173,6 +173,12 @@ struct ctl_env {
 	 */
 	const struct query_blocking *(*blocking)(void *daemon);
 	int (*blocking_custom_changed)(void *daemon, char *err, size_t errlen);
+	/*
+	 * `block pause|resume`: seconds > 0 pauses blocking for that long (a later pause
+	 * replaces it), 0 resumes now, -1 changes nothing.  Returns the seconds the pause still
+	 * lasts (0: not paused), or a negative status with the reason in err.
+	 */
+	long (*blocking_pause)(void *daemon, long seconds, char *err, size_t errlen);
 };
 
 struct ctl_handler;

@@ -37,6 +37,8 @@ const struct ctl_handler ctl_handlers[] = {
 	{ .name = "block remove", .fn = ctl_cmd_block_remove },
 	{ .name = "block list", .fn = ctl_cmd_block_list },
 	{ .name = "block check", .fn = ctl_cmd_block_check },
+	{ .name = "block pause", .fn = ctl_cmd_block_pause },
+	{ .name = "block resume", .fn = ctl_cmd_block_resume },
 	{ .name = "allow add", .fn = ctl_cmd_allow_add },
 	{ .name = "allow remove", .fn = ctl_cmd_allow_remove },
 	{ .name = "allow list", .fn = ctl_cmd_allow_list },

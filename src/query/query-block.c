@@ -18,7 +18,7 @@ struct query_blocking {
 
 int
 query_blocking_new(const struct cfg *c, struct block_table *lists, struct block_table *custom,
-		   struct query_blocking **out, char *err, size_t errlen)
+		   bool paused, struct query_blocking **out, char *err, size_t errlen)
 {
 	*out = NULL;
 	struct query_blocking *qb = calloc(1, sizeof(*qb));
@@ -26,7 +26,7 @@ query_blocking_new(const struct cfg *c, struct block_table *lists, struct block_
 		snprintf(err, errlen, "out of memory");
 		return TDNS_ENOMEM;
 	}
-	qb->enabled = c->blocking_enabled != 0;
+	qb->enabled = c->blocking_enabled != 0 && !paused;
 	qb->policy.ttl = c->blocking_ttl;
 	int rc = block_mode_parse(c->blocking_mode, &qb->policy, err, errlen);
 	if (rc == TDNS_OK) {

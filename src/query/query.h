@@ -81,16 +81,18 @@ struct query_blocking;
 /*
  * Makes the blocking of c ([blocking] enabled, mode, ttl, bypass) with the tables lists (the
  * configured lists) and custom (the custom names), either NULL; a reference is taken on each.
+ * paused (`tdns-cli block pause`): nothing is blocked, as with enabled = no, until a new
+ * blocking is published.
  * TDNS_OK, or TDNS_ECONFIG / TDNS_EINVAL / TDNS_ENOMEM with the reason in err.  Free with
  * query_blocking_free (after it is no longer published).
  */
 int query_blocking_new(const struct cfg *c, struct block_table *lists, struct block_table *custom,
-		       struct query_blocking **out, char *err, size_t errlen);
+		       bool paused, struct query_blocking **out, char *err, size_t errlen);
 
 /* Frees qb and drops its table references; accepts NULL. */
 void query_blocking_free(struct query_blocking *qb);
 
-/* Whether qb blocks at all ([blocking] enabled); false for NULL. */
+/* Whether qb blocks at all ([blocking] enabled and not paused); false for NULL. */
 bool query_blocking_enabled(const struct query_blocking *qb);
 
 /* The configured lists' table (custom false) or the custom names' one; borrowed, maybe NULL. */

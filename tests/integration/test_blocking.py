@@ -207,3 +207,24 @@ def test_bad_blocking_config_stops_start_up_with_file_and_line(make_server):
                            timeout=30)
         assert r.returncode != 0
         assert "tdnsd.conf:" in r.stderr and what in r.stderr, r.stderr
+
+
+def test_pause_blocks_nothing_until_resume_or_the_end_of_the_pause(blocking_server):
+    srv = blocking_server()
+    assert srv.query("ads.example.com").rcode() == dns.rcode.NXDOMAIN
+    r = srv.cli("block", "pause", "15m")
+    assert r.returncode == 0, r.stderr
+    assert srv.query("ads.example.com").rcode() == dns.rcode.REFUSED
+    d = json.loads(srv.cli("--json", "block", "list").stdout)["data"]
+    assert 890 <= d["paused_seconds"] <= 900, d
+    r = srv.cli("block", "check", "ads.example.com")
+    assert r.returncode == 1 and "paused" in r.stdout, r.stdout
+    assert srv.cli("block", "resume").returncode == 0
+    assert srv.query("ads.example.com").rcode() == dns.rcode.NXDOMAIN
+    assert srv.cli("block", "pause", "1s").returncode == 0
+    assert srv.query("ads.example.com").rcode() == dns.rcode.REFUSED
+    wait_for(lambda: srv.query("ads.example.com").rcode() == dns.rcode.NXDOMAIN,
+             timeout=WAIT_LONG, what="blocking back after a pause of 1 s", log=srv.log)
+    for bad in ("0", "15x", "8d", "-1m", "m"):
+        r = srv.cli("block", "pause", bad)
+        assert r.returncode == 1 and "invalid duration" in r.stderr, (bad, r.stderr)
