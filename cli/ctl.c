@@ -846,7 +846,8 @@ render_forwarder_list(const json_t *data)
 static void
 render_block_list(const json_t *data)
 {
-	static const char *const cols[] = { "list", "names", "malformed", "status", NULL };
+	static const char *const cols[] = { "list", "group", "names", "malformed", "status",
+					    NULL };
 	const json_t *custom = rows_of(data, "custom"), *lists = rows_of(data, "lists");
 	json_int_t paused = json_integer_value(json_object_get(data, "paused_seconds"));
 	if (paused > 0) {
@@ -879,6 +880,10 @@ render_block_check(const json_t *data)
 	if (line != NULL) {
 		snprintf(by, sizeof(by), " by %s line %lld (entry %s)", member(data, "list"),
 			 (long long)json_integer_value(line), member(data, "entry"));
+	}
+	if (json_object_get(data, "group") != NULL) {
+		size_t n = strlen(by);
+		snprintf(by + n, sizeof(by) - n, " for group %s", member(data, "group"));
 	}
 	if (json_integer_value(json_object_get(data, "paused_seconds")) > 0) {
 		printf("%s is not blocked: blocking is paused for %lld s more%s%s\n", name,

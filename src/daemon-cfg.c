@@ -101,12 +101,16 @@ static const struct cfg_table *const tables[] = {
 	&query_schema_blocking,
 	&crypto_schema_tsig,
 	&zone_schema_zone,
+	&query_schema_blocking_group,
 	NULL,
 };
 
 /* Sections and keys of DESIGN.md that later releases will accept, for a clearer error. */
 static const char *const later_sections[] = { "dnssec", NULL };
-static const char *const later_keys[] = { "log/query-log", NULL };
+static const char *const later_keys[] = {
+	"log/query-log", "blocking/update-interval", "blocking/safe-search",
+	"blocking-group/safe-search", NULL,
+};
 
 const struct cfg_schema cfg_schema = {
 	.tables = tables,

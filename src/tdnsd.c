@@ -548,26 +548,23 @@ control_gid(const char *gname)
 }
 
 /*
- * Builds the table of c's [blocking] lists and allow-lists (issue 18), off the query path: the
- * workers keep the previous table until it is published.  NULL when blocking is off, or on
- * out of memory (logged).
+ * Builds the table of the block lists lists and allow lists allow (comma-separated files) for
+ * the log's label (issue 18), off the query path: the workers keep the previous table until
+ * it is published.  NULL on out of memory (logged).
  */
 static struct block_table *
-load_block_lists(const struct cfg *c)
+build_lists(const char *label, const char *lists, const char *allow)
 {
-	if (!c->blocking_enabled) {
-		return NULL;
-	}
 	double t0 = now_ms();
 	struct block_build *b = block_build_new();
 	int rc = b != NULL ? TDNS_OK : TDNS_ENOMEM;
-	for (int allow = 0; allow <= 1 && rc == TDNS_OK; allow++) {
-		char *copy = tdns_xstrdup(allow ? c->blocking_allow_lists : c->blocking_lists);
+	for (int a = 0; a <= 1 && rc == TDNS_OK; a++) {
+		char *copy = tdns_xstrdup(a ? allow : lists);
 		char *cur = copy;
 		bool more = copy[0] != '\0';
 		while (more && rc == TDNS_OK) {
 			char *item = cfg_list_next(&cur, &more);
-			rc = block_build_add_file(b, item, allow);
+			rc = block_build_add_file(b, item, a);
 		}
 		free(copy);
 	}
@@ -578,7 +575,7 @@ load_block_lists(const struct cfg *c)
 		block_build_free(b);
 	}
 	if (rc != TDNS_OK) {
-		tdns_err("block lists: %s; blocking only the custom names", tdns_status_msg(rc));
+		tdns_err("%s: %s; not used", label, tdns_status_msg(rc));
 		return NULL;
 	}
 	size_t n;
@@ -587,16 +584,74 @@ load_block_lists(const struct cfg *c)
 	for (size_t i = 0; i < n; i++) {
 		malformed += li[i].malformed;
 	}
-	tdns_info("block lists: %zu blocked and %zu allowed names from %zu lists (%zu malformed "
-		  "lines skipped) in %.1f ms", block_table_count(t, false), block_table_count(t, true),
-		  n, malformed, now_ms() - t0);
+	tdns_info("%s: %zu blocked and %zu allowed names from %zu lists (%zu malformed lines "
+		  "skipped) in %.1f ms", label, block_table_count(t, false),
+		  block_table_count(t, true), n, malformed, now_ms() - t0);
 	return t;
+}
+
+/* The tables of a configuration's lists: [blocking] and one per [blocking-group]. */
+struct block_sets {
+	struct block_table *lists;
+	struct block_table **groups; /* ngroups entries, each maybe NULL */
+	size_t ngroups;
+	bool owned;               /* references held, dropped by block_sets_clear */
+};
+
+/* Builds the tables of c's lists (none when blocking is off). */
+static void
+block_sets_load(struct block_sets *s, const struct cfg *c)
+{
+	*s = (struct block_sets){ .owned = true };
+	if (!c->blocking_enabled) {
+		return;
+	}
+	s->lists = build_lists("block lists", c->blocking_lists, c->blocking_allow_lists);
+	s->groups = tdns_xcalloc(c->nblock_groups + 1, sizeof(*s->groups));
+	s->ngroups = c->nblock_groups;
+	for (size_t i = 0; i < c->nblock_groups; i++) {
+		const struct cfg_block_group *g = &c->block_groups[i];
+		if (g->lists[0] != '\0' || g->allow_lists[0] != '\0') {
+			char label[128];
+			snprintf(label, sizeof(label), "blocking group %s", g->name);
+			s->groups[i] = build_lists(label, g->lists, g->allow_lists);
+		}
+	}
+}
+
+/* The running tables, borrowed (d->cfg is the configuration they were made for). */
+static void
+block_sets_running(struct daemon *d, struct block_sets *s)
+{
+	*s = (struct block_sets){ .owned = false };
+	if (d->blocking == NULL) {
+		return;
+	}
+	s->lists = query_blocking_table(d->blocking, false);
+	s->ngroups = d->cfg->nblock_groups;
+	s->groups = tdns_xcalloc(s->ngroups + 1, sizeof(*s->groups));
+	for (size_t i = 0; i < s->ngroups; i++) {
+		s->groups[i] = query_blocking_group_table(d->blocking, i);
+	}
+}
+
+static void
+block_sets_clear(struct block_sets *s)
+{
+	if (s->owned) {
+		block_table_unref(s->lists);
+		for (size_t i = 0; i < s->ngroups; i++) {
+			block_table_unref(s->groups[i]);
+		}
+	}
+	free(s->groups);
+	*s = (struct block_sets){ .owned = false };
 }
 
 /* A build of the block lists on a thread of its own, beside the reload's zone loading. */
 struct block_job {
 	const struct cfg *c;
-	struct block_table *lists;
+	struct block_sets sets;
 	pthread_t thread;
 	bool threaded;
 };
@@ -605,7 +660,7 @@ static void *
 block_job_run(void *arg)
 {
 	struct block_job *j = arg;
-	j->lists = load_block_lists(j->c);
+	block_sets_load(&j->sets, j->c);
 	return NULL;
 }
 
@@ -616,31 +671,32 @@ block_job_start(struct block_job *j, const struct cfg *c)
 	*j = (struct block_job){ .c = c };
 	j->threaded = pthread_create(&j->thread, NULL, block_job_run, j) == 0;
 	if (!j->threaded) {
-		j->lists = load_block_lists(c);
+		block_sets_load(&j->sets, c);
 	}
 }
 
-/* Waits for the build; returns its table (the caller's reference, maybe NULL). */
-static struct block_table *
+/* Waits for the build; its tables are then in j->sets (free with block_sets_clear). */
+static void
 block_job_finish(struct block_job *j)
 {
 	if (j->threaded) {
 		(void)pthread_join(j->thread, NULL);
 		j->threaded = false;
 	}
-	return j->lists;
 }
 
 /*
- * Publishes the blocking of c with the tables lists and custom (references taken) to the
+ * Publishes the blocking of c with the tables of sets and custom (references taken) to the
  * workers and frees the previous one.  TDNS_OK, or the status with the reason in err.
  */
 static int
-publish_blocking(struct daemon *d, const struct cfg *c, struct block_table *lists,
+publish_blocking(struct daemon *d, const struct cfg *c, const struct block_sets *sets,
 		 struct block_table *custom, char *err, size_t errlen)
 {
 	struct query_blocking *qb = NULL;
-	int rc = query_blocking_new(c, lists, custom, d->pause_end_ms != 0, &qb, err, errlen);
+	int rc = query_blocking_new(c, sets->lists, custom,
+				    sets->ngroups == c->nblock_groups ? sets->groups : NULL,
+				    d->pause_end_ms != 0, &qb, err, errlen);
 	if (rc != TDNS_OK) {
 		return rc;
 	}
@@ -707,7 +763,8 @@ reload(struct daemon *d, char *msg, size_t msglen)
 	if (set == NULL) {
 		tdns_err("reload: out of memory; keeping the running zones");
 		snprintf(msg, msglen, "out of memory; keeping the running configuration and zones");
-		block_table_unref(block_job_finish(&job));
+		block_job_finish(&job);
+		block_sets_clear(&job.sets);
 		cfg_free(nc);
 		return TDNS_ENOMEM;
 	}
@@ -718,7 +775,8 @@ reload(struct daemon *d, char *msg, size_t msglen)
 		tdns_err("reload: %s; keeping the running configuration and zones", err);
 		snprintf(msg, msglen, "%s; keeping the running configuration and zones", err);
 		zone_set_free(set);
-		block_table_unref(block_job_finish(&job));
+		block_job_finish(&job);
+		block_sets_clear(&job.sets);
 		cfg_free(nc);
 		return rc;
 	}
@@ -748,12 +806,12 @@ reload(struct daemon *d, char *msg, size_t msglen)
 	zone_set_free(d->zones);
 	d->zones = set;
 	/* The new lists are swapped in whole: a query sees the old table or the new one. */
-	struct block_table *lists = block_job_finish(&job);
+	block_job_finish(&job);
 	struct block_table *custom = load_block_custom(nc);
-	if (publish_blocking(d, nc, lists, custom, err, sizeof(err)) != TDNS_OK) {
+	if (publish_blocking(d, nc, &job.sets, custom, err, sizeof(err)) != TDNS_OK) {
 		tdns_err("reload: blocking: %s; keeping the previous block lists", err);
 	}
-	block_table_unref(lists);
+	block_sets_clear(&job.sets);
 	block_table_unref(custom);
 	cfg_free(d->cfg);
 	d->cfg = nc;
@@ -954,9 +1012,10 @@ env_blocking_custom_changed(void *daemon, char *err, size_t errlen)
 		return TDNS_ENOMEM;
 	}
 	/* The configured lists are shared with the running blocking, not read again. */
-	struct block_table *lists = d->blocking != NULL ? query_blocking_table(d->blocking, false)
-							: NULL;
-	int rc = publish_blocking(d, d->cfg, lists, custom, err, errlen);
+	struct block_sets sets;
+	block_sets_running(d, &sets);
+	int rc = publish_blocking(d, d->cfg, &sets, custom, err, errlen);
+	block_sets_clear(&sets);
 	block_table_unref(custom);
 	return rc;
 }
@@ -966,14 +1025,14 @@ static void
 republish_blocking(struct daemon *d)
 {
 	char err[512];
-	struct block_table *lists = NULL, *custom = NULL;
-	if (d->blocking != NULL) {
-		lists = query_blocking_table(d->blocking, false);
-		custom = query_blocking_table(d->blocking, true);
-	}
-	if (publish_blocking(d, d->cfg, lists, custom, err, sizeof(err)) != TDNS_OK) {
+	struct block_sets sets;
+	block_sets_running(d, &sets);
+	struct block_table *custom = d->blocking != NULL ? query_blocking_table(d->blocking, true)
+							 : NULL;
+	if (publish_blocking(d, d->cfg, &sets, custom, err, sizeof(err)) != TDNS_OK) {
 		tdns_err("blocking: %s", err);
 	}
+	block_sets_clear(&sets);
 }
 
 static void
@@ -1199,9 +1258,11 @@ run(struct daemon *d)
 		}
 	}
 	query_publish_zones(d->srv, d->zones);
-	struct block_table *blists = load_block_lists(c), *bcustom = load_block_custom(c);
-	int brc = publish_blocking(d, c, blists, bcustom, err, sizeof(err));
-	block_table_unref(blists);
+	struct block_sets bsets;
+	block_sets_load(&bsets, c);
+	struct block_table *bcustom = load_block_custom(c);
+	int brc = publish_blocking(d, c, &bsets, bcustom, err, sizeof(err));
+	block_sets_clear(&bsets);
 	block_table_unref(bcustom);
 	if (brc != TDNS_OK) {
 		startup_error(d, "blocking: %s", err);

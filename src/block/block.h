@@ -163,6 +163,14 @@ struct block_policy {
  */
 int block_mode_parse(const char *text, struct block_policy *p, char *err, size_t errlen);
 
+/*
+ * Config checks of a list of lists (absolute file names, comma-separated; empty is none) and
+ * of a mode (block_mode_parse's words; empty is accepted, for [blocking-group] mode, which
+ * then follows [blocking]): TDNS_OK or TDNS_ECONFIG with the reason in err.
+ */
+int block_schema_check_lists(const char *value, char *err, size_t errlen);
+int block_schema_check_mode(const char *value, char *err, size_t errlen);
+
 /* The [blocking] keys owned by block: enabled, lists, allow-lists, mode, ttl. */
 extern const struct cfg_table block_schema_blocking;
 

@@ -49,6 +49,7 @@ block_mode_parse(const char *text, struct block_policy *p, char *err, size_t err
 	return rc;
 }
 
+/* [blocking] mode: one of the words, never empty. */
 static int
 check_mode(const char *value, char *err, size_t errlen)
 {
@@ -56,9 +57,16 @@ check_mode(const char *value, char *err, size_t errlen)
 	return block_mode_parse(value, &p, err, errlen);
 }
 
-/* Files only: every item an absolute path. */
-static int
-check_lists(const char *value, char *err, size_t errlen)
+int
+block_schema_check_mode(const char *value, char *err, size_t errlen)
+{
+	struct block_policy p;
+	/* Empty: a [blocking-group] that answers as [blocking] does. */
+	return value[0] == '\0' ? TDNS_OK : block_mode_parse(value, &p, err, errlen);
+}
+
+int
+block_schema_check_lists(const char *value, char *err, size_t errlen)
 {
 	char *copy = tdns_xstrdup(value), *cur = copy;
 	int rc = TDNS_OK;
@@ -87,14 +95,14 @@ static const struct cfg_key blocking_keys[] = {
 		.key = "lists", .def = "",
 		.help = "block lists: absolute file names, comma-separated, each line a hosts-file "
 			"line, a name, or an Adblock rule ||name^ (@@||name^ allows)",
-		.type = CFG_STR, .check = check_lists, .flags = CFG_KEY_LIST,
+		.type = CFG_STR, .check = block_schema_check_lists, .flags = CFG_KEY_LIST,
 		.offset = offsetof(struct cfg, blocking_lists),
 	},
 	{
 		.key = "allow-lists", .def = "",
 		.help = "allow lists in the same formats: their names and subdomains are never "
 			"blocked",
-		.type = CFG_STR, .check = check_lists, .flags = CFG_KEY_LIST,
+		.type = CFG_STR, .check = block_schema_check_lists, .flags = CFG_KEY_LIST,
 		.offset = offsetof(struct cfg, blocking_allow_lists),
 	},
 	{

@@ -23,6 +23,8 @@ struct cfg_listen {
 struct cfg_zone;
 /* A [tsig NAME] section: defined by its owner, crypto/crypto.h. */
 struct cfg_tsig;
+/* A [blocking-group NAME] section: defined by its owner, query/query.h. */
+struct cfg_block_group;
 
 /*
  * The whole configuration; every field holds its default when the key is absent.  cfg only
@@ -96,6 +98,8 @@ struct cfg {
 	char *blocking_mode;      /* as written (block_mode_parse) */
 	unsigned blocking_ttl;    /* seconds */
 	char *blocking_bypass;    /* CIDR list as written (filter_acl_parse) */
+	struct cfg_block_group *block_groups; /* [blocking-group NAME]: query/schema.c */
+	size_t nblock_groups;
 	/* [zone NAME]: zone/schema.c, one struct cfg_zone (zone/zone.h) per section */
 	struct cfg_zone *zones;
 	size_t nzones;

@@ -93,7 +93,7 @@ key_resolve(const char *key, struct keyref *r, char *err, size_t errlen)
 	}
 unknown:;
 	keyref_clear(r);
-	char keys[1024];
+	char keys[4096]; /* every key of every table */
 	valid_keys(keys, sizeof(keys));
 	snprintf(err, errlen, "unknown configuration key '%s'; expected one of: %s", key, keys);
 	return TDNS_EINVAL;

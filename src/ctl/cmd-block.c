@@ -92,17 +92,27 @@ list(struct ctl_req *req, bool allow)
 	}
 	block_custom_names_free(names);
 	const struct block_table *t = qb != NULL ? query_blocking_table(qb, false) : NULL;
-	size_t n = 0;
-	const struct block_list_info *li = t != NULL ? block_table_lists(t, &n) : NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (li[i].allow != allow) {
-			continue;
+	/* The [blocking] lists, then those of each [blocking-group]. */
+	for (size_t g = 0; g <= c->nblock_groups; g++) {
+		const struct block_table *gt = g == 0 ? t : qb != NULL
+				? query_blocking_group_table(qb, g - 1) : NULL;
+		size_t n = 0;
+		const struct block_list_info *li = gt != NULL ? block_table_lists(gt, &n) : NULL;
+		for (size_t i = 0; i < n; i++) {
+			if (li[i].allow != allow) {
+				continue;
+			}
+			json_t *row = json_pack("{s:s, s:I, s:I, s:s}", "list", li[i].name,
+						"names", (json_int_t)li[i].names,
+						"malformed", (json_int_t)li[i].malformed,
+						"status", li[i].status == TDNS_OK ? "ok"
+						: tdns_status_msg(li[i].status));
+			if (g > 0) {
+				json_object_set_new(row, "group",
+						    json_string(c->block_groups[g - 1].name));
+			}
+			json_array_append_new(lists, row);
 		}
-		json_array_append_new(lists, json_pack("{s:s, s:I, s:I, s:s}", "list", li[i].name,
-						       "names", (json_int_t)li[i].names,
-						       "malformed", (json_int_t)li[i].malformed,
-						       "status", li[i].status == TDNS_OK ? "ok"
-						       : tdns_status_msg(li[i].status)));
 	}
 	req->data = json_pack("{s:b, s:I, s:o, s:o, s:I}", "enabled", query_blocking_enabled(qb),
 			      "paused_seconds", (json_int_t)paused_left(req), "custom", custom,
@@ -149,9 +159,10 @@ ctl_cmd_block_check(struct ctl_req *req)
 	const struct query_blocking *qb = blocking(req);
 	bool enabled = query_blocking_enabled(qb), bypassed = false;
 	struct block_hit hit = { NULL, 0, 0 };
+	const char *group = NULL;
 	enum block_verdict v = qb != NULL
 			       ? query_blocking_check(qb, name, client != NULL ? (struct sockaddr *)&ss
-								     : NULL, &hit, &bypassed)
+								     : NULL, &hit, &bypassed, &group)
 			       : BLOCK_NONE;
 	static const char *const verdicts[] = {
 		[BLOCK_NONE] = "none", [BLOCK_BLOCKED] = "blocked", [BLOCK_ALLOWED] = "allowed",
@@ -173,6 +184,9 @@ ctl_cmd_block_check(struct ctl_req *req)
 	}
 	if (client != NULL) {
 		json_object_set_new(d, "client", json_string(client));
+	}
+	if (group != NULL) {
+		json_object_set_new(d, "group", json_string(group));
 	}
 	json_object_set_new(d, "paused_seconds", json_integer(paused_left(req)));
 	req->data = d;

@@ -149,8 +149,9 @@ prefix_match(const struct filter_cidr *c, const uint8_t *addr)
 	return (addr[full] & mask) == c->addr[full];
 }
 
-bool
-filter_acl_match_addr(const struct filter_acl *acl, int family, const uint8_t *addr)
+/* The longest prefix of acl that addr is in, -1 for none; the first one found when !longest. */
+static int
+match_prefix(const struct filter_acl *acl, int family, const uint8_t *addr, bool longest)
 {
 	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	const uint8_t *v4 = NULL;
@@ -160,14 +161,44 @@ filter_acl_match_addr(const struct filter_acl *acl, int family, const uint8_t *a
 		/* RFC 4291 §2.5.5.2: a v4 client seen through a dual-stack socket. */
 		v4 = addr + 12;
 	}
+	int best = -1;
 	for (size_t i = 0; i < acl->n; i++) {
 		const struct filter_cidr *c = &acl->cidrs[i];
-		if (c->family == AF_INET && v4 != NULL && prefix_match(c, v4)) {
-			return true;
+		if ((c->family == AF_INET && v4 != NULL && prefix_match(c, v4)) ||
+		    (c->family == AF_INET6 && family == AF_INET6 && prefix_match(c, addr))) {
+			/* An IPv4 prefix of a mapped address counts as its IPv6 length. */
+			int len = c->family == AF_INET && family == AF_INET6 ? c->prefix + 96
+									     : c->prefix;
+			best = len > best ? len : best;
+			if (!longest) {
+				break;
+			}
 		}
-		if (c->family == AF_INET6 && family == AF_INET6 && prefix_match(c, addr)) {
-			return true;
-		}
+	}
+	return best;
+}
+
+bool
+filter_acl_match_addr(const struct filter_acl *acl, int family, const uint8_t *addr)
+{
+	return match_prefix(acl, family, addr, false) >= 0;
+}
+
+/* addr's family and address octets; false for other families. */
+static bool
+sockaddr_octets(const struct sockaddr *addr, int *family, const uint8_t **octets)
+{
+	if (addr->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)(const void *)addr;
+		*family = AF_INET;
+		*octets = (const uint8_t *)&sin->sin_addr;
+		return true;
+	}
+	if (addr->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)(const void *)addr;
+		*family = AF_INET6;
+		*octets = s6->sin6_addr.s6_addr;
+		return true;
 	}
 	return false;
 }
@@ -175,13 +206,17 @@ filter_acl_match_addr(const struct filter_acl *acl, int family, const uint8_t *a
 bool
 filter_acl_match(const struct filter_acl *acl, const struct sockaddr *addr)
 {
-	if (addr->sa_family == AF_INET) {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)(const void *)addr;
-		return filter_acl_match_addr(acl, AF_INET, (const uint8_t *)&sin->sin_addr);
-	}
-	if (addr->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)(const void *)addr;
-		return filter_acl_match_addr(acl, AF_INET6, s6->sin6_addr.s6_addr);
-	}
-	return false;
+	int family;
+	const uint8_t *octets;
+	return sockaddr_octets(addr, &family, &octets) &&
+	       match_prefix(acl, family, octets, false) >= 0;
+}
+
+int
+filter_acl_match_len(const struct filter_acl *acl, const struct sockaddr *addr)
+{
+	int family;
+	const uint8_t *octets;
+	return sockaddr_octets(addr, &family, &octets) ? match_prefix(acl, family, octets, true)
+						       : -1;
 }

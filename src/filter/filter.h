@@ -51,6 +51,13 @@ void filter_acl_clear(struct filter_acl *acl);
  * IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) match IPv4 prefixes too. */
 bool filter_acl_match(const struct filter_acl *acl, const struct sockaddr *addr);
 
+/*
+ * The length of the longest prefix of acl that addr is in (an IPv4 prefix matched by an
+ * IPv4-mapped IPv6 address counts 96 more), or -1 when none: "the most specific" of several
+ * lists is the one with the longest match.
+ */
+int filter_acl_match_len(const struct filter_acl *acl, const struct sockaddr *addr);
+
 /* The same for a raw address of family (AF_INET: 4 octets, AF_INET6: 16 octets). */
 bool filter_acl_match_addr(const struct filter_acl *acl, int family, const uint8_t *addr);
 

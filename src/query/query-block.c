@@ -9,35 +9,80 @@
 #include "filter/filter.h"
 #include "query/query_int.h"
 
+/* A [blocking-group]: its clients, its lists' table and how it answers. */
+struct group {
+	const char *name;         /* borrowed from the configuration it was made with */
+	struct filter_acl clients;
+	struct block_policy policy;
+	struct block_table *lists; /* the group's own lists; NULL: none */
+	bool replace;             /* without the [blocking] lists */
+};
+
 struct query_blocking {
 	bool enabled;
 	struct block_policy policy;
 	struct filter_acl bypass;
 	struct block_table *tables[2]; /* the configured lists, the custom names */
+	struct group *groups;
+	size_t ngroups;
+	char **names;             /* the groups' names, owned */
 };
+
+static int
+make_group(struct query_blocking *qb, const struct cfg_block_group *cg,
+	   struct block_table *lists, struct group *g, char *err, size_t errlen)
+{
+	g->name = cg->name;
+	g->policy = qb->policy;
+	g->replace = cg->replace_lists != 0;
+	int rc = cg->mode[0] != '\0' ? block_mode_parse(cg->mode, &g->policy, err, errlen)
+				      : TDNS_OK;
+	if (rc == TDNS_OK) {
+		rc = filter_acl_parse(cg->clients, &g->clients, err, errlen);
+	}
+	g->lists = rc == TDNS_OK && lists != NULL ? block_table_ref(lists) : NULL;
+	return rc;
+}
 
 int
 query_blocking_new(const struct cfg *c, struct block_table *lists, struct block_table *custom,
-		   bool paused, struct query_blocking **out, char *err, size_t errlen)
+		   struct block_table *const *group_lists, bool paused,
+		   struct query_blocking **out, char *err, size_t errlen)
 {
 	*out = NULL;
 	struct query_blocking *qb = calloc(1, sizeof(*qb));
-	if (qb == NULL) {
+	struct group *groups = c->nblock_groups > 0 ? calloc(c->nblock_groups, sizeof(*groups))
+						    : NULL;
+	char **names = c->nblock_groups > 0 ? calloc(c->nblock_groups, sizeof(*names)) : NULL;
+	if (qb == NULL || (c->nblock_groups > 0 && (groups == NULL || names == NULL))) {
+		free(qb);
+		free(groups);
+		free(names);
 		snprintf(err, errlen, "out of memory");
 		return TDNS_ENOMEM;
 	}
+	qb->groups = groups;
+	qb->names = names;
 	qb->enabled = c->blocking_enabled != 0 && !paused;
 	qb->policy.ttl = c->blocking_ttl;
+	qb->tables[0] = lists != NULL ? block_table_ref(lists) : NULL;
+	qb->tables[1] = custom != NULL ? block_table_ref(custom) : NULL;
 	int rc = block_mode_parse(c->blocking_mode, &qb->policy, err, errlen);
 	if (rc == TDNS_OK) {
 		rc = filter_acl_parse(c->blocking_bypass, &qb->bypass, err, errlen);
 	}
+	for (size_t i = 0; i < c->nblock_groups && rc == TDNS_OK; i++) {
+		rc = make_group(qb, &c->block_groups[i], group_lists != NULL ? group_lists[i]
+										: NULL,
+				&groups[i], err, errlen);
+		names[i] = tdns_xstrdup(c->block_groups[i].name);
+		groups[i].name = names[i];
+		qb->ngroups = i + 1;
+	}
 	if (rc != TDNS_OK) {
-		free(qb);
+		query_blocking_free(qb);
 		return rc;
 	}
-	qb->tables[0] = lists != NULL ? block_table_ref(lists) : NULL;
-	qb->tables[1] = custom != NULL ? block_table_ref(custom) : NULL;
 	*out = qb;
 	return TDNS_OK;
 }
@@ -48,6 +93,13 @@ query_blocking_free(struct query_blocking *qb)
 	if (qb == NULL) {
 		return;
 	}
+	for (size_t i = 0; i < qb->ngroups; i++) {
+		filter_acl_clear(&qb->groups[i].clients);
+		block_table_unref(qb->groups[i].lists);
+		free(qb->names[i]);
+	}
+	free(qb->groups);
+	free(qb->names);
 	filter_acl_clear(&qb->bypass);
 	block_table_unref(qb->tables[0]);
 	block_table_unref(qb->tables[1]);
@@ -66,12 +118,47 @@ query_blocking_table(const struct query_blocking *qb, bool custom)
 	return qb->tables[custom ? 1 : 0];
 }
 
+struct block_table *
+query_blocking_group_table(const struct query_blocking *qb, size_t i)
+{
+	return i < qb->ngroups ? qb->groups[i].lists : NULL;
+}
+
+/*
+ * The tables that apply to client (NULL: none) in the order block_lookup takes them, and its
+ * group (NULL: none) with the policy it answers by.
+ */
+static const struct group *
+client_tables(const struct query_blocking *qb, const struct sockaddr *client,
+	      const struct block_table *tables[3], const struct block_policy **policy)
+{
+	const struct group *g = NULL;
+	int best = -1;
+	for (size_t i = 0; client != NULL && i < qb->ngroups; i++) {
+		int len = filter_acl_match_len(&qb->groups[i].clients, client);
+		if (len > best) {
+			best = len;
+			g = &qb->groups[i];
+		}
+	}
+	tables[0] = g != NULL && g->replace ? NULL : qb->tables[0];
+	tables[1] = g != NULL ? g->lists : NULL;
+	tables[2] = qb->tables[1];
+	*policy = g != NULL ? &g->policy : &qb->policy;
+	return g;
+}
+
 enum block_verdict
 query_blocking_check(const struct query_blocking *qb, const uint8_t *qname,
-		     const struct sockaddr *client, struct block_hit *hit, bool *bypassed)
+		     const struct sockaddr *client, struct block_hit *hit, bool *bypassed,
+		     const char **group)
 {
 	*bypassed = client != NULL && filter_acl_match(&qb->bypass, client);
-	return block_lookup((const struct block_table *const *)qb->tables, 2, qname, hit);
+	const struct block_table *tables[3];
+	const struct block_policy *policy;
+	const struct group *g = client_tables(qb, client, tables, &policy);
+	*group = g != NULL ? g->name : NULL;
+	return block_lookup(tables, 3, qname, hit);
 }
 
 /* The synthetic zone's SOA at owner: RFC 2308 §5, its minimum is the negative TTL. */
@@ -115,12 +202,14 @@ query_blocking_answer(const struct query_blocking *qb, const uint8_t *pkt, size_
 	}
 	struct block_hit hit = { NULL, 0, 0 };
 	bool is_canary = dns_name_eq(q.qname, BLOCK_CANARY);
+	const struct block_table *tables[3];
+	const struct block_policy *p;
+	(void)client_tables(qb, cl->peer, tables, &p);
 	if (!is_canary) {
 		if (cl->peer != NULL && filter_acl_match(&qb->bypass, cl->peer)) {
 			return false;
 		}
-		if (block_lookup((const struct block_table *const *)qb->tables, 2, q.qname,
-				 &hit) != BLOCK_BLOCKED) {
+		if (block_lookup(tables, 3, q.qname, &hit) != BLOCK_BLOCKED) {
 			return false;
 		}
 	}
@@ -133,7 +222,6 @@ query_blocking_answer(const struct query_blocking *qb, const uint8_t *pkt, size_
 		dns_build_edns(&b, size < DNS_UDP_MIN ? DNS_UDP_MIN : size, q.edns.do_bit);
 	}
 	(void)dns_build_question(&b, q.qname, q.qtype, q.qclass);
-	const struct block_policy *p = &qb->policy;
 	if (is_canary) {
 		/* Not a block of a listed name: the signal Firefox looks for, nothing more. */
 		*rcode = DNS_RCODE_NXDOMAIN;

@@ -80,14 +80,16 @@ struct query_blocking;
 
 /*
  * Makes the blocking of c ([blocking] enabled, mode, ttl, bypass) with the tables lists (the
- * configured lists) and custom (the custom names), either NULL; a reference is taken on each.
+ * configured lists) and custom (the custom names), either NULL, and group_lists (NULL, or
+ * one table or NULL for each [blocking-group] of c, in order); a reference is taken on each.
  * paused (`tdns-cli block pause`): nothing is blocked, as with enabled = no, until a new
  * blocking is published.
  * TDNS_OK, or TDNS_ECONFIG / TDNS_EINVAL / TDNS_ENOMEM with the reason in err.  Free with
  * query_blocking_free (after it is no longer published).
  */
 int query_blocking_new(const struct cfg *c, struct block_table *lists, struct block_table *custom,
-		       bool paused, struct query_blocking **out, char *err, size_t errlen);
+		       struct block_table *const *group_lists, bool paused,
+		       struct query_blocking **out, char *err, size_t errlen);
 
 /* Frees qb and drops its table references; accepts NULL. */
 void query_blocking_free(struct query_blocking *qb);
@@ -98,14 +100,18 @@ bool query_blocking_enabled(const struct query_blocking *qb);
 /* The configured lists' table (custom false) or the custom names' one; borrowed, maybe NULL. */
 struct block_table *query_blocking_table(const struct query_blocking *qb, bool custom);
 
+/* The table of the lists of [blocking-group] number i; borrowed, maybe NULL. */
+struct block_table *query_blocking_group_table(const struct query_blocking *qb, size_t i);
+
 /*
  * What the workers decide for qname asked by client (NULL: no client): block_lookup's
- * verdict and hit over both tables; *bypassed says the client is in [blocking] bypass (and
- * so never blocked, whatever the verdict).  `tdns-cli block check` uses it.
+ * verdict and hit over the tables that apply to it; *bypassed says the client is in
+ * [blocking] bypass (and so never blocked, whatever the verdict); *group gets the name of
+ * the client's [blocking-group] (borrowed from qb) or NULL.  `tdns-cli block check` uses it.
  */
 enum block_verdict query_blocking_check(const struct query_blocking *qb, const uint8_t *qname,
 					const struct sockaddr *client, struct block_hit *hit,
-					bool *bypassed);
+					bool *bypassed, const char **group);
 
 /*
  * Publishes qb (NULL: nothing blocked) the way query_publish_zones publishes zones: every
@@ -114,7 +120,22 @@ enum block_verdict query_blocking_check(const struct query_blocking *qb, const u
  */
 void query_publish_blocking(struct net_server *s, const struct query_blocking *qb);
 
-/* The [blocking] keys owned by query: bypass. */
+/* A [blocking-group NAME] section: clients with lists and a mode of their own. */
+struct cfg_block_group {
+	char *name;               /* as written */
+	char id[64];              /* the name in lower case, which tells groups apart */
+	char *clients;            /* CIDR list (filter_acl_parse); a client takes the group
+				     with its longest matching prefix */
+	char *lists;              /* block lists, as [blocking] lists */
+	char *allow_lists;
+	unsigned replace_lists;   /* 1: only the group's lists; 0: the [blocking] ones too */
+	char *mode;               /* "" = [blocking] mode */
+	char *src_file;           /* config file and line of the section, for errors */
+	unsigned src_line;
+};
+
+/* The [blocking] keys owned by query (bypass) and the [blocking-group NAME] table. */
 extern const struct cfg_table query_schema_blocking;
+extern const struct cfg_table query_schema_blocking_group;
 
 #endif

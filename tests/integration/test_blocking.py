@@ -228,3 +228,50 @@ def test_pause_blocks_nothing_until_resume_or_the_end_of_the_pause(blocking_serv
     for bad in ("0", "15x", "8d", "-1m", "m"):
         r = srv.cli("block", "pause", bad)
         assert r.returncode == 1 and "invalid duration" in r.stderr, (bad, r.stderr)
+
+
+def test_groups_give_the_most_specific_clients_their_own_lists_and_mode(blocking_server):
+    srv = blocking_server()
+    srv.stop()
+    kids = os.path.join(srv.lists, "kids.txt")
+    lan = os.path.join(srv.lists, "lan.txt")
+    with open(kids, "w") as f:
+        f.write("||games.test^\n")
+    with open(lan, "w") as f:
+        f.write("lanonly.test\n")
+    with open(srv.conf, "a") as f:
+        f.write("\n[blocking-group kids]\nclients = 127.0.0.3/32\nlists = %s\nmode = refused\n"
+                "\n[blocking-group lan]\nclients = 127.0.0.0/24\nreplace-lists = yes\n"
+                "lists = %s\n" % (kids, lan))
+    srv.start()
+
+    def rcode(name, source):
+        q = dns.message.make_query(name, "A", use_edns=0)
+        r = dns.query.udp(q, "127.0.0.1", port=srv.port, timeout=3, source=source)
+        return r.rcode(), 15 in ede_codes(r)
+    # 127.0.0.1 is in lan (/24): its list replaces the global ones.
+    assert rcode("lanonly.test", "127.0.0.1") == (dns.rcode.NXDOMAIN, True)
+    assert rcode("ads.example.com", "127.0.0.1") == (dns.rcode.REFUSED, False)
+    # 127.0.0.3 is in kids (/32, more specific than lan): global lists plus its own, its mode.
+    assert rcode("ads.example.com", "127.0.0.3") == (dns.rcode.REFUSED, True)
+    assert rcode("x.games.test", "127.0.0.3") == (dns.rcode.REFUSED, True)
+    assert rcode("lanonly.test", "127.0.0.3") == (dns.rcode.REFUSED, False)
+    # 127.0.1.1 is in no group: the global lists and mode.
+    assert rcode("ads.example.com", "127.0.1.1") == (dns.rcode.NXDOMAIN, True)
+    assert rcode("games.test", "127.0.1.1") == (dns.rcode.REFUSED, False)
+    out = dig(srv, "x.games.test", source="127.0.0.3")
+    assert "EDE: 15 (Blocked)" in out and "status: REFUSED" in out, out
+    r = srv.cli("block", "check", "x.games.test", "--client", "127.0.0.3")
+    assert r.returncode == 0 and "kids.txt line 1" in r.stdout and "group kids" in r.stdout, r
+    d = json.loads(srv.cli("--json", "block", "list").stdout)["data"]
+    assert {(l.get("group"), os.path.basename(l["list"])) for l in d["lists"]} == {
+        (None, "block.txt"), ("kids", "kids.txt"), ("lan", "lan.txt")}
+
+
+def test_later_blocking_keys_are_refused_as_not_supported_yet(make_server):
+    for extra in ("[blocking]\nsafe-search = yes\n", "[blocking]\nupdate-interval = 1d\n",
+                  "[blocking-group kids]\nsafe-search = yes\n"):
+        srv = make_server(extra=extra, start=False)
+        r = subprocess.run([srv.binary, "-t", "-c", srv.conf], capture_output=True, text=True,
+                           timeout=30)
+        assert r.returncode != 0 and "not supported by this release yet" in r.stderr, r.stderr

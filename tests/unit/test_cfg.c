@@ -493,11 +493,11 @@ test_unknown_sections_fail_even_when_empty(void **state)
 	(void)state;
 	expect_error("[log]\nlevel = info\n[ dnssec ]\nvalidation = yes\n", 3,
 		     "unknown section [dnssec] (not supported by this release yet); expected "
-		     "one of: [server], [control], [log], [recursion], [forwarders], [cache], [tls], [dot], [doh], [blocking], [tsig NAME], [zone NAME]");
+		     "one of: [server], [control], [log], [recursion], [forwarders], [cache], [tls], [dot], [doh], [blocking], [tsig NAME], [zone NAME], [blocking-group NAME]");
 	expect_error("[servers]\n", 1,
-		     "unknown section [servers]; expected one of: [server], [control], [log], [recursion], [forwarders], [cache], [tls], [dot], [doh], [blocking], [tsig NAME], [zone NAME]");
+		     "unknown section [servers]; expected one of: [server], [control], [log], [recursion], [forwarders], [cache], [tls], [dot], [doh], [blocking], [tsig NAME], [zone NAME], [blocking-group NAME]");
 	expect_error("[zoneexample.com]\n", 1,
-		     "unknown section [zoneexample.com]; expected one of: [server], [control], [log], [recursion], [forwarders], [cache], [tls], [dot], [doh], [blocking], [tsig NAME], [zone NAME]");
+		     "unknown section [zoneexample.com]; expected one of: [server], [control], [log], [recursion], [forwarders], [cache], [tls], [dot], [doh], [blocking], [tsig NAME], [zone NAME], [blocking-group NAME]");
 	/* The sections of the encrypted listeners exist now, empty or not (issue 6). */
 	struct cfg *c = loaded("[server]\n[tls]\n[dot]\n[doh]\n");
 	assert_int_equal(c->ndot_listen, 0);
@@ -874,7 +874,7 @@ test_every_key_has_a_text_form_equal_to_its_default(void **state)
 {
 	(void)state;
 	/* A [tsig] section needs its secret, which is shown as "(secret)", never as itself. */
-	struct cfg *c = loaded("[tsig k]\nsecret = YWJj\n[zone example.com]\n");
+	struct cfg *c = loaded("[tsig k]\nsecret = YWJj\n[zone example.com]\n[blocking-group kids]\n");
 	for (size_t i = 0; cfg_keys()[i].key != NULL; i++) {
 		const struct cfg_key *k = &cfg_keys()[i];
 		char *v = cfg_value_text(c, k, 0);
@@ -1209,7 +1209,10 @@ test_set_invalid_value_leaves_the_file_untouched(void **state)
 			 "blocking.ttl, blocking.bypass, "
 			 "tsig.NAME.algorithm, tsig.NAME.secret, tsig.NAME.secret-file, "
 			 "zone.NAME.type, zone.NAME.file, zone.NAME.forwarders, "
-			 "zone.NAME.primaries, zone.NAME.allow-transfer");
+			 "zone.NAME.primaries, zone.NAME.allow-transfer, blocking-group.NAME.clients, "
+			 "blocking-group.NAME.lists, "
+			 "blocking-group.NAME.allow-lists, blocking-group.NAME.replace-lists, "
+			 "blocking-group.NAME.mode");
 	expect_set_error(before, "server.user", "a\nb", TDNS_EINVAL,
 			 "invalid value for server.user: a line break; expected one line");
 	expect_set_error(before, "server.user", "tdns ; x", TDNS_EINVAL,
@@ -1315,7 +1318,8 @@ test_every_key_has_default_help_parser_and_known_section(void **state)
 			    strcmp(k->section, "cache") == 0 || strcmp(k->section, "tls") == 0 ||
 			    strcmp(k->section, "dot") == 0 || strcmp(k->section, "doh") == 0 ||
 			    strcmp(k->section, "tsig") == 0 ||
-			    strcmp(k->section, "blocking") == 0);
+			    strcmp(k->section, "blocking") == 0 ||
+			    strcmp(k->section, "blocking-group") == 0);
 		assert_non_null(k->def);
 		assert_non_null(k->help);
 		assert_true(strlen(k->help) > 10);
