@@ -106,16 +106,7 @@ measure() {
 		status=$(dig +time=1 +tries=1 -p "${PORTOF[$s]}" @127.0.0.1 "$name" A 2>/dev/null |
 			sed -n 's/.*status: \([A-Z]*\).*/\1/p' || true)
 		[ "$status" = NXDOMAIN ] && break
-		if ! kill -0 "$pid" 2>/dev/null; then
-			echo "blocking.sh: $s exited before answering:"
-			tail -n 20 "$tmp/$s.log"
-			return 1
-		fi
-		if [ $(($(now_ms) - t0)) -gt $((LIMIT * 1000)) ]; then
-			echo "blocking.sh: $s did not block $name within $LIMIT s:"
-			tail -n 20 "$tmp/$s.log"
-			return 1
-		fi
+		gave_up "$s" "$pid" "$tmp/$s.log" "$t0" "$LIMIT" "block $name" && return 1
 		sleep 0.02
 	done
 	LOAD_MS=$(($(now_ms) - t0))

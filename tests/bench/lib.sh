@@ -261,6 +261,24 @@ need_tools() {
 	done
 }
 
+# While waiting for server $1 (PID $2, log file $3) started at $4 (ms since the epoch) to $6
+# ("answer", "block NAME"): true, after saying why, when it has exited or $5 seconds have
+# passed; false while it is worth waiting on.
+gave_up() {
+	local s=$1 pid=$2 log=$3 t0=$4 limit=$5 what=$6
+	if ! kill -0 "$pid" 2>/dev/null; then
+		echo "$ME: $s exited before it could $what:"
+		tail -n 20 "$log"
+		return 0
+	fi
+	if [ $(($(date +%s%3N) - t0)) -gt $((limit * 1000)) ]; then
+		echo "$ME: $s did not $what within $limit s:"
+		tail -n 20 "$log"
+		return 0
+	fi
+	return 1
+}
+
 # Ends the script when the servers to measure ($1, a list) include tdnsd and $TDNSD is not built.
 need_tdnsd() {
 	if [[ " $1 " == *" tdnsd "* ]] && [ ! -x "$TDNSD" ]; then

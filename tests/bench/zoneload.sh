@@ -78,16 +78,7 @@ measure() {
 		case $answer in
 		*" $SERIAL "*) break ;;
 		esac
-		if ! kill -0 "$pid" 2>/dev/null; then
-			echo "zoneload.sh: $s exited before answering:"
-			tail -n 20 "$tmp/$s.log"
-			return 1
-		fi
-		if [ $(($(now_ms) - t0)) -gt $((LIMIT * 1000)) ]; then
-			echo "zoneload.sh: $s did not answer within $LIMIT s:"
-			tail -n 20 "$tmp/$s.log"
-			return 1
-		fi
+		gave_up "$s" "$pid" "$tmp/$s.log" "$t0" "$LIMIT" answer && return 1
 		sleep 0.02
 	done
 	t1=$(now_ms)
