@@ -33,6 +33,16 @@ collect(void *arg, const uint8_t *name, size_t len, bool allow)
 	ns->allow[ns->n++] = allow;
 }
 
+/* Counts names without keeping them (for lines with more than 8). */
+static void
+count_names(void *arg, const uint8_t *name, size_t len, bool allow)
+{
+	(void)name;
+	(void)len;
+	(void)allow;
+	((struct names *)arg)->n++;
+}
+
 static int
 parse(const char *line, struct names *ns, char *why)
 {
@@ -54,6 +64,16 @@ test_hosts_lines_give_every_name_after_the_address_in_lower_case(void **state)
 	assert_string_equal(ns.text[0], "one.test.");
 	assert_string_equal(ns.text[1], "two.test.");
 	assert_int_equal(parse(":: ipv6.test", &ns, why), 1);
+	/* More names than one pass keeps: parsed again, every one given. */
+	struct names many;
+	memset(&many, 0, sizeof(many));
+	char line[512] = "0.0.0.0";
+	for (int i = 0; i < 20; i++) {
+		snprintf(line + strlen(line), sizeof(line) - strlen(line), " n%d.test", i);
+	}
+	assert_int_equal(block_parse_line(line, strlen(line), count_names, &many, why,
+					  sizeof(why)), 20);
+	assert_int_equal(many.n, 20);
 	/* Hosts-file boilerplate blocks nothing. */
 	assert_int_equal(parse("127.0.0.1 localhost", &ns, why), 0);
 	assert_int_equal(parse("0.0.0.0 0.0.0.0", &ns, why), 0);
