@@ -179,6 +179,11 @@ struct net_udp {
 	int fd;
 	int family;
 	bool wildcard;            /* bound to 0.0.0.0 or ::, replies need the query's address */
+	/*
+	 * A CLOCK_MONOTONIC second no datagram still queued on fd arrived before: while the
+	 * clock is in it, every queued datagram arrived in it and needs no kernel stamp.
+	 */
+	int64_t settled;
 	struct event *ev;
 	const char *text;         /* listen address, for logs (owned by the server) */
 };

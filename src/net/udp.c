@@ -114,7 +114,8 @@ net_udp_socket(const struct sockaddr *addr, socklen_t addrlen, bool *wildcard)
 	}
 	/*
 	 * The kernel stamps each datagram as it arrives: the stats count a query in that second
-	 * and its latency includes the wait in the socket buffer.  Without it, the read time.
+	 * even when the worker reads it later.  Read only for batches that may straddle a second
+	 * (net_udp_read_cb); without it, the read time.
 	 */
 	(void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
 	/* A bigger receive buffer absorbs bursts; the kernel may cap it, which is fine. */
@@ -236,6 +237,17 @@ net_udp_read_cb(int fd, short what, void *arg)
 	struct net_worker *w = u->w;
 	(void)what;
 
+	/*
+	 * One clock read per batch, before the read.  Datagrams still queued arrived in second
+	 * u->settled or later; while the clock is still in that second, the batch arrived in it.
+	 * Only a batch that may straddle a second boundary (the worker was late, or a second began
+	 * since the socket was last empty) asks for the kernel's receive stamps: they cost a
+	 * control message per datagram.
+	 */
+	struct timespec now, real;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	bool stamps = u->settled != (int64_t)now.tv_sec;
+	bool want_ctl = stamps || u->wildcard;
 	for (unsigned i = 0; i < NET_UDP_BATCH; i++) {
 		w->riov[i].iov_base = w->rbuf + (size_t)i * NET_UDP_RECV_MAX;
 		w->riov[i].iov_len = NET_UDP_RECV_MAX;
@@ -244,25 +256,30 @@ net_udp_read_cb(int fd, short what, void *arg)
 		m->msg_namelen = sizeof(w->peer[i]);
 		m->msg_iov = &w->riov[i];
 		m->msg_iovlen = 1;
-		m->msg_control = w->rctl + (size_t)i * CTL_STRIDE;
-		m->msg_controllen = CTL_STRIDE;
+		m->msg_control = want_ctl ? w->rctl + (size_t)i * CTL_STRIDE : NULL;
+		m->msg_controllen = want_ctl ? CTL_STRIDE : 0;
 		m->msg_flags = 0;
 	}
 	int n = recvmmsg(fd, w->rmsg, NET_UDP_BATCH, MSG_DONTWAIT, NULL);
 	if (n <= 0) {
-		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			/* Empty after now: what comes next arrives in now's second or later. */
+			u->settled = (int64_t)now.tv_sec;
+		} else if (n < 0 && errno != EINTR) {
 			tdns_debug("udp %s: receive: %s", u->text, strerror(errno));
 		}
 		return;
 	}
-	/* Two clock reads per batch: now, and the offset of the kernel's stamps (CLOCK_REALTIME). */
-	struct timespec now, real;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	clock_gettime(CLOCK_REALTIME, &real);
+	if (stamps) {
+		/* The offset of the kernel's stamps (CLOCK_REALTIME) to the monotonic clock. */
+		clock_gettime(CLOCK_REALTIME, &real);
+	}
 	unsigned nout = 0;
+	struct timespec at = now;
 	for (int i = 0; i < n; i++) {
 		struct msghdr *rm = &w->rmsg[i].msg_hdr;
-		w->qstart = arrival(rm, &now, &real);
+		at = stamps ? arrival(rm, &now, &real) : now;
+		w->qstart = at;
 		w->stats.udp++;
 		/* Oversized datagrams are cut by the kernel; a port of 0 cannot be answered. */
 		if ((rm->msg_flags & MSG_TRUNC) != 0 || source_port_zero(&w->peer[i])) {
@@ -315,6 +332,13 @@ net_udp_read_cb(int fd, short what, void *arg)
 			sm->msg_controllen = clen;
 		}
 		nout++;
+	}
+	if (n < NET_UDP_BATCH) {
+		/* recvmmsg stopped at an empty queue, after now. */
+		u->settled = (int64_t)now.tv_sec;
+	} else if (stamps) {
+		/* The datagrams still queued came after the last one read (the queue is FIFO). */
+		u->settled = (int64_t)at.tv_sec;
 	}
 	if (nout > 0) {
 		send_all(u, w->smsg, nout);
