@@ -80,6 +80,8 @@ struct top_ring {
 	int64_t span;
 	size_t n;
 	struct top_set *slot;
+	int64_t last_t;           /* the last second top_ring_slot was asked for ... */
+	struct top_set *last;     /* ... and its answer (only top_ring_slot changes slots) */
 };
 
 struct stats_follower {
@@ -729,6 +731,7 @@ top_ring_init(struct top_ring *ring, int64_t span, size_t n)
 {
 	ring->span = span;
 	ring->n = n;
+	ring->last_t = INT64_MIN;
 	ring->slot = calloc(n, sizeof(*ring->slot));
 	bool ok = ring->slot != NULL;
 	for (size_t i = 0; ok && i < n; i++) {
@@ -750,17 +753,22 @@ top_ring_fini(struct top_ring *ring)
 static struct top_set *
 top_ring_slot(struct top_ring *ring, int64_t t)
 {
+	/* Entries come in runs of one second: the divisions once per run. */
+	if (t == ring->last_t) {
+		return ring->last;
+	}
 	int64_t start = t - t % ring->span;
 	struct top_set *set = &ring->slot[(uint64_t)(start / ring->span) % ring->n];
 	if (set->start > start) {
-		return NULL;
-	}
-	if (set->start < start) {
+		set = NULL;
+	} else if (set->start < start) {
 		for (size_t i = 0; i < TOP_WHATS; i++) {
 			stats_top_clear(set->t[i]);
 		}
 		set->start = start;
 	}
+	ring->last_t = t;
+	ring->last = set;
 	return set;
 }
 
@@ -771,13 +779,15 @@ top_count(struct stats_recorder *r, const struct stats_qentry *e)
 	struct top_set *sets[] = { &r->top, top_ring_slot(&r->fine, (int64_t)e->t),
 				   top_ring_slot(&r->coarse, (int64_t)e->t) };
 	uint8_t key[STATS_TOP_KEY_MAX];
+	/* Each key is hashed once for the three sets (their sketches share keymax). */
 	if (e->family == AF_INET || e->family == AF_INET6) {
 		key[0] = e->family;
 		size_t alen = e->family == AF_INET ? 4 : 16;
 		memcpy(key + 1, e->addr, alen);
+		uint64_t h = stats_top_hash(key, 1 + alen);
 		for (size_t i = 0; i < 3; i++) {
 			if (sets[i] != NULL) {
-				stats_top_add(sets[i]->t[TOP_CLIENT], key, 1 + alen, 1);
+				stats_top_add_hashed(sets[i]->t[TOP_CLIENT], key, 1 + alen, h, 1);
 			}
 		}
 	}
@@ -792,14 +802,17 @@ top_count(struct stats_recorder *r, const struct stats_qentry *e)
 		}
 	}
 	tdns_put16(key + e->qname_len, e->qtype);
+	bool blocked = e->kind == STATS_KIND_BLOCKED;
+	uint64_t hn = stats_top_hash(key, e->qname_len + 2u);
+	uint64_t hb = blocked ? stats_top_hash(key, e->qname_len) : 0;
 	for (size_t i = 0; i < 3; i++) {
 		if (sets[i] == NULL) {
 			continue;
 		}
-		if (e->kind == STATS_KIND_BLOCKED) {
-			stats_top_add(sets[i]->t[TOP_BLOCKED_NAME], key, e->qname_len, 1);
+		if (blocked) {
+			stats_top_add_hashed(sets[i]->t[TOP_BLOCKED_NAME], key, e->qname_len, hb, 1);
 		}
-		stats_top_add(sets[i]->t[TOP_NAME], key, e->qname_len + 2u, 1);
+		stats_top_add_hashed(sets[i]->t[TOP_NAME], key, e->qname_len + 2u, hn, 1);
 	}
 }
 

@@ -40,6 +40,16 @@ void stats_top_free(struct stats_top *t);
  */
 void stats_top_add(struct stats_top *t, const void *key, size_t keylen, uint64_t n);
 
+/* The hash stats_top_add uses for key[0..keylen), computed once for several sketches. */
+uint64_t stats_top_hash(const void *key, size_t keylen);
+
+/*
+ * stats_top_add with the key's hash h = stats_top_hash(key, keylen) given, keylen already
+ * at most the sketch's keymax.
+ */
+void stats_top_add_hashed(struct stats_top *t, const void *key, size_t keylen, uint64_t h,
+			  uint64_t n);
+
 /*
  * Copies the at most max largest counters into out, largest first (ties by key), and
  * returns how many.

@@ -15,6 +15,15 @@ struct counter {
 	uint16_t keylen;
 };
 
+/*
+ * A heap slot: the counter's index and a copy of its count, so that sifting compares counts
+ * without a load from the counter array per child.
+ */
+struct heap_slot {
+	uint64_t count;
+	uint32_t i;
+};
+
 struct stats_top {
 	size_t cap;               /* counters */
 	size_t keymax;
@@ -22,14 +31,15 @@ struct stats_top {
 	uint64_t total;
 	struct counter *c;        /* cap counters */
 	uint8_t *keys;            /* cap * keymax bytes: counter i's key at i * keymax */
-	uint32_t *heap;           /* min-heap of counter indexes by count */
+	struct heap_slot *heap;   /* min-heap of counters by count */
 	uint32_t *tab;            /* open addressing, linear probing: counter index or EMPTY */
 	size_t tabmask;
 };
 
-static uint64_t
-hash_key(const uint8_t *key, size_t len)
+uint64_t
+stats_top_hash(const void *kp, size_t len)
 {
+	const uint8_t *key = kp;
 	/* Eight bytes at a time (names are up to 257 bytes), then a final mix for the low bits. */
 	uint64_t h = 0xcbf29ce484222325ull ^ len;
 	size_t i = 0;
@@ -98,40 +108,40 @@ key_of(const struct stats_top *t, uint32_t i)
 }
 
 static void
-heap_set(struct stats_top *t, size_t pos, uint32_t i)
+heap_set(struct stats_top *t, size_t pos, struct heap_slot h)
 {
-	t->heap[pos] = i;
-	t->c[i].heap = (uint32_t)pos;
+	t->heap[pos] = h;
+	t->c[h.i].heap = (uint32_t)pos;
 }
 
 static void
 sift_up(struct stats_top *t, size_t pos)
 {
-	uint32_t i = t->heap[pos];
+	struct heap_slot h = t->heap[pos];
 	while (pos > 0) {
 		size_t parent = (pos - 1) / 2;
-		if (t->c[t->heap[parent]].count <= t->c[i].count) {
+		if (t->heap[parent].count <= h.count) {
 			break;
 		}
 		heap_set(t, pos, t->heap[parent]);
 		pos = parent;
 	}
-	heap_set(t, pos, i);
+	heap_set(t, pos, h);
 }
 
 /* A counter that grew moves towards the leaves. */
 static void
 sift_down(struct stats_top *t, size_t pos)
 {
-	uint32_t i = t->heap[pos];
+	struct heap_slot h = t->heap[pos];
 	for (;;) {
 		size_t l = 2 * pos + 1, r = l + 1, m = pos;
-		uint64_t mc = t->c[i].count;
-		if (l < t->used && t->c[t->heap[l]].count < mc) {
+		uint64_t mc = h.count;
+		if (l < t->used && t->heap[l].count < mc) {
 			m = l;
-			mc = t->c[t->heap[l]].count;
+			mc = t->heap[l].count;
 		}
-		if (r < t->used && t->c[t->heap[r]].count < mc) {
+		if (r < t->used && t->heap[r].count < mc) {
 			m = r;
 		}
 		if (m == pos) {
@@ -140,7 +150,7 @@ sift_down(struct stats_top *t, size_t pos)
 		heap_set(t, pos, t->heap[m]);
 		pos = m;
 	}
-	heap_set(t, pos, i);
+	heap_set(t, pos, h);
 }
 
 /* The table slot holding key, or the empty slot where it would go. */
@@ -157,6 +167,24 @@ tab_find(const struct stats_top *t, const uint8_t *key, size_t len, uint64_t h, 
 		if (t->c[i].hash == h && t->c[i].keylen == len &&
 		    memcmp(key_of(t, i), key, len) == 0) {
 			*found = true;
+			return s;
+		}
+		s = (s + 1) & t->tabmask;
+	}
+}
+
+/*
+ * The table slot of counter i, found by its index rather than its key (no key comparison);
+ * the empty slot that ends its cluster if it is not in the table.
+ */
+static size_t
+tab_find_counter(const struct stats_top *t, uint32_t i, bool *found)
+{
+	size_t s = t->c[i].hash & t->tabmask;
+	for (;;) {
+		uint32_t at = t->tab[s];
+		if (at == EMPTY || at == i) {
+			*found = at == i;
 			return s;
 		}
 		s = (s + 1) & t->tabmask;
@@ -192,13 +220,19 @@ stats_top_add(struct stats_top *t, const void *key, size_t keylen, uint64_t n)
 	if (keylen > t->keymax) {
 		keylen = t->keymax;
 	}
+	stats_top_add_hashed(t, key, keylen, stats_top_hash(key, keylen), n);
+}
+
+void
+stats_top_add_hashed(struct stats_top *t, const void *key, size_t keylen, uint64_t h, uint64_t n)
+{
 	t->total += n;
-	uint64_t h = hash_key(key, keylen);
 	bool found;
 	size_t s = tab_find(t, key, keylen, h, &found);
 	if (found) {
 		uint32_t i = t->tab[s];
 		t->c[i].count += n;
+		t->heap[t->c[i].heap].count = t->c[i].count;
 		sift_down(t, t->c[i].heap);
 		return;
 	}
@@ -207,15 +241,15 @@ stats_top_add(struct stats_top *t, const void *key, size_t keylen, uint64_t n)
 	if (t->used < t->cap) {
 		i = (uint32_t)t->used++;
 		t->c[i].heap = (uint32_t)(t->used - 1);
-		t->heap[t->used - 1] = i;
+		t->heap[t->used - 1].i = i;
 	} else {
 		/*
 		 * Space-saving: the new key takes over the smallest counter, inheriting its count
 		 * as the possible overestimate.
 		 */
-		i = t->heap[0];
+		i = t->heap[0].i;
 		bool old_found;
-		size_t old = tab_find(t, key_of(t, i), t->c[i].keylen, t->c[i].hash, &old_found);
+		size_t old = tab_find_counter(t, i, &old_found);
 		if (old_found) {
 			tab_delete(t, old);
 		}
@@ -227,6 +261,7 @@ stats_top_add(struct stats_top *t, const void *key, size_t keylen, uint64_t n)
 	t->c[i].keylen = (uint16_t)keylen;
 	t->c[i].hash = h;
 	t->c[i].count = base + n;
+	t->heap[t->c[i].heap].count = base + n;
 	t->c[i].error = base;
 	t->tab[s] = i;
 	if (base == 0) {
@@ -307,7 +342,7 @@ stats_top_halve(struct stats_top *t)
 	}
 	t->used = kept;
 	for (size_t i = 0; i < kept; i++) {
-		heap_set(t, i, (uint32_t)i);
+		heap_set(t, i, (struct heap_slot){ .count = t->c[i].count, .i = (uint32_t)i });
 	}
 	for (size_t i = kept / 2; i-- > 0;) {
 		sift_down(t, i);
