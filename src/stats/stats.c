@@ -810,7 +810,8 @@ top_count(struct stats_recorder *r, const struct stats_qentry *e)
 			continue;
 		}
 		if (blocked) {
-			stats_top_add_hashed(sets[i]->t[TOP_BLOCKED_NAME], key, e->qname_len, hb, 1);
+			stats_top_add_hashed(sets[i]->t[TOP_BLOCKED_NAME], key, e->qname_len, hb,
+					     1);
 		}
 		stats_top_add_hashed(sets[i]->t[TOP_NAME], key, e->qname_len + 2u, hn, 1);
 	}

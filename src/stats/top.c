@@ -1,27 +1,43 @@
 /* SPDX-License-Identifier: MIT */
-/* The space-saving heavy-hitter sketch: a min-heap of counters indexed by a hash table. */
+/*
+ * The space-saving heavy-hitter sketch: counters grouped in buckets of equal count (the
+ * stream-summary of Metwally et al.), indexed by a hash table.
+ */
 #include <stdlib.h>
 #include <string.h>
 
 #include "stats/stats_int.h"
 
 #define EMPTY UINT32_MAX
+#define NONE UINT32_MAX
 
 struct counter {
 	uint64_t count;
 	uint64_t error;
 	uint64_t hash;
-	uint32_t heap;            /* position in t->heap */
+	uint32_t bucket;          /* the bucket of its count */
+	uint32_t prev, next;      /* in the bucket, oldest first */
 	uint16_t keylen;
 };
 
 /*
- * A heap slot: the counter's index and a copy of its count, so that sifting compares counts
- * without a load from the counter array per child.
+ * The counters of one count, in the list of buckets by increasing count: adding 1 moves a
+ * counter to the next bucket in constant time, where a heap would sift it past every counter
+ * of its old count (most of a full sketch).
  */
-struct heap_slot {
+struct bucket {
 	uint64_t count;
+	uint32_t first, last;     /* counters, oldest first */
+	uint32_t prev, next;      /* buckets; next is also the free list's link */
+};
+
+/*
+ * A table slot: a counter index (EMPTY: none) and the low half of its key's hash, so that a
+ * probe passes other keys without reading their counters.
+ */
+struct tab_slot {
 	uint32_t i;
+	uint32_t h32;
 };
 
 struct stats_top {
@@ -31,8 +47,10 @@ struct stats_top {
 	uint64_t total;
 	struct counter *c;        /* cap counters */
 	uint8_t *keys;            /* cap * keymax bytes: counter i's key at i * keymax */
-	struct heap_slot *heap;   /* min-heap of counters by count */
-	uint32_t *tab;            /* open addressing, linear probing: counter index or EMPTY */
+	struct bucket *b;         /* cap + 1: a move may need one before it frees one */
+	uint32_t bmin;            /* the bucket of the smallest count, NONE when empty */
+	uint32_t bfree;           /* unused buckets */
+	struct tab_slot *tab;     /* open addressing, linear probing */
 	size_t tabmask;
 };
 
@@ -78,13 +96,13 @@ stats_top_new(size_t capacity, size_t keymax)
 	t->tabmask = tabsize - 1;
 	t->c = calloc(capacity, sizeof(*t->c));
 	t->keys = malloc(capacity * keymax);
-	t->heap = calloc(capacity, sizeof(*t->heap));
+	t->b = malloc((capacity + 1) * sizeof(*t->b));
 	t->tab = malloc(tabsize * sizeof(*t->tab));
-	if (t->c == NULL || t->keys == NULL || t->heap == NULL || t->tab == NULL) {
+	if (t->c == NULL || t->keys == NULL || t->b == NULL || t->tab == NULL) {
 		stats_top_free(t);
 		return NULL;
 	}
-	memset(t->tab, 0xff, tabsize * sizeof(*t->tab));
+	stats_top_clear(t);
 	return t;
 }
 
@@ -96,7 +114,7 @@ stats_top_free(struct stats_top *t)
 	}
 	free(t->c);
 	free(t->keys);
-	free(t->heap);
+	free(t->b);
 	free(t->tab);
 	free(t);
 }
@@ -107,50 +125,112 @@ key_of(const struct stats_top *t, uint32_t i)
 	return t->keys + (size_t)i * t->keymax;
 }
 
-static void
-heap_set(struct stats_top *t, size_t pos, struct heap_slot h)
+/* Links a bucket of count after bucket after (NONE: first) and returns it. */
+static uint32_t
+bucket_new(struct stats_top *t, uint64_t count, uint32_t after)
 {
-	t->heap[pos] = h;
-	t->c[h.i].heap = (uint32_t)pos;
+	uint32_t x = t->bfree;
+	struct bucket *b = &t->b[x];
+	t->bfree = b->next;
+	b->count = count;
+	b->first = b->last = NONE;
+	b->prev = after;
+	b->next = after == NONE ? t->bmin : t->b[after].next;
+	if (b->next != NONE) {
+		t->b[b->next].prev = x;
+	}
+	if (after == NONE) {
+		t->bmin = x;
+	} else {
+		t->b[after].next = x;
+	}
+	return x;
 }
 
+/* Unlinks the empty bucket x and frees it. */
 static void
-sift_up(struct stats_top *t, size_t pos)
+bucket_free(struct stats_top *t, uint32_t x)
 {
-	struct heap_slot h = t->heap[pos];
-	while (pos > 0) {
-		size_t parent = (pos - 1) / 2;
-		if (t->heap[parent].count <= h.count) {
-			break;
-		}
-		heap_set(t, pos, t->heap[parent]);
-		pos = parent;
+	struct bucket *b = &t->b[x];
+	if (b->prev == NONE) {
+		t->bmin = b->next;
+	} else {
+		t->b[b->prev].next = b->next;
 	}
-	heap_set(t, pos, h);
+	if (b->next != NONE) {
+		t->b[b->next].prev = b->prev;
+	}
+	b->next = t->bfree;
+	t->bfree = x;
 }
 
-/* A counter that grew moves towards the leaves. */
+/* Appends counter i to bucket x. */
 static void
-sift_down(struct stats_top *t, size_t pos)
+bucket_push(struct stats_top *t, uint32_t x, uint32_t i)
 {
-	struct heap_slot h = t->heap[pos];
-	for (;;) {
-		size_t l = 2 * pos + 1, r = l + 1, m = pos;
-		uint64_t mc = h.count;
-		if (l < t->used && t->heap[l].count < mc) {
-			m = l;
-			mc = t->heap[l].count;
-		}
-		if (r < t->used && t->heap[r].count < mc) {
-			m = r;
-		}
-		if (m == pos) {
-			break;
-		}
-		heap_set(t, pos, t->heap[m]);
-		pos = m;
+	struct bucket *b = &t->b[x];
+	t->c[i].bucket = x;
+	t->c[i].prev = b->last;
+	t->c[i].next = NONE;
+	if (b->last == NONE) {
+		b->first = i;
+	} else {
+		t->c[b->last].next = i;
 	}
-	heap_set(t, pos, h);
+	b->last = i;
+}
+
+/* Takes counter i out of its bucket's list (the bucket stays, maybe empty). */
+static void
+bucket_remove(struct stats_top *t, uint32_t i)
+{
+	struct counter *c = &t->c[i];
+	struct bucket *b = &t->b[c->bucket];
+	if (c->prev == NONE) {
+		b->first = c->next;
+	} else {
+		t->c[c->prev].next = c->next;
+	}
+	if (c->next == NONE) {
+		b->last = c->prev;
+	} else {
+		t->c[c->next].prev = c->prev;
+	}
+}
+
+/*
+ * Puts counter i (in no bucket) into the bucket of its count, looking from bucket at (whose
+ * count is at most that; NONE: from the smallest).
+ */
+static void
+place(struct stats_top *t, uint32_t i, uint32_t at)
+{
+	uint64_t count = t->c[i].count;
+	uint32_t x = at == NONE ? t->bmin : t->b[at].next;
+	while (x != NONE && t->b[x].count <= count) {
+		at = x;
+		x = t->b[x].next;
+	}
+	if (at == NONE || t->b[at].count != count) {
+		at = bucket_new(t, count, at);
+	}
+	bucket_push(t, at, i);
+}
+
+/* Adds n to counter i's count and moves it to the bucket of its new count. */
+static void
+grow(struct stats_top *t, uint32_t i, uint64_t n)
+{
+	if (n == 0) {
+		return;
+	}
+	uint32_t from = t->c[i].bucket;
+	bucket_remove(t, i);
+	t->c[i].count += n;
+	place(t, i, from);
+	if (t->b[from].first == NONE) {
+		bucket_free(t, from);
+	}
 }
 
 /* The table slot holding key, or the empty slot where it would go. */
@@ -159,12 +239,12 @@ tab_find(const struct stats_top *t, const uint8_t *key, size_t len, uint64_t h, 
 {
 	size_t s = h & t->tabmask;
 	for (;;) {
-		uint32_t i = t->tab[s];
+		uint32_t i = t->tab[s].i;
 		if (i == EMPTY) {
 			*found = false;
 			return s;
 		}
-		if (t->c[i].hash == h && t->c[i].keylen == len &&
+		if (t->tab[s].h32 == (uint32_t)h && t->c[i].hash == h && t->c[i].keylen == len &&
 		    memcmp(key_of(t, i), key, len) == 0) {
 			*found = true;
 			return s;
@@ -182,7 +262,7 @@ tab_find_counter(const struct stats_top *t, uint32_t i, bool *found)
 {
 	size_t s = t->c[i].hash & t->tabmask;
 	for (;;) {
-		uint32_t at = t->tab[s];
+		uint32_t at = t->tab[s].i;
 		if (at == EMPTY || at == i) {
 			*found = at == i;
 			return s;
@@ -199,19 +279,19 @@ tab_delete(struct stats_top *t, size_t s)
 	size_t j = s;
 	for (;;) {
 		j = (j + 1) & t->tabmask;
-		uint32_t i = t->tab[j];
-		if (i == EMPTY) {
+		if (t->tab[j].i == EMPTY) {
 			break;
 		}
-		size_t home = t->c[i].hash & t->tabmask;
-		/* Move i into the hole unless its home lies cyclically in (hole, j]. */
+		/* tabmask < 2^32: the home slot is in the hash's low half. */
+		size_t home = t->tab[j].h32 & t->tabmask;
+		/* Move the entry into the hole unless its home lies cyclically in (hole, j]. */
 		bool stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
 		if (!stays) {
-			t->tab[hole] = i;
+			t->tab[hole] = t->tab[j];
 			hole = j;
 		}
 	}
-	t->tab[hole] = EMPTY;
+	t->tab[hole].i = EMPTY;
 }
 
 void
@@ -230,24 +310,19 @@ stats_top_add_hashed(struct stats_top *t, const void *key, size_t keylen, uint64
 	bool found;
 	size_t s = tab_find(t, key, keylen, h, &found);
 	if (found) {
-		uint32_t i = t->tab[s];
-		t->c[i].count += n;
-		t->heap[t->c[i].heap].count = t->c[i].count;
-		sift_down(t, t->c[i].heap);
+		grow(t, t->tab[s].i, n);
 		return;
 	}
 	uint32_t i;
 	uint64_t base = 0;
 	if (t->used < t->cap) {
 		i = (uint32_t)t->used++;
-		t->c[i].heap = (uint32_t)(t->used - 1);
-		t->heap[t->used - 1].i = i;
 	} else {
 		/*
-		 * Space-saving: the new key takes over the smallest counter, inheriting its count
-		 * as the possible overestimate.
+		 * Space-saving: the new key takes over a smallest counter (the one longest at that
+		 * count), inheriting its count as the possible overestimate.
 		 */
-		i = t->heap[0].i;
+		i = t->b[t->bmin].first;
 		bool old_found;
 		size_t old = tab_find_counter(t, i, &old_found);
 		if (old_found) {
@@ -260,14 +335,13 @@ stats_top_add_hashed(struct stats_top *t, const void *key, size_t keylen, uint64
 	memcpy(key_of(t, i), key, keylen);
 	t->c[i].keylen = (uint16_t)keylen;
 	t->c[i].hash = h;
-	t->c[i].count = base + n;
-	t->heap[t->c[i].heap].count = base + n;
 	t->c[i].error = base;
-	t->tab[s] = i;
+	t->tab[s] = (struct tab_slot){ .i = i, .h32 = (uint32_t)h };
 	if (base == 0) {
-		sift_up(t, t->c[i].heap);
+		t->c[i].count = n;
+		place(t, i, NONE);
 	} else {
-		sift_down(t, t->c[i].heap);
+		grow(t, i, n);
 	}
 }
 
@@ -309,12 +383,24 @@ stats_top_list(const struct stats_top *t, struct stats_top_item *out, size_t max
 	return n;
 }
 
+/* Every bucket free, none listed. */
+static void
+buckets_reset(struct stats_top *t)
+{
+	t->bmin = NONE;
+	t->bfree = 0;
+	for (size_t x = 0; x <= t->cap; x++) {
+		t->b[x].next = x < t->cap ? (uint32_t)(x + 1) : NONE;
+	}
+}
+
 void
 stats_top_clear(struct stats_top *t)
 {
 	memset(t->tab, 0xff, (t->tabmask + 1) * sizeof(*t->tab));
 	t->used = 0;
 	t->total = 0;
+	buckets_reset(t);
 }
 
 void
@@ -323,6 +409,7 @@ stats_top_halve(struct stats_top *t)
 	/* Rebuilt from scratch: it runs once an hour, and dropping counters reorders everything. */
 	size_t kept = 0;
 	memset(t->tab, 0xff, (t->tabmask + 1) * sizeof(*t->tab));
+	buckets_reset(t);
 	for (size_t i = 0; i < t->used; i++) {
 		uint64_t count = t->c[i].count / 2;
 		if (count == 0) {
@@ -337,16 +424,13 @@ stats_top_halve(struct stats_top *t)
 		bool found;
 		size_t s = tab_find(t, key_of(t, (uint32_t)kept), t->c[kept].keylen,
 				    t->c[kept].hash, &found);
-		t->tab[s] = (uint32_t)kept;
+		t->tab[s] = (struct tab_slot){ .i = (uint32_t)kept,
+					       .h32 = (uint32_t)t->c[kept].hash };
+		/* A walk from the smallest bucket: once an hour, at most cap steps each. */
+		place(t, (uint32_t)kept, NONE);
 		kept++;
 	}
 	t->used = kept;
-	for (size_t i = 0; i < kept; i++) {
-		heap_set(t, i, (struct heap_slot){ .count = t->c[i].count, .i = (uint32_t)i });
-	}
-	for (size_t i = kept / 2; i-- > 0;) {
-		sift_down(t, i);
-	}
 	t->total /= 2;
 }
 
@@ -359,7 +443,7 @@ stats_top_size(const struct stats_top *t)
 size_t
 stats_top_memory(const struct stats_top *t)
 {
-	return sizeof(*t) + t->cap * (sizeof(*t->c) + t->keymax + sizeof(*t->heap)) +
+	return sizeof(*t) + t->cap * (sizeof(*t->c) + t->keymax) + (t->cap + 1) * sizeof(*t->b) +
 	       (t->tabmask + 1) * sizeof(*t->tab);
 }
 

@@ -214,6 +214,52 @@ test_keys_longer_than_keymax_are_cut(void **state)
 	stats_top_free(NULL);
 }
 
+/*
+ * Random weighted adds over more keys than counters, with a halving midway: every count
+ * brackets the true one and the counts add up to the total (space-saving keeps the sum), and
+ * the list comes largest first.
+ */
+static void
+test_weighted_adds_keep_counts_bracketed_and_summed(void **state)
+{
+	(void)state;
+	enum { KEYS = 200, CAP = 32 };
+	uint64_t truth[KEYS] = { 0 };
+	struct stats_top *t = top_new(CAP, 16);
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < 20000; i++) {
+			unsigned k = (unsigned)(rng() % 100 < 50 ? rng() % 8 : rng() % KEYS);
+			uint64_t n = 1 + rng() % (i % 7 == 0 ? 40 : 2);
+			char key[16];
+			snprintf(key, sizeof(key), "k%u", k);
+			stats_top_add(t, key, strlen(key), n);
+			truth[k] += n;
+		}
+		struct stats_top_item items[CAP];
+		size_t n = stats_top_list(t, items, CAP);
+		assert_int_equal(n, CAP);
+		uint64_t sum = 0;
+		for (size_t i = 0; i < n; i++) {
+			char text[16] = { 0 };
+			memcpy(text, items[i].key, items[i].keylen);
+			unsigned k = (unsigned)atoi(text + 1);
+			assert_true(items[i].count >= truth[k]);
+			/* Halving rounds count and error down apart: one more after it. */
+			assert_true(items[i].count - items[i].error <= truth[k] + (uint64_t)round);
+			assert_true(i == 0 || items[i - 1].count >= items[i].count);
+			sum += items[i].count;
+		}
+		if (round == 0) {
+			assert_int_equal(sum, stats_top_total(t));
+			stats_top_halve(t);
+			for (unsigned k = 0; k < KEYS; k++) {
+				truth[k] /= 2;
+			}
+		}
+	}
+	stats_top_free(t);
+}
+
 int
 main(void)
 {
@@ -223,6 +269,7 @@ main(void)
 		cmocka_unit_test(test_memory_stays_bounded_under_a_flood_of_new_keys),
 		cmocka_unit_test(test_halving_decays_counts_and_drops_ones),
 		cmocka_unit_test(test_keys_longer_than_keymax_are_cut),
+		cmocka_unit_test(test_weighted_adds_keep_counts_bracketed_and_summed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
