@@ -59,7 +59,6 @@ struct ctl_client {
 	bool draining;            /* last reply sent; discarding input until the peer closes */
 	bool streaming;           /* stream.h is set: requests are discarded */
 	struct ctl_stream stream;
-	struct event *frame_timer; /* runs while a request has arrived in part */
 };
 
 struct ctl_server {
@@ -90,14 +89,20 @@ client_close(struct net_conn *base)
 	if (c->streaming && c->stream.h != NULL) {
 		c->stream.h->close(c->stream.state);
 	}
-	if (c->frame_timer != NULL) {
-		event_free(c->frame_timer);
-		c->frame_timer = NULL;
-	}
+}
+
+/* The frame's deadline (net_conn_msg_begin) passed: say so before the base closes c. */
+static void
+client_late(struct net_conn *base)
+{
+	struct ctl_client *c = (struct ctl_client *)base;
+	tdns_info("control: uid %u: a request did not arrive whole within %u s; closing",
+		  (unsigned)c->uid, base->msg_secs);
 }
 
 static const struct net_conn_ops client_ops = {
 	.close = client_close,
+	.late = client_late,
 };
 
 /* Closes c (its socket, its stream) and frees it: nothing holds a control client longer. */
@@ -320,18 +325,6 @@ out:
 /* ------------------------------------------------------------------------------------------ */
 /* Connections                                                                                  */
 
-static void
-frame_timeout_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct ctl_client *c = arg;
-	(void)fd;
-	(void)what;
-	tdns_info("control: uid %u: a request did not arrive whole within %u s; closing",
-		  (unsigned)c->uid, c->srv->timeout < CTL_FRAME_TIMEOUT ? c->srv->timeout
-									: CTL_FRAME_TIMEOUT);
-	client_free(c);
-}
-
 /*
  * A request that has arrived in part must be complete within CTL_FRAME_TIMEOUT of when we saw
  * its first bytes: the read timeout restarts with every byte, so a client trickling one byte at
@@ -343,23 +336,15 @@ frame_deadline(struct ctl_client *c)
 	bool partial = !c->base.closing && !c->draining && !c->streaming &&
 		       evbuffer_get_length(bufferevent_get_input(c->base.bev)) > 0;
 	if (!partial) {
-		if (c->frame_timer != NULL) {
-			event_del(c->frame_timer);
-		}
+		net_conn_msg_end(&c->base);
 		return;
 	}
-	if (c->frame_timer == NULL) {
-		c->frame_timer = evtimer_new(c->srv->base, frame_timeout_cb, c);
-		if (c->frame_timer == NULL) {
-			return; /* the idle timeout still applies */
-		}
+	if (!c->base.in_msg) {
+		/* The limit as the deadline is armed: [control] timeout may have changed. */
+		net_conn_set_msg_limit(&c->base, c->srv->timeout < CTL_FRAME_TIMEOUT
+							 ? c->srv->timeout : CTL_FRAME_TIMEOUT);
 	}
-	if (!evtimer_pending(c->frame_timer, NULL)) {
-		unsigned secs = c->srv->timeout < CTL_FRAME_TIMEOUT ? c->srv->timeout
-								 : CTL_FRAME_TIMEOUT;
-		const struct timeval tv = { secs, 0 };
-		evtimer_add(c->frame_timer, &tv);
-	}
+	net_conn_msg_begin(&c->base);
 }
 
 static void

@@ -45,13 +45,23 @@ net_conn_set_idle(struct net_conn *c, unsigned secs)
 	c->msg_secs = secs;
 }
 
+void
+net_conn_set_msg_limit(struct net_conn *c, unsigned secs)
+{
+	c->msg_secs = secs;
+}
+
 static void
 deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct net_conn *c = arg;
 	(void)fd;
 	(void)what;
 	/* The message did not arrive whole in time: a slow or stalled client leaves. */
-	net_conn_close(arg);
+	if (c->ops->late != NULL) {
+		c->ops->late(c);
+	}
+	net_conn_close(c);
 }
 
 void
@@ -81,6 +91,17 @@ net_conn_msg_end(struct net_conn *c)
 		evtimer_del(c->deadline);
 		c->in_msg = false;
 	}
+}
+
+bool
+net_conn_timeout_pending(struct net_conn *c, short what)
+{
+	if ((what & BEV_EVENT_TIMEOUT) == 0 || (what & BEV_EVENT_READING) == 0 || c->dead ||
+	    net_conn_pending(c) == 0) {
+		return false;
+	}
+	bufferevent_enable(c->bev, EV_READ);
+	return true;
 }
 
 unsigned

@@ -30,6 +30,8 @@ struct net_conn_ops {
 	void (*free)(struct net_conn *c);
 	/* Whether nothing is half-done at the protocol's level (NULL: nothing to add). */
 	bool (*idle)(const struct net_conn *c);
+	/* A message missed its deadline (net_conn_msg_begin); c is closed next.  May be NULL. */
+	void (*late)(struct net_conn *c);
 };
 
 /* A list of open connections, least recently active first, and its length. */
@@ -91,6 +93,13 @@ void net_conn_init(struct net_conn *c, struct net_conn_set *set, const struct ne
 void net_conn_set_idle(struct net_conn *c, unsigned secs);
 
 /*
+ * Sets only the time a message may take (net_conn_msg_begin) to secs, 0: none; the
+ * bufferevent's timeouts stay as they are.  For a protocol that sets those itself per state
+ * (the control socket); takes effect from the next message.
+ */
+void net_conn_set_msg_limit(struct net_conn *c, unsigned secs);
+
+/*
  * Slowloris (issue 13): a message (a frame, a request head, a TLS handshake) has begun.  The
  * first call arms a deadline of the idle timeout from now; later calls do not move it, so a
  * client that sends one octet at a time cannot hold the connection.  When it passes, c is
@@ -100,6 +109,15 @@ void net_conn_msg_begin(struct net_conn *c);
 
 /* The message is complete (or the server owes the client something): disarms the deadline. */
 void net_conn_msg_end(struct net_conn *c);
+
+/*
+ * For a protocol's event callback: what (BEV_EVENT_*) is the read (idle) timeout while c
+ * still owes deferred replies.  RFC 7766 §6.2.3: a connection with queries outstanding is not
+ * idle; their resolution is bounded in time, and an unfinished message by its own deadline.
+ * Then reading is enabled again (libevent disables it on a timeout) and true is returned:
+ * the caller keeps c open.  false for anything else.
+ */
+bool net_conn_timeout_pending(struct net_conn *c, short what);
 
 /* Connections of set, open or closed with replies pending: what the connection limit counts. */
 unsigned net_conn_count(const struct net_conn_set *set);

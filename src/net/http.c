@@ -948,6 +948,10 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		conn_process(c);
 		return;
 	}
+	/* Not idle while requests are being resolved (lingering has sent its last reply). */
+	if (!c->lingering && net_conn_timeout_pending(&c->base, what)) {
+		return;
+	}
 	/* Errors, the idle timeout and the end of lingering close the connection. */
 	net_conn_close(&c->base);
 }

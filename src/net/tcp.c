@@ -262,13 +262,7 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		(void)conn_process(c);
 		return;
 	}
-	if ((what & BEV_EVENT_TIMEOUT) != 0 && (what & BEV_EVENT_READING) != 0 &&
-	    net_conn_pending(&c->base) > 0) {
-		/*
-		 * RFC 7766 §6.2.3: a connection with queries outstanding is not idle.  Their
-		 * resolution is bounded in time, and an unfinished message by its own deadline.
-		 */
-		bufferevent_enable(bev, EV_READ);
+	if (net_conn_timeout_pending(&c->base, what)) {
 		return;
 	}
 	/* Errors and the idle timeout (RFC 7766 §6.2.3) close the connection. */

@@ -37,7 +37,7 @@ CTYPE = "application/dns-message"
 class Doh:
     """A started tdnsd with DoH on https_port and plain HTTP on http_port."""
 
-    def __init__(self, make_server, tmp_path, extra="", zones=None):
+    def __init__(self, make_server, tmp_path, extra="", zones=None, **kw):
         require("curl", "kdig", "openssl")
         self.pki = Pki(str(tmp_path))
         self.ca = self.pki.ca
@@ -46,7 +46,7 @@ class Doh:
                 "[tls]\ncertificate = %s\nkey = %s\n\n[doh]\nlisten = 127.0.0.1:%d\n"
                 "http-listen = 127.0.0.1:%d\n\n%s"
                 % (self.pki.cert, self.pki.key, https, http, extra)),
-            zones=zones or ZONES)
+            zones=zones or ZONES, **kw)
         self.https_port, self.http_port = (lk.port for lk in self.locks)
         wait_tcp(self.https_port, timeout=10)
         wait_tcp(self.http_port, timeout=10)
@@ -648,6 +648,49 @@ def test_clients_leaving_before_a_forwarded_reply_do_not_disturb_others(proxied)
     assert d.up.count("slow3.fwd.test") == 1
     m = http_get(d.http_port, "www.fwd.test", allowed)
     assert m.rcode() == dns.rcode.NOERROR and m.answer[0][0].address == "192.0.2.123"
+
+
+def test_a_connection_waiting_for_a_forwarded_reply_outlives_the_idle_timeout(make_server,
+                                                                            tmp_path):
+    # RFC 7766 §6.2.3 (as for TCP): a connection with a request being resolved is not idle.
+    # The upstream answers after 3 s, three idle timeouts; the reply still comes.
+    up = FakeUpstream(["fwd.test. 3600 IN SOA ns.fwd.test. h.fwd.test. 1 3600 600 86400 60",
+                       "slow.fwd.test. 300 IN A 192.0.2.125"])
+    up.behave("slow.fwd.test", delay=3.0)
+    extra = ("[recursion]\nmode = forward\nallow = 192.0.2.0/24\n\n"
+             "[forwarders]\nservers = %s\ntimeout = 20000\n\n" % up.url)
+    d = Doh(make_server, tmp_path, extra=extra, idle_timeout=1)
+    try:
+        s = socket.create_connection(("127.0.0.1", d.http_port))
+        conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+        conn.initiate_connection()
+        sid = conn.get_next_available_stream_id()
+        conn.send_headers(sid, [(":method", "GET"), (":scheme", "http"), (":authority", "x"),
+                                (":path", "/dns-query?dns=" + b64(wire("slow.fwd.test"))),
+                                ("x-real-ip", "192.0.2.7")], end_stream=True)
+        s.sendall(conn.data_to_send())
+        status, body, ended = None, b"", False
+        s.settimeout(WAIT_LONG)
+        while not ended:
+            data = s.recv(65536)
+            assert data, "the connection was closed before the forwarded reply"
+            for ev in conn.receive_data(data):
+                if isinstance(ev, h2.events.ResponseReceived):
+                    status = dict(ev.headers)[b":status"]
+                elif isinstance(ev, h2.events.DataReceived):
+                    body += ev.data
+                    conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+                elif isinstance(ev, h2.events.StreamEnded):
+                    ended = True
+            s.sendall(conn.data_to_send())
+        s.close()
+        assert status == b"200"
+        m = dns.message.from_wire(body)
+        assert m.rcode() == dns.rcode.NOERROR and m.answer[0][0].address == "192.0.2.125"
+    finally:
+        d.release()
+        up.stop()
+        up.release()
 
 
 # ---- counters -----------------------------------------------------------------------------------
