@@ -413,3 +413,32 @@ STANDARD_ZONES = {"example.com": EXAMPLE_COM, "example.net": EXAMPLE_NET}
 def server(make_server):
     """A started tdnsd serving example.com and example.net."""
     return make_server(zones=STANDARD_ZONES)
+
+
+# ---- the signed DNS tree (dnssec_hier.py) ----
+
+@pytest.fixture(scope="session")
+def dnssec_hier():
+    """The signed tree of dnssec_hier.py, signed and started once per session; stopped (every
+    server by PID) at its end, whatever happened."""
+    import dnssec_hier as dh
+    h = dh.DnssecHierarchy()
+    yield h
+    h.stop()
+
+
+@pytest.fixture(scope="session")
+def dnssec_oracle(dnssec_hier):
+    """A validating unbound on the signed tree (dnssec_hier.ValidatingUnbound): .ask(qname,
+    rdtype, do=True, cd=False) gives a Verdict (rcode, answer, ad, msg)."""
+    import dnssec_hier as dh
+    u = dh.ValidatingUnbound(dnssec_hier)
+    yield u
+    u.stop()
+
+
+@pytest.fixture
+def dnssec_resolver(make_server, dnssec_hier):
+    """A started tdnsd resolving iteratively from the signed tree's root (cold cache)."""
+    extra = "[recursion]\nmode = recursive\nroot-hints = %s\n" % dnssec_hier.hints
+    return make_server(extra=extra, ipv6=False)

@@ -59,7 +59,7 @@ import pytest
 
 from helpers import (Daemon, accept_loop, later, lock_file, parse_query, port53_sockets, read_logs,
                      recv_exact as _recv_exact, send_udp, serve_dns_tcp, spawn, start_retrying,
-                     udp_loop, unbound_server_lines, unix_listener)
+                     stop_process, udp_loop, unbound_server_lines, unix_listener)
 
 NSD = shutil.which("nsd") or "/usr/sbin/nsd"
 UNBOUND = shutil.which("unbound") or "/usr/sbin/unbound"
@@ -421,7 +421,7 @@ def check_port53(addr):
 class Nsd:
     """One NSD process answering on addr:53 for the given zones {name: text}."""
 
-    def __init__(self, base, label, addr, zones, dnstap_path):
+    def __init__(self, base, label, addr, zones, dnstap_path=None):
         self.label, self.addr, self.zones = label, addr, zones
         self.dir = os.path.join(base, label)
         os.makedirs(self.dir)
@@ -442,13 +442,14 @@ class Nsd:
                 "  rrl-ratelimit: 0",
                 "  refuse-any: no",
                 "remote-control:",
-                "  control-enable: no",
-                "dnstap:",
-                "  dnstap-enable: yes",
-                '  dnstap-socket-path: "%s"' % dnstap_path,
-                "  dnstap-send-identity: yes",
-                '  dnstap-identity: "%s"' % label,
-                "  dnstap-log-auth-query-messages: yes"]
+                "  control-enable: no"]
+        if dnstap_path is not None:
+            conf += ["dnstap:",
+                     "  dnstap-enable: yes",
+                     '  dnstap-socket-path: "%s"' % dnstap_path,
+                     "  dnstap-send-identity: yes",
+                     '  dnstap-identity: "%s"' % label,
+                     "  dnstap-log-auth-query-messages: yes"]
         for name, text in zones.items():
             fname = (name.rstrip(".") or "root") + ".zone"
             with open(os.path.join(self.dir, fname), "w") as f:
@@ -497,14 +498,13 @@ class Nsd:
         self.proc.send_signal(signal.SIGHUP)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.out.close()
+        stop_child(self.proc, self.out)
+
+
+def stop_child(proc, out):
+    """Ends an authoritative server by PID (SIGTERM, SIGKILL after 10 s), closes its log."""
+    stop_process(proc)
+    out.close()
 
 
 # ---- zones ------------------------------------------------------------------------------------
@@ -814,6 +814,7 @@ class Unbound(Daemon):
                  # on the way): the tests want the answer however long it took.
                  "  discard-timeout: 0",
                  '  local-zone: "test." nodefault',
+                 *self.extra_lines(),
                  "remote-control:",
                  "  control-enable: no", ""]
         self.conf = os.path.join(self.dir, "unbound.conf")
@@ -832,6 +833,10 @@ class Unbound(Daemon):
                 s.close()
             return False
         self.wait_until(bound)
+
+    def extra_lines(self):
+        """More server: lines (subclasses add the validator)."""
+        return []
 
     def stop(self):
         Daemon.stop(self)
