@@ -37,6 +37,7 @@ struct query_opts {
 	enum client_proto proto;
 	bool dnssec;
 	bool cd;
+	bool ad;
 	bool recurse;
 	bool short_out;
 	bool json;
@@ -218,6 +219,7 @@ parse_plus(const char *word, struct query_opts *q)
 		{ "dnssec", &q->dnssec },
 		{ "cd", &q->cd },
 		{ "cdflag", &q->cd },
+		{ "adflag", &q->ad },
 		{ "recurse", &q->recurse },
 		{ "short", &q->short_out },
 		{ "json", &q->json },
@@ -395,7 +397,10 @@ resolve:
 /* ------------------------------------------------------------------------------------------ */
 /* Transport                                                                                   */
 
-/* Builds the query: RD unless +norecurse, CD with +cd, EDNS(0) always, DO with +dnssec. */
+/*
+ * Builds the query: RD unless +norecurse, CD with +cd, AD with +adflag (RFC 6840 §5.7: asks for
+ * the AD bit without DO), EDNS(0) always, DO with +dnssec.
+ */
 static size_t
 build_query(const struct query_opts *q, uint16_t id, uint8_t *buf, size_t cap)
 {
@@ -405,6 +410,9 @@ build_query(const struct query_opts *q, uint16_t id, uint8_t *buf, size_t cap)
 	}
 	if (q->cd) {
 		flags |= DNS_FLAG_CD;
+	}
+	if (q->ad) {
+		flags |= DNS_FLAG_AD;
 	}
 	struct dns_build b;
 	dns_build_init(&b, buf, cap, cap, id, flags);

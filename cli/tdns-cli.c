@@ -33,8 +33,8 @@ static const struct cli_local cli_locals[] = {
 	{ .name = "query", .run = cmd_query,
 	  .synopsis = "NAME [TYPE] [CLASS] [@SERVER[:PORT]|@URL] [+tcp] [+tls] [+https[=PATH]] "
 		      "[+https-get[=PATH]] [+https-json[=PATH]] [+tls-host=NAME] [+tls-ca=FILE] "
-		      "[+insecure] [+dnssec] [+cd] [+norecurse] [+short] [+json] [+time=N] "
-		      "[+tries=N] [+repeat=N] [+keepopen]",
+		      "[+insecure] [+[no]dnssec] [+[no]cd] [+[no]adflag] [+norecurse] [+short] "
+		      "[+json] [+time=N] [+tries=N] [+repeat=N] [+keepopen]",
 	  .help = "send one query like dig (works without a daemon)" },
 	{ .name = "completion", .synopsis = "bash", .run = cmd_completion,
 	  .help = "print the bash completion script for tdns-cli" },
@@ -462,8 +462,9 @@ cmd_completion(const struct cli_opts *o, int argc, char **argv)
 	       "\t\t;;\n"
 	       "\tquery)\n"
 	       "\t\t[[ $cur == +* ]] && COMPREPLY=($(compgen -W \"+tcp +tls +https +https-get "
-	       "+https-json +tls-host= +tls-ca= +insecure +dnssec +cd +norecurse +short +json "
-	       "+time= +tries= +repeat= +keepopen\" -- \"$cur\"))\n"
+	       "+https-json +tls-host= +tls-ca= +insecure +dnssec +nodnssec +cd +nocd +adflag "
+	       "+noadflag +norecurse +short +json +time= +tries= +repeat= +keepopen\" -- "
+	       "\"$cur\"))\n"
 	       "\t\treturn\n"
 	       "\t\t;;\n"
 	       "\tesac\n"
