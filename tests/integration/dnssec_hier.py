@@ -25,7 +25,6 @@ import datetime
 import os
 import shutil
 import subprocess
-import tempfile
 import time
 
 import dns.exception
@@ -305,22 +304,13 @@ class Knot:
         hierarchy.stop_child(self.proc, self.out)
 
 
-class DnssecHierarchy:
+class DnssecHierarchy(hierarchy.LoopbackTree):
     """Signs and starts the tree (see the module docstring); stop() ends every child by PID."""
 
-    def __init__(self):
-        self.lock = hierarchy.BlockLock()
-        self.r = self.lock.r
-        self.dir = tempfile.mkdtemp(prefix="tdns-dnssec-")
-        self.servers = []
-        try:
-            self._start()
-        except BaseException:
-            self.stop()
-            raise
+    prefix = "tdns-dnssec-"
 
-    def a(self, x, y):
-        return "127.%d.%d.%d" % (self.r, x, y)
+    def _setup(self):
+        self.servers = []
 
     def _leaf_text(self, leaf, addr):
         z = leaf.name
@@ -376,11 +366,12 @@ class DnssecHierarchy:
         with open(self.hints, "w") as f:
             f.write(".            3600000 IN NS a.root.sec.\n"
                     "a.root.sec.  3600000 IN A %s\n" % self.a(0, 1))
-        nsd = hierarchy.Nsd
-        self.servers = [nsd(self.dir, "root", self.a(0, 1), {".": root}),
-                        Knot(self.dir, "tld", self.a(1, 1), {"sec.": sec}),
-                        nsd(self.dir, "nsd", addrs["nsd"], served["nsd"]),
-                        Knot(self.dir, "knot", addrs["knot"], served["knot"])]
+        # One at a time, so that stop() finds every server started before a failure.
+        for kind, label, addr, zones in ((hierarchy.Nsd, "root", self.a(0, 1), {".": root}),
+                                         (Knot, "tld", self.a(1, 1), {"sec.": sec}),
+                                         (hierarchy.Nsd, "nsd", addrs["nsd"], served["nsd"]),
+                                         (Knot, "knot", addrs["knot"], served["knot"])):
+            self.servers.append(kind(self.dir, label, addr, zones))
         deadline = time.monotonic() + 30
         for s in self.servers:
             s.wait_ready(deadline)
@@ -392,8 +383,7 @@ class DnssecHierarchy:
     def stop(self):
         for s in self.servers:
             s.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
-        self.lock.release()
+        self.release()
 
 
 # What one resolver said: rcode, answer {(owner, type): {rdata}} without RRSIGs, AD, message.

@@ -636,17 +636,19 @@ def scripted_servers(a):
     }
 
 
-class Hierarchy:
-    """Starts the tree (see the module docstring); stop() kills every child by PID."""
+class LoopbackTree:
+    """Base of the trees of servers on 127.R.x.y:53 (this one and dnssec_hier's): holds the
+    address block and a temporary directory.  Subclasses set up their state in _setup(), start
+    their servers in _start() (stop() runs when it fails) and end them in stop(), which calls
+    release() last."""
+
+    prefix = "tdns-tree-"
 
     def __init__(self):
         self.lock = BlockLock()
         self.r = self.lock.r
-        self.dir = tempfile.mkdtemp(prefix="tdns-hier-")
-        self.log = QueryLog()
-        self.nsds = {}
-        self.pyservers = {}
-        self.collector = None
+        self.dir = tempfile.mkdtemp(prefix=self.prefix)
+        self._setup()
         try:
             self._start()
         except BaseException:
@@ -655,6 +657,23 @@ class Hierarchy:
 
     def a(self, x, y):
         return "127.%d.%d.%d" % (self.r, x, y)
+
+    def release(self):
+        """Removes the directory and releases the address block."""
+        shutil.rmtree(self.dir, ignore_errors=True)
+        self.lock.release()
+
+
+class Hierarchy(LoopbackTree):
+    """Starts the tree (see the module docstring); stop() kills every child by PID."""
+
+    prefix = "tdns-hier-"
+
+    def _setup(self):
+        self.log = QueryLog()
+        self.nsds = {}
+        self.pyservers = {}
+        self.collector = None
 
     def _start(self):
         check_port53(self.a(0, 1))
@@ -777,8 +796,7 @@ class Hierarchy:
             s.stop()
         if self.collector is not None:
             self.collector.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
-        self.lock.release()
+        self.release()
 
 
 class Unbound(Daemon):
