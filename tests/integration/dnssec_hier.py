@@ -10,8 +10,8 @@ binding needs root or CAP_NET_BIND_SERVICE, and tdnsd reaches the tree through r
 DnssecHierarchy.anchor (a DS line, also written to the file DnssecHierarchy.anchor_file).
 
 Keys are small (RSA 1024 bits, the smallest dnssec-keygen takes) and each zone has one key with
-the SEP flag that signs everything (a CSK), so signing the whole tree takes a few seconds; it is
-done once per test session, in one temporary directory removed by stop().
+the SEP flag that signs everything (a CSK), so signing and starting the tree takes about two
+seconds; it is done once per test session, in one temporary directory removed by stop().
 
 The tree (A = 127.R.0.0/16):
   .       A.0.1 NSD   signed (13), NSEC; a.root.sec is its server
@@ -19,7 +19,20 @@ The tree (A = 127.R.0.0/16):
   ins.    A.2.1 NSD   unsigned TLD, no DS in the root: www.ins is insecure
   leaves  LEAVES below: secure ones on Knot (A.3.1), bogus and unsigned ones on NSD (A.2.1).
 Every leaf has ns1.LEAF (glue) and www.LEAF A 192.0.2.N; CASES lists each query with what a
-validator must answer."""
+validator must answer.  The leaves (all below sec., signed with algorithm 13 unless said):
+  alg5.sec .. alg16.sec  secure, one per algorithm of issue 16 (alg7 with NSEC3)
+  nsec3.sec              secure, NSEC3 without opt-out; wildcard *.w
+  optout.sec             secure, NSEC3 opt-out; unsigned.optout.sec below it: insecure (no DS)
+  wild.sec               secure, wildcard *.w (A and TXT)
+  dname.sec              secure; old -> alg13.sec (secure), ins -> www.ins (insecure)
+  nods.sec               signed, but sec. has no DS for it: insecure
+  insecure.sec           unsigned, no DS: insecure
+  expired.sec            bogus: every signature expired 7 days ago
+  future.sec             bogus: every signature valid only from 7 days on
+  tampered.sec           bogus: www's A changed after signing
+  wrongkey.sec           bogus: the DS in sec. is that of a key the zone does not use
+  nosig.sec              bogus: www's RRSIG A removed
+  nonsec.sec             NSEC records removed: positive answers secure, NXDOMAIN bogus"""
 import collections
 import datetime
 import os
