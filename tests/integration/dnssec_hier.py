@@ -48,6 +48,7 @@ import dns.rcode
 import pytest
 
 import hierarchy
+import upstreams
 from helpers import read_logs, rrsets
 
 KNOTD = shutil.which("knotd") or "/usr/sbin/knotd"
@@ -436,3 +437,35 @@ class ValidatingUnbound(hierarchy.Unbound):
 
     def ask(self, qname, rdtype="A", **kw):
         return ask(self.port, qname, rdtype, **kw)
+
+
+class ForwardingUnbound(hierarchy.Unbound):
+    """unbound iterating the signed tree WITHOUT validation, the upstream of a forwarding
+    resolver under test: it passes the RRSIGs, NSEC and NSEC3 records on when asked with DO, and
+    bogus data as it is.  With a Pki (upstreams.Pki) it also speaks DNS over TLS on tls_port
+    and DNS over HTTPS on https_port (certificate for upstreams.TLS_NAME)."""
+
+    def __init__(self, hier, pki=None):
+        self.pki = pki
+        self.more = 0 if pki is None else 2
+        super().__init__(hier)
+
+    @property
+    def tls_port(self):
+        return self.more_ports[0] if self.pki else None
+
+    @property
+    def https_port(self):
+        return self.more_ports[1] if self.pki else None
+
+    def extra_lines(self):
+        return upstreams.unbound_tls_lines(self.pki, self.tls_port, self.https_port)
+
+    def urls(self):
+        """{transport: forwarder URL of tdnsd.conf(5)} for every transport it serves."""
+        out = {"udp": "udp://127.0.0.1:%d" % self.port, "tcp": "tcp://127.0.0.1:%d" % self.port}
+        if self.pki is not None:
+            out["tls"] = "tls://%s:%d#127.0.0.1" % (upstreams.TLS_NAME, self.tls_port)
+            out["https"] = "https://%s:%d/dns-query#127.0.0.1" % (upstreams.TLS_NAME,
+                                                                 self.https_port)
+        return out

@@ -812,9 +812,14 @@ class Unbound(Daemon):
         self.qname_minimisation = qname_minimisation
         start_retrying(self.start)
 
+    # Ports to lock beside self.port, in self.more_ports (subclasses' extra listeners).
+    more = 0
+
     def start(self):
         """Starts unbound on a new locked port (PortClash when another program took it)."""
-        port = self.port = self.lock_ports()[0]
+        ports = self.lock_ports(1 + self.more)
+        port = self.port = ports[0]
+        self.more_ports = ports[1:]
         lines = ["server:",
                  "  interface: 127.0.0.1@%d" % port,
                  "  port: %d" % port,
@@ -846,6 +851,8 @@ class Unbound(Daemon):
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:
+                for p in self.more_ports:
+                    socket.create_connection(("127.0.0.1", p), 1).close()
                 return True
             finally:
                 s.close()

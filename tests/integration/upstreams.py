@@ -102,6 +102,23 @@ def require(*tools):
                         pytrace=False)
 
 
+def unbound_tls_lines(pki, tls_port, https_port):
+    """The server: lines of an unbound that also speaks DNS over TLS on tls_port and, when
+    https_port is not None, DNS over HTTPS there, with pki's certificate (none without pki)."""
+    if pki is None:
+        return []
+    lines = ["  interface: 127.0.0.1@%d" % tls_port,
+             "  tls-port: %d" % tls_port,
+             '  tls-service-key: "%s"' % pki.key,
+             '  tls-service-pem: "%s"' % pki.cert]
+    if https_port is not None:
+        lines += ["  interface: 127.0.0.1@%d" % https_port,
+                  "  https-port: %d" % https_port,
+                  # RFC 8484 needs HTTP/2 over TLS; no plain-text HTTP.
+                  "  http-notls-downstream: no"]
+    return lines
+
+
 class Unbound(Daemon):
     """unbound -d on locked loopback ports, answering from local-data only.
 
@@ -123,16 +140,7 @@ class Unbound(Daemon):
     def config(self):
         lines = ["server:",
                  "  interface: 127.0.0.1@%d" % self.port]
-        if self.pki:
-            lines += ["  interface: 127.0.0.1@%d" % self.tls_port,
-                      "  tls-port: %d" % self.tls_port,
-                      '  tls-service-key: "%s"' % self.pki.key,
-                      '  tls-service-pem: "%s"' % self.pki.cert]
-        if self.doh:
-            lines += ["  interface: 127.0.0.1@%d" % self.https_port,
-                      "  https-port: %d" % self.https_port,
-                      # RFC 8484 needs HTTP/2 over TLS; no plain-text HTTP.
-                      "  http-notls-downstream: no"]
+        lines += unbound_tls_lines(self.pki, self.tls_port, self.https_port)
         lines += ["  do-udp: %s" % ("yes" if self.udp_enabled else "no"),
                   "  do-tcp: %s" % ("yes" if self.tcp_enabled else "no"),
                   *unbound_server_lines(self.dir, 1),
