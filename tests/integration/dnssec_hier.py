@@ -26,6 +26,11 @@ validator must answer.  The leaves (all below sec., signed with algorithm 13 unl
   wild.sec               secure, wildcard *.w (A and TXT)
   dname.sec              secure; old -> alg13.sec (secure), ins -> www.ins (insecure)
   nods.sec               signed, but sec. has no DS for it: insecure
+  ds1.sec, ds4.sec       secure, their DS with a SHA-1 and a SHA-384 digest
+  unknownalg.sec         insecure: its only DS is of algorithm 253 (RFC 6840 §5.2)
+  unknowndigest.sec      insecure: its only DS has digest type 200
+  iter.sec               NSEC3 with 200 iterations (ldns-signzone): data secure, NXDOMAIN
+                         insecure (RFC 9276 §3.2)
   insecure.sec           unsigned, no DS: insecure
   expired.sec            bogus: every signature expired 7 days ago
   future.sec             bogus: every signature valid only from 7 days on
@@ -54,6 +59,7 @@ from helpers import read_logs, rrsets
 KNOTD = shutil.which("knotd") or "/usr/sbin/knotd"
 KEYGEN = shutil.which("dnssec-keygen") or "/usr/bin/dnssec-keygen"
 SIGNZONE = shutil.which("dnssec-signzone") or "/usr/bin/dnssec-signzone"
+LDNS_SIGNZONE = shutil.which("ldns-signzone") or "/usr/bin/ldns-signzone"
 DSFROMKEY = shutil.which("dnssec-dsfromkey") or "/usr/bin/dnssec-dsfromkey"
 
 # DNSSEC algorithm numbers (RFC 8624 §3.1) and dnssec-keygen's names for them.
@@ -64,10 +70,13 @@ TAMPERED = "192.0.2.250"
 
 # One leaf zone below sec. (or ins.): how it is signed and served.
 #   alg      DNSSEC algorithm of its key, None: unsigned
-#   nsec3    None: NSEC; "plain": NSEC3 (no salt, 0 iterations, RFC 9276); "optout": with opt-out
+#   nsec3    None: NSEC; "plain": NSEC3 (no salt, 0 iterations, RFC 9276); "optout": with opt-out;
+#            "heavy": 200 iterations (signed with ldns-signzone: dnssec-signzone stops at 150)
 #   window   (inception, expiration) in days from now
-#   ds       "good": DS of the signing key in the parent; "none": no DS; "other": the DS of a
-#            key that signs nothing (DS mismatch)
+#   ds       in the parent: "good": the SHA-256 DS of the signing key; "sha1", "sha384": its
+#            SHA-1 or SHA-384 DS instead; "none": no DS; "other": the DS of a key that signs
+#            nothing (DS mismatch); "alg253": a DS of algorithm 253, "digest200": a DS of digest
+#            type 200 (only those: no validator supports them)
 #   damage   None, "tamper" (www's A changed after signing), "nosig" (www's RRSIG A removed),
 #            "nonsec" (every NSEC and its RRSIG removed)
 #   server   "knot" (A.3.1) or "nsd" (A.2.1)
@@ -89,6 +98,11 @@ LEAVES = [_leaf("alg%d.sec." % a, alg=a, nsec3="plain" if a == 7 else None)
     _leaf("dname.sec.", extra=["old 3600 IN DNAME alg13.sec.",
                                "ins 3600 IN DNAME www.ins."]),
     _leaf("nods.sec.", ds="none"),
+    _leaf("ds1.sec.", ds="sha1"),
+    _leaf("ds4.sec.", ds="sha384"),
+    _leaf("unknownalg.sec.", ds="alg253"),
+    _leaf("unknowndigest.sec.", ds="digest200"),
+    _leaf("iter.sec.", nsec3="heavy"),
     _leaf("insecure.sec.", alg=None, ds="none", server="nsd"),
     _leaf("unsigned.optout.sec.", alg=None, ds="none", server="nsd"),
     _leaf("expired.sec.", window=(-14, -7), server="nsd"),
@@ -160,6 +174,15 @@ CASES = [_www("alg%d.sec." % a, "secure", "signed with algorithm %d (%s)" % (a, 
     _www("insecure.sec.", "insecure", "unsigned leaf: sec. proves there is no DS"),
     _www("nods.sec.", "insecure",
          "signed leaf whose DS is missing from its signed parent: insecure"),
+    _www("ds1.sec.", "secure", "its only DS has a SHA-1 digest"),
+    _www("ds4.sec.", "secure", "its only DS has a SHA-384 digest"),
+    _www("unknownalg.sec.", "insecure",
+         "its only DS is of algorithm 253, which no validator has: insecure (RFC 6840 §5.2)"),
+    _www("unknowndigest.sec.", "insecure",
+         "its only DS has digest type 200, which no validator has: insecure (RFC 6840 §5.2)"),
+    _www("iter.sec.", "secure", "NSEC3 with 200 iterations: positive answers still verify"),
+    _case("nothere.iter.sec.", "A", "insecure", "NXDOMAIN", {},
+          why="NSEC3 with 200 iterations, above 150: the proof is insecure (RFC 9276 §3.2)"),
     _www("expired.sec.", "bogus", "every signature expired 7 days ago", ede=7),
     _www("future.sec.", "bogus", "every signature valid only from 7 days on", ede=8),
     _www("tampered.sec.", "bogus", "www's A changed after signing: its RRSIG does not verify",
@@ -211,9 +234,17 @@ class Signer:
         with open(os.path.join(kdir, base + ".key")) as f:
             return "".join(ln for ln in f if not ln.startswith(";"))
 
-    def ds(self, kdir, base):
-        """The SHA-256 DS record (RFC 4509) of a key, as a master-file line."""
-        return _run([DSFROMKEY, "-2", os.path.join(kdir, base + ".key")], self.dir).strip()
+    def ds(self, kdir, base, kind="good"):
+        """The DS record of a key as a master-file line: SHA-256 (RFC 4509) unless kind says
+        otherwise (see Leaf)."""
+        digest = {"sha1": ["-1"], "sha384": ["-a", "SHA-384"]}.get(kind, ["-2"])
+        owner, rdclass, rdtype, tag, alg, dtype, hexa = _run(
+            [DSFROMKEY] + digest + [os.path.join(kdir, base + ".key")], self.dir).split()
+        if kind == "alg253":
+            alg = "253"
+        elif kind == "digest200":
+            dtype = "200"
+        return " ".join((owner, rdclass, rdtype, tag, alg, dtype, hexa))
 
     def sign(self, zone, text, kdir, base, nsec3=None, window=(-1, 30)):
         """Signs text (zone file of zone) with the key; returns the signed zone's text, one RR
@@ -223,6 +254,11 @@ class Signer:
         with open(src, "w") as f:
             f.write(text + self.dnskey(kdir, base))
         out = src + ".signed"
+        if nsec3 == "heavy":
+            _run([LDNS_SIGNZONE, "-n", "-t", "200", "-f", out, "-i", _stamp(window[0]),
+                  "-e", _stamp(window[1]), src, os.path.join(kdir, base)], self.dir)
+            with open(out) as f:
+                return f.read()
         argv = [SIGNZONE, "-q", "-P", "-z", "-O", "full", "-o", zone, "-K", kdir, "-f", out,
                 "-s", _stamp(window[0]), "-e", _stamp(window[1])]
         if nsec3 is not None:
@@ -350,11 +386,11 @@ class DnssecHierarchy(hierarchy.LoopbackTree):
                 kdir, key = signer.keygen(leaf.name, leaf.alg, leaf.name)
                 text = _damage(signer.sign(leaf.name, text, kdir, key, leaf.nsec3, leaf.window),
                                leaf)
-                if leaf.ds == "good":
-                    tld.append(signer.ds(kdir, key) + "\n")
-                elif leaf.ds == "other":
+                if leaf.ds == "other":
                     tld.append(signer.ds(*signer.keygen(leaf.name, leaf.alg, "other-" + leaf.name))
                                + "\n")
+                elif leaf.ds != "none":
+                    tld.append(signer.ds(kdir, key, leaf.ds) + "\n")
             served[leaf.server][leaf.name] = text
             if leaf.name.count(".") == 2:
                 tld += ["%s 3600 IN NS ns1.%s\n" % (leaf.name, leaf.name),
