@@ -52,7 +52,7 @@ for f in "$top"/src/core/*.c "$top"/src/dns/*.c "$top"/src/zone/*.c "$top"/src/c
 	"$top"/src/net/client.c "$top"/src/net/doh.c "$top"/src/net/http1.c \
 	"$top"/src/resolver/cache.c "$top"/src/resolver/hints.c \
 	"$top"/src/net/schema.c "$top"/src/resolver/schema.c "$top"/src/ctl/schema.c \
-	"$top"/src/block/*.c "$top"/src/query/schema.c "$top"/src/daemon-cfg.c; do
+	"$top"/src/block/*.c "$top"/src/crypto/*.c "$top"/src/query/schema.c "$top"/src/daemon-cfg.c; do
 	libsrc="$libsrc $f"
 done
 libs="$(pkg-config --libs inih jansson libsodium openssl libnghttp2 2>/dev/null) -lpthread"
