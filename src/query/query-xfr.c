@@ -245,6 +245,19 @@ query_xfr(const struct zone_set *zs, const struct zone_xfr_conf *xc, struct net_
 	if (tr < 0) {
 		return false; /* FORMERR (dns_ident_answer), or a message cut short (the pipeline) */
 	}
+	if (tr == 0) {
+		/*
+		 * Every query comes through here: an unsigned one that plainly asks for another
+		 * type is the pipeline's, without a parse it would make a second time.
+		 */
+		int end = dns_msg_question_end(pkt, len);
+		if (end >= 0 && (size_t)end + 2 < len) {
+			uint16_t qtype = tdns_get16(pkt + end + 1);
+			if (qtype != DNS_TYPE_AXFR && qtype != DNS_TYPE_IXFR) {
+				return false;
+			}
+		}
+	}
 	struct dns_query q;
 	int prc = dns_query_parse(pkt, len, &q);
 	bool xfr = prc == DNS_RCODE_NOERROR && (q.qtype == DNS_TYPE_AXFR ||
