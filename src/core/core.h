@@ -228,6 +228,14 @@ bool tdns_write_all(int fd, const void *mem, size_t n);
  */
 int tdns_fsync_parent(const char *path);
 
+/*
+ * Replaces the file at path with data[0..len) durably: written to path + ".tmp" (mode
+ * mode), fsynced, renamed over path, then the directory fsynced (DESIGN.md "Persistence").
+ * On failure the old file is untouched and the temporary file removed.  TDNS_OK, TDNS_ENOMEM
+ * or TDNS_EIO (errno set).
+ */
+int tdns_file_replace(const char *path, const void *data, size_t len, unsigned mode);
+
 /* CLOCK_MONOTONIC in microseconds: for deadlines and durations, never for wall-clock time. */
 int64_t tdns_mono_us(void);
 

@@ -2,6 +2,7 @@
 /* File helpers for durable writes: whole writes and directory fsync after a rename. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -53,5 +54,32 @@ tdns_fsync_parent(const char *path)
 	saved = errno;
 	close(fd);
 	errno = saved; /* fsync's reason, not close's */
+	return rc;
+}
+
+int
+tdns_file_replace(const char *path, const void *data, size_t len, unsigned mode)
+{
+	size_t plen = strlen(path);
+	char *tmp = malloc(plen + 5);
+	if (tmp == NULL) {
+		return TDNS_ENOMEM;
+	}
+	memcpy(tmp, path, plen);
+	memcpy(tmp + plen, ".tmp", 5);
+	int rc = TDNS_EIO;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode);
+	if (fd >= 0) {
+		bool ok = tdns_write_all(fd, data, len) && fsync(fd) == 0;
+		ok = close(fd) == 0 && ok;
+		if (ok && rename(tmp, path) == 0) {
+			rc = tdns_fsync_parent(path);
+		} else {
+			int saved = errno;
+			unlink(tmp);
+			errno = saved;
+		}
+	}
+	free(tmp);
 	return rc;
 }

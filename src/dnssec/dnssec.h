@@ -576,4 +576,89 @@ enum dnssec_security dnssec_keyset_verify(const struct dnssec_rrset *keys,
 					  struct dnssec_budget *budget,
 					  struct dnssec_keyset_verdict *v);
 
+
+/* ------------------------------------------------------------------------------------------ */
+/* Negative trust anchors (nta.c, RFC 7646)                                                    */
+
+/*
+ * A set of negative trust anchors: names at and below which answers are not validated (they
+ * are treated as insecure).  Entries from the configuration never expire; entries added at
+ * run time (tdns-cli dnssec nta add) expire after their lifetime (BIND's nta-lifetime, 1 h by
+ * default) and are kept in a file so that they survive a restart until then.  Thread-safe:
+ * the control thread changes the set while workers call dnssec_ntas_covers.  The owner (the
+ * daemon) frees it with dnssec_ntas_free.
+ */
+struct dnssec_ntas;
+
+#define DNSSEC_NTA_MAX 4096                 /* entries; adding more is TDNS_ERANGE */
+#define DNSSEC_NTA_LIFETIME_DEFAULT 3600    /* seconds, as BIND's nta-lifetime */
+#define DNSSEC_NTA_LIFETIME_MAX 604800      /* one week, as BIND's limit */
+
+/* One entry as listed. */
+struct dnssec_nta {
+	uint8_t name[DNS_NAME_MAX]; /* lower-cased */
+	int64_t added;              /* unix time it was added */
+	int64_t expires;            /* unix time it ends; 0 for a configured (permanent) one */
+	bool config;                /* from [dnssec] negative-trust-anchors */
+};
+
+/* An empty set, or NULL when out of memory. */
+struct dnssec_ntas *dnssec_ntas_new(void);
+
+/* Frees a set; NULL is fine. */
+void dnssec_ntas_free(struct dnssec_ntas *s);
+
+/*
+ * Adds (or renews) a run-time NTA for name that ends lifetime seconds (1 ..
+ * DNSSEC_NTA_LIFETIME_MAX, else TDNS_EINVAL) after now (unix seconds).  A name that is a
+ * configured NTA stays permanent (TDNS_OK, nothing changes).  TDNS_ERANGE when the set
+ * holds DNSSEC_NTA_MAX entries.
+ */
+int dnssec_ntas_add(struct dnssec_ntas *s, const uint8_t *name, int64_t lifetime, int64_t now);
+
+/*
+ * Replaces the configured NTAs with names[0..n) (wire form; permanent).  A run-time entry
+ * for one of these names is replaced by the configured one.  TDNS_OK, TDNS_ENOMEM or
+ * TDNS_ERANGE (nothing changed then).
+ */
+int dnssec_ntas_set_config(struct dnssec_ntas *s, const uint8_t *const *names, size_t n);
+
+/*
+ * Removes the NTA for exactly name (run-time or configured; a configured one comes back at
+ * the next dnssec_ntas_set_config).  TDNS_OK, or TDNS_ENOENT when there is none.
+ */
+int dnssec_ntas_remove(struct dnssec_ntas *s, const uint8_t *name);
+
+/* Drops the entries expired at now; returns how many went. */
+size_t dnssec_ntas_expire(struct dnssec_ntas *s, int64_t now);
+
+/*
+ * The entries still in force at now, sorted by name (canonical order), as a malloc'd array
+ * the caller frees (NULL when there are none or out of memory: *n says which, and is set to
+ * (size_t)-1 on out of memory).
+ */
+struct dnssec_nta *dnssec_ntas_list(const struct dnssec_ntas *s, int64_t now, size_t *n);
+
+/*
+ * True when an NTA in force at now is at or above wire_name (RFC 7646 §2: the NTA applies
+ * to the name and everything below it).  Takes no lock when the set is empty, and a shared
+ * lock otherwise: cheap enough to ask on every validation.  s NULL is false.
+ */
+bool dnssec_ntas_covers(const struct dnssec_ntas *s, const uint8_t *wire_name, int64_t now);
+
+/*
+ * Writes the run-time entries in force at now to path as JSON ({"version": 1, "ntas":
+ * [{"name": "example.com.", "added": t, "expires": t}]}), durably (tdns_file_replace).
+ * TDNS_OK, TDNS_ENOMEM or TDNS_EIO.
+ */
+int dnssec_ntas_save(const struct dnssec_ntas *s, const char *path, int64_t now);
+
+/*
+ * Adds the entries of a file written by dnssec_ntas_save that are still in force at now.
+ * A missing file is TDNS_OK (nothing to add).  TDNS_EIO (unreadable) or TDNS_EMALFORMED
+ * (not such a file) with the reason in err; entries read before an error stay.
+ */
+int dnssec_ntas_load(struct dnssec_ntas *s, const char *path, int64_t now, char *err,
+		     size_t errlen);
+
 #endif
