@@ -1187,7 +1187,7 @@ stats_recorder_json(struct stats_recorder *r)
 		json_array_append_new(per_minute, minute_json(&mins[i]));
 	}
 
-	return json_pack("{s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:o, s:o, s:o, s:o}",
+	json_t *doc = json_pack("{s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:o, s:o, s:o, s:o}",
 			 "totals", totals,
 			 "rcodes", counters_json(now.rcode, STATS_RCODES, true),
 			 "qtypes", counters_json(now.qtype, STATS_QTYPES, false),
@@ -1197,6 +1197,10 @@ stats_recorder_json(struct stats_recorder *r)
 			 "latency_ms", latency_json(r),
 			 "per_second", per_second,
 			 "per_minute", per_minute);
+	if (doc != NULL) {
+		json_object_set_new(doc, "dnssec", stats_dnssec_json()); /* issue 16 */
+	}
+	return doc;
 }
 
 /* ------------------------------------------------------------------------------------------ */

@@ -327,4 +327,36 @@ struct stats_follower *stats_recorder_follow(struct stats_recorder *r, bool quer
 /* Removes and frees f; accepts NULL. */
 void stats_recorder_unfollow(struct stats_recorder *r, struct stats_follower *f);
 
+
+/* ------------------------------------------------------------------------------------------ */
+/* DNSSEC validation counters (dnssec.c, issue 16): process-wide, any thread.                  */
+
+/* What validation made of an answer (RFC 4035 §4.3). */
+enum stats_dnssec {
+	STATS_DNSSEC_SECURE,
+	STATS_DNSSEC_INSECURE,
+	STATS_DNSSEC_BOGUS,
+	STATS_DNSSEC_INDETERMINATE,
+	STATS_DNSSEC_STATES
+};
+
+/*
+ * Counts n answers the validator classified as state (an out-of-range state is ignored).
+ * One relaxed atomic add: the validator calls it on every answer it checks (cache hits
+ * included), from any worker thread.
+ */
+void stats_dnssec_count(enum stats_dnssec state, uint64_t n);
+
+/* Copies the counters since start into out, indexed by enum stats_dnssec. */
+void stats_dnssec_read(uint64_t out[STATS_DNSSEC_STATES]);
+
+/* "secure", "insecure", "bogus", "indeterminate" ("unknown" out of range). */
+const char *stats_dnssec_name(enum stats_dnssec state);
+
+/*
+ * {"secure": n, "insecure": n, "bogus": n, "indeterminate": n}: the "dnssec" member of the
+ * `stats` reply and of `dnssec status`.  New reference, NULL on out of memory.
+ */
+json_t *stats_dnssec_json(void);
+
 #endif

@@ -294,6 +294,28 @@ test_log_filter_matches_client_prefix_name_below_type_and_rcode(void **state)
 	json_decref(line);
 }
 
+/* Issue 16: the validator's counters, by state, from any thread, and their JSON. */
+static void
+test_dnssec_counters_count_by_state(void **state)
+{
+	(void)state;
+	uint64_t before[STATS_DNSSEC_STATES], after[STATS_DNSSEC_STATES];
+	stats_dnssec_read(before);
+	stats_dnssec_count(STATS_DNSSEC_SECURE, 3);
+	stats_dnssec_count(STATS_DNSSEC_BOGUS, 1);
+	stats_dnssec_count(STATS_DNSSEC_STATES, 7); /* out of range: ignored */
+	stats_dnssec_read(after);
+	assert_int_equal(after[STATS_DNSSEC_SECURE] - before[STATS_DNSSEC_SECURE], 3);
+	assert_int_equal(after[STATS_DNSSEC_BOGUS] - before[STATS_DNSSEC_BOGUS], 1);
+	assert_int_equal(after[STATS_DNSSEC_INSECURE], before[STATS_DNSSEC_INSECURE]);
+	assert_string_equal(stats_dnssec_name(STATS_DNSSEC_INDETERMINATE), "indeterminate");
+	json_t *j = stats_dnssec_json();
+	assert_int_equal(json_integer_value(json_object_get(j, "secure")),
+			 (json_int_t)after[STATS_DNSSEC_SECURE]);
+	assert_non_null(json_object_get(j, "indeterminate"));
+	json_decref(j);
+}
+
 int
 main(void)
 {
@@ -303,6 +325,7 @@ main(void)
 		cmocka_unit_test(test_recorder_takes_every_figure_from_one_snapshot),
 		cmocka_unit_test(test_top_range_counts_only_the_recent_queries),
 		cmocka_unit_test(test_log_filter_matches_client_prefix_name_below_type_and_rcode),
+		cmocka_unit_test(test_dnssec_counters_count_by_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
