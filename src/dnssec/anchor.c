@@ -226,3 +226,14 @@ dnssec_anchors_closest(const struct dnssec_anchors *a, const uint8_t *name,
 		}
 	}
 }
+
+bool
+dnssec_anchors_at(const struct dnssec_anchors *a, size_t i, struct dnssec_anchor_set *out)
+{
+	if (i >= a->n) {
+		return false;
+	}
+	const struct anchor_zone *z = &a->zones[i];
+	*out = (struct dnssec_anchor_set){ z->owner, z->ds, z->nds, z->keys, z->nkeys };
+	return true;
+}

@@ -517,6 +517,12 @@ int dnssec_anchors_load_mem(struct dnssec_anchors *a, const char *text, size_t l
 size_t dnssec_anchors_count(const struct dnssec_anchors *a);
 
 /*
+ * The anchors of the i-th owner name (in the order they were first added): fills *out and
+ * returns true, or false when i is past the last owner.  For listing every anchor.
+ */
+bool dnssec_anchors_at(const struct dnssec_anchors *a, size_t i, struct dnssec_anchor_set *out);
+
+/*
  * The closest anchor of name: the anchors of the deepest owner at or above name (the start
  * of its chain of trust).  Fills *out and returns true, or returns false when no anchor owner
  * encloses name (the name is then insecure, RFC 4035 §4.3).
@@ -660,5 +666,104 @@ int dnssec_ntas_save(const struct dnssec_ntas *s, const char *path, int64_t now)
  */
 int dnssec_ntas_load(struct dnssec_ntas *s, const char *path, int64_t now, char *err,
 		     size_t errlen);
+
+
+/* ------------------------------------------------------------------------------------------ */
+/* RFC 5011 automated updates of trust anchors (rfc5011.c)                                     */
+
+/*
+ * The state of every key with the SEP flag seen at a configured trust point (the root by
+ * default), as RFC 5011 §4 tracks it, kept in a file (written temp+fsync+rename) so that a key
+ * added or revoked by the zone is followed across restarts.  Feed it every DNSKEY RRset of a
+ * trust point that the validator authenticated from the current anchors
+ * (dnssec_rfc5011_update); build the validator's anchors from dnssec_rfc5011_anchors.
+ * Thread-safe (one mutex); the daemon owns it and frees it with dnssec_rfc5011_free.
+ */
+struct dnssec_rfc5011;
+
+/* RFC 5011 §4 key states. */
+enum dnssec_rfc5011_state {
+	DNSSEC_5011_START,    /* not yet seen (not kept: listed only for completeness) */
+	DNSSEC_5011_ADDPEND,  /* new key seen, waiting out the add hold-down */
+	DNSSEC_5011_VALID,    /* a trust anchor */
+	DNSSEC_5011_MISSING,  /* a trust anchor no longer in the zone's DNSKEY set */
+	DNSSEC_5011_REVOKED,  /* revoked by the zone (REVOKE bit, self-signed): never trusted */
+	DNSSEC_5011_REMOVED,  /* revoked and the remove hold-down is over */
+};
+
+#define DNSSEC_5011_ADD_HOLDDOWN (30 * 86400)    /* RFC 5011 §2.4.1: 30 days */
+#define DNSSEC_5011_REMOVE_HOLDDOWN (30 * 86400) /* RFC 5011 §2.4.2: 30 days */
+#define DNSSEC_5011_KEYS_MAX 32                  /* keys tracked per trust point; more are
+						    ignored (a zone flooding SEP keys) */
+
+/* "Start", "AddPend", "Valid", "Missing", "Revoked", "Removed". */
+const char *dnssec_rfc5011_state_str(enum dnssec_rfc5011_state s);
+
+/* One tracked key as dnssec_rfc5011_list gives it. */
+struct dnssec_rfc5011_key {
+	uint8_t owner[DNS_NAME_MAX];  /* the trust point, lower-cased */
+	uint16_t tag;                 /* key tag without the REVOKE bit */
+	uint16_t revoked_tag;         /* key tag with it (what the zone publishes once revoked) */
+	uint8_t alg;
+	enum dnssec_rfc5011_state state;
+	int64_t first_seen;           /* unix time the key was first seen */
+	int64_t last_seen;            /* last time it was in a validated DNSKEY set */
+	int64_t changed;              /* last change of state */
+	int64_t hold_until;           /* AddPend: when it becomes Valid; Revoked: when it is
+					 Removed; 0 otherwise */
+};
+
+/*
+ * A tracker whose state lives in path (NULL: in memory only).  An existing file is read;
+ * a missing one is an empty state.  TDNS_OK; TDNS_ENOMEM; TDNS_EIO or TDNS_EMALFORMED with
+ * "path: why" in err (a damaged file: the caller decides whether to start without it).
+ */
+int dnssec_rfc5011_new(const char *path, struct dnssec_rfc5011 **out, char *err, size_t errlen);
+
+/* Frees a tracker; NULL is fine. */
+void dnssec_rfc5011_free(struct dnssec_rfc5011 *t);
+
+/*
+ * Overrides the hold-down times (seconds; for tests and [dnssec] tuning).  Defaults
+ * DNSSEC_5011_ADD_HOLDDOWN and DNSSEC_5011_REMOVE_HOLDDOWN.
+ */
+void dnssec_rfc5011_set_holddown(struct dnssec_rfc5011 *t, int64_t add, int64_t remove);
+
+/*
+ * The validator authenticated keys (the DNSKEY RRset of a trust point, with sigs its RRSIG
+ * rdatas and ttl its TTL) from the current anchors at unix time now.  For a keys->owner that
+ * is not an owner in configured, nothing happens.  Otherwise every SEP key (Zone Key + SEP
+ * flags, protocol 3, supported algorithm) moves as RFC 5011 §4.1 says:
+ *   new key: AddPend with the hold-down max(add hold-down, ttl) (§2.4.1); but while the
+ *            trust point has no Valid or Missing key yet (first use), a key that a
+ *            configured DS or DNSKEY names is Valid at once, as Unbound does;
+ *   AddPend: Valid once the hold-down is over and the key is still there; back to Start
+ *            (forgotten) when it is gone (§4.1 KeyRem);
+ *   Valid -> Missing when gone, Missing -> Valid when back;
+ *   with the REVOKE bit and a valid self-signature over keys (§2.1): Revoked from any state
+ *            (a key first seen revoked is recorded Revoked, so it can never become Valid);
+ *   Revoked -> Removed once the remove hold-down is over (§2.4.2).
+ * The state is saved when it changed (*changed, may be NULL, says so).  Returns TDNS_OK, or
+ * the save's failure (the state in memory is updated all the same).
+ */
+int dnssec_rfc5011_update(struct dnssec_rfc5011 *t, const struct dnssec_anchors *configured,
+			  const struct dnssec_rrset *keys, const struct dnssec_rdata *sigs,
+			  size_t nsig, uint32_t ttl, int64_t now, bool *changed);
+
+/*
+ * The trust anchors to validate with: a new set (caller frees with dnssec_anchors_free)
+ * holding, for every owner of configured, the DNSKEYs the tracker has Valid or Missing there,
+ * or the configured DS/DNSKEY records when it has none (not yet seen, or every key revoked:
+ * then the configured ones are all there is, and validation under them fails as it should
+ * when they are revoked).  TDNS_OK or TDNS_ENOMEM.
+ */
+int dnssec_rfc5011_anchors(struct dnssec_rfc5011 *t, const struct dnssec_anchors *configured,
+			   struct dnssec_anchors **out);
+
+/*
+ * Every tracked key (all trust points) as a malloc'd array the caller frees; *n is its
+ * length (NULL and 0 when none; NULL and (size_t)-1 on out of memory).
+ */
+struct dnssec_rfc5011_key *dnssec_rfc5011_list(struct dnssec_rfc5011 *t, size_t *n);
 
 #endif
