@@ -908,6 +908,84 @@ render_block_check(const json_t *data)
 	}
 }
 
+/* Replaces the unix time member key of every row by its local time as text (same name). */
+static json_t *
+rows_with_times(const json_t *rows, const char *key)
+{
+	json_t *copy = json_deep_copy(rows);
+	size_t i;
+	json_t *row;
+	json_array_foreach(copy, i, row) {
+		const json_t *t = json_object_get(row, key);
+		if (json_is_integer(t)) {
+			char buf[64];
+			when_text((double)json_integer_value(t), buf, sizeof(buf));
+			buf[19] = '\0'; /* whole seconds */
+			json_object_set_new(row, key, json_string(buf));
+		}
+	}
+	return copy;
+}
+
+/* The NTA table of `dnssec status` and `dnssec nta list`. */
+static void
+print_ntas(const json_t *ntas)
+{
+	static const char *const cols[] = { "name", "source", "expires", NULL };
+	if (json_array_size(ntas) == 0) {
+		printf("negative trust anchors: none\n");
+		return;
+	}
+	json_t *rows = rows_with_times(ntas, "expires");
+	print_table(rows, cols);
+	json_decref(rows);
+}
+
+/* `dnssec status`: anchors with their RFC 5011 state, NTAs, answers by validation state. */
+static void
+render_dnssec_status(const json_t *data)
+{
+	static const char *const cols[] = { "owner", "type", "key_tag", "algorithm", "state",
+					    "hold_until", NULL };
+	const json_t *anchors = rows_of(data, "anchors");
+	if (json_array_size(anchors) > 0) {
+		json_t *rows = rows_with_times(anchors, "hold_until");
+		print_table(rows, cols);
+		json_decref(rows);
+	} else {
+		printf("trust anchors: none\n");
+	}
+	printf("\n");
+	print_ntas(rows_of(data, "ntas"));
+	const json_t *a = json_object_get(data, "answers");
+	printf("\nanswers: %lld secure, %lld insecure, %lld bogus, %lld indeterminate\n",
+	       (long long)json_integer_value(json_object_get(a, "secure")),
+	       (long long)json_integer_value(json_object_get(a, "insecure")),
+	       (long long)json_integer_value(json_object_get(a, "bogus")),
+	       (long long)json_integer_value(json_object_get(a, "indeterminate")));
+}
+
+/* `dnssec nta add|remove|list`. */
+static void
+render_dnssec_nta(const json_t *data)
+{
+	const json_t *ntas = json_object_get(data, "ntas");
+	if (ntas != NULL) {
+		print_ntas(ntas);
+		return;
+	}
+	const char *action = member(data, "action");
+	if (strcmp(action, "added") == 0) {
+		char buf[64];
+		when_text((double)json_integer_value(json_object_get(data, "expires")), buf,
+			  sizeof(buf));
+		buf[19] = '\0';
+		printf("negative trust anchor %s added until %s\n", member(data, "name"), buf);
+	} else {
+		printf("negative trust anchor %s removed\n", member(data, "name"));
+	}
+}
+
 /*
  * The commands whose data has a renderer of its own, used when the data has the shape it
  * expects: any data, an object, or an object with the array member rows.
@@ -930,6 +1008,8 @@ static const struct renderer renderers[] = {
 	{ .command = "block list", .rows = "lists", .render = render_block_list },
 	{ .command = "allow list", .rows = "lists", .render = render_block_list },
 	{ .command = "block check", .render = render_block_check },
+	{ .command = "dnssec status", .rows = "anchors", .render = render_dnssec_status },
+	{ .command = "dnssec nta", .render = render_dnssec_nta },
 };
 
 static int

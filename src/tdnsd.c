@@ -24,6 +24,7 @@
 #include "cfg/cfg.h"
 #include "core/core.h"
 #include "ctl/ctl.h"
+#include "dnssec/dnssec.h"
 #include "net/net.h"
 #include "query/query.h"
 #include "resolver/resolver.h"
@@ -63,6 +64,10 @@ struct daemon {
 	struct query_blocking *blocking; /* block lists published to the workers (issue 18) */
 	struct event *pause_ev;   /* ends a `block pause`; NULL until the first */
 	long long pause_end_ms;   /* tdns_mono_ms() when a pause ends; 0: not paused */
+	/* Issue 16: what the validator is to be given (const) and `dnssec ...` shows. */
+	struct dnssec_ntas *ntas; /* negative trust anchors; ctl ones kept in state-dir */
+	struct dnssec_anchors *anchors; /* configured trust anchors (built-in root) */
+	struct dnssec_rfc5011 *rfc5011; /* RFC 5011 state of the anchors, in state-dir */
 };
 
 /* Counts of one zone-set build, for the log. */
@@ -1117,6 +1122,9 @@ ctl_start(struct daemon *d)
 		.blocking = env_blocking,
 		.blocking_custom_changed = env_blocking_custom_changed,
 		.blocking_pause = env_blocking_pause,
+		.ntas = d->ntas,
+		.anchors = d->anchors,
+		.rfc5011 = d->rfc5011,
 	};
 	gid_t group = control_gid(d->cfg->control_group);
 	char err[512];
@@ -1127,6 +1135,39 @@ ctl_start(struct daemon *d)
 	}
 	ctl_server_set_timeout(d->ctl, d->cfg->control_timeout);
 	tdns_info("control socket %s", path);
+}
+
+/*
+ * Issue 16: the negative trust anchors (with those added over the control socket that have
+ * not expired yet), the configured trust anchors and their RFC 5011 state.  A damaged state
+ * file is logged and left alone: starting without it is safe (no NTA, the configured
+ * anchors).
+ */
+static int
+dnssec_start(struct daemon *d)
+{
+	const char *dir = d->cfg->state_dir;
+	char path[4096], err[1024];
+	d->ntas = dnssec_ntas_new();
+	d->anchors = dnssec_anchors_new();
+	if (d->ntas == NULL || d->anchors == NULL ||
+	    dnssec_anchors_add_root(d->anchors) != TDNS_OK) {
+		startup_error(d, "out of memory");
+		return TDNS_ENOMEM;
+	}
+	if (dir == NULL || dir[0] == '\0') {
+		return dnssec_rfc5011_new(NULL, &d->rfc5011, err, sizeof(err));
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, DNSSEC_NTA_FILE);
+	if (dnssec_ntas_load(d->ntas, path, (int64_t)time(NULL), err, sizeof(err)) != TDNS_OK) {
+		tdns_err("negative trust anchors: %s; starting without those", err);
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, DNSSEC_5011_FILE);
+	if (dnssec_rfc5011_new(path, &d->rfc5011, err, sizeof(err)) != TDNS_OK) {
+		tdns_err("RFC 5011 state: %s; starting from the configured anchors", err);
+		return dnssec_rfc5011_new(NULL, &d->rfc5011, err, sizeof(err));
+	}
+	return TDNS_OK;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1195,6 +1236,9 @@ run(struct daemon *d)
 			startup_error(d, "zone catalog: %s", cerr);
 			return 1;
 		}
+	}
+	if (dnssec_start(d) != TDNS_OK) {
+		return 1;
 	}
 	struct load_sum sum;
 	d->zones = load_zones(d->cfg, d->catalog, NULL, &sum);
@@ -1404,6 +1448,9 @@ out:
 	cache_free(d.cache);
 	zone_set_free(d.zones);
 	zone_catalog_free(d.catalog);
+	dnssec_ntas_free(d.ntas);
+	dnssec_anchors_free(d.anchors);
+	dnssec_rfc5011_free(d.rfc5011);
 	/* After the workers (net_server_free), before the base its events live on. */
 	resolver_stubs_free(d.stubs);
 	if (d.pause_ev != NULL) {

@@ -193,9 +193,8 @@ ctl_cmd_block_check(struct ctl_req *req)
 	return TDNS_OK;
 }
 
-/* "900", "15m", "2h", "1d": seconds, 1 .. 7 days; -1 when text is none of these. */
-static long
-parse_duration(const char *text)
+long
+ctl_cmd_duration(const char *text)
 {
 	char *end;
 	long n = strtol(text, &end, 10);
@@ -248,7 +247,7 @@ int
 ctl_cmd_block_pause(struct ctl_req *req)
 {
 	const char *text = json_string_value(json_object_get(req->args, "duration"));
-	long seconds = text != NULL ? parse_duration(text) : -1;
+	long seconds = text != NULL ? ctl_cmd_duration(text) : -1;
 	if (seconds < 0) {
 		snprintf(req->err, sizeof(req->err), "invalid duration '%s'; expected seconds or a "
 			 "number with s, m, h or d (such as 15m), at most 7d", text ? text : "");

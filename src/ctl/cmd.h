@@ -109,4 +109,11 @@ int ctl_cmd_forwarder_list(struct ctl_req *req);
 int ctl_cmd_forwarder_add(struct ctl_req *req);
 int ctl_cmd_forwarder_remove(struct ctl_req *req);
 
+/* cmd-block.c: "900", "15m", "2h", "1d" as seconds (1 .. 7 days); -1 for anything else. */
+long ctl_cmd_duration(const char *text);
+
+/* cmd-dnssec.c (issue 16) */
+int ctl_cmd_dnssec_status(struct ctl_req *req);
+int ctl_cmd_dnssec_nta(struct ctl_req *req);
+
 #endif

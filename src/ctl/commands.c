@@ -160,6 +160,17 @@ static const struct ctl_arg args_block_pause[] = {
 	{ .name = NULL },
 };
 
+static const struct ctl_arg args_dnssec_nta[] = {
+	{ .name = "action", .type = CTL_ARG_STRING,
+	  .help = "add NAME, remove NAME or list" },
+	{ .name = "name", .type = CTL_ARG_STRING, .optional = true,
+	  .help = "domain name: validation is off at and below it" },
+	{ .name = "lifetime", .type = CTL_ARG_STRING, .optional = true, .option = true,
+	  .help = "add: how long the NTA lasts: seconds, or a number with s, m, h or d (default "
+		  "1h, at most 7d)" },
+	{ .name = NULL },
+};
+
 const struct ctl_cmd ctl_cmds[] = {
 	{ .name = "status", .help = "version, uptime, workers, listeners, zones, queries per second" },
 	{ .name = "zone list", .help = "list the zones with type, state, serial and record count" },
@@ -236,6 +247,12 @@ const struct ctl_cmd ctl_cmds[] = {
 	  .help = "remove a name added with allow add" },
 	{ .name = "allow list",
 	  .help = "list the names added with allow add, and the allow lists with their counts" },
+	{ .name = "dnssec status",
+	  .help = "trust anchors with key tag, algorithm and RFC 5011 state, negative trust "
+		  "anchors, and answers by validation state" },
+	{ .name = "dnssec nta", .args = args_dnssec_nta, .flags = CTL_CMD_MUTATES,
+	  .help = "negative trust anchors (RFC 7646): add NAME [--lifetime 1h], remove NAME, or "
+		  "list; added ones are kept in the state directory until they expire" },
 	{ .name = NULL },
 };
 

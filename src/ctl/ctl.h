@@ -120,6 +120,9 @@ struct zone_catalog;
 struct ctl_server;
 struct cache;
 struct resolver_conf;
+struct dnssec_ntas;
+struct dnssec_anchors;
+struct dnssec_rfc5011;
 
 /*
  * What command handlers may see and do in the daemon; filled in by tdnsd.c.  Every function
@@ -179,6 +182,15 @@ struct ctl_env {
 	 * lasts (0: not paused), or a negative status with the reason in err.
 	 */
 	long (*blocking_pause)(void *daemon, long seconds, char *err, size_t errlen);
+	/*
+	 * Issue 16: the negative trust anchors (owned by the daemon, which gives the validator
+	 * the same object as const; `dnssec nta` changes it and keeps the run-time entries in
+	 * state-dir/nta.json), the configured trust anchors and the RFC 5011 tracker (both
+	 * borrowed; each may be NULL).
+	 */
+	struct dnssec_ntas *ntas;
+	const struct dnssec_anchors *anchors;
+	struct dnssec_rfc5011 *rfc5011;
 };
 
 struct ctl_handler;

@@ -42,6 +42,8 @@ const struct ctl_handler ctl_handlers[] = {
 	{ .name = "allow add", .fn = ctl_cmd_allow_add },
 	{ .name = "allow remove", .fn = ctl_cmd_allow_remove },
 	{ .name = "allow list", .fn = ctl_cmd_allow_list },
+	{ .name = "dnssec status", .fn = ctl_cmd_dnssec_status },
+	{ .name = "dnssec nta", .fn = ctl_cmd_dnssec_nta },
 	{ .name = NULL, .fn = NULL },
 };
 

@@ -599,6 +599,7 @@ struct dnssec_ntas;
 #define DNSSEC_NTA_MAX 4096                 /* entries; adding more is TDNS_ERANGE */
 #define DNSSEC_NTA_LIFETIME_DEFAULT 3600    /* seconds, as BIND's nta-lifetime */
 #define DNSSEC_NTA_LIFETIME_MAX 604800      /* one week, as BIND's limit */
+#define DNSSEC_NTA_FILE "nta.json"          /* the run-time NTAs, in the state directory */
 
 /* One entry as listed. */
 struct dnssec_nta {
@@ -693,6 +694,7 @@ enum dnssec_rfc5011_state {
 
 #define DNSSEC_5011_ADD_HOLDDOWN (30 * 86400)    /* RFC 5011 §2.4.1: 30 days */
 #define DNSSEC_5011_REMOVE_HOLDDOWN (30 * 86400) /* RFC 5011 §2.4.2: 30 days */
+#define DNSSEC_5011_FILE "trust-anchors.state" /* in the state directory */
 #define DNSSEC_5011_KEYS_MAX 32                  /* keys tracked per trust point; more are
 						    ignored (a zone flooding SEP keys) */
 

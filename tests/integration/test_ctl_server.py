@@ -324,7 +324,7 @@ def test_completion_offers_the_table_words(tmp_path):
     script = cli("completion", "bash").stdout
     assert complete(script, "") == ["help", "query", "completion", "status", "zone", "record",
                                     "config", "stats", "log", "server", "cache", "forwarder",
-                                    "block", "allow"]
+                                    "block", "allow", "dnssec"]
     assert complete(script, "block", "") == ["add", "remove", "list", "check", "pause",
                                              "resume"]
     assert complete(script, "block", "check", "a.test", "--") == ["--client"]
