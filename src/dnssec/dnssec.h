@@ -572,6 +572,9 @@ struct dnssec_keyset_verdict {
  * KEY_MISMATCH with EDE 10 RRSIGs Missing when no RRSIG was made by a trusted key.  An empty
  * ds and anchor_keys is BOGUS_KEYS with DNSSEC_MALFORMED (the caller must prove the absence
  * of a DS with NSEC/NSEC3 instead).  INDETERMINATE: DNSSEC_BUDGET or DNSSEC_ERROR (EDE 5).
+ * Besides the signature checks, every DS digest computed (a DS and a key with the same tag
+ * and algorithm) is charged to budget->hash_used as one hash, so that a set of many keys and
+ * DS records sharing a tag (KeyTrap) stops at the budget too.
  * Returns v->security.
  */
 enum dnssec_security dnssec_keyset_verify(const struct dnssec_rrset *keys,

@@ -3,6 +3,8 @@
 #ifndef TDNS_DNSSEC_INT_H
 #define TDNS_DNSSEC_INT_H
 
+#include <stdatomic.h>
+
 #include <openssl/evp.h>
 
 #include "dnssec/dnssec.h"
@@ -31,5 +33,22 @@ EVP_PKEY *dnssec_key_pkey(const struct dnssec_key *k);
 
 /* True when a type bitmap has well-formed windows (RFC 4034 §4.1.2). */
 bool dnssec_bitmap_valid(const uint8_t *bm, size_t len);
+
+/*
+ * Crypto work actually done, process-wide (relaxed atomics): signature checks handed to
+ * libcrypto, DS digests computed, NSEC3 SHA-1 rounds.  Read by the KeyTrap tests to show
+ * that no work escapes the budget; nothing else depends on them.
+ */
+struct dnssec_work {
+	_Atomic uint64_t verify;
+	_Atomic uint64_t digest;
+	_Atomic uint64_t sha1;
+};
+
+extern struct dnssec_work dnssec_work;
+
+/* Adds n to one counter of dnssec_work. */
+#define DNSSEC_WORK(field, n) \
+	atomic_fetch_add_explicit(&dnssec_work.field, (uint64_t)(n), memory_order_relaxed)
 
 #endif

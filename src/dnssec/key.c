@@ -12,6 +12,8 @@
 #include "dnssec/dnssec.h"
 #include "dnssec/dnssec_int.h"
 
+struct dnssec_work dnssec_work;
+
 static const char *const result_str[] = {
 	[DNSSEC_OK] = "ok",
 	[DNSSEC_BOGUS] = "bogus",
@@ -192,6 +194,7 @@ dnssec_ds_digest(const uint8_t *owner, const uint8_t *dnskey, size_t dnskey_len,
 	memcpy(name, owner, nlen);
 	dns_name_lower(name);
 	unsigned int len = 0;
+	DNSSEC_WORK(digest, 1);
 	EVP_MD *alg = EVP_MD_fetch(NULL, md, NULL);
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	bool ok = alg != NULL && ctx != NULL && EVP_DigestInit_ex(ctx, alg, NULL) == 1 &&

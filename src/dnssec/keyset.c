@@ -12,37 +12,43 @@ struct keyset_scan {
 	size_t usable;
 };
 
-/*
- * True when ds[i] can authenticate a key: it splits, its algorithm and digest are supported,
- * and it is not a SHA-1 DS in a set that holds a SHA-256 one (RFC 4509 §3).
- */
+/* True when ds holds a usable SHA-256 DS (a SHA-1 DS beside it is then ignored). */
 static bool
-keyset_ds_usable(const struct dnssec_rdata *ds, size_t nds, size_t i, struct keyset_scan *sc)
+keyset_has_sha256(const struct dnssec_rdata *ds, size_t nds)
 {
-	struct dnssec_ds d, e;
-	if (dnssec_ds_parse(ds[i].rd, ds[i].len, &d) != TDNS_OK) {
-		sc->malformed = true;
-		return false;
-	}
-	if (!dnssec_alg_supported(d.alg)) {
-		sc->unsup_alg = true;
-		return false;
-	}
-	if (!dnssec_digest_supported(d.digest_type)) {
-		sc->unsup_digest = true;
-		return false;
-	}
-	if (d.digest_type != DNSSEC_DIGEST_SHA1) {
-		return true;
-	}
+	struct dnssec_ds e;
 	for (size_t j = 0; j < nds; j++) {
 		if (dnssec_ds_parse(ds[j].rd, ds[j].len, &e) == TDNS_OK &&
 		    e.digest_type == DNSSEC_DIGEST_SHA256 && dnssec_alg_supported(e.alg) &&
 		    e.digest_len == dnssec_digest_len(DNSSEC_DIGEST_SHA256)) {
-			return false;
+			return true;
 		}
 	}
-	return true;
+	return false;
+}
+
+/*
+ * True when ds can authenticate a key (split into *d): it splits, its algorithm and digest
+ * are supported, and it is not a SHA-1 DS in a set that holds a SHA-256 one (sha256, from
+ * keyset_has_sha256 once per set, so that a set of many DS costs linear time; RFC 4509 §3).
+ */
+static bool
+keyset_ds_usable(const struct dnssec_rdata *ds, bool sha256, struct dnssec_ds *d,
+		 struct keyset_scan *sc)
+{
+	if (dnssec_ds_parse(ds->rd, ds->len, d) != TDNS_OK) {
+		sc->malformed = true;
+		return false;
+	}
+	if (!dnssec_alg_supported(d->alg)) {
+		sc->unsup_alg = true;
+		return false;
+	}
+	if (!dnssec_digest_supported(d->digest_type)) {
+		sc->unsup_digest = true;
+		return false;
+	}
+	return d->digest_type != DNSSEC_DIGEST_SHA1 || !sha256;
 }
 
 /* True when the DNSKEY rdata may be trusted at all: Zone Key, protocol 3, not revoked. */
@@ -69,25 +75,39 @@ keyset_key_usable(const uint8_t *rd, size_t len, struct keyset_scan *sc)
 	return true;
 }
 
-/* True when keys->rdata[k] matches a usable DS (*digest_bad set when a digest differed). */
-static bool
+/*
+ * 1 when keys->rdata[k] matches a usable DS or equals an anchor key (*digest_bad set when a
+ * digest differed), 0 when not, -1 when a digest would pass the budget: each DS digest
+ * computed counts as one hash (KeyTrap: many keys and DS records with one tag would
+ * otherwise cost keys x DS digests unbounded).
+ */
+static int
 keyset_trusted(const struct dnssec_rrset *keys, size_t k, const struct dnssec_rdata *ds,
-	       size_t nds, const struct dnssec_rdata *anchor_keys, size_t nanchor_keys,
-	       bool *digest_bad)
+	       size_t nds, bool sha256, const struct dnssec_rdata *anchor_keys,
+	       size_t nanchor_keys, struct dnssec_budget *budget, bool *digest_bad)
 {
 	const struct dnssec_rdata *rd = &keys->rdata[k];
 	if (!keyset_key_usable(rd->rd, rd->len, NULL)) {
-		return false;
+		return 0;
 	}
+	uint16_t tag = dnssec_key_tag(rd->rd, rd->len);
 	struct keyset_scan sc = { 0 };
 	for (size_t j = 0; j < nds; j++) {
-		if (!keyset_ds_usable(ds, nds, j, &sc)) {
+		struct dnssec_ds d;
+		if (!keyset_ds_usable(&ds[j], sha256, &d, &sc) || d.key_tag != tag ||
+		    d.alg != rd->rd[3]) {
 			continue;
+		}
+		if (budget != NULL) {
+			if (budget->hash_used >= budget->hash_max) {
+				return -1;
+			}
+			budget->hash_used++;
 		}
 		enum dnssec_result r = dnssec_ds_match(keys->owner, ds[j].rd, ds[j].len, rd->rd,
 						       rd->len);
 		if (r == DNSSEC_OK) {
-			return true;
+			return 1;
 		}
 		if (r == DNSSEC_BOGUS) {
 			*digest_bad = true;
@@ -96,10 +116,10 @@ keyset_trusted(const struct dnssec_rrset *keys, size_t k, const struct dnssec_rd
 	for (size_t j = 0; j < nanchor_keys; j++) {
 		const struct dnssec_rdata *a = &anchor_keys[j];
 		if (a->len == rd->len && memcmp(a->rd, rd->rd, rd->len) == 0) {
-			return true;
+			return 1;
 		}
 	}
-	return false;
+	return 0;
 }
 
 /* Order of the self-signature failures, most telling last (as in dnssec_rrset_verify). */
@@ -160,8 +180,10 @@ dnssec_keyset_verify(const struct dnssec_rrset *keys, const struct dnssec_rdata 
 
 	/* Is anything usable?  If not, and only for want of support, the zone is insecure. */
 	struct keyset_scan sc = { 0 };
+	bool sha256 = keyset_has_sha256(ds, nds);
 	for (size_t j = 0; j < nds; j++) {
-		sc.usable += keyset_ds_usable(ds, nds, j, &sc);
+		struct dnssec_ds d;
+		sc.usable += keyset_ds_usable(&ds[j], sha256, &d, &sc);
 	}
 	for (size_t j = 0; j < nanchor_keys; j++) {
 		sc.usable += keyset_key_usable(anchor_keys[j].rd, anchor_keys[j].len, &sc);
@@ -186,7 +208,13 @@ dnssec_keyset_verify(const struct dnssec_rrset *keys, const struct dnssec_rdata 
 	bool digest_bad = false, trusted_any = false;
 	enum dnssec_result fail = DNSSEC_KEY_MISMATCH;
 	for (size_t k = 0; k < keys->count; k++) {
-		if (!keyset_trusted(keys, k, ds, nds, anchor_keys, nanchor_keys, &digest_bad)) {
+		int t = keyset_trusted(keys, k, ds, nds, sha256, anchor_keys, nanchor_keys, budget,
+				       &digest_bad);
+		if (t < 0) {
+			return keyset_set(v, DNSSEC_INDETERMINATE, DNSSEC_BUDGET,
+					  dnssec_result_ede(DNSSEC_BUDGET));
+		}
+		if (t == 0) {
 			continue;
 		}
 		trusted_any = true;

@@ -67,6 +67,7 @@ dnssec_nsec3_hash(const uint8_t *name, uint8_t alg, uint16_t iterations, const u
 	if (salt_len > 0) {
 		memcpy(buf + nlen, salt, salt_len);
 	}
+	DNSSEC_WORK(sha1, cost);
 	SHA1(buf, nlen + salt_len, out);
 	for (uint16_t i = 0; i < iterations; i++) {
 		/* The salt stays behind the hash once copied there. */

@@ -196,6 +196,7 @@ verify_sig(const struct dnssec_algdef *def, EVP_PKEY *pkey, const uint8_t *sig, 
 		siglen = (size_t)dl;
 	}
 	enum dnssec_result r = DNSSEC_ERROR;
+	DNSSEC_WORK(verify, 1);
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	if (ctx != NULL &&
 	    EVP_DigestVerifyInit_ex(ctx, NULL, def->md, NULL, NULL, pkey, NULL) == 1) {
