@@ -742,11 +742,15 @@ print_entry(const json_t *e)
 	when_text(json_number_value(json_object_get(e, "t")), when, sizeof(when));
 	if (strcmp(type, "query") == 0) {
 		const char *name = member(e, "name");
-		char ms[32];
-		printf("%s  query   %-15s %-3s %s %s %s %s %s\n", when, member(e, "client"),
+		char ms[32], ede[32] = "";
+		if (json_is_integer(json_object_get(e, "ede"))) {
+			snprintf(ede, sizeof(ede), " EDE %lld",
+				 (long long)json_integer_value(json_object_get(e, "ede")));
+		}
+		printf("%s  query   %-15s %-3s %s %s %s %s %s%s\n", when, member(e, "client"),
 		       member(e, "transport"), name[0] != '\0' ? name : "-", member(e, "qtype"),
 		       member(e, "rcode"), member(e, "kind"),
-		       tdns_ms_text(json_number_value(json_object_get(e, "ms")), ms, sizeof(ms)));
+		       tdns_ms_text(json_number_value(json_object_get(e, "ms")), ms, sizeof(ms)), ede);
 	} else if (strcmp(type, "server") == 0) {
 		printf("%s  server  %-7s %s\n", when, member(e, "level"), member(e, "message"));
 	} else if (strcmp(type, "dropped") == 0) {

@@ -311,6 +311,24 @@ draw_latency_transports(WINDOW *w, int y, int x, int h, int wd, const json_t *st
 	}
 }
 
+/* Issue 16: answers by validation state, on one line ("-" when the daemon has none). */
+static void
+draw_dnssec(WINDOW *w, int y, int wd, const json_t *stats)
+{
+	static const char *const states[] = { "secure", "insecure", "bogus", "indeterminate" };
+	const json_t *v = json_object_get(stats, "dnssec");
+	int x = tui_put(w, y, 0, wd, tui_attr(TUI_HEADER), "DNSSEC");
+	for (int i = 0; i < 4 && x < wd; i++) {
+		char buf[32];
+		x += tui_put(w, y, x, wd - x, A_NORMAL, "  ");
+		x += tui_put(w, y, x, wd - x, A_NORMAL, states[i]);
+		x += tui_put(w, y, x, wd - x, A_NORMAL, " ");
+		const json_t *n = json_object_get(v, states[i]);
+		attr_t a = i == 2 && json_integer_value(n) > 0 ? tui_attr(TUI_ERROR) : A_BOLD;
+		x += tui_put(w, y, x, wd - x, a, tui_num(n, 0, buf, sizeof(buf)));
+	}
+}
+
 /* A top list: [{"key", "count"}], "-" when the daemon has none. */
 static void
 draw_top(WINDOW *w, int y, int x, int h, int wd, const char *title, const json_t *top,
@@ -383,6 +401,7 @@ dash_draw(struct tui *t, WINDOW *w, int y, int h, int wd)
 	const char *kind = chart_series[d->series];
 	draw_chart(w, y + 1, 0, ch, lw, ps, 1, "recent", kind);
 	draw_chart(w, y + 1, lw + 2, ch, rw, pm, 60, "last hour", kind);
+	draw_dnssec(w, y + 1 + ch + 2, wd, d->stats); /* the row between charts and tables */
 	int py = y + 1 + ch + 2 + 1;
 	int ph = 9;
 	int left = y + h - py;
@@ -418,6 +437,8 @@ static const char *const dash_help[] = {
 	"t            top lists: since start, or the last 1 min, 5 min, 1 h, in turn",
 	"Charts: queries per second, the newest on the right; a column averages",
 	"several seconds (or minutes) when the window is narrow.",
+	"DNSSEC: answers the validator found secure, insecure, bogus (SERVFAIL,",
+	"shown in red when any) or indeterminate since start.",
 	"A \"-\" means the daemon does not report that number.",
 	NULL,
 };

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "core/core.h"
+#include "dns/dns.h"
 #include "stats/stats.h"
 #include "tui/tui.h"
 
@@ -149,9 +150,22 @@ add_entry(struct logs *l, const json_t *e, bool merge)
 		} else {
 			tui_num(msv, 2, ms, sizeof(ms));
 		}
-		snprintf(line, sizeof(line), "%s %-15s %-22s %-5s %-8s %-4s %8s %s", ts,
-			 str(e, "client"), str(e, "name"), str(e, "qtype"), str(e, "rcode"),
-			 str(e, "transport"), ms, str(e, "kind"));
+		/*
+		 * Issue 16: a failed answer (a bogus one is SERVFAIL with EDE 6 to 12) shows its
+		 * Extended DNS Error where the transport and time are, so that it fits 80 columns.
+		 */
+		const json_t *ev = json_object_get(e, "ede");
+		if (json_is_integer(ev)) {
+			const char *en = dns_ede_name((uint16_t)json_integer_value(ev));
+			snprintf(line, sizeof(line), "%s %-15s %-22s %-5s %-8s EDE %lld%s%s%s %s", ts,
+				 str(e, "client"), str(e, "name"), str(e, "qtype"), str(e, "rcode"),
+				 (long long)json_integer_value(ev), en != NULL ? " (" : "",
+				 en != NULL ? en : "", en != NULL ? ")" : "", str(e, "kind"));
+		} else {
+			snprintf(line, sizeof(line), "%s %-15s %-22s %-5s %-8s %-4s %8s %s", ts,
+				 str(e, "client"), str(e, "name"), str(e, "qtype"),
+				 str(e, "rcode"), str(e, "transport"), ms, str(e, "kind"));
+		}
 	} else {
 		snprintf(line, sizeof(line), "%s %-7s %s", ts, str(e, "level"), str(e, "message"));
 	}
@@ -616,6 +630,8 @@ logs_draw(struct tui *t, WINDOW *w, int y, int h, int wd)
 static const char *const logs_help[] = {
 	"Logs: the daemon's query log and server log as they happen (`log follow`).",
 	"Tab          switch between the query log and the server log",
+	"A failed answer with an Extended DNS Error (a bogus one: SERVFAIL, EDE 6 to",
+	"12) shows \"EDE code (name)\" in place of its transport and time.",
 	"/            filter: show only lines holding the text (as you type; Enter);",
 	"             client:ADDR[/LEN] name:NAME type:TYPE rcode:RCODE match those",
 	"             fields of a query (a name also matches the names below it)",

@@ -259,6 +259,7 @@ net_conn_query(struct net_worker *w, const uint8_t *pkt, size_t len, uint8_t *ou
 	stats_count_rcode(&w->stats, *rcode);
 	if (*rcode >= 0) {
 		stats_count_qtype(&w->stats, pkt, len);
+		stats_note_reply(w->sw, out, rlen);
 		stats_note_packet(w->sw, cl->peer, pkt, len, *rcode, w->qkind, cl->transport,
 				  &w->qstart);
 	} else {

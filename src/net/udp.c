@@ -306,6 +306,7 @@ net_udp_read_cb(int fd, short what, void *arg)
 		stats_count_rcode(&w->stats, rcode);
 		if (rcode >= 0) {
 			stats_count_qtype(&w->stats, w->riov[i].iov_base, w->rmsg[i].msg_len);
+			stats_note_reply(w->sw, out, rlen);
 			stats_note_packet(w->sw, cl.peer, w->riov[i].iov_base, w->rmsg[i].msg_len,
 					  rcode, w->qkind, STATS_TRANSPORT_UDP, &w->qstart);
 		} else {

@@ -725,6 +725,7 @@ pending_done(void *arg, void *result)
 				   : rlen;
 	count_reply(w, p, rlen > 0 ? rcode : -1);
 	if (rlen > 0) {
+		stats_note_reply(w->net->sw, out, rlen);
 		stats_note_query(w->net->sw, p->peerlen > 0 ? (const struct sockaddr *)&p->peer : NULL,
 				 p->qname, p->qtype, rcode, p->kind, p->transport,
 				 &p->start);

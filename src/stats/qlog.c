@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "core/core.h"
+#include "dns/dns.h"
 #include "stats/stats.h"
 #include "stats/stats_int.h"
 
@@ -264,4 +265,80 @@ stats_slog_capture(void)
 	/* Kept until exit: workers may log until the very end. */
 	tdns_log_set_hook(slog_hook);
 	return TDNS_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The EDE of a reply, for its query-log entry (issue 16)                                       */
+
+/* Offset past the (possibly compressed) name at off, or 0 when it runs past len. */
+static size_t
+skip_name(const uint8_t *p, size_t len, size_t off)
+{
+	while (off < len) {
+		uint8_t l = p[off];
+		if (l == 0) {
+			return off + 1;
+		}
+		if ((l & 0xc0) == 0xc0) {
+			return off + 2 <= len ? off + 2 : 0;
+		}
+		if (l & 0xc0) {
+			return 0;
+		}
+		off += 1u + l;
+	}
+	return 0;
+}
+
+/* The first EDE info-code in the OPT record of reply, or -1. */
+static int
+reply_ede(const uint8_t *p, size_t len)
+{
+	if (len < DNS_HDR_LEN || tdns_get16(p + 10) == 0) {
+		return -1;
+	}
+	size_t off = DNS_HDR_LEN;
+	for (unsigned q = tdns_get16(p + 4); q > 0; q--) {
+		off = skip_name(p, len, off);
+		if (off == 0 || (off += 4) > len) {
+			return -1;
+		}
+	}
+	unsigned rrs = (unsigned)tdns_get16(p + 6) + tdns_get16(p + 8) + tdns_get16(p + 10);
+	for (unsigned i = 0; i < rrs; i++) {
+		off = skip_name(p, len, off);
+		if (off == 0 || off + 10 > len) {
+			return -1;
+		}
+		uint16_t type = tdns_get16(p + off), rdlen = tdns_get16(p + off + 8);
+		off += 10;
+		if (off + rdlen > len) {
+			return -1;
+		}
+		/* RFC 6891 §6.1.2: options are code, length, data. */
+		for (size_t o = off; type == DNS_TYPE_OPT && o + 4 <= off + rdlen;) {
+			uint16_t code = tdns_get16(p + o), olen = tdns_get16(p + o + 2);
+			if (code == DNS_OPT_CODE_EDE && olen >= 2 && o + 6 <= off + rdlen) {
+				return tdns_get16(p + o + 4);
+			}
+			o += 4u + olen;
+		}
+		off += rdlen;
+	}
+	return -1;
+}
+
+void
+stats_note_reply(struct stats_worker *sw, const uint8_t *reply, size_t len)
+{
+	if (sw == NULL || len < DNS_HDR_LEN) {
+		return;
+	}
+	/* The common answers carry no EDE worth logging: read nothing for them. */
+	unsigned rcode = reply[3] & 0x0f;
+	if (rcode == DNS_RCODE_NOERROR || rcode == DNS_RCODE_NXDOMAIN) {
+		sw->next_ede = 0;
+		return;
+	}
+	sw->next_ede = reply_ede(reply, len) + 1;
 }

@@ -366,6 +366,8 @@ stats_note_query(struct stats_worker *sw, const struct sockaddr *client, const u
 	e->ms = (float)ms;
 	e->qtype = qtype;
 	e->rcode = (int16_t)rcode;
+	e->ede = sw->next_ede - 1;
+	sw->next_ede = 0;
 	e->kind = (uint8_t)kind;
 	e->transport = (uint8_t)transport;
 	e->family = 0;
@@ -639,7 +641,7 @@ static json_t *
 qentry_json(const struct stats_qentry *e)
 {
 	char addr[INET6_ADDRSTRLEN], name[DNS_NAME_TEXT_MAX], type[16], rcode[16];
-	return json_pack("{s:s, s:f, s:s, s:s, s:s, s:s, s:s, s:s, s:f}",
+	json_t *j = json_pack("{s:s, s:f, s:s, s:s, s:s, s:s, s:s, s:s, s:f}",
 			 "type", "query",
 			 "t", e->t,
 			 "client", addr_text(e->family, e->addr, addr, sizeof(addr)),
@@ -650,6 +652,10 @@ qentry_json(const struct stats_qentry *e)
 			 "transport", e->transport < STATS_TRANSPORTS
 					      ? transport_names[e->transport] : "?",
 			 "ms", (double)e->ms);
+	if (j != NULL && e->ede >= 0) {
+		json_object_set_new(j, "ede", json_integer(e->ede)); /* issue 16 */
+	}
+	return j;
 }
 
 static json_t *

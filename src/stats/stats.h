@@ -147,6 +147,8 @@ struct stats_worker {
 	_Atomic uint64_t lat[STATS_LAT_BUCKETS];
 	struct stats_qring *ring;
 	struct stats_sec_slot sec[STATS_SEC_SLOTS]; /* by arrival second, sec % STATS_SEC_SLOTS */
+	/* The EDE of the reply about to be noted, plus one (0: none); see stats_note_reply. */
+	int32_t next_ede;
 	/* The worker's own: unix time minus CLOCK_MONOTONIC, refreshed once a second. */
 	int64_t clock_sec;
 	double clock_offset;
@@ -173,6 +175,15 @@ void stats_note_query(struct stats_worker *sw, const struct sockaddr *client,
 void stats_note_packet(struct stats_worker *sw, const struct sockaddr *client,
 		       const uint8_t *pkt, size_t len, int rcode, enum stats_kind kind,
 		       enum stats_transport transport, const struct timespec *start);
+
+/*
+ * Issue 16: looks at the reply reply[0..len) about to be noted with stats_note_query or
+ * stats_note_packet, so that its query-log entry carries the first Extended DNS Error of the
+ * reply ("ede" in log entries; a bogus answer is SERVFAIL with EDE 6 to 12).  Only replies
+ * whose rcode is neither NOERROR nor NXDOMAIN are read (no cost on the common answers); the
+ * walk allocates nothing.  sw NULL does nothing.
+ */
+void stats_note_reply(struct stats_worker *sw, const uint8_t *reply, size_t len);
 
 /*
  * Counts one query that got no answer (runt, response, oversized, or no reply could be built)
@@ -297,7 +308,8 @@ bool stats_log_filter_match(const struct stats_log_filter *f, const json_t *e);
 
 /*
  * The `log show` reply: {"entries": [...]} with the count most recent query entries
- * ({"type": "query", "t", "client", "name", "qtype", "rcode", "kind", "transport", "ms"})
+ * ({"type": "query", "t", "client", "name", "qtype", "rcode", "kind", "transport", "ms",
+ * and "ede" when the reply had an Extended DNS Error, see stats_note_reply})
  * that pass filter (NULL: all), and/or server lines ({"type": "server", "t", "level",
  * "message"}), oldest first.  New reference.
  */

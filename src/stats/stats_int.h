@@ -80,6 +80,7 @@ struct stats_qentry {
 	float ms;                 /* from the query's arrival to the reply */
 	uint16_t qtype;
 	int16_t rcode;            /* full rcode (BADVERS included) */
+	int32_t ede;              /* the reply's first EDE info-code (RFC 8914), -1 for none */
 	uint8_t kind;             /* enum stats_kind */
 	uint8_t transport;        /* enum stats_transport */
 	uint8_t family;           /* AF_INET, AF_INET6, or 0 when unknown */

@@ -118,3 +118,39 @@ def test_damaged_nta_file_is_logged_and_the_daemon_starts(srv):
     srv.start()
     assert nta_names(srv) == []
     assert "negative trust anchors:" in srv.log()
+
+
+def test_query_log_carries_the_ede_of_a_failed_answer(make_server):
+    """The EDE of a SERVFAIL reaches `log show` (and the TUI's logs screen): a dead
+    forwarder gives SERVFAIL with EDE 22 or 23, as a bogus answer gives EDE 6 to 12."""
+    import socket
+
+    import dns.edns
+    import dns.message
+    import dns.rcode
+    dead = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # bound, never read
+    dead.bind(("127.0.0.1", 0))
+    try:
+        srv = make_server(extra="[recursion]\nmode = forward\n\n[forwarders]\nservers = "
+                                "udp://127.0.0.1:%d\ntimeout = 300\n\n" % dead.getsockname()[1])
+        q = dns.message.make_query("www.example.test.", "A", use_edns=0)
+        r = srv.send(q, timeout=8)
+        assert r.rcode() == dns.rcode.SERVFAIL, r
+        codes = [o.code for o in r.options if o.otype == dns.edns.OptionType.EDE]
+        assert codes, r
+
+        def logged():
+            entries = data(srv, "log", "show", "--queries", "--name",
+                           "www.example.test")["entries"]
+            return [e for e in entries if e.get("rcode") == "SERVFAIL"]
+        entries = wait_for(logged, timeout=WAIT_LONG, what="the SERVFAIL in the query log",
+                           step=0.2)
+        assert entries[-1]["ede"] == codes[0], entries
+        r = srv.cli("log", "show", "--queries", "--name", "www.example.test")
+        assert "EDE %d" % codes[0] in r.stdout, r.stdout
+        # Answers without an EDE have no "ede" member.
+        ok = [e for e in data(srv, "log", "show", "--queries")["entries"]
+              if e.get("rcode") != "SERVFAIL"]
+        assert all("ede" not in e for e in ok), ok
+    finally:
+        dead.close()

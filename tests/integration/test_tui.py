@@ -240,6 +240,16 @@ def test_dashboard_shows_the_servers_numbers(make_server, tmux):
     if top.get("ok"):
         screen = t.wait_text("www.example.com", timeout=WAIT_LONG)
         assert "127.0.0.1" in screen
+    # Issue 16: answers by validation state, from the same reply.
+    dnssec = stats.get("dnssec")
+    m = re.search(r"DNSSEC\s+secure (\S+)\s+insecure (\S+)\s+bogus (\S+)\s+"
+                  r"indeterminate (\S+)", screen)
+    assert m is not None, screen
+    if dnssec is not None:
+        assert m.groups() == tuple(str(dnssec[k]) for k in ("secure", "insecure", "bogus",
+                                                            "indeterminate")), screen
+    else:
+        assert m.groups() == ("-",) * 4, screen
     # The help line at the bottom, like htop's.
     last = t.lines()[23]
     assert "h Help" in last and "q Quit" in last, last
@@ -286,6 +296,29 @@ def test_logs_screen_follows_filters_searches_and_pauses(make_server, tmux):
     # The server log is the other view.
     t.keys("Escape", "Tab")
     t.wait_text("Server log")
+
+
+def test_logs_screen_marks_a_failed_answer_with_its_ede(make_server, tmux):
+    """Issue 16: a SERVFAIL with an Extended DNS Error (a bogus answer's 6 to 12; here a dead
+    forwarder's 22 or 23) shows its code and name on the query log line."""
+    import socket
+    dead = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # bound, never read
+    dead.bind(("127.0.0.1", 0))
+    try:
+        s = make_server(extra="[recursion]\nmode = forward\n\n[forwarders]\nservers = "
+                              "udp://127.0.0.1:%d\ntimeout = 300\n\n" % dead.getsockname()[1])
+        t = tmux()
+        t.start_tui("-s", s.control)
+        t.press("2", "Query log")
+        r = s.send(dns.message.make_query("fails.example.test.", "A", use_edns=0), timeout=8)
+        assert r.rcode() == dns.rcode.SERVFAIL, r
+        screen = t.wait_for(lambda x: re.search(r"fails\.example\.test\..*SERVFAIL.*"
+                                                r"EDE 2[23] \(", x),
+                            what="the SERVFAIL line with its EDE")
+        # The EDE's name follows, as far as 80 columns show it.
+        assert re.search(r"EDE 22 \(No Reach|EDE 23 \(Network", screen), screen
+    finally:
+        dead.close()
 
 
 def test_zones_form_adds_edits_and_deletes_records_the_server_answers(make_server, tmux):

@@ -265,6 +265,49 @@ test_latency_buckets_are_monotonic_and_close(void **state)
 	assert_int_equal(stats_lat_bucket(1e12), STATS_LAT_BUCKETS - 1);
 }
 
+/* Issue 16: a SERVFAIL reply's EDE reaches the entry; NOERROR replies are not read. */
+static void
+test_reply_ede_is_noted_with_the_entry(void **state)
+{
+	(void)state;
+	struct stats_worker *sw = stats_worker_new();
+	assert_non_null(sw);
+	/* SERVFAIL for example.com. A, an OPT with a cookie option then EDE 6 "x". */
+	static const uint8_t servfail[] = {
+		0x12, 0x34, 0x81, 0x02, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01,
+		7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0x00, 0x01, 0x00, 0x01,
+		0x00, 0x00, 0x29, 0x04, 0xd0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x13,
+		0x00, 0x0a, 0x00, 0x08, 1, 2, 3, 4, 5, 6, 7, 8,
+		0x00, 0x0f, 0x00, 0x03, 0x00, 0x06, 'x',
+	};
+	uint8_t noerror[sizeof(servfail)];
+	memcpy(noerror, servfail, sizeof(noerror));
+	noerror[3] = 0x00;
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	stats_note_reply(sw, servfail, sizeof(servfail));
+	stats_note_packet(sw, NULL, servfail, sizeof(servfail), 2, STATS_KIND_RECURSIVE,
+			  STATS_TRANSPORT_UDP, &start);
+	/* Consumed by that entry: the next one has none unless its reply says so. */
+	stats_note_packet(sw, NULL, servfail, sizeof(servfail), 2, STATS_KIND_RECURSIVE,
+			  STATS_TRANSPORT_UDP, &start);
+	stats_note_reply(sw, noerror, sizeof(noerror));
+	stats_note_packet(sw, NULL, noerror, sizeof(noerror), 0, STATS_KIND_RECURSIVE,
+			  STATS_TRANSPORT_UDP, &start);
+	/* A reply cut inside its OPT: no EDE, no read past the end. */
+	stats_note_reply(sw, servfail, sizeof(servfail) - 4);
+	stats_note_packet(sw, NULL, servfail, 12, 2, STATS_KIND_RECURSIVE, STATS_TRANSPORT_UDP,
+			  &start);
+	struct stats_qentry out[4];
+	uint64_t cursor = 0;
+	assert_int_equal(stats_qring_read(sw->ring, &cursor, out, 4, NULL), 4);
+	assert_int_equal(out[0].ede, 6);
+	assert_int_equal(out[1].ede, -1);
+	assert_int_equal(out[2].ede, -1);
+	assert_int_equal(out[3].ede, -1);
+	stats_worker_free(sw);
+}
+
 int
 main(void)
 {
@@ -277,6 +320,7 @@ main(void)
 		cmocka_unit_test(test_capture_keeps_every_logged_line),
 		cmocka_unit_test(test_note_packet_records_question_client_and_latency),
 		cmocka_unit_test(test_latency_buckets_are_monotonic_and_close),
+		cmocka_unit_test(test_reply_ede_is_noted_with_the_entry),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
