@@ -5,6 +5,7 @@
 
 #include <stdatomic.h>
 
+#include <jansson.h>
 #include <openssl/evp.h>
 
 #include "dnssec/dnssec.h"
@@ -33,6 +34,15 @@ EVP_PKEY *dnssec_key_pkey(const struct dnssec_key *k);
 
 /* True when a type bitmap has well-formed windows (RFC 4034 §4.1.2). */
 bool dnssec_bitmap_valid(const uint8_t *bm, size_t len);
+
+/*
+ * Reads the JSON state file at path into *out (caller frees with json_decref).  A missing
+ * file is TDNS_OK with *out NULL; TDNS_EIO or TDNS_EMALFORMED with "path[:line]: why" in err.
+ */
+int dnssec_state_load(const char *path, json_t **out, char *err, size_t errlen);
+
+/* Writes doc to path durably (tdns_file_replace, mode 0640); TDNS_OK, ENOMEM or EIO. */
+int dnssec_state_save(const char *path, const json_t *doc);
 
 /*
  * Crypto work actually done, process-wide (relaxed atomics): signature checks handed to

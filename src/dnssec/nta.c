@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* Negative trust anchors (RFC 7646): a locked set of names with lifetimes, kept in a file. */
-#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -10,6 +9,7 @@
 #include <jansson.h>
 
 #include "dnssec/dnssec.h"
+#include "dnssec/dnssec_int.h"
 
 struct dnssec_ntas {
 	pthread_rwlock_t lock;
@@ -266,14 +266,7 @@ dnssec_ntas_save(const struct dnssec_ntas *s, const char *path, int64_t now)
 			goto out;
 		}
 	}
-	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	if (text == NULL) {
-		goto out;
-	}
-	size_t len = strlen(text);
-	text[len] = '\n'; /* json_dumps ends with the NUL, which the file does not need */
-	rc = tdns_file_replace(path, text, len + 1, 0640);
-	free(text);
+	rc = dnssec_state_save(path, doc);
 out:
 	json_decref(doc);
 	free(v);
@@ -283,22 +276,11 @@ out:
 int
 dnssec_ntas_load(struct dnssec_ntas *s, const char *path, int64_t now, char *err, size_t errlen)
 {
-	json_error_t je;
-	FILE *f = fopen(path, "r");
-	if (f == NULL) {
-		if (errno == ENOENT) {
-			return TDNS_OK;
-		}
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return TDNS_EIO;
+	json_t *doc;
+	int rc = dnssec_state_load(path, &doc, err, errlen);
+	if (rc != TDNS_OK || doc == NULL) {
+		return rc;
 	}
-	json_t *doc = json_loadf(f, 0, &je);
-	fclose(f);
-	if (doc == NULL) {
-		snprintf(err, errlen, "%s:%d: %s", path, je.line, je.text);
-		return TDNS_EMALFORMED;
-	}
-	int rc = TDNS_OK;
 	json_t *arr = json_object_get(doc, "ntas");
 	if (!json_is_array(arr)) {
 		snprintf(err, errlen, "%s: no \"ntas\" array", path);

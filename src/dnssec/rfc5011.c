@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* RFC 5011 automated trust anchor updates: the key state machine and its state file. */
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +8,7 @@
 #include <jansson.h>
 
 #include "dnssec/dnssec.h"
+#include "dnssec/dnssec_int.h"
 
 /* DNSKEY rdata longer than this (an RSA key of more than 16000 bits) is not tracked. */
 #define KEY_MAX 2048
@@ -212,12 +212,8 @@ save(const struct dnssec_rfc5011 *t)
 			goto out;
 		}
 	}
-	char *text = doc != NULL ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-	if (text != NULL) {
-		size_t len = strlen(text);
-		text[len] = '\n'; /* the NUL is not written */
-		rc = tdns_file_replace(t->path, text, len + 1, 0640);
-		free(text);
+	if (doc != NULL) {
+		rc = dnssec_state_save(t->path, doc);
 	}
 out:
 	free(hex);
@@ -229,22 +225,11 @@ out:
 static int
 load(struct dnssec_rfc5011 *t, char *err, size_t errlen)
 {
-	FILE *f = fopen(t->path, "r");
-	if (f == NULL) {
-		if (errno == ENOENT) {
-			return TDNS_OK;
-		}
-		snprintf(err, errlen, "%s: %s", t->path, strerror(errno));
-		return TDNS_EIO;
+	json_t *doc;
+	int rc = dnssec_state_load(t->path, &doc, err, errlen);
+	if (rc != TDNS_OK || doc == NULL) {
+		return rc;
 	}
-	json_error_t je;
-	json_t *doc = json_loadf(f, 0, &je);
-	fclose(f);
-	if (doc == NULL) {
-		snprintf(err, errlen, "%s:%d: %s", t->path, je.line, je.text);
-		return TDNS_EMALFORMED;
-	}
-	int rc = TDNS_OK;
 	json_t *keys = json_object_get(doc, "keys");
 	size_t i;
 	json_t *row;
