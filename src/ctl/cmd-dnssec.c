@@ -147,6 +147,20 @@ nta_save(struct ctl_req *req, int64_t now)
 	return rc;
 }
 
+/* True when an NTA for exactly name is in force at now. */
+static bool
+nta_listed(const struct dnssec_ntas *s, const uint8_t *name, int64_t now)
+{
+	size_t n;
+	struct dnssec_nta *v = dnssec_ntas_list(s, now, &n);
+	bool found = false;
+	for (size_t i = 0; v != NULL && i < n && !found; i++) {
+		found = dns_name_eq(v[i].name, name);
+	}
+	free(v);
+	return found;
+}
+
 /* `dnssec nta add NAME [--lifetime L]`. */
 static int
 nta_add(struct ctl_req *req, const uint8_t *name, const char *text, int64_t now)
@@ -158,7 +172,7 @@ nta_add(struct ctl_req *req, const uint8_t *name, const char *text, int64_t now)
 			 "number with s, m, h or d (such as 1h), at most 7d", life);
 		return TDNS_EINVAL;
 	}
-	bool existed = dnssec_ntas_covers(req->env->ntas, name, now);
+	bool existed = nta_listed(req->env->ntas, name, now);
 	int rc = dnssec_ntas_add(req->env->ntas, name, secs, now);
 	if (rc == TDNS_ERANGE) {
 		snprintf(req->err, sizeof(req->err), "too many negative trust anchors (at most %d)",

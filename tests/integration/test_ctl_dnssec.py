@@ -154,3 +154,15 @@ def test_query_log_carries_the_ede_of_a_failed_answer(make_server):
         assert all("ede" not in e for e in ok), ok
     finally:
         dead.close()
+
+
+def test_nta_add_that_cannot_be_kept_is_not_done(srv):
+    # The temporary file cannot be created: a directory has its name.
+    os.mkdir(os.path.join(srv.dir, "nta.json.tmp"))
+    r = srv.cli("dnssec", "nta", "add", "unkept.example")
+    assert r.returncode == 1, r
+    assert "cannot write" in r.stderr and "nta.json" in r.stderr, r.stderr
+    assert nta_names(srv) == []
+    os.rmdir(os.path.join(srv.dir, "nta.json.tmp"))
+    assert srv.cli("dnssec", "nta", "add", "unkept.example").returncode == 0
+    assert nta_names(srv) == ["unkept.example."]
