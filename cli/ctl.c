@@ -873,6 +873,20 @@ render_block_list(const json_t *data)
 	}
 }
 
+/* `block lists`: one row per list source, global and per group, block and allow. */
+static void
+render_block_lists(const json_t *data)
+{
+	static const char *const cols[] = { "source", "group", "kind", "names", "skipped",
+					    "updated", "next_update", "error", NULL };
+	const json_t *lists = rows_of(data, "lists");
+	if (json_array_size(lists) == 0) {
+		printf("no block lists\n");
+		return;
+	}
+	print_table(lists, cols);
+}
+
 /* `block check`: one sentence; the exit code says blocked (0) or not (1), see cli_ctl_run. */
 static void
 render_block_check(const json_t *data)
@@ -1014,6 +1028,7 @@ static const struct renderer renderers[] = {
 	{ .command = "block check", .render = render_block_check },
 	{ .command = "dnssec status", .rows = "anchors", .render = render_dnssec_status },
 	{ .command = "dnssec nta", .render = render_dnssec_nta },
+	{ .command = "block lists", .rows = "lists", .render = render_block_lists },
 };
 
 static int

@@ -108,7 +108,7 @@ static const struct cfg_table *const tables[] = {
 /* Sections and keys of DESIGN.md that later releases will accept, for a clearer error. */
 static const char *const later_sections[] = { "dnssec", NULL };
 static const char *const later_keys[] = {
-	"log/query-log", "blocking/update-interval", "blocking/safe-search",
+	"log/query-log", "blocking/safe-search",
 	"blocking-group/safe-search", NULL,
 };
 

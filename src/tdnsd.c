@@ -21,6 +21,7 @@
 #include <event2/thread.h>
 
 #include "block/block.h"
+#include "blocklists.h"
 #include "cfg/cfg.h"
 #include "core/core.h"
 #include "ctl/ctl.h"
@@ -68,6 +69,7 @@ struct daemon {
 	struct dnssec_ntas *ntas; /* negative trust anchors; ctl ones kept in state-dir */
 	struct dnssec_anchors *anchors; /* configured trust anchors (built-in root) */
 	struct dnssec_rfc5011 *rfc5011; /* RFC 5011 state of the anchors, in state-dir */
+	struct blocklists *dl;    /* downloads of the URL lists (issue 18) */
 };
 
 /* Counts of one zone-set build, for the log. */
@@ -553,12 +555,13 @@ control_gid(const char *gname)
 }
 
 /*
- * Builds the table of the block lists lists and allow lists allow (comma-separated files) for
- * the log's label (issue 18), off the query path: the workers keep the previous table until
- * it is published.  NULL on out of memory (logged).
+ * Builds the table of the block lists lists and allow lists allow (comma-separated files and
+ * URLs, a URL read from its last good copy under state_dir) for the log's label (issue 18),
+ * off the query path: the workers keep the previous table until it is published.  NULL on
+ * out of memory (logged).
  */
 static struct block_table *
-build_lists(const char *label, const char *lists, const char *allow)
+build_lists(const char *label, const char *state_dir, const char *lists, const char *allow)
 {
 	double t0 = now_ms();
 	struct block_build *b = block_build_new();
@@ -569,7 +572,13 @@ build_lists(const char *label, const char *lists, const char *allow)
 		bool more = copy[0] != '\0';
 		while (more && rc == TDNS_OK) {
 			char *item = cfg_list_next(&cur, &more);
-			rc = block_build_add_file(b, item, a);
+			if (block_source_is_url(item)) {
+				char *copy_path = block_store_path(state_dir, item, ".list");
+				rc = block_build_add_named_file(b, item, copy_path, a);
+				free(copy_path);
+			} else {
+				rc = block_build_add_file(b, item, a);
+			}
 		}
 		free(copy);
 	}
@@ -611,7 +620,8 @@ block_sets_load(struct block_sets *s, const struct cfg *c)
 	if (!c->blocking_enabled) {
 		return;
 	}
-	s->lists = build_lists("block lists", c->blocking_lists, c->blocking_allow_lists);
+	s->lists = build_lists("block lists", c->state_dir, c->blocking_lists,
+			       c->blocking_allow_lists);
 	s->groups = tdns_xcalloc(c->nblock_groups + 1, sizeof(*s->groups));
 	s->ngroups = c->nblock_groups;
 	for (size_t i = 0; i < c->nblock_groups; i++) {
@@ -619,7 +629,7 @@ block_sets_load(struct block_sets *s, const struct cfg *c)
 		if (g->lists[0] != '\0' || g->allow_lists[0] != '\0') {
 			char label[128];
 			snprintf(label, sizeof(label), "blocking group %s", g->name);
-			s->groups[i] = build_lists(label, g->lists, g->allow_lists);
+			s->groups[i] = build_lists(label, c->state_dir, g->lists, g->allow_lists);
 		}
 	}
 }
@@ -818,6 +828,9 @@ reload(struct daemon *d, char *msg, size_t msglen)
 	}
 	block_sets_clear(&job.sets);
 	block_table_unref(custom);
+	if (d->dl != NULL && blocklists_configure(d->dl, nc, err, sizeof(err)) != TDNS_OK) {
+		tdns_err("reload: %s", err);
+	}
 	cfg_free(d->cfg);
 	d->cfg = nc;
 	ctl_server_set_timeout(d->ctl, nc->control_timeout);
@@ -1025,6 +1038,36 @@ env_blocking_custom_changed(void *daemon, char *err, size_t errlen)
 	return rc;
 }
 
+/* New copies of URL lists were saved: every list is read again and the tables swapped. */
+static void
+blocklists_changed(void *arg)
+{
+	struct daemon *d = arg;
+	char err[512];
+	struct block_sets sets;
+	block_sets_load(&sets, d->cfg);
+	struct block_table *custom = d->blocking != NULL ? query_blocking_table(d->blocking, true)
+							 : NULL;
+	if (publish_blocking(d, d->cfg, &sets, custom, err, sizeof(err)) != TDNS_OK) {
+		tdns_err("blocking: %s; keeping the previous block lists", err);
+	}
+	block_sets_clear(&sets);
+}
+
+static bool
+env_blocking_source(void *daemon, const char *url, int64_t *updated, int64_t *next, char *err,
+		    size_t errlen)
+{
+	return blocklists_status(((struct daemon *)daemon)->dl, url, updated, next, err, errlen);
+}
+
+static long
+env_blocking_update(void *daemon)
+{
+	struct daemon *d = daemon;
+	return d->dl != NULL ? (long)blocklists_update_now(d->dl) : 0;
+}
+
 /* Publishes the running tables again (after a pause began or ended). */
 static void
 republish_blocking(struct daemon *d)
@@ -1125,6 +1168,8 @@ ctl_start(struct daemon *d)
 		.ntas = d->ntas,
 		.anchors = d->anchors,
 		.rfc5011 = d->rfc5011,
+		.blocking_source = env_blocking_source,
+		.blocking_update = env_blocking_update,
 	};
 	gid_t group = control_gid(d->cfg->control_group);
 	char err[512];
@@ -1325,6 +1370,15 @@ run(struct daemon *d)
 		goto out;
 	}
 	ctl_start(d);
+	/* The copies of the URL lists are in the tables already; downloads refresh them. */
+	d->dl = blocklists_new(d->base, blocklists_changed, d);
+	if (d->dl == NULL) {
+		startup_error(d, "out of memory");
+		goto out;
+	}
+	if (blocklists_configure(d->dl, c, err, sizeof(err)) != TDNS_OK) {
+		tdns_err("blocking: %s", err);
+	}
 	char addrs[1024] = "";
 	size_t off = 0;
 	const struct { const struct cfg_listen *l; size_t n; const char *what; } lists[] = {
@@ -1456,6 +1510,7 @@ out:
 	if (d.pause_ev != NULL) {
 		event_free(d.pause_ev);
 	}
+	blocklists_free(d.dl);
 	if (d.base != NULL) {
 		event_base_free(d.base);
 	}

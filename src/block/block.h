@@ -50,6 +50,8 @@ struct block_list_info {
 	size_t names;             /* names taken from it (duplicates included) */
 	size_t malformed;         /* lines skipped */
 	int status;               /* TDNS_OK, or why the file could not be read (TDNS_EIO) */
+	char *error;              /* status as text for people ("No such file ..."), or NULL */
+	int64_t loaded;           /* wall clock (Unix seconds) when it was read; 0: not read */
 };
 
 /* Which entry decided a lookup. */
@@ -106,6 +108,13 @@ int block_build_add_text(struct block_build *b, const char *name, const char *te
  * TDNS_ENOMEM, TDNS_ERANGE.
  */
 int block_build_add_file(struct block_build *b, const char *path, bool allow);
+
+/*
+ * The same for the file at path under the name name: a downloaded list (name its URL) read
+ * from its last good copy in the state directory (block_store_path).
+ */
+int block_build_add_named_file(struct block_build *b, const char *name, const char *path,
+			       bool allow);
 
 /*
  * Turns the builder into a table (the builder is freed in every case).  *out gets the table
@@ -173,6 +182,59 @@ int block_schema_check_mode(const char *value, char *err, size_t errlen);
 
 /* The [blocking] keys owned by block: enabled, lists, allow-lists, mode, ttl. */
 extern const struct cfg_table block_schema_blocking;
+
+/* ------------------------------------------------------------------------------------------ */
+/* Downloaded lists (store.c): the last good copy of each URL in STATE/blocking/             */
+
+/* Folder of the copies under the state directory. */
+#define BLOCK_STORE_DIR "blocking"
+/* Largest list body accepted from a server (a public list of a million names is ~30 MB). */
+#define BLOCK_DOWNLOAD_MAX ((size_t)128 << 20)
+/* Shortest and default [blocking] update-interval, in seconds. */
+#define BLOCK_UPDATE_MIN 1
+#define BLOCK_UPDATE_DEFAULT 86400
+
+/* What is kept beside a copy: where it came from and what to send for a conditional GET. */
+struct block_meta {
+	char *url;                /* the list's URL (a check against hash collisions) */
+	char *etag;               /* the response's ETag, or NULL */
+	char *last_modified;      /* its Last-Modified, or NULL */
+	int64_t fetched;          /* Unix seconds of the last 200 or 304; 0: unknown */
+};
+
+/* True when a list entry is a URL (http:// or https://, any case) rather than a file. */
+bool block_source_is_url(const char *source);
+
+/*
+ * The file of url's copy (ext ".list") or metadata (ext ".meta") under state_dir:
+ * STATE/blocking/ and 32 hex digits of the URL's SHA-256.  Caller frees.
+ */
+char *block_store_path(const char *state_dir, const char *url, const char *ext);
+
+/*
+ * Parses a metadata file's text[0..len) ("key value" lines: url, etag, last-modified,
+ * fetched; unknown keys are ignored for later versions) into *m (cleared first; free with
+ * block_meta_clear).  TDNS_OK, or TDNS_EINVAL for a line without a key and value or a bad
+ * fetched time (m then holds what came before it).
+ */
+int block_meta_parse(const char *text, size_t len, struct block_meta *m);
+
+/* Frees the strings of m and zeroes it; accepts a zeroed m. */
+void block_meta_clear(struct block_meta *m);
+
+/*
+ * Reads the metadata of url's copy in state_dir into *m (free with block_meta_clear).
+ * TDNS_OK; TDNS_ENOENT when there is none, or it is another URL's, or does not parse.
+ */
+int block_store_load_meta(const char *state_dir, const char *url, struct block_meta *m);
+
+/*
+ * Saves url's copy: body[0..len) (unless body is NULL: a 304 keeps the copy) and then m,
+ * each written to a temporary file, fsynced and renamed, in STATE/blocking/ (made when
+ * missing).  TDNS_OK or TDNS_EIO with the reason in err.
+ */
+int block_store_save(const char *state_dir, const char *url, const char *body, size_t len,
+		     const struct block_meta *m, char *err, size_t errlen);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Custom names of `tdns-cli block|allow add|remove` (custom.c), kept in the state directory  */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "block/block.h"
 
@@ -73,15 +74,53 @@ block_schema_check_lists(const char *value, char *err, size_t errlen)
 	bool more = value[0] != '\0';
 	while (more) {
 		char *item = cfg_list_next(&cur, &more);
-		if (item[0] != '/') {
-			snprintf(err, errlen, "invalid list '%s'; expected absolute file names, "
-				 "comma-separated (URLs are not supported yet)", item);
+		const char *host = block_source_is_url(item) ? strstr(item, "://") + 3 : NULL;
+		if (host != NULL ? host[0] == '\0' || host[0] == '/' || strpbrk(item, " \t") != NULL
+				 : item[0] != '/') {
+			snprintf(err, errlen, "invalid list '%s'; expected absolute file names or "
+				 "http:// or https:// URLs with a host, comma-separated", item);
 			rc = TDNS_ECONFIG;
 			break;
 		}
 	}
 	free(copy);
 	return rc;
+}
+
+/* [blocking] update-interval: a duration as in zone files ("1d", "6h", "90s"). */
+static int
+parse_interval(const struct cfg_key *k, struct cfg *c, void *target, const char *value,
+	       char *err, size_t errlen)
+{
+	(void)k;
+	(void)c;
+	uint32_t secs = 0;
+	if (dns_ttl_parse(value, strlen(value), &secs) != TDNS_OK || secs < BLOCK_UPDATE_MIN ||
+	    secs > 365 * 86400) {
+		snprintf(err, errlen, "invalid update-interval '%s'; expected a duration from 1s "
+			 "to 365d such as 1d, 6h, 30m or 90s", value);
+		return TDNS_ECONFIG;
+	}
+	*(unsigned *)target = secs;
+	return TDNS_OK;
+}
+
+static char *
+fmt_interval(const void *field)
+{
+	unsigned s = *(const unsigned *)field;
+	static const struct { unsigned secs; char unit; } units[] = {
+		{ 86400, 'd' }, { 3600, 'h' }, { 60, 'm' },
+	};
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%us", s);
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (s % units[i].secs == 0) {
+			snprintf(buf, sizeof(buf), "%u%c", s / units[i].secs, units[i].unit);
+			break;
+		}
+	}
+	return tdns_xstrdup(buf);
 }
 
 static const struct cfg_key blocking_keys[] = {
@@ -93,8 +132,9 @@ static const struct cfg_key blocking_keys[] = {
 	},
 	{
 		.key = "lists", .def = "",
-		.help = "block lists: absolute file names, comma-separated, each line a hosts-file "
-			"line, a name, or an Adblock rule ||name^ (@@||name^ allows)",
+		.help = "block lists: absolute file names or http:// and https:// URLs, "
+			"comma-separated, each line a hosts-file line, a name, or an Adblock rule "
+			"||name^ (@@||name^ allows)",
 		.type = CFG_STR, .check = block_schema_check_lists, .flags = CFG_KEY_LIST,
 		.offset = offsetof(struct cfg, blocking_lists),
 	},
@@ -117,6 +157,20 @@ static const struct cfg_key blocking_keys[] = {
 		.help = "TTL of blocked answers and of the SOA in negative ones (0..86400)",
 		.type = CFG_UINT, .min = 0, .max = 86400, .expect = "a number of seconds",
 		.offset = offsetof(struct cfg, blocking_ttl),
+	},
+	{
+		.key = "update-interval", .def = "1d",
+		.help = "how often the URL lists are downloaded again (If-None-Match, "
+			"If-Modified-Since); a duration from 1s to 365d such as 1d, 6h or 30m",
+		.type = CFG_CUSTOM, .parse = parse_interval, .fmt = fmt_interval,
+		.offset = offsetof(struct cfg, blocking_update_interval),
+	},
+	{
+		.key = "ca-file", .def = "",
+		.help = "PEM file of the CAs that https:// lists are checked against; empty: the "
+			"system's CA store",
+		.type = CFG_PATH, .what = "file name", .expect = "an absolute path or nothing",
+		.offset = offsetof(struct cfg, blocking_ca_file),
 	},
 	{ .key = NULL },
 };

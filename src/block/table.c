@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "block/block.h"
 
@@ -71,6 +72,7 @@ free_lists(struct block_list_info *lists, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		free(lists[i].name);
+		free(lists[i].error);
 	}
 	free(lists);
 }
@@ -130,7 +132,8 @@ new_list(struct block_build *b, const char *name, bool allow)
 		return NULL;
 	}
 	struct block_list_info *li = &b->lists[b->nlists++];
-	*li = (struct block_list_info){ .name = copy, .allow = allow, .status = TDNS_OK };
+	*li = (struct block_list_info){ .name = copy, .allow = allow, .status = TDNS_OK,
+					.loaded = (int64_t)time(NULL) };
 	return li;
 }
 
@@ -173,6 +176,13 @@ block_build_add_text(struct block_build *b, const char *name, const char *text, 
 int
 block_build_add_file(struct block_build *b, const char *path, bool allow)
 {
+	return block_build_add_named_file(b, path, path, allow);
+}
+
+int
+block_build_add_named_file(struct block_build *b, const char *name, const char *path,
+			   bool allow)
+{
 	FILE *f = fopen(path, "rb");
 	char *text = NULL;
 	size_t len = 0;
@@ -201,15 +211,22 @@ block_build_add_file(struct block_build *b, const char *path, bool allow)
 		if (err == ENOMEM) {
 			return TDNS_ENOMEM;
 		}
-		struct block_list_info *li = new_list(b, path, allow);
+		struct block_list_info *li = new_list(b, name, allow);
 		if (li == NULL) {
 			return b->nlists >= BLOCK_MAX_LISTS ? TDNS_ERANGE : TDNS_ENOMEM;
 		}
 		li->status = TDNS_EIO;
-		tdns_err("block list %s: %s; not used", path, strerror(err));
+		li->loaded = 0;
+		li->error = strdup(strerror(err));
+		if (strcmp(name, path) == 0) {
+			tdns_err("block list %s: %s; not used", path, strerror(err));
+		} else {
+			tdns_err("block list %s: no copy in %s (%s); not used until it downloads",
+				 name, path, strerror(err));
+		}
 		return TDNS_OK;
 	}
-	int rc = block_build_add_text(b, path, text, len, allow);
+	int rc = block_build_add_text(b, name, text, len, allow);
 	free(text);
 	return rc;
 }

@@ -98,6 +98,8 @@ struct cfg {
 	char *blocking_mode;      /* as written (block_mode_parse) */
 	unsigned blocking_ttl;    /* seconds */
 	char *blocking_bypass;    /* CIDR list as written (filter_acl_parse) */
+	unsigned blocking_update_interval; /* seconds between downloads of the URL lists */
+	char *blocking_ca_file;   /* CAs for https:// lists; "": the system store */
 	struct cfg_block_group *block_groups; /* [blocking-group NAME]: query/schema.c */
 	size_t nblock_groups;
 	/* [zone NAME]: zone/schema.c, one struct cfg_zone (zone/zone.h) per section */

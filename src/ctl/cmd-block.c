@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Control commands of blocking (issue 18): block|allow add, remove, list; block check. */
+/* Control commands of blocking (issue 18): block|allow add, remove, list; block check, lists. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "block/block.h"
 #include "ctl/cmd.h"
@@ -131,6 +132,81 @@ int
 ctl_cmd_allow_list(struct ctl_req *req)
 {
 	return list(req, true);
+}
+
+/* Unix time t as ISO 8601 in UTC ("2026-12-08T01:02:03Z"), or JSON null for 0. */
+static json_t *
+iso_time(int64_t t)
+{
+	if (t <= 0) {
+		return json_null();
+	}
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char buf[32];
+	gmtime_r(&tt, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_string(buf);
+}
+
+/* One row of `block lists` for list li of the table of group (NULL: [blocking]). */
+static json_t *
+source_row(struct ctl_req *req, const struct block_list_info *li, const char *group)
+{
+	int64_t updated = li->status == TDNS_OK ? li->loaded : 0, next = 0;
+	char err[512];
+	snprintf(err, sizeof(err), "%s", li->error != NULL ? li->error : "");
+	if (block_source_is_url(li->name)) {
+		char ferr[512] = "";
+		if (req->env->blocking_source != NULL &&
+		    req->env->blocking_source(req->env->daemon, li->name, &updated, &next, ferr,
+					      sizeof(ferr))) {
+			/* The download's error says more than the missing copy's. */
+			if (ferr[0] != '\0' || li->status == TDNS_OK) {
+				snprintf(err, sizeof(err), "%s", ferr);
+			} else {
+				snprintf(err, sizeof(err), "not downloaded yet");
+			}
+		}
+	}
+	return json_pack("{s:s, s:s?, s:s, s:I, s:I, s:o, s:o, s:s?}", "source", li->name,
+			 "group", group, "kind", li->allow ? "allow" : "block",
+			 "names", (json_int_t)li->names, "skipped", (json_int_t)li->malformed,
+			 "updated", iso_time(updated), "next_update", iso_time(next),
+			 "error", err[0] != '\0' ? err : NULL);
+}
+
+int
+ctl_cmd_block_lists(struct ctl_req *req)
+{
+	const struct cfg *c = req->env->cfg(req->env->daemon);
+	const struct query_blocking *qb = blocking(req);
+	json_t *rows = json_array();
+	for (size_t g = 0; qb != NULL && g <= c->nblock_groups; g++) {
+		const struct block_table *t = g == 0 ? query_blocking_table(qb, false)
+					      : query_blocking_group_table(qb, g - 1);
+		size_t n = 0;
+		const struct block_list_info *li = t != NULL ? block_table_lists(t, &n) : NULL;
+		for (size_t i = 0; i < n; i++) {
+			json_array_append_new(rows, source_row(req, &li[i], g == 0 ? NULL
+								: c->block_groups[g - 1].name));
+		}
+	}
+	req->data = json_pack("{s:o, s:I}", "lists", rows, "update_interval",
+			      (json_int_t)c->blocking_update_interval);
+	return TDNS_OK;
+}
+
+int
+ctl_cmd_block_update(struct ctl_req *req)
+{
+	if (req->env->blocking_update == NULL) {
+		snprintf(req->err, sizeof(req->err), "this tdnsd downloads no block lists");
+		return TDNS_ENOENT;
+	}
+	long n = req->env->blocking_update(req->env->daemon);
+	req->data = json_pack("{s:I}", "started", (json_int_t)n);
+	return TDNS_OK;
 }
 
 int

@@ -64,6 +64,8 @@ int ctl_cmd_block_add(struct ctl_req *req);
 int ctl_cmd_block_remove(struct ctl_req *req);
 int ctl_cmd_block_list(struct ctl_req *req);
 int ctl_cmd_block_check(struct ctl_req *req);
+int ctl_cmd_block_lists(struct ctl_req *req);
+int ctl_cmd_block_update(struct ctl_req *req);
 int ctl_cmd_block_pause(struct ctl_req *req);
 int ctl_cmd_block_resume(struct ctl_req *req);
 int ctl_cmd_allow_add(struct ctl_req *req);

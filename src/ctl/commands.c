@@ -235,6 +235,12 @@ const struct ctl_cmd ctl_cmds[] = {
 	  .help = "remove a name added with block add" },
 	{ .name = "block list",
 	  .help = "list the names added with block add, and the block lists with their counts" },
+	{ .name = "block lists",
+	  .help = "list every block and allow list (files and URLs, global and per group) with "
+		  "its names, skipped lines, last update, next download and last error" },
+	{ .name = "block update", .flags = CTL_CMD_MUTATES,
+	  .help = "download every URL list now (If-None-Match / If-Modified-Since) instead of "
+		  "at its next update-interval" },
 	{ .name = "block check", .args = args_block_check,
 	  .help = "say whether a name is blocked, by which list and line; exit 0 when blocked, "
 		  "1 when not" },

@@ -191,6 +191,15 @@ struct ctl_env {
 	struct dnssec_ntas *ntas;
 	const struct dnssec_anchors *anchors;
 	struct dnssec_rfc5011 *rfc5011;
+	/*
+	 * `block lists`: what the downloader knows of the list URL url (*updated: Unix time of
+	 * the last good download, *next: of the next one, 0 for none; its last error in err, ""
+	 * for none); false when url is not downloaded.  `block update`: starts every download
+	 * now and returns how many started.
+	 */
+	bool (*blocking_source)(void *daemon, const char *url, int64_t *updated, int64_t *next,
+				char *err, size_t errlen);
+	long (*blocking_update)(void *daemon);
 };
 
 struct ctl_handler;

@@ -36,6 +36,8 @@ const struct ctl_handler ctl_handlers[] = {
 	{ .name = "block add", .fn = ctl_cmd_block_add },
 	{ .name = "block remove", .fn = ctl_cmd_block_remove },
 	{ .name = "block list", .fn = ctl_cmd_block_list },
+	{ .name = "block lists", .fn = ctl_cmd_block_lists },
+	{ .name = "block update", .fn = ctl_cmd_block_update },
 	{ .name = "block check", .fn = ctl_cmd_block_check },
 	{ .name = "block pause", .fn = ctl_cmd_block_pause },
 	{ .name = "block resume", .fn = ctl_cmd_block_resume },

@@ -760,6 +760,28 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	conn_free(c, status, err);
 }
 
+bool
+net_out_tls_set_host(SSL *ssl, const char *name, bool insecure)
+{
+	struct in6_addr tmp;
+	bool ip = inet_pton(AF_INET, name, &tmp) == 1 || inet_pton(AF_INET6, name, &tmp) == 1;
+	/* RFC 6066 §3: literal addresses are not sent as server names. */
+	if (!ip && SSL_set_tlsext_host_name(ssl, name) != 1) {
+		return false;
+	}
+	if (!insecure) {
+		/* RFC 7858 §4.2 / RFC 8310 §8: authenticate the configured name, or fail closed. */
+		X509_VERIFY_PARAM *vp = SSL_get0_param(ssl);
+		X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+		int ok = ip ? X509_VERIFY_PARAM_set1_ip_asc(vp, name) : SSL_set1_host(ssl, name);
+		if (ok != 1) {
+			return false;
+		}
+		SSL_set_verify(ssl, SSL_VERIFY_PEER, NULL);
+	}
+	return true;
+}
+
 /* A TLS connection object checking the server's certificate against the configured name. */
 static SSL *
 tls_new(struct net_out_peer *p, char *err, int *status)
@@ -775,21 +797,8 @@ tls_new(struct net_out_peer *p, char *err, int *status)
 		return NULL;
 	}
 	const char *name = p->srv.name;
-	struct in6_addr tmp;
-	bool ip = inet_pton(AF_INET, name, &tmp) == 1 || inet_pton(AF_INET6, name, &tmp) == 1;
-	/* RFC 6066 §3: literal addresses are not sent as server names. */
-	if (!ip && SSL_set_tlsext_host_name(ssl, name) != 1) {
+	if (!net_out_tls_set_host(ssl, name, p->o.insecure)) {
 		goto noname;
-	}
-	if (!p->o.insecure) {
-		/* RFC 7858 §4.2 / RFC 8310 §8: authenticate the configured name, or fail closed. */
-		X509_VERIFY_PARAM *vp = SSL_get0_param(ssl);
-		X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-		int ok = ip ? X509_VERIFY_PARAM_set1_ip_asc(vp, name) : SSL_set1_host(ssl, name);
-		if (ok != 1) {
-			goto noname;
-		}
-		SSL_set_verify(ssl, SSL_VERIFY_PEER, NULL);
 	}
 	/* RFC 7858 has no ALPN id; "dot" is the IANA one (RFC 9461). h2: RFC 8484 §5.2. */
 	static const unsigned char alpn_dot[] = { 3, 'd', 'o', 't' };

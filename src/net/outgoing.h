@@ -101,6 +101,14 @@ typedef void (*net_out_cb)(void *arg, const struct net_out_result *r);
 SSL_CTX *net_out_tls_ctx_new(const char *ca_file, bool insecure, char *err, size_t errlen);
 
 /*
+ * Sets up ssl (a client connection of a net_out_tls_ctx_new context) for the server name:
+ * SNI unless name is an IP address, and unless insecure, the certificate must be valid for
+ * that name or address (no partial wildcards) or the handshake fails.  False when OpenSSL
+ * refuses the name.  Every outgoing TLS connection (DoT, DoH, downloads) is made this way.
+ */
+bool net_out_tls_set_host(SSL *ssl, const char *name, bool insecure);
+
+/*
  * A peer for srv (which must be resolved: client_server_resolve) on base.  Connections are
  * opened on first use and closed when idle (10 s, RFC 7766 §6.2.3).  NULL when out of memory.
  * Release with net_out_peer_free.

@@ -269,7 +269,7 @@ def test_groups_give_the_most_specific_clients_their_own_lists_and_mode(blocking
 
 
 def test_later_blocking_keys_are_refused_as_not_supported_yet(make_server):
-    for extra in ("[blocking]\nsafe-search = yes\n", "[blocking]\nupdate-interval = 1d\n",
+    for extra in ("[blocking]\nsafe-search = yes\n",
                   "[blocking-group kids]\nsafe-search = yes\n"):
         srv = make_server(extra=extra, start=False)
         r = subprocess.run([srv.binary, "-t", "-c", srv.conf], capture_output=True, text=True,

@@ -325,8 +325,8 @@ def test_completion_offers_the_table_words(tmp_path):
     assert complete(script, "") == ["help", "query", "completion", "status", "zone", "record",
                                     "config", "stats", "log", "server", "cache", "forwarder",
                                     "block", "allow", "dnssec"]
-    assert complete(script, "block", "") == ["add", "remove", "list", "check", "pause",
-                                             "resume"]
+    assert complete(script, "block", "") == ["add", "remove", "list", "lists", "update",
+                                             "check", "pause", "resume"]
     assert complete(script, "block", "check", "a.test", "--") == ["--client"]
     assert complete(script, "zone", "c") == ["create", "check"]
     assert complete(script, "-s", "/x", "rec", "") == []  # abbreviations are not completed

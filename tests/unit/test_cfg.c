@@ -958,7 +958,8 @@ test_get_refuses_unknown_keys_and_zones(void **state)
 		assert_non_null(strstr(err, ", cache.prefetch, tls.certificate, "));
 		assert_non_null(strstr(err, ", doh.trusted-proxies, blocking.enabled, "
 				       "blocking.lists, blocking.allow-lists, blocking.mode, "
-				       "blocking.ttl, blocking.bypass, tsig.NAME.algorithm, "
+				       "blocking.ttl, blocking.update-interval, "
+				       "blocking.ca-file, blocking.bypass, tsig.NAME.algorithm, "
 				       "tsig.NAME.secret, tsig.NAME.secret-file, zone.NAME.type, "
 				       "zone.NAME.file, zone.NAME.forwarders, "
 				       "zone.NAME.primaries, zone.NAME.allow-transfer"));
@@ -1206,7 +1207,7 @@ test_set_invalid_value_leaves_the_file_untouched(void **state)
 			 "cache.prefetch, tls.certificate, tls.key, tls.password-file, "
 			 "dot.listen, doh.listen, doh.http-listen, doh.path, doh.trusted-proxies, "
 			 "blocking.enabled, blocking.lists, blocking.allow-lists, blocking.mode, "
-			 "blocking.ttl, blocking.bypass, "
+			 "blocking.ttl, blocking.update-interval, blocking.ca-file, blocking.bypass, "
 			 "tsig.NAME.algorithm, tsig.NAME.secret, tsig.NAME.secret-file, "
 			 "zone.NAME.type, zone.NAME.file, zone.NAME.forwarders, "
 			 "zone.NAME.primaries, zone.NAME.allow-transfer, blocking-group.NAME.clients, "
