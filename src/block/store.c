@@ -80,8 +80,9 @@ block_meta_parse(const char *text, size_t len, struct block_meta *m)
 			char *e;
 			errno = 0;
 			long long t = strtoll(value, &e, 10);
+			bool bad = errno != 0 || *e != '\0' || e == value || t < 0;
 			free(value);
-			if (errno != 0 || *e != '\0' || e == value || t < 0) {
+			if (bad) {
 				return TDNS_EINVAL;
 			}
 			m->fetched = t;

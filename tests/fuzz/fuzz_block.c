@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* libFuzzer target for the block list parser (hosts, plain names, Adblock rules) and lookup. */
+/* libFuzzer target for the block list parser (hosts, plain names, Adblock rules), lookup and the
+ * metadata of downloaded lists (block_meta_parse). */
 #include <string.h>
 
 #include "block/block.h"
@@ -30,6 +31,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		tdns_log_init(true, TDNS_LOG_ERR);
 		quiet = true;
 	}
+	/* The same bytes as the metadata file of a downloaded list, read back at start. */
+	struct block_meta m;
+	int mrc = block_meta_parse((const char *)data, size, &m);
+	if (mrc != TDNS_OK && mrc != TDNS_EINVAL) {
+		__builtin_trap();
+	}
+	block_meta_clear(&m);
 	struct block_build *b = block_build_new();
 	if (b == NULL) {
 		return 0;

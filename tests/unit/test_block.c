@@ -308,6 +308,87 @@ test_custom_names_are_persisted_and_loaded(void **state)
 	rmdir(dir);
 }
 
+static void
+test_store_keeps_a_copy_and_its_metadata_per_url(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/tdns-test-store-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	const char *url = "https://example.net/hosts.txt";
+	char *p1 = block_store_path(dir, url, ".list");
+	char *p2 = block_store_path(dir, "https://example.net/other.txt", ".list");
+	/* STATE/blocking/ and 32 hex digits: one file per URL. */
+	assert_int_equal(strlen(p1), strlen(dir) + strlen("/blocking/") + 32 + 5);
+	assert_string_not_equal(p1, p2);
+	struct block_meta m;
+	assert_int_equal(block_store_load_meta(dir, url, &m), TDNS_ENOENT);
+	char err[256];
+	struct block_meta w = { .url = (char *)url, .etag = "\"v1\"",
+				.last_modified = "Tue, 01 Dec 2026 10:00:00 GMT", .fetched = 1234 };
+	assert_int_equal(block_store_save(dir, url, "ads.test\n", 9, &w, err, sizeof(err)),
+			 TDNS_OK);
+	assert_int_equal(block_store_load_meta(dir, url, &m), TDNS_OK);
+	assert_string_equal(m.url, url);
+	assert_string_equal(m.etag, "\"v1\"");
+	assert_string_equal(m.last_modified, "Tue, 01 Dec 2026 10:00:00 GMT");
+	assert_int_equal(m.fetched, 1234);
+	block_meta_clear(&m);
+	/* A 304 keeps the body and rewrites the metadata; a value with a line break is left out. */
+	w.fetched = 5678;
+	w.etag = "bad\nvalue";
+	assert_int_equal(block_store_save(dir, url, NULL, 0, &w, err, sizeof(err)), TDNS_OK);
+	assert_int_equal(block_store_load_meta(dir, url, &m), TDNS_OK);
+	assert_null(m.etag);
+	assert_int_equal(m.fetched, 5678);
+	block_meta_clear(&m);
+	/* The copy is read as the URL's list. */
+	struct block_build *b = block_build_new();
+	assert_int_equal(block_build_add_named_file(b, url, p1, false), TDNS_OK);
+	struct block_table *t = NULL;
+	assert_int_equal(block_build_finish(b, &t), TDNS_OK);
+	struct block_hit hit;
+	assert_int_equal(lookup(t, "x.ads.test.", &hit), BLOCK_BLOCKED);
+	assert_string_equal(hit.list, url);
+	block_table_unref(t);
+	/* Another URL's metadata (a hash collision) is no copy of this one. */
+	assert_int_equal(block_store_load_meta(dir, "https://example.net/other.txt", &m),
+			 TDNS_ENOENT);
+	char *meta = block_store_path(dir, url, ".meta");
+	unlink(meta);
+	unlink(p1);
+	free(meta);
+	free(p1);
+	free(p2);
+	char sub[300];
+	snprintf(sub, sizeof(sub), "%s/blocking", dir);
+	rmdir(sub);
+	rmdir(dir);
+}
+
+static void
+test_meta_parse_refuses_broken_lines_and_ignores_unknown_keys(void **state)
+{
+	(void)state;
+	struct block_meta m;
+	const char ok[] = "url http://a.test/x\nfuture-key 1\netag W/\"x y\"\nfetched 42\n";
+	assert_int_equal(block_meta_parse(ok, sizeof(ok) - 1, &m), TDNS_OK);
+	assert_string_equal(m.url, "http://a.test/x");
+	assert_string_equal(m.etag, "W/\"x y\"");
+	assert_null(m.last_modified);
+	assert_int_equal(m.fetched, 42);
+	block_meta_clear(&m);
+	static const char *const bad[] = { "novalue\n", " leading\n", "fetched x\n",
+					   "fetched -1\n", "fetched 99999999999999999999\n" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(block_meta_parse(bad[i], strlen(bad[i]), &m), TDNS_EINVAL);
+		block_meta_clear(&m);
+	}
+	assert_true(block_source_is_url("HTTPS://x.test/"));
+	assert_true(block_source_is_url("http://x.test/"));
+	assert_false(block_source_is_url("/etc/hosts"));
+	assert_false(block_source_is_url("ftp://x.test/"));
+}
+
 int
 main(void)
 {
@@ -322,6 +403,8 @@ main(void)
 		cmocka_unit_test(test_empty_table_and_unreadable_file),
 		cmocka_unit_test(test_mode_parse),
 		cmocka_unit_test(test_custom_names_are_persisted_and_loaded),
+		cmocka_unit_test(test_store_keeps_a_copy_and_its_metadata_per_url),
+		cmocka_unit_test(test_meta_parse_refuses_broken_lines_and_ignores_unknown_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
