@@ -1,11 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* block custom: the names of `tdns-cli block|allow add|remove`, kept in the state directory. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "block/block.h"
 
@@ -74,30 +72,31 @@ block_custom_names(const char *state_dir, bool allow)
 	return v;
 }
 
+/* The names one a line, as the file holds them; *len its length.  Caller frees. */
+static char *
+join_lines(char *const *names, size_t *len)
+{
+	size_t n = 0;
+	for (size_t i = 0; names[i] != NULL; i++) {
+		n += strlen(names[i]) + 1;
+	}
+	char *text = tdns_xmalloc(n + 1), *p = text;
+	for (size_t i = 0; names[i] != NULL; i++) {
+		p += sprintf(p, "%s\n", names[i]);
+	}
+	*len = (size_t)(p - text);
+	return text;
+}
+
 /* Writes names to path through a temporary file, fsynced and renamed (then the directory). */
 static int
 write_names(const char *path, char *const *names)
 {
-	size_t n = strlen(path) + 8;
-	char *tmp = tdns_xmalloc(n);
-	snprintf(tmp, n, "%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	bool ok = fd >= 0;
-	for (size_t i = 0; ok && names[i] != NULL; i++) {
-		ok = tdns_write_all(fd, names[i], strlen(names[i])) && tdns_write_all(fd, "\n", 1);
-	}
-	ok = ok && fsync(fd) == 0;
-	if (fd >= 0 && close(fd) != 0) {
-		ok = false;
-	}
-	ok = ok && rename(tmp, path) == 0 && tdns_fsync_parent(path) == TDNS_OK;
-	if (!ok) {
-		int e = errno;
-		(void)unlink(tmp);
-		errno = e;
-	}
-	free(tmp);
-	return ok ? TDNS_OK : TDNS_EIO;
+	size_t len;
+	char *text = join_lines(names, &len);
+	int rc = tdns_file_replace(path, text, len);
+	free(text);
+	return rc;
 }
 
 int
@@ -175,16 +174,10 @@ block_custom_load(const char *state_dir, struct block_table **out)
 		char **names = read_lines(path);
 		free(path);
 		/* One text of the names, so that lines are numbered as in the file. */
-		size_t len = 0;
-		for (size_t i = 0; names[i] != NULL; i++) {
-			len += strlen(names[i]) + 1;
-		}
-		char *text = tdns_xmalloc(len + 1), *p = text;
-		for (size_t i = 0; names[i] != NULL; i++) {
-			p += sprintf(p, "%s\n", names[i]);
-		}
-		int rc = block_build_add_text(b, allow ? "custom allow" : "custom block", text,
-					      (size_t)(p - text), allow);
+		size_t len;
+		char *text = join_lines(names, &len);
+		int rc = block_build_add_text(b, allow ? "custom allow" : "custom block", text, len,
+					      allow);
 		free(text);
 		block_custom_names_free(names);
 		if (rc != TDNS_OK) {

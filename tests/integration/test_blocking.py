@@ -198,15 +198,20 @@ def test_custom_block_and_allow_names_survive_a_restart(blocking_server):
     assert srv.query("www.custom.test").rcode() == dns.rcode.REFUSED
 
 
-def test_bad_blocking_config_stops_start_up_with_file_and_line(make_server):
-    for extra, what in (("mode = drop\n", "invalid blocking mode 'drop'"),
-                        ("lists = relative.txt\n", "invalid list 'relative.txt'"),
-                        ("bypass = 10.0.0.0/40\n", "invalid bypass list")):
+def assert_refused(make_server, cases):
+    """Each [blocking] text of cases (text, message) stops tdnsd -t with file:line and message."""
+    for extra, what in cases:
         srv = make_server(extra="[blocking]\n" + extra, start=False)
         r = subprocess.run([srv.binary, "-t", "-c", srv.conf], capture_output=True, text=True,
                            timeout=30)
         assert r.returncode != 0
         assert "tdnsd.conf:" in r.stderr and what in r.stderr, r.stderr
+
+
+def test_bad_blocking_config_stops_start_up_with_file_and_line(make_server):
+    assert_refused(make_server, (("mode = drop\n", "invalid blocking mode 'drop'"),
+                                 ("lists = relative.txt\n", "invalid list 'relative.txt'"),
+                                 ("bypass = 10.0.0.0/40\n", "invalid bypass list")))
 
 
 def test_pause_blocks_nothing_until_resume_or_the_end_of_the_pause(blocking_server):

@@ -8,13 +8,13 @@ import http.server
 import json
 import os
 import ssl
-import subprocess
 import threading
 
 import dns.rcode
 import pytest
 
 from helpers import WAIT_LONG, wait_for
+from test_blocking import assert_refused
 from upstreams import make_ca, openssl
 
 LIST = """# hosts, domain list and Adblock lines mixed, one malformed
@@ -252,12 +252,7 @@ def test_block_update_downloads_now_and_group_lists_take_urls(make_server, list_
 
 
 def test_bad_urls_and_intervals_stop_start_up_with_file_and_line(make_server):
-    for extra, what in (("lists = ftp://example.net/l.txt\n", "invalid list 'ftp://"),
-                        ("lists = https:///l.txt\n", "invalid list 'https:///l.txt'"),
-                        ("update-interval = 0\n", "invalid update-interval '0'"),
-                        ("update-interval = 1w2\n", "invalid update-interval")):
-        srv = make_server(extra="[blocking]\n" + extra, start=False)
-        r = subprocess.run([srv.binary, "-t", "-c", srv.conf], capture_output=True, text=True,
-                           timeout=30)
-        assert r.returncode != 0
-        assert "tdnsd.conf:" in r.stderr and what in r.stderr, r.stderr
+    assert_refused(make_server, (("lists = ftp://example.net/l.txt\n", "invalid list 'ftp://"),
+                                 ("lists = https:///l.txt\n", "invalid list 'https:///l.txt'"),
+                                 ("update-interval = 0\n", "invalid update-interval '0'"),
+                                 ("update-interval = 1w2\n", "invalid update-interval")))
