@@ -70,6 +70,9 @@ struct daemon {
 	struct dnssec_anchors *anchors; /* configured trust anchors (built-in root) */
 	struct dnssec_rfc5011 *rfc5011; /* RFC 5011 state of the anchors, in state-dir */
 	struct blocklists *dl;    /* downloads of the URL lists (issue 18) */
+	struct block_job *refresh; /* the lists read again after downloads; NULL: none runs */
+	struct event *refresh_ev; /* activated once that build is done */
+	bool refresh_again;       /* more downloads came in meanwhile */
 };
 
 /* Counts of one zone-set build, for the log. */
@@ -663,12 +666,16 @@ block_sets_clear(struct block_sets *s)
 	*s = (struct block_sets){ .owned = false };
 }
 
-/* A build of the block lists on a thread of its own, beside the reload's zone loading. */
+/*
+ * A build of the block lists on a thread of its own, beside the reload's zone loading, or
+ * after downloads (then done, an event of the main base, is activated when it is built).
+ */
 struct block_job {
 	const struct cfg *c;
 	struct block_sets sets;
 	pthread_t thread;
 	bool threaded;
+	struct event *done;
 };
 
 static void *
@@ -676,17 +683,21 @@ block_job_run(void *arg)
 {
 	struct block_job *j = arg;
 	block_sets_load(&j->sets, j->c);
+	if (j->done != NULL) {
+		/* Thread-safe: libevent's locking is on (evthread_use_pthreads). */
+		event_active(j->done, 0, 0);
+	}
 	return NULL;
 }
 
 /* Starts building c's lists; on a thread when one can be made, else at once. */
 static void
-block_job_start(struct block_job *j, const struct cfg *c)
+block_job_start(struct block_job *j, const struct cfg *c, struct event *done)
 {
-	*j = (struct block_job){ .c = c };
+	*j = (struct block_job){ .c = c, .done = done };
 	j->threaded = pthread_create(&j->thread, NULL, block_job_run, j) == 0;
 	if (!j->threaded) {
-		block_sets_load(&j->sets, c);
+		(void)block_job_run(j);
 	}
 }
 
@@ -734,6 +745,23 @@ load_block_custom(const struct cfg *c)
 }
 
 /*
+ * Waits for a rebuild after downloads and drops it: a reload reads every list again with
+ * the new configuration, and the old one must not be read after it is freed.
+ */
+static void
+block_sets_refresh_cancel(struct daemon *d)
+{
+	if (d->refresh == NULL) {
+		return;
+	}
+	block_job_finish(d->refresh);
+	block_sets_clear(&d->refresh->sets);
+	free(d->refresh);
+	d->refresh = NULL;
+	d->refresh_again = false;
+}
+
+/*
  * Re-reads the configuration and every zone (SIGHUP, `config reload`).  TDNS_OK with a summary
  * in msg, or the status with the reason in msg; on failure nothing changed.
  */
@@ -772,7 +800,8 @@ reload(struct daemon *d, char *msg, size_t msglen)
 	}
 	/* Issue 18: the block lists are read again off the main thread while zones load. */
 	struct block_job job;
-	block_job_start(&job, nc);
+	block_sets_refresh_cancel(d);
+	block_job_start(&job, nc, NULL);
 	struct load_sum sum;
 	struct zone_set *set = load_zones(nc, d->catalog, d->zones, &sum);
 	if (set == NULL) {
@@ -1038,20 +1067,52 @@ env_blocking_custom_changed(void *daemon, char *err, size_t errlen)
 	return rc;
 }
 
-/* New copies of URL lists were saved: every list is read again and the tables swapped. */
+/*
+ * New copies of URL lists were saved: every list is read again on a thread of its own (a
+ * million names take about half a second, which the control socket need not wait for), then
+ * refresh_done swaps the tables in.
+ */
 static void
 blocklists_changed(void *arg)
 {
 	struct daemon *d = arg;
+	if (d->refresh != NULL) {
+		d->refresh_again = true;
+		return;
+	}
+	if (d->refresh_ev == NULL) {
+		tdns_err("blocking: no event to rebuild the block lists; keeping them");
+		return;
+	}
+	d->refresh = tdns_xcalloc(1, sizeof(*d->refresh));
+	block_job_start(d->refresh, d->cfg, d->refresh_ev);
+}
+
+static void
+refresh_done(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct daemon *d = arg;
+	struct block_job *j = d->refresh;
+	if (j == NULL) {
+		/* A reload took its place (block_sets_refresh_cancel). */
+		return;
+	}
+	block_job_finish(j);
+	d->refresh = NULL;
 	char err[512];
-	struct block_sets sets;
-	block_sets_load(&sets, d->cfg);
 	struct block_table *custom = d->blocking != NULL ? query_blocking_table(d->blocking, true)
 							 : NULL;
-	if (publish_blocking(d, d->cfg, &sets, custom, err, sizeof(err)) != TDNS_OK) {
+	if (publish_blocking(d, d->cfg, &j->sets, custom, err, sizeof(err)) != TDNS_OK) {
 		tdns_err("blocking: %s; keeping the previous block lists", err);
 	}
-	block_sets_clear(&sets);
+	block_sets_clear(&j->sets);
+	free(j);
+	if (d->refresh_again) {
+		d->refresh_again = false;
+		blocklists_changed(d);
+	}
 }
 
 static bool
@@ -1371,8 +1432,9 @@ run(struct daemon *d)
 	}
 	ctl_start(d);
 	/* The copies of the URL lists are in the tables already; downloads refresh them. */
+	d->refresh_ev = event_new(d->base, -1, 0, refresh_done, d);
 	d->dl = blocklists_new(d->base, blocklists_changed, d);
-	if (d->dl == NULL) {
+	if (d->dl == NULL || d->refresh_ev == NULL) {
 		startup_error(d, "out of memory");
 		goto out;
 	}
@@ -1511,6 +1573,10 @@ out:
 		event_free(d.pause_ev);
 	}
 	blocklists_free(d.dl);
+	block_sets_refresh_cancel(&d);
+	if (d.refresh_ev != NULL) {
+		event_free(d.refresh_ev);
+	}
 	if (d.base != NULL) {
 		event_base_free(d.base);
 	}

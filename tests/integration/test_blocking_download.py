@@ -256,3 +256,21 @@ def test_bad_urls_and_intervals_stop_start_up_with_file_and_line(make_server):
                                  ("lists = https:///l.txt\n", "invalid list 'https:///l.txt'"),
                                  ("update-interval = 0\n", "invalid update-interval '0'"),
                                  ("update-interval = 1w2\n", "invalid update-interval")))
+
+
+def test_reload_downloads_new_urls_and_forgets_removed_ones(make_server, list_server):
+    web = list_server()
+    web.put("/a.txt", "first.test\n", '"a"')
+    web.put("/b.txt", "second.test\n", '"b"')
+    srv = make_server(extra=conf(web.url("/a.txt")))
+    wait_for(lambda: blocked(srv, "first.test"), timeout=WAIT_LONG, what="list a in force",
+             log=srv.log)
+    with open(srv.conf) as f:
+        text = f.read()
+    srv.write_config(text.replace(web.url("/a.txt"), web.url("/b.txt")))
+    r = srv.cli("config", "reload")
+    assert r.returncode == 0, r.stderr
+    wait_for(lambda: blocked(srv, "second.test"), timeout=WAIT_LONG, what="list b in force",
+             log=srv.log)
+    assert not blocked(srv, "first.test")
+    assert [row["source"] for row in lists(srv)] == [web.url("/b.txt")]
