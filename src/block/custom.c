@@ -94,7 +94,7 @@ write_names(const char *path, char *const *names)
 {
 	size_t len;
 	char *text = join_lines(names, &len);
-	int rc = tdns_file_replace(path, text, len);
+	int rc = tdns_file_replace(path, text, len, 0644);
 	free(text);
 	return rc;
 }

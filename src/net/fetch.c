@@ -72,7 +72,8 @@ parse_url(const char *url, struct evhttp_uri **uri, bool *tls, char *err, size_t
 	}
 	const char *scheme = evhttp_uri_get_scheme(*uri);
 	const char *host = evhttp_uri_get_host(*uri);
-	if (scheme == NULL || (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0)) {
+	if (scheme == NULL ||
+	    (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0)) {
 		snprintf(err, errlen, "invalid URL '%s'; expected http:// or https://", url);
 	} else if (host == NULL || host[0] == '\0') {
 		snprintf(err, errlen, "invalid URL '%s': no host", url);
@@ -304,8 +305,8 @@ done_cb(struct evhttp_request *req, void *arg)
 			if (code == 200) {
 				f->body = malloc(len + 1);
 				if (f->body == NULL) {
-					fail(f, CLIENT_ENET, "%s: out of memory for %zu bytes", f->url,
-					     len);
+					fail(f, CLIENT_ENET, "%s: out of memory for %zu "
+					     "bytes", f->url, len);
 				} else {
 					f->len = (size_t)evbuffer_remove(in, f->body, len);
 					f->body[f->len] = '\0';
@@ -364,7 +365,8 @@ start_request(struct net_fetch *f)
 			return false;
 		}
 		bev = bufferevent_openssl_socket_new(f->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
-						     BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+						     BEV_OPT_CLOSE_ON_FREE |
+						     BEV_OPT_DEFER_CALLBACKS);
 		if (bev == NULL) {
 			SSL_free(ssl);
 		} else {

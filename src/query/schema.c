@@ -42,8 +42,8 @@ static const struct cfg_key group_keys[] = {
 	},
 	{
 		.key = "lists", .def = "",
-		.help = "block lists of the group (absolute file names or URLs), added to the [blocking] "
-			"lists",
+		.help = "block lists of the group (absolute file names or URLs), added to the "
+			"[blocking] lists",
 		.type = CFG_STR, .check = block_schema_check_lists, .flags = CFG_KEY_LIST,
 		.offset = offsetof(struct cfg_block_group, lists),
 	},
