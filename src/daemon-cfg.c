@@ -108,8 +108,7 @@ static const struct cfg_table *const tables[] = {
 /* Sections and keys of DESIGN.md that later releases will accept, for a clearer error. */
 static const char *const later_sections[] = { "dnssec", NULL };
 static const char *const later_keys[] = {
-	"log/query-log", "blocking/safe-search",
-	"blocking-group/safe-search", NULL,
+	"log/query-log", NULL,
 };
 
 const struct cfg_schema cfg_schema = {

@@ -612,6 +612,9 @@ struct block_sets {
 	struct block_table *lists;
 	struct block_table **groups; /* ngroups entries, each maybe NULL */
 	size_t ngroups;
+	struct block_safe *safe;  /* the safe-search table, when safe search is on anywhere */
+	int safe_rc;              /* why it could not be read (safe_err), else TDNS_OK */
+	char safe_err[512];
 	bool owned;               /* references held, dropped by block_sets_clear */
 };
 
@@ -635,6 +638,14 @@ block_sets_load(struct block_sets *s, const struct cfg *c)
 			s->groups[i] = build_lists(label, c->state_dir, g->lists, g->allow_lists);
 		}
 	}
+	if (query_blocking_wants_safe(c)) {
+		s->safe_rc = block_safe_load(c->blocking_safe_search_file, &s->safe, s->safe_err,
+					     sizeof(s->safe_err));
+		if (s->safe_rc == TDNS_OK) {
+			tdns_info("safe search: %zu names from %s", block_safe_count(s->safe),
+				  c->blocking_safe_search_file);
+		}
+	}
 }
 
 /* The running tables, borrowed (d->cfg is the configuration they were made for). */
@@ -651,6 +662,7 @@ block_sets_running(struct daemon *d, struct block_sets *s)
 	for (size_t i = 0; i < s->ngroups; i++) {
 		s->groups[i] = query_blocking_group_table(d->blocking, i);
 	}
+	s->safe = query_blocking_safe_table(d->blocking);
 }
 
 static void
@@ -661,6 +673,7 @@ block_sets_clear(struct block_sets *s)
 		for (size_t i = 0; i < s->ngroups; i++) {
 			block_table_unref(s->groups[i]);
 		}
+		block_safe_unref(s->safe);
 	}
 	free(s->groups);
 	*s = (struct block_sets){ .owned = false };
@@ -720,9 +733,13 @@ publish_blocking(struct daemon *d, const struct cfg *c, const struct block_sets 
 		 struct block_table *custom, char *err, size_t errlen)
 {
 	struct query_blocking *qb = NULL;
+	if (sets->safe_rc != TDNS_OK) {
+		snprintf(err, errlen, "%s", sets->safe_err);
+		return sets->safe_rc;
+	}
 	int rc = query_blocking_new(c, sets->lists, custom,
 				    sets->ngroups == c->nblock_groups ? sets->groups : NULL,
-				    d->pause_end_ms != 0, &qb, err, errlen);
+				    sets->safe, d->pause_end_ms != 0, &qb, err, errlen);
 	if (rc != TDNS_OK) {
 		return rc;
 	}

@@ -84,6 +84,13 @@ typedef void (*block_name_fn)(void *arg, const uint8_t *name, size_t len, bool a
 int block_parse_line(const char *line, size_t len, block_name_fn fn, void *arg, char *why,
 		     size_t whylen);
 
+/*
+ * Converts the host name s[0..len) (letters, digits, '-', '_', dot-separated; an optional
+ * trailing dot) to lower-case wire form in out (DNS_NAME_MAX octets).  Returns the wire
+ * length, or -1 with the reason in why.
+ */
+int block_parse_name(const char *s, size_t len, uint8_t *out, char *why, size_t whylen);
+
 /* ------------------------------------------------------------------------------------------ */
 /* Building and looking up (table.c)                                                            */
 
@@ -180,7 +187,13 @@ int block_mode_parse(const char *text, struct block_policy *p, char *err, size_t
 int block_schema_check_lists(const char *value, char *err, size_t errlen);
 int block_schema_check_mode(const char *value, char *err, size_t errlen);
 
-/* The [blocking] keys owned by block: enabled, lists, allow-lists, mode, ttl. */
+/* Config check of a [blocking-group] yes/no key that may be empty (follow [blocking]). */
+int block_schema_check_yes_no(const char *value, char *err, size_t errlen);
+
+/*
+ * The [blocking] keys owned by block: enabled, lists, allow-lists, mode, ttl, safe-search,
+ * safe-search-file.
+ */
 extern const struct cfg_table block_schema_blocking;
 
 /* ------------------------------------------------------------------------------------------ */
@@ -235,6 +248,50 @@ int block_store_load_meta(const char *state_dir, const char *url, struct block_m
  */
 int block_store_save(const char *state_dir, const char *url, const char *body, size_t len,
 		     const struct block_meta *m, char *err, size_t errlen);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Safe search (safe.c): search engine names answered with their vendors' safe endpoints       */
+
+/*
+ * A safe-search table: each line "NAME ENDPOINT" (a host name answered with a CNAME to
+ * ENDPOINT) or "*.DOMAIN ENDPOINT" (every name below DOMAIN, not DOMAIN itself); '#' starts a
+ * comment.  Immutable once parsed and shared by reference between the blockings published
+ * to the workers.
+ */
+struct block_safe;
+
+/* At most this many names in a table, and octets in its file. */
+#define BLOCK_SAFE_MAX 65536
+#define BLOCK_SAFE_FILE_MAX (4 * 1024 * 1024)
+
+/*
+ * Parses the table text[0..len) named name (in messages).  *out gets it with one reference
+ * (block_safe_unref).  TDNS_OK; TDNS_ECONFIG with "name:line: what was wrong; expected what"
+ * in err for a malformed line, a name listed twice, or an endpoint that the table itself
+ * matches (it would loop); TDNS_ENOMEM.
+ */
+int block_safe_parse(const char *name, const char *text, size_t len, struct block_safe **out,
+		     char *err, size_t errlen);
+
+/* The same for the file at path; TDNS_EIO (with path and why in err) when it cannot be read. */
+int block_safe_load(const char *path, struct block_safe **out, char *err, size_t errlen);
+
+/* Takes one more reference to s (not NULL); returns s.  Atomic: any thread may call it. */
+struct block_safe *block_safe_ref(struct block_safe *s);
+
+/* Drops a reference; the last one frees the table.  Accepts NULL. */
+void block_safe_unref(struct block_safe *s);
+
+/* Names (exact and wildcard) in s. */
+size_t block_safe_count(const struct block_safe *s);
+
+/*
+ * The endpoint (wire form, borrowed for the life of s) that qname (wire, any case) is
+ * answered with, or NULL when s does not list it; *line (when line is not NULL) gets the
+ * table line that matched.  Reads only; safe from any number of threads at once.
+ */
+const uint8_t *block_safe_lookup(const struct block_safe *s, const uint8_t *qname,
+				 unsigned *line);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Custom names of `tdns-cli block|allow add|remove` (custom.c), kept in the state directory  */

@@ -100,6 +100,12 @@ name_to_wire(const char *s, size_t len, uint8_t *out, char *why, size_t whylen)
 	return (int)len + 2;
 }
 
+int
+block_parse_name(const char *s, size_t len, uint8_t *out, char *why, size_t whylen)
+{
+	return name_to_wire(s, len, out, why, whylen);
+}
+
 static bool
 is_boilerplate(const char *s, size_t len)
 {

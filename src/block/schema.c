@@ -123,6 +123,17 @@ fmt_interval(const void *field)
 	return tdns_xstrdup(buf);
 }
 
+int
+block_schema_check_yes_no(const char *value, char *err, size_t errlen)
+{
+	if (value[0] == '\0' || strcmp(value, "yes") == 0 || strcmp(value, "no") == 0) {
+		return TDNS_OK;
+	}
+	snprintf(err, errlen, "invalid value '%s'; expected yes, no, or nothing (as [blocking])",
+		 value);
+	return TDNS_ECONFIG;
+}
+
 static const struct cfg_key blocking_keys[] = {
 	{
 		.key = "enabled", .def = "no",
@@ -171,6 +182,19 @@ static const struct cfg_key blocking_keys[] = {
 			"system's CA store",
 		.type = CFG_PATH, .what = "file name", .expect = "an absolute path or nothing",
 		.offset = offsetof(struct cfg, blocking_ca_file),
+	},
+	{
+		.key = "safe-search", .def = "no",
+		.help = "yes: answer the search engines' names of safe-search-file with a CNAME to "
+			"their safe endpoint (SafeSearch, restricted mode) and EDE 17 (Filtered)",
+		.type = CFG_BOOL, .offset = offsetof(struct cfg, blocking_safe_search),
+	},
+	{
+		.key = "safe-search-file", .def = SYSCONFDIR "/tdns/safe-search.conf",
+		.help = "the safe-search table: lines \"NAME ENDPOINT\" or \"*.DOMAIN ENDPOINT\"; "
+			"read when safe search is on for [blocking] or a group",
+		.type = CFG_PATH, .flags = CFG_KEY_REQUIRED, .expect = "an absolute path",
+		.offset = offsetof(struct cfg, blocking_safe_search_file),
 	},
 	{ .key = NULL },
 };

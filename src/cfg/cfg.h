@@ -97,6 +97,8 @@ struct cfg {
 	char *blocking_allow_lists;
 	char *blocking_mode;      /* as written (block_mode_parse) */
 	unsigned blocking_ttl;    /* seconds */
+	unsigned blocking_safe_search; /* 0 or 1 */
+	char *blocking_safe_search_file; /* the safe-search table (block_safe_load) */
 	char *blocking_bypass;    /* CIDR list as written (filter_acl_parse) */
 	unsigned blocking_update_interval; /* seconds between downloads of the URL lists */
 	char *blocking_ca_file;   /* CAs for https:// lists; "": the system store */

@@ -16,6 +16,7 @@ struct group {
 	struct block_policy policy;
 	struct block_table *lists; /* the group's own lists; NULL: none */
 	bool replace;             /* without the [blocking] lists */
+	bool safe;                /* safe search for its clients */
 };
 
 struct query_blocking {
@@ -23,6 +24,8 @@ struct query_blocking {
 	struct block_policy policy;
 	struct filter_acl bypass;
 	struct block_table *tables[2]; /* the configured lists, the custom names */
+	struct block_safe *safe;  /* the safe-search table; NULL when no one has safe search */
+	bool safe_search;         /* [blocking] safe-search */
 	struct group *groups;
 	size_t ngroups;
 	char **names;             /* the groups' names, owned */
@@ -35,6 +38,8 @@ make_group(struct query_blocking *qb, const struct cfg_block_group *cg,
 	g->name = cg->name;
 	g->policy = qb->policy;
 	g->replace = cg->replace_lists != 0;
+	g->safe = cg->safe_search[0] != '\0' ? strcmp(cg->safe_search, "yes") == 0
+					      : qb->safe_search;
 	int rc = cg->mode[0] != '\0' ? block_mode_parse(cg->mode, &g->policy, err, errlen)
 				      : TDNS_OK;
 	if (rc == TDNS_OK) {
@@ -44,9 +49,19 @@ make_group(struct query_blocking *qb, const struct cfg_block_group *cg,
 	return rc;
 }
 
+bool
+query_blocking_wants_safe(const struct cfg *c)
+{
+	bool on = c->blocking_enabled != 0 && c->blocking_safe_search != 0;
+	for (size_t i = 0; i < c->nblock_groups && c->blocking_enabled && !on; i++) {
+		on = strcmp(c->block_groups[i].safe_search, "yes") == 0;
+	}
+	return on;
+}
+
 int
 query_blocking_new(const struct cfg *c, struct block_table *lists, struct block_table *custom,
-		   struct block_table *const *group_lists, bool paused,
+		   struct block_table *const *group_lists, struct block_safe *safe, bool paused,
 		   struct query_blocking **out, char *err, size_t errlen)
 {
 	*out = NULL;
@@ -67,6 +82,8 @@ query_blocking_new(const struct cfg *c, struct block_table *lists, struct block_
 	qb->policy.ttl = c->blocking_ttl;
 	qb->tables[0] = lists != NULL ? block_table_ref(lists) : NULL;
 	qb->tables[1] = custom != NULL ? block_table_ref(custom) : NULL;
+	qb->safe = safe != NULL ? block_safe_ref(safe) : NULL;
+	qb->safe_search = c->blocking_safe_search != 0;
 	int rc = block_mode_parse(c->blocking_mode, &qb->policy, err, errlen);
 	if (rc == TDNS_OK) {
 		rc = filter_acl_parse(c->blocking_bypass, &qb->bypass, err, errlen);
@@ -103,6 +120,7 @@ query_blocking_free(struct query_blocking *qb)
 	filter_acl_clear(&qb->bypass);
 	block_table_unref(qb->tables[0]);
 	block_table_unref(qb->tables[1]);
+	block_safe_unref(qb->safe);
 	free(qb);
 }
 
@@ -116,6 +134,12 @@ struct block_table *
 query_blocking_table(const struct query_blocking *qb, bool custom)
 {
 	return qb->tables[custom ? 1 : 0];
+}
+
+struct block_safe *
+query_blocking_safe_table(const struct query_blocking *qb)
+{
+	return qb->safe;
 }
 
 struct block_table *
@@ -159,6 +183,24 @@ query_blocking_check(const struct query_blocking *qb, const uint8_t *qname,
 	const struct group *g = client_tables(qb, client, tables, &policy);
 	*group = g != NULL ? g->name : NULL;
 	return block_lookup(tables, 3, qname, hit);
+}
+
+const uint8_t *
+query_blocking_safe(const struct query_blocking *qb, const uint8_t *qname,
+		    const struct sockaddr *client, uint32_t *ttl, unsigned *line)
+{
+	if (!query_blocking_enabled(qb) || qb->safe == NULL ||
+	    (client != NULL && filter_acl_match(&qb->bypass, client))) {
+		return NULL;
+	}
+	const struct block_table *tables[3];
+	const struct block_policy *p;
+	const struct group *g = client_tables(qb, client, tables, &p);
+	if (!(g != NULL ? g->safe : qb->safe_search)) {
+		return NULL;
+	}
+	*ttl = p->ttl;
+	return block_safe_lookup(qb->safe, qname, line);
 }
 
 /* The synthetic zone's SOA at owner: RFC 2308 §5, its minimum is the negative TTL. */

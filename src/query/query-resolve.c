@@ -63,6 +63,7 @@ struct query_pending {
 	enum stats_kind kind;         /* FORWARDED, or RECURSIVE for the iterator (issue 5) */
 	bool aname;                   /* an ANAME query: key is the target, reply authoritative */
 	bool nsid;                    /* issue 14 hook: the client asked for NSID */
+	bool filtered;                /* issue 18: a safe-search rewrite, with EDE 17 */
 	uint32_t aname_ttl;           /* the least TTL on the way to the target (ANAME, CNAMEs) */
 };
 
@@ -76,6 +77,29 @@ pending_start(struct query_pending *p, struct dns_build *b, uint8_t *out, size_t
 		dns_build_edns(b, size < DNS_UDP_MIN ? DNS_UDP_MIN : size, p->do_bit);
 	}
 	(void)dns_build_question(b, p->qname, p->qtype, p->qclass);
+}
+
+#define SAFE_SEARCH_TEXT "safe search"
+
+/*
+ * Starts the reply of p on the resolver path: header, question, RA (RFC 1035 §4.1.1:
+ * recursion is available to this client), the CNAMEs that lead the answer, and EDE 17 for
+ * a safe-search rewrite (RFC 8914 §4.18, Filtered; AD off: the CNAME is ours, not the
+ * zone's).
+ */
+static void
+pending_head(struct query_pending *p, struct dns_build *b, uint8_t *out, size_t cap)
+{
+	pending_start(p, b, out, cap);
+	dns_build_set_flags(b, DNS_FLAG_RA, DNS_FLAG_AA);
+	for (size_t i = 0; i < p->nprefix; i++) {
+		(void)dns_build_rr(b, DNS_SECTION_ANSWER, p->prefix[i].owner, DNS_TYPE_CNAME,
+				   DNS_CLASS_IN, p->prefix[i].ttl, p->prefix[i].rd,
+				   p->prefix[i].rdlen);
+	}
+	if (p->filtered) {
+		dns_build_ede(b, DNS_EDE_FILTERED, SAFE_SEARCH_TEXT);
+	}
 }
 
 /* Copies the answer and authority of an answer the cache would not keep (TTL 0, too big). */
@@ -114,13 +138,7 @@ pending_reply(struct query_pending *p, uint8_t *out, size_t cap,
 {
 	struct resolver_conf *rc = resolver_fwd_conf(p->w->fwd);
 	struct dns_build b;
-	pending_start(p, &b, out, cap);
-	/* RFC 1035 §4.1.1: RA, recursion is available to this client. */
-	dns_build_set_flags(&b, DNS_FLAG_RA, DNS_FLAG_AA);
-	for (size_t i = 0; i < p->nprefix; i++) {
-		(void)dns_build_rr(&b, DNS_SECTION_ANSWER, p->prefix[i].owner, DNS_TYPE_CNAME,
-				   DNS_CLASS_IN, p->prefix[i].ttl, p->prefix[i].rd, p->prefix[i].rdlen);
-	}
+	pending_head(p, &b, out, cap);
 	struct cache_info info;
 	unsigned flags = res != NULL && res->status != RESOLVER_OK ? CACHE_LOOKUP_ALLOW_STALE : 0;
 	if (res != NULL) {
@@ -153,6 +171,9 @@ pending_reply(struct query_pending *p, uint8_t *out, size_t cap,
 								   : "no forwarder answered";
 		}
 		dns_build_ede(&b, res->ede, text);
+	}
+	if (p->filtered) {
+		dns_build_set_flags(&b, 0, DNS_FLAG_AD);
 	}
 	return dns_build_finish(&b);
 }
@@ -788,6 +809,93 @@ static size_t
 query_pipeline(struct query_worker *w, const uint8_t *pkt, size_t len, uint8_t *out, size_t cap,
 	       const struct net_client *cl, int *rcode);
 
+/*
+ * The end of the resolver path for p (made from q): target's qtype from the cache (the
+ * reply in out, a prefetch started when the entry is near its end), else handed to the
+ * resolver (servers, or the iterator) and the reply deferred (pending_defer's results).
+ */
+static size_t
+pending_resolve(struct query_worker *w, struct query_pending *p, const struct dns_query *q,
+		const uint8_t *target, const struct net_client *cl,
+		const struct resolver_servers *servers, bool iterate, uint8_t *out, size_t cap,
+		int *rcode)
+{
+	struct resolver_conf *rc = resolver_fwd_conf(w->fwd);
+	unsigned kflags = (p->do_bit ? CACHE_KEY_DO : 0) |
+			  ((q->flags & DNS_FLAG_CD) ? CACHE_KEY_CD : 0);
+	cache_key_init(&p->key, target, q->qtype, q->qclass, kflags);
+	bool prefetch = false;
+	size_t rlen = pending_reply(p, out, cap, NULL, rcode, &prefetch);
+	if (rlen > 0) {
+		if (prefetch && rc->prefetch) {
+			/* Refresh it upstream now; this client already has its answer. */
+			if (iterate) {
+				resolver_iter_query(w->fwd, &p->key, NULL);
+			} else {
+				resolver_fwd_query(w->fwd, &p->key, servers, NULL);
+			}
+		}
+		w->net->qkind = STATS_KIND_CACHED;
+		return rlen;
+	}
+	return pending_defer(w, p, cl, cl->stream, servers, iterate, out, cap, rcode);
+}
+
+/*
+ * Issue 18, safe search: a query for a name of the safe-search table from a client with safe
+ * search on is answered with a CNAME to the vendor's endpoint (EDE 17) and the endpoint's
+ * data of the query type, from the cache or resolved the way the target of a forwarder
+ * zone's CNAME is (the CNAME leads the answer as a prefix).  A CNAME query, ANY, or an
+ * endpoint this server does not resolve for the client (recursion off, the client outside
+ * [recursion] allow) get the CNAME alone.  False when q is not such a query.
+ */
+static bool
+safe_search_query(struct query_worker *w, const uint8_t *pkt, size_t len, uint8_t *out,
+		  size_t cap, const struct net_client *cl, int *rcode, size_t *rlen)
+{
+	const uint8_t *qname;
+	uint32_t ttl = 0;
+	const uint8_t *target = packet_question(pkt, len, &qname) >= 0
+				? query_blocking_safe(w->blk, qname, cl->peer, &ttl, NULL) : NULL;
+	struct dns_query q;
+	if (target == NULL || dns_query_parse(pkt, len, &q) != DNS_RCODE_NOERROR ||
+	    q.qclass != DNS_CLASS_IN || q.edns_count > 1 ||
+	    (q.edns.present && q.edns.version > 0) ||
+	    (dns_type_is_meta(q.qtype) && q.qtype != DNS_TYPE_ANY)) {
+		/* Not listed; errors and transfers are the pipeline's. */
+		return false;
+	}
+	struct query_pending p;
+	pending_init(&p, w, &q, q.edns.present, cl->stream);
+	p.filtered = true;
+	memcpy(p.prefix[0].owner, q.qname, q.qname_len);
+	p.prefix[0].ttl = ttl;
+	p.prefix[0].rdlen = (uint16_t)dns_name_len(target);
+	memcpy(p.prefix[0].rd, target, p.prefix[0].rdlen);
+	p.nprefix = 1;
+	struct resolver_conf *rc = w->fwd != NULL ? resolver_fwd_conf(w->fwd) : NULL;
+	const struct resolver_servers *servers = NULL;
+	bool iterate = false;
+	/* RFC 1034 §3.6.2: a CNAME query is answered with the CNAME, not its target's data. */
+	if (rc != NULL && q.qtype != DNS_TYPE_CNAME && q.qtype != DNS_TYPE_ANY &&
+	    cl->peer != NULL && filter_acl_match(&rc->allow, cl->peer)) {
+		servers = resolver_conf_servers(rc, target);
+		iterate = servers == NULL && rc->mode == CFG_RECURSION_RECURSIVE &&
+			  rc->iter != NULL && resolver_conf_zone(rc, target) == NULL;
+	}
+	if (servers == NULL && !iterate) {
+		struct dns_build b;
+		pending_head(&p, &b, out, cap);
+		dns_build_set_flags(&b, 0, DNS_FLAG_AD);
+		*rcode = DNS_RCODE_NOERROR;
+		*rlen = dns_build_finish(&b);
+		return true;
+	}
+	p.kind = iterate ? STATS_KIND_RECURSIVE : STATS_KIND_FORWARDED;
+	*rlen = pending_resolve(w, &p, &q, target, cl, servers, iterate, out, cap, rcode);
+	return true;
+}
+
 /* The handler's query entry (struct net_handler): see there for the results. */
 static size_t
 worker_query(void *wctx, const uint8_t *pkt, size_t len, uint8_t *out, size_t cap,
@@ -828,6 +936,10 @@ query_pipeline(struct query_worker *w, const uint8_t *pkt, size_t len, uint8_t *
 	if (w->fwd != NULL) {
 		/* Issue 5: the iterator answers root steps from a local root zone among these. */
 		resolver_fwd_set_zones(w->fwd, &w->zs);
+	}
+	if (query_blocking_enabled(w->blk) &&
+	    safe_search_query(w, pkt, len, out, cap, cl, rcode, &blen)) {
+		return blen;
 	}
 	size_t alen;
 	if (aname_query(w, pkt, len, out, cap, cl, rcode, &alen)) {
@@ -893,23 +1005,7 @@ query_pipeline(struct query_worker *w, const uint8_t *pkt, size_t len, uint8_t *
 		return reply_error(&p, out, cap, DNS_RCODE_REFUSED, DNS_EDE_PROHIBITED,
 				   "recursion not allowed", rcode);
 	}
-	unsigned kflags = (p.do_bit ? CACHE_KEY_DO : 0) | ((q.flags & DNS_FLAG_CD) ? CACHE_KEY_CD : 0);
-	cache_key_init(&p.key, target, q.qtype, q.qclass, kflags);
-	bool prefetch = false;
-	size_t rlen = pending_reply(&p, out, cap, NULL, rcode, &prefetch);
-	if (rlen > 0) {
-		if (prefetch && rc->prefetch) {
-			/* Refresh it upstream now; this client already has its answer. */
-			if (iterate) {
-				resolver_iter_query(w->fwd, &p.key, NULL);
-			} else {
-				resolver_fwd_query(w->fwd, &p.key, servers, NULL);
-			}
-		}
-		w->net->qkind = STATS_KIND_CACHED;
-		return rlen;
-	}
-	return pending_defer(w, &p, cl, tcp, servers, iterate, out, cap, rcode);
+	return pending_resolve(w, &p, &q, target, cl, servers, iterate, out, cap, rcode);
 }
 
 /* ------------------------------------------------------------------------------------------ */

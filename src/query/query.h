@@ -79,17 +79,27 @@ void query_publish_xfr(struct net_server *s, const struct zone_xfr_conf *xc);
 struct query_blocking;
 
 /*
- * Makes the blocking of c ([blocking] enabled, mode, ttl, bypass) with the tables lists (the
- * configured lists) and custom (the custom names), either NULL, and group_lists (NULL, or
- * one table or NULL for each [blocking-group] of c, in order); a reference is taken on each.
+ * Makes the blocking of c ([blocking] enabled, mode, ttl, bypass, safe-search) with the
+ * tables lists (the configured lists) and custom (the custom names), either NULL,
+ * group_lists (NULL, or one table or NULL for each [blocking-group] of c, in order) and the
+ * safe-search table safe (NULL: no safe search); a reference is taken on each.
  * paused (`tdns-cli block pause`): nothing is blocked, as with enabled = no, until a new
  * blocking is published.
  * TDNS_OK, or TDNS_ECONFIG / TDNS_EINVAL / TDNS_ENOMEM with the reason in err.  Free with
  * query_blocking_free (after it is no longer published).
  */
 int query_blocking_new(const struct cfg *c, struct block_table *lists, struct block_table *custom,
-		       struct block_table *const *group_lists, bool paused,
+		       struct block_table *const *group_lists, struct block_safe *safe, bool paused,
 		       struct query_blocking **out, char *err, size_t errlen);
+
+/*
+ * Whether c has safe search on anywhere ([blocking] enabled, and safe-search = yes in
+ * [blocking] or in a [blocking-group]): the safe-search table is then needed.
+ */
+bool query_blocking_wants_safe(const struct cfg *c);
+
+/* The safe-search table of qb; borrowed, maybe NULL. */
+struct block_safe *query_blocking_safe_table(const struct query_blocking *qb);
 
 /* Frees qb and drops its table references; accepts NULL. */
 void query_blocking_free(struct query_blocking *qb);
@@ -130,6 +140,7 @@ struct cfg_block_group {
 	char *allow_lists;
 	unsigned replace_lists;   /* 1: only the group's lists; 0: the [blocking] ones too */
 	char *mode;               /* "" = [blocking] mode */
+	char *safe_search;        /* "" = [blocking] safe-search, else "yes" or "no" */
 	char *src_file;           /* config file and line of the section, for errors */
 	unsigned src_line;
 };

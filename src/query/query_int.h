@@ -44,4 +44,14 @@ bool query_blocking_answer(const struct query_blocking *qb, const uint8_t *pkt, 
 			   uint8_t *out, size_t cap, const struct net_client *cl, size_t udp_max,
 			   int *rcode, size_t *rlen);
 
+/*
+ * Safe search (issue 18): the endpoint (wire, borrowed from qb) that qname is answered with as
+ * a CNAME for client (NULL: none), or NULL when safe search does not apply (blocking off or
+ * paused, a bypass client, safe search off for the client's group or [blocking], or qname not
+ * in the table).  *ttl gets the TTL of the CNAME ([blocking] ttl or the group's), *line the
+ * table line (line may be NULL).
+ */
+const uint8_t *query_blocking_safe(const struct query_blocking *qb, const uint8_t *qname,
+				   const struct sockaddr *client, uint32_t *ttl, unsigned *line);
+
 #endif

@@ -64,6 +64,13 @@ static const struct cfg_key group_keys[] = {
 		.type = CFG_STR, .check = block_schema_check_mode,
 		.offset = offsetof(struct cfg_block_group, mode),
 	},
+	{
+		.key = "safe-search", .def = "",
+		.help = "yes or no: safe search for the group's clients, as [blocking] "
+			"safe-search; empty: as [blocking]",
+		.type = CFG_STR, .check = block_schema_check_yes_no,
+		.offset = offsetof(struct cfg_block_group, safe_search),
+	},
 	{ .key = NULL },
 };
 

@@ -272,11 +272,3 @@ def test_groups_give_the_most_specific_clients_their_own_lists_and_mode(blocking
     assert {(l.get("group"), os.path.basename(l["list"])) for l in d["lists"]} == {
         (None, "block.txt"), ("kids", "kids.txt"), ("lan", "lan.txt")}
 
-
-def test_later_blocking_keys_are_refused_as_not_supported_yet(make_server):
-    for extra in ("[blocking]\nsafe-search = yes\n",
-                  "[blocking-group kids]\nsafe-search = yes\n"):
-        srv = make_server(extra=extra, start=False)
-        r = subprocess.run([srv.binary, "-t", "-c", srv.conf], capture_output=True, text=True,
-                           timeout=30)
-        assert r.returncode != 0 and "not supported by this release yet" in r.stderr, r.stderr

@@ -959,7 +959,9 @@ test_get_refuses_unknown_keys_and_zones(void **state)
 		assert_non_null(strstr(err, ", doh.trusted-proxies, blocking.enabled, "
 				       "blocking.lists, blocking.allow-lists, blocking.mode, "
 				       "blocking.ttl, blocking.update-interval, "
-				       "blocking.ca-file, blocking.bypass, tsig.NAME.algorithm, "
+				       "blocking.ca-file, blocking.safe-search, "
+				       "blocking.safe-search-file, blocking.bypass, "
+				       "tsig.NAME.algorithm, "
 				       "tsig.NAME.secret, tsig.NAME.secret-file, zone.NAME.type, "
 				       "zone.NAME.file, zone.NAME.forwarders, "
 				       "zone.NAME.primaries, zone.NAME.allow-transfer"));
@@ -1207,13 +1209,14 @@ test_set_invalid_value_leaves_the_file_untouched(void **state)
 			 "cache.prefetch, tls.certificate, tls.key, tls.password-file, "
 			 "dot.listen, doh.listen, doh.http-listen, doh.path, doh.trusted-proxies, "
 			 "blocking.enabled, blocking.lists, blocking.allow-lists, blocking.mode, "
-			 "blocking.ttl, blocking.update-interval, blocking.ca-file, blocking.bypass, "
+			 "blocking.ttl, blocking.update-interval, blocking.ca-file, "
+			 "blocking.safe-search, blocking.safe-search-file, blocking.bypass, "
 			 "tsig.NAME.algorithm, tsig.NAME.secret, tsig.NAME.secret-file, "
 			 "zone.NAME.type, zone.NAME.file, zone.NAME.forwarders, "
 			 "zone.NAME.primaries, zone.NAME.allow-transfer, blocking-group.NAME.clients, "
 			 "blocking-group.NAME.lists, "
 			 "blocking-group.NAME.allow-lists, blocking-group.NAME.replace-lists, "
-			 "blocking-group.NAME.mode");
+			 "blocking-group.NAME.mode, blocking-group.NAME.safe-search");
 	expect_set_error(before, "server.user", "a\nb", TDNS_EINVAL,
 			 "invalid value for server.user: a line break; expected one line");
 	expect_set_error(before, "server.user", "tdns ; x", TDNS_EINVAL,
@@ -1468,6 +1471,11 @@ test_sample_config_documents_every_key_with_its_default(void **state)
 		if (strcmp(k->key, "state-dir") == 0) {
 			/* The built-in default follows --localstatedir; the sample shows /var. */
 			assert_string_equal(val, "/var/lib/tdns");
+			continue;
+		}
+		if (strcmp(k->key, "safe-search-file") == 0) {
+			/* The built-in default follows --sysconfdir; the sample shows /etc. */
+			assert_string_equal(val, "/etc/tdns/safe-search.conf");
 			continue;
 		}
 		if (strcmp(val, k->def) != 0) {
