@@ -18,7 +18,7 @@ DEPS="build-essential autoconf automake libtool pkg-config libevent-dev libssl-d
 libnghttp2-dev libncurses-dev libinih-dev libsodium-dev libjansson-dev libcmocka-dev clang
 libclang-rt-14-dev python3 python3-dnspython python3-pytest knot-dnsutils bind9-dnsutils
 bind9-utils knot-dnssecutils dnsperf nsd knot ldnsutils iproute2 procps ca-certificates openssl
-curl tmux unbound python3-h2 nginx-light"
+curl tmux unbound python3-h2 nginx-light dnsmasq-base"
 
 # The test peers whose Debian packages start a service on installation, on port 53 of every
 # address (NSD) or of 127.0.0.1 and ::1 (unbound, knot): where the recursion tests run their
