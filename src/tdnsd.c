@@ -750,6 +750,23 @@ publish_blocking(struct daemon *d, const struct cfg *c, const struct block_sets 
 	return TDNS_OK;
 }
 
+/* tdnsd -t: the safe-search table, when safe search is on anywhere; 0, or 1 after the error. */
+static int
+check_safe_search(const struct cfg *c)
+{
+	if (!query_blocking_wants_safe(c)) {
+		return 0;
+	}
+	struct block_safe *s = NULL;
+	char err[1024];
+	if (block_safe_load(c->blocking_safe_search_file, &s, err, sizeof(err)) != TDNS_OK) {
+		fprintf(stderr, "tdnsd: %s\n", err);
+		return 1;
+	}
+	block_safe_unref(s);
+	return 0;
+}
+
 /* The custom names' table of c's state directory; NULL on out of memory (logged). */
 static struct block_table *
 load_block_custom(const struct cfg *c)
@@ -1546,6 +1563,9 @@ main(int argc, char **argv)
 	}
 	if (check) {
 		int rc = check_zones(d.cfg);
+		if (rc == 0) {
+			rc = check_safe_search(d.cfg);
+		}
 		if (rc == 0) {
 			printf("configuration OK\n");
 		}

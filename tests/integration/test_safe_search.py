@@ -195,6 +195,11 @@ def test_a_broken_table_stops_start_up_with_file_and_line(make_server, upstream,
     table = tmp_path / "safe.conf"
     table.write_text("# mine\nwww.example.test safe.example.test\nwww.other.test\n")
     srv = make_server(extra=safe_conf(upstream, table=str(table)), start=False)
+    # tdnsd -t checks the table too.
+    r = subprocess.run([srv.binary, "-t", "-c", srv.conf], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode != 0, r.stdout
+    assert "%s:3: one word; expected \"NAME ENDPOINT\"" % table in r.stderr, r.stderr
     srv.start(wait=False)
     srv.proc.wait(timeout=WAIT_LONG)
     assert srv.proc.returncode != 0
