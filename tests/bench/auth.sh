@@ -71,11 +71,7 @@ done
 totals_init "$SERVERS"
 for r in $(seq 1 "$ROUNDS"); do
 	for s in $SERVERS; do
-		c0=$(cpu_ticks "${PID[$s]}")
-		taskset -c "$CLIENT_CPU" dnsperf -s 127.0.0.1 -p "${PORTOF[$s]}" -d "$tmp/queries" \
-			-c 8 -T 1 -l "$SECS" -t 2 >"$tmp/perf.$s.$r" 2>&1 || true
-		c1=$(cpu_ticks "${PID[$s]}")
-		round_done "$r" "$s" $((c1 - c0)) 6
+		perf_round "$r" "$s" "$tmp/queries" 6
 	done
 done
 

@@ -83,14 +83,7 @@ awk -v n="$NAMES" -v c="$CACHED" -v zone="$CACHE_ZONE" '
 
 mkdir -p "$tmp/upstream"
 cat >"$tmp/upstream/tdnsd.conf" <<CONF
-[server]
-listen = 127.0.0.1:${PORTOF[upstream]}
-workers = 1
-state-dir = $tmp/upstream
-[control]
-socket = $tmp/upstream/tdnsd.sock
-[log]
-level = warning
+$(tdnsd_head "${PORTOF[upstream]}" "$tmp/upstream")
 [recursion]
 mode = off
 [zone $CACHE_ZONE]
@@ -104,14 +97,7 @@ for which in big empty; do
 	list=$tmp/hosts.txt
 	[ "$which" = empty ] && list=$tmp/empty.txt
 	cat >"$tmp/tdnsd-$which.conf" <<CONF
-[server]
-listen = 127.0.0.1:${PORTOF[tdnsd]}
-workers = 1
-state-dir = $tmp/state
-[control]
-socket = $tmp/tdnsd.sock
-[log]
-level = info
+$(tdnsd_head "${PORTOF[tdnsd]}" "$tmp/state" info)
 [recursion]
 mode = forward
 allow = 127.0.0.0/8
@@ -200,14 +186,10 @@ warm() {
 
 # ROUNDS rounds of the mix against server $1 (running, pinned to SERVER_CPU).
 mix() {
-	local s=$1 r c0 c1
+	local s=$1 r
 	taskset -a -p -c "$SERVER_CPU" "${PID[$s]}" >/dev/null
 	for r in $(seq 1 "$ROUNDS"); do
-		c0=$(cpu_ticks "${PID[$s]}")
-		taskset -c "$CLIENT_CPU" dnsperf -s 127.0.0.1 -p "${PORTOF[$s]}" -d "$tmp/mix" \
-			-c 8 -T 1 -l "$SECS" -t 2 >"$tmp/perf.$s.$r" 2>&1 || true
-		c1=$(cpu_ticks "${PID[$s]}")
-		round_done "$r" "$s" $((c1 - c0)) 8
+		perf_round "$r" "$s" "$tmp/mix" 8
 	done
 	totals_average "$s"
 }

@@ -214,18 +214,20 @@ unbound_common() {
 EOF
 }
 
-# The start of a resolver benchmark's tdnsd.conf: one worker listening on 127.0.0.1 port $1,
-# state and control socket in $tmp/tdnsd, warnings only; for tdnsd.conf heredocs.
+# The start of a benchmark's tdnsd.conf: one worker listening on 127.0.0.1 port $1, state
+# and control socket in $2 (default $tmp/tdnsd), log level $3 (default warning); for tdnsd.conf
+# heredocs.
 tdnsd_head() {
+	local dir=${2:-$tmp/tdnsd}
 	cat <<EOF
 [server]
 listen = 127.0.0.1:$1
 workers = 1
-state-dir = $tmp/tdnsd
+state-dir = $dir
 [control]
-socket = $tmp/tdnsd/ctl.sock
+socket = $dir/ctl.sock
 [log]
-level = warning
+level = ${3:-warning}
 EOF
 }
 
@@ -377,6 +379,18 @@ round_done() {
 		"$1" "$2" "$qps" "$done_q" "$lost" "$(ticks_s "$3")" \
 		"$(echo "$lat" | awk '{print $1 * 1000}')"
 	totals_add "$2" "$3"
+}
+
+# Round $1 of dnsperf -c 8 -T 1 for SECS seconds on CLIENT_CPU with the queries of file $3
+# against server $2 (PID[$2], 127.0.0.1 port PORTOF[$2]); round_done reads it, with the
+# server's CPU ticks, into the totals (the server in a column $4 wide).
+perf_round() {
+	local c0 c1
+	c0=$(cpu_ticks "${PID[$2]}")
+	taskset -c "$CLIENT_CPU" dnsperf -s 127.0.0.1 -p "${PORTOF[$2]}" -d "$3" \
+		-c 8 -T 1 -l "$SECS" -t 2 >"$tmp/perf.$2.$1" 2>&1 || true
+	c1=$(cpu_ticks "${PID[$2]}")
+	round_done "$1" "$2" $((c1 - c0)) "$4"
 }
 
 # Sets the totals Q (queries), CPU (ticks), LAT and QPS (sums over the rounds) of every key in
