@@ -18,6 +18,7 @@
 #include "cfg/cfg.h"
 #include "cli/cli.h"
 #include "ctl/ctl.h"
+#include "stats/stats.h"
 
 #define HELLO_TIMEOUT_MS 10000
 #define REQUEST_TIMEOUT_MS 300000 /* zone imports of big zones take a while */
@@ -742,15 +743,17 @@ print_entry(const json_t *e)
 	when_text(json_number_value(json_object_get(e, "t")), when, sizeof(when));
 	if (strcmp(type, "query") == 0) {
 		const char *name = member(e, "name");
-		char ms[32], ede[32] = "";
+		char ms[32], ede[32] = "", why[512];
 		if (json_is_integer(json_object_get(e, "ede"))) {
 			snprintf(ede, sizeof(ede), " EDE %lld",
 				 (long long)json_integer_value(json_object_get(e, "ede")));
 		}
-		printf("%s  query   %-15s %-3s %s %s %s %s %s%s\n", when, member(e, "client"),
+		stats_log_block_text(e, false, why, sizeof(why));
+		printf("%s  query   %-15s %-3s %s %s %s %s %s%s%s%s\n", when, member(e, "client"),
 		       member(e, "transport"), name[0] != '\0' ? name : "-", member(e, "qtype"),
 		       member(e, "rcode"), member(e, "kind"),
-		       tdns_ms_text(json_number_value(json_object_get(e, "ms")), ms, sizeof(ms)), ede);
+		       tdns_ms_text(json_number_value(json_object_get(e, "ms")), ms, sizeof(ms)), ede,
+		       why[0] != '\0' ? " " : "", why);
 	} else if (strcmp(type, "server") == 0) {
 		printf("%s  server  %-7s %s\n", when, member(e, "level"), member(e, "message"));
 	} else if (strcmp(type, "dropped") == 0) {
@@ -783,6 +786,7 @@ render_top(const json_t *data)
 		{ "clients", "top clients", "CLIENT" },
 		{ "names", "top names", "NAME TYPE" },
 		{ "blocked", "top blocked names", "NAME" },
+		{ "blocked_clients", "top blocked clients", "CLIENT" },
 	};
 	const char *window = json_string_value(json_object_get(data, "window"));
 	for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++) {

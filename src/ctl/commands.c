@@ -210,8 +210,8 @@ const struct ctl_cmd ctl_cmds[] = {
 	{ .name = "stats", .help = "counters by rcode, qtype and transport; per-minute series "
 				   "for the last hour" },
 	{ .name = "stats top", .args = args_stats_top,
-	  .help = "top clients, names and blocked names since start (halved every hour) or over "
-		  "a recent range" },
+	  .help = "top clients, names, blocked names and blocked clients since start (halved "
+		  "every hour) or over a recent range" },
 	{ .name = "log show", .args = args_log_show,
 	  .help = "recent query log entries and server log lines, oldest first" },
 	{ .name = "log follow", .args = args_log_follow, .flags = CTL_CMD_STREAM,

@@ -233,7 +233,7 @@ base_name(const char *path)
 bool
 query_blocking_answer(const struct query_blocking *qb, const uint8_t *pkt, size_t len,
 		      uint8_t *out, size_t cap, const struct net_client *cl, size_t udp_max,
-		      int *rcode, size_t *rlen)
+		      struct stats_worker *sw, int *rcode, size_t *rlen)
 {
 	struct dns_query q;
 	if (dns_query_parse(pkt, len, &q) != DNS_RCODE_NOERROR || q.qclass != DNS_CLASS_IN ||
@@ -246,7 +246,7 @@ query_blocking_answer(const struct query_blocking *qb, const uint8_t *pkt, size_
 	bool is_canary = dns_name_eq(q.qname, BLOCK_CANARY);
 	const struct block_table *tables[3];
 	const struct block_policy *p;
-	(void)client_tables(qb, cl->peer, tables, &p);
+	const struct group *g = client_tables(qb, cl->peer, tables, &p);
 	if (!is_canary) {
 		if (cl->peer != NULL && filter_acl_match(&qb->bypass, cl->peer)) {
 			return false;
@@ -270,12 +270,14 @@ query_blocking_answer(const struct query_blocking *qb, const uint8_t *pkt, size_
 		dns_build_rcode(&b, *rcode);
 		add_soa(&b, q.qname, p->ttl);
 		*rlen = dns_build_finish(&b);
+		stats_note_block(sw, 0, NULL, 0, g != NULL ? g->name : NULL);
 		return true;
 	}
 	char text[64];
 	snprintf(text, sizeof(text), "blocked by %s:%u", base_name(hit.list), hit.line);
 	/* RFC 8914 §5.16: the server's own policy blocked the name. */
 	dns_build_ede(&b, DNS_EDE_BLOCKED, text);
+	stats_note_block(sw, DNS_EDE_BLOCKED, hit.list, hit.line, g != NULL ? g->name : NULL);
 	*rcode = p->mode == BLOCK_MODE_NXDOMAIN ? DNS_RCODE_NXDOMAIN
 		 : p->mode == BLOCK_MODE_REFUSED ? DNS_RCODE_REFUSED : DNS_RCODE_NOERROR;
 	dns_build_rcode(&b, *rcode);

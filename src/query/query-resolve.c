@@ -928,7 +928,8 @@ query_pipeline(struct query_worker *w, const uint8_t *pkt, size_t len, uint8_t *
 	w->net->qkind = STATS_KIND_AUTHORITATIVE;
 	size_t blen;
 	if (query_blocking_enabled(w->blk) &&
-	    query_blocking_answer(w->blk, pkt, len, out, cap, cl, set->udp_max, rcode, &blen)) {
+	    query_blocking_answer(w->blk, pkt, len, out, cap, cl, set->udp_max, w->net->sw, rcode,
+				  &blen)) {
 		/* Issue 18: before zones and resolver, so a listed name never leaves the server. */
 		w->net->qkind = STATS_KIND_BLOCKED;
 		return blen;

@@ -38,11 +38,12 @@ bool query_xfr(const struct zone_set *zs, const struct zone_xfr_conf *xc, struct
  * name that qb blocks for client cl (or the Firefox canary), writes the reply by qb's mode
  * into out (cap octets), its length into *rlen and its rcode into *rcode, and returns true.
  * False when the query goes on through the pipeline (not blocked, bypassed, not a plain IN
- * query).
+ * query).  A blocked answer's reason (list and line, group, EDE) is noted on sw for the
+ * query log (stats_note_block; sw may be NULL).
  */
 bool query_blocking_answer(const struct query_blocking *qb, const uint8_t *pkt, size_t len,
 			   uint8_t *out, size_t cap, const struct net_client *cl, size_t udp_max,
-			   int *rcode, size_t *rlen);
+			   struct stats_worker *sw, int *rcode, size_t *rlen);
 
 /*
  * Safe search (issue 18): the endpoint (wire, borrowed from qb) that qname is answered with as

@@ -151,3 +151,31 @@ stats_log_filter_match(const struct stats_log_filter *f, const json_t *e)
 	       (f->qtype[0] == '\0' || (qtype != NULL && strcasecmp(qtype, f->qtype) == 0)) &&
 	       (f->rcode[0] == '\0' || (rcode != NULL && strcasecmp(rcode, f->rcode) == 0));
 }
+
+void
+stats_log_block_text(const json_t *e, bool short_list, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	const json_t *b = json_object_get(e, "block");
+	if (!json_is_object(b) || len == 0) {
+		return;
+	}
+	const char *list = json_string_value(json_object_get(b, "list"));
+	const char *group = json_string_value(json_object_get(b, "group"));
+	const json_t *line = json_object_get(b, "line");
+	const char *slash = list != NULL && short_list ? strrchr(list, '/') : NULL;
+	if (slash != NULL && slash[1] != '\0') {
+		list = slash + 1;
+	}
+	size_t n = 0;
+	if (list == NULL) {
+		n = (size_t)snprintf(buf, len, "by the Firefox canary");
+	} else if (json_is_integer(line)) {
+		n = (size_t)snprintf(buf, len, "by %s:%lld", list, (long long)json_integer_value(line));
+	} else {
+		n = (size_t)snprintf(buf, len, "by %s", list);
+	}
+	if (group != NULL && n < len) {
+		snprintf(buf + n, len - n, ", group %s", group);
+	}
+}

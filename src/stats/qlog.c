@@ -73,7 +73,7 @@ void
 stats_qring_put(struct stats_qring *r, const struct stats_qentry *e)
 {
 	/* Only the words in use: names are short, the rest of qname is never looked at. */
-	size_t used = offsetof(struct stats_qentry, qname) + e->qname_len;
+	size_t used = offsetof(struct stats_qentry, qname) + e->qname_len + e->block_len;
 	size_t nwords = (used + 7) / 8;
 	uint64_t words[QWORDS];
 	memcpy(words, e, nwords * 8 <= sizeof(*e) ? nwords * 8 : sizeof(*e));
@@ -123,9 +123,11 @@ stats_qring_read(const struct stats_qring *r, uint64_t *cursor, struct stats_qen
 		for (size_t i = 0; i < fixed; i++) {
 			words[i] = atomic_load_explicit(&s->w[i], memory_order_relaxed);
 		}
-		uint8_t qlen;
+		uint8_t qlen, blen;
 		memcpy(&qlen, (const uint8_t *)words + offsetof(struct stats_qentry, qname_len), 1);
-		size_t nwords = (offsetof(struct stats_qentry, qname) + qlen + 7) / 8;
+		memcpy(&blen, (const uint8_t *)words + offsetof(struct stats_qentry, block_len), 1);
+		size_t used = offsetof(struct stats_qentry, qname) + qlen + blen;
+		size_t nwords = (used + 7) / 8;
 		for (size_t i = fixed; i < nwords && i < QWORDS; i++) {
 			words[i] = atomic_load_explicit(&s->w[i], memory_order_relaxed);
 		}

@@ -26,6 +26,7 @@
 #define TOP_CLIENTS 1024          /* counters of the heavy-hitter sketches */
 #define TOP_NAMES 2048
 #define TOP_BLOCKED 1024
+#define TOP_BLOCKED_CLIENTS 512
 #define TOP_DECAY 3600            /* seconds between halvings of the sketches */
 /*
  * Top lists over a recent range: sketches per slot of time, merged on request.  Ranges up to
@@ -59,8 +60,8 @@ struct lat_snap {
 	uint64_t b[STATS_LAT_BUCKETS];
 };
 
-/* The heavy-hitter lists: clients, names with their type, blocked names. */
-enum top_what { TOP_CLIENT, TOP_NAME, TOP_BLOCKED_NAME, TOP_WHATS };
+/* The heavy-hitter lists: clients, names with their type, blocked names and their clients. */
+enum top_what { TOP_CLIENT, TOP_NAME, TOP_BLOCKED_NAME, TOP_BLOCKED_CLIENT, TOP_WHATS };
 
 static const struct {
 	size_t cap, keymax;
@@ -68,6 +69,7 @@ static const struct {
 	[TOP_CLIENT] = { TOP_CLIENTS, 17 },             /* family, then 4 or 16 bytes */
 	[TOP_NAME] = { TOP_NAMES, DNS_NAME_MAX + 2 },  /* wire name, then the qtype */
 	[TOP_BLOCKED_NAME] = { TOP_BLOCKED, DNS_NAME_MAX },
+	[TOP_BLOCKED_CLIENT] = { TOP_BLOCKED_CLIENTS, 17 },
 };
 
 struct top_set {
@@ -384,11 +386,42 @@ stats_note_query(struct stats_worker *sw, const struct sockaddr *client, const u
 		e->port = ntohs(sin6->sin6_port);
 	}
 	size_t qlen = qname != NULL ? dns_name_len(qname) : 0;
-	e->qname_len = (uint8_t)(qlen <= sizeof(e->qname) ? qlen : 0);
+	e->qname_len = (uint8_t)(qlen <= DNS_NAME_MAX ? qlen : 0);
 	if (e->qname_len > 0) {
 		memcpy(e->qname, qname, e->qname_len);
 	}
+	/* The note is this query's only: whatever the kind, the next entry starts clean. */
+	e->block_len = kind == STATS_KIND_BLOCKED ? sw->note_len : 0;
+	memcpy(e->qname + e->qname_len, sw->note, e->block_len);
+	sw->note_len = 0;
+	if (e->block_len >= STATS_QBLOCK_HEAD && e->ede < 0 && tdns_get16(sw->note) != 0) {
+		/* stats_note_reply reads no NOERROR or NXDOMAIN reply: the block note says. */
+		e->ede = tdns_get16(sw->note);
+	}
 	stats_qring_put(sw->ring, e);
+}
+
+void
+stats_note_block(struct stats_worker *sw, uint16_t ede, const char *list, unsigned line,
+		 const char *group)
+{
+	if (sw == NULL) {
+		return;
+	}
+	uint8_t *n = sw->note;
+	size_t room = STATS_QBLOCK_MAX - STATS_QBLOCK_HEAD;
+	size_t glen = group != NULL ? strlen(group) : 0;
+	glen = glen > room / 3 ? room / 3 : glen;
+	size_t llen = list != NULL ? strlen(list) : 0;
+	/* A long list name (a URL, a deep path) keeps its end: the file name tells most. */
+	const char *ltext = list != NULL && llen > room - glen ? list + llen - (room - glen) : list;
+	llen = llen > room - glen ? room - glen : llen;
+	tdns_put16(n, ede);
+	tdns_put32(n + 2, line);
+	n[6] = (uint8_t)glen;
+	memcpy(n + STATS_QBLOCK_HEAD, group != NULL ? group : "", glen);
+	memcpy(n + STATS_QBLOCK_HEAD + glen, ltext != NULL ? ltext : "", llen);
+	sw->note_len = (uint8_t)(STATS_QBLOCK_HEAD + glen + llen);
 }
 
 void
@@ -637,24 +670,57 @@ qname_text(const uint8_t *qname, size_t len, char *buf, size_t cap)
 	return buf;
 }
 
+/* A name of a block note as a JSON string (bytes from a list may not be UTF-8), or null. */
+static json_t *
+note_string(const uint8_t *p, size_t len)
+{
+	if (len == 0) {
+		return json_null();
+	}
+	char buf[STATS_QBLOCK_MAX + 1];
+	for (size_t i = 0; i < len; i++) {
+		buf[i] = p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : '?';
+	}
+	buf[len] = '\0';
+	return json_string(buf);
+}
+
+/* Adds "block" to the JSON entry o from the block note of e (its EDE is e->ede already). */
+static void
+block_note_json(json_t *o, const struct stats_qentry *e)
+{
+	if (o == NULL || e->block_len < STATS_QBLOCK_HEAD) {
+		return;
+	}
+	const uint8_t *n = e->qname + e->qname_len;
+	uint32_t line = tdns_get32(n + 2);
+	size_t glen = n[6] <= e->block_len - STATS_QBLOCK_HEAD ? n[6] : 0;
+	size_t llen = e->block_len - STATS_QBLOCK_HEAD - glen;
+	json_object_set_new(o, "block", json_pack("{s:o, s:o, s:o}",
+						  "list", note_string(n + 7 + glen, llen),
+						  "line", line > 0 ? json_integer(line) : json_null(),
+						  "group", note_string(n + 7, glen)));
+}
+
 static json_t *
 qentry_json(const struct stats_qentry *e)
 {
 	char addr[INET6_ADDRSTRLEN], name[DNS_NAME_TEXT_MAX], type[16], rcode[16];
 	json_t *j = json_pack("{s:s, s:f, s:s, s:s, s:s, s:s, s:s, s:s, s:f}",
-			 "type", "query",
-			 "t", e->t,
-			 "client", addr_text(e->family, e->addr, addr, sizeof(addr)),
-			 "name", qname_text(e->qname, e->qname_len, name, sizeof(name)),
-			 "qtype", dns_type_to_text(e->qtype, type),
-			 "rcode", dns_rcode_to_text(e->rcode, rcode),
-			 "kind", e->kind < STATS_KINDS ? series_names[e->kind] : "?",
-			 "transport", e->transport < STATS_TRANSPORTS
-					      ? transport_names[e->transport] : "?",
-			 "ms", (double)e->ms);
+			      "type", "query",
+			      "t", e->t,
+			      "client", addr_text(e->family, e->addr, addr, sizeof(addr)),
+			      "name", qname_text(e->qname, e->qname_len, name, sizeof(name)),
+			      "qtype", dns_type_to_text(e->qtype, type),
+			      "rcode", dns_rcode_to_text(e->rcode, rcode),
+			      "kind", e->kind < STATS_KINDS ? series_names[e->kind] : "?",
+			      "transport", e->transport < STATS_TRANSPORTS
+						   ? transport_names[e->transport] : "?",
+			      "ms", (double)e->ms);
 	if (j != NULL && e->ede >= 0) {
 		json_object_set_new(j, "ede", json_integer(e->ede)); /* issue 16 */
 	}
+	block_note_json(j, e);
 	return j;
 }
 
@@ -785,6 +851,7 @@ top_count(struct stats_recorder *r, const struct stats_qentry *e)
 	struct top_set *sets[] = { &r->top, top_ring_slot(&r->fine, (int64_t)e->t),
 				   top_ring_slot(&r->coarse, (int64_t)e->t) };
 	uint8_t key[STATS_TOP_KEY_MAX];
+	bool blocked = e->kind == STATS_KIND_BLOCKED;
 	/* Each key is hashed once for the three sets (their sketches share keymax). */
 	if (e->family == AF_INET || e->family == AF_INET6) {
 		key[0] = e->family;
@@ -792,8 +859,13 @@ top_count(struct stats_recorder *r, const struct stats_qentry *e)
 		memcpy(key + 1, e->addr, alen);
 		uint64_t h = stats_top_hash(key, 1 + alen);
 		for (size_t i = 0; i < 3; i++) {
-			if (sets[i] != NULL) {
-				stats_top_add_hashed(sets[i]->t[TOP_CLIENT], key, 1 + alen, h, 1);
+			if (sets[i] == NULL) {
+				continue;
+			}
+			stats_top_add_hashed(sets[i]->t[TOP_CLIENT], key, 1 + alen, h, 1);
+			if (blocked) {
+				stats_top_add_hashed(sets[i]->t[TOP_BLOCKED_CLIENT], key, 1 + alen, h,
+						     1);
 			}
 		}
 	}
@@ -808,7 +880,6 @@ top_count(struct stats_recorder *r, const struct stats_qentry *e)
 		}
 	}
 	tdns_put16(key + e->qname_len, e->qtype);
-	bool blocked = e->kind == STATS_KIND_BLOCKED;
 	uint64_t hn = stats_top_hash(key, e->qname_len + 2u);
 	uint64_t hb = blocked ? stats_top_hash(key, e->qname_len) : 0;
 	for (size_t i = 0; i < 3; i++) {
@@ -1226,7 +1297,7 @@ top_list_json(const struct stats_top *t, size_t count, enum top_what what)
 		const struct stats_top_item *it = &items[i];
 		char text[DNS_NAME_TEXT_MAX + 24];
 		char addr[INET6_ADDRSTRLEN];
-		if (what == TOP_CLIENT) {
+		if (what == TOP_CLIENT || what == TOP_BLOCKED_CLIENT) {
 			int family = it->key[0];
 			snprintf(text, sizeof(text), "%s",
 				 addr_text(family, it->key + 1, addr, sizeof(addr)));
@@ -1302,11 +1373,13 @@ stats_recorder_top_json(struct stats_recorder *r, size_t count, int64_t range)
 			 (long long)ring->span);
 		set = &merged;
 	}
-	json_t *o = json_pack("{s:o, s:o, s:o, s:s, s:I, s:I}",
+	json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:s, s:I, s:I}",
 			      "clients", top_list_json(set->t[TOP_CLIENT], count, TOP_CLIENT),
 			      "names", top_list_json(set->t[TOP_NAME], count, TOP_NAME),
 			      "blocked", top_list_json(set->t[TOP_BLOCKED_NAME], count,
 						       TOP_BLOCKED_NAME),
+			      "blocked_clients", top_list_json(set->t[TOP_BLOCKED_CLIENT], count,
+							       TOP_BLOCKED_CLIENT),
 			      "window", window,
 			      "total", (json_int_t)stats_top_total(set->t[TOP_NAME]),
 			      "lost", (json_int_t)r->lost);

@@ -114,6 +114,9 @@ enum stats_transport {
 
 struct stats_qring;
 
+/* Most octets of the block note of a query-log entry (stats_note_block; names are cut). */
+#define STATS_QBLOCK_MAX 96
+
 /*
  * The per-second series splits queries by answer: the kinds above, then SERVFAIL answers
  * whatever their source (not counted under a kind), then dropped queries.  The entries add up
@@ -152,6 +155,9 @@ struct stats_worker {
 	/* The worker's own: unix time minus CLOCK_MONOTONIC, refreshed once a second. */
 	int64_t clock_sec;
 	double clock_offset;
+	/* The block note for the next entry (stats_note_block), note_len octets; 0: none. */
+	uint8_t note_len;
+	uint8_t note[STATS_QBLOCK_MAX];
 };
 
 /* A worker's recorder state (cache-line aligned).  Free with stats_worker_free; NULL on OOM. */
@@ -170,6 +176,18 @@ void stats_worker_free(struct stats_worker *sw);
 void stats_note_query(struct stats_worker *sw, const struct sockaddr *client,
 		      const uint8_t *qname, uint16_t qtype, int rcode, enum stats_kind kind,
 		      enum stats_transport transport, const struct timespec *start);
+
+/*
+ * The worker's thread: says why the query being answered was blocked, for the query-log
+ * entry of the next stats_note_query on this worker (only that one; blocked answers are
+ * noted as they are sent, never deferred).  ede is the Extended DNS Error code of the answer
+ * (RFC 8914; 0: none), the entry's "ede" unless stats_note_reply found one, list the list that decided (NULL: none, as for the Firefox canary) and
+ * line its 1-based line (0: none), group the client's [blocking-group] (NULL: none).  The
+ * names are copied, cut to fit STATS_QBLOCK_MAX octets together: the list keeps its end
+ * (the file name).  sw NULL does nothing.
+ */
+void stats_note_block(struct stats_worker *sw, uint16_t ede, const char *list, unsigned line,
+		      const char *group);
 
 /* The same, taking qname and qtype from the question of the query pkt[0..len). */
 void stats_note_packet(struct stats_worker *sw, const struct sockaddr *client,
@@ -265,6 +283,7 @@ json_t *stats_recorder_json(struct stats_recorder *r);
 /*
  * The `stats top` reply: {"clients": [{"key": "127.0.0.1", "count": n, "error": e}],
  * "names": [{"key": "www.example.com. A", ...}], "blocked": [{"key": "ads.example.", ...}],
+ * "blocked_clients": [{"key": "192.0.2.7", ...}] (the clients of the blocked answers),
  * "window": "...", "total": n, "lost": n}: the count largest of each, largest first, from
  * every query since start with counts halved every hour.  count may exceed the true count by
  * at most error.  Reads the rings first, so queries answered before the call are included.
@@ -307,11 +326,20 @@ bool stats_log_filter_active(const struct stats_log_filter *f);
 bool stats_log_filter_match(const struct stats_log_filter *f, const json_t *e);
 
 /*
+ * Why the query-log entry e (as `log show` lists it) was blocked, for people: "by LIST:LINE,
+ * group NAME" ("by the Firefox canary" without a list; the EDE is the entry's "ede"), or ""
+ * when e has no block note.  short_list keeps only the list's last path component.  Written into buf (len > 0),
+ * cut to fit.
+ */
+void stats_log_block_text(const json_t *e, bool short_list, char *buf, size_t len);
+
+/*
  * The `log show` reply: {"entries": [...]} with the count most recent query entries
  * ({"type": "query", "t", "client", "name", "qtype", "rcode", "kind", "transport", "ms",
- * and "ede" when the reply had an Extended DNS Error, see stats_note_reply})
- * that pass filter (NULL: all), and/or server lines ({"type": "server", "t", "level",
- * "message"}), oldest first.  New reference.
+ * and "ede" when the reply had an Extended DNS Error, see stats_note_reply and
+ * stats_note_block; for a blocked answer "block": {"list": name or null (the Firefox
+ * canary), "line": n or null, "group": name or null}) that pass filter (NULL: all), and/or
+ * server lines ({"type": "server", "t", "level", "message"}), oldest first.  New reference.
  */
 json_t *stats_recorder_log_json(struct stats_recorder *r, size_t count, bool queries,
 				bool server, const struct stats_log_filter *filter);

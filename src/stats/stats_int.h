@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "stats/stats.h"
+
 /* ------------------------------------------------------------------------------------------ */
 /* Heavy hitters (top.c): the space-saving sketch of Metwally, Agrawal and El Abbadi (2005).    */
 
@@ -74,6 +76,8 @@ uint64_t stats_top_total(const struct stats_top *t);
 /* ------------------------------------------------------------------------------------------ */
 /* The query-log ring (qlog.c): one per worker, one writer, readers that never stop it.         */
 
+#define STATS_QBLOCK_HEAD 7       /* a block note's EDE code, line and group length */
+
 /* One answered query, as the worker saw it. */
 struct stats_qentry {
 	double t;                 /* unix time of the reply */
@@ -85,10 +89,16 @@ struct stats_qentry {
 	uint8_t transport;        /* enum stats_transport */
 	uint8_t family;           /* AF_INET, AF_INET6, or 0 when unknown */
 	uint8_t qname_len;        /* wire length of qname, 0 when the query had no question */
+	uint8_t block_len;        /* octets of the block note after the qname; 0: none */
 	uint16_t port;            /* client port, host order */
 	uint8_t addr[16];         /* client address (4 bytes used for AF_INET) */
-	uint8_t qname[255];       /* wire form, case as received; bytes past qname_len are
-				   not copied through the ring */
+	/*
+	 * The qname in wire form, case as received, then block_len octets of block note
+	 * (stats_note_block): the EDE code (2 octets, big-endian), the list's line (4), the
+	 * length of the group's name (1), the group's name, then the list's name to the end.
+	 * Bytes past qname_len + block_len are not copied through the ring.
+	 */
+	uint8_t qname[255 + STATS_QBLOCK_MAX];
 };
 
 struct stats_qring;

@@ -145,6 +145,62 @@ def test_blocked_answers_are_counted_in_stats(blocking_server):
     wait_for(blocked, timeout=WAIT_LONG, what="3 blocked answers in the stats")
 
 
+def test_query_log_marks_blocked_entries_with_list_line_group_and_ede(blocking_server):
+    srv = blocking_server()
+    assert srv.cli("block", "add", "custom.test").returncode == 0
+    srv.query("x.tracker.test")
+    srv.query("www.custom.test")
+    srv.query("use-application-dns.net")
+    srv.query("good.ads.example.com")
+
+    def entries():
+        d = json.loads(srv.cli("--json", "log", "show", "--queries").stdout)["data"]
+        got = {e["name"]: e for e in d["entries"]}
+        return got if "use-application-dns.net." in got and "good.ads.example.com." in got \
+            else None
+    got = wait_for(entries, timeout=WAIT_LONG, what="the four queries in the query log")
+    e = got["x.tracker.test."]
+    assert e["kind"] == "blocked" and e["ede"] == 15, e
+    assert e["block"] == {"list": os.path.join(srv.lists, "block.txt"), "line": 3,
+                          "group": None}, e
+    e = got["www.custom.test."]
+    assert e["block"] == {"list": "custom block", "line": 1, "group": None}, e
+    e = got["use-application-dns.net."]
+    assert e["kind"] == "blocked" and e["block"]["list"] is None and "ede" not in e, e
+    # An allowed name is no block: no mark.
+    e = got["good.ads.example.com."]
+    assert e["kind"] != "blocked" and "block" not in e and e.get("ede") != 15, e
+    out = srv.cli("log", "show", "--queries").stdout
+    assert " EDE 15 by %s:3" % os.path.join(srv.lists, "block.txt") in out, out
+    assert "by the Firefox canary" in out, out
+    # The clients of blocked answers have a top list of their own.
+    top = json.loads(srv.cli("--json", "stats", "top").stdout)["data"]
+    assert {"127.0.0.1"} == {r["key"] for r in top["blocked_clients"]}, top
+    assert top["blocked_clients"][0]["count"] == 3, top
+    assert "top blocked clients" in srv.cli("stats", "top").stdout
+
+
+def test_query_log_names_the_group_of_a_blocked_client(blocking_server):
+    srv = blocking_server()
+    srv.stop()
+    kids = os.path.join(srv.lists, "kids.txt")
+    with open(kids, "w") as f:
+        f.write("# kids\n||games.test^\n")
+    with open(srv.conf, "a") as f:
+        f.write("\n[blocking-group kids]\nclients = 127.0.0.3/32\nlists = %s\n" % kids)
+    srv.start()
+    q = dns.message.make_query("x.games.test", "A")
+    assert dns.query.udp(q, "127.0.0.1", port=srv.port, timeout=3,
+                         source="127.0.0.3").rcode() == dns.rcode.NXDOMAIN
+
+    def entry():
+        d = json.loads(srv.cli("--json", "log", "show", "--name", "games.test").stdout)["data"]
+        return d["entries"][-1] if d["entries"] else None
+    e = wait_for(entry, timeout=WAIT_LONG, what="the blocked query in the query log")
+    assert e["client"] == "127.0.0.3" and e["ede"] == 15, e
+    assert e["block"] == {"list": kids, "line": 2, "group": "kids"}, e
+
+
 def test_reload_swaps_the_lists(blocking_server):
     srv = blocking_server()
     assert srv.query("ads.example.com").rcode() == dns.rcode.NXDOMAIN

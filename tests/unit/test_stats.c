@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include <cmocka.h>
@@ -261,6 +264,59 @@ test_top_range_counts_only_the_recent_queries(void **state)
 }
 
 static void
+test_blocked_entries_carry_their_block_note_and_count_their_clients(void **state)
+{
+	(void)state;
+	struct fake f = { 0 };
+	struct stats_recorder *r = fake_start(&f, false);
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(5353) };
+	inet_pton(AF_INET, "192.0.2.9", &sin.sin_addr);
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	/* A long list name keeps its end; the note goes to the next entry only. */
+	char list[300];
+	memset(list, 'x', sizeof(list));
+	snprintf(list + 200, sizeof(list) - 200, "/lists/hosts.txt");
+	stats_note_block(f.sw[0], 15, list, 42, "kids");
+	stats_note_query(f.sw[0], (struct sockaddr *)&sin, QNAME, DNS_TYPE_A, 3,
+			 STATS_KIND_BLOCKED, STATS_TRANSPORT_UDP, &start);
+	stats_note_query(f.sw[0], (struct sockaddr *)&sin, QNAME, DNS_TYPE_A, 0,
+			 STATS_KIND_AUTHORITATIVE, STATS_TRANSPORT_UDP, &start);
+	/* The canary: no list, no EDE. */
+	stats_note_block(f.sw[0], 0, NULL, 0, NULL);
+	stats_note_query(f.sw[0], NULL, QNAME, DNS_TYPE_A, 3, STATS_KIND_BLOCKED,
+			 STATS_TRANSPORT_UDP, &start);
+	json_t *log = stats_recorder_log_json(r, 10, true, false, NULL);
+	const json_t *entries = json_object_get(log, "entries");
+	assert_int_equal(json_array_size(entries), 3);
+	const json_t *e = json_array_get(entries, 0);
+	const json_t *b = json_object_get(e, "block");
+	assert_int_equal(json_integer_value(json_object_get(e, "ede")), 15);
+	assert_string_equal(json_string_value(json_object_get(b, "group")), "kids");
+	assert_int_equal(json_integer_value(json_object_get(b, "line")), 42);
+	const char *l = json_string_value(json_object_get(b, "list"));
+	assert_non_null(l);
+	assert_true(strlen(l) < STATS_QBLOCK_MAX);
+	assert_string_equal(l + strlen(l) - 16, "/lists/hosts.txt");
+	char text[200];
+	stats_log_block_text(e, true, text, sizeof(text));
+	assert_string_equal(text, "by hosts.txt:42, group kids");
+	assert_null(json_object_get(json_array_get(entries, 1), "block"));
+	e = json_array_get(entries, 2);
+	assert_true(json_is_null(json_object_get(json_object_get(e, "block"), "list")));
+	assert_null(json_object_get(e, "ede"));
+	stats_log_block_text(e, true, text, sizeof(text));
+	assert_string_equal(text, "by the Firefox canary");
+	json_decref(log);
+	json_t *top = stats_recorder_top_json(r, 10, 0);
+	assert_int_equal(top_count(top, "blocked_clients", "192.0.2.9"), 1);
+	assert_int_equal(top_count(top, "clients", "192.0.2.9"), 2);
+	assert_int_equal(top_count(top, "blocked", "www.example.com."), 2);
+	json_decref(top);
+	fake_stop(&f, r);
+}
+
+static void
 test_log_filter_matches_client_prefix_name_below_type_and_rcode(void **state)
 {
 	(void)state;
@@ -324,6 +380,7 @@ main(void)
 		cmocka_unit_test(test_series_reply_later_than_the_ring_counts_when_sent),
 		cmocka_unit_test(test_recorder_takes_every_figure_from_one_snapshot),
 		cmocka_unit_test(test_top_range_counts_only_the_recent_queries),
+		cmocka_unit_test(test_blocked_entries_carry_their_block_note_and_count_their_clients),
 		cmocka_unit_test(test_log_filter_matches_client_prefix_name_below_type_and_rcode),
 		cmocka_unit_test(test_dnssec_counters_count_by_state),
 	};
