@@ -379,6 +379,16 @@ draw_summary(struct tui *t, WINDOW *w, int y, int wd)
 	x += tui_put(w, y, x, wd - x, A_BOLD, q);
 	x += tui_put(w, y, x, wd - x, A_NORMAL, "  qps ");
 	x += tui_put(w, y, x, wd - x, A_BOLD, qps);
+	/* Issue 18: how much of the traffic blocking turns away, at a glance. */
+	const json_t *bl = path2(d->stats, "kinds", "blocked");
+	if (json_is_integer(bl)) {
+		long long nb = json_integer_value(bl);
+		long long nq = json_integer_value(json_object_get(tot, "queries"));
+		char blk[48];
+		snprintf(blk, sizeof(blk), "%lld (%.1f%%)", nb, nq > 0 ? 100.0 * nb / nq : 0.0);
+		x += tui_put(w, y, x, wd - x, A_NORMAL, "  blocked ");
+		x += tui_put(w, y, x, wd - x, A_BOLD, blk);
+	}
 	x += tui_put(w, y, x, wd - x, A_NORMAL, "  dropped ");
 	x += tui_put(w, y, x, wd - x, A_BOLD, drop);
 	x += tui_put(w, y, x, wd - x, A_NORMAL, "  truncated ");
@@ -412,17 +422,25 @@ dash_draw(struct tui *t, WINDOW *w, int y, int h, int wd)
 	draw_kinds(w, py, 0, ph, c1, d->stats);
 	draw_latency_transports(w, py, c1 + 2, ph, c2, d->stats);
 	const json_t *top = d->top_unknown ? NULL : d->top;
-	char tc[40], tn[40], tb[40];
+	char tc[40], tn[40], tb[40], tbc[48];
 	snprintf(tc, sizeof(tc), "Top clients%s%s", d->range > 0 ? ", last " : "",
 		 d->range > 0 ? top_ranges[d->range] : "");
 	snprintf(tn, sizeof(tn), "Top names%s%s", d->range > 0 ? ", last " : "",
 		 d->range > 0 ? top_ranges[d->range] : "");
 	snprintf(tb, sizeof(tb), "Top blocked%s%s", d->range > 0 ? ", last " : "",
 		 d->range > 0 ? top_ranges[d->range] : "");
+	snprintf(tbc, sizeof(tbc), "Blocked clients%s%s", d->range > 0 ? ", last " : "",
+		 d->range > 0 ? top_ranges[d->range] : "");
 	draw_top(w, py, c1 + c2 + 4, ph, c3, tc, top, "clients");
 	int by = py + ph;
 	int bh = y + h - by;
-	if (bh >= 2) {
+	if (bh >= 2 && wd >= 60) {
+		/* Names, blocked names and the clients of blocked answers (issue 18). */
+		int n3 = wd / 4, n1 = (wd - n3 - 4) / 2, n2 = wd - n3 - n1 - 4;
+		draw_top(w, by, 0, bh, n1, tn, top, "names");
+		draw_top(w, by, n1 + 2, bh, n2, tb, top, "blocked");
+		draw_top(w, by, n1 + n2 + 4, bh, n3, tbc, top, "blocked_clients");
+	} else if (bh >= 2) {
 		int n1 = (wd - 2) / 2;
 		draw_top(w, by, 0, bh, n1, tn, top, "names");
 		draw_top(w, by, n1 + 2, bh, wd - n1 - 2, tb, top, "blocked");
@@ -445,7 +463,7 @@ static const char *const dash_help[] = {
 
 const struct tui_screen tui_screen_dash = {
 	.name = "Dashboard",
-	.keys = "1-5 Screens|k Kind|t Range|r Refresh",
+	.keys = "1-6 Screens|k Kind|t Range|r Refresh",
 	.help = dash_help,
 	.init = dash_init,
 	.fini = dash_fini,

@@ -153,18 +153,23 @@ add_entry(struct logs *l, const json_t *e, bool merge)
 		/*
 		 * Issue 16: a failed answer (a bogus one is SERVFAIL with EDE 6 to 12) shows its
 		 * Extended DNS Error where the transport and time are, so that it fits 80 columns.
+		 * Issue 18: a blocked answer ends with the list and line (or group) that blocked it.
 		 */
+		char why[256];
+		stats_log_block_text(e, true, why, sizeof(why));
 		const json_t *ev = json_object_get(e, "ede");
 		if (json_is_integer(ev)) {
 			const char *en = dns_ede_name((uint16_t)json_integer_value(ev));
-			snprintf(line, sizeof(line), "%s %-15s %-22s %-5s %-8s EDE %lld%s%s%s %s", ts,
-				 str(e, "client"), str(e, "name"), str(e, "qtype"), str(e, "rcode"),
+			snprintf(line, sizeof(line), "%s %-15s %-22s %-5s %-8s EDE %lld%s%s%s %s%s%s",
+				 ts, str(e, "client"), str(e, "name"), str(e, "qtype"), str(e, "rcode"),
 				 (long long)json_integer_value(ev), en != NULL ? " (" : "",
-				 en != NULL ? en : "", en != NULL ? ")" : "", str(e, "kind"));
+				 en != NULL ? en : "", en != NULL ? ")" : "", str(e, "kind"),
+				 why[0] != '\0' ? " " : "", why);
 		} else {
-			snprintf(line, sizeof(line), "%s %-15s %-22s %-5s %-8s %-4s %8s %s", ts,
+			snprintf(line, sizeof(line), "%s %-15s %-22s %-5s %-8s %-4s %8s %s%s%s", ts,
 				 str(e, "client"), str(e, "name"), str(e, "qtype"),
-				 str(e, "rcode"), str(e, "transport"), ms, str(e, "kind"));
+				 str(e, "rcode"), str(e, "transport"), ms, str(e, "kind"),
+				 why[0] != '\0' ? " " : "", why);
 		}
 	} else {
 		snprintf(line, sizeof(line), "%s %-7s %s", ts, str(e, "level"), str(e, "message"));

@@ -22,7 +22,7 @@
 
 static const struct tui_screen *const screens[] = {
 	&tui_screen_dash, &tui_screen_logs, &tui_screen_zones, &tui_screen_cache,
-	&tui_screen_settings,
+	&tui_screen_settings, &tui_screen_block,
 };
 #define NSCREENS ((int)(sizeof(screens) / sizeof(screens[0])))
 
@@ -105,6 +105,11 @@ draw_top(struct tui *t, WINDOW *w, int wd)
 			 tui_look.utf8 ? "\u2014" : "--");
 	}
 	int rw = tui_width(right);
+	if (x + rw >= wd && !tui_conn_up(t->conn)) {
+		/* Six tabs leave 80 columns too few for the whole notice: its first word. */
+		snprintf(right, sizeof(right), " disconnected ");
+		rw = tui_width(right);
+	}
 	if (x + rw < wd) {
 		attr_t a = tui_conn_up(t->conn) ? tui_attr(TUI_TITLE)
 						: tui_attr(TUI_ERROR) | A_REVERSE;
@@ -147,7 +152,7 @@ draw_bottom(struct tui *t, WINDOW *w, int y, int wd)
 }
 
 static const char *const global_help[] = {
-	"1-5, F1-F5   switch screens: Dashboard, Logs, Zones, Cache, Settings",
+	"1-6, F1-F6   switch screens: Dashboard, Logs, Zones, Cache, Settings, Blocking",
 	"h, ?         this help (any key closes it)",
 	"q            quit (also Ctrl-C)",
 	"",

@@ -225,7 +225,7 @@ struct tui {
 	char msg[256];             /* a transient message in the help line ... */
 	bool msg_error;
 	long long msg_until;       /* ... until then */
-	void *dash, *logs, *zones, *cache, *settings;  /* per-screen state */
+	void *dash, *logs, *zones, *cache, *settings, *blocking;  /* per-screen state */
 };
 
 struct tui_screen {
@@ -244,7 +244,7 @@ struct tui_screen {
 };
 
 extern const struct tui_screen tui_screen_dash, tui_screen_logs, tui_screen_zones,
-	tui_screen_cache, tui_screen_settings;
+	tui_screen_cache, tui_screen_settings, tui_screen_block;
 
 /* Shows msg in the help line for a few seconds. */
 void tui_message(struct tui *t, bool error, const char *fmt, ...)

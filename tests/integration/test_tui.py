@@ -22,7 +22,7 @@ from helpers import WAIT_LONG, UdpLoad, accept_loop, read_exact, spawn, unix_lis
 from upstreams import FakeUpstream
 
 BLOCKS = "\u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588"
-TABS = "1 Dashboard  2 Logs  3 Zones  4 Cache  5 Settings"
+TABS = "1 Dashboard  2 Logs  3 Zones  4 Cache  5 Settings  6 Blocking"
 
 # Small enough that every record fits on one 80x24 screen.
 SMALL_COM = small_zone("example.com.", "192.0.2.80")
@@ -440,6 +440,57 @@ def test_cache_screen_browses_looks_up_and_flushes(make_server, tmux):
         up.stop()
 
 
+def dig_status(server, name):
+    out = subprocess.run(["dig", "@127.0.0.1", "-p", str(server.port), "+time=3", "+tries=1",
+                          name, "A"], capture_output=True, text=True, timeout=30).stdout
+    m = re.search(r"status: (\w+)", out)
+    return (m.group(1) if m else None), "EDE: 15 (Blocked)" in out
+
+
+def test_blocking_screen_allows_a_top_blocked_name_and_pauses(make_server, tmux, tmp_path):
+    lists = tmp_path / "block.txt"
+    lists.write_text("# ads\n0.0.0.0 ads.blocked.test\n||tracker.test^\n")
+    s = make_server(extra="[blocking]\nenabled = yes\nlists = %s\n" % lists)
+    for _ in range(5):
+        s.query("ads.blocked.test")
+    for _ in range(2):
+        s.query("x.tracker.test")
+    assert dig_status(s, "ads.blocked.test") == ("NXDOMAIN", True)
+    t = start_sized(tmux, s, (100, 30))
+    screen = t.press("6", "Blocking: on")
+    # The list with its count, the top blocked names (the most blocked one selected first),
+    # and the clients of the blocked answers.
+    screen = t.wait_text("ads.blocked.test.", timeout=WAIT_LONG)
+    assert re.search(r"(?m)^block +- +2 .*block\.txt", screen), screen
+    assert re.search(r"(?m)^ +6  ads\.blocked\.test\.", screen), screen
+    assert re.search(r"127\.0\.0\.1", screen.split("Top blocked clients")[1]), screen
+    assert "a Allow" in t.lines()[29], t.lines()[29]
+    # a: allow the selected name; the daemon answers it again, and tdns-cli sees it.
+    t.press("a", "allow list: added ads.blocked.test.")
+    assert dig_status(s, "ads.blocked.test") == ("REFUSED", False)
+    assert cli_json(s, "allow", "list")["data"]["custom"] == ["ads.blocked.test"]
+    t.wait_text("custom: 0 blocked, 1 allowed")
+    # b: block a name typed in the prompt.
+    t.keys("b", "C-u")
+    t.type("more.test")
+    t.press("Enter", "block list: added more.test")
+    assert dig_status(s, "www.more.test") == ("NXDOMAIN", True)
+    # p: pause with a duration, p again resumes.
+    t.press("p", "Pause blocking for")
+    t.keys("C-u")
+    t.type("10m")
+    t.press("Enter", "blocking paused for 600 s")
+    t.wait_text("PAUSED, 9 min")
+    assert dig_status(s, "x.tracker.test") == ("REFUSED", False)
+    t.press("p", "blocking resumed")
+    t.wait_text("Blocking: on")
+    assert dig_status(s, "x.tracker.test") == ("NXDOMAIN", True)
+    # The query log marks the blocked queries with their list, line and EDE.
+    t.run("resize-window", "-x", "160", "-y", "30")
+    t.press("2", "Query log")
+    t.wait_text("blocked by block.txt:3, EDE 15")
+
+
 class FakeDaemon:
     """A control socket that says hello and knows only `stats` (and that only partly): an
     older or smaller daemon, for the TUI's "-" and "not available" paths."""
@@ -509,6 +560,7 @@ def test_missing_commands_and_fields_show_as_dash_or_not_available(tmux):
         t.press("2", "log not available in this daemon")
         t.press("4", "cache not available in this daemon")
         t.press("5", "config show: unknown command: config show")
+        t.press("6", "blocking not available in this daemon")
         t.press("q", "TUI-EXIT=0")
         assert "log follow" in fake.commands and "stats top" in fake.commands
 
