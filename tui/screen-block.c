@@ -95,34 +95,34 @@ blist_reply(void *ctx, json_t *reply)
 	b->state_at = tui_now_ms();
 }
 
+/* Keeps an ok reply's data in *slot; true when the daemon does not know the command. */
+static bool
+keep(struct blocking *b, json_t *reply, json_t **slot, const char *what)
+{
+	if (tui_reply_unknown(reply)) {
+		return true;
+	}
+	tui_reply_keep(reply, slot, b->err, sizeof(b->err), what);
+	return false;
+}
+
 static void
 alist_reply(void *ctx, json_t *reply)
 {
-	struct blocking *b = B(ctx);
-	if (!tui_reply_unknown(reply)) {
-		tui_reply_keep(reply, &b->alist, b->err, sizeof(b->err), "allow list");
-	}
+	(void)keep(B(ctx), reply, &B(ctx)->alist, "allow list");
 }
 
 static void
 lists_reply(void *ctx, json_t *reply)
 {
-	struct blocking *b = B(ctx);
-	if (tui_reply_unknown(reply)) {
-		/* An older daemon: the lists of `block list` and `allow list` stand in. */
-		b->lists_unknown = true;
-		return;
-	}
-	tui_reply_keep(reply, &b->lists, b->err, sizeof(b->err), "block lists");
+	/* An older daemon: the lists of `block list` and `allow list` stand in. */
+	B(ctx)->lists_unknown = keep(B(ctx), reply, &B(ctx)->lists, "block lists");
 }
 
 static void
 top_reply(void *ctx, json_t *reply)
 {
-	struct blocking *b = B(ctx);
-	if (!tui_reply_unknown(reply)) {
-		tui_reply_keep(reply, &b->top, b->err, sizeof(b->err), "stats top");
-	}
+	(void)keep(B(ctx), reply, &B(ctx)->top, "stats top");
 }
 
 static void
