@@ -16,6 +16,7 @@
 #define SHOW_QUERIES 1000   /* history asked for with `log show` when the stream starts */
 #define SHOW_SERVER 300
 #define POLL_EVERY_MS 1000  /* when the daemon has `log show` but no `log follow` */
+#define HSCROLL_STEP 10     /* columns Left and Right move the view by */
 
 enum { VIEW_QUERIES, VIEW_SERVER, NVIEWS };
 enum { TYPING_NONE, TYPING_FILTER, TYPING_SEARCH };
@@ -39,6 +40,7 @@ struct logs {
 	bool paused;
 	unsigned long long pause_seq;   /* lines newer than this wait while paused */
 	int scroll;                     /* lines scrolled up from the newest */
+	int hscroll;                    /* columns scrolled right (Left, Right) */
 	bool streaming;                 /* `log follow` runs */
 	bool follow_unknown, show_unknown;
 	long long next_poll;
@@ -498,6 +500,12 @@ logs_key(struct tui *t, int ch, bool fkey)
 		case KEY_END:
 			resume(l);
 			return true;
+		case KEY_LEFT:
+		case KEY_RIGHT:
+			/* Lines wider than the terminal (a blocked query's reason) come into view. */
+			l->hscroll += ch == KEY_RIGHT ? HSCROLL_STEP : -HSCROLL_STEP;
+			l->hscroll = l->hscroll < 0 ? 0 : l->hscroll > 2000 ? 2000 : l->hscroll;
+			return true;
 		default:
 			return false;
 		}
@@ -539,16 +547,31 @@ logs_key(struct tui *t, int ch, bool fkey)
 		l->filter[0] = l->search[0] = '\0';
 		filter_parse(l);
 		resume(l);
+		l->hscroll = 0;
 		return true;
 	default:
 		return false;
 	}
 }
 
-/* One line, with the search text highlighted. */
-static void
-draw_line(WINDOW *w, int y, int wd, const char *text, const char *search, bool current)
+/* s without its first n characters (UTF-8), "" when it is shorter. */
+static const char *
+skip_cols(const char *s, int n)
 {
+	for (; *s != '\0' && n > 0; n--) {
+		s++;
+		while (((unsigned char)*s & 0xc0) == 0x80) {
+			s++;
+		}
+	}
+	return s;
+}
+
+/* One line from column hs on, with the search text highlighted. */
+static void
+draw_line(WINDOW *w, int y, int wd, int hs, const char *text, const char *search, bool current)
+{
+	text = skip_cols(text, hs);
 	if (current) {
 		tui_fill(w, y, 0, 1, wd, tui_attr(TUI_SELECTED));
 		tui_put(w, y, 0, wd, tui_attr(TUI_SELECTED), text);
@@ -595,7 +618,7 @@ logs_draw(struct tui *t, WINDOW *w, int y, int h, int wd)
 		char hdr[256];
 		snprintf(hdr, sizeof(hdr), "%-8s %-15s %-22s %-5s %-8s %-4s %5s %s", "TIME",
 			 "CLIENT", "NAME", "TYPE", "RCODE", "VIA", "MS", "KIND");
-		tui_put(w, top++, 0, wd, tui_attr(TUI_HEADER), hdr);
+		tui_put(w, top++, 0, wd, tui_attr(TUI_HEADER), skip_cols(hdr, l->hscroll));
 	}
 	int rows = y + h - 1 - top;   /* the last row is for the filter/search field */
 	l->rows = rows;
@@ -621,7 +644,7 @@ logs_draw(struct tui *t, WINDOW *w, int y, int h, int wd)
 	int end = v.n - l->scroll, start = end - rows > 0 ? end - rows : 0;
 	const char *hl = l->search[0] != '\0' ? l->search : l->ftext;
 	for (int i = start; i < end; i++) {
-		draw_line(w, top + (i - start), wd, v.v[i]->text, hl,
+		draw_line(w, top + (i - start), wd, l->hscroll, v.v[i]->text, hl,
 			  l->match_seq != 0 && v.v[i]->seq == l->match_seq);
 	}
 	free(v.v);
@@ -644,6 +667,7 @@ static const char *const logs_help[] = {
 	"n / N        the previous (older) / next (newer) match",
 	"p, space     pause / resume; scrolling up pauses too",
 	"Up Down PgUp PgDn Home End   scroll (End follows the newest again)",
+	"Left Right   scroll sideways: the end of long lines (why a query was blocked)",
 	"c            clear this log on screen",
 	"Esc          clear the filter and the search, resume",
 	NULL,

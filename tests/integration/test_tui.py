@@ -485,10 +485,15 @@ def test_blocking_screen_allows_a_top_blocked_name_and_pauses(make_server, tmux,
     t.press("p", "blocking resumed")
     t.wait_text("Blocking: on")
     assert dig_status(s, "x.tracker.test") == ("NXDOMAIN", True)
-    # The query log marks the blocked queries with their list, line and EDE.
-    t.run("resize-window", "-x", "160", "-y", "30")
-    t.press("2", "Query log")
-    t.wait_text("blocked by block.txt:3, EDE 15")
+    # The query log marks the blocked queries with their list, line and EDE: at the end of
+    # the line, brought into view by scrolling sideways.
+    screen = t.press("2", "x.tracker.test.")
+    assert "EDE 15" not in screen, screen
+    t.keys("Right", "Right", "Right")
+    screen = t.wait_text("blocked by block.txt:3, EDE 15")
+    assert "127.0.0.1" not in screen, screen
+    t.keys("Left", "Left")
+    t.press("Left", "127.0.0.1")
 
 
 class FakeDaemon:
