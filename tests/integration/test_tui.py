@@ -488,9 +488,9 @@ def test_blocking_screen_allows_a_top_blocked_name_and_pauses(make_server, tmux,
     # The query log marks the blocked queries with their list, line and EDE: at the end of
     # the line, brought into view by scrolling sideways.
     screen = t.press("2", "x.tracker.test.")
-    assert "EDE 15" not in screen, screen
+    assert "block.txt:3" not in screen, screen
     t.keys("Right", "Right", "Right")
-    screen = t.wait_text("blocked by block.txt:3, EDE 15")
+    screen = t.wait_text("EDE 15 (Blocked) blocked by block.txt:3")
     assert "127.0.0.1" not in screen, screen
     t.keys("Left", "Left")
     t.press("Left", "127.0.0.1")
