@@ -145,14 +145,14 @@ stream_free(void *arg)
 
 /* Starts the transfer of z on the client's stream; false when it could not start. */
 static bool
-stream_start(const struct zone *z, const struct dns_query *q, const struct net_client *cl,
-	     const struct crypto_tsig_ctx *ctx)
+stream_start(const struct zone *z, const struct dns_query *q, uint16_t edns,
+	     const struct net_client *cl, const struct crypto_tsig_ctx *ctx)
 {
 	struct xfr_stream *s = calloc(1, sizeof(*s));
 	if (s == NULL) {
 		return false;
 	}
-	s->x = zone_xfr_new(z, q);
+	s->x = zone_xfr_new(z, q, edns);
 	if (s->x == NULL) {
 		free(s);
 		return false;
@@ -226,7 +226,7 @@ transfer(const struct zone_set *zs, const struct zone_xfr_conf *xc, const struct
 		*rcode = DNS_RCODE_NOERROR;
 		return sign_reply(ctx, q, edns, out, dns_build_finish(&b), limit, 0, rcode);
 	}
-	if (!stream_start(z, q, cl, ctx)) {
+	if (!stream_start(z, q, edns, cl, ctx)) {
 		*rcode = DNS_RCODE_SERVFAIL;
 		return sign_reply(ctx, q, edns, out, reply_rcode(q, edns, out, limit, *rcode),
 				  limit, 0, rcode);

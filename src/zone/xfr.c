@@ -167,6 +167,8 @@ struct zone_xfr {
 	uint16_t flags;               /* QR, AA and the request's RD */
 	uint16_t qtype, qclass;
 	uint8_t qname[DNS_NAME_MAX];  /* as asked */
+	uint16_t edns;                /* our UDP size for the OPT of every message, 0: no OPT */
+	bool edns_do;
 	enum stage stage;
 	/* The next record: node in the table slot, its rrset, its rdata at rd (nth of the set). */
 	size_t slot;
@@ -222,7 +224,7 @@ seek(struct zone_xfr *x)
 }
 
 struct zone_xfr *
-zone_xfr_new(const struct zone *z, const struct dns_query *q)
+zone_xfr_new(const struct zone *z, const struct dns_query *q, uint16_t edns)
 {
 	const struct zone_rrset *soa = zone_node_rrset(z->apex_node, DNS_TYPE_SOA);
 	if (soa == NULL || soa->count == 0) {
@@ -239,6 +241,10 @@ zone_xfr_new(const struct zone *z, const struct dns_query *q)
 	x->qtype = q->qtype;
 	x->qclass = q->qclass;
 	memcpy(x->qname, q->qname, q->qname_len);
+	if (q->edns.present && q->edns_count == 1) {
+		x->edns = edns < DNS_UDP_MIN ? DNS_UDP_MIN : edns;
+		x->edns_do = q->edns.do_bit;
+	}
 	x->node = z->apex_node;
 	x->rr = z->apex_node->rrsets;
 	return x;
@@ -268,6 +274,10 @@ zone_xfr_next(struct zone_xfr *x, uint8_t *out, size_t limit, bool *more)
 		return 0;
 	}
 	dns_build_init(&b, out, limit, limit, x->id, x->flags);
+	if (x->edns > 0) {
+		/* RFC 5936 §3 and RFC 6891 §7: each message answers an EDNS request with an OPT. */
+		dns_build_edns(&b, x->edns, x->edns_do);
+	}
 	/* RFC 5936 §2.2.1: the question in the first message; later ones may leave it out. */
 	if (x->nmsg == 0 && dns_build_question(&b, x->qname, x->qtype, x->qclass) != TDNS_OK) {
 		return 0;

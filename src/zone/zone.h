@@ -335,10 +335,11 @@ struct zone_xfr;
 
 /*
  * Starts the transfer of z for the query q (its ID, question and RD are echoed), taking a
- * reference to z, so that the version sent lives on when a new set replaces it.  NULL when
- * out of memory or z has no SOA.  Free with zone_xfr_free.
+ * reference to z, so that the version sent lives on when a new set replaces it.  When q had
+ * an OPT, every message carries one stating edns as our UDP size (RFC 5936 §3, RFC 6891 §7).
+ * NULL when out of memory or z has no SOA.  Free with zone_xfr_free.
  */
-struct zone_xfr *zone_xfr_new(const struct zone *z, const struct dns_query *q);
+struct zone_xfr *zone_xfr_new(const struct zone *z, const struct dns_query *q, uint16_t edns);
 
 /*
  * Writes the next message of the transfer into out (at most limit octets, >= 512; keep room

@@ -12,6 +12,7 @@ import subprocess
 import time
 
 import dns.exception
+import dns.flags
 import dns.message
 import dns.name
 import dns.query
@@ -19,6 +20,7 @@ import dns.rcode
 import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
+import dns.rrset
 import dns.tsig
 import dns.tsigkeyring
 import dns.zone
@@ -315,6 +317,67 @@ def test_ixfr_is_answered_with_the_whole_zone(make_server):
     r = dns.query.udp(q, srv.addr, port=srv.port, timeout=5)
     assert r.rcode() == dns.rcode.NOERROR and len(r.answer) == 1
     assert r.answer[0].rdtype == dns.rdatatype.SOA
+
+
+def xfr_messages(srv, q):
+    """Every message of a transfer over one TCP connection, raw, until the closing SOA."""
+    wire = q.to_wire()
+    out = []
+    with socket.create_connection((srv.addr, srv.port), timeout=30) as s:
+        s.sendall(struct.pack("!H", len(wire)) + wire)
+        soas = 0
+        while soas < 2:
+            n = struct.unpack("!H", recv_exact(s, 2))[0]
+            m = recv_exact(s, n)
+            out.append(m)
+            r = dns.message.from_wire(m, keyring=False, one_rr_per_rrset=True,
+                                      question_only=False, ignore_trailing=True)
+            soas += sum(1 for rr in r.answer if rr.rdtype == dns.rdatatype.SOA)
+            if r.rcode() != dns.rcode.NOERROR:
+                break
+    return out
+
+
+def opt_of(wire):
+    """(UDP size, DO) of the message's OPT record, or None without one."""
+    r = dns.message.from_wire(wire, keyring=False, one_rr_per_rrset=True)
+    if r.edns < 0:
+        return None
+    return r.payload, bool(r.ednsflags & dns.flags.DO)
+
+
+def test_transfer_replies_carry_an_opt_when_the_request_had_one(make_server):
+    srv = xfr_server(make_server, "127.0.0.1", zone_text=big_zone(20000), origin="big.test")
+    for rdtype in ("AXFR", "IXFR"):
+        q = dns.message.make_query("big.test.", rdtype, use_edns=0, payload=1232,
+                                   want_dnssec=True)
+        if rdtype == "IXFR":
+            q.authority.append(dns.rrset.from_text("big.test.", 0, "IN", "SOA",
+                                                   ". . 0 0 0 0 0"))
+        msgs = xfr_messages(srv, q)
+        # RFC 5936 §3 / RFC 6891 §7: every message of the stream, not only the first.
+        assert len(msgs) > 1, rdtype
+        for m in msgs:
+            opt = opt_of(m)
+            assert opt is not None, rdtype
+            assert opt[1], "DO echoed"
+        # Without an OPT in the request, none in the replies.
+        q = dns.message.make_query("big.test.", rdtype, use_edns=False)
+        if rdtype == "IXFR":
+            q.authority.append(dns.rrset.from_text("big.test.", 0, "IN", "SOA",
+                                                   ". . 0 0 0 0 0"))
+        assert all(opt_of(m) is None for m in xfr_messages(srv, q)), rdtype
+    # A signed transfer: the OPT, then the TSIG, which kdig and dnspython check.
+    srv2 = xfr_server(make_server, "key transfer-key", extra=tsig_section())
+    out = subprocess.run(["kdig", "+edns", "-y", "hmac-sha256:transfer-key:" + SECRET,
+                          "-p", str(srv2.port), "@127.0.0.1", "xfr.test.", "AXFR"],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0 and "1 messages, 18 records" in out.stdout, out.stdout
+    assert "warning" not in (out.stdout + out.stderr).lower(), out.stdout + out.stderr
+    q = axfr_message("xfr.test.", SECRET)
+    q.use_edns(0, payload=1232)
+    r = tcp_exchange(srv2, q)
+    assert r.edns == 0 and r.had_tsig
 
 
 # ---- Knot as a secondary of tdnsd ----
