@@ -62,6 +62,7 @@ struct daemon {
 	struct cache *cache;      /* the answer cache shared by the workers (issue 4) */
 	struct resolver_conf *rconf; /* forwarding setup published to the workers */
 	struct zone_xfr_conf *xfr; /* allow-transfer and TSIG keys published to the workers */
+	struct zone_notifier *notifier; /* NOTIFY out (issue 17), on base */
 	struct query_blocking *blocking; /* block lists published to the workers (issue 18) */
 	struct event *pause_ev;   /* ends a `block pause`; NULL until the first */
 	long long pause_end_ms;   /* tdns_mono_ms() when a pause ends; 0: not paused */
@@ -879,8 +880,12 @@ reload(struct daemon *d, char *msg, size_t msglen)
 	if (d->stubs != NULL) {
 		resolver_stubs_configure(d->stubs, nc, d->base);
 	}
+	if (zone_notifier_configure(d->notifier, nc, nxfr, err, sizeof(err)) != TDNS_OK) {
+		tdns_err("reload: %s; keeping the previous NOTIFY targets", err);
+	}
 	/* Queries are answered from the old set until every worker has switched. */
 	query_publish_zones(d->srv, set);
+	zone_notify_changes(d->notifier, d->zones, set);
 	zone_set_free(d->zones);
 	d->zones = set;
 	/* The new lists are swapped in whole: a query sees the old table or the new one. */
@@ -938,6 +943,8 @@ env_publish(void *daemon, struct zone_set *set)
 	struct daemon *d = daemon;
 	/* Blocks until every worker has switched, so the old set is unreferenced after it. */
 	query_publish_zones(d->srv, set);
+	/* A record edit or a zone reload through ctl: a new serial is told to the secondaries. */
+	zone_notify_changes(d->notifier, d->zones, set);
 	zone_set_free(d->zones);
 	d->zones = set;
 	if (!resolver_conf_fwd_changed(d->rconf, set)) {
@@ -955,6 +962,12 @@ env_publish(void *daemon, struct zone_set *set)
 	resolver_conf_unref(d->rconf);
 	d->rconf = nrc;
 	tdns_info("forwarder zones changed: %zu forwarded domains", nrc->nzones);
+}
+
+static struct zone_notifier *
+env_notifier(void *daemon)
+{
+	return ((struct daemon *)daemon)->notifier;
 }
 
 static struct zone_catalog *
@@ -1248,6 +1261,7 @@ ctl_start(struct daemon *d)
 		.cfg_path = env_cfg_path,
 		.zones = env_zones,
 		.publish = env_publish,
+		.notifier = env_notifier,
 		.catalog = env_catalog,
 		.reload = env_reload,
 		.stop = env_stop,
@@ -1457,6 +1471,13 @@ run(struct daemon *d)
 		goto out;
 	}
 	resolver_stubs_configure(d->stubs, d->cfg, d->base);
+	/* RFC 1996: the secondaries hear of every primary zone's serial at start. */
+	d->notifier = zone_notifier_new(d->base);
+	if (zone_notifier_configure(d->notifier, d->cfg, d->xfr, err, sizeof(err)) != TDNS_OK) {
+		startup_error(d, "%s", err);
+		goto out;
+	}
+	zone_notify_changes(d->notifier, NULL, d->zones);
 	struct stats_source src;
 	net_server_stats_source(d->srv, &src);
 	d->stats = stats_recorder_new(d->base, &src);
@@ -1606,6 +1627,7 @@ out:
 	dnssec_rfc5011_free(d.rfc5011);
 	/* After the workers (net_server_free), before the base its events live on. */
 	resolver_stubs_free(d.stubs);
+	zone_notifier_free(d.notifier);
 	if (d.pause_ev != NULL) {
 		event_free(d.pause_ev);
 	}

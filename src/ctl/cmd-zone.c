@@ -554,6 +554,31 @@ ctl_cmd_zone_reload(struct ctl_req *req)
 	return TDNS_OK;
 }
 
+int
+ctl_cmd_zone_notify(struct ctl_req *req)
+{
+	struct ctl_zone_ref zr;
+	int rc = find_named(req, &zr);
+	if (rc != TDNS_OK) {
+		return rc;
+	}
+	if (zr.served == NULL) {
+		return ctl_zone_fail(req, TDNS_ENOZONE, "zone %s is not served (disabled or "
+				     "failed to load)", zr.name);
+	}
+	struct zone_notifier *n = req->env->notifier != NULL ?
+				  req->env->notifier(req->env->daemon) : NULL;
+	size_t sent = zone_notify_send(n, zr.served);
+	if (sent == 0) {
+		return ctl_zone_fail(req, TDNS_EINVAL, "zone %s has nobody to notify (no notify "
+				     "addresses, and no allow-transfer with in-zone NS addresses)",
+				     zr.name);
+	}
+	req->data = json_pack("{s:s, s:I, s:I}", "name", zr.name, "serial",
+			      (json_int_t)zr.served->serial, "servers", (json_int_t)sent);
+	return TDNS_OK;
+}
+
 /* Records the disabled state in the catalog (a config zone's entry goes when enabled). */
 static int
 catalog_state(struct ctl_req *req, const struct ctl_zone_ref *zr, bool disabled)

@@ -81,6 +81,7 @@ int ctl_cmd_zone_export(struct ctl_req *req);
 int ctl_cmd_zone_import(struct ctl_req *req);
 int ctl_cmd_zone_check(struct ctl_req *req);
 int ctl_cmd_zone_reload(struct ctl_req *req);
+int ctl_cmd_zone_notify(struct ctl_req *req);
 int ctl_cmd_zone_enable(struct ctl_req *req);
 int ctl_cmd_zone_disable(struct ctl_req *req);
 

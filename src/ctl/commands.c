@@ -189,6 +189,8 @@ const struct ctl_cmd ctl_cmds[] = {
 	  .help = "check a zone's file as the daemon would load it, or a local FILE offline" },
 	{ .name = "zone reload", .args = args_zone_name, .flags = CTL_CMD_MUTATES,
 	  .help = "re-read a zone's file from disk" },
+	{ .name = "zone notify", .args = args_zone_name,
+	  .help = "send a NOTIFY of the zone's serial to its secondaries now" },
 	{ .name = "zone enable", .args = args_zone_name, .flags = CTL_CMD_MUTATES,
 	  .help = "answer for a disabled zone again" },
 	{ .name = "zone disable", .args = args_zone_name, .flags = CTL_CMD_MUTATES,

@@ -200,6 +200,8 @@ struct ctl_env {
 	bool (*blocking_source)(void *daemon, const char *url, int64_t *updated, int64_t *next,
 				char *err, size_t errlen);
 	long (*blocking_update)(void *daemon);
+	/* Issue 17: NOTIFY out, for `zone notify` (borrowed; NULL before the daemon runs). */
+	struct zone_notifier *(*notifier)(void *daemon);
 };
 
 struct ctl_handler;

@@ -17,6 +17,7 @@ const struct ctl_handler ctl_handlers[] = {
 	{ .name = "zone import", .fn = ctl_cmd_zone_import },
 	{ .name = "zone check", .fn = ctl_cmd_zone_check },
 	{ .name = "zone reload", .fn = ctl_cmd_zone_reload },
+	{ .name = "zone notify", .fn = ctl_cmd_zone_notify },
 	{ .name = "zone enable", .fn = ctl_cmd_zone_enable },
 	{ .name = "zone disable", .fn = ctl_cmd_zone_disable },
 	{ .name = "record list", .fn = ctl_cmd_record_list },

@@ -81,6 +81,20 @@ check_allow_transfer(const char *value, char *err, size_t errlen)
 	return TDNS_OK;
 }
 
+static int
+check_notify(const char *value, char *err, size_t errlen)
+{
+	struct client_server *srv;
+	size_t n;
+	char why[256];
+	if (zone_notify_parse(value, &srv, &n, why, sizeof(why)) != TDNS_OK) {
+		snprintf(err, errlen, "invalid notify: %s", why);
+		return TDNS_ECONFIG;
+	}
+	free(srv);
+	return TDNS_OK;
+}
+
 /* Every "key NAME" of allow-transfer names a [tsig NAME] section (loaded before zones). */
 static int
 check_transfer_keys(const struct cfg *c, const struct cfg_zone *z, char *err, size_t errlen)
@@ -139,6 +153,13 @@ static const struct cfg_key zone_keys[] = {
 			"naming [tsig NAME] sections; empty: nobody",
 		.type = CFG_STR, .check = check_allow_transfer, .flags = CFG_KEY_LIST,
 		.offset = offsetof(struct cfg_zone, allow_transfer),
+	},
+	{
+		.key = "notify", .def = "",
+		.help = "type primary: ADDRESS[:PORT] items sent a NOTIFY on every new serial, "
+			"besides the zone's NS addresses (when allow-transfer is set)",
+		.type = CFG_STR, .check = check_notify, .flags = CFG_KEY_LIST,
+		.offset = offsetof(struct cfg_zone, notify),
 	},
 	{ .key = NULL },
 };

@@ -134,6 +134,18 @@ zone_xfr_conf_key(const struct zone_xfr_conf *xc, const uint8_t *name)
 	return NULL;
 }
 
+const struct crypto_tsig_key *
+zone_xfr_notify_key(const struct zone_xfr_conf *xc, const uint8_t *apex)
+{
+	for (size_t i = 0; xc != NULL && i < xc->nzones; i++) {
+		const struct xfr_zone *xz = &xc->zones[i];
+		if (dns_name_eq(xz->apex, apex) && xz->nkeys > 0) {
+			return zone_xfr_conf_key(xc, xz->keys[0]);
+		}
+	}
+	return NULL;
+}
+
 bool
 zone_xfr_allowed(const struct zone_xfr_conf *xc, const uint8_t *apex, const struct sockaddr *peer,
 		 const struct crypto_tsig_key *key)

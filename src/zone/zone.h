@@ -359,6 +359,59 @@ const struct zone *zone_xfr_zone(const struct zone_xfr *x);
 /* Ends the transfer and drops its zone reference (possibly the last); accepts NULL. */
 void zone_xfr_free(struct zone_xfr *x);
 
+/*
+ * The key NOTIFYs of the zone at apex are signed with: the first "key NAME" of its
+ * allow-transfer (the key its secondaries transfer with), borrowed from xc; NULL when the
+ * zone's allow-transfer names no key.
+ */
+const struct crypto_tsig_key *zone_xfr_notify_key(const struct zone_xfr_conf *xc,
+						  const uint8_t *apex);
+
+/* ------------------------------------------------------------------------------------------ */
+/* NOTIFY out (notify.c, RFC 1996): primary zones tell their secondaries of a new serial.      */
+
+struct event_base;
+struct client_server;
+struct zone_notifier;
+
+/*
+ * Parses a notify value: comma-separated ADDRESS, ADDRESS:PORT or [IPv6]:PORT items (port 53
+ * when not given) into *out (an array of *n resolved UDP servers, caller frees).  TDNS_OK, or
+ * TDNS_EINVAL with the bad item in err.
+ */
+int zone_notify_parse(const char *text, struct client_server **out, size_t *n, char *err,
+		      size_t errlen);
+
+/* A notifier whose NOTIFYs run on base (the main thread's).  Free with zone_notifier_free. */
+struct zone_notifier *zone_notifier_new(struct event_base *base);
+
+/* Cancels every NOTIFY in flight and frees n; accepts NULL. */
+void zone_notifier_free(struct zone_notifier *n);
+
+/*
+ * Takes the targets of c's primary zones (copies): the notify addresses, the NS addresses
+ * the zone holds itself when allow-transfer is set (a zone nobody may transfer has no
+ * secondaries), and the key of zone_xfr_notify_key(xc).  NOTIFYs in flight go on.  TDNS_OK,
+ * or TDNS_ECONFIG with why in err (nothing changed).
+ */
+int zone_notifier_configure(struct zone_notifier *n, const struct cfg *c,
+			    const struct zone_xfr_conf *xc, char *err, size_t errlen);
+
+/*
+ * Sends a NOTIFY for z's current serial to each of its targets over UDP (once per address),
+ * each retried 5 times, waiting 2 s doubling each time, until a NOERROR answer (signed when
+ * the NOTIFY was); a NOTIFY still in flight to the same server for that zone is replaced.
+ * Results are logged.  Returns the number of servers told; 0 for a zone without targets.
+ */
+size_t zone_notify_send(struct zone_notifier *n, const struct zone *z);
+
+/*
+ * Calls zone_notify_send for every zone of set that old (may be NULL: start-up) does not
+ * have, or has with another serial.
+ */
+void zone_notify_changes(struct zone_notifier *n, const struct zone_set *old,
+			 const struct zone_set *set);
+
 /* ------------------------------------------------------------------------------------------ */
 /* Configuration (schema.c): the [zone NAME] sections and [server] serial-policy                */
 
@@ -384,6 +437,11 @@ struct cfg_zone {
 	 * [tsig NAME], comma-separated; "" (the default) lets nobody.
 	 */
 	char *allow_transfer;
+	/*
+	 * type = primary: servers sent a NOTIFY (RFC 1996) on every new serial, besides the
+	 * zone's NS addresses; ADDRESS[:PORT] items, comma-separated (zone_notify_parse).
+	 */
+	char *notify;
 	char *src_file;           /* config file and line of the section, for errors */
 	unsigned src_line;
 };

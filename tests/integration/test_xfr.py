@@ -26,7 +26,8 @@ import dns.tsigkeyring
 import dns.zone
 import pytest
 
-from helpers import Daemon, WAIT_SHORT, recv_exact, start_retrying, wait_for
+from helpers import (Daemon, WAIT_LONG, WAIT_SHORT, cli_ok, recv_exact, start_retrying,
+                     wait_for)
 
 SECRET = "c2VjcmV0LWtleS1mb3ItdGRucy10c2lnLXRlc3Rz"
 OTHER_SECRET = base64.b64encode(b"not-the-secret-of-transfer-key").decode()
@@ -408,7 +409,12 @@ class KnotSecondary(Daemon):
         conf += ["remote:", "  - id: primary", "    address: 127.0.0.1@%d" % self.primary_port]
         if self.key:
             conf += ["    key: transfer-key"]
+        # NOTIFY from tdnsd (RFC 1996) comes from a random port: the ACL names the address.
+        conf += ["acl:", "  - id: notify-in", "    address: 127.0.0.1", "    action: notify"]
+        if self.key:
+            conf += ["    key: transfer-key"]
         conf += ["zone:", "  - domain: %s" % self.origin, "    master: primary",
+                 "    acl: notify-in",
                  "    storage: \"%s\"" % d, "    file: \"%s/%s.zone\"" % (d, self.origin)]
         path = os.path.join(d, "knot.conf")
         with open(path, "w") as f:
@@ -451,5 +457,40 @@ def test_knot_secondary_pulls_the_zone_and_serves_the_same_answers(make_server, 
                              ("mail.xfr.test.", "A"), ("nx.xfr.test.", "A"),
                              ("host.sub.xfr.test.", "A"), ("x.dn.xfr.test.", "A")):
             assert answers(knot.port, name, rdtype) == answers(srv.port, name, rdtype), name
+    finally:
+        knot.stop()
+
+
+@pytest.mark.parametrize("with_key", [False, True], ids=["address", "tsig"])
+def test_knot_secondary_refreshes_on_notify_after_a_record_add(make_server, tmp_path, with_key):
+    if with_key:
+        srv = xfr_server(make_server, "key transfer-key", extra=tsig_section())
+    else:
+        srv = xfr_server(make_server, "127.0.0.1")
+    d = tmp_path / "knot"
+    d.mkdir()
+    knot = KnotSecondary(d, "xfr.test.", srv.port, SECRET if with_key else None)
+    try:
+        wait_for(lambda: " done: " in srv.log(), what="the first transfer to Knot",
+                 log=lambda: srv.log() + knot.log())
+        # Knot's port is known only now: tdnsd learns it by a reload (no new serial: no
+        # NOTIFY), then a record add makes a new serial that Knot must hear of at once (its
+        # SOA refresh is two hours away).
+        with open(srv.conf) as f:
+            text = f.read()
+        srv.write_config(text.replace("allow-transfer = ", "notify = 127.0.0.1:%d\n"
+                                      "allow-transfer = " % knot.port))
+        srv.reload()
+        wait_for(lambda: "reload done" in srv.log(), timeout=WAIT_LONG, what="the reload",
+                 log=srv.log)
+        serial = cli_ok(srv, "record", "add", "xfr.test", "notified", "A", "192.0.2.77")["serial"]
+        wait_for(lambda: answers(knot.port, "notified.xfr.test.", "A")[1] != [],
+                 timeout=60, what="Knot serving the new record",
+                 log=lambda: srv.log() + knot.log())
+        assert answers(knot.port, "xfr.test.", "SOA") == answers(srv.port, "xfr.test.", "SOA")
+        assert "NOTIFY of serial %d to 127.0.0.1:%d acknowledged" % (serial, knot.port) \
+            in srv.log()
+        if with_key:
+            assert "(signed)" in srv.log()
     finally:
         knot.stop()
