@@ -143,16 +143,49 @@ stream_free(void *arg)
 	free(s);
 }
 
+/*
+ * The serial of the SOA in the authority section of an IXFR request (RFC 1995 §3); false
+ * when there is none.
+ */
+static bool
+ixfr_serial(const uint8_t *pkt, size_t len, uint32_t *serial)
+{
+	int end = dns_msg_question_end(pkt, len);
+	if (end < 0 || (size_t)end + 5 > len || tdns_get16(pkt + 4) != 1 ||
+	    tdns_get16(pkt + 6) != 0 || tdns_get16(pkt + 8) == 0) {
+		return false;
+	}
+	size_t pos = (size_t)end + 5; /* the root label, QTYPE and QCLASS */
+	uint8_t owner[DNS_NAME_MAX];
+	if (dns_name_unpack(pkt, len, &pos, owner) < 0 || pos + 10 > len) {
+		return false;
+	}
+	uint16_t type = tdns_get16(pkt + pos), rdlen = tdns_get16(pkt + pos + 8);
+	if (type != DNS_TYPE_SOA || rdlen < 22 || pos + 10 + rdlen > len) {
+		return false;
+	}
+	*serial = tdns_get32(pkt + pos + 10 + rdlen - 20);
+	return true;
+}
+
 /* Starts the transfer of z on the client's stream; false when it could not start. */
 static bool
 stream_start(const struct zone *z, const struct dns_query *q, uint16_t edns,
-	     const struct net_client *cl, const struct crypto_tsig_ctx *ctx)
+	     const struct net_client *cl, const struct crypto_tsig_ctx *ctx, const uint8_t *pkt,
+	     size_t len)
 {
 	struct xfr_stream *s = calloc(1, sizeof(*s));
 	if (s == NULL) {
 		return false;
 	}
-	s->x = zone_xfr_new(z, q, edns);
+	uint32_t serial;
+	bool fallback = true;
+	if (q->qtype == DNS_TYPE_IXFR && ixfr_serial(pkt, len, &serial)) {
+		s->x = zone_xfr_new_ixfr(z, q, edns, serial, &fallback);
+	}
+	if (s->x == NULL && fallback) {
+		s->x = zone_xfr_new(z, q, edns);
+	}
 	if (s->x == NULL) {
 		free(s);
 		return false;
@@ -165,7 +198,8 @@ stream_start(const struct zone *z, const struct dns_query *q, uint16_t edns,
 	}
 	peer_text(cl, s->peer, sizeof(s->peer));
 	zone_label(z, s->zone, sizeof(s->zone));
-	s->kind = q->qtype == DNS_TYPE_AXFR ? "AXFR" : "IXFR (full)";
+	s->kind = q->qtype == DNS_TYPE_AXFR ? "AXFR" : zone_xfr_incremental(s->x) ? "IXFR" :
+		  "IXFR (full)";
 	struct net_feed f = { .next = stream_next, .free = stream_free, .arg = s };
 	if (!cl->feed(cl, &f)) {
 		s->done = true;
@@ -185,8 +219,8 @@ stream_start(const struct zone *z, const struct dns_query *q, uint16_t edns,
 /* An AXFR or IXFR request (RFC 5936 §4, RFC 1995 §4), TSIG already checked into ctx. */
 static size_t
 transfer(const struct zone_set *zs, const struct zone_xfr_conf *xc, const struct dns_query *q,
-	 uint16_t edns, uint8_t *out, size_t limit, const struct net_client *cl,
-	 struct crypto_tsig_ctx *ctx, int *rcode)
+	 const uint8_t *pkt, size_t len, uint16_t edns, uint8_t *out, size_t limit,
+	 const struct net_client *cl, struct crypto_tsig_ctx *ctx, int *rcode)
 {
 	char peer[INET6_ADDRSTRLEN], zname[DNS_NAME_TEXT_MAX];
 	const struct zone *z = zone_set_match(zs, q->qname);
@@ -226,7 +260,7 @@ transfer(const struct zone_set *zs, const struct zone_xfr_conf *xc, const struct
 		*rcode = DNS_RCODE_NOERROR;
 		return sign_reply(ctx, q, edns, out, dns_build_finish(&b), limit, 0, rcode);
 	}
-	if (!stream_start(z, q, edns, cl, ctx)) {
+	if (!stream_start(z, q, edns, cl, ctx, pkt, len)) {
 		*rcode = DNS_RCODE_SERVFAIL;
 		return sign_reply(ctx, q, edns, out, reply_rcode(q, edns, out, limit, *rcode),
 				  limit, 0, rcode);
@@ -310,7 +344,7 @@ query_xfr(const struct zone_set *zs, const struct zone_xfr_conf *xc, struct net_
 		}
 	}
 	if (xfr) {
-		*rlen = transfer(zs, xc, &q, edns, out, limit, cl, &ctx, rcode);
+		*rlen = transfer(zs, xc, &q, pkt, len, edns, out, limit, cl, &ctx, rcode);
 	} else {
 		/* A good signed query: answered from our zones, and the answer signed. */
 		size_t room = crypto_tsig_size(ctx.key, 0);

@@ -189,6 +189,10 @@ struct zone_xfr {
 	const uint8_t *rd;
 	uint16_t nth;
 	bool apex_done;               /* the apex node went first; skip it in the table */
+	/* An incremental transfer (RFC 1995 §4): the journal's diffs from di, at off in it. */
+	struct zone_journal *j;       /* a reference, NULL for AXFR */
+	size_t di, off;
+	bool soa_only;                /* the client is current: the SOA alone (RFC 1995 §4) */
 	unsigned nmsg;
 	size_t nrecords;
 };
@@ -262,6 +266,63 @@ zone_xfr_new(const struct zone *z, const struct dns_query *q, uint16_t edns)
 	return x;
 }
 
+struct zone_xfr *
+zone_xfr_new_ixfr(const struct zone *z, const struct dns_query *q, uint16_t edns,
+		  uint32_t serial, bool *fallback)
+{
+	*fallback = false;
+	bool current = serial == z->serial || (uint32_t)(z->serial - serial) >= 0x80000000u;
+	const struct zone_journal *j = z->journal;
+	size_t di = 0;
+	while (!current && j != NULL && di < j->n && j->diffs[di]->from != serial) {
+		di++;
+	}
+	if (!current && (j == NULL || di == j->n)) {
+		*fallback = true; /* RFC 1995 §4: the journal does not reach back so far */
+		return NULL;
+	}
+	struct zone_xfr *x = zone_xfr_new(z, q, edns);
+	if (x == NULL) {
+		return NULL;
+	}
+	x->soa_only = current;
+	if (!current) {
+		x->j = zone_journal_ref(z->journal);
+		x->di = di;
+	}
+	return x;
+}
+
+bool
+zone_xfr_incremental(const struct zone_xfr *x)
+{
+	return x->j != NULL || x->soa_only;
+}
+
+/* Writes the journal's next record; false when the message is full. */
+static bool
+put_journal_rr(struct zone_xfr *x, struct dns_build *b)
+{
+	const struct zone_diff *d = x->j->diffs[x->di];
+	const uint8_t *p = d->data + x->off;
+	size_t nl = dns_name_len(p);
+	uint16_t type = tdns_get16(p + nl), rdlen = tdns_get16(p + nl + 6);
+	uint32_t ttl = tdns_get32(p + nl + 2);
+	if (dns_build_rr(b, DNS_SECTION_ANSWER, p, type, DNS_CLASS_IN, ttl, p + nl + 8, rdlen) !=
+	    TDNS_OK) {
+		return false;
+	}
+	x->nrecords++;
+	x->off += nl + 8 + rdlen;
+	if (x->off >= d->len) {
+		x->off = 0;
+		if (++x->di == x->j->n) {
+			x->stage = STAGE_LAST_SOA;
+		}
+	}
+	return true;
+}
+
 static bool
 put_soa(struct zone_xfr *x, struct dns_build *b)
 {
@@ -298,10 +359,20 @@ zone_xfr_next(struct zone_xfr *x, uint8_t *out, size_t limit, bool *more)
 		if (!put_soa(x, &b)) {
 			return 0;
 		}
-		x->stage = STAGE_BODY;
-		seek(x);
+		x->stage = x->soa_only ? STAGE_DONE : STAGE_BODY;
+		if (x->j == NULL && !x->soa_only) {
+			seek(x);
+		}
 	}
-	while (x->stage == STAGE_BODY) {
+	while (x->stage == STAGE_BODY && x->j != NULL) {
+		if (!put_journal_rr(x, &b)) {
+			if (b.count[DNS_SECTION_ANSWER] == 0) {
+				return 0;
+			}
+			break;
+		}
+	}
+	while (x->stage == STAGE_BODY && x->j == NULL) {
 		const uint8_t *rd;
 		uint16_t rdlen;
 		const uint8_t *next = zone_rdata_next(x->rd, &rd, &rdlen);
@@ -351,6 +422,7 @@ zone_xfr_free(struct zone_xfr *x)
 	if (x == NULL) {
 		return;
 	}
+	zone_journal_unref(x->j);
 	zone_free(x->z);
 	free(x);
 }

@@ -369,6 +369,7 @@ zone_free(struct zone *z)
 		free(m);
 	}
 	table_free(z->table, z->table_size);
+	zone_journal_unref(z->journal);
 	free(z->name);
 	free(z->file);
 	free(z);

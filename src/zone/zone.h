@@ -66,6 +66,28 @@ struct zone {
 	 */
 	time_t loaded;
 	bool has_aname;              /* an ANAME record was added: A/AAAA answers may need it */
+	/*
+	 * Issue 17: the changes that led to this version, for IXFR (journal.c); a reference,
+	 * set before the zone is published, NULL without history.  zone_clone leaves it NULL.
+	 */
+	struct zone_journal *journal;
+};
+
+/* One change of a zone: its records in IXFR order (old SOA, deleted, new SOA, added). */
+struct zone_diff {
+	unsigned refs;               /* atomic: journals share their diffs */
+	uint32_t from, to;           /* the serials before and after */
+	size_t len;
+	/* Records, each: owner (wire, uncompressed), type, TTL, rdlength, rdata. */
+	uint8_t data[];
+};
+
+/* The changes that lead to a zone version, oldest first, each diff's to the next's from. */
+struct zone_journal {
+	unsigned refs;               /* atomic: zone versions and transfers share it */
+	size_t n;
+	struct zone_diff **diffs;
+	size_t bytes;                /* sum of the diffs' len */
 };
 
 /* Iterates the rdatas of an rrset: for (p = rrset->data; ...; ) see zone_rdata_next. */
@@ -349,6 +371,18 @@ struct zone_xfr *zone_xfr_new(const struct zone *z, const struct dns_query *q, u
  */
 size_t zone_xfr_next(struct zone_xfr *x, uint8_t *out, size_t limit, bool *more);
 
+/*
+ * Starts an IXFR of z for a client at serial (RFC 1995 §4): the SOA alone when serial is
+ * z's or newer, else the journal's changes from serial on, between two copies of the
+ * current SOA.  NULL with *fallback set when the journal does not reach back to serial (the
+ * caller sends the whole zone, zone_xfr_new); NULL alone when out of memory.
+ */
+struct zone_xfr *zone_xfr_new_ixfr(const struct zone *z, const struct dns_query *q,
+				   uint16_t edns, uint32_t serial, bool *fallback);
+
+/* True for an incremental transfer (zone_xfr_new_ixfr), for logs. */
+bool zone_xfr_incremental(const struct zone_xfr *x);
+
 /* Records and messages written so far (both SOA copies count), for logs. */
 size_t zone_xfr_records(const struct zone_xfr *x);
 unsigned zone_xfr_messages(const struct zone_xfr *x);
@@ -366,6 +400,29 @@ void zone_xfr_free(struct zone_xfr *x);
  */
 const struct crypto_tsig_key *zone_xfr_notify_key(const struct zone_xfr_conf *xc,
 						  const uint8_t *apex);
+
+/* ------------------------------------------------------------------------------------------ */
+/* The IXFR journal (journal.c, RFC 1995)                                                       */
+
+/* Bytes of changes kept per zone: older ones are dropped (compaction) past it. */
+#define ZONE_JOURNAL_LIMIT (1024u * 1024u)
+
+/* Takes a reference to j (may be NULL) and returns it. */
+struct zone_journal *zone_journal_ref(struct zone_journal *j);
+
+/* Drops a reference; the last frees the journal and its diffs.  Accepts NULL. */
+void zone_journal_unref(struct zone_journal *j);
+
+/*
+ * Gives each zone of set that is not shared with old its journal, before set is published:
+ * the old version's plus the difference from it, appended to state_dir/NAME.jnl and fsynced
+ * (the file written anew when older changes are dropped past limit bytes); for a zone old
+ * lacks (start, a zone added), the file's entries when they lead to the zone's serial.  A
+ * change without a newer serial empties the journal (IXFR falls back to AXFR).  Failures
+ * are logged; the zone is then published without a journal.
+ */
+void zone_journal_update(const char *state_dir, size_t limit, const struct zone_set *old,
+			 const struct zone_set *set);
 
 /* ------------------------------------------------------------------------------------------ */
 /* NOTIFY out (notify.c, RFC 1996): primary zones tell their secondaries of a new serial.      */
