@@ -884,7 +884,7 @@ reload(struct daemon *d, char *msg, size_t msglen)
 		tdns_err("reload: %s; keeping the previous NOTIFY targets", err);
 	}
 	/* Issue 17: the changes of reloaded zones are journaled for IXFR before they are served. */
-	zone_journal_update(nc->state_dir, ZONE_JOURNAL_LIMIT, d->zones, set);
+	zone_journal_update(nc, d->zones, set);
 	/* Queries are answered from the old set until every worker has switched. */
 	query_publish_zones(d->srv, set);
 	zone_notify_changes(d->notifier, d->zones, set);
@@ -944,7 +944,7 @@ env_publish(void *daemon, struct zone_set *set)
 {
 	struct daemon *d = daemon;
 	/* RFC 1995: the change is in the journal (on disk) before it is served or acknowledged. */
-	zone_journal_update(d->cfg->state_dir, ZONE_JOURNAL_LIMIT, d->zones, set);
+	zone_journal_update(d->cfg, d->zones, set);
 	/* Blocks until every worker has switched, so the old set is unreferenced after it. */
 	query_publish_zones(d->srv, set);
 	/* A record edit or a zone reload through ctl: a new serial is told to the secondaries. */
@@ -1459,7 +1459,7 @@ run(struct daemon *d)
 			goto out;
 		}
 	}
-	zone_journal_update(d->cfg->state_dir, ZONE_JOURNAL_LIMIT, NULL, d->zones);
+	zone_journal_update(d->cfg, NULL, d->zones);
 	query_publish_zones(d->srv, d->zones);
 	struct block_sets bsets;
 	block_sets_load(&bsets, c);

@@ -331,12 +331,25 @@ load(const char *path, uint32_t serial, size_t limit)
 
 /* ------------------------------------------------------------------------------------------ */
 
-void
-zone_journal_update(const char *state_dir, size_t limit, const struct zone_set *old,
-		    const struct zone_set *set)
+/* The journal-size of the zone at apex in c, or the default. */
+static size_t
+limit_of(const struct cfg *c, const uint8_t *apex)
 {
+	for (size_t i = 0; i < c->nzones; i++) {
+		if (dns_name_eq(c->zones[i].apex, apex)) {
+			return (size_t)c->zones[i].journal_size;
+		}
+	}
+	return ZONE_JOURNAL_LIMIT;
+}
+
+void
+zone_journal_update(const struct cfg *c, const struct zone_set *old, const struct zone_set *set)
+{
+	const char *state_dir = c->state_dir;
 	for (size_t i = 0; state_dir != NULL && set != NULL && i < zone_set_count(set); i++) {
 		struct zone *z = (struct zone *)zone_set_get(set, i);
+		size_t limit = limit_of(c, z->apex);
 		const struct zone *o = old != NULL ? zone_set_find(old, z->apex) : NULL;
 		if (z->forwarder || o == z || z->journal != NULL ||
 		    zone_node_rrset(z->apex_node, DNS_TYPE_SOA) == NULL) {

@@ -161,6 +161,14 @@ static const struct cfg_key zone_keys[] = {
 		.type = CFG_STR, .check = check_notify, .flags = CFG_KEY_LIST,
 		.offset = offsetof(struct cfg_zone, notify),
 	},
+	{
+		.key = "journal-size", .def = "1M",
+		.help = "bytes of changes kept in the zone's IXFR journal (state-dir/NAME.jnl); "
+			"older changes are dropped past it",
+		.type = CFG_SIZE, .min = 1024, .max = 1024ull * 1024 * 1024,
+		.expect = "a number of bytes with an optional K, M or G suffix (1K to 1G)",
+		.offset = offsetof(struct cfg_zone, journal_size),
+	},
 	{ .key = NULL },
 };
 

@@ -404,7 +404,7 @@ const struct crypto_tsig_key *zone_xfr_notify_key(const struct zone_xfr_conf *xc
 /* ------------------------------------------------------------------------------------------ */
 /* The IXFR journal (journal.c, RFC 1995)                                                       */
 
-/* Bytes of changes kept per zone: older ones are dropped (compaction) past it. */
+/* Bytes of changes kept for a zone without a [zone NAME] journal-size (a run-time zone). */
 #define ZONE_JOURNAL_LIMIT (1024u * 1024u)
 
 /* Takes a reference to j (may be NULL) and returns it. */
@@ -415,13 +415,14 @@ void zone_journal_unref(struct zone_journal *j);
 
 /*
  * Gives each zone of set that is not shared with old its journal, before set is published:
- * the old version's plus the difference from it, appended to state_dir/NAME.jnl and fsynced
- * (the file written anew when older changes are dropped past limit bytes); for a zone old
+ * the old version's plus the difference from it, appended to c's state-dir/NAME.jnl and
+ * fsynced (the file written anew when older changes are dropped past the zone's
+ * journal-size, or ZONE_JOURNAL_LIMIT for a zone c lacks); for a zone old
  * lacks (start, a zone added), the file's entries when they lead to the zone's serial.  A
  * change without a newer serial empties the journal (IXFR falls back to AXFR).  Failures
  * are logged; the zone is then published without a journal.
  */
-void zone_journal_update(const char *state_dir, size_t limit, const struct zone_set *old,
+void zone_journal_update(const struct cfg *c, const struct zone_set *old,
 			 const struct zone_set *set);
 
 /* ------------------------------------------------------------------------------------------ */
@@ -499,6 +500,8 @@ struct cfg_zone {
 	 * zone's NS addresses; ADDRESS[:PORT] items, comma-separated (zone_notify_parse).
 	 */
 	char *notify;
+	/* Bytes of changes kept in the zone's IXFR journal (journal.c) before compaction. */
+	uint64_t journal_size;
 	char *src_file;           /* config file and line of the section, for errors */
 	unsigned src_line;
 };

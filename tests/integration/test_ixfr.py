@@ -83,3 +83,26 @@ def test_reload_of_a_changed_file_is_journaled_as_its_difference(make_server):
     ]
     assert [soa_serial(r) for r in recs if r[1] == "SOA"] == [2026120702, OLD, 2026120702,
                                                              2026120702]
+
+
+def test_journal_is_compacted_past_journal_size(make_server):
+    srv = xfr_server(make_server, "127.0.0.1", extra="")
+    with open(srv.conf) as f:
+        text = f.read()
+    srv.write_config(text.replace("allow-transfer = ", "journal-size = 1K\nallow-transfer = "))
+    srv.reload()
+    wait_for(lambda: "reload done" in srv.log(), timeout=WAIT_LONG, what="the reload",
+             log=srv.log)
+    serials = [OLD]
+    for i in range(8):
+        serials.append(cli_ok(srv, "record", "add", "xfr.test", "t%d" % i, "TXT",
+                              '"%s"' % ("z" * 200))["serial"])
+    path = os.path.join(srv.dir, "xfr.test.jnl")
+    # Each change takes some 330 bytes: 1K holds the last three, the file no more.
+    assert os.path.getsize(path) < 1024 + 8 + 3 * 12
+    recs = ixfr(srv, serials[-3])
+    assert [soa_serial(r) for r in recs if r[1] == "SOA"] == \
+        [serials[-1], serials[-3], serials[-2], serials[-2], serials[-1], serials[-1]]
+    # The first changes are gone: from there the whole zone.
+    recs = ixfr(srv, OLD)
+    assert len(recs) == len(zone_records(ZONE, "xfr.test.")) + 8 + 1

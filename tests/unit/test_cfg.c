@@ -477,7 +477,7 @@ test_unknown_keys_name_the_section_and_the_expected_keys(void **state)
 		     "yet); expected one of: level");
 	expect_error("[zone example.com]\nmasters = 192.0.2.1\n", 2,
 		     "unknown key 'masters' in section [zone example.com]; expected one of: "
-		     "type, file, forwarders, primaries, allow-transfer, notify");
+		     "type, file, forwarders, primaries, allow-transfer, notify, journal-size");
 	/* Keys are case-sensitive, as documented. */
 	expect_error("[server]\nWorkers = 2\n", 2,
 		     "unknown key 'Workers' in section [server]; expected one of: listen, "
@@ -965,7 +965,7 @@ test_get_refuses_unknown_keys_and_zones(void **state)
 				       "tsig.NAME.secret, tsig.NAME.secret-file, zone.NAME.type, "
 				       "zone.NAME.file, zone.NAME.forwarders, "
 				       "zone.NAME.primaries, zone.NAME.allow-transfer, "
-				       "zone.NAME.notify"));
+				       "zone.NAME.notify, zone.NAME.journal-size"));
 	}
 	assert_int_equal(cfg_get(c, "zone.example.org.file", &v, err, sizeof(err)),
 			 TDNS_ENOZONE);
@@ -1214,7 +1214,8 @@ test_set_invalid_value_leaves_the_file_untouched(void **state)
 			 "blocking.safe-search, blocking.safe-search-file, blocking.bypass, "
 			 "tsig.NAME.algorithm, tsig.NAME.secret, tsig.NAME.secret-file, "
 			 "zone.NAME.type, zone.NAME.file, zone.NAME.forwarders, "
-			 "zone.NAME.primaries, zone.NAME.allow-transfer, zone.NAME.notify, blocking-group.NAME.clients, "
+			 "zone.NAME.primaries, zone.NAME.allow-transfer, zone.NAME.notify, "
+			 "zone.NAME.journal-size, blocking-group.NAME.clients, "
 			 "blocking-group.NAME.lists, "
 			 "blocking-group.NAME.allow-lists, blocking-group.NAME.replace-lists, "
 			 "blocking-group.NAME.mode, blocking-group.NAME.safe-search");
