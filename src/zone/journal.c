@@ -28,36 +28,6 @@ diff_new(uint32_t from, uint32_t to, const uint8_t *data, size_t len)
 	return d;
 }
 
-static void
-diff_unref(struct zone_diff *d)
-{
-	if (d != NULL && __atomic_sub_fetch(&d->refs, 1, __ATOMIC_ACQ_REL) == 0) {
-		free(d);
-	}
-}
-
-struct zone_journal *
-zone_journal_ref(struct zone_journal *j)
-{
-	if (j != NULL) {
-		__atomic_add_fetch(&j->refs, 1, __ATOMIC_ACQ_REL);
-	}
-	return j;
-}
-
-void
-zone_journal_unref(struct zone_journal *j)
-{
-	if (j == NULL || __atomic_sub_fetch(&j->refs, 1, __ATOMIC_ACQ_REL) > 0) {
-		return;
-	}
-	for (size_t i = 0; i < j->n; i++) {
-		diff_unref(j->diffs[i]);
-	}
-	free(j->diffs);
-	free(j);
-}
-
 /* A new journal: the newest diffs of old (shared) that fit in limit with d, then d. */
 static struct zone_journal *
 journal_with(const struct zone_journal *old, struct zone_diff *d, size_t limit)
@@ -375,7 +345,7 @@ zone_journal_update(const struct cfg *c, const struct zone_set *old, const struc
 		}
 		if (changes == 0 && o->serial == z->serial) {
 			/* The same data again (a reload of an unchanged file): the same history. */
-			diff_unref(d);
+			zone_diff_unref(d);
 			z->journal = zone_journal_ref(o->journal);
 			free(path);
 			continue;
@@ -385,7 +355,7 @@ zone_journal_update(const struct cfg *c, const struct zone_set *old, const struc
 			/* RFC 1995 needs a newer serial; this history ends here (AXFR from now). */
 			tdns_warn("zone %s: changed without a newer serial (%u to %u); IXFR falls "
 				  "back to AXFR until the next change", label, o->serial, z->serial);
-			diff_unref(d);
+			zone_diff_unref(d);
 			(void)rewrite(path, NULL);
 			free(path);
 			continue;

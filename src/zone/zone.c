@@ -352,6 +352,38 @@ zone_new(const uint8_t *apex)
 	return z;
 }
 
+/* The IXFR journal's references (journal.c builds journals; zone_free drops them). */
+
+void
+zone_diff_unref(struct zone_diff *d)
+{
+	if (d != NULL && __atomic_sub_fetch(&d->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		free(d);
+	}
+}
+
+struct zone_journal *
+zone_journal_ref(struct zone_journal *j)
+{
+	if (j != NULL) {
+		__atomic_add_fetch(&j->refs, 1, __ATOMIC_ACQ_REL);
+	}
+	return j;
+}
+
+void
+zone_journal_unref(struct zone_journal *j)
+{
+	if (j == NULL || __atomic_sub_fetch(&j->refs, 1, __ATOMIC_ACQ_REL) > 0) {
+		return;
+	}
+	for (size_t i = 0; i < j->n; i++) {
+		zone_diff_unref(j->diffs[i]);
+	}
+	free(j->diffs);
+	free(j);
+}
+
 void
 zone_free(struct zone *z)
 {

@@ -45,4 +45,7 @@ zone_soa_serial(const uint8_t *rd, size_t rdlen)
 	return rdlen >= 20 ? tdns_get32(rd + rdlen - 20) : 0;
 }
 
+/* Drops a reference to a journal's diff; the last frees it.  Accepts NULL. */
+void zone_diff_unref(struct zone_diff *d);
+
 #endif
