@@ -181,55 +181,36 @@ journal_path(const char *state_dir, const struct zone *z)
 }
 
 static bool
-write_all(int fd, const void *p, size_t len)
-{
-	const uint8_t *c = p;
-	while (len > 0) {
-		ssize_t w = write(fd, c, len);
-		if (w < 0 && errno == EINTR) {
-			continue;
-		}
-		if (w <= 0) {
-			return false;
-		}
-		c += w;
-		len -= (size_t)w;
-	}
-	return true;
-}
-
-static bool
 write_entry(int fd, const struct zone_diff *d)
 {
 	uint8_t hdr[JNL_HDR];
 	tdns_put32(hdr, d->from);
 	tdns_put32(hdr + 4, d->to);
 	tdns_put32(hdr + 8, (uint32_t)d->len);
-	return write_all(fd, hdr, sizeof(hdr)) && write_all(fd, d->data, d->len);
+	return tdns_write_all(fd, hdr, sizeof(hdr)) && tdns_write_all(fd, d->data, d->len);
 }
 
-/* Writes the whole journal j (NULL: empty) to path: temp file, fsync, rename. */
+/* Writes the whole journal j (NULL: empty) to path durably (tdns_file_replace). */
 static int
 rewrite(const char *path, const struct zone_journal *j)
 {
-	size_t len = strlen(path) + 8;
-	char *tmp = tdns_xmalloc(len);
-	snprintf(tmp, len, "%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	bool ok = fd >= 0 && write_all(fd, JNL_MAGIC, 8);
-	for (size_t i = 0; ok && j != NULL && i < j->n; i++) {
-		ok = write_entry(fd, j->diffs[i]);
+	size_t len = 8;
+	for (size_t i = 0; j != NULL && i < j->n; i++) {
+		len += JNL_HDR + j->diffs[i]->len;
 	}
-	ok = ok && fsync(fd) == 0;
-	if (fd >= 0) {
-		ok = close(fd) == 0 && ok;
+	uint8_t *buf = tdns_xmalloc(len), *w = buf + 8;
+	memcpy(buf, JNL_MAGIC, 8);
+	for (size_t i = 0; j != NULL && i < j->n; i++) {
+		const struct zone_diff *d = j->diffs[i];
+		tdns_put32(w, d->from);
+		tdns_put32(w + 4, d->to);
+		tdns_put32(w + 8, (uint32_t)d->len);
+		memcpy(w + JNL_HDR, d->data, d->len);
+		w += JNL_HDR + d->len;
 	}
-	ok = ok && rename(tmp, path) == 0;
-	if (!ok) {
-		(void)unlink(tmp);
-	}
-	free(tmp);
-	return ok ? TDNS_OK : TDNS_EIO;
+	int rc = tdns_file_replace(path, buf, len, 0640);
+	free(buf);
+	return rc;
 }
 
 /* Appends d to path (created with the magic when missing) and fsyncs it. */

@@ -437,16 +437,21 @@ def answers(port, name, rdtype):
             sorted(rrs.to_text() for rrs in r.authority))
 
 
-@pytest.mark.parametrize("with_key", [False, True], ids=["address", "tsig"])
-def test_knot_secondary_pulls_the_zone_and_serves_the_same_answers(make_server, tmp_path,
-                                                                  with_key):
+def knot_and_primary(make_server, tmp_path, with_key):
+    """tdnsd serving xfr.test to 127.0.0.1 (or to the key), and Knot as its secondary."""
     if with_key:
         srv = xfr_server(make_server, "key transfer-key", extra=tsig_section())
     else:
         srv = xfr_server(make_server, "127.0.0.1")
     d = tmp_path / "knot"
     d.mkdir()
-    knot = KnotSecondary(d, "xfr.test.", srv.port, SECRET if with_key else None)
+    return srv, KnotSecondary(d, "xfr.test.", srv.port, SECRET if with_key else None)
+
+
+@pytest.mark.parametrize("with_key", [False, True], ids=["address", "tsig"])
+def test_knot_secondary_pulls_the_zone_and_serves_the_same_answers(make_server, tmp_path,
+                                                                  with_key):
+    srv, knot = knot_and_primary(make_server, tmp_path, with_key)
     try:
         wait_for(lambda: "AXFR to 127.0.0.1" in srv.log() and " done: " in srv.log(),
                  what="the transfer to Knot", log=lambda: srv.log() + knot.log())
@@ -465,13 +470,7 @@ def test_knot_secondary_pulls_the_zone_and_serves_the_same_answers(make_server, 
 
 @pytest.mark.parametrize("with_key", [False, True], ids=["address", "tsig"])
 def test_knot_secondary_refreshes_on_notify_after_a_record_add(make_server, tmp_path, with_key):
-    if with_key:
-        srv = xfr_server(make_server, "key transfer-key", extra=tsig_section())
-    else:
-        srv = xfr_server(make_server, "127.0.0.1")
-    d = tmp_path / "knot"
-    d.mkdir()
-    knot = KnotSecondary(d, "xfr.test.", srv.port, SECRET if with_key else None)
+    srv, knot = knot_and_primary(make_server, tmp_path, with_key)
     try:
         wait_for(lambda: " done: " in srv.log(), what="the first transfer to Knot",
                  log=lambda: srv.log() + knot.log())
