@@ -88,7 +88,8 @@ def test_config_show_lists_every_key_with_its_running_value(make_server, sockdir
     assert sec["zone example.com"] == {"type": "primary",
                                        "file": os.path.join(s.dir, "example.com.zone"),
                                        "forwarders": "", "primaries": "",
-                                       "allow-transfer": ""}
+                                       "allow-transfer": "", "notify": "",
+                                       "journal-size": "1M"}
     assert "zone example.net" in sec
     keys = {k["key"]: k["value"] for k in data["keys"]}
     assert keys["log.level"] == "info"
