@@ -51,6 +51,7 @@ struct daemon {
 	struct boot boot;
 	struct zone_set *zones;   /* published to the workers */
 	struct resolver_stubs *stubs; /* stub zones' NS sets (issue 5), refreshed on base */
+	struct zone_secondaries *secs; /* secondary zones (issue 17), transferred on base */
 	struct net_server *srv;
 	struct event_base *base;
 	int ready_fd;             /* pipe to the waiting parent, -1 in the foreground */
@@ -180,9 +181,29 @@ load_one(struct zone_set *set, const struct zone_set *old, const char *name,
  * run time (the catalog); zones disabled in the catalog are left out.  A zone that fails is
  * logged and skipped, or, on reload, keeps its version in old.
  */
+/*
+ * Adds the version of the secondary zone at apex that secs serves (issue 17); none before the
+ * main event base runs (secs NULL): the zones are added by start-up once it does.
+ */
+static void
+add_secondary(struct zone_set *set, struct zone_secondaries *secs, const uint8_t *apex,
+	      struct load_sum *sum)
+{
+	struct zone *z = zone_sec_zone(secs, apex);
+	if (z == NULL) {
+		return;
+	}
+	if (zone_set_add(set, z) != TDNS_OK) {
+		zone_free(z);
+		return;
+	}
+	sum->loaded += !z->expired;
+	sum->records += z->nrecords;
+}
+
 static struct zone_set *
 load_zones(const struct cfg *c, const struct zone_catalog *cat, const struct zone_set *old,
-	   struct load_sum *sum)
+	   struct zone_secondaries *secs, struct load_sum *sum)
 {
 	memset(sum, 0, sizeof(*sum));
 	struct zone_set *set = zone_set_new();
@@ -204,6 +225,10 @@ load_zones(const struct cfg *c, const struct zone_catalog *cat, const struct zon
 			/* No data: its NS set is fetched by the resolver (stub.c, issue 5). */
 			continue;
 		}
+		if (strcmp(cz->type, "secondary") == 0) {
+			add_secondary(set, secs, cz->apex, sum);
+			continue;
+		}
 		load_one(set, old, cz->name, cz->apex, cz->file,
 			 strcmp(cz->type, "forwarder") == 0, sum);
 	}
@@ -219,6 +244,10 @@ load_zones(const struct cfg *c, const struct zone_catalog *cat, const struct zon
 		}
 		if (e->disabled) {
 			tdns_info("zone %s: disabled", e->name);
+			continue;
+		}
+		if (e->type != NULL && strcmp(e->type, "secondary") == 0) {
+			add_secondary(set, secs, e->apex, sum);
 			continue;
 		}
 		load_one(set, old, e->name, e->apex, e->file,
@@ -237,8 +266,9 @@ check_zones(const struct cfg *c)
 		struct zone *z = NULL;
 		const struct cfg_zone *cz = &c->zones[i];
 		bool fwd = strcmp(cz->type, "forwarder") == 0;
-		if ((fwd && access(cz->file, F_OK) != 0) || strcmp(cz->type, "stub") == 0) {
-			/* A stub zone has no file: its data comes from its primaries. */
+		if ((fwd && access(cz->file, F_OK) != 0) || strcmp(cz->type, "stub") == 0 ||
+		    strcmp(cz->type, "secondary") == 0) {
+			/* A stub or secondary zone's data comes from its primaries. */
 			continue;
 		}
 		int rc = fwd ? zone_load_forwarder(cz->apex, cz->file, &z, err, sizeof(err))
@@ -838,7 +868,10 @@ reload(struct daemon *d, char *msg, size_t msglen)
 	block_sets_refresh_cancel(d);
 	block_job_start(&job, nc, NULL);
 	struct load_sum sum;
-	struct zone_set *set = load_zones(nc, d->catalog, d->zones, &sum);
+	if (d->secs != NULL) {
+		zone_sec_configure(d->secs, nc, d->catalog);
+	}
+	struct zone_set *set = load_zones(nc, d->catalog, d->zones, d->secs, &sum);
 	if (set == NULL) {
 		tdns_err("reload: out of memory; keeping the running zones");
 		snprintf(msg, msglen, "out of memory; keeping the running configuration and zones");
@@ -869,6 +902,7 @@ reload(struct daemon *d, char *msg, size_t msglen)
 		cfg_free(nc);
 		return rc;
 	}
+	zone_xfr_conf_set_secondaries(nxfr, d->secs);
 	nrc->stubs = d->stubs;
 	query_publish_resolver(d->srv, nrc);
 	resolver_conf_unref(d->rconf);
@@ -972,6 +1006,49 @@ static struct zone_notifier *
 env_notifier(void *daemon)
 {
 	return ((struct daemon *)daemon)->notifier;
+}
+
+/*
+ * A secondary zone got a new version, or expired (issue 17): the set is published again with
+ * that zone's version from the secondaries and every other zone shared.
+ */
+static void
+sec_publish(void *daemon, const uint8_t *apex)
+{
+	struct daemon *d = daemon;
+	const struct zone_catalog_entry *e = zone_catalog_find(d->catalog, apex);
+	struct zone *z = e != NULL && e->disabled ? NULL : zone_sec_zone(d->secs, apex);
+	struct zone_set *set = zone_set_new();
+	if (set == NULL) {
+		tdns_err("secondary zone: out of memory; the new version is not served");
+		zone_free(z);
+		return;
+	}
+	for (size_t i = 0; i < zone_set_count(d->zones); i++) {
+		struct zone *o = (struct zone *)zone_set_get(d->zones, i);
+		if (!dns_name_eq(o->apex, apex) && zone_set_add(set, zone_ref(o)) != TDNS_OK) {
+			zone_free(o);
+		}
+	}
+	if (z != NULL && zone_set_add(set, z) != TDNS_OK) {
+		zone_free(z);
+	}
+	env_publish(d, set);
+}
+
+static struct zone_secondaries *
+env_secondaries(void *daemon)
+{
+	return ((struct daemon *)daemon)->secs;
+}
+
+/* `zone create|delete` of a run-time secondary zone changed the catalog. */
+static void
+env_secondaries_changed(void *daemon, const uint8_t *apex)
+{
+	struct daemon *d = daemon;
+	zone_sec_configure(d->secs, d->cfg, d->catalog);
+	sec_publish(d, apex);
 }
 
 static struct zone_catalog *
@@ -1266,6 +1343,8 @@ ctl_start(struct daemon *d)
 		.zones = env_zones,
 		.publish = env_publish,
 		.notifier = env_notifier,
+		.secondaries = env_secondaries,
+		.secondaries_changed = env_secondaries_changed,
 		.catalog = env_catalog,
 		.reload = env_reload,
 		.stop = env_stop,
@@ -1399,7 +1478,7 @@ run(struct daemon *d)
 		return 1;
 	}
 	struct load_sum sum;
-	d->zones = load_zones(d->cfg, d->catalog, NULL, &sum);
+	d->zones = load_zones(d->cfg, d->catalog, NULL, NULL, &sum);
 	if (d->zones == NULL) {
 		startup_error(d, "out of memory");
 		return 1;
@@ -1451,6 +1530,30 @@ run(struct daemon *d)
 	if (d->base == NULL) {
 		startup_error(d, "cannot create the main event base");
 		return 1;
+	}
+	/* Secondary zones (issue 17): their copies on disk are served at once, then refreshed. */
+	d->secs = zone_sec_new(d->base, sec_publish, d);
+	if (d->secs == NULL) {
+		startup_error(d, "out of memory");
+		return 1;
+	}
+	zone_sec_configure(d->secs, d->cfg, d->catalog);
+	zone_xfr_conf_set_secondaries(d->xfr, d->secs);
+	/* Into the set the workers get first: nothing is published yet. */
+	struct load_sum ssum = { 0 };
+	for (size_t i = 0; i < d->cfg->nzones; i++) {
+		const struct zone_catalog_entry *e = zone_catalog_find(d->catalog,
+								       d->cfg->zones[i].apex);
+		if (strcmp(d->cfg->zones[i].type, "secondary") == 0 && (e == NULL || !e->disabled)) {
+			add_secondary(d->zones, d->secs, d->cfg->zones[i].apex, &ssum);
+		}
+	}
+	for (size_t i = 0; i < zone_catalog_count(d->catalog); i++) {
+		const struct zone_catalog_entry *e = zone_catalog_get(d->catalog, i);
+		if (e->runtime && !e->disabled && e->type != NULL &&
+		    strcmp(e->type, "secondary") == 0 && !cfg_has_zone(d->cfg, e->apex)) {
+			add_secondary(d->zones, d->secs, e->apex, &ssum);
+		}
 	}
 	for (int i = 0; i < 3; i++) {
 		sigs[i] = evsignal_new(d->base, signos[i], signal_cb, d);
@@ -1633,6 +1736,7 @@ out:
 	/* After the workers (net_server_free), before the base its events live on. */
 	resolver_stubs_free(d.stubs);
 	zone_notifier_free(d.notifier);
+	zone_sec_free(d.secs);
 	if (d.pause_ev != NULL) {
 		event_free(d.pause_ev);
 	}

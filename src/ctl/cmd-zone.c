@@ -91,6 +91,7 @@ ref_fill(struct ctl_req *req, const uint8_t *apex, const struct cfg_zone *cz,
 	out->file = cz != NULL ? cz->file : ce != NULL ? ce->file : NULL;
 	out->disabled = ce != NULL && ce->disabled;
 	out->served = zone_set_find(env_zones(req), apex);
+	out->secs = req->env->secondaries != NULL ? req->env->secondaries(req->env->daemon) : NULL;
 }
 
 static const struct cfg_zone *
@@ -165,6 +166,11 @@ int
 ctl_zone_edit(struct ctl_req *req, const struct ctl_zone_ref *zr, struct zone **out)
 {
 	*out = NULL;
+	if (strcmp(ref_type(zr), "secondary") == 0) {
+		/* Issue 17: the next transfer would undo it; changes are made at the primary. */
+		return ctl_zone_fail(req, TDNS_EINVAL, "zone %s is a secondary zone: change it at "
+				     "its primary", zr->name);
+	}
 	const struct zone *cur;
 	struct zone *loaded;
 	int rc = ctl_zone_current(req, zr, &cur, &loaded);
@@ -358,7 +364,44 @@ zone_state(const struct ctl_zone_ref *zr)
 {
 	/* A stub zone (issue 5) is never in the served set: its NS set lives in the resolver. */
 	bool stub = strcmp(ref_type(zr), "stub") == 0;
+	if (!zr->disabled && zr->served != NULL && zr->served->expired) {
+		/* Issue 17: a secondary zone without data, answered SERVFAIL. */
+		return "expired";
+	}
 	return zr->disabled ? "disabled" : zr->served != NULL || stub ? "enabled" : "failed";
+}
+
+/* UTC time in ISO 8601 form for JSON, or null for 0. */
+static json_t *
+time_json(time_t t)
+{
+	if (t == 0) {
+		return json_null();
+	}
+	struct tm tm;
+	char buf[32];
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_string(buf);
+}
+
+/*
+ * Issue 17: a secondary zone's transfer state: primaries, last and next refresh, expiry and
+ * the last error ("" after a success).
+ */
+static void
+secondary_info(const struct ctl_zone_ref *zr, json_t *o)
+{
+	struct zone_sec_status st;
+	if (!zone_sec_status(zr->secs, zr->apex, &st)) {
+		return;
+	}
+	json_object_set_new(o, "primaries", json_string(st.primaries));
+	json_object_set_new(o, "last_refresh", time_json(st.last_refresh));
+	json_object_set_new(o, "next_refresh", st.running ? json_string("running")
+							   : time_json(st.next_refresh));
+	json_object_set_new(o, "expires", time_json(st.expires));
+	json_object_set_new(o, "last_error", json_string(st.last_error));
 }
 
 static json_t *
@@ -375,6 +418,13 @@ zone_info(const struct ctl_zone_ref *zr, bool more)
 	json_object_set_new(o, "serial", z != NULL ? json_integer(z->serial) : json_null());
 	json_object_set_new(o, "records",
 			    z != NULL ? json_integer((json_int_t)z->nrecords) : json_null());
+	if (z != NULL && z->expired) {
+		json_object_set_new(o, "serial", json_null());
+		json_object_set_new(o, "records", json_null());
+	}
+	if (strcmp(type, "secondary") == 0) {
+		secondary_info(zr, o);
+	}
 	if (more) {
 		json_object_set_new(o, "names",
 				    z != NULL ? json_integer((json_int_t)z->nnodes) : json_null());
@@ -413,6 +463,11 @@ load_named(struct ctl_req *req, struct ctl_zone_ref *zr, const char *suffix, str
 	int rc = find_named(req, zr);
 	if (rc != TDNS_OK) {
 		return rc;
+	}
+	if (strcmp(ref_type(zr), "secondary") == 0 && suffix[0] != '\0') {
+		return ctl_zone_fail(req, TDNS_EINVAL, "zone %s is a secondary zone: its data comes "
+				     "from its primaries; use zone refresh or zone retransfer",
+				     zr->name);
 	}
 	if (zr->file == NULL) {
 		return ctl_zone_fail(req, TDNS_EINVAL, "zone %s has no zone file", zr->name);
@@ -905,6 +960,101 @@ add_fwd_records(struct ctl_req *req, const struct ctl_zone_ref *zr, struct zone 
 	return rc;
 }
 
+/*
+ * Issue 17: a run-time secondary zone: its catalog entry carries the primaries; the daemon's
+ * secondaries take it and transfer it at once (served SERVFAIL until the first transfer).
+ */
+static int
+create_secondary(struct ctl_req *req, const char *name, const char *file)
+{
+	const char *primary = arg_str(req, "primary");
+	const char *key = arg_str(req, "key");
+	if (primary == NULL || primary[0] == '\0') {
+		return ctl_zone_fail(req, TDNS_EINVAL, "a secondary zone needs --primary ADDR[:PORT]");
+	}
+	if (arg_str(req, "forwarder") != NULL || arg_str(req, "ns") != NULL) {
+		return ctl_zone_fail(req, TDNS_EINVAL, "--forwarder and --ns are not for secondary "
+				     "zones");
+	}
+	if (req->env->secondaries == NULL || req->env->secondaries_changed == NULL) {
+		return ctl_zone_fail(req, TDNS_EINVAL, "this server has no secondary zones");
+	}
+	char prim[512];
+	if (strchr(primary, ',') != NULL ||
+	    snprintf(prim, sizeof(prim), "%s%s%s", primary, key != NULL ? " key " : "",
+		     key != NULL ? key : "") >= (int)sizeof(prim)) {
+		return ctl_zone_fail(req, TDNS_EINVAL, "bad --primary '%s': one ADDR[:PORT] expected",
+				     primary);
+	}
+	struct zone_sec_primary p;
+	size_t n = 0;
+	char why[256];
+	if (zone_sec_parse_primaries(prim, &p, 1, &n, why, sizeof(why)) != TDNS_OK || n != 1) {
+		return ctl_zone_fail(req, TDNS_EINVAL, "bad --primary/--key: %s",
+				     n != 1 ? "one primary expected" : why);
+	}
+	const struct cfg *c = env_cfg(req);
+	if (p.has_key && crypto_tsig_key_find(c->tsigs, c->ntsigs, p.key) == NULL) {
+		return ctl_zone_fail(req, TDNS_EINVAL, "no key %s: expected the name of a [tsig NAME] "
+				     "section", key);
+	}
+	struct ctl_zone_ref zr;
+	char path[4096];
+	int rc = new_zone_ref(req, name, file, &zr, path, sizeof(path));
+	if (rc != TDNS_OK) {
+		return rc;
+	}
+	struct stat st;
+	if (file == NULL && stat(path, &st) == 0) {
+		return ctl_zone_fail(req, TDNS_EEXIST, "zone file %s already exists; remove it, or "
+				     "pass --file %s to start from it", path, strrchr(path, '/') + 1);
+	}
+	struct zone_catalog_entry e = {
+		.name = zr.name, .type = (char *)"secondary", .file = (char *)zr.file,
+		.runtime = true, .primaries = prim,
+	};
+	memcpy(e.apex, zr.apex, dns_name_len(zr.apex));
+	rc = zone_catalog_put(env_catalog(req), &e);
+	if (rc != TDNS_OK) {
+		return ctl_zone_fail(req, rc, "cannot write the zone catalog: %s",
+				     tdns_status_msg(rc));
+	}
+	req->env->secondaries_changed(req->env->daemon, zr.apex);
+	ref_fill(req, zr.apex, NULL, zone_catalog_find(env_catalog(req), zr.apex), &zr);
+	req->data = zone_info(&zr, false);
+	return TDNS_OK;
+}
+
+/* zone refresh / retransfer: the refresh of a secondary zone starts now. */
+static int
+refresh_named(struct ctl_req *req, bool axfr)
+{
+	struct ctl_zone_ref zr;
+	int rc = find_named(req, &zr);
+	if (rc != TDNS_OK) {
+		return rc;
+	}
+	if (strcmp(ref_type(&zr), "secondary") != 0 || zr.disabled ||
+	    zone_sec_refresh(zr.secs, zr.apex, axfr) != TDNS_OK) {
+		return ctl_zone_fail(req, TDNS_EINVAL, "zone %s is not an enabled secondary zone",
+				     zr.name);
+	}
+	req->data = zone_info(&zr, true);
+	return TDNS_OK;
+}
+
+int
+ctl_cmd_zone_refresh(struct ctl_req *req)
+{
+	return refresh_named(req, false);
+}
+
+int
+ctl_cmd_zone_retransfer(struct ctl_req *req)
+{
+	return refresh_named(req, true);
+}
+
 int
 ctl_cmd_zone_create(struct ctl_req *req)
 {
@@ -915,9 +1065,16 @@ ctl_cmd_zone_create(struct ctl_req *req)
 	if (type == NULL) {
 		type = "primary";
 	}
+	if (strcmp(type, "secondary") == 0) {
+		return create_secondary(req, name, file);
+	}
+	if (arg_str(req, "primary") != NULL || arg_str(req, "key") != NULL) {
+		return ctl_zone_fail(req, TDNS_EINVAL, "--primary and --key are for zones of type "
+				     "secondary");
+	}
 	if (strcmp(type, "primary") != 0 && strcmp(type, "forwarder") != 0) {
-		return ctl_zone_fail(req, TDNS_EINVAL, "unsupported zone type '%s'; expected primary "
-				     "or forwarder", type);
+		return ctl_zone_fail(req, TDNS_EINVAL, "unsupported zone type '%s'; expected primary, "
+				     "secondary or forwarder", type);
 	}
 	bool forwarder = strcmp(type, "forwarder") == 0;
 	if (fwd != NULL && !forwarder) {
@@ -1063,6 +1220,7 @@ ctl_cmd_zone_delete(struct ctl_req *req)
 				     "remove its [zone] section there instead", zr.name, where,
 				     zr.cz->src_line);
 	}
+	bool secondary = strcmp(ref_type(&zr), "secondary") == 0;
 	/* zr.file is the catalog's, which the removal frees. */
 	char file[4096] = "";
 	if (zr.file != NULL) {
@@ -1076,10 +1234,20 @@ ctl_cmd_zone_delete(struct ctl_req *req)
 		return ctl_zone_fail(req, rc, "cannot write the zone catalog: %s; nothing changed",
 				     tdns_status_msg(rc));
 	}
-	if (zr.served != NULL && (rc = publish_zone(req, zr.name, zr.apex, NULL)) != TDNS_OK) {
+	if (secondary && req->env->secondaries_changed != NULL) {
+		/* Issue 17: the transfers stop and the zone leaves the set. */
+		req->env->secondaries_changed(req->env->daemon, zr.apex);
+	} else if (zr.served != NULL &&
+		   (rc = publish_zone(req, zr.name, zr.apex, NULL)) != TDNS_OK) {
 		return rc;
 	}
 	bool removed = false;
+	if (file[0] != '\0') {
+		/* A secondary zone's refresh time beside its copy goes with it. */
+		char state[4200];
+		snprintf(state, sizeof(state), "%s.refreshed", file);
+		(void)unlink(state);
+	}
 	if (file[0] != '\0') {
 		removed = unlink(file) == 0;
 		if (removed) {

@@ -19,6 +19,7 @@ struct ctl_zone_ref {
 	bool runtime;                     /* created at run time (no [zone] section) */
 	bool disabled;                    /* disabled in the catalog */
 	const struct zone *served;        /* the version the workers answer from, or NULL */
+	struct zone_secondaries *secs;    /* the daemon's secondary zones (issue 17), or NULL */
 };
 
 /*

@@ -82,6 +82,9 @@ int ctl_cmd_zone_import(struct ctl_req *req);
 int ctl_cmd_zone_check(struct ctl_req *req);
 int ctl_cmd_zone_reload(struct ctl_req *req);
 int ctl_cmd_zone_notify(struct ctl_req *req);
+/* Issue 17: a secondary zone's SOA check now, or a whole AXFR now (cmd-zone.c). */
+int ctl_cmd_zone_refresh(struct ctl_req *req);
+int ctl_cmd_zone_retransfer(struct ctl_req *req);
 int ctl_cmd_zone_enable(struct ctl_req *req);
 int ctl_cmd_zone_disable(struct ctl_req *req);
 

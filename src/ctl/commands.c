@@ -13,7 +13,8 @@ static const struct ctl_arg args_zone_name[] = {
 static const struct ctl_arg args_zone_create[] = {
 	{ .name = "name", .type = CTL_ARG_STRING, .help = "zone name, e.g. example.com" },
 	{ .name = "type", .type = CTL_ARG_STRING, .optional = true, .option = true,
-	  .help = "zone type: primary (the default) or forwarder (a conditional forwarder)" },
+	  .help = "zone type: primary (the default), secondary (transferred from --primary) or "
+		  "forwarder (a conditional forwarder)" },
 	{ .name = "file", .type = CTL_ARG_STRING, .optional = true, .option = true,
 	  .help = "zone file name in the state directory (default NAME.zone)" },
 	{ .name = "forwarder", .type = CTL_ARG_STRING, .optional = true, .option = true,
@@ -22,6 +23,10 @@ static const struct ctl_arg args_zone_create[] = {
 	{ .name = "ns", .type = CTL_ARG_STRING, .optional = true, .option = true,
 	  .help = "the name server of a new empty zone, for its SOA and NS records (default: "
 		  "this host's name)" },
+	{ .name = "primary", .type = CTL_ARG_STRING, .optional = true, .option = true,
+	  .help = "type secondary: the primary server, ADDR or ADDR:PORT ([V6]:PORT)" },
+	{ .name = "key", .type = CTL_ARG_STRING, .optional = true, .option = true,
+	  .help = "type secondary: the [tsig NAME] key that signs the transfers from --primary" },
 	{ .name = NULL },
 };
 
@@ -175,8 +180,8 @@ const struct ctl_cmd ctl_cmds[] = {
 	{ .name = "status", .help = "version, uptime, workers, listeners, zones, queries per second" },
 	{ .name = "zone list", .help = "list the zones with type, state, serial and record count" },
 	{ .name = "zone create", .args = args_zone_create, .flags = CTL_CMD_MUTATES,
-	  .help = "create an empty primary zone (SOA and NS made up from the server's name), or "
-		  "a conditional forwarder zone" },
+	  .help = "create an empty primary zone (SOA and NS made up from the server's name), a "
+		  "secondary zone, or a conditional forwarder zone" },
 	{ .name = "zone delete", .args = args_zone_name, .flags = CTL_CMD_MUTATES,
 	  .help = "delete a zone created at run time, and its file" },
 	{ .name = "zone show", .args = args_zone_name,
@@ -191,6 +196,10 @@ const struct ctl_cmd ctl_cmds[] = {
 	  .help = "re-read a zone's file from disk" },
 	{ .name = "zone notify", .args = args_zone_name,
 	  .help = "send a NOTIFY of the zone's serial to its secondaries now" },
+	{ .name = "zone refresh", .args = args_zone_name, .flags = CTL_CMD_MUTATES,
+	  .help = "secondary zone: ask the primaries for the SOA now, transfer when it changed" },
+	{ .name = "zone retransfer", .args = args_zone_name, .flags = CTL_CMD_MUTATES,
+	  .help = "secondary zone: transfer the whole zone (AXFR) from the primaries now" },
 	{ .name = "zone enable", .args = args_zone_name, .flags = CTL_CMD_MUTATES,
 	  .help = "answer for a disabled zone again" },
 	{ .name = "zone disable", .args = args_zone_name, .flags = CTL_CMD_MUTATES,

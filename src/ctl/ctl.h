@@ -202,6 +202,13 @@ struct ctl_env {
 	long (*blocking_update)(void *daemon);
 	/* Issue 17: NOTIFY out, for `zone notify` (borrowed; NULL before the daemon runs). */
 	struct zone_notifier *(*notifier)(void *daemon);
+	/*
+	 * Issue 17: the secondary zones (borrowed; NULL before the main base runs), and what
+	 * `zone create|delete` of a run-time secondary zone calls once the catalog changed: the
+	 * secondaries take the catalog again and the zone set is published with apex's version.
+	 */
+	struct zone_secondaries *(*secondaries)(void *daemon);
+	void (*secondaries_changed)(void *daemon, const uint8_t *apex);
 };
 
 struct ctl_handler;

@@ -18,6 +18,8 @@ const struct ctl_handler ctl_handlers[] = {
 	{ .name = "zone check", .fn = ctl_cmd_zone_check },
 	{ .name = "zone reload", .fn = ctl_cmd_zone_reload },
 	{ .name = "zone notify", .fn = ctl_cmd_zone_notify },
+	{ .name = "zone refresh", .fn = ctl_cmd_zone_refresh },
+	{ .name = "zone retransfer", .fn = ctl_cmd_zone_retransfer },
 	{ .name = "zone enable", .fn = ctl_cmd_zone_enable },
 	{ .name = "zone disable", .fn = ctl_cmd_zone_disable },
 	{ .name = "record list", .fn = ctl_cmd_record_list },

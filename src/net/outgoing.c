@@ -83,6 +83,8 @@ struct net_out_query {
 	bool stream;
 	bool reused;                /* the connection was up when the query was sent */
 	bool mismatch;              /* (UDP) an answer with our ID but another question came */
+	bool multi;                 /* NET_OUT_MULTI: every message goes to the callback */
+	unsigned parts;             /* NET_OUT_MULTI: messages delivered so far */
 	unsigned ignored;
 	struct out_h2 *h2;          /* HTTP/2 stream state for DoH and DoH-JSON, else NULL */
 	size_t qlen;
@@ -448,6 +450,24 @@ timer_arm(struct net_out_query *x)
 }
 
 /*
+ * NET_OUT_MULTI: hands one message of the answer to the caller, which may cancel x (and so
+ * free it) from the callback; the timeout starts again for the next message.
+ */
+static void
+xfer_part(struct net_out_query *x, const uint8_t *pkt, size_t len)
+{
+	struct net_out_result r = {
+		.status = CLIENT_OK, .pkt = pkt, .len = len, .err = "",
+		.rtt_us = tdns_mono_us() - x->t0_us,
+		.proto = x->p->srv.proto == CLIENT_UDP ? CLIENT_TCP : x->p->srv.proto,
+		.conn_reused = x->reused, .more = true,
+	};
+	x->parts++;
+	timer_arm(x);
+	x->cb(x->arg, &r);
+}
+
+/*
  * Checks an answer against x's query (RFC 5452 §9.1) as client_check_response does (0 when
  * it matches), and also as strictly as the peer's options ask.
  */
@@ -676,8 +696,16 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 			}
 			continue;
 		}
-		int k = answer_check(x, buf + 2, mlen);
-		if (k == 0) {
+		/*
+		 * RFC 5936 §2.2.1: the messages after the first of a transfer may leave the
+		 * question out; the ID and QR still tie them to the query.
+		 */
+		bool later = x->multi && x->parts > 0 && mlen >= DNS_HDR_LEN &&
+			     tdns_get16(buf + 2 + 4) == 0 && (buf[2 + 2] & 0x80) != 0;
+		int k = later ? 0 : answer_check(x, buf + 2, mlen);
+		if (k == 0 && x->multi) {
+			xfer_part(x, buf + 2, mlen);
+		} else if (k == 0) {
 			xfer_end(x, CLIENT_OK, buf + 2, mlen, NULL);
 		} else if (p->o.diagnose || p->o.strict_streams) {
 			char err[ERR_MAX];
@@ -1380,7 +1408,13 @@ net_out_send(struct net_out_peer *p, const uint8_t *q, size_t qlen, unsigned fla
 					p->srv.name);
 		return NULL;
 	}
-	bool stream = proto != CLIENT_UDP || (flags & NET_OUT_STREAM) != 0;
+	bool multi = (flags & NET_OUT_MULTI) != 0;
+	bool stream = proto != CLIENT_UDP || (flags & NET_OUT_STREAM) != 0 || multi;
+	if (multi && is_h2(proto)) {
+		p->err_status = fmt_err(p->err, CLIENT_EINVAL,
+					"DNS over HTTPS has no multi-message answers");
+		return NULL;
+	}
 	struct net_out_query *x = calloc(1, sizeof(*x) + qlen);
 	if (x == NULL) {
 		p->err_status = fmt_err(p->err, CLIENT_ENET, "out of memory");
@@ -1392,6 +1426,7 @@ net_out_send(struct net_out_peer *p, const uint8_t *q, size_t qlen, unsigned fla
 	x->arg = arg;
 	x->fd = -1;
 	x->stream = stream;
+	x->multi = multi;
 	x->timeout_ms = timeout_ms;
 	x->qlen = qlen;
 	memcpy(x->q, q, qlen);

@@ -72,6 +72,11 @@ struct net_out_result {
 	char tls_version[16];     /* "TLSv1.3"; "" without TLS */
 	char alpn[16];            /* ALPN protocol the server chose ("h2", "dot"), or "" */
 	int http_status;          /* HTTP :status of the answer; 0 without HTTP */
+	/*
+	 * NET_OUT_MULTI: one message of a multi-message answer (a zone transfer, RFC 5936
+	 * §2.2); the query stays in flight until the caller cancels it.
+	 */
+	bool more;
 };
 
 /*
@@ -83,6 +88,16 @@ typedef void (*net_out_cb)(void *arg, const struct net_out_result *r);
 
 /* net_out_send flag: use a stream (TCP) even when the server is udp:// (RFC 7766 §5, TC). */
 #define NET_OUT_STREAM 0x1u
+
+/*
+ * net_out_send flag: a stream query answered by several messages (AXFR, IXFR; implies
+ * NET_OUT_STREAM).  The callback hears every message with the query's ID (result.more set;
+ * the messages after the first may have no question, RFC 5936 §2.2.1), and the timeout
+ * starts again with each; the query ends only when the caller cancels it (net_out_cancel, also
+ * from within the callback, once it has the last message) or on a failure or timeout, which
+ * the callback hears as usual (more false) before the query is freed.
+ */
+#define NET_OUT_MULTI 0x2u
 
 /*
  * UDP queries open at once per thread (each has its own socket on a random port, RFC 5452

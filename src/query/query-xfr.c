@@ -239,6 +239,12 @@ transfer(const struct zone_set *zs, const struct zone_xfr_conf *xc, const struct
 		return sign_reply(ctx, q, edns, out, reply_rcode(q, edns, out, limit, *rcode),
 				  limit, 0, rcode);
 	}
+	if (z->expired) {
+		/* Issue 17: a secondary zone without data has nothing to send. */
+		*rcode = DNS_RCODE_SERVFAIL;
+		return sign_reply(ctx, q, edns, out, reply_rcode(q, edns, out, limit, *rcode),
+				  limit, 0, rcode);
+	}
 	if (!cl->stream || cl->feed == NULL) {
 		/*
 		 * IXFR over UDP (RFC 1995 §2): the zone does not fit, so the SOA alone tells the
@@ -269,6 +275,35 @@ transfer(const struct zone_set *zs, const struct zone_xfr_conf *xc, const struct
 	return 0;
 }
 
+/*
+ * NOTIFY (RFC 1996 §3.7): accepted for a secondary zone from one of its primaries (signed with
+ * the primary's key when it has one), answered NOERROR with AA; the refresh runs on the main
+ * thread.  REFUSED from elsewhere or for another zone, NOTAUTH for the wrong key.
+ */
+static size_t
+query_notify(const struct zone_set *zs, const struct zone_xfr_conf *xc, const struct dns_query *q,
+	     uint16_t edns, uint8_t *out, size_t limit, const struct net_client *cl,
+	     struct crypto_tsig_ctx *ctx, int *rcode)
+{
+	(void)zs;
+	char peer[INET6_ADDRSTRLEN], zname[DNS_NAME_TEXT_MAX];
+	*rcode = zone_sec_notify(zone_xfr_conf_secondaries(xc), q->qname, cl->peer,
+				 ctx->key != NULL ? ctx->key->name : NULL);
+	if (*rcode == DNS_RCODE_NOERROR) {
+		tdns_info("zone %s: NOTIFY from %s", name_text(q->qname, zname, sizeof(zname)),
+			  peer_text(cl, peer, sizeof(peer)));
+		struct dns_build b;
+		reply_start(&b, q, edns, out, limit, DNS_FLAG_AA);
+		return sign_reply(ctx, q, edns, out, dns_build_finish(&b), limit, 0, rcode);
+	}
+	tdns_notice("zone %s: NOTIFY from %s refused (%s)", name_text(q->qname, zname,
+		    sizeof(zname)), peer_text(cl, peer, sizeof(peer)),
+		    *rcode == DNS_RCODE_NOTAUTH ? "not signed with the primary's key"
+						: "not a secondary zone of that primary");
+	return sign_reply(ctx, q, edns, out, reply_rcode(q, edns, out, limit, *rcode), limit, 0,
+			  rcode);
+}
+
 bool
 query_xfr(const struct zone_set *zs, const struct zone_xfr_conf *xc, struct net_worker *nw,
 	  const uint8_t *pkt, size_t len, uint8_t *out, size_t cap, const struct net_client *cl,
@@ -285,7 +320,9 @@ query_xfr(const struct zone_set *zs, const struct zone_xfr_conf *xc, struct net_
 		 * type is the pipeline's, without a parse it would make a second time.
 		 */
 		int end = dns_msg_question_end(pkt, len);
-		if (end >= 0 && (size_t)end + 2 < len) {
+		bool notify = len >= DNS_HDR_LEN && DNS_OPCODE(tdns_get16(pkt + 2)) ==
+			      DNS_OPCODE_NOTIFY;
+		if (end >= 0 && (size_t)end + 2 < len && !notify) {
 			uint16_t qtype = tdns_get16(pkt + end + 1);
 			if (qtype != DNS_TYPE_AXFR && qtype != DNS_TYPE_IXFR) {
 				return false;
@@ -296,7 +333,14 @@ query_xfr(const struct zone_set *zs, const struct zone_xfr_conf *xc, struct net_
 	int prc = dns_query_parse(pkt, len, &q);
 	bool xfr = prc == DNS_RCODE_NOERROR && (q.qtype == DNS_TYPE_AXFR ||
 						q.qtype == DNS_TYPE_IXFR);
-	if (prc != DNS_RCODE_NOERROR || (tr == 0 && !xfr) ||
+	/* Issue 17: NOTIFY (RFC 1996), parsed as far as its question (dns_query_parse). */
+	bool notify = prc == DNS_RCODE_NOTIMP && DNS_OPCODE(q.flags) == DNS_OPCODE_NOTIFY &&
+		      q.qdcount == 1 && q.qname_len > 0 && q.qclass == DNS_CLASS_IN;
+	if (notify) {
+		prc = DNS_RCODE_NOERROR;
+		q.flags &= (uint16_t)~QUERY_OPCODE_MASK;
+	}
+	if (prc != DNS_RCODE_NOERROR || (tr == 0 && !xfr && !notify) ||
 	    (xfr && !cl->stream && q.qtype == DNS_TYPE_AXFR && tr == 0) ||
 	    (q.flags & QUERY_OPCODE_MASK) != 0 || q.qclass != DNS_CLASS_IN) {
 		/* Not ours: the pipeline answers (AXFR over UDP is NOTIMP there). */
@@ -343,7 +387,10 @@ query_xfr(const struct zone_set *zs, const struct zone_xfr_conf *xc, struct net_
 			return true;
 		}
 	}
-	if (xfr) {
+	if (notify) {
+		q.flags |= (uint16_t)(DNS_OPCODE_NOTIFY << 11);
+		*rlen = query_notify(zs, xc, &q, edns, out, limit, cl, &ctx, rcode);
+	} else if (xfr) {
 		*rlen = transfer(zs, xc, &q, pkt, len, edns, out, limit, cl, &ctx, rcode);
 	} else {
 		/* A good signed query: answered from our zones, and the answer signed. */

@@ -444,6 +444,12 @@ zone_answer(const struct zone_set *s, const struct dns_query *q, struct dns_buil
 		finish(&a, false, info);
 		return;
 	}
+	if (z->expired) {
+		/* A secondary zone without data (RFC 1035 §3.3.13 expire), as BIND and Knot. */
+		a.rcode = DNS_RCODE_SERVFAIL;
+		finish(&a, false, info);
+		return;
+	}
 
 	/* Names met on the chain, to stop CNAME loops (RFC 1034 §3.6.2). */
 	uint8_t seen[CHAIN_MAX + 1][DNS_NAME_MAX];

@@ -32,6 +32,7 @@ entry_clear(struct zone_catalog_entry *e)
 	free(e->name);
 	free(e->type);
 	free(e->file);
+	free(e->primaries);
 }
 
 /* Deep copy of e into out, with the name derived from the apex when absent. */
@@ -47,9 +48,11 @@ entry_copy(const struct zone_catalog_entry *e, struct zone_catalog_entry *out)
 	out->name = strdup(e->name != NULL ? e->name : text);
 	out->type = strdup(e->type != NULL ? e->type : "primary");
 	out->file = e->file != NULL ? strdup(e->file) : NULL;
+	out->primaries = e->primaries != NULL ? strdup(e->primaries) : NULL;
 	out->runtime = e->runtime;
 	out->disabled = e->disabled;
-	if (out->name == NULL || out->type == NULL || (e->file != NULL && out->file == NULL)) {
+	if (out->name == NULL || out->type == NULL || (e->file != NULL && out->file == NULL) ||
+	    (e->primaries != NULL && out->primaries == NULL)) {
 		entry_clear(out);
 		return TDNS_ENOMEM;
 	}
@@ -79,6 +82,7 @@ entry_parse(json_t *o, size_t idx, struct zone_catalog_entry *out, char *err, si
 	json_t *file = json_object_get(o, "file");
 	json_t *runtime = json_object_get(o, "runtime");
 	json_t *disabled = json_object_get(o, "disabled");
+	json_t *prim = json_object_get(o, "primaries");
 	const char *bad = NULL;
 	if (!json_is_string(name)) {
 		bad = "\"name\" (a string)";
@@ -90,6 +94,8 @@ entry_parse(json_t *o, size_t idx, struct zone_catalog_entry *out, char *err, si
 		bad = "\"runtime\" (true or false)";
 	} else if (disabled != NULL && !json_is_boolean(disabled)) {
 		bad = "\"disabled\" (true or false)";
+	} else if (prim != NULL && !json_is_string(prim)) {
+		bad = "\"primaries\" (a string)";
 	}
 	if (bad != NULL) {
 		snprintf(err, errlen, "zone %zu: missing or wrong %s", idx, bad);
@@ -101,6 +107,7 @@ entry_parse(json_t *o, size_t idx, struct zone_catalog_entry *out, char *err, si
 		.file = json_is_string(file) ? (char *)json_string_value(file) : NULL,
 		.runtime = runtime != NULL && json_is_true(runtime),
 		.disabled = disabled != NULL && json_is_true(disabled),
+		.primaries = prim != NULL ? (char *)json_string_value(prim) : NULL,
 	};
 	const char *s = e.name;
 	int len = dns_name_from_text(s, strlen(s), (const uint8_t *)"", e.apex);
@@ -243,8 +250,14 @@ zone_catalog_find(const struct zone_catalog *c, const uint8_t *apex)
 static json_t *
 entry_json(const struct zone_catalog_entry *e)
 {
-	return json_pack("{s:s, s:s, s:s?, s:b, s:b}", "name", e->name, "type", e->type,
-			 "file", e->file, "runtime", e->runtime, "disabled", e->disabled);
+	json_t *o = json_pack("{s:s, s:s, s:s?, s:b, s:b}", "name", e->name, "type", e->type,
+			      "file", e->file, "runtime", e->runtime, "disabled", e->disabled);
+	if (o != NULL && e->primaries != NULL &&
+	    json_object_set_new(o, "primaries", json_string(e->primaries)) != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 /*

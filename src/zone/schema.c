@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* zone schema: the [zone NAME] section table and [server] serial-policy. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,19 +36,20 @@ const struct cfg_table zone_schema_server = { .section = "server", .keys = serve
 static int
 check_type(const char *value, char *err, size_t errlen)
 {
-	static const char *const later[] = { "secondary", "forward", "slave", "master", NULL };
+	static const char *const later[] = { "forward", "slave", "master", NULL };
 	if (strcmp(value, "primary") == 0 || strcmp(value, "forwarder") == 0 ||
-	    strcmp(value, "stub") == 0) {
+	    strcmp(value, "stub") == 0 || strcmp(value, "secondary") == 0) {
 		return TDNS_OK;
 	}
 	for (size_t i = 0; later[i] != NULL; i++) {
 		if (strcmp(value, later[i]) == 0) {
 			snprintf(err, errlen, "zone type '%s' is not supported yet; "
-				 "expected primary, forwarder or stub", value);
+				 "expected primary, secondary, forwarder or stub", value);
 			return TDNS_ECONFIG;
 		}
 	}
-	snprintf(err, errlen, "invalid zone type '%s'; expected primary, forwarder or stub", value);
+	snprintf(err, errlen, "invalid zone type '%s'; expected primary, secondary, forwarder or "
+		 "stub", value);
 	return TDNS_ECONFIG;
 }
 
@@ -65,6 +68,86 @@ static int
 check_forwarders(const char *value, char *err, size_t errlen)
 {
 	return net_schema_check_servers(value, true, err, errlen);
+}
+
+static int
+check_primaries(const char *value, char *err, size_t errlen)
+{
+	size_t n;
+	char why[256];
+	if (zone_sec_parse_primaries(value, NULL, ZONE_SEC_MAX_PRIMARIES, &n, why,
+				     sizeof(why)) != TDNS_OK) {
+		snprintf(err, errlen, "invalid primaries: %s; expected IPv4 or IPv6 addresses "
+			 "(stub zones: port 53), or ADDR[:PORT] [key NAME] items (secondary zones)",
+			 why);
+		return TDNS_ECONFIG;
+	}
+	if (n > ZONE_SEC_MAX_PRIMARIES) {
+		snprintf(err, errlen, "%zu primaries; expected at most %d", n,
+			 ZONE_SEC_MAX_PRIMARIES);
+		return TDNS_ECONFIG;
+	}
+	return TDNS_OK;
+}
+
+static int
+check_transport(const char *value, char *err, size_t errlen)
+{
+	if (strcmp(value, "tcp") == 0) {
+		return TDNS_OK;
+	}
+	if (strcmp(value, "tls") == 0) {
+		snprintf(err, errlen, "transport tls (XoT) is not supported yet for incoming "
+			 "transfers; expected tcp");
+		return TDNS_ECONFIG;
+	}
+	snprintf(err, errlen, "invalid transport '%s'; expected tcp", value);
+	return TDNS_ECONFIG;
+}
+
+/*
+ * The primaries of a secondary zone: every key named has a [tsig NAME] section; a stub zone's
+ * primaries are plain addresses (port 53, no key), as they always were.
+ */
+static int
+check_zone_primaries(const struct cfg *c, const struct cfg_zone *z, bool stub, char *err,
+		     size_t errlen)
+{
+	struct zone_sec_primary prim[ZONE_SEC_MAX_PRIMARIES];
+	size_t n = 0;
+	char why[256];
+	if (zone_sec_parse_primaries(z->primaries, prim, ZONE_SEC_MAX_PRIMARIES, &n, why,
+				     sizeof(why)) != TDNS_OK) {
+		snprintf(err, errlen, "%s:%u: zone '%s': invalid primaries: %s", z->src_file,
+			 z->src_line, z->name, why);
+		return TDNS_ECONFIG;
+	}
+	char *copy = tdns_xstrdup(z->primaries), *cur = copy;
+	bool more = true;
+	while (stub && more) {
+		char *item = cfg_list_next(&cur, &more);
+		uint8_t ip[16];
+		if (inet_pton(AF_INET, item, ip) != 1 && inet_pton(AF_INET6, item, ip) != 1) {
+			snprintf(err, errlen, "%s:%u: stub zone '%s': primary '%s' is not an IPv4 or "
+				 "IPv6 address (port 53, no key); expected primaries = ADDRESS[, "
+				 "ADDRESS...]", z->src_file, z->src_line, z->name, item);
+			free(copy);
+			return TDNS_ECONFIG;
+		}
+	}
+	free(copy);
+	for (size_t i = 0; i < n; i++) {
+		if (prim[i].has_key &&
+		    crypto_tsig_key_find(c->tsigs, c->ntsigs, prim[i].key) == NULL) {
+			char name[DNS_NAME_TEXT_MAX];
+			dns_name_to_text(prim[i].key, name, sizeof(name));
+			snprintf(err, errlen, "%s:%u: zone '%s': primaries name key %s, which has no "
+				 "[tsig %s] section; expected a configured key", z->src_file,
+				 z->src_line, z->name, name, name);
+			return TDNS_ECONFIG;
+		}
+	}
+	return TDNS_OK;
 }
 
 static int
@@ -122,8 +205,9 @@ check_transfer_keys(const struct cfg *c, const struct cfg_zone *z, char *err, si
 static const struct cfg_key zone_keys[] = {
 	{
 		.key = "type", .def = "primary",
-		.help = "how the zone is served: primary (from its file), forwarder "
-			"(a conditional forwarder zone) or stub (its NS set, from primaries)",
+		.help = "how the zone is served: primary (from its file), secondary (transferred "
+			"from primaries), forwarder (a conditional forwarder zone) or stub (its NS "
+			"set, from primaries)",
 		.type = CFG_STR, .check = check_type, .offset = offsetof(struct cfg_zone, type),
 	},
 	{
@@ -142,9 +226,10 @@ static const struct cfg_key zone_keys[] = {
 	},
 	{
 		.key = "primaries", .def = "",
-		.help = "type stub: addresses (IPv4 or IPv6, port 53) of the servers asked for the "
-			"zone's SOA, NS and glue",
-		.type = CFG_ADDRS, .what = "primary", .expect = "IPv4 or IPv6 addresses (port 53)",
+		.help = "type secondary: ADDR[:PORT] [key NAME], ... the servers the zone is "
+			"transferred from, with the [tsig NAME] key to sign with; type stub: "
+			"addresses (port 53) asked for the zone's SOA, NS and glue",
+		.type = CFG_STR, .check = check_primaries, .flags = CFG_KEY_LIST,
 		.offset = offsetof(struct cfg_zone, primaries),
 	},
 	{
@@ -168,6 +253,12 @@ static const struct cfg_key zone_keys[] = {
 		.type = CFG_SIZE, .min = 1024, .max = 1024ull * 1024 * 1024,
 		.expect = "a number of bytes with an optional K, M or G suffix (1K to 1G)",
 		.offset = offsetof(struct cfg_zone, journal_size),
+	},
+	{
+		.key = "transport", .def = "tcp",
+		.help = "type secondary: how transfers are asked for: tcp",
+		.type = CFG_STR, .check = check_transport,
+		.offset = offsetof(struct cfg_zone, transport),
 	},
 	{ .key = NULL },
 };
@@ -234,14 +325,19 @@ zone_finish(struct cfg *c, void *inst, char *err, size_t errlen)
 		return TDNS_ECONFIG;
 	}
 	bool stub = strcmp(z->type, "stub") == 0;
-	if (stub && z->primaries[0] == '\0') {
-		snprintf(err, errlen, "%s:%u: stub zone '%s' has no primaries; expected "
-			 "primaries = ADDRESS[, ADDRESS...]", z->src_file, z->src_line, z->name);
+	bool sec = strcmp(z->type, "secondary") == 0;
+	if ((stub || sec) && z->primaries[0] == '\0') {
+		snprintf(err, errlen, "%s:%u: %s zone '%s' has no primaries; expected primaries = "
+			 "%s", z->src_file, z->src_line, z->type, z->name,
+			 sec ? "ADDR[:PORT] [key NAME][, ...]" : "ADDRESS[, ADDRESS...]");
 		return TDNS_ECONFIG;
 	}
-	if (!stub && z->primaries[0] != '\0') {
+	if (!stub && !sec && z->primaries[0] != '\0') {
 		snprintf(err, errlen, "%s:%u: zone '%s' has primaries but type %s; expected type = "
-			 "stub", z->src_file, z->src_line, z->name, z->type);
+			 "secondary or stub", z->src_file, z->src_line, z->name, z->type);
+		return TDNS_ECONFIG;
+	}
+	if ((stub || sec) && check_zone_primaries(c, z, stub, err, errlen) != TDNS_OK) {
 		return TDNS_ECONFIG;
 	}
 	if (fwd && strcmp(z->forwarders, "this-server") == 0 && c->forwarders[0] == '\0') {

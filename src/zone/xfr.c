@@ -22,7 +22,20 @@ struct zone_xfr_conf {
 	size_t nzones;
 	struct crypto_tsig_key *keys; /* copies of the [tsig NAME] keys */
 	size_t nkeys;
+	struct zone_secondaries *secs; /* the daemon's secondary zones (borrowed), for NOTIFY */
 };
+
+void
+zone_xfr_conf_set_secondaries(struct zone_xfr_conf *xc, struct zone_secondaries *secs)
+{
+	xc->secs = secs;
+}
+
+struct zone_secondaries *
+zone_xfr_conf_secondaries(const struct zone_xfr_conf *xc)
+{
+	return xc != NULL ? xc->secs : NULL;
+}
 
 int
 zone_xfr_parse_allow(const char *text, struct filter_acl *acl, uint8_t (**keys)[DNS_NAME_MAX],

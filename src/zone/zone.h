@@ -6,12 +6,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "cfg/cfg.h"
 #include "crypto/crypto.h"
 #include "dns/dns.h"
 #include "filter/filter.h"
+
+struct event_base;
 
 /*
  * Data model.  A zone is a hash table of nodes keyed by the lower-cased owner name; every
@@ -71,6 +74,11 @@ struct zone {
 	 * set before the zone is published, NULL without history.  zone_clone leaves it NULL.
 	 */
 	struct zone_journal *journal;
+	/*
+	 * Issue 17: a secondary zone with no data to serve (never transferred, or expired,
+	 * RFC 1035 §3.3.13): an empty placeholder answered SERVFAIL (as BIND, Knot and NSD do).
+	 */
+	bool expired;
 };
 
 /* One change of a zone: its records in IXFR order (old SOA, deleted, new SOA, added). */
@@ -230,6 +238,8 @@ struct zone_catalog_entry {
 	char *type;               /* "primary" */
 	char *file;               /* absolute path of the zone file */
 	bool runtime;             /* created with `zone create` (false: declared in the config) */
+	char *primaries;          /* type secondary: the primaries value (see zone_sec_parse_primaries),
+				     else NULL */
 	bool disabled;            /* not answered for */
 };
 
@@ -339,6 +349,14 @@ int zone_xfr_conf_new(const struct cfg *c, struct zone_xfr_conf **out, char *err
 
 /* Frees xc (its copies of the secrets wiped); accepts NULL. */
 void zone_xfr_conf_free(struct zone_xfr_conf *xc);
+
+/*
+ * Issue 17: the secondary zones that NOTIFYs reaching the workers are handed to (borrowed;
+ * they outlive every xc), set by the daemon before it publishes xc; NULL until set.
+ */
+struct zone_secondaries;
+void zone_xfr_conf_set_secondaries(struct zone_xfr_conf *xc, struct zone_secondaries *secs);
+struct zone_secondaries *zone_xfr_conf_secondaries(const struct zone_xfr_conf *xc);
 
 /* The key named name (wire, any case), or NULL; borrowed from xc. */
 const struct crypto_tsig_key *zone_xfr_conf_key(const struct zone_xfr_conf *xc,
@@ -487,9 +505,11 @@ struct cfg_zone {
 	char *forwarders;
 	/*
 	 * type = stub: the addresses (IPv4/IPv6, port 53) asked for the zone's SOA, NS and glue,
-	 * comma-separated; "" for other zone types.
+	 * comma-separated; type = secondary: ADDR[:PORT] [key NAME] items (issue 17, see
+	 * zone_sec_parse_primaries); "" for other zone types.
 	 */
 	char *primaries;
+	char *transport;          /* type secondary: "tcp" (issue 17) */
 	/*
 	 * Who may transfer the zone (RFC 5936 §4): CIDR prefixes and "key NAME" items naming a
 	 * [tsig NAME], comma-separated; "" (the default) lets nobody.
@@ -521,5 +541,97 @@ struct cfg_table;
  */
 extern const struct cfg_table zone_schema_server;
 extern const struct cfg_table zone_schema_zone;
+
+/* ------------------------------------------------------------------------------------------ */
+/* Secondary zones (secondary.c, issue 17): incoming AXFR/IXFR on the SOA timers, NOTIFY in.    */
+
+#define ZONE_SEC_MAX_PRIMARIES 8
+
+/* One primary of a secondary zone: where to ask, and the [tsig NAME] key to sign with. */
+struct zone_sec_primary {
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	char text[64];               /* "ADDR:PORT" or "[V6]:PORT", for logs */
+	bool has_key;
+	uint8_t key[DNS_NAME_MAX];   /* key name, wire */
+};
+
+/*
+ * Parses a primaries value: comma-separated "ADDR[:PORT] [key NAME]" items (IPv6 with a port
+ * as [V6]:PORT; port 53 by default).  Fills at most max items of out (may be NULL: check
+ * only) and *n.  TDNS_OK, or TDNS_EINVAL with the bad item in err.
+ */
+int zone_sec_parse_primaries(const char *text, struct zone_sec_primary *out, size_t max,
+			     size_t *n, char *err, size_t errlen);
+
+/* The secondary zones of the daemon, run on the main thread's event base. */
+struct zone_secondaries;
+
+/*
+ * Called on the main thread when the version of the secondary zone at apex to serve changed
+ * (a transfer, an expiry): the daemon publishes a zone set with zone_sec_zone(apex).
+ */
+typedef void (*zone_sec_publish_cb)(void *arg, const uint8_t *apex);
+
+/* New empty table on base.  NULL on out of memory.  Free with zone_sec_free. */
+struct zone_secondaries *zone_sec_new(struct event_base *base, zone_sec_publish_cb publish,
+				      void *arg);
+
+/* Stops every transfer and timer and frees the table; accepts NULL. */
+void zone_sec_free(struct zone_secondaries *s);
+
+/*
+ * Takes the secondary zones of c ([zone] type = secondary) and of the catalog cat (run-time
+ * zones of type secondary, not overridden by c): a new zone is loaded from its file in
+ * state-dir when that copy has not expired (the time of its last refresh is kept beside it,
+ * FILE.refreshed) and refreshed at once; a zone gone from both stops.  Keys are copied from c.
+ * Main thread only.
+ */
+void zone_sec_configure(struct zone_secondaries *s, const struct cfg *c,
+			const struct zone_catalog *cat);
+
+/*
+ * The version of the secondary zone at apex to serve, with a new reference (the caller
+ * frees it or hands it to a set): the transferred zone, or while there is none (never
+ * transferred, expired) an empty placeholder marked expired.  NULL when apex is not a
+ * secondary zone or out of memory.  Main thread only.
+ */
+struct zone *zone_sec_zone(struct zone_secondaries *s, const uint8_t *apex);
+
+/*
+ * A NOTIFY (RFC 1996) for apex from peer, signed with key (NULL: unsigned; its MAC already
+ * checked): when apex is a secondary zone and peer one of its primaries (with that primary's
+ * key when it has one), a refresh is scheduled on the main thread and DNS_RCODE_NOERROR
+ * returned; otherwise DNS_RCODE_REFUSED, or DNS_RCODE_NOTAUTH for a key other than the
+ * primary's.  Any thread.
+ */
+int zone_sec_notify(struct zone_secondaries *s, const uint8_t *apex, const struct sockaddr *peer,
+		    const uint8_t *key);
+
+/* The seconds left before apex expires (RFC 7314), or -1 when it is not a secondary zone. */
+long zone_sec_expire_left(struct zone_secondaries *s, const uint8_t *apex);
+
+/*
+ * Starts a refresh of apex now: an SOA check then IXFR or AXFR as needed, or with axfr a full
+ * AXFR whatever the serial.  TDNS_OK, or TDNS_ENOZONE when apex is not a secondary zone.
+ * Main thread only.
+ */
+int zone_sec_refresh(struct zone_secondaries *s, const uint8_t *apex, bool axfr);
+
+/* What `zone list` and `zone show` tell about a secondary zone. */
+struct zone_sec_status {
+	uint32_t serial;             /* of the zone served (0: none) */
+	bool loaded;                 /* has data (false: never transferred, or expired) */
+	bool expired;
+	bool running;                /* a refresh or transfer is going on */
+	time_t last_refresh;         /* wall clock of the last successful refresh, 0: never */
+	time_t next_refresh;         /* when the timer fires next, 0: not armed */
+	time_t expires;              /* when the data expires, 0: no data */
+	char primaries[512];         /* as configured */
+	char last_error[320];        /* "" after a success */
+};
+
+/* Fills st for apex; false when apex is not a secondary zone.  Main thread only. */
+bool zone_sec_status(struct zone_secondaries *s, const uint8_t *apex, struct zone_sec_status *st);
 
 #endif

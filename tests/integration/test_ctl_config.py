@@ -89,7 +89,7 @@ def test_config_show_lists_every_key_with_its_running_value(make_server, sockdir
                                        "file": os.path.join(s.dir, "example.com.zone"),
                                        "forwarders": "", "primaries": "",
                                        "allow-transfer": "", "notify": "",
-                                       "journal-size": "1M"}
+                                       "journal-size": "1M", "transport": "tcp"}
     assert "zone example.net" in sec
     keys = {k["key"]: k["value"] for k in data["keys"]}
     assert keys["log.level"] == "info"

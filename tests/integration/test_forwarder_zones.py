@@ -124,7 +124,9 @@ def test_zone_create_forwarder_defaults_to_this_server(make_server, fakes):
      "FWD records belong in conditional forwarder zones"),
     (["zone", "create", "bad.test", "--type", "forwarder", "--forwarder", "ftp://x"],
      "invalid forwarder 'ftp://x'"),
-    (["zone", "create", "bad.test", "--type", "secondary"], "unsupported zone type"),
+    (["zone", "create", "bad.test", "--type", "primary-ish"], "unsupported zone type"),
+    (["zone", "create", "bad.test", "--type", "secondary"],
+     "a secondary zone needs --primary"),
     (["zone", "create", "bad.test", "--forwarder", "udp://192.0.2.1"],
      "--forwarder is for zones of type forwarder"),
 ])

@@ -454,11 +454,12 @@ test_bad_words_and_paths_fail_with_file_line(void **state)
 		     "invalid log level 'loud'; expected err, warning, notice, info or debug");
 	expect_error("[server]\nstate-dir = var/lib/tdns\n", 2,
 		     "invalid state-dir 'var/lib/tdns'; expected an absolute path");
-	expect_error("[zone example.com]\ntype = secondary\n", 2,
-		     "zone type 'secondary' is not supported yet; expected primary, "
+	expect_error("[zone example.com]\ntype = slave\n", 2,
+		     "zone type 'slave' is not supported yet; expected primary, secondary, "
 		     "forwarder or stub");
 	expect_error("[zone example.com]\ntype = authoritative\n", 2,
-		     "invalid zone type 'authoritative'; expected primary, forwarder or stub");
+		     "invalid zone type 'authoritative'; expected primary, secondary, forwarder or "
+		     "stub");
 	expect_error("[zone example.com]\nfile =\n", 2,
 		     "empty zone file name; expected a file name, relative to state-dir or "
 		     "absolute");
@@ -477,7 +478,8 @@ test_unknown_keys_name_the_section_and_the_expected_keys(void **state)
 		     "yet); expected one of: level");
 	expect_error("[zone example.com]\nmasters = 192.0.2.1\n", 2,
 		     "unknown key 'masters' in section [zone example.com]; expected one of: "
-		     "type, file, forwarders, primaries, allow-transfer, notify, journal-size");
+		     "type, file, forwarders, primaries, allow-transfer, notify, journal-size, "
+		     "transport");
 	/* Keys are case-sensitive, as documented. */
 	expect_error("[server]\nWorkers = 2\n", 2,
 		     "unknown key 'Workers' in section [server]; expected one of: listen, "
@@ -965,7 +967,8 @@ test_get_refuses_unknown_keys_and_zones(void **state)
 				       "tsig.NAME.secret, tsig.NAME.secret-file, zone.NAME.type, "
 				       "zone.NAME.file, zone.NAME.forwarders, "
 				       "zone.NAME.primaries, zone.NAME.allow-transfer, "
-				       "zone.NAME.notify, zone.NAME.journal-size"));
+				       "zone.NAME.notify, zone.NAME.journal-size, "
+				       "zone.NAME.transport"));
 	}
 	assert_int_equal(cfg_get(c, "zone.example.org.file", &v, err, sizeof(err)),
 			 TDNS_ENOZONE);
@@ -1215,7 +1218,7 @@ test_set_invalid_value_leaves_the_file_untouched(void **state)
 			 "tsig.NAME.algorithm, tsig.NAME.secret, tsig.NAME.secret-file, "
 			 "zone.NAME.type, zone.NAME.file, zone.NAME.forwarders, "
 			 "zone.NAME.primaries, zone.NAME.allow-transfer, zone.NAME.notify, "
-			 "zone.NAME.journal-size, blocking-group.NAME.clients, "
+			 "zone.NAME.journal-size, zone.NAME.transport, blocking-group.NAME.clients, "
 			 "blocking-group.NAME.lists, "
 			 "blocking-group.NAME.allow-lists, blocking-group.NAME.replace-lists, "
 			 "blocking-group.NAME.mode, blocking-group.NAME.safe-search");
@@ -1973,11 +1976,15 @@ test_stub_zones_take_primaries_and_need_them(void **state)
 	assert_int_equal(load_text("[zone a.example]\nprimaries = 192.0.2.1\n", &c, err,
 				   sizeof(err)), TDNS_ECONFIG);
 	assert_non_null(strstr(err, "zone 'a.example' has primaries but type primary; expected "
-			       "type = stub"));
+			       "type = secondary or stub"));
 	expect_error("[zone stub.example]\ntype = stub\nprimaries = ns1.example\n", 3,
-		     "invalid primary 'ns1.example'; expected IPv4 or IPv6 addresses (port 53)");
-	expect_error("[zone stub.example]\ntype = stub\nprimaries = 192.0.2.1:53\n", 3,
-		     "invalid primary '192.0.2.1:53'; expected IPv4 or IPv6 addresses (port 53)");
+		     "invalid primaries: 'ns1.example' is not ADDR or ADDR:PORT; expected IPv4 or "
+		     "IPv6 addresses (stub zones: port 53), or ADDR[:PORT] [key NAME] items "
+		     "(secondary zones)");
+	/* Issue 17: a port or key is for secondary zones; a stub zone asks port 53. */
+	expect_error("[zone stub.example]\ntype = stub\nprimaries = 192.0.2.1:53\n", 1,
+		     "stub zone 'stub.example': primary '192.0.2.1:53' is not an IPv4 or IPv6 "
+		     "address (port 53, no key); expected primaries = ADDRESS[, ADDRESS...]");
 }
 
 int
