@@ -166,11 +166,6 @@ int
 ctl_zone_edit(struct ctl_req *req, const struct ctl_zone_ref *zr, struct zone **out)
 {
 	*out = NULL;
-	if (strcmp(ref_type(zr), "secondary") == 0) {
-		/* Issue 17: the next transfer would undo it; changes are made at the primary. */
-		return ctl_zone_fail(req, TDNS_EINVAL, "zone %s is a secondary zone: change it at "
-				     "its primary", zr->name);
-	}
 	const struct zone *cur;
 	struct zone *loaded;
 	int rc = ctl_zone_current(req, zr, &cur, &loaded);
@@ -306,6 +301,12 @@ int
 ctl_zone_commit(struct ctl_req *req, const struct ctl_zone_ref *zr, struct zone *z,
 		uint32_t *serial)
 {
+	if (strcmp(ref_type(zr), "secondary") == 0) {
+		/* Issue 17: the next transfer would undo it; changes are made at the primary. */
+		zone_free(z);
+		return ctl_zone_fail(req, TDNS_EINVAL, "zone %s is a secondary zone: change it at "
+				     "its primary; nothing changed", zr->name);
+	}
 	char problem[1024];
 	int rc = zone_check_msg(z, problem, sizeof(problem));
 	if (rc != TDNS_OK) {
@@ -989,9 +990,10 @@ create_secondary(struct ctl_req *req, const char *name, const char *file)
 	struct zone_sec_primary p;
 	size_t n = 0;
 	char why[256];
-	if (zone_sec_parse_primaries(prim, &p, 1, &n, why, sizeof(why)) != TDNS_OK || n != 1) {
+	int prc = zone_sec_parse_primaries(prim, &p, 1, &n, why, sizeof(why));
+	if (prc != TDNS_OK || n != 1) {
 		return ctl_zone_fail(req, TDNS_EINVAL, "bad --primary/--key: %s",
-				     n != 1 ? "one primary expected" : why);
+				     prc != TDNS_OK ? why : "one primary expected");
 	}
 	const struct cfg *c = env_cfg(req);
 	if (p.has_key && crypto_tsig_key_find(c->tsigs, c->ntsigs, p.key) == NULL) {

@@ -332,7 +332,8 @@ def test_completion_offers_the_table_words(tmp_path):
     assert complete(script, "-s", "/x", "rec", "") == []  # abbreviations are not completed
     assert complete(script, "-s", "/x", "record", "") == ["list", "add", "delete", "update"]
     assert complete(script, "zone", "create", "a.test", "--") == ["--type", "--file",
-                                                                   "--forwarder", "--ns"]
+                                                                   "--forwarder", "--ns",
+                                                                   "--primary", "--key"]
     assert complete(script, "help", "server", "") == ["stop"]
     assert complete(script, "--js") == ["--json"]
     f = tmp_path / "example.zone"

@@ -20,7 +20,7 @@ import dns.tsig
 import dns.tsigkeyring
 import pytest
 
-from helpers import Daemon, WAIT_LONG, cli_json, start_retrying, wait_for
+from helpers import Daemon, WAIT_LONG, cli_json, cli_ok, start_retrying, wait_for
 
 SECRET = "c2VjcmV0LWtleS1mb3ItdGRucy10c2lnLXRlc3Rz"
 WRONG = "bm90LXRoZS1zZWNyZXQtb2YtdHJhbnNmZXIta2V5"
@@ -335,3 +335,60 @@ def test_knot_primary_with_tsig(knot_pair):
     knot.change(zone_text(2, "added A 192.0.2.7\n"))
     wait_serial(sec, 2, timeout=WAIT_XFR)
     assert sec.query("added.sec.test.", "A").answer[0][0].address == "192.0.2.7"
+
+
+# ---- run time: tdns-cli zone create --type secondary, refresh, retransfer, list, show ----
+
+
+def test_zone_create_secondary_at_run_time_and_refresh_retransfer(make_server):
+    prim = primary(make_server, zone_text(1), allow="key transfer-key", extra=tsig_section())
+    sec = make_server(extra=tsig_section())
+    doc = cli_ok(sec, "zone", "create", "sec.test", "--type", "secondary",
+                 "--primary", "127.0.0.1:%d" % prim.port, "--key", "transfer-key")
+    assert doc["type"] == "secondary"
+    assert doc["primaries"] == "127.0.0.1:%d key transfer-key" % prim.port
+    wait_serial(sec, 1)
+    doc = cli_ok(sec, "zone", "show", "sec.test")
+    assert doc["serial"] == 1 and doc["state"] == "enabled" and doc["last_error"] == ""
+    assert doc["last_refresh"] and doc["expires"] and doc["next_refresh"]
+    rows = cli_ok(sec, "zone", "list")
+    row = [r for r in rows if r["name"] == "sec.test."][0]
+    assert row["type"] == "secondary" and row["serial"] == 1 and row["source"] == "runtime"
+    # The text forms carry the same fields.
+    out = sec.cli("zone", "show", "sec.test").stdout
+    assert "primaries" in out and "last_refresh" in out and "expires" in out
+    # refresh: an SOA check that finds the serial unchanged; retransfer: a whole AXFR.
+    n_axfr = sec.log().count("AXFR from")
+    prim.write_zone("sec.test", zone_text(2))
+    prim.reload()
+    wait_serial(prim, 2)
+    cli_ok(sec, "zone", "refresh", "sec.test")
+    wait_serial(sec, 2)
+    cli_ok(sec, "zone", "retransfer", "sec.test")
+    wait_for(lambda: sec.log().count("AXFR from") >= n_axfr + 1, what="the AXFR",
+             log=sec.log)
+    # Changes are made at the primary.
+    rc, doc, err = cli_json(sec, "record", "add", "sec.test", "x", "A", "192.0.2.9")
+    assert rc != 0 and "secondary" in err
+    # It survives a restart (catalog) and is served from its copy at once.
+    sec.stop()
+    prim.stop()
+    sec.start()
+    assert soa_serial(sec) == 2
+    cli_ok(sec, "zone", "delete", "sec.test")
+    assert rcode_of(sec, "www.sec.test.") == dns.rcode.REFUSED
+    assert not os.path.exists(os.path.join(sec.dir, "sec.test.zone.refreshed"))
+
+
+def test_zone_create_secondary_needs_a_primary_and_a_known_key(make_server):
+    sec = make_server()
+    rc, doc, err = cli_json(sec, "zone", "create", "sec.test", "--type", "secondary")
+    assert rc != 0 and "--primary" in err
+    rc, doc, err = cli_json(sec, "zone", "create", "sec.test", "--type", "secondary",
+                            "--primary", "127.0.0.1", "--key", "nokey")
+    assert rc != 0 and "tsig" in err
+    rc, doc, err = cli_json(sec, "zone", "create", "sec.test", "--type", "secondary",
+                            "--primary", "not-an-address")
+    assert rc != 0 and "not-an-address" in err
+    rc, doc, err = cli_json(sec, "zone", "refresh", "nosuch.test")
+    assert rc != 0
