@@ -70,6 +70,72 @@ check_forwarders(const char *value, char *err, size_t errlen)
 	return net_schema_check_servers(value, true, err, errlen);
 }
 
+/* Issue 17: the primaries of a secondary zone (zone.h); also what stub zones' lists must pass. */
+int
+zone_sec_parse_primaries(const char *text, struct zone_sec_primary *out, size_t max, size_t *n,
+			 char *err, size_t errlen)
+{
+	char *copy = tdns_xstrdup(text);
+	char *cur = copy;
+	bool more = true;
+	int rc = TDNS_OK;
+	*n = 0;
+	while (more && rc == TDNS_OK) {
+		char *item = cfg_list_next(&cur, &more);
+		if (item[0] == '\0') {
+			if (more || *n == 0) {
+				/* An empty list is fine ("" = none); an empty item is not. */
+				if (more || cur != copy + strlen(text)) {
+					snprintf(err, errlen, "empty item");
+					rc = TDNS_EINVAL;
+				}
+			}
+			continue;
+		}
+		struct zone_sec_primary p;
+		memset(&p, 0, sizeof(p));
+		char *save = NULL;
+		char *addr = strtok_r(item, " \t", &save);
+		char *kw = strtok_r(NULL, " \t", &save);
+		char *kname = kw != NULL ? strtok_r(NULL, " \t", &save) : NULL;
+		char *extra = kname != NULL ? strtok_r(NULL, " \t", &save) : NULL;
+		struct cfg_listen l;
+		if (cfg_parse_listen(addr, 53, &l) != TDNS_OK) {
+			snprintf(err, errlen, "'%s' is not ADDR or ADDR:PORT", addr);
+			rc = TDNS_EINVAL;
+			break;
+		}
+		if (kw != NULL && (strcmp(kw, "key") != 0 || kname == NULL || extra != NULL)) {
+			snprintf(err, errlen, "'%s ...' after %s; expected key NAME", kw, addr);
+			rc = TDNS_EINVAL;
+			break;
+		}
+		if (kname != NULL) {
+			static const uint8_t root[1] = { 0 };
+			if (dns_name_from_text(kname, strlen(kname), root, p.key) < 0) {
+				snprintf(err, errlen, "bad key name '%s'", kname);
+				rc = TDNS_EINVAL;
+				break;
+			}
+			p.has_key = true;
+		}
+		memcpy(&p.addr, &l.addr, sizeof(p.addr));
+		p.addrlen = l.addrlen;
+		snprintf(p.text, sizeof(p.text), "%s", l.text);
+		if (*n >= max && out != NULL) {
+			snprintf(err, errlen, "more than %zu primaries", max);
+			rc = TDNS_EINVAL;
+			break;
+		}
+		if (out != NULL) {
+			out[*n] = p;
+		}
+		(*n)++;
+	}
+	free(copy);
+	return rc;
+}
+
 static int
 check_primaries(const char *value, char *err, size_t errlen)
 {
