@@ -136,6 +136,7 @@ enum dns_ede {
 };
 
 #define DNS_OPT_CODE_EDE 15
+#define DNS_OPT_CODE_EXPIRE 9  /* RFC 7314 */
 
 /* ------------------------------------------------------------------------------------------ */
 /* Names (name.c).  A name is uncompressed wire format: length-prefixed labels ending in the   */
@@ -405,6 +406,21 @@ void dns_msg_clear(struct dns_msg *m);
  * qdcount and that what it reads after the name is within len.
  */
 int dns_msg_question_end(const uint8_t *pkt, size_t len);
+
+/*
+ * Finds the option code in an OPT options area (struct dns_edns options/options_len): true
+ * with its payload in *data (borrowed) and *len.
+ */
+bool dns_edns_option(const uint8_t *options, size_t options_len, uint16_t code,
+		     const uint8_t **data, uint16_t *len);
+
+/*
+ * Appends an option (code, data[0..len)) to the OPT record that ends the finished message
+ * msg (len octets), within limit.  Returns the new length, or msglen when the message does
+ * not end with an OPT or the option does not fit (optional data is left out).
+ */
+size_t dns_msg_opt_append(uint8_t *msg, size_t msglen, size_t limit, uint16_t code,
+			  const uint8_t *data, uint16_t len);
 
 /*
  * Finds the first EDE option in an OPT options area; returns true and sets *code and the text

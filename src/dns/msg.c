@@ -366,3 +366,47 @@ dns_edns_find_ede(const struct dns_edns *e, uint16_t *code, const uint8_t **text
 	}
 	return false;
 }
+
+bool
+dns_edns_option(const uint8_t *options, size_t options_len, uint16_t code,
+		const uint8_t **data, uint16_t *len)
+{
+	for (size_t p = 0; options != NULL && p + 4 <= options_len;) {
+		uint16_t olen = tdns_get16(options + p + 2);
+		if (p + 4 + olen > options_len) {
+			return false;
+		}
+		if (tdns_get16(options + p) == code) {
+			*data = options + p + 4;
+			*len = olen;
+			return true;
+		}
+		p += 4 + (size_t)olen;
+	}
+	return false;
+}
+
+size_t
+dns_msg_opt_append(uint8_t *msg, size_t msglen, size_t limit, uint16_t code,
+		   const uint8_t *data, uint16_t len)
+{
+	size_t off;
+	uint16_t type;
+	if (dns_msg_last_rr(msg, msglen, &off, &type) != 1 || type != DNS_TYPE_OPT ||
+	    msg[off] != 0) {
+		return msglen;
+	}
+	size_t add = 4 + (size_t)len;
+	size_t rdlen = tdns_get16(msg + off + 9);
+	if (msglen > limit || limit - msglen < add || rdlen + add > UINT16_MAX) {
+		return msglen;
+	}
+	/* The OPT is the last record, so its rdata ends the message. */
+	tdns_put16(msg + msglen, code);
+	tdns_put16(msg + msglen + 2, len);
+	if (len > 0) {
+		memcpy(msg + msglen + 4, data, len);
+	}
+	tdns_put16(msg + off + 9, (uint16_t)(rdlen + add));
+	return msglen + add;
+}

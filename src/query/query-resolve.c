@@ -914,6 +914,7 @@ worker_query(void *wctx, const uint8_t *pkt, size_t len, uint8_t *out, size_t ca
 	}
 	w->nsid_asked = dns_ident_nsid_asked(id, pkt, len);
 	n = query_pipeline(w, pkt, len, out, cap, cl, rcode);
+	n = query_xfr_expire(w->xfr, pkt, len, out, n, cap, cl, udp_max);
 	return n > 0 && w->nsid_asked ? dns_ident_nsid(id, pkt, len, out, n, cap, cl->stream,
 						       udp_max) : n;
 }

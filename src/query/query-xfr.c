@@ -404,3 +404,34 @@ query_xfr(const struct zone_set *zs, const struct zone_xfr_conf *xc, struct net_
 	return true;
 }
 
+
+size_t
+query_xfr_expire(const struct zone_xfr_conf *xc, const uint8_t *pkt, size_t len, uint8_t *out,
+		 size_t n, size_t cap, const struct net_client *cl, size_t udp_max)
+{
+	struct zone_secondaries *secs = zone_xfr_conf_secondaries(xc);
+	if (secs == NULL || n < DNS_HDR_LEN || len < DNS_HDR_LEN || tdns_get16(pkt + 10) == 0 ||
+	    (out[3] & 0x0f) != DNS_RCODE_NOERROR || (tdns_get16(out + 2) & DNS_FLAG_AA) == 0) {
+		return n;
+	}
+	/* Only SOA queries carry it (RFC 7314 §2); a peek spares the others a parse. */
+	int end = dns_msg_question_end(pkt, len);
+	if (end < 0 || (size_t)end + 3 > len || tdns_get16(pkt + end + 1) != DNS_TYPE_SOA) {
+		return n;
+	}
+	struct dns_query q;
+	const uint8_t *d;
+	uint16_t dlen;
+	if (dns_query_parse(pkt, len, &q) != DNS_RCODE_NOERROR || !q.edns.present ||
+	    !dns_edns_option(q.edns.options, q.edns.options_len, DNS_OPT_CODE_EXPIRE, &d, &dlen)) {
+		return n;
+	}
+	long left = zone_sec_expire_left(secs, q.qname);
+	if (left <= 0) {
+		return n;
+	}
+	uint8_t v[4];
+	tdns_put32(v, (uint32_t)left);
+	size_t limit = query_reply_limit(&q, cl->stream, udp_max);
+	return dns_msg_opt_append(out, n, limit > cap ? cap : limit, DNS_OPT_CODE_EXPIRE, v, 4);
+}

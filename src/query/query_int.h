@@ -34,6 +34,15 @@ bool query_xfr(const struct zone_set *zs, const struct zone_xfr_conf *xc, struct
 	       const struct net_client *cl, int *rcode, size_t *rlen);
 
 /*
+ * Issue 17, RFC 7314 §3.2: adds the EDNS EXPIRE option (the seconds before the zone expires)
+ * to the finished reply out[0..n) of an SOA query for a secondary zone that asked for it, an
+ * authoritative NOERROR reply, within the client's size limit.  Returns the new length.
+ */
+size_t query_xfr_expire(const struct zone_xfr_conf *xc, const uint8_t *pkt, size_t len,
+			uint8_t *out, size_t n, size_t cap, const struct net_client *cl,
+			size_t udp_max);
+
+/*
  * Blocking step of the pipeline (query-block.c): when the query in pkt[0..len) asks for a
  * name that qb blocks for client cl (or the Firefox canary), writes the reply by qb's mode
  * into out (cap octets), its length into *rlen and its rcode into *rcode, and returns true.

@@ -430,7 +430,10 @@ build_query(struct sec_zone *z, uint16_t qtype, const struct crypto_tsig_key *ke
 		(void)dns_build_rr(&b, DNS_SECTION_AUTHORITY, z->apex, DNS_TYPE_SOA, DNS_CLASS_IN,
 				   soa->ttl, rd, rdlen);
 	}
+	/* RFC 7314 §2: ask for the EXPIRE the primary (or a secondary serving us) keeps. */
+	dns_build_edns(&b, 1232, false);
 	size_t n = dns_build_finish(&b);
+	n = dns_msg_opt_append(out, n, cap, DNS_OPT_CODE_EXPIRE, NULL, 0);
 	crypto_tsig_clear(&z->tsig);
 	crypto_tsig_init(&z->tsig, key);
 	z->signed_q = key != NULL;
@@ -473,6 +476,29 @@ reply_tsig_ok(struct sec_zone *z, const uint8_t *pkt, size_t len, bool stream)
 
 static void xfr_start(struct sec_zone *z, uint16_t qtype);
 
+/*
+ * RFC 7314 §4: the EXPIRE option of an answer from the primary's side sets the expiry from
+ * now, never later than the SOA expire allows and never earlier than it already is.
+ */
+static void
+refreshed(struct sec_zone *z, const struct dns_msg *m)
+{
+	time_t now = time(NULL), prev = z->expires;
+	const uint8_t *d;
+	uint16_t len;
+	z->last_refresh = now;
+	z->expires = now + (time_t)z->expire;
+	if (m != NULL && m->edns.present &&
+	    dns_edns_option(m->edns.options, m->edns.options_len, DNS_OPT_CODE_EXPIRE, &d,
+			    &len) && len == 4) {
+		uint32_t v = tdns_get32(d);
+		time_t at = now + (time_t)(v < z->expire ? v : z->expire);
+		z->expires = at > prev ? at : prev;
+	}
+	arm(z->exp_timer, z->expires - now);
+	(void)state_write(z);
+}
+
 static void
 soa_cb(void *arg, const struct net_out_result *r)
 {
@@ -504,6 +530,8 @@ soa_cb(void *arg, const struct net_out_result *r)
 	}
 	int rcode = m.rcode;
 	bool aa = (m.flags & DNS_FLAG_AA) != 0;
+	struct dns_msg em = m;
+	em.rrs = NULL;
 	dns_msg_clear(&m);
 	if (rcode != DNS_RCODE_NOERROR || soa == NULL || !aa) {
 		char rc[16];
@@ -520,10 +548,7 @@ soa_cb(void *arg, const struct net_out_result *r)
 		return;
 	}
 	/* RFC 1996 §4.7 / RFC 1035: up to date, the refresh counts as a success. */
-	z->last_refresh = time(NULL);
-	z->expires = z->last_refresh + (time_t)z->expire;
-	arm(z->exp_timer, z->expire);
-	(void)state_write(z);
+	refreshed(z, &em);
 	tdns_debug("zone %s: serial %u is current; refresh in %u s", z->name, z->cur->serial,
 		   z->refresh);
 	refresh_done(z);
@@ -626,10 +651,7 @@ xfr_finish(struct sec_zone *z)
 			   : "IXFR (whole zone)";
 	if (zn == NULL) {
 		/* An IXFR answered by our own SOA alone: nothing changed (RFC 1995 §4). */
-		z->last_refresh = time(NULL);
-		z->expires = z->last_refresh + (time_t)z->expire;
-		arm(z->exp_timer, z->expire);
-		(void)state_write(z);
+		refreshed(z, NULL);
 		refresh_done(z);
 		return;
 	}
@@ -657,7 +679,7 @@ xfr_finish(struct sec_zone *z)
 		  z->name, kind, prim, z->signed_q ? " (TSIG)" : "", zn->serial, zn->nrecords,
 		  z->nmsg, ms);
 	take_version(z, zn, time(NULL));
-	(void)state_write(z);
+	refreshed(z, NULL);
 	publish(z);
 	refresh_done(z);
 }

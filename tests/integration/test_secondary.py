@@ -392,3 +392,26 @@ def test_zone_create_secondary_needs_a_primary_and_a_known_key(make_server):
     assert rc != 0 and "not-an-address" in err
     rc, doc, err = cli_json(sec, "zone", "refresh", "nosuch.test")
     assert rc != 0
+
+
+def test_edns_expire_is_answered_for_secondary_zones(make_server):
+    import dns.edns
+    prim = primary(make_server, zone_text(1, expire=100000))
+    sec = secondary(make_server, "127.0.0.1:%d" % prim.port)
+    wait_serial(sec, 1)
+    q = dns.message.make_query("sec.test.", "SOA", use_edns=0,
+                               options=[dns.edns.GenericOption(9, b"")])
+    r = dns.query.udp(q, "127.0.0.1", port=sec.port, timeout=3)
+    opts = [o for o in r.options if o.otype == 9]
+    assert len(opts) == 1
+    left = int.from_bytes(opts[0].to_wire(), "big")
+    # RFC 7314 §3.2: the seconds before the zone expires, at most the SOA expire.
+    assert 100000 - 60 < left <= 100000
+    # Not asked, not given; other types neither.
+    r = dns.query.udp(dns.message.make_query("sec.test.", "SOA", use_edns=0), "127.0.0.1",
+                      port=sec.port, timeout=3)
+    assert not [o for o in r.options if o.otype == 9]
+    q = dns.message.make_query("www.sec.test.", "A", use_edns=0,
+                               options=[dns.edns.GenericOption(9, b"")])
+    r = dns.query.udp(q, "127.0.0.1", port=sec.port, timeout=3)
+    assert not [o for o in r.options if o.otype == 9]
