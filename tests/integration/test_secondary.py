@@ -21,6 +21,7 @@ import dns.tsigkeyring
 import pytest
 
 from helpers import Daemon, WAIT_LONG, cli_json, cli_ok, start_retrying, wait_for
+from test_xfr import KnotSecondary
 
 SECRET = "c2VjcmV0LWtleS1mb3ItdGRucy10c2lnLXRlc3Rz"
 WRONG = "bm90LXRoZS1zZWNyZXQtb2YtdHJhbnNmZXIta2V5"
@@ -59,6 +60,18 @@ def secondary(make_server, primaries, extra="", origin="sec.test", start=True):
     return srv
 
 
+def pair(make_server, text, **kw):
+    """A tdnsd primary serving text and a tdnsd secondary of it that has its serial."""
+    prim = primary(make_server, text, **kw)
+    sec = secondary(make_server, "127.0.0.1:%d" % prim.port)
+    wait_serial(sec, soa_of(text))
+    return prim, sec
+
+
+def soa_of(text):
+    return int(text.split("hostmaster ")[1].split()[0])
+
+
 def soa_serial(srv, origin="sec.test."):
     try:
         r = srv.query(origin, "SOA", timeout=1)
@@ -82,9 +95,7 @@ def rcode_of(srv, name, rdtype="A"):
 
 
 def test_secondary_transfers_from_tdnsd_and_serves_the_same_answers(make_server):
-    prim = primary(make_server, zone_text(1))
-    sec = secondary(make_server, "127.0.0.1:%d" % prim.port)
-    wait_serial(sec, 1)
+    prim, sec = pair(make_server, zone_text(1))
     for name, rdtype in (("sec.test.", "NS"), ("www.sec.test.", "A"), ("mail.sec.test.", "MX"),
                          ("txt.sec.test.", "TXT"), ("nx.sec.test.", "A")):
         a, b = prim.query(name, rdtype), sec.query(name, rdtype)
@@ -132,9 +143,7 @@ def notify(port, origin, source="127.0.0.1", keyring=None, keyname=None):
 
 
 def test_notify_from_the_primary_triggers_the_refresh(make_server):
-    prim = primary(make_server, zone_text(1))
-    sec = secondary(make_server, "127.0.0.1:%d" % prim.port)
-    wait_serial(sec, 1)
+    prim, sec = pair(make_server, zone_text(1))
     prim.write_zone("sec.test", zone_text(2, "new A 192.0.2.2\n"))
     prim.reload()
     wait_serial(prim, 2)
@@ -148,9 +157,7 @@ def test_notify_from_the_primary_triggers_the_refresh(make_server):
 
 
 def test_notify_from_elsewhere_or_for_another_zone_is_refused(make_server):
-    prim = primary(make_server, zone_text(1))
-    sec = secondary(make_server, "127.0.0.1:%d" % prim.port)
-    wait_serial(sec, 1)
+    prim, sec = pair(make_server, zone_text(1))
     # 127.0.0.2 is not a primary of the zone.
     assert notify(sec.port, "sec.test.", source="127.0.0.2").rcode() == dns.rcode.REFUSED
     # A zone tdnsd is not a secondary for (the primary's own zone).
@@ -171,9 +178,7 @@ def test_notify_needs_the_primary_key(make_server):
 
 def test_expired_secondary_answers_servfail(make_server):
     # Refresh and retry every second, expire after 4 s: with the primary gone it expires.
-    prim = primary(make_server, zone_text(3, refresh=1, retry=1, expire=4))
-    sec = secondary(make_server, "127.0.0.1:%d" % prim.port)
-    wait_serial(sec, 3)
+    prim, sec = pair(make_server, zone_text(3, refresh=1, retry=1, expire=4))
     prim.stop()
     wait_for(lambda: rcode_of(sec, "www.sec.test.") == dns.rcode.SERVFAIL, timeout=WAIT_LONG * 2,
              what="SERVFAIL after expiry", log=sec.log)
@@ -181,9 +186,7 @@ def test_expired_secondary_answers_servfail(make_server):
 
 
 def test_restart_serves_the_copy_on_disk_until_it_expires(make_server):
-    prim = primary(make_server, zone_text(5))
-    sec = secondary(make_server, "127.0.0.1:%d" % prim.port)
-    wait_serial(sec, 5)
+    prim, sec = pair(make_server, zone_text(5))
     prim.stop()
     sec.stop()
     sec.start()
@@ -215,9 +218,7 @@ def test_a_100000_record_zone_comes_in_whole(make_server):
 
 
 def test_kill_during_a_transfer_leaves_the_old_copy(make_server):
-    prim = primary(make_server, zone_text(1))
-    sec = secondary(make_server, "127.0.0.1:%d" % prim.port)
-    wait_serial(sec, 1)
+    prim, sec = pair(make_server, zone_text(1))
     prim.write_zone("sec.test", big_zone(2, 300000))
     prim.reload()
     wait_serial(prim, 2, timeout=WAIT_XFR)
@@ -235,13 +236,13 @@ def test_kill_during_a_transfer_leaves_the_old_copy(make_server):
 # ---- tdnsd as a secondary of Knot ----
 
 
-class KnotPrimary(Daemon):
+class KnotPrimary(KnotSecondary):
     """knotd, primary for origin with a journal (IXFR) and NOTIFY to tdnsd on notify_port."""
 
     name = "knotd"
 
     def __init__(self, d, origin, text, notify_port, key=None):
-        super().__init__(str(d))
+        Daemon.__init__(self, str(d))
         self.binary = shutil.which("knotd") or "/usr/sbin/knotd"
         assert os.access(self.binary, os.X_OK), "knotd (Debian package knot) is required"
         self.origin, self.notify_port, self.key = origin, notify_port, key
@@ -276,11 +277,6 @@ class KnotPrimary(Daemon):
             f.write("\n".join(conf) + "\n")
         self.launch([self.binary, "-c", path])
         self.wait_until(self.serves, timeout=30)
-
-    def serves(self):
-        q = dns.message.make_query(self.origin, "SOA")
-        r = dns.query.udp(q, "127.0.0.1", port=self.port, timeout=0.3)
-        return r.rcode() == dns.rcode.NOERROR and bool(r.answer)
 
     def change(self, text):
         """Writes the zone file and has Knot load the difference into its journal."""
@@ -396,9 +392,7 @@ def test_zone_create_secondary_needs_a_primary_and_a_known_key(make_server):
 
 def test_edns_expire_is_answered_for_secondary_zones(make_server):
     import dns.edns
-    prim = primary(make_server, zone_text(1, expire=100000))
-    sec = secondary(make_server, "127.0.0.1:%d" % prim.port)
-    wait_serial(sec, 1)
+    prim, sec = pair(make_server, zone_text(1, expire=100000))
     q = dns.message.make_query("sec.test.", "SOA", use_edns=0,
                                options=[dns.edns.GenericOption(9, b"")])
     r = dns.query.udp(q, "127.0.0.1", port=sec.port, timeout=3)
