@@ -302,6 +302,10 @@ zone_journal_update(const struct cfg *c, const struct zone_set *old, const struc
 		struct zone *z = (struct zone *)zone_set_get(set, i);
 		size_t limit = limit_of(c, z->apex);
 		const struct zone *o = old != NULL ? zone_set_find(old, z->apex) : NULL;
+		if (o != NULL && zone_node_rrset(o->apex_node, DNS_TYPE_SOA) == NULL) {
+			/* A secondary zone's placeholder (never transferred or expired): no history. */
+			o = NULL;
+		}
 		if (z->forwarder || o == z || z->journal != NULL ||
 		    zone_node_rrset(z->apex_node, DNS_TYPE_SOA) == NULL) {
 			continue;
