@@ -94,6 +94,7 @@ static const struct cfg_table *const tables[] = {
 	&resolver_schema_recursion,
 	&resolver_schema_forwarders,
 	&resolver_schema_cache,
+	&resolver_schema_dnssec,
 	&net_schema_tls,
 	&net_schema_dot,
 	&net_schema_doh,
@@ -106,7 +107,7 @@ static const struct cfg_table *const tables[] = {
 };
 
 /* Sections and keys of DESIGN.md that later releases will accept, for a clearer error. */
-static const char *const later_sections[] = { "dnssec", NULL };
+static const char *const later_sections[] = { NULL };
 static const char *const later_keys[] = {
 	"log/query-log", NULL,
 };

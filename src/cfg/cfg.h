@@ -76,6 +76,11 @@ struct cfg {
 	unsigned cache_neg_max_ttl;
 	unsigned cache_serve_stale; /* seconds after expiry an answer may be served, 0 = off */
 	unsigned cache_prefetch;  /* 0 or 1 */
+	/* [dnssec]: resolver/schema.c (issue 16) */
+	unsigned dnssec_validation;  /* 0 or 1 */
+	char *dnssec_anchor_file;    /* absolute path; "" = the built-in root anchors */
+	unsigned dnssec_aggressive_nsec; /* 0 or 1 (RFC 8198) */
+	char *dnssec_nta;            /* negative trust anchors: names, comma-separated */
 	/* [tls], [dot], [doh]: net/schema.c */
 	char *tls_certificate;    /* PEM chain (+ key) or PKCS#12 file, absolute; "" = none */
 	char *tls_key;            /* PEM private key; "" = in the certificate file */

@@ -44,6 +44,7 @@ struct query_pending {
 	uint8_t qname[DNS_NAME_MAX];  /* as the client wrote it */
 	uint16_t qtype, qclass;
 	bool edns, do_bit;
+	bool ad_bit;                  /* the client set AD (RFC 6840 §5.7) */
 	size_t limit;
 	size_t nprefix;
 	struct {
@@ -102,15 +103,23 @@ pending_head(struct query_pending *p, struct dns_build *b, uint8_t *out, size_t 
 	}
 }
 
-/* Copies the answer and authority of an answer the cache would not keep (TTL 0, too big). */
+/*
+ * Copies the answer and authority of an answer the cache would not keep (TTL 0, too big);
+ * strip leaves out RRSIG, NSEC and NSEC3 records of other types than qtype (RFC 4035 §3.2.1).
+ */
 static int
-copy_msg(struct dns_build *b, const struct dns_msg *m)
+copy_msg(struct dns_build *b, const struct dns_msg *m, bool strip)
 {
 	uint8_t rd[DNS_MSG_MAX];
 	dns_build_rcode(b, m->rcode);
 	for (size_t i = 0; i < m->nrr; i++) {
 		const struct dns_rr *rr = &m->rrs[i];
 		if (rr->type == DNS_TYPE_OPT || rr->section == DNS_SECTION_ADDITIONAL) {
+			continue;
+		}
+		if (strip && rr->type != m->qtype &&
+		    (rr->type == DNS_TYPE_RRSIG || rr->type == DNS_TYPE_NSEC ||
+		     rr->type == DNS_TYPE_NSEC3)) {
 			continue;
 		}
 		size_t rdlen;
@@ -125,6 +134,33 @@ copy_msg(struct dns_build *b, const struct dns_msg *m)
 		}
 	}
 	return m->rcode;
+}
+
+/*
+ * Issue 16, the client's side of a validated answer (b holds it): bogus or indeterminate
+ * is SERVFAIL with the verdict's EDE unless the client set CD (RFC 4035 §3.2.2: the data
+ * unchecked, without AD); AD only on a secure answer, for a client that set DO or AD and not
+ * CD (RFC 6840 §5.7, RFC 4035 §3.2.3).  Counts the verdict.
+ */
+static size_t
+pending_verdict(struct query_pending *p, struct dns_build *b, uint8_t *out, size_t cap,
+		uint8_t sec, int ede, const char *text, int *rcode)
+{
+	bool cd = (p->flags & DNS_FLAG_CD) != 0;
+	resolver_val_count(sec);
+	if ((sec == CACHE_SEC_BOGUS || sec == CACHE_SEC_INDETERMINATE) && !cd) {
+		pending_start(p, b, out, cap);
+		dns_build_set_flags(b, DNS_FLAG_RA, DNS_FLAG_AA | DNS_FLAG_AD);
+		dns_build_rcode(b, DNS_RCODE_SERVFAIL);
+		*rcode = DNS_RCODE_SERVFAIL;
+		dns_build_ede(b, (uint16_t)(ede >= 0 ? ede : DNS_EDE_DNSSEC_BOGUS),
+			      text != NULL && text[0] != '\0' ? text : NULL);
+		return dns_build_finish(b);
+	}
+	/* A safe-search rewrite's CNAME is ours, not the zone's: never AD. */
+	bool ad = sec == CACHE_SEC_SECURE && !cd && (p->do_bit || p->ad_bit) && !p->filtered;
+	dns_build_set_flags(b, ad ? DNS_FLAG_AD : 0, ad ? 0 : DNS_FLAG_AD);
+	return dns_build_finish(b);
 }
 
 /*
@@ -145,9 +181,22 @@ pending_reply(struct query_pending *p, uint8_t *out, size_t cap,
 		/* The first lookup of this query counted it; this one reads what was resolved. */
 		flags |= CACHE_LOOKUP_QUIET;
 	}
+	bool validate = rc != NULL && rc->validate && !p->aname;
+	if (validate && !p->do_bit) {
+		/* One entry with the DNSSEC records serves every client (issue 16). */
+		flags |= CACHE_LOOKUP_NODNSSEC;
+	}
+	uint8_t sec = CACHE_SEC_UNCHECKED;
+	int val_ede = -1;
+	const char *val_text = NULL;
 	struct cache *cache = rc != NULL ? rc->cache : NULL;
 	enum cache_result cr = cache != NULL ? cache_lookup(cache, &p->key, cache_now(), &b, flags,
 							    &info) : CACHE_MISS;
+	if (cr == CACHE_HIT || cr == CACHE_STALE) {
+		sec = info.sec;
+		val_ede = info.ede;
+		val_text = info.text;
+	}
 	if (cr == CACHE_HIT) {
 		*rcode = info.rcode;
 		*prefetch = info.prefetch;
@@ -160,7 +209,10 @@ pending_reply(struct query_pending *p, uint8_t *out, size_t cap,
 		return 0;
 	} else if (res->status == RESOLVER_OK && res->msg != NULL) {
 		dns_build_set_flags(&b, 0, DNS_FLAG_AD);
-		*rcode = copy_msg(&b, res->msg);
+		*rcode = copy_msg(&b, res->msg, validate && !p->do_bit);
+		sec = res->sec;
+		val_ede = res->val_ede;
+		val_text = res->val_text;
 	} else {
 		*rcode = DNS_RCODE_SERVFAIL;
 		dns_build_rcode(&b, DNS_RCODE_SERVFAIL);
@@ -171,6 +223,9 @@ pending_reply(struct query_pending *p, uint8_t *out, size_t cap,
 								   : "no forwarder answered";
 		}
 		dns_build_ede(&b, res->ede, text);
+	}
+	if (validate && *rcode != DNS_RCODE_SERVFAIL) {
+		return pending_verdict(p, &b, out, cap, sec, val_ede, val_text, rcode);
 	}
 	if (p->filtered) {
 		dns_build_set_flags(&b, 0, DNS_FLAG_AD);
@@ -645,6 +700,7 @@ pending_init(struct query_pending *p, struct query_worker *w, const struct dns_q
 	p->qclass = q->qclass;
 	p->edns = edns;
 	p->do_bit = edns && q->edns.do_bit;
+	p->ad_bit = (q->flags & DNS_FLAG_AD) != 0;
 	p->limit = query_reply_limit(q, tcp, w->net->set->udp_max);
 }
 
@@ -823,6 +879,14 @@ pending_resolve(struct query_worker *w, struct query_pending *p, const struct dn
 	struct resolver_conf *rc = resolver_fwd_conf(w->fwd);
 	unsigned kflags = (p->do_bit ? CACHE_KEY_DO : 0) |
 			  ((q->flags & DNS_FLAG_CD) ? CACHE_KEY_CD : 0);
+	if (rc != NULL && rc->validate) {
+		/*
+		 * Issue 16: upstreams are always asked with DO (and CD to forwarders), so one
+		 * entry holds the DNSSEC records and the verdict for every client; the records
+		 * are left out at lookup for clients without DO, and CD only changes the reply.
+		 */
+		kflags = CACHE_KEY_DO;
+	}
 	cache_key_init(&p->key, target, q->qtype, q->qclass, kflags);
 	bool prefetch = false;
 	size_t rlen = pending_reply(p, out, cap, NULL, rcode, &prefetch);

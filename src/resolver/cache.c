@@ -46,6 +46,9 @@ struct entry {
 	uint8_t name_len;
 	bool negative;
 	bool ad;
+	uint8_t sec;                   /* enum cache_sec */
+	int8_t ede;                    /* RFC 8914 code of a bogus verdict, -1 none */
+	uint8_t text_len;              /* the verdict's text, stored after the records */
 	uint8_t data[];
 };
 
@@ -621,6 +624,13 @@ int
 cache_store_msg(struct cache *c, const struct dns_msg *m, const struct cache_key *k,
 		int64_t now)
 {
+	return cache_store_val(c, m, k, now, NULL);
+}
+
+int
+cache_store_val(struct cache *c, const struct dns_msg *m, const struct cache_key *k,
+		int64_t now, const struct cache_val *v)
+{
 	/* A truncated answer is incomplete (RFC 2181 §9); other rcodes say nothing about data. */
 	if (m->flags & DNS_FLAG_TC) {
 		return TDNS_ENOENT;
@@ -681,6 +691,8 @@ cache_store_msg(struct cache *c, const struct dns_msg *m, const struct cache_key
 	e->rcode = (uint16_t)rcode;
 	e->negative = negative;
 	e->ad = (m->flags & DNS_FLAG_AD) != 0;
+	e->sec = v != NULL ? v->sec : CACHE_SEC_UNCHECKED;
+	e->ede = (int8_t)(v != NULL ? v->ede : -1);
 	e->stored = now;
 	e->ttl = ttl;
 	e->expire = now + ttl;
@@ -698,6 +710,20 @@ cache_store_msg(struct cache *c, const struct dns_msg *m, const struct cache_key
 			return rc;
 		}
 		e->nrr[rr->section - 1]++;
+	}
+	if (v != NULL && v->text[0] != '\0') {
+		size_t tl = strnlen(v->text, CACHE_VAL_TEXT - 1);
+		if (e->data_len + tl > cap) {
+			struct entry *ne = realloc(e, sizeof(*e) + e->data_len + tl);
+			if (ne == NULL) {
+				free(e);
+				return TDNS_ENOMEM;
+			}
+			e = ne;
+		}
+		memcpy(e->data + e->data_len, v->text, tl);
+		e->data_len += (uint32_t)tl;
+		e->text_len = (uint8_t)tl;
 	}
 	/*
 	 * A copy of exactly the size built, not realloc in place: shrinking leaves behind a
@@ -761,16 +787,40 @@ unlock:
 	return rc;
 }
 
+const char *
+cache_sec_str(unsigned sec)
+{
+	static const char *const names[] = {
+		[CACHE_SEC_UNCHECKED] = "unchecked", [CACHE_SEC_SECURE] = "secure",
+		[CACHE_SEC_INSECURE] = "insecure", [CACHE_SEC_BOGUS] = "bogus",
+		[CACHE_SEC_INDETERMINATE] = "indeterminate",
+	};
+	return sec < sizeof(names) / sizeof(names[0]) ? names[sec] : "?";
+}
+
 /* ---- lookup ------------------------------------------------------------------------------ */
 
 /* Writes e's records into b (no lock needed: the data is immutable and we hold a reference). */
+/* RFC 4035 §3.2.1: the DNSSEC records a client without DO gets only when it asks for them. */
+static bool
+dnssec_type(uint16_t type, uint16_t qtype)
+{
+	return type != qtype && (type == DNS_TYPE_RRSIG || type == DNS_TYPE_NSEC ||
+				 type == DNS_TYPE_NSEC3);
+}
+
 static void
 entry_write(const struct entry *e, int64_t now, bool stale, struct dns_build *b,
-	    struct cache_info *info)
+	    unsigned flags, struct cache_info *info)
 {
 	dns_build_rcode(b, e->rcode);
-	/* Cached data is never authoritative; AD is what the upstream (or validator) said. */
-	dns_build_set_flags(b, e->ad ? DNS_FLAG_AD : 0, DNS_FLAG_AA | (e->ad ? 0 : DNS_FLAG_AD));
+	/*
+	 * Cached data is never authoritative; AD is what the validator said, or, for an entry it
+	 * did not check, what the upstream said.
+	 */
+	bool ad = e->sec == CACHE_SEC_UNCHECKED ? e->ad : e->sec == CACHE_SEC_SECURE;
+	dns_build_set_flags(b, ad ? DNS_FLAG_AD : 0, DNS_FLAG_AA | (ad ? 0 : DNS_FLAG_AD));
+	bool strip = (flags & CACHE_LOOKUP_NODNSSEC) != 0;
 	int64_t elapsed = now > e->stored ? now - e->stored : 0;
 	const uint8_t *p = e->data + e->name_len;
 	for (int sec = DNS_SECTION_ANSWER; sec <= DNS_SECTION_ADDITIONAL; sec++) {
@@ -783,6 +833,9 @@ entry_write(const struct entry *e, int64_t now, bool stale, struct dns_build *b,
 			uint16_t rdlen = tdns_get16(p + 8);
 			const uint8_t *rd = p + RR_FIXED;
 			p = rd + rdlen;
+			if (strip && dnssec_type(type, e->qtype)) {
+				continue;
+			}
 			if (stale) {
 				/* RFC 8767 §4: stale records go out with a TTL of 30 seconds. */
 				ttl = CACHE_STALE_TTL_OUT;
@@ -866,8 +919,12 @@ cache_lookup(struct cache *c, const struct cache_key *k, int64_t now, struct dns
 	info->rcode = e->rcode;
 	info->negative = e->negative;
 	info->ttl_left = stale ? 0 : (uint32_t)(e->expire - now);
+	info->sec = e->sec;
+	info->ede = e->ede;
+	memcpy(info->text, e->data + e->data_len - e->text_len, e->text_len);
+	info->text[e->text_len] = '\0';
 	if (b != NULL) {
-		entry_write(e, now, stale, b, info);
+		entry_write(e, now, stale, b, flags, info);
 	}
 	entry_release(e);
 	return stale ? CACHE_STALE : CACHE_HIT;

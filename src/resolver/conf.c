@@ -345,6 +345,38 @@ iter_setup(struct resolver_conf *rc, const struct cfg *c, char *err, size_t errl
 	return TDNS_OK;
 }
 
+/* [dnssec] (issue 16): trust anchors and negative trust anchors when validating. */
+static int
+val_setup(struct resolver_conf *rc, const struct cfg *c, char *err, size_t errlen)
+{
+	rc->validate = c->dnssec_validation != 0 && rc->mode != CFG_RECURSION_OFF;
+	if (!rc->validate) {
+		return TDNS_OK;
+	}
+	rc->anchors = dnssec_anchors_new();
+	if (rc->anchors == NULL) {
+		return TDNS_ENOMEM;
+	}
+	const char *file = c->dnssec_anchor_file;
+	if (file != NULL && file[0] != '\0') {
+		struct dns_zf_error zerr;
+		memset(&zerr, 0, sizeof(zerr));
+		if (dnssec_anchors_load(rc->anchors, file, &zerr) != TDNS_OK) {
+			snprintf(err, errlen, "[dnssec] trust-anchor-file: %s", zerr.msg);
+			return TDNS_ECONFIG;
+		}
+	} else if (dnssec_anchors_add_root(rc->anchors) != TDNS_OK) {
+		return TDNS_ENOMEM;
+	}
+	char msg[256];
+	if (resolver_nta_parse(c->dnssec_nta != NULL ? c->dnssec_nta : "", &rc->nta, &rc->nnta,
+			       msg, sizeof(msg)) != TDNS_OK) {
+		snprintf(err, errlen, "[dnssec] negative-trust-anchors: %s", msg);
+		return TDNS_ECONFIG;
+	}
+	return TDNS_OK;
+}
+
 int
 resolver_conf_new(const struct cfg *c, const struct zone_set *zs, struct cache *cache,
 		  struct resolver_conf **out, char *err, size_t errlen)
@@ -395,6 +427,9 @@ resolver_conf_new(const struct cfg *c, const struct zone_set *zs, struct cache *
 	    (st = iter_setup(rc, c, err, errlen)) != TDNS_OK) {
 		goto fail;
 	}
+	if ((st = val_setup(rc, c, err, errlen)) != TDNS_OK) {
+		goto fail;
+	}
 	*out = rc;
 	return TDNS_OK;
 fail:
@@ -424,6 +459,8 @@ resolver_conf_unref(struct resolver_conf *rc)
 	free(rc->zones);
 	free(rc->fwd_sig);
 	free(rc->iter);
+	dnssec_anchors_free(rc->anchors);
+	free(rc->nta);
 	filter_acl_clear(&rc->allow);
 	if (rc->tls_ctx != NULL) {
 		SSL_CTX_free(rc->tls_ctx);

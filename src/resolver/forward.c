@@ -12,6 +12,7 @@
 #include "cfg/cfg.h"
 #include "core/core.h"
 #include "resolver/fwd_int.h"
+#include "resolver/val_int.h"
 #include "resolver/iter_int.h"
 
 /* The qname and up to 16 CNAME targets: the chain an answer may carry. */
@@ -36,6 +37,11 @@ struct fwd_req {
 	bool neterr;                 /* some server failed at the network or TLS level */
 	int upstream_rcode;          /* last unusable rcode, -1 none */
 	struct event *later;         /* finishes a request that failed before any exchange */
+	bool validating;             /* an answer is being validated (issue 16) */
+	struct val_req *val;         /* its validation, while it runs */
+	uint8_t *ans_pkt;            /* the answer under validation (ans points into it) */
+	struct dns_msg ans;
+	struct cache_val verdict;
 	size_t qlen;
 	uint8_t query[512];
 };
@@ -63,6 +69,9 @@ resolver_fwd_new(struct event_base *base, unsigned worker_id)
 	f->wid = worker_id;
 	LIST_INIT(&f->reqs);
 	f->iter = iter_state_new(base);
+	if (f->iter != NULL) {
+		iter_state_set_fwd(f->iter, f);
+	}
 	if (f->iter == NULL) {
 		free(f);
 		return NULL;
@@ -190,6 +199,22 @@ sanitise(struct dns_msg *m)
 			break;
 		}
 	}
+	uint8_t signer[DNS_NAME_MAX];
+	for (size_t i = 0; i < m->nrr && zone == NULL; i++) {
+		/*
+		 * A positive answer has no SOA, but a wildcard expansion brings the NSEC/NSEC3
+		 * proof that the name itself is not there (RFC 4035 §3.1.3.3): keep the authority
+		 * records of the zone that signed the data, which the validator checks.
+		 */
+		const struct dns_rr *rr = &m->rrs[i];
+		size_t pos = rr->rdata_off + 18;
+		if (rr->section == DNS_SECTION_ANSWER && rr->type == DNS_TYPE_RRSIG &&
+		    rr->rdlen > 18 && dns_name_eq(rr->owner, last) &&
+		    dns_name_unpack(m->pkt, rr->rdata_off + rr->rdlen, &pos, signer) > 0 &&
+		    dns_name_is_sub(last, signer)) {
+			zone = signer;
+		}
+	}
 	size_t keep = 0;
 	for (size_t i = 0; i < m->nrr; i++) {
 		const struct dns_rr *rr = &m->rrs[i];
@@ -226,6 +251,9 @@ sanitise(struct dns_msg *m)
 static void
 req_free(struct fwd_req *r)
 {
+	val_cancel(r->val);
+	dns_msg_clear(&r->ans);
+	free(r->ans_pkt);
 	for (size_t i = 0; i < r->nxfers; i++) {
 		if (r->xfers[i] != NULL) {
 			up_xfer_cancel(r->xfers[i]);
@@ -331,7 +359,7 @@ later_cb(evutil_socket_t fd, short what, void *arg)
 	struct fwd_req *r = arg;
 	(void)fd;
 	(void)what;
-	if (active_xfers(r) == 0) {
+	if (active_xfers(r) == 0 && !r->validating) {
 		req_fail(r);
 	}
 }
@@ -340,6 +368,47 @@ static size_t
 want_active(const struct fwd_req *r)
 {
 	return r->conf->forward_mode == CFG_FORWARD_CONCURRENT ? RESOLVER_CONCURRENT : 1;
+}
+
+/* The validator's verdict on the answer: cache it with it and deliver (issue 16). */
+static void
+fwd_validated(void *arg, const struct cache_val *v)
+{
+	struct fwd_req *r = arg;
+	r->verdict = *v;
+	int rc = cache_store_val(r->conf->cache, &r->ans, &r->key, cache_now(), v);
+	if (rc != TDNS_OK && rc != TDNS_ENOENT) {
+		tdns_debug("forwarder: answer not cached: %s", tdns_status_msg(rc));
+	}
+	struct resolver_result res = { .status = RESOLVER_OK, .msg = &r->ans,
+				       .upstream_rcode = r->ans.rcode, .sec = v->sec,
+				       .val_ede = v->ede, .val_text = r->verdict.text };
+	req_finish(r, &res);
+}
+
+/* Keeps the sanitised answer m (of pkt) in r and validates it. */
+static void
+fwd_validate(struct fwd_req *r, struct dns_msg *m)
+{
+	for (size_t i = 0; i < r->nxfers; i++) {
+		if (r->xfers[i] != NULL) {
+			up_xfer_cancel(r->xfers[i]);
+			r->xfers[i] = NULL;
+		}
+	}
+	r->validating = true;
+	r->ans_pkt = malloc(m->len);
+	if (r->ans_pkt == NULL) {
+		dns_msg_clear(m);
+		struct resolver_result res = { .status = RESOLVER_FAIL, .ede = DNS_EDE_OTHER,
+					       .upstream_rcode = -1, .ede_text = "out of memory" };
+		req_finish(r, &res);
+		return;
+	}
+	memcpy(r->ans_pkt, m->pkt, m->len);
+	r->ans = *m;             /* takes over m's records */
+	r->ans.pkt = r->ans_pkt;
+	val_start(r->f, r->conf, &r->key, &r->ans, fwd_validated, r, &r->val);
 }
 
 /* The end of one exchange with one server (up_done_fn). */
@@ -365,6 +434,10 @@ fwd_xfer_done(struct fwd_req *r, struct up_xfer *x, int status, const uint8_t *p
 		} else if (m.rcode == DNS_RCODE_NOERROR || m.rcode == DNS_RCODE_NXDOMAIN) {
 			__atomic_fetch_add(&x->up->info->answers, 1, __ATOMIC_RELAXED);
 			sanitise(&m);
+			if (r->conf->validate) {
+				fwd_validate(r, &m);
+				return;
+			}
 			int rc = cache_store_msg(r->conf->cache, &m, &r->key, cache_now());
 			if (rc != TDNS_OK && rc != TDNS_ENOENT) {
 				tdns_debug("forwarder %s: answer not cached: %s", x->up->info->spec,
@@ -421,12 +494,18 @@ static bool
 build_query(struct fwd_req *r)
 {
 	struct dns_build b;
-	uint16_t flags = DNS_FLAG_RD | ((r->key.flags & CACHE_KEY_CD) ? DNS_FLAG_CD : 0);
+	/*
+	 * Issue 16: a validating resolver asks with CD (as Knot Resolver does), so that bogus
+	 * data reaches it and gets its own verdict and EDE rather than the upstream's SERVFAIL.
+	 */
+	bool cd = (r->key.flags & CACHE_KEY_CD) != 0 || (r->conf != NULL && r->conf->validate);
+	uint16_t flags = DNS_FLAG_RD | (cd ? DNS_FLAG_CD : 0);
 	dns_build_init(&b, r->query, sizeof(r->query), sizeof(r->query), 0, flags);
 	if (dns_build_question(&b, r->key.name, r->key.qtype, r->key.qclass) != TDNS_OK) {
 		return false;
 	}
-	dns_build_edns(&b, RESOLVER_EDNS_SIZE, (r->key.flags & CACHE_KEY_DO) != 0);
+	bool dnssec_ok = (r->key.flags & CACHE_KEY_DO) != 0 || (r->conf != NULL && r->conf->validate);
+	dns_build_edns(&b, RESOLVER_EDNS_SIZE, dnssec_ok);
 	r->qlen = dns_build_finish(&b);
 	return r->qlen > 0;
 }

@@ -14,6 +14,7 @@
 
 #include "core/core.h"
 #include "resolver/iter_int.h"
+#include "resolver/val_int.h"
 
 /* Scratch size for messages built from the cache. */
 #define SCRATCH 65535
@@ -205,6 +206,8 @@ struct it_req {
 	struct resolver_result res;
 	struct dns_msg msg;         /* the answer handed to waiters (res.msg) */
 	uint8_t *wire;
+	struct val_req *val;        /* the validation of the answer, while it runs */
+	struct cache_val verdict;   /* its result (res.val_text points here) */
 };
 
 LIST_HEAD(it_req_list, it_req);
@@ -216,6 +219,7 @@ struct it_state {
 	const struct zone_set *const *zsp; /* the worker's current zones (local root) */
 	struct cache_waiter *orphans; /* waiters refused for lack of memory (iter_fail_unstarted) */
 	struct event *orphan_ev;     /* answers them from the event loop; allocated up front */
+	struct resolver_fwd *fwd;    /* the worker's resolver, through which the validator asks */
 	uint8_t scratch[SCRATCH];
 };
 
@@ -356,6 +360,7 @@ task_free(struct it_task *t)
 static void
 req_free(struct it_req *r)
 {
+	val_cancel(r->val);
 	task_free(r->top);
 	if (r->deadline != NULL) {
 		event_free(r->deadline);
@@ -403,6 +408,8 @@ req_end(struct it_req *r, const struct resolver_result *res)
 		return;
 	}
 	r->ended = true;
+	val_cancel(r->val);
+	r->val = NULL;
 	r->res = *res;
 	if (r->res.status == RESOLVER_OK) {
 		r->res.msg = &r->msg;
@@ -440,11 +447,10 @@ deadline_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---- finishing a task --------------------------------------------------------------------- */
 
-/* Builds the task's answer message into r->wire/r->msg and stores it in the cache. */
+/* Builds the task's answer message into wire and parses it into m. */
 static bool
-task_store(struct it_task *t, struct dns_msg *m, uint8_t *wire)
+task_build(struct it_task *t, struct dns_msg *m, uint8_t *wire)
 {
-	struct it_req *r = t->req;
 	struct dns_build b;
 	dns_build_init(&b, wire, DNS_MSG_MAX, DNS_MSG_MAX, 0,
 		       DNS_FLAG_QR | DNS_FLAG_RD | DNS_FLAG_RA);
@@ -455,14 +461,37 @@ task_store(struct it_task *t, struct dns_msg *m, uint8_t *wire)
 	rrs_each(&t->ans, build_rr_cb, &b);
 	rrs_each(&t->auth, build_rr_cb, &b);
 	size_t len = dns_build_finish(&b);
-	if (dns_msg_parse(wire, len, m) != TDNS_OK) {
+	return dns_msg_parse(wire, len, m) == TDNS_OK;
+}
+
+/* Builds the task's answer message into wire/m and stores it in the cache (unchecked). */
+static bool
+task_store(struct it_task *t, struct dns_msg *m, uint8_t *wire)
+{
+	if (!task_build(t, m, wire)) {
 		return false;
 	}
-	int rc = cache_store_msg(r->conf->cache, m, &t->okey, cache_now());
+	int rc = cache_store_msg(t->req->conf->cache, m, &t->okey, cache_now());
 	if (rc != TDNS_OK && rc != TDNS_ENOENT) {
 		tdns_debug("iterator: answer not cached: %s", tdns_status_msg(rc));
 	}
 	return true;
+}
+
+/* The validator's verdict on the client's answer: cache it with it and deliver (issue 16). */
+static void
+validated(void *arg, const struct cache_val *v)
+{
+	struct it_req *r = arg;
+	r->verdict = *v;
+	int rc = cache_store_val(r->conf->cache, &r->msg, &r->key, cache_now(), v);
+	if (rc != TDNS_OK && rc != TDNS_ENOENT) {
+		tdns_debug("iterator: answer not cached: %s", tdns_status_msg(rc));
+	}
+	struct resolver_result res = { .status = RESOLVER_OK, .upstream_rcode = r->msg.rcode,
+				       .sec = v->sec, .val_ede = v->ede,
+				       .val_text = r->verdict.text };
+	req_end(r, &res);
 }
 
 static void child_done(struct it_task *parent, struct it_task *child, bool ok);
@@ -484,6 +513,17 @@ task_done(struct it_task *t)
 		return;
 	}
 	r->wire = malloc(DNS_MSG_MAX);
+	if (r->conf->validate) {
+		if (r->wire == NULL || !task_build(t, &r->msg, r->wire)) {
+			req_fail(r, "cannot assemble the answer", NULL);
+			return;
+		}
+		/* The tasks are done; the request lives on until the verdict (deadline armed). */
+		task_free(r->top);
+		r->top = NULL;
+		val_start(r->s->fwd, r->conf, &r->key, &r->msg, validated, r, &r->val);
+		return;
+	}
 	if (r->wire == NULL || !task_store(t, &r->msg, r->wire)) {
 		req_fail(r, "cannot assemble the answer", NULL);
 		return;
@@ -874,7 +914,8 @@ task_send(struct it_task *t)
 		       (uint16_t)randombytes_uniform(65536), 0);
 	(void)dns_build_question(&b, name, t->stype, DNS_CLASS_IN);
 	if (!t->noedns) {
-		dns_build_edns(&b, RESOLVER_EDNS_SIZE, false);
+		/* Issue 16: a validating resolver needs the RRSIGs, NSEC and NSEC3 records. */
+		dns_build_edns(&b, RESOLVER_EDNS_SIZE, r->conf->validate);
 	}
 	x->qlen = dns_build_finish(&b);
 	if (t->local) {
@@ -1141,6 +1182,57 @@ task_xfer_failed(struct it_task *t, struct it_xfer *x, bool timeout)
 	task_next(t);
 }
 
+/*
+ * Copies the RRSIGs in section of m at owner covering type (any type when type is 0): the
+ * validator checks the answer with them (issue 16).
+ */
+static bool
+copy_sigs(struct it_task *t, const struct dns_msg *m, int section, const uint8_t *owner,
+	  uint16_t type)
+{
+	bool lower = t->req->ic->case_random;
+	for (size_t i = 0; i < m->nrr; i++) {
+		const struct dns_rr *rr = &m->rrs[i];
+		if (rr->section != section || rr->type != DNS_TYPE_RRSIG || rr->rdlen < 2 ||
+		    !dns_name_eq(rr->owner, owner) ||
+		    (type != 0 && tdns_get16(m->pkt + rr->rdata_off) != type)) {
+			continue;
+		}
+		if (!rrs_copy(section == DNS_SECTION_ANSWER ? &t->ans : &t->auth, section, m, rr,
+			      lower)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * Copies the NSEC and NSEC3 records of m's authority section in the zone asked, with their
+ * RRSIGs: the proofs of a negative answer or of a wildcard expansion (RFC 4035 §3.1.3).
+ */
+static void
+copy_denial(struct it_task *t, const struct dns_msg *m)
+{
+	if (!t->req->conf->validate) {
+		return;
+	}
+	bool lower = t->req->ic->case_random;
+	for (size_t i = 0; i < m->nrr; i++) {
+		const struct dns_rr *rr = &m->rrs[i];
+		if (rr->section != DNS_SECTION_AUTHORITY || !in_zone(rr->owner, t->zone)) {
+			continue;
+		}
+		bool denial = rr->type == DNS_TYPE_NSEC || rr->type == DNS_TYPE_NSEC3;
+		if (rr->type == DNS_TYPE_RRSIG && rr->rdlen >= 2) {
+			uint16_t covered = tdns_get16(m->pkt + rr->rdata_off);
+			denial = covered == DNS_TYPE_NSEC || covered == DNS_TYPE_NSEC3;
+		}
+		if (denial) {
+			(void)rrs_copy(&t->auth, DNS_SECTION_AUTHORITY, m, rr, lower);
+		}
+	}
+}
+
 /* Copies the answer records of m for cur's chain; follows CNAME/DNAME. */
 struct chain {
 	uint8_t cur[DNS_NAME_MAX];
@@ -1171,7 +1263,8 @@ follow_chain(struct it_task *t, const struct dns_msg *m, struct chain *c)
 		}
 		if (any) {
 			c->data = true;
-			return true;
+			return copy_sigs(t, m, DNS_SECTION_ANSWER, c->cur,
+					 t->qtype == DNS_TYPE_ANY ? 0 : t->qtype);
 		}
 		if (t->chain >= ITER_CHAIN_MAX) {
 			return true;
@@ -1196,7 +1289,8 @@ follow_chain(struct it_task *t, const struct dns_msg *m, struct chain *c)
 			uint8_t target[DNS_NAME_MAX];
 			size_t pos = dname->rdata_off;
 			if (dns_name_unpack(m->pkt, m->len, &pos, target) < 0 ||
-			    !rrs_copy(&t->ans, DNS_SECTION_ANSWER, m, dname, lower)) {
+			    !rrs_copy(&t->ans, DNS_SECTION_ANSWER, m, dname, lower) ||
+			    !copy_sigs(t, m, DNS_SECTION_ANSWER, dname->owner, DNS_TYPE_DNAME)) {
 				return false;
 			}
 			size_t plen = dns_name_len(c->cur) - dns_name_len(dname->owner);
@@ -1215,7 +1309,8 @@ follow_chain(struct it_task *t, const struct dns_msg *m, struct chain *c)
 		} else if (cname != NULL) {
 			size_t pos = cname->rdata_off;
 			if (dns_name_unpack(m->pkt, m->len, &pos, next) < 0 ||
-			    !rrs_copy(&t->ans, DNS_SECTION_ANSWER, m, cname, lower)) {
+			    !rrs_copy(&t->ans, DNS_SECTION_ANSWER, m, cname, lower) ||
+			    !copy_sigs(t, m, DNS_SECTION_ANSWER, c->cur, DNS_TYPE_CNAME)) {
 				return false;
 			}
 			if (t->qtype == DNS_TYPE_CNAME) {
@@ -1258,6 +1353,8 @@ copy_soa(struct it_task *t, const struct dns_msg *m, const uint8_t *name)
 		    in_zone(rr->owner, t->zone) && dns_name_is_sub(name, rr->owner)) {
 			(void)rrs_copy(&t->auth, DNS_SECTION_AUTHORITY, m, rr,
 				       t->req->ic->case_random);
+			(void)copy_sigs(t, m, DNS_SECTION_AUTHORITY, rr->owner, DNS_TYPE_SOA);
+			copy_denial(t, m);
 			return;
 		}
 	}
@@ -1421,6 +1518,8 @@ task_answer(struct it_task *t, struct it_xfer *x, const uint8_t *pkt, size_t len
 		if (!follow_chain(t, &m, &c)) {
 			task_fail(t, "cannot copy the answer", NULL);
 		} else if (c.data) {
+			/* A wildcard expansion comes with the proof that the name is not there. */
+			copy_denial(t, &m);
 			t->rcode = DNS_RCODE_NOERROR;
 			task_done(t);
 		} else if (c.yx) {
@@ -1535,6 +1634,12 @@ iter_state_new(struct event_base *base)
 		return NULL;
 	}
 	return s;
+}
+
+void
+iter_state_set_fwd(struct it_state *s, struct resolver_fwd *f)
+{
+	s->fwd = f;
 }
 
 void

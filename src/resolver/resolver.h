@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "dns/dns.h"
+#include "dnssec/dnssec.h"
 #include "filter/filter.h"
 #include "net/client.h"
 #include "zone/zone.h"
@@ -115,6 +116,30 @@ void cache_set_servfail_ttl(struct cache *c, uint32_t ttl);
 void cache_set_prefetch_hits(struct cache *c, uint32_t hits);
 
 /*
+ * Security state of a cached answer (issue 16): what the validator found (RFC 4035 §4.3), or
+ * UNCHECKED when it did not look (validation off, an answer stored by cache_store_msg).
+ */
+enum cache_sec {
+	CACHE_SEC_UNCHECKED = 0,
+	CACHE_SEC_SECURE,
+	CACHE_SEC_INSECURE,
+	CACHE_SEC_BOGUS,
+	CACHE_SEC_INDETERMINATE,
+};
+
+#define CACHE_VAL_TEXT 96 /* room for a verdict's text with its NUL */
+
+/* A validator's verdict, stored with the entry so that a hit costs no crypto. */
+struct cache_val {
+	uint8_t sec;                /* enum cache_sec */
+	int ede;                    /* RFC 8914 code for BOGUS/INDETERMINATE, else -1 */
+	char text[CACHE_VAL_TEXT];  /* EXTRA-TEXT naming the zone, or "" */
+};
+
+/* Short name of a state: "unchecked", "secure", "insecure", "bogus", "indeterminate". */
+const char *cache_sec_str(unsigned sec);
+
+/*
  * Stores a parsed upstream response m under k (replacing any entry for k), at time now.
  * The answer, authority and additional records are copied with their rdata decompressed;
  * OPT and TSIG are left out.  The entry's lifetime is:
@@ -133,6 +158,14 @@ void cache_set_prefetch_hits(struct cache *c, uint32_t hits);
 int cache_store_msg(struct cache *c, const struct dns_msg *m, const struct cache_key *k,
 		    int64_t now);
 
+/*
+ * cache_store_msg with the validator's verdict v (copied; NULL: CACHE_SEC_UNCHECKED).  A
+ * lookup then returns it in cache_info and sets AD on the records it writes only for a
+ * secure entry (an unchecked one keeps the upstream's AD).
+ */
+int cache_store_val(struct cache *c, const struct dns_msg *m, const struct cache_key *k,
+		    int64_t now, const struct cache_val *v);
+
 /* Lookup results. */
 enum cache_result {
 	CACHE_MISS = 0,
@@ -148,6 +181,11 @@ enum cache_result {
  * client query counts once as a hit or a miss.
  */
 #define CACHE_LOOKUP_QUIET 0x02
+/*
+ * For a client without DO (RFC 4035 §3.2.1): RRSIG, NSEC and NSEC3 records are left out
+ * unless they are the type asked, so one entry holding the DNSSEC records serves both.
+ */
+#define CACHE_LOOKUP_NODNSSEC 0x04
 
 /* What a lookup tells besides the records. */
 struct cache_info {
@@ -156,6 +194,9 @@ struct cache_info {
 	bool prefetch;      /* popular and close to expiry: refresh it upstream now (told once) */
 	bool truncated;     /* answer/authority did not fit b's limit: b was truncated (TC set) */
 	uint32_t ttl_left;  /* seconds before expiry (0 when stale) */
+	uint8_t sec;        /* enum cache_sec of the entry */
+	int ede;            /* its verdict's RFC 8914 code, -1 none */
+	char text[CACHE_VAL_TEXT]; /* its verdict's text, "" none */
 };
 
 /*
@@ -407,6 +448,11 @@ struct resolver_conf {
 	unsigned jostle_ms;       /* age after which the oldest may be dropped for a new one */
 	struct resolver_stubs *stubs; /* the daemon's stub zones (borrowed, outlives every conf;
 					 set by the daemon before publishing), or NULL */
+	/* [dnssec] (issue 16) */
+	bool validate;            /* validation = yes and a mode that resolves */
+	struct dnssec_anchors *anchors; /* trust anchors (owned), NULL when not validating */
+	uint8_t (*nta)[DNS_NAME_MAX]; /* negative-trust-anchors (owned, lower-cased) */
+	size_t nnta;
 };
 
 /*
@@ -459,6 +505,10 @@ enum resolver_status {
 
 struct resolver_result {
 	int status;                  /* enum resolver_status */
+	uint8_t sec;                 /* RESOLVER_OK: enum cache_sec of msg (UNCHECKED when the
+					configuration does not validate) */
+	int val_ede;                 /* RESOLVER_OK and bogus: the RFC 8914 code, else -1 */
+	const char *val_text;        /* RESOLVER_OK and bogus: EXTRA-TEXT naming the zone */
 	const struct dns_msg *msg;   /* RESOLVER_OK: the sanitised answer, valid during fn */
 	uint16_t ede;                /* RESOLVER_FAIL: DNS_EDE_NO_REACHABLE_AUTHORITY,
 					DNS_EDE_NETWORK_ERROR, or DNS_EDE_OTHER with the text
@@ -580,5 +630,38 @@ struct cfg_table;
 extern const struct cfg_table resolver_schema_recursion;
 extern const struct cfg_table resolver_schema_forwarders;
 extern const struct cfg_table resolver_schema_cache;
+extern const struct cfg_table resolver_schema_dnssec;
+
+/* ------------------------------------------------------------------------------------------ */
+/* DNSSEC validation (validate.c; issue 16)                                                     */
+
+/*
+ * Parses a comma-separated list of domain names (negative-trust-anchors) into *out (caller
+ * frees), lower-cased, *n of them.  TDNS_OK, or TDNS_ECONFIG with the bad name in err.
+ */
+int resolver_nta_parse(const char *list, uint8_t (**out)[DNS_NAME_MAX], size_t *n, char *err,
+		       size_t errlen);
+
+/*
+ * True when a negative trust anchor of rc covers name (name at or below it, RFC 7646 §2):
+ * the validator then treats data there as insecure.  The one place NTAs are consulted, so a
+ * run-time NTA store can back it.  Thread-safe (rc is immutable).
+ */
+bool resolver_nta_covers(const struct resolver_conf *rc, const uint8_t *name);
+
+/* Counters of validation verdicts since start-up (relaxed atomics; any thread reads). */
+struct resolver_val_stats {
+	uint64_t secure;
+	uint64_t insecure;
+	uint64_t bogus;
+	uint64_t indeterminate;
+	uint64_t verifies;        /* signature verifications spent (budget) */
+};
+
+/* Fills st with the process-wide validation counters. */
+void resolver_val_stats(struct resolver_val_stats *st);
+
+/* Counts one answer of state sec (enum cache_sec) given to a client; others are ignored. */
+void resolver_val_count(unsigned sec);
 
 #endif

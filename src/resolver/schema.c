@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cfg/cfg.h"
+#include "dnssec/dnssec.h"
 #include "core/core.h"
 #include "filter/filter.h"
 #include "net/schema.h"
@@ -248,3 +249,81 @@ finish_cache(struct cfg *c, void *inst, char *err, size_t errlen)
 const struct cfg_table resolver_schema_cache = {
 	.section = "cache", .keys = cache_keys, .finish = finish_cache,
 };
+
+/* ---- [dnssec] (issue 16) --------------------------------------------------------------- */
+
+/* A bad anchor file stops start-up (and `tdnsd -t`) with its own file:line. */
+static int
+check_anchor_file(const char *value, char *err, size_t errlen)
+{
+	if (value[0] == '\0') {
+		return TDNS_OK;
+	}
+	struct dnssec_anchors *a = dnssec_anchors_new();
+	if (a == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return TDNS_ECONFIG;
+	}
+	struct dns_zf_error zerr;
+	memset(&zerr, 0, sizeof(zerr));
+	int rc = dnssec_anchors_load(a, value, &zerr);
+	size_t n = dnssec_anchors_count(a);
+	dnssec_anchors_free(a);
+	if (rc != TDNS_OK) {
+		snprintf(err, errlen, "invalid trust-anchor-file: %s", zerr.msg);
+		return TDNS_ECONFIG;
+	}
+	if (n == 0) {
+		snprintf(err, errlen, "invalid trust-anchor-file: %s holds no DS or DNSKEY record",
+			 value);
+		return TDNS_ECONFIG;
+	}
+	return TDNS_OK;
+}
+
+static int
+check_nta(const char *value, char *err, size_t errlen)
+{
+	uint8_t (*names)[DNS_NAME_MAX] = NULL;
+	size_t n = 0;
+	int rc = resolver_nta_parse(value, &names, &n, err, errlen);
+	free(names);
+	return rc;
+}
+
+static const struct cfg_key dnssec_keys[] = {
+	{
+		.key = "validation", .def = "yes",
+		.help = "yes: validate the answers of the iterator and the forwarders (DNSSEC, RFC "
+			"4035): AD on secure answers, SERVFAIL with EDE on bogus ones; no: pass "
+			"answers on unvalidated",
+		.type = CFG_BOOL, .offset = offsetof(struct cfg, dnssec_validation),
+	},
+	{
+		.key = "trust-anchor-file", .def = "",
+		.help = "absolute path of a trust anchor file (DS or DNSKEY records in zone-file "
+			"syntax, as Unbound's trust-anchor-file) that replaces the built-in root "
+			"anchors; empty: the root KSKs 20326 and 38696",
+		.type = CFG_PATH, .check = check_anchor_file,
+		.expect = "an absolute path or nothing (the built-in root anchors)",
+		.offset = offsetof(struct cfg, dnssec_anchor_file),
+	},
+	{
+		/* RFC 8198 */
+		.key = "aggressive-nsec", .def = "yes",
+		.help = "yes: answer from validated NSEC/NSEC3 ranges in the cache (RFC 8198; "
+			"accepted, not yet used: every query still reaches the upstream)",
+		.type = CFG_BOOL, .offset = offsetof(struct cfg, dnssec_aggressive_nsec),
+	},
+	{
+		/* RFC 7646 */
+		.key = "negative-trust-anchors", .def = "",
+		.help = "names (comma-separated) at and below which answers are not validated and "
+			"count as insecure (RFC 7646); empty: none",
+		.type = CFG_STR, .check = check_nta, .flags = CFG_KEY_LIST,
+		.offset = offsetof(struct cfg, dnssec_nta),
+	},
+	{ .key = NULL },
+};
+
+const struct cfg_table resolver_schema_dnssec = { .section = "dnssec", .keys = dnssec_keys };

@@ -98,6 +98,11 @@ class Server:
                 # The default, recursive, would send names outside the test's zones to the
                 # real root servers: tests say when they want recursion.
                 text += "[recursion]\nmode = off\n\n"
+            if "[dnssec]" not in server_extra + extra:
+                # The tests' upstreams serve unsigned private trees under a root that is not
+                # the real one, which the built-in root anchor makes bogus (as in Unbound):
+                # the tests that validate give their own [dnssec] section and anchor.
+                text += "[dnssec]\nvalidation = no\n\n"
             for name in self.zones:
                 text += zone_section(name) + "\n"
             text += extra
@@ -439,6 +444,9 @@ def dnssec_oracle(dnssec_hier):
 
 @pytest.fixture
 def dnssec_resolver(make_server, dnssec_hier):
-    """A started tdnsd resolving iteratively from the signed tree's root (cold cache)."""
-    extra = "[recursion]\nmode = recursive\nroot-hints = %s\n" % dnssec_hier.hints
+    """A started tdnsd resolving iteratively from the signed tree's root (cold cache) and
+    validating from its trust anchor (issue 16)."""
+    extra = ("[recursion]\nmode = recursive\nroot-hints = %s\n"
+             "[dnssec]\nvalidation = yes\ntrust-anchor-file = %s\n"
+             % (dnssec_hier.hints, dnssec_hier.anchor_file))
     return make_server(extra=extra, ipv6=False)

@@ -142,16 +142,20 @@ def test_cd_returns_the_bogus_data_that_is_servfail_without_it(unbound, qname):
 
 
 @pytest.mark.parametrize("qname,rdtype", SIGNED[:6], ids=["%s/%s" % q for q in SIGNED[:6]])
-def test_tdnsd_resolver_answers_dnssec_queries_without_ad(dnssec_resolver, unbound, qname,
-                                                          rdtype):
+def test_tdnsd_resolver_sets_ad_on_dnssec_queries_like_the_validator(dnssec_resolver, unbound,
+                                                                    qname, rdtype):
     oracle = cli(unbound.port, qname, rdtype, "+dnssec")
+    # Every name here is secure: the validating oracle says AD.
+    assert "ad" in header(oracle)[1], oracle
     for opts in (["+dnssec"], ["+dnssec", "+cd"], ["+adflag"]):
         mine = cli(dnssec_resolver.port, qname, rdtype, *opts)
         status, flags = header(mine)
-        # tdnsd does not validate yet: it must never claim AD (RFC 4035 §3.2.3).
-        assert status == header(oracle)[0] and "ad" not in flags, mine
+        # tdnsd validates (issue 16): AD for DO or AD (RFC 6840 §5.7), none with CD.
+        assert status == header(oracle)[0], mine
+        assert ("ad" in flags) == ("+cd" not in opts), mine
         assert ("cd" in flags) == ("+cd" in opts), mine
         data = {k: v for k, v in section(mine).items() if k[1] != "RRSIG"}
         assert data == {k: v for k, v in section(oracle).items() if k[1] != "RRSIG"}, mine
         doc = json.loads(cli(dnssec_resolver.port, qname, rdtype, *opts, "+json"))
-        assert doc["AD"] is False and doc["EDNS"]["DO"] == ("+dnssec" in opts), doc
+        assert doc["AD"] is ("+cd" not in opts), doc
+        assert doc["EDNS"]["DO"] == ("+dnssec" in opts), doc

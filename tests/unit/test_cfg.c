@@ -493,13 +493,14 @@ static void
 test_unknown_sections_fail_even_when_empty(void **state)
 {
 	(void)state;
-	expect_error("[log]\nlevel = info\n[ dnssec ]\nvalidation = yes\n", 3,
-		     "unknown section [dnssec] (not supported by this release yet); expected "
-		     "one of: [server], [control], [log], [recursion], [forwarders], [cache], [tls], [dot], [doh], [blocking], [tsig NAME], [zone NAME], [blocking-group NAME]");
+	/* [dnssec] exists since issue 16. */
+	struct cfg *d = loaded("[log]\nlevel = info\n[ dnssec ]\nvalidation = no\n");
+	assert_int_equal(d->dnssec_validation, 0);
+	cfg_free(d);
 	expect_error("[servers]\n", 1,
-		     "unknown section [servers]; expected one of: [server], [control], [log], [recursion], [forwarders], [cache], [tls], [dot], [doh], [blocking], [tsig NAME], [zone NAME], [blocking-group NAME]");
+		     "unknown section [servers]; expected one of: [server], [control], [log], [recursion], [forwarders], [cache], [dnssec], [tls], [dot], [doh], [blocking], [tsig NAME], [zone NAME], [blocking-group NAME]");
 	expect_error("[zoneexample.com]\n", 1,
-		     "unknown section [zoneexample.com]; expected one of: [server], [control], [log], [recursion], [forwarders], [cache], [tls], [dot], [doh], [blocking], [tsig NAME], [zone NAME], [blocking-group NAME]");
+		     "unknown section [zoneexample.com]; expected one of: [server], [control], [log], [recursion], [forwarders], [cache], [dnssec], [tls], [dot], [doh], [blocking], [tsig NAME], [zone NAME], [blocking-group NAME]");
 	/* The sections of the encrypted listeners exist now, empty or not (issue 6). */
 	struct cfg *c = loaded("[server]\n[tls]\n[dot]\n[doh]\n");
 	assert_int_equal(c->ndot_listen, 0);
@@ -957,7 +958,9 @@ test_get_refuses_unknown_keys_and_zones(void **state)
 		assert_memory_equal(err, want, strlen(want));
 		assert_non_null(strstr(err, ", control.socket, control.group, control.timeout, "
 				       "log.level, recursion.mode, "));
-		assert_non_null(strstr(err, ", cache.prefetch, tls.certificate, "));
+		assert_non_null(strstr(err, ", cache.prefetch, dnssec.validation, "
+				       "dnssec.trust-anchor-file, dnssec.aggressive-nsec, "
+				       "dnssec.negative-trust-anchors, tls.certificate, "));
 		assert_non_null(strstr(err, ", doh.trusted-proxies, blocking.enabled, "
 				       "blocking.lists, blocking.allow-lists, blocking.mode, "
 				       "blocking.ttl, blocking.update-interval, "
@@ -1210,7 +1213,9 @@ test_set_invalid_value_leaves_the_file_untouched(void **state)
 			 "recursion.outgoing-address, forwarders.servers, forwarders.mode, "
 			 "forwarders.timeout, forwarders.ca-file, cache.max-size, cache.min-ttl, "
 			 "cache.max-ttl, cache.negative-max-ttl, cache.serve-stale, "
-			 "cache.prefetch, tls.certificate, tls.key, tls.password-file, "
+			 "cache.prefetch, dnssec.validation, dnssec.trust-anchor-file, "
+			 "dnssec.aggressive-nsec, dnssec.negative-trust-anchors, "
+			 "tls.certificate, tls.key, tls.password-file, "
 			 "dot.listen, doh.listen, doh.http-listen, doh.path, doh.trusted-proxies, "
 			 "blocking.enabled, blocking.lists, blocking.allow-lists, blocking.mode, "
 			 "blocking.ttl, blocking.update-interval, blocking.ca-file, "
@@ -1325,6 +1330,7 @@ test_every_key_has_default_help_parser_and_known_section(void **state)
 			    strcmp(k->section, "recursion") == 0 ||
 			    strcmp(k->section, "forwarders") == 0 ||
 			    strcmp(k->section, "cache") == 0 || strcmp(k->section, "tls") == 0 ||
+			    strcmp(k->section, "dnssec") == 0 ||
 			    strcmp(k->section, "dot") == 0 || strcmp(k->section, "doh") == 0 ||
 			    strcmp(k->section, "tsig") == 0 ||
 			    strcmp(k->section, "blocking") == 0 ||
