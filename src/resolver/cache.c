@@ -671,6 +671,10 @@ cache_store_val(struct cache *c, const struct dns_msg *m, const struct cache_key
 			ttl = nttl < ttl ? nttl : ttl;
 		}
 	}
+	if (v != NULL && v->sec == CACHE_SEC_BOGUS && ttl > CACHE_BOGUS_TTL_MAX) {
+		/* Unbound's val-bogus-ttl: a broken zone may be repaired soon. */
+		ttl = CACHE_BOGUS_TTL_MAX;
+	}
 	/* RFC 1035 §3.2.1: a zero TTL means use once, do not cache. */
 	if (ttl == 0 || ttl == UINT32_MAX) {
 		return TDNS_ENOENT;

@@ -324,6 +324,16 @@ build_rr_cb(void *ctx, int section, const uint8_t *owner, uint16_t type, uint16_
 	return dns_build_rr(ctx, section, owner, type, rclass, ttl, rd, rdlen) == TDNS_OK;
 }
 
+/*
+ * Whether r asks servers with DO (RFC 4035 §3.2.1): to validate (issue 16), or for a client
+ * that wants the DNSSEC records passed on (its key has CACHE_KEY_DO).
+ */
+static bool
+want_dnssec(const struct it_req *r)
+{
+	return r->conf->validate || (r->key.flags & CACHE_KEY_DO) != 0;
+}
+
 /* ---- requests ----------------------------------------------------------------------------- */
 
 static void task_next(struct it_task *t);
@@ -915,7 +925,7 @@ task_send(struct it_task *t)
 	(void)dns_build_question(&b, name, t->stype, DNS_CLASS_IN);
 	if (!t->noedns) {
 		/* Issue 16: a validating resolver needs the RRSIGs, NSEC and NSEC3 records. */
-		dns_build_edns(&b, RESOLVER_EDNS_SIZE, r->conf->validate);
+		dns_build_edns(&b, RESOLVER_EDNS_SIZE, want_dnssec(r));
 	}
 	x->qlen = dns_build_finish(&b);
 	if (t->local) {
@@ -1213,7 +1223,7 @@ copy_sigs(struct it_task *t, const struct dns_msg *m, int section, const uint8_t
 static void
 copy_denial(struct it_task *t, const struct dns_msg *m)
 {
-	if (!t->req->conf->validate) {
+	if (!want_dnssec(t->req)) {
 		return;
 	}
 	bool lower = t->req->ic->case_random;

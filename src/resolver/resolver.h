@@ -54,6 +54,7 @@ struct cache;
 #define CACHE_MAX_SHARDS 1024
 #define CACHE_STALE_TTL_OUT 30     /* TTL written on stale answers, RFC 8767 §4 */
 #define CACHE_SERVFAIL_TTL_MAX 30  /* our cap on caching SERVFAIL (RFC 2308 §7.1 allows 300) */
+#define CACHE_BOGUS_TTL_MAX 60     /* lifetime cap of an answer validated bogus (issue 16) */
 #define CACHE_DEFAULT_PREFETCH_HITS 3
 
 /*
@@ -161,7 +162,8 @@ int cache_store_msg(struct cache *c, const struct dns_msg *m, const struct cache
 /*
  * cache_store_msg with the validator's verdict v (copied; NULL: CACHE_SEC_UNCHECKED).  A
  * lookup then returns it in cache_info and sets AD on the records it writes only for a
- * secure entry (an unchecked one keeps the upstream's AD).
+ * secure entry (an unchecked one keeps the upstream's AD).  A bogus entry lives at most
+ * CACHE_BOGUS_TTL_MAX seconds.
  */
 int cache_store_val(struct cache *c, const struct dns_msg *m, const struct cache_key *k,
 		    int64_t now, const struct cache_val *v);
