@@ -1199,10 +1199,141 @@ test_four_threads_store_and_look_up_concurrently(void **state)
 	cache_free(c);
 }
 
+/* ---- issue 16: the validator's verdict is kept with the entry ----------------------------- */
+
+static const struct rrspec signed_a[] = {
+	{ DNS_SECTION_ANSWER, "www.example.com.", DNS_TYPE_A, 300, "192.0.2.1" },
+	{ DNS_SECTION_ANSWER, "www.example.com.", DNS_TYPE_RRSIG, 300,
+	  "A 13 3 300 20300101000000 20200101000000 12345 example.com. AAAA" },
+};
+
+static void
+store_verdict(struct cache *c, const struct rrspec *rrs, size_t n, uint16_t hflags,
+	      const struct cache_val *v, int64_t now)
+{
+	struct resp r;
+	resp_make(&r, "www.example.com.", DNS_TYPE_A, DNS_RCODE_NOERROR, hflags, rrs, n);
+	struct cache_key k;
+	key(&k, "www.example.com.", DNS_TYPE_A, CACHE_KEY_DO);
+	assert_int_equal(cache_store_val(c, &r.m, &k, now, v), TDNS_OK);
+	dns_msg_clear(&r.m);
+}
+
+static void
+test_verdict_is_returned_and_ad_follows_it_not_the_upstream(void **state)
+{
+	struct cache *c = *state;
+	struct cache_val v = { .sec = CACHE_SEC_SECURE, .ede = -1 };
+	store_verdict(c, signed_a, 2, 0, &v, T0);
+	struct reply r;
+	lookup_ex(c, &r, "www.example.com.", DNS_TYPE_A, CACHE_KEY_DO, T0, 0, 8192);
+	assert_int_equal(r.res, CACHE_HIT);
+	assert_int_equal(r.info.sec, CACHE_SEC_SECURE);
+	assert_true(r.m.flags & DNS_FLAG_AD);
+	assert_int_equal(count(&r, DNS_SECTION_ANSWER), 2);
+	reply_clear(&r);
+
+	/* An upstream's AD means nothing once the validator said insecure. */
+	v.sec = CACHE_SEC_INSECURE;
+	store_verdict(c, signed_a, 2, DNS_FLAG_AD, &v, T0);
+	lookup_ex(c, &r, "www.example.com.", DNS_TYPE_A, CACHE_KEY_DO, T0, 0, 8192);
+	assert_int_equal(r.info.sec, CACHE_SEC_INSECURE);
+	assert_false(r.m.flags & DNS_FLAG_AD);
+	reply_clear(&r);
+
+	/* Stored without a verdict: unchecked, the upstream's AD kept (validation off). */
+	store_verdict(c, signed_a, 2, DNS_FLAG_AD, NULL, T0);
+	lookup_ex(c, &r, "www.example.com.", DNS_TYPE_A, CACHE_KEY_DO, T0, 0, 8192);
+	assert_int_equal(r.info.sec, CACHE_SEC_UNCHECKED);
+	assert_int_equal(r.info.ede, -1);
+	assert_true(r.m.flags & DNS_FLAG_AD);
+	reply_clear(&r);
+}
+
+static void
+test_bogus_verdict_keeps_its_ede_and_text_and_lives_60s_at_most(void **state)
+{
+	struct cache *c = *state;
+	struct cache_val v = { .sec = CACHE_SEC_BOGUS, .ede = 7 };
+	snprintf(v.text, sizeof(v.text), "example.com.: signature expired");
+	store_verdict(c, signed_a, 2, 0, &v, T0);
+	struct reply r;
+	lookup_ex(c, &r, "www.example.com.", DNS_TYPE_A, CACHE_KEY_DO, T0, 0, 8192);
+	assert_int_equal(r.res, CACHE_HIT);
+	assert_int_equal(r.info.sec, CACHE_SEC_BOGUS);
+	assert_int_equal(r.info.ede, 7);
+	assert_string_equal(r.info.text, "example.com.: signature expired");
+	assert_int_equal(r.info.ttl_left, CACHE_BOGUS_TTL_MAX);
+	assert_false(r.m.flags & DNS_FLAG_AD);
+	assert_int_equal(count(&r, DNS_SECTION_ANSWER), 2);
+	reply_clear(&r);
+	lookup_ex(c, &r, "www.example.com.", DNS_TYPE_A, CACHE_KEY_DO, T0 + CACHE_BOGUS_TTL_MAX, 0,
+		  8192);
+	assert_int_equal(r.res, CACHE_MISS);
+	reply_clear(&r);
+}
+
+static void
+test_nodnssec_lookup_leaves_rrsig_nsec_nsec3_out(void **state)
+{
+	struct cache *c = *state;
+	static const struct rrspec neg[] = {
+		{ DNS_SECTION_AUTHORITY, "example.com.", DNS_TYPE_SOA, 300,
+		  "ns.example.com. h.example.com. 1 3600 600 86400 300" },
+		{ DNS_SECTION_AUTHORITY, "example.com.", DNS_TYPE_RRSIG, 300,
+		  "SOA 13 2 300 20300101000000 20200101000000 12345 example.com. AAAA" },
+		{ DNS_SECTION_AUTHORITY, "www.example.com.", DNS_TYPE_NSEC, 300,
+		  "z.example.com. A RRSIG NSEC" },
+	};
+	struct resp rp;
+	resp_make(&rp, "www.example.com.", DNS_TYPE_AAAA, DNS_RCODE_NOERROR, 0, neg, 3);
+	struct cache_key k;
+	key(&k, "www.example.com.", DNS_TYPE_AAAA, CACHE_KEY_DO);
+	struct cache_val v = { .sec = CACHE_SEC_SECURE, .ede = -1 };
+	assert_int_equal(cache_store_val(c, &rp.m, &k, T0, &v), TDNS_OK);
+	dns_msg_clear(&rp.m);
+	struct reply r;
+	lookup_ex(c, &r, "www.example.com.", DNS_TYPE_AAAA, CACHE_KEY_DO, T0, 0, 8192);
+	assert_int_equal(count(&r, DNS_SECTION_AUTHORITY), 3);
+	reply_clear(&r);
+	/* RFC 4035 §3.2.1: a client without DO gets the SOA alone from the same entry. */
+	lookup_ex(c, &r, "www.example.com.", DNS_TYPE_AAAA, CACHE_KEY_DO, T0,
+		  CACHE_LOOKUP_NODNSSEC, 8192);
+	assert_int_equal(r.res, CACHE_HIT);
+	assert_int_equal(count(&r, DNS_SECTION_AUTHORITY), 1);
+	assert_int_equal(rr_at(&r, DNS_SECTION_AUTHORITY, 0)->type, DNS_TYPE_SOA);
+	reply_clear(&r);
+}
+
+static void
+test_nodnssec_lookup_keeps_the_type_asked(void **state)
+{
+	struct cache *c = *state;
+	static const struct rrspec nsec[] = {
+		{ DNS_SECTION_ANSWER, "www.example.com.", DNS_TYPE_NSEC, 300,
+		  "z.example.com. A RRSIG NSEC" },
+	};
+	struct resp rp;
+	resp_make(&rp, "www.example.com.", DNS_TYPE_NSEC, DNS_RCODE_NOERROR, 0, nsec, 1);
+	struct cache_key k;
+	key(&k, "www.example.com.", DNS_TYPE_NSEC, CACHE_KEY_DO);
+	assert_int_equal(cache_store_val(c, &rp.m, &k, T0, NULL), TDNS_OK);
+	dns_msg_clear(&rp.m);
+	struct reply r;
+	lookup_ex(c, &r, "www.example.com.", DNS_TYPE_NSEC, CACHE_KEY_DO, T0,
+		  CACHE_LOOKUP_NODNSSEC, 8192);
+	assert_int_equal(count(&r, DNS_SECTION_ANSWER), 1);
+	reply_clear(&r);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		CACHE_TEST(test_verdict_is_returned_and_ad_follows_it_not_the_upstream),
+		CACHE_TEST(test_bogus_verdict_keeps_its_ede_and_text_and_lives_60s_at_most),
+		CACHE_TEST(test_nodnssec_lookup_leaves_rrsig_nsec_nsec3_out),
+		CACHE_TEST(test_nodnssec_lookup_keeps_the_type_asked),
 		CACHE_TEST(test_positive_answer_is_returned_with_aa_cleared),
 		CACHE_TEST(test_miss_leaves_builder_untouched_and_counts),
 		CACHE_TEST(test_quiet_lookups_count_in_no_statistic),
