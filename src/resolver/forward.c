@@ -376,13 +376,8 @@ fwd_validated(void *arg, const struct cache_val *v)
 {
 	struct fwd_req *r = arg;
 	r->verdict = *v;
-	int rc = cache_store_val(r->conf->cache, &r->ans, &r->key, cache_now(), v);
-	if (rc != TDNS_OK && rc != TDNS_ENOENT) {
-		tdns_debug("forwarder: answer not cached: %s", tdns_status_msg(rc));
-	}
-	struct resolver_result res = { .status = RESOLVER_OK, .msg = &r->ans,
-				       .upstream_rcode = r->ans.rcode, .sec = v->sec,
-				       .val_ede = v->ede, .val_text = r->verdict.text };
+	struct resolver_result res;
+	val_store_result(r->conf->cache, &r->ans, &r->key, &r->verdict, "forwarder", &res);
 	req_finish(r, &res);
 }
 

@@ -494,13 +494,8 @@ validated(void *arg, const struct cache_val *v)
 {
 	struct it_req *r = arg;
 	r->verdict = *v;
-	int rc = cache_store_val(r->conf->cache, &r->msg, &r->key, cache_now(), v);
-	if (rc != TDNS_OK && rc != TDNS_ENOENT) {
-		tdns_debug("iterator: answer not cached: %s", tdns_status_msg(rc));
-	}
-	struct resolver_result res = { .status = RESOLVER_OK, .upstream_rcode = r->msg.rcode,
-				       .sec = v->sec, .val_ede = v->ede,
-				       .val_text = r->verdict.text };
+	struct resolver_result res;
+	val_store_result(r->conf->cache, &r->msg, &r->key, &r->verdict, "iterator", &res);
 	req_end(r, &res);
 }
 

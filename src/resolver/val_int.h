@@ -44,6 +44,14 @@ void val_start(struct resolver_fwd *f, struct resolver_conf *rc, const struct ca
 /* Stops v (done is never called) and takes back its sub-queries.  Accepts NULL. */
 void val_cancel(struct val_req *v);
 
+/*
+ * What the iterator and the forwarder do with a verdict v (kept by the caller, as text is
+ * borrowed) on answer m to k: stores m with it in c (who names the caller in the debug log
+ * of a failure) and fills *res as RESOLVER_OK for the waiters.
+ */
+void val_store_result(struct cache *c, const struct dns_msg *m, const struct cache_key *k,
+		      const struct cache_val *v, const char *who, struct resolver_result *res);
+
 /* Fills a verdict; text is printf-like and should name the zone. */
 void val_verdict(struct cache_val *v, enum cache_sec sec, int ede, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

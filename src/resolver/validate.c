@@ -1138,6 +1138,23 @@ run(struct val_req *v)
 }
 
 void
+val_store_result(struct cache *c, const struct dns_msg *m, const struct cache_key *k,
+		 const struct cache_val *v, const char *who, struct resolver_result *res)
+{
+	int rc = cache_store_val(c, m, k, cache_now(), v);
+	if (rc != TDNS_OK && rc != TDNS_ENOENT) {
+		tdns_debug("%s: answer not cached: %s", who, tdns_status_msg(rc));
+	}
+	memset(res, 0, sizeof(*res));
+	res->status = RESOLVER_OK;
+	res->msg = m;
+	res->upstream_rcode = m->rcode;
+	res->sec = v->sec;
+	res->val_ede = v->ede;
+	res->val_text = v->text;
+}
+
+void
 val_start(struct resolver_fwd *f, struct resolver_conf *rc, const struct cache_key *k,
 	  const struct dns_msg *m, val_done_fn done, void *arg, struct val_req **handle)
 {

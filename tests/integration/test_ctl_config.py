@@ -157,7 +157,7 @@ def test_config_show_lists_every_key_of_the_sample_with_its_value_and_default(ma
     zone = [k for k in data["keys"] if k["key"] == "zone.example.com.file"]
     assert zone and zone[0]["default"] is None
     assert list(data["sections"]) == ["server", "control", "log", "recursion", "forwarders",
-                                      "cache", "tls", "dot", "doh", "blocking",
+                                      "cache", "dnssec", "tls", "dot", "doh", "blocking",
                                       "zone example.com",
                                       "zone example.net"]
 

@@ -40,6 +40,16 @@ def test_forwarded_signed_tree_is_validated_like_the_validator(make_server, forw
     extra += "[dnssec]\nvalidation = yes\ntrust-anchor-file = %s\n" % dnssec_hier.anchor_file
     srv = make_server(extra=extra, ipv6=False)
     for case in dh.CASES:
+        if case.state == "bogus":
+            # The session's oracle is not asked: it would cache the bogus answer, and a
+            # cached one gives EDE 6, not the reason test_dnssec_hier.py checks.
+            for do in (False, True):
+                mine = dh.ask(srv.port, case.qname, case.rdtype, do=do)
+                ctx = "%s DO=%s %s (%s)\n%s" % (transport, do, case.qname, case.why,
+                                                verdict_text(mine))
+                assert mine.rcode == case.rcode and not mine.answer and not mine.ad, ctx
+                assert case.ede in ede_codes(mine), ctx
+            continue
         oracle = dnssec_oracle.ask(case.qname, case.rdtype)
         for do in (False, True):
             mine = dh.ask(srv.port, case.qname, case.rdtype, do=do)
@@ -49,8 +59,6 @@ def test_forwarded_signed_tree_is_validated_like_the_validator(make_server, forw
             assert mine.rcode == oracle.rcode, ctx
             assert mine.answer == oracle.answer, ctx
             assert mine.ad == (do and oracle.ad), ctx
-            if case.state == "bogus":
-                assert case.ede in ede_codes(mine), ctx
 
 
 def test_forwarded_over_doh_json_without_validation_matches_the_data(make_server, forwarder,
