@@ -1190,7 +1190,9 @@ val_start(struct resolver_fwd *f, struct resolver_conf *rc, const struct cache_k
 		finish(v, &oom);
 		return;
 	}
-	memcpy(v->m.rrs, m->rrs, m->nrr * sizeof(*m->rrs));
+	if (m->nrr > 0) {
+		memcpy(v->m.rrs, m->rrs, m->nrr * sizeof(*m->rrs));
+	}
 	if (!collect_sets(v)) {
 		struct cache_val bad;
 		val_verdict(&bad, CACHE_SEC_BOGUS, DNS_EDE_DNSSEC_BOGUS, "too many RRsets");

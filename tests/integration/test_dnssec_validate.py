@@ -54,7 +54,7 @@ def ede_texts(r):
 def resolvers(dnssec_hier, tmp_path_factory):
     """{"recursive": validating tdnsd iterating the tree, "forward": validating tdnsd forwarding
     to a tdnsd with validation = no that iterates it}; module-wide, cold at first."""
-    from conftest import Server
+    from conftest import SANITIZER_MARKS, Server
     started = []
     try:
         base = tmp_path_factory.mktemp("dnssec-validate")
@@ -76,9 +76,15 @@ def resolvers(dnssec_hier, tmp_path_factory):
         started.append(fwd)
         yield {"recursive": rec, "forward": fwd, "plain": plain}
     finally:
+        reports = []
         for s in started:
             s.stop()
             s.release()
+            log = s.log()
+            if any(m in log for m in SANITIZER_MARKS):
+                reports.append(log)
+        # As make_server does for its servers: a sanitizer report fails the module.
+        assert not reports, "sanitizer report from tdnsd:\n" + "\n".join(reports)
 
 
 @pytest.mark.parametrize("tcp", [False, True], ids=["udp", "tcp"])
