@@ -1207,16 +1207,24 @@ static const struct rrspec signed_a[] = {
 	  "A 13 3 300 20300101000000 20200101000000 12345 example.com. AAAA" },
 };
 
+/* Stores a NOERROR response to qname/qtype under the DO key with verdict v (NULL: none). */
+static void
+store_val(struct cache *c, const char *qname, uint16_t qtype, const struct rrspec *rrs,
+	  size_t n, uint16_t hflags, const struct cache_val *v, int64_t now)
+{
+	struct resp r;
+	resp_make(&r, qname, qtype, DNS_RCODE_NOERROR, hflags, rrs, n);
+	struct cache_key k;
+	key(&k, qname, qtype, CACHE_KEY_DO);
+	assert_int_equal(cache_store_val(c, &r.m, &k, now, v), TDNS_OK);
+	dns_msg_clear(&r.m);
+}
+
 static void
 store_verdict(struct cache *c, const struct rrspec *rrs, size_t n, uint16_t hflags,
 	      const struct cache_val *v, int64_t now)
 {
-	struct resp r;
-	resp_make(&r, "www.example.com.", DNS_TYPE_A, DNS_RCODE_NOERROR, hflags, rrs, n);
-	struct cache_key k;
-	key(&k, "www.example.com.", DNS_TYPE_A, CACHE_KEY_DO);
-	assert_int_equal(cache_store_val(c, &r.m, &k, now, v), TDNS_OK);
-	dns_msg_clear(&r.m);
+	store_val(c, "www.example.com.", DNS_TYPE_A, rrs, n, hflags, v, now);
 }
 
 static void
@@ -1285,13 +1293,8 @@ test_nodnssec_lookup_leaves_rrsig_nsec_nsec3_out(void **state)
 		{ DNS_SECTION_AUTHORITY, "www.example.com.", DNS_TYPE_NSEC, 300,
 		  "z.example.com. A RRSIG NSEC" },
 	};
-	struct resp rp;
-	resp_make(&rp, "www.example.com.", DNS_TYPE_AAAA, DNS_RCODE_NOERROR, 0, neg, 3);
-	struct cache_key k;
-	key(&k, "www.example.com.", DNS_TYPE_AAAA, CACHE_KEY_DO);
 	struct cache_val v = { .sec = CACHE_SEC_SECURE, .ede = -1 };
-	assert_int_equal(cache_store_val(c, &rp.m, &k, T0, &v), TDNS_OK);
-	dns_msg_clear(&rp.m);
+	store_val(c, "www.example.com.", DNS_TYPE_AAAA, neg, 3, 0, &v, T0);
 	struct reply r;
 	lookup_ex(c, &r, "www.example.com.", DNS_TYPE_AAAA, CACHE_KEY_DO, T0, 0, 8192);
 	assert_int_equal(count(&r, DNS_SECTION_AUTHORITY), 3);
@@ -1313,12 +1316,7 @@ test_nodnssec_lookup_keeps_the_type_asked(void **state)
 		{ DNS_SECTION_ANSWER, "www.example.com.", DNS_TYPE_NSEC, 300,
 		  "z.example.com. A RRSIG NSEC" },
 	};
-	struct resp rp;
-	resp_make(&rp, "www.example.com.", DNS_TYPE_NSEC, DNS_RCODE_NOERROR, 0, nsec, 1);
-	struct cache_key k;
-	key(&k, "www.example.com.", DNS_TYPE_NSEC, CACHE_KEY_DO);
-	assert_int_equal(cache_store_val(c, &rp.m, &k, T0, NULL), TDNS_OK);
-	dns_msg_clear(&rp.m);
+	store_val(c, "www.example.com.", DNS_TYPE_NSEC, nsec, 1, 0, NULL, T0);
 	struct reply r;
 	lookup_ex(c, &r, "www.example.com.", DNS_TYPE_NSEC, CACHE_KEY_DO, T0,
 		  CACHE_LOOKUP_NODNSSEC, 8192);
