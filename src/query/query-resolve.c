@@ -196,6 +196,10 @@ pending_reply(struct query_pending *p, uint8_t *out, size_t cap,
 		sec = info.sec;
 		val_ede = info.ede;
 		val_text = info.text;
+		if (validate && sec == CACHE_SEC_UNCHECKED && res == NULL) {
+			/* Cached before validation was turned on: resolve and validate it anew. */
+			return 0;
+		}
 	}
 	if (cr == CACHE_HIT) {
 		*rcode = info.rcode;

@@ -13,7 +13,7 @@ import dns.rcode
 import pytest
 
 import dnssec_hier as dh
-from helpers import rrsets
+from helpers import rrsets, wait_for
 from test_dnssec_hier import CASE_IDS
 
 BOGUS = [c for c in dh.CASES if c.state == "bogus"]
@@ -184,3 +184,21 @@ def test_a_bad_trust_anchor_file_stops_start_up(make_server, dnssec_hier, tmp_pa
                        timeout=30)
     assert p.returncode != 0, p.stdout + p.stderr
     assert "trust-anchor-file" in p.stdout + p.stderr, p.stdout + p.stderr
+
+
+def test_answers_cached_before_validation_was_turned_on_are_validated_anew(make_server,
+                                                                          dnssec_hier):
+    srv = make_server(extra=recursion(dnssec_hier) + "[dnssec]\nvalidation = no\n",
+                      ipv6=False)
+    r = query(srv.port, "www.expired.sec.", do=True)
+    assert r.rcode() == dns.rcode.NOERROR and data(r), r.to_text()
+    with open(srv.conf) as f:
+        conf = f.read()
+    srv.write_config(conf.replace("[dnssec]\nvalidation = no\n", validating(dnssec_hier)))
+    srv.reload()
+    # The reload is done when a secure name gets AD.
+    wait_for(lambda: query(srv.port, "www.alg13.sec.", do=True).flags & dns.flags.AD,
+             timeout=30, what="AD after the reload", log=srv.log, step=0.2)
+    r = query(srv.port, "www.expired.sec.", do=True)
+    assert r.rcode() == dns.rcode.SERVFAIL, r.to_text()
+    assert 7 in [o.code for o in r.options if o.otype == 15], r.to_text()
