@@ -904,6 +904,7 @@ reload(struct daemon *d, char *msg, size_t msglen)
 	}
 	zone_xfr_conf_set_secondaries(nxfr, d->secs);
 	nrc->stubs = d->stubs;
+	nrc->ntas = d->ntas;
 	query_publish_resolver(d->srv, nrc);
 	resolver_conf_unref(d->rconf);
 	d->rconf = nrc;
@@ -996,6 +997,7 @@ env_publish(void *daemon, struct zone_set *set)
 		return;
 	}
 	nrc->stubs = d->stubs;
+	nrc->ntas = d->ntas;
 	query_publish_resolver(d->srv, nrc);
 	resolver_conf_unref(d->rconf);
 	d->rconf = nrc;
@@ -1515,6 +1517,7 @@ run(struct daemon *d)
 		return 1;
 	}
 	d->rconf->stubs = d->stubs;
+	d->rconf->ntas = d->ntas;
 	query_publish_resolver(d->srv, d->rconf);
 	if (zone_xfr_conf_new(c, &d->xfr, err, sizeof(err)) != TDNS_OK) {
 		startup_error(d, "%s", err);

@@ -455,6 +455,8 @@ struct resolver_conf {
 	struct dnssec_anchors *anchors; /* trust anchors (owned), NULL when not validating */
 	uint8_t (*nta)[DNS_NAME_MAX]; /* negative-trust-anchors (owned, lower-cased) */
 	size_t nnta;
+	struct dnssec_ntas *ntas; /* the run-time NTAs of `tdns-cli dnssec nta` (borrowed from
+				     the daemon, which outlives every conf; set like stubs) */
 };
 
 /*
@@ -645,9 +647,10 @@ int resolver_nta_parse(const char *list, uint8_t (**out)[DNS_NAME_MAX], size_t *
 		       size_t errlen);
 
 /*
- * True when a negative trust anchor of rc covers name (name at or below it, RFC 7646 §2):
- * the validator then treats data there as insecure.  The one place NTAs are consulted, so a
- * run-time NTA store can back it.  Thread-safe (rc is immutable).
+ * True when a negative trust anchor covers name (name at or below it, RFC 7646 §2): one of
+ * rc's configured negative-trust-anchors, or one of the run-time store rc->ntas in force
+ * now.  The validator then treats data there as insecure.  The one place NTAs are consulted.
+ * Thread-safe.
  */
 bool resolver_nta_covers(const struct resolver_conf *rc, const uint8_t *name);
 
@@ -663,7 +666,10 @@ struct resolver_val_stats {
 /* Fills st with the process-wide validation counters. */
 void resolver_val_stats(struct resolver_val_stats *st);
 
-/* Counts one answer of state sec (enum cache_sec) given to a client; others are ignored. */
+/*
+ * Counts one answer of state sec (enum cache_sec) given to a client, in the counters above
+ * and in stats_dnssec_count (`tdns-cli stats`, `dnssec status`, the TUI); others are ignored.
+ */
 void resolver_val_count(unsigned sec);
 
 #endif

@@ -4,10 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cfg/cfg.h"
 #include "core/core.h"
 #include "resolver/val_int.h"
+#include "stats/stats.h"
 
 /* ---- small pure helpers -------------------------------------------------------------------- */
 
@@ -93,6 +95,11 @@ resolver_val_count(unsigned sec)
 		      : sec == CACHE_SEC_INDETERMINATE ? &g_stats.indeterminate : NULL;
 	if (c != NULL) {
 		__atomic_fetch_add(c, 1, __ATOMIC_RELAXED);
+		stats_dnssec_count(sec == CACHE_SEC_SECURE ? STATS_DNSSEC_SECURE
+				   : sec == CACHE_SEC_INSECURE ? STATS_DNSSEC_INSECURE
+				   : sec == CACHE_SEC_BOGUS ? STATS_DNSSEC_BOGUS
+							    : STATS_DNSSEC_INDETERMINATE,
+				   1);
 	}
 }
 
@@ -150,6 +157,7 @@ resolver_nta_covers(const struct resolver_conf *rc, const uint8_t *name)
 			return true;
 		}
 	}
-	return false;
+	return rc != NULL && rc->ntas != NULL &&
+	       dnssec_ntas_covers(rc->ntas, name, (int64_t)time(NULL));
 }
 
