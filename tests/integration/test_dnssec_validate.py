@@ -4,6 +4,7 @@ dnssec_hier.CASES through recursion and through a forwarder (a second tdnsd with
 no that recurses on the tree), over UDP and TCP; AD for DO or AD=1 and never with CD; CD=1
 returning bogus data; EDE with a text naming the zone; validation = no; negative trust
 anchors.  Needs root (port 53), nsd, knot, unbound and dnssec-signzone."""
+import json
 import subprocess
 
 import dns.flags
@@ -202,3 +203,16 @@ def test_answers_cached_before_validation_was_turned_on_are_validated_anew(make_
     r = query(srv.port, "www.expired.sec.", do=True)
     assert r.rcode() == dns.rcode.SERVFAIL, r.to_text()
     assert 7 in [o.code for o in r.options if o.otype == 15], r.to_text()
+
+
+def test_nta_added_at_run_time_makes_a_bogus_zone_insecure(make_server, dnssec_hier):
+    srv = make_server(extra=recursion(dnssec_hier) + validating(dnssec_hier), ipv6=False)
+    # future.sec: not queried before, so no bogus verdict is cached for it.
+    r = srv.cli("dnssec", "nta", "add", "future.sec")
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = query(srv.port, "www.future.sec.", do=True)
+    assert r.rcode() == dns.rcode.NOERROR and not r.flags & dns.flags.AD, r.to_text()
+    assert data(r) == dh.BOGUS_DATA["www.future.sec."], r.to_text()
+    # The verdicts given to clients are what `dnssec status` counts.
+    counts = json.loads(srv.cli("--json", "dnssec", "status").stdout)["data"]["answers"]
+    assert counts["insecure"] >= 1, counts
