@@ -51,6 +51,7 @@ TAILQ_HEAD(up_list, up);
 
 struct resolver_fwd {
 	struct event_base *base;
+	struct val_io vio;           /* f and its query functions, for the validator */
 	unsigned wid;
 	struct resolver_conf *conf;
 	struct up **ups;             /* parallel to conf->ups */
@@ -68,9 +69,11 @@ resolver_fwd_new(struct event_base *base, unsigned worker_id)
 	f->base = base;
 	f->wid = worker_id;
 	LIST_INIT(&f->reqs);
+	f->vio = (struct val_io){ .f = f, .query = resolver_fwd_query,
+				  .iter_query = resolver_iter_query, .cancel = resolver_fwd_cancel };
 	f->iter = iter_state_new(base);
 	if (f->iter != NULL) {
-		iter_state_set_fwd(f->iter, f);
+		iter_state_set_fwd(f->iter, &f->vio);
 	}
 	if (f->iter == NULL) {
 		free(f);
@@ -403,7 +406,7 @@ fwd_validate(struct fwd_req *r, struct dns_msg *m)
 	memcpy(r->ans_pkt, m->pkt, m->len);
 	r->ans = *m;             /* takes over m's records */
 	r->ans.pkt = r->ans_pkt;
-	val_start(r->f, r->conf, &r->key, &r->ans, fwd_validated, r, &r->val);
+	val_start(&r->f->vio, r->conf, &r->key, &r->ans, fwd_validated, r, &r->val);
 }
 
 /* The end of one exchange with one server (up_done_fn). */

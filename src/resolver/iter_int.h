@@ -96,7 +96,8 @@ size_t iter_stub_lookup(struct resolver_stubs *s, const uint8_t *qname, int64_t 
 			uint8_t *apex, struct iter_stub_ns *ns);
 
 /* The worker's resolver, through which the validator of s's answers asks DS and DNSKEY. */
-void iter_state_set_fwd(struct it_state *s, struct resolver_fwd *f);
+struct val_io;
+void iter_state_set_fwd(struct it_state *s, const struct val_io *io);
 
 /* iter_query's access to the worker's zones (see resolver_fwd_set_zones). */
 void iter_state_set_zones(struct it_state *s, const struct zone_set *const *zs);

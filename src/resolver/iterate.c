@@ -219,7 +219,7 @@ struct it_state {
 	const struct zone_set *const *zsp; /* the worker's current zones (local root) */
 	struct cache_waiter *orphans; /* waiters refused for lack of memory (iter_fail_unstarted) */
 	struct event *orphan_ev;     /* answers them from the event loop; allocated up front */
-	struct resolver_fwd *fwd;    /* the worker's resolver, through which the validator asks */
+	const struct val_io *vio;    /* the worker's resolver, through which the validator asks */
 	uint8_t scratch[SCRATCH];
 };
 
@@ -526,7 +526,7 @@ task_done(struct it_task *t)
 		/* The tasks are done; the request lives on until the verdict (deadline armed). */
 		task_free(r->top);
 		r->top = NULL;
-		val_start(r->s->fwd, r->conf, &r->key, &r->msg, validated, r, &r->val);
+		val_start(r->s->vio, r->conf, &r->key, &r->msg, validated, r, &r->val);
 		return;
 	}
 	if (r->wire == NULL || !task_store(t, &r->msg, r->wire)) {
@@ -1642,9 +1642,9 @@ iter_state_new(struct event_base *base)
 }
 
 void
-iter_state_set_fwd(struct it_state *s, struct resolver_fwd *f)
+iter_state_set_fwd(struct it_state *s, const struct val_io *io)
 {
-	s->fwd = f;
+	s->vio = io;
 }
 
 void

@@ -29,16 +29,30 @@
 
 struct val_req;
 
+/*
+ * How the validator asks for the DS and DNSKEY sets it needs: the worker's resolver and its
+ * query functions, handed in by forward.c so that validate.c never calls back into the files
+ * that call it (the files of src/resolver call each other one way; tests/check-layering.sh).
+ */
+struct val_io {
+	struct resolver_fwd *f;
+	void (*query)(struct resolver_fwd *f, const struct cache_key *k,
+		      const struct resolver_servers *servers, struct cache_waiter *w);
+	void (*iter_query)(struct resolver_fwd *f, const struct cache_key *k,
+			   struct cache_waiter *w);
+	bool (*cancel)(struct resolver_fwd *f, const struct cache_key *k, struct cache_waiter *w);
+};
+
 /* Called once with the verdict (valid during the call), unless the request was cancelled. */
 typedef void (*val_done_fn)(void *arg, const struct cache_val *v);
 
 /*
- * Validates m, the answer to k, with rc's anchors on f's worker.  *handle is set to the
+ * Validates m, the answer to k, with rc's anchors on io's worker (io stays the caller's).  *handle is set to the
  * request before anything else happens and reset to NULL just before done is called, which
  * may happen inside this call (everything needed already cached) or later from the event
  * loop.  m is copied.  Out of memory gives an indeterminate verdict.
  */
-void val_start(struct resolver_fwd *f, struct resolver_conf *rc, const struct cache_key *k,
+void val_start(const struct val_io *io, struct resolver_conf *rc, const struct cache_key *k,
 	       const struct dns_msg *m, val_done_fn done, void *arg, struct val_req **handle);
 
 /* Stops v (done is never called) and takes back its sub-queries.  Accepts NULL. */

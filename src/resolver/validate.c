@@ -80,7 +80,7 @@ struct val_fetch {
 };
 
 struct val_req {
-	struct resolver_fwd *f;
+	const struct val_io *io;
 	struct resolver_conf *rc;
 	struct cache_key k;
 	val_done_fn done;
@@ -203,7 +203,7 @@ val_cancel(struct val_req *v)
 	}
 	if (v->fetch.pending) {
 		v->fetch.pending = false;
-		if (!resolver_fwd_cancel(v->f, &v->fetch.k, &v->fetch.w)) {
+		if (!v->io->cancel(v->io->f, &v->fetch.k, &v->fetch.w)) {
 			/* Being answered right now: the callback frees the request. */
 			v->fetch.pending = true;
 			v->cancelled = true;
@@ -326,12 +326,12 @@ fetch(struct val_req *v, const uint8_t *name, uint16_t type)
 	v->fetch.pending = true;
 	const struct resolver_servers *servers = resolver_conf_servers(v->rc, name);
 	if (servers != NULL) {
-		resolver_fwd_query(v->f, &k, servers, &v->fetch.w);
+		v->io->query(v->io->f, &k, servers, &v->fetch.w);
 	} else if (v->rc->mode == CFG_RECURSION_RECURSIVE && v->rc->iter != NULL) {
-		resolver_iter_query(v->f, &k, &v->fetch.w);
+		v->io->iter_query(v->io->f, &k, &v->fetch.w);
 	} else {
 		/* No way to ask: the resolver answers RESOLVER_FAIL from the event loop. */
-		resolver_fwd_query(v->f, &k, NULL, &v->fetch.w);
+		v->io->query(v->io->f, &k, NULL, &v->fetch.w);
 	}
 	return false;
 }
@@ -1155,7 +1155,7 @@ val_store_result(struct cache *c, const struct dns_msg *m, const struct cache_ke
 }
 
 void
-val_start(struct resolver_fwd *f, struct resolver_conf *rc, const struct cache_key *k,
+val_start(const struct val_io *io, struct resolver_conf *rc, const struct cache_key *k,
 	  const struct dns_msg *m, val_done_fn done, void *arg, struct val_req **handle)
 {
 	struct cache_val oom;
@@ -1167,7 +1167,7 @@ val_start(struct resolver_fwd *f, struct resolver_conf *rc, const struct cache_k
 		return;
 	}
 	*handle = v;
-	v->f = f;
+	v->io = io;
 	v->rc = resolver_conf_ref(rc);
 	v->k = *k;
 	v->done = done;
