@@ -480,16 +480,79 @@ put_name(struct pctx *c, const struct dns_tok *t, const char *label)
 	return TDNS_OK;
 }
 
-/* DNSSEC algorithm mnemonics (RFC 8624 §2 names as BIND and Knot accept them). */
-static const struct {
+/* A number field's mnemonics: DNSSEC algorithms, certificate types. */
+struct mnemonic {
 	const char *name;
-	uint8_t num;
-} algs[] = {
+	uint16_t num;
+};
+
+/*
+ * A number up to max (written as 8 bits up to 255, else 16), or one of the n mnemonics of tab
+ * (case-insensitive); what and choices make the error message.
+ */
+static int
+put_mnemonic(struct pctx *c, const struct dns_tok *t, const struct mnemonic *tab, size_t n,
+	     uint64_t max, const char *what, const char *choices)
+{
+	uint64_t v;
+	bool ok = parse_num(t->s, t->len, max, &v);
+	for (size_t k = 0; k < n && !ok; k++) {
+		if (strlen(tab[k].name) == t->len && strncasecmp(tab[k].name, t->s, t->len) == 0) {
+			v = tab[k].num;
+			ok = true;
+		}
+	}
+	if (!ok) {
+		return fail(c, TDNS_EBADRDATA, "%s %s must be %s, got '%.*s'", c->tname, what,
+			    choices, TOK(t));
+	}
+	if (max > 255) {
+		tdns_buf_u16(&c->b, (uint16_t)v);
+	} else {
+		tdns_buf_u8(&c->b, (uint8_t)v);
+	}
+	return TDNS_OK;
+}
+
+#define MNEMONICS(tab) tab, sizeof(tab) / sizeof(tab[0])
+
+/* One address of family af from text; false if it is not one. */
+static bool
+addr_from_text(const char *s, size_t len, int af, uint8_t bin[16])
+{
+	char a[64];
+	if (len >= sizeof(a)) {
+		return false;
+	}
+	memcpy(a, s, len);
+	a[len] = '\0';
+	return inet_pton(af, a, bin) == 1;
+}
+
+/* DNSSEC algorithm mnemonics (RFC 8624 §2 names as BIND and Knot accept them). */
+static const struct mnemonic algs[] = {
 	{ "RSAMD5", 1 }, { "DH", 2 }, { "DSA", 3 }, { "RSASHA1", 5 },
 	{ "DSA-NSEC3-SHA1", 6 }, { "RSASHA1-NSEC3-SHA1", 7 }, { "RSASHA256", 8 },
 	{ "RSASHA512", 10 }, { "ECC-GOST", 12 }, { "ECDSAP256SHA256", 13 },
 	{ "ECDSAP384SHA384", 14 }, { "ED25519", 15 }, { "ED448", 16 },
 	{ "INDIRECT", 252 }, { "PRIVATEDNS", 253 }, { "PRIVATEOID", 254 },
+};
+
+/* RFC 4398 §2.1 certificate type mnemonics. */
+static const struct mnemonic cert_types[] = {
+	{ "PKIX", 1 }, { "SPKI", 2 }, { "PGP", 3 }, { "IPKIX", 4 }, { "ISPKI", 5 },
+	{ "IPGP", 6 }, { "ACPKIX", 7 }, { "IACPKIX", 8 }, { "URI", 253 }, { "OID", 254 },
+};
+
+/* RFC 9859 §4.2 scheme mnemonics. */
+static const struct mnemonic schemes[] = {
+	{ "NOTIFY", 1 },
+};
+
+/* RFC 1035 §3.4.2: WKS protocol names. */
+static const struct mnemonic wks_protos[] = {
+	{ "tcp", 6 },
+	{ "udp", 17 },
 };
 
 static int64_t
@@ -1266,14 +1329,12 @@ put_svc_value(struct pctx *c, uint16_t key, const char *s, size_t len, const str
 			while (j < n && raw[j] != ',') {
 				j++;
 			}
-			char a[64];
 			uint8_t bin[16];
-			size_t al = j - i < sizeof(a) ? j - i : sizeof(a) - 1;
-			memcpy(a, raw + i, al);
-			a[al] = '\0';
-			if (j - i >= sizeof(a) || inet_pton(v4 ? AF_INET : AF_INET6, a, bin) != 1) {
-				r = fail(c, TDNS_EBADRDATA, "bad %s address '%s' in %s %s",
-					 v4 ? "IPv4" : "IPv6", a, c->tname, kn);
+			if (!addr_from_text((const char *)raw + i, j - i, v4 ? AF_INET : AF_INET6,
+					    bin)) {
+				r = fail(c, TDNS_EBADRDATA, "bad %s address '%.*s' in %s %s",
+					 v4 ? "IPv4" : "IPv6", (int)(j - i), (const char *)raw + i,
+					 c->tname, kn);
 				goto out;
 			}
 			tdns_buf_bytes(&c->b, bin, v4 ? 4 : 16);
@@ -1444,34 +1505,6 @@ out:
 /* ------------------------------------------------------------------------------------------ */
 /* CERT, EUI48/EUI64, ILNP, APL, IPSECKEY/AMTRELAY gateways, HIP, DSYNC                        */
 
-/* RFC 4398 §2.1 certificate type mnemonics. */
-static const struct {
-	const char *name;
-	uint16_t num;
-} cert_types[] = {
-	{ "PKIX", 1 }, { "SPKI", 2 }, { "PGP", 3 }, { "IPKIX", 4 }, { "ISPKI", 5 },
-	{ "IPGP", 6 }, { "ACPKIX", 7 }, { "IACPKIX", 8 }, { "URI", 253 }, { "OID", 254 },
-};
-
-static int
-put_certtype(struct pctx *c, const struct dns_tok *t)
-{
-	uint64_t v;
-	if (parse_num(t->s, t->len, 65535, &v)) {
-		tdns_buf_u16(&c->b, (uint16_t)v);
-		return TDNS_OK;
-	}
-	for (size_t k = 0; k < sizeof(cert_types) / sizeof(cert_types[0]); k++) {
-		if (strlen(cert_types[k].name) == t->len &&
-		    strncasecmp(cert_types[k].name, t->s, t->len) == 0) {
-			tdns_buf_u16(&c->b, cert_types[k].num);
-			return TDNS_OK;
-		}
-	}
-	return fail(c, TDNS_EBADRDATA, "%s certificate type must be 0-65535 or a mnemonic like "
-		    "PKIX or PGP, got '%.*s'", c->tname, TOK(t));
-}
-
 /* RFC 7043 §3.2/§4.2: n hex pairs joined by "-". */
 static int
 put_eui(struct pctx *c, const struct dns_tok *t, size_t n)
@@ -1551,15 +1584,9 @@ put_apl(struct pctx *c)
 			       &prefix)) {
 			goto bad;
 		}
-		char a[64];
-		size_t al = (size_t)(slash - colon - 1);
-		if (al >= sizeof(a)) {
-			goto bad;
-		}
-		memcpy(a, colon + 1, al);
-		a[al] = '\0';
 		uint8_t bin[16];
-		if (inet_pton(afi == 1 ? AF_INET : AF_INET6, a, bin) != 1) {
+		if (!addr_from_text(colon + 1, (size_t)(slash - colon - 1),
+				    afi == 1 ? AF_INET : AF_INET6, bin)) {
 			goto bad;
 		}
 		size_t n = afi == 1 ? 4 : 16;
@@ -1619,12 +1646,8 @@ put_gateway(struct pctx *c, const struct dns_tok *t, const char *label, unsigned
 		return TDNS_OK;
 	case 1:
 	case 2: {
-		char a[64];
 		uint8_t bin[16];
-		size_t l = t->len < sizeof(a) - 1 ? t->len : sizeof(a) - 1;
-		memcpy(a, t->s, l);
-		a[l] = '\0';
-		if (t->len >= sizeof(a) || inet_pton(gt == 1 ? AF_INET : AF_INET6, a, bin) != 1) {
+		if (!addr_from_text(t->s, t->len, gt == 1 ? AF_INET : AF_INET6, bin)) {
 			return fail(c, TDNS_EBADRDATA, "%s %s of type %u must be an %s address, "
 				    "got '%.*s'", c->tname, label, gt, gt == 1 ? "IPv4" : "IPv6",
 				    TOK(t));
@@ -1785,20 +1808,6 @@ put_amttype(struct pctx *c, const struct dns_tok *d)
 	return TDNS_OK;
 }
 
-static int
-put_scheme(struct pctx *c, const struct dns_tok *t)
-{
-	uint64_t v;
-	if (t->len == 6 && strncasecmp(t->s, "NOTIFY", 6) == 0) {
-		v = 1; /* RFC 9859 §4.2 */
-	} else if (!parse_num(t->s, t->len, 255, &v)) {
-		return fail(c, TDNS_EBADRDATA, "DSYNC scheme must be 0-255 or NOTIFY, got '%.*s'",
-			    TOK(t));
-	}
-	tdns_buf_u8(&c->b, (uint8_t)v);
-	return TDNS_OK;
-}
-
 /* RFC 1706 §5: "0x" and an even number of hex digits, with dots anywhere between them. */
 static int
 put_nsap(struct pctx *c)
@@ -1832,23 +1841,6 @@ put_nsap(struct pctx *c)
 bad:
 	return fail(c, TDNS_EBADRDATA, "NSAP address must be 0x and pairs of hex digits, as in "
 		    "0x47.0005.80.005a00, got '%.*s'", TOK(t));
-}
-
-/* RFC 1035 §3.4.2: the protocol as a number or its name. */
-static int
-put_wksproto(struct pctx *c, const struct dns_tok *t)
-{
-	uint64_t v;
-	if (t->len == 3 && strncasecmp(t->s, "tcp", 3) == 0) {
-		v = 6;
-	} else if (t->len == 3 && strncasecmp(t->s, "udp", 3) == 0) {
-		v = 17;
-	} else if (!parse_num(t->s, t->len, 255, &v)) {
-		return fail(c, TDNS_EBADRDATA, "WKS protocol must be 0-255, tcp or udp, got '%.*s'",
-			    TOK(t));
-	}
-	tdns_buf_u8(&c->b, (uint8_t)v);
-	return TDNS_OK;
 }
 
 /* Ports by number or by service name (getservbyname_r for the record's protocol). */
@@ -1919,13 +1911,9 @@ put_a6(struct pctx *c)
 			    TOK(pl));
 	}
 	uint8_t bin[16] = { 0 };
-	char a[64];
-	size_t l = addr->len < sizeof(a) - 1 ? addr->len : sizeof(a) - 1;
-	memcpy(a, addr->s, l);
-	a[l] = '\0';
-	if (plen == 128 && l == 1 && a[0] == '.') {
+	if (plen == 128 && addr->len == 1 && addr->s[0] == '.') {
 		/* no suffix: some zone files write "." for it */
-	} else if (addr->len >= sizeof(a) || inet_pton(AF_INET6, a, bin) != 1) {
+	} else if (!addr_from_text(addr->s, addr->len, AF_INET6, bin)) {
 		return fail(c, TDNS_EBADRDATA, "bad A6 address suffix '%.*s'", TOK(addr));
 	}
 	tdns_buf_u8(&c->b, (uint8_t)plen);
@@ -2083,19 +2071,8 @@ put_field(struct pctx *c, const struct dns_field *f)
 		return TDNS_OK;
 	}
 	case DNS_F_ALG:
-		if (parse_num(t->s, t->len, 255, &v)) {
-			tdns_buf_u8(&c->b, (uint8_t)v);
-			return TDNS_OK;
-		}
-		for (size_t k = 0; k < sizeof(algs) / sizeof(algs[0]); k++) {
-			if (strlen(algs[k].name) == t->len &&
-			    strncasecmp(algs[k].name, t->s, t->len) == 0) {
-				tdns_buf_u8(&c->b, algs[k].num);
-				return TDNS_OK;
-			}
-		}
-		return fail(c, TDNS_EBADRDATA, "%s algorithm must be 0-255 or a mnemonic like "
-			    "ECDSAP256SHA256, got '%.*s'", c->tname, TOK(t));
+		return put_mnemonic(c, t, MNEMONICS(algs), 255, "algorithm",
+				    "0-255 or a mnemonic like ECDSAP256SHA256");
 	case DNS_F_TYPE: {
 		int ty = dns_type_from_text(t->s, t->len);
 		if (ty < 0) {
@@ -2108,7 +2085,8 @@ put_field(struct pctx *c, const struct dns_field *f)
 	case DNS_F_NAME:
 		return put_name(c, t, label);
 	case DNS_F_CERTTYPE:
-		return put_certtype(c, t);
+		return put_mnemonic(c, t, MNEMONICS(cert_types), 65535, "certificate type",
+				    "0-65535 or a mnemonic like PKIX or PGP");
 	case DNS_F_EUI48:
 		return put_eui(c, t, 6);
 	case DNS_F_EUI64:
@@ -2121,18 +2099,15 @@ put_field(struct pctx *c, const struct dns_field *f)
 	case DNS_F_AMTTYPE:
 		return put_amttype(c, t);
 	case DNS_F_SCHEME:
-		return put_scheme(c, t);
+		return put_mnemonic(c, t, MNEMONICS(schemes), 255, "scheme", "0-255 or NOTIFY");
 	case DNS_F_WKSPROTO:
-		return put_wksproto(c, t);
+		return put_mnemonic(c, t, MNEMONICS(wks_protos), 255, "protocol",
+				    "0-255, tcp or udp");
 	case DNS_F_A:
 	case DNS_F_AAAA: {
 		bool v4 = f->kind == DNS_F_A;
-		char a[64];
 		uint8_t bin[16];
-		size_t l = t->len < sizeof(a) - 1 ? t->len : sizeof(a) - 1;
-		memcpy(a, t->s, l);
-		a[l] = '\0';
-		if (t->len >= sizeof(a) || inet_pton(v4 ? AF_INET : AF_INET6, a, bin) != 1) {
+		if (!addr_from_text(t->s, t->len, v4 ? AF_INET : AF_INET6, bin)) {
 			return fail(c, TDNS_EBADRDATA, "bad %s address '%.*s'",
 				    v4 ? "IPv4" : "IPv6", TOK(t));
 		}
