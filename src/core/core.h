@@ -242,6 +242,12 @@ int64_t tdns_mono_us(void);
 /* CLOCK_MONOTONIC in milliseconds. */
 long long tdns_mono_ms(void);
 
+/*
+ * The value of c as a digit of base (2..36: 0-9, then letters in either case), or -1 if c is
+ * not one.  Base 16 is hex, base 32 base32hex (RFC 4648 §7).
+ */
+int tdns_digit_value(char c, int base);
+
 /* The value of one hex digit (either case), or -1 if c is not one. */
 int tdns_hex_value(char c);
 

@@ -21,16 +21,21 @@ tdns_mono_ms(void)
 }
 
 int
+tdns_digit_value(char c, int base)
+{
+	int v = -1;
+	if (c >= '0' && c <= '9') {
+		v = c - '0';
+	} else if (c >= 'a' && c <= 'z') {
+		v = c - 'a' + 10;
+	} else if (c >= 'A' && c <= 'Z') {
+		v = c - 'A' + 10;
+	}
+	return v < base ? v : -1;
+}
+
+int
 tdns_hex_value(char c)
 {
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'F') {
-		return c - 'A' + 10;
-	}
-	return -1;
+	return tdns_digit_value(c, 16);
 }

@@ -24,16 +24,6 @@ b64val(char c)
 	return p ? (int)(p - b64dig) : -1;
 }
 
-static int
-b32hval(char c)
-{
-	if (c >= 'a' && c <= 'v') {
-		c = (char)(c - 32);
-	}
-	const char *p = c ? strchr(b32hdig, c) : NULL;
-	return p ? (int)(p - b32hdig) : -1;
-}
-
 static bool
 is_alnum(uint8_t c)
 {
@@ -2136,7 +2126,7 @@ put_field(struct pctx *c, const struct dns_field *f)
 		uint32_t acc = 0;
 		int bits = 0;
 		for (size_t k = 0; k < t->len; k++) {
-			int d = b32hval(t->s[k]);
+			int d = tdns_digit_value(t->s[k], 32);
 			if (d < 0) {
 				return fail(c, TDNS_EBADRDATA, "bad base32hex in %s %s '%.*s', "
 					    "expected 0-9 A-V", c->tname, label, TOK(t));

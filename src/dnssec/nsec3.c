@@ -80,22 +80,6 @@ dnssec_nsec3_hash(const uint8_t *name, uint8_t alg, uint16_t iterations, const u
 	return DNSSEC_OK;
 }
 
-/* Value of a base32hex digit (RFC 4648 §7), either case; -1 if not one. */
-static int
-b32hex(uint8_t c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'v') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'V') {
-		return c - 'A' + 10;
-	}
-	return -1;
-}
-
 size_t
 dnssec_nsec3_owner_hash(const uint8_t *owner, uint8_t *out)
 {
@@ -107,7 +91,7 @@ dnssec_nsec3_owner_hash(const uint8_t *owner, uint8_t *out)
 	int bits = 0;
 	size_t o = 0;
 	for (int i = 1; i <= 32; i++) {
-		int v = b32hex(owner[i]);
+		int v = tdns_digit_value((char)owner[i], 32);
 		if (v < 0) {
 			return 0;
 		}

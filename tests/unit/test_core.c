@@ -141,6 +141,14 @@ test_hex_value_and_log_level_name(void **state)
 	for (size_t i = 0; i < sizeof(hex) / sizeof(hex[0]); i++) {
 		assert_int_equal(tdns_hex_value(hex[i].c), hex[i].value);
 	}
+	/* base32hex (RFC 4648 §7): 0-9 then A-V, either case. */
+	static const struct {
+		char c;
+		int value;
+	} b32[] = { { '9', 9 }, { 'a', 10 }, { 'V', 31 }, { 'v', 31 }, { 'w', -1 }, { '\0', -1 } };
+	for (size_t i = 0; i < sizeof(b32) / sizeof(b32[0]); i++) {
+		assert_int_equal(tdns_digit_value(b32[i].c, 32), b32[i].value);
+	}
 	assert_string_equal(tdns_log_level_name(TDNS_LOG_WARNING), "warning");
 	assert_string_equal(tdns_log_level_name(0), "info");
 }
