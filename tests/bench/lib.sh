@@ -55,6 +55,18 @@ cleanup() {
 	rm -rf "${tmp:?}"
 }
 
+# Ends server $1 (PID[$1]) and forgets it, so that cleanup does not end it again.
+server_stop() {
+	kill "${PID[$1]}" 2>/dev/null || true
+	wait "${PID[$1]}" 2>/dev/null || true
+	unset 'PID[$1]'
+}
+
+# Milliseconds since the epoch.
+now_ms() {
+	date +%s%3N
+}
+
 # Makes the scratch directory $tmp ($1.XXXXXX under TMPDIR), declares PID and PORTOF, gives
 # the servers named after $1 consecutive ports from PORT (see lock_ports) in PORTOF, and
 # installs cleanup on exit.

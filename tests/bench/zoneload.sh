@@ -19,22 +19,8 @@ SERIAL=2024010101
 need_tools "nsd knot knot-dnsutils bind9-dnsutils" nsd knotd kdig dig
 need_tdnsd "$SERVERS"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/tdns-zoneload.XXXXXX")
-pid=""
-cleanup() {
-	if [ -n "$pid" ]; then
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-declare -A PORTOF
-PORTOF[tdnsd]=$PORT
-PORTOF[nsd]=$((PORT + 1))
-PORTOF[knot]=$((PORT + 2))
+# PID holds the server running now, ended by lib.sh's cleanup.
+bench_setup tdns-zoneload tdnsd nsd knot
 
 # ---- zone: RECORDS records, mostly A with AAAA, MX, TXT and CNAME mixed in
 echo "zoneload.sh: generating $ZONE with $RECORDS records"
@@ -58,10 +44,6 @@ echo "zoneload.sh: $(grep -c -v '^\$' "$tmp/$ZONE.zone") records, $(du -m "$tmp/
 auth_configs info "    journal-content: none
     zonefile-sync: -1"
 
-now_ms() {
-	date +%s%3N
-}
-
 # Starts server $1, polls SOA until it carries the serial; sets LOAD_MS, RSS_KB, PSS_KB.
 measure() {
 	local s=$1 t0 t1 answer
@@ -72,13 +54,13 @@ measure() {
 	nsd) nsd -d -c "$tmp/nsd/nsd.conf" >"$tmp/$s.log" 2>&1 & ;;
 	knot) knotd -c "$tmp/knot/knot.conf" >"$tmp/$s.log" 2>&1 & ;;
 	esac
-	pid=$!
+	PID[$s]=$!
 	while :; do
 		answer=$(dig +short +time=1 +tries=1 -p "${PORTOF[$s]}" @127.0.0.1 "$ZONE" SOA 2>/dev/null || true)
 		case $answer in
 		*" $SERIAL "*) break ;;
 		esac
-		gave_up "$s" "$pid" "$tmp/$s.log" "$t0" "$LIMIT" answer && return 1
+		gave_up "$s" "${PID[$s]}" "$tmp/$s.log" "$t0" "$LIMIT" answer && return 1
 		sleep 0.02
 	done
 	t1=$(now_ms)
@@ -90,11 +72,9 @@ measure() {
 		return 1
 	fi
 	sleep 0.5
-	RSS_KB=$(mem_kb "$pid" VmRSS)
-	PSS_KB=$(mem_kb "$pid" Pss)
-	kill "$pid"
-	wait "$pid" 2>/dev/null || true
-	pid=""
+	RSS_KB=$(mem_kb "${PID[$s]}" VmRSS)
+	PSS_KB=$(mem_kb "${PID[$s]}" Pss)
+	server_stop "$s"
 }
 
 declare -A BEST RSS PSS
