@@ -266,6 +266,14 @@ struct dns_tok {
 };
 
 /*
+ * Splits one line of rdata text (no parentheses or comments, unlike a zone file) into at most
+ * max tokens pointing into s: white space separates them, "..." is one quoted token (quotes
+ * removed), a quote inside a word (key="a b") or a backslash keeps white space in the word.
+ * Escapes are left for dns_rdata_from_text.  Returns the number of tokens.
+ */
+size_t dns_rdata_tokenize(const char *s, struct dns_tok *toks, size_t max);
+
+/*
  * Converts the rdata tokens of one RR into wire form.  Relative names use origin.  Handles the
  * RFC 3597 form (\# LEN HEX) for every type.  Writes at most cap bytes to out and the length to
  * *outlen.  On failure returns TDNS_EBADRDATA, TDNS_EBADTEXT, TDNS_ESPACE (or a name error) and

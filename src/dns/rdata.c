@@ -2250,6 +2250,47 @@ put_generic(struct pctx *c)
 	return TDNS_OK;
 }
 
+size_t
+dns_rdata_tokenize(const char *s, struct dns_tok *toks, size_t max)
+{
+	size_t n = 0;
+	while (*s != '\0' && n < max) {
+		while (*s == ' ' || *s == '\t') {
+			s++;
+		}
+		if (*s == '\0') {
+			break;
+		}
+		const char *b;
+		if (*s == '"') {
+			b = ++s;
+			while (*s != '\0' && *s != '"') {
+				s += (*s == '\\' && s[1] != '\0') ? 2 : 1;
+			}
+			toks[n++] = (struct dns_tok){ .s = b, .len = (size_t)(s - b),
+						      .quoted = true };
+			if (*s == '"') {
+				s++;
+			}
+			continue;
+		}
+		b = s;
+		bool inq = false;
+		while (*s != '\0' && (inq || (*s != ' ' && *s != '\t'))) {
+			if (*s == '\\' && s[1] != '\0') {
+				s += 2;
+				continue;
+			}
+			if (*s == '"') {
+				inq = !inq;
+			}
+			s++;
+		}
+		toks[n++] = (struct dns_tok){ .s = b, .len = (size_t)(s - b), .quoted = false };
+	}
+	return n;
+}
+
 int
 dns_rdata_from_text(uint16_t type, const struct dns_tok *toks, size_t ntok,
 		    const uint8_t *origin, uint8_t *out, size_t cap, size_t *outlen,

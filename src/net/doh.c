@@ -452,36 +452,6 @@ out:
 /* ------------------------------------------------------------------------------------------ */
 /* DoH-JSON answers read back into wire form (the client side of doh_json_from_wire)         */
 
-/* Splits rdata text into tokens: "quoted strings" (escapes kept) and words. */
-static size_t
-tokenize(const char *s, struct dns_tok *toks, size_t max)
-{
-	size_t n = 0;
-	while (*s != '\0' && n < max) {
-		if (*s == ' ' || *s == '\t') {
-			s++;
-			continue;
-		}
-		if (*s == '"') {
-			const char *start = ++s;
-			while (*s != '\0' && *s != '"') {
-				s += s[0] == '\\' && s[1] != '\0' ? 2 : 1;
-			}
-			toks[n++] = (struct dns_tok){ start, (size_t)(s - start), true };
-			if (*s == '"') {
-				s++;
-			}
-			continue;
-		}
-		const char *start = s;
-		while (*s != '\0' && *s != ' ' && *s != '\t') {
-			s++;
-		}
-		toks[n++] = (struct dns_tok){ start, (size_t)(s - start), false };
-	}
-	return n;
-}
-
 static bool
 json_name(json_t *v, uint8_t *out)
 {
@@ -527,7 +497,7 @@ json_rr_to_wire(json_t *rr, int section, struct dns_build *b, uint8_t *rd, char 
 			toks[ntok++] = (struct dns_tok){ data + off, l, true };
 		}
 	} else {
-		ntok = tokenize(data, toks, JSON_MAX_TOKENS);
+		ntok = dns_rdata_tokenize(data, toks, JSON_MAX_TOKENS);
 	}
 	size_t rdlen = 0;
 	char why[256];

@@ -13,51 +13,6 @@
 #include "dns/dns.h"
 #include "unit.h"
 
-/*
- * A small tokenizer standing in for the zone-file reader: white space separates tokens,
- * "..." makes one quoted token (quotes removed), escapes are left for the rdata parser.
- */
-static size_t
-tokenize(const char *s, struct dns_tok *toks, size_t max)
-{
-	size_t n = 0;
-	while (*s != '\0' && n < max) {
-		while (*s == ' ' || *s == '\t') {
-			s++;
-		}
-		if (*s == '\0') {
-			break;
-		}
-		const char *b;
-		if (*s == '"') {
-			b = ++s;
-			while (*s != '\0' && *s != '"') {
-				s += (*s == '\\' && s[1] != '\0') ? 2 : 1;
-			}
-			toks[n++] = (struct dns_tok){ .s = b, .len = (size_t)(s - b),
-						      .quoted = true };
-			if (*s == '"') {
-				s++;
-			}
-			continue;
-		}
-		b = s;
-		bool inq = false;
-		while (*s != '\0' && (inq || (*s != ' ' && *s != '\t'))) {
-			if (*s == '\\' && s[1] != '\0') {
-				s += 2;
-				continue;
-			}
-			if (*s == '"') {
-				inq = !inq;
-			}
-			s++;
-		}
-		toks[n++] = (struct dns_tok){ .s = b, .len = (size_t)(s - b), .quoted = false };
-	}
-	return n;
-}
-
 static uint8_t origin[DNS_NAME_MAX];
 
 static int
@@ -80,7 +35,7 @@ parse(const char *type, const char *text, uint8_t *wire, size_t cap, size_t *len
       size_t errlen)
 {
 	struct dns_tok toks[256];
-	size_t nt = tokenize(text, toks, 256);
+	size_t nt = dns_rdata_tokenize(text, toks, 256);
 	return dns_rdata_from_text((uint16_t)type_of(type), toks, nt, origin, wire, cap, len, err,
 				   errlen);
 }
@@ -576,6 +531,23 @@ test_rfc3597_generic_form(void **state)
 }
 
 static void
+test_tokenize_keeps_quoted_values_and_escaped_spaces_in_one_token(void **state)
+{
+	(void)state;
+	struct dns_tok t[8];
+	size_t n = dns_rdata_tokenize(" 1\t. alpn=\"h2 h3\" \"a \\\" b\" x\\ y ", t, 8);
+	assert_int_equal(n, 5);
+	static const char *const want[] = { "1", ".", "alpn=\"h2 h3\"", "a \\\" b", "x\\ y" };
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(t[i].len, strlen(want[i]));
+		assert_memory_equal(t[i].s, want[i], t[i].len);
+		assert_int_equal(t[i].quoted, i == 3);
+	}
+	assert_int_equal(dns_rdata_tokenize("a b c", t, 2), 2);
+	assert_int_equal(dns_rdata_tokenize("  ", t, 8), 0);
+}
+
+static void
 test_malformed_known_type_prints_generic(void **state)
 {
 	(void)state;
@@ -946,6 +918,7 @@ main(void)
 		cmocka_unit_test(test_table_has_round_trip_for_every_known_type),
 		cmocka_unit_test(test_svcb_value_in_separate_quoted_token),
 		cmocka_unit_test(test_rfc3597_generic_form),
+		cmocka_unit_test(test_tokenize_keeps_quoted_values_and_escaped_spaces_in_one_token),
 		cmocka_unit_test(test_malformed_known_type_prints_generic),
 		cmocka_unit_test(test_bad_inputs_say_what_was_expected),
 		cmocka_unit_test(test_unpack_decompresses_only_rfc3597_types),
