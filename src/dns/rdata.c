@@ -1955,6 +1955,48 @@ wire_a6(const uint8_t *p, size_t n, struct out *o)
 /* ------------------------------------------------------------------------------------------ */
 /* Text -> wire                                                                                */
 
+/* RFC 1706 §5: NSAP in its "0x" hex form. */
+static bool
+wire_nsap(const uint8_t *p, size_t n, struct out *o)
+{
+	if (n == 0) {
+		return false;
+	}
+	o_item(o);
+	o_str(o, "0x");
+	for (size_t k = 0; k < n; k++) {
+		o_fmt(o, "%02x", p[k]);
+	}
+	return true;
+}
+
+/* The field kinds that take the rest of the rdata, with their own reader and writer. */
+static const struct rest_kind {
+	unsigned kind;
+	int (*put)(struct pctx *c);
+	bool (*wire)(const uint8_t *p, size_t n, struct out *o);
+} rest_kinds[] = {
+	{ DNS_F_BITMAP, put_bitmap, wire_bitmap },
+	{ DNS_F_LOC, put_loc, wire_loc },
+	{ DNS_F_SVCPARAMS, put_svcparams, wire_svcparams },
+	{ DNS_F_APL, put_apl, wire_apl },
+	{ DNS_F_HIP, put_hip, wire_hip },
+	{ DNS_F_NSAP, put_nsap, wire_nsap },
+	{ DNS_F_WKSMAP, put_wksmap, wire_wksmap },
+	{ DNS_F_A6, put_a6, wire_a6 },
+};
+
+static const struct rest_kind *
+rest_kind(unsigned kind)
+{
+	for (size_t i = 0; i < sizeof(rest_kinds) / sizeof(rest_kinds[0]); i++) {
+		if (rest_kinds[i].kind == kind) {
+			return &rest_kinds[i];
+		}
+	}
+	return NULL;
+}
+
 static int
 put_field(struct pctx *c, const struct dns_field *f)
 {
@@ -1962,6 +2004,10 @@ put_field(struct pctx *c, const struct dns_field *f)
 	const struct dns_tok *t;
 	uint64_t v;
 
+	const struct rest_kind *rk = rest_kind(f->kind);
+	if (rk != NULL) {
+		return rk->put(c);
+	}
 	switch (f->kind) {
 	case DNS_F_STRS: {
 		size_t n = 0;
@@ -1982,22 +2028,6 @@ put_field(struct pctx *c, const struct dns_field *f)
 		c->i = c->ntok;
 		return r;
 	}
-	case DNS_F_BITMAP:
-		return put_bitmap(c);
-	case DNS_F_LOC:
-		return put_loc(c);
-	case DNS_F_SVCPARAMS:
-		return put_svcparams(c);
-	case DNS_F_APL:
-		return put_apl(c);
-	case DNS_F_HIP:
-		return put_hip(c);
-	case DNS_F_NSAP:
-		return put_nsap(c);
-	case DNS_F_WKSMAP:
-		return put_wksmap(c);
-	case DNS_F_A6:
-		return put_a6(c);
 	case DNS_F_STROPT:
 		t = next_tok(c);
 		return t != NULL ? put_cstr(c, t, label) : TDNS_OK;
@@ -2357,30 +2387,6 @@ dns_rdata_from_text(uint16_t type, const struct dns_tok *toks, size_t ntok,
 /* ------------------------------------------------------------------------------------------ */
 /* Wire -> text, and wire checks (the same walk without output)                                */
 
-/* The writer of a field kind that takes the rest of the rdata (wire_fields' last cases). */
-typedef bool (*rest_writer_fn)(const uint8_t *p, size_t n, struct out *o);
-
-static rest_writer_fn
-rest_writer(unsigned kind)
-{
-	switch (kind) {
-	case DNS_F_BITMAP:
-		return wire_bitmap;
-	case DNS_F_LOC:
-		return wire_loc;
-	case DNS_F_SVCPARAMS:
-		return wire_svcparams;
-	case DNS_F_APL:
-		return wire_apl;
-	case DNS_F_HIP:
-		return wire_hip;
-	case DNS_F_WKSMAP:
-		return wire_wksmap;
-	default:
-		return wire_a6;
-	}
-}
-
 static bool
 wire_fields(const struct dns_rrtype *rt, const uint8_t *rd, size_t rdlen, struct out *o)
 {
@@ -2389,6 +2395,14 @@ wire_fields(const struct dns_rrtype *rt, const uint8_t *rd, size_t rdlen, struct
 	for (const struct dns_field *f = rt->f; f->kind != DNS_F_END; f++) {
 		size_t left = tdns_rd_left(&r);
 		const uint8_t *p = r.p + r.pos;
+		const struct rest_kind *rk = rest_kind(f->kind);
+		if (rk != NULL) {
+			if (!rk->wire(p, left, o)) {
+				return false;
+			}
+			tdns_rd_bytes(&r, left);
+			continue;
+		}
 		switch (f->kind) {
 		case DNS_F_U8:
 		case DNS_F_ALG: {
@@ -2585,19 +2599,6 @@ wire_fields(const struct dns_rrtype *rt, const uint8_t *rd, size_t rdlen, struct
 			o_fmt(o, "%u", v);
 			break;
 		}
-		case DNS_F_BITMAP:
-		case DNS_F_LOC:
-		case DNS_F_SVCPARAMS:
-		case DNS_F_APL:
-		case DNS_F_HIP:
-		case DNS_F_WKSMAP:
-		case DNS_F_A6:
-			/* A field that takes the rest of the rdata: its own writer, then all of it. */
-			if (!rest_writer(f->kind)(p, left, o)) {
-				return false;
-			}
-			tdns_rd_bytes(&r, left);
-			break;
 		case DNS_F_STROPT:
 			if (left > 0) {
 				uint8_t l = tdns_rd_u8(&r);
@@ -2608,17 +2609,6 @@ wire_fields(const struct dns_rrtype *rt, const uint8_t *rd, size_t rdlen, struct
 				o_item(o);
 				o_cstr(o, s, l);
 			}
-			break;
-		case DNS_F_NSAP:
-			if (left == 0) {
-				return false;
-			}
-			o_item(o);
-			o_str(o, "0x");
-			for (size_t k = 0; k < left; k++) {
-				o_fmt(o, "%02x", p[k]);
-			}
-			tdns_rd_bytes(&r, left);
 			break;
 		case DNS_F_B64DASH:
 			o_item(o);
