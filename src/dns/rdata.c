@@ -2387,6 +2387,28 @@ dns_rdata_from_text(uint16_t type, const struct dns_tok *toks, size_t ntok,
 /* ------------------------------------------------------------------------------------------ */
 /* Wire -> text, and wire checks (the same walk without output)                                */
 
+/* One length-prefixed octet string from r (a <character-string>); NULL past the end. */
+static const uint8_t *
+rd_counted(struct tdns_rd *r, uint8_t *len)
+{
+	*len = tdns_rd_u8(r);
+	return tdns_rd_bytes(r, *len);
+}
+
+/* One <character-string> from r, written as text; false past the end. */
+static bool
+o_rd_cstr(struct out *o, struct tdns_rd *r)
+{
+	uint8_t l;
+	const uint8_t *s = rd_counted(r, &l);
+	if (s == NULL) {
+		return false;
+	}
+	o_item(o);
+	o_cstr(o, s, l);
+	return true;
+}
+
 static bool
 wire_fields(const struct dns_rrtype *rt, const uint8_t *rd, size_t rdlen, struct out *o)
 {
@@ -2405,7 +2427,8 @@ wire_fields(const struct dns_rrtype *rt, const uint8_t *rd, size_t rdlen, struct
 		}
 		switch (f->kind) {
 		case DNS_F_U8:
-		case DNS_F_ALG: {
+		case DNS_F_ALG:
+		case DNS_F_WKSPROTO: {
 			uint8_t v = tdns_rd_u8(&r);
 			o_item(o);
 			o_fmt(o, "%u", v);
@@ -2463,28 +2486,19 @@ wire_fields(const struct dns_rrtype *rt, const uint8_t *rd, size_t rdlen, struct
 			o_str(o, txt);
 			break;
 		}
-		case DNS_F_STR: {
-			uint8_t l = tdns_rd_u8(&r);
-			const uint8_t *s = tdns_rd_bytes(&r, l);
-			if (s == NULL) {
+		case DNS_F_STR:
+			if (!o_rd_cstr(o, &r)) {
 				return false;
 			}
-			o_item(o);
-			o_cstr(o, s, l);
 			break;
-		}
 		case DNS_F_STRS:
 			if (left == 0) {
 				return false; /* RFC 1035 §3.3.14: one or more strings */
 			}
 			while (tdns_rd_left(&r) > 0) {
-				uint8_t l = tdns_rd_u8(&r);
-				const uint8_t *s = tdns_rd_bytes(&r, l);
-				if (s == NULL) {
+				if (!o_rd_cstr(o, &r)) {
 					return false;
 				}
-				o_item(o);
-				o_cstr(o, s, l);
 			}
 			break;
 		case DNS_F_HEX:
@@ -2503,8 +2517,8 @@ wire_fields(const struct dns_rrtype *rt, const uint8_t *rd, size_t rdlen, struct
 			tdns_rd_bytes(&r, left);
 			break;
 		case DNS_F_SALT: {
-			uint8_t l = tdns_rd_u8(&r);
-			const uint8_t *s = tdns_rd_bytes(&r, l);
+			uint8_t l;
+			const uint8_t *s = rd_counted(&r, &l);
 			if (s == NULL) {
 				return false;
 			}
@@ -2517,8 +2531,8 @@ wire_fields(const struct dns_rrtype *rt, const uint8_t *rd, size_t rdlen, struct
 			break;
 		}
 		case DNS_F_B32HEX: {
-			uint8_t l = tdns_rd_u8(&r);
-			const uint8_t *s = tdns_rd_bytes(&r, l);
+			uint8_t l;
+			const uint8_t *s = rd_counted(&r, &l);
 			if (s == NULL || l == 0) {
 				return false;
 			}
@@ -2527,8 +2541,8 @@ wire_fields(const struct dns_rrtype *rt, const uint8_t *rd, size_t rdlen, struct
 			break;
 		}
 		case DNS_F_TAG: {
-			uint8_t l = tdns_rd_u8(&r);
-			const uint8_t *s = tdns_rd_bytes(&r, l);
+			uint8_t l;
+			const uint8_t *s = rd_counted(&r, &l);
 			if (s == NULL || l == 0) {
 				return false;
 			}
@@ -2593,21 +2607,9 @@ wire_fields(const struct dns_rrtype *rt, const uint8_t *rd, size_t rdlen, struct
 			}
 			break;
 		}
-		case DNS_F_WKSPROTO: {
-			uint8_t v = tdns_rd_u8(&r);
-			o_item(o);
-			o_fmt(o, "%u", v);
-			break;
-		}
 		case DNS_F_STROPT:
-			if (left > 0) {
-				uint8_t l = tdns_rd_u8(&r);
-				const uint8_t *s = tdns_rd_bytes(&r, l);
-				if (s == NULL) {
-					return false;
-				}
-				o_item(o);
-				o_cstr(o, s, l);
+			if (left > 0 && !o_rd_cstr(o, &r)) {
+				return false;
 			}
 			break;
 		case DNS_F_B64DASH:
