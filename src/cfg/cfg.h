@@ -241,6 +241,19 @@ struct cfg_named {
 	bool (*same)(const void *a, const void *b);
 };
 
+/*
+ * The layout part of a struct cfg_named whose instances are struct type, with the fields
+ * name, src_file and src_line, listed in struct cfg's list and counted by its count:
+ *     static const struct cfg_named zone_named = {
+ *             CFG_NAMED_LAYOUT(cfg_zone, zones, nzones), .name_expect = ..., .open = ...,
+ *     };
+ */
+#define CFG_NAMED_LAYOUT(type, list, count)                                                    \
+	.size = sizeof(struct type), .list_offset = offsetof(struct cfg, list),                 \
+	.count_offset = offsetof(struct cfg, count), .name_offset = offsetof(struct type, name), \
+	.file_offset = offsetof(struct type, src_file),                                         \
+	.line_offset = offsetof(struct type, src_line)
+
 /* One section table: a section's keys, or a part of them, declared by the owner. */
 struct cfg_table {
 	const char *section;      /* "server", or the word before NAME of a named section */

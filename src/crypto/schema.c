@@ -146,12 +146,7 @@ tsig_finish(struct cfg *c, void *inst, char *err, size_t errlen)
 }
 
 static const struct cfg_named tsig_named = {
-	.size = sizeof(struct cfg_tsig),
-	.list_offset = offsetof(struct cfg, tsigs),
-	.count_offset = offsetof(struct cfg, ntsigs),
-	.name_offset = offsetof(struct cfg_tsig, name),
-	.file_offset = offsetof(struct cfg_tsig, src_file),
-	.line_offset = offsetof(struct cfg_tsig, src_line),
+	CFG_NAMED_LAYOUT(cfg_tsig, tsigs, ntsigs),
 	.name_expect = "a key name such as transfer-key",
 	.open = tsig_open,
 	.same = tsig_same,

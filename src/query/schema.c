@@ -99,12 +99,7 @@ group_same(const void *a, const void *b)
 }
 
 static const struct cfg_named group_named = {
-	.size = sizeof(struct cfg_block_group),
-	.list_offset = offsetof(struct cfg, block_groups),
-	.count_offset = offsetof(struct cfg, nblock_groups),
-	.name_offset = offsetof(struct cfg_block_group, name),
-	.file_offset = offsetof(struct cfg_block_group, src_file),
-	.line_offset = offsetof(struct cfg_block_group, src_line),
+	CFG_NAMED_LAYOUT(cfg_block_group, block_groups, nblock_groups),
 	.name_expect = "a group name (letters, digits, '-', '_', '.') such as kids",
 	.open = group_open,
 	.same = group_same,

@@ -430,12 +430,7 @@ zone_finish(struct cfg *c, void *inst, char *err, size_t errlen)
 }
 
 static const struct cfg_named zone_named = {
-	.size = sizeof(struct cfg_zone),
-	.list_offset = offsetof(struct cfg, zones),
-	.count_offset = offsetof(struct cfg, nzones),
-	.name_offset = offsetof(struct cfg_zone, name),
-	.file_offset = offsetof(struct cfg_zone, src_file),
-	.line_offset = offsetof(struct cfg_zone, src_line),
+	CFG_NAMED_LAYOUT(cfg_zone, zones, nzones),
 	.name_expect = "a domain name such as example.com",
 	.open = zone_open,
 	.same = zone_same,
