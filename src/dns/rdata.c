@@ -1972,29 +1972,25 @@ wire_nsap(const uint8_t *p, size_t n, struct out *o)
 
 /* The field kinds that take the rest of the rdata, with their own reader and writer. */
 static const struct rest_kind {
-	unsigned kind;
 	int (*put)(struct pctx *c);
 	bool (*wire)(const uint8_t *p, size_t n, struct out *o);
 } rest_kinds[] = {
-	{ DNS_F_BITMAP, put_bitmap, wire_bitmap },
-	{ DNS_F_LOC, put_loc, wire_loc },
-	{ DNS_F_SVCPARAMS, put_svcparams, wire_svcparams },
-	{ DNS_F_APL, put_apl, wire_apl },
-	{ DNS_F_HIP, put_hip, wire_hip },
-	{ DNS_F_NSAP, put_nsap, wire_nsap },
-	{ DNS_F_WKSMAP, put_wksmap, wire_wksmap },
-	{ DNS_F_A6, put_a6, wire_a6 },
+	[DNS_F_BITMAP] = { put_bitmap, wire_bitmap },
+	[DNS_F_LOC] = { put_loc, wire_loc },
+	[DNS_F_SVCPARAMS] = { put_svcparams, wire_svcparams },
+	[DNS_F_APL] = { put_apl, wire_apl },
+	[DNS_F_HIP] = { put_hip, wire_hip },
+	[DNS_F_NSAP] = { put_nsap, wire_nsap },
+	[DNS_F_WKSMAP] = { put_wksmap, wire_wksmap },
+	[DNS_F_A6] = { put_a6, wire_a6 },
 };
 
+/* The entry of kind in rest_kinds, or NULL when kind is read and written in line. */
 static const struct rest_kind *
 rest_kind(unsigned kind)
 {
-	for (size_t i = 0; i < sizeof(rest_kinds) / sizeof(rest_kinds[0]); i++) {
-		if (rest_kinds[i].kind == kind) {
-			return &rest_kinds[i];
-		}
-	}
-	return NULL;
+	bool in = kind < sizeof(rest_kinds) / sizeof(rest_kinds[0]) && rest_kinds[kind].put != NULL;
+	return in ? &rest_kinds[kind] : NULL;
 }
 
 static int
