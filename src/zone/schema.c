@@ -9,6 +9,7 @@
 #include "cfg/cfg.h"
 #include "core/core.h"
 #include "dns/dns.h"
+#include "net/client.h"
 #include "net/schema.h"
 #include "zone/zone.h"
 
@@ -228,6 +229,62 @@ check_allow_transfer(const char *value, char *err, size_t errlen)
 		return TDNS_ECONFIG;
 	}
 	return TDNS_OK;
+}
+
+int
+zone_notify_parse(const char *text, struct client_server **out, size_t *n, char *err,
+		  size_t errlen)
+{
+	char *copy = tdns_xstrdup(text), *cursor = copy;
+	bool more = true;
+	int rc = TDNS_OK;
+	*out = NULL;
+	*n = 0;
+	while (more && rc == TDNS_OK) {
+		char *item = cfg_list_next(&cursor, &more);
+		if (item[0] == '\0') {
+			continue;
+		}
+		/* A bare IPv6 address has no port: brackets make it a URL host. */
+		char spec[CLIENT_ADDR_MAX + 32];
+		struct in6_addr a6;
+		if (inet_pton(AF_INET6, item, &a6) == 1) {
+			snprintf(spec, sizeof(spec), "udp://[%s]", item);
+		} else {
+			snprintf(spec, sizeof(spec), "udp://%s", item);
+		}
+		struct client_server srv;
+		char why[256];
+		if (strchr(item, '/') != NULL ||
+		    client_server_parse(spec, &srv, why, sizeof(why)) != CLIENT_OK) {
+			snprintf(err, errlen, "'%s'; expected ADDRESS or ADDRESS:PORT ([IPv6]:PORT)",
+				 item);
+			rc = TDNS_EINVAL;
+			break;
+		}
+		struct in_addr a4;
+		if (inet_pton(AF_INET, srv.name, &a4) != 1 &&
+		    inet_pton(AF_INET6, srv.name, &a6) != 1) {
+			snprintf(err, errlen, "'%s' is not an IP address; expected ADDRESS or "
+				 "ADDRESS:PORT", item);
+			rc = TDNS_EINVAL;
+			break;
+		}
+		if (client_server_resolve(&srv, why, sizeof(why)) != CLIENT_OK) {
+			snprintf(err, errlen, "'%s': %s", item, why);
+			rc = TDNS_EINVAL;
+			break;
+		}
+		*out = tdns_xrealloc(*out, (*n + 1) * sizeof(**out));
+		(*out)[(*n)++] = srv;
+	}
+	free(copy);
+	if (rc != TDNS_OK) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
 }
 
 static int
