@@ -10,6 +10,7 @@ import re
 import time
 
 from conftest import tdnsd_path
+from helpers import WAIT_LONG, wait_for
 from test_default_config import flags_of, isolated, status_of  # noqa: F401
 
 SRCDIR = os.environ.get("TDNS_SRCDIR") or os.path.abspath(
@@ -47,5 +48,8 @@ def test_quickstart_builds_and_runs_a_daemon_that_answers(isolated):  # noqa: F8
     assert status_of(out) == "SERVFAIL" and "ra" in flags_of(out), out
     out = iso.dig("::1", 53, "+tcp", "example.com", "SOA")
     assert status_of(out) == "SERVFAIL", out
-    assert re.search(r"tdnsd \S+ started: .* listening on 127\.0\.0\.1:53, \[::1\]:53", iso.text())
+    # The workers answer before the main thread logs that start-up is over (slow under ASan).
+    wait_for(lambda: re.search(r"tdnsd \S+ started: .* listening on 127\.0\.0\.1:53, "
+                               r"\[::1\]:53", iso.text()),
+             timeout=WAIT_LONG, what="the start-up line in the log", log=iso.text)
     assert iso.stop() == 0, iso.text()
